@@ -1,0 +1,1384 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <algorithm>
+#include <atomic>
+#include <climits>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <libtorrent/alert_types.hpp>
+#include <libtorrent/fingerprint.hpp>
+#include <libtorrent/ip_filter.hpp>
+#include <libtorrent/operations.hpp>
+#include <libtorrent/session.hpp>
+#include <libtorrent/session_params.hpp>
+#include <libtorrent/settings_pack.hpp>
+#include <libtorrent/torrent_handle.hpp>
+#include <libtorrent/torrent_status.hpp>
+#include <libtorrent/write_resume_data.hpp>
+
+#include <gio/gio.h>
+
+#include "rv-engine-source.hpp"
+
+/* how long one dispatch of the alert source may run before it yields to the rest of the loop */
+#define RV_LT_DISPATCH_BUDGET_US 5000
+/* alerts kept while the main loop is busy; critical ones (adds, removes, resume data) may exceed it */
+#define RV_LT_ALERT_QUEUE_SIZE 100000
+
+namespace {
+
+struct RvLtTorrent {
+        /* invalid while the add is in flight */
+        lt::torrent_handle handle;
+        /* commands given while the add was in flight, run on add_torrent_alert */
+        std::vector<std::function<void(const lt::torrent_handle &)>> deferred;
+        /* per-torrent limits as set; libtorrent's status does not carry them */
+        gint64 download_limit = 0;
+        gint64 upload_limit = 0;
+        gint64 total_size = 0;
+        /* the priorities asked for at add, until METADATA reports them (add_torrent_alert does not carry them) */
+        std::vector<lt::download_priority_t> add_priorities;
+        /* -1 until the metadata is known */
+        int num_files = -1;
+        /* removal asked while the add was in flight */
+        bool removed = false;
+        /* something a resume save would record changed since the last save */
+        bool dirty = true;
+        /* magnet metadata arrived and waits for validation */
+        bool metadata_pending = false;
+        /* added paused on the user's behalf of a running torrent, see rv_lt_start() */
+        bool start_pending = false;
+        /* torrent_resumed_alerts of our own making, not the user's news */
+        guint swallow_resumed = 0;
+        guint user_resume_requests = 0;
+        guint internal_resume_requests = 0;
+};
+
+/* what outlives the engine for work still running on other threads */
+struct RvLtShared {
+        /* NULL once the engine is gone */
+        RvEngine *engine = nullptr;
+        std::atomic<int> inflight{ 0 };
+};
+
+struct RvLtEngine {
+        RvEngine *engine = nullptr;
+        std::shared_ptr<RvLtShared> shared;
+        std::unique_ptr<lt::session> session;
+        std::unordered_map<lt::sha1_hash, RvLtTorrent> torrents;
+        /* torrents in the map that are not being removed */
+        guint count = 0;
+        GSource *alert_source = nullptr;
+        GSource *status_source = nullptr;
+        guint status_interval_ms = 0;
+        guint16 listen_port = 0;
+        /* popped alerts live until the next pop; a busy dispatch resumes where it stopped */
+        std::vector<lt::alert *> alerts;
+        size_t alert_pos = 0;
+};
+
+struct RvAlertSource {
+        GSource source;
+        RvEngine *engine;
+};
+
+RvLtEngine *
+rv_lt_self(RvEngine *engine)
+{
+        return static_cast<RvLtEngine *>(engine->impl);
+}
+
+int
+rv_lt_clamp_int(gint64 value)
+{
+        if (value > INT_MAX)
+                return INT_MAX;
+        if (value < INT_MIN)
+                return INT_MIN;
+        return static_cast<int>(value);
+}
+
+lt::settings_pack
+rv_lt_settings_pack(const RvEngineSettings *settings, bool initial)
+{
+        using sp = lt::settings_pack;
+        lt::settings_pack pack;
+        int policy = sp::pe_enabled;
+
+        if (settings->listen_interfaces != nullptr && settings->listen_interfaces[0] != '\0')
+                pack.set_str(sp::listen_interfaces, settings->listen_interfaces);
+        else
+                pack.set_str(sp::listen_interfaces, "0.0.0.0:6881,[::]:6881");
+        pack.set_bool(sp::enable_dht, settings->enable_dht);
+        pack.set_bool(sp::enable_lsd, settings->enable_lsd);
+        pack.set_bool(sp::enable_upnp, settings->enable_upnp);
+        pack.set_bool(sp::enable_natpmp, settings->enable_natpmp);
+        /* libtorrent tries uTP first on outgoing connections when it is on; off means TCP only */
+        pack.set_bool(sp::enable_outgoing_utp, settings->enable_utp);
+        pack.set_bool(sp::enable_incoming_utp, settings->enable_utp);
+        pack.set_bool(sp::enable_outgoing_tcp, true);
+        pack.set_bool(sp::enable_incoming_tcp, true);
+        switch (settings->encryption) {
+        case RV_ENCRYPTION_REQUIRE:
+                policy = sp::pe_forced;
+                break;
+        case RV_ENCRYPTION_DISABLE:
+                policy = sp::pe_disabled;
+                break;
+        case RV_ENCRYPTION_PREFER:
+        default:
+                policy = sp::pe_enabled;
+                break;
+        }
+        pack.set_int(sp::out_enc_policy, policy);
+        pack.set_int(sp::in_enc_policy, policy);
+        pack.set_int(sp::download_rate_limit, rv_lt_clamp_int(settings->download_rate_limit));
+        pack.set_int(sp::upload_rate_limit, rv_lt_clamp_int(settings->upload_rate_limit));
+        pack.set_int(sp::active_downloads, settings->active_downloads);
+        pack.set_int(sp::active_seeds, settings->active_seeds);
+        pack.set_int(sp::active_limit, settings->active_limit);
+        pack.set_int(sp::connections_limit, settings->connections_limit);
+        /*
+         * libtorrent drops peers that offer metadata over its bound, silently;
+         * give it twice ours so that an oversized info dict reaches the main
+         * thread, where it is refused with METADATA_REJECTED for all to see
+         */
+        pack.set_int(sp::max_metadata_size, rv_lt_clamp_int(settings->max_metadata_size * 2));
+        pack.set_bool(sp::allow_multiple_connections_per_ip, settings->allow_multiple_connections_per_ip);
+
+        if (initial) {
+                /* what the main loop turns into events; no per-peer, per-block or tracker chatter */
+                pack.set_int(sp::alert_mask, lt::alert_category::status | lt::alert_category::error |
+                                                     lt::alert_category::storage | lt::alert_category::file_progress);
+                pack.set_int(sp::alert_queue_size, RV_LT_ALERT_QUEUE_SIZE);
+                pack.set_str(sp::user_agent, "Revaer/" PACKAGE_VERSION);
+                pack.set_str(sp::peer_fingerprint, lt::generate_fingerprint("RV", 0, 1, 0, 0));
+                /* the daemon's shutdown should not wait long for trackers that do not answer */
+                pack.set_int(sp::stop_tracker_timeout, 2);
+                /*
+                 * a pause disconnects every peer, and libtorrent then waits
+                 * min_reconnect_time (60 s) before it tries one again: a resume
+                 * should resume now; failing peers still back off by their fail count
+                 */
+                pack.set_int(sp::min_reconnect_time, 2);
+        }
+        return pack;
+}
+
+/*
+ * libtorrent puts peers on loopback and private networks in an unlimited
+ * "local" class by default, so a global rate limit would not hold against a
+ * seeder on the LAN; Revaer's limits mean every peer, as users expect them to
+ */
+void
+rv_lt_peer_classes_setup(lt::session &session)
+{
+        lt::ip_filter filter;
+        const std::uint32_t global = 1u << static_cast<std::uint32_t>(lt::session::global_peer_class_id);
+
+        filter.add_rule(lt::make_address("0.0.0.0"), lt::make_address("255.255.255.255"), global);
+        filter.add_rule(lt::make_address("::"), lt::make_address("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), global);
+        session.set_peer_class_filter(filter);
+}
+
+RvEncryption
+rv_lt_encryption_from_policy(int policy)
+{
+        switch (policy) {
+        case lt::settings_pack::pe_forced:
+                return RV_ENCRYPTION_REQUIRE;
+        case lt::settings_pack::pe_disabled:
+                return RV_ENCRYPTION_DISABLE;
+        default:
+                return RV_ENCRYPTION_PREFER;
+        }
+}
+
+RvEngineState
+rv_lt_state(lt::torrent_status::state_t state)
+{
+        switch (state) {
+        case lt::torrent_status::checking_resume_data:
+                return RV_ENGINE_STATE_CHECKING_RESUME;
+        case lt::torrent_status::downloading_metadata:
+                return RV_ENGINE_STATE_FETCHING_METADATA;
+        case lt::torrent_status::downloading:
+                return RV_ENGINE_STATE_DOWNLOADING;
+        case lt::torrent_status::finished:
+                return RV_ENGINE_STATE_FINISHED;
+        case lt::torrent_status::seeding:
+                return RV_ENGINE_STATE_SEEDING;
+        case lt::torrent_status::checking_files:
+        default:
+                return RV_ENGINE_STATE_CHECKING_FILES;
+        }
+}
+
+/* ---- events ---------------------------------------------------------------------------------------------- */
+
+bool
+rv_lt_emit_simple(RvEngine *engine, RvEngineEventKind kind, const lt::sha1_hash &key, const GError *error)
+{
+        RvEngineEvent event{};
+
+        event.kind = kind;
+        rv_engine_hash_to_rv(key, &event.hash);
+        event.error = error;
+        return rv_engine_emit(engine, &event);
+}
+
+bool
+rv_lt_emit_error(RvEngine *engine, RvEngineEventKind kind, const lt::sha1_hash &key, RvError code,
+                 const std::string &message)
+{
+        g_autoptr(GError) error = g_error_new_literal(RV_ERROR, code, message.c_str());
+        return rv_lt_emit_simple(engine, kind, key, error);
+}
+
+RvLtTorrent *
+rv_lt_find(RvLtEngine *self, const lt::sha1_hash &key)
+{
+        auto it = self->torrents.find(key);
+        if (it == self->torrents.end() || it->second.removed)
+                return nullptr;
+        return &it->second;
+}
+
+RvLtTorrent *
+rv_lt_find_handle(RvLtEngine *self, const lt::torrent_handle &handle, lt::sha1_hash &ret_key)
+{
+        if (!handle.is_valid())
+                return nullptr;
+        const lt::sha1_hash key = rv_engine_hash_key(handle.info_hashes());
+        RvLtTorrent *torrent = rv_lt_find(self, key);
+        if (torrent != nullptr)
+                ret_key = key;
+        return torrent;
+}
+
+bool
+rv_lt_emit_metadata(RvEngine *engine, const lt::sha1_hash &key, const lt::torrent_info &ti,
+                    const std::vector<lt::download_priority_t> &priorities)
+{
+        RvEngineEvent event{};
+        const std::string &name = ti.name();
+
+        event.kind = RV_ENGINE_EVENT_METADATA;
+        rv_engine_hash_to_rv(key, &event.hash);
+        event.name = name.c_str();
+        event.files = rv_engine_files_new(ti, priorities);
+        event.total_size = ti.total_size();
+        bool alive = rv_engine_emit(engine, &event);
+        g_ptr_array_unref(event.files);
+        return alive;
+}
+
+/*
+ * a torrent that starts running straight from the add connects to its peers
+ * only on the session's next tick, up to 500 ms later; one that is resumed
+ * after its resume data is checked connects at once (libtorrent's connect
+ * boost runs on resume), so running torrents are added paused and resumed
+ * here: when the check is done, or at once for magnets, which have nothing to
+ * check; until then they are reported as running, and the resume is not news
+ */
+void
+rv_lt_start(RvLtTorrent &torrent)
+{
+        if (!torrent.start_pending || !torrent.handle.is_valid())
+                return;
+        torrent.start_pending = false;
+        torrent.swallow_resumed++;
+        torrent.handle.set_flags(lt::torrent_flags::auto_managed);
+        torrent.handle.resume();
+}
+
+bool
+rv_lt_on_add(RvEngine *engine, const lt::add_torrent_alert *alert)
+{
+        RvLtEngine *self = rv_lt_self(engine);
+        const lt::add_torrent_params &params = alert->params;
+        const lt::sha1_hash key = rv_engine_hash_key(params.info_hashes);
+        auto it = self->torrents.find(key);
+
+        if (alert->error) {
+                if (it != self->torrents.end()) {
+                        if (!it->second.removed)
+                                self->count--;
+                        self->torrents.erase(it);
+                }
+                RvInfoHash hash;
+                rv_engine_hash_to_rv(key, &hash);
+                return rv_lt_emit_error(engine, RV_ENGINE_EVENT_ADD_FAILED, key,
+                                        rv_engine_error_code_from_lt(alert->error),
+                                        std::string("adding torrent ") + hash.hex + " failed: " +
+                                                alert->error.message());
+        }
+        if (it == self->torrents.end())
+                return true;
+        it->second.handle = alert->handle;
+
+        RvEngineEvent event{};
+        std::string name = params.ti ? params.ti->name() : params.name;
+        event.kind = RV_ENGINE_EVENT_ADDED;
+        rv_engine_hash_to_rv(key, &event.hash);
+        event.name = name.empty() ? nullptr : name.c_str();
+        event.save_path = params.save_path.c_str();
+        if (!rv_engine_emit(engine, &event))
+                return false;
+        if (params.ti) {
+                std::vector<lt::download_priority_t> priorities = std::move(it->second.add_priorities);
+                it->second.add_priorities.clear();
+                if (!rv_lt_emit_metadata(engine, key, *params.ti, priorities))
+                        return false;
+        }
+
+        /* the event func may have removed or replaced the torrent */
+        it = self->torrents.find(key);
+        if (it == self->torrents.end() || it->second.handle != alert->handle)
+                return true;
+        auto deferred = std::move(it->second.deferred);
+        const bool removed = it->second.removed;
+        it->second.deferred.clear();
+        if (!removed && !params.ti)
+                rv_lt_start(it->second);
+        if (removed)
+                self->torrents.erase(it);
+        for (auto &op : deferred)
+                op(alert->handle);
+        return true;
+}
+
+/* metadata from the swarm: refuse what a .torrent with the same content would be refused for */
+bool
+rv_lt_check_metadata(RvEngine *engine, const lt::sha1_hash &key, const lt::torrent_info &ti,
+                     const std::vector<lt::download_priority_t> &priorities)
+{
+        RvLtEngine *self = rv_lt_self(engine);
+        g_autoptr(GError) error = nullptr;
+        RvLtTorrent *torrent = rv_lt_find(self, key);
+
+        if (torrent == nullptr)
+                return true;
+        torrent->metadata_pending = false;
+        if (!rv_engine_info_section_validate(ti.info_section(), engine->settings.max_metadata_size, &error)) {
+                /* out of the session first, so nothing more is downloaded under the refused names */
+                self->session->remove_torrent(torrent->handle);
+                self->torrents.erase(key);
+                self->count--;
+                return rv_lt_emit_simple(engine, RV_ENGINE_EVENT_METADATA_REJECTED, key, error);
+        }
+        torrent->total_size = ti.total_size();
+        torrent->num_files = ti.num_files();
+        torrent->dirty = true;
+        return rv_lt_emit_metadata(engine, key, ti, priorities);
+}
+
+bool
+rv_lt_on_metadata_received(RvEngine *engine, const lt::metadata_received_alert *alert)
+{
+        RvLtEngine *self = rv_lt_self(engine);
+        lt::sha1_hash key;
+        RvLtTorrent *torrent = rv_lt_find_handle(self, alert->handle, key);
+
+        if (torrent == nullptr)
+                return true;
+        /*
+         * torrent_file() would be a blocking round trip to the network thread;
+         * resume data with the info dict carries the same torrent_info and
+         * arrives as an alert like everything else
+         */
+        torrent->metadata_pending = true;
+        torrent->internal_resume_requests++;
+        alert->handle.save_resume_data(lt::torrent_handle::save_info_dict);
+        return true;
+}
+
+bool
+rv_lt_on_resume_data(RvEngine *engine, const lt::save_resume_data_alert *alert)
+{
+        RvLtEngine *self = rv_lt_self(engine);
+        const lt::sha1_hash key = rv_engine_hash_key(alert->params.info_hashes);
+        RvLtTorrent *torrent = rv_lt_find(self, key);
+        bool for_user = false;
+
+        if (torrent == nullptr)
+                return true;
+        if (torrent->user_resume_requests > 0) {
+                torrent->user_resume_requests--;
+                for_user = true;
+        } else if (torrent->internal_resume_requests > 0) {
+                torrent->internal_resume_requests--;
+        }
+        if (torrent->metadata_pending && alert->params.ti) {
+                if (!rv_lt_check_metadata(engine, key, *alert->params.ti, alert->params.file_priorities))
+                        return false;
+                if (rv_lt_find(self, key) == nullptr)
+                        return true;
+        }
+        if (!for_user)
+                return true;
+
+        std::vector<char> buffer;
+        if (torrent->start_pending) {
+                /* say what the user asked for, not the pause of rv_lt_start() */
+                lt::add_torrent_params params = alert->params;
+                params.flags &= ~lt::torrent_flags::paused;
+                params.flags |= lt::torrent_flags::auto_managed;
+                buffer = lt::write_resume_data_buf(params);
+        } else {
+                buffer = lt::write_resume_data_buf(alert->params);
+        }
+        RvEngineEvent event{};
+        event.kind = RV_ENGINE_EVENT_RESUME_DATA;
+        rv_engine_hash_to_rv(key, &event.hash);
+        event.resume_data = g_bytes_new(buffer.data(), buffer.size());
+        bool alive = rv_engine_emit(engine, &event);
+        g_bytes_unref(event.resume_data);
+        return alive;
+}
+
+bool
+rv_lt_on_resume_data_failed(RvEngine *engine, const lt::save_resume_data_failed_alert *alert)
+{
+        RvLtEngine *self = rv_lt_self(engine);
+        lt::sha1_hash key;
+        RvLtTorrent *torrent = rv_lt_find_handle(self, alert->handle, key);
+
+        if (torrent == nullptr)
+                return true;
+        if (torrent->user_resume_requests > 0) {
+                torrent->user_resume_requests--;
+                torrent->dirty = true;
+                return rv_lt_emit_error(engine, RV_ENGINE_EVENT_RESUME_DATA_FAILED, key,
+                                        rv_engine_error_code_from_lt(alert->error),
+                                        "saving resume data failed: " + alert->error.message());
+        }
+        if (torrent->internal_resume_requests > 0)
+                torrent->internal_resume_requests--;
+        if (torrent->metadata_pending && torrent->internal_resume_requests == 0) {
+                /* rare: fall back to the blocking copy rather than never validating */
+                std::shared_ptr<const lt::torrent_info> ti = alert->handle.torrent_file();
+                if (ti)
+                        return rv_lt_check_metadata(engine, key, *ti, {});
+        }
+        return true;
+}
+
+bool
+rv_lt_on_state_update(RvEngine *engine, const lt::state_update_alert *alert)
+{
+        RvLtEngine *self = rv_lt_self(engine);
+
+        for (const lt::torrent_status &st : alert->status) {
+                const lt::sha1_hash key = rv_engine_hash_key(st.info_hashes);
+                RvLtTorrent *torrent = rv_lt_find(self, key);
+                RvEngineStatus status{};
+                RvEngineEvent event{};
+
+                if (torrent == nullptr)
+                        continue;
+                if (st.need_save_resume)
+                        torrent->dirty = true;
+                rv_engine_hash_to_rv(key, &status.hash);
+                status.state = rv_lt_state(st.state);
+                status.paused = (st.flags & lt::torrent_flags::paused) && !torrent->start_pending ? TRUE : FALSE;
+                status.auto_managed = (st.flags & lt::torrent_flags::auto_managed) || torrent->start_pending ? TRUE
+                                                                                                            : FALSE;
+                status.sequential = (st.flags & lt::torrent_flags::sequential_download) ? TRUE : FALSE;
+                status.has_metadata = st.has_metadata;
+                status.is_finished = st.is_finished;
+                status.is_seeding = st.is_seeding;
+                status.moving_storage = st.moving_storage;
+                status.need_save_resume = st.need_save_resume;
+                status.total_size = torrent->total_size;
+                status.total_wanted = st.total_wanted;
+                status.total_wanted_done = st.total_wanted_done;
+                status.total_done = st.total_done;
+                if (st.total_wanted > 0)
+                        status.progress = static_cast<double>(st.total_wanted_done) /
+                                          static_cast<double>(st.total_wanted);
+                else
+                        status.progress = st.is_finished ? 1.0 : 0.0;
+                status.download_rate = st.download_payload_rate;
+                status.upload_rate = st.upload_payload_rate;
+                status.all_time_download = st.all_time_download;
+                status.all_time_upload = st.all_time_upload;
+                status.num_peers = st.num_peers;
+                status.num_seeds = st.num_seeds;
+                status.queue_position = static_cast<int>(st.queue_position);
+                status.added_time = st.added_time;
+                status.completed_time = st.completed_time;
+                status.download_limit = torrent->download_limit;
+                status.upload_limit = torrent->upload_limit;
+                if (st.errc)
+                        status.error = g_strdup(st.errc.message().c_str());
+
+                event.kind = RV_ENGINE_EVENT_STATUS;
+                event.hash = status.hash;
+                event.status = &status;
+                bool alive = rv_engine_emit(engine, &event);
+                rv_engine_status_clear(&status);
+                if (!alive)
+                        return false;
+        }
+        return true;
+}
+
+/* one alert to zero or more events; FALSE when the event func freed the engine */
+bool
+rv_lt_handle_alert(RvEngine *engine, lt::alert *alert)
+{
+        RvLtEngine *self = rv_lt_self(engine);
+        lt::sha1_hash key;
+
+        switch (alert->type()) {
+        case lt::add_torrent_alert::alert_type:
+                return rv_lt_on_add(engine, lt::alert_cast<lt::add_torrent_alert>(alert));
+        case lt::state_update_alert::alert_type:
+                return rv_lt_on_state_update(engine, lt::alert_cast<lt::state_update_alert>(alert));
+        case lt::metadata_received_alert::alert_type:
+                return rv_lt_on_metadata_received(engine, lt::alert_cast<lt::metadata_received_alert>(alert));
+        case lt::save_resume_data_alert::alert_type:
+                return rv_lt_on_resume_data(engine, lt::alert_cast<lt::save_resume_data_alert>(alert));
+        case lt::save_resume_data_failed_alert::alert_type:
+                return rv_lt_on_resume_data_failed(engine, lt::alert_cast<lt::save_resume_data_failed_alert>(alert));
+        case lt::torrent_finished_alert::alert_type: {
+                auto *a = lt::alert_cast<lt::torrent_finished_alert>(alert);
+                RvLtTorrent *torrent = rv_lt_find_handle(self, a->handle, key);
+                if (torrent == nullptr)
+                        return true;
+                torrent->dirty = true;
+                return rv_lt_emit_simple(engine, RV_ENGINE_EVENT_FINISHED, key, nullptr);
+        }
+        case lt::torrent_checked_alert::alert_type: {
+                auto *a = lt::alert_cast<lt::torrent_checked_alert>(alert);
+                RvLtTorrent *torrent = rv_lt_find_handle(self, a->handle, key);
+                if (torrent != nullptr)
+                        rv_lt_start(*torrent);
+                return true;
+        }
+        case lt::state_changed_alert::alert_type: {
+                auto *a = lt::alert_cast<lt::state_changed_alert>(alert);
+                RvLtTorrent *torrent = rv_lt_find_handle(self, a->handle, key);
+                /* a paused torrent does not run a full check: start it so that it can */
+                if (torrent != nullptr && a->state != lt::torrent_status::checking_resume_data)
+                        rv_lt_start(*torrent);
+                return true;
+        }
+        case lt::torrent_paused_alert::alert_type:
+        case lt::torrent_resumed_alert::alert_type: {
+                auto *a = static_cast<lt::torrent_alert *>(alert);
+                RvLtTorrent *torrent = rv_lt_find_handle(self, a->handle, key);
+                if (torrent == nullptr)
+                        return true;
+                if (alert->type() == lt::torrent_resumed_alert::alert_type && torrent->swallow_resumed > 0) {
+                        torrent->swallow_resumed--;
+                        return true;
+                }
+                return rv_lt_emit_simple(engine,
+                                         alert->type() == lt::torrent_paused_alert::alert_type ?
+                                                 RV_ENGINE_EVENT_PAUSED :
+                                                 RV_ENGINE_EVENT_RESUMED,
+                                         key, nullptr);
+        }
+        case lt::torrent_removed_alert::alert_type: {
+                auto *a = lt::alert_cast<lt::torrent_removed_alert>(alert);
+                return rv_lt_emit_simple(engine, RV_ENGINE_EVENT_REMOVED, rv_engine_hash_key(a->info_hashes),
+                                         nullptr);
+        }
+        case lt::torrent_deleted_alert::alert_type: {
+                auto *a = lt::alert_cast<lt::torrent_deleted_alert>(alert);
+                return rv_lt_emit_simple(engine, RV_ENGINE_EVENT_FILES_DELETED, rv_engine_hash_key(a->info_hashes),
+                                         nullptr);
+        }
+        case lt::torrent_delete_failed_alert::alert_type: {
+                auto *a = lt::alert_cast<lt::torrent_delete_failed_alert>(alert);
+                return rv_lt_emit_error(engine, RV_ENGINE_EVENT_FILES_DELETE_FAILED,
+                                        rv_engine_hash_key(a->info_hashes), rv_engine_error_code_from_lt(a->error),
+                                        "deleting files failed: " + a->error.message());
+        }
+        case lt::torrent_error_alert::alert_type: {
+                auto *a = lt::alert_cast<lt::torrent_error_alert>(alert);
+                if (rv_lt_find_handle(self, a->handle, key) == nullptr)
+                        return true;
+                std::string message = a->error.message();
+                if (a->filename() != nullptr && a->filename()[0] != '\0')
+                        message += std::string(" (") + a->filename() + ")";
+                return rv_lt_emit_error(engine, RV_ENGINE_EVENT_ERROR, key, rv_engine_error_code_from_lt(a->error),
+                                        message);
+        }
+        case lt::file_error_alert::alert_type: {
+                auto *a = lt::alert_cast<lt::file_error_alert>(alert);
+                if (rv_lt_find_handle(self, a->handle, key) == nullptr)
+                        return true;
+                return rv_lt_emit_error(engine, RV_ENGINE_EVENT_ERROR, key, rv_engine_error_code_from_lt(a->error),
+                                        std::string(lt::operation_name(a->op)) + " '" + a->filename() +
+                                                "' failed: " + a->error.message());
+        }
+        case lt::storage_moved_alert::alert_type: {
+                auto *a = lt::alert_cast<lt::storage_moved_alert>(alert);
+                RvLtTorrent *torrent = rv_lt_find_handle(self, a->handle, key);
+                if (torrent == nullptr)
+                        return true;
+                torrent->dirty = true;
+                RvEngineEvent event{};
+                event.kind = RV_ENGINE_EVENT_STORAGE_MOVED;
+                rv_engine_hash_to_rv(key, &event.hash);
+                event.save_path = a->storage_path();
+                return rv_engine_emit(engine, &event);
+        }
+        case lt::storage_moved_failed_alert::alert_type: {
+                auto *a = lt::alert_cast<lt::storage_moved_failed_alert>(alert);
+                if (rv_lt_find_handle(self, a->handle, key) == nullptr)
+                        return true;
+                return rv_lt_emit_error(engine, RV_ENGINE_EVENT_STORAGE_MOVE_FAILED, key,
+                                        rv_engine_error_code_from_lt(a->error),
+                                        std::string("moving storage failed: ") + lt::operation_name(a->op) + " '" +
+                                                a->file_path() + "': " + a->error.message());
+        }
+        case lt::session_stats_alert::alert_type: {
+                RvEngineEvent event{};
+                event.kind = RV_ENGINE_EVENT_PROBE;
+                return rv_engine_emit(engine, &event);
+        }
+        case lt::listen_succeeded_alert::alert_type: {
+                auto *a = lt::alert_cast<lt::listen_succeeded_alert>(alert);
+                if (a->socket_type != lt::socket_type_t::tcp)
+                        return true;
+                self->listen_port = static_cast<guint16>(a->port);
+                RvEngineEvent event{};
+                event.kind = RV_ENGINE_EVENT_LISTEN_SUCCEEDED;
+                event.listen_port = self->listen_port;
+                return rv_engine_emit(engine, &event);
+        }
+        case lt::listen_failed_alert::alert_type: {
+                auto *a = lt::alert_cast<lt::listen_failed_alert>(alert);
+                g_autoptr(GError) error = g_error_new(
+                        RV_ERROR, rv_engine_error_code_from_lt(a->error), "listening on %s port %d failed: %s",
+                        a->listen_interface(), a->port, a->error.message().c_str());
+                RvEngineEvent event{};
+                event.kind = RV_ENGINE_EVENT_LISTEN_FAILED;
+                event.error = error;
+                return rv_engine_emit(engine, &event);
+        }
+        case lt::alerts_dropped_alert::alert_type:
+                g_debug("libtorrent dropped alerts: the main loop fell behind, ignoring");
+                return true;
+        default:
+                return true;
+        }
+}
+
+gboolean
+rv_lt_alert_dispatch_cb(GSource *source, GSourceFunc callback, gpointer user_data)
+{
+        RvEngine *engine = reinterpret_cast<RvAlertSource *>(source)->engine;
+        RvLtEngine *self = rv_lt_self(engine);
+
+        try {
+                if (self->alert_pos >= self->alerts.size()) {
+                        /* disarm before popping: an alert posted after the pop re-arms it */
+                        g_source_set_ready_time(source, -1);
+                        self->session->pop_alerts(&self->alerts);
+                        self->alert_pos = 0;
+                }
+                const gint64 deadline = g_get_monotonic_time() + RV_LT_DISPATCH_BUDGET_US;
+                guint handled = 0;
+                while (self->alert_pos < self->alerts.size()) {
+                        lt::alert *alert = self->alerts[self->alert_pos++];
+                        if (!rv_lt_handle_alert(engine, alert))
+                                return G_SOURCE_CONTINUE;
+                        if (++handled % 32 == 0 && g_get_monotonic_time() > deadline)
+                                break;
+                }
+                if (self->alert_pos < self->alerts.size())
+                        g_source_set_ready_time(source, 0);
+        } catch (...) {
+                g_autoptr(GError) error = nullptr;
+                rv_engine_set_error_from_exception(&error, "handling libtorrent alerts");
+                g_debug("%s, ignoring", error->message);
+        }
+        return G_SOURCE_CONTINUE;
+}
+
+GSourceFuncs rv_lt_alert_source_funcs = {
+        nullptr, nullptr, rv_lt_alert_dispatch_cb, nullptr, nullptr, nullptr,
+};
+
+gboolean
+rv_lt_status_cb(gpointer user_data)
+{
+        RvLtEngine *self = static_cast<RvLtEngine *>(user_data);
+
+        try {
+                /* only torrents that changed come back; no flags: no piece bitfields, names or paths copied */
+                if (self->count > 0)
+                        self->session->post_torrent_updates(lt::status_flags_t{});
+        } catch (...) {
+                g_debug("posting torrent updates failed, ignoring");
+        }
+        return G_SOURCE_CONTINUE;
+}
+
+void
+rv_lt_status_timer_start(RvLtEngine *self, guint interval_ms)
+{
+        if (self->status_source != nullptr && self->status_interval_ms == interval_ms)
+                return;
+        if (self->status_source != nullptr) {
+                g_source_destroy(self->status_source);
+                g_clear_pointer(&self->status_source, g_source_unref);
+        }
+        self->status_interval_ms = interval_ms;
+        if (interval_ms == 0)
+                return;
+        self->status_source = g_timeout_source_new(interval_ms);
+        g_source_set_name(self->status_source, "rv-engine-status");
+        g_source_set_callback(self->status_source, rv_lt_status_cb, self, nullptr);
+        g_source_attach(self->status_source, self->engine->context);
+}
+
+/* ---- vtable ---------------------------------------------------------------------------------------------- */
+
+void
+rv_lt_free(RvEngine *engine)
+{
+        RvLtEngine *self = rv_lt_self(engine);
+
+        if (self == nullptr)
+                return;
+        if (self->status_source != nullptr) {
+                g_source_destroy(self->status_source);
+                g_clear_pointer(&self->status_source, g_source_unref);
+        }
+        if (self->shared) {
+                self->shared->engine = nullptr;
+                /* file progress requests block on the network thread: let them finish while it runs */
+                while (self->shared->inflight > 0)
+                        g_usleep(1000);
+        }
+        try {
+                if (self->session) {
+                        /* no wake-ups into a source that is about to go */
+                        self->session->set_alert_notify([] {});
+                        self->alerts.clear();
+                        self->session.reset();
+                }
+        } catch (...) {
+                g_debug("closing the libtorrent session failed, ignoring");
+        }
+        if (self->alert_source != nullptr) {
+                g_source_destroy(self->alert_source);
+                g_clear_pointer(&self->alert_source, g_source_unref);
+        }
+        delete self;
+        engine->impl = nullptr;
+}
+
+gboolean
+rv_lt_apply_settings(RvEngine *engine, const RvEngineSettings *settings, GError **error)
+{
+        RvLtEngine *self = rv_lt_self(engine);
+
+        try {
+                /* apply_settings() only posts to the network thread: cheap enough for a hot reload */
+                self->session->apply_settings(rv_lt_settings_pack(settings, false));
+                rv_lt_status_timer_start(self, settings->status_interval_ms);
+                return TRUE;
+        } catch (...) {
+                rv_engine_set_error_from_exception(error, "applying settings");
+                return FALSE;
+        }
+}
+
+void
+rv_lt_get_settings(RvEngine *engine, RvEngineSettings *ret_settings)
+{
+        using sp = lt::settings_pack;
+        RvLtEngine *self = rv_lt_self(engine);
+        RvEngineSettings settings;
+
+        rv_engine_settings_copy(&settings, &engine->settings);
+        try {
+                lt::settings_pack pack = self->session->get_settings();
+                g_free(settings.listen_interfaces);
+                settings.listen_interfaces = g_strdup(pack.get_str(sp::listen_interfaces).c_str());
+                settings.enable_dht = pack.get_bool(sp::enable_dht);
+                settings.enable_lsd = pack.get_bool(sp::enable_lsd);
+                settings.enable_upnp = pack.get_bool(sp::enable_upnp);
+                settings.enable_natpmp = pack.get_bool(sp::enable_natpmp);
+                settings.enable_utp = pack.get_bool(sp::enable_outgoing_utp) || pack.get_bool(sp::enable_incoming_utp);
+                settings.encryption = rv_lt_encryption_from_policy(pack.get_int(sp::out_enc_policy));
+                settings.download_rate_limit = pack.get_int(sp::download_rate_limit);
+                settings.upload_rate_limit = pack.get_int(sp::upload_rate_limit);
+                settings.active_downloads = pack.get_int(sp::active_downloads);
+                settings.active_seeds = pack.get_int(sp::active_seeds);
+                settings.active_limit = pack.get_int(sp::active_limit);
+                settings.connections_limit = pack.get_int(sp::connections_limit);
+                settings.max_metadata_size = pack.get_int(sp::max_metadata_size) / 2;
+                settings.allow_multiple_connections_per_ip = pack.get_bool(sp::allow_multiple_connections_per_ip);
+                settings.status_interval_ms = self->status_interval_ms;
+        } catch (...) {
+                g_debug("reading settings back from libtorrent failed, ignoring");
+        }
+        *ret_settings = settings;
+}
+
+guint16
+rv_lt_get_listen_port(RvEngine *engine)
+{
+        return rv_lt_self(engine)->listen_port;
+}
+
+gboolean
+rv_lt_add(RvEngine *engine, RvEngineSource *source, const RvEngineAddOptions *options, GError **error)
+{
+        std::unique_ptr<RvEngineSource> owned(source);
+
+        try {
+                RvLtEngine *self = rv_lt_self(engine);
+                const lt::sha1_hash key = rv_engine_hash_key(source->atp.info_hashes);
+                RvEngineAddOptions own;
+
+                if (self->torrents.find(key) != self->torrents.end()) {
+                        g_set_error(error, RV_ERROR, RV_ERROR_CONFLICT, "torrent %s is already in the engine",
+                                    source->info.hash.hex);
+                        return FALSE;
+                }
+                if (options == nullptr) {
+                        rv_engine_source_get_options(source, &own);
+                        options = &own;
+                }
+                lt::add_torrent_params atp = std::move(source->atp);
+                if (!rv_engine_add_params_apply(atp, options, error))
+                        return FALSE;
+                if (!rv_engine_save_path_validate(atp.save_path.c_str(), error))
+                        return FALSE;
+                atp.flags |= lt::torrent_flags::update_subscribe | lt::torrent_flags::duplicate_is_error;
+
+                RvLtTorrent torrent;
+                if (!options->paused && !options->seed_mode) {
+                        /* see rv_lt_start(); a seed in seed mode has nothing to download and nothing to check */
+                        torrent.start_pending = true;
+                        atp.flags |= lt::torrent_flags::paused;
+                        atp.flags &= ~lt::torrent_flags::auto_managed;
+                }
+                torrent.download_limit = options->download_limit;
+                torrent.upload_limit = options->upload_limit;
+                if (atp.ti) {
+                        torrent.total_size = atp.ti->total_size();
+                        torrent.num_files = atp.ti->num_files();
+                        torrent.add_priorities = atp.file_priorities;
+                }
+                self->session->async_add_torrent(std::move(atp));
+                self->torrents.emplace(key, std::move(torrent));
+                self->count++;
+                return TRUE;
+        } catch (...) {
+                rv_engine_set_error_from_exception(error, "adding torrent");
+                return FALSE;
+        }
+}
+
+/*
+ * run op on the torrent's handle, now or, while the add is still in flight,
+ * when add_torrent_alert brings the handle; update runs at once on the record
+ */
+gboolean
+rv_lt_with_torrent(RvEngine *engine, const RvInfoHash *hash, const char *what, GError **error,
+                   const std::function<bool(RvLtTorrent &, GError **)> &update,
+                   std::function<void(const lt::torrent_handle &)> op)
+{
+        try {
+                RvLtEngine *self = rv_lt_self(engine);
+                RvLtTorrent *torrent = rv_lt_find(self, rv_engine_hash_from_rv(hash));
+
+                if (torrent == nullptr) {
+                        rv_info_hash_set_error_not_found(error, hash);
+                        return FALSE;
+                }
+                if (update && !update(*torrent, error))
+                        return FALSE;
+                torrent->dirty = true;
+                if (torrent->handle.is_valid())
+                        op(torrent->handle);
+                else
+                        torrent->deferred.push_back(std::move(op));
+                return TRUE;
+        } catch (...) {
+                rv_engine_set_error_from_exception(error, what);
+                return FALSE;
+        }
+}
+
+gboolean
+rv_lt_pause(RvEngine *engine, const RvInfoHash *hash, GError **error)
+{
+        try {
+                RvLtTorrent *torrent = rv_lt_find(rv_lt_self(engine), rv_engine_hash_from_rv(hash));
+
+                if (torrent == nullptr) {
+                        rv_info_hash_set_error_not_found(error, hash);
+                        return FALSE;
+                }
+                /* running as far as the user knows: make it a real pause, with its PAUSED */
+                const bool was_pending = torrent->start_pending;
+                if (was_pending) {
+                        torrent->start_pending = false;
+                        torrent->swallow_resumed++;
+                }
+                torrent->dirty = true;
+                auto op = [was_pending](const lt::torrent_handle &h) {
+                        if (was_pending)
+                                h.resume();
+                        h.unset_flags(lt::torrent_flags::auto_managed);
+                        h.pause();
+                };
+                if (torrent->handle.is_valid())
+                        op(torrent->handle);
+                else
+                        torrent->deferred.emplace_back(std::move(op));
+                return TRUE;
+        } catch (...) {
+                rv_engine_set_error_from_exception(error, "pausing torrent");
+                return FALSE;
+        }
+}
+
+gboolean
+rv_lt_resume(RvEngine *engine, const RvInfoHash *hash, GError **error)
+{
+        try {
+                return rv_lt_with_torrent(
+                        engine, hash, "resuming torrent", error,
+                        [](RvLtTorrent &torrent, GError **) {
+                                /* running as far as the user knows: no RESUMED, as libtorrent would not say it */
+                                if (torrent.start_pending) {
+                                        torrent.start_pending = false;
+                                        torrent.swallow_resumed++;
+                                }
+                                return true;
+                        },
+                        [](const lt::torrent_handle &h) {
+                                h.set_flags(lt::torrent_flags::auto_managed);
+                                h.resume();
+                        });
+        } catch (...) {
+                rv_engine_set_error_from_exception(error, "resuming torrent");
+                return FALSE;
+        }
+}
+
+gboolean
+rv_lt_remove(RvEngine *engine, const RvInfoHash *hash, gboolean delete_data, GError **error)
+{
+        try {
+                RvLtEngine *self = rv_lt_self(engine);
+                const lt::sha1_hash key = rv_engine_hash_from_rv(hash);
+                RvLtTorrent *torrent = rv_lt_find(self, key);
+                const lt::remove_flags_t flags = delete_data ? lt::session::delete_files : lt::remove_flags_t{};
+
+                if (torrent == nullptr) {
+                        rv_info_hash_set_error_not_found(error, hash);
+                        return FALSE;
+                }
+                self->count--;
+                if (!torrent->handle.is_valid()) {
+                        lt::session *session = self->session.get();
+                        torrent->removed = true;
+                        torrent->deferred.emplace_back(
+                                [session, flags](const lt::torrent_handle &h) { session->remove_torrent(h, flags); });
+                        return TRUE;
+                }
+                /* from here on only REMOVED and FILES_DELETED* speak of this hash */
+                self->session->remove_torrent(torrent->handle, flags);
+                self->torrents.erase(key);
+                return TRUE;
+        } catch (...) {
+                rv_engine_set_error_from_exception(error, "removing torrent");
+                return FALSE;
+        }
+}
+
+gboolean
+rv_lt_recheck(RvEngine *engine, const RvInfoHash *hash, GError **error)
+{
+        try {
+                return rv_lt_with_torrent(engine, hash, "rechecking torrent", error, nullptr,
+                                          [](const lt::torrent_handle &h) { h.force_recheck(); });
+        } catch (...) {
+                rv_engine_set_error_from_exception(error, "rechecking torrent");
+                return FALSE;
+        }
+}
+
+gboolean
+rv_lt_reannounce(RvEngine *engine, const RvInfoHash *hash, GError **error)
+{
+        try {
+                return rv_lt_with_torrent(engine, hash, "reannouncing torrent", error, nullptr,
+                                          [](const lt::torrent_handle &h) {
+                                                  h.force_reannounce(0, -1, lt::torrent_handle::ignore_min_interval);
+                                          });
+        } catch (...) {
+                rv_engine_set_error_from_exception(error, "reannouncing torrent");
+                return FALSE;
+        }
+}
+
+gboolean
+rv_lt_set_sequential(RvEngine *engine, const RvInfoHash *hash, gboolean sequential, GError **error)
+{
+        try {
+                return rv_lt_with_torrent(engine, hash, "setting sequential download", error, nullptr,
+                                          [sequential](const lt::torrent_handle &h) {
+                                                  if (sequential)
+                                                          h.set_flags(lt::torrent_flags::sequential_download);
+                                                  else
+                                                          h.unset_flags(lt::torrent_flags::sequential_download);
+                                          });
+        } catch (...) {
+                rv_engine_set_error_from_exception(error, "setting sequential download");
+                return FALSE;
+        }
+}
+
+gboolean
+rv_lt_set_limits(RvEngine *engine, const RvInfoHash *hash, gint64 download_limit, gint64 upload_limit, GError **error)
+{
+        try {
+                const int down = download_limit > 0 ? rv_lt_clamp_int(download_limit) : -1;
+                const int up = upload_limit > 0 ? rv_lt_clamp_int(upload_limit) : -1;
+
+                return rv_lt_with_torrent(
+                        engine, hash, "setting torrent limits", error,
+                        [download_limit, upload_limit](RvLtTorrent &torrent, GError **) {
+                                torrent.download_limit = download_limit;
+                                torrent.upload_limit = upload_limit;
+                                return true;
+                        },
+                        [down, up](const lt::torrent_handle &h) {
+                                h.set_download_limit(down);
+                                h.set_upload_limit(up);
+                        });
+        } catch (...) {
+                rv_engine_set_error_from_exception(error, "setting torrent limits");
+                return FALSE;
+        }
+}
+
+gboolean
+rv_lt_set_file_priorities(RvEngine *engine, const RvInfoHash *hash, const guint8 *priorities, gsize n,
+                          GError **error)
+{
+        try {
+                std::vector<lt::download_priority_t> list;
+                list.reserve(n);
+                for (gsize i = 0; i < n; i++)
+                        list.push_back(lt::download_priority_t(priorities[i]));
+                return rv_lt_with_torrent(
+                        engine, hash, "setting file priorities", error,
+                        [n](RvLtTorrent &torrent, GError **err) {
+                                if (torrent.num_files >= 0 && n != static_cast<gsize>(torrent.num_files)) {
+                                        g_set_error(err, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
+                                                    "%" G_GSIZE_FORMAT " file priorities for a torrent with %d files",
+                                                    n, torrent.num_files);
+                                        return false;
+                                }
+                                return true;
+                        },
+                        [list](const lt::torrent_handle &h) { h.prioritize_files(list); });
+        } catch (...) {
+                rv_engine_set_error_from_exception(error, "setting file priorities");
+                return FALSE;
+        }
+}
+
+gboolean
+rv_lt_move_storage(RvEngine *engine, const RvInfoHash *hash, const char *save_path, GError **error)
+{
+        try {
+                std::string path = save_path;
+
+                return rv_lt_with_torrent(engine, hash, "moving storage", error, nullptr,
+                                          [path](const lt::torrent_handle &h) { h.move_storage(path); });
+        } catch (...) {
+                rv_engine_set_error_from_exception(error, "moving storage");
+                return FALSE;
+        }
+}
+
+gboolean
+rv_lt_connect_peer(RvEngine *engine, const RvInfoHash *hash, const char *host_port, GError **error)
+{
+        lt::tcp::endpoint endpoint;
+
+        try {
+                if (!rv_engine_endpoint_parse(host_port, endpoint, error))
+                        return FALSE;
+        } catch (...) {
+                rv_engine_set_error_from_exception(error, "connecting to peer");
+                return FALSE;
+        }
+        return rv_lt_with_torrent(engine, hash, "connecting to peer", error, nullptr,
+                                  [endpoint](const lt::torrent_handle &h) { h.connect_peer(endpoint); });
+}
+
+/*
+ * libtorrent 2.0.8 has no post_file_progress(): file_progress() is a blocking
+ * round trip to the network thread, so it runs on a worker and the answer
+ * comes back to the main context as FILE_PROGRESS, like an alert would
+ */
+struct RvLtFileProgress {
+        std::shared_ptr<RvLtShared> shared;
+        lt::torrent_handle handle;
+        lt::sha1_hash key;
+        std::vector<std::int64_t> progress;
+};
+
+void
+rv_lt_file_progress_free(gpointer data)
+{
+        delete static_cast<RvLtFileProgress *>(data);
+}
+
+void
+rv_lt_file_progress_thread_cb(GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
+{
+        auto *request = static_cast<RvLtFileProgress *>(task_data);
+
+        try {
+                request->handle.file_progress(request->progress, {});
+                /* libtorrent 2.0.8 may count a piece twice and report more than a file holds (fixed upstream) */
+                std::shared_ptr<const lt::torrent_info> ti = request->handle.torrent_file();
+                if (ti && static_cast<int>(request->progress.size()) == ti->num_files()) {
+                        for (lt::file_index_t i : ti->files().file_range()) {
+                                auto &done = request->progress[static_cast<size_t>(static_cast<int>(i))];
+                                done = std::min(done, ti->files().file_size(i));
+                        }
+                }
+        } catch (...) {
+                g_debug("reading file progress failed, ignoring");
+                request->progress.clear();
+        }
+        request->shared->inflight--;
+        g_task_return_boolean(task, TRUE);
+}
+
+void
+rv_lt_file_progress_done_cb(GObject *source_object, GAsyncResult *result, gpointer user_data)
+{
+        auto *request = static_cast<RvLtFileProgress *>(g_task_get_task_data(G_TASK(result)));
+        RvEngine *engine = request->shared->engine;
+        RvEngineEvent event{};
+
+        try {
+                if (engine == nullptr || rv_lt_find(rv_lt_self(engine), request->key) == nullptr)
+                        return;
+        } catch (...) {
+                return;
+        }
+        event.kind = RV_ENGINE_EVENT_FILE_PROGRESS;
+        rv_engine_hash_to_rv(request->key, &event.hash);
+        event.file_progress =
+                g_array_sized_new(FALSE, FALSE, sizeof(gint64), static_cast<guint>(request->progress.size()));
+        for (std::int64_t done : request->progress) {
+                gint64 value = done;
+                g_array_append_val(event.file_progress, value);
+        }
+        GArray *progress = event.file_progress;
+        rv_engine_emit(engine, &event);
+        g_array_unref(progress);
+}
+
+gboolean
+rv_lt_request_file_progress(RvEngine *engine, const RvInfoHash *hash, GError **error)
+{
+        try {
+                RvLtEngine *self = rv_lt_self(engine);
+                const lt::sha1_hash key = rv_engine_hash_from_rv(hash);
+                auto op = [self, key](const lt::torrent_handle &h) {
+                        auto *request = new RvLtFileProgress();
+                        request->shared = self->shared;
+                        request->handle = h;
+                        request->key = key;
+                        self->shared->inflight++;
+                        GTask *task = g_task_new(nullptr, nullptr, rv_lt_file_progress_done_cb, nullptr);
+                        g_task_set_task_data(task, request, rv_lt_file_progress_free);
+                        g_task_run_in_thread(task, rv_lt_file_progress_thread_cb);
+                        g_object_unref(task);
+                };
+
+                return rv_lt_with_torrent(engine, hash, "requesting file progress", error, nullptr, std::move(op));
+        } catch (...) {
+                rv_engine_set_error_from_exception(error, "requesting file progress");
+                return FALSE;
+        }
+}
+
+guint
+rv_lt_save_resume_one(RvLtTorrent &torrent, gboolean only_if_modified)
+{
+        if (only_if_modified && !torrent.dirty)
+                return 0;
+        torrent.dirty = false;
+        torrent.user_resume_requests++;
+        if (torrent.handle.is_valid())
+                torrent.handle.save_resume_data(lt::torrent_handle::save_info_dict);
+        else
+                torrent.deferred.emplace_back(
+                        [](const lt::torrent_handle &h) { h.save_resume_data(lt::torrent_handle::save_info_dict); });
+        return 1;
+}
+
+guint
+rv_lt_save_resume(RvEngine *engine, const RvInfoHash *hash, gboolean only_if_modified)
+{
+        try {
+                RvLtTorrent *torrent = rv_lt_find(rv_lt_self(engine), rv_engine_hash_from_rv(hash));
+                if (torrent == nullptr)
+                        return 0;
+                return rv_lt_save_resume_one(*torrent, only_if_modified);
+        } catch (...) {
+                g_debug("asking for resume data of %s failed, ignoring", hash->hex);
+                return 0;
+        }
+}
+
+guint
+rv_lt_save_resume_all(RvEngine *engine, gboolean only_if_modified)
+{
+        guint asked = 0;
+
+        try {
+                for (auto &entry : rv_lt_self(engine)->torrents) {
+                        if (!entry.second.removed)
+                                asked += rv_lt_save_resume_one(entry.second, only_if_modified);
+                }
+        } catch (...) {
+                g_debug("asking for resume data failed, ignoring");
+        }
+        return asked;
+}
+
+void
+rv_lt_pause_session(RvEngine *engine)
+{
+        try {
+                rv_lt_self(engine)->session->pause();
+        } catch (...) {
+                g_debug("pausing the session failed, ignoring");
+        }
+}
+
+void
+rv_lt_probe(RvEngine *engine)
+{
+        try {
+                rv_lt_self(engine)->session->post_session_stats();
+        } catch (...) {
+                g_debug("posting session stats failed, ignoring");
+        }
+}
+
+void
+rv_lt_post_status(RvEngine *engine)
+{
+        try {
+                rv_lt_self(engine)->session->post_torrent_updates(lt::status_flags_t{});
+        } catch (...) {
+                g_debug("posting torrent updates failed, ignoring");
+        }
+}
+
+guint
+rv_lt_get_torrent_count(RvEngine *engine)
+{
+        return rv_lt_self(engine)->count;
+}
+
+const RvEngineVTable rv_lt_vtable = {
+        "libtorrent",
+        rv_lt_free,
+        rv_lt_apply_settings,
+        rv_lt_get_settings,
+        rv_lt_get_listen_port,
+        rv_lt_add,
+        rv_lt_pause,
+        rv_lt_resume,
+        rv_lt_remove,
+        rv_lt_recheck,
+        rv_lt_reannounce,
+        rv_lt_set_sequential,
+        rv_lt_set_limits,
+        rv_lt_set_file_priorities,
+        rv_lt_move_storage,
+        rv_lt_connect_peer,
+        rv_lt_request_file_progress,
+        rv_lt_save_resume,
+        rv_lt_save_resume_all,
+        rv_lt_pause_session,
+        rv_lt_probe,
+        rv_lt_post_status,
+        rv_lt_get_torrent_count,
+        nullptr,
+        nullptr,
+        nullptr,
+};
+
+} /* namespace */
+
+extern "C" RvEngine *
+rv_engine_new_libtorrent(const RvEngineSettings *settings, GError **error)
+{
+        RvEngine *engine = nullptr;
+
+        try {
+                if (settings != nullptr && settings->max_metadata_size <= 0) {
+                        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
+                                    "max_metadata_size must be positive, not %" G_GINT64_FORMAT,
+                                    settings->max_metadata_size);
+                        return nullptr;
+                }
+                if (settings != nullptr && (settings->download_rate_limit < 0 || settings->upload_rate_limit < 0)) {
+                        g_set_error_literal(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
+                                            "rate limits must not be negative");
+                        return nullptr;
+                }
+                engine = rv_engine_new_internal(&rv_lt_vtable, settings);
+                auto *self = new RvLtEngine();
+                engine->impl = self;
+                self->engine = engine;
+                self->shared = std::make_shared<RvLtShared>();
+                self->shared->engine = engine;
+
+                lt::session_params params(rv_lt_settings_pack(&engine->settings, true));
+                self->session = std::make_unique<lt::session>(std::move(params));
+                rv_lt_peer_classes_setup(*self->session);
+
+                self->alert_source = g_source_new(&rv_lt_alert_source_funcs, sizeof(RvAlertSource));
+                reinterpret_cast<RvAlertSource *>(self->alert_source)->engine = engine;
+                g_source_set_name(self->alert_source, "rv-engine-alerts");
+                g_source_attach(self->alert_source, engine->context);
+                GSource *alert_source = self->alert_source;
+                /*
+                 * runs on a libtorrent thread with its alert lock held: wake the
+                 * main loop and nothing else (g_source_set_ready_time() takes the
+                 * context lock and is safe from any thread)
+                 */
+                self->session->set_alert_notify([alert_source] { g_source_set_ready_time(alert_source, 0); });
+                g_source_set_ready_time(alert_source, 0);
+                rv_lt_status_timer_start(self, engine->settings.status_interval_ms);
+                return engine;
+        } catch (...) {
+                rv_engine_set_error_from_exception(error, "starting libtorrent");
+                rv_engine_free(engine);
+                return nullptr;
+        }
+}

@@ -1,0 +1,308 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * the torrent engine as seen by the rest of Revaer: a C API with opaque
+ * handles and plain structs; two implementations share it, libtorrent
+ * (rv-engine-lt.cpp) and a deterministic fake for fast tests of the layers
+ * above (rv-engine-fake.c)
+ *
+ * threading: every function is called on the thread that runs the GLib main
+ * context the engine was created on; events are delivered there too, from a
+ * GSource the engine attaches itself; nothing here blocks on the network or
+ * disk threads (status comes from events, never from synchronous queries)
+ *
+ * errors: every failure is a GError in the RV_ERROR domain with a message that
+ * names what was wrong; nothing foreign leaves the engine
+ */
+
+#include <glib.h>
+
+#include "rv-error.h"
+
+G_BEGIN_DECLS
+
+/* 40 lower-case hex digits: the v1 info hash, or the truncated v2 hash of a v2-only torrent */
+#define RV_INFO_HASH_HEX_LEN 40
+
+typedef struct {
+        char hex[RV_INFO_HASH_HEX_LEN + 1];
+} RvInfoHash;
+
+gboolean rv_info_hash_parse(const char *text, RvInfoHash *ret_hash);
+gboolean rv_info_hash_equal(const RvInfoHash *a, const RvInfoHash *b);
+
+typedef struct _RvEngine RvEngine;
+typedef struct _RvEngineSource RvEngineSource;
+
+typedef enum {
+        RV_ENCRYPTION_PREFER,
+        RV_ENCRYPTION_REQUIRE,
+        RV_ENCRYPTION_DISABLE,
+} RvEncryption;
+
+const char *rv_encryption_to_string(RvEncryption enc);
+gboolean rv_encryption_from_string(const char *text, RvEncryption *ret_enc);
+
+typedef struct {
+        /* libtorrent listen_interfaces syntax, e.g. "0.0.0.0:6881,[::]:6881"; "127.0.0.1:0" picks a port */
+        char *listen_interfaces;
+        gboolean enable_dht;
+        gboolean enable_lsd;
+        gboolean enable_upnp;
+        gboolean enable_natpmp;
+        gboolean enable_utp;
+        RvEncryption encryption;
+        /* bytes per second, 0 = unlimited */
+        gint64 download_rate_limit;
+        gint64 upload_rate_limit;
+        /* -1 = unlimited */
+        gint active_downloads;
+        gint active_seeds;
+        gint active_limit;
+        gint connections_limit;
+        /* cadence of post_torrent_updates(); status events come no faster than this */
+        guint status_interval_ms;
+        /* upper bound for metadata fetched from peers and for .torrent files, in bytes */
+        gint64 max_metadata_size;
+        /* tests run several peers on 127.0.0.1 */
+        gboolean allow_multiple_connections_per_ip;
+} RvEngineSettings;
+
+void rv_engine_settings_init(RvEngineSettings *settings);
+void rv_engine_settings_clear(RvEngineSettings *settings);
+void rv_engine_settings_copy(RvEngineSettings *dest, const RvEngineSettings *src);
+
+typedef enum {
+        RV_ENGINE_STATE_CHECKING_RESUME,
+        RV_ENGINE_STATE_CHECKING_FILES,
+        RV_ENGINE_STATE_FETCHING_METADATA,
+        RV_ENGINE_STATE_DOWNLOADING,
+        RV_ENGINE_STATE_FINISHED,
+        RV_ENGINE_STATE_SEEDING,
+} RvEngineState;
+
+/* a copy of what libtorrent reported for one torrent; owns nothing but error */
+typedef struct {
+        RvInfoHash hash;
+        RvEngineState state;
+        gboolean paused;
+        gboolean auto_managed;
+        gboolean has_metadata;
+        /* all wanted pieces are present */
+        gboolean is_finished;
+        gboolean is_seeding;
+        gboolean sequential;
+        gboolean moving_storage;
+        gboolean need_save_resume;
+        /* 0.0 .. 1.0 of the wanted bytes */
+        double progress;
+        gint64 total_size;
+        gint64 total_wanted;
+        gint64 total_wanted_done;
+        gint64 total_done;
+        /* payload bytes per second */
+        gint64 download_rate;
+        gint64 upload_rate;
+        gint64 all_time_download;
+        gint64 all_time_upload;
+        gint num_peers;
+        gint num_seeds;
+        gint queue_position;
+        /* unix seconds, 0 = never */
+        gint64 added_time;
+        gint64 completed_time;
+        /* bytes per second, 0 = unlimited */
+        gint64 download_limit;
+        gint64 upload_limit;
+        /* NULL when the torrent has no error */
+        char *error;
+} RvEngineStatus;
+
+void rv_engine_status_clear(RvEngineStatus *status);
+
+typedef enum {
+        RV_FILE_PRIORITY_SKIP = 0,
+        RV_FILE_PRIORITY_LOW = 1,
+        RV_FILE_PRIORITY_NORMAL = 4,
+        RV_FILE_PRIORITY_HIGH = 7,
+} RvFilePriority;
+
+typedef struct {
+        /* relative path inside the torrent, '/'-separated, including the torrent's top folder if any */
+        char *path;
+        gint64 size;
+        gint64 offset;
+        guint8 priority;
+        gboolean pad;
+} RvEngineFile;
+
+void rv_engine_file_free(RvEngineFile *file);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(RvEngineFile, rv_engine_file_free)
+
+typedef enum {
+        /* torrent is in the session (hash, name) */
+        RV_ENGINE_EVENT_ADDED,
+        /* the async add failed (hash, error); the torrent is not in the session */
+        RV_ENGINE_EVENT_ADD_FAILED,
+        /* metadata is known (hash, name, files, total_size); sent once per torrent after ADDED,
+         * at once for .torrent and resume adds, when the swarm delivers it for magnets */
+        RV_ENGINE_EVENT_METADATA,
+        /* metadata from the swarm was refused (hash, error: too big, unsafe file names);
+         * the torrent was removed from the session, REMOVED follows */
+        RV_ENGINE_EVENT_METADATA_REJECTED,
+        /* status changed (status) */
+        RV_ENGINE_EVENT_STATUS,
+        /* all wanted pieces downloaded and verified (hash) */
+        RV_ENGINE_EVENT_FINISHED,
+        RV_ENGINE_EVENT_PAUSED,
+        RV_ENGINE_EVENT_RESUMED,
+        /* torrent left the session (hash) */
+        RV_ENGINE_EVENT_REMOVED,
+        /* after a remove with data: files deleted (hash) or not (hash, error) */
+        RV_ENGINE_EVENT_FILES_DELETED,
+        RV_ENGINE_EVENT_FILES_DELETE_FAILED,
+        /* torrent or file error (hash, error); the torrent is stopped */
+        RV_ENGINE_EVENT_ERROR,
+        /* resume blob with the info dict (hash, resume_data) */
+        RV_ENGINE_EVENT_RESUME_DATA,
+        RV_ENGINE_EVENT_RESUME_DATA_FAILED,
+        /* (hash, save_path) / (hash, error) */
+        RV_ENGINE_EVENT_STORAGE_MOVED,
+        RV_ENGINE_EVENT_STORAGE_MOVE_FAILED,
+        /* answer to rv_engine_request_file_progress (hash, file_progress) */
+        RV_ENGINE_EVENT_FILE_PROGRESS,
+        /* answer to rv_engine_probe: the network thread is alive (no hash) */
+        RV_ENGINE_EVENT_PROBE,
+        /* listening (listen_port) or failed to (error); no hash */
+        RV_ENGINE_EVENT_LISTEN_SUCCEEDED,
+        RV_ENGINE_EVENT_LISTEN_FAILED,
+        RV_ENGINE_EVENT_LAST,
+} RvEngineEventKind;
+
+const char *rv_engine_event_kind_to_string(RvEngineEventKind kind);
+
+/* valid only during the callback; copy what must outlive it */
+typedef struct {
+        RvEngineEventKind kind;
+        RvInfoHash hash;
+        const char *name;
+        const char *save_path;
+        const GError *error;
+        GBytes *resume_data;
+        /* RvEngineFile, in file index order */
+        GPtrArray *files;
+        gint64 total_size;
+        /* bytes downloaded per file, in file index order */
+        GArray *file_progress;
+        const RvEngineStatus *status;
+        guint16 listen_port;
+} RvEngineEvent;
+
+typedef void (*RvEngineEventFunc)(RvEngine *engine, const RvEngineEvent *event, gpointer user_data);
+
+/* what a source is, before it enters the session */
+typedef struct {
+        RvInfoHash hash;
+        /* may be NULL for a magnet without dn= */
+        const char *name;
+        gboolean has_metadata;
+        /* RvEngineFile, NULL without metadata */
+        GPtrArray *files;
+        gint64 total_size;
+} RvEngineSourceInfo;
+
+typedef struct {
+        const char *save_path;
+        gboolean paused;
+        gboolean sequential;
+        /* trust the data on disk without checking (creators seeding their own files) */
+        gboolean seed_mode;
+        gint64 download_limit;
+        gint64 upload_limit;
+        /* "host:port" peers to connect to at once, NULL-terminated, may be NULL */
+        const char *const *peers;
+        /* one per file, NULL = all normal; ignored without metadata */
+        const guint8 *file_priorities;
+        gsize n_file_priorities;
+} RvEngineAddOptions;
+
+void rv_engine_add_options_init(RvEngineAddOptions *options);
+
+/*
+ * parse and validate without touching the session: a magnet URI, .torrent
+ * bytes, or a resume blob written by RV_ENGINE_EVENT_RESUME_DATA or
+ * rv_engine_source_write_resume(); file names with "..", absolute paths or
+ * empty components are refused here, and so is metadata over the size bound
+ */
+RvEngineSource *rv_engine_source_new_magnet(RvEngine *engine, const char *uri, GError **error);
+RvEngineSource *rv_engine_source_new_torrent(RvEngine *engine, GBytes *data, GError **error);
+RvEngineSource *rv_engine_source_new_resume(RvEngine *engine, GBytes *data, GError **error);
+const RvEngineSourceInfo *rv_engine_source_get_info(RvEngineSource *source);
+/* the options stored in a resume blob (save path, paused, sequential, limits, priorities) */
+void rv_engine_source_get_options(RvEngineSource *source, RvEngineAddOptions *ret_options);
+/* a resume blob for this source with these options, to persist before the add returns */
+GBytes *rv_engine_source_write_resume(RvEngineSource *source, const RvEngineAddOptions *options, GError **error);
+void rv_engine_source_free(RvEngineSource *source);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(RvEngineSource, rv_engine_source_free)
+
+RvEngine *rv_engine_new_libtorrent(const RvEngineSettings *settings, GError **error);
+RvEngine *rv_engine_new_fake(const RvEngineSettings *settings);
+void rv_engine_free(RvEngine *engine);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(RvEngine, rv_engine_free)
+
+void rv_engine_set_event_func(RvEngine *engine, RvEngineEventFunc func, gpointer user_data);
+gboolean rv_engine_apply_settings(RvEngine *engine, const RvEngineSettings *settings, GError **error);
+/* the settings as the engine holds them now (what libtorrent reports back) */
+void rv_engine_get_settings(RvEngine *engine, RvEngineSettings *ret_settings);
+/* 0 until RV_ENGINE_EVENT_LISTEN_SUCCEEDED */
+guint16 rv_engine_get_listen_port(RvEngine *engine);
+
+/*
+ * start adding; the source is consumed whatever the result; Conflict when
+ * the hash is already in the session; ADDED or ADD_FAILED follows
+ */
+gboolean rv_engine_add(RvEngine *engine, RvEngineSource *source, const RvEngineAddOptions *options, GError **error);
+
+/* per-torrent commands: NotFound for an unknown hash; results arrive as events */
+gboolean rv_engine_pause(RvEngine *engine, const RvInfoHash *hash, GError **error);
+gboolean rv_engine_resume(RvEngine *engine, const RvInfoHash *hash, GError **error);
+gboolean rv_engine_remove(RvEngine *engine, const RvInfoHash *hash, gboolean delete_data, GError **error);
+gboolean rv_engine_recheck(RvEngine *engine, const RvInfoHash *hash, GError **error);
+gboolean rv_engine_reannounce(RvEngine *engine, const RvInfoHash *hash, GError **error);
+gboolean rv_engine_set_sequential(RvEngine *engine, const RvInfoHash *hash, gboolean sequential, GError **error);
+gboolean rv_engine_set_limits(RvEngine *engine, const RvInfoHash *hash, gint64 download_limit, gint64 upload_limit,
+                              GError **error);
+gboolean rv_engine_set_file_priorities(RvEngine *engine, const RvInfoHash *hash, const guint8 *priorities, gsize n,
+                                       GError **error);
+gboolean rv_engine_move_storage(RvEngine *engine, const RvInfoHash *hash, const char *save_path, GError **error);
+gboolean rv_engine_connect_peer(RvEngine *engine, const RvInfoHash *hash, const char *host_port, GError **error);
+gboolean rv_engine_request_file_progress(RvEngine *engine, const RvInfoHash *hash, GError **error);
+
+/* ask for resume data; only_if_modified skips torrents with nothing new; returns how many were asked */
+guint rv_engine_save_resume(RvEngine *engine, const RvInfoHash *hash, gboolean only_if_modified);
+guint rv_engine_save_resume_all(RvEngine *engine, gboolean only_if_modified);
+
+/* stop all transfers before a shutdown, so the resume data written after it is final */
+void rv_engine_pause_session(RvEngine *engine);
+/* post a request through the network thread; RV_ENGINE_EVENT_PROBE answers it */
+void rv_engine_probe(RvEngine *engine);
+/* a status event for every torrent that changed since the last one, at once */
+void rv_engine_post_status(RvEngine *engine);
+
+/* number of torrents in the session */
+guint rv_engine_get_torrent_count(RvEngine *engine);
+
+/*
+ * make a v1 .torrent of a file or directory (blocking: hashes every byte;
+ * run it off the main loop); piece_size 0 lets the engine choose
+ */
+GBytes *rv_engine_create_torrent(const char *path, guint piece_size, const char *const *trackers, GError **error);
+
+/* fake engine controls, for tests; no-ops on libtorrent */
+void rv_engine_fake_set_progress(RvEngine *engine, const RvInfoHash *hash, gint64 done);
+void rv_engine_fake_deliver_metadata(RvEngine *engine, const RvInfoHash *hash, const char *name, const char *const *paths,
+                                     const gint64 *sizes);
+void rv_engine_fake_fail(RvEngine *engine, const RvInfoHash *hash, const char *message);
+
+G_END_DECLS
