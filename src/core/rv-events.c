@@ -1,0 +1,382 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "rv-events.h"
+#include "rv-json.h"
+
+static const char *const rv_event_kind_names[] = {
+        [RV_EVENT_TORRENT_ADDED] = "torrent_added",
+        [RV_EVENT_TORRENT_REMOVED] = "torrent_removed",
+        [RV_EVENT_FILES_DISCOVERED] = "files_discovered",
+        [RV_EVENT_PROGRESS] = "progress",
+        [RV_EVENT_STATE_CHANGED] = "state_changed",
+        [RV_EVENT_COMPLETED] = "completed",
+        [RV_EVENT_TORRENT_FAILED] = "torrent_failed",
+        [RV_EVENT_SELECTION_CHANGED] = "selection_changed",
+        [RV_EVENT_SETTINGS_CHANGED] = "settings_changed",
+        [RV_EVENT_HEALTH_CHANGED] = "health_changed",
+};
+G_STATIC_ASSERT(G_N_ELEMENTS(rv_event_kind_names) == RV_EVENT_LAST);
+
+const char *
+rv_event_kind_to_string(RvEventKind kind)
+{
+        if ((guint)kind >= RV_EVENT_LAST)
+                return NULL;
+        return rv_event_kind_names[kind];
+}
+
+RvEventKind
+rv_event_kind_from_string(const char *text)
+{
+        for (guint i = 0; text != NULL && i < RV_EVENT_LAST; i++) {
+                if (g_strcmp0(rv_event_kind_names[i], text) == 0)
+                        return (RvEventKind)i;
+        }
+        return RV_EVENT_LAST;
+}
+
+RvEvent *
+rv_event_ref(RvEvent *event)
+{
+        g_atomic_int_inc(&event->ref_count);
+        return event;
+}
+
+void
+rv_event_unref(RvEvent *event)
+{
+        if (event == NULL)
+                return;
+        if (!g_atomic_int_dec_and_test(&event->ref_count))
+                return;
+        if (event->data != NULL)
+                json_node_unref(event->data);
+        g_free(event);
+}
+
+JsonNode *
+rv_event_to_json(const RvEvent *event)
+{
+        g_autoptr(JsonBuilder) builder = json_builder_new();
+        g_autoptr(GDateTime) secs = g_date_time_new_from_unix_utc(event->timestamp / G_USEC_PER_SEC);
+        g_autoptr(GDateTime) dt = g_date_time_add(secs, event->timestamp % G_USEC_PER_SEC);
+        g_autofree char *ts = g_date_time_format_iso8601(dt);
+
+        json_builder_begin_object(builder);
+        json_builder_set_member_name(builder, "id");
+        json_builder_add_int_value(builder, (gint64)event->id);
+        json_builder_set_member_name(builder, "timestamp");
+        json_builder_add_string_value(builder, ts);
+        json_builder_set_member_name(builder, "event");
+        json_builder_add_value(builder, json_node_copy(event->data));
+        json_builder_end_object(builder);
+        return json_builder_get_root(builder);
+}
+
+RvTorrentState
+rv_event_get_state(const RvEvent *event)
+{
+        JsonObject *obj = json_node_get_object(event->data);
+        const char *state = json_object_get_string_member_with_default(obj, "state", NULL);
+
+        if (state == NULL)
+                return RV_TORRENT_STATE_LAST;
+        return rv_torrent_state_from_string(state);
+}
+
+typedef struct {
+        guint id;
+        RvEventFunc func;
+        gpointer user_data;
+} RvEventSubscriber;
+
+typedef struct {
+        gint64 last_us;
+        /* latest coalesced payload waiting for its slot, NULL when none */
+        JsonNode *pending;
+} RvProgressSlot;
+
+struct _RvEventBus {
+        GPtrArray *ring;
+        guint ring_size;
+        guint ring_head;
+        guint64 next_id;
+        guint64 reserved_up_to;
+        RvEventReserveFunc reserve;
+        gpointer reserve_data;
+        GArray *subscribers;
+        guint next_subscriber;
+        /* RvInfoHash.hex -> RvProgressSlot */
+        GHashTable *progress;
+        guint progress_interval_ms;
+        guint progress_timer;
+        gint64 progress_timer_due;
+        guint n_pending;
+        gboolean dispatching;
+};
+
+static void
+rv_progress_slot_free(RvProgressSlot *slot)
+{
+        if (slot->pending != NULL)
+                json_node_unref(slot->pending);
+        g_free(slot);
+}
+
+RvEventBus *
+rv_event_bus_new(guint ring_size, guint64 first_id, RvEventReserveFunc reserve, gpointer user_data)
+{
+        RvEventBus *bus = g_new0(RvEventBus, 1);
+
+        bus->ring_size = MAX(ring_size, 1);
+        bus->ring = g_ptr_array_new_full(bus->ring_size, (GDestroyNotify)rv_event_unref);
+        bus->next_id = MAX(first_id, 1);
+        bus->reserve = reserve;
+        bus->reserve_data = user_data;
+        bus->subscribers = g_array_new(FALSE, TRUE, sizeof(RvEventSubscriber));
+        bus->progress = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)rv_progress_slot_free);
+        bus->progress_interval_ms = RV_PROGRESS_INTERVAL_DEFAULT_MS;
+        bus->reserved_up_to = bus->next_id + RV_EVENT_BUS_ID_BLOCK;
+        if (bus->reserve != NULL)
+                bus->reserve(bus->reserved_up_to, bus->reserve_data);
+        return bus;
+}
+
+void
+rv_event_bus_free(RvEventBus *bus)
+{
+        if (bus == NULL)
+                return;
+        if (bus->progress_timer != 0)
+                g_source_remove(bus->progress_timer);
+        g_ptr_array_unref(bus->ring);
+        g_array_unref(bus->subscribers);
+        g_hash_table_unref(bus->progress);
+        g_free(bus);
+}
+
+static guint64
+rv_event_bus_take_id(RvEventBus *bus)
+{
+        guint64 id = bus->next_id++;
+
+        /* reserve the next block once half of this one is used, so a crash never reuses ids */
+        if (bus->reserve != NULL && bus->reserved_up_to - id < RV_EVENT_BUS_ID_BLOCK / 2) {
+                bus->reserved_up_to = id + RV_EVENT_BUS_ID_BLOCK;
+                bus->reserve(bus->reserved_up_to, bus->reserve_data);
+        }
+        return id;
+}
+
+const RvEvent *
+rv_event_bus_publish(RvEventBus *bus, RvEventKind kind, const RvInfoHash *hash, JsonNode *data)
+{
+        RvEvent *event = g_new0(RvEvent, 1);
+        JsonObject *obj;
+        g_autoptr(GArray) subscribers = NULL;
+
+        event->ref_count = 1;
+        event->id = rv_event_bus_take_id(bus);
+        event->timestamp = g_get_real_time();
+        event->kind = kind;
+        if (data == NULL)
+                data = rv_json_node_take_object(json_object_new());
+        obj = json_node_get_object(data);
+        json_object_set_string_member(obj, "type", rv_event_kind_to_string(kind));
+        if (hash != NULL) {
+                event->has_hash = TRUE;
+                event->hash = *hash;
+                json_object_set_string_member(obj, "info_hash", hash->hex);
+        }
+        event->data = data;
+
+        /* the ring is a circular buffer over a pointer array */
+        if (bus->ring->len < bus->ring_size) {
+                g_ptr_array_add(bus->ring, event);
+        } else {
+                rv_event_unref(g_ptr_array_index(bus->ring, bus->ring_head));
+                g_ptr_array_index(bus->ring, bus->ring_head) = event;
+                bus->ring_head = (bus->ring_head + 1) % bus->ring_size;
+        }
+
+        /* a subscriber may unsubscribe from its callback: iterate over a copy */
+        subscribers = g_array_copy(bus->subscribers);
+        for (guint i = 0; i < subscribers->len; i++) {
+                RvEventSubscriber *sub = &g_array_index(subscribers, RvEventSubscriber, i);
+                gboolean live = FALSE;
+                for (guint j = 0; j < bus->subscribers->len; j++) {
+                        if (g_array_index(bus->subscribers, RvEventSubscriber, j).id == sub->id)
+                                live = TRUE;
+                }
+                if (live)
+                        sub->func(event, sub->user_data);
+        }
+        return event;
+}
+
+guint
+rv_event_bus_subscribe(RvEventBus *bus, RvEventFunc func, gpointer user_data)
+{
+        RvEventSubscriber sub = { ++bus->next_subscriber, func, user_data };
+
+        g_array_append_val(bus->subscribers, sub);
+        return sub.id;
+}
+
+void
+rv_event_bus_unsubscribe(RvEventBus *bus, guint id)
+{
+        for (guint i = 0; i < bus->subscribers->len; i++) {
+                if (g_array_index(bus->subscribers, RvEventSubscriber, i).id == id) {
+                        g_array_remove_index(bus->subscribers, i);
+                        return;
+                }
+        }
+}
+
+GPtrArray *
+rv_event_bus_replay(RvEventBus *bus, guint64 after_id, gboolean *ret_complete)
+{
+        GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)rv_event_unref);
+        guint n = bus->ring->len;
+        guint64 oldest = 0;
+
+        for (guint i = 0; i < n; i++) {
+                RvEvent *event = g_ptr_array_index(bus->ring, (bus->ring_head + i) % n);
+                if (i == 0)
+                        oldest = event->id;
+                if (event->id > after_id)
+                        g_ptr_array_add(out, rv_event_ref(event));
+        }
+        if (ret_complete != NULL) {
+                /* complete when the ring still holds the event right after after_id, or nothing was missed */
+                *ret_complete = n == 0 || after_id + 1 >= oldest || after_id >= bus->next_id - 1;
+        }
+        return out;
+}
+
+guint64
+rv_event_bus_get_last_id(RvEventBus *bus)
+{
+        return bus->next_id - 1;
+}
+
+void
+rv_event_bus_set_progress_interval(RvEventBus *bus, guint interval_ms)
+{
+        bus->progress_interval_ms = MAX(interval_ms, RV_PROGRESS_INTERVAL_MIN_MS);
+}
+
+static JsonNode *
+rv_progress_payload(const RvTorrent *torrent)
+{
+        JsonObject *obj = json_object_new();
+
+        json_object_set_double_member(obj, "progress", torrent->progress);
+        json_object_set_int_member(obj, "bytes_done", torrent->wanted_done);
+        json_object_set_int_member(obj, "bytes_wanted", torrent->wanted_size);
+        json_object_set_int_member(obj, "download_bps", torrent->download_rate);
+        json_object_set_int_member(obj, "upload_bps", torrent->upload_rate);
+        json_object_set_int_member(obj, "eta", rv_torrent_get_eta(torrent));
+        return rv_json_node_take_object(obj);
+}
+
+static gboolean rv_event_bus_progress_cb(gpointer user_data);
+
+/* one timer for all torrents, due at the earliest pending slot */
+static void
+rv_event_bus_arm_progress(RvEventBus *bus, gint64 due_us)
+{
+        gint64 now = g_get_monotonic_time();
+
+        if (bus->progress_timer != 0) {
+                if (bus->progress_timer_due <= due_us)
+                        return;
+                g_source_remove(bus->progress_timer);
+        }
+        bus->progress_timer_due = due_us;
+        bus->progress_timer = g_timeout_add(due_us > now ? (guint)((due_us - now + 999) / 1000) : 0,
+                                            rv_event_bus_progress_cb, bus);
+}
+
+static gboolean
+rv_event_bus_progress_cb(gpointer user_data)
+{
+        RvEventBus *bus = user_data;
+        GHashTableIter iter;
+        gpointer key;
+        gpointer value;
+        gint64 now = g_get_monotonic_time();
+        g_autoptr(GPtrArray) due = g_ptr_array_new_with_free_func(g_free);
+        g_autoptr(GPtrArray) payloads = g_ptr_array_new();
+        gint64 earliest = G_MAXINT64;
+
+        bus->progress_timer = 0;
+        g_hash_table_iter_init(&iter, bus->progress);
+        while (g_hash_table_iter_next(&iter, &key, &value)) {
+                RvProgressSlot *slot = value;
+                gint64 due_us = slot->last_us + (gint64)bus->progress_interval_ms * 1000;
+                if (slot->pending == NULL)
+                        continue;
+                if (due_us > now) {
+                        earliest = MIN(earliest, due_us);
+                        continue;
+                }
+                g_ptr_array_add(due, g_strdup(key));
+                g_ptr_array_add(payloads, g_steal_pointer(&slot->pending));
+                slot->last_us = now;
+                bus->n_pending--;
+        }
+        for (guint i = 0; i < due->len; i++) {
+                RvInfoHash hash;
+                if (rv_info_hash_parse(g_ptr_array_index(due, i), &hash))
+                        rv_event_bus_publish(bus, RV_EVENT_PROGRESS, &hash, g_ptr_array_index(payloads, i));
+                else
+                        json_node_unref(g_ptr_array_index(payloads, i));
+        }
+        if (earliest != G_MAXINT64)
+                rv_event_bus_arm_progress(bus, earliest);
+        return G_SOURCE_REMOVE;
+}
+
+void
+rv_event_bus_publish_progress(RvEventBus *bus, const RvTorrent *torrent)
+{
+        RvProgressSlot *slot = g_hash_table_lookup(bus->progress, torrent->hash.hex);
+        gint64 now = g_get_monotonic_time();
+
+        if (slot == NULL) {
+                slot = g_new0(RvProgressSlot, 1);
+                slot->last_us = G_MININT64 / 2;
+                g_hash_table_insert(bus->progress, g_strdup(torrent->hash.hex), slot);
+        }
+        if (now - slot->last_us >= (gint64)bus->progress_interval_ms * 1000) {
+                /* a stale pending value is superseded by this one */
+                if (slot->pending != NULL) {
+                        json_node_unref(g_steal_pointer(&slot->pending));
+                        bus->n_pending--;
+                }
+                slot->last_us = now;
+                rv_event_bus_publish(bus, RV_EVENT_PROGRESS, &torrent->hash, rv_progress_payload(torrent));
+                return;
+        }
+        if (slot->pending != NULL)
+                json_node_unref(slot->pending);
+        else
+                bus->n_pending++;
+        slot->pending = rv_progress_payload(torrent);
+        rv_event_bus_arm_progress(bus, slot->last_us + (gint64)bus->progress_interval_ms * 1000);
+}
+
+void
+rv_event_bus_forget(RvEventBus *bus, const RvInfoHash *hash)
+{
+        RvProgressSlot *slot = g_hash_table_lookup(bus->progress, hash->hex);
+
+        if (slot == NULL)
+                return;
+        if (slot->pending != NULL)
+                bus->n_pending--;
+        g_hash_table_remove(bus->progress, hash->hex);
+}

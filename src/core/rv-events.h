@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+#include "rv-engine.h"
+#include "rv-torrent.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+        RV_EVENT_TORRENT_ADDED,
+        RV_EVENT_TORRENT_REMOVED,
+        RV_EVENT_FILES_DISCOVERED,
+        RV_EVENT_PROGRESS,
+        RV_EVENT_STATE_CHANGED,
+        RV_EVENT_COMPLETED,
+        RV_EVENT_TORRENT_FAILED,
+        RV_EVENT_SELECTION_CHANGED,
+        RV_EVENT_SETTINGS_CHANGED,
+        RV_EVENT_HEALTH_CHANGED,
+        RV_EVENT_LAST,
+} RvEventKind;
+
+const char *rv_event_kind_to_string(RvEventKind kind);
+RvEventKind rv_event_kind_from_string(const char *text);
+
+/* immutable once published; shared by the replay ring and subscribers */
+typedef struct {
+        gint ref_count;
+        guint64 id;
+        /* wall clock, microseconds since the epoch */
+        gint64 timestamp;
+        RvEventKind kind;
+        gboolean has_hash;
+        RvInfoHash hash;
+        /* the payload as it goes on the wire ("type" plus kind-specific members) */
+        JsonNode *data;
+} RvEvent;
+
+RvEvent *rv_event_ref(RvEvent *event);
+void rv_event_unref(RvEvent *event);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(RvEvent, rv_event_unref)
+/* {"id", "timestamp", "event": {...}} */
+JsonNode *rv_event_to_json(const RvEvent *event);
+/* the torrent's state member, or RV_TORRENT_STATE_LAST */
+RvTorrentState rv_event_get_state(const RvEvent *event);
+
+typedef struct _RvEventBus RvEventBus;
+
+typedef void (*RvEventFunc)(const RvEvent *event, gpointer user_data);
+
+/*
+ * ids must not restart after a restart: the bus hands out ids from blocks
+ * reserved in persistent storage, and asks for the next block well before
+ * the current one runs out
+ */
+typedef void (*RvEventReserveFunc)(guint64 reserved_up_to, gpointer user_data);
+
+#define RV_EVENT_BUS_DEFAULT_RING 1024
+#define RV_EVENT_BUS_ID_BLOCK 100000
+
+RvEventBus *rv_event_bus_new(guint ring_size, guint64 first_id, RvEventReserveFunc reserve, gpointer user_data);
+void rv_event_bus_free(RvEventBus *bus);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(RvEventBus, rv_event_bus_free)
+
+/* takes the data node; returns the event (borrowed) */
+const RvEvent *rv_event_bus_publish(RvEventBus *bus, RvEventKind kind, const RvInfoHash *hash, JsonNode *data);
+guint rv_event_bus_subscribe(RvEventBus *bus, RvEventFunc func, gpointer user_data);
+void rv_event_bus_unsubscribe(RvEventBus *bus, guint id);
+/* events with an id above after_id still in the ring, oldest first; *ret_complete FALSE when some were lost */
+GPtrArray *rv_event_bus_replay(RvEventBus *bus, guint64 after_id, gboolean *ret_complete);
+guint64 rv_event_bus_get_last_id(RvEventBus *bus);
+
+/*
+ * progress is coalesced per torrent: at most one event per interval, the
+ * latest value wins and is delivered at the end of the interval
+ */
+#define RV_PROGRESS_INTERVAL_MIN_MS 100
+#define RV_PROGRESS_INTERVAL_DEFAULT_MS 1000
+void rv_event_bus_set_progress_interval(RvEventBus *bus, guint interval_ms);
+void rv_event_bus_publish_progress(RvEventBus *bus, const RvTorrent *torrent);
+/* drop a pending progress event, e.g. when the torrent is removed */
+void rv_event_bus_forget(RvEventBus *bus, const RvInfoHash *hash);
+
+G_END_DECLS

@@ -1,0 +1,1407 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#define G_LOG_DOMAIN "revaer-core"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "rv-json.h"
+#include "rv-manager.h"
+
+
+struct _RvManager {
+        GObject parent_instance;
+        RvEngine *engine;
+        RvStore *store;
+        RvHealth *health;
+        RvEventBus *events;
+        RvManagerConfig config;
+        /* hex -> RvTorrent (owned) */
+        GHashTable *torrents;
+        /* RvTorrent in insertion order (borrowed) */
+        GPtrArray *order;
+        guint resume_timer;
+        /* file list requests waiting for FILE_PROGRESS: hex -> GPtrArray of GTask */
+        GHashTable *file_requests;
+        /* shutdown in progress */
+        GTask *shutdown_task;
+        guint shutdown_waiting;
+        guint shutdown_saved;
+        guint shutdown_timer;
+};
+
+G_DEFINE_TYPE(RvManager, rv_manager, G_TYPE_OBJECT)
+
+enum {
+        SIGNAL_TORRENT_ADDED,
+        SIGNAL_TORRENT_REMOVED,
+        SIGNAL_TORRENT_CHANGED,
+        SIGNAL_ENGINE_ALIVE,
+        SIGNAL_LISTEN_CHANGED,
+        SIGNAL_PROBLEM,
+        SIGNAL_LAST,
+};
+
+static guint signals[SIGNAL_LAST];
+
+void
+rv_manager_config_init(RvManagerConfig *config)
+{
+        memset(config, 0, sizeof(*config));
+        config->download_dir = g_build_filename(g_get_user_special_dir(G_USER_DIRECTORY_DOWNLOAD) != NULL
+                                                        ? g_get_user_special_dir(G_USER_DIRECTORY_DOWNLOAD)
+                                                        : g_get_home_dir(),
+                                                NULL);
+        config->sequential_default = FALSE;
+        config->resume_save_interval_s = 60;
+        config->progress_interval_ms = RV_PROGRESS_INTERVAL_DEFAULT_MS;
+        config->shutdown_timeout_ms = 10000;
+        config->load_batch = 1000;
+}
+
+void
+rv_manager_config_clear(RvManagerConfig *config)
+{
+        g_clear_pointer(&config->download_dir, g_free);
+}
+
+static void
+rv_manager_config_copy(RvManagerConfig *dest, const RvManagerConfig *src)
+{
+        g_free(dest->download_dir);
+        *dest = *src;
+        dest->download_dir = g_strdup(src->download_dir);
+}
+
+/* validation */
+
+gboolean
+rv_validate_save_path(const char *path, const char *field, GError **error)
+{
+        g_auto(GStrv) parts = NULL;
+
+        if (path == NULL || path[0] == '\0') {
+                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "%s: empty path", field);
+                return FALSE;
+        }
+        if (strlen(path) > 4096 || !g_utf8_validate(path, -1, NULL)) {
+                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "%s: not a valid path", field);
+                return FALSE;
+        }
+        if (!g_path_is_absolute(path)) {
+                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "%s: '%s' is not an absolute path", field,
+                            path);
+                return FALSE;
+        }
+        parts = g_strsplit(path, "/", -1);
+        for (guint i = 0; parts[i] != NULL; i++) {
+                if (g_strcmp0(parts[i], "..") == 0) {
+                        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "%s: '%s' contains '..'", field,
+                                    path);
+                        return FALSE;
+                }
+        }
+        return TRUE;
+}
+
+gboolean
+rv_validate_labels(const char *const *labels, GError **error)
+{
+        guint n = labels != NULL ? g_strv_length((GStrv)labels) : 0;
+
+        if (n > RV_MANAGER_MAX_LABELS) {
+                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "labels: %u given, at most %d allowed", n,
+                            RV_MANAGER_MAX_LABELS);
+                return FALSE;
+        }
+        for (guint i = 0; i < n; i++) {
+                const char *l = labels[i];
+                if (l[0] == '\0' || strlen(l) > RV_MANAGER_MAX_LABEL_LEN || !g_utf8_validate(l, -1, NULL)) {
+                        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
+                                    "labels[%u]: must be 1 to %d bytes of UTF-8", i, RV_MANAGER_MAX_LABEL_LEN);
+                        return FALSE;
+                }
+                for (const char *p = l; *p != '\0'; p = g_utf8_next_char(p)) {
+                        if (g_unichar_iscntrl(g_utf8_get_char(p)) || *p == ',') {
+                                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
+                                            "labels[%u]: '%s' contains a control character or ','", i, l);
+                                return FALSE;
+                        }
+                }
+                for (guint j = 0; j < i; j++) {
+                        if (g_strcmp0(labels[j], l) == 0) {
+                                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
+                                            "labels[%u]: '%s' is listed twice", i, l);
+                                return FALSE;
+                        }
+                }
+        }
+        return TRUE;
+}
+
+gboolean
+rv_validate_limit(gint64 limit, const char *field, GError **error)
+{
+        if (limit < 0 || limit > G_MAXINT32) {
+                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
+                            "%s: %" G_GINT64_FORMAT " is out of range (0 for unlimited up to %d bytes/s)", field,
+                            limit, G_MAXINT32);
+                return FALSE;
+        }
+        return TRUE;
+}
+
+/* helpers */
+
+static RvTorrentState
+rv_manager_map_state(const RvEngineStatus *st)
+{
+        if (st->error != NULL)
+                return RV_TORRENT_STATE_ERROR;
+        if (st->paused)
+                return st->auto_managed ? RV_TORRENT_STATE_QUEUED : RV_TORRENT_STATE_PAUSED;
+        switch (st->state) {
+        case RV_ENGINE_STATE_CHECKING_RESUME:
+        case RV_ENGINE_STATE_CHECKING_FILES:
+                return RV_TORRENT_STATE_CHECKING;
+        case RV_ENGINE_STATE_FETCHING_METADATA:
+                return RV_TORRENT_STATE_FETCHING_METADATA;
+        case RV_ENGINE_STATE_DOWNLOADING:
+                return RV_TORRENT_STATE_DOWNLOADING;
+        case RV_ENGINE_STATE_FINISHED:
+        case RV_ENGINE_STATE_SEEDING:
+        default:
+                return RV_TORRENT_STATE_SEEDING;
+        }
+}
+
+/* something an operator should hear about; the daemon decides how loudly */
+static void rv_manager_problem(RvManager *self, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+static void
+rv_manager_problem(RvManager *self, const char *fmt, ...)
+{
+        g_autofree char *msg = NULL;
+        va_list args;
+
+        va_start(args, fmt);
+        msg = g_strdup_vprintf(fmt, args);
+        va_end(args);
+        g_debug("%s", msg);
+        g_signal_emit(self, signals[SIGNAL_PROBLEM], 0, msg);
+}
+
+static void
+rv_manager_changed(RvManager *self, RvTorrent *torrent, guint fields)
+{
+        if (fields != 0)
+                g_signal_emit(self, signals[SIGNAL_TORRENT_CHANGED], 0, torrent, fields);
+}
+
+static JsonNode *
+rv_manager_event_payload(RvTorrent *torrent)
+{
+        JsonObject *obj = json_object_new();
+
+        if (torrent->name != NULL)
+                json_object_set_string_member(obj, "name", torrent->name);
+        json_object_set_string_member(obj, "state", rv_torrent_state_to_string(torrent->state));
+        return rv_json_node_take_object(obj);
+}
+
+static void
+rv_manager_publish(RvManager *self, RvEventKind kind, RvTorrent *torrent, const char *message)
+{
+        JsonNode *data = rv_manager_event_payload(torrent);
+
+        if (message != NULL)
+                json_object_set_string_member(json_node_get_object(data), "message", message);
+        if (kind == RV_EVENT_COMPLETED && torrent->save_path != NULL)
+                json_object_set_string_member(json_node_get_object(data), "save_path", torrent->save_path);
+        rv_event_bus_publish(self->events, kind, &torrent->hash, data);
+}
+
+static void
+rv_manager_set_state(RvManager *self, RvTorrent *torrent, RvTorrentState state, guint *fields)
+{
+        if (torrent->state == state)
+                return;
+        torrent->state = state;
+        *fields |= RV_TORRENT_FIELD_STATE;
+        rv_manager_publish(self, RV_EVENT_STATE_CHANGED, torrent, NULL);
+}
+
+static void
+rv_manager_persist_meta(RvManager *self, RvTorrent *torrent)
+{
+        g_autoptr(JsonNode) meta = rv_torrent_meta_to_json(torrent);
+
+        rv_store_put_torrent(self->store, &torrent->hash, meta, NULL, NULL, NULL);
+}
+
+static void
+rv_manager_apply_priorities(RvManager *self, RvTorrent *torrent)
+{
+        g_autofree guint8 *prio = NULL;
+        gsize n = 0;
+        g_autoptr(GError) error = NULL;
+
+        if (!torrent->in_engine || torrent->files == NULL)
+                return;
+        prio = rv_torrent_compute_priorities(torrent, &n);
+        if (!rv_engine_set_file_priorities(self->engine, &torrent->hash, prio, n, &error))
+                g_debug("cannot set file priorities of %s: %s", torrent->hash.hex, error->message);
+}
+
+static void
+rv_manager_unregister(RvManager *self, RvTorrent *torrent)
+{
+        RvInfoHash hash = torrent->hash;
+
+        rv_event_bus_forget(self->events, &hash);
+        g_ptr_array_remove(self->order, torrent);
+        rv_store_delete_torrent(self->store, &hash, NULL, NULL);
+        {
+                JsonObject *obj = json_object_new();
+                if (torrent->name != NULL)
+                        json_object_set_string_member(obj, "name", torrent->name);
+                rv_event_bus_publish(self->events, RV_EVENT_TORRENT_REMOVED, &hash,
+                                     rv_json_node_take_object(obj));
+        }
+        g_hash_table_remove(self->torrents, hash.hex);
+        g_signal_emit(self, signals[SIGNAL_TORRENT_REMOVED], 0, hash.hex);
+}
+
+static void
+rv_manager_register(RvManager *self, RvTorrent *torrent)
+{
+        g_hash_table_insert(self->torrents, torrent->hash.hex, torrent);
+        g_ptr_array_add(self->order, torrent);
+}
+
+static void
+rv_manager_set_files(RvTorrent *torrent, GPtrArray *files)
+{
+        if (torrent->files != NULL)
+                g_ptr_array_unref(torrent->files);
+        torrent->files = g_ptr_array_new_full(files->len, (GDestroyNotify)rv_engine_file_free);
+        for (guint i = 0; i < files->len; i++) {
+                RvEngineFile *src = g_ptr_array_index(files, i);
+                RvEngineFile *dst = g_new0(RvEngineFile, 1);
+                *dst = *src;
+                dst->path = g_strdup(src->path);
+                g_ptr_array_add(torrent->files, dst);
+        }
+}
+
+/* engine events */
+
+static void
+rv_manager_on_status(RvManager *self, RvTorrent *torrent, const RvEngineStatus *st)
+{
+        guint fields = 0;
+        gboolean progress_changed = FALSE;
+
+        if (torrent->wanted_done != st->total_wanted_done || torrent->wanted_size != st->total_wanted ||
+            torrent->progress != st->progress) {
+                torrent->wanted_done = st->total_wanted_done;
+                torrent->wanted_size = st->total_wanted;
+                torrent->progress = st->progress;
+                fields |= RV_TORRENT_FIELD_PROGRESS;
+                progress_changed = TRUE;
+        }
+        if (torrent->total_size != st->total_size) {
+                torrent->total_size = st->total_size;
+                fields |= RV_TORRENT_FIELD_SIZE;
+        }
+        if (torrent->download_rate != st->download_rate || torrent->upload_rate != st->upload_rate ||
+            torrent->downloaded != st->all_time_download || torrent->uploaded != st->all_time_upload) {
+                progress_changed |= torrent->download_rate != st->download_rate ||
+                                    torrent->upload_rate != st->upload_rate;
+                torrent->download_rate = st->download_rate;
+                torrent->upload_rate = st->upload_rate;
+                torrent->downloaded = st->all_time_download;
+                torrent->uploaded = st->all_time_upload;
+                fields |= RV_TORRENT_FIELD_RATES;
+        }
+        if (torrent->num_peers != st->num_peers || torrent->num_seeds != st->num_seeds) {
+                torrent->num_peers = st->num_peers;
+                torrent->num_seeds = st->num_seeds;
+                fields |= RV_TORRENT_FIELD_PEERS;
+        }
+        if (g_strcmp0(torrent->error, st->error) != 0) {
+                g_free(torrent->error);
+                torrent->error = g_strdup(st->error);
+                fields |= RV_TORRENT_FIELD_ERROR;
+        }
+        if (torrent->sequential != st->sequential) {
+                torrent->sequential = st->sequential;
+                fields |= RV_TORRENT_FIELD_SEQUENTIAL;
+        }
+        rv_manager_set_state(self, torrent, rv_manager_map_state(st), &fields);
+        if (st->is_finished && st->total_wanted > 0 && !torrent->completed) {
+                torrent->completed = TRUE;
+                torrent->completed_time = st->completed_time > 0 ? st->completed_time : g_get_real_time() / G_USEC_PER_SEC;
+                fields |= RV_TORRENT_FIELD_COMPLETED;
+                rv_manager_publish(self, RV_EVENT_COMPLETED, torrent, NULL);
+                rv_manager_persist_meta(self, torrent);
+                (void)rv_engine_save_resume(self->engine, &torrent->hash, FALSE);
+        }
+        if (progress_changed)
+                rv_event_bus_publish_progress(self->events, torrent);
+        rv_manager_changed(self, torrent, fields);
+}
+
+static void
+rv_manager_on_metadata(RvManager *self, RvTorrent *torrent, const RvEngineEvent *ev)
+{
+        guint fields = RV_TORRENT_FIELD_FILES | RV_TORRENT_FIELD_SIZE;
+        JsonNode *data;
+        JsonObject *obj;
+        JsonArray *files;
+
+        if (ev->name != NULL && g_strcmp0(torrent->name, ev->name) != 0) {
+                g_free(torrent->name);
+                torrent->name = g_strdup(ev->name);
+                fields |= RV_TORRENT_FIELD_NAME;
+        }
+        torrent->has_metadata = TRUE;
+        torrent->total_size = ev->total_size;
+        if (ev->files != NULL)
+                rv_manager_set_files(torrent, ev->files);
+        rv_manager_apply_priorities(self, torrent);
+
+        data = rv_manager_event_payload(torrent);
+        obj = json_node_get_object(data);
+        files = json_array_new();
+        for (guint i = 0; torrent->files != NULL && i < torrent->files->len; i++) {
+                RvEngineFile *file = g_ptr_array_index(torrent->files, i);
+                JsonObject *f = json_object_new();
+                json_object_set_string_member(f, "path", file->path);
+                json_object_set_int_member(f, "size", file->size);
+                json_object_set_boolean_member(f, "wanted", rv_selection_wants(torrent->selection, file->path));
+                json_array_add_object_element(files, f);
+        }
+        json_object_set_array_member(obj, "files", files);
+        rv_event_bus_publish(self->events, RV_EVENT_FILES_DISCOVERED, &torrent->hash, data);
+        /* the name is now known and the info dict must reach the store */
+        rv_manager_persist_meta(self, torrent);
+        (void)rv_engine_save_resume(self->engine, &torrent->hash, FALSE);
+        rv_manager_changed(self, torrent, fields);
+}
+
+static void
+rv_manager_fail(RvManager *self, RvTorrent *torrent, const char *message)
+{
+        guint fields = RV_TORRENT_FIELD_ERROR;
+
+        g_free(torrent->error);
+        torrent->error = g_strdup(message);
+        rv_manager_set_state(self, torrent, RV_TORRENT_STATE_ERROR, &fields);
+        rv_manager_publish(self, RV_EVENT_TORRENT_FAILED, torrent, message);
+        rv_manager_changed(self, torrent, fields);
+}
+
+static void
+rv_manager_complete_file_requests(RvManager *self, const RvInfoHash *hash, GArray *progress, const GError *error);
+
+static void rv_manager_shutdown_step(RvManager *self);
+
+static void
+rv_manager_engine_event_cb(RvEngine *engine, const RvEngineEvent *ev, gpointer user_data)
+{
+        RvManager *self = user_data;
+        RvTorrent *torrent = NULL;
+
+        switch (ev->kind) {
+        case RV_ENGINE_EVENT_PROBE:
+                g_signal_emit(self, signals[SIGNAL_ENGINE_ALIVE], 0);
+                return;
+        case RV_ENGINE_EVENT_LISTEN_SUCCEEDED:
+                rv_health_set_ok(self->health, RV_HEALTH_ENGINE);
+                g_signal_emit(self, signals[SIGNAL_LISTEN_CHANGED], 0, (guint)ev->listen_port);
+                return;
+        case RV_ENGINE_EVENT_LISTEN_FAILED:
+                rv_health_set_degraded(self->health, RV_HEALTH_ENGINE,
+                                       ev->error != NULL ? ev->error->message : "cannot listen for peers");
+                return;
+        default:
+                break;
+        }
+
+        torrent = g_hash_table_lookup(self->torrents, ev->hash.hex);
+        if (torrent == NULL) {
+                g_debug("engine event %s for unknown torrent %s, ignoring", rv_engine_event_kind_to_string(ev->kind),
+                        ev->hash.hex);
+                /* resume data of a torrent removed meanwhile still counts for a shutdown */
+                if (self->shutdown_task != NULL && (ev->kind == RV_ENGINE_EVENT_RESUME_DATA ||
+                                                    ev->kind == RV_ENGINE_EVENT_RESUME_DATA_FAILED))
+                        rv_manager_shutdown_step(self);
+                return;
+        }
+
+        switch (ev->kind) {
+        case RV_ENGINE_EVENT_ADDED:
+                torrent->in_engine = TRUE;
+                if (torrent->removing) {
+                        g_autoptr(GError) error = NULL;
+                        if (!rv_engine_remove(self->engine, &torrent->hash, FALSE, &error))
+                                g_debug("late remove of %s failed: %s", torrent->hash.hex, error->message);
+                }
+                break;
+        case RV_ENGINE_EVENT_ADD_FAILED:
+                rv_manager_fail(self, torrent, ev->error != NULL ? ev->error->message : "could not be started");
+                break;
+        case RV_ENGINE_EVENT_METADATA:
+                rv_manager_on_metadata(self, torrent, ev);
+                break;
+        case RV_ENGINE_EVENT_METADATA_REJECTED: {
+                g_autofree char *msg = g_strdup_printf("metadata rejected: %s",
+                                                       ev->error != NULL ? ev->error->message : "invalid");
+                torrent->in_engine = FALSE;
+                rv_manager_fail(self, torrent, msg);
+                break;
+        }
+        case RV_ENGINE_EVENT_STATUS:
+                if (ev->status != NULL && !torrent->removing)
+                        rv_manager_on_status(self, torrent, ev->status);
+                break;
+        case RV_ENGINE_EVENT_FINISHED:
+                rv_engine_post_status(self->engine);
+                break;
+        case RV_ENGINE_EVENT_PAUSED:
+                (void)rv_engine_save_resume(self->engine, &torrent->hash, FALSE);
+                break;
+        case RV_ENGINE_EVENT_RESUMED:
+                break;
+        case RV_ENGINE_EVENT_REMOVED:
+                torrent->in_engine = FALSE;
+                if (torrent->removing)
+                        rv_manager_unregister(self, torrent);
+                break;
+        case RV_ENGINE_EVENT_FILES_DELETED:
+                g_debug("data of %s deleted", ev->hash.hex);
+                break;
+        case RV_ENGINE_EVENT_FILES_DELETE_FAILED:
+                rv_manager_problem(self, "cannot delete the data of %s: %s", ev->hash.hex,
+                          ev->error != NULL ? ev->error->message : "unknown error");
+                break;
+        case RV_ENGINE_EVENT_ERROR:
+                rv_manager_fail(self, torrent, ev->error != NULL ? ev->error->message : "torrent error");
+                break;
+        case RV_ENGINE_EVENT_RESUME_DATA:
+                if (ev->resume_data != NULL && !torrent->removing)
+                        rv_store_put_torrent(self->store, &torrent->hash, NULL, ev->resume_data, NULL, NULL);
+                if (self->shutdown_task != NULL)
+                        rv_manager_shutdown_step(self);
+                break;
+        case RV_ENGINE_EVENT_RESUME_DATA_FAILED:
+                g_debug("no resume data for %s: %s", ev->hash.hex, ev->error != NULL ? ev->error->message : "");
+                if (self->shutdown_task != NULL)
+                        rv_manager_shutdown_step(self);
+                break;
+        case RV_ENGINE_EVENT_STORAGE_MOVED:
+                g_free(torrent->save_path);
+                torrent->save_path = g_strdup(ev->save_path);
+                rv_manager_persist_meta(self, torrent);
+                (void)rv_engine_save_resume(self->engine, &torrent->hash, FALSE);
+                rv_manager_changed(self, torrent, RV_TORRENT_FIELD_SAVE_PATH);
+                break;
+        case RV_ENGINE_EVENT_STORAGE_MOVE_FAILED:
+                rv_manager_problem(self, "cannot move the data of %s: %s", ev->hash.hex,
+                          ev->error != NULL ? ev->error->message : "unknown error");
+                rv_manager_publish(self, RV_EVENT_TORRENT_FAILED, torrent,
+                                   ev->error != NULL ? ev->error->message : "move failed");
+                break;
+        case RV_ENGINE_EVENT_FILE_PROGRESS:
+                rv_manager_complete_file_requests(self, &ev->hash, ev->file_progress, NULL);
+                break;
+        default:
+                break;
+        }
+}
+
+/* construction */
+
+static void
+rv_manager_finalize(GObject *object)
+{
+        RvManager *self = RV_MANAGER(object);
+
+        if (self->resume_timer != 0)
+                g_source_remove(self->resume_timer);
+        if (self->shutdown_timer != 0)
+                g_source_remove(self->shutdown_timer);
+        if (self->engine != NULL)
+                rv_engine_set_event_func(self->engine, NULL, NULL);
+        g_ptr_array_unref(self->order);
+        g_hash_table_unref(self->torrents);
+        g_hash_table_unref(self->file_requests);
+        rv_manager_config_clear(&self->config);
+        G_OBJECT_CLASS(rv_manager_parent_class)->finalize(object);
+}
+
+static void
+rv_manager_class_init(RvManagerClass *klass)
+{
+        GObjectClass *object_class = G_OBJECT_CLASS(klass);
+
+        object_class->finalize = rv_manager_finalize;
+        signals[SIGNAL_TORRENT_ADDED] = g_signal_new("torrent-added", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
+                                                     NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);
+        signals[SIGNAL_TORRENT_REMOVED] = g_signal_new("torrent-removed", G_TYPE_FROM_CLASS(klass),
+                                                       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1,
+                                                       G_TYPE_STRING);
+        signals[SIGNAL_TORRENT_CHANGED] = g_signal_new("torrent-changed", G_TYPE_FROM_CLASS(klass),
+                                                       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 2,
+                                                       G_TYPE_POINTER, G_TYPE_UINT);
+        signals[SIGNAL_ENGINE_ALIVE] = g_signal_new("engine-alive", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
+                                                    NULL, NULL, NULL, G_TYPE_NONE, 0);
+        signals[SIGNAL_LISTEN_CHANGED] = g_signal_new("listen-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST,
+                                                      0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
+        signals[SIGNAL_PROBLEM] = g_signal_new("problem", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                                               NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+}
+
+static void
+rv_manager_init(RvManager *self)
+{
+        self->torrents = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)rv_torrent_free);
+        self->order = g_ptr_array_new();
+        self->file_requests = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                                    (GDestroyNotify)g_ptr_array_unref);
+        rv_manager_config_init(&self->config);
+}
+
+static gboolean
+rv_manager_resume_timer_cb(gpointer user_data)
+{
+        RvManager *self = user_data;
+
+        (void)rv_engine_save_resume_all(self->engine, TRUE);
+        return G_SOURCE_CONTINUE;
+}
+
+void
+rv_manager_set_config(RvManager *self, const RvManagerConfig *config)
+{
+        gboolean interval_changed = self->config.resume_save_interval_s != config->resume_save_interval_s;
+
+        rv_manager_config_copy(&self->config, config);
+        rv_event_bus_set_progress_interval(self->events, config->progress_interval_ms);
+        if (interval_changed || self->resume_timer == 0) {
+                if (self->resume_timer != 0)
+                        g_source_remove(self->resume_timer);
+                self->resume_timer = g_timeout_add_seconds(MAX(config->resume_save_interval_s, 1),
+                                                           rv_manager_resume_timer_cb, self);
+        }
+}
+
+const RvManagerConfig *
+rv_manager_get_config(RvManager *self)
+{
+        return &self->config;
+}
+
+RvManager *
+rv_manager_new(RvEngine *engine, RvStore *store, RvHealth *health, RvEventBus *events, const RvManagerConfig *config)
+{
+        RvManager *self = g_object_new(RV_TYPE_MANAGER, NULL);
+
+        self->engine = engine;
+        self->store = store;
+        self->health = health;
+        self->events = events;
+        rv_manager_set_config(self, config);
+        rv_engine_set_event_func(engine, rv_manager_engine_event_cb, self);
+        return self;
+}
+
+RvEngine *
+rv_manager_get_engine(RvManager *self)
+{
+        return self->engine;
+}
+
+RvEventBus *
+rv_manager_get_events(RvManager *self)
+{
+        return self->events;
+}
+
+RvHealth *
+rv_manager_get_health(RvManager *self)
+{
+        return self->health;
+}
+
+/* adding */
+
+static RvEngineSource *
+rv_manager_make_source(RvManager *self, const RvAddRequest *request, GError **error)
+{
+        if ((request->magnet != NULL) == (request->torrent != NULL)) {
+                g_set_error_literal(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
+                                    "give exactly one of a magnet link and torrent data");
+                return NULL;
+        }
+        if (request->magnet != NULL) {
+                if (strlen(request->magnet) > RV_MANAGER_MAX_MAGNET_LEN) {
+                        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
+                                    "magnet: longer than %d bytes", RV_MANAGER_MAX_MAGNET_LEN);
+                        return NULL;
+                }
+                return rv_engine_source_new_magnet(self->engine, request->magnet, error);
+        }
+        return rv_engine_source_new_torrent(self->engine, request->torrent, error);
+}
+
+static gboolean
+rv_manager_validate_request(const RvAddRequest *request, GError **error)
+{
+        guint n_peers = request->peers != NULL ? g_strv_length((GStrv)request->peers) : 0;
+
+        if (request->save_path != NULL && !rv_validate_save_path(request->save_path, "save_path", error))
+                return FALSE;
+        if (!rv_validate_labels(request->labels, error))
+                return FALSE;
+        if (!rv_validate_limit(request->download_limit, "download_limit", error) ||
+            !rv_validate_limit(request->upload_limit, "upload_limit", error))
+                return FALSE;
+        if (n_peers > RV_MANAGER_MAX_PEERS) {
+                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "peers: %u given, at most %d allowed",
+                            n_peers, RV_MANAGER_MAX_PEERS);
+                return FALSE;
+        }
+        return TRUE;
+}
+
+RvTorrent *
+rv_manager_add(RvManager *self, const RvAddRequest *request, RvStoreDoneFunc persisted, gpointer user_data,
+               GError **error)
+{
+        g_autoptr(RvEngineSource) source = NULL;
+        g_autoptr(RvTorrent) torrent = NULL;
+        g_autoptr(GBytes) resume = NULL;
+        g_autoptr(JsonNode) meta = NULL;
+        g_autofree guint8 *prio = NULL;
+        const RvEngineSourceInfo *info;
+        RvEngineAddOptions options;
+        RvTorrent *ret;
+        gsize n_prio = 0;
+
+        if (self->shutdown_task != NULL) {
+                g_set_error_literal(error, RV_ERROR, RV_ERROR_UNAVAILABLE, "the service is shutting down");
+                return NULL;
+        }
+        if (!rv_manager_validate_request(request, error))
+                return NULL;
+        source = rv_manager_make_source(self, request, error);
+        if (source == NULL)
+                return NULL;
+        info = rv_engine_source_get_info(source);
+        if (g_hash_table_contains(self->torrents, info->hash.hex)) {
+                RvTorrent *existing = g_hash_table_lookup(self->torrents, info->hash.hex);
+                g_set_error(error, RV_ERROR, RV_ERROR_CONFLICT, "torrent %s ('%s') is already present",
+                            info->hash.hex, existing->name != NULL ? existing->name : info->hash.hex);
+                return NULL;
+        }
+
+        torrent = rv_torrent_new(&info->hash);
+        torrent->name = g_strdup(info->name);
+        torrent->magnet = g_strdup(request->magnet);
+        torrent->save_path = g_strdup(request->save_path != NULL ? request->save_path : self->config.download_dir);
+        torrent->sequential = request->sequential >= 0 ? request->sequential != 0 : self->config.sequential_default;
+        torrent->user_paused = request->paused;
+        torrent->state = request->paused ? RV_TORRENT_STATE_PAUSED
+                                         : (info->has_metadata ? RV_TORRENT_STATE_QUEUED
+                                                               : RV_TORRENT_STATE_FETCHING_METADATA);
+        torrent->download_limit = request->download_limit;
+        torrent->upload_limit = request->upload_limit;
+        g_strfreev(torrent->labels);
+        torrent->labels = g_strdupv((GStrv)(request->labels != NULL ? request->labels : (const char *const[]){ NULL }));
+        torrent->selection = request->selection != NULL ? rv_selection_copy(request->selection) : NULL;
+        torrent->added_time = g_get_real_time() / G_USEC_PER_SEC;
+        torrent->has_metadata = info->has_metadata;
+        torrent->total_size = info->total_size;
+        torrent->wanted_size = info->total_size;
+        if (info->files != NULL)
+                rv_manager_set_files(torrent, info->files);
+        prio = rv_torrent_compute_priorities(torrent, &n_prio);
+
+        rv_engine_add_options_init(&options);
+        options.save_path = torrent->save_path;
+        options.paused = torrent->user_paused;
+        options.sequential = torrent->sequential;
+        options.download_limit = torrent->download_limit;
+        options.upload_limit = torrent->upload_limit;
+        options.peers = request->peers;
+        options.file_priorities = prio;
+        options.n_file_priorities = n_prio;
+
+        /* the records go to the store first, so a crash after this call never loses the torrent */
+        resume = rv_engine_source_write_resume(source, &options, error);
+        if (resume == NULL)
+                return NULL;
+        meta = rv_torrent_meta_to_json(torrent);
+        if (!rv_engine_add(self->engine, g_steal_pointer(&source), &options, error))
+                return NULL;
+        rv_store_put_torrent(self->store, &torrent->hash, meta, resume, persisted, user_data);
+
+        ret = g_steal_pointer(&torrent);
+        rv_manager_register(self, ret);
+        rv_manager_publish(self, RV_EVENT_TORRENT_ADDED, ret, NULL);
+        g_signal_emit(self, signals[SIGNAL_TORRENT_ADDED], 0, ret);
+        return ret;
+}
+
+/* loading */
+
+typedef struct {
+        RvStoreSnapshot *snapshot;
+        guint next;
+        guint restored;
+} RvLoadData;
+
+static void
+rv_load_data_free(RvLoadData *data)
+{
+        rv_store_snapshot_free(data->snapshot);
+        g_free(data);
+}
+
+static gboolean
+rv_manager_restore_one(RvManager *self, RvStoreTorrent *record, GError **error)
+{
+        g_autoptr(RvTorrent) torrent = rv_torrent_new(&record->hash);
+        g_autoptr(RvEngineSource) source = NULL;
+        g_autofree guint8 *prio = NULL;
+        const RvEngineSourceInfo *info;
+        RvEngineAddOptions options;
+        RvTorrent *ret;
+        gsize n_prio = 0;
+
+        if (record->meta != NULL) {
+                g_autoptr(GError) error_local = NULL;
+                if (!rv_torrent_meta_from_json(torrent, record->meta, &error_local)) {
+                        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "metadata is invalid: %s",
+                                    error_local->message);
+                        return FALSE;
+                }
+        }
+        if (record->resume != NULL) {
+                g_autoptr(GError) error_local = NULL;
+                source = rv_engine_source_new_resume(self->engine, record->resume, &error_local);
+                if (source == NULL) {
+                        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "resume data is invalid: %s",
+                                    error_local->message);
+                        return FALSE;
+                }
+        } else if (torrent->magnet != NULL) {
+                /* added as a magnet and never saved by libtorrent: start over from the link */
+                source = rv_engine_source_new_magnet(self->engine, torrent->magnet, error);
+                if (source == NULL)
+                        return FALSE;
+        } else {
+                g_set_error_literal(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
+                                    "resume data is missing and there is no magnet link to start from");
+                return FALSE;
+        }
+        info = rv_engine_source_get_info(source);
+        if (!rv_info_hash_equal(&info->hash, &record->hash)) {
+                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "resume data belongs to %s",
+                            info->hash.hex);
+                return FALSE;
+        }
+
+        rv_engine_source_get_options(source, &options);
+        if (record->meta == NULL) {
+                /* only libtorrent's record survived: take what it knows */
+                torrent->save_path = g_strdup(options.save_path);
+                torrent->user_paused = options.paused;
+                torrent->sequential = options.sequential;
+                torrent->download_limit = options.download_limit;
+                torrent->upload_limit = options.upload_limit;
+                torrent->added_time = g_get_real_time() / G_USEC_PER_SEC;
+        }
+        if (torrent->name == NULL)
+                torrent->name = g_strdup(info->name);
+        if (torrent->save_path == NULL)
+                torrent->save_path = g_strdup(options.save_path != NULL ? options.save_path
+                                                                        : self->config.download_dir);
+        torrent->has_metadata = info->has_metadata;
+        torrent->total_size = info->total_size;
+        torrent->wanted_size = info->total_size;
+        torrent->state = torrent->user_paused ? RV_TORRENT_STATE_PAUSED : RV_TORRENT_STATE_CHECKING;
+        if (info->files != NULL)
+                rv_manager_set_files(torrent, info->files);
+        prio = rv_torrent_compute_priorities(torrent, &n_prio);
+
+        /* Revaer's metadata wins over libtorrent's copy where both know a thing */
+        options.save_path = torrent->save_path;
+        options.paused = torrent->user_paused;
+        options.sequential = torrent->sequential;
+        options.download_limit = torrent->download_limit;
+        options.upload_limit = torrent->upload_limit;
+        if (prio != NULL) {
+                options.file_priorities = prio;
+                options.n_file_priorities = n_prio;
+        }
+        if (!rv_engine_add(self->engine, g_steal_pointer(&source), &options, error))
+                return FALSE;
+        ret = g_steal_pointer(&torrent);
+        rv_manager_register(self, ret);
+        g_signal_emit(self, signals[SIGNAL_TORRENT_ADDED], 0, ret);
+        return TRUE;
+}
+
+static gboolean
+rv_manager_load_batch_cb(gpointer user_data)
+{
+        GTask *task = user_data;
+        RvManager *self = g_task_get_source_object(task);
+        RvLoadData *data = g_task_get_task_data(task);
+        guint end = MIN(data->next + MAX(self->config.load_batch, 1), data->snapshot->torrents->len);
+
+        for (; data->next < end; data->next++) {
+                RvStoreTorrent *record = g_ptr_array_index(data->snapshot->torrents, data->next);
+                g_autoptr(GError) error = NULL;
+                if (g_hash_table_contains(self->torrents, record->hash.hex))
+                        continue;
+                if (!rv_manager_restore_one(self, record, &error)) {
+                        rv_manager_problem(self, "stored torrent %s cannot be restored and was moved aside: %s", record->hash.hex,
+                                  error->message);
+                        rv_store_quarantine_torrent(self->store, &record->hash, error->message);
+                        continue;
+                }
+                data->restored++;
+        }
+        if (data->next < data->snapshot->torrents->len)
+                return G_SOURCE_CONTINUE;
+        g_debug("restored %u torrents from the %s store", data->restored, rv_store_get_backend(self->store));
+        g_task_return_boolean(task, TRUE);
+        g_object_unref(task);
+        return G_SOURCE_REMOVE;
+}
+
+static void
+rv_manager_load_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+        g_autoptr(GTask) task = user_data;
+        RvManager *self = g_task_get_source_object(task);
+        g_autoptr(GError) error = NULL;
+        RvLoadData *data;
+        RvStoreSnapshot *snapshot = rv_store_load_finish(self->store, result, &error);
+
+        if (snapshot == NULL) {
+                rv_health_set_degraded(self->health, RV_HEALTH_RESUME_STORE, error->message);
+                g_task_return_error(task, g_steal_pointer(&error));
+                return;
+        }
+        for (guint i = 0; i < snapshot->problems->len; i++)
+                rv_manager_problem(self, "%s", (const char *)g_ptr_array_index(snapshot->problems, i));
+        if (snapshot->problems->len > 0) {
+                g_autofree char *reason = g_strdup_printf("%u stored records were unusable and moved aside",
+                                                          snapshot->problems->len);
+                rv_health_set_degraded(self->health, RV_HEALTH_RESUME_STORE, reason);
+        }
+        data = g_new0(RvLoadData, 1);
+        data->snapshot = snapshot;
+        g_task_set_task_data(task, data, (GDestroyNotify)rv_load_data_free);
+        g_idle_add(rv_manager_load_batch_cb, g_steal_pointer(&task));
+}
+
+void
+rv_manager_load_async(RvManager *self, GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+        GTask *task = g_task_new(self, cancellable, callback, user_data);
+        rv_store_load_async(self->store, cancellable, rv_manager_load_cb, task);
+}
+
+gboolean
+rv_manager_load_finish(RvManager *self, GAsyncResult *result, GError **error)
+{
+        return g_task_propagate_boolean(G_TASK(result), error);
+}
+
+/* queries */
+
+RvTorrent *
+rv_manager_lookup(RvManager *self, const RvInfoHash *hash)
+{
+        return g_hash_table_lookup(self->torrents, hash->hex);
+}
+
+RvTorrent *
+rv_manager_resolve(RvManager *self, const char *ref, GError **error)
+{
+        RvTorrent *found = NULL;
+        g_autofree char *lower = NULL;
+        gboolean hexish;
+        guint n = 0;
+
+        if (ref == NULL || ref[0] == '\0') {
+                g_set_error_literal(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "empty torrent reference");
+                return NULL;
+        }
+        lower = g_ascii_strdown(ref, -1);
+        found = g_hash_table_lookup(self->torrents, lower);
+        if (found != NULL)
+                return found;
+        hexish = strspn(lower, "0123456789abcdef") == strlen(lower) && strlen(lower) >= 4;
+        for (guint i = 0; i < self->order->len; i++) {
+                RvTorrent *t = g_ptr_array_index(self->order, i);
+                if ((hexish && g_str_has_prefix(t->hash.hex, lower)) || g_strcmp0(t->name, ref) == 0) {
+                        found = t;
+                        n++;
+                }
+        }
+        if (n == 1)
+                return found;
+        if (n == 0)
+                g_set_error(error, RV_ERROR, RV_ERROR_NOT_FOUND, "no torrent matches '%s'", ref);
+        else
+                g_set_error(error, RV_ERROR, RV_ERROR_CONFLICT, "'%s' matches %u torrents", ref, n);
+        return NULL;
+}
+
+GPtrArray *
+rv_manager_list(RvManager *self)
+{
+        return self->order;
+}
+
+guint
+rv_manager_get_count(RvManager *self)
+{
+        return self->order->len;
+}
+
+void
+rv_manager_count_by_state(RvManager *self, guint ret_counts[RV_TORRENT_STATE_LAST])
+{
+        memset(ret_counts, 0, sizeof(guint) * RV_TORRENT_STATE_LAST);
+        for (guint i = 0; i < self->order->len; i++) {
+                RvTorrent *t = g_ptr_array_index(self->order, i);
+                ret_counts[t->state]++;
+        }
+}
+
+void
+rv_manager_get_rates(RvManager *self, gint64 *ret_download, gint64 *ret_upload)
+{
+        gint64 down = 0;
+        gint64 up = 0;
+
+        for (guint i = 0; i < self->order->len; i++) {
+                RvTorrent *t = g_ptr_array_index(self->order, i);
+                down += t->download_rate;
+                up += t->upload_rate;
+        }
+        *ret_download = down;
+        *ret_upload = up;
+}
+
+/* commands */
+
+static gboolean
+rv_manager_check_live(RvManager *self, RvTorrent *torrent, GError **error)
+{
+        if (torrent->removing) {
+                g_set_error(error, RV_ERROR, RV_ERROR_NOT_FOUND, "torrent %s is being removed", torrent->hash.hex);
+                return FALSE;
+        }
+        if (!torrent->in_engine && torrent->state == RV_TORRENT_STATE_ERROR) {
+                g_set_error(error, RV_ERROR, RV_ERROR_CONFLICT, "torrent %s failed: %s", torrent->hash.hex,
+                            torrent->error != NULL ? torrent->error : "unknown error");
+                return FALSE;
+        }
+        return TRUE;
+}
+
+gboolean
+rv_manager_pause(RvManager *self, RvTorrent *torrent, GError **error)
+{
+        guint fields = 0;
+
+        if (!rv_manager_check_live(self, torrent, error))
+                return FALSE;
+        if (!rv_engine_pause(self->engine, &torrent->hash, error))
+                return FALSE;
+        if (!torrent->user_paused) {
+                torrent->user_paused = TRUE;
+                rv_manager_persist_meta(self, torrent);
+        }
+        rv_manager_set_state(self, torrent, RV_TORRENT_STATE_PAUSED, &fields);
+        rv_manager_changed(self, torrent, fields);
+        return TRUE;
+}
+
+gboolean
+rv_manager_resume(RvManager *self, RvTorrent *torrent, GError **error)
+{
+        if (!rv_manager_check_live(self, torrent, error))
+                return FALSE;
+        if (!rv_engine_resume(self->engine, &torrent->hash, error))
+                return FALSE;
+        if (torrent->user_paused) {
+                torrent->user_paused = FALSE;
+                rv_manager_persist_meta(self, torrent);
+        }
+        rv_engine_post_status(self->engine);
+        return TRUE;
+}
+
+gboolean
+rv_manager_remove(RvManager *self, RvTorrent *torrent, gboolean delete_data, GError **error)
+{
+        if (torrent->removing) {
+                g_set_error(error, RV_ERROR, RV_ERROR_NOT_FOUND, "torrent %s is already being removed",
+                            torrent->hash.hex);
+                return FALSE;
+        }
+        if (!torrent->in_engine && torrent->state == RV_TORRENT_STATE_ERROR) {
+                /* never made it into the session (rejected or failed add): nothing to wait for */
+                rv_manager_unregister(self, torrent);
+                return TRUE;
+        }
+        if (!rv_engine_remove(self->engine, &torrent->hash, delete_data, error))
+                return FALSE;
+        torrent->removing = TRUE;
+        return TRUE;
+}
+
+gboolean
+rv_manager_recheck(RvManager *self, RvTorrent *torrent, GError **error)
+{
+        if (!rv_manager_check_live(self, torrent, error))
+                return FALSE;
+        return rv_engine_recheck(self->engine, &torrent->hash, error);
+}
+
+gboolean
+rv_manager_reannounce(RvManager *self, RvTorrent *torrent, GError **error)
+{
+        if (!rv_manager_check_live(self, torrent, error))
+                return FALSE;
+        return rv_engine_reannounce(self->engine, &torrent->hash, error);
+}
+
+gboolean
+rv_manager_set_sequential(RvManager *self, RvTorrent *torrent, gboolean sequential, GError **error)
+{
+        if (!rv_manager_check_live(self, torrent, error))
+                return FALSE;
+        if (!rv_engine_set_sequential(self->engine, &torrent->hash, sequential, error))
+                return FALSE;
+        if (torrent->sequential != sequential) {
+                torrent->sequential = sequential;
+                rv_manager_persist_meta(self, torrent);
+                (void)rv_engine_save_resume(self->engine, &torrent->hash, FALSE);
+                rv_manager_changed(self, torrent, RV_TORRENT_FIELD_SEQUENTIAL);
+        }
+        return TRUE;
+}
+
+gboolean
+rv_manager_set_limits(RvManager *self, RvTorrent *torrent, gint64 download_limit, gint64 upload_limit,
+                      GError **error)
+{
+        if (!rv_validate_limit(download_limit, "download_limit", error) ||
+            !rv_validate_limit(upload_limit, "upload_limit", error))
+                return FALSE;
+        if (!rv_manager_check_live(self, torrent, error))
+                return FALSE;
+        if (!rv_engine_set_limits(self->engine, &torrent->hash, download_limit, upload_limit, error))
+                return FALSE;
+        torrent->download_limit = download_limit;
+        torrent->upload_limit = upload_limit;
+        rv_manager_persist_meta(self, torrent);
+        rv_manager_changed(self, torrent, RV_TORRENT_FIELD_LIMITS);
+        return TRUE;
+}
+
+gboolean
+rv_manager_set_labels(RvManager *self, RvTorrent *torrent, const char *const *labels, GError **error)
+{
+        if (!rv_validate_labels(labels, error))
+                return FALSE;
+        g_strfreev(torrent->labels);
+        torrent->labels = g_strdupv((GStrv)(labels != NULL ? labels : (const char *const[]){ NULL }));
+        rv_manager_persist_meta(self, torrent);
+        rv_manager_changed(self, torrent, RV_TORRENT_FIELD_LABELS);
+        return TRUE;
+}
+
+gboolean
+rv_manager_set_selection(RvManager *self, RvTorrent *torrent, const RvSelection *selection, GError **error)
+{
+        JsonNode *data;
+
+        if (!rv_manager_check_live(self, torrent, error))
+                return FALSE;
+        rv_selection_free(torrent->selection);
+        torrent->selection = selection != NULL ? rv_selection_copy(selection) : NULL;
+        /* new rules replace earlier per-file choices */
+        g_clear_pointer(&torrent->priority_overrides, g_hash_table_unref);
+        rv_manager_apply_priorities(self, torrent);
+        rv_manager_persist_meta(self, torrent);
+        (void)rv_engine_save_resume(self->engine, &torrent->hash, FALSE);
+        data = rv_manager_event_payload(torrent);
+        json_object_set_member(json_node_get_object(data), "selection", rv_selection_to_json(torrent->selection));
+        rv_event_bus_publish(self->events, RV_EVENT_SELECTION_CHANGED, &torrent->hash, data);
+        rv_manager_changed(self, torrent, RV_TORRENT_FIELD_SELECTION | RV_TORRENT_FIELD_FILES);
+        return TRUE;
+}
+
+gboolean
+rv_manager_set_file_priorities(RvManager *self, RvTorrent *torrent, const guint32 *indexes, const guint8 *priorities,
+                               gsize n, GError **error)
+{
+        if (!rv_manager_check_live(self, torrent, error))
+                return FALSE;
+        if (torrent->files == NULL) {
+                g_set_error(error, RV_ERROR, RV_ERROR_CONFLICT, "torrent %s has no metadata yet", torrent->hash.hex);
+                return FALSE;
+        }
+        for (gsize i = 0; i < n; i++) {
+                if (indexes[i] >= torrent->files->len) {
+                        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
+                                    "priorities[%" G_GSIZE_FORMAT "]: file index %u is out of range (%u files)", i,
+                                    indexes[i], torrent->files->len);
+                        return FALSE;
+                }
+                if (priorities[i] > 7) {
+                        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
+                                    "priorities[%" G_GSIZE_FORMAT "]: priority %u is out of range (0..7)", i,
+                                    priorities[i]);
+                        return FALSE;
+                }
+        }
+        if (torrent->priority_overrides == NULL)
+                torrent->priority_overrides = g_hash_table_new(NULL, NULL);
+        for (gsize i = 0; i < n; i++)
+                g_hash_table_insert(torrent->priority_overrides, GUINT_TO_POINTER(indexes[i]),
+                                    GUINT_TO_POINTER((guint)priorities[i]));
+        rv_manager_apply_priorities(self, torrent);
+        rv_manager_persist_meta(self, torrent);
+        (void)rv_engine_save_resume(self->engine, &torrent->hash, FALSE);
+        rv_manager_changed(self, torrent, RV_TORRENT_FIELD_FILES);
+        return TRUE;
+}
+
+gboolean
+rv_manager_move_storage(RvManager *self, RvTorrent *torrent, const char *save_path, GError **error)
+{
+        if (!rv_validate_save_path(save_path, "save_path", error))
+                return FALSE;
+        if (!rv_manager_check_live(self, torrent, error))
+                return FALSE;
+        return rv_engine_move_storage(self->engine, &torrent->hash, save_path, error);
+}
+
+void
+rv_manager_pause_all(RvManager *self)
+{
+        for (guint i = 0; i < self->order->len; i++) {
+                RvTorrent *t = g_ptr_array_index(self->order, i);
+                g_autoptr(GError) error = NULL;
+                if (t->user_paused || !t->in_engine || t->removing)
+                        continue;
+                if (!rv_manager_pause(self, t, &error))
+                        g_debug("cannot pause %s: %s", t->hash.hex, error->message);
+        }
+}
+
+void
+rv_manager_resume_all(RvManager *self)
+{
+        for (guint i = 0; i < self->order->len; i++) {
+                RvTorrent *t = g_ptr_array_index(self->order, i);
+                g_autoptr(GError) error = NULL;
+                if (!t->user_paused || !t->in_engine || t->removing)
+                        continue;
+                if (!rv_manager_resume(self, t, &error))
+                        g_debug("cannot resume %s: %s", t->hash.hex, error->message);
+        }
+}
+
+/* files */
+
+void
+rv_manager_list_files_async(RvManager *self, RvTorrent *torrent, GCancellable *cancellable,
+                            GAsyncReadyCallback callback, gpointer user_data)
+{
+        g_autoptr(GTask) task = g_task_new(self, cancellable, callback, user_data);
+        g_autoptr(GError) error = NULL;
+        GPtrArray *waiting;
+        g_task_set_task_data(task, g_strdup(torrent->hash.hex), g_free);
+        if (torrent->files == NULL) {
+                g_task_return_new_error(task, RV_ERROR, RV_ERROR_CONFLICT, "torrent %s has no metadata yet",
+                                        torrent->hash.hex);
+                return;
+        }
+        if (!torrent->in_engine) {
+                /* nothing to ask: report the list without progress */
+                g_task_return_pointer(task, NULL, NULL);
+                return;
+        }
+        waiting = g_hash_table_lookup(self->file_requests, torrent->hash.hex);
+        if (waiting == NULL) {
+                if (!rv_engine_request_file_progress(self->engine, &torrent->hash, &error)) {
+                        g_task_return_error(task, g_steal_pointer(&error));
+                        return;
+                }
+                waiting = g_ptr_array_new_with_free_func(g_object_unref);
+                g_hash_table_insert(self->file_requests, g_strdup(torrent->hash.hex), waiting);
+        }
+        g_ptr_array_add(waiting, g_steal_pointer(&task));
+}
+
+static void
+rv_manager_complete_file_requests(RvManager *self, const RvInfoHash *hash, GArray *progress, const GError *error)
+{
+        GPtrArray *waiting = NULL;
+        gpointer key = NULL;
+
+        if (!g_hash_table_steal_extended(self->file_requests, hash->hex, &key, (gpointer *)&waiting))
+                return;
+        g_free(key);
+        for (guint i = 0; i < waiting->len; i++) {
+                GTask *task = g_ptr_array_index(waiting, i);
+                if (error != NULL)
+                        g_task_return_error(task, g_error_copy(error));
+                else
+                        g_task_return_pointer(task, progress != NULL ? g_array_ref(progress) : NULL,
+                                              (GDestroyNotify)g_array_unref);
+        }
+        g_ptr_array_unref(waiting);
+}
+
+GArray *
+rv_manager_list_files_finish(RvManager *self, GAsyncResult *result, GError **error)
+{
+        GTask *task = G_TASK(result);
+        g_autoptr(GArray) progress = NULL;
+        g_autoptr(GError) error_local = NULL;
+        const char *hex = g_task_get_task_data(task);
+        RvTorrent *torrent;
+        GArray *out;
+
+        progress = g_task_propagate_pointer(task, &error_local);
+        if (error_local != NULL) {
+                g_propagate_error(error, g_steal_pointer(&error_local));
+                return NULL;
+        }
+        torrent = g_hash_table_lookup(self->torrents, hex);
+        if (torrent == NULL || torrent->files == NULL) {
+                g_set_error(error, RV_ERROR, RV_ERROR_NOT_FOUND, "torrent %s is gone", hex);
+                return NULL;
+        }
+        out = g_array_sized_new(FALSE, TRUE, sizeof(RvFileInfo), torrent->files->len);
+        {
+                g_autofree guint8 *prio = NULL;
+                gsize n = 0;
+                prio = rv_torrent_compute_priorities(torrent, &n);
+                for (guint i = 0; i < torrent->files->len; i++) {
+                        RvEngineFile *file = g_ptr_array_index(torrent->files, i);
+                        RvFileInfo fi = { 0 };
+                        fi.index = i;
+                        fi.path = file->path;
+                        fi.size = file->size;
+                        fi.done = progress != NULL && i < progress->len ? g_array_index(progress, gint64, i) : 0;
+                        fi.priority = i < n ? prio[i] : RV_FILE_PRIORITY_NORMAL;
+                        fi.wanted = fi.priority != RV_FILE_PRIORITY_SKIP;
+                        g_array_append_val(out, fi);
+                }
+        }
+        return out;
+}
+
+/* shutdown */
+
+static void
+rv_manager_shutdown_flushed_cb(const GError *error, gpointer user_data)
+{
+        g_autoptr(GTask) task = user_data;
+
+        if (error != NULL) {
+                g_task_return_error(task, g_error_copy(error));
+                return;
+        }
+        g_task_return_boolean(task, TRUE);
+}
+
+static void
+rv_manager_shutdown_finish_saving(RvManager *self)
+{
+        GTask *task = g_steal_pointer(&self->shutdown_task);
+
+        if (self->shutdown_timer != 0) {
+                g_source_remove(self->shutdown_timer);
+                self->shutdown_timer = 0;
+        }
+        if (self->shutdown_waiting > 0)
+                rv_manager_problem(self, "shutdown: %u torrents did not deliver resume data in time", self->shutdown_waiting);
+        g_task_set_task_data(task, GUINT_TO_POINTER(self->shutdown_saved), NULL);
+        rv_store_flush(self->store, rv_manager_shutdown_flushed_cb, task);
+}
+
+static void
+rv_manager_shutdown_step(RvManager *self)
+{
+        if (self->shutdown_waiting == 0)
+                return;
+        self->shutdown_waiting--;
+        self->shutdown_saved++;
+        if (self->shutdown_waiting == 0)
+                rv_manager_shutdown_finish_saving(self);
+}
+
+static gboolean
+rv_manager_shutdown_timeout_cb(gpointer user_data)
+{
+        RvManager *self = user_data;
+
+        self->shutdown_timer = 0;
+        rv_manager_shutdown_finish_saving(self);
+        return G_SOURCE_REMOVE;
+}
+
+void
+rv_manager_shutdown_async(RvManager *self, GAsyncReadyCallback callback, gpointer user_data)
+{
+        GTask *task = g_task_new(self, NULL, callback, user_data);
+        if (self->shutdown_task != NULL) {
+                g_task_return_new_error(task, RV_ERROR, RV_ERROR_CONFLICT, "a shutdown is already running");
+                g_object_unref(task);
+                return;
+        }
+        if (self->resume_timer != 0) {
+                g_source_remove(self->resume_timer);
+                self->resume_timer = 0;
+        }
+        self->shutdown_task = task;
+        self->shutdown_saved = 0;
+        /* paused first, so the resume data written next is the final word */
+        rv_engine_pause_session(self->engine);
+        self->shutdown_waiting = rv_engine_save_resume_all(self->engine, FALSE);
+        if (self->shutdown_waiting == 0) {
+                rv_manager_shutdown_finish_saving(self);
+                return;
+        }
+        self->shutdown_timer = g_timeout_add(MAX(self->config.shutdown_timeout_ms, 1), rv_manager_shutdown_timeout_cb,
+                                             self);
+}
+
+gboolean
+rv_manager_shutdown_finish(RvManager *self, GAsyncResult *result, guint *ret_saved, GError **error)
+{
+        GTask *task = G_TASK(result);
+
+        if (!g_task_propagate_boolean(task, error))
+                return FALSE;
+        if (ret_saved != NULL)
+                *ret_saved = GPOINTER_TO_UINT(g_task_get_task_data(task));
+        return TRUE;
+}

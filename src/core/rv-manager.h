@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "rv-engine.h"
+#include "rv-events.h"
+#include "rv-health.h"
+#include "rv-store.h"
+#include "rv-torrent.h"
+
+G_BEGIN_DECLS
+
+/*
+ * the torrent registry: owns every RvTorrent, turns transport commands into
+ * engine commands, turns engine events into state changes, events and store
+ * writes; every read is served from here, never from the engine
+ *
+ * signals: "torrent-added" (RvTorrent*), "torrent-removed" (const char *hash),
+ * "torrent-changed" (RvTorrent*, guint RvTorrentFields), "engine-alive" (),
+ * "listen-changed" (guint port), "problem" (const char *message: something an
+ * operator should hear about)
+ */
+#define RV_TYPE_MANAGER (rv_manager_get_type())
+G_DECLARE_FINAL_TYPE(RvManager, rv_manager, RV, MANAGER, GObject)
+
+/* bounds on client input */
+#define RV_MANAGER_MAX_LABELS 32
+#define RV_MANAGER_MAX_LABEL_LEN 128
+#define RV_MANAGER_MAX_MAGNET_LEN (64 * 1024)
+#define RV_MANAGER_MAX_PEERS 64
+
+typedef struct {
+        /* exactly one of magnet and torrent */
+        const char *magnet;
+        GBytes *torrent;
+        /* NULL for the default download directory */
+        const char *save_path;
+        gboolean paused;
+        /* -1 for the default */
+        gint sequential;
+        const char *const *labels;
+        /* may be NULL */
+        const RvSelection *selection;
+        gint64 download_limit;
+        gint64 upload_limit;
+        const char *const *peers;
+} RvAddRequest;
+
+typedef struct {
+        char *download_dir;
+        gboolean sequential_default;
+        /* how often resume data of changed torrents is saved */
+        guint resume_save_interval_s;
+        guint progress_interval_ms;
+        /* how long a shutdown waits for resume data */
+        guint shutdown_timeout_ms;
+        /* torrents registered per main-loop iteration at start-up */
+        guint load_batch;
+} RvManagerConfig;
+
+void rv_manager_config_init(RvManagerConfig *config);
+void rv_manager_config_clear(RvManagerConfig *config);
+
+RvManager *rv_manager_new(RvEngine *engine, RvStore *store, RvHealth *health, RvEventBus *events,
+                          const RvManagerConfig *config);
+void rv_manager_set_config(RvManager *self, const RvManagerConfig *config);
+const RvManagerConfig *rv_manager_get_config(RvManager *self);
+RvEngine *rv_manager_get_engine(RvManager *self);
+RvEventBus *rv_manager_get_events(RvManager *self);
+RvHealth *rv_manager_get_health(RvManager *self);
+
+/* registers every stored torrent; finishes once all are listed (not once all are checked) */
+void rv_manager_load_async(RvManager *self, GCancellable *cancellable, GAsyncReadyCallback callback,
+                           gpointer user_data);
+gboolean rv_manager_load_finish(RvManager *self, GAsyncResult *result, GError **error);
+
+/*
+ * validates, registers and starts the torrent; persisted runs once its
+ * records are durable (the torrent survives a crash from then on)
+ */
+RvTorrent *rv_manager_add(RvManager *self, const RvAddRequest *request, RvStoreDoneFunc persisted,
+                          gpointer user_data, GError **error);
+
+RvTorrent *rv_manager_lookup(RvManager *self, const RvInfoHash *hash);
+/* by full hash, unique hash prefix, or exact name; NotFound or Conflict (ambiguous) otherwise */
+RvTorrent *rv_manager_resolve(RvManager *self, const char *ref, GError **error);
+/* borrowed RvTorrent pointers in insertion order */
+GPtrArray *rv_manager_list(RvManager *self);
+guint rv_manager_get_count(RvManager *self);
+void rv_manager_count_by_state(RvManager *self, guint ret_counts[RV_TORRENT_STATE_LAST]);
+void rv_manager_get_rates(RvManager *self, gint64 *ret_download, gint64 *ret_upload);
+
+gboolean rv_manager_pause(RvManager *self, RvTorrent *torrent, GError **error);
+gboolean rv_manager_resume(RvManager *self, RvTorrent *torrent, GError **error);
+gboolean rv_manager_remove(RvManager *self, RvTorrent *torrent, gboolean delete_data, GError **error);
+gboolean rv_manager_recheck(RvManager *self, RvTorrent *torrent, GError **error);
+gboolean rv_manager_reannounce(RvManager *self, RvTorrent *torrent, GError **error);
+gboolean rv_manager_set_sequential(RvManager *self, RvTorrent *torrent, gboolean sequential, GError **error);
+gboolean rv_manager_set_limits(RvManager *self, RvTorrent *torrent, gint64 download_limit, gint64 upload_limit,
+                               GError **error);
+gboolean rv_manager_set_labels(RvManager *self, RvTorrent *torrent, const char *const *labels, GError **error);
+gboolean rv_manager_set_selection(RvManager *self, RvTorrent *torrent, const RvSelection *selection,
+                                  GError **error);
+/* indexes and priorities (0 skip, 1 low, 4 normal, 7 high) of equal length */
+gboolean rv_manager_set_file_priorities(RvManager *self, RvTorrent *torrent, const guint32 *indexes,
+                                        const guint8 *priorities, gsize n, GError **error);
+gboolean rv_manager_move_storage(RvManager *self, RvTorrent *torrent, const char *save_path, GError **error);
+void rv_manager_pause_all(RvManager *self);
+void rv_manager_resume_all(RvManager *self);
+
+typedef struct {
+        guint index;
+        const char *path;
+        gint64 size;
+        gint64 done;
+        guint8 priority;
+        gboolean wanted;
+} RvFileInfo;
+
+/* the file list with per-file progress (asks the engine, answers from its event) */
+void rv_manager_list_files_async(RvManager *self, RvTorrent *torrent, GCancellable *cancellable,
+                                 GAsyncReadyCallback callback, gpointer user_data);
+/* RvFileInfo array (paths borrowed from the torrent) */
+GArray *rv_manager_list_files_finish(RvManager *self, GAsyncResult *result, GError **error);
+
+/* pause transfers, save resume data for every torrent within the configured bound, flush the store */
+void rv_manager_shutdown_async(RvManager *self, GAsyncReadyCallback callback, gpointer user_data);
+gboolean rv_manager_shutdown_finish(RvManager *self, GAsyncResult *result, guint *ret_saved, GError **error);
+
+/* validation helpers shared with transports */
+gboolean rv_validate_save_path(const char *path, const char *field, GError **error);
+gboolean rv_validate_labels(const char *const *labels, GError **error);
+gboolean rv_validate_limit(gint64 limit, const char *field, GError **error);
+
+G_END_DECLS

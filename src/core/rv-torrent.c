@@ -1,0 +1,381 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "rv-torrent.h"
+
+static const char *const rv_torrent_state_names[] = {
+        [RV_TORRENT_STATE_QUEUED] = "queued",
+        [RV_TORRENT_STATE_CHECKING] = "checking",
+        [RV_TORRENT_STATE_FETCHING_METADATA] = "fetching_metadata",
+        [RV_TORRENT_STATE_DOWNLOADING] = "downloading",
+        [RV_TORRENT_STATE_SEEDING] = "seeding",
+        [RV_TORRENT_STATE_PAUSED] = "paused",
+        [RV_TORRENT_STATE_ERROR] = "error",
+};
+G_STATIC_ASSERT(G_N_ELEMENTS(rv_torrent_state_names) == RV_TORRENT_STATE_LAST);
+
+/* the meta document's format; bump with a migration in rv_torrent_meta_from_json */
+#define RV_TORRENT_META_VERSION 1
+
+const char *
+rv_torrent_state_to_string(RvTorrentState state)
+{
+        if ((guint)state >= RV_TORRENT_STATE_LAST)
+                return "unknown";
+        return rv_torrent_state_names[state];
+}
+
+RvTorrentState
+rv_torrent_state_from_string(const char *text)
+{
+        for (guint i = 0; text != NULL && i < RV_TORRENT_STATE_LAST; i++) {
+                if (g_strcmp0(rv_torrent_state_names[i], text) == 0)
+                        return (RvTorrentState)i;
+        }
+        return RV_TORRENT_STATE_LAST;
+}
+
+RvTorrent *
+rv_torrent_new(const RvInfoHash *hash)
+{
+        RvTorrent *torrent = g_new0(RvTorrent, 1);
+
+        torrent->hash = *hash;
+        torrent->state = RV_TORRENT_STATE_QUEUED;
+        torrent->labels = g_new0(char *, 1);
+        torrent->last_progress_event_us = G_MININT64 / 2;
+        return torrent;
+}
+
+void
+rv_torrent_free(RvTorrent *torrent)
+{
+        if (torrent == NULL)
+                return;
+        g_free(torrent->name);
+        g_free(torrent->save_path);
+        g_strfreev(torrent->labels);
+        rv_selection_free(torrent->selection);
+        if (torrent->priority_overrides != NULL)
+                g_hash_table_unref(torrent->priority_overrides);
+        g_free(torrent->error);
+        if (torrent->files != NULL)
+                g_ptr_array_unref(torrent->files);
+        g_free(torrent->magnet);
+        g_free(torrent);
+}
+
+gint64
+rv_torrent_get_eta(const RvTorrent *torrent)
+{
+        gint64 left = torrent->wanted_size - torrent->wanted_done;
+
+        if (left <= 0)
+                return 0;
+        if (torrent->download_rate <= 0 || torrent->state != RV_TORRENT_STATE_DOWNLOADING)
+                return -1;
+        return (left + torrent->download_rate - 1) / torrent->download_rate;
+}
+
+guint8 *
+rv_torrent_compute_priorities(const RvTorrent *torrent, gsize *ret_n)
+{
+        guint8 *prio;
+
+        if (torrent->files == NULL) {
+                *ret_n = 0;
+                return NULL;
+        }
+        prio = g_new0(guint8, MAX(torrent->files->len, 1));
+        for (guint i = 0; i < torrent->files->len; i++) {
+                RvEngineFile *file = g_ptr_array_index(torrent->files, i);
+                gpointer override = NULL;
+
+                if (file->pad) {
+                        prio[i] = RV_FILE_PRIORITY_SKIP;
+                        continue;
+                }
+                if (torrent->priority_overrides != NULL &&
+                    g_hash_table_lookup_extended(torrent->priority_overrides, GUINT_TO_POINTER(i), NULL, &override)) {
+                        prio[i] = (guint8)GPOINTER_TO_UINT(override);
+                        continue;
+                }
+                prio[i] = rv_selection_wants(torrent->selection, file->path) ? RV_FILE_PRIORITY_NORMAL
+                                                                             : RV_FILE_PRIORITY_SKIP;
+        }
+        *ret_n = torrent->files->len;
+        return prio;
+}
+
+static void
+rv_json_add_strv(JsonBuilder *builder, const char *member, GStrv strv)
+{
+        json_builder_set_member_name(builder, member);
+        json_builder_begin_array(builder);
+        for (guint i = 0; strv != NULL && strv[i] != NULL; i++)
+                json_builder_add_string_value(builder, strv[i]);
+        json_builder_end_array(builder);
+}
+
+static void
+rv_json_add_string(JsonBuilder *builder, const char *member, const char *value)
+{
+        json_builder_set_member_name(builder, member);
+        if (value != NULL)
+                json_builder_add_string_value(builder, value);
+        else
+                json_builder_add_null_value(builder);
+}
+
+static void
+rv_json_add_int(JsonBuilder *builder, const char *member, gint64 value)
+{
+        json_builder_set_member_name(builder, member);
+        json_builder_add_int_value(builder, value);
+}
+
+JsonNode *
+rv_torrent_meta_to_json(const RvTorrent *torrent)
+{
+        g_autoptr(JsonBuilder) builder = json_builder_new();
+
+        json_builder_begin_object(builder);
+        rv_json_add_int(builder, "version", RV_TORRENT_META_VERSION);
+        rv_json_add_string(builder, "info_hash", torrent->hash.hex);
+        rv_json_add_string(builder, "name", torrent->name);
+        rv_json_add_string(builder, "magnet", torrent->magnet);
+        rv_json_add_string(builder, "save_path", torrent->save_path);
+        rv_json_add_strv(builder, "labels", torrent->labels);
+        json_builder_set_member_name(builder, "selection");
+        json_builder_add_value(builder, rv_selection_to_json(torrent->selection));
+        json_builder_set_member_name(builder, "priority_overrides");
+        json_builder_begin_object(builder);
+        if (torrent->priority_overrides != NULL) {
+                GHashTableIter iter;
+                gpointer key;
+                gpointer value;
+                g_hash_table_iter_init(&iter, torrent->priority_overrides);
+                while (g_hash_table_iter_next(&iter, &key, &value)) {
+                        g_autofree char *idx = g_strdup_printf("%u", GPOINTER_TO_UINT(key));
+                        rv_json_add_int(builder, idx, GPOINTER_TO_UINT(value));
+                }
+        }
+        json_builder_end_object(builder);
+        json_builder_set_member_name(builder, "sequential");
+        json_builder_add_boolean_value(builder, torrent->sequential);
+        json_builder_set_member_name(builder, "paused");
+        json_builder_add_boolean_value(builder, torrent->user_paused);
+        rv_json_add_int(builder, "download_limit", torrent->download_limit);
+        rv_json_add_int(builder, "upload_limit", torrent->upload_limit);
+        rv_json_add_int(builder, "added_time", torrent->added_time);
+        json_builder_set_member_name(builder, "completed");
+        json_builder_add_boolean_value(builder, torrent->completed);
+        rv_json_add_int(builder, "completed_time", torrent->completed_time);
+        json_builder_end_object(builder);
+        return json_builder_get_root(builder);
+}
+
+static gboolean
+rv_json_get_int(JsonObject *obj, const char *member, gint64 min, gint64 max, gint64 *ret_value, GError **error)
+{
+        JsonNode *node = json_object_get_member(obj, member);
+        gint64 value;
+
+        if (node == NULL || JSON_NODE_HOLDS_NULL(node))
+                return TRUE;
+        if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_INT64) {
+                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "%s: expected an integer", member);
+                return FALSE;
+        }
+        value = json_node_get_int(node);
+        if (value < min || value > max) {
+                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
+                            "%s: %" G_GINT64_FORMAT " is out of range", member, value);
+                return FALSE;
+        }
+        *ret_value = value;
+        return TRUE;
+}
+
+static gboolean
+rv_json_get_string(JsonObject *obj, const char *member, char **ret_value, GError **error)
+{
+        JsonNode *node = json_object_get_member(obj, member);
+
+        if (node == NULL || JSON_NODE_HOLDS_NULL(node))
+                return TRUE;
+        if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_STRING) {
+                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "%s: expected a string", member);
+                return FALSE;
+        }
+        g_free(*ret_value);
+        *ret_value = g_strdup(json_node_get_string(node));
+        return TRUE;
+}
+
+static gboolean
+rv_json_get_bool(JsonObject *obj, const char *member, gboolean *ret_value, GError **error)
+{
+        JsonNode *node = json_object_get_member(obj, member);
+
+        if (node == NULL || JSON_NODE_HOLDS_NULL(node))
+                return TRUE;
+        if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_BOOLEAN) {
+                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "%s: expected a boolean", member);
+                return FALSE;
+        }
+        *ret_value = json_node_get_boolean(node);
+        return TRUE;
+}
+
+gboolean
+rv_torrent_meta_from_json(RvTorrent *torrent, JsonNode *node, GError **error)
+{
+        JsonObject *obj;
+        JsonNode *member;
+        gint64 version = 0;
+        g_autofree char *hash = NULL;
+        g_autofree char *name = NULL;
+        g_autofree char *magnet = NULL;
+        g_autofree char *save_path = NULL;
+        g_autoptr(RvSelection) selection = NULL;
+        g_autoptr(GHashTable) overrides = NULL;
+        g_autoptr(GStrvBuilder) labels = g_strv_builder_new();
+        gboolean sequential = FALSE;
+        gboolean paused = FALSE;
+        gboolean completed = FALSE;
+        gint64 dl = 0;
+        gint64 ul = 0;
+        gint64 added = 0;
+        gint64 completed_time = 0;
+
+        if (node == NULL || !JSON_NODE_HOLDS_OBJECT(node)) {
+                g_set_error_literal(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "metadata: expected an object");
+                return FALSE;
+        }
+        obj = json_node_get_object(node);
+        if (!rv_json_get_int(obj, "version", 1, RV_TORRENT_META_VERSION, &version, error))
+                return FALSE;
+        if (version == 0) {
+                g_set_error_literal(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "version: missing");
+                return FALSE;
+        }
+        if (!rv_json_get_string(obj, "info_hash", &hash, error))
+                return FALSE;
+        if (hash == NULL || g_strcmp0(hash, torrent->hash.hex) != 0) {
+                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "info_hash: '%s' does not match '%s'",
+                            hash != NULL ? hash : "", torrent->hash.hex);
+                return FALSE;
+        }
+        if (!rv_json_get_string(obj, "name", &name, error) || !rv_json_get_string(obj, "magnet", &magnet, error) ||
+            !rv_json_get_string(obj, "save_path", &save_path, error))
+                return FALSE;
+        member = json_object_get_member(obj, "labels");
+        if (member != NULL && !JSON_NODE_HOLDS_NULL(member)) {
+                JsonArray *array;
+                if (!JSON_NODE_HOLDS_ARRAY(member)) {
+                        g_set_error_literal(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "labels: expected an array");
+                        return FALSE;
+                }
+                array = json_node_get_array(member);
+                for (guint i = 0; i < json_array_get_length(array); i++) {
+                        JsonNode *elem = json_array_get_element(array, i);
+                        if (!JSON_NODE_HOLDS_VALUE(elem) || json_node_get_value_type(elem) != G_TYPE_STRING) {
+                                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
+                                            "labels[%u]: expected a string", i);
+                                return FALSE;
+                        }
+                        g_strv_builder_add(labels, json_node_get_string(elem));
+                }
+        }
+        member = json_object_get_member(obj, "selection");
+        if (member != NULL && !JSON_NODE_HOLDS_NULL(member)) {
+                selection = rv_selection_from_json(member, error);
+                if (selection == NULL)
+                        return FALSE;
+        }
+        member = json_object_get_member(obj, "priority_overrides");
+        if (member != NULL && JSON_NODE_HOLDS_OBJECT(member)) {
+                JsonObject *po = json_node_get_object(member);
+                g_autoptr(GList) keys = json_object_get_members(po);
+                overrides = g_hash_table_new(NULL, NULL);
+                for (GList *l = keys; l != NULL; l = l->next) {
+                        guint64 idx = 0;
+                        gint64 prio = 0;
+                        if (!g_ascii_string_to_unsigned(l->data, 10, 0, G_MAXUINT32, &idx, NULL)) {
+                                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
+                                            "priority_overrides: '%s' is not a file index", (const char *)l->data);
+                                return FALSE;
+                        }
+                        if (!rv_json_get_int(po, l->data, 0, 7, &prio, error))
+                                return FALSE;
+                        g_hash_table_insert(overrides, GUINT_TO_POINTER((guint)idx), GUINT_TO_POINTER((guint)prio));
+                }
+        }
+        if (!rv_json_get_bool(obj, "sequential", &sequential, error) || !rv_json_get_bool(obj, "paused", &paused, error) ||
+            !rv_json_get_bool(obj, "completed", &completed, error) ||
+            !rv_json_get_int(obj, "download_limit", 0, G_MAXINT32, &dl, error) ||
+            !rv_json_get_int(obj, "upload_limit", 0, G_MAXINT32, &ul, error) ||
+            !rv_json_get_int(obj, "added_time", 0, G_MAXINT64, &added, error) ||
+            !rv_json_get_int(obj, "completed_time", 0, G_MAXINT64, &completed_time, error))
+                return FALSE;
+
+        /* success: commit */
+        g_free(torrent->name);
+        torrent->name = g_steal_pointer(&name);
+        g_free(torrent->magnet);
+        torrent->magnet = g_steal_pointer(&magnet);
+        g_free(torrent->save_path);
+        torrent->save_path = g_steal_pointer(&save_path);
+        g_strfreev(torrent->labels);
+        torrent->labels = g_strv_builder_end(labels);
+        rv_selection_free(torrent->selection);
+        torrent->selection = g_steal_pointer(&selection);
+        if (torrent->priority_overrides != NULL)
+                g_hash_table_unref(torrent->priority_overrides);
+        torrent->priority_overrides = g_steal_pointer(&overrides);
+        torrent->sequential = sequential;
+        torrent->user_paused = paused;
+        torrent->download_limit = dl;
+        torrent->upload_limit = ul;
+        torrent->added_time = added;
+        torrent->completed = completed;
+        torrent->completed_time = completed_time;
+        return TRUE;
+}
+
+JsonNode *
+rv_torrent_to_json(const RvTorrent *torrent)
+{
+        g_autoptr(JsonBuilder) builder = json_builder_new();
+
+        json_builder_begin_object(builder);
+        rv_json_add_string(builder, "info_hash", torrent->hash.hex);
+        rv_json_add_string(builder, "name", torrent->name);
+        rv_json_add_string(builder, "state", rv_torrent_state_to_string(torrent->state));
+        json_builder_set_member_name(builder, "completed");
+        json_builder_add_boolean_value(builder, torrent->completed);
+        json_builder_set_member_name(builder, "progress");
+        json_builder_add_double_value(builder, torrent->progress);
+        rv_json_add_int(builder, "size", torrent->total_size);
+        rv_json_add_int(builder, "wanted", torrent->wanted_size);
+        rv_json_add_int(builder, "done", torrent->wanted_done);
+        rv_json_add_int(builder, "download_bps", torrent->download_rate);
+        rv_json_add_int(builder, "upload_bps", torrent->upload_rate);
+        rv_json_add_int(builder, "downloaded", torrent->downloaded);
+        rv_json_add_int(builder, "uploaded", torrent->uploaded);
+        rv_json_add_int(builder, "eta", rv_torrent_get_eta(torrent));
+        rv_json_add_int(builder, "peers", torrent->num_peers);
+        rv_json_add_int(builder, "seeds", torrent->num_seeds);
+        rv_json_add_string(builder, "save_path", torrent->save_path);
+        json_builder_set_member_name(builder, "sequential");
+        json_builder_add_boolean_value(builder, torrent->sequential);
+        rv_json_add_int(builder, "download_limit", torrent->download_limit);
+        rv_json_add_int(builder, "upload_limit", torrent->upload_limit);
+        rv_json_add_strv(builder, "labels", torrent->labels);
+        rv_json_add_int(builder, "added_time", torrent->added_time);
+        rv_json_add_int(builder, "completed_time", torrent->completed_time);
+        rv_json_add_string(builder, "error", torrent->error);
+        json_builder_end_object(builder);
+        return json_builder_get_root(builder);
+}

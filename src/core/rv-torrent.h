@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+#include "rv-engine.h"
+#include "rv-selection.h"
+
+G_BEGIN_DECLS
+
+/* the one state vocabulary every transport speaks; completion is a flag, not a state */
+typedef enum {
+        RV_TORRENT_STATE_QUEUED,
+        RV_TORRENT_STATE_CHECKING,
+        RV_TORRENT_STATE_FETCHING_METADATA,
+        RV_TORRENT_STATE_DOWNLOADING,
+        RV_TORRENT_STATE_SEEDING,
+        RV_TORRENT_STATE_PAUSED,
+        RV_TORRENT_STATE_ERROR,
+        RV_TORRENT_STATE_LAST,
+} RvTorrentState;
+
+const char *rv_torrent_state_to_string(RvTorrentState state);
+RvTorrentState rv_torrent_state_from_string(const char *text);
+
+/* which parts of a torrent changed; transports use it to coalesce notifications */
+typedef enum {
+        RV_TORRENT_FIELD_NAME = 1 << 0,
+        RV_TORRENT_FIELD_STATE = 1 << 1,
+        RV_TORRENT_FIELD_PROGRESS = 1 << 2,
+        RV_TORRENT_FIELD_RATES = 1 << 3,
+        RV_TORRENT_FIELD_PEERS = 1 << 4,
+        RV_TORRENT_FIELD_SIZE = 1 << 5,
+        RV_TORRENT_FIELD_SAVE_PATH = 1 << 6,
+        RV_TORRENT_FIELD_SEQUENTIAL = 1 << 7,
+        RV_TORRENT_FIELD_LIMITS = 1 << 8,
+        RV_TORRENT_FIELD_LABELS = 1 << 9,
+        RV_TORRENT_FIELD_SELECTION = 1 << 10,
+        RV_TORRENT_FIELD_ERROR = 1 << 11,
+        RV_TORRENT_FIELD_COMPLETED = 1 << 12,
+        RV_TORRENT_FIELD_FILES = 1 << 13,
+} RvTorrentFields;
+
+/* the state and bookkeeping of one torrent, owned by RvManager on the main loop */
+typedef struct {
+        RvInfoHash hash;
+        char *name;
+        RvTorrentState state;
+        /* progress of wanted bytes; completion happens once and is remembered */
+        gboolean completed;
+        gint64 completed_time;
+        gint64 added_time;
+        double progress;
+        gint64 total_size;
+        gint64 wanted_size;
+        gint64 wanted_done;
+        gint64 download_rate;
+        gint64 upload_rate;
+        gint64 downloaded;
+        gint64 uploaded;
+        gint num_peers;
+        gint num_seeds;
+        char *save_path;
+        gboolean sequential;
+        gint64 download_limit;
+        gint64 upload_limit;
+        GStrv labels;
+        RvSelection *selection;
+        /* per-file priority overrides by index, applied over the selection rules; may be NULL */
+        GHashTable *priority_overrides;
+        char *error;
+        /* what the user asked for, as opposed to what the engine reports */
+        gboolean user_paused;
+        gboolean has_metadata;
+        /* RvEngineFile, NULL until metadata arrives */
+        GPtrArray *files;
+        /* magnet link kept so a torrent without metadata can come back from it */
+        char *magnet;
+        /* the engine knows the torrent (ADDED seen) */
+        gboolean in_engine;
+        /* a remove is in flight */
+        gboolean removing;
+        /* last progress event, for per-torrent coalescing */
+        gint64 last_progress_event_us;
+} RvTorrent;
+
+RvTorrent *rv_torrent_new(const RvInfoHash *hash);
+void rv_torrent_free(RvTorrent *torrent);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(RvTorrent, rv_torrent_free)
+
+/* seconds until the wanted bytes are done at the current rate, -1 when unknown */
+gint64 rv_torrent_get_eta(const RvTorrent *torrent);
+/* what the torrent's files should be set to now: selection rules, then overrides */
+guint8 *rv_torrent_compute_priorities(const RvTorrent *torrent, gsize *ret_n);
+
+/* Revaer's own metadata, persisted next to libtorrent's resume data */
+JsonNode *rv_torrent_meta_to_json(const RvTorrent *torrent);
+gboolean rv_torrent_meta_from_json(RvTorrent *torrent, JsonNode *node, GError **error);
+
+/* public summary used by list calls and events */
+JsonNode *rv_torrent_to_json(const RvTorrent *torrent);
+
+G_END_DECLS

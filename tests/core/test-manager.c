@@ -1,0 +1,545 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <glib/gstdio.h>
+
+#include "rv-manager.h"
+
+/* the registry over the fake engine and the real embedded store */
+
+typedef struct {
+        char *dir;
+        char *state;
+        char *data;
+        RvHealth *health;
+        RvStore *store;
+        RvEventBus *events;
+        RvEngine *engine;
+        RvManager *manager;
+        GPtrArray *seen;
+        guint persisted;
+} Fixture;
+
+static void
+event_cb(const RvEvent *event, gpointer user_data)
+{
+        Fixture *f = user_data;
+
+        g_ptr_array_add(f->seen, rv_event_ref((RvEvent *)event));
+}
+
+static void
+fixture_start(Fixture *f)
+{
+        RvManagerConfig mc;
+        RvEngineSettings settings;
+
+        f->health = rv_health_new();
+        f->store = rv_store_embedded_new(f->state, f->health, NULL);
+        g_assert_nonnull(f->store);
+        f->events = rv_event_bus_new(256, 1, NULL, NULL);
+        rv_event_bus_subscribe(f->events, event_cb, f);
+        rv_engine_settings_init(&settings);
+        settings.status_interval_ms = 50;
+        f->engine = rv_engine_new_fake(&settings);
+        rv_engine_settings_clear(&settings);
+        rv_manager_config_init(&mc);
+        g_free(mc.download_dir);
+        mc.download_dir = g_strdup(f->data);
+        mc.progress_interval_ms = 100;
+        mc.shutdown_timeout_ms = 2000;
+        f->manager = rv_manager_new(f->engine, f->store, f->health, f->events, &mc);
+        rv_manager_config_clear(&mc);
+}
+
+static void
+fixture_stop(Fixture *f)
+{
+        g_clear_object(&f->manager);
+        g_clear_pointer(&f->engine, rv_engine_free);
+        g_clear_pointer(&f->store, rv_store_free);
+        g_clear_pointer(&f->events, rv_event_bus_free);
+        g_clear_pointer(&f->health, rv_health_free);
+        g_ptr_array_set_size(f->seen, 0);
+}
+
+static void
+fixture_setup(Fixture *f, gconstpointer data)
+{
+        f->dir = g_dir_make_tmp("rv-test-manager-XXXXXX", NULL);
+        f->state = g_build_filename(f->dir, "state", NULL);
+        f->data = g_build_filename(f->dir, "data", NULL);
+        g_mkdir_with_parents(f->data, 0755);
+        f->seen = g_ptr_array_new_with_free_func((GDestroyNotify)rv_event_unref);
+        fixture_start(f);
+}
+
+static void
+rm_rf(const char *path)
+{
+        g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
+        const char *name;
+
+        while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+                g_autofree char *child = g_build_filename(path, name, NULL);
+                if (g_file_test(child, G_FILE_TEST_IS_DIR) && !g_file_test(child, G_FILE_TEST_IS_SYMLINK))
+                        rm_rf(child);
+                else
+                        g_unlink(child);
+        }
+        g_rmdir(path);
+}
+
+static void
+fixture_teardown(Fixture *f, gconstpointer data)
+{
+        fixture_stop(f);
+        rm_rf(f->dir);
+        g_ptr_array_unref(f->seen);
+        g_free(f->dir);
+        g_free(f->state);
+        g_free(f->data);
+}
+
+static gboolean
+timeout_cb(gpointer user_data)
+{
+        gboolean *expired = user_data;
+
+        *expired = TRUE;
+        return G_SOURCE_REMOVE;
+}
+
+/* iterate the main loop until cond holds or 5 s pass */
+#define WAIT_FOR(cond)                                                                                               \
+        G_STMT_START                                                                                                 \
+        {                                                                                                            \
+                gboolean expired_ = FALSE;                                                                           \
+                guint id_ = g_timeout_add(5000, timeout_cb, &expired_);                                              \
+                while (!(cond) && !expired_)                                                                         \
+                        g_main_context_iteration(NULL, TRUE);                                                        \
+                if (!expired_)                                                                                       \
+                        g_source_remove(id_);                                                                        \
+                g_assert_true(cond);                                                                                 \
+        }                                                                                                            \
+        G_STMT_END
+
+static GBytes *
+make_torrent(Fixture *f, const char *name, const char *const *files, gsize size)
+{
+        g_autofree char *src = g_build_filename(f->dir, "src", name, NULL);
+        g_autoptr(GError) error = NULL;
+        g_autofree char *payload = g_strnfill(size, 'x');
+        GBytes *bytes;
+
+        for (guint i = 0; files[i] != NULL; i++) {
+                g_autofree char *path = g_build_filename(src, files[i], NULL);
+                g_autofree char *parent = g_path_get_dirname(path);
+                g_mkdir_with_parents(parent, 0755);
+                g_assert_true(g_file_set_contents(path, payload, (gssize)size, NULL));
+        }
+        bytes = rv_engine_create_torrent(src, 16384, NULL, &error);
+        g_assert_no_error(error);
+        return bytes;
+}
+
+static void
+persisted_cb(const GError *error, gpointer user_data)
+{
+        Fixture *f = user_data;
+
+        g_assert_no_error(error);
+        f->persisted++;
+}
+
+static guint
+count_events(Fixture *f, RvEventKind kind)
+{
+        guint n = 0;
+
+        for (guint i = 0; i < f->seen->len; i++)
+                n += ((RvEvent *)g_ptr_array_index(f->seen, i))->kind == kind;
+        return n;
+}
+
+static gboolean
+file_exists_in_state(Fixture *f, const RvInfoHash *hash, const char *suffix)
+{
+        g_autofree char *name = g_strconcat(hash->hex, suffix, NULL);
+        g_autofree char *path = g_build_filename(f->state, "torrents", name, NULL);
+
+        return g_file_test(path, G_FILE_TEST_EXISTS);
+}
+
+static void
+test_manager_add_and_complete(Fixture *f, gconstpointer data)
+{
+        const char *files[] = { "movie.mkv", NULL };
+        g_autoptr(GBytes) bytes = make_torrent(f, "single", files, 40000);
+        g_autoptr(GError) error = NULL;
+        RvAddRequest req = { 0 };
+        RvTorrent *t;
+        RvInfoHash hash;
+
+        req.torrent = bytes;
+        req.sequential = -1;
+        t = rv_manager_add(f->manager, &req, persisted_cb, f, &error);
+        g_assert_no_error(error);
+        g_assert_nonnull(t);
+        hash = t->hash;
+        g_assert_cmpstr(t->save_path, ==, f->data);
+        g_assert_cmpuint(rv_manager_get_count(f->manager), ==, 1);
+        WAIT_FOR(f->persisted == 1);
+        /* durable before anything else happened */
+        g_assert_true(file_exists_in_state(f, &hash, ".json"));
+        g_assert_true(file_exists_in_state(f, &hash, ".resume"));
+        WAIT_FOR(t->in_engine && t->files != NULL);
+        g_assert_cmpuint(t->files->len, ==, 1);
+        g_assert_cmpuint(count_events(f, RV_EVENT_TORRENT_ADDED), ==, 1);
+        g_assert_cmpuint(count_events(f, RV_EVENT_FILES_DISCOVERED), ==, 1);
+
+        rv_engine_fake_set_progress(f->engine, &hash, 20000);
+        WAIT_FOR(t->wanted_done == 20000);
+        g_assert_cmpint(t->state, ==, RV_TORRENT_STATE_DOWNLOADING);
+        rv_engine_fake_set_progress(f->engine, &hash, 40000);
+        WAIT_FOR(t->completed);
+        g_assert_cmpint(t->state, ==, RV_TORRENT_STATE_SEEDING);
+        g_assert_cmpuint(count_events(f, RV_EVENT_COMPLETED), ==, 1);
+        g_assert_cmpint(t->completed_time, >, 0);
+}
+
+static void
+test_manager_bad_input(Fixture *f, gconstpointer data)
+{
+        const char *files[] = { "a.bin", NULL };
+        g_autoptr(GBytes) bytes = make_torrent(f, "dup", files, 1000);
+        g_autoptr(GBytes) truncated = g_bytes_new_from_bytes(bytes, 0, g_bytes_get_size(bytes) / 2);
+        const char *many_labels[RV_MANAGER_MAX_LABELS + 2];
+        g_autoptr(GError) error = NULL;
+        RvAddRequest req = { 0 };
+        RvTorrent *t;
+
+        req.torrent = bytes;
+        req.sequential = -1;
+        t = rv_manager_add(f->manager, &req, NULL, NULL, &error);
+        g_assert_no_error(error);
+
+        /* duplicate: named, nothing changes */
+        g_assert_null(rv_manager_add(f->manager, &req, NULL, NULL, &error));
+        g_assert_error(error, RV_ERROR, RV_ERROR_CONFLICT);
+        g_assert_nonnull(strstr(error->message, t->hash.hex));
+        g_clear_error(&error);
+
+        req.torrent = truncated;
+        g_assert_null(rv_manager_add(f->manager, &req, NULL, NULL, &error));
+        g_assert_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT);
+        g_clear_error(&error);
+
+        req.torrent = NULL;
+        req.magnet = "magnet:?dn=nohash";
+        g_assert_null(rv_manager_add(f->manager, &req, NULL, NULL, &error));
+        g_assert_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT);
+        g_clear_error(&error);
+
+        req.magnet = "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567";
+        req.save_path = "relative/dir";
+        g_assert_null(rv_manager_add(f->manager, &req, NULL, NULL, &error));
+        g_assert_nonnull(strstr(error->message, "save_path"));
+        g_clear_error(&error);
+
+        req.save_path = NULL;
+        req.download_limit = -5;
+        g_assert_null(rv_manager_add(f->manager, &req, NULL, NULL, &error));
+        g_assert_nonnull(strstr(error->message, "download_limit"));
+        g_clear_error(&error);
+
+        req.download_limit = 0;
+        for (guint i = 0; i < RV_MANAGER_MAX_LABELS + 1; i++)
+                many_labels[i] = i % 2 ? "a" : "b";
+        many_labels[RV_MANAGER_MAX_LABELS + 1] = NULL;
+        req.labels = many_labels;
+        g_assert_null(rv_manager_add(f->manager, &req, NULL, NULL, &error));
+        g_assert_nonnull(strstr(error->message, "labels"));
+        g_clear_error(&error);
+
+        req.labels = NULL;
+        req.torrent = bytes;
+        g_assert_null(rv_manager_add(f->manager, &req, NULL, NULL, &error));
+        g_assert_nonnull(strstr(error->message, "exactly one"));
+        g_clear_error(&error);
+
+        g_assert_cmpuint(rv_manager_get_count(f->manager), ==, 1);
+        g_assert_cmpuint(count_events(f, RV_EVENT_TORRENT_ADDED), ==, 1);
+}
+
+static void
+test_manager_selection(Fixture *f, gconstpointer data)
+{
+        const char *files[] = { "show/e1.mkv", "show/e2.mkv", "show/Sample/s.mkv", "show/info.nfo", "show/notes.txt",
+                                NULL };
+        const char *include[] = { "*.mkv", NULL };
+        g_autoptr(GBytes) bytes = make_torrent(f, "multi", files, 20000);
+        g_autoptr(RvSelection) sel = rv_selection_new(include, NULL, TRUE, NULL);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GArray) list = NULL;
+        RvAddRequest req = { 0 };
+        guint32 idx = 0;
+        guint8 prio = RV_FILE_PRIORITY_HIGH;
+        RvTorrent *t;
+        guint wanted = 0;
+
+        req.torrent = bytes;
+        req.sequential = -1;
+        req.selection = sel;
+        t = rv_manager_add(f->manager, &req, NULL, NULL, &error);
+        g_assert_no_error(error);
+        WAIT_FOR(t->in_engine && t->files != NULL);
+
+        for (guint i = 0; i < t->files->len; i++) {
+                RvEngineFile *file = g_ptr_array_index(t->files, i);
+                gboolean w = rv_selection_wants(t->selection, file->path);
+                wanted += w;
+                g_assert_cmpint(w, ==, g_str_has_suffix(file->path, "e1.mkv") || g_str_has_suffix(file->path, "e2.mkv"));
+        }
+        g_assert_cmpuint(wanted, ==, 2);
+        /* the engine was told: only the two episodes are wanted */
+        rv_engine_post_status(f->engine);
+        WAIT_FOR(t->wanted_size == 40000);
+
+        /* re-applied on change */
+        {
+                g_autoptr(RvSelection) none = rv_selection_new(NULL, NULL, FALSE, NULL);
+                g_assert_true(rv_manager_set_selection(f->manager, t, none, &error));
+                rv_engine_post_status(f->engine);
+                WAIT_FOR(t->wanted_size == 100000);
+                g_assert_cmpuint(count_events(f, RV_EVENT_SELECTION_CHANGED), ==, 1);
+        }
+
+        /* per-file priorities override the rules; bad indexes are refused whole */
+        g_assert_true(rv_manager_set_file_priorities(f->manager, t, &idx, &prio, 1, &error));
+        idx = 99;
+        g_assert_false(rv_manager_set_file_priorities(f->manager, t, &idx, &prio, 1, &error));
+        g_assert_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT);
+        g_clear_error(&error);
+}
+
+static void
+shutdown_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+        gboolean *done = user_data;
+        g_autoptr(GError) error = NULL;
+
+        g_assert_true(rv_manager_shutdown_finish(RV_MANAGER(source), result, NULL, &error));
+        g_assert_no_error(error);
+        *done = TRUE;
+}
+
+static void
+load_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+        gboolean *done = user_data;
+
+        g_assert_true(rv_manager_load_finish(RV_MANAGER(source), result, NULL));
+        *done = TRUE;
+}
+
+static void
+restart(Fixture *f)
+{
+        gboolean done = FALSE;
+
+        rv_manager_shutdown_async(f->manager, shutdown_cb, &done);
+        WAIT_FOR(done);
+        fixture_stop(f);
+        fixture_start(f);
+        done = FALSE;
+        rv_manager_load_async(f->manager, NULL, load_cb, &done);
+        WAIT_FOR(done);
+}
+
+static void
+test_manager_restart_keeps_state(Fixture *f, gconstpointer data)
+{
+        const char *files[] = { "a/x.mkv", "a/y.txt", NULL };
+        const char *include[] = { "*.mkv", NULL };
+        const char *labels[] = { "tv", NULL };
+        g_autoptr(GBytes) one = make_torrent(f, "one", files, 5000);
+        g_autoptr(GBytes) two = make_torrent(f, "two", files, 6000);
+        g_autoptr(RvSelection) sel = rv_selection_new(include, NULL, FALSE, NULL);
+        g_autoptr(GError) error = NULL;
+        RvAddRequest req = { 0 };
+        RvTorrent *t;
+        RvInfoHash h1;
+        RvInfoHash h2;
+
+        req.torrent = one;
+        req.sequential = 1;
+        req.labels = labels;
+        req.selection = sel;
+        t = rv_manager_add(f->manager, &req, NULL, NULL, &error);
+        g_assert_no_error(error);
+        h1 = t->hash;
+        req.torrent = two;
+        req.selection = NULL;
+        req.labels = NULL;
+        req.sequential = 0;
+        t = rv_manager_add(f->manager, &req, NULL, NULL, &error);
+        g_assert_no_error(error);
+        h2 = t->hash;
+        WAIT_FOR(t->in_engine);
+        g_assert_true(rv_manager_pause(f->manager, t, &error));
+
+        restart(f);
+
+        g_assert_cmpuint(rv_manager_get_count(f->manager), ==, 2);
+        t = rv_manager_lookup(f->manager, &h1);
+        g_assert_nonnull(t);
+        g_assert_true(t->sequential);
+        g_assert_cmpstr(t->labels[0], ==, "tv");
+        g_assert_nonnull(t->selection);
+        g_assert_cmpstr(t->selection->include[0], ==, "*.mkv");
+        g_assert_false(t->user_paused);
+        t = rv_manager_lookup(f->manager, &h2);
+        g_assert_nonnull(t);
+        g_assert_true(t->user_paused);
+        WAIT_FOR(t->in_engine);
+        rv_engine_post_status(f->engine);
+        WAIT_FOR(t->state == RV_TORRENT_STATE_PAUSED);
+        g_assert_true(rv_health_is_ok(f->health));
+}
+
+static void
+test_manager_corrupt_resume(Fixture *f, gconstpointer data)
+{
+        const char *files[] = { "f.bin", NULL };
+        g_autoptr(GBytes) one = make_torrent(f, "c1", files, 3000);
+        g_autoptr(GBytes) two = make_torrent(f, "c2", files, 4000);
+        g_autoptr(GError) error = NULL;
+        g_autofree char *path = NULL;
+        g_autofree char *corrupt = NULL;
+        RvAddRequest req = { 0 };
+        RvTorrent *t;
+        RvInfoHash bad;
+        RvInfoHash good;
+
+        req.sequential = -1;
+        req.torrent = one;
+        t = rv_manager_add(f->manager, &req, persisted_cb, f, &error);
+        bad = t->hash;
+        req.torrent = two;
+        t = rv_manager_add(f->manager, &req, persisted_cb, f, &error);
+        good = t->hash;
+        WAIT_FOR(f->persisted == 2);
+        restart(f);
+        g_assert_cmpuint(rv_manager_get_count(f->manager), ==, 2);
+
+        /* truncate one resume file as a crash in the middle of a foreign write would */
+        {
+                gboolean done = FALSE;
+                g_autofree char *name = g_strconcat(bad.hex, ".resume", NULL);
+                g_autofree char *contents = NULL;
+                gsize len = 0;
+                rv_manager_shutdown_async(f->manager, shutdown_cb, &done);
+                WAIT_FOR(done);
+                fixture_stop(f);
+                path = g_build_filename(f->state, "torrents", name, NULL);
+                g_assert_true(g_file_get_contents(path, &contents, &len, NULL));
+                g_assert_true(g_file_set_contents(path, contents, (gssize)(len / 3), NULL));
+                fixture_start(f);
+                done = FALSE;
+                rv_manager_load_async(f->manager, NULL, load_cb, &done);
+                WAIT_FOR(done);
+        }
+        g_assert_null(rv_manager_lookup(f->manager, &bad));
+        g_assert_nonnull(rv_manager_lookup(f->manager, &good));
+        g_assert_false(rv_health_is_ok(f->health));
+        g_assert_nonnull(rv_health_get_reason(f->health, RV_HEALTH_RESUME_STORE));
+        /* moved aside, not deleted */
+        WAIT_FOR(!g_file_test(path, G_FILE_TEST_EXISTS));
+        corrupt = g_build_filename(f->state, "corrupt", NULL);
+        g_assert_true(g_file_test(corrupt, G_FILE_TEST_IS_DIR));
+}
+
+static void
+test_manager_magnet_and_remove(Fixture *f, gconstpointer data)
+{
+        const char *paths[] = { "pack/a.mkv", "pack/extras/b.mkv", NULL };
+        const gint64 sizes[] = { 1000, 2000 };
+        const char *exclude[] = { "**/extras/**", NULL };
+        g_autoptr(RvSelection) sel = rv_selection_new(NULL, exclude, FALSE, NULL);
+        g_autoptr(GError) error = NULL;
+        RvAddRequest req = { 0 };
+        RvTorrent *t;
+        RvInfoHash hash;
+
+        req.magnet = "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=pack";
+        req.sequential = -1;
+        req.selection = sel;
+        t = rv_manager_add(f->manager, &req, persisted_cb, f, &error);
+        g_assert_no_error(error);
+        hash = t->hash;
+        g_assert_cmpstr(t->name, ==, "pack");
+        g_assert_cmpint(t->state, ==, RV_TORRENT_STATE_FETCHING_METADATA);
+        WAIT_FOR(t->in_engine && f->persisted == 1);
+        rv_engine_fake_deliver_metadata(f->engine, &hash, "pack", paths, sizes);
+        WAIT_FOR(t->files != NULL);
+        rv_engine_post_status(f->engine);
+        WAIT_FOR(t->wanted_size == 1000);
+
+        g_assert_true(rv_manager_remove(f->manager, t, FALSE, &error));
+        WAIT_FOR(rv_manager_lookup(f->manager, &hash) == NULL);
+        g_assert_cmpuint(count_events(f, RV_EVENT_TORRENT_REMOVED), ==, 1);
+        {
+                gboolean done = FALSE;
+                rv_manager_shutdown_async(f->manager, shutdown_cb, &done);
+                WAIT_FOR(done);
+        }
+        g_assert_false(file_exists_in_state(f, &hash, ".json"));
+        g_assert_false(file_exists_in_state(f, &hash, ".resume"));
+}
+
+static void
+test_manager_resolve(Fixture *f, gconstpointer data)
+{
+        g_autoptr(GError) error = NULL;
+        RvAddRequest req = { 0 };
+        RvTorrent *a;
+        RvTorrent *b;
+
+        req.sequential = -1;
+        req.magnet = "magnet:?xt=urn:btih:aaaa456789abcdef0123456789abcdef01234567&dn=alpha";
+        a = rv_manager_add(f->manager, &req, NULL, NULL, &error);
+        req.magnet = "magnet:?xt=urn:btih:aaaa556789abcdef0123456789abcdef01234567&dn=beta";
+        b = rv_manager_add(f->manager, &req, NULL, NULL, &error);
+        g_assert_no_error(error);
+        g_assert_true(rv_manager_resolve(f->manager, "alpha", NULL) == a);
+        g_assert_true(rv_manager_resolve(f->manager, "AAAA5", NULL) == b);
+        g_assert_true(rv_manager_resolve(f->manager, a->hash.hex, NULL) == a);
+        /* too short to be a prefix */
+        g_assert_null(rv_manager_resolve(f->manager, "aaa", &error));
+        g_assert_error(error, RV_ERROR, RV_ERROR_NOT_FOUND);
+        g_clear_error(&error);
+        g_assert_null(rv_manager_resolve(f->manager, "aaaa", &error));
+        g_assert_error(error, RV_ERROR, RV_ERROR_CONFLICT);
+        g_clear_error(&error);
+        g_assert_null(rv_manager_resolve(f->manager, "", &error));
+        g_assert_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT);
+}
+
+int
+main(int argc, char **argv)
+{
+        g_test_init(&argc, &argv, NULL);
+        g_test_add("/core/manager/add-and-complete", Fixture, NULL, fixture_setup, test_manager_add_and_complete,
+                   fixture_teardown);
+        g_test_add("/core/manager/bad-input", Fixture, NULL, fixture_setup, test_manager_bad_input, fixture_teardown);
+        g_test_add("/core/manager/selection", Fixture, NULL, fixture_setup, test_manager_selection, fixture_teardown);
+        g_test_add("/core/manager/restart-keeps-state", Fixture, NULL, fixture_setup,
+                   test_manager_restart_keeps_state, fixture_teardown);
+        g_test_add("/core/manager/corrupt-resume", Fixture, NULL, fixture_setup, test_manager_corrupt_resume,
+                   fixture_teardown);
+        g_test_add("/core/manager/magnet-and-remove", Fixture, NULL, fixture_setup, test_manager_magnet_and_remove,
+                   fixture_teardown);
+        g_test_add("/core/manager/resolve", Fixture, NULL, fixture_setup, test_manager_resolve, fixture_teardown);
+        return g_test_run();
+}
