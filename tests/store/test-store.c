@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <glib/gstdio.h>
+
+#include "rv-store.h"
+
+/* the embedded store: atomic, coalesced writes off the main loop; a damaged record never stops a load */
+
+typedef struct {
+        char *dir;
+        RvHealth *health;
+        RvStore *store;
+        guint done;
+} Fixture;
+
+static void
+fixture_setup(Fixture *f, gconstpointer data)
+{
+        f->dir = g_dir_make_tmp("rv-test-store-XXXXXX", NULL);
+        f->health = rv_health_new();
+        f->store = rv_store_embedded_new(f->dir, f->health, NULL);
+        g_assert_nonnull(f->store);
+}
+
+static void
+rm_rf(const char *path)
+{
+        g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
+        const char *name;
+
+        while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+                g_autofree char *child = g_build_filename(path, name, NULL);
+                if (g_file_test(child, G_FILE_TEST_IS_DIR))
+                        rm_rf(child);
+                else
+                        g_unlink(child);
+        }
+        g_rmdir(path);
+}
+
+static void
+fixture_teardown(Fixture *f, gconstpointer data)
+{
+        g_clear_pointer(&f->store, rv_store_free);
+        rv_health_free(f->health);
+        rm_rf(f->dir);
+        g_free(f->dir);
+}
+
+static void
+done_cb(const GError *error, gpointer user_data)
+{
+        Fixture *f = user_data;
+
+        g_assert_no_error(error);
+        f->done++;
+}
+
+static void
+wait_done(Fixture *f, guint n)
+{
+        gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+
+        while (f->done < n && g_get_monotonic_time() < deadline)
+                g_main_context_iteration(NULL, TRUE);
+        g_assert_cmpuint(f->done, ==, n);
+}
+
+static void
+loaded_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+        RvStoreSnapshot **ret = user_data;
+        g_autoptr(GError) error = NULL;
+
+        *ret = rv_store_load_finish(NULL, result, &error);
+        g_assert_no_error(error);
+}
+
+static RvStoreSnapshot *
+load(Fixture *f)
+{
+        RvStoreSnapshot *snapshot = NULL;
+
+        rv_store_load_async(f->store, NULL, loaded_cb, &snapshot);
+        while (snapshot == NULL)
+                g_main_context_iteration(NULL, TRUE);
+        return snapshot;
+}
+
+static RvInfoHash
+hash_of(char c)
+{
+        RvInfoHash hash;
+
+        memset(hash.hex, c, RV_INFO_HASH_HEX_LEN);
+        hash.hex[RV_INFO_HASH_HEX_LEN] = '\0';
+        return hash;
+}
+
+static JsonNode *
+meta_with(const char *name)
+{
+        g_autofree char *text = g_strdup_printf("{\"name\": \"%s\"}", name);
+
+        return json_from_string(text, NULL);
+}
+
+static void
+test_store_round_trip(Fixture *f, gconstpointer data)
+{
+        RvInfoHash a = hash_of('a');
+        RvInfoHash b = hash_of('b');
+        g_autoptr(JsonNode) meta = meta_with("first");
+        g_autoptr(JsonNode) meta2 = meta_with("second");
+        g_autoptr(GBytes) resume = g_bytes_new_static("d4:spame", 8);
+        g_autoptr(RvStoreSnapshot) snapshot = NULL;
+
+        rv_store_put_torrent(f->store, &a, meta, resume, done_cb, f);
+        /* coalesced: the second meta write replaces the first, both callers hear back */
+        rv_store_put_torrent(f->store, &a, meta2, NULL, done_cb, f);
+        rv_store_put_torrent(f->store, &b, NULL, resume, done_cb, f);
+        rv_store_flush(f->store, done_cb, f);
+        wait_done(f, 4);
+        g_assert_cmpuint(rv_store_get_pending(f->store), ==, 0);
+
+        snapshot = load(f);
+        g_assert_cmpuint(snapshot->torrents->len, ==, 2);
+        g_assert_cmpuint(snapshot->problems->len, ==, 0);
+        for (guint i = 0; i < snapshot->torrents->len; i++) {
+                RvStoreTorrent *t = g_ptr_array_index(snapshot->torrents, i);
+                g_assert_nonnull(t->resume);
+                g_assert_true(g_bytes_equal(t->resume, resume));
+                if (rv_info_hash_equal(&t->hash, &a))
+                        g_assert_cmpstr(json_object_get_string_member(json_node_get_object(t->meta), "name"), ==,
+                                        "second");
+                else
+                        g_assert_null(t->meta);
+        }
+}
+
+static void
+test_store_delete_and_leftovers(Fixture *f, gconstpointer data)
+{
+        RvInfoHash a = hash_of('c');
+        g_autoptr(JsonNode) meta = meta_with("gone");
+        g_autoptr(GBytes) resume = g_bytes_new_static("de", 2);
+        g_autoptr(RvStoreSnapshot) snapshot = NULL;
+        g_autofree char *tmp = g_build_filename(f->dir, "torrents", ".cccc.json.tmp", NULL);
+        g_autofree char *stray = g_build_filename(f->dir, "torrents", "not-a-hash.json", NULL);
+
+        rv_store_put_torrent(f->store, &a, meta, resume, done_cb, f);
+        rv_store_delete_torrent(f->store, &a, done_cb, f);
+        wait_done(f, 2);
+        /* a temp file from an interrupted write and a stray file */
+        g_assert_true(g_file_set_contents(tmp, "{", 1, NULL));
+        g_assert_true(g_file_set_contents(stray, "{}", 2, NULL));
+        snapshot = load(f);
+        g_assert_cmpuint(snapshot->torrents->len, ==, 0);
+        g_assert_cmpuint(snapshot->problems->len, ==, 1);
+        g_assert_false(g_file_test(tmp, G_FILE_TEST_EXISTS));
+        g_assert_false(g_file_test(stray, G_FILE_TEST_EXISTS));
+}
+
+static void
+test_store_corrupt_meta(Fixture *f, gconstpointer data)
+{
+        RvInfoHash a = hash_of('d');
+        g_autofree char *path = g_build_filename(f->dir, "torrents", NULL);
+        g_autofree char *json = g_strconcat(path, "/", a.hex, ".json", NULL);
+        g_autoptr(RvStoreSnapshot) snapshot = NULL;
+        g_autoptr(GDir) corrupt = NULL;
+
+        g_assert_true(g_file_set_contents(json, "{\"name\": \"trunc", -1, NULL));
+        snapshot = load(f);
+        g_assert_cmpuint(snapshot->problems->len, ==, 1);
+        g_assert_nonnull(strstr(g_ptr_array_index(snapshot->problems, 0), "corrupt"));
+        g_assert_false(g_file_test(json, G_FILE_TEST_EXISTS));
+        corrupt = g_dir_open(g_build_filename(f->dir, "corrupt", NULL), 0, NULL);
+        g_assert_nonnull(corrupt);
+        g_assert_nonnull(g_dir_read_name(corrupt));
+}
+
+static void
+test_store_reservation(Fixture *f, gconstpointer data)
+{
+        g_autoptr(GError) error = NULL;
+        g_autofree char *path = g_build_filename(f->dir, "events.json", NULL);
+
+        g_assert_cmpuint(rv_store_read_event_reservation(f->store, &error), ==, 0);
+        g_assert_no_error(error);
+        rv_store_put_event_reservation(f->store, 1234);
+        rv_store_flush(f->store, done_cb, f);
+        wait_done(f, 1);
+        g_assert_cmpuint(rv_store_read_event_reservation(f->store, &error), ==, 1234);
+        g_assert_true(g_file_set_contents(path, "garbage", -1, NULL));
+        g_assert_cmpuint(rv_store_read_event_reservation(f->store, &error), ==, 0);
+        g_assert_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT);
+}
+
+static void
+test_store_unwritable(Fixture *f, gconstpointer data)
+{
+        g_autoptr(GError) error = NULL;
+        RvStore *store;
+
+        /* a state directory that cannot exist is refused with its name */
+        store = rv_store_embedded_new("/proc/revaer-cannot-exist", f->health, &error);
+        g_assert_null(store);
+        g_assert_nonnull(error);
+        g_assert_nonnull(strstr(error->message, "/proc/revaer-cannot-exist"));
+}
+
+int
+main(int argc, char **argv)
+{
+        g_test_init(&argc, &argv, NULL);
+        g_test_add("/store/embedded/round-trip", Fixture, NULL, fixture_setup, test_store_round_trip,
+                   fixture_teardown);
+        g_test_add("/store/embedded/delete-and-leftovers", Fixture, NULL, fixture_setup,
+                   test_store_delete_and_leftovers, fixture_teardown);
+        g_test_add("/store/embedded/corrupt-meta", Fixture, NULL, fixture_setup, test_store_corrupt_meta,
+                   fixture_teardown);
+        g_test_add("/store/embedded/reservation", Fixture, NULL, fixture_setup, test_store_reservation,
+                   fixture_teardown);
+        g_test_add("/store/embedded/unwritable", Fixture, NULL, fixture_setup, test_store_unwritable,
+                   fixture_teardown);
+        return g_test_run();
+}
