@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <string.h>
+
+#include "rv-bus-private.h"
+
+/* length of the first complete type in sig */
+static gsize
+rv_sig_complete_len(const char *sig)
+{
+        gsize depth = 0;
+        const char *p = sig;
+
+        do {
+                switch (*p) {
+                case 'a':
+                        p++;
+                        continue;
+                case '(':
+                case '{':
+                        depth++;
+                        break;
+                case ')':
+                case '}':
+                        depth--;
+                        break;
+                case '\0':
+                        return (gsize)(p - sig);
+                default:
+                        break;
+                }
+                p++;
+        } while (depth > 0);
+        return (gsize)(p - sig);
+}
+
+/* one <arg/> per complete type; names is a NUL-separated list, advanced past what was used */
+static void
+rv_introspect_args(GString *xml, const char *sig, const char **names, const char *direction)
+{
+        while (sig != NULL && *sig != '\0') {
+                gsize len = rv_sig_complete_len(sig);
+                g_autofree char *type = g_strndup(sig, len);
+                const char *name = *names;
+
+                if (name != NULL && *name != '\0') {
+                        g_string_append_printf(xml, "   <arg type=\"%s\" name=\"%s\"%s%s%s/>\n", type, name,
+                                               direction != NULL ? " direction=\"" : "",
+                                               direction != NULL ? direction : "", direction != NULL ? "\"" : "");
+                        *names = name + strlen(name) + 1;
+                } else {
+                        g_string_append_printf(xml, "   <arg type=\"%s\"%s%s%s/>\n", type,
+                                               direction != NULL ? " direction=\"" : "",
+                                               direction != NULL ? direction : "", direction != NULL ? "\"" : "");
+                }
+                sig += len;
+        }
+}
+
+static void
+rv_introspect_interface(GString *xml, const char *name, const sd_bus_vtable *vtable)
+{
+        g_string_append_printf(xml, " <interface name=\"%s\">\n", name);
+        for (const sd_bus_vtable *v = vtable; v->type != _SD_BUS_VTABLE_END; v++) {
+                if (v->type == _SD_BUS_VTABLE_METHOD) {
+                        const char *names = v->x.method.names;
+                        g_string_append_printf(xml, "  <method name=\"%s\">\n", v->x.method.member);
+                        rv_introspect_args(xml, v->x.method.signature, &names, "in");
+                        rv_introspect_args(xml, v->x.method.result, &names, "out");
+                        g_string_append(xml, "  </method>\n");
+                } else if (v->type == _SD_BUS_VTABLE_SIGNAL) {
+                        const char *names = v->x.signal.names;
+                        g_string_append_printf(xml, "  <signal name=\"%s\">\n", v->x.signal.member);
+                        rv_introspect_args(xml, v->x.signal.signature, &names, NULL);
+                        g_string_append(xml, "  </signal>\n");
+                } else if (v->type == _SD_BUS_VTABLE_PROPERTY || v->type == _SD_BUS_VTABLE_WRITABLE_PROPERTY) {
+                        const char *emits = NULL;
+                        if (v->flags & SD_BUS_VTABLE_PROPERTY_CONST)
+                                emits = "const";
+                        else if (v->flags & SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION)
+                                emits = "invalidates";
+                        else if (!(v->flags & SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE))
+                                emits = "false";
+                        g_string_append_printf(xml, "  <property name=\"%s\" type=\"%s\" access=\"%s\"",
+                                               v->x.property.member, v->x.property.signature,
+                                               v->type == _SD_BUS_VTABLE_WRITABLE_PROPERTY ? "readwrite" : "read");
+                        if (emits == NULL) {
+                                g_string_append(xml, "/>\n");
+                        } else {
+                                g_string_append_printf(xml,
+                                                       ">\n   <annotation name=\"org.freedesktop.DBus.Property."
+                                                       "EmitsChangedSignal\" value=\"%s\"/>\n  </property>\n",
+                                                       emits);
+                        }
+                }
+        }
+        g_string_append(xml, " </interface>\n");
+}
+
+static const struct {
+        const char *name;
+        const sd_bus_vtable *vtable;
+} rv_interfaces[] = {
+        { RV_BUS_MANAGER_IFACE, rv_bus_manager_vtable },
+        { RV_BUS_TORRENT_IFACE, rv_bus_torrent_vtable },
+};
+
+char *
+rv_bus_introspect_interface(const char *name)
+{
+        GString *xml = g_string_new("<!DOCTYPE node PUBLIC \"-//freedesktop//DTD D-BUS Object Introspection 1.0//EN\"\n"
+                                    "\"http://www.freedesktop.org/standards/dbus/1.0/introspect.dtd\">\n<node>\n");
+        gboolean found = FALSE;
+
+        for (guint i = 0; i < G_N_ELEMENTS(rv_interfaces); i++) {
+                if (name != NULL && g_strcmp0(name, rv_interfaces[i].name) != 0)
+                        continue;
+                rv_introspect_interface(xml, rv_interfaces[i].name, rv_interfaces[i].vtable);
+                found = TRUE;
+        }
+        if (!found) {
+                g_string_free(xml, TRUE);
+                return NULL;
+        }
+        g_string_append(xml, "</node>\n");
+        return g_string_free(xml, FALSE);
+}
+
+char *
+rv_bus_introspect(void)
+{
+        return rv_bus_introspect_interface(NULL);
+}
+
+const char *const *
+rv_bus_interface_names(void)
+{
+        static const char *names[G_N_ELEMENTS(rv_interfaces) + 1];
+
+        for (guint i = 0; i < G_N_ELEMENTS(rv_interfaces); i++)
+                names[i] = rv_interfaces[i].name;
+        return names;
+}

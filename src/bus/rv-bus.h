@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib.h>
+#include <systemd/sd-bus.h>
+
+#include "rv-manager.h"
+
+G_BEGIN_DECLS
+
+#define RV_BUS_NAME "com.revaer.Revaer1"
+#define RV_BUS_PATH "/com/revaer/Revaer1"
+#define RV_BUS_TORRENT_PREFIX "/com/revaer/Revaer1/torrent"
+#define RV_BUS_MANAGER_IFACE "com.revaer.Revaer1.Manager"
+#define RV_BUS_TORRENT_IFACE "com.revaer.Revaer1.Torrent"
+
+typedef enum {
+        RV_BUS_KIND_SYSTEM,
+        RV_BUS_KIND_SESSION,
+} RvBusKind;
+
+typedef struct _RvBus RvBus;
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(sd_bus, sd_bus_flush_close_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(sd_bus_message, sd_bus_message_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(sd_bus_slot, sd_bus_slot_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(sd_bus_creds, sd_bus_creds_unref)
+
+/* connects, exports the objects and attaches to the thread-default main context; the name is not requested yet */
+RvBus *rv_bus_new(RvManager *manager, RvBusKind kind, GError **error);
+void rv_bus_free(RvBus *bus);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(RvBus, rv_bus_free)
+
+typedef void (*RvBusDisconnectedFunc)(RvBus *bus, const char *reason, gpointer user_data);
+/* called once when the connection is lost for good */
+void rv_bus_set_disconnected_func(RvBus *bus, RvBusDisconnectedFunc func, gpointer user_data);
+
+/* owns the well-known name; fails when another process holds it */
+gboolean rv_bus_request_name(RvBus *bus, GError **error);
+sd_bus *rv_bus_get_sd_bus(RvBus *bus);
+void rv_bus_set_service_state(RvBus *bus, const char *state);
+/* send every coalesced property change now */
+void rv_bus_flush(RvBus *bus);
+
+/* the introspection XML of every Revaer interface, what `revaerd --bus-introspect` prints */
+char *rv_bus_introspect(void);
+/* one interface by name, NULL when unknown */
+char *rv_bus_introspect_interface(const char *name);
+const char *const *rv_bus_interface_names(void);
+
+/* an object path for a torrent */
+char *rv_bus_torrent_path(const RvInfoHash *hash);
+
+G_END_DECLS
