@@ -1,0 +1,347 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#define G_LOG_DOMAIN "revaer-config"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "rv-bootstrap.h"
+
+void
+rv_bootstrap_init(RvBootstrap *config)
+{
+        memset(config, 0, sizeof(*config));
+        config->log_level = g_strdup("info");
+        config->resume_save_interval_s = 60;
+        config->progress_interval_ms = 1000;
+        config->shutdown_timeout_s = 60;
+        config->store_backend = g_strdup("embedded");
+        config->bus = g_strdup("system");
+        config->http_listen = g_strdup("127.0.0.1:7070");
+        rv_engine_settings_init(&config->engine);
+        config->sources = g_ptr_array_new_with_free_func(g_free);
+}
+
+void
+rv_bootstrap_clear(RvBootstrap *config)
+{
+        g_free(config->state_dir);
+        g_free(config->download_dir);
+        g_free(config->log_level);
+        g_free(config->store_backend);
+        g_free(config->database_url);
+        g_free(config->bus);
+        g_free(config->http_listen);
+        rv_engine_settings_clear(&config->engine);
+        if (config->sources != NULL)
+                g_ptr_array_unref(config->sources);
+        memset(config, 0, sizeof(*config));
+}
+
+gboolean
+rv_log_level_parse(const char *text, GLogLevelFlags *ret_level)
+{
+        static const struct {
+                const char *name;
+                GLogLevelFlags level;
+        } levels[] = {
+                { "error", G_LOG_LEVEL_CRITICAL }, { "warning", G_LOG_LEVEL_WARNING }, { "notice", G_LOG_LEVEL_MESSAGE },
+                { "info", G_LOG_LEVEL_INFO },      { "debug", G_LOG_LEVEL_DEBUG },
+        };
+
+        for (guint i = 0; i < G_N_ELEMENTS(levels); i++) {
+                if (g_ascii_strcasecmp(text, levels[i].name) == 0) {
+                        *ret_level = levels[i].level;
+                        return TRUE;
+                }
+        }
+        return FALSE;
+}
+
+typedef struct {
+        const char *file;
+        GKeyFile *kf;
+} RvKeyCtx;
+
+static void
+rv_key_error(GError **error, const RvKeyCtx *ctx, const char *group, const char *key, const char *what)
+{
+        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "%s: [%s] %s: %s", ctx->file, group, key, what);
+}
+
+static gboolean
+rv_key_string(const RvKeyCtx *ctx, const char *group, const char *key, char **ret, GError **error)
+{
+        g_autofree char *value = NULL;
+
+        if (!g_key_file_has_key(ctx->kf, group, key, NULL))
+                return TRUE;
+        value = g_key_file_get_string(ctx->kf, group, key, NULL);
+        if (value == NULL) {
+                rv_key_error(error, ctx, group, key, "not a valid string");
+                return FALSE;
+        }
+        g_strstrip(value);
+        g_free(*ret);
+        *ret = value[0] != '\0' ? g_steal_pointer(&value) : NULL;
+        return TRUE;
+}
+
+static gboolean
+rv_key_path(const RvKeyCtx *ctx, const char *group, const char *key, char **ret, GError **error)
+{
+        g_autofree char *value = NULL;
+
+        if (!rv_key_string(ctx, group, key, &value, error))
+                return FALSE;
+        if (value == NULL)
+                return TRUE;
+        if (!g_path_is_absolute(value)) {
+                g_autofree char *msg = g_strdup_printf("'%s' is not an absolute path", value);
+                rv_key_error(error, ctx, group, key, msg);
+                return FALSE;
+        }
+        g_free(*ret);
+        *ret = g_steal_pointer(&value);
+        return TRUE;
+}
+
+static gboolean
+rv_key_bool(const RvKeyCtx *ctx, const char *group, const char *key, gboolean *ret, GError **error)
+{
+        g_autofree char *value = NULL;
+
+        if (!g_key_file_has_key(ctx->kf, group, key, NULL))
+                return TRUE;
+        value = g_strstrip(g_key_file_get_value(ctx->kf, group, key, NULL));
+        if (g_ascii_strcasecmp(value, "true") == 0 || g_ascii_strcasecmp(value, "yes") == 0 ||
+            g_strcmp0(value, "1") == 0) {
+                *ret = TRUE;
+        } else if (g_ascii_strcasecmp(value, "false") == 0 || g_ascii_strcasecmp(value, "no") == 0 ||
+                   g_strcmp0(value, "0") == 0) {
+                *ret = FALSE;
+        } else {
+                g_autofree char *msg = g_strdup_printf("'%s' is not a boolean (true or false)", value);
+                rv_key_error(error, ctx, group, key, msg);
+                return FALSE;
+        }
+        return TRUE;
+}
+
+static gboolean
+rv_key_int(const RvKeyCtx *ctx, const char *group, const char *key, gint64 min, gint64 max, gint64 *ret,
+           GError **error)
+{
+        g_autofree char *value = NULL;
+        gint64 v = 0;
+
+        if (!g_key_file_has_key(ctx->kf, group, key, NULL))
+                return TRUE;
+        value = g_strstrip(g_key_file_get_value(ctx->kf, group, key, NULL));
+        if (!g_ascii_string_to_signed(value, 10, min, max, &v, NULL)) {
+                g_autofree char *msg = g_strdup_printf("'%s' is not an integer from %" G_GINT64_FORMAT
+                                                       " to %" G_GINT64_FORMAT,
+                                                       value, min, max);
+                rv_key_error(error, ctx, group, key, msg);
+                return FALSE;
+        }
+        *ret = v;
+        return TRUE;
+}
+
+static gboolean
+rv_key_uint(const RvKeyCtx *ctx, const char *group, const char *key, gint64 min, gint64 max, guint *ret,
+            GError **error)
+{
+        gint64 v = *ret;
+
+        if (!rv_key_int(ctx, group, key, min, max, &v, error))
+                return FALSE;
+        *ret = (guint)v;
+        return TRUE;
+}
+
+static gboolean
+rv_key_gint(const RvKeyCtx *ctx, const char *group, const char *key, gint64 min, gint64 max, gint *ret,
+            GError **error)
+{
+        gint64 v = *ret;
+
+        if (!rv_key_int(ctx, group, key, min, max, &v, error))
+                return FALSE;
+        *ret = (gint)v;
+        return TRUE;
+}
+
+static const char *const rv_known_keys[] = {
+        "daemon:state-dir",         "daemon:download-dir",      "daemon:log-level",
+        "daemon:resume-save-interval", "daemon:progress-interval", "daemon:shutdown-timeout",
+        "daemon:sequential-default",
+        "store:backend",            "store:database-url",
+        "bus:bus",
+        "http:listen",
+        "engine:listen-interfaces", "engine:dht",               "engine:lsd",
+        "engine:upnp",              "engine:natpmp",            "engine:utp",
+        "engine:encryption",        "engine:download-limit",    "engine:upload-limit",
+        "engine:active-downloads",  "engine:active-seeds",      "engine:active-limit",
+        "engine:connections-limit", "engine:status-interval",   "engine:max-metadata-size",
+        "engine:allow-multiple-connections-per-ip",
+        NULL,
+};
+
+static gboolean
+rv_bootstrap_check_keys(const RvKeyCtx *ctx, GError **error)
+{
+        g_auto(GStrv) groups = g_key_file_get_groups(ctx->kf, NULL);
+
+        for (guint i = 0; groups[i] != NULL; i++) {
+                g_auto(GStrv) keys = g_key_file_get_keys(ctx->kf, groups[i], NULL, NULL);
+                for (guint j = 0; keys != NULL && keys[j] != NULL; j++) {
+                        g_autofree char *full = g_strdup_printf("%s:%s", groups[i], keys[j]);
+                        if (!g_strv_contains(rv_known_keys, full)) {
+                                rv_key_error(error, ctx, groups[i], keys[j], "unknown key");
+                                return FALSE;
+                        }
+                }
+        }
+        return TRUE;
+}
+
+static gboolean
+rv_bootstrap_apply(RvBootstrap *c, const RvKeyCtx *ctx, GError **error)
+{
+        RvEngineSettings *e = &c->engine;
+        g_autofree char *enc = NULL;
+        g_autofree char *level = NULL;
+        g_autofree char *backend = NULL;
+        g_autofree char *bus = NULL;
+        gint64 dl = e->download_rate_limit;
+        gint64 ul = e->upload_rate_limit;
+        gint64 meta = e->max_metadata_size;
+
+        if (!rv_bootstrap_check_keys(ctx, error))
+                return FALSE;
+        if (!rv_key_path(ctx, "daemon", "state-dir", &c->state_dir, error) ||
+            !rv_key_path(ctx, "daemon", "download-dir", &c->download_dir, error) ||
+            !rv_key_string(ctx, "daemon", "log-level", &level, error) ||
+            !rv_key_uint(ctx, "daemon", "resume-save-interval", 1, 86400, &c->resume_save_interval_s, error) ||
+            !rv_key_uint(ctx, "daemon", "progress-interval", 100, 60000, &c->progress_interval_ms, error) ||
+            !rv_key_uint(ctx, "daemon", "shutdown-timeout", 1, 3600, &c->shutdown_timeout_s, error) ||
+            !rv_key_bool(ctx, "daemon", "sequential-default", &c->sequential_default, error))
+                return FALSE;
+        if (level != NULL) {
+                GLogLevelFlags parsed;
+                if (!rv_log_level_parse(level, &parsed)) {
+                        rv_key_error(error, ctx, "daemon", "log-level",
+                                     "expected one of error, warning, notice, info, debug");
+                        return FALSE;
+                }
+                g_free(c->log_level);
+                c->log_level = g_steal_pointer(&level);
+        }
+        if (!rv_key_string(ctx, "store", "backend", &backend, error) ||
+            !rv_key_string(ctx, "store", "database-url", &c->database_url, error))
+                return FALSE;
+        if (backend != NULL) {
+                if (g_strcmp0(backend, "embedded") != 0 && g_strcmp0(backend, "postgres") != 0) {
+                        rv_key_error(error, ctx, "store", "backend", "expected 'embedded' or 'postgres'");
+                        return FALSE;
+                }
+                g_free(c->store_backend);
+                c->store_backend = g_steal_pointer(&backend);
+        }
+        if (!rv_key_string(ctx, "bus", "bus", &bus, error))
+                return FALSE;
+        if (bus != NULL) {
+                if (g_strcmp0(bus, "system") != 0 && g_strcmp0(bus, "session") != 0 && g_strcmp0(bus, "none") != 0) {
+                        rv_key_error(error, ctx, "bus", "bus", "expected 'system', 'session' or 'none'");
+                        return FALSE;
+                }
+                g_free(c->bus);
+                c->bus = g_steal_pointer(&bus);
+        }
+        if (!rv_key_string(ctx, "http", "listen", &c->http_listen, error))
+                return FALSE;
+
+        if (!rv_key_string(ctx, "engine", "listen-interfaces", &e->listen_interfaces, error) ||
+            !rv_key_bool(ctx, "engine", "dht", &e->enable_dht, error) ||
+            !rv_key_bool(ctx, "engine", "lsd", &e->enable_lsd, error) ||
+            !rv_key_bool(ctx, "engine", "upnp", &e->enable_upnp, error) ||
+            !rv_key_bool(ctx, "engine", "natpmp", &e->enable_natpmp, error) ||
+            !rv_key_bool(ctx, "engine", "utp", &e->enable_utp, error) ||
+            !rv_key_string(ctx, "engine", "encryption", &enc, error) ||
+            !rv_key_int(ctx, "engine", "download-limit", 0, G_MAXINT32, &dl, error) ||
+            !rv_key_int(ctx, "engine", "upload-limit", 0, G_MAXINT32, &ul, error) ||
+            !rv_key_gint(ctx, "engine", "active-downloads", -1, 100000, &e->active_downloads, error) ||
+            !rv_key_gint(ctx, "engine", "active-seeds", -1, 100000, &e->active_seeds, error) ||
+            !rv_key_gint(ctx, "engine", "active-limit", -1, 100000, &e->active_limit, error) ||
+            !rv_key_gint(ctx, "engine", "connections-limit", 2, 65535, &e->connections_limit, error) ||
+            !rv_key_uint(ctx, "engine", "status-interval", 50, 10000, &e->status_interval_ms, error) ||
+            !rv_key_int(ctx, "engine", "max-metadata-size", 16 * 1024, 256 * 1024 * 1024, &meta, error) ||
+            !rv_key_bool(ctx, "engine", "allow-multiple-connections-per-ip", &e->allow_multiple_connections_per_ip,
+                         error))
+                return FALSE;
+        if (enc != NULL && !rv_encryption_from_string(enc, &e->encryption)) {
+                rv_key_error(error, ctx, "engine", "encryption", "expected 'prefer', 'require' or 'disable'");
+                return FALSE;
+        }
+        if (e->listen_interfaces == NULL) {
+                rv_key_error(error, ctx, "engine", "listen-interfaces", "must not be empty");
+                return FALSE;
+        }
+        e->download_rate_limit = dl;
+        e->upload_rate_limit = ul;
+        e->max_metadata_size = meta;
+        return TRUE;
+}
+
+static gboolean
+rv_bootstrap_load_file(RvBootstrap *config, const char *path, GError **error)
+{
+        g_autoptr(GKeyFile) kf = g_key_file_new();
+        g_autoptr(GError) error_local = NULL;
+        RvKeyCtx ctx = { path, kf };
+
+        if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &error_local)) {
+                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "%s: %s", path, error_local->message);
+                return FALSE;
+        }
+        if (!rv_bootstrap_apply(config, &ctx, error))
+                return FALSE;
+        g_ptr_array_add(config->sources, g_strdup(path));
+        return TRUE;
+}
+
+static gint
+rv_cmp_strings(gconstpointer a, gconstpointer b)
+{
+        return g_strcmp0(*(const char *const *)a, *(const char *const *)b);
+}
+
+gboolean
+rv_bootstrap_load(RvBootstrap *config, const char *path, GError **error)
+{
+        g_autofree char *dropins = NULL;
+        g_autoptr(GDir) dir = NULL;
+        g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+        const char *name;
+
+        if (path == NULL)
+                return TRUE;
+        if (g_file_test(path, G_FILE_TEST_EXISTS) && !rv_bootstrap_load_file(config, path, error))
+                return FALSE;
+        dropins = g_strconcat(path, ".d", NULL);
+        dir = g_dir_open(dropins, 0, NULL);
+        if (dir == NULL)
+                return TRUE;
+        while ((name = g_dir_read_name(dir)) != NULL) {
+                if (g_str_has_suffix(name, ".conf") && name[0] != '.')
+                        g_ptr_array_add(names, g_build_filename(dropins, name, NULL));
+        }
+        g_ptr_array_sort(names, rv_cmp_strings);
+        for (guint i = 0; i < names->len; i++) {
+                if (!rv_bootstrap_load_file(config, g_ptr_array_index(names, i), error))
+                        return FALSE;
+        }
+        return TRUE;
+}

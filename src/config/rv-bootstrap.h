@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib.h>
+
+#include "rv-engine.h"
+
+G_BEGIN_DECLS
+
+/*
+ * revaerd.conf (GKeyFile) plus drop-ins (revaerd.conf.d, files ending in .conf) in name order:
+ * what revaerd must know before anything else starts; every value is
+ * validated and an error names the file, group and key
+ */
+typedef struct {
+        /* [daemon] */
+        char *state_dir;
+        char *download_dir;
+        char *log_level;
+        guint resume_save_interval_s;
+        guint progress_interval_ms;
+        guint shutdown_timeout_s;
+        gboolean sequential_default;
+        /* [store] */
+        char *store_backend;
+        char *database_url;
+        /* [bus] system, session or none */
+        char *bus;
+        /* [http] */
+        char *http_listen;
+        /* [engine] */
+        RvEngineSettings engine;
+        /* files that were read, in order */
+        GPtrArray *sources;
+} RvBootstrap;
+
+void rv_bootstrap_init(RvBootstrap *config);
+void rv_bootstrap_clear(RvBootstrap *config);
+/* path may be NULL for defaults only; a missing main file is fine, a broken one is not */
+gboolean rv_bootstrap_load(RvBootstrap *config, const char *path, GError **error);
+
+/* log levels by name: error, warning, notice, info, debug */
+gboolean rv_log_level_parse(const char *text, GLogLevelFlags *ret_level);
+
+G_END_DECLS
