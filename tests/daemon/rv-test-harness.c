@@ -1,0 +1,364 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+
+#include "rv-test-data.h"
+#include "rv-test-harness.h"
+
+void
+rv_test_require_program(const char *name)
+{
+        g_autofree char *path = g_find_program_in_path(name);
+
+        if (path != NULL)
+                return;
+        if (g_strcmp0(g_getenv("CI"), "true") == 0)
+                g_error("%s is required in CI", name);
+        g_print("1..0 # SKIP %s is not installed\n", name);
+        exit(77);
+}
+
+void
+rv_test_harness_setup(RvTestHarness *h)
+{
+        g_autoptr(GError) error = NULL;
+
+        rv_test_require_program("dbus-daemon");
+        memset(h, 0, sizeof(*h));
+        h->dir = g_dir_make_tmp("rv-test-daemon-XXXXXX", &error);
+        g_assert_no_error(error);
+        h->state = g_build_filename(h->dir, "state", NULL);
+        h->downloads = g_build_filename(h->dir, "downloads", NULL);
+        h->config = g_build_filename(h->dir, "revaerd.conf", NULL);
+        h->log = g_build_filename(h->dir, "revaerd.log", NULL);
+        g_mkdir_with_parents(h->downloads, 0755);
+        h->dbus = g_test_dbus_new(G_TEST_DBUS_NONE);
+        g_test_dbus_up(h->dbus);
+        h->conn = g_dbus_connection_new_for_address_sync(g_test_dbus_get_bus_address(h->dbus),
+                                                         G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                                 G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                         NULL, NULL, &error);
+        g_assert_no_error(error);
+        rv_test_harness_write_config(h, NULL);
+}
+
+void
+rv_test_harness_teardown(RvTestHarness *h)
+{
+        if (h->daemon != NULL && rv_test_harness_daemon_running(h))
+                rv_test_harness_kill_daemon(h);
+        g_clear_object(&h->daemon);
+        rv_test_harness_stop_seeder(h);
+        if (h->conn != NULL)
+                g_dbus_connection_close_sync(h->conn, NULL, NULL);
+        g_clear_object(&h->conn);
+        if (h->dbus != NULL)
+                g_test_dbus_down(h->dbus);
+        g_clear_object(&h->dbus);
+        if (g_getenv("REVAER_TEST_KEEP") == NULL)
+                rv_test_data_remove_tree(h->dir);
+        else
+                g_printerr("# kept %s\n", h->dir);
+        g_free(h->dir);
+        g_free(h->state);
+        g_free(h->downloads);
+        g_free(h->config);
+        g_free(h->log);
+}
+
+void
+rv_test_harness_write_config(RvTestHarness *h, const char *extra)
+{
+        g_autofree char *text = g_strdup_printf("[daemon]\n"
+                                                "resume-save-interval=1\n"
+                                                "progress-interval=200\n"
+                                                "shutdown-timeout=20\n"
+                                                "[engine]\n"
+                                                "listen-interfaces=127.0.0.1:0\n"
+                                                "dht=false\nlsd=false\nupnp=false\nnatpmp=false\nutp=false\n"
+                                                "allow-multiple-connections-per-ip=true\n"
+                                                "status-interval=200\n"
+                                                "%s",
+                                                extra != NULL ? extra : "");
+        g_autoptr(GError) error = NULL;
+
+        g_file_set_contents(h->config, text, -1, &error);
+        g_assert_no_error(error);
+}
+
+static gboolean
+rv_test_name_has_owner(RvTestHarness *h)
+{
+        g_autoptr(GVariant) reply = NULL;
+        gboolean has = FALSE;
+
+        reply = g_dbus_connection_call_sync(h->conn, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                            "org.freedesktop.DBus", "NameHasOwner", g_variant_new("(s)", RV_TEST_BUS_NAME),
+                                            G_VARIANT_TYPE("(b)"), G_DBUS_CALL_FLAGS_NONE, 5000, NULL, NULL);
+        if (reply != NULL)
+                g_variant_get(reply, "(b)", &has);
+        return has;
+}
+
+void
+rv_test_harness_start_daemon(RvTestHarness *h)
+{
+        g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
+        g_autoptr(GError) error = NULL;
+        const char *revaerd = g_getenv("REVAERD");
+        gint64 deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+
+        g_assert_nonnull(revaerd);
+        g_clear_object(&h->daemon);
+        g_subprocess_launcher_setenv(launcher, "DBUS_SESSION_BUS_ADDRESS", g_test_dbus_get_bus_address(h->dbus),
+                                     TRUE);
+        g_subprocess_launcher_unsetenv(launcher, "STATE_DIRECTORY");
+        g_subprocess_launcher_unsetenv(launcher, "NOTIFY_SOCKET");
+        g_subprocess_launcher_set_stderr_file_path(launcher, NULL);
+        {
+                /* append, so the log of every run of this test is kept */
+                int fd = open(h->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+                g_assert_cmpint(fd, >=, 0);
+                g_subprocess_launcher_take_stderr_fd(launcher, fd);
+        }
+        h->daemon = g_subprocess_launcher_spawn(launcher, &error, revaerd, "--bus", "session", "--config", h->config,
+                                                "--state-dir", h->state, "--download-dir", h->downloads, "--verbose",
+                                                NULL);
+        g_assert_no_error(error);
+        while (!rv_test_name_has_owner(h)) {
+                if (!rv_test_harness_daemon_running(h)) {
+                        g_autofree char *log = rv_test_read_log(h);
+                        g_error("revaerd exited early:\n%s", log);
+                }
+                g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+                g_usleep(50000);
+        }
+}
+
+gboolean
+rv_test_harness_daemon_running(RvTestHarness *h)
+{
+        return h->daemon != NULL && g_subprocess_get_identifier(h->daemon) != NULL;
+}
+
+int
+rv_test_harness_stop_daemon(RvTestHarness *h)
+{
+        g_autoptr(GError) error = NULL;
+
+        g_subprocess_send_signal(h->daemon, SIGTERM);
+        g_assert_true(g_subprocess_wait(h->daemon, NULL, &error));
+        g_assert_no_error(error);
+        g_assert_true(g_subprocess_get_if_exited(h->daemon));
+        return g_subprocess_get_exit_status(h->daemon);
+}
+
+void
+rv_test_harness_kill_daemon(RvTestHarness *h)
+{
+        g_subprocess_force_exit(h->daemon);
+        (void)g_subprocess_wait(h->daemon, NULL, NULL);
+}
+
+void
+rv_test_harness_start_seeder(RvTestHarness *h, const char *name, gint64 size, guint files, gboolean fluff,
+                             guint piece_size)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GDataInputStream) in = NULL;
+        g_autofree char *line = NULL;
+        g_autofree char *seed_dir = g_build_filename(h->dir, "seed", NULL);
+        g_autofree char *size_s = g_strdup_printf("%" G_GINT64_FORMAT, size);
+        g_autofree char *files_s = g_strdup_printf("%u", files);
+        g_autofree char *piece_s = g_strdup_printf("%u", piece_size);
+        g_autofree char *torrent_out = g_build_filename(h->dir, "seed.torrent", NULL);
+        g_autofree char *magnet_out = g_build_filename(h->dir, "seed.magnet", NULL);
+        g_autoptr(GPtrArray) argv = g_ptr_array_new();
+        g_auto(GStrv) fields = NULL;
+
+        g_ptr_array_add(argv, (gpointer)g_getenv("REVAER_SEEDER"));
+        g_ptr_array_add(argv, "--dir");
+        g_ptr_array_add(argv, seed_dir);
+        g_ptr_array_add(argv, "--name");
+        g_ptr_array_add(argv, (gpointer)name);
+        g_ptr_array_add(argv, "--size");
+        g_ptr_array_add(argv, size_s);
+        g_ptr_array_add(argv, "--files");
+        g_ptr_array_add(argv, files_s);
+        g_ptr_array_add(argv, "--port");
+        g_ptr_array_add(argv, "0");
+        g_ptr_array_add(argv, "--torrent-out");
+        g_ptr_array_add(argv, torrent_out);
+        g_ptr_array_add(argv, "--magnet-out");
+        g_ptr_array_add(argv, magnet_out);
+        if (piece_size > 0) {
+                g_ptr_array_add(argv, "--piece-size");
+                g_ptr_array_add(argv, piece_s);
+        }
+        if (fluff)
+                g_ptr_array_add(argv, "--fluff");
+        g_ptr_array_add(argv, NULL);
+        g_assert_nonnull(g_ptr_array_index(argv, 0));
+
+        rv_test_harness_stop_seeder(h);
+        h->seeder.process = g_subprocess_newv((const char *const *)argv->pdata, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+        g_assert_no_error(error);
+        in = g_data_input_stream_new(g_subprocess_get_stdout_pipe(h->seeder.process));
+        for (;;) {
+                g_free(line);
+                line = g_data_input_stream_read_line_utf8(in, NULL, NULL, &error);
+                g_assert_no_error(error);
+                g_assert_nonnull(line);
+                if (g_str_has_prefix(line, "READY "))
+                        break;
+        }
+        fields = g_strsplit(line, " ", -1);
+        for (guint i = 1; fields[i] != NULL; i++) {
+                if (g_str_has_prefix(fields[i], "port="))
+                        h->seeder.port = (guint16)g_ascii_strtoull(fields[i] + 5, NULL, 10);
+                else if (g_str_has_prefix(fields[i], "hash="))
+                        h->seeder.hash = g_strdup(fields[i] + 5);
+                else if (g_str_has_prefix(fields[i], "torrent="))
+                        h->seeder.torrent_path = g_strdup(fields[i] + 8);
+        }
+        g_assert_nonnull(h->seeder.hash);
+        g_assert_cmpuint(h->seeder.port, >, 0);
+        g_assert_true(g_file_get_contents(magnet_out, &h->seeder.magnet, NULL, NULL));
+        g_strstrip(h->seeder.magnet);
+        h->seeder.payload = g_build_filename(seed_dir, name, NULL);
+        if (!g_file_test(h->seeder.payload, G_FILE_TEST_EXISTS)) {
+                g_free(h->seeder.payload);
+                h->seeder.payload = g_build_filename(seed_dir, "payload.bin", NULL);
+        }
+}
+
+void
+rv_test_harness_stop_seeder(RvTestHarness *h)
+{
+        if (h->seeder.process != NULL) {
+                g_subprocess_send_signal(h->seeder.process, SIGTERM);
+                (void)g_subprocess_wait(h->seeder.process, NULL, NULL);
+        }
+        g_clear_object(&h->seeder.process);
+        g_clear_pointer(&h->seeder.hash, g_free);
+        g_clear_pointer(&h->seeder.torrent_path, g_free);
+        g_clear_pointer(&h->seeder.magnet, g_free);
+        g_clear_pointer(&h->seeder.payload, g_free);
+}
+
+GBytes *
+rv_test_harness_seeder_torrent(RvTestHarness *h)
+{
+        char *contents = NULL;
+        gsize len = 0;
+
+        g_assert_true(g_file_get_contents(h->seeder.torrent_path, &contents, &len, NULL));
+        return g_bytes_new_take(contents, len);
+}
+
+GVariant *
+rv_test_call(RvTestHarness *h, const char *path, const char *iface, const char *method, GVariant *params,
+             const GVariantType *reply_type, GError **error)
+{
+        return g_dbus_connection_call_sync(h->conn, RV_TEST_BUS_NAME, path, iface, method, params, reply_type,
+                                           G_DBUS_CALL_FLAGS_NONE, 30000, NULL, error);
+}
+
+GVariant *
+rv_test_get(RvTestHarness *h, const char *path, const char *prop)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = NULL;
+        GVariant *value = NULL;
+
+        reply = rv_test_call(h, path, "org.freedesktop.DBus.Properties", "Get",
+                             g_variant_new("(ss)", g_str_has_prefix(path, RV_TEST_MANAGER_PATH "/torrent")
+                                                           ? RV_TEST_TORRENT_IFACE
+                                                           : RV_TEST_MANAGER_IFACE,
+                                           prop),
+                             G_VARIANT_TYPE("(v)"), &error);
+        g_assert_no_error(error);
+        g_variant_get(reply, "(v)", &value);
+        return value;
+}
+
+GVariant *
+rv_test_wait_prop(RvTestHarness *h, const char *path, const char *prop, RvTestPred pred, gconstpointer data,
+                  guint timeout_s)
+{
+        gint64 deadline = g_get_monotonic_time() + (gint64)timeout_s * G_USEC_PER_SEC;
+
+        for (;;) {
+                GVariant *value = rv_test_get(h, path, prop);
+                if (pred(value, data))
+                        return value;
+                if (g_get_monotonic_time() > deadline) {
+                        g_autofree char *printed = g_variant_print(value, FALSE);
+                        g_autofree char *log = rv_test_read_log(h);
+                        g_printerr("%s\n", log != NULL ? log : "");
+                        g_error("timed out waiting on %s of %s (last %s)", prop, path, printed);
+                }
+                g_variant_unref(value);
+                g_usleep(100000);
+        }
+}
+
+gboolean
+rv_test_pred_true(GVariant *value, gconstpointer data)
+{
+        return g_variant_get_boolean(value);
+}
+
+gboolean
+rv_test_pred_string(GVariant *value, gconstpointer data)
+{
+        return g_strcmp0(g_variant_get_string(value, NULL), data) == 0;
+}
+
+gboolean
+rv_test_pred_at_least(GVariant *value, gconstpointer data)
+{
+        return g_variant_get_uint64(value) >= *(const guint64 *)data;
+}
+
+GVariant *
+rv_test_options(RvTestHarness *h, ...)
+{
+        GVariantBuilder b;
+        va_list args;
+        const char *key;
+
+        g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+        if (h->seeder.port > 0) {
+                g_autofree char *peer = g_strdup_printf("127.0.0.1:%u", h->seeder.port);
+                const char *peers[] = { peer, NULL };
+                g_variant_builder_add(&b, "{sv}", "peers", g_variant_new_strv(peers, -1));
+        }
+        va_start(args, h);
+        while ((key = va_arg(args, const char *)) != NULL) {
+                GVariant *value = va_arg(args, GVariant *);
+                g_variant_builder_add(&b, "{sv}", key, value);
+        }
+        va_end(args);
+        return g_variant_builder_end(&b);
+}
+
+char *
+rv_test_error_name(const GError *error)
+{
+        g_assert_nonnull(error);
+        return g_dbus_error_get_remote_error(error);
+}
+
+char *
+rv_test_read_log(RvTestHarness *h)
+{
+        char *contents = NULL;
+
+        (void)g_file_get_contents(h->log, &contents, NULL, NULL);
+        return contents;
+}

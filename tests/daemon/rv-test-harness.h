@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * what the integration tests share: a private session bus, revaerd as a
+ * subprocess in a temp dir of its own, the seeder helper, D-Bus calls through
+ * GDBus (a client Revaer did not write)
+ */
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+#define RV_TEST_BUS_NAME "com.revaer.Revaer1"
+#define RV_TEST_MANAGER_PATH "/com/revaer/Revaer1"
+#define RV_TEST_MANAGER_IFACE "com.revaer.Revaer1.Manager"
+#define RV_TEST_TORRENT_IFACE "com.revaer.Revaer1.Torrent"
+
+typedef struct {
+        GSubprocess *process;
+        char *hash;
+        guint16 port;
+        char *torrent_path;
+        char *magnet;
+        char *payload;
+} RvTestSeeder;
+
+typedef struct {
+        char *dir;
+        char *state;
+        char *downloads;
+        char *config;
+        char *log;
+        GTestDBus *dbus;
+        GDBusConnection *conn;
+        GSubprocess *daemon;
+        RvTestSeeder seeder;
+} RvTestHarness;
+
+/* skips the test (77 outside CI) when a program is missing */
+void rv_test_require_program(const char *name);
+
+void rv_test_harness_setup(RvTestHarness *h);
+void rv_test_harness_teardown(RvTestHarness *h);
+
+/* revaerd.conf with loopback-only engine settings plus extra lines */
+void rv_test_harness_write_config(RvTestHarness *h, const char *extra);
+void rv_test_harness_start_daemon(RvTestHarness *h);
+/* SIGTERM and wait; returns the exit status */
+int rv_test_harness_stop_daemon(RvTestHarness *h);
+void rv_test_harness_kill_daemon(RvTestHarness *h);
+gboolean rv_test_harness_daemon_running(RvTestHarness *h);
+
+/* seeds a generated payload; files 1 = single-file torrent */
+void rv_test_harness_start_seeder(RvTestHarness *h, const char *name, gint64 size, guint files, gboolean fluff,
+                                  guint piece_size);
+void rv_test_harness_stop_seeder(RvTestHarness *h);
+GBytes *rv_test_harness_seeder_torrent(RvTestHarness *h);
+
+GVariant *rv_test_call(RvTestHarness *h, const char *path, const char *iface, const char *method, GVariant *params,
+                       const GVariantType *reply_type, GError **error);
+GVariant *rv_test_get(RvTestHarness *h, const char *path, const char *prop);
+/* polls prop every 100 ms until pred holds or timeout; returns the last value */
+typedef gboolean (*RvTestPred)(GVariant *value, gconstpointer data);
+GVariant *rv_test_wait_prop(RvTestHarness *h, const char *path, const char *prop, RvTestPred pred,
+                            gconstpointer data, guint timeout_s);
+gboolean rv_test_pred_true(GVariant *value, gconstpointer data);
+gboolean rv_test_pred_string(GVariant *value, gconstpointer data);
+/* Done (t) at least *(guint64 *)data */
+gboolean rv_test_pred_at_least(GVariant *value, gconstpointer data);
+
+/* a{sv} with peers set to the seeder plus extra entries (key, GVariant*), NULL-terminated */
+GVariant *rv_test_options(RvTestHarness *h, ...) G_GNUC_NULL_TERMINATED;
+
+/* the remote error name of a D-Bus failure */
+char *rv_test_error_name(const GError *error);
+
+char *rv_test_read_log(RvTestHarness *h);
+
+G_END_DECLS

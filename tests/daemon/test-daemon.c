@@ -1,0 +1,526 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <signal.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gio/gunixfdlist.h>
+#include <glib/gstdio.h>
+
+#include "rv-test-data.h"
+#include "rv-test-harness.h"
+
+/*
+ * revaerd as users run it: a subprocess on a private session bus, real
+ * libtorrent transfers from the seeder helper on 127.0.0.1, every call through
+ * GDBus
+ */
+
+#define MIB (1024 * 1024)
+
+static char *
+add_magnet(RvTestHarness *h, const char *magnet, GVariant *options, GError **error)
+{
+        g_autoptr(GVariant) reply = NULL;
+        char *path = NULL;
+
+        reply = rv_test_call(h, RV_TEST_MANAGER_PATH, RV_TEST_MANAGER_IFACE, "AddMagnet",
+                             g_variant_new("(s@a{sv})", magnet, options), G_VARIANT_TYPE("(o)"), error);
+        if (reply == NULL)
+                return NULL;
+        g_variant_get(reply, "(o)", &path);
+        return path;
+}
+
+static char *
+add_torrent(RvTestHarness *h, GBytes *data, GVariant *options, GError **error)
+{
+        g_autoptr(GVariant) reply = NULL;
+        char *path = NULL;
+        GVariant *bytes = g_variant_new_from_bytes(G_VARIANT_TYPE("ay"), data, TRUE);
+
+        reply = rv_test_call(h, RV_TEST_MANAGER_PATH, RV_TEST_MANAGER_IFACE, "AddTorrent",
+                             g_variant_new("(@ay@a{sv})", bytes, options), G_VARIANT_TYPE("(o)"), error);
+        if (reply == NULL)
+                return NULL;
+        g_variant_get(reply, "(o)", &path);
+        return path;
+}
+
+static void
+torrent_call(RvTestHarness *h, const char *path, const char *method, GVariant *params)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = rv_test_call(h, path, RV_TEST_TORRENT_IFACE, method, params, NULL, &error);
+
+        g_assert_no_error(error);
+}
+
+static guint
+torrent_count(RvTestHarness *h)
+{
+        g_autoptr(GVariant) v = rv_test_get(h, RV_TEST_MANAGER_PATH, "TorrentCount");
+
+        return g_variant_get_uint32(v);
+}
+
+static void
+assert_same_file(const char *a, const char *b)
+{
+        g_autofree char *ha = rv_test_data_checksum_file(a);
+        g_autofree char *hb = rv_test_data_checksum_file(b);
+
+        g_assert_nonnull(ha);
+        g_assert_nonnull(hb);
+        g_assert_cmpstr(ha, ==, hb);
+}
+
+static void
+test_daemon_magnet_download(void)
+{
+        RvTestHarness h;
+        g_autoptr(GError) error = NULL;
+        g_autofree char *path = NULL;
+        g_autofree char *dest = NULL;
+        g_autoptr(GVariant) name = NULL;
+        g_autoptr(GVariant) done = NULL;
+
+        rv_test_harness_setup(&h);
+        rv_test_harness_start_seeder(&h, "single.bin", 64 * MIB, 1, FALSE, 0);
+        rv_test_harness_start_daemon(&h);
+
+        /* the magnet carries the seeder as x.pe: metadata comes from it */
+        path = add_magnet(&h, h.seeder.magnet, rv_test_options(&h, NULL), &error);
+        g_assert_no_error(error);
+        {
+                /* the object path is the info hash as it is, so scripts can build it */
+                g_autofree char *expected = g_strconcat(RV_TEST_MANAGER_PATH "/torrent/", h.seeder.hash, NULL);
+                g_assert_cmpstr(path, ==, expected);
+        }
+        g_variant_unref(rv_test_wait_prop(&h, path, "Completed", rv_test_pred_true, NULL, 60));
+        name = rv_test_get(&h, path, "Name");
+        g_assert_cmpstr(g_variant_get_string(name, NULL), ==, "single.bin");
+        done = rv_test_get(&h, path, "Done");
+        g_assert_cmpuint(g_variant_get_uint64(done), ==, 64 * MIB);
+        dest = g_build_filename(h.downloads, "single.bin", NULL);
+        assert_same_file(h.seeder.payload, dest);
+
+        g_assert_cmpint(rv_test_harness_stop_daemon(&h), ==, 0);
+        rv_test_harness_teardown(&h);
+}
+
+static gboolean
+file_complete(const char *path, gint64 size)
+{
+        struct stat st;
+
+        return g_stat(path, &st) == 0 && st.st_size == size;
+}
+
+static void
+test_daemon_selection(void)
+{
+        RvTestHarness h;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GBytes) torrent = NULL;
+        g_autofree char *path = NULL;
+        g_autoptr(GVariant) files = NULL;
+        g_autoptr(GVariantIter) iter = NULL;
+        const char *exclude[] = { "*.txt", NULL };
+        const char *file_path;
+        guint32 index;
+        guint64 size;
+        guint64 fdone;
+        guint8 prio;
+        gboolean wanted;
+        guint n_wanted = 0;
+        guint n_skipped = 0;
+
+        rv_test_harness_setup(&h);
+        rv_test_harness_start_seeder(&h, "pack", 24 * MIB, 6, TRUE, 0);
+        rv_test_harness_start_daemon(&h);
+
+        torrent = rv_test_harness_seeder_torrent(&h);
+        path = add_torrent(&h, torrent,
+                           rv_test_options(&h, "exclude", g_variant_new_strv(exclude, -1), "skip_fluff",
+                                           g_variant_new_boolean(TRUE), NULL),
+                           &error);
+        g_assert_no_error(error);
+        g_variant_unref(rv_test_wait_prop(&h, path, "Completed", rv_test_pred_true, NULL, 60));
+
+        files = rv_test_call(&h, path, RV_TEST_TORRENT_IFACE, "ListFiles", NULL, G_VARIANT_TYPE("(a(usttyb))"),
+                             &error);
+        g_assert_no_error(error);
+        g_variant_get(files, "(a(usttyb))", &iter);
+        while (g_variant_iter_loop(iter, "(u&sttyb)", &index, &file_path, &size, &fdone, &prio, &wanted)) {
+                g_autofree char *src = g_build_filename(h.dir, "seed", file_path, NULL);
+                g_autofree char *dst = g_build_filename(h.downloads, file_path, NULL);
+                gboolean fluff = strstr(file_path, "Sample/") != NULL || g_str_has_suffix(file_path, ".nfo") ||
+                                 g_str_has_suffix(file_path, ".txt");
+                g_assert_cmpint(wanted, ==, !fluff);
+                if (wanted) {
+                        n_wanted++;
+                        g_assert_cmpuint(fdone, ==, size);
+                        assert_same_file(src, dst);
+                } else {
+                        n_skipped++;
+                        /* an unwanted file is never written out whole */
+                        g_assert_false(file_complete(dst, (gint64)size));
+                }
+        }
+        g_assert_cmpuint(n_wanted, >, 0);
+        g_assert_cmpuint(n_skipped, >, 0);
+
+        g_assert_cmpint(rv_test_harness_stop_daemon(&h), ==, 0);
+        rv_test_harness_teardown(&h);
+}
+
+static void
+test_daemon_pause_resume_remove(void)
+{
+        RvTestHarness h;
+        g_autoptr(GError) error = NULL;
+        g_autofree char *path = NULL;
+        g_autofree char *dest = NULL;
+        g_autoptr(GVariant) reply = NULL;
+
+        rv_test_harness_setup(&h);
+        rv_test_harness_write_config(&h, "download-limit=4000000\n");
+        rv_test_harness_start_seeder(&h, "pr.bin", 16 * MIB, 1, FALSE, 0);
+        rv_test_harness_start_daemon(&h);
+
+        path = add_magnet(&h, h.seeder.magnet, rv_test_options(&h, NULL), &error);
+        g_assert_no_error(error);
+        g_variant_unref(rv_test_wait_prop(&h, path, "State", rv_test_pred_string, "downloading", 30));
+        torrent_call(&h, path, "Pause", NULL);
+        g_variant_unref(rv_test_wait_prop(&h, path, "State", rv_test_pred_string, "paused", 10));
+        {
+                /* paused means no progress */
+                g_autoptr(GVariant) d1 = rv_test_get(&h, path, "Done");
+                g_autoptr(GVariant) d2 = NULL;
+                g_usleep(1500000);
+                d2 = rv_test_get(&h, path, "Done");
+                g_assert_cmpuint(g_variant_get_uint64(d1), ==, g_variant_get_uint64(d2));
+        }
+        torrent_call(&h, path, "Resume", NULL);
+        g_variant_unref(rv_test_wait_prop(&h, path, "Completed", rv_test_pred_true, NULL, 60));
+        dest = g_build_filename(h.downloads, "pr.bin", NULL);
+        assert_same_file(h.seeder.payload, dest);
+
+        /* remove without data keeps the files */
+        torrent_call(&h, path, "Remove", g_variant_new("(b)", FALSE));
+        while (torrent_count(&h) != 0)
+                g_usleep(50000);
+        g_assert_true(g_file_test(dest, G_FILE_TEST_EXISTS));
+
+        /* the same torrent again (the data is there: it seeds at once), then removed with its data */
+        g_free(path);
+        path = add_magnet(&h, h.seeder.magnet, rv_test_options(&h, NULL), &error);
+        g_assert_no_error(error);
+        g_variant_unref(rv_test_wait_prop(&h, path, "Completed", rv_test_pred_true, NULL, 60));
+        torrent_call(&h, path, "Remove", g_variant_new("(b)", TRUE));
+        while (torrent_count(&h) != 0 || g_file_test(dest, G_FILE_TEST_EXISTS))
+                g_usleep(50000);
+
+        /* the object is gone */
+        reply = rv_test_call(&h, path, RV_TEST_TORRENT_IFACE, "Pause", NULL, NULL, &error);
+        g_assert_null(reply);
+        g_assert_nonnull(error);
+
+        g_assert_cmpint(rv_test_harness_stop_daemon(&h), ==, 0);
+        rv_test_harness_teardown(&h);
+}
+
+static GBytes *
+bencode_torrent(const char *info)
+{
+        g_autofree char *text = g_strdup_printf("d4:info%se", info);
+
+        return g_bytes_new(text, strlen(text));
+}
+
+static void
+assert_add_fails(RvTestHarness *h, GBytes *data, const char *magnet, GVariant *options, const char *error_name,
+                 const char *needle)
+{
+        g_autoptr(GError) error = NULL;
+        g_autofree char *path = NULL;
+        g_autofree char *name = NULL;
+
+        if (data != NULL)
+                path = add_torrent(h, data, options, &error);
+        else
+                path = add_magnet(h, magnet, options, &error);
+        g_assert_null(path);
+        name = rv_test_error_name(error);
+        g_assert_cmpstr(name, ==, error_name);
+        if (needle != NULL && strstr(error->message, needle) == NULL)
+                g_error("'%s' not in '%s'", needle, error->message);
+}
+
+static void
+test_daemon_bad_input(void)
+{
+        RvTestHarness h;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GBytes) good = NULL;
+        g_autoptr(GBytes) truncated = NULL;
+        g_autoptr(GBytes) dotdot = NULL;
+        g_autoptr(GBytes) absolute = NULL;
+        g_autofree char *first = NULL;
+        g_autofree char *twenty = g_strnfill(20, 'x');
+        g_autofree char *info_dotdot = NULL;
+        g_autofree char *info_abs = NULL;
+        const char *bad_globs[] = { "[oops", NULL };
+        const char *inv = "com.revaer.Revaer1.Error.InvalidArgument";
+
+        rv_test_harness_setup(&h);
+        rv_test_harness_write_config(&h, "max-metadata-size=65536\n");
+        rv_test_harness_start_seeder(&h, "meta.bin", 64 * MIB, 1, FALSE, 16384);
+        rv_test_harness_start_daemon(&h);
+
+        {
+                static const char good_text[] =
+                        "d4:infod6:lengthi10e4:name4:good12:piece lengthi16384e6:pieces20:xxxxxxxxxxxxxxxxxxxxee";
+                good = g_bytes_new_static(good_text, sizeof(good_text) - 1);
+        }
+        first = add_torrent(&h, good, rv_test_options(&h, NULL), &error);
+        g_assert_no_error(error);
+
+        assert_add_fails(&h, NULL, "not a magnet", rv_test_options(&h, NULL), inv, NULL);
+        assert_add_fails(&h, NULL, "magnet:?dn=nohash", rv_test_options(&h, NULL), inv, NULL);
+        truncated = g_bytes_new_from_bytes(good, 0, 40);
+        assert_add_fails(&h, truncated, NULL, rv_test_options(&h, NULL), inv, NULL);
+        info_dotdot = g_strdup_printf("d5:filesld6:lengthi10e4:pathl2:..6:escapeeee4:name4:evil12:piece "
+                                      "lengthi16384e6:pieces20:%se",
+                                      twenty);
+        dotdot = bencode_torrent(info_dotdot);
+        assert_add_fails(&h, dotdot, NULL, rv_test_options(&h, NULL), inv, "..");
+        info_abs = g_strdup_printf("d6:lengthi10e4:name11:/etc/passwd12:piece lengthi16384e6:pieces20:%se", twenty);
+        absolute = bencode_torrent(info_abs);
+        assert_add_fails(&h, absolute, NULL, rv_test_options(&h, NULL), inv, "/etc/passwd");
+        assert_add_fails(&h, good, NULL, rv_test_options(&h, NULL), "com.revaer.Revaer1.Error.Conflict", "already");
+        assert_add_fails(&h, NULL, h.seeder.magnet, rv_test_options(&h, "bogus", g_variant_new_boolean(TRUE), NULL),
+                         inv, "bogus");
+        assert_add_fails(&h, NULL, h.seeder.magnet,
+                         rv_test_options(&h, "download_limit", g_variant_new_int64(-1), NULL), inv,
+                         "download_limit");
+        assert_add_fails(&h, NULL, h.seeder.magnet,
+                         rv_test_options(&h, "include", g_variant_new_strv(bad_globs, -1), NULL), inv, "include");
+        assert_add_fails(&h, NULL, h.seeder.magnet, rv_test_options(&h, "paused", g_variant_new_string("yes"), NULL),
+                         inv, "paused");
+        assert_add_fails(&h, NULL, h.seeder.magnet,
+                         rv_test_options(&h, "save_path", g_variant_new_string("../x"), NULL), inv, "save_path");
+        g_assert_cmpuint(torrent_count(&h), ==, 1);
+
+        /* a garbage descriptor: a directory is not a torrent */
+        {
+                g_autoptr(GUnixFDList) fds = g_unix_fd_list_new();
+                g_autoptr(GVariant) reply = NULL;
+                g_autofree char *name = NULL;
+                int fd = open(h.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                gint idx = g_unix_fd_list_append(fds, fd, NULL);
+                close(fd);
+                reply = g_dbus_connection_call_with_unix_fd_list_sync(
+                        h.conn, RV_TEST_BUS_NAME, RV_TEST_MANAGER_PATH, RV_TEST_MANAGER_IFACE, "AddTorrentFd",
+                        g_variant_new("(h@a{sv})", idx, rv_test_options(&h, NULL)), G_VARIANT_TYPE("(o)"),
+                        G_DBUS_CALL_FLAGS_NONE, 10000, fds, NULL, NULL, &error);
+                g_assert_null(reply);
+                name = rv_test_error_name(error);
+                g_assert_cmpstr(name, ==, inv);
+                g_clear_error(&error);
+        }
+        g_assert_cmpuint(torrent_count(&h), ==, 1);
+
+        /* metadata over the bound, fetched from the swarm: the torrent fails with a named reason */
+        {
+                g_autofree char *path = add_magnet(&h, h.seeder.magnet, rv_test_options(&h, NULL), &error);
+                g_autoptr(GVariant) err = NULL;
+                g_assert_no_error(error);
+                g_variant_unref(rv_test_wait_prop(&h, path, "State", rv_test_pred_string, "error", 30));
+                err = rv_test_get(&h, path, "Error");
+                g_assert_nonnull(strstr(g_variant_get_string(err, NULL), "metadata"));
+                torrent_call(&h, path, "Remove", g_variant_new("(b)", FALSE));
+        }
+        /* and the .torrent of the same is refused at once */
+        {
+                g_autoptr(GBytes) big = rv_test_harness_seeder_torrent(&h);
+                assert_add_fails(&h, big, NULL, rv_test_options(&h, NULL), inv, NULL);
+        }
+
+        /* still alive, nothing else changed */
+        g_assert_true(rv_test_harness_daemon_running(&h));
+        while (torrent_count(&h) != 1)
+                g_usleep(50000);
+        g_assert_cmpint(rv_test_harness_stop_daemon(&h), ==, 0);
+        rv_test_harness_teardown(&h);
+}
+
+static gint64
+file_mtime_us(const char *path)
+{
+        g_autoptr(GFile) file = g_file_new_for_path(path);
+        g_autoptr(GFileInfo) info = g_file_query_info(file, "time::modified,time::modified-usec",
+                                                      G_FILE_QUERY_INFO_NONE, NULL, NULL);
+
+        if (info == NULL)
+                return 0;
+        return (gint64)g_file_info_get_attribute_uint64(info, "time::modified") * G_USEC_PER_SEC +
+               g_file_info_get_attribute_uint32(info, "time::modified-usec");
+}
+
+static void
+test_daemon_crash_resume(void)
+{
+        RvTestHarness h;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GBytes) torrent = NULL;
+        g_autofree char *path = NULL;
+        g_autofree char *paused_path = NULL;
+        g_autofree char *resume = NULL;
+        g_autofree char *dest = NULL;
+        const char *include[] = { "*.bin", NULL };
+        const guint64 size = 64 * MIB;
+        guint64 third = size / 3;
+        guint64 floor_after;
+        gint64 crossed;
+        gint64 deadline;
+
+        rv_test_harness_setup(&h);
+        /* slow enough to kill it in the middle */
+        rv_test_harness_write_config(&h, "download-limit=6000000\n");
+        rv_test_harness_start_seeder(&h, "crash.bin", (gint64)size, 1, FALSE, 0);
+        rv_test_harness_start_daemon(&h);
+
+        path = add_magnet(&h, h.seeder.magnet, rv_test_options(&h, NULL), &error);
+        g_assert_no_error(error);
+        /* a second torrent, paused, with selection rules: both must hold across the crash */
+        {
+                const char *magnet = "magnet:?xt=urn:btih:5555555555555555555555555555555555555555&dn=held";
+                paused_path = add_magnet(&h, magnet,
+                                         rv_test_options(&h, "paused", g_variant_new_boolean(TRUE), "include",
+                                                         g_variant_new_strv(include, -1), "skip_fluff",
+                                                         g_variant_new_boolean(TRUE), NULL),
+                                         &error);
+                g_assert_no_error(error);
+        }
+        g_variant_unref(rv_test_wait_prop(&h, path, "Done", rv_test_pred_at_least, &third, 60));
+        crossed = g_get_real_time();
+        /* at least one resume save after a third was done */
+        resume = g_strdup_printf("%s/torrents/%s.resume", h.state, h.seeder.hash);
+        deadline = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+        while (file_mtime_us(resume) <= crossed) {
+                g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+                g_usleep(100000);
+        }
+        {
+                g_autoptr(GVariant) completed = rv_test_get(&h, path, "Completed");
+                g_assert_false(g_variant_get_boolean(completed));
+        }
+        rv_test_harness_kill_daemon(&h);
+        g_assert_true(g_subprocess_get_if_signaled(h.daemon));
+
+        /* back up: the torrent is there and goes on from its saved progress, not from zero */
+        rv_test_harness_start_daemon(&h);
+        g_assert_cmpuint(torrent_count(&h), ==, 2);
+        floor_after = third * 9 / 10;
+        {
+                g_autoptr(GVariant) state = NULL;
+                g_autoptr(GVariant) done = NULL;
+                deadline = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+                for (;;) {
+                        g_clear_pointer(&state, g_variant_unref);
+                        state = rv_test_get(&h, path, "State");
+                        if (g_strcmp0(g_variant_get_string(state, NULL), "downloading") == 0)
+                                break;
+                        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+                        g_usleep(50000);
+                }
+                done = rv_test_get(&h, path, "Done");
+                g_assert_cmpuint(g_variant_get_uint64(done), >=, floor_after);
+        }
+        {
+                g_autoptr(GVariant) state = rv_test_get(&h, paused_path, "State");
+                g_autoptr(GVariant) skip = rv_test_get(&h, paused_path, "SkipFluff");
+                g_autoptr(GVariant) inc = rv_test_get(&h, paused_path, "Include");
+                g_autofree const char **incs = g_variant_get_strv(inc, NULL);
+                g_assert_cmpstr(g_variant_get_string(state, NULL), ==, "paused");
+                g_assert_true(g_variant_get_boolean(skip));
+                g_assert_cmpstr(incs[0], ==, "*.bin");
+        }
+
+        /* lift the limit through a reload and let it finish */
+        rv_test_harness_write_config(&h, NULL);
+        g_subprocess_send_signal(h.daemon, SIGHUP);
+        g_variant_unref(rv_test_wait_prop(&h, path, "Completed", rv_test_pred_true, NULL, 60));
+        dest = g_build_filename(h.downloads, "crash.bin", NULL);
+        assert_same_file(h.seeder.payload, dest);
+
+        g_assert_cmpint(rv_test_harness_stop_daemon(&h), ==, 0);
+        rv_test_harness_teardown(&h);
+}
+
+static void
+test_daemon_sigterm_saves(void)
+{
+        RvTestHarness h;
+        g_autoptr(GError) error = NULL;
+        g_autofree char *path = NULL;
+        g_autofree char *meta = NULL;
+
+        rv_test_harness_setup(&h);
+        rv_test_harness_write_config(&h, "[daemon]\nresume-save-interval=3600\n");
+        rv_test_harness_start_seeder(&h, "term.bin", 4 * MIB, 1, FALSE, 0);
+        rv_test_harness_start_daemon(&h);
+        path = add_magnet(&h, h.seeder.magnet, rv_test_options(&h, NULL), &error);
+        g_assert_no_error(error);
+        g_variant_unref(rv_test_wait_prop(&h, path, "Completed", rv_test_pred_true, NULL, 60));
+        g_assert_cmpint(rv_test_harness_stop_daemon(&h), ==, 0);
+
+        /* the final save has the finished state: a restart seeds without downloading again */
+        rv_test_harness_stop_seeder(&h);
+        rv_test_harness_start_daemon(&h);
+        g_variant_unref(rv_test_wait_prop(&h, path, "State", rv_test_pred_string, "seeding", 30));
+        {
+                g_autoptr(GVariant) completed = rv_test_get(&h, path, "Completed");
+                g_assert_true(g_variant_get_boolean(completed));
+        }
+        g_assert_cmpint(rv_test_harness_stop_daemon(&h), ==, 0);
+        rv_test_harness_teardown(&h);
+}
+
+static void
+test_daemon_bad_config(void)
+{
+        RvTestHarness h;
+        g_autoptr(GSubprocess) proc = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autofree char *err = NULL;
+
+        rv_test_harness_setup(&h);
+        rv_test_harness_write_config(&h, "download-limit=lots\n");
+        proc = g_subprocess_new(G_SUBPROCESS_FLAGS_STDERR_PIPE, &error, g_getenv("REVAERD"), "--bus", "none",
+                                "--config", h.config, "--state-dir", h.state, NULL);
+        g_assert_no_error(error);
+        g_assert_true(g_subprocess_communicate_utf8(proc, NULL, NULL, NULL, &err, &error));
+        g_assert_cmpint(g_subprocess_get_exit_status(proc), ==, 1);
+        g_assert_nonnull(strstr(err, "download-limit"));
+        g_assert_nonnull(strstr(err, "lots"));
+        rv_test_harness_teardown(&h);
+}
+
+int
+main(int argc, char **argv)
+{
+        g_test_init(&argc, &argv, NULL);
+        g_test_add_func("/daemon/magnet-download", test_daemon_magnet_download);
+        g_test_add_func("/daemon/selection", test_daemon_selection);
+        g_test_add_func("/daemon/pause-resume-remove", test_daemon_pause_resume_remove);
+        g_test_add_func("/daemon/bad-input", test_daemon_bad_input);
+        g_test_add_func("/daemon/crash-resume", test_daemon_crash_resume);
+        g_test_add_func("/daemon/sigterm-saves", test_daemon_sigterm_saves);
+        g_test_add_func("/daemon/bad-config", test_daemon_bad_config);
+        return g_test_run();
+}
