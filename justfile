@@ -1,0 +1,63 @@
+# Revaer's tasks. `bash scripts/bootstrap.sh` installs what they need.
+
+build_dir := "build"
+asan_dir := "build-asan"
+cov_dir := "build-coverage"
+
+# configure (once) and compile
+build:
+    @[ -f {{build_dir}}/build.ninja ] || meson setup {{build_dir}}
+    ninja -C {{build_dir}}
+
+# every test suite (unit, integration, pg, system)
+test: build
+    meson test -C {{build_dir}} --print-errorlogs
+
+# one suite: just suite unit
+suite name: build
+    meson test -C {{build_dir}} --print-errorlogs --suite {{name}}
+
+# the tests again under AddressSanitizer and UndefinedBehaviorSanitizer
+test-sanitize:
+    @[ -f {{asan_dir}}/build.ninja ] || meson setup {{asan_dir}} -Db_sanitize=address,undefined -Db_lundef=false
+    ninja -C {{asan_dir}}
+    ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+        meson test -C {{asan_dir}} --print-errorlogs --timeout-multiplier 3
+
+# what CI runs
+ci: fmt-check lint test test-sanitize
+
+# format the C sources in place
+fmt:
+    git ls-files '*.c' '*.h' '*.cpp' '*.hpp' | xargs clang-format -i
+
+# fail when a file is not formatted
+fmt-check:
+    git ls-files '*.c' '*.h' '*.cpp' '*.hpp' | xargs clang-format --dry-run --Werror
+
+# static analysis
+lint: build
+    cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
+        --suppress=missingIncludeSystem --suppress=unknownMacro --suppress=syntaxError \
+        -I src/core -I src/engine -I src/store -I src/config -I src/bus -I src/daemon src tests
+
+# line coverage of the unit and integration suites
+coverage:
+    @[ -f {{cov_dir}}/build.ninja ] || meson setup {{cov_dir}} -Db_coverage=true
+    ninja -C {{cov_dir}}
+    meson test -C {{cov_dir}} --print-errorlogs
+    ninja -C {{cov_dir}} coverage-text
+    tail -n 5 {{cov_dir}}/meson-logs/coverage.txt
+
+# benchmarks that print figures (see bench/)
+bench: build
+    bench/throughput --build-dir {{build_dir}}
+
+# the daemon in the foreground on the session bus with state under ./run-state
+run: build
+    mkdir -p run-state
+    {{build_dir}}/src/daemon/revaerd --bus session --state-dir "$PWD/run-state" --verbose
+
+# the main job: a local seeder, the daemon on the embedded store, one torrent to completion
+demo: build
+    scripts/demo.sh {{build_dir}}

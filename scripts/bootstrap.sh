@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Installs everything Revaer needs to build, run and test on Debian 12, as root.
+# Safe to run again: it only installs what is missing.
+set -euo pipefail
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "bootstrap: run this as root (it installs Debian packages)" >&2
+    exit 2
+fi
+
+packages=(
+    # build
+    meson ninja-build pkg-config gcc g++ gettext
+    libtorrent-rasterbar-dev libsystemd-dev libglib2.0-dev libjson-glib-dev
+    libsoup-3.0-dev libpq-dev libarchive-dev libpolkit-gobject-1-dev
+    # run and test: buses, polkit, systemd tools, PostgreSQL, peers and clients
+    dbus-daemon dbus-bin systemd polkitd postgresql python3-libtorrent python3-dbus curl procps
+    # lint and coverage
+    clang-format clang-tidy cppcheck gcovr lcov
+)
+
+missing=()
+for p in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+        missing+=("$p")
+    fi
+done
+if ! command -v npm >/dev/null 2>&1; then
+    missing+=(nodejs npm)
+fi
+if [ "${#missing[@]}" -gt 0 ]; then
+    echo "bootstrap: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# just is not in bookworm; npm's rust-just ships the static binary
+if ! command -v just >/dev/null 2>&1; then
+    echo "bootstrap: installing just from npm (rust-just)"
+    npm install -g --no-audit --no-fund rust-just >/dev/null
+    bin="$(npm root -g)/rust-just/node_modules/rust-just-linux-x64/bin/just"
+    if [ -x "$bin" ]; then
+        ln -sf "$bin" /usr/local/bin/just
+    fi
+fi
+just --version >/dev/null
+echo "bootstrap: ready"
