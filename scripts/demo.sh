@@ -77,9 +77,8 @@ else
     echo
 fi
 
-src="$(find "$work/seed" -type f -name '*.bin' | head -n1)"
-dst="$work/downloads/$(basename "$(dirname "$src")")/$(basename "$src")"
-[ -f "$dst" ] || dst="$work/downloads/$(basename "$src")"
+src="$work/seed/revaer-demo"
+dst="$work/downloads/revaer-demo"
 if cmp -s "$src" "$dst"; then
     echo "demo: done; the data is in $dst and matches the source byte for byte"
 else
