@@ -9,27 +9,21 @@
 static gsize
 rv_sig_complete_len(const char *sig)
 {
-        gsize depth = 0;
         const char *p = sig;
+        gsize depth = 0;
 
+        /* arrays prefix one complete type */
+        while (*p == 'a')
+                p++;
+        if (*p != '(' && *p != '{')
+                return *p == '\0' ? (gsize)(p - sig) : (gsize)(p - sig) + 1;
         do {
-                switch (*p) {
-                case 'a':
-                        p++;
-                        continue;
-                case '(':
-                case '{':
+                if (*p == '(' || *p == '{')
                         depth++;
-                        break;
-                case ')':
-                case '}':
+                else if (*p == ')' || *p == '}')
                         depth--;
-                        break;
-                case '\0':
+                else if (*p == '\0')
                         return (gsize)(p - sig);
-                default:
-                        break;
-                }
                 p++;
         } while (depth > 0);
         return (gsize)(p - sig);
