@@ -189,6 +189,27 @@ rv_bus_read_add_options(sd_bus_message *m, RvAddRequest *request, GPtrArray *kee
         return 0;
 }
 
+/* an add request that outlives the handler while polkit is asked */
+typedef struct {
+        RvAddRequest request;
+        /* owners of the strings request points at */
+        GPtrArray *keep;
+        RvSelection *selection;
+        char *magnet;
+        GBytes *data;
+} RvBusAdd;
+
+static void
+rv_bus_add_free(RvBusAdd *add)
+{
+        g_ptr_array_unref(add->keep);
+        rv_selection_free(add->selection);
+        g_free(add->magnet);
+        if (add->data != NULL)
+                g_bytes_unref(add->data);
+        g_free(add);
+}
+
 typedef struct {
         RvBus *bus;
         sd_bus_message *message;
@@ -201,9 +222,9 @@ rv_bus_add_persisted_cb(const GError *error, gpointer user_data)
         RvBusAddCall *call = user_data;
         int r;
 
-        /* the records are durable even if the write reported a problem later: it is logged by the store */
+        /* a failed write is logged by the store and shown in health; the torrent runs regardless */
         if (error != NULL)
-                g_warning("torrent behind %s may not survive a crash: %s", call->path, error->message);
+                g_debug("torrent behind %s may not survive a crash: %s", call->path, error->message);
         rv_bus_flush(call->bus);
         r = sd_bus_reply_method_return(call->message, "o", call->path);
         if (r < 0)
@@ -213,31 +234,18 @@ rv_bus_add_persisted_cb(const GError *error, gpointer user_data)
         g_free(call);
 }
 
-/* common tail of the three add methods: the reply waits until the torrent is durable */
+/* mutate: the reply waits until the torrent is durable */
 static int
-rv_bus_add_common(RvBus *self, sd_bus_message *m, const char *magnet, GBytes *data, sd_bus_error *ret_error)
+rv_bus_add_authorized(RvBus *self, sd_bus_message *m, gpointer data, sd_bus_error *ret_error)
 {
-        g_autoptr(GPtrArray) keep = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
-        g_autoptr(RvSelection) selection = NULL;
+        RvBusAdd *add = data;
         g_autoptr(GError) error = NULL;
-        RvAddRequest request = { 0 };
-        RvBusAddCall *call;
+        RvBusAddCall *call = g_new0(RvBusAddCall, 1);
         RvTorrent *torrent;
-        int r;
 
-        /* validate first, then authorize, then change */
-        request.magnet = magnet;
-        request.torrent = data;
-        if (rv_bus_read_add_options(m, &request, keep, &selection, &error) < 0)
-                return rv_bus_set_error(ret_error, error);
-        r = rv_bus_check_manage(self, m, ret_error);
-        if (r < 0)
-                return r;
-
-        call = g_new0(RvBusAddCall, 1);
         call->bus = self;
         call->message = sd_bus_message_ref(m);
-        torrent = rv_manager_add(self->manager, &request, rv_bus_add_persisted_cb, call, &error);
+        torrent = rv_manager_add(self->manager, &add->request, rv_bus_add_persisted_cb, call, &error);
         if (torrent == NULL) {
                 sd_bus_message_unref(call->message);
                 g_free(call);
@@ -245,6 +253,35 @@ rv_bus_add_common(RvBus *self, sd_bus_message *m, const char *magnet, GBytes *da
         }
         call->path = rv_bus_torrent_path(&torrent->hash);
         return 1;
+}
+
+/* common to the three add methods: validate, then authorize, then add */
+static int
+rv_bus_add_common(RvBus *self, sd_bus_message *m, const char *magnet, GBytes *data, sd_bus_error *ret_error)
+{
+        RvBusAdd *add = g_new0(RvBusAdd, 1);
+        g_autoptr(GError) error = NULL;
+        const char *details[5] = { NULL };
+
+        add->keep = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
+        add->magnet = g_strdup(magnet);
+        add->data = data != NULL ? g_bytes_ref(data) : NULL;
+        add->request.magnet = add->magnet;
+        add->request.torrent = add->data;
+        if (rv_bus_read_add_options(m, &add->request, add->keep, &add->selection, &error) < 0) {
+                rv_bus_add_free(add);
+                return rv_bus_set_error(ret_error, error);
+        }
+        if (magnet != NULL) {
+                details[0] = "magnet";
+                details[1] = add->magnet;
+        }
+        if (add->request.save_path != NULL) {
+                details[magnet != NULL ? 2 : 0] = "save_path";
+                details[magnet != NULL ? 3 : 1] = add->request.save_path;
+        }
+        return rv_bus_authorize_message(self, m, details, rv_bus_add_authorized, add, (GDestroyNotify)rv_bus_add_free,
+                                        ret_error);
 }
 
 static int
@@ -342,18 +379,12 @@ rv_bus_method_add_torrent_fd(sd_bus_message *m, void *userdata, sd_bus_error *re
 }
 
 static int
-rv_bus_method_get_torrent(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+rv_bus_get_torrent_authorized(RvBus *self, sd_bus_message *m, gpointer data, sd_bus_error *ret_error)
 {
-        RvBus *self = userdata;
-        const char *ref = NULL;
         g_autoptr(GError) error = NULL;
         g_autofree char *path = NULL;
-        RvTorrent *torrent;
-        int r = sd_bus_message_read(m, "s", &ref);
+        RvTorrent *torrent = rv_manager_resolve(self->manager, data, &error);
 
-        if (r < 0)
-                return r;
-        torrent = rv_manager_resolve(self->manager, ref, &error);
         if (torrent == NULL)
                 return rv_bus_set_error(ret_error, error);
         path = rv_bus_torrent_path(&torrent->hash);
@@ -361,9 +392,20 @@ rv_bus_method_get_torrent(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
 }
 
 static int
-rv_bus_method_list_torrents(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+rv_bus_method_get_torrent(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
-        RvBus *self = userdata;
+        const char *ref = NULL;
+        int r = sd_bus_message_read(m, "s", &ref);
+
+        if (r < 0)
+                return r;
+        return rv_bus_authorize_message(userdata, m, NULL, rv_bus_get_torrent_authorized, g_strdup(ref), g_free,
+                                        ret_error);
+}
+
+static int
+rv_bus_list_torrents_authorized(RvBus *self, sd_bus_message *m, gpointer data, sd_bus_error *ret_error)
+{
         g_autoptr(sd_bus_message) reply = NULL;
         GPtrArray *list = rv_manager_list(self->manager);
         int r;
@@ -376,11 +418,13 @@ rv_bus_method_list_torrents(sd_bus_message *m, void *userdata, sd_bus_error *ret
                 RvTorrent *t = g_ptr_array_index(list, i);
                 if (t->removing)
                         continue;
-                r = sd_bus_message_append(reply, "(sssbdttttx", t->hash.hex, t->name != NULL ? t->name : "",
-                                          rv_torrent_state_to_string(t->state), t->completed, t->progress,
-                                          (uint64_t)t->total_size, (uint64_t)t->wanted_done,
-                                          (uint64_t)t->download_rate, (uint64_t)t->upload_rate,
-                                          (int64_t)rv_torrent_get_eta(t));
+                r = sd_bus_message_open_container(reply, 'r', "sssbdttttxas");
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "sssbdttttx", t->hash.hex, t->name != NULL ? t->name : "",
+                                                  rv_torrent_state_to_string(t->state), t->completed, t->progress,
+                                                  (uint64_t)t->total_size, (uint64_t)t->wanted_done,
+                                                  (uint64_t)t->download_rate, (uint64_t)t->upload_rate,
+                                                  (int64_t)rv_torrent_get_eta(t));
                 if (r >= 0)
                         r = sd_bus_message_append_strv(reply, t->labels);
                 if (r >= 0)
@@ -394,29 +438,34 @@ rv_bus_method_list_torrents(sd_bus_message *m, void *userdata, sd_bus_error *ret
 }
 
 static int
-rv_bus_method_pause_all(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+rv_bus_method_list_torrents(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
-        RvBus *self = userdata;
-        int r = rv_bus_check_manage(self, m, ret_error);
+        return rv_bus_authorize_message(userdata, m, NULL, rv_bus_list_torrents_authorized, NULL, NULL, ret_error);
+}
 
-        if (r < 0)
-                return r;
-        rv_manager_pause_all(self->manager);
+static int
+rv_bus_all_authorized(RvBus *self, sd_bus_message *m, gpointer data, sd_bus_error *ret_error)
+{
+        if (GPOINTER_TO_INT(data))
+                rv_manager_pause_all(self->manager);
+        else
+                rv_manager_resume_all(self->manager);
         rv_bus_flush(self);
         return sd_bus_reply_method_return(m, NULL);
 }
 
 static int
+rv_bus_method_pause_all(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+        return rv_bus_authorize_message(userdata, m, NULL, rv_bus_all_authorized, GINT_TO_POINTER(1), NULL,
+                                        ret_error);
+}
+
+static int
 rv_bus_method_resume_all(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
-        RvBus *self = userdata;
-        int r = rv_bus_check_manage(self, m, ret_error);
-
-        if (r < 0)
-                return r;
-        rv_manager_resume_all(self->manager);
-        rv_bus_flush(self);
-        return sd_bus_reply_method_return(m, NULL);
+        return rv_bus_authorize_message(userdata, m, NULL, rv_bus_all_authorized, GINT_TO_POINTER(0), NULL,
+                                        ret_error);
 }
 
 /* properties */

@@ -26,7 +26,38 @@ struct _RvBus {
         uid_t own_uid;
         RvBusDisconnectedFunc disconnected_func;
         gpointer disconnected_data;
+        /* sender -> checks in flight */
+        GHashTable *pending_auth;
+        /* RvBusAuthRequest set, for teardown */
+        GHashTable *auth_requests;
 };
+
+/* polkit actions */
+#define RV_ACTION_OBSERVE "com.revaer.revaer1.observe"
+#define RV_ACTION_MANAGE "com.revaer.revaer1.manage"
+#define RV_ACTION_CONFIGURE "com.revaer.revaer1.configure"
+#define RV_ACTION_ADMIN "com.revaer.revaer1.admin"
+
+/* the action that guards a method or writable property, NULL when there is none */
+const char *rv_bus_action_for(const char *interface, const char *member);
+
+/* runs once the caller is authorized; replies itself, or returns < 0 with ret_error set */
+typedef int (*RvBusAuthorizedFunc)(RvBus *self, sd_bus_message *m, gpointer data, sd_bus_error *ret_error);
+
+/*
+ * validate first, then this, then mutate in func: trusted callers continue at
+ * once, others after polkit said yes; returns 1 (the reply is sent later) or
+ * < 0 with ret_error set; data is freed with destroy in every case
+ */
+int rv_bus_authorize(RvBus *self, sd_bus_message *m, const char *action, const char *const *details,
+                     RvBusAuthorizedFunc func, gpointer data, GDestroyNotify destroy, sd_bus_error *ret_error);
+/* the same with the action looked up for the message's interface and member */
+int rv_bus_authorize_message(RvBus *self, sd_bus_message *m, const char *const *details, RvBusAuthorizedFunc func,
+                             gpointer data, GDestroyNotify destroy, sd_bus_error *ret_error);
+void rv_bus_polkit_init(RvBus *self);
+void rv_bus_polkit_clear(RvBus *self);
+/* Properties.Set on writable properties, intercepted so it can be authorized asynchronously */
+int rv_bus_torrent_set_property(RvBus *self, sd_bus_message *m, const char *property, sd_bus_error *ret_error);
 
 /* the vtables, for export and for introspection */
 extern const sd_bus_vtable rv_bus_manager_vtable[];
@@ -35,8 +66,6 @@ extern const sd_bus_vtable rv_bus_torrent_vtable[];
 /* an RvError-domain reply from any GError */
 int rv_bus_reply_error(sd_bus_message *m, const GError *error);
 int rv_bus_set_error(sd_bus_error *ret_error, const GError *error);
-/* may the sender change things (methods, property writes)? */
-int rv_bus_check_manage(RvBus *self, sd_bus_message *m, sd_bus_error *ret_error);
 
 /* reads an a{sv} of add options into request; strings stay owned by the storage arrays */
 int rv_bus_read_add_options(sd_bus_message *m, RvAddRequest *request, GPtrArray *keep, RvSelection **ret_selection,

@@ -46,23 +46,27 @@ rv_bus_reply_error(sd_bus_message *m, const GError *error)
         return r;
 }
 
-int
-rv_bus_check_manage(RvBus *self, sd_bus_message *m, sd_bus_error *ret_error)
+/* Properties.Set on a writable property of ours is authorized like a method, so it cannot be synchronous */
+static int
+rv_bus_properties_filter_cb(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
-        g_autoptr(sd_bus_creds) creds = NULL;
-        uid_t uid = (uid_t)-1;
+        RvBus *self = userdata;
+        const char *iface = NULL;
+        const char *property = NULL;
         int r;
 
-        r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID, &creds);
-        if (r >= 0)
-                r = sd_bus_creds_get_euid(creds, &uid);
-        if (r < 0)
-                return sd_bus_error_set(ret_error, SD_BUS_ERROR_ACCESS_DENIED, "cannot tell who the caller is");
-        /* root and the service's own user may change things; everyone else may only look */
-        if (uid == 0 || uid == self->own_uid)
+        if (!sd_bus_message_is_method_call(m, "org.freedesktop.DBus.Properties", "Set"))
                 return 0;
-        return sd_bus_error_setf(ret_error, SD_BUS_ERROR_ACCESS_DENIED,
-                                 "uid %u may not change torrents of this service", (guint)uid);
+        r = sd_bus_message_read(m, "ss", &iface, &property);
+        if (r < 0 || g_strcmp0(iface, RV_BUS_TORRENT_IFACE) != 0) {
+                /* not ours to handle: let sd-bus answer from the start of the message */
+                (void)sd_bus_message_rewind(m, TRUE);
+                return 0;
+        }
+        r = rv_bus_torrent_set_property(self, m, property, ret_error);
+        if (r == 0)
+                (void)sd_bus_message_rewind(m, TRUE);
+        return r;
 }
 
 /* GLib main loop glue: one GSource on the bus fd, honouring the bus timeout */
@@ -418,6 +422,7 @@ rv_bus_new(RvManager *manager, RvBusKind kind, GError **error)
         self->own_uid = geteuid();
         self->service_state = g_strdup("starting");
         self->dirty = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        rv_bus_polkit_init(self);
 
         r = kind == RV_BUS_KIND_SYSTEM ? sd_bus_open_system(&self->bus) : sd_bus_open_user(&self->bus);
         if (r < 0) {
@@ -438,6 +443,9 @@ rv_bus_new(RvManager *manager, RvBusKind kind, GError **error)
         if (r >= 0)
                 r = sd_bus_add_node_enumerator(self->bus, &self->enum_slot, RV_BUS_TORRENT_PREFIX,
                                                rv_bus_torrent_enumerate_cb, self);
+        if (r >= 0)
+                r = sd_bus_add_fallback(self->bus, &self->filter_slot, RV_BUS_TORRENT_PREFIX,
+                                        rv_bus_properties_filter_cb, self);
         if (r < 0) {
                 rv_bus_set_gerror_from_errno(error, r, "cannot export objects");
                 return NULL;
@@ -484,6 +492,7 @@ rv_bus_free(RvBus *self)
                 if (self->health_sub != 0)
                         rv_event_bus_unsubscribe(rv_manager_get_events(self->manager), self->health_sub);
         }
+        rv_bus_polkit_clear(self);
         sd_bus_slot_unref(self->manager_slot);
         sd_bus_slot_unref(self->om_slot);
         sd_bus_slot_unref(self->torrent_slot);

@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#define G_LOG_DOMAIN "revaer-bus"
+
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "rv-bus-private.h"
+
+/*
+ * asynchronous authorization, in the order validate -> authorize -> mutate:
+ *
+ * a method handler parses and validates its arguments first (a bad argument is
+ * an InvalidArgument whoever asks), then hands the parsed request and a
+ * continuation to rv_bus_authorize(). Callers that are trusted (root on the
+ * system bus; the service's own user on a session bus, where nobody else can
+ * connect) continue at once. Everyone else is checked by polkit: a
+ * CheckAuthorization call on the caller's bus name (never its pid, which can be
+ * recycled), with the details of what is asked for, interactive only when the
+ * caller's message allows it. The handler returns 1 and the reply is sent from
+ * the continuation once polkit has answered; anything the continuation looks at
+ * (a torrent) is looked up again by key there, since it may be gone by then.
+ *
+ * polkit not answering is a result, not a crash: the caller is denied. Each
+ * sender may have a bounded number of checks in flight.
+ */
+
+#define RV_BUS_MAX_PENDING_PER_SENDER 16
+
+typedef struct {
+        RvBus *bus;
+        sd_bus_message *message;
+        char *sender;
+        char *action;
+        RvBusAuthorizedFunc func;
+        gpointer data;
+        GDestroyNotify destroy;
+        sd_bus_slot *slot;
+} RvBusAuthRequest;
+
+typedef struct {
+        const char *interface;
+        const char *member;
+        const char *action;
+} RvBusMethodAction;
+
+/* every method and writable property of every interface, with the action that guards it */
+static const RvBusMethodAction rv_bus_method_actions[] = {
+        { RV_BUS_MANAGER_IFACE, "AddMagnet", RV_ACTION_MANAGE },
+        { RV_BUS_MANAGER_IFACE, "AddTorrent", RV_ACTION_MANAGE },
+        { RV_BUS_MANAGER_IFACE, "AddTorrentFd", RV_ACTION_MANAGE },
+        { RV_BUS_MANAGER_IFACE, "GetTorrent", RV_ACTION_OBSERVE },
+        { RV_BUS_MANAGER_IFACE, "ListTorrents", RV_ACTION_OBSERVE },
+        { RV_BUS_MANAGER_IFACE, "PauseAll", RV_ACTION_MANAGE },
+        { RV_BUS_MANAGER_IFACE, "ResumeAll", RV_ACTION_MANAGE },
+        { RV_BUS_TORRENT_IFACE, "Pause", RV_ACTION_MANAGE },
+        { RV_BUS_TORRENT_IFACE, "Resume", RV_ACTION_MANAGE },
+        { RV_BUS_TORRENT_IFACE, "Remove", RV_ACTION_MANAGE },
+        { RV_BUS_TORRENT_IFACE, "Recheck", RV_ACTION_MANAGE },
+        { RV_BUS_TORRENT_IFACE, "Reannounce", RV_ACTION_MANAGE },
+        { RV_BUS_TORRENT_IFACE, "SetSelection", RV_ACTION_MANAGE },
+        { RV_BUS_TORRENT_IFACE, "ListFiles", RV_ACTION_OBSERVE },
+        { RV_BUS_TORRENT_IFACE, "SetFilePriorities", RV_ACTION_MANAGE },
+        { RV_BUS_TORRENT_IFACE, "MoveStorage", RV_ACTION_MANAGE },
+        { RV_BUS_TORRENT_IFACE, "Sequential", RV_ACTION_MANAGE },
+        { RV_BUS_TORRENT_IFACE, "DownloadLimit", RV_ACTION_MANAGE },
+        { RV_BUS_TORRENT_IFACE, "UploadLimit", RV_ACTION_MANAGE },
+        { RV_BUS_TORRENT_IFACE, "Labels", RV_ACTION_MANAGE },
+};
+
+const char *
+rv_bus_action_for(const char *interface, const char *member)
+{
+        for (guint i = 0; i < G_N_ELEMENTS(rv_bus_method_actions); i++) {
+                if (g_strcmp0(rv_bus_method_actions[i].interface, interface) == 0 &&
+                    g_strcmp0(rv_bus_method_actions[i].member, member) == 0)
+                        return rv_bus_method_actions[i].action;
+        }
+        return NULL;
+}
+
+static void
+rv_bus_auth_request_free(RvBusAuthRequest *req)
+{
+        if (req->destroy != NULL && req->data != NULL)
+                req->destroy(req->data);
+        sd_bus_slot_unref(req->slot);
+        sd_bus_message_unref(req->message);
+        g_free(req->sender);
+        g_free(req->action);
+        g_free(req);
+}
+
+static void
+rv_bus_pending_dec(RvBus *self, const char *sender)
+{
+        guint n = GPOINTER_TO_UINT(g_hash_table_lookup(self->pending_auth, sender));
+
+        if (n <= 1)
+                g_hash_table_remove(self->pending_auth, sender);
+        else
+                g_hash_table_insert(self->pending_auth, g_strdup(sender), GUINT_TO_POINTER(n - 1));
+}
+
+/* run the continuation and reply with its error if it failed */
+static void
+rv_bus_auth_continue(RvBus *self, sd_bus_message *m, RvBusAuthorizedFunc func, gpointer data)
+{
+        sd_bus_error err = SD_BUS_ERROR_NULL;
+        int r = func(self, m, data, &err);
+
+        if (r < 0) {
+                if (!sd_bus_error_is_set(&err))
+                        (void)sd_bus_error_set_errno(&err, r);
+                (void)sd_bus_reply_method_error(m, &err);
+        }
+        sd_bus_error_free(&err);
+}
+
+static void
+rv_bus_auth_deny(sd_bus_message *m, const char *name, const char *message)
+{
+        sd_bus_error err = SD_BUS_ERROR_NULL;
+
+        (void)sd_bus_error_set(&err, name, message);
+        (void)sd_bus_reply_method_error(m, &err);
+        sd_bus_error_free(&err);
+}
+
+static int
+rv_bus_auth_reply_cb(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
+{
+        RvBusAuthRequest *req = userdata;
+        RvBus *self = req->bus;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+        int authorized = 0;
+        int challenge = 0;
+        int r;
+
+        rv_bus_pending_dec(self, req->sender);
+        g_hash_table_remove(self->auth_requests, req);
+        if (e != NULL) {
+                /* polkit not running or refusing to talk: fail closed */
+                g_debug("polkit check of %s for %s failed: %s", req->action, req->sender, e->message);
+                rv_bus_auth_deny(req->message, SD_BUS_ERROR_ACCESS_DENIED,
+                                 "authorization is not available (polkit did not answer)");
+                rv_bus_auth_request_free(req);
+                return 0;
+        }
+        r = sd_bus_message_enter_container(reply, 'r', "bba{ss}");
+        if (r >= 0)
+                r = sd_bus_message_read(reply, "bb", &authorized, &challenge);
+        if (r < 0) {
+                rv_bus_auth_deny(req->message, SD_BUS_ERROR_ACCESS_DENIED, "malformed answer from polkit");
+        } else if (authorized) {
+                g_debug("polkit: %s may %s", req->sender, req->action);
+                rv_bus_auth_continue(self, req->message, req->func, req->data);
+        } else if (challenge) {
+                rv_bus_auth_deny(req->message, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED,
+                                 "interactive authentication is required");
+        } else {
+                g_autofree char *msg = g_strdup_printf("not authorized for %s", req->action);
+                g_debug("polkit: %s may not %s", req->sender, req->action);
+                rv_bus_auth_deny(req->message, SD_BUS_ERROR_ACCESS_DENIED, msg);
+        }
+        rv_bus_auth_request_free(req);
+        return 0;
+}
+
+static gboolean
+rv_bus_trusted(RvBus *self, sd_bus_message *m)
+{
+        g_autoptr(sd_bus_creds) creds = NULL;
+        uid_t uid = (uid_t)-1;
+
+        if (sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID, &creds) < 0 || sd_bus_creds_get_euid(creds, &uid) < 0)
+                return FALSE;
+        if (uid == 0)
+                return TRUE;
+        /* a session bus is the user's own: nobody else can be on it */
+        return self->kind == RV_BUS_KIND_SESSION && uid == self->own_uid;
+}
+
+int
+rv_bus_authorize(RvBus *self, sd_bus_message *m, const char *action, const char *const *details,
+                 RvBusAuthorizedFunc func, gpointer data, GDestroyNotify destroy, sd_bus_error *ret_error)
+{
+        g_autoptr(sd_bus_message) call = NULL;
+        RvBusAuthRequest *req;
+        const char *sender = sd_bus_message_get_sender(m);
+        guint pending;
+        guint32 flags;
+        int r;
+
+        if (rv_bus_trusted(self, m)) {
+                rv_bus_auth_continue(self, m, func, data);
+                if (destroy != NULL && data != NULL)
+                        destroy(data);
+                return 1;
+        }
+        if (sender == NULL || self->kind != RV_BUS_KIND_SYSTEM) {
+                if (destroy != NULL && data != NULL)
+                        destroy(data);
+                return sd_bus_error_set(ret_error, SD_BUS_ERROR_ACCESS_DENIED,
+                                        "only the service's own user may do this on a session bus");
+        }
+        pending = GPOINTER_TO_UINT(g_hash_table_lookup(self->pending_auth, sender));
+        if (pending >= RV_BUS_MAX_PENDING_PER_SENDER) {
+                if (destroy != NULL && data != NULL)
+                        destroy(data);
+                return sd_bus_error_setf(ret_error, rv_error_to_dbus_name(RV_ERROR_RATE_LIMITED),
+                                         "%u requests of %s are already waiting for authorization", pending, sender);
+        }
+
+        r = sd_bus_message_new_method_call(self->bus, &call, "org.freedesktop.PolicyKit1",
+                                           "/org/freedesktop/PolicyKit1/Authority",
+                                           "org.freedesktop.PolicyKit1.Authority", "CheckAuthorization");
+        if (r >= 0)
+                r = sd_bus_message_append(call, "(sa{sv})s", "system-bus-name", 1, "name", "s", sender, action);
+        if (r >= 0)
+                r = sd_bus_message_open_container(call, 'a', "{ss}");
+        for (guint i = 0; r >= 0 && details != NULL && details[i] != NULL && details[i + 1] != NULL; i += 2)
+                r = sd_bus_message_append(call, "{ss}", details[i], details[i + 1]);
+        if (r >= 0)
+                r = sd_bus_message_close_container(call);
+        /* 1 = AllowUserInteraction, only when the caller said it may be asked */
+        flags = sd_bus_message_get_allow_interactive_authorization(m) > 0 ? 1 : 0;
+        if (r >= 0)
+                r = sd_bus_message_append(call, "us", flags, "");
+        if (r < 0) {
+                if (destroy != NULL && data != NULL)
+                        destroy(data);
+                return r;
+        }
+
+        req = g_new0(RvBusAuthRequest, 1);
+        req->bus = self;
+        req->message = sd_bus_message_ref(m);
+        req->sender = g_strdup(sender);
+        req->action = g_strdup(action);
+        req->func = func;
+        req->data = data;
+        req->destroy = destroy;
+        /* interactive checks wait for a person: give them time */
+        r = sd_bus_call_async(self->bus, &req->slot, call, rv_bus_auth_reply_cb, req,
+                              flags ? 300 * G_USEC_PER_SEC : 25 * G_USEC_PER_SEC);
+        if (r < 0) {
+                req->destroy = NULL;
+                rv_bus_auth_request_free(req);
+                if (destroy != NULL && data != NULL)
+                        destroy(data);
+                return sd_bus_error_set(ret_error, SD_BUS_ERROR_ACCESS_DENIED, "cannot reach polkit");
+        }
+        g_hash_table_insert(self->pending_auth, g_strdup(sender), GUINT_TO_POINTER(pending + 1));
+        g_hash_table_add(self->auth_requests, req);
+        return 1;
+}
+
+int
+rv_bus_authorize_message(RvBus *self, sd_bus_message *m, const char *const *details, RvBusAuthorizedFunc func,
+                         gpointer data, GDestroyNotify destroy, sd_bus_error *ret_error)
+{
+        const char *action = rv_bus_action_for(sd_bus_message_get_interface(m), sd_bus_message_get_member(m));
+
+        /* a method without an action is a bug caught by the vtable test; refuse rather than allow */
+        if (action == NULL) {
+                if (destroy != NULL && data != NULL)
+                        destroy(data);
+                return sd_bus_error_setf(ret_error, SD_BUS_ERROR_ACCESS_DENIED, "%s has no authorization action",
+                                         sd_bus_message_get_member(m));
+        }
+        return rv_bus_authorize(self, m, action, details, func, data, destroy, ret_error);
+}
+
+void
+rv_bus_polkit_init(RvBus *self)
+{
+        self->pending_auth = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        self->auth_requests = g_hash_table_new(NULL, NULL);
+}
+
+void
+rv_bus_polkit_clear(RvBus *self)
+{
+        if (self->auth_requests != NULL) {
+                GHashTableIter iter;
+                gpointer key;
+                g_hash_table_iter_init(&iter, self->auth_requests);
+                while (g_hash_table_iter_next(&iter, &key, NULL))
+                        rv_bus_auth_request_free(key);
+                g_hash_table_unref(self->auth_requests);
+                self->auth_requests = NULL;
+        }
+        g_clear_pointer(&self->pending_auth, g_hash_table_unref);
+}
