@@ -33,6 +33,7 @@ typedef struct {
         sd_bus_message *message;
         char *sender;
         char *action;
+        gboolean interactive;
         RvBusAuthorizedFunc func;
         gpointer data;
         GDestroyNotify destroy;
@@ -156,7 +157,8 @@ rv_bus_auth_reply_cb(sd_bus_message *reply, void *userdata, sd_bus_error *ret_er
         } else if (authorized) {
                 g_debug("polkit: %s may %s", req->sender, req->action);
                 rv_bus_auth_continue(self, req->message, req->func, req->data);
-        } else if (challenge) {
+        } else if (challenge && !req->interactive) {
+                /* the caller may retry allowing interaction (systemd's convention) */
                 rv_bus_auth_deny(req->message, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED,
                                  "interactive authentication is required");
         } else {
@@ -239,6 +241,7 @@ rv_bus_authorize(RvBus *self, sd_bus_message *m, const char *action, const char 
         req->message = sd_bus_message_ref(m);
         req->sender = g_strdup(sender);
         req->action = g_strdup(action);
+        req->interactive = flags != 0;
         req->func = func;
         req->data = data;
         req->destroy = destroy;
