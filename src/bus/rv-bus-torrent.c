@@ -354,7 +354,7 @@ rv_bus_method_list_files(sd_bus_message *m, void *userdata, sd_bus_error *ret_er
 
 /*
  * writable properties: Properties.Set is intercepted before sd-bus handles it
- * (see rv_bus_properties_filter_cb), parsed and validated here, then authorized
+ * (see rv_bus_torrent_filter_cb), parsed and validated here, then authorized
  * like a method; the vtable setters below only serve callers that reach sd-bus
  * directly, and refuse
  */

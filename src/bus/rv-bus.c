@@ -46,19 +46,36 @@ rv_bus_reply_error(sd_bus_message *m, const GError *error)
         return r;
 }
 
-/* Properties.Set on a writable property of ours is authorized like a method, so it cannot be synchronous */
+/*
+ * sees every message to a path under the torrent prefix before sd-bus does:
+ * a torrent that does not exist is a NotFound naming it (not sd-bus's
+ * UnknownMethod), and Properties.Set on a writable property of ours is
+ * authorized like a method, so it cannot be handled synchronously
+ */
 static int
-rv_bus_properties_filter_cb(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+rv_bus_torrent_filter_cb(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
         RvBus *self = userdata;
-        const char *iface = NULL;
+        const char *path = sd_bus_message_get_path(m);
+        const char *iface = sd_bus_message_get_interface(m);
+        const char *prop_iface = NULL;
         const char *property = NULL;
+        RvTorrent *torrent;
+        uint8_t type = 0;
         int r;
 
+        if (sd_bus_message_get_type(m, &type) < 0 || type != SD_BUS_MESSAGE_METHOD_CALL)
+                return 0;
+        if (g_strcmp0(iface, RV_BUS_TORRENT_IFACE) != 0 && g_strcmp0(iface, "org.freedesktop.DBus.Properties") != 0)
+                return 0;
+        torrent = rv_bus_torrent_from_path(self, path);
+        if (torrent == NULL || torrent->removing)
+                return sd_bus_error_setf(ret_error, rv_error_to_dbus_name(RV_ERROR_NOT_FOUND), "no torrent at %s",
+                                         path);
         if (!sd_bus_message_is_method_call(m, "org.freedesktop.DBus.Properties", "Set"))
                 return 0;
-        r = sd_bus_message_read(m, "ss", &iface, &property);
-        if (r < 0 || g_strcmp0(iface, RV_BUS_TORRENT_IFACE) != 0) {
+        r = sd_bus_message_read(m, "ss", &prop_iface, &property);
+        if (r < 0 || g_strcmp0(prop_iface, RV_BUS_TORRENT_IFACE) != 0) {
                 /* not ours to handle: let sd-bus answer from the start of the message */
                 (void)sd_bus_message_rewind(m, TRUE);
                 return 0;
@@ -445,7 +462,7 @@ rv_bus_new(RvManager *manager, RvBusKind kind, GError **error)
                                                rv_bus_torrent_enumerate_cb, self);
         if (r >= 0)
                 r = sd_bus_add_fallback(self->bus, &self->filter_slot, RV_BUS_TORRENT_PREFIX,
-                                        rv_bus_properties_filter_cb, self);
+                                        rv_bus_torrent_filter_cb, self);
         if (r < 0) {
                 rv_bus_set_gerror_from_errno(error, r, "cannot export objects");
                 return NULL;

@@ -1,0 +1,319 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <gio/gunixfdlist.h>
+
+#include "rv-test-data.h"
+#include "rv-test-harness.h"
+
+/*
+ * the D-Bus surface as a client sees it: ObjectManager signals,
+ * PropertiesChanged, every method through GDBus, named errors for bad
+ * arguments, and the same through busctl
+ */
+
+#define MIB (1024 * 1024)
+
+typedef struct {
+        GPtrArray *added;
+        GPtrArray *removed;
+        GHashTable *changed;
+        guint completed;
+} Signals;
+
+static void
+signal_cb(GDBusConnection *conn, const char *sender, const char *path, const char *iface, const char *name,
+          GVariant *params, gpointer user_data)
+{
+        Signals *s = user_data;
+
+        if (g_str_equal(name, "InterfacesAdded")) {
+                const char *obj = NULL;
+                g_variant_get_child(params, 0, "&o", &obj);
+                g_ptr_array_add(s->added, g_strdup(obj));
+        } else if (g_str_equal(name, "InterfacesRemoved")) {
+                const char *obj = NULL;
+                g_variant_get_child(params, 0, "&o", &obj);
+                g_ptr_array_add(s->removed, g_strdup(obj));
+        } else if (g_str_equal(name, "PropertiesChanged")) {
+                g_autoptr(GVariant) changed = g_variant_get_child_value(params, 1);
+                GVariantIter iter;
+                const char *key;
+                GVariant *value;
+                g_variant_iter_init(&iter, changed);
+                while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
+                        g_autofree char *k = g_strdup_printf("%s %s", path, key);
+                        g_hash_table_insert(s->changed, g_steal_pointer(&k), value);
+                }
+        } else if (g_str_equal(name, "TorrentCompleted")) {
+                s->completed++;
+        }
+}
+
+static void
+pump(guint ms)
+{
+        gint64 end = g_get_monotonic_time() + (gint64)ms * 1000;
+
+        while (g_get_monotonic_time() < end)
+                g_main_context_iteration(NULL, FALSE), g_usleep(5000);
+}
+
+static GVariant *
+call_ok(RvTestHarness *h, const char *path, const char *iface, const char *method, GVariant *params,
+        const char *reply_type)
+{
+        g_autoptr(GError) error = NULL;
+        GVariant *reply = rv_test_call(h, path, iface, method, params,
+                                       reply_type != NULL ? G_VARIANT_TYPE(reply_type) : NULL, &error);
+
+        g_assert_no_error(error);
+        return reply;
+}
+
+static void
+call_fails(RvTestHarness *h, const char *path, const char *iface, const char *method, GVariant *params,
+           const char *error_name, const char *needle)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = rv_test_call(h, path, iface, method, params, NULL, &error);
+        g_autofree char *name = NULL;
+
+        g_assert_null(reply);
+        name = rv_test_error_name(error);
+        if (g_strcmp0(name, error_name) != 0)
+                g_error("%s: expected %s, got %s: %s", method, error_name, name, error->message);
+        if (needle != NULL && strstr(error->message, needle) == NULL)
+                g_error("%s: '%s' not in '%s'", method, needle, error->message);
+}
+
+static int
+run_tool(const char *const *argv, char **ret_out)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GSubprocess) p = g_subprocess_newv(argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                                             G_SUBPROCESS_FLAGS_STDERR_MERGE,
+                                                     &error);
+
+        g_assert_no_error(error);
+        g_assert_true(g_subprocess_communicate_utf8(p, NULL, NULL, ret_out, NULL, &error));
+        return g_subprocess_get_exit_status(p);
+}
+
+static void
+test_bus_surface(void)
+{
+        RvTestHarness h;
+        Signals s = { g_ptr_array_new_with_free_func(g_free), g_ptr_array_new_with_free_func(g_free),
+                      g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_variant_unref), 0 };
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = NULL;
+        g_autofree char *path = NULL;
+        g_autofree char *moved = NULL;
+        const char *inv = "com.revaer.Revaer1.Error.InvalidArgument";
+        const char *include[] = { "*.bin", NULL };
+        guint sub;
+        const char *M = RV_TEST_MANAGER_PATH;
+        const char *MI = RV_TEST_MANAGER_IFACE;
+        const char *TI = RV_TEST_TORRENT_IFACE;
+
+        rv_test_harness_setup(&h);
+        rv_test_harness_write_config(&h, "download-limit=3000000\n");
+        rv_test_harness_start_seeder(&h, "surf", 12 * MIB, 3, FALSE, 0);
+        rv_test_harness_start_daemon(&h);
+        sub = g_dbus_connection_signal_subscribe(h.conn, RV_TEST_BUS_NAME, NULL, NULL, NULL, NULL,
+                                                 G_DBUS_SIGNAL_FLAGS_NONE, signal_cb, &s, NULL);
+
+        /* add through a descriptor: the .torrent never travels through the bus */
+        {
+                g_autoptr(GUnixFDList) fds = g_unix_fd_list_new();
+                int fd = open(h.seeder.torrent_path, O_RDONLY | O_CLOEXEC);
+                gint idx = g_unix_fd_list_append(fds, fd, NULL);
+                close(fd);
+                reply = g_dbus_connection_call_with_unix_fd_list_sync(
+                        h.conn, RV_TEST_BUS_NAME, M, MI, "AddTorrentFd",
+                        g_variant_new("(h@a{sv})", idx,
+                                      rv_test_options(&h, "include", g_variant_new_strv(include, -1), "labels",
+                                                      g_variant_new_strv((const char *[]){ "tv", NULL }, -1),
+                                                      NULL)),
+                        G_VARIANT_TYPE("(o)"), G_DBUS_CALL_FLAGS_NONE, 10000, fds, NULL, NULL, &error);
+                g_assert_no_error(error);
+                g_variant_get(reply, "(o)", &path);
+                g_clear_pointer(&reply, g_variant_unref);
+        }
+        pump(300);
+        g_assert_cmpuint(s.added->len, ==, 1);
+        g_assert_cmpstr(g_ptr_array_index(s.added, 0), ==, path);
+
+        /* the object manager lists it with its properties */
+        reply = call_ok(&h, M, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", NULL, "(a{oa{sa{sv}}})");
+        {
+                g_autoptr(GVariant) objects = g_variant_get_child_value(reply, 0);
+                g_autoptr(GVariant) ifaces = g_variant_lookup_value(objects, path, G_VARIANT_TYPE("a{sa{sv}}"));
+                g_autoptr(GVariant) props = NULL;
+                g_autoptr(GVariant) hash = NULL;
+                g_assert_nonnull(ifaces);
+                props = g_variant_lookup_value(ifaces, TI, G_VARIANT_TYPE("a{sv}"));
+                g_assert_nonnull(props);
+                hash = g_variant_lookup_value(props, "InfoHash", G_VARIANT_TYPE_STRING);
+                g_assert_cmpstr(g_variant_get_string(hash, NULL), ==, h.seeder.hash);
+        }
+        g_clear_pointer(&reply, g_variant_unref);
+
+        /* resolution by prefix and by name; the compact list */
+        {
+                g_autofree char *prefix = g_strndup(h.seeder.hash, 8);
+                g_autofree char *by_prefix = NULL;
+                g_autofree char *by_name = NULL;
+                reply = call_ok(&h, M, MI, "GetTorrent", g_variant_new("(s)", prefix), "(o)");
+                g_variant_get(reply, "(o)", &by_prefix);
+                g_clear_pointer(&reply, g_variant_unref);
+                reply = call_ok(&h, M, MI, "GetTorrent", g_variant_new("(s)", "surf"), "(o)");
+                g_variant_get(reply, "(o)", &by_name);
+                g_clear_pointer(&reply, g_variant_unref);
+                g_assert_cmpstr(by_prefix, ==, path);
+                g_assert_cmpstr(by_name, ==, path);
+        }
+        call_fails(&h, M, MI, "GetTorrent", g_variant_new("(s)", "no-such-torrent"), "com.revaer.Revaer1.Error.NotFound",
+                   "no-such-torrent");
+        reply = call_ok(&h, M, MI, "ListTorrents", NULL, "(a(sssbdttttxas))");
+        {
+                g_autoptr(GVariant) list = g_variant_get_child_value(reply, 0);
+                const char *hash = NULL;
+                const char *name = NULL;
+                g_autofree const char **labels = NULL;
+                g_autoptr(GVariant) row = NULL;
+                g_assert_cmpuint(g_variant_n_children(list), ==, 1);
+                row = g_variant_get_child_value(list, 0);
+                g_variant_get_child(row, 0, "&s", &hash);
+                g_variant_get_child(row, 1, "&s", &name);
+                g_variant_get_child(row, 10, "^a&s", &labels);
+                g_assert_cmpstr(hash, ==, h.seeder.hash);
+                g_assert_cmpstr(name, ==, "surf");
+                g_assert_cmpstr(labels[0], ==, "tv");
+        }
+        g_clear_pointer(&reply, g_variant_unref);
+
+        /* progress arrives as PropertiesChanged, coalesced */
+        g_variant_unref(rv_test_wait_prop(&h, path, "State", rv_test_pred_string, "downloading", 30));
+        pump(2500);
+        {
+                g_autofree char *key = g_strdup_printf("%s Done", path);
+                g_assert_true(g_hash_table_contains(s.changed, key));
+        }
+
+        /* every torrent method through GDBus */
+        g_variant_unref(call_ok(&h, path, TI, "Reannounce", NULL, NULL));
+        g_variant_unref(call_ok(&h, M, MI, "PauseAll", NULL, NULL));
+        g_variant_unref(rv_test_wait_prop(&h, path, "State", rv_test_pred_string, "paused", 10));
+        g_variant_unref(call_ok(&h, M, MI, "ResumeAll", NULL, NULL));
+        g_variant_unref(call_ok(&h, path, TI, "SetSelection",
+                                g_variant_new("(^as^asb)", (const char *[]){ NULL }, (const char *[]){ NULL }, FALSE),
+                                NULL));
+        g_variant_unref(call_ok(&h, path, TI, "SetFilePriorities",
+                                g_variant_new_parsed("([(uint32 0, byte 7)],)"), NULL));
+        reply = call_ok(&h, path, TI, "ListFiles", NULL, "(a(usttyb))");
+        {
+                g_autoptr(GVariant) files = g_variant_get_child_value(reply, 0);
+                g_autoptr(GVariant) first = NULL;
+                guint8 prio = 0;
+                g_assert_cmpuint(g_variant_n_children(files), ==, 3);
+                first = g_variant_get_child_value(files, 0);
+                g_variant_get_child(first, 4, "y", &prio);
+                g_assert_cmpuint(prio, ==, 7);
+        }
+        g_clear_pointer(&reply, g_variant_unref);
+
+        /* writable properties, and a bad value named */
+        g_variant_unref(call_ok(&h, path, "org.freedesktop.DBus.Properties", "Set",
+                                g_variant_new("(ssv)", TI, "Sequential", g_variant_new_boolean(TRUE)), NULL));
+        g_variant_unref(call_ok(&h, path, "org.freedesktop.DBus.Properties", "Set",
+                                g_variant_new("(ssv)", TI, "Labels",
+                                              g_variant_new_strv((const char *[]){ "a", "b", NULL }, -1)),
+                                NULL));
+        call_fails(&h, path, "org.freedesktop.DBus.Properties", "Set",
+                   g_variant_new("(ssv)", TI, "DownloadLimit", g_variant_new_int64(-5)), inv, "DownloadLimit");
+        call_fails(&h, path, "org.freedesktop.DBus.Properties", "Set",
+                   g_variant_new("(ssv)", TI, "Sequential", g_variant_new_string("yes")), inv, "Sequential");
+        {
+                g_autoptr(GVariant) seq = rv_test_get(&h, path, "Sequential");
+                g_autoptr(GVariant) labels = rv_test_get(&h, path, "Labels");
+                g_assert_true(g_variant_get_boolean(seq));
+                g_assert_cmpuint(g_variant_n_children(labels), ==, 2);
+        }
+
+        /* bad arguments, each named, nothing changed */
+        call_fails(&h, path, TI, "SetSelection", g_variant_new("(^as^asb)", (const char *[]){ "[x", NULL },
+                                                            (const char *[]){ NULL }, FALSE),
+                   inv, "include[0]");
+        call_fails(&h, path, TI, "SetFilePriorities", g_variant_new_parsed("([(uint32 99, byte 1)],)"), inv, "99");
+        call_fails(&h, path, TI, "MoveStorage", g_variant_new("(s)", "relative"), inv, "save_path");
+        call_fails(&h, RV_TEST_MANAGER_PATH "/torrent/0000000000000000000000000000000000000000", TI, "Pause", NULL,
+                   "com.revaer.Revaer1.Error.NotFound", "0000000000000000000000000000000000000000");
+
+        g_variant_unref(rv_test_wait_prop(&h, path, "Completed", rv_test_pred_true, NULL, 60));
+        pump(300);
+        g_assert_cmpuint(s.completed, ==, 1);
+        g_variant_unref(call_ok(&h, path, TI, "Recheck", NULL, NULL));
+        g_variant_unref(rv_test_wait_prop(&h, path, "State", rv_test_pred_string, "seeding", 30));
+
+        /* MoveStorage moves the data */
+        moved = g_build_filename(h.dir, "moved", NULL);
+        g_variant_unref(call_ok(&h, path, TI, "MoveStorage", g_variant_new("(s)", moved), NULL));
+        g_variant_unref(rv_test_wait_prop(&h, path, "SavePath", rv_test_pred_string, moved, 30));
+        {
+                g_autofree char *file = g_build_filename(moved, "surf", NULL);
+                g_assert_true(g_file_test(file, G_FILE_TEST_IS_DIR));
+        }
+
+        /* the same through busctl, a client Revaer did not write */
+        if (g_file_test("/usr/bin/busctl", G_FILE_TEST_IS_EXECUTABLE)) {
+                g_autofree char *out = NULL;
+                g_autofree char *address = g_strdup(g_test_dbus_get_bus_address(h.dbus));
+                const char *argv[] = { "busctl", "--address", address, "get-property", RV_TEST_BUS_NAME, path, TI,
+                                       "Name", NULL };
+                const char *tree[] = { "busctl", "--address", address, "--list", "tree", RV_TEST_BUS_NAME, NULL };
+                const char *pause[] = { "busctl", "--address", address, "call", RV_TEST_BUS_NAME, path, TI, "Pause",
+                                        NULL };
+                const char *bad[] = { "busctl", "--address", address, "call", RV_TEST_BUS_NAME, M, MI, "AddMagnet",
+                                      "sa{sv}", "magnet:?xt=urn:btih:zz", "0", NULL };
+                g_assert_cmpint(run_tool(argv, &out), ==, 0);
+                g_assert_nonnull(strstr(out, "\"surf\""));
+                g_clear_pointer(&out, g_free);
+                g_assert_cmpint(run_tool(tree, &out), ==, 0);
+                g_assert_nonnull(strstr(out, path));
+                g_clear_pointer(&out, g_free);
+                g_assert_cmpint(run_tool(pause, &out), ==, 0);
+                g_clear_pointer(&out, g_free);
+                g_assert_cmpint(run_tool(bad, &out), !=, 0);
+                g_assert_nonnull(strstr(out, "magnet"));
+        }
+
+        /* remove: InterfacesRemoved */
+        g_variant_unref(call_ok(&h, path, TI, "Remove", g_variant_new("(b)", TRUE), NULL));
+        {
+                gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+                while (s.removed->len == 0 && g_get_monotonic_time() < deadline)
+                        pump(50);
+        }
+        g_assert_cmpuint(s.removed->len, ==, 1);
+        g_assert_cmpstr(g_ptr_array_index(s.removed, 0), ==, path);
+
+        g_dbus_connection_signal_unsubscribe(h.conn, sub);
+        g_assert_cmpint(rv_test_harness_stop_daemon(&h), ==, 0);
+        rv_test_harness_teardown(&h);
+        g_ptr_array_unref(s.added);
+        g_ptr_array_unref(s.removed);
+        g_hash_table_unref(s.changed);
+}
+
+int
+main(int argc, char **argv)
+{
+        g_test_init(&argc, &argv, NULL);
+        g_test_add_func("/bus/surface", test_bus_surface);
+        return g_test_run();
+}
