@@ -92,6 +92,7 @@ typedef struct {
         GSource source;
         sd_bus *bus;
         gpointer tag;
+        GIOCondition events;
         RvBus *owner;
 } RvBusSource;
 
@@ -100,9 +101,14 @@ rv_bus_source_prepare(GSource *source, gint *timeout)
 {
         RvBusSource *s = (RvBusSource *)source;
         int events = sd_bus_get_events(s->bus);
+        GIOCondition cond = (GIOCondition)(events > 0 ? events : 0);
         uint64_t usec = 0;
 
-        g_source_modify_unix_fd(source, s->tag, (GIOCondition)(events > 0 ? events : 0));
+        /* modifying the fd wakes the context up: only when something changed, or the loop never sleeps */
+        if (cond != s->events) {
+                g_source_modify_unix_fd(source, s->tag, cond);
+                s->events = cond;
+        }
         *timeout = -1;
         if (sd_bus_get_timeout(s->bus, &usec) >= 0 && usec != UINT64_MAX) {
                 gint64 now = g_get_monotonic_time();
@@ -166,7 +172,8 @@ rv_bus_source_new(RvBus *owner, sd_bus *bus)
 
         s->owner = owner;
         s->bus = sd_bus_ref(bus);
-        s->tag = g_source_add_unix_fd(&s->source, sd_bus_get_fd(bus), G_IO_IN);
+        s->events = G_IO_IN;
+        s->tag = g_source_add_unix_fd(&s->source, sd_bus_get_fd(bus), s->events);
         g_source_set_name(&s->source, "sd-bus");
         return &s->source;
 }
