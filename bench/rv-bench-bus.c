@@ -87,13 +87,15 @@ torrent_count(Bench *b)
 static void
 start_daemon(Bench *b)
 {
-        g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+        g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
+        g_autofree char *log = g_build_filename(b->dir, "revaerd.log", NULL);
         g_autofree char *state = g_build_filename(b->dir, "state", NULL);
         g_autofree char *downloads = g_build_filename(b->dir, "downloads", NULL);
         g_autofree char *config = g_build_filename(b->dir, "revaerd.conf", NULL);
         g_autoptr(GError) error = NULL;
 
         g_subprocess_launcher_setenv(l, "DBUS_SESSION_BUS_ADDRESS", b->address, TRUE);
+        g_subprocess_launcher_set_stderr_file_path(l, log);
         g_clear_object(&b->daemon);
         b->daemon = g_subprocess_launcher_spawn(l, &error, b->revaerd, "--bus", "session", "--config", config,
                                                 "--state-dir", state, "--download-dir", downloads, NULL);
@@ -250,6 +252,7 @@ main(int argc, char **argv)
         gint n_torrents = 10000;
         gint idle_s = 30;
         gint window = 64;
+        gboolean keep = FALSE;
         g_autofree char *revaerd = NULL;
         g_autoptr(GError) error = NULL;
         g_autoptr(GOptionContext) ctx = g_option_context_new("- revaerd with many torrents over D-Bus");
@@ -258,6 +261,7 @@ main(int argc, char **argv)
                 { "torrents", 'n', 0, G_OPTION_ARG_INT, &n_torrents, "torrents to add (10000)", "N" },
                 { "idle", 0, 0, G_OPTION_ARG_INT, &idle_s, "seconds of idle measurement (30)", "S" },
                 { "window", 0, 0, G_OPTION_ARG_INT, &window, "adds in flight (64)", "N" },
+                { "keep", 0, 0, G_OPTION_ARG_NONE, &keep, "keep the state directory for a look afterwards", NULL },
                 { NULL },
         };
         g_autoptr(GSubprocess) bus = NULL;
@@ -370,6 +374,9 @@ main(int argc, char **argv)
         g_subprocess_wait(b.daemon, NULL, NULL);
         g_subprocess_send_signal(bus, SIGTERM);
         g_subprocess_wait(bus, NULL, NULL);
-        rm_rf(b.dir);
+        if (keep)
+                printf("kept %s\n", b.dir);
+        else
+                rm_rf(b.dir);
         return 0;
 }

@@ -26,6 +26,8 @@ struct _RvBus {
         uid_t own_uid;
         RvBusDisconnectedFunc disconnected_func;
         gpointer disconnected_data;
+        /* the name is owned: before that nobody can be listening, so no signals are built */
+        gboolean public;
         /* sender -> checks in flight */
         GHashTable *pending_auth;
         /* RvBusAuthRequest set, for teardown */

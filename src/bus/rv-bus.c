@@ -300,9 +300,13 @@ static void
 rv_bus_torrent_added_cb(RvManager *manager, RvTorrent *torrent, gpointer user_data)
 {
         RvBus *self = user_data;
-        g_autofree char *path = rv_bus_torrent_path(&torrent->hash);
+        g_autofree char *path = NULL;
         int r;
 
+        /* torrents restored before the name is owned are found through GetManagedObjects */
+        if (!self->public)
+                return;
+        path = rv_bus_torrent_path(&torrent->hash);
         r = sd_bus_emit_object_added(self->bus, path);
         if (r < 0)
                 g_debug("InterfacesAdded for %s failed: %s", path, g_strerror(-r));
@@ -496,6 +500,7 @@ rv_bus_request_name(RvBus *self, GError **error)
                             r == -EEXIST ? "another process holds it" : g_strerror(-r));
                 return FALSE;
         }
+        self->public = TRUE;
         return TRUE;
 }
 

@@ -28,6 +28,7 @@ struct _RvManager {
         guint shutdown_waiting;
         guint shutdown_saved;
         guint shutdown_timer;
+        gint64 load_started_us;
 };
 
 G_DEFINE_TYPE(RvManager, rv_manager, G_TYPE_OBJECT)
@@ -302,6 +303,9 @@ rv_manager_on_status(RvManager *self, RvTorrent *torrent, const RvEngineStatus *
         guint fields = 0;
         gboolean progress_changed = FALSE;
 
+        /* real progress is what a resume save must not lose */
+        if (torrent->wanted_done != st->total_wanted_done)
+                torrent->resume_stale = TRUE;
         if (torrent->wanted_done != st->total_wanted_done || torrent->wanted_size != st->total_wanted ||
             torrent->progress != st->progress) {
                 torrent->wanted_done = st->total_wanted_done;
@@ -353,13 +357,31 @@ rv_manager_on_status(RvManager *self, RvTorrent *torrent, const RvEngineStatus *
 }
 
 static void
+rv_manager_publish_files(RvManager *self, RvTorrent *torrent)
+{
+        JsonNode *data = rv_manager_event_payload(torrent);
+        JsonArray *files = json_array_new();
+
+        for (guint i = 0; torrent->files != NULL && i < torrent->files->len; i++) {
+                RvEngineFile *file = g_ptr_array_index(torrent->files, i);
+                JsonObject *f = json_object_new();
+                json_object_set_string_member(f, "path", file->path);
+                json_object_set_int_member(f, "size", file->size);
+                json_object_set_boolean_member(f, "wanted", rv_selection_wants(torrent->selection, file->path));
+                json_array_add_object_element(files, f);
+        }
+        json_object_set_array_member(json_node_get_object(data), "files", files);
+        rv_event_bus_publish(self->events, RV_EVENT_FILES_DISCOVERED, &torrent->hash, data);
+}
+
+static void
 rv_manager_on_metadata(RvManager *self, RvTorrent *torrent, const RvEngineEvent *ev)
 {
         guint fields = RV_TORRENT_FIELD_FILES | RV_TORRENT_FIELD_SIZE;
-        JsonNode *data;
-        JsonObject *obj;
-        JsonArray *files;
 
+        /* added from a .torrent or restored: the files were known at add and are in the records */
+        if (torrent->has_metadata && torrent->files != NULL)
+                return;
         if (ev->name != NULL && g_strcmp0(torrent->name, ev->name) != 0) {
                 g_free(torrent->name);
                 torrent->name = g_strdup(ev->name);
@@ -370,20 +392,7 @@ rv_manager_on_metadata(RvManager *self, RvTorrent *torrent, const RvEngineEvent 
         if (ev->files != NULL)
                 rv_manager_set_files(torrent, ev->files);
         rv_manager_apply_priorities(self, torrent);
-
-        data = rv_manager_event_payload(torrent);
-        obj = json_node_get_object(data);
-        files = json_array_new();
-        for (guint i = 0; torrent->files != NULL && i < torrent->files->len; i++) {
-                RvEngineFile *file = g_ptr_array_index(torrent->files, i);
-                JsonObject *f = json_object_new();
-                json_object_set_string_member(f, "path", file->path);
-                json_object_set_int_member(f, "size", file->size);
-                json_object_set_boolean_member(f, "wanted", rv_selection_wants(torrent->selection, file->path));
-                json_array_add_object_element(files, f);
-        }
-        json_object_set_array_member(obj, "files", files);
-        rv_event_bus_publish(self->events, RV_EVENT_FILES_DISCOVERED, &torrent->hash, data);
+        rv_manager_publish_files(self, torrent);
         /* the name is now known and the info dict must reach the store */
         rv_manager_persist_meta(self, torrent);
         (void)rv_engine_save_resume(self->engine, &torrent->hash, FALSE);
@@ -490,6 +499,7 @@ rv_manager_engine_event_cb(RvEngine *engine, const RvEngineEvent *ev, gpointer u
                 rv_manager_fail(self, torrent, ev->error != NULL ? ev->error->message : "torrent error");
                 break;
         case RV_ENGINE_EVENT_RESUME_DATA:
+                torrent->resume_stale = FALSE;
                 if (ev->resume_data != NULL && !torrent->removing)
                         rv_store_put_torrent(self->store, &torrent->hash, NULL, ev->resume_data, NULL, NULL);
                 if (self->shutdown_task != NULL)
@@ -751,6 +761,8 @@ rv_manager_add(RvManager *self, const RvAddRequest *request, RvStoreDoneFunc per
         ret = g_steal_pointer(&torrent);
         rv_manager_register(self, ret);
         rv_manager_publish(self, RV_EVENT_TORRENT_ADDED, ret, NULL);
+        if (ret->files != NULL)
+                rv_manager_publish_files(self, ret);
         g_signal_emit(self, signals[SIGNAL_TORRENT_ADDED], 0, ret);
         return ret;
 }
@@ -761,6 +773,8 @@ typedef struct {
         RvStoreSnapshot *snapshot;
         guint next;
         guint restored;
+        gint64 started_us;
+        gint64 read_us;
 } RvLoadData;
 
 static void
@@ -878,7 +892,10 @@ rv_manager_load_batch_cb(gpointer user_data)
         }
         if (data->next < data->snapshot->torrents->len)
                 return G_SOURCE_CONTINUE;
-        g_debug("restored %u torrents from the %s store", data->restored, rv_store_get_backend(self->store));
+        g_debug("restored %u torrents from the %s store: read in %" G_GINT64_FORMAT " ms, registered in %" G_GINT64_FORMAT
+                " ms",
+                data->restored, rv_store_get_backend(self->store), (data->read_us - data->started_us) / 1000,
+                (g_get_monotonic_time() - data->read_us) / 1000);
         g_task_return_boolean(task, TRUE);
         g_object_unref(task);
         return G_SOURCE_REMOVE;
@@ -907,6 +924,8 @@ rv_manager_load_cb(GObject *source, GAsyncResult *result, gpointer user_data)
         }
         data = g_new0(RvLoadData, 1);
         data->snapshot = snapshot;
+        data->started_us = self->load_started_us;
+        data->read_us = g_get_monotonic_time();
         g_task_set_task_data(task, data, (GDestroyNotify)rv_load_data_free);
         g_idle_add(rv_manager_load_batch_cb, g_steal_pointer(&task));
 }
@@ -1385,7 +1404,16 @@ rv_manager_shutdown_async(RvManager *self, GAsyncReadyCallback callback, gpointe
         self->shutdown_saved = 0;
         /* paused first, so the resume data written next is the final word */
         rv_engine_pause_session(self->engine);
-        self->shutdown_waiting = rv_engine_save_resume_all(self->engine, FALSE);
+        /* only what changed since its last save: a restart of an idle daemon rewrites nothing */
+        self->shutdown_waiting = 0;
+        for (guint i = 0; i < self->order->len; i++) {
+                RvTorrent *t = g_ptr_array_index(self->order, i);
+                gboolean active = t->state == RV_TORRENT_STATE_DOWNLOADING || t->state == RV_TORRENT_STATE_CHECKING ||
+                                  t->state == RV_TORRENT_STATE_FETCHING_METADATA;
+                if (!t->in_engine || t->removing)
+                        continue;
+                self->shutdown_waiting += rv_engine_save_resume(self->engine, &t->hash, !(t->resume_stale || active));
+        }
         if (self->shutdown_waiting == 0) {
                 rv_manager_shutdown_finish_saving(self);
                 return;

@@ -81,6 +81,8 @@ typedef struct {
         gboolean in_engine;
         /* a remove is in flight */
         gboolean removing;
+        /* something changed since libtorrent last gave us resume data */
+        gboolean resume_stale;
         /* last progress event, for per-torrent coalescing */
         gint64 last_progress_event_us;
 } RvTorrent;

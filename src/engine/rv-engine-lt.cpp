@@ -863,6 +863,12 @@ rv_lt_add(RvEngine *engine, RvEngineSource *source, const RvEngineAddOptions *op
                 atp.flags |= lt::torrent_flags::update_subscribe | lt::torrent_flags::duplicate_is_error;
 
                 RvLtTorrent torrent;
+                /*
+                 * what came from a resume blob is saved already, and callers persist
+                 * rv_engine_source_write_resume() at add: nothing is new until libtorrent says so
+                 * (need_save_resume) or a command changes something
+                 */
+                torrent.dirty = false;
                 if (!options->paused && !options->seed_mode) {
                         /* see rv_lt_start(); a seed in seed mode has nothing to download and nothing to check */
                         torrent.start_pending = true;

@@ -281,7 +281,6 @@ test_manager_selection(Fixture *f, gconstpointer data)
         g_autoptr(GBytes) bytes = make_torrent(f, "multi", files, 20000);
         g_autoptr(RvSelection) sel = rv_selection_new(include, NULL, TRUE, NULL);
         g_autoptr(GError) error = NULL;
-        g_autoptr(GArray) list = NULL;
         RvAddRequest req = { 0 };
         guint32 idx = 0;
         guint8 prio = RV_FILE_PRIORITY_HIGH;
