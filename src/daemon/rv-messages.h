@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * MESSAGE_IDs of the journal entries an operator may want to find or alert
+ * on; each has an entry in data/revaer.catalog.in (journalctl -x)
+ */
+#define RV_MESSAGE_TORRENT_ADDED "937a8b7848994d1aab8e85dd4a6a4a89"
+#define RV_MESSAGE_TORRENT_COMPLETED "7cd1fc257546464f8d489245f2e2af26"
+#define RV_MESSAGE_TORRENT_REMOVED "1ec2777f2105494ab4329fc1b17aeccb"
+#define RV_MESSAGE_TORRENT_FAILED "066ba1a02c5a446f84c2ca73546419d8"
+#define RV_MESSAGE_SETTINGS_CHANGED "f59ac4365570427d93585e2a0a3af96b"
+#define RV_MESSAGE_HEALTH_CHANGED "94be1b94a18d4910bb30c013fff75dc8"
+#define RV_MESSAGE_GUARD_RAIL "6cb9fc6882fa4909b3db692abf3e2906"
+#define RV_MESSAGE_STARTED "adf39034e0654e6faaecc4771ecffa61"
