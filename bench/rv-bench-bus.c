@@ -288,7 +288,7 @@ main(int argc, char **argv)
         b.dir = g_dir_make_tmp("rv-bench-bus-XXXXXX", NULL);
         config_path = g_build_filename(b.dir, "revaerd.conf", NULL);
         g_file_set_contents(config_path,
-                            "[daemon]\nresume-save-interval=60\n"
+                            "[daemon]\nresume-save-interval=60\n[http]\nlisten=127.0.0.1:0\n"
                             "[engine]\nlisten-interfaces=127.0.0.1:0\ndht=false\nlsd=false\nupnp=false\n"
                             "natpmp=false\nutp=false\n",
                             -1, NULL);

@@ -41,6 +41,8 @@ magnet="$(cat "$work/demo.magnet")"
 
 echo "demo: starting revaerd (embedded store in $work/state)"
 cat >"$work/revaerd.conf" <<CONF
+[http]
+listen=127.0.0.1:0
 [engine]
 listen-interfaces=127.0.0.1:0
 dht=false

@@ -38,24 +38,32 @@ rv_bootstrap_clear(RvBootstrap *config)
         memset(config, 0, sizeof(*config));
 }
 
-gboolean
-rv_log_level_parse(const char *text, GLogLevelFlags *ret_level)
-{
-        static const struct {
-                const char *name;
-                GLogLevelFlags level;
-        } levels[] = {
-                { "error", G_LOG_LEVEL_CRITICAL }, { "warning", G_LOG_LEVEL_WARNING }, { "notice", G_LOG_LEVEL_MESSAGE },
-                { "info", G_LOG_LEVEL_INFO },      { "debug", G_LOG_LEVEL_DEBUG },
-        };
+static const char *const rv_log_level_names[] = { "emerg", "alert", "crit", "err",
+                                                  "warning", "notice", "info", "debug" };
 
-        for (guint i = 0; i < G_N_ELEMENTS(levels); i++) {
-                if (g_ascii_strcasecmp(text, levels[i].name) == 0) {
-                        *ret_level = levels[i].level;
-                        return TRUE;
-                }
+const char *
+rv_log_level_to_string(int level)
+{
+        if (level < 0 || level >= (int)G_N_ELEMENTS(rv_log_level_names))
+                return NULL;
+        return rv_log_level_names[level];
+}
+
+int
+rv_log_level_from_string(const char *text)
+{
+        if (text == NULL)
+                return -1;
+        for (guint i = 0; i < G_N_ELEMENTS(rv_log_level_names); i++) {
+                if (g_ascii_strcasecmp(text, rv_log_level_names[i]) == 0)
+                        return (int)i;
         }
-        return FALSE;
+        /* the spellings people write */
+        if (g_ascii_strcasecmp(text, "error") == 0)
+                return 3;
+        if (g_ascii_strcasecmp(text, "critical") == 0)
+                return 2;
+        return -1;
 }
 
 typedef struct {
@@ -230,10 +238,9 @@ rv_bootstrap_apply(RvBootstrap *c, const RvKeyCtx *ctx, GError **error)
             !rv_key_bool(ctx, "daemon", "sequential-default", &c->sequential_default, error))
                 return FALSE;
         if (level != NULL) {
-                GLogLevelFlags parsed;
-                if (!rv_log_level_parse(level, &parsed)) {
+                if (rv_log_level_from_string(level) < 0) {
                         rv_key_error(error, ctx, "daemon", "log-level",
-                                     "expected one of error, warning, notice, info, debug");
+                                     "expected one of err, warning, notice, info, debug");
                         return FALSE;
                 }
                 g_free(c->log_level);

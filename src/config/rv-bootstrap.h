@@ -39,7 +39,9 @@ void rv_bootstrap_clear(RvBootstrap *config);
 /* path may be NULL for defaults only; a missing main file is fine, a broken one is not */
 gboolean rv_bootstrap_load(RvBootstrap *config, const char *path, GError **error);
 
-/* log levels by name: error, warning, notice, info, debug */
-gboolean rv_log_level_parse(const char *text, GLogLevelFlags *ret_level);
+/* syslog levels (0 emerg .. 7 debug) by name, as LogControl1 spells them ("err", "warning", ...); also
+ * takes "error" and "critical"; -1 when unknown */
+int rv_log_level_from_string(const char *text);
+const char *rv_log_level_to_string(int level);
 
 G_END_DECLS

@@ -1433,3 +1433,9 @@ rv_manager_shutdown_finish(RvManager *self, GAsyncResult *result, guint *ret_sav
                 *ret_saved = GPOINTER_TO_UINT(g_task_get_task_data(task));
         return TRUE;
 }
+
+guint
+rv_manager_get_shutdown_pending(RvManager *self)
+{
+        return self->shutdown_task != NULL ? self->shutdown_waiting : 0;
+}

@@ -127,6 +127,8 @@ GArray *rv_manager_list_files_finish(RvManager *self, GAsyncResult *result, GErr
 /* pause transfers, save resume data for every torrent within the configured bound, flush the store */
 void rv_manager_shutdown_async(RvManager *self, GAsyncReadyCallback callback, gpointer user_data);
 gboolean rv_manager_shutdown_finish(RvManager *self, GAsyncResult *result, guint *ret_saved, GError **error);
+/* torrents whose resume data a running shutdown still waits for */
+guint rv_manager_get_shutdown_pending(RvManager *self);
 
 /* validation helpers shared with transports */
 gboolean rv_validate_save_path(const char *path, const char *field, GError **error);

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <glib-unix.h>
@@ -12,9 +13,13 @@
 #include "rv-bootstrap.h"
 #include "rv-bus.h"
 #include "rv-daemon.h"
+#include "rv-http-server.h"
 #include "rv-json.h"
 #include "rv-log.h"
+#include "rv-logcontrol.h"
 #include "rv-manager.h"
+#include "rv-messages.h"
+#include "rv-notify.h"
 
 typedef struct {
         const RvDaemonOptions *options;
@@ -30,6 +35,9 @@ typedef struct {
         RvEngine *engine;
         RvManager *manager;
         RvBus *bus;
+        RvHttp *http;
+        RvNotify *notify;
+        sd_bus_slot *logcontrol_slot;
         gboolean stopping;
         guint sig_term;
         guint sig_int;
@@ -90,15 +98,14 @@ rv_daemon_resolve_state_dir(const RvDaemonOptions *options, const RvBootstrap *c
         return g_build_filename(g_get_user_state_dir(), "revaer", NULL);
 }
 
-static GLogLevelFlags
+static int
 rv_daemon_log_level(const RvDaemon *self)
 {
-        GLogLevelFlags level = G_LOG_LEVEL_INFO;
+        int level = rv_log_level_from_string(self->config.log_level);
 
         if (self->options->verbose)
-                return G_LOG_LEVEL_DEBUG;
-        (void)rv_log_level_parse(self->config.log_level, &level);
-        return level;
+                return LOG_DEBUG;
+        return level >= 0 ? level : LOG_INFO;
 }
 
 static void
@@ -129,9 +136,12 @@ rv_daemon_health_changed_cb(RvHealth *health, const char *component, gpointer us
         JsonObject *obj = json_object_new();
 
         if (reason != NULL)
-                g_warning("health: %s degraded: %s", component, reason);
+                g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MESSAGE_ID", RV_MESSAGE_HEALTH_CHANGED,
+                                 "REVAER_COMPONENT", component, "MESSAGE", "health: %s degraded: %s", component,
+                                 reason);
         else
-                g_info("health: %s is back to normal", component);
+                g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE_ID", RV_MESSAGE_HEALTH_CHANGED,
+                                 "REVAER_COMPONENT", component, "MESSAGE", "health: %s is back to normal", component);
         json_object_set_string_member(obj, "component", component);
         json_object_set_string_member(obj, "status", rv_health_get_status(health));
         if (reason != NULL)
@@ -148,26 +158,36 @@ rv_daemon_problem_cb(RvManager *manager, const char *message, gpointer user_data
         g_warning("%s", message);
 }
 
-/* what happens to torrents, as an operator reads it in the log */
+/* what happens to torrents, as journal entries an operator can filter by torrent and find by MESSAGE_ID */
 static void
 rv_daemon_event_cb(const RvEvent *event, gpointer user_data)
 {
         JsonObject *obj = json_node_get_object(event->data);
         const char *name = json_object_get_string_member_with_default(obj, "name", "");
         const char *message = json_object_get_string_member_with_default(obj, "message", "");
+        const char *hash = event->has_hash ? event->hash.hex : "";
 
         switch (event->kind) {
         case RV_EVENT_TORRENT_ADDED:
-                g_info("torrent %s '%s' added", event->hash.hex, name);
+                g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE_ID", RV_MESSAGE_TORRENT_ADDED,
+                                 "REVAER_TORRENT", hash, "REVAER_TORRENT_NAME", name, "MESSAGE",
+                                 "torrent %s '%s' added", hash, name);
                 break;
         case RV_EVENT_COMPLETED:
-                g_info("torrent %s '%s' completed", event->hash.hex, name);
+                g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE_ID", RV_MESSAGE_TORRENT_COMPLETED,
+                                 "REVAER_TORRENT", hash, "REVAER_TORRENT_NAME", name, "REVAER_SAVE_PATH",
+                                 json_object_get_string_member_with_default(obj, "save_path", ""), "MESSAGE",
+                                 "torrent %s '%s' completed", hash, name);
                 break;
         case RV_EVENT_TORRENT_REMOVED:
-                g_info("torrent %s '%s' removed", event->hash.hex, name);
+                g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE_ID", RV_MESSAGE_TORRENT_REMOVED,
+                                 "REVAER_TORRENT", hash, "REVAER_TORRENT_NAME", name, "MESSAGE",
+                                 "torrent %s '%s' removed", hash, name);
                 break;
         case RV_EVENT_TORRENT_FAILED:
-                g_warning("torrent %s '%s' failed: %s", event->hash.hex, name, message);
+                g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MESSAGE_ID", RV_MESSAGE_TORRENT_FAILED,
+                                 "REVAER_TORRENT", hash, "REVAER_TORRENT_NAME", name, "REVAER_ERROR", message,
+                                 "MESSAGE", "torrent %s '%s' failed: %s", hash, name, message);
                 break;
         default:
                 break;
@@ -201,7 +221,10 @@ rv_daemon_stop_cb(gpointer user_data)
         }
         self->stopping = TRUE;
         g_info("stopping");
-        (void)sd_notify(0, "STOPPING=1\nSTATUS=Saving resume data");
+        if (self->notify != NULL)
+                rv_notify_stopping(self->notify);
+        else
+                (void)sd_notify(0, "STOPPING=1");
         if (self->bus != NULL)
                 rv_bus_set_service_state(self->bus, "stopping");
         if (self->manager == NULL) {
@@ -231,10 +254,14 @@ rv_daemon_reload_cb(gpointer user_data)
         g_autoptr(GError) error = NULL;
 
         g_info("reloading '%s'", self->config_path);
+        if (self->stopping)
+                return G_SOURCE_CONTINUE;
+        rv_notify_reloading(self->notify);
         rv_bootstrap_init(&next);
         if (!rv_bootstrap_load(&next, self->config_path, &error)) {
                 g_warning("reload failed, keeping the running configuration: %s", error->message);
                 rv_bootstrap_clear(&next);
+                rv_notify_reloaded(self->notify);
                 return G_SOURCE_CONTINUE;
         }
         if (g_strcmp0(next.store_backend, self->config.store_backend) != 0 ||
@@ -243,6 +270,7 @@ rv_daemon_reload_cb(gpointer user_data)
         if (!rv_engine_apply_settings(self->engine, &next.engine, &error)) {
                 g_warning("reload: engine settings refused, keeping the running configuration: %s", error->message);
                 rv_bootstrap_clear(&next);
+                rv_notify_reloaded(self->notify);
                 return G_SOURCE_CONTINUE;
         }
         rv_bootstrap_clear(&self->config);
@@ -255,7 +283,9 @@ rv_daemon_reload_cb(gpointer user_data)
         rv_daemon_manager_config(self, &mc);
         rv_manager_set_config(self->manager, &mc);
         rv_manager_config_clear(&mc);
-        g_info("configuration reloaded");
+        g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE_ID", RV_MESSAGE_SETTINGS_CHANGED, "MESSAGE",
+                         "configuration reloaded from '%s'", self->config_path);
+        rv_notify_reloaded(self->notify);
         return G_SOURCE_CONTINUE;
 }
 
@@ -276,9 +306,11 @@ rv_daemon_loaded_cb(GObject *source, GAsyncResult *result, gpointer user_data)
                 }
                 rv_bus_set_service_state(self->bus, "running");
         }
-        g_info("ready: %u torrents, state in '%s', downloads in '%s'", rv_manager_get_count(self->manager),
-               self->state_dir, self->download_dir);
-        (void)sd_notify(0, "READY=1\nSTATUS=Running");
+        g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE_ID", RV_MESSAGE_STARTED, "MESSAGE",
+                         "ready: %u torrents, state in '%s', downloads in '%s'%s", rv_manager_get_count(self->manager),
+                         self->state_dir, self->download_dir,
+                         self->http != NULL && rv_http_get_activated(self->http) > 0 ? ", socket-activated" : "");
+        rv_notify_ready(self->notify);
 }
 
 static gboolean
@@ -352,7 +384,16 @@ rv_daemon_setup(RvDaemon *self, GError **error)
                 if (self->bus == NULL)
                         return FALSE;
                 rv_bus_set_disconnected_func(self->bus, rv_daemon_bus_lost_cb, self);
+                if (rv_logcontrol_add(rv_bus_get_sd_bus(self->bus), &self->logcontrol_slot) < 0)
+                        g_warning("cannot export LogControl1, ignoring");
         }
+        /* listeners are up before READY; a socket-activating connection waits in the backlog until then */
+        if (g_strcmp0(self->config.http_listen, "none") != 0 || g_getenv("LISTEN_FDS") != NULL) {
+                self->http = rv_http_new(self->manager, self->config.http_listen, error);
+                if (self->http == NULL)
+                        return FALSE;
+        }
+        self->notify = rv_notify_new(self->manager);
         rv_manager_load_async(self->manager, NULL, rv_daemon_loaded_cb, self);
         return TRUE;
 }
@@ -366,6 +407,9 @@ rv_daemon_teardown(RvDaemon *self)
                 g_source_remove(self->sig_int);
         if (self->sig_hup != 0)
                 g_source_remove(self->sig_hup);
+        g_clear_pointer(&self->notify, rv_notify_free);
+        g_clear_pointer(&self->http, rv_http_free);
+        g_clear_pointer(&self->logcontrol_slot, sd_bus_slot_unref);
         g_clear_pointer(&self->bus, rv_bus_free);
         g_clear_object(&self->manager);
         g_clear_pointer(&self->engine, rv_engine_free);
@@ -389,7 +433,7 @@ rv_daemon_run(const RvDaemonOptions *options)
         self.options = options;
         self.loop = g_main_loop_new(NULL, FALSE);
         rv_bootstrap_init(&self.config);
-        rv_log_init(options->verbose ? G_LOG_LEVEL_DEBUG : G_LOG_LEVEL_INFO);
+        rv_log_init(options->verbose ? LOG_DEBUG : LOG_INFO);
 
         self.sig_term = g_unix_signal_add(SIGTERM, rv_daemon_stop_cb, &self);
         self.sig_int = g_unix_signal_add(SIGINT, rv_daemon_stop_cb, &self);

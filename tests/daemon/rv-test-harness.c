@@ -77,6 +77,8 @@ rv_test_harness_write_config(RvTestHarness *h, const char *extra)
                                                 "resume-save-interval=1\n"
                                                 "progress-interval=200\n"
                                                 "shutdown-timeout=20\n"
+                                                "[http]\n"
+                                                "listen=127.0.0.1:0\n"
                                                 "[engine]\n"
                                                 "listen-interfaces=127.0.0.1:0\n"
                                                 "dht=false\nlsd=false\nupnp=false\nnatpmp=false\nutp=false\n"

@@ -93,6 +93,8 @@ for _ in $(seq 1 100); do grep -q '^READY' "$T/seeder.out" && break; sleep 0.1; 
 hash="$(sed -n 's/^READY .*hash=\([0-9a-f]*\).*/\1/p' "$T/seeder.out")"
 
 cat >"$T/revaerd.conf" <<EOF
+[http]
+listen=127.0.0.1:0
 [engine]
 listen-interfaces=127.0.0.1:0
 dht=false
