@@ -71,15 +71,18 @@ rv_log_priority(GLogLevelFlags level)
 
 /*
  * sd_journal_send() reports success when there is no journal at all, so the
- * journal is detected: JOURNAL_STREAM says stderr already goes there (systemd
- * started us), and a writable socket says one runs
+ * journal is detected: JOURNAL_STREAM naming our stderr says systemd connected
+ * us to it; otherwise a person at a terminal reads stderr, and anything else
+ * goes to the journal when its socket is there
  */
 static gboolean
 rv_log_detect_journal(void)
 {
         if (g_getenv("JOURNAL_STREAM") != NULL && g_log_writer_is_journald(fileno(stderr)))
                 return TRUE;
-        return access("/run/systemd/journal/socket", W_OK) == 0 && g_getenv("JOURNAL_STREAM") != NULL;
+        if (isatty(fileno(stderr)))
+                return FALSE;
+        return access("/run/systemd/journal/socket", W_OK) == 0;
 }
 
 gboolean
