@@ -11,7 +11,8 @@
 
 #include <glib/gstdio.h>
 
-#include "rv-store.h"
+#include "rv-json.h"
+#include "rv-store-private.h"
 
 
 /* batches at least this large are made durable with one syncfs() instead of a fdatasync() per file */
@@ -38,12 +39,12 @@ typedef struct {
         GArray *waiters;
 } RvStoreOp;
 
-struct _RvStore {
+struct _RvStoreEmbedded {
+        RvStore *base;
         char *state_dir;
         char *torrents_dir;
         int torrents_fd;
         int state_fd;
-        RvHealth *health;
         GMainContext *context;
 
         GMutex lock;
@@ -57,7 +58,25 @@ struct _RvStore {
         GThread *thread;
         /* written by the writer thread, read under the lock */
         guint failures;
+
+        /* small records, read at open and kept here; the files follow through the writer */
+        gboolean opened;
+        guint64 settings_revision;
+        JsonNode *settings;
+        /* RvStoreHistoryEntry, oldest first */
+        GPtrArray *history;
+        /* key_id -> RvStoreApiKey */
+        GHashTable *keys;
+        char *token_hash;
+        gint64 token_expires;
+        char *token_issued_by;
+        GFileMonitor *monitor;
 };
+
+typedef struct _RvStoreEmbedded RvStoreEmbedded;
+
+/* history kept in the embedded store */
+#define RV_STORE_HISTORY_MAX 1000
 
 typedef struct {
         GArray *waiters;
@@ -73,26 +92,6 @@ rv_store_op_free(RvStoreOp *op)
         g_free(op->reason);
         g_array_unref(op->waiters);
         g_free(op);
-}
-
-void
-rv_store_torrent_free(RvStoreTorrent *torrent)
-{
-        if (torrent->meta != NULL)
-                json_node_unref(torrent->meta);
-        if (torrent->resume != NULL)
-                g_bytes_unref(torrent->resume);
-        g_free(torrent);
-}
-
-void
-rv_store_snapshot_free(RvStoreSnapshot *snapshot)
-{
-        if (snapshot == NULL)
-                return;
-        g_ptr_array_unref(snapshot->torrents);
-        g_ptr_array_unref(snapshot->problems);
-        g_free(snapshot);
 }
 
 static gboolean
@@ -172,7 +171,7 @@ rv_store_write_tmp(int dirfd, const RvStoreOp *op, gboolean sync_each, GError **
 }
 
 static gboolean
-rv_store_quarantine_file(RvStore *store, int dirfd, const char *name, const char *reason, GError **error)
+rv_store_quarantine_file(RvStoreEmbedded *store, int dirfd, const char *name, const char *reason, GError **error)
 {
         g_autofree char *corrupt = g_build_filename(store->state_dir, "corrupt", NULL);
         g_autofree char *target = NULL;
@@ -197,7 +196,7 @@ rv_store_quarantine_file(RvStore *store, int dirfd, const char *name, const char
 
 /* one batch: write temp files, make them durable, rename them in place, sync the directories */
 static GError *
-rv_store_run_batch(RvStore *store, GHashTable *batch, GArray *barriers, GPtrArray *completions)
+rv_store_run_batch(RvStoreEmbedded *store, GHashTable *batch, GArray *barriers, GPtrArray *completions)
 {
         GHashTableIter iter;
         gpointer value;
@@ -260,7 +259,7 @@ rv_store_run_batch(RvStore *store, GHashTable *batch, GArray *barriers, GPtrArra
 }
 
 typedef struct {
-        RvStore *store;
+        RvStoreEmbedded *store;
         char *reason;
 } RvStoreHealthReport;
 
@@ -270,11 +269,11 @@ rv_store_health_cb(gpointer user_data)
 {
         RvStoreHealthReport *report = user_data;
 
-        if (report->store->health != NULL) {
+        if (report->store->base->health != NULL) {
                 if (report->reason != NULL)
-                        rv_health_set_degraded(report->store->health, RV_HEALTH_STORE, report->reason);
+                        rv_health_set_degraded(report->store->base->health, RV_HEALTH_STORE, report->reason);
                 else
-                        rv_health_set_ok(report->store->health, RV_HEALTH_STORE);
+                        rv_health_set_ok(report->store->base->health, RV_HEALTH_STORE);
         }
         g_free(report->reason);
         g_free(report);
@@ -284,7 +283,7 @@ rv_store_health_cb(gpointer user_data)
 static gpointer
 rv_store_writer_thread(gpointer user_data)
 {
-        RvStore *store = user_data;
+        RvStoreEmbedded *store = user_data;
 
         g_mutex_lock(&store->lock);
         for (;;) {
@@ -343,32 +342,11 @@ rv_store_open_dir(const char *path, int *ret_fd, GError **error)
         return TRUE;
 }
 
-RvStore *
-rv_store_embedded_new(const char *state_dir, RvHealth *health, GError **error)
+static void
+rv_emb_free(RvStore *base)
 {
-        g_autoptr(RvStore) store = g_new0(RvStore, 1);
+        RvStoreEmbedded *store = base->impl;
 
-        store->torrents_fd = -1;
-        store->state_fd = -1;
-        store->state_dir = g_strdup(state_dir);
-        store->torrents_dir = g_build_filename(state_dir, "torrents", NULL);
-        store->health = health;
-        store->context = g_main_context_ref_thread_default();
-        g_mutex_init(&store->lock);
-        g_cond_init(&store->cond);
-        store->pending = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)rv_store_op_free);
-        store->barriers = g_array_new(FALSE, TRUE, sizeof(RvStoreWaiter));
-        if (!rv_store_open_dir(store->state_dir, &store->state_fd, error))
-                return NULL;
-        if (!rv_store_open_dir(store->torrents_dir, &store->torrents_fd, error))
-                return NULL;
-        store->thread = g_thread_new("rv-store", rv_store_writer_thread, store);
-        return g_steal_pointer(&store);
-}
-
-void
-rv_store_free(RvStore *store)
-{
         if (store == NULL)
                 return;
         if (store->thread != NULL) {
@@ -382,6 +360,7 @@ rv_store_free(RvStore *store)
         /* completions posted by the writer must not outlive the store's users; run them now */
         while (g_main_context_iteration(store->context, FALSE))
                 ;
+        g_clear_object(&store->monitor);
         g_hash_table_unref(store->pending);
         g_array_unref(store->barriers);
         g_mutex_clear(&store->lock);
@@ -391,19 +370,20 @@ rv_store_free(RvStore *store)
         if (store->state_fd >= 0)
                 close(store->state_fd);
         g_main_context_unref(store->context);
+        if (store->settings != NULL)
+                json_node_unref(store->settings);
+        g_ptr_array_unref(store->history);
+        g_hash_table_unref(store->keys);
+        g_free(store->token_hash);
+        g_free(store->token_issued_by);
         g_free(store->state_dir);
         g_free(store->torrents_dir);
         g_free(store);
-}
-
-const char *
-rv_store_get_backend(RvStore *store)
-{
-        return "embedded";
+        base->impl = NULL;
 }
 
 static void
-rv_store_enqueue(RvStore *store, RvStoreOpKind kind, char *name, gboolean in_state_dir, GBytes *data,
+rv_store_enqueue(RvStoreEmbedded *store, RvStoreOpKind kind, char *name, gboolean in_state_dir, GBytes *data,
                  const char *reason, RvStoreDoneFunc done, gpointer user_data)
 {
         RvStoreOp *op;
@@ -433,10 +413,14 @@ rv_store_enqueue(RvStore *store, RvStoreOpKind kind, char *name, gboolean in_sta
         g_mutex_unlock(&store->lock);
 }
 
-void
-rv_store_put_torrent(RvStore *store, const RvInfoHash *hash, JsonNode *meta, GBytes *resume, RvStoreDoneFunc done,
-                     gpointer user_data)
+static void rv_emb_flush(RvStore *base, RvStoreDoneFunc done, gpointer user_data);
+
+static void
+rv_emb_put_torrent(RvStore *base, const RvInfoHash *hash, JsonNode *meta, GBytes *resume, RvStoreDoneFunc done,
+                   gpointer user_data)
 {
+        RvStoreEmbedded *store = base->impl;
+
         /* the resume blob goes first so a meta document never points at nothing */
         if (resume != NULL) {
                 rv_store_enqueue(store, RV_STORE_OP_WRITE, g_strconcat(hash->hex, ".resume", NULL), FALSE,
@@ -453,34 +437,37 @@ rv_store_put_torrent(RvStore *store, const RvInfoHash *hash, JsonNode *meta, GBy
                                  g_bytes_new_take(text, len), NULL, done, user_data);
         }
         if (meta == NULL && resume == NULL)
-                rv_store_flush(store, done, user_data);
+                rv_emb_flush(base, done, user_data);
 }
 
-void
-rv_store_delete_torrent(RvStore *store, const RvInfoHash *hash, RvStoreDoneFunc done, gpointer user_data)
+static void
+rv_emb_delete_torrent(RvStore *base, const RvInfoHash *hash, RvStoreDoneFunc done, gpointer user_data)
 {
+        RvStoreEmbedded *store = base->impl;
+
         rv_store_enqueue(store, RV_STORE_OP_DELETE, g_strconcat(hash->hex, ".resume", NULL), FALSE, NULL, NULL, NULL,
                          NULL);
         rv_store_enqueue(store, RV_STORE_OP_DELETE, g_strconcat(hash->hex, ".json", NULL), FALSE, NULL, NULL, done,
                          user_data);
 }
 
-void
-rv_store_quarantine_torrent(RvStore *store, const RvInfoHash *hash, const char *reason)
+static void
+rv_emb_quarantine_torrent(RvStore *base, const RvInfoHash *hash, const char *reason)
 {
+        RvStoreEmbedded *store = base->impl;
+
         g_autofree char *why = g_strdup_printf("torrent %s: %s", hash->hex, reason);
 
         rv_store_enqueue(store, RV_STORE_OP_QUARANTINE, g_strconcat(hash->hex, ".resume", NULL), FALSE, NULL, why,
                          NULL, NULL);
         rv_store_enqueue(store, RV_STORE_OP_QUARANTINE, g_strconcat(hash->hex, ".json", NULL), FALSE, NULL, why,
                          NULL, NULL);
-        if (store->health != NULL)
-                rv_health_set_degraded(store->health, RV_HEALTH_RESUME_STORE, why);
 }
 
-void
-rv_store_put_event_reservation(RvStore *store, guint64 reserved_up_to)
+static void
+rv_emb_put_event_reservation(RvStore *base, guint64 reserved_up_to)
 {
+        RvStoreEmbedded *store = base->impl;
         g_autofree char *text = g_strdup_printf("{\"reserved_up_to\": %" G_GUINT64_FORMAT "}\n", reserved_up_to);
         gsize len = strlen(text);
 
@@ -488,9 +475,10 @@ rv_store_put_event_reservation(RvStore *store, guint64 reserved_up_to)
                          g_bytes_new_take(g_steal_pointer(&text), len), NULL, NULL, NULL);
 }
 
-void
-rv_store_flush(RvStore *store, RvStoreDoneFunc done, gpointer user_data)
+static void
+rv_emb_flush(RvStore *base, RvStoreDoneFunc done, gpointer user_data)
 {
+        RvStoreEmbedded *store = base->impl;
         RvStoreWaiter w = { done, user_data };
 
         g_mutex_lock(&store->lock);
@@ -499,9 +487,10 @@ rv_store_flush(RvStore *store, RvStoreDoneFunc done, gpointer user_data)
         g_mutex_unlock(&store->lock);
 }
 
-guint
-rv_store_get_pending(RvStore *store)
+static guint
+rv_emb_get_pending(RvStore *base)
 {
+        RvStoreEmbedded *store = base->impl;
         guint n;
 
         g_mutex_lock(&store->lock);
@@ -526,7 +515,7 @@ rv_store_add_problem(GPtrArray *problems, const char *fmt, ...)
 }
 
 static guint64
-rv_store_read_reservation(RvStore *store, GPtrArray *problems)
+rv_store_read_reservation(RvStoreEmbedded *store, GPtrArray *problems)
 {
         g_autofree char *path = g_build_filename(store->state_dir, "events.json", NULL);
         g_autoptr(JsonParser) parser = json_parser_new();
@@ -554,7 +543,7 @@ rv_store_read_reservation(RvStore *store, GPtrArray *problems)
 static void
 rv_store_load_thread(GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
 {
-        RvStore *store = task_data;
+        RvStoreEmbedded *store = task_data;
         g_autoptr(RvStoreSnapshot) snapshot = g_new0(RvStoreSnapshot, 1);
         g_autoptr(GHashTable) by_hash = g_hash_table_new(g_str_hash, g_str_equal);
         g_autoptr(GDir) dir = NULL;
@@ -634,9 +623,10 @@ rv_store_load_thread(GTask *task, gpointer source_object, gpointer task_data, GC
         g_task_return_pointer(task, g_steal_pointer(&snapshot), (GDestroyNotify)rv_store_snapshot_free);
 }
 
-guint64
-rv_store_read_event_reservation(RvStore *store, GError **error)
+static guint64
+rv_emb_read_event_reservation(RvStore *base, GError **error)
 {
+        RvStoreEmbedded *store = base->impl;
         g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
         guint64 value = rv_store_read_reservation(store, problems);
 
@@ -647,17 +637,547 @@ rv_store_read_event_reservation(RvStore *store, GError **error)
         return value;
 }
 
-void
-rv_store_load_async(RvStore *store, GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+static void
+rv_emb_load_async(RvStore *base, GTask *task)
 {
-        g_autoptr(GTask) task = g_task_new(NULL, cancellable, callback, user_data);
-        g_task_set_task_data(task, store, NULL);
+        g_task_set_task_data(task, base->impl, NULL);
         g_task_run_in_thread(task, rv_store_load_thread);
+        g_object_unref(task);
 }
 
-RvStoreSnapshot *
-rv_store_load_finish(RvStore *store, GAsyncResult *result, GError **error)
+/* small records: settings, history, keys, the setup token, this node */
+
+static JsonNode *
+rv_emb_read_json(RvStoreEmbedded *store, const char *name, GError **error)
 {
-        g_return_val_if_fail(g_task_is_valid(result, NULL), NULL);
-        return g_task_propagate_pointer(G_TASK(result), error);
+        g_autofree char *path = g_build_filename(store->state_dir, name, NULL);
+        g_autoptr(JsonParser) parser = json_parser_new();
+        JsonNode *root;
+
+        if (!g_file_test(path, G_FILE_TEST_EXISTS))
+                return NULL;
+        if (!json_parser_load_from_file(parser, path, error)) {
+                rv_error_convert(error);
+                g_prefix_error(error, "%s: ", path);
+                return NULL;
+        }
+        root = json_parser_get_root(parser);
+        if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root)) {
+                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "%s: not a JSON object", path);
+                return NULL;
+        }
+        return json_node_ref(root);
+}
+
+static void
+rv_emb_write_json(RvStoreEmbedded *store, const char *name, JsonNode *node, RvStoreDoneFunc done,
+                  gpointer user_data)
+{
+        g_autoptr(JsonGenerator) gen = json_generator_new();
+        gsize len = 0;
+        char *text;
+
+        json_generator_set_root(gen, node);
+        json_generator_set_pretty(gen, TRUE);
+        text = json_generator_to_data(gen, &len);
+        rv_store_enqueue(store, RV_STORE_OP_WRITE, g_strdup(name), TRUE, g_bytes_new_take(text, len), NULL, done,
+                         user_data);
+}
+
+/* reads everything small into the cache; problems with one record do not stop the others */
+static gboolean
+rv_emb_read_records(RvStoreEmbedded *store, GError **error)
+{
+        g_autoptr(JsonNode) settings = NULL;
+        g_autoptr(JsonNode) history = NULL;
+        g_autoptr(JsonNode) keys = NULL;
+        g_autoptr(JsonNode) token = NULL;
+        g_autoptr(GError) error_local = NULL;
+
+        settings = rv_emb_read_json(store, "settings.json", &error_local);
+        if (error_local != NULL) {
+                g_propagate_error(error, g_steal_pointer(&error_local));
+                return FALSE;
+        }
+        if (settings != NULL) {
+                JsonObject *obj = json_node_get_object(settings);
+                JsonNode *doc = json_object_get_member(obj, "document");
+                store->settings_revision = (guint64)json_object_get_int_member_with_default(obj, "revision", 0);
+                if (doc != NULL && JSON_NODE_HOLDS_OBJECT(doc))
+                        store->settings = json_node_copy(doc);
+        }
+        history = rv_emb_read_json(store, "history.json", NULL);
+        if (history != NULL) {
+                JsonArray *entries = json_object_get_array_member(json_node_get_object(history), "entries");
+                for (guint i = 0; entries != NULL && i < json_array_get_length(entries); i++) {
+                        RvStoreHistoryEntry *e = rv_store_history_entry_from_json(json_array_get_element(entries, i),
+                                                                                  NULL);
+                        if (e != NULL)
+                                g_ptr_array_add(store->history, e);
+                }
+        }
+        keys = rv_emb_read_json(store, "keys.json", NULL);
+        if (keys != NULL) {
+                JsonArray *list = json_object_get_array_member(json_node_get_object(keys), "keys");
+                for (guint i = 0; list != NULL && i < json_array_get_length(list); i++) {
+                        RvStoreApiKey *k = rv_store_api_key_from_json(json_array_get_element(list, i), NULL);
+                        if (k != NULL)
+                                g_hash_table_replace(store->keys, k->key_id, k);
+                }
+        }
+        token = rv_emb_read_json(store, "setup-token.json", NULL);
+        if (token != NULL) {
+                JsonObject *obj = json_node_get_object(token);
+                store->token_hash = g_strdup(json_object_get_string_member_with_default(obj, "hash", NULL));
+                store->token_expires = json_object_get_int_member_with_default(obj, "expires_at", 0);
+                store->token_issued_by = g_strdup(json_object_get_string_member_with_default(obj, "issued_by", ""));
+        }
+        store->opened = TRUE;
+        return TRUE;
+}
+
+static void
+rv_emb_ensure_open(RvStoreEmbedded *store)
+{
+        g_autoptr(GError) error = NULL;
+
+        /* a caller that skipped open: the records are small, read them now */
+        if (!store->opened && !rv_emb_read_records(store, &error))
+                g_debug("reading the store's records failed: %s", error->message);
+        store->opened = TRUE;
+}
+
+static gboolean
+rv_emb_same_document(JsonNode *a, JsonNode *b)
+{
+        if (a == NULL || b == NULL)
+                return a == b;
+        return json_node_equal(a, b);
+}
+
+/* an operator edited settings.json by hand: take it as a new revision */
+static void
+rv_emb_settings_file_changed_cb(GFileMonitor *monitor, GFile *file, GFile *other, GFileMonitorEvent event,
+                                gpointer user_data)
+{
+        RvStoreEmbedded *store = user_data;
+        g_autoptr(JsonNode) root = NULL;
+        g_autoptr(GError) error = NULL;
+        JsonNode *doc;
+        guint64 revision;
+
+        if (event != G_FILE_MONITOR_EVENT_CHANGES_DONE_HINT && event != G_FILE_MONITOR_EVENT_CREATED &&
+            event != G_FILE_MONITOR_EVENT_RENAMED && event != G_FILE_MONITOR_EVENT_MOVED_IN)
+                return;
+        root = rv_emb_read_json(store, "settings.json", &error);
+        if (root == NULL) {
+                if (error != NULL)
+                        g_debug("settings.json changed but cannot be read: %s, ignoring", error->message);
+                return;
+        }
+        doc = json_object_get_member(json_node_get_object(root), "document");
+        if (doc == NULL || !JSON_NODE_HOLDS_OBJECT(doc) || rv_emb_same_document(doc, store->settings))
+                return;
+        revision = (guint64)json_object_get_int_member_with_default(json_node_get_object(root), "revision", 0);
+        revision = MAX(revision, store->settings_revision + 1);
+        if (store->settings != NULL)
+                json_node_unref(store->settings);
+        store->settings = json_node_copy(doc);
+        store->settings_revision = revision;
+        rv_store_emit_settings_changed(store->base, revision);
+}
+
+static void
+rv_emb_open_thread(GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
+{
+        RvStoreEmbedded *store = task_data;
+        g_autoptr(GError) error = NULL;
+
+        if (!rv_emb_read_records(store, &error)) {
+                g_task_return_error(task, g_steal_pointer(&error));
+                return;
+        }
+        g_task_return_boolean(task, TRUE);
+}
+
+static void
+rv_emb_open_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+        g_autoptr(GTask) outer = user_data;
+        RvStoreEmbedded *store = g_task_get_task_data(G_TASK(result));
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GFile) file = NULL;
+
+        if (!g_task_propagate_boolean(G_TASK(result), &error)) {
+                g_task_return_error(outer, g_steal_pointer(&error));
+                return;
+        }
+        file = g_file_new_build_filename(store->state_dir, "settings.json", NULL);
+        store->monitor = g_file_monitor_file(file, G_FILE_MONITOR_WATCH_MOVES, NULL, NULL);
+        if (store->monitor != NULL)
+                g_signal_connect(store->monitor, "changed", G_CALLBACK(rv_emb_settings_file_changed_cb), store);
+        g_task_return_boolean(outer, TRUE);
+}
+
+static void
+rv_emb_open_async(RvStore *base, GTask *task)
+{
+        GTask *inner = g_task_new(NULL, NULL, rv_emb_open_done_cb, task);
+
+        g_task_set_task_data(inner, base->impl, NULL);
+        g_task_run_in_thread(inner, rv_emb_open_thread);
+        g_object_unref(inner);
+}
+
+static void
+rv_emb_load_settings_async(RvStore *base, GTask *task)
+{
+        RvStoreEmbedded *store = base->impl;
+        RvStoreSettings *settings = g_new0(RvStoreSettings, 1);
+
+        rv_emb_ensure_open(store);
+        settings->revision = store->settings_revision;
+        settings->document = store->settings != NULL ? json_node_copy(store->settings) : NULL;
+        g_task_return_pointer(task, settings, (GDestroyNotify)rv_store_settings_free);
+        g_object_unref(task);
+}
+
+static JsonNode *
+rv_emb_history_document(RvStoreEmbedded *store)
+{
+        JsonObject *obj = json_object_new();
+        JsonArray *entries = json_array_new();
+
+        for (guint i = 0; i < store->history->len; i++)
+                json_array_add_element(entries, rv_store_history_entry_to_json(g_ptr_array_index(store->history, i)));
+        json_object_set_array_member(obj, "entries", entries);
+        return rv_json_node_take_object(obj);
+}
+
+typedef struct {
+        GTask *task;
+        guint64 revision;
+} RvEmbSave;
+
+static void
+rv_emb_saved_cb(const GError *error, gpointer user_data)
+{
+        RvEmbSave *save = user_data;
+
+        if (error != NULL)
+                g_task_return_error(save->task, g_error_copy(error));
+        else
+                g_task_return_int(save->task, (gssize)save->revision);
+        g_object_unref(save->task);
+        g_free(save);
+}
+
+static void
+rv_emb_save_settings_async(RvStore *base, guint64 expected_revision, JsonNode *document,
+                           const RvStoreHistoryEntry *entry, GTask *task)
+{
+        RvStoreEmbedded *store = base->impl;
+        RvStoreHistoryEntry *stored;
+        g_autoptr(JsonNode) file = NULL;
+        JsonObject *obj;
+        RvEmbSave *save;
+
+        rv_emb_ensure_open(store);
+        if (expected_revision != store->settings_revision) {
+                g_task_return_new_error(task, RV_ERROR, RV_ERROR_CONFLICT,
+                                        "the settings changed meanwhile (revision %" G_GUINT64_FORMAT
+                                        ", expected %" G_GUINT64_FORMAT ")",
+                                        store->settings_revision, expected_revision);
+                g_object_unref(task);
+                return;
+        }
+        store->settings_revision++;
+        if (store->settings != NULL)
+                json_node_unref(store->settings);
+        store->settings = json_node_copy(document);
+        stored = rv_store_history_entry_copy(entry);
+        stored->revision = store->settings_revision;
+        stored->timestamp = g_get_real_time();
+        g_ptr_array_add(store->history, stored);
+        if (store->history->len > RV_STORE_HISTORY_MAX)
+                g_ptr_array_remove_range(store->history, 0, store->history->len - RV_STORE_HISTORY_MAX);
+
+        obj = json_object_new();
+        json_object_set_int_member(obj, "revision", (gint64)store->settings_revision);
+        json_object_set_member(obj, "document", json_node_copy(document));
+        file = rv_json_node_take_object(obj);
+        {
+                g_autoptr(JsonNode) history = rv_emb_history_document(store);
+                rv_emb_write_json(store, "history.json", history, NULL, NULL);
+        }
+        save = g_new0(RvEmbSave, 1);
+        save->task = task;
+        save->revision = store->settings_revision;
+        rv_emb_write_json(store, "settings.json", file, rv_emb_saved_cb, save);
+}
+
+static void
+rv_emb_list_history_async(RvStore *base, guint limit, GTask *task)
+{
+        RvStoreEmbedded *store = base->impl;
+        GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)rv_store_history_entry_free);
+
+        rv_emb_ensure_open(store);
+        for (guint i = store->history->len; i > 0 && out->len < limit; i--)
+                g_ptr_array_add(out, rv_store_history_entry_copy(g_ptr_array_index(store->history, i - 1)));
+        g_task_return_pointer(task, out, (GDestroyNotify)g_ptr_array_unref);
+        g_object_unref(task);
+}
+
+static gint
+rv_emb_cmp_keys(gconstpointer a, gconstpointer b)
+{
+        const RvStoreApiKey *x = *(const RvStoreApiKey *const *)a;
+        const RvStoreApiKey *y = *(const RvStoreApiKey *const *)b;
+
+        return g_strcmp0(x->key_id, y->key_id);
+}
+
+static GPtrArray *
+rv_emb_keys_sorted(RvStoreEmbedded *store)
+{
+        GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)rv_store_api_key_free);
+        GHashTableIter iter;
+        gpointer value;
+
+        g_hash_table_iter_init(&iter, store->keys);
+        while (g_hash_table_iter_next(&iter, NULL, &value))
+                g_ptr_array_add(out, rv_store_api_key_copy(value));
+        g_ptr_array_sort(out, rv_emb_cmp_keys);
+        return out;
+}
+
+static void
+rv_emb_write_keys(RvStoreEmbedded *store, RvStoreDoneFunc done, gpointer user_data)
+{
+        g_autoptr(GPtrArray) keys = rv_emb_keys_sorted(store);
+        JsonObject *obj = json_object_new();
+        JsonArray *list = json_array_new();
+        g_autoptr(JsonNode) node = NULL;
+
+        for (guint i = 0; i < keys->len; i++)
+                json_array_add_element(list, rv_store_api_key_to_json(g_ptr_array_index(keys, i)));
+        json_object_set_array_member(obj, "keys", list);
+        node = rv_json_node_take_object(obj);
+        rv_emb_write_json(store, "keys.json", node, done, user_data);
+}
+
+static void
+rv_emb_put_api_key(RvStore *base, const RvStoreApiKey *key, RvStoreDoneFunc done, gpointer user_data)
+{
+        RvStoreEmbedded *store = base->impl;
+        RvStoreApiKey *copy = rv_store_api_key_copy(key);
+
+        rv_emb_ensure_open(store);
+        g_hash_table_replace(store->keys, copy->key_id, copy);
+        rv_emb_write_keys(store, done, user_data);
+}
+
+typedef struct {
+        RvStoreDoneFunc done;
+        gpointer user_data;
+        GError *error;
+} RvEmbLater;
+
+static gboolean
+rv_emb_later_cb(gpointer data)
+{
+        RvEmbLater *later = data;
+
+        later->done(later->error, later->user_data);
+        g_clear_error(&later->error);
+        g_free(later);
+        return G_SOURCE_REMOVE;
+}
+
+/* callbacks never run inside the call that asked */
+static void
+rv_emb_done_later(RvStoreDoneFunc done, gpointer user_data, GError *error)
+{
+        RvEmbLater *later;
+
+        if (done == NULL) {
+                g_clear_error(&error);
+                return;
+        }
+        later = g_new0(RvEmbLater, 1);
+        later->done = done;
+        later->user_data = user_data;
+        later->error = error;
+        g_idle_add(rv_emb_later_cb, later);
+}
+
+static void
+rv_emb_delete_api_key(RvStore *base, const char *key_id, RvStoreDoneFunc done, gpointer user_data)
+{
+        RvStoreEmbedded *store = base->impl;
+
+        rv_emb_ensure_open(store);
+        if (!g_hash_table_remove(store->keys, key_id)) {
+                rv_emb_done_later(done, user_data,
+                                  g_error_new(RV_ERROR, RV_ERROR_NOT_FOUND, "no API key '%s'", key_id));
+                return;
+        }
+        rv_emb_write_keys(store, done, user_data);
+}
+
+static void
+rv_emb_list_api_keys_async(RvStore *base, GTask *task)
+{
+        RvStoreEmbedded *store = base->impl;
+
+        rv_emb_ensure_open(store);
+        g_task_return_pointer(task, rv_emb_keys_sorted(store), (GDestroyNotify)g_ptr_array_unref);
+        g_object_unref(task);
+}
+
+static void
+rv_emb_write_token(RvStoreEmbedded *store, RvStoreDoneFunc done, gpointer user_data)
+{
+        JsonObject *obj = json_object_new();
+        g_autoptr(JsonNode) node = NULL;
+
+        if (store->token_hash != NULL) {
+                json_object_set_string_member(obj, "hash", store->token_hash);
+                json_object_set_int_member(obj, "expires_at", store->token_expires);
+                json_object_set_string_member(obj, "issued_by", store->token_issued_by);
+        }
+        node = rv_json_node_take_object(obj);
+        rv_emb_write_json(store, "setup-token.json", node, done, user_data);
+}
+
+static void
+rv_emb_put_setup_token(RvStore *base, const char *token_hash, gint64 expires_at, const char *issued_by,
+                       RvStoreDoneFunc done, gpointer user_data)
+{
+        RvStoreEmbedded *store = base->impl;
+
+        rv_emb_ensure_open(store);
+        g_free(store->token_hash);
+        g_free(store->token_issued_by);
+        store->token_hash = g_strdup(token_hash);
+        store->token_expires = expires_at;
+        store->token_issued_by = g_strdup(issued_by);
+        rv_emb_write_token(store, done, user_data);
+}
+
+static void
+rv_emb_token_taken_cb(const GError *error, gpointer user_data)
+{
+        GTask *task = user_data;
+
+        if (error != NULL)
+                g_task_return_error(task, g_error_copy(error));
+        else
+                g_task_return_boolean(task, TRUE);
+        g_object_unref(task);
+}
+
+static void
+rv_emb_take_setup_token_async(RvStore *base, const char *token_hash, gint64 now, GTask *task)
+{
+        RvStoreEmbedded *store = base->impl;
+        gboolean match;
+
+        rv_emb_ensure_open(store);
+        /* the caller compares hashes of random secrets: equality of hashes is not a timing oracle */
+        match = store->token_hash != NULL && token_hash != NULL && g_str_equal(store->token_hash, token_hash) &&
+                store->token_expires > now;
+        if (!match) {
+                g_task_return_boolean(task, FALSE);
+                g_object_unref(task);
+                return;
+        }
+        g_clear_pointer(&store->token_hash, g_free);
+        rv_emb_write_token(store, rv_emb_token_taken_cb, task);
+}
+
+static void
+rv_emb_touch_node(RvStore *base, const char *name, RvStoreDoneFunc done, gpointer user_data)
+{
+        RvStoreEmbedded *store = base->impl;
+        JsonObject *obj = json_object_new();
+        g_autoptr(JsonNode) node = NULL;
+
+        json_object_set_string_member(obj, "node_id", base->node_id);
+        json_object_set_string_member(obj, "name", name != NULL ? name : base->node_id);
+        json_object_set_int_member(obj, "last_seen", g_get_real_time() / G_USEC_PER_SEC);
+        node = rv_json_node_take_object(obj);
+        rv_emb_write_json(store, "node.json", node, done, user_data);
+}
+
+static void
+rv_emb_list_nodes_async(RvStore *base, GTask *task)
+{
+        RvStoreEmbedded *store = base->impl;
+        GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)rv_store_node_free);
+        g_autoptr(JsonNode) root = rv_emb_read_json(store, "node.json", NULL);
+        RvStoreNode *node = g_new0(RvStoreNode, 1);
+
+        node->node_id = g_strdup(base->node_id);
+        node->name = g_strdup(root != NULL ? json_object_get_string_member_with_default(json_node_get_object(root),
+                                                                                         "name", base->node_id)
+                                           : base->node_id);
+        node->last_seen = root != NULL ? json_object_get_int_member_with_default(json_node_get_object(root),
+                                                                                  "last_seen", 0)
+                                       : 0;
+        g_ptr_array_add(out, node);
+        g_task_return_pointer(task, out, (GDestroyNotify)g_ptr_array_unref);
+        g_object_unref(task);
+}
+
+static const RvStoreClass rv_store_embedded_class = {
+        .name = "embedded",
+        .free = rv_emb_free,
+        .open_async = rv_emb_open_async,
+        .load_async = rv_emb_load_async,
+        .put_torrent = rv_emb_put_torrent,
+        .delete_torrent = rv_emb_delete_torrent,
+        .quarantine_torrent = rv_emb_quarantine_torrent,
+        .read_event_reservation = rv_emb_read_event_reservation,
+        .put_event_reservation = rv_emb_put_event_reservation,
+        .load_settings_async = rv_emb_load_settings_async,
+        .save_settings_async = rv_emb_save_settings_async,
+        .list_history_async = rv_emb_list_history_async,
+        .put_api_key = rv_emb_put_api_key,
+        .delete_api_key = rv_emb_delete_api_key,
+        .list_api_keys_async = rv_emb_list_api_keys_async,
+        .put_setup_token = rv_emb_put_setup_token,
+        .take_setup_token_async = rv_emb_take_setup_token_async,
+        .touch_node = rv_emb_touch_node,
+        .list_nodes_async = rv_emb_list_nodes_async,
+        .flush = rv_emb_flush,
+        .get_pending = rv_emb_get_pending,
+};
+
+RvStore *
+rv_store_embedded_new(const char *state_dir, RvHealth *health, GError **error)
+{
+        RvStoreEmbedded *store = g_new0(RvStoreEmbedded, 1);
+        RvStore *base = rv_store_new_internal(&rv_store_embedded_class, store, health, "local");
+
+        store->base = base;
+        store->torrents_fd = -1;
+        store->state_fd = -1;
+        store->state_dir = g_strdup(state_dir);
+        store->torrents_dir = g_build_filename(state_dir, "torrents", NULL);
+        store->context = g_main_context_ref_thread_default();
+        g_mutex_init(&store->lock);
+        g_cond_init(&store->cond);
+        store->pending = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)rv_store_op_free);
+        store->barriers = g_array_new(FALSE, TRUE, sizeof(RvStoreWaiter));
+        store->history = g_ptr_array_new_with_free_func((GDestroyNotify)rv_store_history_entry_free);
+        store->keys = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)rv_store_api_key_free);
+        if (!rv_store_open_dir(store->state_dir, &store->state_fd, error) ||
+            !rv_store_open_dir(store->torrents_dir, &store->torrents_fd, error)) {
+                rv_store_free(base);
+                return NULL;
+        }
+        store->thread = g_thread_new("rv-store", rv_store_writer_thread, store);
+        return base;
 }

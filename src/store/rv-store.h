@@ -10,17 +10,29 @@
 G_BEGIN_DECLS
 
 /*
- * where Revaer keeps what must survive a restart: per torrent its own
- * metadata (a JSON document) and libtorrent's resume blob, plus small
- * daemon-wide records; writes are queued, coalesced per record and made
- * durable off the main loop; completion callbacks run on the main context
- * the store was created on
+ * where Revaer keeps what must survive a restart, behind one interface with
+ * two backends: "embedded" (files in the state directory, the default) and
+ * "postgres" (libpq, for a control plane shared by several nodes)
+ *
+ * - per torrent: Revaer's metadata (a JSON document) and libtorrent's resume
+ *   blob, in the catalogue of the node that owns the torrent;
+ * - settings: one JSON document {"app": {...}, "engine": {...}, "fs": {...}}
+ *   with a revision that every change bumps, and a history of changes;
+ * - API keys and the setup token, as hashes only;
+ * - the node registry.
+ *
+ * Everything is asynchronous: nothing blocks the main loop. Callbacks and
+ * _finish results are delivered on the main context the store was created
+ * on. Writes are queued, coalesced where they replace each other, and made
+ * durable in order; a backend that loses its server keeps queued writes (up to
+ * a bound), reports itself degraded in health, and flushes them when it is
+ * back.
  */
 typedef struct _RvStore RvStore;
 
 typedef struct {
         RvInfoHash hash;
-        /* either may be NULL when its file was missing */
+        /* either may be NULL when missing */
         JsonNode *meta;
         GBytes *resume;
 } RvStoreTorrent;
@@ -28,9 +40,9 @@ typedef struct {
 void rv_store_torrent_free(RvStoreTorrent *torrent);
 
 typedef struct {
-        /* RvStoreTorrent */
+        /* RvStoreTorrent of this node */
         GPtrArray *torrents;
-        /* one human-readable line per record that was moved aside */
+        /* one human-readable line per record that was unusable and moved aside */
         GPtrArray *problems;
         /* the highest event id that may have been handed out before */
         guint64 event_ids_reserved;
@@ -39,31 +51,155 @@ typedef struct {
 void rv_store_snapshot_free(RvStoreSnapshot *snapshot);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(RvStoreSnapshot, rv_store_snapshot_free)
 
+typedef struct {
+        /* 0 when nothing was ever stored */
+        guint64 revision;
+        /* {"app": {...}, "engine": {...}, "fs": {...}}, NULL when nothing was ever stored */
+        JsonNode *document;
+} RvStoreSettings;
+
+void rv_store_settings_free(RvStoreSettings *settings);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(RvStoreSettings, rv_store_settings_free)
+
+typedef struct {
+        guint64 revision;
+        /* unix microseconds */
+        gint64 timestamp;
+        /* who: "dbus:uid=1000", "cli", "node:<id>", "setup", ... */
+        char *actor;
+        char *reason;
+        /* {"/engine/download_limit": {"old": 0, "new": 5000}, ...} */
+        JsonNode *changes;
+} RvStoreHistoryEntry;
+
+void rv_store_history_entry_free(RvStoreHistoryEntry *entry);
+
+typedef struct {
+        char *key_id;
+        char *label;
+        /* never the secret itself */
+        char *secret_hash;
+        gboolean enabled;
+        /* token bucket; 0 = no limit */
+        guint burst;
+        guint period_s;
+        /* unix seconds */
+        gint64 created;
+} RvStoreApiKey;
+
+void rv_store_api_key_free(RvStoreApiKey *key);
+RvStoreApiKey *rv_store_api_key_copy(const RvStoreApiKey *key);
+
+typedef struct {
+        char *node_id;
+        char *name;
+        /* unix seconds */
+        gint64 last_seen;
+} RvStoreNode;
+
+void rv_store_node_free(RvStoreNode *node);
+
 /* error is NULL on success */
 typedef void (*RvStoreDoneFunc)(const GError *error, gpointer user_data);
+/* another node, or an edit of the stored document, made this revision current */
+typedef void (*RvStoreSettingsChangedFunc)(RvStore *store, guint64 revision, gpointer user_data);
 
 RvStore *rv_store_embedded_new(const char *state_dir, RvHealth *health, GError **error);
+/*
+ * conninfo is a libpq connection string or URI; node_id names this node in the
+ * catalogue; the connection and migrations happen in rv_store_open_async()
+ */
+RvStore *rv_store_postgres_new(const char *conninfo, const char *node_id, RvHealth *health, GError **error);
 void rv_store_free(RvStore *store);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(RvStore, rv_store_free)
 
+/* "embedded" or "postgres" */
 const char *rv_store_get_backend(RvStore *store);
+const char *rv_store_get_node_id(RvStore *store);
 
-/* the highest event id handed out before (0 for a new store); small and read once at start-up */
-guint64 rv_store_read_event_reservation(RvStore *store, GError **error);
+/*
+ * gets the store ready: the embedded store has nothing to do; PostgreSQL
+ * connects, runs migrations (each in one transaction) and starts listening for
+ * settings changes; a server that cannot be reached is an Unavailable error
+ */
+void rv_store_open_async(RvStore *store, GCancellable *cancellable, GAsyncReadyCallback callback,
+                         gpointer user_data);
+gboolean rv_store_open_finish(RvStore *store, GAsyncResult *result, GError **error);
 
-/* read everything back; corrupt records are moved aside and reported, never fatal */
+/* torrents */
+
+/* read this node's catalogue back; unusable records are moved aside and reported, never fatal */
 void rv_store_load_async(RvStore *store, GCancellable *cancellable, GAsyncReadyCallback callback,
                          gpointer user_data);
 RvStoreSnapshot *rv_store_load_finish(RvStore *store, GAsyncResult *result, GError **error);
-
 /* meta or resume may be NULL to leave that part as it is */
 void rv_store_put_torrent(RvStore *store, const RvInfoHash *hash, JsonNode *meta, GBytes *resume,
                           RvStoreDoneFunc done, gpointer user_data);
 void rv_store_delete_torrent(RvStore *store, const RvInfoHash *hash, RvStoreDoneFunc done, gpointer user_data);
 /* move a torrent's records aside after a later stage found them unusable */
 void rv_store_quarantine_torrent(RvStore *store, const RvInfoHash *hash, const char *reason);
+
+/* event ids */
+
+/* the highest event id handed out before (0 for a new store); read once at start-up */
+guint64 rv_store_read_event_reservation(RvStore *store, GError **error);
 void rv_store_put_event_reservation(RvStore *store, guint64 reserved_up_to);
-/* done runs once everything queued before this call is durable */
+
+/* settings */
+
+void rv_store_load_settings_async(RvStore *store, GCancellable *cancellable, GAsyncReadyCallback callback,
+                                  gpointer user_data);
+RvStoreSettings *rv_store_load_settings_finish(RvStore *store, GAsyncResult *result, GError **error);
+/*
+ * compare and set: stores document as revision expected_revision + 1 with a
+ * history entry (its revision and timestamp are filled in), or fails with
+ * Conflict when the stored revision is not expected_revision (someone else
+ * changed the settings first)
+ */
+void rv_store_save_settings_async(RvStore *store, guint64 expected_revision, JsonNode *document,
+                                  const RvStoreHistoryEntry *entry, GCancellable *cancellable,
+                                  GAsyncReadyCallback callback, gpointer user_data);
+guint64 rv_store_save_settings_finish(RvStore *store, GAsyncResult *result, GError **error);
+/* newest first, at most limit entries */
+void rv_store_list_history_async(RvStore *store, guint limit, GCancellable *cancellable,
+                                 GAsyncReadyCallback callback, gpointer user_data);
+/* RvStoreHistoryEntry */
+GPtrArray *rv_store_list_history_finish(RvStore *store, GAsyncResult *result, GError **error);
+void rv_store_set_settings_changed_func(RvStore *store, RvStoreSettingsChangedFunc func, gpointer user_data);
+
+/* API keys and the setup token */
+
+/* creates or replaces by key_id */
+void rv_store_put_api_key(RvStore *store, const RvStoreApiKey *key, RvStoreDoneFunc done, gpointer user_data);
+/* NotFound when there is no such key */
+void rv_store_delete_api_key(RvStore *store, const char *key_id, RvStoreDoneFunc done, gpointer user_data);
+void rv_store_list_api_keys_async(RvStore *store, GCancellable *cancellable, GAsyncReadyCallback callback,
+                                  gpointer user_data);
+/* RvStoreApiKey */
+GPtrArray *rv_store_list_api_keys_finish(RvStore *store, GAsyncResult *result, GError **error);
+/* the one active setup token (any earlier one is gone) */
+void rv_store_put_setup_token(RvStore *store, const char *token_hash, gint64 expires_at, const char *issued_by,
+                              RvStoreDoneFunc done, gpointer user_data);
+/*
+ * consumes the active token if its hash matches and it has not expired at now
+ * (unix seconds): TRUE then, and the token is gone; FALSE otherwise (no error)
+ */
+void rv_store_take_setup_token_async(RvStore *store, const char *token_hash, gint64 now, GCancellable *cancellable,
+                                     GAsyncReadyCallback callback, gpointer user_data);
+gboolean rv_store_take_setup_token_finish(RvStore *store, GAsyncResult *result, GError **error);
+
+/* nodes */
+
+/* records this node as alive now */
+void rv_store_touch_node(RvStore *store, const char *name, RvStoreDoneFunc done, gpointer user_data);
+void rv_store_list_nodes_async(RvStore *store, GCancellable *cancellable, GAsyncReadyCallback callback,
+                               gpointer user_data);
+/* RvStoreNode */
+GPtrArray *rv_store_list_nodes_finish(RvStore *store, GAsyncResult *result, GError **error);
+
+/* flushing */
+
+/* done runs once everything queued before this call is durable (or failed) */
 void rv_store_flush(RvStore *store, RvStoreDoneFunc done, gpointer user_data);
 /* writes queued or in flight */
 guint rv_store_get_pending(RvStore *store);

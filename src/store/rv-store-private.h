@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* what the store backends implement behind rv-store.h */
+
+#include "rv-store.h"
+
+G_BEGIN_DECLS
+
+/*
+ * the async members complete a GTask (source object NULL) with: open,
+ * take_setup_token -> boolean; load -> RvStoreSnapshot; load_settings ->
+ * RvStoreSettings; save_settings -> int (the new revision); list_* ->
+ * GPtrArray; the dispatcher's _finish functions propagate them
+ */
+typedef struct {
+        const char *name;
+        void (*free)(RvStore *store);
+        void (*open_async)(RvStore *store, GTask *task);
+        void (*load_async)(RvStore *store, GTask *task);
+        void (*put_torrent)(RvStore *store, const RvInfoHash *hash, JsonNode *meta, GBytes *resume,
+                            RvStoreDoneFunc done, gpointer user_data);
+        void (*delete_torrent)(RvStore *store, const RvInfoHash *hash, RvStoreDoneFunc done, gpointer user_data);
+        void (*quarantine_torrent)(RvStore *store, const RvInfoHash *hash, const char *reason);
+        guint64 (*read_event_reservation)(RvStore *store, GError **error);
+        void (*put_event_reservation)(RvStore *store, guint64 reserved_up_to);
+        void (*load_settings_async)(RvStore *store, GTask *task);
+        void (*save_settings_async)(RvStore *store, guint64 expected_revision, JsonNode *document,
+                                    const RvStoreHistoryEntry *entry, GTask *task);
+        void (*list_history_async)(RvStore *store, guint limit, GTask *task);
+        void (*put_api_key)(RvStore *store, const RvStoreApiKey *key, RvStoreDoneFunc done, gpointer user_data);
+        void (*delete_api_key)(RvStore *store, const char *key_id, RvStoreDoneFunc done, gpointer user_data);
+        void (*list_api_keys_async)(RvStore *store, GTask *task);
+        void (*put_setup_token)(RvStore *store, const char *token_hash, gint64 expires_at, const char *issued_by,
+                                RvStoreDoneFunc done, gpointer user_data);
+        void (*take_setup_token_async)(RvStore *store, const char *token_hash, gint64 now, GTask *task);
+        void (*touch_node)(RvStore *store, const char *name, RvStoreDoneFunc done, gpointer user_data);
+        void (*list_nodes_async)(RvStore *store, GTask *task);
+        void (*flush)(RvStore *store, RvStoreDoneFunc done, gpointer user_data);
+        guint (*get_pending)(RvStore *store);
+} RvStoreClass;
+
+struct _RvStore {
+        const RvStoreClass *klass;
+        /* the backend's own state */
+        gpointer impl;
+        RvHealth *health;
+        GMainContext *context;
+        char *node_id;
+        RvStoreSettingsChangedFunc settings_changed;
+        gpointer settings_changed_data;
+};
+
+RvStore *rv_store_new_internal(const RvStoreClass *klass, gpointer impl, RvHealth *health, const char *node_id);
+/* tell the owner about a revision stored elsewhere (main context only) */
+void rv_store_emit_settings_changed(RvStore *store, guint64 revision);
+
+/* shared by the backends: history entries to and from JSON, API keys likewise */
+JsonNode *rv_store_history_entry_to_json(const RvStoreHistoryEntry *entry);
+RvStoreHistoryEntry *rv_store_history_entry_from_json(JsonNode *node, GError **error);
+RvStoreHistoryEntry *rv_store_history_entry_copy(const RvStoreHistoryEntry *entry);
+JsonNode *rv_store_api_key_to_json(const RvStoreApiKey *key);
+RvStoreApiKey *rv_store_api_key_from_json(JsonNode *node, GError **error);
+
+G_END_DECLS

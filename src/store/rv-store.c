@@ -1,0 +1,410 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#define G_LOG_DOMAIN "revaer-store"
+
+#include "config.h"
+
+#include "rv-json.h"
+#include "rv-store-private.h"
+
+RvStore *
+rv_store_new_internal(const RvStoreClass *klass, gpointer impl, RvHealth *health, const char *node_id)
+{
+        RvStore *store = g_new0(RvStore, 1);
+
+        store->klass = klass;
+        store->impl = impl;
+        store->health = health;
+        store->context = g_main_context_ref_thread_default();
+        store->node_id = g_strdup(node_id != NULL ? node_id : "local");
+        return store;
+}
+
+void
+rv_store_free(RvStore *store)
+{
+        if (store == NULL)
+                return;
+        store->klass->free(store);
+        g_main_context_unref(store->context);
+        g_free(store->node_id);
+        g_free(store);
+}
+
+const char *
+rv_store_get_backend(RvStore *store)
+{
+        return store->klass->name;
+}
+
+const char *
+rv_store_get_node_id(RvStore *store)
+{
+        return store->node_id;
+}
+
+void
+rv_store_torrent_free(RvStoreTorrent *torrent)
+{
+        if (torrent->meta != NULL)
+                json_node_unref(torrent->meta);
+        if (torrent->resume != NULL)
+                g_bytes_unref(torrent->resume);
+        g_free(torrent);
+}
+
+void
+rv_store_snapshot_free(RvStoreSnapshot *snapshot)
+{
+        if (snapshot == NULL)
+                return;
+        g_ptr_array_unref(snapshot->torrents);
+        g_ptr_array_unref(snapshot->problems);
+        g_free(snapshot);
+}
+
+void
+rv_store_settings_free(RvStoreSettings *settings)
+{
+        if (settings == NULL)
+                return;
+        if (settings->document != NULL)
+                json_node_unref(settings->document);
+        g_free(settings);
+}
+
+void
+rv_store_history_entry_free(RvStoreHistoryEntry *entry)
+{
+        if (entry == NULL)
+                return;
+        g_free(entry->actor);
+        g_free(entry->reason);
+        if (entry->changes != NULL)
+                json_node_unref(entry->changes);
+        g_free(entry);
+}
+
+RvStoreHistoryEntry *
+rv_store_history_entry_copy(const RvStoreHistoryEntry *entry)
+{
+        RvStoreHistoryEntry *copy = g_new0(RvStoreHistoryEntry, 1);
+
+        copy->revision = entry->revision;
+        copy->timestamp = entry->timestamp;
+        copy->actor = g_strdup(entry->actor);
+        copy->reason = g_strdup(entry->reason);
+        copy->changes = entry->changes != NULL ? json_node_copy(entry->changes) : NULL;
+        return copy;
+}
+
+void
+rv_store_api_key_free(RvStoreApiKey *key)
+{
+        if (key == NULL)
+                return;
+        g_free(key->key_id);
+        g_free(key->label);
+        if (key->secret_hash != NULL)
+                explicit_bzero(key->secret_hash, strlen(key->secret_hash));
+        g_free(key->secret_hash);
+        g_free(key);
+}
+
+RvStoreApiKey *
+rv_store_api_key_copy(const RvStoreApiKey *key)
+{
+        RvStoreApiKey *copy = g_new0(RvStoreApiKey, 1);
+
+        *copy = *key;
+        copy->key_id = g_strdup(key->key_id);
+        copy->label = g_strdup(key->label);
+        copy->secret_hash = g_strdup(key->secret_hash);
+        return copy;
+}
+
+void
+rv_store_node_free(RvStoreNode *node)
+{
+        if (node == NULL)
+                return;
+        g_free(node->node_id);
+        g_free(node->name);
+        g_free(node);
+}
+
+JsonNode *
+rv_store_history_entry_to_json(const RvStoreHistoryEntry *entry)
+{
+        JsonObject *obj = json_object_new();
+
+        json_object_set_int_member(obj, "revision", (gint64)entry->revision);
+        json_object_set_int_member(obj, "timestamp", entry->timestamp);
+        json_object_set_string_member(obj, "actor", entry->actor != NULL ? entry->actor : "");
+        json_object_set_string_member(obj, "reason", entry->reason != NULL ? entry->reason : "");
+        json_object_set_member(obj, "changes",
+                               entry->changes != NULL ? json_node_copy(entry->changes)
+                                                      : rv_json_node_take_object(json_object_new()));
+        return rv_json_node_take_object(obj);
+}
+
+RvStoreHistoryEntry *
+rv_store_history_entry_from_json(JsonNode *node, GError **error)
+{
+        JsonObject *obj;
+        JsonNode *changes;
+        RvStoreHistoryEntry *entry;
+
+        if (node == NULL || !JSON_NODE_HOLDS_OBJECT(node)) {
+                g_set_error_literal(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "history entry: not an object");
+                return NULL;
+        }
+        obj = json_node_get_object(node);
+        entry = g_new0(RvStoreHistoryEntry, 1);
+        entry->revision = (guint64)json_object_get_int_member_with_default(obj, "revision", 0);
+        entry->timestamp = json_object_get_int_member_with_default(obj, "timestamp", 0);
+        entry->actor = g_strdup(json_object_get_string_member_with_default(obj, "actor", ""));
+        entry->reason = g_strdup(json_object_get_string_member_with_default(obj, "reason", ""));
+        changes = json_object_get_member(obj, "changes");
+        entry->changes = changes != NULL ? json_node_copy(changes) : NULL;
+        return entry;
+}
+
+JsonNode *
+rv_store_api_key_to_json(const RvStoreApiKey *key)
+{
+        JsonObject *obj = json_object_new();
+
+        json_object_set_string_member(obj, "key_id", key->key_id);
+        json_object_set_string_member(obj, "label", key->label != NULL ? key->label : "");
+        json_object_set_string_member(obj, "secret_hash", key->secret_hash != NULL ? key->secret_hash : "");
+        json_object_set_boolean_member(obj, "enabled", key->enabled);
+        json_object_set_int_member(obj, "burst", key->burst);
+        json_object_set_int_member(obj, "period_s", key->period_s);
+        json_object_set_int_member(obj, "created", key->created);
+        return rv_json_node_take_object(obj);
+}
+
+RvStoreApiKey *
+rv_store_api_key_from_json(JsonNode *node, GError **error)
+{
+        JsonObject *obj;
+        RvStoreApiKey *key;
+
+        if (node == NULL || !JSON_NODE_HOLDS_OBJECT(node) ||
+            json_object_get_string_member_with_default(json_node_get_object(node), "key_id", NULL) == NULL) {
+                g_set_error_literal(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "API key: not an object with a key_id");
+                return NULL;
+        }
+        obj = json_node_get_object(node);
+        key = g_new0(RvStoreApiKey, 1);
+        key->key_id = g_strdup(json_object_get_string_member(obj, "key_id"));
+        key->label = g_strdup(json_object_get_string_member_with_default(obj, "label", ""));
+        key->secret_hash = g_strdup(json_object_get_string_member_with_default(obj, "secret_hash", ""));
+        key->enabled = json_object_get_boolean_member_with_default(obj, "enabled", TRUE);
+        key->burst = (guint)json_object_get_int_member_with_default(obj, "burst", 0);
+        key->period_s = (guint)json_object_get_int_member_with_default(obj, "period_s", 0);
+        key->created = json_object_get_int_member_with_default(obj, "created", 0);
+        return key;
+}
+
+void
+rv_store_emit_settings_changed(RvStore *store, guint64 revision)
+{
+        if (store->settings_changed != NULL)
+                store->settings_changed(store, revision, store->settings_changed_data);
+}
+
+void
+rv_store_set_settings_changed_func(RvStore *store, RvStoreSettingsChangedFunc func, gpointer user_data)
+{
+        store->settings_changed = func;
+        store->settings_changed_data = user_data;
+}
+
+static GTask *
+rv_store_task(RvStore *store, GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+        GTask *task = g_task_new(NULL, cancellable, callback, user_data);
+
+        g_task_set_task_data(task, store, NULL);
+        return task;
+}
+
+void
+rv_store_open_async(RvStore *store, GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+        store->klass->open_async(store, rv_store_task(store, cancellable, callback, user_data));
+}
+
+gboolean
+rv_store_open_finish(RvStore *store, GAsyncResult *result, GError **error)
+{
+        return g_task_propagate_boolean(G_TASK(result), error);
+}
+
+void
+rv_store_load_async(RvStore *store, GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+        store->klass->load_async(store, rv_store_task(store, cancellable, callback, user_data));
+}
+
+RvStoreSnapshot *
+rv_store_load_finish(RvStore *store, GAsyncResult *result, GError **error)
+{
+        return g_task_propagate_pointer(G_TASK(result), error);
+}
+
+void
+rv_store_put_torrent(RvStore *store, const RvInfoHash *hash, JsonNode *meta, GBytes *resume, RvStoreDoneFunc done,
+                     gpointer user_data)
+{
+        store->klass->put_torrent(store, hash, meta, resume, done, user_data);
+}
+
+void
+rv_store_delete_torrent(RvStore *store, const RvInfoHash *hash, RvStoreDoneFunc done, gpointer user_data)
+{
+        store->klass->delete_torrent(store, hash, done, user_data);
+}
+
+void
+rv_store_quarantine_torrent(RvStore *store, const RvInfoHash *hash, const char *reason)
+{
+        g_autofree char *why = g_strdup_printf("torrent %s: %s", hash->hex, reason);
+
+        store->klass->quarantine_torrent(store, hash, reason);
+        if (store->health != NULL)
+                rv_health_set_degraded(store->health, RV_HEALTH_RESUME_STORE, why);
+}
+
+guint64
+rv_store_read_event_reservation(RvStore *store, GError **error)
+{
+        return store->klass->read_event_reservation(store, error);
+}
+
+void
+rv_store_put_event_reservation(RvStore *store, guint64 reserved_up_to)
+{
+        store->klass->put_event_reservation(store, reserved_up_to);
+}
+
+void
+rv_store_load_settings_async(RvStore *store, GCancellable *cancellable, GAsyncReadyCallback callback,
+                             gpointer user_data)
+{
+        store->klass->load_settings_async(store, rv_store_task(store, cancellable, callback, user_data));
+}
+
+RvStoreSettings *
+rv_store_load_settings_finish(RvStore *store, GAsyncResult *result, GError **error)
+{
+        return g_task_propagate_pointer(G_TASK(result), error);
+}
+
+void
+rv_store_save_settings_async(RvStore *store, guint64 expected_revision, JsonNode *document,
+                             const RvStoreHistoryEntry *entry, GCancellable *cancellable, GAsyncReadyCallback callback,
+                             gpointer user_data)
+{
+        store->klass->save_settings_async(store, expected_revision, document, entry,
+                                          rv_store_task(store, cancellable, callback, user_data));
+}
+
+guint64
+rv_store_save_settings_finish(RvStore *store, GAsyncResult *result, GError **error)
+{
+        gssize revision = g_task_propagate_int(G_TASK(result), error);
+
+        return revision < 0 ? 0 : (guint64)revision;
+}
+
+void
+rv_store_list_history_async(RvStore *store, guint limit, GCancellable *cancellable, GAsyncReadyCallback callback,
+                            gpointer user_data)
+{
+        store->klass->list_history_async(store, limit, rv_store_task(store, cancellable, callback, user_data));
+}
+
+GPtrArray *
+rv_store_list_history_finish(RvStore *store, GAsyncResult *result, GError **error)
+{
+        return g_task_propagate_pointer(G_TASK(result), error);
+}
+
+void
+rv_store_put_api_key(RvStore *store, const RvStoreApiKey *key, RvStoreDoneFunc done, gpointer user_data)
+{
+        store->klass->put_api_key(store, key, done, user_data);
+}
+
+void
+rv_store_delete_api_key(RvStore *store, const char *key_id, RvStoreDoneFunc done, gpointer user_data)
+{
+        store->klass->delete_api_key(store, key_id, done, user_data);
+}
+
+void
+rv_store_list_api_keys_async(RvStore *store, GCancellable *cancellable, GAsyncReadyCallback callback,
+                             gpointer user_data)
+{
+        store->klass->list_api_keys_async(store, rv_store_task(store, cancellable, callback, user_data));
+}
+
+GPtrArray *
+rv_store_list_api_keys_finish(RvStore *store, GAsyncResult *result, GError **error)
+{
+        return g_task_propagate_pointer(G_TASK(result), error);
+}
+
+void
+rv_store_put_setup_token(RvStore *store, const char *token_hash, gint64 expires_at, const char *issued_by,
+                         RvStoreDoneFunc done, gpointer user_data)
+{
+        store->klass->put_setup_token(store, token_hash, expires_at, issued_by, done, user_data);
+}
+
+void
+rv_store_take_setup_token_async(RvStore *store, const char *token_hash, gint64 now, GCancellable *cancellable,
+                                GAsyncReadyCallback callback, gpointer user_data)
+{
+        store->klass->take_setup_token_async(store, token_hash, now,
+                                             rv_store_task(store, cancellable, callback, user_data));
+}
+
+gboolean
+rv_store_take_setup_token_finish(RvStore *store, GAsyncResult *result, GError **error)
+{
+        return g_task_propagate_boolean(G_TASK(result), error);
+}
+
+void
+rv_store_touch_node(RvStore *store, const char *name, RvStoreDoneFunc done, gpointer user_data)
+{
+        store->klass->touch_node(store, name, done, user_data);
+}
+
+void
+rv_store_list_nodes_async(RvStore *store, GCancellable *cancellable, GAsyncReadyCallback callback,
+                          gpointer user_data)
+{
+        store->klass->list_nodes_async(store, rv_store_task(store, cancellable, callback, user_data));
+}
+
+GPtrArray *
+rv_store_list_nodes_finish(RvStore *store, GAsyncResult *result, GError **error)
+{
+        return g_task_propagate_pointer(G_TASK(result), error);
+}
+
+void
+rv_store_flush(RvStore *store, RvStoreDoneFunc done, gpointer user_data)
+{
+        store->klass->flush(store, done, user_data);
+}
+
+guint
+rv_store_get_pending(RvStore *store)
+{
+        return store->klass->get_pending(store);
+}
