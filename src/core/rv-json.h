@@ -15,4 +15,24 @@ rv_json_node_take_object(JsonObject *obj)
         return node;
 }
 
+/* a member that is an object (or array), NULL when missing or of another kind, without a critical */
+static inline JsonObject *
+rv_json_object_get_object(JsonObject *obj, const char *member)
+{
+        JsonNode *node = obj != NULL ? json_object_get_member(obj, member) : NULL;
+
+        return node != NULL && JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
+}
+
+static inline JsonArray *
+rv_json_object_get_array(JsonObject *obj, const char *member)
+{
+        JsonNode *node = obj != NULL ? json_object_get_member(obj, member) : NULL;
+
+        return node != NULL && JSON_NODE_HOLDS_ARRAY(node) ? json_node_get_array(node) : NULL;
+}
+
+/* a copy that shares nothing (json_node_copy() shares objects and arrays) */
+JsonNode *rv_json_deep_copy(JsonNode *node);
+
 G_END_DECLS

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "rv-settings.h"
+#include "rv-store.h"
+
+G_BEGIN_DECLS
+
+/*
+ * the live settings: the current document and revision from the store, the
+ * one way to change them (validate -> store with a new revision -> apply ->
+ * announce), and changes made elsewhere (another node through PostgreSQL, a
+ * hand edit of the embedded file) picked up the same way
+ *
+ * signals: "changed" (guint64 revision, JsonNode *changes, const char *actor):
+ * after a new revision is current, from any source; the owner applies it
+ */
+#define RV_TYPE_CONFIG (rv_config_get_type())
+G_DECLARE_FINAL_TYPE(RvConfig, rv_config, RV, CONFIG, GObject)
+
+RvConfig *rv_config_new(RvStore *store);
+
+/* reads the stored settings; seeds them from initial (a patch) as revision 1 when there are none */
+void rv_config_load_async(RvConfig *self, JsonNode *initial, GCancellable *cancellable, GAsyncReadyCallback callback,
+                          gpointer user_data);
+gboolean rv_config_load_finish(RvConfig *self, GAsyncResult *result, GError **error);
+
+/* the current normalized document (borrowed) and its revision */
+JsonNode *rv_config_get_document(RvConfig *self);
+guint64 rv_config_get_revision(RvConfig *self);
+
+/*
+ * validates patch against the current document, stores the result as the next
+ * revision with a history entry, makes it current and emits "changed"; an
+ * InvalidArgument names the field; a patch that changes nothing succeeds with
+ * the current revision
+ */
+void rv_config_update_async(RvConfig *self, JsonNode *patch, const char *actor, const char *reason,
+                            GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
+guint64 rv_config_update_finish(RvConfig *self, GAsyncResult *result, GError **error);
+
+void rv_config_history_async(RvConfig *self, guint limit, GCancellable *cancellable, GAsyncReadyCallback callback,
+                             gpointer user_data);
+/* RvStoreHistoryEntry */
+GPtrArray *rv_config_history_finish(RvConfig *self, GAsyncResult *result, GError **error);
+
+G_END_DECLS
