@@ -708,7 +708,7 @@ rv_emb_read_records(RvStoreEmbedded *store, GError **error)
         }
         history = rv_emb_read_json(store, "history.json", NULL);
         if (history != NULL) {
-                JsonArray *entries = json_object_get_array_member(json_node_get_object(history), "entries");
+                JsonArray *entries = rv_json_object_get_array(json_node_get_object(history), "entries");
                 for (guint i = 0; entries != NULL && i < json_array_get_length(entries); i++) {
                         RvStoreHistoryEntry *e = rv_store_history_entry_from_json(json_array_get_element(entries, i),
                                                                                   NULL);
@@ -718,7 +718,7 @@ rv_emb_read_records(RvStoreEmbedded *store, GError **error)
         }
         keys = rv_emb_read_json(store, "keys.json", NULL);
         if (keys != NULL) {
-                JsonArray *list = json_object_get_array_member(json_node_get_object(keys), "keys");
+                JsonArray *list = rv_json_object_get_array(json_node_get_object(keys), "keys");
                 for (guint i = 0; list != NULL && i < json_array_get_length(list); i++) {
                         RvStoreApiKey *k = rv_store_api_key_from_json(json_array_get_element(list, i), NULL);
                         if (k != NULL)

@@ -141,7 +141,10 @@ void rv_store_quarantine_torrent(RvStore *store, const RvInfoHash *hash, const c
 
 /* event ids */
 
-/* the highest event id handed out before (0 for a new store); read once at start-up */
+/*
+ * the highest event id handed out before (0 for a new store); read once at
+ * start-up (PostgreSQL reads it while opening: Unavailable before the open completed)
+ */
 guint64 rv_store_read_event_reservation(RvStore *store, GError **error);
 void rv_store_put_event_reservation(RvStore *store, guint64 reserved_up_to);
 

@@ -169,6 +169,7 @@ test_store_corrupt_meta(Fixture *f, gconstpointer data)
         g_autofree char *path = g_build_filename(f->dir, "torrents", NULL);
         g_autofree char *json = g_strconcat(path, "/", a.hex, ".json", NULL);
         g_autoptr(RvStoreSnapshot) snapshot = NULL;
+        g_autofree char *corrupt_dir = g_build_filename(f->dir, "corrupt", NULL);
         g_autoptr(GDir) corrupt = NULL;
 
         g_assert_true(g_file_set_contents(json, "{\"name\": \"trunc", -1, NULL));
@@ -176,7 +177,7 @@ test_store_corrupt_meta(Fixture *f, gconstpointer data)
         g_assert_cmpuint(snapshot->problems->len, ==, 1);
         g_assert_nonnull(strstr(g_ptr_array_index(snapshot->problems, 0), "corrupt"));
         g_assert_false(g_file_test(json, G_FILE_TEST_EXISTS));
-        corrupt = g_dir_open(g_build_filename(f->dir, "corrupt", NULL), 0, NULL);
+        corrupt = g_dir_open(corrupt_dir, 0, NULL);
         g_assert_nonnull(corrupt);
         g_assert_nonnull(g_dir_read_name(corrupt));
 }
