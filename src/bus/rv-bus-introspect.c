@@ -55,6 +55,8 @@ rv_introspect_args(GString *xml, const char *sig, const char **names, const char
 static void
 rv_introspect_interface(GString *xml, const char *name, const sd_bus_vtable *vtable)
 {
+        if (vtable == NULL)
+                return;
         g_string_append_printf(xml, " <interface name=\"%s\">\n", name);
         for (const sd_bus_vtable *v = vtable; v->type != _SD_BUS_VTABLE_END; v++) {
                 if (v->type == _SD_BUS_VTABLE_METHOD) {
@@ -92,13 +94,31 @@ rv_introspect_interface(GString *xml, const char *name, const sd_bus_vtable *vta
         g_string_append(xml, " </interface>\n");
 }
 
-static const struct {
-        const char *name;
-        const sd_bus_vtable *vtable;
-} rv_interfaces[] = {
-        { RV_BUS_MANAGER_IFACE, rv_bus_manager_vtable },
-        { RV_BUS_TORRENT_IFACE, rv_bus_torrent_vtable },
+static const char *const rv_interface_names[] = {
+        RV_BUS_MANAGER_IFACE,
+        RV_BUS_TORRENT_IFACE,
+        RV_BUS_POLICY_IFACE,
+        RV_BUS_POLICY_IFACE ".App",
+        RV_BUS_POLICY_IFACE ".Engine",
+        RV_BUS_POLICY_IFACE ".Fs",
+        NULL,
 };
+
+static const sd_bus_vtable *
+rv_interface_vtable(const char *name)
+{
+        if (g_str_equal(name, RV_BUS_MANAGER_IFACE))
+                return rv_bus_manager_vtable;
+        if (g_str_equal(name, RV_BUS_TORRENT_IFACE))
+                return rv_bus_torrent_vtable;
+        if (g_str_equal(name, RV_BUS_POLICY_IFACE))
+                return rv_bus_policy_common_vtable;
+        for (guint i = 0; RV_SETTINGS_SECTIONS[i] != NULL; i++) {
+                if (g_strcmp0(rv_bus_policy_iface(RV_SETTINGS_SECTIONS[i]), name) == 0)
+                        return rv_bus_policy_vtable(RV_SETTINGS_SECTIONS[i]);
+        }
+        return NULL;
+}
 
 char *
 rv_bus_introspect_interface(const char *name)
@@ -107,10 +127,10 @@ rv_bus_introspect_interface(const char *name)
                                     "\"http://www.freedesktop.org/standards/dbus/1.0/introspect.dtd\">\n<node>\n");
         gboolean found = FALSE;
 
-        for (guint i = 0; i < G_N_ELEMENTS(rv_interfaces); i++) {
-                if (name != NULL && g_strcmp0(name, rv_interfaces[i].name) != 0)
+        for (guint i = 0; rv_interface_names[i] != NULL; i++) {
+                if (name != NULL && g_strcmp0(name, rv_interface_names[i]) != 0)
                         continue;
-                rv_introspect_interface(xml, rv_interfaces[i].name, rv_interfaces[i].vtable);
+                rv_introspect_interface(xml, rv_interface_names[i], rv_interface_vtable(rv_interface_names[i]));
                 found = TRUE;
         }
         if (!found) {
@@ -130,9 +150,5 @@ rv_bus_introspect(void)
 const char *const *
 rv_bus_interface_names(void)
 {
-        static const char *names[G_N_ELEMENTS(rv_interfaces) + 1];
-
-        for (guint i = 0; i < G_N_ELEMENTS(rv_interfaces); i++)
-                names[i] = rv_interfaces[i].name;
-        return names;
+        return rv_interface_names;
 }

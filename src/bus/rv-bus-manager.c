@@ -577,5 +577,6 @@ const sd_bus_vtable rv_bus_manager_vtable[] = {
         SD_BUS_SIGNAL_WITH_ARGS("TorrentRemoved", SD_BUS_ARGS("o", torrent, "s", info_hash), 0),
         SD_BUS_SIGNAL_WITH_ARGS("TorrentCompleted", SD_BUS_ARGS("o", torrent, "s", info_hash, "s", name), 0),
         SD_BUS_SIGNAL_WITH_ARGS("HealthChanged", SD_BUS_ARGS("s", status), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("SettingsChanged", SD_BUS_ARGS("t", revision, "as", settings), 0),
         SD_BUS_VTABLE_END,
 };

@@ -68,6 +68,8 @@ static const RvBusMethodAction rv_bus_method_actions[] = {
         { RV_BUS_TORRENT_IFACE, "DownloadLimit", RV_ACTION_MANAGE },
         { RV_BUS_TORRENT_IFACE, "UploadLimit", RV_ACTION_MANAGE },
         { RV_BUS_TORRENT_IFACE, "Labels", RV_ACTION_MANAGE },
+        { RV_BUS_POLICY_IFACE, "Update", RV_ACTION_CONFIGURE },
+        { RV_BUS_POLICY_IFACE, "History", RV_ACTION_OBSERVE },
 };
 
 const char *
@@ -78,6 +80,9 @@ rv_bus_action_for(const char *interface, const char *member)
                     g_strcmp0(rv_bus_method_actions[i].member, member) == 0)
                         return rv_bus_method_actions[i].action;
         }
+        /* every setting of every section is guarded by "configure" */
+        if (interface != NULL && g_str_has_prefix(interface, RV_BUS_POLICY_IFACE "."))
+                return RV_ACTION_CONFIGURE;
         return NULL;
 }
 

@@ -26,6 +26,9 @@ struct _RvBus {
         uid_t own_uid;
         RvBusDisconnectedFunc disconnected_func;
         gpointer disconnected_data;
+        RvConfig *config;
+        gulong config_changed;
+        sd_bus_slot *policy_filter_slot;
         /* the name is owned: before that nobody can be listening, so no signals are built */
         gboolean public;
         /* sender -> checks in flight */
@@ -64,6 +67,11 @@ int rv_bus_torrent_set_property(RvBus *self, sd_bus_message *m, const char *prop
 /* the vtables, for export and for introspection */
 extern const sd_bus_vtable rv_bus_manager_vtable[];
 extern const sd_bus_vtable rv_bus_torrent_vtable[];
+extern const sd_bus_vtable rv_bus_policy_common_vtable[];
+/* built from the settings table on first use */
+const sd_bus_vtable *rv_bus_policy_vtable(const char *section);
+/* "com.revaer.Revaer1.Policy.Engine" for "engine" */
+const char *rv_bus_policy_iface(const char *section);
 
 /* an RvError-domain reply from any GError */
 int rv_bus_reply_error(sd_bus_message *m, const GError *error);

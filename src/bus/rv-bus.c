@@ -522,6 +522,11 @@ rv_bus_free(RvBus *self)
                         rv_event_bus_unsubscribe(rv_manager_get_events(self->manager), self->health_sub);
         }
         rv_bus_polkit_clear(self);
+        if (self->config != NULL) {
+                g_signal_handler_disconnect(self->config, self->config_changed);
+                g_clear_object(&self->config);
+        }
+        sd_bus_slot_unref(self->policy_filter_slot);
         sd_bus_slot_unref(self->manager_slot);
         sd_bus_slot_unref(self->om_slot);
         sd_bus_slot_unref(self->torrent_slot);

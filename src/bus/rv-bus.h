@@ -4,6 +4,7 @@
 #include <glib.h>
 #include <systemd/sd-bus.h>
 
+#include "rv-config.h"
 #include "rv-manager.h"
 
 G_BEGIN_DECLS
@@ -13,6 +14,7 @@ G_BEGIN_DECLS
 #define RV_BUS_TORRENT_PREFIX "/com/revaer/Revaer1/torrent"
 #define RV_BUS_MANAGER_IFACE "com.revaer.Revaer1.Manager"
 #define RV_BUS_TORRENT_IFACE "com.revaer.Revaer1.Torrent"
+#define RV_BUS_POLICY_IFACE "com.revaer.Revaer1.Policy"
 
 typedef enum {
         RV_BUS_KIND_SYSTEM,
@@ -34,6 +36,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(RvBus, rv_bus_free)
 typedef void (*RvBusDisconnectedFunc)(RvBus *bus, const char *reason, gpointer user_data);
 /* called once when the connection is lost for good */
 void rv_bus_set_disconnected_func(RvBus *bus, RvBusDisconnectedFunc func, gpointer user_data);
+
+/* publishes the policy objects of these settings */
+void rv_bus_set_config(RvBus *bus, RvConfig *config);
 
 /* owns the well-known name; fails when another process holds it */
 gboolean rv_bus_request_name(RvBus *bus, GError **error);

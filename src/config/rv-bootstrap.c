@@ -17,7 +17,6 @@ rv_bootstrap_init(RvBootstrap *config)
         config->shutdown_timeout_s = 60;
         config->store_backend = g_strdup("embedded");
         config->bus = g_strdup("system");
-        config->http_listen = g_strdup("127.0.0.1:7070");
         rv_engine_settings_init(&config->engine);
         config->sources = g_ptr_array_new_with_free_func(g_free);
 }
@@ -30,6 +29,7 @@ rv_bootstrap_clear(RvBootstrap *config)
         g_free(config->log_level);
         g_free(config->store_backend);
         g_free(config->database_url);
+        g_free(config->node_id);
         g_free(config->bus);
         g_free(config->http_listen);
         rv_engine_settings_clear(&config->engine);
@@ -185,7 +185,7 @@ static const char *const rv_known_keys[] = {
         "daemon:state-dir",         "daemon:download-dir",      "daemon:log-level",
         "daemon:resume-save-interval", "daemon:progress-interval", "daemon:shutdown-timeout",
         "daemon:sequential-default",
-        "store:backend",            "store:database-url",
+        "store:backend",            "store:database-url",       "store:node-id",
         "bus:bus",
         "http:listen",
         "engine:listen-interfaces", "engine:dht",               "engine:lsd",
@@ -247,7 +247,8 @@ rv_bootstrap_apply(RvBootstrap *c, const RvKeyCtx *ctx, GError **error)
                 c->log_level = g_steal_pointer(&level);
         }
         if (!rv_key_string(ctx, "store", "backend", &backend, error) ||
-            !rv_key_string(ctx, "store", "database-url", &c->database_url, error))
+            !rv_key_string(ctx, "store", "database-url", &c->database_url, error) ||
+            !rv_key_string(ctx, "store", "node-id", &c->node_id, error))
                 return FALSE;
         if (backend != NULL) {
                 if (g_strcmp0(backend, "embedded") != 0 && g_strcmp0(backend, "postgres") != 0) {

@@ -24,9 +24,11 @@ typedef struct {
         /* [store] */
         char *store_backend;
         char *database_url;
+        /* this node in a shared catalogue; NULL: the machine id */
+        char *node_id;
         /* [bus] system, session or none */
         char *bus;
-        /* [http] */
+        /* [http]; NULL: the app section of the settings decides */
         char *http_listen;
         /* [engine] */
         RvEngineSettings engine;

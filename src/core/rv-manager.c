@@ -686,6 +686,49 @@ rv_manager_validate_request(const RvAddRequest *request, GError **error)
         return TRUE;
 }
 
+/*
+ * the peers a user named, from the options and a magnet's x.pe: libtorrent
+ * does not keep them in its resume data, and without trackers or the DHT a
+ * restarted torrent would have nobody to talk to
+ */
+static gboolean
+rv_manager_peer_is_address(const char *peer)
+{
+        const char *colon = peer != NULL ? strrchr(peer, ':') : NULL;
+        g_autofree char *host = NULL;
+
+        if (colon == NULL || !g_ascii_string_to_unsigned(colon + 1, 10, 1, 65535, NULL, NULL))
+                return FALSE;
+        host = g_strndup(peer, (gsize)(colon - peer));
+        if (host[0] == '[' && g_str_has_suffix(host, "]")) {
+                host[strlen(host) - 1] = '\0';
+                return g_hostname_is_ip_address(host + 1);
+        }
+        return g_hostname_is_ip_address(host);
+}
+
+static GStrv
+rv_manager_named_peers(const RvAddRequest *request)
+{
+        g_autoptr(GStrvBuilder) builder = g_strv_builder_new();
+        const char *query = request->magnet != NULL ? strchr(request->magnet, '?') : NULL;
+
+        for (guint i = 0; request->peers != NULL && request->peers[i] != NULL; i++)
+                g_strv_builder_add(builder, request->peers[i]);
+        if (query != NULL) {
+                g_auto(GStrv) params = g_strsplit(query + 1, "&", -1);
+                for (guint i = 0; params[i] != NULL && i < RV_MANAGER_MAX_PEERS; i++) {
+                        if (g_str_has_prefix(params[i], "x.pe=")) {
+                                g_autofree char *peer = g_uri_unescape_string(params[i] + 5, NULL);
+                                /* only what the engine takes back at a restart: an IP address and a port */
+                                if (rv_manager_peer_is_address(peer))
+                                        g_strv_builder_add(builder, peer);
+                        }
+                }
+        }
+        return g_strv_builder_end(builder);
+}
+
 RvTorrent *
 rv_manager_add(RvManager *self, const RvAddRequest *request, RvStoreDoneFunc persisted, gpointer user_data,
                GError **error)
@@ -720,6 +763,7 @@ rv_manager_add(RvManager *self, const RvAddRequest *request, RvStoreDoneFunc per
         torrent = rv_torrent_new(&info->hash);
         torrent->name = g_strdup(info->name);
         torrent->magnet = g_strdup(request->magnet);
+        torrent->peers = rv_manager_named_peers(request);
         torrent->save_path = g_strdup(request->save_path != NULL ? request->save_path : self->config.download_dir);
         torrent->sequential = request->sequential >= 0 ? request->sequential != 0 : self->config.sequential_default;
         torrent->user_paused = request->paused;
@@ -857,6 +901,8 @@ rv_manager_restore_one(RvManager *self, RvStoreTorrent *record, GError **error)
         options.sequential = torrent->sequential;
         options.download_limit = torrent->download_limit;
         options.upload_limit = torrent->upload_limit;
+        if (torrent->peers != NULL && torrent->peers[0] != NULL)
+                options.peers = (const char *const *)torrent->peers;
         if (prio != NULL) {
                 options.file_priorities = prio;
                 options.n_file_priorities = n_prio;
@@ -1339,31 +1385,71 @@ rv_manager_list_files_finish(RvManager *self, GAsyncResult *result, GError **err
 
 /* shutdown */
 
+/* the last flush is bounded too: a store whose server is gone must not hold the stop forever */
+typedef struct {
+        GTask *task;
+        guint timer;
+        gboolean done;
+        gint refs;
+} RvShutdownFlush;
+
+static void
+rv_shutdown_flush_unref(RvShutdownFlush *f)
+{
+        if (--f->refs > 0)
+                return;
+        g_object_unref(f->task);
+        g_free(f);
+}
+
 static void
 rv_manager_shutdown_flushed_cb(const GError *error, gpointer user_data)
 {
-        g_autoptr(GTask) task = user_data;
+        RvShutdownFlush *f = user_data;
 
-        if (error != NULL) {
-                g_task_return_error(task, g_error_copy(error));
-                return;
+        if (!f->done) {
+                f->done = TRUE;
+                g_source_remove(f->timer);
+                rv_shutdown_flush_unref(f);
+                if (error != NULL)
+                        g_task_return_error(f->task, g_error_copy(error));
+                else
+                        g_task_return_boolean(f->task, TRUE);
         }
-        g_task_return_boolean(task, TRUE);
+        rv_shutdown_flush_unref(f);
+}
+
+static gboolean
+rv_manager_shutdown_flush_timeout_cb(gpointer user_data)
+{
+        RvShutdownFlush *f = user_data;
+
+        f->done = TRUE;
+        g_task_return_new_error(f->task, RV_ERROR, RV_ERROR_UNAVAILABLE,
+                                "the store did not confirm the last writes in time");
+        rv_shutdown_flush_unref(f);
+        return G_SOURCE_REMOVE;
 }
 
 static void
 rv_manager_shutdown_finish_saving(RvManager *self)
 {
         GTask *task = g_steal_pointer(&self->shutdown_task);
+        RvShutdownFlush *f = g_new0(RvShutdownFlush, 1);
 
         if (self->shutdown_timer != 0) {
                 g_source_remove(self->shutdown_timer);
                 self->shutdown_timer = 0;
         }
         if (self->shutdown_waiting > 0)
-                rv_manager_problem(self, "shutdown: %u torrents did not deliver resume data in time", self->shutdown_waiting);
+                rv_manager_problem(self, "shutdown: %u torrents did not deliver resume data in time",
+                                   self->shutdown_waiting);
         g_task_set_task_data(task, GUINT_TO_POINTER(self->shutdown_saved), NULL);
-        rv_store_flush(self->store, rv_manager_shutdown_flushed_cb, task);
+        f->task = task;
+        /* one reference for the flush callback, one for the timer */
+        f->refs = 2;
+        f->timer = g_timeout_add(MAX(self->config.shutdown_timeout_ms, 1), rv_manager_shutdown_flush_timeout_cb, f);
+        rv_store_flush(self->store, rv_manager_shutdown_flushed_cb, f);
 }
 
 static void

@@ -62,6 +62,7 @@ rv_torrent_free(RvTorrent *torrent)
         if (torrent->files != NULL)
                 g_ptr_array_unref(torrent->files);
         g_free(torrent->magnet);
+        g_strfreev(torrent->peers);
         g_free(torrent);
 }
 
@@ -146,6 +147,7 @@ rv_torrent_meta_to_json(const RvTorrent *torrent)
         rv_json_add_string(builder, "magnet", torrent->magnet);
         rv_json_add_string(builder, "save_path", torrent->save_path);
         rv_json_add_strv(builder, "labels", torrent->labels);
+        rv_json_add_strv(builder, "peers", torrent->peers);
         json_builder_set_member_name(builder, "selection");
         json_builder_add_value(builder, rv_selection_to_json(torrent->selection));
         json_builder_set_member_name(builder, "priority_overrides");
@@ -241,6 +243,7 @@ rv_torrent_meta_from_json(RvTorrent *torrent, JsonNode *node, GError **error)
         g_autoptr(RvSelection) selection = NULL;
         g_autoptr(GHashTable) overrides = NULL;
         g_autoptr(GStrvBuilder) labels = g_strv_builder_new();
+        g_autoptr(GStrvBuilder) peers = g_strv_builder_new();
         gboolean sequential = FALSE;
         gboolean paused = FALSE;
         gboolean completed = FALSE;
@@ -288,6 +291,15 @@ rv_torrent_meta_from_json(RvTorrent *torrent, JsonNode *node, GError **error)
                         g_strv_builder_add(labels, json_node_get_string(elem));
                 }
         }
+        member = json_object_get_member(obj, "peers");
+        if (member != NULL && JSON_NODE_HOLDS_ARRAY(member)) {
+                JsonArray *array = json_node_get_array(member);
+                for (guint i = 0; i < json_array_get_length(array); i++) {
+                        JsonNode *elem = json_array_get_element(array, i);
+                        if (JSON_NODE_HOLDS_VALUE(elem) && json_node_get_value_type(elem) == G_TYPE_STRING)
+                                g_strv_builder_add(peers, json_node_get_string(elem));
+                }
+        }
         member = json_object_get_member(obj, "selection");
         if (member != NULL && !JSON_NODE_HOLDS_NULL(member)) {
                 selection = rv_selection_from_json(member, error);
@@ -329,6 +341,8 @@ rv_torrent_meta_from_json(RvTorrent *torrent, JsonNode *node, GError **error)
         torrent->save_path = g_steal_pointer(&save_path);
         g_strfreev(torrent->labels);
         torrent->labels = g_strv_builder_end(labels);
+        g_strfreev(torrent->peers);
+        torrent->peers = g_strv_builder_end(peers);
         rv_selection_free(torrent->selection);
         torrent->selection = g_steal_pointer(&selection);
         if (torrent->priority_overrides != NULL)

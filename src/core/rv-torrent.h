@@ -77,6 +77,8 @@ typedef struct {
         GPtrArray *files;
         /* magnet link kept so a torrent without metadata can come back from it */
         char *magnet;
+        /* peers the user named (add options, a magnet's x.pe): connected again after a restart */
+        GStrv peers;
         /* the engine knows the torrent (ADDED seen) */
         gboolean in_engine;
         /* a remove is in flight */

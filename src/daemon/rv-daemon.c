@@ -4,6 +4,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -12,6 +14,7 @@
 
 #include "rv-bootstrap.h"
 #include "rv-bus.h"
+#include "rv-config.h"
 #include "rv-daemon.h"
 #include "rv-http-server.h"
 #include "rv-json.h"
@@ -32,6 +35,9 @@ typedef struct {
         RvHealth *health;
         RvStore *store;
         RvEventBus *events;
+        RvConfig *settings;
+        guint alt_timer;
+        gboolean alt_active;
         RvEngine *engine;
         RvManager *manager;
         RvBus *bus;
@@ -108,13 +114,29 @@ rv_daemon_log_level(const RvDaemon *self)
         return level >= 0 ? level : LOG_INFO;
 }
 
+/* where new torrents go: the command line, then the settings, then revaerd.conf, then the state directory */
+static const char *
+rv_daemon_download_dir(RvDaemon *self)
+{
+        const char *root = self->settings != NULL ? rv_settings_get_string(rv_config_get_document(self->settings),
+                                                                             "engine", "download_root")
+                                                  : NULL;
+
+        if (self->options->download_dir != NULL || root == NULL)
+                return self->download_dir;
+        return root;
+}
+
 static void
 rv_daemon_manager_config(RvDaemon *self, RvManagerConfig *mc)
 {
+        JsonNode *doc = self->settings != NULL ? rv_config_get_document(self->settings) : NULL;
+
         rv_manager_config_init(mc);
         g_free(mc->download_dir);
-        mc->download_dir = g_strdup(self->download_dir);
-        mc->sequential_default = self->config.sequential_default;
+        mc->download_dir = g_strdup(rv_daemon_download_dir(self));
+        mc->sequential_default = doc != NULL ? rv_settings_get_bool(doc, "engine", "sequential_default")
+                                             : self->config.sequential_default;
         mc->resume_save_interval_s = self->config.resume_save_interval_s;
         mc->progress_interval_ms = self->config.progress_interval_ms;
         mc->shutdown_timeout_ms = self->config.shutdown_timeout_s * 1000;
@@ -245,12 +267,13 @@ rv_daemon_bus_lost_cb(RvBus *bus, const char *reason, gpointer user_data)
         (void)rv_daemon_stop_cb(self);
 }
 
+static void rv_daemon_apply_settings(RvDaemon *self);
+
 static gboolean
 rv_daemon_reload_cb(gpointer user_data)
 {
         RvDaemon *self = user_data;
         RvBootstrap next;
-        RvManagerConfig mc;
         g_autoptr(GError) error = NULL;
 
         g_info("reloading '%s'", self->config_path);
@@ -267,22 +290,14 @@ rv_daemon_reload_cb(gpointer user_data)
         if (g_strcmp0(next.store_backend, self->config.store_backend) != 0 ||
             g_strcmp0(next.bus, self->config.bus) != 0 || g_strcmp0(next.state_dir, self->config.state_dir) != 0)
                 g_warning("store, bus and state directory changes take effect at the next start");
-        if (!rv_engine_apply_settings(self->engine, &next.engine, &error)) {
-                g_warning("reload: engine settings refused, keeping the running configuration: %s", error->message);
-                rv_bootstrap_clear(&next);
-                rv_notify_reloaded(self->notify);
-                return G_SOURCE_CONTINUE;
-        }
         rv_bootstrap_clear(&self->config);
         self->config = next;
         if (self->options->download_dir == NULL && self->config.download_dir != NULL) {
                 g_free(self->download_dir);
                 self->download_dir = g_strdup(self->config.download_dir);
         }
-        rv_log_set_level(rv_daemon_log_level(self));
-        rv_daemon_manager_config(self, &mc);
-        rv_manager_set_config(self->manager, &mc);
-        rv_manager_config_clear(&mc);
+        /* the runtime settings live in the store; revaerd.conf's engine internals apply with them */
+        rv_daemon_apply_settings(self);
         g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE_ID", RV_MESSAGE_SETTINGS_CHANGED, "MESSAGE",
                          "configuration reloaded from '%s'", self->config_path);
         rv_notify_reloaded(self->notify);
@@ -313,14 +328,288 @@ rv_daemon_loaded_cb(GObject *source, GAsyncResult *result, gpointer user_data)
         rv_notify_ready(self->notify);
 }
 
+/* revaerd.conf's values become the first settings of a new store */
+static JsonNode *
+rv_daemon_initial_settings(RvDaemon *self)
+{
+        const RvEngineSettings *e = &self->config.engine;
+        JsonObject *patch = json_object_new();
+        g_auto(GStrv) items = g_strsplit(e->listen_interfaces != NULL ? e->listen_interfaces : "", ",", -1);
+        g_autoptr(GString) hosts = g_string_new(NULL);
+        gint64 port = -1;
+        int level = rv_log_level_from_string(self->config.log_level);
+
+        /* "0.0.0.0:6881,[::]:6881" -> interfaces "0.0.0.0,[::]" and port 6881 */
+        for (guint i = 0; items[i] != NULL; i++) {
+                char *colon = strrchr(items[i], ':');
+                guint64 p = 0;
+                if (colon == NULL || !g_ascii_string_to_unsigned(colon + 1, 10, 0, 65535, &p, NULL))
+                        continue;
+                *colon = '\0';
+                g_string_append_printf(hosts, "%s%s", hosts->len > 0 ? "," : "", g_strstrip(items[i]));
+                port = (gint64)p;
+        }
+        if (hosts->len > 0 && port >= 0) {
+                json_object_set_string_member(patch, "/engine/listen_interfaces", hosts->str);
+                json_object_set_int_member(patch, "/engine/listen_port", port);
+        }
+        json_object_set_boolean_member(patch, "/engine/dht", e->enable_dht);
+        json_object_set_boolean_member(patch, "/engine/lsd", e->enable_lsd);
+        json_object_set_boolean_member(patch, "/engine/utp", e->enable_utp);
+        json_object_set_boolean_member(patch, "/engine/upnp", e->enable_upnp);
+        json_object_set_boolean_member(patch, "/engine/natpmp", e->enable_natpmp);
+        json_object_set_string_member(patch, "/engine/encryption", rv_encryption_to_string(e->encryption));
+        json_object_set_int_member(patch, "/engine/download_limit", e->download_rate_limit);
+        json_object_set_int_member(patch, "/engine/upload_limit", e->upload_rate_limit);
+        json_object_set_int_member(patch, "/engine/active_downloads", e->active_downloads);
+        json_object_set_int_member(patch, "/engine/active_seeds", e->active_seeds);
+        json_object_set_int_member(patch, "/engine/active_limit", e->active_limit);
+        json_object_set_int_member(patch, "/engine/connections_limit", e->connections_limit);
+        json_object_set_int_member(patch, "/engine/max_metadata_size", e->max_metadata_size);
+        json_object_set_boolean_member(patch, "/engine/allow_multiple_connections_per_ip",
+                                       e->allow_multiple_connections_per_ip);
+        json_object_set_boolean_member(patch, "/engine/sequential_default", self->config.sequential_default);
+        if (level >= LOG_ERR)
+                json_object_set_string_member(patch, "/app/log_level", rv_log_level_to_string(level));
+        return rv_json_node_take_object(patch);
+}
+
+/* the alternative limits apply from..to (local time, possibly across midnight) on the listed days */
+static gboolean
+rv_daemon_alt_active(JsonNode *doc)
+{
+        static const char *const days[] = { "mon", "tue", "wed", "thu", "fri", "sat", "sun" };
+        g_autoptr(GDateTime) now = g_date_time_new_now_local();
+        const char *from = rv_settings_get_string(doc, "engine", "alt_schedule_from");
+        const char *to = rv_settings_get_string(doc, "engine", "alt_schedule_to");
+        JsonNode *list = rv_settings_get(doc, rv_settings_find("engine", "alt_schedule_days"));
+        int minute = g_date_time_get_hour(now) * 60 + g_date_time_get_minute(now);
+        int f;
+        int t;
+        gboolean in_window;
+        int day = g_date_time_get_day_of_week(now) - 1;
+        gboolean day_listed = FALSE;
+
+        if (!rv_settings_get_bool(doc, "engine", "alt_schedule_enabled") || from == NULL || to == NULL)
+                return FALSE;
+        f = atoi(from) * 60 + atoi(from + 3);
+        t = atoi(to) * 60 + atoi(to + 3);
+        in_window = f <= t ? (minute >= f && minute < t) : (minute >= f || minute < t);
+        /* a window across midnight belongs to the day it started on */
+        if (f > t && minute < t)
+                day = (day + 6) % 7;
+        for (guint i = 0; list != NULL && i < json_array_get_length(json_node_get_array(list)); i++)
+                day_listed |= g_strcmp0(json_array_get_string_element(json_node_get_array(list), i), days[day]) == 0;
+        return in_window && day_listed;
+}
+
+/* revaerd.conf's engine internals with the settings over them, the alternative limits when due */
+static void
+rv_daemon_engine_settings(RvDaemon *self, RvEngineSettings *ret)
+{
+        JsonNode *doc = rv_config_get_document(self->settings);
+
+        rv_engine_settings_copy(ret, &self->config.engine);
+        rv_settings_to_engine(doc, ret);
+        if (self->alt_active) {
+                ret->download_rate_limit = rv_settings_get_int(doc, "engine", "alt_download_limit", 0);
+                ret->upload_rate_limit = rv_settings_get_int(doc, "engine", "alt_upload_limit", 0);
+        }
+}
+
+/* the settings reach libtorrent, the registry, the log and health */
+static void
+rv_daemon_apply_settings(RvDaemon *self)
+{
+        JsonNode *doc = rv_config_get_document(self->settings);
+        g_autofree char *guard = rv_settings_guard_rails(doc);
+        RvEngineSettings es;
+        g_autoptr(GError) error = NULL;
+        int level = rv_log_level_from_string(rv_settings_get_string(doc, "app", "log_level"));
+
+        self->alt_active = rv_daemon_alt_active(doc);
+        if (self->engine != NULL) {
+                rv_engine_settings_init(&es);
+                rv_daemon_engine_settings(self, &es);
+                if (!rv_engine_apply_settings(self->engine, &es, &error))
+                        g_warning("the engine refused the settings of revision %" G_GUINT64_FORMAT ": %s",
+                                  rv_config_get_revision(self->settings), error->message);
+                rv_engine_settings_clear(&es);
+        }
+        if (self->manager != NULL) {
+                RvManagerConfig mc;
+                rv_daemon_manager_config(self, &mc);
+                rv_manager_set_config(self->manager, &mc);
+                rv_manager_config_clear(&mc);
+        }
+        if (!self->options->verbose && level >= 0)
+                rv_log_set_level(level);
+        if (guard != NULL) {
+                g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MESSAGE_ID", RV_MESSAGE_GUARD_RAIL, "MESSAGE",
+                                 "guard rail: %s", guard);
+                rv_health_set_degraded(self->health, "guard_rails", guard);
+        } else {
+                rv_health_set_ok(self->health, "guard_rails");
+        }
+}
+
+static void
+rv_daemon_settings_changed_cb(RvConfig *config, guint64 revision, JsonNode *changes, const char *actor,
+                              gpointer user_data)
+{
+        RvDaemon *self = user_data;
+        g_autofree char *text = changes != NULL ? json_to_string(changes, FALSE) : g_strdup("{}");
+        const char *disabled = rv_settings_limit_disabled(changes);
+        JsonObject *obj = json_object_new();
+        g_autofree char *rev = NULL;
+
+        rv_daemon_apply_settings(self);
+        rev = g_strdup_printf("%" G_GUINT64_FORMAT, revision);
+        g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE_ID", RV_MESSAGE_SETTINGS_CHANGED, "REVAER_REVISION",
+                         rev, "REVAER_ACTOR", actor != NULL ? actor : "", "MESSAGE",
+                         "settings revision %" G_GUINT64_FORMAT " by %s: %s", revision, actor != NULL ? actor : "?",
+                         text);
+        if (disabled != NULL)
+                g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MESSAGE_ID", RV_MESSAGE_GUARD_RAIL, "MESSAGE",
+                                 "guard rail: %s was switched off (now unlimited)", disabled);
+        json_object_set_int_member(obj, "revision", (gint64)revision);
+        json_object_set_string_member(obj, "actor", actor != NULL ? actor : "");
+        json_object_set_member(obj, "changes", changes != NULL ? json_node_copy(changes)
+                                                               : rv_json_node_take_object(json_object_new()));
+        rv_event_bus_publish(self->events, RV_EVENT_SETTINGS_CHANGED, NULL, rv_json_node_take_object(obj));
+}
+
+static gboolean
+rv_daemon_alt_timer_cb(gpointer user_data)
+{
+        RvDaemon *self = user_data;
+
+        if (rv_daemon_alt_active(rv_config_get_document(self->settings)) != self->alt_active) {
+                g_info("alternative limits %s", self->alt_active ? "end" : "begin");
+                rv_daemon_apply_settings(self);
+        }
+        return G_SOURCE_CONTINUE;
+}
+
+static void
+rv_daemon_fail(RvDaemon *self, const GError *error)
+{
+        g_critical("cannot start: %s", error->message);
+        (void)sd_notifyf(0, "STATUS=Failed to start: %s", error->message);
+        self->exit_status = 1;
+        g_main_loop_quit(self->loop);
+}
+
+/* with the settings known: the engine, the registry, the bus, HTTP, then the stored torrents */
+static gboolean
+rv_daemon_start_services(RvDaemon *self, GError **error)
+{
+        const char *bus_kind = self->options->bus != NULL ? self->options->bus : self->config.bus;
+        JsonNode *doc = rv_config_get_document(self->settings);
+        RvEngineSettings es;
+        RvManagerConfig mc;
+        g_autofree char *listen = NULL;
+
+        self->alt_active = rv_daemon_alt_active(doc);
+        rv_engine_settings_init(&es);
+        rv_daemon_engine_settings(self, &es);
+        self->engine = rv_engine_new_libtorrent(&es, error);
+        rv_engine_settings_clear(&es);
+        if (self->engine == NULL)
+                return FALSE;
+        rv_daemon_manager_config(self, &mc);
+        self->manager = rv_manager_new(self->engine, self->store, self->health, self->events, &mc);
+        rv_manager_config_clear(&mc);
+        g_signal_connect(self->manager, "problem", G_CALLBACK(rv_daemon_problem_cb), self);
+        rv_event_bus_subscribe(self->events, rv_daemon_event_cb, self);
+        rv_daemon_apply_settings(self);
+        g_signal_connect(self->settings, "changed", G_CALLBACK(rv_daemon_settings_changed_cb), self);
+        self->alt_timer = g_timeout_add_seconds(30, rv_daemon_alt_timer_cb, self);
+
+        if (g_strcmp0(bus_kind, "none") != 0) {
+                RvBusKind kind = g_strcmp0(bus_kind, "session") == 0 ? RV_BUS_KIND_SESSION : RV_BUS_KIND_SYSTEM;
+                self->bus = rv_bus_new(self->manager, kind, error);
+                if (self->bus == NULL)
+                        return FALSE;
+                rv_bus_set_config(self->bus, self->settings);
+                rv_bus_set_disconnected_func(self->bus, rv_daemon_bus_lost_cb, self);
+                if (rv_logcontrol_add(rv_bus_get_sd_bus(self->bus), &self->logcontrol_slot) < 0)
+                        g_warning("cannot export LogControl1, ignoring");
+        }
+        /* listeners are up before READY; a socket-activating connection waits in the backlog until then */
+        listen = self->config.http_listen != NULL
+                         ? g_strdup(self->config.http_listen)
+                         : g_strdup_printf(strchr(rv_settings_get_string(doc, "app", "http_bind"), ':') != NULL
+                                                   ? "[%s]:%" G_GINT64_FORMAT
+                                                   : "%s:%" G_GINT64_FORMAT,
+                                           rv_settings_get_string(doc, "app", "http_bind"),
+                                           rv_settings_get_int(doc, "app", "http_port", 7070));
+        if (g_strcmp0(listen, "none") != 0 || g_getenv("LISTEN_FDS") != NULL) {
+                self->http = rv_http_new(self->manager, listen, error);
+                if (self->http == NULL)
+                        return FALSE;
+        }
+        self->notify = rv_notify_new(self->manager);
+        rv_manager_load_async(self->manager, NULL, rv_daemon_loaded_cb, self);
+        return TRUE;
+}
+
+static void
+rv_daemon_settings_loaded_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+        RvDaemon *self = user_data;
+        g_autoptr(GError) error = NULL;
+
+        if (!rv_config_load_finish(RV_CONFIG(source), result, &error) || !rv_daemon_start_services(self, &error)) {
+                rv_daemon_fail(self, error);
+                return;
+        }
+        g_debug("settings at revision %" G_GUINT64_FORMAT " from the %s store", rv_config_get_revision(self->settings),
+                rv_store_get_backend(self->store));
+}
+
+static void
+rv_daemon_store_opened_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+        RvDaemon *self = user_data;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GError) error_local = NULL;
+        g_autoptr(JsonNode) initial = NULL;
+        guint64 reserved;
+
+        if (!rv_store_open_finish(self->store, result, &error)) {
+                rv_daemon_fail(self, error);
+                return;
+        }
+        reserved = rv_store_read_event_reservation(self->store, &error_local);
+        if (error_local != NULL) {
+                /* wall-clock microseconds are above any id handed out before, short of a million events a second */
+                g_warning("%s, continuing event ids from the clock", error_local->message);
+                reserved = (guint64)g_get_real_time();
+        }
+        self->events = rv_event_bus_new(RV_EVENT_BUS_DEFAULT_RING, reserved + 1, rv_daemon_event_reserve_cb, self);
+        self->settings = rv_config_new(self->store);
+        initial = rv_daemon_initial_settings(self);
+        rv_config_load_async(self->settings, initial, NULL, rv_daemon_settings_loaded_cb, self);
+}
+
+/* the node's name in a shared catalogue: revaerd.conf, else the machine id, else the host name */
+static char *
+rv_daemon_node_id(RvDaemon *self)
+{
+        g_autofree char *machine = NULL;
+
+        if (self->config.node_id != NULL)
+                return g_strdup(self->config.node_id);
+        if (g_file_get_contents("/etc/machine-id", &machine, NULL, NULL) && strlen(g_strstrip(machine)) > 0)
+                return g_steal_pointer(&machine);
+        return g_strdup(g_get_host_name());
+}
+
 static gboolean
 rv_daemon_setup(RvDaemon *self, GError **error)
 {
         const RvDaemonOptions *options = self->options;
-        const char *bus_kind;
-        g_autoptr(GError) error_local = NULL;
-        guint64 reserved;
-        RvManagerConfig mc;
         const char *db_url = g_getenv("DATABASE_URL");
 
         self->config_path = rv_daemon_resolve_config_path(options);
@@ -330,12 +619,6 @@ rv_daemon_setup(RvDaemon *self, GError **error)
         if (db_url != NULL && db_url[0] != '\0') {
                 g_free(self->config.database_url);
                 self->config.database_url = g_strdup(db_url);
-        }
-        if (g_strcmp0(self->config.store_backend, "embedded") != 0) {
-                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
-                            "%s: [store] backend: '%s' is not available in this build, use 'embedded'",
-                            self->config_path, self->config.store_backend);
-                return FALSE;
         }
 
         self->state_dir = rv_daemon_resolve_state_dir(options, &self->config);
@@ -357,44 +640,22 @@ rv_daemon_setup(RvDaemon *self, GError **error)
 
         self->health = rv_health_new();
         rv_health_set_changed_func(self->health, rv_daemon_health_changed_cb, self);
-        self->store = rv_store_embedded_new(self->state_dir, self->health, error);
+        if (g_strcmp0(self->config.store_backend, "postgres") == 0 ||
+            (self->config.database_url != NULL && g_strcmp0(self->config.store_backend, "embedded") != 0)) {
+                g_autofree char *node = rv_daemon_node_id(self);
+                if (self->config.database_url == NULL) {
+                        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
+                                    "%s: [store] backend=postgres needs database-url (or DATABASE_URL)",
+                                    self->config_path);
+                        return FALSE;
+                }
+                self->store = rv_store_postgres_new(self->config.database_url, node, self->health, error);
+        } else {
+                self->store = rv_store_embedded_new(self->state_dir, self->health, error);
+        }
         if (self->store == NULL)
                 return FALSE;
-        reserved = rv_store_read_event_reservation(self->store, &error_local);
-        if (error_local != NULL) {
-                /* wall-clock microseconds are above any id handed out before, short of a million events a second */
-                g_warning("%s, continuing event ids from the clock", error_local->message);
-                reserved = (guint64)g_get_real_time();
-        }
-        self->events = rv_event_bus_new(RV_EVENT_BUS_DEFAULT_RING, reserved + 1, rv_daemon_event_reserve_cb, self);
-
-        self->engine = rv_engine_new_libtorrent(&self->config.engine, error);
-        if (self->engine == NULL)
-                return FALSE;
-        rv_daemon_manager_config(self, &mc);
-        self->manager = rv_manager_new(self->engine, self->store, self->health, self->events, &mc);
-        rv_manager_config_clear(&mc);
-        g_signal_connect(self->manager, "problem", G_CALLBACK(rv_daemon_problem_cb), self);
-        rv_event_bus_subscribe(self->events, rv_daemon_event_cb, self);
-
-        bus_kind = options->bus != NULL ? options->bus : self->config.bus;
-        if (g_strcmp0(bus_kind, "none") != 0) {
-                RvBusKind kind = g_strcmp0(bus_kind, "session") == 0 ? RV_BUS_KIND_SESSION : RV_BUS_KIND_SYSTEM;
-                self->bus = rv_bus_new(self->manager, kind, error);
-                if (self->bus == NULL)
-                        return FALSE;
-                rv_bus_set_disconnected_func(self->bus, rv_daemon_bus_lost_cb, self);
-                if (rv_logcontrol_add(rv_bus_get_sd_bus(self->bus), &self->logcontrol_slot) < 0)
-                        g_warning("cannot export LogControl1, ignoring");
-        }
-        /* listeners are up before READY; a socket-activating connection waits in the backlog until then */
-        if (g_strcmp0(self->config.http_listen, "none") != 0 || g_getenv("LISTEN_FDS") != NULL) {
-                self->http = rv_http_new(self->manager, self->config.http_listen, error);
-                if (self->http == NULL)
-                        return FALSE;
-        }
-        self->notify = rv_notify_new(self->manager);
-        rv_manager_load_async(self->manager, NULL, rv_daemon_loaded_cb, self);
+        rv_store_open_async(self->store, NULL, rv_daemon_store_opened_cb, self);
         return TRUE;
 }
 
@@ -411,7 +672,10 @@ rv_daemon_teardown(RvDaemon *self)
         g_clear_pointer(&self->http, rv_http_free);
         g_clear_pointer(&self->logcontrol_slot, sd_bus_slot_unref);
         g_clear_pointer(&self->bus, rv_bus_free);
+        if (self->alt_timer != 0)
+                g_source_remove(self->alt_timer);
         g_clear_object(&self->manager);
+        g_clear_object(&self->settings);
         g_clear_pointer(&self->engine, rv_engine_free);
         /* the store drains its queue before it goes */
         g_clear_pointer(&self->store, rv_store_free);

@@ -270,6 +270,21 @@ rv_test_call(RvTestHarness *h, const char *path, const char *iface, const char *
                                            G_DBUS_CALL_FLAGS_NONE, 30000, NULL, error);
 }
 
+/* the interface that holds the properties of an object */
+static const char *
+rv_test_iface_for_path(const char *path)
+{
+        if (g_str_has_prefix(path, RV_TEST_MANAGER_PATH "/torrent"))
+                return RV_TEST_TORRENT_IFACE;
+        if (g_str_has_suffix(path, "/policy/app"))
+                return "com.revaer.Revaer1.Policy.App";
+        if (g_str_has_suffix(path, "/policy/engine"))
+                return "com.revaer.Revaer1.Policy.Engine";
+        if (g_str_has_suffix(path, "/policy/fs"))
+                return "com.revaer.Revaer1.Policy.Fs";
+        return RV_TEST_MANAGER_IFACE;
+}
+
 GVariant *
 rv_test_get(RvTestHarness *h, const char *path, const char *prop)
 {
@@ -278,10 +293,7 @@ rv_test_get(RvTestHarness *h, const char *path, const char *prop)
         GVariant *value = NULL;
 
         reply = rv_test_call(h, path, "org.freedesktop.DBus.Properties", "Get",
-                             g_variant_new("(ss)", g_str_has_prefix(path, RV_TEST_MANAGER_PATH "/torrent")
-                                                           ? RV_TEST_TORRENT_IFACE
-                                                           : RV_TEST_MANAGER_IFACE,
-                                           prop),
+                             g_variant_new("(ss)", rv_test_iface_for_path(path), prop),
                              G_VARIANT_TYPE("(v)"), &error);
         g_assert_no_error(error);
         g_variant_get(reply, "(v)", &value);

@@ -451,9 +451,15 @@ test_daemon_crash_resume(void)
                 g_assert_cmpstr(incs[0], ==, "*.bin");
         }
 
-        /* lift the limit through a reload and let it finish */
-        rv_test_harness_write_config(&h, NULL);
-        g_subprocess_send_signal(h.daemon, SIGHUP);
+        /* lift the limit at run time through the engine policy, and let it finish */
+        {
+                g_autoptr(GVariant) reply = rv_test_call(
+                        &h, RV_TEST_MANAGER_PATH "/policy/engine", "org.freedesktop.DBus.Properties", "Set",
+                        g_variant_new("(ssv)", "com.revaer.Revaer1.Policy.Engine", "DownloadLimit",
+                                      g_variant_new_int64(0)),
+                        NULL, &error);
+                g_assert_no_error(error);
+        }
         g_variant_unref(rv_test_wait_prop(&h, path, "Completed", rv_test_pred_true, NULL, 60));
         dest = g_build_filename(h.downloads, "crash.bin", NULL);
         assert_same_file(h.seeder.payload, dest);
