@@ -55,6 +55,13 @@ static const RvBusMethodAction rv_bus_method_actions[] = {
         { RV_BUS_MANAGER_IFACE, "ListTorrents", RV_ACTION_OBSERVE },
         { RV_BUS_MANAGER_IFACE, "PauseAll", RV_ACTION_MANAGE },
         { RV_BUS_MANAGER_IFACE, "ResumeAll", RV_ACTION_MANAGE },
+        { RV_BUS_MANAGER_IFACE, "IssueSetupToken", RV_ACTION_ADMIN },
+        /* the token is the proof; polkit only asks that the caller may manage */
+        { RV_BUS_MANAGER_IFACE, "CompleteSetup", RV_ACTION_MANAGE },
+        { RV_BUS_MANAGER_IFACE, "CreateApiKey", RV_ACTION_ADMIN },
+        { RV_BUS_MANAGER_IFACE, "RotateApiKey", RV_ACTION_ADMIN },
+        { RV_BUS_MANAGER_IFACE, "RevokeApiKey", RV_ACTION_ADMIN },
+        { RV_BUS_MANAGER_IFACE, "ListApiKeys", RV_ACTION_ADMIN },
         { RV_BUS_TORRENT_IFACE, "Pause", RV_ACTION_MANAGE },
         { RV_BUS_TORRENT_IFACE, "Resume", RV_ACTION_MANAGE },
         { RV_BUS_TORRENT_IFACE, "Remove", RV_ACTION_MANAGE },

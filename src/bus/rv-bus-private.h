@@ -27,6 +27,7 @@ struct _RvBus {
         RvBusDisconnectedFunc disconnected_func;
         gpointer disconnected_data;
         RvConfig *config;
+        RvAccess *access;
         gulong config_changed;
         sd_bus_slot *policy_filter_slot;
         /* the name is owned: before that nobody can be listening, so no signals are built */

@@ -526,6 +526,7 @@ rv_bus_free(RvBus *self)
                 g_signal_handler_disconnect(self->config, self->config_changed);
                 g_clear_object(&self->config);
         }
+        g_clear_object(&self->access);
         sd_bus_slot_unref(self->policy_filter_slot);
         sd_bus_slot_unref(self->manager_slot);
         sd_bus_slot_unref(self->om_slot);
@@ -550,6 +551,12 @@ rv_bus_set_disconnected_func(RvBus *self, RvBusDisconnectedFunc func, gpointer u
 {
         self->disconnected_func = func;
         self->disconnected_data = user_data;
+}
+
+void
+rv_bus_set_access(RvBus *self, RvAccess *access)
+{
+        g_set_object(&self->access, access);
 }
 
 sd_bus *

@@ -4,6 +4,7 @@
 #include <glib.h>
 #include <systemd/sd-bus.h>
 
+#include "rv-access.h"
 #include "rv-config.h"
 #include "rv-manager.h"
 
@@ -39,6 +40,8 @@ void rv_bus_set_disconnected_func(RvBus *bus, RvBusDisconnectedFunc func, gpoint
 
 /* publishes the policy objects of these settings */
 void rv_bus_set_config(RvBus *bus, RvConfig *config);
+/* setup tokens and API keys over the bus */
+void rv_bus_set_access(RvBus *bus, RvAccess *access);
 
 /* owns the well-known name; fails when another process holds it */
 gboolean rv_bus_request_name(RvBus *bus, GError **error);

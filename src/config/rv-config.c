@@ -35,6 +35,7 @@ typedef struct {
         JsonNode *document;
         JsonNode *changes;
         gboolean retried;
+        gboolean internal;
 } RvConfigUpdate;
 
 static void
@@ -310,7 +311,7 @@ rv_config_start(RvConfig *self, GTask *task)
         RvStoreHistoryEntry entry = { 0 };
 
         g_clear_pointer(&u->changes, json_node_unref);
-        document = rv_settings_apply_patch(self->document, u->patch, &u->changes, &error);
+        document = rv_settings_apply_patch_full(self->document, u->patch, u->internal, &u->changes, &error);
         if (document == NULL) {
                 self->updating = FALSE;
                 g_task_return_error(task, g_steal_pointer(&error));
@@ -374,8 +375,8 @@ rv_config_run_next(RvConfig *self)
         rv_config_start(self, task);
 }
 
-void
-rv_config_update_async(RvConfig *self, JsonNode *patch, const char *actor, const char *reason,
+static void
+rv_config_queue_update(RvConfig *self, JsonNode *patch, const char *actor, const char *reason, gboolean internal,
                        GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
 {
         GTask *task = g_task_new(self, cancellable, callback, user_data);
@@ -384,9 +385,24 @@ rv_config_update_async(RvConfig *self, JsonNode *patch, const char *actor, const
         u->patch = json_node_copy(patch);
         u->actor = g_strdup(actor != NULL ? actor : "unknown");
         u->reason = g_strdup(reason != NULL ? reason : "");
+        u->internal = internal;
         g_task_set_task_data(task, u, (GDestroyNotify)rv_config_update_free);
         g_queue_push_tail(&self->updates, task);
         rv_config_run_next(self);
+}
+
+void
+rv_config_update_async(RvConfig *self, JsonNode *patch, const char *actor, const char *reason,
+                       GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+        rv_config_queue_update(self, patch, actor, reason, FALSE, cancellable, callback, user_data);
+}
+
+void
+rv_config_update_internal_async(RvConfig *self, JsonNode *patch, const char *actor, const char *reason,
+                                GAsyncReadyCallback callback, gpointer user_data)
+{
+        rv_config_queue_update(self, patch, actor, reason, TRUE, NULL, callback, user_data);
 }
 
 guint64

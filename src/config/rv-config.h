@@ -40,6 +40,9 @@ guint64 rv_config_get_revision(RvConfig *self);
 void rv_config_update_async(RvConfig *self, JsonNode *patch, const char *actor, const char *reason,
                             GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
 guint64 rv_config_update_finish(RvConfig *self, GAsyncResult *result, GError **error);
+/* an update by Revaer itself, which may change read-only fields such as the mode */
+void rv_config_update_internal_async(RvConfig *self, JsonNode *patch, const char *actor, const char *reason,
+                                     GAsyncReadyCallback callback, gpointer user_data);
 
 void rv_config_history_async(RvConfig *self, guint limit, GCancellable *cancellable, GAsyncReadyCallback callback,
                              gpointer user_data);

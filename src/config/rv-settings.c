@@ -416,7 +416,8 @@ rv_settings_immutable(JsonNode *document, const RvSettingDesc *desc)
 
 /* one patch entry into the working copy */
 static gboolean
-rv_settings_patch_one(JsonNode *work, JsonNode *current, const char *pointer, JsonNode *value, GError **error)
+rv_settings_patch_one(JsonNode *work, JsonNode *current, const char *pointer, JsonNode *value,
+                      gboolean allow_read_only, GError **error)
 {
         const RvSettingDesc *desc = rv_settings_find_pointer(pointer);
 
@@ -424,7 +425,7 @@ rv_settings_patch_one(JsonNode *work, JsonNode *current, const char *pointer, Js
                 g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "%s: unknown setting", pointer);
                 return FALSE;
         }
-        if (desc->read_only)
+        if (desc->read_only && !allow_read_only)
                 return rv_settings_fail(error, desc, "cannot be changed by a settings write");
         if (rv_settings_immutable(current, desc))
                 return rv_settings_fail(error, desc, "is immutable (listed in /app/immutable_keys)");
@@ -437,6 +438,13 @@ rv_settings_patch_one(JsonNode *work, JsonNode *current, const char *pointer, Js
 
 JsonNode *
 rv_settings_apply_patch(JsonNode *current, JsonNode *patch, JsonNode **ret_changes, GError **error)
+{
+        return rv_settings_apply_patch_full(current, patch, FALSE, ret_changes, error);
+}
+
+JsonNode *
+rv_settings_apply_patch_full(JsonNode *current, JsonNode *patch, gboolean allow_read_only, JsonNode **ret_changes,
+                             GError **error)
 {
         g_autoptr(JsonNode) base = rv_settings_normalize(current, error);
         g_autoptr(JsonNode) work = NULL;
@@ -455,7 +463,7 @@ rv_settings_apply_patch(JsonNode *current, JsonNode *patch, JsonNode **ret_chang
                 const char *key = l->data;
                 JsonNode *value = json_object_get_member(json_node_get_object(patch), key);
                 if (key[0] == '/') {
-                        if (!rv_settings_patch_one(work, base, key, value, error))
+                        if (!rv_settings_patch_one(work, base, key, value, allow_read_only, error))
                                 return NULL;
                         continue;
                 }
@@ -473,7 +481,7 @@ rv_settings_apply_patch(JsonNode *current, JsonNode *patch, JsonNode **ret_chang
                                 g_autofree char *pointer = g_strdup_printf("/%s/%s", key, (const char *)f->data);
                                 if (!rv_settings_patch_one(work, base, pointer,
                                                            json_object_get_member(json_node_get_object(value), f->data),
-                                                           error))
+                                                           allow_read_only, error))
                                         return NULL;
                         }
                 }

@@ -80,6 +80,9 @@ JsonNode *rv_settings_defaults(void);
  * what really changed
  */
 JsonNode *rv_settings_apply_patch(JsonNode *current, JsonNode *patch, JsonNode **ret_changes, GError **error);
+/* the same, letting Revaer itself change read-only fields (the mode, at setup) */
+JsonNode *rv_settings_apply_patch_full(JsonNode *current, JsonNode *patch, gboolean allow_read_only,
+                                       JsonNode **ret_changes, GError **error);
 /* fills in defaults for missing fields and validates a whole stored document */
 JsonNode *rv_settings_normalize(JsonNode *document, GError **error);
 /* a value of one field; borrowed */

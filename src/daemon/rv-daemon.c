@@ -12,6 +12,7 @@
 #include <glib-unix.h>
 #include <systemd/sd-daemon.h>
 
+#include "rv-access.h"
 #include "rv-bootstrap.h"
 #include "rv-bus.h"
 #include "rv-config.h"
@@ -36,6 +37,7 @@ typedef struct {
         RvStore *store;
         RvEventBus *events;
         RvConfig *settings;
+        RvAccess *access;
         guint alt_timer;
         gboolean alt_active;
         RvEngine *engine;
@@ -532,6 +534,7 @@ rv_daemon_start_services(RvDaemon *self, GError **error)
                 if (self->bus == NULL)
                         return FALSE;
                 rv_bus_set_config(self->bus, self->settings);
+                rv_bus_set_access(self->bus, self->access);
                 rv_bus_set_disconnected_func(self->bus, rv_daemon_bus_lost_cb, self);
                 if (rv_logcontrol_add(rv_bus_get_sd_bus(self->bus), &self->logcontrol_slot) < 0)
                         g_warning("cannot export LogControl1, ignoring");
@@ -555,17 +558,29 @@ rv_daemon_start_services(RvDaemon *self, GError **error)
 }
 
 static void
+rv_daemon_access_loaded_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+        RvDaemon *self = user_data;
+        g_autoptr(GError) error = NULL;
+
+        if (!rv_access_load_finish(RV_ACCESS(source), result, &error) || !rv_daemon_start_services(self, &error))
+                rv_daemon_fail(self, error);
+}
+
+static void
 rv_daemon_settings_loaded_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
         RvDaemon *self = user_data;
         g_autoptr(GError) error = NULL;
 
-        if (!rv_config_load_finish(RV_CONFIG(source), result, &error) || !rv_daemon_start_services(self, &error)) {
+        if (!rv_config_load_finish(RV_CONFIG(source), result, &error)) {
                 rv_daemon_fail(self, error);
                 return;
         }
         g_debug("settings at revision %" G_GUINT64_FORMAT " from the %s store", rv_config_get_revision(self->settings),
                 rv_store_get_backend(self->store));
+        self->access = rv_access_new(self->store, self->settings);
+        rv_access_load_async(self->access, rv_daemon_access_loaded_cb, self);
 }
 
 static void
@@ -675,6 +690,7 @@ rv_daemon_teardown(RvDaemon *self)
         if (self->alt_timer != 0)
                 g_source_remove(self->alt_timer);
         g_clear_object(&self->manager);
+        g_clear_object(&self->access);
         g_clear_object(&self->settings);
         g_clear_pointer(&self->engine, rv_engine_free);
         /* the store drains its queue before it goes */

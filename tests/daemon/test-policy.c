@@ -188,10 +188,155 @@ test_policy(void)
         rv_test_harness_teardown(&h);
 }
 
+static char *
+grep_state(RvTestHarness *h, const char *needle)
+{
+        g_autoptr(GSubprocess) p = g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, NULL,
+                                                    "grep", "-rl", "--", needle, h->state, NULL);
+        char *out = NULL;
+
+        g_subprocess_communicate_utf8(p, NULL, NULL, &out, NULL, NULL);
+        return out;
+}
+
+static void
+test_setup_and_keys(void)
+{
+        RvTestHarness h;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = NULL;
+        g_autofree char *token = NULL;
+        g_autofree char *key1 = NULL;
+        g_autofree char *secret1 = NULL;
+        g_autofree char *key2 = NULL;
+        g_autofree char *secret2 = NULL;
+        g_autofree char *rotated = NULL;
+        const char *M = RV_TEST_MANAGER_PATH;
+        const char *MI = RV_TEST_MANAGER_IFACE;
+
+        rv_test_harness_setup(&h);
+        rv_test_harness_start_daemon(&h);
+        {
+                g_autoptr(GVariant) setup = rv_test_get(&h, M, "SetupRequired");
+                g_assert_true(g_variant_get_boolean(setup));
+        }
+
+        reply = rv_test_call(&h, M, MI, "IssueSetupToken", NULL, G_VARIANT_TYPE("(st)"), &error);
+        g_assert_no_error(error);
+        {
+                guint64 expires = 0;
+                g_variant_get(reply, "(st)", &token, &expires);
+                g_assert_cmpuint(expires, >, (guint64)(g_get_real_time() / G_USEC_PER_SEC + 800));
+                g_assert_cmpuint(expires, <=, (guint64)(g_get_real_time() / G_USEC_PER_SEC + 900));
+        }
+        g_clear_pointer(&reply, g_variant_unref);
+
+        /* a wrong token does not set anything up, and does not use the right one up */
+        reply = rv_test_call(&h, M, MI, "CompleteSetup", g_variant_new("(ss)", "not-the-token", "first"), NULL,
+                             &error);
+        g_assert_null(reply);
+        {
+                g_autofree char *name = rv_test_error_name(error);
+                g_assert_cmpstr(name, ==, "org.freedesktop.DBus.Error.AccessDenied");
+        }
+        g_clear_error(&error);
+        reply = rv_test_call(&h, M, MI, "CompleteSetup", g_variant_new("(ss)", token, "first"), G_VARIANT_TYPE("(ss)"),
+                             &error);
+        g_assert_no_error(error);
+        g_variant_get(reply, "(ss)", &key1, &secret1);
+        g_clear_pointer(&reply, g_variant_unref);
+        g_assert_true(g_str_has_prefix(key1, "rk_"));
+        g_assert_cmpuint(strlen(secret1), >=, 40);
+
+        /* used once, and the service is active now */
+        reply = rv_test_call(&h, M, MI, "CompleteSetup", g_variant_new("(ss)", token, "again"), NULL, &error);
+        g_assert_null(reply);
+        g_clear_error(&error);
+        reply = rv_test_call(&h, M, MI, "IssueSetupToken", NULL, NULL, &error);
+        g_assert_null(reply);
+        {
+                g_autofree char *name = rv_test_error_name(error);
+                g_assert_cmpstr(name, ==, "com.revaer.Revaer1.Error.Conflict");
+        }
+        g_clear_error(&error);
+        {
+                g_autoptr(GVariant) setup = rv_test_get(&h, M, "SetupRequired");
+                g_assert_false(g_variant_get_boolean(setup));
+        }
+        {
+                g_autoptr(GVariant) mode = get_policy(&h, APP, POLICY ".App", "Mode");
+                gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+                while (g_strcmp0(g_variant_get_string(mode, NULL), "active") != 0 && g_get_monotonic_time() < deadline) {
+                        g_usleep(50000);
+                        g_variant_unref(mode);
+                        mode = get_policy(&h, APP, POLICY ".App", "Mode");
+                }
+                g_assert_cmpstr(g_variant_get_string(mode, NULL), ==, "active");
+        }
+
+        /* more keys, with a rate limit; listed without secrets */
+        reply = rv_test_call(&h, M, MI, "CreateApiKey", g_variant_new("(suu)", "sonarr", 5, 60), G_VARIANT_TYPE("(ss)"),
+                             &error);
+        g_assert_no_error(error);
+        g_variant_get(reply, "(ss)", &key2, &secret2);
+        g_clear_pointer(&reply, g_variant_unref);
+        reply = rv_test_call(&h, M, MI, "CreateApiKey", g_variant_new("(suu)", "half", 5, 0), NULL, &error);
+        g_assert_null(reply);
+        g_assert_nonnull(strstr(error->message, "rate limit"));
+        g_clear_error(&error);
+        reply = rv_test_call(&h, M, MI, "ListApiKeys", NULL, G_VARIANT_TYPE("(a(ssbuut))"), &error);
+        g_assert_no_error(error);
+        {
+                g_autofree char *text = g_variant_print(reply, FALSE);
+                g_assert_nonnull(strstr(text, "sonarr"));
+                g_assert_nonnull(strstr(text, key1));
+                g_assert_null(strstr(text, secret1));
+        }
+        g_clear_pointer(&reply, g_variant_unref);
+        reply = rv_test_call(&h, M, MI, "RotateApiKey", g_variant_new("(s)", key2), G_VARIANT_TYPE("(s)"), &error);
+        g_assert_no_error(error);
+        g_variant_get(reply, "(s)", &rotated);
+        g_clear_pointer(&reply, g_variant_unref);
+        g_assert_cmpstr(rotated, !=, secret2);
+
+        /* nothing on disk holds a secret or the token */
+        {
+                g_autofree char *a = grep_state(&h, secret1);
+                g_autofree char *b = grep_state(&h, rotated);
+                g_autofree char *c = grep_state(&h, token);
+                g_assert_cmpstr(a, ==, "");
+                g_assert_cmpstr(b, ==, "");
+                g_assert_cmpstr(c, ==, "");
+        }
+
+        reply = rv_test_call(&h, M, MI, "RevokeApiKey", g_variant_new("(s)", "rk_nope"), NULL, &error);
+        g_assert_null(reply);
+        {
+                g_autofree char *name = rv_test_error_name(error);
+                g_assert_cmpstr(name, ==, "com.revaer.Revaer1.Error.NotFound");
+        }
+        g_clear_error(&error);
+
+        /* keys survive a restart; revoking them all goes back to setup */
+        g_assert_cmpint(rv_test_harness_stop_daemon(&h), ==, 0);
+        rv_test_harness_start_daemon(&h);
+        g_variant_unref(rv_test_call(&h, M, MI, "RevokeApiKey", g_variant_new("(s)", key1), NULL, &error));
+        g_assert_no_error(error);
+        g_variant_unref(rv_test_call(&h, M, MI, "RevokeApiKey", g_variant_new("(s)", key2), NULL, &error));
+        g_assert_no_error(error);
+        {
+                g_autoptr(GVariant) setup = rv_test_get(&h, M, "SetupRequired");
+                g_assert_true(g_variant_get_boolean(setup));
+        }
+        g_assert_cmpint(rv_test_harness_stop_daemon(&h), ==, 0);
+        rv_test_harness_teardown(&h);
+}
+
 int
 main(int argc, char **argv)
 {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/policy/settings", test_policy);
+        g_test_add_func("/policy/setup-and-keys", test_setup_and_keys);
         return g_test_run();
 }
