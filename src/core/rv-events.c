@@ -15,6 +15,7 @@ static const char *const rv_event_kind_names[] = {
         [RV_EVENT_SELECTION_CHANGED] = "selection_changed",
         [RV_EVENT_SETTINGS_CHANGED] = "settings_changed",
         [RV_EVENT_HEALTH_CHANGED] = "health_changed",
+        [RV_EVENT_SEEDING_GOAL_REACHED] = "seeding_goal_reached",
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(rv_event_kind_names) == RV_EVENT_LAST);
 

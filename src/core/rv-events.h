@@ -20,6 +20,7 @@ typedef enum {
         RV_EVENT_SELECTION_CHANGED,
         RV_EVENT_SETTINGS_CHANGED,
         RV_EVENT_HEALTH_CHANGED,
+        RV_EVENT_SEEDING_GOAL_REACHED,
         RV_EVENT_LAST,
 } RvEventKind;
 

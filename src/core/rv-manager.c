@@ -21,6 +21,7 @@ struct _RvManager {
         /* RvTorrent in insertion order (borrowed) */
         GPtrArray *order;
         guint resume_timer;
+        guint goal_timer;
         /* file list requests waiting for FILE_PROGRESS: hex -> GPtrArray of GTask */
         GHashTable *file_requests;
         /* shutdown in progress */
@@ -69,6 +70,8 @@ rv_manager_config_clear(RvManagerConfig *config)
 static void
 rv_manager_config_copy(RvManagerConfig *dest, const RvManagerConfig *src)
 {
+        if (dest == src)
+                return;
         g_free(dest->download_dir);
         *dest = *src;
         dest->download_dir = g_strdup(src->download_dir);
@@ -297,6 +300,59 @@ rv_manager_set_files(RvTorrent *torrent, GPtrArray *files)
 
 /* engine events */
 
+static const char *const rv_seed_action_names[] = { "pause", "remove", "remove_with_data" };
+
+/* a finished torrent that has seeded enough is paused or removed, as the settings say */
+static void
+rv_manager_check_goal(RvManager *self, RvTorrent *torrent)
+{
+        const RvManagerConfig *c = &self->config;
+        gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+        gint64 basis;
+        double ratio;
+        gboolean by_ratio;
+        gboolean by_time;
+        g_autoptr(GError) error = NULL;
+        JsonObject *obj;
+
+        if ((c->seed_ratio <= 0 && c->seed_time_s <= 0) || !torrent->completed || torrent->user_paused ||
+            torrent->removing || !torrent->in_engine || torrent->state != RV_TORRENT_STATE_SEEDING)
+                return;
+        /* data that was already there counts as downloaded once */
+        basis = torrent->downloaded > 0 ? torrent->downloaded : torrent->wanted_size;
+        ratio = basis > 0 ? (double)torrent->uploaded / (double)basis : 0.0;
+        by_ratio = c->seed_ratio > 0 && ratio >= c->seed_ratio;
+        by_time = c->seed_time_s > 0 && torrent->completed_time > 0 && now - torrent->completed_time >= c->seed_time_s;
+        if (!by_ratio && !by_time)
+                return;
+        obj = json_object_new();
+        if (torrent->name != NULL)
+                json_object_set_string_member(obj, "name", torrent->name);
+        json_object_set_double_member(obj, "ratio", ratio);
+        json_object_set_int_member(obj, "seeding_time", torrent->completed_time > 0 ? now - torrent->completed_time : 0);
+        json_object_set_string_member(obj, "goal", by_ratio ? "ratio" : "seed_time");
+        json_object_set_string_member(obj, "action", rv_seed_action_names[c->seed_action]);
+        rv_event_bus_publish(self->events, RV_EVENT_SEEDING_GOAL_REACHED, &torrent->hash, rv_json_node_take_object(obj));
+        if (c->seed_action == RV_SEED_ACTION_PAUSE) {
+                if (!rv_manager_pause(self, torrent, &error))
+                        g_debug("cannot pause %s at its seeding goal: %s", torrent->hash.hex, error->message);
+        } else if (!rv_manager_remove(self, torrent, c->seed_action == RV_SEED_ACTION_REMOVE_WITH_DATA, &error)) {
+                g_debug("cannot remove %s at its seeding goal: %s", torrent->hash.hex, error->message);
+        }
+}
+
+/* time goals are reached without any status change */
+static gboolean
+rv_manager_goal_timer_cb(gpointer user_data)
+{
+        RvManager *self = user_data;
+        g_autoptr(GPtrArray) snapshot = g_ptr_array_copy(self->order, NULL, NULL);
+
+        for (guint i = 0; i < snapshot->len; i++)
+                rv_manager_check_goal(self, g_ptr_array_index(snapshot, i));
+        return G_SOURCE_CONTINUE;
+}
+
 static void
 rv_manager_on_status(RvManager *self, RvTorrent *torrent, const RvEngineStatus *st)
 {
@@ -354,6 +410,8 @@ rv_manager_on_status(RvManager *self, RvTorrent *torrent, const RvEngineStatus *
         if (progress_changed)
                 rv_event_bus_publish_progress(self->events, torrent);
         rv_manager_changed(self, torrent, fields);
+        if (fields & (RV_TORRENT_FIELD_RATES | RV_TORRENT_FIELD_STATE))
+                rv_manager_check_goal(self, torrent);
 }
 
 static void
@@ -540,6 +598,8 @@ rv_manager_finalize(GObject *object)
 
         if (self->resume_timer != 0)
                 g_source_remove(self->resume_timer);
+        if (self->goal_timer != 0)
+                g_source_remove(self->goal_timer);
         if (self->shutdown_timer != 0)
                 g_source_remove(self->shutdown_timer);
         if (self->engine != NULL)
@@ -599,6 +659,15 @@ rv_manager_set_config(RvManager *self, const RvManagerConfig *config)
 
         rv_manager_config_copy(&self->config, config);
         rv_event_bus_set_progress_interval(self->events, config->progress_interval_ms);
+        if ((config->seed_ratio > 0 || config->seed_time_s > 0) && self->goal_timer == 0)
+                self->goal_timer = g_timeout_add_seconds(30, rv_manager_goal_timer_cb, self);
+        /* a new goal applies to what is seeding now, not in half a minute */
+        if (config->seed_ratio > 0 || config->seed_time_s > 0)
+                (void)rv_manager_goal_timer_cb(self);
+        else if (config->seed_ratio <= 0 && config->seed_time_s <= 0 && self->goal_timer != 0) {
+                g_source_remove(self->goal_timer);
+                self->goal_timer = 0;
+        }
         if (interval_changed || self->resume_timer == 0) {
                 if (self->resume_timer != 0)
                         g_source_remove(self->resume_timer);

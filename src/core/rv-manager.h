@@ -47,6 +47,12 @@ typedef struct {
         const char *const *peers;
 } RvAddRequest;
 
+typedef enum {
+        RV_SEED_ACTION_PAUSE,
+        RV_SEED_ACTION_REMOVE,
+        RV_SEED_ACTION_REMOVE_WITH_DATA,
+} RvSeedAction;
+
 typedef struct {
         char *download_dir;
         gboolean sequential_default;
@@ -57,6 +63,10 @@ typedef struct {
         guint shutdown_timeout_ms;
         /* torrents registered per main-loop iteration at start-up */
         guint load_batch;
+        /* seeding goals: stop seeding at this upload ratio or after this long; 0 = no goal */
+        double seed_ratio;
+        gint64 seed_time_s;
+        RvSeedAction seed_action;
 } RvManagerConfig;
 
 void rv_manager_config_init(RvManagerConfig *config);

@@ -139,6 +139,15 @@ rv_daemon_manager_config(RvDaemon *self, RvManagerConfig *mc)
         mc->download_dir = g_strdup(rv_daemon_download_dir(self));
         mc->sequential_default = doc != NULL ? rv_settings_get_bool(doc, "engine", "sequential_default")
                                              : self->config.sequential_default;
+        if (doc != NULL) {
+                JsonNode *ratio = rv_settings_get(doc, rv_settings_find("engine", "seed_ratio"));
+                const char *action = rv_settings_get_string(doc, "engine", "seed_action");
+                mc->seed_ratio = ratio != NULL ? json_node_get_double(ratio) : 0;
+                mc->seed_time_s = rv_settings_get_int(doc, "engine", "seed_time", 0) * 60;
+                mc->seed_action = g_strcmp0(action, "remove") == 0             ? RV_SEED_ACTION_REMOVE
+                                  : g_strcmp0(action, "remove_with_data") == 0 ? RV_SEED_ACTION_REMOVE_WITH_DATA
+                                                                               : RV_SEED_ACTION_PAUSE;
+        }
         mc->resume_save_interval_s = self->config.resume_save_interval_s;
         mc->progress_interval_ms = self->config.progress_interval_ms;
         mc->shutdown_timeout_ms = self->config.shutdown_timeout_s * 1000;
@@ -207,6 +216,12 @@ rv_daemon_event_cb(const RvEvent *event, gpointer user_data)
                 g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE_ID", RV_MESSAGE_TORRENT_REMOVED,
                                  "REVAER_TORRENT", hash, "REVAER_TORRENT_NAME", name, "MESSAGE",
                                  "torrent %s '%s' removed", hash, name);
+                break;
+        case RV_EVENT_SEEDING_GOAL_REACHED:
+                g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "REVAER_TORRENT", hash, "REVAER_TORRENT_NAME", name,
+                                 "MESSAGE", "torrent %s '%s' reached its seeding goal (%s): %s", hash, name,
+                                 json_object_get_string_member_with_default(obj, "goal", ""),
+                                 json_object_get_string_member_with_default(obj, "action", ""));
                 break;
         case RV_EVENT_TORRENT_FAILED:
                 g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MESSAGE_ID", RV_MESSAGE_TORRENT_FAILED,

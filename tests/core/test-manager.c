@@ -525,6 +525,43 @@ test_manager_resolve(Fixture *f, gconstpointer data)
         g_assert_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT);
 }
 
+static void
+test_manager_seeding_goal(Fixture *f, gconstpointer data)
+{
+        const char *files[] = { "done.bin", NULL };
+        g_autoptr(GBytes) bytes = make_torrent(f, "goal", files, 8000);
+        g_autoptr(GError) error = NULL;
+        RvAddRequest req = { 0 };
+        RvManagerConfig mc;
+        RvTorrent *t;
+
+        req.torrent = bytes;
+        req.sequential = -1;
+        t = rv_manager_add(f->manager, &req, NULL, NULL, &error);
+        g_assert_no_error(error);
+        WAIT_FOR(t->in_engine);
+        rv_engine_fake_set_progress(f->engine, &t->hash, 8000);
+        WAIT_FOR(t->completed && t->state == RV_TORRENT_STATE_SEEDING);
+        g_assert_cmpuint(count_events(f, RV_EVENT_SEEDING_GOAL_REACHED), ==, 0);
+
+        /* it has seeded for ten minutes; the goal is five */
+        t->completed_time -= 600;
+        rv_manager_config_init(&mc);
+        g_free(mc.download_dir);
+        mc.download_dir = g_strdup(f->data);
+        mc.seed_time_s = 300;
+        mc.seed_action = RV_SEED_ACTION_PAUSE;
+        rv_manager_set_config(f->manager, &mc);
+        rv_manager_config_clear(&mc);
+        g_assert_cmpuint(count_events(f, RV_EVENT_SEEDING_GOAL_REACHED), ==, 1);
+        g_assert_true(t->user_paused);
+        rv_engine_post_status(f->engine);
+        WAIT_FOR(t->state == RV_TORRENT_STATE_PAUSED);
+        /* paused by the goal, it stays paused: no second action */
+        rv_manager_set_config(f->manager, rv_manager_get_config(f->manager));
+        g_assert_cmpuint(count_events(f, RV_EVENT_SEEDING_GOAL_REACHED), ==, 1);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -540,5 +577,7 @@ main(int argc, char **argv)
         g_test_add("/core/manager/magnet-and-remove", Fixture, NULL, fixture_setup, test_manager_magnet_and_remove,
                    fixture_teardown);
         g_test_add("/core/manager/resolve", Fixture, NULL, fixture_setup, test_manager_resolve, fixture_teardown);
+        g_test_add("/core/manager/seeding-goal", Fixture, NULL, fixture_setup, test_manager_seeding_goal,
+                   fixture_teardown);
         return g_test_run();
 }
