@@ -48,6 +48,15 @@ if [ "${1:-}" = "--pid1" ]; then
     mount --rbind /dev "$B/root/dev"
     mount -t tmpfs -o mode=755 tmpfs "$B/root/run"
     mount -t tmpfs -o mode=1777 tmpfs "$B/root/tmp"
+    # a tree under /tmp (CI may clone there) would be hidden by that tmpfs: keep it visible
+    for keep in "$(cat "$T/overlay/opt/revaer-test/build-root")" "${REVAER_SOURCE_ROOT:-}"; do
+        case "$keep" in
+        /tmp/?*)
+            mkdir -p "$B/root$keep"
+            mount --bind "$keep" "$B/root$keep"
+            ;;
+        esac
+    done
     # systemd's console output goes to a file of the test, not the host's console
     mount --bind "$T/console.log" "$B/root/dev/console"
     # the test's files (target, masks, drop-ins, configuration) into the overlay
