@@ -4,6 +4,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -47,6 +49,7 @@ typedef struct {
         RvNotify *notify;
         sd_bus_slot *logcontrol_slot;
         gboolean stopping;
+        int lock_fd;
         guint sig_term;
         guint sig_int;
         guint sig_hup;
@@ -623,6 +626,31 @@ rv_daemon_store_opened_cb(GObject *source, GAsyncResult *result, gpointer user_d
         rv_config_load_async(self->settings, initial, NULL, rv_daemon_settings_loaded_cb, self);
 }
 
+/* two daemons on one state directory would overwrite each other's records */
+static gboolean
+rv_daemon_lock_state(RvDaemon *self, GError **error)
+{
+        g_autofree char *path = g_build_filename(self->state_dir, "revaerd.lock", NULL);
+
+        if (g_mkdir_with_parents(self->state_dir, 0700) < 0) {
+                g_set_error(error, RV_ERROR, rv_error_from_errno(errno), "cannot create the state directory '%s': %s",
+                            self->state_dir, g_strerror(errno));
+                return FALSE;
+        }
+        self->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (self->lock_fd < 0) {
+                g_set_error(error, RV_ERROR, rv_error_from_errno(errno), "cannot open '%s': %s", path,
+                            g_strerror(errno));
+                return FALSE;
+        }
+        if (flock(self->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+                g_set_error(error, RV_ERROR, RV_ERROR_CONFLICT, "another revaerd uses the state directory '%s'",
+                            self->state_dir);
+                return FALSE;
+        }
+        return TRUE;
+}
+
 /* the node's name in a shared catalogue: revaerd.conf, else the machine id, else the host name */
 static char *
 rv_daemon_node_id(RvDaemon *self)
@@ -668,6 +696,8 @@ rv_daemon_setup(RvDaemon *self, GError **error)
                 return FALSE;
         }
 
+        if (!rv_daemon_lock_state(self, error))
+                return FALSE;
         self->health = rv_health_new();
         rv_health_set_changed_func(self->health, rv_daemon_health_changed_cb, self);
         if (g_strcmp0(self->config.store_backend, "postgres") == 0 ||
@@ -716,6 +746,8 @@ rv_daemon_teardown(RvDaemon *self)
         g_free(self->config_path);
         g_free(self->state_dir);
         g_free(self->download_dir);
+        if (self->lock_fd > 0)
+                close(self->lock_fd);
         g_main_loop_unref(self->loop);
 }
 
@@ -726,6 +758,7 @@ rv_daemon_run(const RvDaemonOptions *options)
         g_autoptr(GError) error = NULL;
 
         self.options = options;
+        self.lock_fd = -1;
         self.loop = g_main_loop_new(NULL, FALSE);
         rv_bootstrap_init(&self.config);
         rv_log_init(options->verbose ? LOG_DEBUG : LOG_INFO);

@@ -498,6 +498,29 @@ test_daemon_sigterm_saves(void)
 }
 
 static void
+test_daemon_state_locked(void)
+{
+        RvTestHarness h;
+        g_autoptr(GSubprocess) second = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autofree char *err = NULL;
+
+        rv_test_harness_setup(&h);
+        rv_test_harness_start_daemon(&h);
+        /* a second daemon on the same state directory is refused, and names it */
+        second = g_subprocess_new(G_SUBPROCESS_FLAGS_STDERR_PIPE, &error, g_getenv("REVAERD"), "--bus", "none",
+                                  "--config", h.config, "--state-dir", h.state, NULL);
+        g_assert_no_error(error);
+        g_assert_true(g_subprocess_communicate_utf8(second, NULL, NULL, NULL, &err, &error));
+        g_assert_cmpint(g_subprocess_get_exit_status(second), ==, 1);
+        g_assert_nonnull(strstr(err, "another revaerd"));
+        g_assert_nonnull(strstr(err, h.state));
+        g_assert_true(rv_test_harness_daemon_running(&h));
+        g_assert_cmpint(rv_test_harness_stop_daemon(&h), ==, 0);
+        rv_test_harness_teardown(&h);
+}
+
+static void
 test_daemon_bad_config(void)
 {
         RvTestHarness h;
@@ -528,5 +551,6 @@ main(int argc, char **argv)
         g_test_add_func("/daemon/crash-resume", test_daemon_crash_resume);
         g_test_add_func("/daemon/sigterm-saves", test_daemon_sigterm_saves);
         g_test_add_func("/daemon/bad-config", test_daemon_bad_config);
+        g_test_add_func("/daemon/state-locked", test_daemon_state_locked);
         return g_test_run();
 }
