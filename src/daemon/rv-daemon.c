@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <stdlib.h>
@@ -332,6 +333,8 @@ rv_daemon_loaded_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 
         if (!rv_manager_load_finish(RV_MANAGER(source), result, &error))
                 g_warning("stored torrents could not be read, starting without them: %s", error->message);
+        /* reading the catalogue freed a lot of small blocks: give the pages back instead of holding them */
+        (void)malloc_trim(0);
         if (self->bus != NULL) {
                 if (!rv_bus_request_name(self->bus, &error)) {
                         g_critical("%s", error->message);
