@@ -205,7 +205,7 @@ percentile_ms(GArray *sorted, double p)
 
 typedef struct {
         const char *label;
-        /* until the changing node's RvConfig stored and announced it ("changed" on the receiver) */
+        /* until the receiving node's "changed": stored, (heard,) and handed to the engine */
         GArray *applied;
         /* until the receiving engine reports the value */
         GArray *reported;

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "rv-test-data.h"
 #include "rv-test-harness.h"
@@ -68,6 +69,7 @@ rv_test_harness_teardown(RvTestHarness *h)
         g_free(h->downloads);
         g_free(h->config);
         g_free(h->log);
+        g_clear_pointer(&h->daemon_env, g_ptr_array_unref);
 }
 
 void
@@ -107,12 +109,19 @@ rv_test_name_has_owner(RvTestHarness *h)
 }
 
 void
-rv_test_harness_start_daemon(RvTestHarness *h)
+rv_test_harness_set_daemon_env(RvTestHarness *h, const char *name, const char *value)
+{
+        if (h->daemon_env == NULL)
+                h->daemon_env = g_ptr_array_new_with_free_func(g_free);
+        g_ptr_array_add(h->daemon_env, g_strdup_printf("%s=%s", name, value));
+}
+
+void
+rv_test_harness_spawn_daemon(RvTestHarness *h)
 {
         g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
         g_autoptr(GError) error = NULL;
         const char *revaerd = g_getenv("REVAERD");
-        gint64 deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
 
         g_assert_nonnull(revaerd);
         g_clear_object(&h->daemon);
@@ -120,6 +129,11 @@ rv_test_harness_start_daemon(RvTestHarness *h)
                                      TRUE);
         g_subprocess_launcher_unsetenv(launcher, "STATE_DIRECTORY");
         g_subprocess_launcher_unsetenv(launcher, "NOTIFY_SOCKET");
+        for (guint i = 0; h->daemon_env != NULL && i < h->daemon_env->len; i++) {
+                const char *item = g_ptr_array_index(h->daemon_env, i);
+                g_autofree char *name = g_strndup(item, (gsize)(strchr(item, '=') - item));
+                g_subprocess_launcher_setenv(launcher, name, strchr(item, '=') + 1, TRUE);
+        }
         g_subprocess_launcher_set_stderr_file_path(launcher, NULL);
         {
                 /* append, so the log of every run of this test is kept */
@@ -131,6 +145,14 @@ rv_test_harness_start_daemon(RvTestHarness *h)
                                                 "--state-dir", h->state, "--download-dir", h->downloads, "--verbose",
                                                 NULL);
         g_assert_no_error(error);
+}
+
+void
+rv_test_harness_start_daemon(RvTestHarness *h)
+{
+        gint64 deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+
+        rv_test_harness_spawn_daemon(h);
         while (!rv_test_name_has_owner(h)) {
                 if (!rv_test_harness_daemon_running(h)) {
                         g_autofree char *log = rv_test_read_log(h);
@@ -139,6 +161,22 @@ rv_test_harness_start_daemon(RvTestHarness *h)
                 g_assert_cmpint(g_get_monotonic_time(), <, deadline);
                 g_usleep(50000);
         }
+}
+
+int
+rv_test_harness_wait_daemon(RvTestHarness *h, guint timeout_s)
+{
+        gint64 deadline = g_get_monotonic_time() + (gint64)timeout_s * G_USEC_PER_SEC;
+
+        while (rv_test_harness_daemon_running(h)) {
+                if (g_get_monotonic_time() > deadline) {
+                        rv_test_harness_kill_daemon(h);
+                        return -1;
+                }
+                g_usleep(20000);
+        }
+        (void)g_subprocess_wait(h->daemon, NULL, NULL);
+        return g_subprocess_get_if_exited(h->daemon) ? g_subprocess_get_exit_status(h->daemon) : -1;
 }
 
 gboolean

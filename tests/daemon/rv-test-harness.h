@@ -35,6 +35,8 @@ typedef struct {
         GDBusConnection *conn;
         GSubprocess *daemon;
         RvTestSeeder seeder;
+        /* extra environment of the daemon, "NAME=VALUE" */
+        GPtrArray *daemon_env;
 } RvTestHarness;
 
 /* skips the test (77 outside CI) when a program is missing */
@@ -46,6 +48,12 @@ void rv_test_harness_teardown(RvTestHarness *h);
 /* revaerd.conf with loopback-only engine settings plus extra lines */
 void rv_test_harness_write_config(RvTestHarness *h, const char *extra);
 void rv_test_harness_start_daemon(RvTestHarness *h);
+/* starts revaerd without waiting for its bus name (for a start that is meant to fail) */
+void rv_test_harness_spawn_daemon(RvTestHarness *h);
+/* waits up to timeout_s for the daemon to exit on its own; returns the exit status, -1 when it was killed */
+int rv_test_harness_wait_daemon(RvTestHarness *h, guint timeout_s);
+/* sets a variable in the environment of the next daemon started */
+void rv_test_harness_set_daemon_env(RvTestHarness *h, const char *name, const char *value);
 /* SIGTERM and wait; returns the exit status */
 int rv_test_harness_stop_daemon(RvTestHarness *h);
 void rv_test_harness_kill_daemon(RvTestHarness *h);

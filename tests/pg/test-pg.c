@@ -1,0 +1,724 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#include "rv-engine.h"
+#include "rv-test-data.h"
+#include "rv-test-harness.h"
+
+/*
+ * revaerd on PostgreSQL, end to end: two daemons on one database see each
+ * other's settings changes within the budget and keep their own torrents; a
+ * daemon outlives an outage of the server with its writes queued and its
+ * torrents running; a bad database URL stops the start with a clear error
+ * that does not echo the password
+ *
+ * one throwaway cluster per run (tests/data/pg-cluster.sh, needs root), one
+ * database per test, each daemon on a private session bus of its own
+ */
+
+#define ENGINE_PATH RV_TEST_MANAGER_PATH "/policy/engine"
+#define POLICY_IFACE "com.revaer.Revaer1.Policy"
+#define ENGINE_IFACE POLICY_IFACE ".Engine"
+#define PROPS_IFACE "org.freedesktop.DBus.Properties"
+#define MIB (1024 * 1024)
+/* the issue's budget for a change through one node to be applied by another */
+#define BUDGET_US (2 * G_USEC_PER_SEC)
+#define SECRET "Pa55-not-for-logs"
+
+static struct {
+        char *dir;
+        char *port;
+} cluster;
+
+static int
+cluster_run(const char *command, char **ret_stdout)
+{
+        g_autofree char *script = g_test_build_filename(G_TEST_DIST, "data", "pg-cluster.sh", NULL);
+        g_autofree char *pid = g_strdup_printf("%d", (int)getpid());
+        const char *argv[] = { "/bin/sh", script, command, cluster.dir, pid, NULL };
+        g_autofree char *out = NULL;
+        g_autofree char *err = NULL;
+        g_autoptr(GError) error = NULL;
+        int status = 0;
+
+        /* only start takes the pid to watch: the cluster goes when this test does, however it ends */
+        if (!g_str_equal(command, "start"))
+                argv[4] = NULL;
+        /* stdout is TAP's: keep the conninfo out of it */
+        g_assert_true(
+                g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, &error));
+        g_assert_no_error(error);
+        if (ret_stdout != NULL)
+                *ret_stdout = g_steal_pointer(&out);
+        if (err != NULL && err[0] != '\0')
+                g_printerr("# pg-cluster.sh %s: %s\n", command, g_strstrip(err));
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
+/* 77 when there is no PostgreSQL here (pg-cluster.sh fails instead in CI) */
+static int
+cluster_start(void)
+{
+        g_autofree char *port_file = NULL;
+        int status;
+
+        cluster.dir = g_dir_make_tmp("rv-test-pg-XXXXXX", NULL);
+        g_assert_nonnull(cluster.dir);
+        status = cluster_run("start", NULL);
+        if (status != 0) {
+                (void)cluster_run("destroy", NULL);
+                rv_test_data_remove_tree(cluster.dir);
+                g_clear_pointer(&cluster.dir, g_free);
+                return status;
+        }
+        port_file = g_build_filename(cluster.dir, "port", NULL);
+        g_assert_true(g_file_get_contents(port_file, &cluster.port, NULL, NULL));
+        g_strstrip(cluster.port);
+        return 0;
+}
+
+static char *
+cluster_conninfo(const char *dbname)
+{
+        return g_strdup_printf("host=%s port=%s user=postgres dbname=%s", cluster.dir, cluster.port, dbname);
+}
+
+static void
+pg_quiet_cb(void *arg, const char *message)
+{
+}
+
+/* the test's own view of the database, beside the daemons; NULL for SQL NULL or no row */
+static char *
+pg_value(const char *conninfo, const char *sql)
+{
+        PGconn *conn = PQconnectdb(conninfo);
+        PGresult *res;
+        char *value;
+
+        if (PQstatus(conn) != CONNECTION_OK)
+                g_error("cannot connect to the test cluster: %s", PQerrorMessage(conn));
+        PQsetNoticeProcessor(conn, pg_quiet_cb, NULL);
+        res = PQexec(conn, sql);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
+                g_error("'%s' failed: %s", sql, PQresultErrorMessage(res));
+        value = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) > 0 && !PQgetisnull(res, 0, 0)
+                        ? g_strdup(PQgetvalue(res, 0, 0))
+                        : NULL;
+        PQclear(res);
+        PQfinish(conn);
+        return value;
+}
+
+/* a fresh database of the cluster; its conninfo */
+static char *
+new_database(const char *name)
+{
+        g_autofree char *admin = cluster_conninfo("postgres");
+        g_autofree char *sql = g_strdup_printf("CREATE DATABASE %s", name);
+
+        g_free(pg_value(admin, sql));
+        return cluster_conninfo(name);
+}
+
+static void
+use_postgres(RvTestHarness *h, const char *conninfo, const char *node_id)
+{
+        g_autofree char *extra =
+                g_strdup_printf("[store]\nbackend=postgres\ndatabase-url=%s\nnode-id=%s\n", conninfo, node_id);
+
+        rv_test_harness_write_config(h, extra);
+}
+
+/* D-Bus helpers */
+
+static GVariant *
+get_prop(RvTestHarness *h, const char *path, const char *iface, const char *prop)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = rv_test_call(h, path, PROPS_IFACE, "Get", g_variant_new("(ss)", iface, prop),
+                                                 G_VARIANT_TYPE("(v)"), &error);
+        GVariant *value = NULL;
+
+        g_assert_no_error(error);
+        g_variant_get(reply, "(v)", &value);
+        return value;
+}
+
+static void
+set_prop(RvTestHarness *h, const char *path, const char *iface, const char *prop, GVariant *value)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply =
+                rv_test_call(h, path, PROPS_IFACE, "Set", g_variant_new("(ssv)", iface, prop, value), NULL, &error);
+
+        g_assert_no_error(error);
+}
+
+static gint64
+download_limit(RvTestHarness *h)
+{
+        g_autoptr(GVariant) v = get_prop(h, ENGINE_PATH, ENGINE_IFACE, "DownloadLimit");
+
+        return g_variant_get_int64(v);
+}
+
+static guint64
+revision(RvTestHarness *h)
+{
+        g_autoptr(GVariant) v = get_prop(h, ENGINE_PATH, POLICY_IFACE, "Revision");
+
+        return g_variant_get_uint64(v);
+}
+
+static guint
+torrent_count(RvTestHarness *h)
+{
+        g_autoptr(GVariant) v = get_prop(h, RV_TEST_MANAGER_PATH, RV_TEST_MANAGER_IFACE, "TorrentCount");
+
+        return g_variant_get_uint32(v);
+}
+
+static char *
+health(RvTestHarness *h)
+{
+        g_autoptr(GVariant) v = get_prop(h, RV_TEST_MANAGER_PATH, RV_TEST_MANAGER_IFACE, "Health");
+
+        return g_variant_dup_string(v, NULL);
+}
+
+/* the reason given for component in Degraded, NULL when it is not listed */
+static char *
+degraded_reason(RvTestHarness *h, const char *component)
+{
+        g_autoptr(GVariant) v = get_prop(h, RV_TEST_MANAGER_PATH, RV_TEST_MANAGER_IFACE, "Degraded");
+        GVariantIter iter;
+        const char *c;
+        const char *reason;
+
+        g_variant_iter_init(&iter, v);
+        while (g_variant_iter_next(&iter, "(&s&s)", &c, &reason)) {
+                if (g_strcmp0(c, component) == 0)
+                        return g_strdup(reason);
+        }
+        return NULL;
+}
+
+static guint64
+torrent_done(RvTestHarness *h, const char *path)
+{
+        g_autoptr(GVariant) v = get_prop(h, path, RV_TEST_TORRENT_IFACE, "Done");
+
+        return g_variant_get_uint64(v);
+}
+
+static char *
+add_torrent(RvTestHarness *h, GBytes *data, GVariant *options)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = NULL;
+        char *path = NULL;
+
+        reply = rv_test_call(
+                h, RV_TEST_MANAGER_PATH, RV_TEST_MANAGER_IFACE, "AddTorrent",
+                g_variant_new("(@ay@a{sv})", g_variant_new_from_bytes(G_VARIANT_TYPE_BYTESTRING, data, TRUE), options),
+                G_VARIANT_TYPE("(o)"), &error);
+        g_assert_no_error(error);
+        g_variant_get(reply, "(o)", &path);
+        return path;
+}
+
+static GVariant *
+options_paused(void)
+{
+        GVariantBuilder b;
+
+        g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&b, "{sv}", "paused", g_variant_new_boolean(TRUE));
+        return g_variant_builder_end(&b);
+}
+
+/* a .torrent of a small file nobody seeds */
+static GBytes *
+make_torrent(RvTestHarness *h, const char *name, guint64 seed)
+{
+        g_autofree char *dir = g_build_filename(h->dir, "made", NULL);
+        g_autofree char *path = g_build_filename(dir, name, NULL);
+        g_autoptr(GError) error = NULL;
+        GBytes *torrent;
+
+        g_mkdir_with_parents(dir, 0755);
+        g_assert_true(rv_test_data_write_file(path, 64 * 1024, seed, &error));
+        g_assert_no_error(error);
+        torrent = rv_engine_create_torrent(path, 0, NULL, &error);
+        g_assert_no_error(error);
+        return torrent;
+}
+
+static const char *
+hash_of_path(const char *path)
+{
+        g_assert_cmpuint(strlen(path), >, RV_INFO_HASH_HEX_LEN);
+        return path + strlen(path) - RV_INFO_HASH_HEX_LEN;
+}
+
+static gint
+cmp_gint64(gconstpointer a, gconstpointer b)
+{
+        gint64 x = *(const gint64 *)a;
+        gint64 y = *(const gint64 *)b;
+
+        return x < y ? -1 : x > y;
+}
+
+/* waits for a query to return want (string compare), up to timeout_s */
+static void
+wait_pg_value(const char *conninfo, const char *sql, const char *want, guint timeout_s)
+{
+        gint64 deadline = g_get_monotonic_time() + (gint64)timeout_s * G_USEC_PER_SEC;
+
+        for (;;) {
+                g_autofree char *value = pg_value(conninfo, sql);
+                if (g_strcmp0(value, want) == 0)
+                        return;
+                if (g_get_monotonic_time() > deadline)
+                        g_error("'%s' gave '%s', not '%s', within %u s", sql, value, want, timeout_s);
+                g_usleep(50000);
+        }
+}
+
+/* the daemon logs to stderr (its log file) unless a journal took it */
+static gboolean
+log_is_console(RvTestHarness *h)
+{
+        g_autofree char *log = rv_test_read_log(h);
+
+        return log != NULL && strstr(log, "ready:") != NULL;
+}
+
+/*
+ * two daemons on one database, each on its own bus: a change through one is
+ * applied by the other within the budget (both ways, several times), with the
+ * same revision; torrents belong to the node that added them
+ */
+static void
+test_two_nodes(void)
+{
+        g_autofree char *conninfo = new_database("two_nodes");
+        RvTestHarness a;
+        RvTestHarness b;
+        RvTestHarness *nodes[2] = { &a, &b };
+        g_autoptr(GArray) latency = g_array_new(FALSE, FALSE, sizeof(gint64));
+        g_autoptr(GBytes) torrent = NULL;
+        g_autofree char *path_a = NULL;
+        g_autofree char *path_b = NULL;
+        g_autofree char *sql = NULL;
+        g_autofree char *owners = NULL;
+        const guint n_changes = 20;
+        guint64 last_rev = 0;
+
+        rv_test_harness_setup(&a);
+        rv_test_harness_setup(&b);
+        use_postgres(&a, conninfo, "node-a");
+        use_postgres(&b, conninfo, "node-b");
+        rv_test_harness_start_daemon(&a);
+        rv_test_harness_start_daemon(&b);
+        /* one seeded the settings, the other found them */
+        g_assert_cmpuint(revision(&a), ==, revision(&b));
+        g_assert_cmpint(download_limit(&a), ==, download_limit(&b));
+
+        for (guint i = 0; i < n_changes; i++) {
+                RvTestHarness *from = nodes[i % 2];
+                RvTestHarness *to = nodes[(i + 1) % 2];
+                gint64 value = 1000000 + (gint64)i * 1000;
+                gint64 start = g_get_monotonic_time();
+                gint64 elapsed;
+                guint64 rev;
+
+                set_prop(from, ENGINE_PATH, ENGINE_IFACE, "DownloadLimit", g_variant_new_int64(value));
+                while (download_limit(to) != value) {
+                        if (g_get_monotonic_time() - start > BUDGET_US)
+                                g_error("change %u (%" G_GINT64_FORMAT ") not applied by the other node within 2 s", i,
+                                        value);
+                        g_usleep(1000);
+                }
+                elapsed = g_get_monotonic_time() - start;
+                g_array_append_val(latency, elapsed);
+                rev = revision(from);
+                g_assert_cmpuint(revision(to), ==, rev);
+                g_assert_cmpuint(rev, >, last_rev);
+                last_rev = rev;
+        }
+        g_array_sort(latency, cmp_gint64);
+        g_test_message("set on one node until the other's property reports it, %u changes: median %.1f ms, max %.1f ms",
+                       n_changes, (double)g_array_index(latency, gint64, n_changes / 2) / 1000.0,
+                       (double)g_array_index(latency, gint64, n_changes - 1) / 1000.0);
+        g_assert_cmpint(g_array_index(latency, gint64, n_changes - 1), <, BUDGET_US);
+        /* the stored document and the history agree */
+        sql = g_strdup("SELECT revision::text || ' ' || (document->'engine'->>'download_limit') FROM settings");
+        {
+                g_autofree char *stored = pg_value(conninfo, sql);
+                g_autofree char *want = g_strdup_printf("%" G_GUINT64_FORMAT " %" G_GINT64_FORMAT, last_rev,
+                                                        (gint64)1000000 + (gint64)(n_changes - 1) * 1000);
+                g_assert_cmpstr(stored, ==, want);
+        }
+        /* and each receiving daemon said so: the last change went B -> A, the one before A -> B */
+        for (guint k = 0; k < 2 && log_is_console(&a) && log_is_console(&b); k++) {
+                g_autofree char *log = rv_test_read_log(nodes[k]);
+                g_autofree char *line =
+                        g_strdup_printf("settings revision %" G_GUINT64_FORMAT " by elsewhere", last_rev - k);
+                if (strstr(log, line) == NULL)
+                        g_error("node %u's log has no '%s':\n%s", k, line, log);
+        }
+
+        /* a torrent added on A is A's: B does not list it, its row names node-a */
+        rv_test_harness_start_seeder(&a, "owned.bin", 256 * 1024, 1, FALSE, 0);
+        torrent = rv_test_harness_seeder_torrent(&a);
+        path_a = add_torrent(&a, torrent, rv_test_options(&a, NULL));
+        g_assert_cmpuint(torrent_count(&a), ==, 1);
+        g_assert_cmpuint(torrent_count(&b), ==, 0);
+        g_free(sql);
+        sql = g_strdup_printf("SELECT string_agg(node_id, ',' ORDER BY node_id) FROM torrents WHERE info_hash = '%s'",
+                              a.seeder.hash);
+        owners = pg_value(conninfo, sql);
+        g_assert_cmpstr(owners, ==, "node-a");
+
+        /* the same torrent on B is a row of B's own; removing it there leaves A's alone */
+        path_b = add_torrent(&b, torrent, options_paused());
+        g_assert_cmpstr(path_a, ==, path_b);
+        wait_pg_value(conninfo, sql, "node-a,node-b", 5);
+        {
+                g_autoptr(GError) error = NULL;
+                g_autoptr(GVariant) reply = rv_test_call(&b, path_b, RV_TEST_TORRENT_IFACE, "Remove",
+                                                         g_variant_new("(b)", FALSE), NULL, &error);
+                g_assert_no_error(error);
+        }
+        wait_pg_value(conninfo, sql, "node-a", 10);
+        g_assert_cmpuint(torrent_count(&a), ==, 1);
+
+        /* a restart of B loads B's rows only */
+        g_assert_cmpint(rv_test_harness_stop_daemon(&b), ==, 0);
+        rv_test_harness_start_daemon(&b);
+        g_assert_cmpuint(torrent_count(&b), ==, 0);
+        g_assert_cmpuint(revision(&b), ==, last_rev);
+
+        g_assert_cmpint(rv_test_harness_stop_daemon(&a), ==, 0);
+        g_assert_cmpint(rv_test_harness_stop_daemon(&b), ==, 0);
+        rv_test_harness_teardown(&a);
+        rv_test_harness_teardown(&b);
+}
+
+typedef struct {
+        gboolean done;
+        char *path;
+        GError *error;
+} AsyncAdd;
+
+static void
+async_add_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+        AsyncAdd *add = user_data;
+        g_autoptr(GVariant) reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, &add->error);
+
+        if (reply != NULL)
+                g_variant_get(reply, "(o)", &add->path);
+        add->done = TRUE;
+}
+
+/* polls until pred holds, running the default main context so async replies come in */
+typedef gboolean (*WaitFunc)(RvTestHarness *h, gconstpointer data);
+
+static void
+wait_for(RvTestHarness *h, WaitFunc func, gconstpointer data, guint timeout_s, const char *what)
+{
+        gint64 deadline = g_get_monotonic_time() + (gint64)timeout_s * G_USEC_PER_SEC;
+
+        while (!func(h, data)) {
+                if (g_get_monotonic_time() > deadline) {
+                        g_autofree char *log = rv_test_read_log(h);
+                        g_printerr("%s\n", log != NULL ? log : "");
+                        g_error("timed out after %u s waiting for %s", timeout_s, what);
+                }
+                while (g_main_context_iteration(NULL, FALSE))
+                        ;
+                g_usleep(20000);
+        }
+}
+
+static gboolean
+health_is(RvTestHarness *h, gconstpointer data)
+{
+        g_autofree char *status = health(h);
+
+        return g_strcmp0(status, data) == 0;
+}
+
+typedef struct {
+        const char *path;
+        guint64 at_least;
+} DoneAtLeast;
+
+static gboolean
+done_at_least(RvTestHarness *h, gconstpointer data)
+{
+        const DoneAtLeast *d = data;
+
+        return torrent_done(h, d->path) >= d->at_least;
+}
+
+static gboolean
+completed(RvTestHarness *h, gconstpointer data)
+{
+        g_autoptr(GVariant) v = get_prop(h, data, RV_TEST_TORRENT_IFACE, "Completed");
+
+        return g_variant_get_boolean(v);
+}
+
+static gboolean
+add_done(RvTestHarness *h, gconstpointer data)
+{
+        const AsyncAdd *add = data;
+
+        return add->done;
+}
+
+/*
+ * the server stops under a running daemon and comes back, nobody touches
+ * the daemon: health goes degraded and back to ok, writes made meanwhile
+ * reach the database, the download goes on throughout and its data is whole
+ */
+static void
+test_outage(void)
+{
+        g_autofree char *conninfo = new_database("outage");
+        RvTestHarness h;
+        g_autoptr(GBytes) seeded = NULL;
+        g_autoptr(GBytes) idle = NULL;
+        g_autoptr(GBytes) late = NULL;
+        g_autofree char *path1 = NULL;
+        g_autofree char *path2 = NULL;
+        g_autofree char *reason = NULL;
+        g_autofree char *dest = NULL;
+        g_autofree char *sum_src = NULL;
+        g_autofree char *sum_dst = NULL;
+        const char *labels[] = { "during-outage", NULL };
+        const gint64 size = 20 * MIB;
+        AsyncAdd add = { 0 };
+        DoneAtLeast want = { 0 };
+        guint64 done_at_stop;
+        gint64 stopped_at;
+        gint64 degraded_after;
+        gint64 ok_after;
+
+        rv_test_harness_setup(&h);
+        use_postgres(&h, conninfo, "node-outage");
+        rv_test_harness_start_daemon(&h);
+        rv_test_harness_start_seeder(&h, "outage.bin", size, 1, FALSE, 256 * 1024);
+        seeded = rv_test_harness_seeder_torrent(&h);
+        /* 2 MB/s: about 10 s for the whole, so the outage falls in the middle */
+        path1 = add_torrent(&h, seeded, rv_test_options(&h, "download_limit", g_variant_new_int64(2000000), NULL));
+        idle = make_torrent(&h, "idle.bin", 11);
+        path2 = add_torrent(&h, idle, g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0));
+        want.path = path1;
+        want.at_least = 2 * MIB;
+        wait_for(&h, done_at_least, &want, 15, "the first 2 MiB");
+        {
+                g_autofree char *status = health(&h);
+                g_assert_cmpstr(status, ==, "ok");
+        }
+
+        g_assert_cmpint(cluster_run("stop", NULL), ==, 0);
+        stopped_at = g_get_monotonic_time();
+        done_at_stop = torrent_done(&h, path1);
+        wait_for(&h, health_is, "degraded", 10, "health to go degraded");
+        degraded_after = g_get_monotonic_time() - stopped_at;
+        reason = degraded_reason(&h, "store");
+        g_assert_nonnull(reason);
+        g_test_message("degraded %.0f ms after the stop: %s", (double)degraded_after / 1000.0, reason);
+
+        /* writes while the server is away: a pause, labels, and an add whose reply waits for durability */
+        {
+                g_autoptr(GError) error = NULL;
+                g_autoptr(GVariant) reply = rv_test_call(&h, path2, RV_TEST_TORRENT_IFACE, "Pause", NULL, NULL, &error);
+                g_assert_no_error(error);
+        }
+        set_prop(&h, path1, RV_TEST_TORRENT_IFACE, "Labels", g_variant_new_strv(labels, -1));
+        late = make_torrent(&h, "late.bin", 12);
+        g_dbus_connection_call(h.conn, RV_TEST_BUS_NAME, RV_TEST_MANAGER_PATH, RV_TEST_MANAGER_IFACE, "AddTorrent",
+                               g_variant_new("(@ay@a{sv})",
+                                             g_variant_new_from_bytes(G_VARIANT_TYPE_BYTESTRING, late, TRUE),
+                                             options_paused()),
+                               G_VARIANT_TYPE("(o)"), G_DBUS_CALL_FLAGS_NONE, 60000, NULL, async_add_cb, &add);
+
+        /* the download goes on meanwhile */
+        want.at_least = done_at_stop + 2 * MIB;
+        wait_for(&h, done_at_least, &want, 10, "2 MiB more during the outage");
+        while (g_get_monotonic_time() - stopped_at < 3 * G_USEC_PER_SEC) {
+                while (g_main_context_iteration(NULL, FALSE))
+                        ;
+                g_usleep(50000);
+        }
+        {
+                g_autofree char *status = health(&h);
+                g_assert_cmpstr(status, ==, "degraded");
+        }
+        g_assert_false(add.done);
+        g_test_message("%.1f MiB downloaded during the outage so far",
+                       (double)(torrent_done(&h, path1) - done_at_stop) / MIB);
+
+        /* the same cluster comes back on the same port; nobody tells the daemon */
+        g_assert_cmpint(cluster_run("start", NULL), ==, 0);
+        wait_for(&h, health_is, "ok", 15, "health to be ok again");
+        ok_after = g_get_monotonic_time() - stopped_at;
+        g_test_message("ok again %.1f s after the stop", (double)ok_after / G_USEC_PER_SEC);
+        g_assert_null(degraded_reason(&h, "store"));
+        wait_for(&h, add_done, &add, 10, "the add made during the outage to reply");
+        g_assert_no_error(add.error);
+
+        /* everything queued is in the database */
+        {
+                g_autofree char *sql = NULL;
+                g_autofree char *value = NULL;
+
+                sql = g_strdup_printf("SELECT meta->>'paused' FROM torrents WHERE node_id = 'node-outage' "
+                                      "AND info_hash = '%s'",
+                                      hash_of_path(path2));
+                value = pg_value(conninfo, sql);
+                g_assert_cmpstr(value, ==, "true");
+                g_free(sql);
+                g_free(value);
+                sql = g_strdup_printf("SELECT (meta->'labels') ? 'during-outage' FROM torrents "
+                                      "WHERE node_id = 'node-outage' AND info_hash = '%s'",
+                                      hash_of_path(path1));
+                value = pg_value(conninfo, sql);
+                g_assert_cmpstr(value, ==, "t");
+                g_free(sql);
+                g_free(value);
+                sql = g_strdup_printf("SELECT count(*) FROM torrents WHERE node_id = 'node-outage' "
+                                      "AND info_hash = '%s' AND resume IS NOT NULL",
+                                      hash_of_path(add.path));
+                value = pg_value(conninfo, sql);
+                g_assert_cmpstr(value, ==, "1");
+                g_free(value);
+                value = pg_value(conninfo, "SELECT count(*) FROM torrents");
+                g_assert_cmpstr(value, ==, "3");
+        }
+
+        /* and the download ends whole */
+        wait_for(&h, completed, path1, 30, "the download to complete");
+        dest = g_build_filename(h.downloads, "outage.bin", NULL);
+        sum_src = rv_test_data_checksum_file(h.seeder.payload);
+        sum_dst = rv_test_data_checksum_file(dest);
+        g_assert_nonnull(sum_src);
+        g_assert_cmpstr(sum_dst, ==, sum_src);
+        {
+                g_autofree char *sql = g_strdup_printf("SELECT meta->>'completed' FROM torrents WHERE info_hash = '%s'",
+                                                       hash_of_path(path1));
+                wait_pg_value(conninfo, sql, "true", 5);
+        }
+
+        g_assert_cmpint(rv_test_harness_stop_daemon(&h), ==, 0);
+        g_free(add.path);
+        rv_test_harness_teardown(&h);
+}
+
+/* a bad database URL: exit 1 with an error that names the problem and never the password */
+static void
+test_bad_url(void)
+{
+        g_autofree char *nowhere = g_build_filename(cluster.dir, "nowhere", NULL);
+        g_autofree char *socket_url = g_strdup_printf("host=%s port=5432 user=revaer password=" SECRET, nowhere);
+        const struct {
+                /* in revaerd.conf, or in DATABASE_URL when env is set */
+                const char *url;
+                gboolean env;
+                const char *expect[3];
+        } cases[] = {
+                { "postgresql://revaer:" SECRET "@localhost/revaer?hots=db.example.net",
+                  TRUE,
+                  { "cannot start: database URL: ", "hots", NULL } },
+                { "host=localhost hots=db.example.net password=" SECRET,
+                  FALSE,
+                  { "cannot start: database URL: ", "invalid connection option \"hots\"", NULL } },
+                { "postgresql://revaer:" SECRET "@127.0.0.1:1/revaer?connect_timeout=5",
+                  FALSE,
+                  { "cannot start: cannot connect to PostgreSQL", "Connection refused", NULL } },
+                { socket_url,
+                  TRUE,
+                  { "cannot start: cannot connect to PostgreSQL", "No such file or directory", NULL } },
+        };
+
+        for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+                RvTestHarness h;
+                g_autofree char *extra = NULL;
+                g_autofree char *log = NULL;
+                gint64 start;
+                int status;
+
+                rv_test_harness_setup(&h);
+                if (cases[i].env) {
+                        extra = g_strdup("[store]\nbackend=postgres\n");
+                        rv_test_harness_set_daemon_env(&h, "DATABASE_URL", cases[i].url);
+                } else {
+                        extra = g_strdup_printf("[store]\nbackend=postgres\ndatabase-url=%s\n", cases[i].url);
+                }
+                rv_test_harness_write_config(&h, extra);
+                start = g_get_monotonic_time();
+                rv_test_harness_spawn_daemon(&h);
+                status = rv_test_harness_wait_daemon(&h, 20);
+                log = rv_test_read_log(&h);
+                g_test_message("case %u: exit %d after %.0f ms", i, status,
+                               (double)(g_get_monotonic_time() - start) / 1000.0);
+                if (status != 1)
+                        g_error("case %u: revaerd exited with %d, not 1:\n%s", i, status, log);
+                for (guint k = 0; cases[i].expect[k] != NULL; k++) {
+                        if (strstr(log, cases[i].expect[k]) == NULL)
+                                g_error("case %u: no '%s' in:\n%s", i, cases[i].expect[k], log);
+                }
+                if (strstr(log, SECRET) != NULL)
+                        g_error("case %u: the password is in the log:\n%s", i, log);
+                {
+                        /* the line a person reads */
+                        g_auto(GStrv) lines = g_strsplit(log, "\n", -1);
+                        for (guint k = 0; lines[k] != NULL; k++) {
+                                if (strstr(lines[k], "cannot start:") != NULL)
+                                        g_test_message("case %u: %s", i, lines[k]);
+                        }
+                }
+                rv_test_harness_teardown(&h);
+        }
+}
+
+int
+main(int argc, char **argv)
+{
+        int status;
+        int ret;
+
+        g_test_init(&argc, &argv, NULL);
+        rv_test_require_program("dbus-daemon");
+        status = cluster_start();
+        if (status == 77) {
+                g_print("1..0 # SKIP no PostgreSQL server here (needs root and /usr/lib/postgresql/*/bin)\n");
+                return 77;
+        }
+        if (status != 0) {
+                g_printerr("cannot start the PostgreSQL test cluster (pg-cluster.sh exited %d)\n", status);
+                return 1;
+        }
+        g_test_add_func("/pg/two-nodes", test_two_nodes);
+        g_test_add_func("/pg/outage", test_outage);
+        g_test_add_func("/pg/bad-url", test_bad_url);
+        ret = g_test_run();
+        (void)cluster_run("destroy", NULL);
+        g_free(cluster.dir);
+        g_free(cluster.port);
+        return ret;
+}
