@@ -5,6 +5,7 @@
 
 #include "rv-config.h"
 #include "rv-settings.h"
+#include "rv-test-data.h"
 
 static JsonNode *
 j(const char *text)
@@ -224,22 +225,6 @@ history_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
-rm_rf(const char *path)
-{
-        g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-        const char *name;
-
-        while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-                g_autofree char *child = g_build_filename(path, name, NULL);
-                if (g_file_test(child, G_FILE_TEST_IS_DIR))
-                        rm_rf(child);
-                else
-                        g_unlink(child);
-        }
-        g_rmdir(path);
-}
-
-static void
 test_config_live(void)
 {
         g_autofree char *dir = g_dir_make_tmp("rv-test-config-XXXXXX", NULL);
@@ -300,7 +285,7 @@ test_config_live(void)
         g_free(r.actor);
         g_clear_object(&config);
         g_clear_pointer(&store, rv_store_free);
-        rm_rf(dir);
+        rv_test_data_remove_tree(dir);
 }
 
 int

@@ -4,6 +4,7 @@
 #include <glib/gstdio.h>
 
 #include "rv-manager.h"
+#include "rv-test-data.h"
 
 /* the registry over the fake engine and the real embedded store */
 
@@ -75,26 +76,10 @@ fixture_setup(Fixture *f, gconstpointer data)
 }
 
 static void
-rm_rf(const char *path)
-{
-        g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-        const char *name;
-
-        while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-                g_autofree char *child = g_build_filename(path, name, NULL);
-                if (g_file_test(child, G_FILE_TEST_IS_DIR) && !g_file_test(child, G_FILE_TEST_IS_SYMLINK))
-                        rm_rf(child);
-                else
-                        g_unlink(child);
-        }
-        g_rmdir(path);
-}
-
-static void
 fixture_teardown(Fixture *f, gconstpointer data)
 {
         fixture_stop(f);
-        rm_rf(f->dir);
+        rv_test_data_remove_tree(f->dir);
         g_ptr_array_unref(f->seen);
         g_free(f->dir);
         g_free(f->state);

@@ -10,6 +10,7 @@
 
 #include "rv-json.h"
 #include "rv-store.h"
+#include "rv-test-data.h"
 
 /*
  * one suite of behaviour tests, written against rv-store.h only, run against
@@ -362,26 +363,10 @@ embedded_change_settings_elsewhere(Fixture *f, JsonNode *document)
 }
 
 static void
-rm_rf(const char *path)
-{
-        g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-        const char *name;
-
-        while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-                g_autofree char *child = g_build_filename(path, name, NULL);
-                if (g_file_test(child, G_FILE_TEST_IS_DIR) && !g_file_test(child, G_FILE_TEST_IS_SYMLINK))
-                        rm_rf(child);
-                else
-                        g_unlink(child);
-        }
-        g_rmdir(path);
-}
-
-static void
 embedded_teardown(Fixture *f)
 {
         if (f->dir != NULL)
-                rm_rf(f->dir);
+                rv_test_data_remove_tree(f->dir);
 }
 
 static const Backend embedded_backend = {
@@ -437,7 +422,7 @@ cluster_ensure(void)
                 cluster.failed = status != 77;
                 if (status != 77)
                         (void)cluster_run("destroy", NULL);
-                rm_rf(cluster.dir);
+                rv_test_data_remove_tree(cluster.dir);
                 g_clear_pointer(&cluster.dir, g_free);
                 return FALSE;
         }

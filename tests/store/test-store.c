@@ -4,6 +4,7 @@
 #include <glib/gstdio.h>
 
 #include "rv-store.h"
+#include "rv-test-data.h"
 
 /* the embedded store: atomic, coalesced writes off the main loop; a damaged record never stops a load */
 
@@ -24,27 +25,11 @@ fixture_setup(Fixture *f, gconstpointer data)
 }
 
 static void
-rm_rf(const char *path)
-{
-        g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-        const char *name;
-
-        while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-                g_autofree char *child = g_build_filename(path, name, NULL);
-                if (g_file_test(child, G_FILE_TEST_IS_DIR))
-                        rm_rf(child);
-                else
-                        g_unlink(child);
-        }
-        g_rmdir(path);
-}
-
-static void
 fixture_teardown(Fixture *f, gconstpointer data)
 {
         g_clear_pointer(&f->store, rv_store_free);
         rv_health_free(f->health);
-        rm_rf(f->dir);
+        rv_test_data_remove_tree(f->dir);
         g_free(f->dir);
 }
 
