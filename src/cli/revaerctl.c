@@ -31,6 +31,12 @@ static const RvCliCommand *const rv_cli_tables[] = {
         rv_cli_service_commands,
 };
 
+static const RvCliGroup *const rv_cli_groups[] = {
+        &rv_cli_config_group,
+        &rv_cli_setup_group,
+        &rv_cli_keys_group,
+};
+
 static const RvCliCommand *
 rv_cli_find_command(const char *name)
 {
@@ -43,6 +49,43 @@ rv_cli_find_command(const char *name)
         return NULL;
 }
 
+static const RvCliCommand *
+rv_cli_group_find(const RvCliGroup *group, const char *name)
+{
+        for (const RvCliCommand *c = group->commands; c->name != NULL; c++) {
+                if (g_str_equal(c->name, name))
+                        return c;
+        }
+        return NULL;
+}
+
+static const RvCliGroup *
+rv_cli_find_group(const char *name)
+{
+        for (guint g = 0; g < G_N_ELEMENTS(rv_cli_groups); g++) {
+                if (g_str_equal(rv_cli_groups[g]->name, name))
+                        return rv_cli_groups[g];
+        }
+        return NULL;
+}
+
+static void
+rv_cli_print_unknown(const char *name)
+{
+        g_printerr("revaerctl: ");
+        g_printerr(_("unknown command '%s' (see revaerctl --help)"), name);
+        g_printerr("\n");
+}
+
+static void
+rv_cli_print_unknown_subcommand(const RvCliGroup *group, const char *name)
+{
+        g_printerr("revaerctl: ");
+        /* TRANSLATORS: "unknown config command 'frob' (see revaerctl config --help)" */
+        g_printerr(_("unknown %s command '%s' (see revaerctl %s --help)"), group->name, name, group->name);
+        g_printerr("\n");
+}
+
 static char *
 rv_cli_commands_description(void)
 {
@@ -53,6 +96,8 @@ rv_cli_commands_description(void)
                 for (const RvCliCommand *c = rv_cli_tables[t]; c->name != NULL; c++)
                         g_string_append_printf(out, "  %-12s %s\n", c->name, _(c->summary));
         }
+        for (guint g = 0; g < G_N_ELEMENTS(rv_cli_groups); g++)
+                g_string_append_printf(out, "  %-12s %s\n", rv_cli_groups[g]->name, _(rv_cli_groups[g]->summary));
         g_string_append_c(out, '\n');
         g_string_append(out, _("A TORRENT is an info hash, a unique prefix of one (4 hex digits at least) or an "
                                "exact name.\nExit status: 0 success, 2 invalid usage or argument, 3 runtime "
@@ -60,12 +105,69 @@ rv_cli_commands_description(void)
         return g_string_free(g_steal_pointer(&out), FALSE);
 }
 
+static char *
+rv_cli_group_description(const RvCliGroup *group)
+{
+        g_autoptr(GString) out = g_string_new(_("Subcommands:"));
+        g_autoptr(GPtrArray) usages = g_ptr_array_new_with_free_func(g_free);
+        guint width = 12;
+
+        g_string_append_c(out, '\n');
+        for (const RvCliCommand *c = group->commands; c->name != NULL; c++) {
+                char *usage = c->parameter_string[0] != '\0' ? g_strdup_printf("%s %s", c->name, _(c->parameter_string))
+                                                             : g_strdup(c->name);
+                width = MAX(width, rv_cli_display_width(usage));
+                g_ptr_array_add(usages, usage);
+        }
+        for (guint i = 0; i < usages->len; i++) {
+                const char *usage = g_ptr_array_index(usages, i);
+                guint pad = width - rv_cli_display_width(usage);
+                g_string_append_printf(out, "  %s%*s  %s\n", usage, (int)pad, "", _(group->commands[i].summary));
+        }
+        g_string_append_c(out, '\n');
+        if (group->default_command != NULL) {
+                /* TRANSLATORS: "Without a subcommand, revaerctl config runs 'show'." */
+                g_string_append_printf(out, _("Without a subcommand, revaerctl %s runs '%s'."), group->name,
+                                       group->default_command);
+                g_string_append_c(out, '\n');
+        }
+        /* TRANSLATORS: "See revaerctl config SUBCOMMAND --help and revaerctl(1)." */
+        g_string_append_printf(out, _("See revaerctl %s SUBCOMMAND --help and revaerctl(1)."), group->name);
+        return g_string_free(g_steal_pointer(&out), FALSE);
+}
+
+/* the options of a group without a subcommand: those of its default */
+static const RvCliCommand *
+rv_cli_group_default(const RvCliGroup *group)
+{
+        return group->default_command != NULL ? rv_cli_group_find(group, group->default_command) : NULL;
+}
+
 static GOptionContext *
-rv_cli_context_new(const RvCliCommand *command)
+rv_cli_context_new(const RvCliGroup *group, const RvCliCommand *command)
 {
         GOptionContext *context;
 
-        if (command == NULL) {
+        if (group != NULL && command == NULL) {
+                g_autofree char *description = rv_cli_group_description(group);
+                g_autofree char *parameters = g_strdup_printf(group->default_command != NULL ? "%s [%s]" : "%s %s",
+                                                              group->name, _("SUBCOMMAND [ARGUMENT…]"));
+                const RvCliCommand *fallback = rv_cli_group_default(group);
+                context = g_option_context_new(parameters);
+                g_option_context_set_summary(context, _(group->summary));
+                g_option_context_set_description(context, description);
+                if (fallback != NULL && fallback->entries != NULL)
+                        g_option_context_add_main_entries(context, fallback->entries, GETTEXT_PACKAGE);
+        } else if (group != NULL) {
+                g_autofree char *parameters =
+                        command->parameter_string[0] != '\0'
+                                ? g_strdup_printf("%s %s %s", group->name, command->name, _(command->parameter_string))
+                                : g_strdup_printf("%s %s", group->name, command->name);
+                context = g_option_context_new(parameters);
+                g_option_context_set_summary(context, _(command->summary));
+                if (command->entries != NULL)
+                        g_option_context_add_main_entries(context, command->entries, GETTEXT_PACKAGE);
+        } else if (command == NULL) {
                 g_autofree char *description = rv_cli_commands_description();
                 context = g_option_context_new(_("COMMAND [ARGUMENT…]"));
                 g_option_context_set_summary(context, _("Control the Revaer torrent service."));
@@ -104,28 +206,36 @@ rv_cli_fail(const GError *error)
         return rv_cli_exit_code(error);
 }
 
-/* revaerctl help [COMMAND] */
+/* revaerctl help [COMMAND [SUBCOMMAND]] */
 static int
 rv_cli_help(char **args)
 {
+        const RvCliGroup *group = NULL;
         const RvCliCommand *command = NULL;
         g_autoptr(GOptionContext) context = NULL;
         g_autofree char *text = NULL;
+        guint n = g_strv_length(args);
 
-        if (args[0] != NULL && args[1] != NULL) {
+        if (n > 0)
+                group = rv_cli_find_group(args[0]);
+        if (n > (group != NULL ? 2U : 1U)) {
                 g_printerr("revaerctl: %s\n", _("help takes one command at most"));
                 return RV_CLI_EXIT_USAGE;
         }
-        if (args[0] != NULL) {
+        if (group != NULL && n == 2) {
+                command = rv_cli_group_find(group, args[1]);
+                if (command == NULL) {
+                        rv_cli_print_unknown_subcommand(group, args[1]);
+                        return RV_CLI_EXIT_USAGE;
+                }
+        } else if (group == NULL && n == 1) {
                 command = rv_cli_find_command(args[0]);
                 if (command == NULL) {
-                        g_printerr("revaerctl: ");
-                        g_printerr(_("unknown command '%s' (see revaerctl --help)"), args[0]);
-                        g_printerr("\n");
+                        rv_cli_print_unknown(args[0]);
                         return RV_CLI_EXIT_USAGE;
                 }
         }
-        context = rv_cli_context_new(command);
+        context = rv_cli_context_new(group, command);
         text = g_option_context_get_help(context, TRUE, NULL);
         fputs(text, stdout);
         return RV_CLI_EXIT_SUCCESS;
@@ -139,7 +249,9 @@ main(int argc, char **argv)
         g_autoptr(GError) error = NULL;
         g_autofree char **args = NULL;
         const RvCliCommand *command = NULL;
+        const RvCliGroup *group = NULL;
         const char *name = NULL;
+        const char *subname = NULL;
         RvCli cli = { 0 };
         int n_args;
         gboolean ok;
@@ -150,49 +262,84 @@ main(int argc, char **argv)
         textdomain(GETTEXT_PACKAGE);
         g_set_prgname("revaerctl");
 
-        /* the command is the first word that is not an option; global options may come before or after it */
+        /*
+         * the command is the first word that is not an option, and for a group
+         * the subcommand the second; global options may come anywhere
+         */
         g_ptr_array_add(rest, argv[0]);
         for (int i = 1; i < argc; i++) {
-                if (name == NULL && argv[i][0] != '-' && !g_str_equal(argv[i], "")) {
+                gboolean word = argv[i][0] != '-' && !g_str_equal(argv[i], "");
+                if (name == NULL && word) {
                         name = argv[i];
+                        group = rv_cli_find_group(name);
                         continue;
                 }
                 if (name == NULL && g_str_equal(argv[i], "--") && i + 1 < argc) {
                         name = argv[++i];
+                        group = rv_cli_find_group(name);
+                        continue;
+                }
+                if (group != NULL && subname == NULL && word) {
+                        subname = argv[i];
                         continue;
                 }
                 g_ptr_array_add(rest, argv[i]);
         }
-        if (name != NULL && !g_str_equal(name, "help")) {
+        if (group != NULL && subname != NULL) {
+                command = rv_cli_group_find(group, subname);
+                if (command == NULL) {
+                        rv_cli_print_unknown_subcommand(group, subname);
+                        return RV_CLI_EXIT_USAGE;
+                }
+        } else if (name != NULL && group == NULL && !g_str_equal(name, "help")) {
                 command = rv_cli_find_command(name);
                 if (command == NULL) {
-                        g_printerr("revaerctl: ");
-                        g_printerr(_("unknown command '%s' (see revaerctl --help)"), name);
-                        g_printerr("\n");
+                        rv_cli_print_unknown(name);
                         return RV_CLI_EXIT_USAGE;
                 }
         }
         g_ptr_array_add(rest, NULL);
 
-        context = rv_cli_context_new(command);
+        context = rv_cli_context_new(group, command);
         n_args = (int)rest->len - 1;
         /* g_option_context_parse() rearranges the vector it gets, so give it a copy of the pointers */
         args = g_memdup2(rest->pdata, rest->len * sizeof(char *));
         if (!g_option_context_parse(context, &n_args, &args, &error)) {
-                g_autofree char *hint = command != NULL ? g_strdup_printf("revaerctl %s --help", command->name)
-                                                        : g_strdup("revaerctl --help");
+                g_autofree char *hint = group != NULL && command != NULL
+                                                ? g_strdup_printf("revaerctl %s %s --help", group->name, command->name)
+                                        : group != NULL   ? g_strdup_printf("revaerctl %s --help", group->name)
+                                        : command != NULL ? g_strdup_printf("revaerctl %s --help", command->name)
+                                                          : g_strdup("revaerctl --help");
                 g_printerr("revaerctl: %s\n", error->message);
                 /* TRANSLATORS: %s is a command line such as "revaerctl add --help" */
                 g_printerr(_("See '%s'."), hint);
                 g_printerr("\n");
                 return RV_CLI_EXIT_USAGE;
         }
+        /* GOption leaves the "--" that ends the options in place; what follows is arguments only */
+        for (int i = 1; i < n_args; i++) {
+                if (g_str_equal(args[i], "--")) {
+                        memmove(args + i, args + i + 1, (gsize)(n_args - i) * sizeof(char *));
+                        n_args--;
+                        break;
+                }
+        }
         if (opt_version) {
                 g_print("revaerctl %s\n", PACKAGE_VERSION);
                 return RV_CLI_EXIT_SUCCESS;
         }
-        if (name != NULL && g_str_equal(name, "help"))
+        if (name != NULL && group == NULL && g_str_equal(name, "help"))
                 return rv_cli_help(args + 1);
+        if (group != NULL && command == NULL) {
+                command = rv_cli_group_default(group);
+                if (command == NULL) {
+                        g_printerr("revaerctl: ");
+                        /* TRANSLATORS: "missing keys command (see revaerctl keys --help)" */
+                        g_printerr(_("missing %s command (see revaerctl %s --help)"), group->name, group->name);
+                        g_printerr("\n");
+                        return RV_CLI_EXIT_USAGE;
+                }
+        }
         if (command == NULL) {
                 g_printerr("revaerctl: %s\n", _("no command given (see revaerctl --help)"));
                 return RV_CLI_EXIT_USAGE;

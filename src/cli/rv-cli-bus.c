@@ -373,6 +373,141 @@ rv_cli_call(RvCli *cli, const char *path, const char *iface, const char *method,
         return rv_cli_send(cli, m, error);
 }
 
+/* the inverse of rv_cli_read_value: a GVariant of any type into a message */
+int
+rv_cli_message_append_variant(sd_bus_message *m, GVariant *value)
+{
+        const char *type = g_variant_get_type_string(value);
+        g_autofree char *contents = NULL;
+        GVariantIter iter;
+        GVariant *child;
+        char container;
+        int r;
+
+        switch (type[0]) {
+        case 'b': {
+                int b = g_variant_get_boolean(value);
+                return sd_bus_message_append_basic(m, 'b', &b);
+        }
+        case 'y': {
+                guint8 y = g_variant_get_byte(value);
+                return sd_bus_message_append_basic(m, 'y', &y);
+        }
+        case 'n': {
+                gint16 n = g_variant_get_int16(value);
+                return sd_bus_message_append_basic(m, 'n', &n);
+        }
+        case 'q': {
+                guint16 q = g_variant_get_uint16(value);
+                return sd_bus_message_append_basic(m, 'q', &q);
+        }
+        case 'i': {
+                gint32 i = g_variant_get_int32(value);
+                return sd_bus_message_append_basic(m, 'i', &i);
+        }
+        case 'u': {
+                guint32 u = g_variant_get_uint32(value);
+                return sd_bus_message_append_basic(m, 'u', &u);
+        }
+        case 'x': {
+                gint64 x = g_variant_get_int64(value);
+                return sd_bus_message_append_basic(m, 'x', &x);
+        }
+        case 't': {
+                guint64 t = g_variant_get_uint64(value);
+                return sd_bus_message_append_basic(m, 't', &t);
+        }
+        case 'd': {
+                double d = g_variant_get_double(value);
+                return sd_bus_message_append_basic(m, 'd', &d);
+        }
+        case 's':
+        case 'o':
+        case 'g':
+                return sd_bus_message_append_basic(m, type[0], g_variant_get_string(value, NULL));
+        case 'v':
+                child = g_variant_get_variant(value);
+                container = 'v';
+                contents = g_strdup(g_variant_get_type_string(child));
+                g_variant_unref(child);
+                break;
+        case 'a':
+                container = 'a';
+                contents = g_strdup(type + 1);
+                break;
+        case '(':
+        case '{':
+                /* sd-bus names the contents without the brackets */
+                container = type[0] == '(' ? 'r' : 'e';
+                contents = g_strndup(type + 1, strlen(type) - 2);
+                break;
+        default:
+                /* nothing revaerctl sends carries maybe types or descriptors */
+                return -EINVAL;
+        }
+        r = sd_bus_message_open_container(m, container, contents);
+        if (r < 0)
+                return r;
+        g_variant_iter_init(&iter, value);
+        while ((child = g_variant_iter_next_value(&iter)) != NULL) {
+                r = rv_cli_message_append_variant(m, child);
+                g_variant_unref(child);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(m);
+}
+
+GVariant *
+rv_cli_call_variant(RvCli *cli, const char *path, const char *iface, const char *method, GVariant *args, GError **error)
+{
+        g_autoptr(sd_bus_message) m = rv_cli_new_call(cli, path, iface, method, error);
+        g_autoptr(GVariant) sunk = args != NULL ? g_variant_ref_sink(args) : NULL;
+        GVariantIter iter;
+        GVariant *child;
+
+        if (m == NULL)
+                return NULL;
+        if (sunk != NULL) {
+                g_variant_iter_init(&iter, sunk);
+                while ((child = g_variant_iter_next_value(&iter)) != NULL) {
+                        int r = rv_cli_message_append_variant(m, child);
+                        g_variant_unref(child);
+                        if (r < 0) {
+                                rv_cli_set_bus_error(cli, NULL, r, error);
+                                return NULL;
+                        }
+                }
+        }
+        return rv_cli_send(cli, m, error);
+}
+
+GDBusNodeInfo *
+rv_cli_introspect(RvCli *cli, const char *path, GError **error)
+{
+        g_autoptr(GVariant) reply = rv_cli_call(cli, path, RV_CLI_INTROSPECTABLE_IFACE, "Introspect", error, NULL);
+        g_autoptr(GError) error_local = NULL;
+        GDBusNodeInfo *info;
+
+        if (reply == NULL)
+                return NULL;
+        if (!g_variant_is_of_type(reply, G_VARIANT_TYPE("(s)"))) {
+                g_set_error(error, RV_ERROR, RV_ERROR_INTERNAL, _("unexpected reply to %s"), "Introspect");
+                return NULL;
+        }
+        {
+                g_autoptr(GVariant) xml = g_variant_get_child_value(reply, 0);
+                info = g_dbus_node_info_new_for_xml(g_variant_get_string(xml, NULL), &error_local);
+        }
+        if (info == NULL) {
+                /* GMarkup's error is no RvError: the message travels, the code becomes ours */
+                g_set_error(error, RV_ERROR, RV_ERROR_INTERNAL, _("cannot read the introspection data of %s: %s"), path,
+                            error_local->message);
+                return NULL;
+        }
+        return info;
+}
+
 GVariant *
 rv_cli_get_all(RvCli *cli, const char *path, const char *iface, GError **error)
 {

@@ -411,3 +411,31 @@ rv_cli_table_print(RvCliTable *table, FILE *out, guint width)
         }
         fflush(out);
 }
+
+char *
+rv_cli_format_setting(GVariant *value)
+{
+        if (g_variant_is_of_type(value, G_VARIANT_TYPE_BOOLEAN))
+                return g_strdup(g_variant_get_boolean(value) ? "true" : "false");
+        if (g_variant_is_of_type(value, G_VARIANT_TYPE_DOUBLE)) {
+                char buf[G_ASCII_DTOSTR_BUF_SIZE];
+                double d = g_variant_get_double(value);
+                /* the C locale's decimal point, as config set reads it; short unless that loses digits */
+                g_ascii_formatd(buf, sizeof(buf), "%.15g", d);
+                if (g_ascii_strtod(buf, NULL) != d)
+                        g_ascii_formatd(buf, sizeof(buf), "%.17g", d);
+                return g_strdup(buf);
+        }
+        if (g_variant_is_of_type(value, G_VARIANT_TYPE_STRING))
+                return g_variant_dup_string(value, NULL);
+        if (g_variant_is_of_type(value, G_VARIANT_TYPE_STRING_ARRAY)) {
+                g_autofree const char **strv = g_variant_get_strv(value, NULL);
+                return g_strjoinv(",", (char **)strv);
+        }
+        if (g_variant_is_of_type(value, G_VARIANT_TYPE_INT64) || g_variant_is_of_type(value, G_VARIANT_TYPE_INT32) ||
+            g_variant_is_of_type(value, G_VARIANT_TYPE_UINT32))
+                return g_strdup_printf("%" G_GINT64_FORMAT, rv_cli_variant_to_int64(value));
+        if (g_variant_is_of_type(value, G_VARIANT_TYPE_UINT64))
+                return g_strdup_printf("%" G_GUINT64_FORMAT, g_variant_get_uint64(value));
+        return g_variant_print(value, FALSE);
+}

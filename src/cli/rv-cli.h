@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 
+#include <gio/gio.h>
 #include <glib.h>
 #include <json-glib/json-glib.h>
 #include <systemd/sd-bus.h>
@@ -24,6 +25,9 @@ G_BEGIN_DECLS
 #define RV_CLI_MANAGER_IFACE "com.revaer.Revaer1.Manager"
 #define RV_CLI_TORRENT_IFACE "com.revaer.Revaer1.Torrent"
 #define RV_CLI_PROPERTIES_IFACE "org.freedesktop.DBus.Properties"
+#define RV_CLI_INTROSPECTABLE_IFACE "org.freedesktop.DBus.Introspectable"
+#define RV_CLI_POLICY_PREFIX "/com/revaer/Revaer1/policy"
+#define RV_CLI_POLICY_IFACE "com.revaer.Revaer1.Policy"
 
 #define RV_CLI_EXIT_SUCCESS 0
 #define RV_CLI_EXIT_USAGE 2
@@ -64,6 +68,21 @@ extern const RvCliCommand rv_cli_torrent_commands[];
 extern const RvCliCommand rv_cli_add_commands[];
 extern const RvCliCommand rv_cli_service_commands[];
 
+/* a command with subcommands: "revaerctl config set ..." */
+typedef struct {
+        const char *name;
+        /* N_() */
+        const char *summary;
+        /* run when no subcommand is named (it gets the group's options parsed); NULL: one must be named */
+        const char *default_command;
+        /* NULL-name terminated */
+        const RvCliCommand *commands;
+} RvCliGroup;
+
+extern const RvCliGroup rv_cli_config_group;
+extern const RvCliGroup rv_cli_setup_group;
+extern const RvCliGroup rv_cli_keys_group;
+
 /* rv-cli-bus.c */
 gboolean rv_cli_connect(RvCli *cli, GError **error);
 sd_event *rv_cli_get_event(RvCli *cli, GError **error);
@@ -76,6 +95,13 @@ GVariant *rv_cli_send(RvCli *cli, sd_bus_message *call, GError **error);
 /* a call with only basic arguments (types as for sd_bus_message_append) */
 GVariant *rv_cli_call(RvCli *cli, const char *path, const char *iface, const char *method, GError **error,
                       const char *types, ...);
+/* a call whose arguments are the children of the tuple args (NULL: none) */
+GVariant *rv_cli_call_variant(RvCli *cli, const char *path, const char *iface, const char *method, GVariant *args,
+                              GError **error);
+/* appends any GVariant as the D-Bus value of its type */
+int rv_cli_message_append_variant(sd_bus_message *m, GVariant *value);
+/* the introspection data of an object */
+GDBusNodeInfo *rv_cli_introspect(RvCli *cli, const char *path, GError **error);
 /* every property of an interface as an a{sv} */
 GVariant *rv_cli_get_all(RvCli *cli, const char *path, const char *iface, GError **error);
 GVariant *rv_cli_get_property(RvCli *cli, const char *path, const char *iface, const char *name, GError **error);
@@ -105,6 +131,8 @@ char *rv_cli_format_limit(gint64 limit);
 char *rv_cli_format_eta(gint64 seconds);
 char *rv_cli_format_percent(double fraction);
 char *rv_cli_format_time(guint64 unix_seconds);
+/* a setting's value as "config set" takes it: true/false, numbers, lists comma-separated */
+char *rv_cli_format_setting(GVariant *value);
 const char *rv_cli_format_bool(gboolean value);
 const char *rv_cli_priority_to_string(guint8 priority);
 char *rv_cli_short_hash(const char *hash);
@@ -145,5 +173,15 @@ gboolean rv_cli_parse_bool(const char *text, gboolean *ret, GError **error);
 gboolean rv_cli_parse_priority(const char *text, guint8 *ret, GError **error);
 /* "3=high", "0,2-4=skip": appends (index, priority) pairs to ret */
 gboolean rv_cli_parse_priority_spec(const char *text, GArray *ret_indexes, GByteArray *ret_priorities, GError **error);
+/* exactly one argument, named what ("KEY_ID") when it is missing */
+gboolean rv_cli_check_one_arg(char **args, const char *what, GError **error);
+/* "engine.download_limit" or "/engine/download_limit" */
+gboolean rv_cli_parse_setting_key(const char *text, char **ret_section, char **ret_name, GError **error);
+/*
+ * a setting's value for D-Bus type (b, y, n, q, i, u, x, t, d, s, as); rate
+ * allows RATE syntax for integers; name (a KEY) prefixes errors
+ */
+GVariant *rv_cli_parse_setting_value(const char *text, const GVariantType *type, gboolean rate, const char *name,
+                                     GError **error);
 
 G_END_DECLS

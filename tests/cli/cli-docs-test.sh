@@ -63,6 +63,25 @@ complete_words() {
         _ "$completion" "$@"
 }
 
+# every long option of a command ("config set" for a subcommand), except the global ones
+check_options() {
+    local name=$1 opt roff options offered
+    shift
+    options=$("$revaerctl" "$@" --help | grep -o -- '^  \(-., \)\?--[a-z-]*' | sed 's/.*--/--/' |
+        grep -vx -- '--help\|--user\|--system\|--json')
+    offered=$(complete_words revaerctl "$@" --)
+    for opt in $options; do
+        if echo "$offered" | grep -qx -- "$opt"; then ok "completion offers $name $opt"; else
+            not_ok "completion offers $name $opt"
+        fi
+        # roff writes dashes as \-
+        roff=$(echo "$opt" | sed 's/-/\\\\-/g')
+        if grep -q -- "$roff" "$manpage"; then ok "man page documents $name $opt"; else
+            not_ok "man page documents $name $opt"
+        fi
+    done
+}
+
 for cmd in $commands; do
     if complete_words revaerctl "${cmd:0:3}" | grep -qx -- "$cmd"; then ok "completion offers $cmd"; else
         not_ok "completion offers $cmd"
@@ -70,19 +89,20 @@ for cmd in $commands; do
     if grep -q -- "^\\.B[IR]* \"\\?$cmd\\b" "$manpage"; then ok "man page documents $cmd"; else
         not_ok "man page documents $cmd"
     fi
-    # every long option of the command, except the global ones
-    options=$("$revaerctl" "$cmd" --help | grep -o -- '^  \(-., \)\?--[a-z-]*' | sed 's/.*--/--/' |
-        grep -vx -- '--help\|--user\|--system\|--json')
-    offered=$(complete_words revaerctl "$cmd" --)
-    for opt in $options; do
-        if echo "$offered" | grep -qx -- "$opt"; then ok "completion offers $cmd $opt"; else
-            not_ok "completion offers $cmd $opt"
+    check_options "$cmd" "$cmd"
+    # a command with subcommands lists them in its help
+    subcommands=$("$revaerctl" "$cmd" --help | sed -n '/^Subcommands:/,/^$/p' |
+        awk 'NF > 1 && $1 != "Subcommands:" { print $1 }')
+    for sub in $subcommands; do
+        if complete_words revaerctl "$cmd" "${sub:0:2}" | grep -qx -- "$sub"; then
+            ok "completion offers $cmd $sub"
+        else
+            not_ok "completion offers $cmd $sub"
         fi
-        # roff writes dashes as \-
-        roff=$(echo "$opt" | sed 's/-/\\\\-/g')
-        if grep -q -- "$roff" "$manpage"; then ok "man page documents $cmd $opt"; else
-            not_ok "man page documents $cmd $opt"
+        if grep -q -- "^\\.B[IR]* \"$cmd $sub\\b" "$manpage"; then ok "man page documents $cmd $sub"; else
+            not_ok "man page documents $cmd $sub"
         fi
+        check_options "$cmd $sub" "$cmd" "$sub"
     done
 done
 

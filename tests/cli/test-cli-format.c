@@ -4,6 +4,7 @@
 #include <locale.h>
 
 #include "rv-cli.h"
+#include "rv-settings.h"
 
 /* the parts of revaerctl that need no bus: argument parsing and formatting */
 
@@ -193,6 +194,146 @@ test_cli_table(void)
                         "ef56\n");
 }
 
+static void
+test_cli_setting_key(void)
+{
+        static const char *const bad[] = {
+                "",           "engine",      "engine.",      ".dht",          "/engine",     "/engine/",
+                "engine/dht", "/engine.dht", "engine.dht.x", "/engine/dht/x", "en gine.dht", NULL
+        };
+        g_autofree char *section = NULL;
+        g_autofree char *name = NULL;
+
+        g_assert_true(rv_cli_parse_setting_key("engine.download_limit", &section, &name, NULL));
+        g_assert_cmpstr(section, ==, "engine");
+        g_assert_cmpstr(name, ==, "download_limit");
+        g_clear_pointer(&section, g_free);
+        g_clear_pointer(&name, g_free);
+        g_assert_true(rv_cli_parse_setting_key("/fs/MoveMode", &section, &name, NULL));
+        g_assert_cmpstr(section, ==, "fs");
+        g_assert_cmpstr(name, ==, "MoveMode");
+        for (guint i = 0; bad[i] != NULL; i++) {
+                g_autoptr(GError) error = NULL;
+                char *s = NULL;
+                char *n = NULL;
+                g_assert_false(rv_cli_parse_setting_key(bad[i], &s, &n, &error));
+                g_assert_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT);
+                g_assert_null(s);
+                g_assert_null(n);
+        }
+}
+
+static GVariant *
+parse_value(const char *text, const char *type, gboolean rate)
+{
+        g_autoptr(GError) error = NULL;
+        GVariant *value = rv_cli_parse_setting_value(text, G_VARIANT_TYPE(type), rate, "/x/y", &error);
+
+        g_assert_no_error(error);
+        g_assert_nonnull(value);
+        g_assert_cmpstr(g_variant_get_type_string(value), ==, type);
+        return value;
+}
+
+static void
+parse_value_fails(const char *text, const char *type, gboolean rate)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) value = rv_cli_parse_setting_value(text, G_VARIANT_TYPE(type), rate, "/x/y", &error);
+
+        g_assert_null(value);
+        g_assert_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT);
+        /* the error names the setting */
+        g_assert_true(g_str_has_prefix(error->message, "/x/y: "));
+}
+
+static void
+test_cli_setting_value(void)
+{
+        g_autoptr(GVariant) yes = parse_value("yes", "b", FALSE);
+        g_autoptr(GVariant) off = parse_value("OFF", "b", FALSE);
+        g_autoptr(GVariant) minus = parse_value("-1", "x", FALSE);
+        g_autoptr(GVariant) rate = parse_value("5M", "x", TRUE);
+        g_autoptr(GVariant) plain_rate = parse_value("1000", "x", TRUE);
+        g_autoptr(GVariant) unlimited = parse_value("unlimited", "x", TRUE);
+        g_autoptr(GVariant) ratio = parse_value("1.5", "d", FALSE);
+        g_autoptr(GVariant) text = parse_value("revaer two", "s", FALSE);
+        g_autoptr(GVariant) null = parse_value("null", "s", FALSE);
+        g_autoptr(GVariant) empty = parse_value("", "s", FALSE);
+        g_autoptr(GVariant) list = parse_value("mon, tue,,sun", "as", FALSE);
+        g_autoptr(GVariant) none = parse_value("", "as", FALSE);
+        g_autoptr(GVariant) u = parse_value("42", "u", FALSE);
+
+        g_assert_true(g_variant_get_boolean(yes));
+        g_assert_false(g_variant_get_boolean(off));
+        g_assert_cmpint(g_variant_get_int64(minus), ==, -1);
+        g_assert_cmpint(g_variant_get_int64(rate), ==, 5 * 1024 * 1024);
+        g_assert_cmpint(g_variant_get_int64(plain_rate), ==, 1000);
+        g_assert_cmpint(g_variant_get_int64(unlimited), ==, 0);
+        g_assert_cmpfloat(g_variant_get_double(ratio), ==, 1.5);
+        g_assert_cmpstr(g_variant_get_string(text, NULL), ==, "revaer two");
+        /* the service clears a nullable setting on "" */
+        g_assert_cmpstr(g_variant_get_string(null, NULL), ==, "");
+        g_assert_cmpstr(g_variant_get_string(empty, NULL), ==, "");
+        {
+                g_autofree const char **strv = g_variant_get_strv(list, NULL);
+                g_assert_cmpuint(g_strv_length((char **)strv), ==, 3);
+                g_assert_cmpstr(strv[1], ==, "tue");
+                g_assert_cmpstr(strv[2], ==, "sun");
+        }
+        g_assert_cmpuint(g_variant_n_children(none), ==, 0);
+        g_assert_cmpuint(g_variant_get_uint32(u), ==, 42);
+
+        parse_value_fails("maybe", "b", FALSE);
+        parse_value_fails("5M", "x", FALSE);
+        parse_value_fails("1.5", "x", FALSE);
+        parse_value_fails("", "x", FALSE);
+        parse_value_fails("5X", "x", TRUE);
+        parse_value_fails("-1", "u", FALSE);
+        parse_value_fails("4294967296", "u", FALSE);
+        parse_value_fails("inf", "d", FALSE);
+        parse_value_fails("nan", "d", FALSE);
+        parse_value_fails("0x10", "d", FALSE);
+        parse_value_fails("1,5", "d", FALSE);
+        parse_value_fails("x", "a{sv}", FALSE);
+}
+
+static void
+test_cli_setting_format(void)
+{
+        g_autoptr(GVariant) b = g_variant_ref_sink(g_variant_new_boolean(TRUE));
+        g_autoptr(GVariant) x = g_variant_ref_sink(g_variant_new_int64(-1));
+        g_autoptr(GVariant) d = g_variant_ref_sink(g_variant_new_double(0.1));
+        g_autoptr(GVariant) as = g_variant_ref_sink(g_variant_new_strv((const char *[]){ "a", "b", NULL }, -1));
+        g_autofree char *b_text = rv_cli_format_setting(b);
+        g_autofree char *x_text = rv_cli_format_setting(x);
+        g_autofree char *d_text = rv_cli_format_setting(d);
+        g_autofree char *as_text = rv_cli_format_setting(as);
+
+        g_assert_cmpstr(b_text, ==, "true");
+        g_assert_cmpstr(x_text, ==, "-1");
+        g_assert_cmpstr(d_text, ==, "0.1");
+        g_assert_cmpstr(as_text, ==, "a,b");
+        /* what config show prints, config set reads back */
+        {
+                g_autoptr(GVariant) again = parse_value(as_text, "as", FALSE);
+                g_assert_true(g_variant_equal(again, as));
+        }
+}
+
+/*
+ * config show and get name a setting by its property's snake_case form;
+ * that must be the daemon's field name for every setting there is
+ */
+static void
+test_cli_setting_names(void)
+{
+        for (const RvSettingDesc *d = rv_settings_fields(); d->name != NULL; d++) {
+                g_autofree char *name = rv_cli_json_key(d->property);
+                g_assert_cmpstr(name, ==, d->name);
+        }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -205,5 +346,9 @@ main(int argc, char **argv)
         g_test_add_func("/cli/truncate", test_cli_truncate);
         g_test_add_func("/cli/format", test_cli_format);
         g_test_add_func("/cli/table", test_cli_table);
+        g_test_add_func("/cli/setting-key", test_cli_setting_key);
+        g_test_add_func("/cli/setting-value", test_cli_setting_value);
+        g_test_add_func("/cli/setting-format", test_cli_setting_format);
+        g_test_add_func("/cli/setting-names", test_cli_setting_names);
         return g_test_run();
 }

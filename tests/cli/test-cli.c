@@ -315,11 +315,22 @@ test_cli_usage(void)
         ctl_expect(&h, 2, NULL, "nothing to select", "select", "x");
         ctl_expect(&h, 2, NULL, "--wait follows one torrent", "add", "--wait", "a.torrent", "b.torrent");
         ctl_expect(&h, 2, NULL, "cannot open '/nonexistent/x.torrent'", "add", "/nonexistent/x.torrent");
+        ctl_expect(&h, 0, "KEY=VALUE", NULL, "help", "config", "set");
+        ctl_expect(&h, 0, "rotate KEY_ID", NULL, "keys", "--help");
+        ctl_expect(&h, 2, NULL, "unknown keys command 'frob'", "keys", "frob");
+        ctl_expect(&h, 2, NULL, "not KEY=VALUE", "config", "set", "engine.dht");
+        ctl_expect(&h, 2, NULL, "not a setting", "config", "get", "download_limit");
+        ctl_expect(&h, 2, NULL, "different sections", "config", "set", "engine.dht=off", "fs.flatten=on");
+        ctl_expect(&h, 2, NULL, "--limit", "config", "history", "--limit", "0");
+        ctl_expect(&h, 2, NULL, "missing KEY_ID", "keys", "rotate");
+        ctl_expect(&h, 2, NULL, "--burst and --period", "keys", "create", "sonarr", "--burst", "5");
 
         /* no service on the bus, and no bus at all: runtime failures */
         ctl_expect(&h, 3, NULL, "not running on the session bus", "list");
         ctl_expect(&h, 3, NULL, "not running", "info", "abcd");
         ctl_expect(&h, 3, NULL, "not running", "monitor");
+        ctl_expect(&h, 3, NULL, "not running", "config");
+        ctl_expect(&h, 3, NULL, "not running", "setup");
         {
                 g_auto(RvCtlResult) res = { 0 };
                 ctl_run_full(&h, "unix:path=/nonexistent/revaer-test-bus", NULL, &res, "health", NULL);
@@ -681,6 +692,278 @@ test_cli_torrent_file(void)
         rv_test_harness_teardown(&h);
 }
 
+#define POLICY_PATH RV_TEST_MANAGER_PATH "/policy/"
+
+static GVariant *
+get_setting(RvTestHarness *h, const char *section, const char *iface, const char *prop)
+{
+        g_autofree char *path = g_strconcat(POLICY_PATH, section, NULL);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = rv_test_call(h, path, "org.freedesktop.DBus.Properties", "Get",
+                                                 g_variant_new("(ss)", iface, prop), G_VARIANT_TYPE("(v)"), &error);
+        GVariant *value = NULL;
+
+        g_assert_no_error(error);
+        g_variant_get(reply, "(v)", &value);
+        return value;
+}
+
+static guint64
+settings_revision(RvTestHarness *h)
+{
+        g_autoptr(GVariant) v = get_setting(h, "engine", "com.revaer.Revaer1.Policy", "Revision");
+
+        return g_variant_get_uint64(v);
+}
+
+static JsonNode *
+ctl_json(RvTestHarness *h, RvCtlResult *res)
+{
+        ctl_check(res, 0, NULL, NULL);
+        return parse_json(res->out);
+}
+
+static void
+test_cli_config(void)
+{
+        RvTestHarness h;
+        guint64 rev;
+
+        rv_test_harness_setup(&h);
+        rv_test_harness_start_daemon(&h);
+        track_child(h.daemon);
+        rev = settings_revision(&h);
+
+        /* show: every section, a table and JSON */
+        ctl_expect(&h, 0, "engine.download_limit", NULL, "config", "show");
+        ctl_expect(&h, 0, "fs.move_mode", NULL, "config");
+        {
+                g_auto(RvCtlResult) res = { 0 };
+                g_autoptr(JsonNode) node = NULL;
+                JsonObject *obj;
+                ctl_run(&h, &res, "config", "show", "--json");
+                node = ctl_json(&h, &res);
+                obj = json_node_get_object(node);
+                g_assert_cmpint(json_object_get_int_member(obj, "revision"), ==, (gint64)rev);
+                g_assert_true(json_object_has_member(obj, "app"));
+                g_assert_true(json_object_has_member(obj, "fs"));
+                obj = json_object_get_object_member(obj, "engine");
+                /* the harness turns uTP off in revaerd.conf */
+                g_assert_false(json_object_get_boolean_member(obj, "utp"));
+                g_assert_cmpint(json_object_get_int_member(obj, "download_limit"), ==, 0);
+                g_assert_cmpuint(json_array_get_length(json_object_get_array_member(obj, "alt_schedule_days")), ==, 7);
+        }
+        {
+                g_auto(RvCtlResult) res = { 0 };
+                ctl_run(&h, &res, "config", "show", "engine");
+                ctl_check(&res, 0, "engine.dht", NULL);
+                g_assert_null(strstr(res.out, "app.instance_name"));
+        }
+        ctl_expect(&h, 2, NULL, "unknown section 'nope'", "config", "show", "nope");
+
+        /* get: both spellings of a key; JSON is the bare value */
+        ctl_expect(&h, 0, "false\n", NULL, "config", "get", "engine.utp");
+        ctl_expect(&h, 0, "7070\n", NULL, "config", "get", "/app/http_port");
+        ctl_expect(&h, 0, "\"revaer\"", NULL, "config", "get", "--json", "app.instance_name");
+        ctl_expect(&h, 2, NULL, "unknown setting 'engine.nope'", "config", "get", "engine.nope");
+
+        /* set: one field, then several in one revision */
+        ctl_expect(&h, 0, "Saved as revision", NULL, "config", "set", "engine.download_limit=5M");
+        g_assert_cmpuint(settings_revision(&h), ==, rev + 1);
+        {
+                g_autoptr(GVariant) v = get_setting(&h, "engine", "com.revaer.Revaer1.Policy.Engine", "DownloadLimit");
+                g_assert_cmpint(g_variant_get_int64(v), ==, 5 * MIB);
+        }
+        {
+                g_auto(RvCtlResult) res = { 0 };
+                g_autoptr(JsonNode) node = NULL;
+                ctl_run(&h, &res, "config", "set", "--json", "fs.move_mode=copy", "fs.Flatten=yes",
+                        "fs.cleanup_drop=@skip_fluff, *.nfo", "/fs/chown_user=alice");
+                node = ctl_json(&h, &res);
+                g_assert_cmpint(json_object_get_int_member(json_node_get_object(node), "revision"), ==,
+                                (gint64)rev + 2);
+                g_assert_true(json_object_get_boolean_member(json_node_get_object(node), "changed"));
+        }
+        g_assert_cmpuint(settings_revision(&h), ==, rev + 2);
+        {
+                g_autoptr(GVariant) mode = get_setting(&h, "fs", "com.revaer.Revaer1.Policy.Fs", "MoveMode");
+                g_autoptr(GVariant) flatten = get_setting(&h, "fs", "com.revaer.Revaer1.Policy.Fs", "Flatten");
+                g_autoptr(GVariant) drop = get_setting(&h, "fs", "com.revaer.Revaer1.Policy.Fs", "CleanupDrop");
+                g_autofree const char **strv = g_variant_get_strv(drop, NULL);
+                g_assert_cmpstr(g_variant_get_string(mode, NULL), ==, "copy");
+                g_assert_true(g_variant_get_boolean(flatten));
+                g_assert_cmpuint(g_strv_length((char **)strv), ==, 2);
+                g_assert_cmpstr(strv[1], ==, "*.nfo");
+        }
+        ctl_expect(&h, 0, "alice\n", NULL, "config", "get", "fs.chown_user");
+        ctl_expect(&h, 0, NULL, NULL, "config", "set", "fs.chown_user=null");
+        ctl_expect(&h, 0, "\"\"", NULL, "config", "get", "--json", "fs.chown_user");
+        rev = settings_revision(&h);
+        /* the same value again stores nothing */
+        ctl_expect(&h, 0, "Nothing changed", NULL, "config", "set", "fs.move_mode=copy");
+
+        /* refused values name the field and change nothing */
+        ctl_expect(&h, 2, NULL, "/engine/listen_port", "config", "set", "engine.listen_port=70000");
+        ctl_expect(&h, 2, NULL, "/engine/dht", "config", "set", "engine.dht=maybe");
+        ctl_expect(&h, 2, NULL, "/fs/library_root", "config", "set", "fs.library_root=relative/path");
+        ctl_expect(&h, 2, NULL, "read-only", "config", "set", "app.mode=active");
+        ctl_expect(&h, 2, NULL, "different sections", "config", "set", "engine.upload_limit=1M", "fs.flatten=no");
+        g_assert_cmpuint(settings_revision(&h), ==, rev);
+
+        /* history: who changed what, newest first */
+        {
+                g_auto(RvCtlResult) res = { 0 };
+                ctl_run(&h, &res, "config", "history");
+                ctl_check(&res, 0, "/engine/download_limit", NULL);
+                g_assert_nonnull(strstr(res.out, "dbus:uid="));
+                g_assert_nonnull(strstr(res.out, "bootstrap"));
+        }
+        {
+                g_auto(RvCtlResult) res = { 0 };
+                g_autoptr(JsonNode) node = NULL;
+                JsonArray *array;
+                JsonObject *newest;
+                ctl_run(&h, &res, "config", "history", "--json", "--limit", "2");
+                node = ctl_json(&h, &res);
+                array = json_node_get_array(node);
+                g_assert_cmpuint(json_array_get_length(array), ==, 2);
+                newest = json_array_get_object_element(array, 0);
+                g_assert_cmpint(json_object_get_int_member(newest, "revision"), ==, (gint64)rev);
+                g_assert_true(g_str_has_prefix(json_object_get_string_member(newest, "actor"), "dbus:uid="));
+                g_assert_true(
+                        json_object_has_member(json_object_get_object_member(newest, "changes"), "/fs/chown_user"));
+        }
+
+        g_assert_cmpint(rv_test_harness_stop_daemon(&h), ==, 0);
+        rv_test_harness_teardown(&h);
+}
+
+static gboolean
+setup_required(RvTestHarness *h)
+{
+        g_autoptr(GVariant) v = rv_test_get(h, RV_TEST_MANAGER_PATH, "SetupRequired");
+
+        return g_variant_get_boolean(v);
+}
+
+/* the value after "Label:" on a line of its own */
+static char *
+field_value(const char *out, const char *label)
+{
+        g_auto(GStrv) lines = g_strsplit(out, "\n", -1);
+
+        for (guint i = 0; lines[i] != NULL; i++) {
+                if (g_str_has_prefix(lines[i], label) && lines[i][strlen(label)] == ':')
+                        return g_strstrip(g_strdup(lines[i] + strlen(label) + 1));
+        }
+        g_error("no '%s:' in:\n%s", label, out);
+        return NULL;
+}
+
+static void
+test_cli_setup_keys(void)
+{
+        RvTestHarness h;
+        g_autofree char *token = NULL;
+        g_autofree char *first = NULL;
+        g_autofree char *first_secret = NULL;
+        g_autofree char *second = NULL;
+        g_autofree char *second_secret = NULL;
+
+        rv_test_harness_setup(&h);
+        rv_test_harness_start_daemon(&h);
+        track_child(h.daemon);
+        g_assert_true(setup_required(&h));
+        ctl_expect(&h, 0, "No API keys", NULL, "keys", "list");
+
+        /* a token, in text and in JSON; the later one replaces the earlier */
+        ctl_expect(&h, 0, "Setup token:", NULL, "setup");
+        {
+                g_auto(RvCtlResult) res = { 0 };
+                g_autoptr(JsonNode) node = NULL;
+                JsonObject *obj;
+                ctl_run(&h, &res, "setup", "--json");
+                node = ctl_json(&h, &res);
+                obj = json_node_get_object(node);
+                token = g_strdup(json_object_get_string_member(obj, "token"));
+                g_assert_cmpint(json_object_get_int_member(obj, "expires_at"), >, g_get_real_time() / G_USEC_PER_SEC);
+        }
+        g_assert_cmpuint(strlen(token), >=, 16);
+
+        /* a wrong token is a refusal, a runtime failure; the right one makes the first key */
+        ctl_expect(&h, 3, NULL, "access denied", "setup", "complete", "not-the-token");
+        g_assert_true(setup_required(&h));
+        {
+                g_auto(RvCtlResult) res = { 0 };
+                /* a token may start with '-' */
+                ctl_run(&h, &res, "setup", "complete", "--label", "first", "--", token);
+                ctl_check(&res, 0, "shown this once", NULL);
+                first = field_value(res.out, "Key ID");
+                first_secret = field_value(res.out, "Secret");
+        }
+        g_assert_true(g_str_has_prefix(first, "rk_"));
+        g_assert_cmpuint(strlen(first_secret), >=, 40);
+        g_assert_false(setup_required(&h));
+        ctl_expect(&h, 3, NULL, NULL, "setup", "complete", "--", token);
+        ctl_expect(&h, 3, NULL, "set up already", "setup");
+
+        /* more keys; the list never shows a secret */
+        {
+                g_auto(RvCtlResult) res = { 0 };
+                g_autoptr(JsonNode) node = NULL;
+                ctl_run(&h, &res, "keys", "create", "sonarr", "--burst", "5", "--period", "60", "--json");
+                node = ctl_json(&h, &res);
+                second = g_strdup(json_object_get_string_member(json_node_get_object(node), "key_id"));
+                second_secret = g_strdup(json_object_get_string_member(json_node_get_object(node), "secret"));
+        }
+        {
+                g_auto(RvCtlResult) res = { 0 };
+                ctl_run(&h, &res, "keys", "list");
+                ctl_check(&res, 0, "5 per 60 s", NULL);
+                g_assert_nonnull(strstr(res.out, first));
+                g_assert_nonnull(strstr(res.out, "sonarr"));
+                g_assert_null(strstr(res.out, first_secret));
+        }
+        {
+                g_auto(RvCtlResult) res = { 0 };
+                g_autoptr(JsonNode) node = NULL;
+                JsonObject *obj;
+                JsonArray *array = NULL;
+                ctl_run(&h, &res, "keys", "--json");
+                node = ctl_json(&h, &res);
+                array = json_node_get_array(node);
+                g_assert_cmpuint(json_array_get_length(array), ==, 2);
+                /* in the service's order, which is not necessarily the order of creation */
+                obj = json_array_get_object_element(array, 0);
+                if (g_strcmp0(json_object_get_string_member(obj, "key_id"), second) != 0)
+                        obj = json_array_get_object_element(array, 1);
+                g_assert_cmpstr(json_object_get_string_member(obj, "key_id"), ==, second);
+                g_assert_cmpstr(json_object_get_string_member(obj, "label"), ==, "sonarr");
+                g_assert_cmpint(json_object_get_int_member(obj, "burst"), ==, 5);
+                g_assert_cmpint(json_object_get_int_member(obj, "period_s"), ==, 60);
+                g_assert_false(json_object_has_member(obj, "secret"));
+                g_assert_null(strstr(res.out, second_secret));
+        }
+
+        /* rotate gives a new secret; revoke, and the last key gone means setup again */
+        {
+                g_auto(RvCtlResult) res = { 0 };
+                g_autofree char *rotated = NULL;
+                ctl_run(&h, &res, "keys", "rotate", second);
+                ctl_check(&res, 0, "shown this once", NULL);
+                rotated = field_value(res.out, "Secret");
+                g_assert_cmpstr(rotated, !=, second_secret);
+        }
+        ctl_expect(&h, 3, NULL, "rk_nope", "keys", "revoke", "rk_nope");
+        ctl_expect(&h, 0, NULL, NULL, "keys", "revoke", second);
+        g_assert_false(setup_required(&h));
+        ctl_expect(&h, 0, "last API key", NULL, "keys", "revoke", first);
+        g_assert_true(setup_required(&h));
+
+        g_assert_cmpint(rv_test_harness_stop_daemon(&h), ==, 0);
+        rv_test_harness_teardown(&h);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -689,5 +972,7 @@ main(int argc, char **argv)
         g_test_add_func("/cli/usage", test_cli_usage);
         g_test_add_func("/cli/magnet", test_cli_magnet);
         g_test_add_func("/cli/torrent-file", test_cli_torrent_file);
+        g_test_add_func("/cli/config", test_cli_config);
+        g_test_add_func("/cli/setup-keys", test_cli_setup_keys);
         return g_test_run();
 }
