@@ -369,7 +369,6 @@ main(int argc, char **argv)
         time_calls(&b, "GetManagedObjects", "/com/revaer/Revaer1", "org.freedesktop.DBus.ObjectManager",
                    "GetManagedObjects", NULL, 11);
         {
-                g_autoptr(GBytes) first = make_torrent(0);
                 g_autoptr(GVariant) r = g_dbus_connection_call_sync(
                         b.conn, "com.revaer.Revaer1", "/com/revaer/Revaer1", "com.revaer.Revaer1.Manager", "GetTorrent",
                         g_variant_new("(s)", "bench-0000000"), G_VARIANT_TYPE("(o)"), 0, 10000, NULL, NULL);

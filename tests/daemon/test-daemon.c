@@ -54,6 +54,7 @@ torrent_call(RvTestHarness *h, const char *path, const char *method, GVariant *p
 {
         g_autoptr(GError) error = NULL;
         g_autoptr(GVariant) reply = rv_test_call(h, path, RV_TEST_TORRENT_IFACE, method, params, NULL, &error);
+        (void)reply;
 
         g_assert_no_error(error);
 }
@@ -376,7 +377,6 @@ test_daemon_crash_resume(void)
 {
         RvTestHarness h;
         g_autoptr(GError) error = NULL;
-        g_autoptr(GBytes) torrent = NULL;
         g_autofree char *path = NULL;
         g_autofree char *paused_path = NULL;
         g_autofree char *resume = NULL;
@@ -458,6 +458,7 @@ test_daemon_crash_resume(void)
                         g_variant_new("(ssv)", "com.revaer.Revaer1.Policy.Engine", "DownloadLimit",
                                       g_variant_new_int64(0)),
                         NULL, &error);
+                (void)reply;
                 g_assert_no_error(error);
         }
         g_variant_unref(rv_test_wait_prop(&h, path, "Completed", rv_test_pred_true, NULL, 60));
@@ -474,7 +475,6 @@ test_daemon_sigterm_saves(void)
         RvTestHarness h;
         g_autoptr(GError) error = NULL;
         g_autofree char *path = NULL;
-        g_autofree char *meta = NULL;
 
         rv_test_harness_setup(&h);
         rv_test_harness_write_config(&h, "[daemon]\nresume-save-interval=3600\n");

@@ -248,6 +248,7 @@ test_systemd_socket_activation(void)
                 g_autofree char *missing = g_strdup_printf("http://%s/nothing-here", listen);
                 g_autoptr(SoupMessage) msg = soup_message_new("GET", missing);
                 g_autoptr(GBytes) problem = soup_session_send_and_read(session, msg, NULL, NULL);
+                (void)problem;
                 g_assert_cmpuint(soup_message_get_status(msg), ==, 404);
                 g_assert_cmpstr(soup_message_headers_get_content_type(soup_message_get_response_headers(msg), NULL),
                                 ==, "application/problem+json");
@@ -334,6 +335,7 @@ test_systemd_logcontrol(void)
                         g_variant_new("(s@a{sv})", "magnet:?xt=urn:btih:4444444444444444444444444444444444444444&dn=quiet",
                                       g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0)),
                         G_VARIANT_TYPE("(o)"), &error);
+                (void)reply;
                 g_assert_no_error(error);
         }
         g_assert_cmpint(rv_test_harness_stop_daemon(&h), ==, 0);

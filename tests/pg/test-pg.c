@@ -158,6 +158,7 @@ set_prop(RvTestHarness *h, const char *path, const char *iface, const char *prop
         g_autoptr(GError) error = NULL;
         g_autoptr(GVariant) reply =
                 rv_test_call(h, path, PROPS_IFACE, "Set", g_variant_new("(ssv)", iface, prop, value), NULL, &error);
+        (void)reply;
 
         g_assert_no_error(error);
 }
@@ -398,6 +399,7 @@ test_two_nodes(void)
                 g_autoptr(GError) error = NULL;
                 g_autoptr(GVariant) reply = rv_test_call(&b, path_b, RV_TEST_TORRENT_IFACE, "Remove",
                                                          g_variant_new("(b)", FALSE), NULL, &error);
+                (void)reply;
                 g_assert_no_error(error);
         }
         wait_pg_value(conninfo, sql, "node-a", 10);
@@ -547,6 +549,7 @@ test_outage(void)
         {
                 g_autoptr(GError) error = NULL;
                 g_autoptr(GVariant) reply = rv_test_call(&h, path2, RV_TEST_TORRENT_IFACE, "Pause", NULL, NULL, &error);
+                (void)reply;
                 g_assert_no_error(error);
         }
         set_prop(&h, path1, RV_TEST_TORRENT_IFACE, "Labels", g_variant_new_strv(labels, -1));
