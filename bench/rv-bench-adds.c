@@ -171,8 +171,8 @@ main(int argc, char **argv)
                 "\"adds_per_s\": %.0f, \"idle_status_events\": %u, \"rss_mib\": %.1f, \"rss_growth_mib\": %.1f",
                 count, (double)(calls_done - start) / G_USEC_PER_SEC,
                 count / ((double)(calls_done - start) / G_USEC_PER_SEC), (double)(all_added - start) / G_USEC_PER_SEC,
-                count / ((double)(all_added - start) / G_USEC_PER_SEC), bench.statuses,
-                rv_bench_rss_kib() / 1024.0, (rv_bench_rss_kib() - rss_before) / 1024.0);
+                count / ((double)(all_added - start) / G_USEC_PER_SEC), bench.statuses, rv_bench_rss_kib() / 1024.0,
+                (rv_bench_rss_kib() - rss_before) / 1024.0);
         start = g_get_monotonic_time();
         rv_engine_set_event_func(engine, NULL, NULL);
         rv_engine_free(engine);

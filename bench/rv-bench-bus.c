@@ -59,10 +59,9 @@ make_torrent(guint i)
 static gboolean
 name_owned(Bench *b)
 {
-        g_autoptr(GVariant) r = g_dbus_connection_call_sync(b->conn, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                                            "org.freedesktop.DBus", "NameHasOwner",
-                                                            g_variant_new("(s)", "com.revaer.Revaer1"),
-                                                            G_VARIANT_TYPE("(b)"), 0, 5000, NULL, NULL);
+        g_autoptr(GVariant) r = g_dbus_connection_call_sync(
+                b->conn, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "NameHasOwner",
+                g_variant_new("(s)", "com.revaer.Revaer1"), G_VARIANT_TYPE("(b)"), 0, 5000, NULL, NULL);
         gboolean owned = FALSE;
 
         if (r != NULL)
@@ -130,11 +129,10 @@ add_one(Bench *b, guint i)
 
         g_variant_builder_init(&opts, G_VARIANT_TYPE("a{sv}"));
         g_variant_builder_add(&opts, "{sv}", "paused", g_variant_new_boolean(TRUE));
-        g_dbus_connection_call(b->conn, "com.revaer.Revaer1", "/com/revaer/Revaer1", "com.revaer.Revaer1.Manager",
-                               "AddTorrent",
-                               g_variant_new("(@aya{sv})", g_variant_new_from_bytes(G_VARIANT_TYPE("ay"), data, TRUE),
-                                             &opts),
-                               G_VARIANT_TYPE("(o)"), G_DBUS_CALL_FLAGS_NONE, 120000, NULL, add_cb, b);
+        g_dbus_connection_call(
+                b->conn, "com.revaer.Revaer1", "/com/revaer/Revaer1", "com.revaer.Revaer1.Manager", "AddTorrent",
+                g_variant_new("(@aya{sv})", g_variant_new_from_bytes(G_VARIANT_TYPE("ay"), data, TRUE), &opts),
+                G_VARIANT_TYPE("(o)"), G_DBUS_CALL_FLAGS_NONE, 120000, NULL, add_cb, b);
         b->inflight++;
 }
 
@@ -336,8 +334,9 @@ main(int argc, char **argv)
         }
         in = g_data_input_stream_new(g_subprocess_get_stdout_pipe(bus));
         b.address = g_data_input_stream_read_line_utf8(in, NULL, NULL, NULL);
-        b.conn = g_dbus_connection_new_for_address_sync(b.address, G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-                                                                           G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+        b.conn = g_dbus_connection_new_for_address_sync(b.address,
+                                                        G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                                G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
                                                         NULL, NULL, &error);
         if (b.conn == NULL) {
                 g_printerr("cannot connect: %s\n", error->message);

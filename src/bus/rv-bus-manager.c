@@ -468,15 +468,13 @@ rv_bus_all_authorized(RvBus *self, sd_bus_message *m, gpointer data, sd_bus_erro
 static int
 rv_bus_method_pause_all(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
-        return rv_bus_authorize_message(userdata, m, NULL, rv_bus_all_authorized, GINT_TO_POINTER(1), NULL,
-                                        ret_error);
+        return rv_bus_authorize_message(userdata, m, NULL, rv_bus_all_authorized, GINT_TO_POINTER(1), NULL, ret_error);
 }
 
 static int
 rv_bus_method_resume_all(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
-        return rv_bus_authorize_message(userdata, m, NULL, rv_bus_all_authorized, GINT_TO_POINTER(0), NULL,
-                                        ret_error);
+        return rv_bus_authorize_message(userdata, m, NULL, rv_bus_all_authorized, GINT_TO_POINTER(0), NULL, ret_error);
 }
 
 /* setup and API keys ("admin"; completing setup needs the token and "manage") */
@@ -718,8 +716,8 @@ rv_bus_method_list_api_keys(sd_bus_message *m, void *userdata, sd_bus_error *ret
 /* properties */
 
 static int
-rv_bus_prop_version(sd_bus *bus, const char *path, const char *interface, const char *property,
-                    sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
+rv_bus_prop_version(sd_bus *bus, const char *path, const char *interface, const char *property, sd_bus_message *reply,
+                    void *userdata, sd_bus_error *ret_error)
 {
         return sd_bus_message_append(reply, "s", PACKAGE_VERSION);
 }
@@ -734,8 +732,8 @@ rv_bus_prop_service_state(sd_bus *bus, const char *path, const char *interface, 
 }
 
 static int
-rv_bus_prop_health(sd_bus *bus, const char *path, const char *interface, const char *property,
-                   sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
+rv_bus_prop_health(sd_bus *bus, const char *path, const char *interface, const char *property, sd_bus_message *reply,
+                   void *userdata, sd_bus_error *ret_error)
 {
         RvBus *self = userdata;
 
@@ -743,8 +741,8 @@ rv_bus_prop_health(sd_bus *bus, const char *path, const char *interface, const c
 }
 
 static int
-rv_bus_prop_degraded(sd_bus *bus, const char *path, const char *interface, const char *property,
-                     sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
+rv_bus_prop_degraded(sd_bus *bus, const char *path, const char *interface, const char *property, sd_bus_message *reply,
+                     void *userdata, sd_bus_error *ret_error)
 {
         RvBus *self = userdata;
         RvHealth *health = rv_manager_get_health(self->manager);
@@ -771,8 +769,8 @@ rv_bus_prop_rate(sd_bus *bus, const char *path, const char *interface, const cha
 }
 
 static int
-rv_bus_prop_count(sd_bus *bus, const char *path, const char *interface, const char *property,
-                  sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
+rv_bus_prop_count(sd_bus *bus, const char *path, const char *interface, const char *property, sd_bus_message *reply,
+                  void *userdata, sd_bus_error *ret_error)
 {
         RvBus *self = userdata;
 

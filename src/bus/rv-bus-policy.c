@@ -95,8 +95,8 @@ rv_policy_get(sd_bus *bus, const char *path, const char *interface, const char *
         if (g_str_equal(sig, "b"))
                 return sd_bus_message_append(reply, "b", v != NULL && json_node_get_boolean(v));
         if (g_str_equal(sig, "x"))
-                return sd_bus_message_append(reply, "x",
-                                             (int64_t)(v != NULL && !JSON_NODE_HOLDS_NULL(v) ? json_node_get_int(v) : -1));
+                return sd_bus_message_append(
+                        reply, "x", (int64_t)(v != NULL && !JSON_NODE_HOLDS_NULL(v) ? json_node_get_int(v) : -1));
         if (g_str_equal(sig, "d"))
                 return sd_bus_message_append(reply, "d", v != NULL ? json_node_get_double(v) : 0.0);
         if (g_str_equal(sig, "as")) {
@@ -109,14 +109,13 @@ rv_policy_get(sd_bus *bus, const char *path, const char *interface, const char *
                 return r;
         }
         /* a null string-like setting reads as "" */
-        return sd_bus_message_append(reply, "s",
-                                     v != NULL && JSON_NODE_HOLDS_VALUE(v) ? json_node_get_string(v) : "");
+        return sd_bus_message_append(reply, "s", v != NULL && JSON_NODE_HOLDS_VALUE(v) ? json_node_get_string(v) : "");
 }
 
 /* the vtable setter is reached only by callers that bypass the filter: refuse */
 static int
-rv_policy_set_refused(sd_bus *bus, const char *path, const char *interface, const char *property,
-                      sd_bus_message *value, void *userdata, sd_bus_error *ret_error)
+rv_policy_set_refused(sd_bus *bus, const char *path, const char *interface, const char *property, sd_bus_message *value,
+                      void *userdata, sd_bus_error *ret_error)
 {
         return sd_bus_error_set(ret_error, SD_BUS_ERROR_ACCESS_DENIED, "settings writes go through authorization");
 }
@@ -141,9 +140,9 @@ rv_bus_policy_vtable(const char *section)
                 if (!g_str_equal(d->section, section))
                         continue;
                 if (d->read_only)
-                        rv_policy_vtables[idx][i++] = (sd_bus_vtable)SD_BUS_PROPERTY(
-                                d->property, rv_policy_signature(d), rv_policy_get, 0,
-                                SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE);
+                        rv_policy_vtables[idx][i++] =
+                                (sd_bus_vtable)SD_BUS_PROPERTY(d->property, rv_policy_signature(d), rv_policy_get, 0,
+                                                               SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE);
                 else
                         rv_policy_vtables[idx][i++] = (sd_bus_vtable)SD_BUS_WRITABLE_PROPERTY(
                                 d->property, rv_policy_signature(d), rv_policy_get, rv_policy_set_refused, 0,
@@ -310,7 +309,7 @@ rv_policy_section_of_path(const char *path)
         if (!g_str_has_prefix(path, RV_POLICY_PREFIX "/"))
                 return NULL;
         return rv_policy_section_index(path + strlen(RV_POLICY_PREFIX "/")) >= 0 ? path + strlen(RV_POLICY_PREFIX "/")
-                                                                                  : NULL;
+                                                                                 : NULL;
 }
 
 /* Properties.Set on a setting: validate, authorize ("configure"), then update through RvConfig */
@@ -406,8 +405,8 @@ rv_policy_method_update(sd_bus_message *m, void *userdata, sd_bus_error *ret_err
                 return r;
         /* validate before asking anybody: a bad value is InvalidArgument whoever sends it */
         {
-                g_autoptr(JsonNode) checked = rv_settings_apply_patch(rv_config_get_document(self->config), patch_node,
-                                                                      NULL, &error);
+                g_autoptr(JsonNode) checked =
+                        rv_settings_apply_patch(rv_config_get_document(self->config), patch_node, NULL, &error);
                 if (checked == NULL)
                         return rv_bus_set_error(ret_error, error);
         }
@@ -470,8 +469,8 @@ rv_policy_method_history(sd_bus_message *m, void *userdata, sd_bus_error *ret_er
         if (limit == 0 || limit > 1000)
                 return sd_bus_error_setf(ret_error, rv_error_to_dbus_name(RV_ERROR_INVALID_ARGUMENT),
                                          "limit: %u is out of range (1 to 1000)", limit);
-        return rv_bus_authorize_message(userdata, m, NULL, rv_policy_history_authorized, GUINT_TO_POINTER(limit),
-                                        NULL, ret_error);
+        return rv_bus_authorize_message(userdata, m, NULL, rv_policy_history_authorized, GUINT_TO_POINTER(limit), NULL,
+                                        ret_error);
 }
 
 static int
@@ -489,8 +488,8 @@ rv_policy_prop_revision(sd_bus *bus, const char *path, const char *interface, co
 {
         RvBus *self = userdata;
 
-        return sd_bus_message_append(reply, "t", (uint64_t)(self->config != NULL ? rv_config_get_revision(self->config)
-                                                                                 : 0));
+        return sd_bus_message_append(reply, "t",
+                                     (uint64_t)(self->config != NULL ? rv_config_get_revision(self->config) : 0));
 }
 
 const sd_bus_vtable rv_bus_policy_common_vtable[] = {
@@ -525,8 +524,7 @@ rv_policy_changed_cb(RvConfig *config, guint64 revision, JsonNode *changes, cons
                 if (names->len == 0)
                         continue;
                 g_ptr_array_add(names, NULL);
-                (void)sd_bus_emit_properties_changed_strv(self->bus, path, rv_policy_ifaces[s],
-                                                          (char **)names->pdata);
+                (void)sd_bus_emit_properties_changed_strv(self->bus, path, rv_policy_ifaces[s], (char **)names->pdata);
         }
         g_ptr_array_add(pointers, NULL);
         {

@@ -15,12 +15,12 @@ rv_bus_from_message(sd_bus_message *m)
         return sd_bus_slot_get_userdata(sd_bus_get_current_slot(sd_bus_message_get_bus(m)));
 }
 
-#define RV_TORRENT_PROP_GETTER(fn, sig, expr)                                                                        \
-        static int fn(sd_bus *bus, const char *path, const char *interface, const char *property,                   \
-                      sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)                                \
-        {                                                                                                            \
-                const RvTorrent *t = userdata;                                                                       \
-                return sd_bus_message_append(reply, sig, (expr));                                                    \
+#define RV_TORRENT_PROP_GETTER(fn, sig, expr)                                                     \
+        static int fn(sd_bus *bus, const char *path, const char *interface, const char *property, \
+                      sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)             \
+        {                                                                                         \
+                const RvTorrent *t = userdata;                                                    \
+                return sd_bus_message_append(reply, sig, (expr));                                 \
         }
 
 RV_TORRENT_PROP_GETTER(rv_bus_prop_info_hash, "s", t->hash.hex)
@@ -48,8 +48,8 @@ RV_TORRENT_PROP_GETTER(rv_bus_prop_error, "s", t->error != NULL ? t->error : "")
 RV_TORRENT_PROP_GETTER(rv_bus_prop_skip_fluff, "b", t->selection != NULL && t->selection->skip_fluff)
 
 static int
-rv_bus_prop_labels(sd_bus *bus, const char *path, const char *interface, const char *property,
-                   sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
+rv_bus_prop_labels(sd_bus *bus, const char *path, const char *interface, const char *property, sd_bus_message *reply,
+                   void *userdata, sd_bus_error *ret_error)
 {
         const RvTorrent *t = userdata;
 
@@ -57,8 +57,8 @@ rv_bus_prop_labels(sd_bus *bus, const char *path, const char *interface, const c
 }
 
 static int
-rv_bus_prop_globs(sd_bus *bus, const char *path, const char *interface, const char *property,
-                  sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
+rv_bus_prop_globs(sd_bus *bus, const char *path, const char *interface, const char *property, sd_bus_message *reply,
+                  void *userdata, sd_bus_error *ret_error)
 {
         const RvTorrent *t = userdata;
         char *empty[] = { NULL };
@@ -251,8 +251,8 @@ rv_bus_method_set_selection(sd_bus_message *m, void *userdata, sd_bus_error *ret
                 r = sd_bus_message_read(m, "b", &skip_fluff);
         if (r < 0)
                 return r;
-        selection = rv_selection_new((const char *const *)include, (const char *const *)exclude, skip_fluff != 0,
-                                     &error);
+        selection =
+                rv_selection_new((const char *const *)include, (const char *const *)exclude, skip_fluff != 0, &error);
         if (selection == NULL)
                 return rv_bus_set_error(ret_error, error);
         call = rv_bus_torrent_call_new(RV_BUS_OP_SET_SELECTION, userdata);
@@ -416,7 +416,7 @@ rv_bus_torrent_set_property(RvBus *self, sd_bus_message *m, const char *property
         }
         {
                 const char *details[] = { "info_hash", t->hash.hex, "name", t->name != NULL ? t->name : "",
-                                          "property", property, NULL };
+                                          "property",  property,    NULL };
                 const char *action = rv_bus_action_for(RV_BUS_TORRENT_IFACE, property);
                 return rv_bus_authorize(self, m, action != NULL ? action : RV_ACTION_MANAGE, details,
                                         rv_bus_torrent_authorized, call, (GDestroyNotify)rv_bus_torrent_call_free,
@@ -425,8 +425,8 @@ rv_bus_torrent_set_property(RvBus *self, sd_bus_message *m, const char *property
 }
 
 static int
-rv_bus_set_refused(sd_bus *bus, const char *path, const char *interface, const char *property,
-                   sd_bus_message *value, void *userdata, sd_bus_error *ret_error)
+rv_bus_set_refused(sd_bus *bus, const char *path, const char *interface, const char *property, sd_bus_message *value,
+                   void *userdata, sd_bus_error *ret_error)
 {
         return sd_bus_error_set(ret_error, SD_BUS_ERROR_ACCESS_DENIED, "property writes go through authorization");
 }

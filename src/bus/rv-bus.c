@@ -126,8 +126,7 @@ rv_bus_source_check(GSource *source)
 
         if (g_source_query_unix_fd(source, s->tag) != 0)
                 return TRUE;
-        return sd_bus_get_timeout(s->bus, &usec) >= 0 && usec != UINT64_MAX &&
-               (gint64)usec <= g_get_monotonic_time();
+        return sd_bus_get_timeout(s->bus, &usec) >= 0 && usec != UINT64_MAX && (gint64)usec <= g_get_monotonic_time();
 }
 
 static gboolean
@@ -345,8 +344,8 @@ rv_bus_torrent_changed_cb(RvManager *manager, RvTorrent *torrent, guint fields, 
         rv_bus_torrent_changed(self, torrent, fields);
         if (fields & RV_TORRENT_FIELD_COMPLETED) {
                 g_autofree char *path = rv_bus_torrent_path(&torrent->hash);
-                (void)sd_bus_emit_signal(self->bus, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "TorrentCompleted", "oss",
-                                         path, torrent->hash.hex, torrent->name != NULL ? torrent->name : "");
+                (void)sd_bus_emit_signal(self->bus, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "TorrentCompleted", "oss", path,
+                                         torrent->hash.hex, torrent->name != NULL ? torrent->name : "");
         }
 }
 
@@ -358,8 +357,7 @@ rv_bus_event_cb(const RvEvent *event, gpointer user_data)
 
         if (event->kind != RV_EVENT_HEALTH_CHANGED)
                 return;
-        (void)sd_bus_emit_properties_changed(self->bus, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "Health", "Degraded",
-                                             NULL);
+        (void)sd_bus_emit_properties_changed(self->bus, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "Health", "Degraded", NULL);
         (void)sd_bus_emit_signal(self->bus, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "HealthChanged", "s",
                                  rv_health_get_status(health));
 }
@@ -406,8 +404,7 @@ rv_bus_torrent_find_cb(sd_bus *bus, const char *path, const char *interface, voi
 }
 
 static int
-rv_bus_torrent_enumerate_cb(sd_bus *bus, const char *path, void *userdata, char ***ret_nodes,
-                            sd_bus_error *ret_error)
+rv_bus_torrent_enumerate_cb(sd_bus *bus, const char *path, void *userdata, char ***ret_nodes, sd_bus_error *ret_error)
 {
         RvBus *self = userdata;
         GPtrArray *list = rv_manager_list(self->manager);
@@ -472,8 +469,8 @@ rv_bus_new(RvManager *manager, RvBusKind kind, GError **error)
                 r = sd_bus_add_node_enumerator(self->bus, &self->enum_slot, RV_BUS_TORRENT_PREFIX,
                                                rv_bus_torrent_enumerate_cb, self);
         if (r >= 0)
-                r = sd_bus_add_fallback(self->bus, &self->filter_slot, RV_BUS_TORRENT_PREFIX,
-                                        rv_bus_torrent_filter_cb, self);
+                r = sd_bus_add_fallback(self->bus, &self->filter_slot, RV_BUS_TORRENT_PREFIX, rv_bus_torrent_filter_cb,
+                                        self);
         if (r < 0) {
                 rv_bus_set_gerror_from_errno(error, r, "cannot export objects");
                 return NULL;

@@ -163,8 +163,7 @@ rv_access_sync_mode(RvAccess *self)
         json_object_set_string_member(patch, "/app/mode", want);
         node = rv_json_node_take_object(patch);
         rv_config_update_internal_async(self->config, node, "setup",
-                                        g_str_equal(want, "active") ? "the first API key exists"
-                                                                    : "no API key is left",
+                                        g_str_equal(want, "active") ? "the first API key exists" : "no API key is left",
                                         rv_access_mode_cb, NULL);
 }
 
@@ -329,8 +328,8 @@ rv_access_store_new_key(RvAccess *self, GTask *task, const char *label, guint bu
 }
 
 void
-rv_access_create_key_async(RvAccess *self, const char *label, guint burst, guint period_s,
-                           GAsyncReadyCallback callback, gpointer user_data)
+rv_access_create_key_async(RvAccess *self, const char *label, guint burst, guint period_s, GAsyncReadyCallback callback,
+                           gpointer user_data)
 {
         GTask *task = g_task_new(self, NULL, callback, user_data);
         g_autoptr(GError) error = NULL;

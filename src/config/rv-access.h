@@ -35,25 +35,22 @@ gboolean rv_access_in_setup(RvAccess *self);
 void rv_access_issue_setup_token_async(RvAccess *self, const char *issued_by, GAsyncReadyCallback callback,
                                        gpointer user_data);
 /* the token in clear, once; *ret_expires_at in unix seconds */
-char *rv_access_issue_setup_token_finish(RvAccess *self, GAsyncResult *result, gint64 *ret_expires_at,
-                                         GError **error);
+char *rv_access_issue_setup_token_finish(RvAccess *self, GAsyncResult *result, gint64 *ret_expires_at, GError **error);
 
 /* the first key, for the holder of the setup token: AccessDenied for a wrong, used or expired token */
-void rv_access_complete_setup_async(RvAccess *self, const char *token, const char *label,
-                                    GAsyncReadyCallback callback, gpointer user_data);
+void rv_access_complete_setup_async(RvAccess *self, const char *token, const char *label, GAsyncReadyCallback callback,
+                                    gpointer user_data);
 
 /* a new key; label names it, burst/period_s rate-limit it (0 = none) */
 void rv_access_create_key_async(RvAccess *self, const char *label, guint burst, guint period_s,
                                 GAsyncReadyCallback callback, gpointer user_data);
 /* a new secret for an existing key: NotFound when there is none */
-void rv_access_rotate_key_async(RvAccess *self, const char *key_id, GAsyncReadyCallback callback,
-                                gpointer user_data);
+void rv_access_rotate_key_async(RvAccess *self, const char *key_id, GAsyncReadyCallback callback, gpointer user_data);
 /* complete, create and rotate finish with the key id and the secret in clear (once) */
 gboolean rv_access_key_finish(RvAccess *self, GAsyncResult *result, char **ret_key_id, char **ret_secret,
                               GError **error);
 
-void rv_access_revoke_key_async(RvAccess *self, const char *key_id, GAsyncReadyCallback callback,
-                                gpointer user_data);
+void rv_access_revoke_key_async(RvAccess *self, const char *key_id, GAsyncReadyCallback callback, gpointer user_data);
 gboolean rv_access_revoke_key_finish(RvAccess *self, GAsyncResult *result, GError **error);
 
 /* RvStoreApiKey (secret_hash included: callers must not show it) */

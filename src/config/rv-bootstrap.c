@@ -38,8 +38,9 @@ rv_bootstrap_clear(RvBootstrap *config)
         memset(config, 0, sizeof(*config));
 }
 
-static const char *const rv_log_level_names[] = { "emerg", "alert", "crit", "err",
-                                                  "warning", "notice", "info", "debug" };
+static const char *const rv_log_level_names[] = {
+        "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"
+};
 
 const char *
 rv_log_level_to_string(int level)
@@ -137,8 +138,7 @@ rv_key_bool(const RvKeyCtx *ctx, const char *group, const char *key, gboolean *r
 }
 
 static gboolean
-rv_key_int(const RvKeyCtx *ctx, const char *group, const char *key, gint64 min, gint64 max, gint64 *ret,
-           GError **error)
+rv_key_int(const RvKeyCtx *ctx, const char *group, const char *key, gint64 min, gint64 max, gint64 *ret, GError **error)
 {
         g_autofree char *value = NULL;
         gint64 v = 0;
@@ -147,9 +147,8 @@ rv_key_int(const RvKeyCtx *ctx, const char *group, const char *key, gint64 min, 
                 return TRUE;
         value = g_strstrip(g_key_file_get_value(ctx->kf, group, key, NULL));
         if (!g_ascii_string_to_signed(value, 10, min, max, &v, NULL)) {
-                g_autofree char *msg = g_strdup_printf("'%s' is not an integer from %" G_GINT64_FORMAT
-                                                       " to %" G_GINT64_FORMAT,
-                                                       value, min, max);
+                g_autofree char *msg = g_strdup_printf(
+                        "'%s' is not an integer from %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT, value, min, max);
                 rv_key_error(error, ctx, group, key, msg);
                 return FALSE;
         }
@@ -158,8 +157,7 @@ rv_key_int(const RvKeyCtx *ctx, const char *group, const char *key, gint64 min, 
 }
 
 static gboolean
-rv_key_uint(const RvKeyCtx *ctx, const char *group, const char *key, gint64 min, gint64 max, guint *ret,
-            GError **error)
+rv_key_uint(const RvKeyCtx *ctx, const char *group, const char *key, gint64 min, gint64 max, guint *ret, GError **error)
 {
         gint64 v = *ret;
 
@@ -170,8 +168,7 @@ rv_key_uint(const RvKeyCtx *ctx, const char *group, const char *key, gint64 min,
 }
 
 static gboolean
-rv_key_gint(const RvKeyCtx *ctx, const char *group, const char *key, gint64 min, gint64 max, gint *ret,
-            GError **error)
+rv_key_gint(const RvKeyCtx *ctx, const char *group, const char *key, gint64 min, gint64 max, gint *ret, GError **error)
 {
         gint64 v = *ret;
 
@@ -182,17 +179,33 @@ rv_key_gint(const RvKeyCtx *ctx, const char *group, const char *key, gint64 min,
 }
 
 static const char *const rv_known_keys[] = {
-        "daemon:state-dir",         "daemon:download-dir",      "daemon:log-level",
-        "daemon:resume-save-interval", "daemon:progress-interval", "daemon:shutdown-timeout",
+        "daemon:state-dir",
+        "daemon:download-dir",
+        "daemon:log-level",
+        "daemon:resume-save-interval",
+        "daemon:progress-interval",
+        "daemon:shutdown-timeout",
         "daemon:sequential-default",
-        "store:backend",            "store:database-url",       "store:node-id",
+        "store:backend",
+        "store:database-url",
+        "store:node-id",
         "bus:bus",
         "http:listen",
-        "engine:listen-interfaces", "engine:dht",               "engine:lsd",
-        "engine:upnp",              "engine:natpmp",            "engine:utp",
-        "engine:encryption",        "engine:download-limit",    "engine:upload-limit",
-        "engine:active-downloads",  "engine:active-seeds",      "engine:active-limit",
-        "engine:connections-limit", "engine:status-interval",   "engine:max-metadata-size",
+        "engine:listen-interfaces",
+        "engine:dht",
+        "engine:lsd",
+        "engine:upnp",
+        "engine:natpmp",
+        "engine:utp",
+        "engine:encryption",
+        "engine:download-limit",
+        "engine:upload-limit",
+        "engine:active-downloads",
+        "engine:active-seeds",
+        "engine:active-limit",
+        "engine:connections-limit",
+        "engine:status-interval",
+        "engine:max-metadata-size",
         "engine:allow-multiple-connections-per-ip",
         NULL,
 };

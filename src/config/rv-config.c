@@ -331,8 +331,7 @@ rv_config_start(RvConfig *self, GTask *task)
         entry.actor = u->actor;
         entry.reason = u->reason;
         entry.changes = u->changes;
-        rv_store_save_settings_async(self->store, self->revision, u->document, &entry, NULL, rv_config_saved_cb,
-                                     task);
+        rv_store_save_settings_async(self->store, self->revision, u->document, &entry, NULL, rv_config_saved_cb, task);
 }
 
 static void

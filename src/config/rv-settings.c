@@ -22,8 +22,10 @@ static const char *const rv_par2[] = { "off", "verify", "repair", NULL };
 static const char *const rv_move_modes[] = { "copy", "move", "hardlink", NULL };
 static const char *const rv_days[] = { "mon", "tue", "wed", "thu", "fri", "sat", "sun", NULL };
 
-#define F(sec, nm, prop, ty, def, mn, mx, ch, ro, rs, desc)                                                          \
-        { sec, nm, "/" sec "/" nm, prop, ty, def, mn, mx, ch, ro, rs, desc }
+#define F(sec, nm, prop, ty, def, mn, mx, ch, ro, rs, desc)                      \
+        {                                                                        \
+                sec, nm, "/" sec "/" nm, prop, ty, def, mn, mx, ch, ro, rs, desc \
+        }
 
 static const RvSettingDesc rv_settings_table[] = {
         F("app", "instance_name", "InstanceName", RV_SETTING_STRING, "\"revaer\"", 1, 64, NULL, FALSE, FALSE,
@@ -32,8 +34,7 @@ static const RvSettingDesc rv_settings_table[] = {
           "setup until the first API key exists, then active"),
         F("app", "http_bind", "HttpBind", RV_SETTING_STRING, "\"127.0.0.1\"", 1, 64, NULL, FALSE, TRUE,
           "address the HTTP API listens on when not socket-activated"),
-        F("app", "http_port", "HttpPort", RV_SETTING_INT, "7070", 0, 65535, NULL, FALSE, TRUE,
-          "port of the HTTP API"),
+        F("app", "http_port", "HttpPort", RV_SETTING_INT, "7070", 0, 65535, NULL, FALSE, TRUE, "port of the HTTP API"),
         F("app", "log_level", "LogLevel", RV_SETTING_ENUM, "\"info\"", 0, 0, rv_levels, FALSE, FALSE,
           "log level of the service"),
         F("app", "immutable_keys", "ImmutableKeys", RV_SETTING_STRINGS, "[]", 0, 64, NULL, FALSE, FALSE,
@@ -84,8 +85,8 @@ static const RvSettingDesc rv_settings_table[] = {
           "minutes of seeding after which seeding stops, 0 for none"),
         F("engine", "seed_action", "SeedAction", RV_SETTING_ENUM, "\"pause\"", 0, 0, rv_seed_actions, FALSE, FALSE,
           "what happens at a seeding goal"),
-        F("engine", "max_metadata_size", "MaxMetadataSize", RV_SETTING_INT, "10485760", 16384, 268435456, NULL,
-          FALSE, FALSE, "largest info dict accepted, in bytes"),
+        F("engine", "max_metadata_size", "MaxMetadataSize", RV_SETTING_INT, "10485760", 16384, 268435456, NULL, FALSE,
+          FALSE, "largest info dict accepted, in bytes"),
         F("engine", "allow_multiple_connections_per_ip", "AllowMultipleConnectionsPerIp", RV_SETTING_BOOL, "false", 0,
           0, NULL, FALSE, FALSE, "several peers on one address"),
         F("fs", "library_root", "LibraryRoot", RV_SETTING_PATH, "null", 0, 0, NULL, FALSE, FALSE,
@@ -179,8 +180,7 @@ rv_settings_get(JsonNode *document, const RvSettingDesc *desc)
         return section != NULL ? json_object_get_member(section, desc->name) : NULL;
 }
 
-static gboolean
-rv_settings_fail(GError **error, const RvSettingDesc *desc, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+static gboolean rv_settings_fail(GError **error, const RvSettingDesc *desc, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
 
 static gboolean
 rv_settings_fail(GError **error, const RvSettingDesc *desc, const char *fmt, ...)
@@ -287,8 +287,9 @@ rv_settings_check(const RvSettingDesc *desc, JsonNode *v, GError **error)
                         return rv_settings_fail(error, desc, "expected a number");
                 d = json_node_get_double(v);
                 if (!isfinite(d) || d < (double)desc->min || d > (double)desc->max)
-                        return rv_settings_fail(error, desc, "%g is out of range (%" G_GINT64_FORMAT " to %" G_GINT64_FORMAT ")",
-                                                d, desc->min, desc->max);
+                        return rv_settings_fail(error, desc,
+                                                "%g is out of range (%" G_GINT64_FORMAT " to %" G_GINT64_FORMAT ")", d,
+                                                desc->min, desc->max);
                 return TRUE;
         }
         case RV_SETTING_STRING: {
@@ -297,8 +298,8 @@ rv_settings_check(const RvSettingDesc *desc, JsonNode *v, GError **error)
                         return rv_settings_fail(error, desc, "expected a string");
                 s = json_node_get_string(v);
                 if ((gint64)strlen(s) < desc->min || (gint64)strlen(s) > desc->max || !g_utf8_validate(s, -1, NULL))
-                        return rv_settings_fail(error, desc, "must be %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT
-                                                             " bytes of UTF-8",
+                        return rv_settings_fail(error, desc,
+                                                "must be %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT " bytes of UTF-8",
                                                 desc->min, desc->max);
                 if (g_str_equal(desc->name, "http_bind") && !g_hostname_is_ip_address(s))
                         return rv_settings_fail(error, desc, "'%s' is not an IP address", s);
@@ -416,8 +417,8 @@ rv_settings_immutable(JsonNode *document, const RvSettingDesc *desc)
 
 /* one patch entry into the working copy */
 static gboolean
-rv_settings_patch_one(JsonNode *work, JsonNode *current, const char *pointer, JsonNode *value,
-                      gboolean allow_read_only, GError **error)
+rv_settings_patch_one(JsonNode *work, JsonNode *current, const char *pointer, JsonNode *value, gboolean allow_read_only,
+                      GError **error)
 {
         const RvSettingDesc *desc = rv_settings_find_pointer(pointer);
 

@@ -18,9 +18,11 @@ typedef struct {
 /* code -> wire name -> D-Bus name -> HTTP status -> problem slug */
 static const RvErrorEntry rv_error_table[] = {
         [RV_ERROR_NOT_FOUND] = { "NotFound", "com.revaer.Revaer1.Error.NotFound", 404, "not-found" },
-        [RV_ERROR_INVALID_ARGUMENT] = { "InvalidArgument", "com.revaer.Revaer1.Error.InvalidArgument", 400, "bad-request" },
+        [RV_ERROR_INVALID_ARGUMENT] = { "InvalidArgument", "com.revaer.Revaer1.Error.InvalidArgument", 400,
+                                        "bad-request" },
         [RV_ERROR_CONFLICT] = { "Conflict", "com.revaer.Revaer1.Error.Conflict", 409, "conflict" },
-        [RV_ERROR_SETUP_REQUIRED] = { "SetupRequired", "com.revaer.Revaer1.Error.SetupRequired", 409, "setup-required" },
+        [RV_ERROR_SETUP_REQUIRED] = { "SetupRequired", "com.revaer.Revaer1.Error.SetupRequired", 409,
+                                      "setup-required" },
         [RV_ERROR_RATE_LIMITED] = { "RateLimited", "com.revaer.Revaer1.Error.RateLimited", 429, "rate-limited" },
         [RV_ERROR_UNAVAILABLE] = { "Unavailable", "com.revaer.Revaer1.Error.Unavailable", 503, "service-unavailable" },
         [RV_ERROR_INTERNAL] = { "Internal", "com.revaer.Revaer1.Error.Internal", 500, "internal" },
@@ -29,7 +31,9 @@ static const RvErrorEntry rv_error_table[] = {
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(rv_error_table) == RV_ERROR_LAST);
 
+/* clang-format off */
 G_DEFINE_QUARK(rv-error-quark, rv_error)
+/* clang-format on */
 
 static const RvErrorEntry *
 rv_error_entry(RvError code)

@@ -297,8 +297,8 @@ rv_event_bus_arm_progress(RvEventBus *bus, gint64 due_us)
                 g_source_remove(bus->progress_timer);
         }
         bus->progress_timer_due = due_us;
-        bus->progress_timer = g_timeout_add(due_us > now ? (guint)((due_us - now + 999) / 1000) : 0,
-                                            rv_event_bus_progress_cb, bus);
+        bus->progress_timer =
+                g_timeout_add(due_us > now ? (guint)((due_us - now + 999) / 1000) : 0, rv_event_bus_progress_cb, bus);
 }
 
 static gboolean

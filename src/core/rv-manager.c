@@ -8,7 +8,6 @@
 #include "rv-json.h"
 #include "rv-manager.h"
 
-
 struct _RvManager {
         GObject parent_instance;
         RvEngine *engine;
@@ -100,8 +99,7 @@ rv_validate_save_path(const char *path, const char *field, GError **error)
         parts = g_strsplit(path, "/", -1);
         for (guint i = 0; parts[i] != NULL; i++) {
                 if (g_strcmp0(parts[i], "..") == 0) {
-                        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "%s: '%s' contains '..'", field,
-                                    path);
+                        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "%s: '%s' contains '..'", field, path);
                         return FALSE;
                 }
         }
@@ -148,8 +146,8 @@ rv_validate_limit(gint64 limit, const char *field, GError **error)
 {
         if (limit < 0 || limit > G_MAXINT32) {
                 g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
-                            "%s: %" G_GINT64_FORMAT " is out of range (0 for unlimited up to %d bytes/s)", field,
-                            limit, G_MAXINT32);
+                            "%s: %" G_GINT64_FORMAT " is out of range (0 for unlimited up to %d bytes/s)", field, limit,
+                            G_MAXINT32);
                 return FALSE;
         }
         return TRUE;
@@ -269,8 +267,7 @@ rv_manager_unregister(RvManager *self, RvTorrent *torrent)
                 JsonObject *obj = json_object_new();
                 if (torrent->name != NULL)
                         json_object_set_string_member(obj, "name", torrent->name);
-                rv_event_bus_publish(self->events, RV_EVENT_TORRENT_REMOVED, &hash,
-                                     rv_json_node_take_object(obj));
+                rv_event_bus_publish(self->events, RV_EVENT_TORRENT_REMOVED, &hash, rv_json_node_take_object(obj));
         }
         g_hash_table_remove(self->torrents, hash.hex);
         g_signal_emit(self, signals[SIGNAL_TORRENT_REMOVED], 0, hash.hex);
@@ -329,10 +326,12 @@ rv_manager_check_goal(RvManager *self, RvTorrent *torrent)
         if (torrent->name != NULL)
                 json_object_set_string_member(obj, "name", torrent->name);
         json_object_set_double_member(obj, "ratio", ratio);
-        json_object_set_int_member(obj, "seeding_time", torrent->completed_time > 0 ? now - torrent->completed_time : 0);
+        json_object_set_int_member(obj, "seeding_time",
+                                   torrent->completed_time > 0 ? now - torrent->completed_time : 0);
         json_object_set_string_member(obj, "goal", by_ratio ? "ratio" : "seed_time");
         json_object_set_string_member(obj, "action", rv_seed_action_names[c->seed_action]);
-        rv_event_bus_publish(self->events, RV_EVENT_SEEDING_GOAL_REACHED, &torrent->hash, rv_json_node_take_object(obj));
+        rv_event_bus_publish(self->events, RV_EVENT_SEEDING_GOAL_REACHED, &torrent->hash,
+                             rv_json_node_take_object(obj));
         if (c->seed_action == RV_SEED_ACTION_PAUSE) {
                 if (!rv_manager_pause(self, torrent, &error))
                         g_debug("cannot pause %s at its seeding goal: %s", torrent->hash.hex, error->message);
@@ -376,8 +375,8 @@ rv_manager_on_status(RvManager *self, RvTorrent *torrent, const RvEngineStatus *
         }
         if (torrent->download_rate != st->download_rate || torrent->upload_rate != st->upload_rate ||
             torrent->downloaded != st->all_time_download || torrent->uploaded != st->all_time_upload) {
-                progress_changed |= torrent->download_rate != st->download_rate ||
-                                    torrent->upload_rate != st->upload_rate;
+                progress_changed |=
+                        torrent->download_rate != st->download_rate || torrent->upload_rate != st->upload_rate;
                 torrent->download_rate = st->download_rate;
                 torrent->upload_rate = st->upload_rate;
                 torrent->downloaded = st->all_time_download;
@@ -401,7 +400,8 @@ rv_manager_on_status(RvManager *self, RvTorrent *torrent, const RvEngineStatus *
         rv_manager_set_state(self, torrent, rv_manager_map_state(st), &fields);
         if (st->is_finished && st->total_wanted > 0 && !torrent->completed) {
                 torrent->completed = TRUE;
-                torrent->completed_time = st->completed_time > 0 ? st->completed_time : g_get_real_time() / G_USEC_PER_SEC;
+                torrent->completed_time =
+                        st->completed_time > 0 ? st->completed_time : g_get_real_time() / G_USEC_PER_SEC;
                 fields |= RV_TORRENT_FIELD_COMPLETED;
                 rv_manager_publish(self, RV_EVENT_COMPLETED, torrent, NULL);
                 rv_manager_persist_meta(self, torrent);
@@ -469,8 +469,8 @@ rv_manager_fail(RvManager *self, RvTorrent *torrent, const char *message)
         rv_manager_changed(self, torrent, fields);
 }
 
-static void
-rv_manager_complete_file_requests(RvManager *self, const RvInfoHash *hash, GArray *progress, const GError *error);
+static void rv_manager_complete_file_requests(RvManager *self, const RvInfoHash *hash, GArray *progress,
+                                              const GError *error);
 
 static void rv_manager_shutdown_step(RvManager *self);
 
@@ -501,8 +501,8 @@ rv_manager_engine_event_cb(RvEngine *engine, const RvEngineEvent *ev, gpointer u
                 g_debug("engine event %s for unknown torrent %s, ignoring", rv_engine_event_kind_to_string(ev->kind),
                         ev->hash.hex);
                 /* resume data of a torrent removed meanwhile still counts for a shutdown */
-                if (self->shutdown_task != NULL && (ev->kind == RV_ENGINE_EVENT_RESUME_DATA ||
-                                                    ev->kind == RV_ENGINE_EVENT_RESUME_DATA_FAILED))
+                if (self->shutdown_task != NULL &&
+                    (ev->kind == RV_ENGINE_EVENT_RESUME_DATA || ev->kind == RV_ENGINE_EVENT_RESUME_DATA_FAILED))
                         rv_manager_shutdown_step(self);
                 return;
         }
@@ -523,8 +523,8 @@ rv_manager_engine_event_cb(RvEngine *engine, const RvEngineEvent *ev, gpointer u
                 rv_manager_on_metadata(self, torrent, ev);
                 break;
         case RV_ENGINE_EVENT_METADATA_REJECTED: {
-                g_autofree char *msg = g_strdup_printf("metadata rejected: %s",
-                                                       ev->error != NULL ? ev->error->message : "invalid");
+                g_autofree char *msg =
+                        g_strdup_printf("metadata rejected: %s", ev->error != NULL ? ev->error->message : "invalid");
                 torrent->in_engine = FALSE;
                 rv_manager_fail(self, torrent, msg);
                 break;
@@ -551,7 +551,7 @@ rv_manager_engine_event_cb(RvEngine *engine, const RvEngineEvent *ev, gpointer u
                 break;
         case RV_ENGINE_EVENT_FILES_DELETE_FAILED:
                 rv_manager_problem(self, "cannot delete the data of %s: %s", ev->hash.hex,
-                          ev->error != NULL ? ev->error->message : "unknown error");
+                                   ev->error != NULL ? ev->error->message : "unknown error");
                 break;
         case RV_ENGINE_EVENT_ERROR:
                 rv_manager_fail(self, torrent, ev->error != NULL ? ev->error->message : "torrent error");
@@ -577,7 +577,7 @@ rv_manager_engine_event_cb(RvEngine *engine, const RvEngineEvent *ev, gpointer u
                 break;
         case RV_ENGINE_EVENT_STORAGE_MOVE_FAILED:
                 rv_manager_problem(self, "cannot move the data of %s: %s", ev->hash.hex,
-                          ev->error != NULL ? ev->error->message : "unknown error");
+                                   ev->error != NULL ? ev->error->message : "unknown error");
                 rv_manager_publish(self, RV_EVENT_TORRENT_FAILED, torrent,
                                    ev->error != NULL ? ev->error->message : "move failed");
                 break;
@@ -619,16 +619,15 @@ rv_manager_class_init(RvManagerClass *klass)
         object_class->finalize = rv_manager_finalize;
         signals[SIGNAL_TORRENT_ADDED] = g_signal_new("torrent-added", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
                                                      NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);
-        signals[SIGNAL_TORRENT_REMOVED] = g_signal_new("torrent-removed", G_TYPE_FROM_CLASS(klass),
-                                                       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1,
-                                                       G_TYPE_STRING);
-        signals[SIGNAL_TORRENT_CHANGED] = g_signal_new("torrent-changed", G_TYPE_FROM_CLASS(klass),
-                                                       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 2,
-                                                       G_TYPE_POINTER, G_TYPE_UINT);
+        signals[SIGNAL_TORRENT_REMOVED] = g_signal_new("torrent-removed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST,
+                                                       0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+        signals[SIGNAL_TORRENT_CHANGED] =
+                g_signal_new("torrent-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                             G_TYPE_NONE, 2, G_TYPE_POINTER, G_TYPE_UINT);
         signals[SIGNAL_ENGINE_ALIVE] = g_signal_new("engine-alive", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
                                                     NULL, NULL, NULL, G_TYPE_NONE, 0);
-        signals[SIGNAL_LISTEN_CHANGED] = g_signal_new("listen-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST,
-                                                      0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
+        signals[SIGNAL_LISTEN_CHANGED] = g_signal_new("listen-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
+                                                      NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
         signals[SIGNAL_PROBLEM] = g_signal_new("problem", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                                                NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 }
@@ -638,8 +637,7 @@ rv_manager_init(RvManager *self)
 {
         self->torrents = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)rv_torrent_free);
         self->order = g_ptr_array_new();
-        self->file_requests = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                                    (GDestroyNotify)g_ptr_array_unref);
+        self->file_requests = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_ptr_array_unref);
         rv_manager_config_init(&self->config);
 }
 
@@ -671,8 +669,8 @@ rv_manager_set_config(RvManager *self, const RvManagerConfig *config)
         if (interval_changed || self->resume_timer == 0) {
                 if (self->resume_timer != 0)
                         g_source_remove(self->resume_timer);
-                self->resume_timer = g_timeout_add_seconds(MAX(config->resume_save_interval_s, 1),
-                                                           rv_manager_resume_timer_cb, self);
+                self->resume_timer =
+                        g_timeout_add_seconds(MAX(config->resume_save_interval_s, 1), rv_manager_resume_timer_cb, self);
         }
 }
 
@@ -726,8 +724,8 @@ rv_manager_make_source(RvManager *self, const RvAddRequest *request, GError **er
         }
         if (request->magnet != NULL) {
                 if (strlen(request->magnet) > RV_MANAGER_MAX_MAGNET_LEN) {
-                        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
-                                    "magnet: longer than %d bytes", RV_MANAGER_MAX_MAGNET_LEN);
+                        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "magnet: longer than %d bytes",
+                                    RV_MANAGER_MAX_MAGNET_LEN);
                         return NULL;
                 }
                 return rv_engine_source_new_magnet(self->engine, request->magnet, error);
@@ -748,8 +746,8 @@ rv_manager_validate_request(const RvAddRequest *request, GError **error)
             !rv_validate_limit(request->upload_limit, "upload_limit", error))
                 return FALSE;
         if (n_peers > RV_MANAGER_MAX_PEERS) {
-                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "peers: %u given, at most %d allowed",
-                            n_peers, RV_MANAGER_MAX_PEERS);
+                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "peers: %u given, at most %d allowed", n_peers,
+                            RV_MANAGER_MAX_PEERS);
                 return FALSE;
         }
         return TRUE;
@@ -824,8 +822,8 @@ rv_manager_add(RvManager *self, const RvAddRequest *request, RvStoreDoneFunc per
         info = rv_engine_source_get_info(source);
         if (g_hash_table_contains(self->torrents, info->hash.hex)) {
                 RvTorrent *existing = g_hash_table_lookup(self->torrents, info->hash.hex);
-                g_set_error(error, RV_ERROR, RV_ERROR_CONFLICT, "torrent %s ('%s') is already present",
-                            info->hash.hex, existing->name != NULL ? existing->name : info->hash.hex);
+                g_set_error(error, RV_ERROR, RV_ERROR_CONFLICT, "torrent %s ('%s') is already present", info->hash.hex,
+                            existing->name != NULL ? existing->name : info->hash.hex);
                 return NULL;
         }
 
@@ -836,9 +834,9 @@ rv_manager_add(RvManager *self, const RvAddRequest *request, RvStoreDoneFunc per
         torrent->save_path = g_strdup(request->save_path != NULL ? request->save_path : self->config.download_dir);
         torrent->sequential = request->sequential >= 0 ? request->sequential != 0 : self->config.sequential_default;
         torrent->user_paused = request->paused;
-        torrent->state = request->paused ? RV_TORRENT_STATE_PAUSED
-                                         : (info->has_metadata ? RV_TORRENT_STATE_QUEUED
-                                                               : RV_TORRENT_STATE_FETCHING_METADATA);
+        torrent->state = request->paused
+                                 ? RV_TORRENT_STATE_PAUSED
+                                 : (info->has_metadata ? RV_TORRENT_STATE_QUEUED : RV_TORRENT_STATE_FETCHING_METADATA);
         torrent->download_limit = request->download_limit;
         torrent->upload_limit = request->upload_limit;
         g_strfreev(torrent->labels);
@@ -936,8 +934,7 @@ rv_manager_restore_one(RvManager *self, RvStoreTorrent *record, GError **error)
         }
         info = rv_engine_source_get_info(source);
         if (!rv_info_hash_equal(&info->hash, &record->hash)) {
-                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "resume data belongs to %s",
-                            info->hash.hex);
+                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "resume data belongs to %s", info->hash.hex);
                 return FALSE;
         }
 
@@ -954,8 +951,8 @@ rv_manager_restore_one(RvManager *self, RvStoreTorrent *record, GError **error)
         if (torrent->name == NULL)
                 torrent->name = g_strdup(info->name);
         if (torrent->save_path == NULL)
-                torrent->save_path = g_strdup(options.save_path != NULL ? options.save_path
-                                                                        : self->config.download_dir);
+                torrent->save_path =
+                        g_strdup(options.save_path != NULL ? options.save_path : self->config.download_dir);
         torrent->has_metadata = info->has_metadata;
         torrent->total_size = info->total_size;
         torrent->wanted_size = info->total_size;
@@ -998,8 +995,8 @@ rv_manager_load_batch_cb(gpointer user_data)
                 if (g_hash_table_contains(self->torrents, record->hash.hex))
                         continue;
                 if (!rv_manager_restore_one(self, record, &error)) {
-                        rv_manager_problem(self, "stored torrent %s cannot be restored and was moved aside: %s", record->hash.hex,
-                                  error->message);
+                        rv_manager_problem(self, "stored torrent %s cannot be restored and was moved aside: %s",
+                                           record->hash.hex, error->message);
                         rv_store_quarantine_torrent(self->store, &record->hash, error->message);
                         continue;
                 }
@@ -1007,8 +1004,8 @@ rv_manager_load_batch_cb(gpointer user_data)
         }
         if (data->next < data->snapshot->torrents->len)
                 return G_SOURCE_CONTINUE;
-        g_debug("restored %u torrents from the %s store: read in %" G_GINT64_FORMAT " ms, registered in %" G_GINT64_FORMAT
-                " ms",
+        g_debug("restored %u torrents from the %s store: read in %" G_GINT64_FORMAT
+                " ms, registered in %" G_GINT64_FORMAT " ms",
                 data->restored, rv_store_get_backend(self->store), (data->read_us - data->started_us) / 1000,
                 (g_get_monotonic_time() - data->read_us) / 1000);
         g_task_return_boolean(task, TRUE);
@@ -1033,8 +1030,8 @@ rv_manager_load_cb(GObject *source, GAsyncResult *result, gpointer user_data)
         for (guint i = 0; i < snapshot->problems->len; i++)
                 rv_manager_problem(self, "%s", (const char *)g_ptr_array_index(snapshot->problems, i));
         if (snapshot->problems->len > 0) {
-                g_autofree char *reason = g_strdup_printf("%u stored records were unusable and moved aside",
-                                                          snapshot->problems->len);
+                g_autofree char *reason =
+                        g_strdup_printf("%u stored records were unusable and moved aside", snapshot->problems->len);
                 rv_health_set_degraded(self->health, RV_HEALTH_RESUME_STORE, reason);
         }
         data = g_new0(RvLoadData, 1);
@@ -1238,8 +1235,7 @@ rv_manager_set_sequential(RvManager *self, RvTorrent *torrent, gboolean sequenti
 }
 
 gboolean
-rv_manager_set_limits(RvManager *self, RvTorrent *torrent, gint64 download_limit, gint64 upload_limit,
-                      GError **error)
+rv_manager_set_limits(RvManager *self, RvTorrent *torrent, gint64 download_limit, gint64 upload_limit, GError **error)
 {
         if (!rv_validate_limit(download_limit, "download_limit", error) ||
             !rv_validate_limit(upload_limit, "upload_limit", error))
@@ -1573,8 +1569,8 @@ rv_manager_shutdown_async(RvManager *self, GAsyncReadyCallback callback, gpointe
                 rv_manager_shutdown_finish_saving(self);
                 return;
         }
-        self->shutdown_timer = g_timeout_add(MAX(self->config.shutdown_timeout_ms, 1), rv_manager_shutdown_timeout_cb,
-                                             self);
+        self->shutdown_timer =
+                g_timeout_add(MAX(self->config.shutdown_timeout_ms, 1), rv_manager_shutdown_timeout_cb, self);
 }
 
 gboolean

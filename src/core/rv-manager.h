@@ -89,8 +89,8 @@ gboolean rv_manager_load_finish(RvManager *self, GAsyncResult *result, GError **
  * validates, registers and starts the torrent; persisted runs once its
  * records are durable (the torrent survives a crash from then on)
  */
-RvTorrent *rv_manager_add(RvManager *self, const RvAddRequest *request, RvStoreDoneFunc persisted,
-                          gpointer user_data, GError **error);
+RvTorrent *rv_manager_add(RvManager *self, const RvAddRequest *request, RvStoreDoneFunc persisted, gpointer user_data,
+                          GError **error);
 
 RvTorrent *rv_manager_lookup(RvManager *self, const RvInfoHash *hash);
 /* by full hash, unique hash prefix, or exact name; NotFound or Conflict (ambiguous) otherwise */
@@ -110,8 +110,7 @@ gboolean rv_manager_set_sequential(RvManager *self, RvTorrent *torrent, gboolean
 gboolean rv_manager_set_limits(RvManager *self, RvTorrent *torrent, gint64 download_limit, gint64 upload_limit,
                                GError **error);
 gboolean rv_manager_set_labels(RvManager *self, RvTorrent *torrent, const char *const *labels, GError **error);
-gboolean rv_manager_set_selection(RvManager *self, RvTorrent *torrent, const RvSelection *selection,
-                                  GError **error);
+gboolean rv_manager_set_selection(RvManager *self, RvTorrent *torrent, const RvSelection *selection, GError **error);
 /* indexes and priorities (0 skip, 1 low, 4 normal, 7 high) of equal length */
 gboolean rv_manager_set_file_priorities(RvManager *self, RvTorrent *torrent, const guint32 *indexes,
                                         const guint8 *priorities, gsize n, GError **error);

@@ -7,20 +7,13 @@
 #include "rv-selection.h"
 
 static const char *const rv_fluff_globs[] = {
-        "**/sample/**",
-        "**/samples/**",
-        "**/extras/**",
-        "**/proof/**",
-        "**/screens/**",
-        "**/screenshots/**",
-        "sample.*",
-        "*-sample.*",
-        "*.sample.*",
-        "sample-*.*",
-        "*.nfo",
-        "*.url",
-        "*.lnk",
-        NULL,
+        "**/sample/**",  "**/samples/**",
+        "**/extras/**",  "**/proof/**",
+        "**/screens/**", "**/screenshots/**",
+        "sample.*",      "*-sample.*",
+        "*.sample.*",    "sample-*.*",
+        "*.nfo",         "*.url",
+        "*.lnk",         NULL,
 };
 
 const char *const *
@@ -244,16 +237,15 @@ rv_glob_validate(const char *glob, GError **error)
                 if (*p == '[') {
                         gsize len = rv_glob_class_len(p);
                         if (len == 0) {
-                                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
-                                            "glob '%s' has an unclosed '['", glob);
+                                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "glob '%s' has an unclosed '['",
+                                            glob);
                                 return FALSE;
                         }
                         p += len - 1;
                         continue;
                 }
                 if (*p == ']') {
-                        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "glob '%s' has an unmatched ']'",
-                                    glob);
+                        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "glob '%s' has an unmatched ']'", glob);
                         return FALSE;
                 }
                 /* "***" is a typo nobody means */
@@ -296,8 +288,8 @@ rv_selection_validate_list(const char *const *globs, const char *what, GError **
         guint n = globs != NULL ? g_strv_length((GStrv)globs) : 0;
 
         if (n > RV_SELECTION_MAX_GLOBS) {
-                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "%s has %u globs, at most %d are allowed",
-                            what, n, RV_SELECTION_MAX_GLOBS);
+                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "%s has %u globs, at most %d are allowed", what,
+                            n, RV_SELECTION_MAX_GLOBS);
                 return FALSE;
         }
         for (guint i = 0; i < n; i++) {
@@ -339,8 +331,8 @@ rv_selection_new(const char *const *include, const char *const *exclude, gboolea
         if (!rv_selection_validate_list(exclude, "exclude", error))
                 return NULL;
         if (include != NULL && g_strv_contains(include, RV_SELECTION_SKIP_FLUFF_TOKEN)) {
-                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
-                            "include: '%s' belongs in the exclude list", RV_SELECTION_SKIP_FLUFF_TOKEN);
+                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "include: '%s' belongs in the exclude list",
+                            RV_SELECTION_SKIP_FLUFF_TOKEN);
                 return NULL;
         }
         selection->include = g_strdupv((GStrv)(include != NULL ? include : (const char *const[]){ NULL }));
@@ -373,8 +365,8 @@ rv_selection_free(RvSelection *selection)
 gboolean
 rv_selection_is_empty(const RvSelection *selection)
 {
-        return selection == NULL || (g_strv_length(selection->include) == 0 &&
-                                     g_strv_length(selection->exclude) == 0 && !selection->skip_fluff);
+        return selection == NULL || (g_strv_length(selection->include) == 0 && g_strv_length(selection->exclude) == 0 &&
+                                     !selection->skip_fluff);
 }
 
 gboolean
@@ -382,8 +374,8 @@ rv_selection_equal(const RvSelection *a, const RvSelection *b)
 {
         if (rv_selection_is_empty(a) || rv_selection_is_empty(b))
                 return rv_selection_is_empty(a) == rv_selection_is_empty(b);
-        return a->skip_fluff == b->skip_fluff && g_strv_equal((const char *const *)a->include,
-                                                              (const char *const *)b->include) &&
+        return a->skip_fluff == b->skip_fluff &&
+               g_strv_equal((const char *const *)a->include, (const char *const *)b->include) &&
                g_strv_equal((const char *const *)a->exclude, (const char *const *)b->exclude);
 }
 
@@ -453,8 +445,7 @@ rv_strv_from_json(JsonObject *obj, const char *member, GError **error)
         for (guint i = 0; i < json_array_get_length(array); i++) {
                 JsonNode *elem = json_array_get_element(array, i);
                 if (!JSON_NODE_HOLDS_VALUE(elem) || json_node_get_value_type(elem) != G_TYPE_STRING) {
-                        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "%s[%u]: expected a string",
-                                    member, i);
+                        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "%s[%u]: expected a string", member, i);
                         return NULL;
                 }
                 g_strv_builder_add(builder, json_node_get_string(elem));

@@ -191,8 +191,8 @@ rv_json_get_int(JsonObject *obj, const char *member, gint64 min, gint64 max, gin
         }
         value = json_node_get_int(node);
         if (value < min || value > max) {
-                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
-                            "%s: %" G_GINT64_FORMAT " is out of range", member, value);
+                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "%s: %" G_GINT64_FORMAT " is out of range",
+                            member, value);
                 return FALSE;
         }
         *ret_value = value;
@@ -284,8 +284,8 @@ rv_torrent_meta_from_json(RvTorrent *torrent, JsonNode *node, GError **error)
                 for (guint i = 0; i < json_array_get_length(array); i++) {
                         JsonNode *elem = json_array_get_element(array, i);
                         if (!JSON_NODE_HOLDS_VALUE(elem) || json_node_get_value_type(elem) != G_TYPE_STRING) {
-                                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
-                                            "labels[%u]: expected a string", i);
+                                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "labels[%u]: expected a string",
+                                            i);
                                 return FALSE;
                         }
                         g_strv_builder_add(labels, json_node_get_string(elem));
@@ -324,7 +324,8 @@ rv_torrent_meta_from_json(RvTorrent *torrent, JsonNode *node, GError **error)
                         g_hash_table_insert(overrides, GUINT_TO_POINTER((guint)idx), GUINT_TO_POINTER((guint)prio));
                 }
         }
-        if (!rv_json_get_bool(obj, "sequential", &sequential, error) || !rv_json_get_bool(obj, "paused", &paused, error) ||
+        if (!rv_json_get_bool(obj, "sequential", &sequential, error) ||
+            !rv_json_get_bool(obj, "paused", &paused, error) ||
             !rv_json_get_bool(obj, "completed", &completed, error) ||
             !rv_json_get_int(obj, "download_limit", 0, G_MAXINT32, &dl, error) ||
             !rv_json_get_int(obj, "upload_limit", 0, G_MAXINT32, &ul, error) ||

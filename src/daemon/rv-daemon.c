@@ -125,7 +125,7 @@ static const char *
 rv_daemon_download_dir(RvDaemon *self)
 {
         const char *root = self->settings != NULL ? rv_settings_get_string(rv_config_get_document(self->settings),
-                                                                             "engine", "download_root")
+                                                                           "engine", "download_root")
                                                   : NULL;
 
         if (self->options->download_dir != NULL || root == NULL)
@@ -497,8 +497,8 @@ rv_daemon_settings_changed_cb(RvConfig *config, guint64 revision, JsonNode *chan
                                  "guard rail: %s was switched off (now unlimited)", disabled);
         json_object_set_int_member(obj, "revision", (gint64)revision);
         json_object_set_string_member(obj, "actor", actor != NULL ? actor : "");
-        json_object_set_member(obj, "changes", changes != NULL ? json_node_copy(changes)
-                                                               : rv_json_node_take_object(json_object_new()));
+        json_object_set_member(obj, "changes",
+                               changes != NULL ? json_node_copy(changes) : rv_json_node_take_object(json_object_new()));
         rv_event_bus_publish(self->events, RV_EVENT_SETTINGS_CHANGED, NULL, rv_json_node_take_object(obj));
 }
 
@@ -683,8 +683,8 @@ rv_daemon_setup(RvDaemon *self, GError **error)
         }
 
         self->state_dir = rv_daemon_resolve_state_dir(options, &self->config);
-        self->download_dir = g_strdup(options->download_dir != NULL ? options->download_dir
-                                                                    : self->config.download_dir);
+        self->download_dir =
+                g_strdup(options->download_dir != NULL ? options->download_dir : self->config.download_dir);
         if (self->download_dir == NULL)
                 self->download_dir = g_build_filename(self->state_dir, "downloads", NULL);
         if (!g_path_is_absolute(self->state_dir) || !g_path_is_absolute(self->download_dir)) {

@@ -170,9 +170,9 @@ rv_notify_ready(RvNotify *self)
 void
 rv_notify_reloading(RvNotify *self)
 {
-        g_autofree char *msg = g_strdup_printf("RELOADING=1\nMONOTONIC_USEC=%" G_GINT64_FORMAT
-                                               "\nSTATUS=Reloading the configuration",
-                                               g_get_monotonic_time());
+        g_autofree char *msg =
+                g_strdup_printf("RELOADING=1\nMONOTONIC_USEC=%" G_GINT64_FORMAT "\nSTATUS=Reloading the configuration",
+                                g_get_monotonic_time());
 
         (void)sd_notify(0, msg);
 }

@@ -496,8 +496,7 @@ rv_fake_set_sequential(RvEngine *engine, const RvInfoHash *hash, gboolean sequen
 }
 
 static gboolean
-rv_fake_set_limits(RvEngine *engine, const RvInfoHash *hash, gint64 download_limit, gint64 upload_limit,
-                   GError **error)
+rv_fake_set_limits(RvEngine *engine, const RvInfoHash *hash, gint64 download_limit, gint64 upload_limit, GError **error)
 {
         RvFakeTorrent *torrent = rv_fake_lookup(rv_fake_self(engine), hash, error);
 
@@ -510,8 +509,7 @@ rv_fake_set_limits(RvEngine *engine, const RvInfoHash *hash, gint64 download_lim
 }
 
 static gboolean
-rv_fake_set_file_priorities(RvEngine *engine, const RvInfoHash *hash, const guint8 *priorities, gsize n,
-                            GError **error)
+rv_fake_set_file_priorities(RvEngine *engine, const RvInfoHash *hash, const guint8 *priorities, gsize n, GError **error)
 {
         RvFakeEngine *self = rv_fake_self(engine);
         RvFakeTorrent *torrent = rv_fake_lookup(self, hash, error);

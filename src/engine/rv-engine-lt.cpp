@@ -31,7 +31,8 @@
 /* alerts kept while the main loop is busy; critical ones (adds, removes, resume data) may exceed it */
 #define RV_LT_ALERT_QUEUE_SIZE 100000
 
-namespace {
+namespace
+{
 
 struct RvLtTorrent {
         /* invalid while the add is in flight */
@@ -314,10 +315,9 @@ rv_lt_on_add(RvEngine *engine, const lt::add_torrent_alert *alert)
                 }
                 RvInfoHash hash;
                 rv_engine_hash_to_rv(key, &hash);
-                return rv_lt_emit_error(engine, RV_ENGINE_EVENT_ADD_FAILED, key,
-                                        rv_engine_error_code_from_lt(alert->error),
-                                        std::string("adding torrent ") + hash.hex + " failed: " +
-                                                alert->error.message());
+                return rv_lt_emit_error(
+                        engine, RV_ENGINE_EVENT_ADD_FAILED, key, rv_engine_error_code_from_lt(alert->error),
+                        std::string("adding torrent ") + hash.hex + " failed: " + alert->error.message());
         }
         if (it == self->torrents.end())
                 return true;
@@ -488,8 +488,8 @@ rv_lt_on_state_update(RvEngine *engine, const lt::state_update_alert *alert)
                 rv_engine_hash_to_rv(key, &status.hash);
                 status.state = rv_lt_state(st.state);
                 status.paused = (st.flags & lt::torrent_flags::paused) && !torrent->start_pending ? TRUE : FALSE;
-                status.auto_managed = (st.flags & lt::torrent_flags::auto_managed) || torrent->start_pending ? TRUE
-                                                                                                            : FALSE;
+                status.auto_managed =
+                        (st.flags & lt::torrent_flags::auto_managed) || torrent->start_pending ? TRUE : FALSE;
                 status.sequential = (st.flags & lt::torrent_flags::sequential_download) ? TRUE : FALSE;
                 status.has_metadata = st.has_metadata;
                 status.is_finished = st.is_finished;
@@ -501,8 +501,8 @@ rv_lt_on_state_update(RvEngine *engine, const lt::state_update_alert *alert)
                 status.total_wanted_done = st.total_wanted_done;
                 status.total_done = st.total_done;
                 if (st.total_wanted > 0)
-                        status.progress = static_cast<double>(st.total_wanted_done) /
-                                          static_cast<double>(st.total_wanted);
+                        status.progress =
+                                static_cast<double>(st.total_wanted_done) / static_cast<double>(st.total_wanted);
                 else
                         status.progress = st.is_finished ? 1.0 : 0.0;
                 status.download_rate = st.download_payload_rate;
@@ -582,15 +582,14 @@ rv_lt_handle_alert(RvEngine *engine, lt::alert *alert)
                         return true;
                 }
                 return rv_lt_emit_simple(engine,
-                                         alert->type() == lt::torrent_paused_alert::alert_type ?
-                                                 RV_ENGINE_EVENT_PAUSED :
-                                                 RV_ENGINE_EVENT_RESUMED,
+                                         alert->type() == lt::torrent_paused_alert::alert_type
+                                                 ? RV_ENGINE_EVENT_PAUSED
+                                                 : RV_ENGINE_EVENT_RESUMED,
                                          key, nullptr);
         }
         case lt::torrent_removed_alert::alert_type: {
                 auto *a = lt::alert_cast<lt::torrent_removed_alert>(alert);
-                return rv_lt_emit_simple(engine, RV_ENGINE_EVENT_REMOVED, rv_engine_hash_key(a->info_hashes),
-                                         nullptr);
+                return rv_lt_emit_simple(engine, RV_ENGINE_EVENT_REMOVED, rv_engine_hash_key(a->info_hashes), nullptr);
         }
         case lt::torrent_deleted_alert::alert_type: {
                 auto *a = lt::alert_cast<lt::torrent_deleted_alert>(alert);
@@ -599,8 +598,8 @@ rv_lt_handle_alert(RvEngine *engine, lt::alert *alert)
         }
         case lt::torrent_delete_failed_alert::alert_type: {
                 auto *a = lt::alert_cast<lt::torrent_delete_failed_alert>(alert);
-                return rv_lt_emit_error(engine, RV_ENGINE_EVENT_FILES_DELETE_FAILED,
-                                        rv_engine_hash_key(a->info_hashes), rv_engine_error_code_from_lt(a->error),
+                return rv_lt_emit_error(engine, RV_ENGINE_EVENT_FILES_DELETE_FAILED, rv_engine_hash_key(a->info_hashes),
+                                        rv_engine_error_code_from_lt(a->error),
                                         "deleting files failed: " + a->error.message());
         }
         case lt::torrent_error_alert::alert_type: {
@@ -659,9 +658,9 @@ rv_lt_handle_alert(RvEngine *engine, lt::alert *alert)
         }
         case lt::listen_failed_alert::alert_type: {
                 auto *a = lt::alert_cast<lt::listen_failed_alert>(alert);
-                g_autoptr(GError) error = g_error_new(
-                        RV_ERROR, rv_engine_error_code_from_lt(a->error), "listening on %s port %d failed: %s",
-                        a->listen_interface(), a->port, a->error.message().c_str());
+                g_autoptr(GError) error = g_error_new(RV_ERROR, rv_engine_error_code_from_lt(a->error),
+                                                      "listening on %s port %d failed: %s", a->listen_interface(),
+                                                      a->port, a->error.message().c_str());
                 RvEngineEvent event{};
                 event.kind = RV_ENGINE_EVENT_LISTEN_FAILED;
                 event.error = error;
@@ -1080,8 +1079,7 @@ rv_lt_set_limits(RvEngine *engine, const RvInfoHash *hash, gint64 download_limit
 }
 
 gboolean
-rv_lt_set_file_priorities(RvEngine *engine, const RvInfoHash *hash, const guint8 *priorities, gsize n,
-                          GError **error)
+rv_lt_set_file_priorities(RvEngine *engine, const RvInfoHash *hash, const guint8 *priorities, gsize n, GError **error)
 {
         try {
                 std::vector<lt::download_priority_t> list;

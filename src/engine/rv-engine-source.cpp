@@ -101,8 +101,7 @@ rv_engine_set_error_from_exception(GError **error, const char *what)
         }
 }
 
-static void
-rv_set_invalid(GError **error, const char *format, ...) G_GNUC_PRINTF(2, 3);
+static void rv_set_invalid(GError **error, const char *format, ...) G_GNUC_PRINTF(2, 3);
 
 static void
 rv_set_invalid(GError **error, const char *format, ...)
@@ -426,8 +425,10 @@ rv_engine_add_params_apply(lt::add_torrent_params &atp, const RvEngineAddOptions
         if (options->file_priorities != nullptr && options->n_file_priorities > 0 && atp.ti) {
                 const auto n_files = static_cast<gsize>(atp.ti->num_files());
                 if (options->n_file_priorities != n_files) {
-                        rv_set_invalid(error, "%" G_GSIZE_FORMAT " file priorities for a torrent with %" G_GSIZE_FORMAT
-                                       " files", options->n_file_priorities, n_files);
+                        rv_set_invalid(error,
+                                       "%" G_GSIZE_FORMAT " file priorities for a torrent with %" G_GSIZE_FORMAT
+                                       " files",
+                                       options->n_file_priorities, n_files);
                         return false;
                 }
                 atp.file_priorities.clear();
@@ -506,12 +507,13 @@ rv_engine_source_new_torrent(RvEngine *engine, GBytes *data, GError **error)
                         return nullptr;
                 }
                 if (static_cast<gint64>(size) > bound) {
-                        rv_set_invalid(error, "torrent file is %" G_GSIZE_FORMAT " bytes, over the bound of %"
-                                       G_GINT64_FORMAT " bytes", size, bound);
+                        rv_set_invalid(error,
+                                       "torrent file is %" G_GSIZE_FORMAT " bytes, over the bound of %" G_GINT64_FORMAT
+                                       " bytes",
+                                       size, bound);
                         return nullptr;
                 }
-                lt::bdecode_node root = rv_bdecode({ bytes, static_cast<std::ptrdiff_t>(size) }, "torrent file",
-                                                   error);
+                lt::bdecode_node root = rv_bdecode({ bytes, static_cast<std::ptrdiff_t>(size) }, "torrent file", error);
                 if (!root)
                         return nullptr;
                 lt::bdecode_node info = root.dict_find_dict("info");
@@ -557,20 +559,22 @@ rv_engine_source_new_resume(RvEngine *engine, GBytes *data, GError **error)
                         return nullptr;
                 }
                 if (static_cast<gint64>(size) > resume_bound) {
-                        rv_set_invalid(error, "resume data is %" G_GSIZE_FORMAT " bytes, over the bound of %"
-                                       G_GINT64_FORMAT " bytes", size, resume_bound);
+                        rv_set_invalid(error,
+                                       "resume data is %" G_GSIZE_FORMAT " bytes, over the bound of %" G_GINT64_FORMAT
+                                       " bytes",
+                                       size, resume_bound);
                         return nullptr;
                 }
-                lt::bdecode_node root = rv_bdecode({ bytes, static_cast<std::ptrdiff_t>(size) }, "resume data",
-                                                   error);
+                lt::bdecode_node root = rv_bdecode({ bytes, static_cast<std::ptrdiff_t>(size) }, "resume data", error);
                 if (!root)
                         return nullptr;
                 lt::bdecode_node info = root.dict_find_dict("info");
                 if (info) {
                         auto section = info.data_section();
                         if (static_cast<gint64>(section.size()) > bound) {
-                                rv_set_invalid(error, "metadata is %zu bytes, over the bound of %" G_GINT64_FORMAT
-                                               " bytes", static_cast<size_t>(section.size()), bound);
+                                rv_set_invalid(error,
+                                               "metadata is %zu bytes, over the bound of %" G_GINT64_FORMAT " bytes",
+                                               static_cast<size_t>(section.size()), bound);
                                 return nullptr;
                         }
                         if (!rv_validate_info(info, error))
@@ -667,8 +671,7 @@ rv_engine_source_write_resume(RvEngineSource *source, const RvEngineAddOptions *
                         rv_engine_source_get_options(source, &own);
                         options = &own;
                 }
-                if (options->save_path != nullptr &&
-                    !rv_engine_save_path_validate(options->save_path, error))
+                if (options->save_path != nullptr && !rv_engine_save_path_validate(options->save_path, error))
                         return nullptr;
                 if (!rv_engine_add_params_apply(atp, options, error))
                         return nullptr;

@@ -314,8 +314,7 @@ rv_engine_add(RvEngine *engine, RvEngineSource *source, const RvEngineAddOptions
                 g_return_val_if_fail(engine != NULL, FALSE);
                 g_return_val_if_fail(source != NULL, FALSE);
         }
-        if (options != NULL && options->save_path != NULL &&
-            !rv_engine_save_path_validate(options->save_path, error)) {
+        if (options != NULL && options->save_path != NULL && !rv_engine_save_path_validate(options->save_path, error)) {
                 rv_engine_source_free(source);
                 return FALSE;
         }

@@ -301,8 +301,8 @@ GBytes *rv_engine_create_torrent(const char *path, guint piece_size, const char 
 
 /* fake engine controls, for tests; no-ops on libtorrent */
 void rv_engine_fake_set_progress(RvEngine *engine, const RvInfoHash *hash, gint64 done);
-void rv_engine_fake_deliver_metadata(RvEngine *engine, const RvInfoHash *hash, const char *name, const char *const *paths,
-                                     const gint64 *sizes);
+void rv_engine_fake_deliver_metadata(RvEngine *engine, const RvInfoHash *hash, const char *name,
+                                     const char *const *paths, const gint64 *sizes);
 void rv_engine_fake_fail(RvEngine *engine, const RvInfoHash *hash, const char *message);
 
 G_END_DECLS

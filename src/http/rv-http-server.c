@@ -83,8 +83,7 @@ rv_http_send_problem(SoupServerMessage *msg, RvError code, const char *detail)
 }
 
 static void
-rv_http_health_cb(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
-                  gpointer user_data)
+rv_http_health_cb(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer user_data)
 {
         RvHttp *self = user_data;
         const char *method = soup_server_message_get_method(msg);

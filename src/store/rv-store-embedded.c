@@ -14,7 +14,6 @@
 #include "rv-json.h"
 #include "rv-store-private.h"
 
-
 /* batches at least this large are made durable with one syncfs() instead of a fdatasync() per file */
 #define RV_STORE_SYNCFS_BATCH 32
 
@@ -458,10 +457,10 @@ rv_emb_quarantine_torrent(RvStore *base, const RvInfoHash *hash, const char *rea
 
         g_autofree char *why = g_strdup_printf("torrent %s: %s", hash->hex, reason);
 
-        rv_store_enqueue(store, RV_STORE_OP_QUARANTINE, g_strconcat(hash->hex, ".resume", NULL), FALSE, NULL, why,
-                         NULL, NULL);
-        rv_store_enqueue(store, RV_STORE_OP_QUARANTINE, g_strconcat(hash->hex, ".json", NULL), FALSE, NULL, why,
-                         NULL, NULL);
+        rv_store_enqueue(store, RV_STORE_OP_QUARANTINE, g_strconcat(hash->hex, ".resume", NULL), FALSE, NULL, why, NULL,
+                         NULL);
+        rv_store_enqueue(store, RV_STORE_OP_QUARANTINE, g_strconcat(hash->hex, ".json", NULL), FALSE, NULL, why, NULL,
+                         NULL);
 }
 
 static void
@@ -501,8 +500,7 @@ rv_emb_get_pending(RvStore *base)
 
 /* loading */
 
-static void
-rv_store_add_problem(GPtrArray *problems, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static void rv_store_add_problem(GPtrArray *problems, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
 static void
 rv_store_add_problem(GPtrArray *problems, const char *fmt, ...)
@@ -594,8 +592,7 @@ rv_store_load_thread(GTask *task, gpointer source_object, gpointer task_data, GC
                         g_autofree char *contents = NULL;
                         gsize len = 0;
                         if (!g_file_get_contents(path, &contents, &len, &error)) {
-                                rv_store_add_problem(snapshot->problems, "cannot read '%s': %s", path,
-                                                     error->message);
+                                rv_store_add_problem(snapshot->problems, "cannot read '%s': %s", path, error->message);
                                 g_clear_error(&error);
                                 continue;
                         }
@@ -670,8 +667,7 @@ rv_emb_read_json(RvStoreEmbedded *store, const char *name, GError **error)
 }
 
 static void
-rv_emb_write_json(RvStoreEmbedded *store, const char *name, JsonNode *node, RvStoreDoneFunc done,
-                  gpointer user_data)
+rv_emb_write_json(RvStoreEmbedded *store, const char *name, JsonNode *node, RvStoreDoneFunc done, gpointer user_data)
 {
         g_autoptr(JsonGenerator) gen = json_generator_new();
         gsize len = 0;
@@ -710,8 +706,8 @@ rv_emb_read_records(RvStoreEmbedded *store, GError **error)
         if (history != NULL) {
                 JsonArray *entries = rv_json_object_get_array(json_node_get_object(history), "entries");
                 for (guint i = 0; entries != NULL && i < json_array_get_length(entries); i++) {
-                        RvStoreHistoryEntry *e = rv_store_history_entry_from_json(json_array_get_element(entries, i),
-                                                                                  NULL);
+                        RvStoreHistoryEntry *e =
+                                rv_store_history_entry_from_json(json_array_get_element(entries, i), NULL);
                         if (e != NULL)
                                 g_ptr_array_add(store->history, e);
                 }
@@ -1121,11 +1117,10 @@ rv_emb_list_nodes_async(RvStore *base, GTask *task)
 
         node->node_id = g_strdup(base->node_id);
         node->name = g_strdup(root != NULL ? json_object_get_string_member_with_default(json_node_get_object(root),
-                                                                                         "name", base->node_id)
+                                                                                        "name", base->node_id)
                                            : base->node_id);
-        node->last_seen = root != NULL ? json_object_get_int_member_with_default(json_node_get_object(root),
-                                                                                  "last_seen", 0)
-                                       : 0;
+        node->last_seen =
+                root != NULL ? json_object_get_int_member_with_default(json_node_get_object(root), "last_seen", 0) : 0;
         g_ptr_array_add(out, node);
         g_task_return_pointer(task, out, (GDestroyNotify)g_ptr_array_unref);
         g_object_unref(task);

@@ -385,8 +385,7 @@ rv_store_touch_node(RvStore *store, const char *name, RvStoreDoneFunc done, gpoi
 }
 
 void
-rv_store_list_nodes_async(RvStore *store, GCancellable *cancellable, GAsyncReadyCallback callback,
-                          gpointer user_data)
+rv_store_list_nodes_async(RvStore *store, GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
 {
         store->klass->list_nodes_async(store, rv_store_task(store, cancellable, callback, user_data));
 }

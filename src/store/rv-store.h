@@ -122,19 +122,17 @@ const char *rv_store_get_node_id(RvStore *store);
  * connects, runs migrations (each in one transaction) and starts listening for
  * settings changes; a server that cannot be reached is an Unavailable error
  */
-void rv_store_open_async(RvStore *store, GCancellable *cancellable, GAsyncReadyCallback callback,
-                         gpointer user_data);
+void rv_store_open_async(RvStore *store, GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
 gboolean rv_store_open_finish(RvStore *store, GAsyncResult *result, GError **error);
 
 /* torrents */
 
 /* read this node's catalogue back; unusable records are moved aside and reported, never fatal */
-void rv_store_load_async(RvStore *store, GCancellable *cancellable, GAsyncReadyCallback callback,
-                         gpointer user_data);
+void rv_store_load_async(RvStore *store, GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
 RvStoreSnapshot *rv_store_load_finish(RvStore *store, GAsyncResult *result, GError **error);
 /* meta or resume may be NULL to leave that part as it is */
-void rv_store_put_torrent(RvStore *store, const RvInfoHash *hash, JsonNode *meta, GBytes *resume,
-                          RvStoreDoneFunc done, gpointer user_data);
+void rv_store_put_torrent(RvStore *store, const RvInfoHash *hash, JsonNode *meta, GBytes *resume, RvStoreDoneFunc done,
+                          gpointer user_data);
 void rv_store_delete_torrent(RvStore *store, const RvInfoHash *hash, RvStoreDoneFunc done, gpointer user_data);
 /* move a torrent's records aside after a later stage found them unusable */
 void rv_store_quarantine_torrent(RvStore *store, const RvInfoHash *hash, const char *reason);
@@ -164,8 +162,8 @@ void rv_store_save_settings_async(RvStore *store, guint64 expected_revision, Jso
                                   GAsyncReadyCallback callback, gpointer user_data);
 guint64 rv_store_save_settings_finish(RvStore *store, GAsyncResult *result, GError **error);
 /* newest first, at most limit entries */
-void rv_store_list_history_async(RvStore *store, guint limit, GCancellable *cancellable,
-                                 GAsyncReadyCallback callback, gpointer user_data);
+void rv_store_list_history_async(RvStore *store, guint limit, GCancellable *cancellable, GAsyncReadyCallback callback,
+                                 gpointer user_data);
 /* RvStoreHistoryEntry */
 GPtrArray *rv_store_list_history_finish(RvStore *store, GAsyncResult *result, GError **error);
 void rv_store_set_settings_changed_func(RvStore *store, RvStoreSettingsChangedFunc func, gpointer user_data);

@@ -144,8 +144,8 @@ test_settings_from_string(void)
 {
         g_autoptr(GError) error = NULL;
         g_autoptr(JsonNode) v1 = rv_settings_value_from_string(rv_settings_find("engine", "dht"), "false", &error);
-        g_autoptr(JsonNode) v2 = rv_settings_value_from_string(rv_settings_find("fs", "cleanup_keep"), "*.srt,*.mkv",
-                                                                &error);
+        g_autoptr(JsonNode) v2 =
+                rv_settings_value_from_string(rv_settings_find("fs", "cleanup_keep"), "*.srt,*.mkv", &error);
         g_autoptr(JsonNode) v3 = rv_settings_value_from_string(rv_settings_find("fs", "library_root"), "null", &error);
         g_autoptr(JsonNode) v4 = NULL;
 
@@ -167,17 +167,17 @@ timeout_cb(gpointer data)
         return G_SOURCE_REMOVE;
 }
 
-#define WAIT_FOR(cond)                                                                                               \
-        G_STMT_START                                                                                                 \
-        {                                                                                                            \
-                gboolean expired_ = FALSE;                                                                           \
-                guint id_ = g_timeout_add(5000, timeout_cb, &expired_);                                              \
-                while (!(cond) && !expired_)                                                                         \
-                        g_main_context_iteration(NULL, TRUE);                                                        \
-                if (!expired_)                                                                                       \
-                        g_source_remove(id_);                                                                        \
-                g_assert_true(cond);                                                                                 \
-        }                                                                                                            \
+#define WAIT_FOR(cond)                                                  \
+        G_STMT_START                                                    \
+        {                                                               \
+                gboolean expired_ = FALSE;                              \
+                guint id_ = g_timeout_add(5000, timeout_cb, &expired_); \
+                while (!(cond) && !expired_)                            \
+                        g_main_context_iteration(NULL, TRUE);           \
+                if (!expired_)                                          \
+                        g_source_remove(id_);                           \
+                g_assert_true(cond);                                    \
+        }                                                               \
         G_STMT_END
 
 typedef struct {

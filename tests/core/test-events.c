@@ -195,8 +195,7 @@ main(int argc, char **argv)
         g_test_init(&argc, &argv, NULL);
         g_test_add("/core/events/ids-and-ring", Fixture, NULL, fixture_setup, test_events_ids_and_ring,
                    fixture_teardown);
-        g_test_add("/core/events/reservation", Fixture, NULL, fixture_setup, test_events_reservation,
-                   fixture_teardown);
+        g_test_add("/core/events/reservation", Fixture, NULL, fixture_setup, test_events_reservation, fixture_teardown);
         g_test_add("/core/events/progress-coalescing", Fixture, NULL, fixture_setup, test_events_progress_coalescing,
                    fixture_teardown);
         g_test_add("/core/health", Fixture, NULL, fixture_setup, test_health, fixture_teardown);

@@ -96,17 +96,17 @@ timeout_cb(gpointer user_data)
 }
 
 /* iterate the main loop until cond holds or 5 s pass */
-#define WAIT_FOR(cond)                                                                                               \
-        G_STMT_START                                                                                                 \
-        {                                                                                                            \
-                gboolean expired_ = FALSE;                                                                           \
-                guint id_ = g_timeout_add(5000, timeout_cb, &expired_);                                              \
-                while (!(cond) && !expired_)                                                                         \
-                        g_main_context_iteration(NULL, TRUE);                                                        \
-                if (!expired_)                                                                                       \
-                        g_source_remove(id_);                                                                        \
-                g_assert_true(cond);                                                                                 \
-        }                                                                                                            \
+#define WAIT_FOR(cond)                                                  \
+        G_STMT_START                                                    \
+        {                                                               \
+                gboolean expired_ = FALSE;                              \
+                guint id_ = g_timeout_add(5000, timeout_cb, &expired_); \
+                while (!(cond) && !expired_)                            \
+                        g_main_context_iteration(NULL, TRUE);           \
+                if (!expired_)                                          \
+                        g_source_remove(id_);                           \
+                g_assert_true(cond);                                    \
+        }                                                               \
         G_STMT_END
 
 static GBytes *
@@ -260,8 +260,8 @@ test_manager_bad_input(Fixture *f, gconstpointer data)
 static void
 test_manager_selection(Fixture *f, gconstpointer data)
 {
-        const char *files[] = { "show/e1.mkv", "show/e2.mkv", "show/Sample/s.mkv", "show/info.nfo", "show/notes.txt",
-                                NULL };
+        const char *files[] = { "show/e1.mkv",   "show/e2.mkv",    "show/Sample/s.mkv",
+                                "show/info.nfo", "show/notes.txt", NULL };
         const char *include[] = { "*.mkv", NULL };
         g_autoptr(GBytes) bytes = make_torrent(f, "multi", files, 20000);
         g_autoptr(RvSelection) sel = rv_selection_new(include, NULL, TRUE, NULL);
@@ -283,7 +283,8 @@ test_manager_selection(Fixture *f, gconstpointer data)
                 RvEngineFile *file = g_ptr_array_index(t->files, i);
                 gboolean w = rv_selection_wants(t->selection, file->path);
                 wanted += w;
-                g_assert_cmpint(w, ==, g_str_has_suffix(file->path, "e1.mkv") || g_str_has_suffix(file->path, "e2.mkv"));
+                g_assert_cmpint(w, ==,
+                                g_str_has_suffix(file->path, "e1.mkv") || g_str_has_suffix(file->path, "e2.mkv"));
         }
         g_assert_cmpuint(wanted, ==, 2);
         /* the engine was told: only the two episodes are wanted */
@@ -555,8 +556,8 @@ main(int argc, char **argv)
                    fixture_teardown);
         g_test_add("/core/manager/bad-input", Fixture, NULL, fixture_setup, test_manager_bad_input, fixture_teardown);
         g_test_add("/core/manager/selection", Fixture, NULL, fixture_setup, test_manager_selection, fixture_teardown);
-        g_test_add("/core/manager/restart-keeps-state", Fixture, NULL, fixture_setup,
-                   test_manager_restart_keeps_state, fixture_teardown);
+        g_test_add("/core/manager/restart-keeps-state", Fixture, NULL, fixture_setup, test_manager_restart_keeps_state,
+                   fixture_teardown);
         g_test_add("/core/manager/corrupt-resume", Fixture, NULL, fixture_setup, test_manager_corrupt_resume,
                    fixture_teardown);
         g_test_add("/core/manager/magnet-and-remove", Fixture, NULL, fixture_setup, test_manager_magnet_and_remove,

@@ -101,8 +101,9 @@ rv_test_name_has_owner(RvTestHarness *h)
         gboolean has = FALSE;
 
         reply = g_dbus_connection_call_sync(h->conn, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                            "org.freedesktop.DBus", "NameHasOwner", g_variant_new("(s)", RV_TEST_BUS_NAME),
-                                            G_VARIANT_TYPE("(b)"), G_DBUS_CALL_FLAGS_NONE, 5000, NULL, NULL);
+                                            "org.freedesktop.DBus", "NameHasOwner",
+                                            g_variant_new("(s)", RV_TEST_BUS_NAME), G_VARIANT_TYPE("(b)"),
+                                            G_DBUS_CALL_FLAGS_NONE, 5000, NULL, NULL);
         if (reply != NULL)
                 g_variant_get(reply, "(b)", &has);
         return has;
@@ -125,8 +126,7 @@ rv_test_harness_spawn_daemon(RvTestHarness *h)
 
         g_assert_nonnull(revaerd);
         g_clear_object(&h->daemon);
-        g_subprocess_launcher_setenv(launcher, "DBUS_SESSION_BUS_ADDRESS", g_test_dbus_get_bus_address(h->dbus),
-                                     TRUE);
+        g_subprocess_launcher_setenv(launcher, "DBUS_SESSION_BUS_ADDRESS", g_test_dbus_get_bus_address(h->dbus), TRUE);
         g_subprocess_launcher_unsetenv(launcher, "STATE_DIRECTORY");
         g_subprocess_launcher_unsetenv(launcher, "NOTIFY_SOCKET");
         for (guint i = 0; h->daemon_env != NULL && i < h->daemon_env->len; i++) {
@@ -141,9 +141,9 @@ rv_test_harness_spawn_daemon(RvTestHarness *h)
                 g_assert_cmpint(fd, >=, 0);
                 g_subprocess_launcher_take_stderr_fd(launcher, fd);
         }
-        h->daemon = g_subprocess_launcher_spawn(launcher, &error, revaerd, "--bus", "session", "--config", h->config,
-                                                "--state-dir", h->state, "--download-dir", h->downloads, "--verbose",
-                                                NULL);
+        h->daemon =
+                g_subprocess_launcher_spawn(launcher, &error, revaerd, "--bus", "session", "--config", h->config,
+                                            "--state-dir", h->state, "--download-dir", h->downloads, "--verbose", NULL);
         g_assert_no_error(error);
 }
 
@@ -331,8 +331,7 @@ rv_test_get(RvTestHarness *h, const char *path, const char *prop)
         GVariant *value = NULL;
 
         reply = rv_test_call(h, path, "org.freedesktop.DBus.Properties", "Get",
-                             g_variant_new("(ss)", rv_test_iface_for_path(path), prop),
-                             G_VARIANT_TYPE("(v)"), &error);
+                             g_variant_new("(ss)", rv_test_iface_for_path(path), prop), G_VARIANT_TYPE("(v)"), &error);
         g_assert_no_error(error);
         g_variant_get(reply, "(v)", &value);
         return value;

@@ -70,8 +70,8 @@ GVariant *rv_test_call(RvTestHarness *h, const char *path, const char *iface, co
 GVariant *rv_test_get(RvTestHarness *h, const char *path, const char *prop);
 /* polls prop every 100 ms until pred holds or timeout; returns the last value */
 typedef gboolean (*RvTestPred)(GVariant *value, gconstpointer data);
-GVariant *rv_test_wait_prop(RvTestHarness *h, const char *path, const char *prop, RvTestPred pred,
-                            gconstpointer data, guint timeout_s);
+GVariant *rv_test_wait_prop(RvTestHarness *h, const char *path, const char *prop, RvTestPred pred, gconstpointer data,
+                            guint timeout_s);
 gboolean rv_test_pred_true(GVariant *value, gconstpointer data);
 gboolean rv_test_pred_string(GVariant *value, gconstpointer data);
 /* Done (t) at least *(guint64 *)data */

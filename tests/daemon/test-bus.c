@@ -94,9 +94,8 @@ static int
 run_tool(const char *const *argv, char **ret_out)
 {
         g_autoptr(GError) error = NULL;
-        g_autoptr(GSubprocess) p = g_subprocess_newv(argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                                             G_SUBPROCESS_FLAGS_STDERR_MERGE,
-                                                     &error);
+        g_autoptr(GSubprocess) p =
+                g_subprocess_newv(argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE, &error);
 
         g_assert_no_error(error);
         g_assert_true(g_subprocess_communicate_utf8(p, NULL, NULL, ret_out, NULL, &error));
@@ -137,8 +136,7 @@ test_bus_surface(void)
                         h.conn, RV_TEST_BUS_NAME, M, MI, "AddTorrentFd",
                         g_variant_new("(h@a{sv})", idx,
                                       rv_test_options(&h, "include", g_variant_new_strv(include, -1), "labels",
-                                                      g_variant_new_strv((const char *[]){ "tv", NULL }, -1),
-                                                      NULL)),
+                                                      g_variant_new_strv((const char *[]){ "tv", NULL }, -1), NULL)),
                         G_VARIANT_TYPE("(o)"), G_DBUS_CALL_FLAGS_NONE, 10000, fds, NULL, NULL, &error);
                 g_assert_no_error(error);
                 g_variant_get(reply, "(o)", &path);
@@ -177,8 +175,8 @@ test_bus_surface(void)
                 g_assert_cmpstr(by_prefix, ==, path);
                 g_assert_cmpstr(by_name, ==, path);
         }
-        call_fails(&h, M, MI, "GetTorrent", g_variant_new("(s)", "no-such-torrent"), "com.revaer.Revaer1.Error.NotFound",
-                   "no-such-torrent");
+        call_fails(&h, M, MI, "GetTorrent", g_variant_new("(s)", "no-such-torrent"),
+                   "com.revaer.Revaer1.Error.NotFound", "no-such-torrent");
         reply = call_ok(&h, M, MI, "ListTorrents", NULL, "(a(sssbdttttxas))");
         {
                 g_autoptr(GVariant) list = g_variant_get_child_value(reply, 0);
@@ -213,8 +211,8 @@ test_bus_surface(void)
         g_variant_unref(call_ok(&h, path, TI, "SetSelection",
                                 g_variant_new("(^as^asb)", (const char *[]){ NULL }, (const char *[]){ NULL }, FALSE),
                                 NULL));
-        g_variant_unref(call_ok(&h, path, TI, "SetFilePriorities",
-                                g_variant_new_parsed("([(uint32 0, byte 7)],)"), NULL));
+        g_variant_unref(
+                call_ok(&h, path, TI, "SetFilePriorities", g_variant_new_parsed("([(uint32 0, byte 7)],)"), NULL));
         reply = call_ok(&h, path, TI, "ListFiles", NULL, "(a(usttyb))");
         {
                 g_autoptr(GVariant) files = g_variant_get_child_value(reply, 0);
@@ -230,10 +228,10 @@ test_bus_surface(void)
         /* writable properties, and a bad value named */
         g_variant_unref(call_ok(&h, path, "org.freedesktop.DBus.Properties", "Set",
                                 g_variant_new("(ssv)", TI, "Sequential", g_variant_new_boolean(TRUE)), NULL));
-        g_variant_unref(call_ok(&h, path, "org.freedesktop.DBus.Properties", "Set",
-                                g_variant_new("(ssv)", TI, "Labels",
-                                              g_variant_new_strv((const char *[]){ "a", "b", NULL }, -1)),
-                                NULL));
+        g_variant_unref(call_ok(
+                &h, path, "org.freedesktop.DBus.Properties", "Set",
+                g_variant_new("(ssv)", TI, "Labels", g_variant_new_strv((const char *[]){ "a", "b", NULL }, -1)),
+                NULL));
         call_fails(&h, path, "org.freedesktop.DBus.Properties", "Set",
                    g_variant_new("(ssv)", TI, "DownloadLimit", g_variant_new_int64(-5)), inv, "DownloadLimit");
         call_fails(&h, path, "org.freedesktop.DBus.Properties", "Set",
@@ -246,9 +244,9 @@ test_bus_surface(void)
         }
 
         /* bad arguments, each named, nothing changed */
-        call_fails(&h, path, TI, "SetSelection", g_variant_new("(^as^asb)", (const char *[]){ "[x", NULL },
-                                                            (const char *[]){ NULL }, FALSE),
-                   inv, "include[0]");
+        call_fails(&h, path, TI, "SetSelection",
+                   g_variant_new("(^as^asb)", (const char *[]){ "[x", NULL }, (const char *[]){ NULL }, FALSE), inv,
+                   "include[0]");
         call_fails(&h, path, TI, "SetFilePriorities", g_variant_new_parsed("([(uint32 99, byte 1)],)"), inv, "99");
         call_fails(&h, path, TI, "MoveStorage", g_variant_new("(s)", "relative"), inv, "save_path");
         call_fails(&h, RV_TEST_MANAGER_PATH "/torrent/0000000000000000000000000000000000000000", TI, "Pause", NULL,
@@ -273,13 +271,14 @@ test_bus_surface(void)
         if (g_file_test("/usr/bin/busctl", G_FILE_TEST_IS_EXECUTABLE)) {
                 g_autofree char *out = NULL;
                 g_autofree char *address = g_strdup(g_test_dbus_get_bus_address(h.dbus));
-                const char *argv[] = { "busctl", "--address", address, "get-property", RV_TEST_BUS_NAME, path, TI,
-                                       "Name", NULL };
+                const char *argv[] = { "busctl", "--address", address, "get-property", RV_TEST_BUS_NAME, path,
+                                       TI,       "Name",      NULL };
                 const char *tree[] = { "busctl", "--address", address, "--list", "tree", RV_TEST_BUS_NAME, NULL };
-                const char *pause[] = { "busctl", "--address", address, "call", RV_TEST_BUS_NAME, path, TI, "Pause",
-                                        NULL };
-                const char *bad[] = { "busctl", "--address", address, "call", RV_TEST_BUS_NAME, M, MI, "AddMagnet",
-                                      "sa{sv}", "magnet:?xt=urn:btih:zz", "0", NULL };
+                const char *pause[] = { "busctl", "--address", address, "call", RV_TEST_BUS_NAME,
+                                        path,     TI,          "Pause", NULL };
+                const char *bad[] = { "busctl", "--address", address,     "call",   RV_TEST_BUS_NAME,
+                                      M,        MI,          "AddMagnet", "sa{sv}", "magnet:?xt=urn:btih:zz",
+                                      "0",      NULL };
                 g_assert_cmpint(run_tool(argv, &out), ==, 0);
                 g_assert_nonnull(strstr(out, "\"surf\""));
                 g_clear_pointer(&out, g_free);

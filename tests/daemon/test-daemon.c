@@ -151,8 +151,7 @@ test_daemon_selection(void)
         g_assert_no_error(error);
         g_variant_unref(rv_test_wait_prop(&h, path, "Completed", rv_test_pred_true, NULL, 60));
 
-        files = rv_test_call(&h, path, RV_TEST_TORRENT_IFACE, "ListFiles", NULL, G_VARIANT_TYPE("(a(usttyb))"),
-                             &error);
+        files = rv_test_call(&h, path, RV_TEST_TORRENT_IFACE, "ListFiles", NULL, G_VARIANT_TYPE("(a(usttyb))"), &error);
         g_assert_no_error(error);
         g_variant_get(files, "(a(usttyb))", &iter);
         while (g_variant_iter_loop(iter, "(u&sttyb)", &index, &file_path, &size, &fdone, &prio, &wanted)) {
@@ -306,8 +305,7 @@ test_daemon_bad_input(void)
         assert_add_fails(&h, NULL, h.seeder.magnet, rv_test_options(&h, "bogus", g_variant_new_boolean(TRUE), NULL),
                          inv, "bogus");
         assert_add_fails(&h, NULL, h.seeder.magnet,
-                         rv_test_options(&h, "download_limit", g_variant_new_int64(-1), NULL), inv,
-                         "download_limit");
+                         rv_test_options(&h, "download_limit", g_variant_new_int64(-1), NULL), inv, "download_limit");
         assert_add_fails(&h, NULL, h.seeder.magnet,
                          rv_test_options(&h, "include", g_variant_new_strv(bad_globs, -1), NULL), inv, "include");
         assert_add_fails(&h, NULL, h.seeder.magnet, rv_test_options(&h, "paused", g_variant_new_string("yes"), NULL),
@@ -363,8 +361,8 @@ static gint64
 file_mtime_us(const char *path)
 {
         g_autoptr(GFile) file = g_file_new_for_path(path);
-        g_autoptr(GFileInfo) info = g_file_query_info(file, "time::modified,time::modified-usec",
-                                                      G_FILE_QUERY_INFO_NONE, NULL, NULL);
+        g_autoptr(GFileInfo) info =
+                g_file_query_info(file, "time::modified,time::modified-usec", G_FILE_QUERY_INFO_NONE, NULL, NULL);
 
         if (info == NULL)
                 return 0;
@@ -453,11 +451,11 @@ test_daemon_crash_resume(void)
 
         /* lift the limit at run time through the engine policy, and let it finish */
         {
-                g_autoptr(GVariant) reply = rv_test_call(
-                        &h, RV_TEST_MANAGER_PATH "/policy/engine", "org.freedesktop.DBus.Properties", "Set",
-                        g_variant_new("(ssv)", "com.revaer.Revaer1.Policy.Engine", "DownloadLimit",
-                                      g_variant_new_int64(0)),
-                        NULL, &error);
+                g_autoptr(GVariant) reply = rv_test_call(&h, RV_TEST_MANAGER_PATH "/policy/engine",
+                                                         "org.freedesktop.DBus.Properties", "Set",
+                                                         g_variant_new("(ssv)", "com.revaer.Revaer1.Policy.Engine",
+                                                                       "DownloadLimit", g_variant_new_int64(0)),
+                                                         NULL, &error);
                 (void)reply;
                 g_assert_no_error(error);
         }

@@ -38,8 +38,7 @@ get_policy(RvTestHarness *h, const char *path, const char *iface, const char *pr
 }
 
 static void
-set_fails(RvTestHarness *h, const char *path, const char *iface, const char *prop, GVariant *value,
-          const char *pointer)
+set_fails(RvTestHarness *h, const char *path, const char *iface, const char *prop, GVariant *value, const char *pointer)
 {
         g_autoptr(GError) error = NULL;
         g_autoptr(GVariant) reply = rv_test_call(h, path, "org.freedesktop.DBus.Properties", "Set",
@@ -77,8 +76,8 @@ test_policy(void)
 
         /* a write through Properties.Set is a new revision */
         reply = rv_test_call(&h, ENGINE, "org.freedesktop.DBus.Properties", "Set",
-                             g_variant_new("(ssv)", POLICY ".Engine", "DownloadLimit", g_variant_new_int64(123456)), NULL,
-                             &error);
+                             g_variant_new("(ssv)", POLICY ".Engine", "DownloadLimit", g_variant_new_int64(123456)),
+                             NULL, &error);
         g_assert_no_error(error);
         g_clear_pointer(&reply, g_variant_unref);
         g_assert_cmpuint(revision(&h), ==, rev0 + 1);
@@ -191,8 +190,8 @@ test_policy(void)
 static char *
 grep_state(RvTestHarness *h, const char *needle)
 {
-        g_autoptr(GSubprocess) p = g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, NULL,
-                                                    "grep", "-rl", "--", needle, h->state, NULL);
+        g_autoptr(GSubprocess) p = g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+                                                    NULL, "grep", "-rl", "--", needle, h->state, NULL);
         char *out = NULL;
 
         g_subprocess_communicate_utf8(p, NULL, NULL, &out, NULL, NULL);
@@ -232,8 +231,7 @@ test_setup_and_keys(void)
         g_clear_pointer(&reply, g_variant_unref);
 
         /* a wrong token does not set anything up, and does not use the right one up */
-        reply = rv_test_call(&h, M, MI, "CompleteSetup", g_variant_new("(ss)", "not-the-token", "first"), NULL,
-                             &error);
+        reply = rv_test_call(&h, M, MI, "CompleteSetup", g_variant_new("(ss)", "not-the-token", "first"), NULL, &error);
         g_assert_null(reply);
         {
                 g_autofree char *name = rv_test_error_name(error);
@@ -266,7 +264,8 @@ test_setup_and_keys(void)
         {
                 g_autoptr(GVariant) mode = get_policy(&h, APP, POLICY ".App", "Mode");
                 gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
-                while (g_strcmp0(g_variant_get_string(mode, NULL), "active") != 0 && g_get_monotonic_time() < deadline) {
+                while (g_strcmp0(g_variant_get_string(mode, NULL), "active") != 0 &&
+                       g_get_monotonic_time() < deadline) {
                         g_usleep(50000);
                         g_variant_unref(mode);
                         mode = get_policy(&h, APP, POLICY ".App", "Mode");

@@ -240,18 +240,18 @@ test_systemd_socket_activation(void)
         }
         g_assert_no_error(error);
         g_assert_nonnull(body);
-        g_assert_true(json_parser_load_from_data(parser, g_bytes_get_data(body, NULL),
-                                                 (gssize)g_bytes_get_size(body), NULL));
-        g_assert_cmpstr(json_object_get_string_member(json_node_get_object(json_parser_get_root(parser)), "status"),
-                        ==, "ok");
+        g_assert_true(
+                json_parser_load_from_data(parser, g_bytes_get_data(body, NULL), (gssize)g_bytes_get_size(body), NULL));
+        g_assert_cmpstr(json_object_get_string_member(json_node_get_object(json_parser_get_root(parser)), "status"), ==,
+                        "ok");
         {
                 g_autofree char *missing = g_strdup_printf("http://%s/nothing-here", listen);
                 g_autoptr(SoupMessage) msg = soup_message_new("GET", missing);
                 g_autoptr(GBytes) problem = soup_session_send_and_read(session, msg, NULL, NULL);
                 (void)problem;
                 g_assert_cmpuint(soup_message_get_status(msg), ==, 404);
-                g_assert_cmpstr(soup_message_headers_get_content_type(soup_message_get_response_headers(msg), NULL),
-                                ==, "application/problem+json");
+                g_assert_cmpstr(soup_message_headers_get_content_type(soup_message_get_response_headers(msg), NULL), ==,
+                                "application/problem+json");
         }
         log = rv_test_read_log(&h);
         g_assert_nonnull(strstr(log, "socket-activated"));
@@ -309,8 +309,7 @@ test_systemd_logcontrol(void)
         g_clear_pointer(&out, g_free);
 
         /* what `systemctl service-log-level revaer notice` does */
-        out = run_busctl(&h, &status, "set-property", RV_TEST_BUS_NAME, path, iface, "LogLevel", "s", "notice",
-                         NULL);
+        out = run_busctl(&h, &status, "set-property", RV_TEST_BUS_NAME, path, iface, "LogLevel", "s", "notice", NULL);
         g_assert_cmpint(status, ==, 0);
         g_clear_pointer(&out, g_free);
         out = run_busctl(&h, &status, "get-property", RV_TEST_BUS_NAME, path, iface, "LogLevel", NULL);
@@ -320,8 +319,7 @@ test_systemd_logcontrol(void)
         g_assert_cmpint(status, !=, 0);
         g_assert_nonnull(strstr(out, "loud"));
         g_clear_pointer(&out, g_free);
-        out = run_busctl(&h, &status, "set-property", RV_TEST_BUS_NAME, path, iface, "LogTarget", "s", "console",
-                         NULL);
+        out = run_busctl(&h, &status, "set-property", RV_TEST_BUS_NAME, path, iface, "LogTarget", "s", "console", NULL);
         g_assert_cmpint(status, ==, 0);
         g_clear_pointer(&out, g_free);
         out = run_busctl(&h, &status, "get-property", RV_TEST_BUS_NAME, path, iface, "SyslogIdentifier", NULL);
@@ -332,7 +330,8 @@ test_systemd_logcontrol(void)
                 g_autoptr(GError) error = NULL;
                 g_autoptr(GVariant) reply = rv_test_call(
                         &h, RV_TEST_MANAGER_PATH, RV_TEST_MANAGER_IFACE, "AddMagnet",
-                        g_variant_new("(s@a{sv})", "magnet:?xt=urn:btih:4444444444444444444444444444444444444444&dn=quiet",
+                        g_variant_new("(s@a{sv})",
+                                      "magnet:?xt=urn:btih:4444444444444444444444444444444444444444&dn=quiet",
                                       g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0)),
                         G_VARIANT_TYPE("(o)"), &error);
                 (void)reply;

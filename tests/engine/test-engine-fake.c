@@ -226,8 +226,7 @@ test_magnet_progress(Fixture *fixture, gconstpointer data)
         g_assert_cmpuint(rv_test_recorder_count(fixture->recorder, RV_ENGINE_EVENT_FINISHED, &hash), ==, 1);
 
         seen = kinds(fixture->recorder);
-        g_assert_cmpstr(seen, ==,
-                        "listen-succeeded,added,status,metadata,status,file-progress,finished,status");
+        g_assert_cmpstr(seen, ==, "listen-succeeded,added,status,metadata,status,file-progress,finished,status");
 }
 
 static void

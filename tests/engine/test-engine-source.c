@@ -223,11 +223,7 @@ static void
 test_magnet_bad(void)
 {
         const char *const bad[] = {
-                "http://example.com/x.torrent",
-                "magnet:?dn=no-hash",
-                "magnet:?xt=urn:btih:zzzz",
-                "magnet:",
-                "",
+                "http://example.com/x.torrent", "magnet:?dn=no-hash", "magnet:?xt=urn:btih:zzzz", "magnet:", "",
         };
 
         for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
@@ -475,8 +471,8 @@ test_resume_round_trip(Fixture *fixture, gconstpointer data)
         g_assert_cmpuint(read.n_file_priorities, ==, 3);
         g_assert_cmpmem(read.file_priorities, 3, priorities, 3);
         /* the priorities show in the file list too */
-        g_assert_cmpuint(((RvEngineFile *)g_ptr_array_index(rv_engine_source_get_info(back)->files, 0))->priority,
-                         ==, RV_FILE_PRIORITY_SKIP);
+        g_assert_cmpuint(((RvEngineFile *)g_ptr_array_index(rv_engine_source_get_info(back)->files, 0))->priority, ==,
+                         RV_FILE_PRIORITY_SKIP);
 
         /* wrong number of priorities */
         options.n_file_priorities = 2;

@@ -185,8 +185,8 @@ assert_same_files(Fixture *fixture, const RvTestEvent *metadata)
 static const RvTestEvent *
 wait_finished(Fixture *fixture, const RvInfoHash *hash)
 {
-        const RvTestEvent *event = rv_test_recorder_wait(fixture->leecher_events, RV_ENGINE_EVENT_FINISHED, hash,
-                                                         TRANSFER_MS);
+        const RvTestEvent *event =
+                rv_test_recorder_wait(fixture->leecher_events, RV_ENGINE_EVENT_FINISHED, hash, TRANSFER_MS);
         g_assert_nonnull(event);
         return event;
 }
@@ -250,8 +250,7 @@ test_single_64mib(Fixture *fixture, gconstpointer data)
         g_assert_nonnull(metadata);
         g_assert_cmpint(metadata->total_size, ==, 64 * MIB);
         g_assert_cmpint(metadata->time_us, >=, added->time_us);
-        status = rv_test_recorder_wait_status(fixture->leecher_events, &hash, status_has_payload_cb, &one,
-                                              TRANSFER_MS);
+        status = rv_test_recorder_wait_status(fixture->leecher_events, &hash, status_has_payload_cb, &one, TRANSFER_MS);
         g_assert_nonnull(status);
         finished = wait_finished(fixture, &hash);
         g_test_message("64 MiB: first payload seen after %.3f s, finished after %.3f s",
@@ -321,8 +320,8 @@ test_magnet(Fixture *fixture, gconstpointer data)
         /* resume data of a magnet torrent carries the info dict it fetched */
         g_assert_cmpuint(rv_engine_save_resume(fixture->leecher, &hash, FALSE), ==, 1);
         {
-                const RvTestEvent *resume = rv_test_recorder_wait(fixture->leecher_events,
-                                                                  RV_ENGINE_EVENT_RESUME_DATA, &hash, EVENT_MS);
+                const RvTestEvent *resume =
+                        rv_test_recorder_wait(fixture->leecher_events, RV_ENGINE_EVENT_RESUME_DATA, &hash, EVENT_MS);
                 g_autoptr(RvEngineSource) back = NULL;
                 g_assert_nonnull(resume);
                 back = rv_engine_source_new_resume(fixture->leecher, resume->resume_data, &error);
@@ -408,8 +407,8 @@ test_pause_resume(Fixture *fixture, gconstpointer data)
 
         g_assert_true(rv_engine_pause(fixture->leecher, &hash, NULL));
         g_assert_nonnull(rv_test_recorder_wait(fixture->leecher_events, RV_ENGINE_EVENT_PAUSED, &hash, EVENT_MS));
-        g_assert_nonnull(rv_test_recorder_wait_status(fixture->leecher_events, &hash, status_paused_cb, NULL,
-                                                      EVENT_MS));
+        g_assert_nonnull(
+                rv_test_recorder_wait_status(fixture->leecher_events, &hash, status_paused_cb, NULL, EVENT_MS));
         /* in-flight blocks may still land just after the pause */
         rv_test_run_for(300);
         before = file_progress_sum(fixture, &hash, NULL);
@@ -454,8 +453,8 @@ test_remove(Fixture *fixture, gconstpointer data)
         g_assert_error(error, RV_ERROR, RV_ERROR_NOT_FOUND);
 
         g_assert_nonnull(rv_test_recorder_wait(fixture->leecher_events, RV_ENGINE_EVENT_REMOVED, &drop, EVENT_MS));
-        g_assert_nonnull(rv_test_recorder_wait(fixture->leecher_events, RV_ENGINE_EVENT_FILES_DELETED, &drop,
-                                               EVENT_MS));
+        g_assert_nonnull(
+                rv_test_recorder_wait(fixture->leecher_events, RV_ENGINE_EVENT_FILES_DELETED, &drop, EVENT_MS));
         g_assert_nonnull(rv_test_recorder_wait(fixture->leecher_events, RV_ENGINE_EVENT_REMOVED, &keep, EVENT_MS));
         rv_test_run_for(300);
         g_assert_cmpuint(rv_test_recorder_count(fixture->leecher_events, RV_ENGINE_EVENT_FILES_DELETED, &keep), ==, 0);
@@ -561,8 +560,7 @@ test_resume_partial(Fixture *fixture, gconstpointer data)
         g_assert_no_error(error);
 
         /* without a peer nothing new arrives: what it has is what the blob said */
-        event = rv_test_recorder_wait_status(fixture->leecher_events, &hash, status_has_payload_cb, &one,
-                                             TRANSFER_MS);
+        event = rv_test_recorder_wait_status(fixture->leecher_events, &hash, status_has_payload_cb, &one, TRANSFER_MS);
         g_assert_nonnull(event);
         saved = event->status.total_wanted_done;
         g_test_message("resumed with %" G_GINT64_FORMAT " of %d bytes", saved, 64 * MIB);

@@ -77,8 +77,7 @@ rv_test_data_write_file(const char *path, gint64 size, guint64 seed, GError **er
 }
 
 char *
-rv_test_data_make_payload(const char *dir, const char *name, gint64 size, guint n_files, gboolean fluff,
-                          GError **error)
+rv_test_data_make_payload(const char *dir, const char *name, gint64 size, guint n_files, gboolean fluff, GError **error)
 {
         g_autofree char *root = NULL;
         guint64 total_weight = 0;

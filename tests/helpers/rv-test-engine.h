@@ -50,8 +50,8 @@ const RvTestEvent *rv_test_recorder_wait(RvTestRecorder *recorder, RvEngineEvent
 
 typedef gboolean (*RvTestStatusFunc)(const RvEngineStatus *status, gpointer user_data);
 /* the same for a status event that func accepts */
-const RvTestEvent *rv_test_recorder_wait_status(RvTestRecorder *recorder, const RvInfoHash *hash,
-                                                RvTestStatusFunc func, gpointer user_data, guint timeout_ms);
+const RvTestEvent *rv_test_recorder_wait_status(RvTestRecorder *recorder, const RvInfoHash *hash, RvTestStatusFunc func,
+                                                gpointer user_data, guint timeout_ms);
 
 /* run the main context for ms milliseconds */
 void rv_test_run_for(guint ms);

@@ -47,8 +47,8 @@ rv_seeder_maybe_ready(RvSeeder *seeder)
         if (seeder->magnet_out != NULL) {
                 g_autoptr(GError) error = NULL;
                 g_autofree char *dn = g_uri_escape_string(seeder->name, NULL, FALSE);
-                g_autofree char *magnet = g_strdup_printf("magnet:?xt=urn:btih:%s&dn=%s&x.pe=127.0.0.1:%u\n",
-                                                          seeder->hash.hex, dn, port);
+                g_autofree char *magnet =
+                        g_strdup_printf("magnet:?xt=urn:btih:%s&dn=%s&x.pe=127.0.0.1:%u\n", seeder->hash.hex, dn, port);
                 if (!g_file_set_contents(seeder->magnet_out, magnet, -1, &error)) {
                         g_printerr("rv-test-seeder: %s\n", error->message);
                         seeder->status = EXIT_FAILURE;

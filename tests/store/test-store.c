@@ -201,15 +201,13 @@ int
 main(int argc, char **argv)
 {
         g_test_init(&argc, &argv, NULL);
-        g_test_add("/store/embedded/round-trip", Fixture, NULL, fixture_setup, test_store_round_trip,
-                   fixture_teardown);
+        g_test_add("/store/embedded/round-trip", Fixture, NULL, fixture_setup, test_store_round_trip, fixture_teardown);
         g_test_add("/store/embedded/delete-and-leftovers", Fixture, NULL, fixture_setup,
                    test_store_delete_and_leftovers, fixture_teardown);
         g_test_add("/store/embedded/corrupt-meta", Fixture, NULL, fixture_setup, test_store_corrupt_meta,
                    fixture_teardown);
         g_test_add("/store/embedded/reservation", Fixture, NULL, fixture_setup, test_store_reservation,
                    fixture_teardown);
-        g_test_add("/store/embedded/unwritable", Fixture, NULL, fixture_setup, test_store_unwritable,
-                   fixture_teardown);
+        g_test_add("/store/embedded/unwritable", Fixture, NULL, fixture_setup, test_store_unwritable, fixture_teardown);
         return g_test_run();
 }
