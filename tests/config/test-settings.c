@@ -160,25 +160,7 @@ test_settings_from_string(void)
 
 /* the live settings over the embedded store */
 
-static gboolean
-timeout_cb(gpointer data)
-{
-        *(gboolean *)data = TRUE;
-        return G_SOURCE_REMOVE;
-}
-
-#define WAIT_FOR(cond)                                                  \
-        G_STMT_START                                                    \
-        {                                                               \
-                gboolean expired_ = FALSE;                              \
-                guint id_ = g_timeout_add(5000, timeout_cb, &expired_); \
-                while (!(cond) && !expired_)                            \
-                        g_main_context_iteration(NULL, TRUE);           \
-                if (!expired_)                                          \
-                        g_source_remove(id_);                           \
-                g_assert_true(cond);                                    \
-        }                                                               \
-        G_STMT_END
+#define WAIT_FOR(cond) RV_TEST_WAIT_FOR(cond)
 
 typedef struct {
         gboolean done;

@@ -86,28 +86,7 @@ fixture_teardown(Fixture *f, gconstpointer data)
         g_free(f->data);
 }
 
-static gboolean
-timeout_cb(gpointer user_data)
-{
-        gboolean *expired = user_data;
-
-        *expired = TRUE;
-        return G_SOURCE_REMOVE;
-}
-
-/* iterate the main loop until cond holds or 5 s pass */
-#define WAIT_FOR(cond)                                                  \
-        G_STMT_START                                                    \
-        {                                                               \
-                gboolean expired_ = FALSE;                              \
-                guint id_ = g_timeout_add(5000, timeout_cb, &expired_); \
-                while (!(cond) && !expired_)                            \
-                        g_main_context_iteration(NULL, TRUE);           \
-                if (!expired_)                                          \
-                        g_source_remove(id_);                           \
-                g_assert_true(cond);                                    \
-        }                                                               \
-        G_STMT_END
+#define WAIT_FOR(cond) RV_TEST_WAIT_FOR(cond)
 
 static GBytes *
 make_torrent(Fixture *f, const char *name, const char *const *files, gsize size)

@@ -189,3 +189,10 @@ rv_test_data_remove_tree(const char *path)
         }
         g_rmdir(path);
 }
+
+gboolean
+rv_test_flag_set_cb(gpointer data)
+{
+        *(gboolean *)data = TRUE;
+        return G_SOURCE_REMOVE;
+}

@@ -26,4 +26,21 @@ char *rv_test_data_checksum_file(const char *path);
 /* rm -rf, for temp dirs of tests */
 void rv_test_data_remove_tree(const char *path);
 
+/* GSourceFunc that sets the gboolean at data, for deadlines */
+gboolean rv_test_flag_set_cb(gpointer data);
+
+/* iterate the default main context until cond holds or 5 s pass, then assert cond */
+#define RV_TEST_WAIT_FOR(cond)                                                   \
+        G_STMT_START                                                             \
+        {                                                                        \
+                gboolean expired_ = FALSE;                                       \
+                guint id_ = g_timeout_add(5000, rv_test_flag_set_cb, &expired_); \
+                while (!(cond) && !expired_)                                     \
+                        g_main_context_iteration(NULL, TRUE);                    \
+                if (!expired_)                                                   \
+                        g_source_remove(id_);                                    \
+                g_assert_true(cond);                                             \
+        }                                                                        \
+        G_STMT_END
+
 G_END_DECLS
