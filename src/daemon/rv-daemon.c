@@ -430,6 +430,7 @@ rv_daemon_alt_active(JsonNode *doc)
 static void
 rv_daemon_engine_settings(RvDaemon *self, RvEngineSettings *ret)
 {
+        /* ret is filled whole: the caller clears it, and must not have initialised it */
         JsonNode *doc = rv_config_get_document(self->settings);
 
         rv_engine_settings_copy(ret, &self->config.engine);
@@ -452,7 +453,6 @@ rv_daemon_apply_settings(RvDaemon *self)
 
         self->alt_active = rv_daemon_alt_active(doc);
         if (self->engine != NULL) {
-                rv_engine_settings_init(&es);
                 rv_daemon_engine_settings(self, &es);
                 if (!rv_engine_apply_settings(self->engine, &es, &error))
                         g_warning("the engine refused the settings of revision %" G_GUINT64_FORMAT ": %s",
@@ -534,7 +534,6 @@ rv_daemon_start_services(RvDaemon *self, GError **error)
         g_autofree char *listen = NULL;
 
         self->alt_active = rv_daemon_alt_active(doc);
-        rv_engine_settings_init(&es);
         rv_daemon_engine_settings(self, &es);
         self->engine = rv_engine_new_libtorrent(&es, error);
         rv_engine_settings_clear(&es);

@@ -71,6 +71,7 @@ typedef struct {
 
 void rv_engine_settings_init(RvEngineSettings *settings);
 void rv_engine_settings_clear(RvEngineSettings *settings);
+/* fills dest whole, as init does: dest must not hold settings of its own (they would leak) */
 void rv_engine_settings_copy(RvEngineSettings *dest, const RvEngineSettings *src);
 
 typedef enum {

@@ -211,8 +211,11 @@ test_systemd_socket_activation(void)
         g_autofree char *log = NULL;
         g_autoptr(JsonParser) parser = json_parser_new();
         g_autofree char *bus_env = NULL;
-        /* the activator hands its child only what -E names */
-        const char *prefix[] = { "systemd-socket-activate", "-l", NULL, "--fdname=http", "-E", NULL, NULL };
+        /* the activator hands its child only what -E names: the bus, and the sanitizers' options when set */
+        const char *prefix[] = {
+                "systemd-socket-activate", "-l", NULL, "--fdname=http", "-E", NULL, NULL, NULL, NULL, NULL, NULL
+        };
+        guint n_prefix = 6;
         guint16 port;
 
         rv_test_require_program("systemd-socket-activate");
@@ -224,6 +227,13 @@ test_systemd_socket_activation(void)
         prefix[2] = listen;
         bus_env = g_strdup_printf("DBUS_SESSION_BUS_ADDRESS=%s", g_test_dbus_get_bus_address(h.dbus));
         prefix[5] = bus_env;
+        for (guint i = 0; i < 2; i++) {
+                const char *name = i == 0 ? "ASAN_OPTIONS" : "UBSAN_OPTIONS";
+                if (g_getenv(name) != NULL) {
+                        prefix[n_prefix++] = "-E";
+                        prefix[n_prefix++] = name;
+                }
+        }
         activator = spawn_daemon(&h, prefix, NULL, &error);
         g_assert_no_error(error);
 
@@ -258,6 +268,11 @@ test_systemd_socket_activation(void)
 
         g_subprocess_send_signal(activator, SIGTERM);
         g_assert_true(g_subprocess_wait(activator, NULL, NULL));
+        if (!g_subprocess_get_if_exited(activator) || g_subprocess_get_exit_status(activator) != 0) {
+                g_autofree char *full = rv_test_read_log(&h);
+                g_test_message("daemon log:\n%s", full);
+        }
+        g_assert_true(g_subprocess_get_if_exited(activator));
         g_assert_cmpint(g_subprocess_get_exit_status(activator), ==, 0);
         rv_test_harness_teardown(&h);
 }
