@@ -70,6 +70,8 @@ struct _RvStoreEmbedded {
         gint64 token_expires;
         char *token_issued_by;
         GFileMonitor *monitor;
+        /* settings.json writes of ours not yet on disk: the file lags the revision in memory meanwhile */
+        guint settings_writes_pending;
 };
 
 typedef struct _RvStoreEmbedded RvStoreEmbedded;
@@ -765,6 +767,13 @@ rv_emb_settings_file_changed_cb(GFileMonitor *monitor, GFile *file, GFile *other
         if (event != G_FILE_MONITOR_EVENT_CHANGES_DONE_HINT && event != G_FILE_MONITOR_EVENT_CREATED &&
             event != G_FILE_MONITOR_EVENT_RENAMED && event != G_FILE_MONITOR_EVENT_MOVED_IN)
                 return;
+        /*
+         * while a write of ours is on its way the file holds an older revision
+         * than memory: taking it would undo a change; a hand edit racing that
+         * write loses to it anyway
+         */
+        if (store->settings_writes_pending > 0)
+                return;
         root = rv_emb_read_json(store, "settings.json", &error);
         if (root == NULL) {
                 if (error != NULL)
@@ -851,6 +860,7 @@ rv_emb_history_document(RvStoreEmbedded *store)
 }
 
 typedef struct {
+        RvStoreEmbedded *store;
         GTask *task;
         guint64 revision;
 } RvEmbSave;
@@ -860,6 +870,7 @@ rv_emb_saved_cb(const GError *error, gpointer user_data)
 {
         RvEmbSave *save = user_data;
 
+        save->store->settings_writes_pending--;
         if (error != NULL)
                 g_task_return_error(save->task, g_error_copy(error));
         else
@@ -907,8 +918,10 @@ rv_emb_save_settings_async(RvStore *base, guint64 expected_revision, JsonNode *d
                 rv_emb_write_json(store, "history.json", history, NULL, NULL);
         }
         save = g_new0(RvEmbSave, 1);
+        save->store = store;
         save->task = task;
         save->revision = store->settings_revision;
+        store->settings_writes_pending++;
         rv_emb_write_json(store, "settings.json", file, rv_emb_saved_cb, save);
 }
 
