@@ -19,46 +19,11 @@
 
 #define MIB (1024 * 1024)
 
-/*
- * a failed assertion aborts; the seeder and the daemon would live on holding
- * the test's stderr, and meson would wait for its timeout instead of
- * reporting the failure, so SIGABRT takes them along
- */
-static volatile sig_atomic_t rv_children[8];
-
-static void
-rv_abort_handler(int sig)
-{
-        for (guint i = 0; i < G_N_ELEMENTS(rv_children); i++) {
-                if (rv_children[i] > 0)
-                        kill((pid_t)rv_children[i], SIGKILL);
-        }
-        signal(sig, SIG_DFL);
-        raise(sig);
-}
-
-static void
-track_child(GSubprocess *proc)
-{
-        const char *id = proc != NULL ? g_subprocess_get_identifier(proc) : NULL;
-
-        if (id == NULL)
-                return;
-        for (guint i = 0; i < G_N_ELEMENTS(rv_children); i++) {
-                if (rv_children[i] == 0 || kill((pid_t)rv_children[i], 0) < 0) {
-                        rv_children[i] = atoi(id);
-                        return;
-                }
-        }
-}
-
 static void
 start_services(RvTestHarness *h, const char *name, gint64 size, guint files, gboolean fluff)
 {
         rv_test_harness_start_seeder(h, name, size, files, fluff, 0);
-        track_child(h->seeder.process);
         rv_test_harness_start_daemon(h);
-        track_child(h->daemon);
 }
 
 typedef struct {
@@ -81,7 +46,7 @@ ctl_launcher(RvTestHarness *h, GSubprocessFlags flags, const char *bus_address)
         GSubprocessLauncher *launcher = g_subprocess_launcher_new(flags);
 
         g_subprocess_launcher_setenv(launcher, "DBUS_SESSION_BUS_ADDRESS",
-                                     bus_address != NULL ? bus_address : g_test_dbus_get_bus_address(h->dbus), TRUE);
+                                     bus_address != NULL ? bus_address : h->bus_address, TRUE);
         /* tables as a pipe gets them: no width, nothing truncated */
         g_subprocess_launcher_unsetenv(launcher, "COLUMNS");
         g_subprocess_launcher_setenv(launcher, "LC_ALL", "C.UTF-8", TRUE);
@@ -230,7 +195,7 @@ monitor_start(RvTestHarness *h, RvMonitor *mon, gboolean json)
         mon->proc = g_subprocess_launcher_spawn(launcher, &error, g_getenv("REVAERCTL"), "--user", "monitor",
                                                 json ? "--json" : NULL, NULL);
         g_assert_no_error(error);
-        track_child(mon->proc);
+        rv_test_track_child(mon->proc);
         mon->out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(mon->proc));
         mon->err = g_data_input_stream_new(g_subprocess_get_stderr_pipe(mon->proc));
         /* the banner comes once the subscriptions are in place */
@@ -668,7 +633,7 @@ test_cli_torrent_file(void)
                 proc = g_subprocess_launcher_spawn(launcher, &error, g_getenv("REVAERCTL"), "--user", "add", "--wait",
                                                    "--download-limit", "100K", peer, h.seeder.torrent_path, NULL);
                 g_assert_no_error(error);
-                track_child(proc);
+                rv_test_track_child(proc);
                 out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(proc));
                 added = read_line_timeout(out, 10);
                 g_assert_nonnull(added);
@@ -731,7 +696,6 @@ test_cli_config(void)
 
         rv_test_harness_setup(&h);
         rv_test_harness_start_daemon(&h);
-        track_child(h.daemon);
         rev = settings_revision(&h);
 
         /* show: every section, a table and JSON */
@@ -872,7 +836,6 @@ test_cli_setup_keys(void)
 
         rv_test_harness_setup(&h);
         rv_test_harness_start_daemon(&h);
-        track_child(h.daemon);
         g_assert_true(setup_required(&h));
         ctl_expect(&h, 0, "No API keys", NULL, "keys", "list");
 
@@ -968,7 +931,6 @@ int
 main(int argc, char **argv)
 {
         g_test_init(&argc, &argv, NULL);
-        signal(SIGABRT, rv_abort_handler);
         g_test_add_func("/cli/usage", test_cli_usage);
         g_test_add_func("/cli/magnet", test_cli_magnet);
         g_test_add_func("/cli/torrent-file", test_cli_torrent_file);

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rv-test-data.h"
 #include "rv-test-harness.h"
@@ -23,12 +24,131 @@ rv_test_require_program(const char *name)
         exit(77);
 }
 
+static volatile sig_atomic_t rv_test_children[32];
+
+/* whether pid is still a child of this process, not a stranger that took its number (async-signal-safe) */
+static gboolean
+rv_test_is_own_child(pid_t pid)
+{
+        char path[32] = "/proc/";
+        char digits[16];
+        char buf[512];
+        gsize n = 0;
+        gsize len = strlen(path);
+        ssize_t got;
+        const char *p;
+        int fd;
+        long ppid = 0;
+
+        for (pid_t v = pid; v > 0 && n < sizeof(digits); v /= 10)
+                digits[n++] = (char)('0' + v % 10);
+        while (n > 0)
+                path[len++] = digits[--n];
+        memcpy(path + len, "/stat", 6);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return FALSE;
+        got = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        if (got <= 0)
+                return FALSE;
+        buf[got] = '\0';
+        /* pid (comm) state ppid: comm may hold anything, so start after its last ')' */
+        p = strrchr(buf, ')');
+        if (p == NULL || p[1] != ' ' || p[2] == '\0' || p[3] != ' ')
+                return FALSE;
+        for (p += 4; *p >= '0' && *p <= '9'; p++)
+                ppid = ppid * 10 + (*p - '0');
+        return ppid == (long)getpid();
+}
+
+static void
+rv_test_abort_handler(int sig)
+{
+        for (guint i = 0; i < G_N_ELEMENTS(rv_test_children); i++) {
+                pid_t pid = (pid_t)rv_test_children[i];
+                if (pid > 0 && rv_test_is_own_child(pid))
+                        kill(pid, SIGKILL);
+        }
+        signal(sig, SIG_DFL);
+        raise(sig);
+}
+
+void
+rv_test_track_child(GSubprocess *proc)
+{
+        const char *id = proc != NULL ? g_subprocess_get_identifier(proc) : NULL;
+
+        if (id == NULL)
+                return;
+        for (guint i = 0; i < G_N_ELEMENTS(rv_test_children); i++) {
+                /* a slot whose child was reaped is free again */
+                if (rv_test_children[i] == 0 || !rv_test_is_own_child((pid_t)rv_test_children[i])) {
+                        rv_test_children[i] = atoi(id);
+                        return;
+                }
+        }
+        g_error("more than %u children to track", (guint)G_N_ELEMENTS(rv_test_children));
+}
+
+/* dbus-daemon on a socket in the test's dir, allowing everything, with no services to activate */
+static void
+rv_test_bus_start(RvTestHarness *h)
+{
+        g_autoptr(GError) error = NULL;
+        g_autofree char *conf_path = g_build_filename(h->dir, "bus.conf", NULL);
+        g_autofree char *conf = g_markup_printf_escaped(
+                "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
+                " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
+                "<busconfig>\n"
+                "  <type>session</type>\n"
+                "  <listen>unix:dir=%s</listen>\n"
+                "  <auth>EXTERNAL</auth>\n"
+                "  <policy context=\"default\">\n"
+                "    <allow send_destination=\"*\" eavesdrop=\"true\"/>\n"
+                "    <allow eavesdrop=\"true\"/>\n"
+                "    <allow own=\"*\"/>\n"
+                "  </policy>\n"
+                "</busconfig>\n",
+                h->dir);
+        g_autofree char *conf_arg = NULL;
+        g_autoptr(GDataInputStream) in = NULL;
+
+        g_file_set_contents(conf_path, conf, -1, &error);
+        g_assert_no_error(error);
+        conf_arg = g_strconcat("--config-file=", conf_path, NULL);
+        h->bus = g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, "dbus-daemon", conf_arg, "--nofork",
+                                  "--nosyslog", "--print-address=1", NULL);
+        g_assert_no_error(error);
+        rv_test_track_child(h->bus);
+        in = g_data_input_stream_new(g_subprocess_get_stdout_pipe(h->bus));
+        h->bus_address = g_data_input_stream_read_line_utf8(in, NULL, NULL, &error);
+        g_assert_no_error(error);
+        g_assert_nonnull(h->bus_address);
+}
+
+static void
+rv_test_bus_stop(RvTestHarness *h)
+{
+        if (h->bus != NULL) {
+                g_subprocess_send_signal(h->bus, SIGTERM);
+                (void)g_subprocess_wait(h->bus, NULL, NULL);
+        }
+        g_clear_object(&h->bus);
+        g_clear_pointer(&h->bus_address, g_free);
+}
+
 void
 rv_test_harness_setup(RvTestHarness *h)
 {
+        static gsize handler_installed;
         g_autoptr(GError) error = NULL;
 
         rv_test_require_program("dbus-daemon");
+        if (g_once_init_enter(&handler_installed)) {
+                signal(SIGABRT, rv_test_abort_handler);
+                g_once_init_leave(&handler_installed, 1);
+        }
         memset(h, 0, sizeof(*h));
         h->dir = g_dir_make_tmp("rv-test-daemon-XXXXXX", &error);
         g_assert_no_error(error);
@@ -37,9 +157,8 @@ rv_test_harness_setup(RvTestHarness *h)
         h->config = g_build_filename(h->dir, "revaerd.conf", NULL);
         h->log = g_build_filename(h->dir, "revaerd.log", NULL);
         g_mkdir_with_parents(h->downloads, 0755);
-        h->dbus = g_test_dbus_new(G_TEST_DBUS_NONE);
-        g_test_dbus_up(h->dbus);
-        h->conn = g_dbus_connection_new_for_address_sync(g_test_dbus_get_bus_address(h->dbus),
+        rv_test_bus_start(h);
+        h->conn = g_dbus_connection_new_for_address_sync(h->bus_address,
                                                          G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
                                                                  G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
                                                          NULL, NULL, &error);
@@ -57,9 +176,7 @@ rv_test_harness_teardown(RvTestHarness *h)
         if (h->conn != NULL)
                 g_dbus_connection_close_sync(h->conn, NULL, NULL);
         g_clear_object(&h->conn);
-        if (h->dbus != NULL)
-                g_test_dbus_down(h->dbus);
-        g_clear_object(&h->dbus);
+        rv_test_bus_stop(h);
         if (g_getenv("REVAER_TEST_KEEP") == NULL)
                 rv_test_data_remove_tree(h->dir);
         else
@@ -126,7 +243,7 @@ rv_test_harness_spawn_daemon(RvTestHarness *h)
 
         g_assert_nonnull(revaerd);
         g_clear_object(&h->daemon);
-        g_subprocess_launcher_setenv(launcher, "DBUS_SESSION_BUS_ADDRESS", g_test_dbus_get_bus_address(h->dbus), TRUE);
+        g_subprocess_launcher_setenv(launcher, "DBUS_SESSION_BUS_ADDRESS", h->bus_address, TRUE);
         g_subprocess_launcher_unsetenv(launcher, "STATE_DIRECTORY");
         g_subprocess_launcher_unsetenv(launcher, "NOTIFY_SOCKET");
         for (guint i = 0; h->daemon_env != NULL && i < h->daemon_env->len; i++) {
@@ -145,6 +262,7 @@ rv_test_harness_spawn_daemon(RvTestHarness *h)
                 g_subprocess_launcher_spawn(launcher, &error, revaerd, "--bus", "session", "--config", h->config,
                                             "--state-dir", h->state, "--download-dir", h->downloads, "--verbose", NULL);
         g_assert_no_error(error);
+        rv_test_track_child(h->daemon);
 }
 
 void
@@ -247,6 +365,7 @@ rv_test_harness_start_seeder(RvTestHarness *h, const char *name, gint64 size, gu
         rv_test_harness_stop_seeder(h);
         h->seeder.process = g_subprocess_newv((const char *const *)argv->pdata, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
         g_assert_no_error(error);
+        rv_test_track_child(h->seeder.process);
         in = g_data_input_stream_new(g_subprocess_get_stdout_pipe(h->seeder.process));
         for (;;) {
                 g_free(line);

@@ -31,7 +31,9 @@ typedef struct {
         char *downloads;
         char *config;
         char *log;
-        GTestDBus *dbus;
+        /* a private session bus of the test's own */
+        GSubprocess *bus;
+        char *bus_address;
         GDBusConnection *conn;
         GSubprocess *daemon;
         RvTestSeeder seeder;
@@ -41,6 +43,13 @@ typedef struct {
 
 /* skips the test (77 outside CI) when a program is missing */
 void rv_test_require_program(const char *name);
+
+/*
+ * children a failed assertion takes along: the abort would leave them holding
+ * the test's output, and meson would wait for its timeout instead of reporting
+ * the failure; the harness tracks its bus, daemon and seeder itself
+ */
+void rv_test_track_child(GSubprocess *proc);
 
 void rv_test_harness_setup(RvTestHarness *h);
 void rv_test_harness_teardown(RvTestHarness *h);

@@ -270,7 +270,7 @@ test_bus_surface(void)
         /* the same through busctl, a client Revaer did not write */
         if (g_file_test("/usr/bin/busctl", G_FILE_TEST_IS_EXECUTABLE)) {
                 g_autofree char *out = NULL;
-                g_autofree char *address = g_strdup(g_test_dbus_get_bus_address(h.dbus));
+                g_autofree char *address = g_strdup(h.bus_address);
                 const char *argv[] = { "busctl", "--address", address, "get-property", RV_TEST_BUS_NAME, path,
                                        TI,       "Name",      NULL };
                 const char *tree[] = { "busctl", "--address", address, "--list", "tree", RV_TEST_BUS_NAME, NULL };

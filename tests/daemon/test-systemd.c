@@ -114,9 +114,10 @@ spawn_daemon(RvTestHarness *h, const char *const *prefix, const char *const *env
         g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
         g_autoptr(GPtrArray) argv = g_ptr_array_new();
         int fd = open(h->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        GSubprocess *proc;
 
         g_subprocess_launcher_take_stderr_fd(launcher, fd);
-        g_subprocess_launcher_setenv(launcher, "DBUS_SESSION_BUS_ADDRESS", g_test_dbus_get_bus_address(h->dbus), TRUE);
+        g_subprocess_launcher_setenv(launcher, "DBUS_SESSION_BUS_ADDRESS", h->bus_address, TRUE);
         for (guint i = 0; env != NULL && env[i] != NULL; i += 2)
                 g_subprocess_launcher_setenv(launcher, env[i], env[i + 1], TRUE);
         for (guint i = 0; prefix != NULL && prefix[i] != NULL; i++)
@@ -131,7 +132,9 @@ spawn_daemon(RvTestHarness *h, const char *const *prefix, const char *const *env
         g_ptr_array_add(argv, "--download-dir");
         g_ptr_array_add(argv, h->downloads);
         g_ptr_array_add(argv, NULL);
-        return g_subprocess_launcher_spawnv(launcher, (const char *const *)argv->pdata, error);
+        proc = g_subprocess_launcher_spawnv(launcher, (const char *const *)argv->pdata, error);
+        rv_test_track_child(proc);
+        return proc;
 }
 
 static void
@@ -225,7 +228,7 @@ test_systemd_socket_activation(void)
         port = free_port();
         listen = g_strdup_printf("127.0.0.1:%u", port);
         prefix[2] = listen;
-        bus_env = g_strdup_printf("DBUS_SESSION_BUS_ADDRESS=%s", g_test_dbus_get_bus_address(h.dbus));
+        bus_env = g_strdup_printf("DBUS_SESSION_BUS_ADDRESS=%s", h.bus_address);
         prefix[5] = bus_env;
         for (guint i = 0; i < 2; i++) {
                 const char *name = i == 0 ? "ASAN_OPTIONS" : "UBSAN_OPTIONS";
@@ -289,7 +292,7 @@ run_busctl(RvTestHarness *h, int *ret_status, ...)
 
         g_ptr_array_add(argv, "busctl");
         g_ptr_array_add(argv, "--address");
-        g_ptr_array_add(argv, (gpointer)g_test_dbus_get_bus_address(h->dbus));
+        g_ptr_array_add(argv, (gpointer)h->bus_address);
         va_start(args, ret_status);
         while ((arg = va_arg(args, const char *)) != NULL)
                 g_ptr_array_add(argv, (gpointer)arg);
