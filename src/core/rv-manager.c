@@ -28,7 +28,8 @@ struct _RvManager {
         guint shutdown_waiting;
         guint shutdown_saved;
         guint shutdown_timer;
-        gint64 load_started_us;
+        /* the load in progress, NULL when none */
+        GTask *load_task;
 };
 
 G_DEFINE_TYPE(RvManager, rv_manager, G_TYPE_OBJECT)
@@ -881,9 +882,13 @@ rv_manager_add(RvManager *self, const RvAddRequest *request, RvStoreDoneFunc per
 /* loading */
 
 typedef struct {
-        RvStoreSnapshot *snapshot;
+        /* RvStoreTorrent read so far; a slot is freed (NULL) once restored */
+        GPtrArray *queue;
         guint next;
         guint restored;
+        /* the store has delivered everything */
+        gboolean read_done;
+        guint idle_id;
         gint64 started_us;
         gint64 read_us;
 } RvLoadData;
@@ -891,7 +896,9 @@ typedef struct {
 static void
 rv_load_data_free(RvLoadData *data)
 {
-        rv_store_snapshot_free(data->snapshot);
+        if (data->idle_id != 0)
+                g_source_remove(data->idle_id);
+        g_ptr_array_unref(data->queue);
         g_free(data);
 }
 
@@ -981,50 +988,102 @@ rv_manager_restore_one(RvManager *self, RvStoreTorrent *record, GError **error)
         return TRUE;
 }
 
+static void
+rv_manager_load_done(RvManager *self, GTask *task)
+{
+        RvLoadData *data = g_task_get_task_data(task);
+
+        rv_store_set_load_batch_func(self->store, NULL, NULL);
+        self->load_task = NULL;
+        g_debug("restored %u torrents from the %s store: read in %" G_GINT64_FORMAT
+                " ms, all registered after %" G_GINT64_FORMAT " ms",
+                data->restored, rv_store_get_backend(self->store), (data->read_us - data->started_us) / 1000,
+                (g_get_monotonic_time() - data->started_us) / 1000);
+        g_task_return_boolean(task, TRUE);
+        g_object_unref(task);
+}
+
+/* restores a slice of what was read, so the main loop stays responsive; torrents are listed as they come */
 static gboolean
 rv_manager_load_batch_cb(gpointer user_data)
 {
         GTask *task = user_data;
         RvManager *self = g_task_get_source_object(task);
         RvLoadData *data = g_task_get_task_data(task);
-        guint end = MIN(data->next + MAX(self->config.load_batch, 1), data->snapshot->torrents->len);
+        guint end = MIN(data->next + MAX(self->config.load_batch, 1), data->queue->len);
 
         for (; data->next < end; data->next++) {
-                RvStoreTorrent *record = g_ptr_array_index(data->snapshot->torrents, data->next);
+                RvStoreTorrent *record = g_ptr_array_index(data->queue, data->next);
                 g_autoptr(GError) error = NULL;
-                if (g_hash_table_contains(self->torrents, record->hash.hex))
-                        continue;
-                if (!rv_manager_restore_one(self, record, &error)) {
+                if (g_hash_table_contains(self->torrents, record->hash.hex)) {
+                        /* added again before the load reached it */
+                } else if (!rv_manager_restore_one(self, record, &error)) {
                         rv_manager_problem(self, "stored torrent %s cannot be restored and was moved aside: %s",
                                            record->hash.hex, error->message);
                         rv_store_quarantine_torrent(self->store, &record->hash, error->message);
-                        continue;
+                } else {
+                        data->restored++;
                 }
-                data->restored++;
+                rv_store_torrent_free(record);
+                g_ptr_array_index(data->queue, data->next) = NULL;
         }
-        if (data->next < data->snapshot->torrents->len)
+        if (data->next < data->queue->len)
                 return G_SOURCE_CONTINUE;
-        g_debug("restored %u torrents from the %s store: read in %" G_GINT64_FORMAT
-                " ms, registered in %" G_GINT64_FORMAT " ms",
-                data->restored, rv_store_get_backend(self->store), (data->read_us - data->started_us) / 1000,
-                (g_get_monotonic_time() - data->read_us) / 1000);
-        g_task_return_boolean(task, TRUE);
-        g_object_unref(task);
+        data->idle_id = 0;
+        if (data->read_done)
+                rv_manager_load_done(self, task);
         return G_SOURCE_REMOVE;
+}
+
+static void
+rv_manager_load_schedule(GTask *task)
+{
+        RvLoadData *data = g_task_get_task_data(task);
+
+        if (data->idle_id == 0)
+                data->idle_id = g_idle_add(rv_manager_load_batch_cb, task);
+}
+
+/* records the store hands over while it is still reading */
+static void
+rv_manager_load_records_cb(GPtrArray *records, gpointer user_data)
+{
+        RvManager *self = user_data;
+        RvLoadData *data;
+
+        if (self->load_task == NULL) {
+                g_ptr_array_unref(records);
+                return;
+        }
+        data = g_task_get_task_data(self->load_task);
+        g_ptr_array_extend_and_steal(data->queue, records);
+        rv_manager_load_schedule(self->load_task);
 }
 
 static void
 rv_manager_load_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
-        g_autoptr(GTask) task = user_data;
+        GTask *task = user_data;
         RvManager *self = g_task_get_source_object(task);
         g_autoptr(GError) error = NULL;
-        RvLoadData *data;
+        RvLoadData *data = g_task_get_task_data(task);
         RvStoreSnapshot *snapshot = rv_store_load_finish(self->store, result, &error);
 
+        data->read_us = g_get_monotonic_time();
+        data->read_done = TRUE;
         if (snapshot == NULL) {
                 rv_health_set_degraded(self->health, RV_HEALTH_RESUME_STORE, error->message);
+                if (data->idle_id != 0) {
+                        /* what was handed over before the failure still comes back; then the error */
+                        g_source_remove(data->idle_id);
+                        data->idle_id = 0;
+                        while (rv_manager_load_batch_cb(task) == G_SOURCE_CONTINUE)
+                                ;
+                }
+                rv_store_set_load_batch_func(self->store, NULL, NULL);
+                self->load_task = NULL;
                 g_task_return_error(task, g_steal_pointer(&error));
+                g_object_unref(task);
                 return;
         }
         for (guint i = 0; i < snapshot->problems->len; i++)
@@ -1034,18 +1093,29 @@ rv_manager_load_cb(GObject *source, GAsyncResult *result, gpointer user_data)
                         g_strdup_printf("%u stored records were unusable and moved aside", snapshot->problems->len);
                 rv_health_set_degraded(self->health, RV_HEALTH_RESUME_STORE, reason);
         }
-        data = g_new0(RvLoadData, 1);
-        data->snapshot = snapshot;
-        data->started_us = self->load_started_us;
-        data->read_us = g_get_monotonic_time();
-        g_task_set_task_data(task, data, (GDestroyNotify)rv_load_data_free);
-        g_idle_add(rv_manager_load_batch_cb, g_steal_pointer(&task));
+        /* the array's free function goes with it: the queue owns the records */
+        g_ptr_array_set_free_func(snapshot->torrents, NULL);
+        g_ptr_array_extend_and_steal(data->queue, g_steal_pointer(&snapshot->torrents));
+        rv_store_snapshot_free(snapshot);
+        if (data->next < data->queue->len || data->idle_id != 0)
+                rv_manager_load_schedule(task);
+        else
+                rv_manager_load_done(self, task);
 }
 
 void
 rv_manager_load_async(RvManager *self, GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
 {
         GTask *task = g_task_new(self, cancellable, callback, user_data);
+        RvLoadData *data = g_new0(RvLoadData, 1);
+
+        g_return_if_fail(self->load_task == NULL);
+        /* owns its records: a slot is NULL once restored */
+        data->queue = g_ptr_array_new_with_free_func((GDestroyNotify)rv_store_torrent_free);
+        data->started_us = g_get_monotonic_time();
+        g_task_set_task_data(task, data, (GDestroyNotify)rv_load_data_free);
+        self->load_task = task;
+        rv_store_set_load_batch_func(self->store, rv_manager_load_records_cb, self);
         rv_store_load_async(self->store, cancellable, rv_manager_load_cb, task);
 }
 

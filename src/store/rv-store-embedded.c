@@ -540,12 +540,61 @@ rv_store_read_reservation(RvStoreEmbedded *store, GPtrArray *problems)
         return (guint64)json_node_get_int(member);
 }
 
+/* the whole of a small file under dirfd; NULL and error when it cannot be read */
+static char *
+rv_store_read_at(int dirfd, const char *name, gsize *ret_len, GError **error)
+{
+        int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+        /* records are small: one read usually gets all of one, and a short read means the end */
+        gsize cap = 4096;
+        g_autofree char *buf = NULL;
+        gsize len = 0;
+
+        if (fd < 0) {
+                g_set_error(error, RV_ERROR, RV_ERROR_UNAVAILABLE, "%s", g_strerror(errno));
+                return NULL;
+        }
+        buf = g_malloc(cap + 1);
+        for (;;) {
+                ssize_t got = read(fd, buf + len, cap - len);
+                if (got < 0 && errno == EINTR)
+                        continue;
+                if (got < 0) {
+                        int saved = errno;
+                        close(fd);
+                        g_set_error(error, RV_ERROR, RV_ERROR_UNAVAILABLE, "%s", g_strerror(saved));
+                        return NULL;
+                }
+                len += (gsize)got;
+                if (len < cap)
+                        break;
+                cap *= 2;
+                buf = g_realloc(buf, cap + 1);
+        }
+        close(fd);
+        buf[len] = '\0';
+        *ret_len = len;
+        return g_steal_pointer(&buf);
+}
+
+typedef struct {
+        RvInfoHash hash;
+        gboolean has_meta;
+        gboolean has_resume;
+} RvStoreEntry;
+
+/* records are handed over in batches of this many while the rest is read */
+#define RV_STORE_LOAD_BATCH 256
+
 static void
 rv_store_load_thread(GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
 {
         RvStoreEmbedded *store = task_data;
         g_autoptr(RvStoreSnapshot) snapshot = g_new0(RvStoreSnapshot, 1);
-        g_autoptr(GHashTable) by_hash = g_hash_table_new(g_str_hash, g_str_equal);
+        /* hex -> index + 1 into entries */
+        g_autoptr(GHashTable) by_hash = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        g_autoptr(GArray) entries = g_array_new(FALSE, FALSE, sizeof(RvStoreEntry));
+        g_autoptr(GPtrArray) batch = NULL;
         g_autoptr(GDir) dir = NULL;
         g_autoptr(GError) error = NULL;
         const char *name;
@@ -560,13 +609,13 @@ rv_store_load_thread(GTask *task, gpointer source_object, gpointer task_data, GC
                 g_task_return_error(task, g_steal_pointer(&error));
                 return;
         }
+        /* the names first: a torrent's two files are far apart in the directory's order */
         while ((name = g_dir_read_name(dir)) != NULL) {
-                g_autofree char *path = g_build_filename(store->torrents_dir, name, NULL);
-                g_autofree char *stem = NULL;
-                RvStoreTorrent *record;
-                RvInfoHash hash;
                 gboolean is_meta = g_str_has_suffix(name, ".json");
                 gboolean is_resume = g_str_has_suffix(name, ".resume");
+                g_autofree char *stem = NULL;
+                gpointer index;
+                RvInfoHash hash;
 
                 if (name[0] == '.') {
                         /* a temp file from a write that never finished: the old file is still in place */
@@ -579,30 +628,47 @@ rv_store_load_thread(GTask *task, gpointer source_object, gpointer task_data, GC
                 stem = g_strndup(name, strlen(name) - (is_meta ? 5 : 7));
                 if (!rv_info_hash_parse(stem, &hash)) {
                         g_autoptr(GError) qerr = NULL;
-                        rv_store_add_problem(snapshot->problems, "'%s' is not named after an info hash", path);
+                        rv_store_add_problem(snapshot->problems, "'%s/%s' is not named after an info hash",
+                                             store->torrents_dir, name);
                         (void)rv_store_quarantine_file(store, store->torrents_fd, name, "not an info hash", &qerr);
                         continue;
                 }
-                record = g_hash_table_lookup(by_hash, hash.hex);
-                if (record == NULL) {
-                        record = g_new0(RvStoreTorrent, 1);
-                        record->hash = hash;
-                        g_ptr_array_add(snapshot->torrents, record);
-                        g_hash_table_insert(by_hash, record->hash.hex, record);
+                if (!g_hash_table_lookup_extended(by_hash, hash.hex, NULL, &index)) {
+                        RvStoreEntry entry = { .hash = hash };
+                        g_array_append_val(entries, entry);
+                        index = GUINT_TO_POINTER(entries->len);
+                        g_hash_table_insert(by_hash, g_strdup(hash.hex), index);
                 }
-                if (is_resume) {
-                        g_autofree char *contents = NULL;
+                if (is_meta)
+                        g_array_index(entries, RvStoreEntry, GPOINTER_TO_UINT(index) - 1).has_meta = TRUE;
+                else
+                        g_array_index(entries, RvStoreEntry, GPOINTER_TO_UINT(index) - 1).has_resume = TRUE;
+        }
+
+        for (guint i = 0; i < entries->len; i++) {
+                RvStoreEntry *entry = &g_array_index(entries, RvStoreEntry, i);
+                RvStoreTorrent *record = g_new0(RvStoreTorrent, 1);
+
+                record->hash = entry->hash;
+                if (entry->has_resume) {
+                        g_autofree char *file = g_strconcat(entry->hash.hex, ".resume", NULL);
                         gsize len = 0;
-                        if (!g_file_get_contents(path, &contents, &len, &error)) {
-                                rv_store_add_problem(snapshot->problems, "cannot read '%s': %s", path, error->message);
+                        char *contents = rv_store_read_at(store->torrents_fd, file, &len, &error);
+                        if (contents == NULL) {
+                                rv_store_add_problem(snapshot->problems, "cannot read '%s/%s': %s", store->torrents_dir,
+                                                     file, error->message);
                                 g_clear_error(&error);
-                                continue;
+                        } else {
+                                record->resume = g_bytes_new_take(contents, len);
                         }
-                        record->resume = g_bytes_new_take(g_steal_pointer(&contents), len);
-                } else {
+                }
+                if (entry->has_meta) {
+                        g_autofree char *file = g_strconcat(entry->hash.hex, ".json", NULL);
                         g_autoptr(JsonParser) parser = json_parser_new_immutable();
+                        gsize len = 0;
+                        g_autofree char *contents = rv_store_read_at(store->torrents_fd, file, &len, &error);
                         JsonNode *root = NULL;
-                        if (json_parser_load_from_mapped_file(parser, path, &error)) {
+                        if (contents != NULL && json_parser_load_from_data(parser, contents, (gssize)len, &error)) {
                                 root = json_parser_get_root(parser);
                                 if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root))
                                         g_set_error_literal(&error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
@@ -610,15 +676,28 @@ rv_store_load_thread(GTask *task, gpointer source_object, gpointer task_data, GC
                         }
                         if (error != NULL) {
                                 g_autoptr(GError) qerr = NULL;
-                                rv_store_add_problem(snapshot->problems, "metadata '%s' is corrupt (%s), moved aside",
-                                                     path, error->message);
-                                (void)rv_store_quarantine_file(store, store->torrents_fd, name, error->message, &qerr);
+                                rv_store_add_problem(snapshot->problems,
+                                                     "metadata '%s/%s' is corrupt (%s), moved aside",
+                                                     store->torrents_dir, file, error->message);
+                                (void)rv_store_quarantine_file(store, store->torrents_fd, file, error->message, &qerr);
                                 g_clear_error(&error);
-                                continue;
+                        } else {
+                                record->meta = json_node_ref(root);
                         }
-                        record->meta = json_node_ref(root);
+                }
+                /* with neither part usable it still goes on: the caller reports it and moves what is left aside */
+                if (batch == NULL)
+                        batch = g_ptr_array_new_full(RV_STORE_LOAD_BATCH, (GDestroyNotify)rv_store_torrent_free);
+                g_ptr_array_add(batch, record);
+                if (batch->len == RV_STORE_LOAD_BATCH) {
+                        if (rv_store_post_load_batch(store->base, batch))
+                                batch = NULL;
+                        else
+                                g_ptr_array_extend_and_steal(snapshot->torrents, g_steal_pointer(&batch));
                 }
         }
+        if (batch != NULL)
+                g_ptr_array_extend_and_steal(snapshot->torrents, g_steal_pointer(&batch));
         g_task_return_pointer(task, g_steal_pointer(&snapshot), (GDestroyNotify)rv_store_snapshot_free);
 }
 

@@ -49,11 +49,19 @@ struct _RvStore {
         char *node_id;
         RvStoreSettingsChangedFunc settings_changed;
         gpointer settings_changed_data;
+        RvStoreLoadBatchFunc load_batch;
+        gpointer load_batch_data;
 };
 
 RvStore *rv_store_new_internal(const RvStoreClass *klass, gpointer impl, RvHealth *health, const char *node_id);
 /* tell the owner about a revision stored elsewhere (main context only) */
 void rv_store_emit_settings_changed(RvStore *store, guint64 revision);
+/*
+ * from a backend's loading thread: hand records over to the load batch
+ * function on the main context, taking the array; FALSE (and records left
+ * alone) when there is no such function
+ */
+gboolean rv_store_post_load_batch(RvStore *store, GPtrArray *records);
 
 /* shared by the backends: history entries to and from JSON, API keys likewise */
 JsonNode *rv_store_history_entry_to_json(const RvStoreHistoryEntry *entry);

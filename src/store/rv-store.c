@@ -45,6 +45,8 @@ rv_store_get_node_id(RvStore *store)
 void
 rv_store_torrent_free(RvStoreTorrent *torrent)
 {
+        if (torrent == NULL)
+                return;
         if (torrent->meta != NULL)
                 json_node_unref(torrent->meta);
         if (torrent->resume != NULL)
@@ -57,8 +59,8 @@ rv_store_snapshot_free(RvStoreSnapshot *snapshot)
 {
         if (snapshot == NULL)
                 return;
-        g_ptr_array_unref(snapshot->torrents);
-        g_ptr_array_unref(snapshot->problems);
+        g_clear_pointer(&snapshot->torrents, g_ptr_array_unref);
+        g_clear_pointer(&snapshot->problems, g_ptr_array_unref);
         g_free(snapshot);
 }
 
@@ -240,6 +242,46 @@ gboolean
 rv_store_open_finish(RvStore *store, GAsyncResult *result, GError **error)
 {
         return g_task_propagate_boolean(G_TASK(result), error);
+}
+
+void
+rv_store_set_load_batch_func(RvStore *store, RvStoreLoadBatchFunc func, gpointer user_data)
+{
+        store->load_batch = func;
+        store->load_batch_data = user_data;
+}
+
+typedef struct {
+        RvStore *store;
+        GPtrArray *records;
+} RvStoreLoadBatch;
+
+static gboolean
+rv_store_load_batch_cb(gpointer user_data)
+{
+        RvStoreLoadBatch *batch = user_data;
+
+        if (batch->store->load_batch != NULL)
+                batch->store->load_batch(g_steal_pointer(&batch->records), batch->store->load_batch_data);
+        g_clear_pointer(&batch->records, g_ptr_array_unref);
+        g_free(batch);
+        return G_SOURCE_REMOVE;
+}
+
+gboolean
+rv_store_post_load_batch(RvStore *store, GPtrArray *records)
+{
+        RvStoreLoadBatch *batch;
+
+        /* read from the loading thread: set before the load starts and left alone until it ends */
+        if (store->load_batch == NULL)
+                return FALSE;
+        batch = g_new0(RvStoreLoadBatch, 1);
+        batch->store = store;
+        batch->records = records;
+        /* the same priority as the task's completion, and queued before it: batches arrive first */
+        g_main_context_invoke(store->context, rv_store_load_batch_cb, batch);
+        return TRUE;
 }
 
 void

@@ -127,6 +127,16 @@ gboolean rv_store_open_finish(RvStore *store, GAsyncResult *result, GError **err
 
 /* torrents */
 
+/*
+ * records handed over while a load is still reading, so the caller can start
+ * restoring them: called on the store's main context, before the load
+ * completes, with an array of RvStoreTorrent the callee takes; what was handed
+ * over this way is not in the snapshot. A backend may keep everything for the
+ * snapshot instead. NULL turns it off.
+ */
+typedef void (*RvStoreLoadBatchFunc)(GPtrArray *records, gpointer user_data);
+void rv_store_set_load_batch_func(RvStore *store, RvStoreLoadBatchFunc func, gpointer user_data);
+
 /* read this node's catalogue back; unusable records are moved aside and reported, never fatal */
 void rv_store_load_async(RvStore *store, GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
 RvStoreSnapshot *rv_store_load_finish(RvStore *store, GAsyncResult *result, GError **error);

@@ -527,6 +527,42 @@ test_manager_seeding_goal(Fixture *f, gconstpointer data)
         g_assert_cmpuint(count_events(f, RV_EVENT_SEEDING_GOAL_REACHED), ==, 1);
 }
 
+/* more torrents than the store hands over in one batch: the load restores them while the rest is read */
+static void
+test_manager_restart_many(Fixture *f, gconstpointer data)
+{
+        const guint n = 600;
+        const char *files[] = { "f.bin", NULL };
+        g_autoptr(GPtrArray) hashes = g_ptr_array_new_with_free_func(g_free);
+        g_autoptr(GError) error = NULL;
+        guint paused = 0;
+
+        for (guint i = 0; i < n; i++) {
+                g_autofree char *name = g_strdup_printf("many-%03u", i);
+                g_autoptr(GBytes) bytes = make_torrent(f, name, files, 100 + i);
+                RvAddRequest req = { 0 };
+                RvTorrent *t;
+                req.torrent = bytes;
+                req.paused = i % 2 == 0;
+                t = rv_manager_add(f->manager, &req, NULL, NULL, &error);
+                g_assert_no_error(error);
+                g_ptr_array_add(hashes, g_strdup(t->hash.hex));
+        }
+
+        restart(f);
+
+        g_assert_cmpuint(rv_manager_get_count(f->manager), ==, n);
+        for (guint i = 0; i < n; i++) {
+                RvInfoHash hash;
+                RvTorrent *t;
+                g_assert_true(rv_info_hash_parse(g_ptr_array_index(hashes, i), &hash));
+                t = rv_manager_lookup(f->manager, &hash);
+                g_assert_nonnull(t);
+                paused += t->user_paused ? 1 : 0;
+        }
+        g_assert_cmpuint(paused, ==, n / 2);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -542,6 +578,8 @@ main(int argc, char **argv)
         g_test_add("/core/manager/magnet-and-remove", Fixture, NULL, fixture_setup, test_manager_magnet_and_remove,
                    fixture_teardown);
         g_test_add("/core/manager/resolve", Fixture, NULL, fixture_setup, test_manager_resolve, fixture_teardown);
+        g_test_add("/core/manager/restart-many", Fixture, NULL, fixture_setup, test_manager_restart_many,
+                   fixture_teardown);
         g_test_add("/core/manager/seeding-goal", Fixture, NULL, fixture_setup, test_manager_seeding_goal,
                    fixture_teardown);
         return g_test_run();

@@ -197,6 +197,83 @@ test_store_unwritable(Fixture *f, gconstpointer data)
         g_assert_nonnull(strstr(error->message, "/proc/revaer-cannot-exist"));
 }
 
+typedef struct {
+        GHashTable *seen;
+        guint batches;
+        gboolean finished;
+} BatchLoad;
+
+static void
+batch_cb(GPtrArray *records, gpointer user_data)
+{
+        BatchLoad *load = user_data;
+
+        /* batches come while the load runs, never after it completed */
+        g_assert_false(load->finished);
+        load->batches++;
+        for (guint i = 0; i < records->len; i++) {
+                RvStoreTorrent *t = g_ptr_array_index(records, i);
+                g_assert_nonnull(t->meta);
+                g_assert_nonnull(t->resume);
+                g_assert_true(g_hash_table_add(load->seen, g_strdup(t->hash.hex)));
+        }
+        g_ptr_array_unref(records);
+}
+
+static void
+batch_loaded_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+        RvStoreSnapshot **ret = user_data;
+        g_autoptr(GError) error = NULL;
+
+        *ret = rv_store_load_finish(NULL, result, &error);
+        g_assert_no_error(error);
+}
+
+/* a large catalogue comes back in batches while the rest is read; every record once, its two parts paired */
+static void
+test_store_load_batches(Fixture *f, gconstpointer data)
+{
+        const guint n = 700;
+        g_autoptr(GBytes) resume = g_bytes_new_static("d4:spame", 8);
+        g_autoptr(RvStoreSnapshot) snapshot = NULL;
+        BatchLoad batches = { .seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL) };
+
+        for (guint i = 0; i < n; i++) {
+                g_autofree char *hex = g_strdup_printf("%040x", i + 1);
+                g_autofree char *name = g_strdup_printf("t%u", i);
+                g_autoptr(JsonNode) meta = meta_with(name);
+                RvInfoHash hash;
+                g_assert_true(rv_info_hash_parse(hex, &hash));
+                rv_store_put_torrent(f->store, &hash, meta, resume, done_cb, f);
+        }
+        rv_store_flush(f->store, done_cb, f);
+        wait_done(f, n + 1);
+
+        rv_store_set_load_batch_func(f->store, batch_cb, &batches);
+        rv_store_load_async(f->store, NULL, batch_loaded_cb, &snapshot);
+        while (snapshot == NULL)
+                g_main_context_iteration(NULL, TRUE);
+        batches.finished = TRUE;
+        rv_store_set_load_batch_func(f->store, NULL, NULL);
+
+        g_assert_cmpuint(batches.batches, >=, 2);
+        g_assert_cmpuint(snapshot->problems->len, ==, 0);
+        for (guint i = 0; i < snapshot->torrents->len; i++) {
+                RvStoreTorrent *t = g_ptr_array_index(snapshot->torrents, i);
+                g_assert_nonnull(t->meta);
+                g_assert_nonnull(t->resume);
+                g_assert_true(g_hash_table_add(batches.seen, g_strdup(t->hash.hex)));
+        }
+        g_assert_cmpuint(g_hash_table_size(batches.seen), ==, n);
+        g_hash_table_unref(batches.seen);
+
+        /* without a batch function everything is in the snapshot */
+        g_clear_pointer(&snapshot, rv_store_snapshot_free);
+        snapshot = load(f);
+        g_assert_cmpuint(snapshot->torrents->len, ==, n);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -209,5 +286,7 @@ main(int argc, char **argv)
         g_test_add("/store/embedded/reservation", Fixture, NULL, fixture_setup, test_store_reservation,
                    fixture_teardown);
         g_test_add("/store/embedded/unwritable", Fixture, NULL, fixture_setup, test_store_unwritable, fixture_teardown);
+        g_test_add("/store/embedded/load-batches", Fixture, NULL, fixture_setup, test_store_load_batches,
+                   fixture_teardown);
         return g_test_run();
 }
