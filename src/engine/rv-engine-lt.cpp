@@ -767,6 +767,20 @@ rv_lt_free(RvEngine *engine)
                         /* no wake-ups into a source that is about to go */
                         self->session->set_alert_notify([] {});
                         self->alerts.clear();
+                        /*
+                         * libtorrent's abort takes each torrent out of the
+                         * download queue in its own order and renumbers the
+                         * rest every time: quadratic, 1.5 s with 10,000
+                         * torrents. Removed from the back of the queue
+                         * first, nothing is renumbered.
+                         */
+                        std::vector<lt::torrent_status> all = self->session->get_torrent_status(
+                                [](const lt::torrent_status &) { return true; }, lt::status_flags_t{});
+                        std::sort(all.begin(), all.end(), [](const lt::torrent_status &a, const lt::torrent_status &b) {
+                                return a.queue_position > b.queue_position;
+                        });
+                        for (const lt::torrent_status &st : all)
+                                self->session->remove_torrent(st.handle);
                         self->session.reset();
                 }
         } catch (...) {
