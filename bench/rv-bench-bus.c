@@ -174,6 +174,79 @@ time_calls(Bench *b, const char *label, const char *path, const char *iface, con
                t[MIN(n - 1, (n * 99) / 100)], n, (double)bytes / 1e6);
 }
 
+/* a state change seen by a client: PropertiesChanged with State on one torrent */
+typedef struct {
+        const char *want_paused;
+        gboolean seen;
+} StateWait;
+
+static void
+state_changed_cb(GDBusConnection *conn, const char *sender, const char *path, const char *iface, const char *signal,
+                 GVariant *params, gpointer user_data)
+{
+        StateWait *w = user_data;
+        g_autoptr(GVariant) changed = NULL;
+        const char *state = NULL;
+
+        g_variant_get(params, "(&s@a{sv}@as)", NULL, &changed, NULL);
+        if (!g_variant_lookup(changed, "State", "&s", &state))
+                return;
+        if ((g_strcmp0(state, "paused") == 0) == (w->want_paused != NULL))
+                w->seen = TRUE;
+}
+
+/*
+ * Resume and Pause on n torrents: the time from the call to the
+ * PropertiesChanged signal carrying the new State. It bounds libtorrent's
+ * alert to the signal from above: the call, libtorrent's work and the alert
+ * are all inside it.
+ */
+static void
+time_state_signals(Bench *b, guint n)
+{
+        g_autofree double *t = g_new0(double, 2 * n);
+        guint count = 0;
+
+        for (guint i = 0; i < n; i++) {
+                g_autofree char *name = g_strdup_printf("bench-%07u", i);
+                g_autoptr(GVariant) r = g_dbus_connection_call_sync(
+                        b->conn, "com.revaer.Revaer1", "/com/revaer/Revaer1", "com.revaer.Revaer1.Manager", "GetTorrent",
+                        g_variant_new("(s)", name), G_VARIANT_TYPE("(o)"), 0, 10000, NULL, NULL);
+                const char *path = NULL;
+                if (r == NULL)
+                        continue;
+                g_variant_get(r, "(&o)", &path);
+                for (guint step = 0; step < 2; step++) {
+                        StateWait w = { .want_paused = step == 1 ? "paused" : NULL };
+                        guint id = g_dbus_connection_signal_subscribe(
+                                b->conn, "com.revaer.Revaer1", "org.freedesktop.DBus.Properties", "PropertiesChanged",
+                                path, "com.revaer.Revaer1.Torrent", G_DBUS_SIGNAL_FLAGS_NONE, state_changed_cb, &w,
+                                NULL);
+                        /* the match rule is in place once a round trip to the bus has passed */
+                        g_autoptr(GVariant) ping = g_dbus_connection_call_sync(
+                                b->conn, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                                "GetId", NULL, NULL, 0, 10000, NULL, NULL);
+                        double t0 = now_s();
+                        double deadline = t0 + 5.0;
+                        (void)ping;
+                        g_dbus_connection_call(b->conn, "com.revaer.Revaer1", path, "com.revaer.Revaer1.Torrent",
+                                               step == 0 ? "Resume" : "Pause", NULL, NULL, 0, 10000, NULL, NULL, NULL);
+                        while (!w.seen && now_s() < deadline)
+                                g_main_context_iteration(NULL, FALSE) || (g_usleep(100), TRUE);
+                        if (w.seen)
+                                t[count++] = (now_s() - t0) * 1000.0;
+                        g_dbus_connection_signal_unsubscribe(b->conn, id);
+                }
+        }
+        if (count == 0) {
+                printf("%-28s no State signal seen\n", "call to State signal");
+                return;
+        }
+        qsort(t, count, sizeof(double), compare_double);
+        printf("%-28s median %8.2f ms   p99 %8.2f ms   (%u of %u changes, max %.2f ms)\n", "call to State signal",
+               t[count / 2], t[MIN(count - 1, (count * 99) / 100)], count, 2 * n, t[count - 1]);
+}
+
 /* the same call through sd-bus, reply not decoded: what the daemon and the bus cost, without GVariant */
 static void
 time_raw(Bench *b, const char *label, const char *path, const char *iface, const char *method, guint n)
@@ -376,6 +449,8 @@ main(int argc, char **argv)
                 time_calls(&b, "property Get (State)", path, "org.freedesktop.DBus.Properties", "Get",
                            g_variant_new("(ss)", "com.revaer.Revaer1.Torrent", "State"), 201);
         }
+
+        time_state_signals(&b, 100);
 
         pid = (pid_t)g_ascii_strtoll(g_subprocess_get_identifier(b.daemon), NULL, 10);
         /* let the adds settle (store writes, libtorrent's checks) before measuring idle */
