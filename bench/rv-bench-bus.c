@@ -12,6 +12,7 @@
 
 #include "config.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,7 +96,8 @@ start_daemon(Bench *b)
         g_autoptr(GError) error = NULL;
 
         g_subprocess_launcher_setenv(l, "DBUS_SESSION_BUS_ADDRESS", b->address, TRUE);
-        g_subprocess_launcher_set_stderr_file_path(l, log);
+        /* appended: the restarted daemon's lines follow the first one's */
+        g_subprocess_launcher_take_stderr_fd(l, open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
         g_clear_object(&b->daemon);
         b->daemon = g_subprocess_launcher_spawn(l, &error, b->revaerd, "--bus", "session", "--config", config,
                                                 "--state-dir", state, "--download-dir", downloads, NULL);
@@ -174,6 +176,25 @@ time_calls(Bench *b, const char *label, const char *path, const char *iface, con
                t[MIN(n - 1, (n * 99) / 100)], n, (double)bytes / 1e6);
 }
 
+/* the "main loop since ready" line of one daemon in the log */
+static void
+print_stalls(Bench *b, pid_t pid, int seconds)
+{
+        g_autofree char *log = g_build_filename(b->dir, "revaerd.log", NULL);
+        g_autofree char *text = NULL;
+        g_autofree char *prefix = g_strdup_printf("revaerd[%d]: info: main loop since ready: ", (int)pid);
+        const char *line = NULL;
+
+        if (g_file_get_contents(log, &text, NULL, NULL))
+                line = strstr(text, prefix);
+        if (line == NULL) {
+                printf("%-28s not reported\n", "main-loop stalls");
+                return;
+        }
+        line += strlen(prefix);
+        printf("%-28s %.*s   (%d s after the restart)\n", "main-loop stalls", (int)strcspn(line, "\n"), line, seconds);
+}
+
 /* a state change seen by a client: PropertiesChanged with State on one torrent */
 typedef struct {
         const char *want_paused;
@@ -210,8 +231,8 @@ time_state_signals(Bench *b, guint n)
         for (guint i = 0; i < n; i++) {
                 g_autofree char *name = g_strdup_printf("bench-%07u", i);
                 g_autoptr(GVariant) r = g_dbus_connection_call_sync(
-                        b->conn, "com.revaer.Revaer1", "/com/revaer/Revaer1", "com.revaer.Revaer1.Manager", "GetTorrent",
-                        g_variant_new("(s)", name), G_VARIANT_TYPE("(o)"), 0, 10000, NULL, NULL);
+                        b->conn, "com.revaer.Revaer1", "/com/revaer/Revaer1", "com.revaer.Revaer1.Manager",
+                        "GetTorrent", g_variant_new("(s)", name), G_VARIANT_TYPE("(o)"), 0, 10000, NULL, NULL);
                 const char *path = NULL;
                 if (r == NULL)
                         continue;
@@ -480,9 +501,12 @@ main(int argc, char **argv)
         g_usleep(3 * G_USEC_PER_SEC);
         read_proc_status(pid, "VmRSS:", &rss);
         printf("%-28s %8.1f MiB\n", "RSS after restart", rss / 1024.0);
-
+        /* steady state: the daemon's own count of main-loop iterations over 10 ms, idle after the restart */
+        g_usleep((gulong)idle_s * G_USEC_PER_SEC);
         g_subprocess_send_signal(b.daemon, SIGTERM);
         g_subprocess_wait(b.daemon, NULL, NULL);
+        print_stalls(&b, pid, idle_s + 3);
+
         g_subprocess_send_signal(bus, SIGTERM);
         g_subprocess_wait(bus, NULL, NULL);
         if (keep)

@@ -58,7 +58,8 @@ rv_manager_config_init(RvManagerConfig *config)
         config->resume_save_interval_s = 60;
         config->progress_interval_ms = RV_PROGRESS_INTERVAL_DEFAULT_MS;
         config->shutdown_timeout_ms = 10000;
-        config->load_batch = 1000;
+        /* about 6 ms of restoring per main-loop iteration */
+        config->load_batch = 100;
 }
 
 void

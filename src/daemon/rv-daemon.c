@@ -24,6 +24,7 @@
 #include "rv-json.h"
 #include "rv-log.h"
 #include "rv-logcontrol.h"
+#include "rv-loopwatch.h"
 #include "rv-manager.h"
 #include "rv-messages.h"
 #include "rv-notify.h"
@@ -263,6 +264,7 @@ rv_daemon_stop_cb(gpointer user_data)
                 return G_SOURCE_CONTINUE;
         }
         self->stopping = TRUE;
+        rv_loop_watch_report();
         g_info("stopping");
         if (self->notify != NULL)
                 rv_notify_stopping(self->notify);
@@ -349,6 +351,8 @@ rv_daemon_loaded_cb(GObject *source, GAsyncResult *result, gpointer user_data)
                          self->state_dir, self->download_dir,
                          self->http != NULL && rv_http_get_activated(self->http) > 0 ? ", socket-activated" : "");
         rv_notify_ready(self->notify);
+        /* loading may keep the loop busy; from here on an iteration over 10 ms is a stall */
+        rv_loop_watch_arm();
 }
 
 /* revaerd.conf's values become the first settings of a new store */
@@ -764,6 +768,7 @@ rv_daemon_run(const RvDaemonOptions *options)
         self.loop = g_main_loop_new(NULL, FALSE);
         rv_bootstrap_init(&self.config);
         rv_log_init(options->verbose ? LOG_DEBUG : LOG_INFO);
+        rv_loop_watch_install(10 * 1000);
 
         self.sig_term = g_unix_signal_add(SIGTERM, rv_daemon_stop_cb, &self);
         self.sig_int = g_unix_signal_add(SIGINT, rv_daemon_stop_cb, &self);
@@ -773,10 +778,12 @@ rv_daemon_run(const RvDaemonOptions *options)
                 g_critical("cannot start: %s", error->message);
                 (void)sd_notifyf(0, "STATUS=Failed to start: %s", error->message);
                 rv_daemon_teardown(&self);
+                rv_loop_watch_uninstall();
                 return 1;
         }
         g_main_loop_run(self.loop);
         rv_daemon_teardown(&self);
+        rv_loop_watch_uninstall();
         g_info("stopped");
         return self.exit_status;
 }
