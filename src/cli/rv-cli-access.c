@@ -67,10 +67,8 @@ rv_cli_setup_token(RvCli *cli, char **args, GError **error)
         reply = rv_cli_call(cli, RV_CLI_MANAGER_PATH, RV_CLI_MANAGER_IFACE, "IssueSetupToken", error, NULL);
         if (reply == NULL)
                 return FALSE;
-        if (!g_variant_is_of_type(reply, G_VARIANT_TYPE("(st)"))) {
-                g_set_error(error, RV_ERROR, RV_ERROR_INTERNAL, _("unexpected reply to %s"), "IssueSetupToken");
+        if (!rv_cli_reply_is(reply, "(st)", "IssueSetupToken", error))
                 return FALSE;
-        }
         g_variant_get(reply, "(st)", &token, &expires);
         if (cli->json) {
                 g_autoptr(JsonBuilder) builder = json_builder_new();
@@ -150,10 +148,8 @@ rv_cli_setup_complete(RvCli *cli, char **args, GError **error)
         rv_cli_wipe(token);
         if (reply == NULL)
                 return FALSE;
-        if (!g_variant_is_of_type(reply, G_VARIANT_TYPE("(ss)"))) {
-                g_set_error(error, RV_ERROR, RV_ERROR_INTERNAL, _("unexpected reply to %s"), "CompleteSetup");
+        if (!rv_cli_reply_is(reply, "(ss)", "CompleteSetup", error))
                 return FALSE;
-        }
         g_variant_get(reply, "(ss)", &key_id, &secret);
         rv_cli_print_key(cli, key_id, secret);
         rv_cli_wipe(secret);
@@ -191,10 +187,8 @@ rv_cli_keys_list(RvCli *cli, char **args, GError **error)
         reply = rv_cli_call(cli, RV_CLI_MANAGER_PATH, RV_CLI_MANAGER_IFACE, "ListApiKeys", error, NULL);
         if (reply == NULL)
                 return FALSE;
-        if (!g_variant_is_of_type(reply, G_VARIANT_TYPE("(a(ssbuut))"))) {
-                g_set_error(error, RV_ERROR, RV_ERROR_INTERNAL, _("unexpected reply to %s"), "ListApiKeys");
+        if (!rv_cli_reply_is(reply, "(a(ssbuut))", "ListApiKeys", error))
                 return FALSE;
-        }
         keys = g_variant_get_child_value(reply, 0);
 
         builder = json_builder_new();
@@ -275,10 +269,8 @@ rv_cli_keys_create(RvCli *cli, char **args, GError **error)
                             (uint32_t)MAX(opt_key_burst, 0), (uint32_t)MAX(opt_key_period, 0));
         if (reply == NULL)
                 return FALSE;
-        if (!g_variant_is_of_type(reply, G_VARIANT_TYPE("(ss)"))) {
-                g_set_error(error, RV_ERROR, RV_ERROR_INTERNAL, _("unexpected reply to %s"), "CreateApiKey");
+        if (!rv_cli_reply_is(reply, "(ss)", "CreateApiKey", error))
                 return FALSE;
-        }
         g_variant_get(reply, "(ss)", &key_id, &secret);
         rv_cli_print_key(cli, key_id, secret);
         rv_cli_wipe(secret);
@@ -298,10 +290,8 @@ rv_cli_keys_rotate(RvCli *cli, char **args, GError **error)
         reply = rv_cli_call(cli, RV_CLI_MANAGER_PATH, RV_CLI_MANAGER_IFACE, "RotateApiKey", error, "s", args[0]);
         if (reply == NULL)
                 return FALSE;
-        if (!g_variant_is_of_type(reply, G_VARIANT_TYPE("(s)"))) {
-                g_set_error(error, RV_ERROR, RV_ERROR_INTERNAL, _("unexpected reply to %s"), "RotateApiKey");
+        if (!rv_cli_reply_is(reply, "(s)", "RotateApiKey", error))
                 return FALSE;
-        }
         g_variant_get(reply, "(s)", &secret);
         rv_cli_print_key(cli, args[0], secret);
         rv_cli_wipe(secret);

@@ -268,11 +268,8 @@ rv_cli_add_one(RvCli *cli, const char *source, const RvCliAddOptions *options, G
         reply = rv_cli_send(cli, m, error);
         if (reply == NULL)
                 return NULL;
-        if (!g_variant_is_of_type(reply, G_VARIANT_TYPE("(o)"))) {
-                g_set_error(error, RV_ERROR, RV_ERROR_INTERNAL, _("unexpected reply to %s"),
-                            sd_bus_message_get_member(m));
+        if (!rv_cli_reply_is(reply, "(o)", sd_bus_message_get_member(m), error))
                 return NULL;
-        }
         g_variant_get(reply, "(&o)", &path);
         return g_strdup(path);
 }

@@ -352,6 +352,15 @@ rv_cli_send(RvCli *cli, sd_bus_message *call, GError **error)
         return ret;
 }
 
+gboolean
+rv_cli_reply_is(GVariant *reply, const char *type, const char *method, GError **error)
+{
+        if (g_variant_is_of_type(reply, G_VARIANT_TYPE(type)))
+                return TRUE;
+        g_set_error(error, RV_ERROR, RV_ERROR_INTERNAL, _("unexpected reply to %s"), method);
+        return FALSE;
+}
+
 GVariant *
 rv_cli_call(RvCli *cli, const char *path, const char *iface, const char *method, GError **error, const char *types, ...)
 {
@@ -491,10 +500,8 @@ rv_cli_introspect(RvCli *cli, const char *path, GError **error)
 
         if (reply == NULL)
                 return NULL;
-        if (!g_variant_is_of_type(reply, G_VARIANT_TYPE("(s)"))) {
-                g_set_error(error, RV_ERROR, RV_ERROR_INTERNAL, _("unexpected reply to %s"), "Introspect");
+        if (!rv_cli_reply_is(reply, "(s)", "Introspect", error))
                 return NULL;
-        }
         {
                 g_autoptr(GVariant) xml = g_variant_get_child_value(reply, 0);
                 info = g_dbus_node_info_new_for_xml(g_variant_get_string(xml, NULL), &error_local);
@@ -515,10 +522,8 @@ rv_cli_get_all(RvCli *cli, const char *path, const char *iface, GError **error)
 
         if (reply == NULL)
                 return NULL;
-        if (!g_variant_is_of_type(reply, G_VARIANT_TYPE("(a{sv})"))) {
-                g_set_error(error, RV_ERROR, RV_ERROR_INTERNAL, _("unexpected reply to %s"), "GetAll");
+        if (!rv_cli_reply_is(reply, "(a{sv})", "GetAll", error))
                 return NULL;
-        }
         return g_variant_get_child_value(reply, 0);
 }
 
@@ -530,10 +535,8 @@ rv_cli_get_property(RvCli *cli, const char *path, const char *iface, const char 
 
         if (reply == NULL)
                 return NULL;
-        if (!g_variant_is_of_type(reply, G_VARIANT_TYPE("(v)"))) {
-                g_set_error(error, RV_ERROR, RV_ERROR_INTERNAL, _("unexpected reply to %s"), "Get");
+        if (!rv_cli_reply_is(reply, "(v)", "Get", error))
                 return NULL;
-        }
         boxed = g_variant_get_child_value(reply, 0);
         return g_variant_get_variant(boxed);
 }
@@ -580,10 +583,8 @@ rv_cli_resolve(RvCli *cli, const char *ref, GError **error)
         reply = rv_cli_call(cli, RV_CLI_MANAGER_PATH, RV_CLI_MANAGER_IFACE, "GetTorrent", error, "s", ref);
         if (reply == NULL)
                 return NULL;
-        if (!g_variant_is_of_type(reply, G_VARIANT_TYPE("(o)"))) {
-                g_set_error(error, RV_ERROR, RV_ERROR_INTERNAL, _("unexpected reply to %s"), "GetTorrent");
+        if (!rv_cli_reply_is(reply, "(o)", "GetTorrent", error))
                 return NULL;
-        }
         g_variant_get(reply, "(&o)", &path);
         return g_strdup(path);
 }

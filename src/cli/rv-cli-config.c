@@ -185,10 +185,8 @@ rv_cli_config_revision(RvCli *cli, const char *section, guint64 *ret, GError **e
 
         if (value == NULL)
                 return FALSE;
-        if (!g_variant_is_of_type(value, G_VARIANT_TYPE_UINT64)) {
-                g_set_error(error, RV_ERROR, RV_ERROR_INTERNAL, _("unexpected reply to %s"), "Revision");
+        if (!rv_cli_reply_is(value, "t", "Revision", error))
                 return FALSE;
-        }
         *ret = g_variant_get_uint64(value);
         return TRUE;
 }
@@ -428,10 +426,8 @@ rv_cli_config_set(RvCli *cli, char **args, GError **error)
                                     g_variant_new("(a{sv})", &values), error);
         if (reply == NULL)
                 return FALSE;
-        if (!g_variant_is_of_type(reply, G_VARIANT_TYPE("(t)"))) {
-                g_set_error(error, RV_ERROR, RV_ERROR_INTERNAL, _("unexpected reply to %s"), "Update");
+        if (!rv_cli_reply_is(reply, "(t)", "Update", error))
                 return FALSE;
-        }
         g_variant_get(reply, "(t)", &revision);
         if (cli->json) {
                 g_autoptr(JsonBuilder) builder = json_builder_new();
@@ -509,10 +505,8 @@ rv_cli_config_history(RvCli *cli, char **args, GError **error)
         reply = rv_cli_call(cli, path, RV_CLI_POLICY_IFACE, "History", error, "u", (uint32_t)opt_history_limit);
         if (reply == NULL)
                 return FALSE;
-        if (!g_variant_is_of_type(reply, G_VARIANT_TYPE("(a(txsss))"))) {
-                g_set_error(error, RV_ERROR, RV_ERROR_INTERNAL, _("unexpected reply to %s"), "History");
+        if (!rv_cli_reply_is(reply, "(a(txsss))", "History", error))
                 return FALSE;
-        }
         entries = g_variant_get_child_value(reply, 0);
 
         builder = json_builder_new();

@@ -361,10 +361,8 @@ rv_cli_monitor_load(RvCliMonitor *mon, guint *ret_count, GError **error)
         reply = rv_cli_call(mon->cli, RV_CLI_MANAGER_PATH, RV_CLI_MANAGER_IFACE, "ListTorrents", error, NULL);
         if (reply == NULL)
                 return FALSE;
-        if (!g_variant_is_of_type(reply, G_VARIANT_TYPE("(a(sssbdttttxas))"))) {
-                g_set_error(error, RV_ERROR, RV_ERROR_INTERNAL, _("unexpected reply to %s"), "ListTorrents");
+        if (!rv_cli_reply_is(reply, "(a(sssbdttttxas))", "ListTorrents", error))
                 return FALSE;
-        }
         list = g_variant_get_child_value(reply, 0);
         g_variant_iter_init(&iter, list);
         while (g_variant_iter_next(&iter, "(&s&s&sbdttttxas)", &hash, &name, &state, NULL, NULL, NULL, NULL, NULL, NULL,

@@ -59,10 +59,8 @@ rv_cli_list(RvCli *cli, char **args, GError **error)
         reply = rv_cli_call(cli, RV_CLI_MANAGER_PATH, RV_CLI_MANAGER_IFACE, "ListTorrents", error, NULL);
         if (reply == NULL)
                 return FALSE;
-        if (!g_variant_is_of_type(reply, G_VARIANT_TYPE("(a(sssbdttttxas))"))) {
-                g_set_error(error, RV_ERROR, RV_ERROR_INTERNAL, _("unexpected reply to %s"), "ListTorrents");
+        if (!rv_cli_reply_is(reply, "(a(sssbdttttxas))", "ListTorrents", error))
                 return FALSE;
-        }
         list = g_variant_get_child_value(reply, 0);
 
         builder = json_builder_new();
@@ -305,10 +303,8 @@ rv_cli_files(RvCli *cli, char **args, GError **error)
         reply = rv_cli_call(cli, path, RV_CLI_TORRENT_IFACE, "ListFiles", error, NULL);
         if (reply == NULL)
                 return FALSE;
-        if (!g_variant_is_of_type(reply, G_VARIANT_TYPE("(a(usttyb))"))) {
-                g_set_error(error, RV_ERROR, RV_ERROR_INTERNAL, _("unexpected reply to %s"), "ListFiles");
+        if (!rv_cli_reply_is(reply, "(a(usttyb))", "ListFiles", error))
                 return FALSE;
-        }
         files = g_variant_get_child_value(reply, 0);
 
         builder = json_builder_new();

@@ -90,6 +90,8 @@ const char *rv_cli_bus_label(const RvCli *cli);
 /* an RvError from a failed call or a negative errno; ret_error may be NULL */
 void rv_cli_set_bus_error(const RvCli *cli, const sd_bus_error *bus_error, int r, GError **error);
 sd_bus_message *rv_cli_new_call(RvCli *cli, const char *path, const char *iface, const char *method, GError **error);
+/* TRUE when reply has the D-Bus type signature type, else an error naming what method answered */
+gboolean rv_cli_reply_is(GVariant *reply, const char *type, const char *method, GError **error);
 /* sends and returns the reply's arguments as a tuple */
 GVariant *rv_cli_send(RvCli *cli, sd_bus_message *call, GError **error);
 /* a call with only basic arguments (types as for sd_bus_message_append) */
