@@ -176,17 +176,47 @@ rv_cli_read_stream(int fd, const char *name, GError **error)
         return g_byte_array_free_to_bytes(g_steal_pointer(&buf));
 }
 
+/* the path of a file: URI naming this machine, or an error saying why not */
+static char *
+rv_cli_local_path_from_uri(const char *uri, GError **error)
+{
+        g_autoptr(GError) error_local = NULL;
+        g_autofree char *host = NULL;
+        g_autofree char *path = g_filename_from_uri(uri, &host, &error_local);
+
+        if (path == NULL) {
+                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, _("'%s' is not a file URI: %s"), uri,
+                            error_local->message);
+                return NULL;
+        }
+        if (host != NULL && g_ascii_strcasecmp(host, "localhost") != 0 &&
+            g_ascii_strcasecmp(host, g_get_host_name()) != 0) {
+                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
+                            _("'%s' names a file on host '%s', not on this machine"), uri, host);
+                return NULL;
+        }
+        return g_steal_pointer(&path);
+}
+
 /* AddMagnet for a magnet or a bare info hash, AddTorrentFd for a regular file, AddTorrent for a pipe */
 static sd_bus_message *
 rv_cli_new_add_call(RvCli *cli, const char *source, GError **error)
 {
         g_autoptr(sd_bus_message) m = NULL;
         g_autoptr(GBytes) bytes = NULL;
+        g_autofree char *local = NULL;
         gboolean is_stdin = g_str_equal(source, "-");
         struct stat st;
         int fd;
         int r;
 
+        /* desktop handlers pass .torrent files as file: URIs */
+        if (g_ascii_strncasecmp(source, "file:", 5) == 0) {
+                local = rv_cli_local_path_from_uri(source, error);
+                if (local == NULL)
+                        return NULL;
+                source = local;
+        }
         if (g_ascii_strncasecmp(source, "magnet:", 7) == 0 ||
             (rv_cli_is_bare_hash(source) && !g_file_test(source, G_FILE_TEST_EXISTS))) {
                 g_autofree char *magnet = g_ascii_strncasecmp(source, "magnet:", 7) == 0

@@ -280,6 +280,9 @@ test_cli_usage(void)
         ctl_expect(&h, 2, NULL, "nothing to select", "select", "x");
         ctl_expect(&h, 2, NULL, "--wait follows one torrent", "add", "--wait", "a.torrent", "b.torrent");
         ctl_expect(&h, 2, NULL, "cannot open '/nonexistent/x.torrent'", "add", "/nonexistent/x.torrent");
+        ctl_expect(&h, 2, NULL, "cannot open '/nonexistent/x.torrent'", "add", "file:///nonexistent/x.torrent");
+        ctl_expect(&h, 2, NULL, "not on this machine", "add", "file://elsewhere.invalid/x.torrent");
+        ctl_expect(&h, 2, NULL, "not a file URI", "add", "file:x.torrent");
         ctl_expect(&h, 0, "KEY=VALUE", NULL, "help", "config", "set");
         ctl_expect(&h, 0, "rotate KEY_ID", NULL, "keys", "--help");
         ctl_expect(&h, 2, NULL, "unknown keys command 'frob'", "keys", "frob");
@@ -611,8 +614,11 @@ test_cli_torrent_file(void)
                 g_assert_true(g_variant_get_boolean(sequential));
                 g_assert_cmpint(g_variant_get_int64(limit), ==, MIB);
         }
-        /* the same file once more is a conflict: a runtime failure */
-        ctl_expect(&h, 3, NULL, "already", "add", h.seeder.torrent_path);
+        /* the same file once more, as a desktop handler passes it, is a conflict: a runtime failure */
+        {
+                g_autofree char *uri = g_filename_to_uri(h.seeder.torrent_path, NULL, NULL);
+                ctl_expect(&h, 3, NULL, "already", "add", uri);
+        }
         ctl_expect(&h, 0, NULL, NULL, "remove", "pack");
 
         /*
