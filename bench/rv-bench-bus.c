@@ -21,6 +21,8 @@
 #include <gio/gio.h>
 #include <systemd/sd-bus.h>
 
+#include "rv-test-data.h"
+
 typedef struct {
         GDBusConnection *conn;
         GSubprocess *daemon;
@@ -37,24 +39,6 @@ static double
 now_s(void)
 {
         return (double)g_get_monotonic_time() / G_USEC_PER_SEC;
-}
-
-/* a minimal valid single-file torrent: one 16 KiB piece */
-static GBytes *
-make_torrent(guint i)
-{
-        g_autoptr(GString) s = g_string_new(NULL);
-        guint8 pieces[20];
-        guint32 x = i * 2654435761u + 12345;
-
-        for (guint k = 0; k < 20; k++) {
-                x = x * 1103515245u + 12345u;
-                pieces[k] = (guint8)(x >> 16);
-        }
-        g_string_append_printf(s, "d4:infod6:lengthi16384e4:name13:bench-%07u12:piece lengthi16384e6:pieces20:", i);
-        g_string_append_len(s, (const char *)pieces, 20);
-        g_string_append(s, "ee");
-        return g_string_free_to_bytes(g_steal_pointer(&s));
 }
 
 static gboolean
@@ -126,7 +110,7 @@ add_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 add_one(Bench *b, guint i)
 {
-        g_autoptr(GBytes) data = make_torrent(i);
+        g_autoptr(GBytes) data = rv_test_data_tiny_torrent("bench", i);
         GVariantBuilder opts;
 
         g_variant_builder_init(&opts, G_VARIANT_TYPE("a{sv}"));
@@ -178,7 +162,7 @@ time_calls(Bench *b, const char *label, const char *path, const char *iface, con
 
 /* the "main loop since ready" line of one daemon in the log */
 static void
-print_stalls(Bench *b, pid_t pid, int seconds)
+print_stalls(Bench *b, pid_t pid, const char *when)
 {
         g_autofree char *log = g_build_filename(b->dir, "revaerd.log", NULL);
         g_autofree char *text = NULL;
@@ -192,7 +176,7 @@ print_stalls(Bench *b, pid_t pid, int seconds)
                 return;
         }
         line += strlen(prefix);
-        printf("%-28s %.*s   (%d s after the restart)\n", "main-loop stalls", (int)strcspn(line, "\n"), line, seconds);
+        printf("%-28s %.*s   (%s)\n", "main-loop stalls", (int)strcspn(line, "\n"), line, when);
 }
 
 /* a state change seen by a client: PropertiesChanged with State on one torrent */
@@ -489,6 +473,7 @@ main(int argc, char **argv)
         g_subprocess_send_signal(b.daemon, SIGTERM);
         g_subprocess_wait(b.daemon, NULL, NULL);
         printf("%-28s %8.2f s\n", "stop (SIGTERM to exit)", now_s() - t0);
+        print_stalls(&b, pid, "from ready to stop: adds, calls, idle");
         t0 = now_s();
         start_daemon(&b);
         /* every poll costs the loading daemon a dispatch: 20 ms apart keeps the probe from slowing what it measures */
@@ -505,7 +490,10 @@ main(int argc, char **argv)
         g_usleep((gulong)idle_s * G_USEC_PER_SEC);
         g_subprocess_send_signal(b.daemon, SIGTERM);
         g_subprocess_wait(b.daemon, NULL, NULL);
-        print_stalls(&b, pid, idle_s + 3);
+        {
+                g_autofree char *when = g_strdup_printf("%d s after the restart", idle_s + 3);
+                print_stalls(&b, pid, when);
+        }
 
         g_subprocess_send_signal(bus, SIGTERM);
         g_subprocess_wait(bus, NULL, NULL);

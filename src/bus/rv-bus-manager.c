@@ -403,49 +403,45 @@ rv_bus_method_get_torrent(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
                                         ret_error);
 }
 
+/* one row of the compact list */
+static int
+rv_bus_list_row(RvBus *self, sd_bus_message *reply, RvTorrent *t, sd_bus_error *error)
+{
+        const char *name = t->name != NULL ? t->name : "";
+        const char *state = rv_torrent_state_to_string(t->state);
+        guint n = t->labels != NULL ? g_strv_length(t->labels) : 0;
+        int r;
+
+        /* one append per row where the labels allow it: 10,000 rows must stay cheap */
+        if (n <= 2)
+                return sd_bus_message_append(reply, "(sssbdttttxas)", t->hash.hex, name, state, t->completed,
+                                             t->progress, (uint64_t)t->total_size, (uint64_t)t->wanted_done,
+                                             (uint64_t)t->download_rate, (uint64_t)t->upload_rate,
+                                             (int64_t)rv_torrent_get_eta(t), n, n > 0 ? t->labels[0] : NULL,
+                                             n > 1 ? t->labels[1] : NULL);
+        r = sd_bus_message_open_container(reply, 'r', "sssbdttttxas");
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "sssbdttttx", t->hash.hex, name, state, t->completed, t->progress,
+                                          (uint64_t)t->total_size, (uint64_t)t->wanted_done, (uint64_t)t->download_rate,
+                                          (uint64_t)t->upload_rate, (int64_t)rv_torrent_get_eta(t));
+        if (r >= 0)
+                r = sd_bus_message_append_strv(reply, t->labels);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        return r;
+}
+
 static int
 rv_bus_list_torrents_authorized(RvBus *self, sd_bus_message *m, gpointer data, sd_bus_error *ret_error)
 {
         g_autoptr(sd_bus_message) reply = NULL;
-        GPtrArray *list = rv_manager_list(self->manager);
-        int r;
+        int r = sd_bus_message_new_method_return(m, &reply);
 
-        r = sd_bus_message_new_method_return(m, &reply);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_open_container(reply, 'a', "(sssbdttttxas)");
-        for (guint i = 0; r >= 0 && i < list->len; i++) {
-                RvTorrent *t = g_ptr_array_index(list, i);
-                const char *name = t->name != NULL ? t->name : "";
-                const char *state = rv_torrent_state_to_string(t->state);
-                guint n = t->labels != NULL ? g_strv_length(t->labels) : 0;
-                if (t->removing)
-                        continue;
-                /* one append per row where the labels allow it: 10,000 rows must stay cheap */
-                if (n <= 2) {
-                        r = sd_bus_message_append(reply, "(sssbdttttxas)", t->hash.hex, name, state, t->completed,
-                                                  t->progress, (uint64_t)t->total_size, (uint64_t)t->wanted_done,
-                                                  (uint64_t)t->download_rate, (uint64_t)t->upload_rate,
-                                                  (int64_t)rv_torrent_get_eta(t), n, n > 0 ? t->labels[0] : NULL,
-                                                  n > 1 ? t->labels[1] : NULL);
-                        continue;
-                }
-                r = sd_bus_message_open_container(reply, 'r', "sssbdttttxas");
-                if (r >= 0)
-                        r = sd_bus_message_append(reply, "sssbdttttx", t->hash.hex, name, state, t->completed,
-                                                  t->progress, (uint64_t)t->total_size, (uint64_t)t->wanted_done,
-                                                  (uint64_t)t->download_rate, (uint64_t)t->upload_rate,
-                                                  (int64_t)rv_torrent_get_eta(t));
-                if (r >= 0)
-                        r = sd_bus_message_append_strv(reply, t->labels);
-                if (r >= 0)
-                        r = sd_bus_message_close_container(reply);
-        }
         if (r >= 0)
-                r = sd_bus_message_close_container(reply);
+                r = sd_bus_message_open_container(reply, 'a', "(sssbdttttxas)");
         if (r < 0)
                 return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return rv_bus_reply_stream(self, m, reply, rv_bus_list_row);
 }
 
 static int

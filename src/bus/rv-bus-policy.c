@@ -18,9 +18,7 @@
  * validated, stored with a revision and applied like any other change
  */
 
-#define RV_POLICY_PREFIX RV_BUS_PATH "/policy"
-
-static const char *const rv_policy_sections[] = { "app", "engine", "fs", NULL };
+const char *const rv_bus_policy_sections[] = { "app", "engine", "fs", NULL };
 static const char *const rv_policy_ifaces[] = { RV_BUS_POLICY_IFACE ".App", RV_BUS_POLICY_IFACE ".Engine",
                                                 RV_BUS_POLICY_IFACE ".Fs", NULL };
 static sd_bus_vtable *rv_policy_vtables[3];
@@ -28,8 +26,8 @@ static sd_bus_vtable *rv_policy_vtables[3];
 static gint
 rv_policy_section_index(const char *section)
 {
-        for (guint i = 0; rv_policy_sections[i] != NULL; i++) {
-                if (g_strcmp0(rv_policy_sections[i], section) == 0)
+        for (guint i = 0; rv_bus_policy_sections[i] != NULL; i++) {
+                if (g_strcmp0(rv_bus_policy_sections[i], section) == 0)
                         return (gint)i;
         }
         return -1;
@@ -40,7 +38,7 @@ rv_policy_section_of_iface(const char *iface)
 {
         for (guint i = 0; rv_policy_ifaces[i] != NULL; i++) {
                 if (g_strcmp0(rv_policy_ifaces[i], iface) == 0)
-                        return rv_policy_sections[i];
+                        return rv_bus_policy_sections[i];
         }
         return NULL;
 }
@@ -306,10 +304,11 @@ rv_policy_authorized(RvBus *self, sd_bus_message *m, gpointer data, sd_bus_error
 static const char *
 rv_policy_section_of_path(const char *path)
 {
-        if (!g_str_has_prefix(path, RV_POLICY_PREFIX "/"))
+        if (!g_str_has_prefix(path, RV_BUS_POLICY_PREFIX "/"))
                 return NULL;
-        return rv_policy_section_index(path + strlen(RV_POLICY_PREFIX "/")) >= 0 ? path + strlen(RV_POLICY_PREFIX "/")
-                                                                                 : NULL;
+        return rv_policy_section_index(path + strlen(RV_BUS_POLICY_PREFIX "/")) >= 0
+                       ? path + strlen(RV_BUS_POLICY_PREFIX "/")
+                       : NULL;
 }
 
 /* Properties.Set on a setting: validate, authorize ("configure"), then update through RvConfig */
@@ -510,11 +509,11 @@ rv_policy_changed_cb(RvConfig *config, guint64 revision, JsonNode *changes, cons
         RvBus *self = user_data;
         g_autoptr(GPtrArray) pointers = g_ptr_array_new();
 
-        for (guint s = 0; rv_policy_sections[s] != NULL; s++) {
+        for (guint s = 0; rv_bus_policy_sections[s] != NULL; s++) {
                 g_autoptr(GPtrArray) names = g_ptr_array_new();
-                g_autofree char *path = g_strdup_printf(RV_POLICY_PREFIX "/%s", rv_policy_sections[s]);
+                g_autofree char *path = g_strdup_printf(RV_BUS_POLICY_PREFIX "/%s", rv_bus_policy_sections[s]);
                 for (const RvSettingDesc *d = rv_settings_fields(); d->name != NULL; d++) {
-                        if (!g_str_equal(d->section, rv_policy_sections[s]) || changes == NULL ||
+                        if (!g_str_equal(d->section, rv_bus_policy_sections[s]) || changes == NULL ||
                             !json_object_has_member(json_node_get_object(changes), d->pointer))
                                 continue;
                         g_ptr_array_add(names, (gpointer)d->property);
@@ -549,8 +548,8 @@ rv_bus_set_config(RvBus *self, RvConfig *config)
 
         g_return_if_fail(self->config == NULL);
         self->config = g_object_ref(config);
-        for (guint s = 0; r >= 0 && rv_policy_sections[s] != NULL; s++) {
-                g_autofree char *path = g_strdup_printf(RV_POLICY_PREFIX "/%s", rv_policy_sections[s]);
+        for (guint s = 0; r >= 0 && rv_bus_policy_sections[s] != NULL; s++) {
+                g_autofree char *path = g_strdup_printf(RV_BUS_POLICY_PREFIX "/%s", rv_bus_policy_sections[s]);
                 /* object callbacks run before sd-bus answers Properties.Set from the vtables */
                 r = sd_bus_add_object(self->bus, NULL, path, rv_policy_filter_cb, self);
                 if (r >= 0)
@@ -558,7 +557,7 @@ rv_bus_set_config(RvBus *self, RvConfig *config)
                                                      rv_bus_policy_common_vtable, self);
                 if (r >= 0)
                         r = sd_bus_add_object_vtable(self->bus, NULL, path, rv_policy_ifaces[s],
-                                                     rv_bus_policy_vtable(rv_policy_sections[s]), self);
+                                                     rv_bus_policy_vtable(rv_bus_policy_sections[s]), self);
         }
         if (r < 0)
                 g_warning("cannot export the policy objects: %s", g_strerror(-r));

@@ -36,7 +36,14 @@ struct _RvBus {
         GHashTable *pending_auth;
         /* RvBusAuthRequest set, for teardown */
         GHashTable *auth_requests;
+        /* RvBusStream, replies built a slice per iteration */
+        GPtrArray *streams;
+        /* answers GetManagedObjects before sd-bus would */
+        sd_bus_slot *managed_slot;
 };
+
+/* a reply over every torrent being built, see rv-bus-stream.c */
+typedef struct _RvBusStream RvBusStream;
 
 /* polkit actions */
 #define RV_ACTION_OBSERVE "com.revaer.revaer1.observe"
@@ -69,6 +76,9 @@ int rv_bus_torrent_set_property(RvBus *self, sd_bus_message *m, const char *prop
 extern const sd_bus_vtable rv_bus_manager_vtable[];
 extern const sd_bus_vtable rv_bus_torrent_vtable[];
 extern const sd_bus_vtable rv_bus_policy_common_vtable[];
+#define RV_BUS_POLICY_PREFIX RV_BUS_PATH "/policy"
+/* "app", "engine", "fs": one policy object each */
+extern const char *const rv_bus_policy_sections[];
 /* built from the settings table on first use */
 const sd_bus_vtable *rv_bus_policy_vtable(const char *section);
 /* "com.revaer.Revaer1.Policy.Engine" for "engine" */
@@ -85,5 +95,17 @@ int rv_bus_read_add_options(sd_bus_message *m, RvAddRequest *request, GPtrArray 
 void rv_bus_torrent_changed(RvBus *self, RvTorrent *torrent, guint fields);
 void rv_bus_torrent_forget(RvBus *self, const char *hex);
 RvTorrent *rv_bus_torrent_from_path(RvBus *self, const char *path);
+
+/* appends one torrent's row to reply; < 0 (error set or not) ends the reply with an error */
+typedef int (*RvBusRowFunc)(RvBus *self, sd_bus_message *reply, RvTorrent *torrent, sd_bus_error *error);
+/*
+ * finishes reply, whose outermost array is open, with a row per torrent,
+ * a slice per main-loop iteration, then sends it (or an error for call);
+ * returns 1, as a method handler that replies later
+ */
+int rv_bus_reply_stream(RvBus *self, sd_bus_message *call, sd_bus_message *reply, RvBusRowFunc row);
+GPtrArray *rv_bus_streams_new(void);
+/* object callback for the manager's path: GetManagedObjects without holding the loop */
+int rv_bus_managed_objects_cb(sd_bus_message *m, void *userdata, sd_bus_error *ret_error);
 
 G_END_DECLS

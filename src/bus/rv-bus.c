@@ -88,6 +88,9 @@ rv_bus_torrent_filter_cb(sd_bus_message *m, void *userdata, sd_bus_error *ret_er
 
 /* GLib main loop glue: one GSource on the bus fd, honouring the bus timeout */
 
+/* time one dispatch spends on queued messages */
+#define RV_BUS_DISPATCH_USEC 4000
+
 typedef struct {
         GSource source;
         sd_bus *bus;
@@ -135,9 +138,16 @@ rv_bus_source_dispatch(GSource *source, GSourceFunc callback, gpointer user_data
         RvBusSource *s = (RvBusSource *)source;
         int r;
 
+        gint64 deadline = g_get_monotonic_time() + RV_BUS_DISPATCH_USEC;
+
+        /*
+         * a burst of calls (thousands of adds) is taken a few milliseconds at
+         * a time: what is left keeps the timeout at 0, so the next iteration
+         * goes on after alerts and timers had their turn
+         */
         do {
                 r = sd_bus_process(s->bus, NULL);
-        } while (r > 0);
+        } while (r > 0 && g_get_monotonic_time() < deadline);
         if (r < 0) {
                 /* the bus is gone (dbus-daemon stopped or restarted): nothing can reach us any more */
                 RvBus *owner = s->owner;
@@ -447,6 +457,7 @@ rv_bus_new(RvManager *manager, RvBusKind kind, GError **error)
         self->own_uid = geteuid();
         self->service_state = g_strdup("starting");
         self->dirty = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        self->streams = rv_bus_streams_new();
         rv_bus_polkit_init(self);
 
         r = kind == RV_BUS_KIND_SYSTEM ? sd_bus_open_system(&self->bus) : sd_bus_open_user(&self->bus);
@@ -461,6 +472,8 @@ rv_bus_new(RvManager *manager, RvBusKind kind, GError **error)
                                      rv_bus_manager_vtable, self);
         if (r >= 0)
                 r = sd_bus_add_object_manager(self->bus, &self->om_slot, RV_BUS_PATH);
+        if (r >= 0)
+                r = sd_bus_add_object(self->bus, &self->managed_slot, RV_BUS_PATH, rv_bus_managed_objects_cb, self);
         if (r >= 0)
                 r = sd_bus_add_fallback_vtable(self->bus, &self->torrent_slot, RV_BUS_TORRENT_PREFIX,
                                                RV_BUS_TORRENT_IFACE, rv_bus_torrent_vtable, rv_bus_torrent_find_cb,
@@ -519,6 +532,9 @@ rv_bus_free(RvBus *self)
                         rv_event_bus_unsubscribe(rv_manager_get_events(self->manager), self->health_sub);
         }
         rv_bus_polkit_clear(self);
+        /* replies still being built are dropped: the connection goes too */
+        if (self->streams != NULL)
+                g_ptr_array_unref(self->streams);
         if (self->config != NULL) {
                 g_signal_handler_disconnect(self->config, self->config_changed);
                 g_clear_object(&self->config);
@@ -527,6 +543,7 @@ rv_bus_free(RvBus *self)
         sd_bus_slot_unref(self->policy_filter_slot);
         sd_bus_slot_unref(self->manager_slot);
         sd_bus_slot_unref(self->om_slot);
+        sd_bus_slot_unref(self->managed_slot);
         sd_bus_slot_unref(self->torrent_slot);
         sd_bus_slot_unref(self->enum_slot);
         sd_bus_slot_unref(self->filter_slot);

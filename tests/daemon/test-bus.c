@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <gio/gunixfdlist.h>
@@ -309,10 +310,154 @@ test_bus_surface(void)
         g_hash_table_unref(s.changed);
 }
 
+typedef struct {
+        guint done;
+        GVariant *managed;
+        GVariant *list;
+        GVariant *removed;
+} Replies;
+
+static void
+added_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+        Replies *r = user_data;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, &error);
+
+        g_assert_no_error(error);
+        r->done++;
+}
+
+/* keeps the reply in the GVariant * at user_data */
+static void
+reply_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+        GVariant **slot = user_data;
+        g_autoptr(GError) error = NULL;
+
+        *slot = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, &error);
+        g_assert_no_error(error);
+}
+
+/*
+ * GetManagedObjects and the compact list over many torrents are built a slice
+ * per main-loop iteration: both calls arrive with a Remove behind them (the
+ * daemon is stopped while they queue), and the torrent removed after they
+ * started is in neither reply, every other one is, whole
+ */
+static void
+test_bus_streamed_replies(void)
+{
+        RvTestHarness h;
+        Replies r = { 0 };
+        const guint n = 1000;
+        const char *M = RV_TEST_MANAGER_PATH;
+        const char *MI = RV_TEST_MANAGER_IFACE;
+        g_autofree char *last = NULL;
+        g_autofree char *last_path = NULL;
+        guint torrents = 0;
+        guint policies = 0;
+        pid_t pid;
+
+        rv_test_harness_setup(&h);
+        rv_test_harness_start_daemon(&h);
+        /* a window of adds in flight: the bus limits pending replies per connection */
+        for (guint sent = 0; r.done < n;) {
+                while (sent < n && sent - r.done < 64) {
+                        g_autoptr(GBytes) data = rv_test_data_tiny_torrent("many", sent++);
+                        g_dbus_connection_call(
+                                h.conn, RV_TEST_BUS_NAME, M, MI, "AddTorrent",
+                                g_variant_new("(@ay@a{sv})",
+                                              g_variant_new_from_bytes(G_VARIANT_TYPE_BYTESTRING, data, TRUE),
+                                              rv_test_options(&h, "paused", g_variant_new_boolean(TRUE), NULL)),
+                                G_VARIANT_TYPE("(o)"), G_DBUS_CALL_FLAGS_NONE, 120000, NULL, added_cb, &r);
+                }
+                /* every call ends in its callback, with an error at the latest after its timeout */
+                g_main_context_iteration(NULL, TRUE);
+        }
+
+        /* the torrent listed last is beyond the first slice */
+        {
+                g_autoptr(GVariant) reply = call_ok(&h, M, MI, "ListTorrents", NULL, "(a(sssbdttttxas))");
+                g_autoptr(GVariant) rows = g_variant_get_child_value(reply, 0);
+                g_autoptr(GVariant) row = NULL;
+                g_assert_cmpuint(g_variant_n_children(rows), ==, n);
+                row = g_variant_get_child_value(rows, n - 1);
+                g_variant_get_child(row, 0, "s", &last);
+                last_path = g_strconcat(M, "/torrent/", last, NULL);
+        }
+
+        pid = (pid_t)g_ascii_strtoll(g_subprocess_get_identifier(h.daemon), NULL, 10);
+        g_assert_cmpint(kill(pid, SIGSTOP), ==, 0);
+        g_dbus_connection_call(h.conn, RV_TEST_BUS_NAME, M, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects",
+                               NULL, G_VARIANT_TYPE("(a{oa{sa{sv}}})"), G_DBUS_CALL_FLAGS_NONE, 120000, NULL, reply_cb,
+                               &r.managed);
+        g_dbus_connection_call(h.conn, RV_TEST_BUS_NAME, M, MI, "ListTorrents", NULL,
+                               G_VARIANT_TYPE("(a(sssbdttttxas))"), G_DBUS_CALL_FLAGS_NONE, 120000, NULL, reply_cb,
+                               &r.list);
+        g_dbus_connection_call(h.conn, RV_TEST_BUS_NAME, last_path, RV_TEST_TORRENT_IFACE, "Remove",
+                               g_variant_new("(b)", FALSE), NULL, G_DBUS_CALL_FLAGS_NONE, 120000, NULL, reply_cb,
+                               &r.removed);
+        g_assert_true(g_dbus_connection_flush_sync(h.conn, NULL, NULL));
+        /* time for the bus daemon to queue all three on the stopped daemon's socket */
+        g_usleep(500 * 1000);
+        g_assert_cmpint(kill(pid, SIGCONT), ==, 0);
+        while (r.removed == NULL || r.managed == NULL || r.list == NULL)
+                g_main_context_iteration(NULL, TRUE);
+
+        {
+                g_autoptr(GVariant) objects = g_variant_get_child_value(r.managed, 0);
+                GVariantIter iter;
+                const char *path;
+                GVariant *ifaces;
+                g_variant_iter_init(&iter, objects);
+                while (g_variant_iter_next(&iter, "{&o@a{sa{sv}}}", &path, &ifaces)) {
+                        g_autoptr(GVariant) owned = ifaces;
+                        g_autoptr(GVariant) props = NULL;
+                        g_autoptr(GVariant) hash = NULL;
+                        g_autoptr(GVariant) state = NULL;
+                        g_assert_cmpstr(path, !=, last_path);
+                        g_assert_nonnull(g_variant_lookup_value(owned, "org.freedesktop.DBus.Properties", NULL));
+                        if (g_str_has_prefix(path, RV_TEST_MANAGER_PATH "/policy/")) {
+                                policies++;
+                                continue;
+                        }
+                        g_assert_true(g_str_has_prefix(path, RV_TEST_MANAGER_PATH "/torrent/"));
+                        torrents++;
+                        props = g_variant_lookup_value(owned, RV_TEST_TORRENT_IFACE, G_VARIANT_TYPE("a{sv}"));
+                        g_assert_nonnull(props);
+                        g_assert_cmpuint(g_variant_n_children(props), ==, 26);
+                        hash = g_variant_lookup_value(props, "InfoHash", G_VARIANT_TYPE_STRING);
+                        state = g_variant_lookup_value(props, "State", G_VARIANT_TYPE_STRING);
+                        g_assert_true(g_str_has_suffix(path, g_variant_get_string(hash, NULL)));
+                        g_assert_cmpstr(g_variant_get_string(state, NULL), ==, "paused");
+                }
+                g_assert_cmpuint(policies, ==, 3);
+                g_assert_cmpuint(torrents, ==, n - 1);
+        }
+        {
+                g_autoptr(GVariant) rows = g_variant_get_child_value(r.list, 0);
+                GVariantIter iter;
+                const char *hash;
+                g_assert_cmpuint(g_variant_n_children(rows), ==, n - 1);
+                g_variant_iter_init(&iter, rows);
+                while (g_variant_iter_next(&iter, "(&s@s@s@b@d@t@t@t@t@x@as)", &hash, NULL, NULL, NULL, NULL, NULL,
+                                           NULL, NULL, NULL, NULL, NULL))
+                        g_assert_cmpstr(hash, !=, last);
+        }
+
+        g_variant_unref(r.managed);
+        g_variant_unref(r.list);
+        g_variant_unref(r.removed);
+        g_assert_cmpint(rv_test_harness_stop_daemon(&h), ==, 0);
+        rv_test_harness_teardown(&h);
+}
+
 int
 main(int argc, char **argv)
 {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/bus/surface", test_bus_surface);
+        g_test_add_func("/bus/streamed-replies", test_bus_streamed_replies);
         return g_test_run();
 }

@@ -196,3 +196,22 @@ rv_test_flag_set_cb(gpointer data)
         *(gboolean *)data = TRUE;
         return G_SOURCE_REMOVE;
 }
+
+GBytes *
+rv_test_data_tiny_torrent(const char *prefix, guint i)
+{
+        g_autoptr(GString) s = g_string_new(NULL);
+        g_autofree char *name = g_strdup_printf("%s-%07u", prefix, i);
+        guint8 pieces[20];
+        guint32 x = i * 2654435761u + 12345;
+
+        for (guint k = 0; k < 20; k++) {
+                x = x * 1103515245u + 12345u;
+                pieces[k] = (guint8)(x >> 16);
+        }
+        g_string_append_printf(s, "d4:infod6:lengthi16384e4:name%zu:%s12:piece lengthi16384e6:pieces20:", strlen(name),
+                               name);
+        g_string_append_len(s, (const char *)pieces, 20);
+        g_string_append(s, "ee");
+        return g_string_free_to_bytes(g_steal_pointer(&s));
+}

@@ -20,6 +20,9 @@ gboolean rv_test_data_write_file(const char *path, gint64 size, guint64 seed, GE
 char *rv_test_data_make_payload(const char *dir, const char *name, gint64 size, guint n_files, gboolean fluff,
                                 GError **error);
 
+/* the smallest valid .torrent, "<prefix>-<i>" of one 16 KiB piece, different for every i */
+GBytes *rv_test_data_tiny_torrent(const char *prefix, guint i);
+
 /* hex SHA-1 of a file's content, NULL when it cannot be read */
 char *rv_test_data_checksum_file(const char *path);
 
