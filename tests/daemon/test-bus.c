@@ -322,9 +322,10 @@ added_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
         Replies *r = user_data;
         g_autoptr(GError) error = NULL;
-        g_autoptr(GVariant) reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, &error);
+        GVariant *reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, &error);
 
         g_assert_no_error(error);
+        g_variant_unref(reply);
         r->done++;
 }
 
