@@ -62,8 +62,7 @@ rv_bus_stream_slice(RvBusStream *stream)
                 if (r < 0)
                         break;
                 rows++;
-                if (rows == RV_BUS_SLICE_ROWS ||
-                    (rows % RV_BUS_SLICE_CHECK == 0 && g_get_monotonic_time() >= deadline))
+                if (rows == RV_BUS_SLICE_ROWS || (rows % RV_BUS_SLICE_CHECK == 0 && g_get_monotonic_time() >= deadline))
                         break;
         }
         if (r >= 0 && stream->next < stream->hashes->len) {
