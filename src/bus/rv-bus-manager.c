@@ -441,7 +441,7 @@ rv_bus_list_torrents_authorized(RvBus *self, sd_bus_message *m, gpointer data, s
                 r = sd_bus_message_open_container(reply, 'a', "(sssbdttttxas)");
         if (r < 0)
                 return r;
-        return rv_bus_reply_stream(self, m, reply, rv_bus_list_row);
+        return rv_bus_reply_stream(self, m, reply, rv_bus_list_row, ret_error);
 }
 
 static int

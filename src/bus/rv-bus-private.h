@@ -101,9 +101,11 @@ typedef int (*RvBusRowFunc)(RvBus *self, sd_bus_message *reply, RvTorrent *torre
 /*
  * finishes reply, whose outermost array is open, with a row per torrent,
  * a slice per main-loop iteration, then sends it (or an error for call);
- * returns 1, as a method handler that replies later
+ * returns 1, as a method handler that replies later, or < 0 with ret_error
+ * set when the caller has too many such replies in the making
  */
-int rv_bus_reply_stream(RvBus *self, sd_bus_message *call, sd_bus_message *reply, RvBusRowFunc row);
+int rv_bus_reply_stream(RvBus *self, sd_bus_message *call, sd_bus_message *reply, RvBusRowFunc row,
+                        sd_bus_error *ret_error);
 GPtrArray *rv_bus_streams_new(void);
 /* object callback for the manager's path: GetManagedObjects without holding the loop */
 int rv_bus_managed_objects_cb(sd_bus_message *m, void *userdata, sd_bus_error *ret_error);

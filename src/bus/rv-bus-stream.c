@@ -19,6 +19,7 @@
 #define RV_BUS_SLICE_ROWS 256
 /* rows between two clock reads */
 #define RV_BUS_SLICE_CHECK 16
+#define RV_BUS_MAX_STREAMS_PER_SENDER 4
 
 struct _RvBusStream {
         RvBus *bus;
@@ -96,11 +97,32 @@ rv_bus_stream_dispatch(gpointer user_data)
         return G_SOURCE_REMOVE;
 }
 
+/* replies of one caller being built at a time: each can be megabytes */
+static guint
+rv_bus_streams_of(RvBus *self, const char *sender)
+{
+        guint n = 0;
+
+        for (guint i = 0; sender != NULL && i < self->streams->len; i++) {
+                RvBusStream *stream = g_ptr_array_index(self->streams, i);
+                n += g_strcmp0(sd_bus_message_get_sender(stream->call), sender) == 0;
+        }
+        return n;
+}
+
 int
-rv_bus_reply_stream(RvBus *self, sd_bus_message *call, sd_bus_message *reply, RvBusRowFunc row)
+rv_bus_reply_stream(RvBus *self, sd_bus_message *call, sd_bus_message *reply, RvBusRowFunc row, sd_bus_error *ret_error)
 {
         GPtrArray *list = rv_manager_list(self->manager);
-        RvBusStream *stream = g_new0(RvBusStream, 1);
+        const char *sender = sd_bus_message_get_sender(call);
+        guint pending = rv_bus_streams_of(self, sender);
+        RvBusStream *stream;
+
+        if (pending >= RV_BUS_MAX_STREAMS_PER_SENDER)
+                return sd_bus_error_setf(ret_error, rv_error_to_dbus_name(RV_ERROR_RATE_LIMITED),
+                                         "%u replies over every torrent are already being built for %s", pending,
+                                         sender);
+        stream = g_new0(RvBusStream, 1);
 
         stream->bus = self;
         stream->call = sd_bus_message_ref(call);
@@ -244,5 +266,5 @@ rv_bus_managed_objects_cb(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
         }
         if (r < 0)
                 return r;
-        return rv_bus_reply_stream(self, m, reply, rv_bus_managed_torrent_row);
+        return rv_bus_reply_stream(self, m, reply, rv_bus_managed_torrent_row, ret_error);
 }

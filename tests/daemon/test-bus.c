@@ -311,23 +311,10 @@ test_bus_surface(void)
 }
 
 typedef struct {
-        guint done;
         GVariant *managed;
         GVariant *list;
         GVariant *removed;
 } Replies;
-
-static void
-added_cb(GObject *source, GAsyncResult *result, gpointer user_data)
-{
-        Replies *r = user_data;
-        g_autoptr(GError) error = NULL;
-        GVariant *reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, &error);
-
-        g_assert_no_error(error);
-        g_variant_unref(reply);
-        r->done++;
-}
 
 /* keeps the reply in the GVariant * at user_data */
 static void
@@ -338,6 +325,35 @@ reply_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 
         *slot = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, &error);
         g_assert_no_error(error);
+}
+
+typedef struct {
+        guint ok;
+        guint limited;
+        guint other;
+} Outcomes;
+
+static void
+outcome_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+        Outcomes *o = user_data;
+        g_autoptr(GError) error = NULL;
+        GVariant *reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, &error);
+        g_autofree char *name = NULL;
+
+        if (reply != NULL) {
+                g_variant_unref(reply);
+                o->ok++;
+                return;
+        }
+        name = rv_test_error_name(error);
+        if (g_strcmp0(name, "com.revaer.Revaer1.Error.RateLimited") == 0) {
+                g_assert_nonnull(strstr(error->message, "already being built"));
+                o->limited++;
+        } else {
+                g_test_message("unexpected error: %s", error->message);
+                o->other++;
+        }
 }
 
 /*
@@ -351,6 +367,7 @@ test_bus_streamed_replies(void)
 {
         RvTestHarness h;
         Replies r = { 0 };
+        Outcomes adds = { 0 };
         const guint n = 1000;
         const char *M = RV_TEST_MANAGER_PATH;
         const char *MI = RV_TEST_MANAGER_IFACE;
@@ -363,19 +380,20 @@ test_bus_streamed_replies(void)
         rv_test_harness_setup(&h);
         rv_test_harness_start_daemon(&h);
         /* a window of adds in flight: the bus limits pending replies per connection */
-        for (guint sent = 0; r.done < n;) {
-                while (sent < n && sent - r.done < 64) {
+        for (guint sent = 0; adds.ok + adds.limited + adds.other < n;) {
+                while (sent < n && sent - (adds.ok + adds.limited + adds.other) < 64) {
                         g_autoptr(GBytes) data = rv_test_data_tiny_torrent("many", sent++);
                         g_dbus_connection_call(
                                 h.conn, RV_TEST_BUS_NAME, M, MI, "AddTorrent",
                                 g_variant_new("(@ay@a{sv})",
                                               g_variant_new_from_bytes(G_VARIANT_TYPE_BYTESTRING, data, TRUE),
                                               rv_test_options(&h, "paused", g_variant_new_boolean(TRUE), NULL)),
-                                G_VARIANT_TYPE("(o)"), G_DBUS_CALL_FLAGS_NONE, 120000, NULL, added_cb, &r);
+                                G_VARIANT_TYPE("(o)"), G_DBUS_CALL_FLAGS_NONE, 120000, NULL, outcome_cb, &adds);
                 }
                 /* every call ends in its callback, with an error at the latest after its timeout */
                 g_main_context_iteration(NULL, TRUE);
         }
+        g_assert_cmpuint(adds.ok, ==, n);
 
         /* the torrent listed last is beyond the first slice */
         {
@@ -445,6 +463,25 @@ test_bus_streamed_replies(void)
                 while (g_variant_iter_next(&iter, "(&s@s@s@b@d@t@t@t@t@x@as)", &hash, NULL, NULL, NULL, NULL, NULL,
                                            NULL, NULL, NULL, NULL, NULL))
                         g_assert_cmpstr(hash, !=, last);
+        }
+
+        /* one caller gets at most 4 such replies built at once, each megabytes with many torrents */
+        {
+                Outcomes o = { 0 };
+                g_assert_cmpint(kill(pid, SIGSTOP), ==, 0);
+                for (guint i = 0; i < 6; i++)
+                        g_dbus_connection_call(h.conn, RV_TEST_BUS_NAME, M, "org.freedesktop.DBus.ObjectManager",
+                                               "GetManagedObjects", NULL, G_VARIANT_TYPE("(a{oa{sa{sv}}})"),
+                                               G_DBUS_CALL_FLAGS_NONE, 120000, NULL, outcome_cb, &o);
+                g_assert_true(g_dbus_connection_flush_sync(h.conn, NULL, NULL));
+                g_usleep(500 * 1000);
+                g_assert_cmpint(kill(pid, SIGCONT), ==, 0);
+                while (o.ok + o.limited + o.other < 6)
+                        g_main_context_iteration(NULL, TRUE);
+                g_test_message("GetManagedObjects x6 at once: %u answered, %u refused", o.ok, o.limited);
+                g_assert_cmpuint(o.other, ==, 0);
+                g_assert_cmpuint(o.ok, >=, 4);
+                g_assert_cmpuint(o.limited, >=, 1);
         }
 
         g_variant_unref(r.managed);
