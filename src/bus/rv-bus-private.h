@@ -38,6 +38,13 @@ struct _RvBus {
         GHashTable *auth_requests;
         /* RvBusStream, replies built a slice per iteration */
         GPtrArray *streams;
+        /*
+         * GetManagedObjects replies in the making: while there are any, torrent
+         * signals wait (changes in dirty, removals in held_removed, hex), so that
+         * none reaches a client before the reply that holds older values
+         */
+        guint managed_pending;
+        GPtrArray *held_removed;
         /* answers GetManagedObjects before sd-bus would */
         sd_bus_slot *managed_slot;
 };
@@ -107,6 +114,8 @@ typedef int (*RvBusRowFunc)(RvBus *self, sd_bus_message *reply, RvTorrent *torre
 int rv_bus_reply_stream(RvBus *self, sd_bus_message *call, sd_bus_message *reply, RvBusRowFunc row,
                         sd_bus_error *ret_error);
 GPtrArray *rv_bus_streams_new(void);
+/* a GetManagedObjects reply went out or was dropped: send the torrent signals that waited for it */
+void rv_bus_release_signals(RvBus *self);
 /* object callback for the manager's path: GetManagedObjects without holding the loop */
 int rv_bus_managed_objects_cb(sd_bus_message *m, void *userdata, sd_bus_error *ret_error);
 

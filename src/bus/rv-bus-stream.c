@@ -9,6 +9,9 @@
  * RV_BUS_SLICE_ROWS rows) before letting the loop run: alerts, other callers
  * and the watchdog go on while a large reply is built. A torrent removed
  * meanwhile is left out; one added meanwhile is announced by its signal.
+ * While a GetManagedObjects reply is in the making, torrent signals wait
+ * (rv_bus_release_signals()): a client must not see a change or a removal
+ * before the reply that still holds the older state.
  */
 
 #include "config.h"
@@ -30,6 +33,8 @@ struct _RvBusStream {
         guint next;
         RvBusRowFunc row;
         GSource *source;
+        /* a GetManagedObjects reply: torrent signals wait for it */
+        gboolean managed;
 };
 
 static void
@@ -90,12 +95,19 @@ rv_bus_stream_dispatch(gpointer user_data)
 {
         RvBusStream *stream = user_data;
 
+        RvBus *bus = stream->bus;
+        gboolean managed = stream->managed;
+
         if (rv_bus_stream_slice(stream))
                 return G_SOURCE_CONTINUE;
         /* frees the stream, and with it this source */
-        g_ptr_array_remove_fast(stream->bus->streams, stream);
+        g_ptr_array_remove_fast(bus->streams, stream);
+        if (managed)
+                rv_bus_release_signals(bus);
         return G_SOURCE_REMOVE;
 }
+
+static int rv_bus_managed_torrent_row(RvBus *self, sd_bus_message *reply, RvTorrent *torrent, sd_bus_error *error);
 
 /* replies of one caller being built at a time: each can be megabytes */
 static guint
@@ -146,6 +158,9 @@ rv_bus_reply_stream(RvBus *self, sd_bus_message *call, sd_bus_message *reply, Rv
         g_source_set_static_name(stream->source, "revaer bus reply");
         g_source_attach(stream->source, NULL);
         g_ptr_array_add(self->streams, stream);
+        stream->managed = row == rv_bus_managed_torrent_row;
+        if (stream->managed)
+                self->managed_pending++;
         return 1;
 }
 

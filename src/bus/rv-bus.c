@@ -261,7 +261,8 @@ rv_bus_flush(RvBus *self)
                 g_source_remove(self->flush_timer);
                 self->flush_timer = 0;
         }
-        if (g_hash_table_size(self->dirty) == 0)
+        /* rv_bus_release_signals() flushes once the reply is out */
+        if (self->managed_pending > 0 || g_hash_table_size(self->dirty) == 0)
                 return;
         dirty = g_steal_pointer(&self->dirty);
         self->dirty = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
@@ -286,7 +287,7 @@ rv_bus_torrent_changed(RvBus *self, RvTorrent *torrent, guint fields)
         const guint coalesced = RV_TORRENT_FIELD_PROGRESS | RV_TORRENT_FIELD_RATES | RV_TORRENT_FIELD_PEERS;
         guint pending = GPOINTER_TO_UINT(g_hash_table_lookup(self->dirty, torrent->hash.hex));
 
-        if ((fields & ~coalesced) != 0) {
+        if ((fields & ~coalesced) != 0 && self->managed_pending == 0) {
                 /* a state change goes out at once, together with whatever waited for the tick */
                 g_hash_table_remove(self->dirty, torrent->hash.hex);
                 rv_bus_emit_torrent_changes(self, torrent->hash.hex, fields | pending);
@@ -306,6 +307,25 @@ rv_bus_torrent_forget(RvBus *self, const char *hex)
 /* manager signals */
 
 static void
+rv_bus_emit_removed(RvBus *self, const char *hex)
+{
+        RvInfoHash hash;
+        g_autofree char *path = NULL;
+        int r;
+
+        if (!rv_info_hash_parse(hex, &hash))
+                return;
+        path = rv_bus_torrent_path(&hash);
+        /* the object is gone already, so name the interfaces ourselves */
+        r = sd_bus_emit_interfaces_removed(self->bus, path, RV_BUS_TORRENT_IFACE, NULL);
+        if (r < 0)
+                g_debug("InterfacesRemoved for %s failed: %s", path, g_strerror(-r));
+        r = sd_bus_emit_signal(self->bus, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "TorrentRemoved", "os", path, hex);
+        if (r < 0)
+                g_debug("TorrentRemoved for %s failed: %s", path, g_strerror(-r));
+}
+
+static void
 rv_bus_torrent_added_cb(RvManager *manager, RvTorrent *torrent, gpointer user_data)
 {
         RvBus *self = user_data;
@@ -315,6 +335,14 @@ rv_bus_torrent_added_cb(RvManager *manager, RvTorrent *torrent, gpointer user_da
         /* torrents restored before the name is owned are found through GetManagedObjects */
         if (!self->public)
                 return;
+        /* removed and added again while a reply was in the making: the removal first */
+        for (guint i = 0; i < self->held_removed->len; i++) {
+                if (g_str_equal(g_ptr_array_index(self->held_removed, i), torrent->hash.hex)) {
+                        rv_bus_emit_removed(self, torrent->hash.hex);
+                        g_ptr_array_remove_index(self->held_removed, i);
+                        break;
+                }
+        }
         path = rv_bus_torrent_path(&torrent->hash);
         r = sd_bus_emit_object_added(self->bus, path);
         if (r < 0)
@@ -329,21 +357,28 @@ static void
 rv_bus_torrent_removed_cb(RvManager *manager, const char *hex, gpointer user_data)
 {
         RvBus *self = user_data;
-        RvInfoHash hash;
-        g_autofree char *path = NULL;
-        int r;
 
-        if (!rv_info_hash_parse(hex, &hash))
-                return;
         rv_bus_torrent_forget(self, hex);
-        path = rv_bus_torrent_path(&hash);
-        /* the object is gone already, so name the interfaces ourselves */
-        r = sd_bus_emit_interfaces_removed(self->bus, path, RV_BUS_TORRENT_IFACE, NULL);
-        if (r < 0)
-                g_debug("InterfacesRemoved for %s failed: %s", path, g_strerror(-r));
-        r = sd_bus_emit_signal(self->bus, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "TorrentRemoved", "os", path, hex);
-        if (r < 0)
-                g_debug("TorrentRemoved for %s failed: %s", path, g_strerror(-r));
+        if (self->managed_pending > 0) {
+                g_ptr_array_add(self->held_removed, g_strdup(hex));
+                return;
+        }
+        rv_bus_emit_removed(self, hex);
+}
+
+void
+rv_bus_release_signals(RvBus *self)
+{
+        g_autoptr(GPtrArray) removed = NULL;
+
+        g_return_if_fail(self->managed_pending > 0);
+        if (--self->managed_pending > 0)
+                return;
+        removed = g_steal_pointer(&self->held_removed);
+        self->held_removed = g_ptr_array_new_with_free_func(g_free);
+        for (guint i = 0; i < removed->len; i++)
+                rv_bus_emit_removed(self, g_ptr_array_index(removed, i));
+        rv_bus_flush(self);
 }
 
 static void
@@ -458,6 +493,7 @@ rv_bus_new(RvManager *manager, RvBusKind kind, GError **error)
         self->service_state = g_strdup("starting");
         self->dirty = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         self->streams = rv_bus_streams_new();
+        self->held_removed = g_ptr_array_new_with_free_func(g_free);
         rv_bus_polkit_init(self);
 
         r = kind == RV_BUS_KIND_SYSTEM ? sd_bus_open_system(&self->bus) : sd_bus_open_user(&self->bus);
@@ -535,6 +571,8 @@ rv_bus_free(RvBus *self)
         /* replies still being built are dropped: the connection goes too */
         if (self->streams != NULL)
                 g_ptr_array_unref(self->streams);
+        if (self->held_removed != NULL)
+                g_ptr_array_unref(self->held_removed);
         if (self->config != NULL) {
                 g_signal_handler_disconnect(self->config, self->config_changed);
                 g_clear_object(&self->config);

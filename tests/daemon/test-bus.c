@@ -314,7 +314,26 @@ typedef struct {
         GVariant *managed;
         GVariant *list;
         GVariant *removed;
+        GVariant *removed_first;
+        const char *first_path;
+        gboolean first_signalled;
+        /* the GetManagedObjects reply had come when the first's InterfacesRemoved did */
+        gboolean first_signalled_after_reply;
 } Replies;
+
+static void
+interfaces_removed_cb(GDBusConnection *conn, const char *sender, const char *path, const char *iface, const char *name,
+                      GVariant *params, gpointer user_data)
+{
+        Replies *r = user_data;
+        const char *object = NULL;
+
+        g_variant_get_child(params, 0, "&o", &object);
+        if (g_strcmp0(object, r->first_path) != 0)
+                return;
+        r->first_signalled = TRUE;
+        r->first_signalled_after_reply = r->managed != NULL;
+}
 
 /* keeps the reply in the GVariant * at user_data */
 static void
@@ -358,9 +377,12 @@ outcome_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 
 /*
  * GetManagedObjects and the compact list over many torrents are built a slice
- * per main-loop iteration: both calls arrive with a Remove behind them (the
- * daemon is stopped while they queue), and the torrent removed after they
- * started is in neither reply, every other one is, whole
+ * per main-loop iteration: both calls arrive with two Removes behind them (the
+ * daemon is stopped while they queue). The torrent listed last, not yet
+ * appended when it goes, is in neither reply; the first, appended before it
+ * went, is in both, and its InterfacesRemoved comes after the
+ * GetManagedObjects reply, never before it; every other torrent is there,
+ * whole
  */
 static void
 test_bus_streamed_replies(void)
@@ -373,6 +395,10 @@ test_bus_streamed_replies(void)
         const char *MI = RV_TEST_MANAGER_IFACE;
         g_autofree char *last = NULL;
         g_autofree char *last_path = NULL;
+        g_autofree char *first = NULL;
+        g_autofree char *first_path = NULL;
+        gboolean first_listed = FALSE;
+        guint sub;
         guint torrents = 0;
         guint policies = 0;
         pid_t pid;
@@ -404,7 +430,15 @@ test_bus_streamed_replies(void)
                 row = g_variant_get_child_value(rows, n - 1);
                 g_variant_get_child(row, 0, "s", &last);
                 last_path = g_strconcat(M, "/torrent/", last, NULL);
+                g_clear_pointer(&row, g_variant_unref);
+                row = g_variant_get_child_value(rows, 0);
+                g_variant_get_child(row, 0, "s", &first);
+                first_path = g_strconcat(M, "/torrent/", first, NULL);
         }
+        r.first_path = first_path;
+        sub = g_dbus_connection_signal_subscribe(h.conn, RV_TEST_BUS_NAME, "org.freedesktop.DBus.ObjectManager",
+                                                 "InterfacesRemoved", M, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+                                                 interfaces_removed_cb, &r, NULL);
 
         pid = (pid_t)g_ascii_strtoll(g_subprocess_get_identifier(h.daemon), NULL, 10);
         g_assert_cmpint(kill(pid, SIGSTOP), ==, 0);
@@ -417,12 +451,18 @@ test_bus_streamed_replies(void)
         g_dbus_connection_call(h.conn, RV_TEST_BUS_NAME, last_path, RV_TEST_TORRENT_IFACE, "Remove",
                                g_variant_new("(b)", FALSE), NULL, G_DBUS_CALL_FLAGS_NONE, 120000, NULL, reply_cb,
                                &r.removed);
+        g_dbus_connection_call(h.conn, RV_TEST_BUS_NAME, first_path, RV_TEST_TORRENT_IFACE, "Remove",
+                               g_variant_new("(b)", FALSE), NULL, G_DBUS_CALL_FLAGS_NONE, 120000, NULL, reply_cb,
+                               &r.removed_first);
         g_assert_true(g_dbus_connection_flush_sync(h.conn, NULL, NULL));
-        /* time for the bus daemon to queue all three on the stopped daemon's socket */
+        /* time for the bus daemon to queue all four on the stopped daemon's socket */
         g_usleep(500 * 1000);
         g_assert_cmpint(kill(pid, SIGCONT), ==, 0);
-        while (r.removed == NULL || r.managed == NULL || r.list == NULL)
+        while (r.removed == NULL || r.removed_first == NULL || r.managed == NULL || r.list == NULL ||
+               !r.first_signalled)
                 g_main_context_iteration(NULL, TRUE);
+        g_dbus_connection_signal_unsubscribe(h.conn, sub);
+        g_assert_true(r.first_signalled_after_reply);
 
         {
                 g_autoptr(GVariant) objects = g_variant_get_child_value(r.managed, 0);
@@ -443,6 +483,7 @@ test_bus_streamed_replies(void)
                         }
                         g_assert_true(g_str_has_prefix(path, RV_TEST_MANAGER_PATH "/torrent/"));
                         torrents++;
+                        first_listed |= g_str_equal(path, first_path);
                         props = g_variant_lookup_value(owned, RV_TEST_TORRENT_IFACE, G_VARIANT_TYPE("a{sv}"));
                         g_assert_nonnull(props);
                         g_assert_cmpuint(g_variant_n_children(props), ==, 26);
@@ -453,6 +494,7 @@ test_bus_streamed_replies(void)
                 }
                 g_assert_cmpuint(policies, ==, 3);
                 g_assert_cmpuint(torrents, ==, n - 1);
+                g_assert_true(first_listed);
         }
         {
                 g_autoptr(GVariant) rows = g_variant_get_child_value(r.list, 0);
@@ -487,6 +529,7 @@ test_bus_streamed_replies(void)
         g_variant_unref(r.managed);
         g_variant_unref(r.list);
         g_variant_unref(r.removed);
+        g_variant_unref(r.removed_first);
         g_assert_cmpint(rv_test_harness_stop_daemon(&h), ==, 0);
         rv_test_harness_teardown(&h);
 }
