@@ -94,7 +94,6 @@ static gboolean
 rv_bus_stream_dispatch(gpointer user_data)
 {
         RvBusStream *stream = user_data;
-
         RvBus *bus = stream->bus;
         gboolean managed = stream->managed;
 
