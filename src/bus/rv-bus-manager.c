@@ -450,15 +450,40 @@ rv_bus_method_list_torrents(sd_bus_message *m, void *userdata, sd_bus_error *ret
         return rv_bus_authorize_message(userdata, m, NULL, rv_bus_list_torrents_authorized, NULL, NULL, ret_error);
 }
 
+static void
+rv_bus_all_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+        RvBusAllCall *call = user_data;
+        g_autoptr(GError) error = NULL;
+
+        /* the bus went first (the daemon is stopping): nobody to tell */
+        if (call->bus == NULL) {
+                sd_bus_message_unref(call->message);
+                g_free(call);
+                return;
+        }
+        g_ptr_array_remove_fast(call->bus->all_calls, call);
+        if (!rv_manager_set_all_paused_finish(RV_MANAGER(source), result, &error)) {
+                (void)rv_bus_reply_error(call->message, error);
+        } else {
+                rv_bus_flush(call->bus);
+                (void)sd_bus_reply_method_return(call->message, NULL);
+        }
+        sd_bus_message_unref(call->message);
+        g_free(call);
+}
+
+/* the reply comes once every torrent had its turn */
 static int
 rv_bus_all_authorized(RvBus *self, sd_bus_message *m, gpointer data, sd_bus_error *ret_error)
 {
-        if (GPOINTER_TO_INT(data))
-                rv_manager_pause_all(self->manager);
-        else
-                rv_manager_resume_all(self->manager);
-        rv_bus_flush(self);
-        return sd_bus_reply_method_return(m, NULL);
+        RvBusAllCall *call = g_new0(RvBusAllCall, 1);
+
+        call->bus = self;
+        call->message = sd_bus_message_ref(m);
+        g_ptr_array_add(self->all_calls, call);
+        rv_manager_set_all_paused_async(self->manager, GPOINTER_TO_INT(data), rv_bus_all_done_cb, call);
+        return 1;
 }
 
 static int

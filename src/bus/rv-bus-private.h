@@ -45,9 +45,17 @@ struct _RvBus {
          */
         guint managed_pending;
         GPtrArray *held_removed;
+        /* RvBusAllCall under way (borrowed) */
+        GPtrArray *all_calls;
         /* answers GetManagedObjects before sd-bus would */
         sd_bus_slot *managed_slot;
 };
+
+/* PauseAll or ResumeAll under way; bus is NULL once the RvBus is gone */
+typedef struct {
+        RvBus *bus;
+        sd_bus_message *message;
+} RvBusAllCall;
 
 /* a reply over every torrent being built, see rv-bus-stream.c */
 typedef struct _RvBusStream RvBusStream;

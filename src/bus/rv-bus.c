@@ -89,7 +89,7 @@ rv_bus_torrent_filter_cb(sd_bus_message *m, void *userdata, sd_bus_error *ret_er
 /* GLib main loop glue: one GSource on the bus fd, honouring the bus timeout */
 
 /* time one dispatch spends on queued messages */
-#define RV_BUS_DISPATCH_USEC 4000
+#define RV_BUS_DISPATCH_USEC 3000
 
 typedef struct {
         GSource source;
@@ -494,6 +494,7 @@ rv_bus_new(RvManager *manager, RvBusKind kind, GError **error)
         self->dirty = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         self->streams = rv_bus_streams_new();
         self->held_removed = g_ptr_array_new_with_free_func(g_free);
+        self->all_calls = g_ptr_array_new();
         rv_bus_polkit_init(self);
 
         r = kind == RV_BUS_KIND_SYSTEM ? sd_bus_open_system(&self->bus) : sd_bus_open_user(&self->bus);
@@ -573,6 +574,10 @@ rv_bus_free(RvBus *self)
                 g_ptr_array_unref(self->streams);
         if (self->held_removed != NULL)
                 g_ptr_array_unref(self->held_removed);
+        for (guint i = 0; self->all_calls != NULL && i < self->all_calls->len; i++)
+                ((RvBusAllCall *)g_ptr_array_index(self->all_calls, i))->bus = NULL;
+        if (self->all_calls != NULL)
+                g_ptr_array_unref(self->all_calls);
         if (self->config != NULL) {
                 g_signal_handler_disconnect(self->config, self->config_changed);
                 g_clear_object(&self->config);

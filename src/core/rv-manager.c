@@ -1401,30 +1401,83 @@ rv_manager_move_storage(RvManager *self, RvTorrent *torrent, const char *save_pa
         return rv_engine_move_storage(self->engine, &torrent->hash, save_path, error);
 }
 
-void
-rv_manager_pause_all(RvManager *self)
+/* pausing or resuming every torrent, a slice per main-loop iteration */
+
+#define RV_MANAGER_SLICE_USEC 2000
+#define RV_MANAGER_SLICE_TORRENTS 256
+
+typedef struct {
+        /* RvInfoHash, the torrents when the call came */
+        GArray *hashes;
+        guint next;
+        gboolean pause;
+} RvAllData;
+
+static void
+rv_all_data_free(RvAllData *data)
 {
-        for (guint i = 0; i < self->order->len; i++) {
-                RvTorrent *t = g_ptr_array_index(self->order, i);
+        g_array_unref(data->hashes);
+        g_free(data);
+}
+
+static gboolean
+rv_manager_all_slice_cb(gpointer user_data)
+{
+        GTask *task = user_data;
+        RvManager *self = g_task_get_source_object(task);
+        RvAllData *data = g_task_get_task_data(task);
+        gint64 deadline = g_get_monotonic_time() + RV_MANAGER_SLICE_USEC;
+
+        for (guint done = 0; data->next < data->hashes->len && done < RV_MANAGER_SLICE_TORRENTS; done++) {
+                const RvInfoHash *hash = &g_array_index(data->hashes, RvInfoHash, data->next++);
+                RvTorrent *t = rv_manager_lookup(self, hash);
                 g_autoptr(GError) error = NULL;
-                if (t->user_paused || !t->in_engine || t->removing)
+                if (t == NULL || t->user_paused == data->pause || !t->in_engine || t->removing)
                         continue;
-                if (!rv_manager_pause(self, t, &error))
-                        g_debug("cannot pause %s: %s", t->hash.hex, error->message);
+                if (data->pause ? !rv_manager_pause(self, t, &error) : !rv_manager_resume(self, t, &error))
+                        g_debug("cannot %s %s: %s", data->pause ? "pause" : "resume", t->hash.hex, error->message);
+                if (g_get_monotonic_time() >= deadline)
+                        break;
         }
+        if (data->next < data->hashes->len)
+                return G_SOURCE_CONTINUE;
+        g_task_return_boolean(task, TRUE);
+        return G_SOURCE_REMOVE;
 }
 
 void
-rv_manager_resume_all(RvManager *self)
+rv_manager_set_all_paused_async(RvManager *self, gboolean pause, GAsyncReadyCallback callback, gpointer user_data)
 {
+        GTask *task = g_task_new(self, NULL, callback, user_data);
+        RvAllData *data = g_new0(RvAllData, 1);
+        GSource *source;
+
+        data->pause = pause;
+        data->hashes = g_array_sized_new(FALSE, FALSE, sizeof(RvInfoHash), self->order->len);
         for (guint i = 0; i < self->order->len; i++) {
-                RvTorrent *t = g_ptr_array_index(self->order, i);
-                g_autoptr(GError) error = NULL;
-                if (!t->user_paused || !t->in_engine || t->removing)
-                        continue;
-                if (!rv_manager_resume(self, t, &error))
-                        g_debug("cannot resume %s: %s", t->hash.hex, error->message);
+                const RvTorrent *t = g_ptr_array_index(self->order, i);
+                g_array_append_val(data->hashes, t->hash);
         }
+        g_task_set_task_data(task, data, (GDestroyNotify)rv_all_data_free);
+        /* a few torrents are done at once, as before */
+        if (!rv_manager_all_slice_cb(task)) {
+                g_object_unref(task);
+                return;
+        }
+        source = g_idle_source_new();
+        /* not idle priority: a busy loop must not starve it */
+        g_source_set_priority(source, G_PRIORITY_DEFAULT);
+        g_source_set_callback(source, rv_manager_all_slice_cb, task, g_object_unref);
+        g_source_set_static_name(source, "revaer pause or resume all");
+        g_source_attach(source, NULL);
+        g_source_unref(source);
+}
+
+gboolean
+rv_manager_set_all_paused_finish(RvManager *self, GAsyncResult *result, GError **error)
+{
+        g_return_val_if_fail(g_task_is_valid(result, self), FALSE);
+        return g_task_propagate_boolean(G_TASK(result), error);
 }
 
 /* files */

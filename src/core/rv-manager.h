@@ -115,8 +115,12 @@ gboolean rv_manager_set_selection(RvManager *self, RvTorrent *torrent, const RvS
 gboolean rv_manager_set_file_priorities(RvManager *self, RvTorrent *torrent, const guint32 *indexes,
                                         const guint8 *priorities, gsize n, GError **error);
 gboolean rv_manager_move_storage(RvManager *self, RvTorrent *torrent, const char *save_path, GError **error);
-void rv_manager_pause_all(RvManager *self);
-void rv_manager_resume_all(RvManager *self);
+/*
+ * pauses (or resumes) every torrent, a slice per main-loop iteration so that
+ * 10,000 do not hold the loop; callback runs when each has had its turn
+ */
+void rv_manager_set_all_paused_async(RvManager *self, gboolean pause, GAsyncReadyCallback callback, gpointer user_data);
+gboolean rv_manager_set_all_paused_finish(RvManager *self, GAsyncResult *result, GError **error);
 
 typedef struct {
         guint index;

@@ -27,7 +27,7 @@
 #include "rv-engine-source.hpp"
 
 /* how long one dispatch of the alert source may run before it yields to the rest of the loop */
-#define RV_LT_DISPATCH_BUDGET_US 5000
+#define RV_LT_DISPATCH_BUDGET_US 3000
 /* alerts kept while the main loop is busy; critical ones (adds, removes, resume data) may exceed it */
 #define RV_LT_ALERT_QUEUE_SIZE 100000
 
@@ -82,6 +82,8 @@ struct RvLtEngine {
         /* popped alerts live until the next pop; a busy dispatch resumes where it stopped */
         std::vector<lt::alert *> alerts;
         size_t alert_pos = 0;
+        /* the next status of a state_update_alert handled over several dispatches */
+        size_t status_pos = 0;
 };
 
 struct RvAlertSource {
@@ -471,11 +473,13 @@ rv_lt_on_resume_data_failed(RvEngine *engine, const lt::save_resume_data_failed_
 }
 
 bool
-rv_lt_on_state_update(RvEngine *engine, const lt::state_update_alert *alert)
+rv_lt_on_state_update(RvEngine *engine, const lt::state_update_alert *alert, gint64 deadline, bool *ret_done)
 {
         RvLtEngine *self = rv_lt_self(engine);
 
-        for (const lt::torrent_status &st : alert->status) {
+        *ret_done = false;
+        while (self->status_pos < alert->status.size()) {
+                const lt::torrent_status &st = alert->status[self->status_pos++];
                 const lt::sha1_hash key = rv_engine_hash_key(st.info_hashes);
                 RvLtTorrent *torrent = rv_lt_find(self, key);
                 RvEngineStatus status{};
@@ -526,7 +530,12 @@ rv_lt_on_state_update(RvEngine *engine, const lt::state_update_alert *alert)
                 rv_engine_status_clear(&status);
                 if (!alive)
                         return false;
+                /* 10,000 torrents resumed at once come back in one alert: the rest in the next dispatch */
+                if (self->status_pos % 8 == 0 && g_get_monotonic_time() > deadline)
+                        return true;
         }
+        self->status_pos = 0;
+        *ret_done = true;
         return true;
 }
 
@@ -540,8 +549,6 @@ rv_lt_handle_alert(RvEngine *engine, lt::alert *alert)
         switch (alert->type()) {
         case lt::add_torrent_alert::alert_type:
                 return rv_lt_on_add(engine, lt::alert_cast<lt::add_torrent_alert>(alert));
-        case lt::state_update_alert::alert_type:
-                return rv_lt_on_state_update(engine, lt::alert_cast<lt::state_update_alert>(alert));
         case lt::metadata_received_alert::alert_type:
                 return rv_lt_on_metadata_received(engine, lt::alert_cast<lt::metadata_received_alert>(alert));
         case lt::save_resume_data_alert::alert_type:
@@ -690,7 +697,18 @@ rv_lt_alert_dispatch_cb(GSource *source, GSourceFunc callback, gpointer user_dat
                 const gint64 deadline = g_get_monotonic_time() + RV_LT_DISPATCH_BUDGET_US;
                 guint handled = 0;
                 while (self->alert_pos < self->alerts.size()) {
-                        lt::alert *alert = self->alerts[self->alert_pos++];
+                        lt::alert *alert = self->alerts[self->alert_pos];
+                        if (alert->type() == lt::state_update_alert::alert_type) {
+                                bool done = false;
+                                if (!rv_lt_on_state_update(engine, lt::alert_cast<lt::state_update_alert>(alert),
+                                                           deadline, &done))
+                                        return G_SOURCE_CONTINUE;
+                                if (!done)
+                                        break;
+                                self->alert_pos++;
+                                continue;
+                        }
+                        self->alert_pos++;
                         if (!rv_lt_handle_alert(engine, alert))
                                 return G_SOURCE_CONTINUE;
                         if (++handled % 32 == 0 && g_get_monotonic_time() > deadline)

@@ -346,6 +346,24 @@ reply_cb(GObject *source, GAsyncResult *result, gpointer user_data)
         g_assert_no_error(error);
 }
 
+/* torrents the compact list shows in state */
+static guint
+count_in_state(RvTestHarness *h, const char *state)
+{
+        g_autoptr(GVariant) reply =
+                call_ok(h, RV_TEST_MANAGER_PATH, RV_TEST_MANAGER_IFACE, "ListTorrents", NULL, "(a(sssbdttttxas))");
+        g_autoptr(GVariant) rows = g_variant_get_child_value(reply, 0);
+        GVariantIter iter;
+        const char *row_state;
+        guint n = 0;
+
+        g_variant_iter_init(&iter, rows);
+        while (g_variant_iter_next(&iter, "(@s@s&s@b@d@t@t@t@t@x@as)", NULL, NULL, &row_state, NULL, NULL, NULL, NULL,
+                                   NULL, NULL, NULL, NULL))
+                n += g_str_equal(row_state, state);
+        return n;
+}
+
 typedef struct {
         guint ok;
         guint limited;
@@ -506,6 +524,13 @@ test_bus_streamed_replies(void)
                                            NULL, NULL, NULL, NULL, NULL))
                         g_assert_cmpstr(hash, !=, last);
         }
+
+        /* PauseAll and ResumeAll go a slice at a time and reply when every torrent has had its turn */
+        g_variant_unref(call_ok(&h, M, MI, "ResumeAll", NULL, NULL));
+        g_assert_cmpuint(count_in_state(&h, "paused"), ==, 0);
+        g_variant_unref(call_ok(&h, M, MI, "PauseAll", NULL, NULL));
+        /* the first and the last are gone */
+        g_assert_cmpuint(count_in_state(&h, "paused"), ==, n - 2);
 
         /* one caller gets at most 4 such replies built at once, each megabytes with many torrents */
         {
