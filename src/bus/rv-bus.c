@@ -136,9 +136,8 @@ static gboolean
 rv_bus_source_dispatch(GSource *source, GSourceFunc callback, gpointer user_data)
 {
         RvBusSource *s = (RvBusSource *)source;
-        int r;
-
         gint64 deadline = g_get_monotonic_time() + RV_BUS_DISPATCH_USEC;
+        int r;
 
         /*
          * a burst of calls (thousands of adds) is taken a few milliseconds at
