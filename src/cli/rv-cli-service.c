@@ -228,8 +228,9 @@ rv_cli_monitor_set_name(RvCliMonitor *mon, const char *hash, const char *name)
                 g_hash_table_replace(mon->names, g_strdup(hash), g_strdup(name));
 }
 
+/* TorrentAdded and TorrentCompleted: (path, hash, name) */
 static int
-rv_cli_monitor_added_cb(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+rv_cli_monitor_named_cb(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
         RvCliMonitor *mon = userdata;
         const char *path = NULL;
@@ -239,7 +240,8 @@ rv_cli_monitor_added_cb(sd_bus_message *m, void *userdata, sd_bus_error *ret_err
         if (sd_bus_message_read(m, "oss", &path, &hash, &name) <= 0)
                 return 0;
         rv_cli_monitor_set_name(mon, hash, name);
-        rv_cli_monitor_emit(mon, "added", hash, NULL, NULL);
+        rv_cli_monitor_emit(mon, sd_bus_message_is_signal(m, NULL, "TorrentAdded") ? "added" : "completed", hash, NULL,
+                            NULL);
         return 0;
 }
 
@@ -255,21 +257,6 @@ rv_cli_monitor_removed_cb(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
         rv_cli_monitor_emit(mon, "removed", hash, NULL, NULL);
         g_hash_table_remove(mon->names, hash);
         g_hash_table_remove(mon->states, hash);
-        return 0;
-}
-
-static int
-rv_cli_monitor_completed_cb(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
-{
-        RvCliMonitor *mon = userdata;
-        const char *path = NULL;
-        const char *hash = NULL;
-        const char *name = NULL;
-
-        if (sd_bus_message_read(m, "oss", &path, &hash, &name) <= 0)
-                return 0;
-        rv_cli_monitor_set_name(mon, hash, name);
-        rv_cli_monitor_emit(mon, "completed", hash, NULL, NULL);
         return 0;
 }
 
@@ -413,9 +400,9 @@ rv_cli_monitor(RvCli *cli, char **args, GError **error)
                 const char *member;
                 sd_bus_message_handler_t handler;
         } manager_signals[] = {
-                { "TorrentAdded", rv_cli_monitor_added_cb },
+                { "TorrentAdded", rv_cli_monitor_named_cb },
                 { "TorrentRemoved", rv_cli_monitor_removed_cb },
-                { "TorrentCompleted", rv_cli_monitor_completed_cb },
+                { "TorrentCompleted", rv_cli_monitor_named_cb },
                 { "HealthChanged", rv_cli_monitor_health_cb },
         };
         sd_event *event;
