@@ -11,6 +11,7 @@
 #include "rv-engine.h"
 #include "rv-test-data.h"
 #include "rv-test-harness.h"
+#include "rv-test-pg.h"
 
 /*
  * revaerd on PostgreSQL, end to end: two daemons on one database see each
@@ -32,100 +33,17 @@
 #define BUDGET_US (2 * G_USEC_PER_SEC)
 #define SECRET "Pa55-not-for-logs"
 
-static struct {
-        char *dir;
-        char *port;
-} cluster;
-
-static int
-cluster_run(const char *command, char **ret_stdout)
-{
-        g_autofree char *script = g_test_build_filename(G_TEST_DIST, "data", "pg-cluster.sh", NULL);
-        g_autofree char *pid = g_strdup_printf("%d", (int)getpid());
-        const char *argv[] = { "/bin/sh", script, command, cluster.dir, pid, NULL };
-        g_autofree char *out = NULL;
-        g_autofree char *err = NULL;
-        g_autoptr(GError) error = NULL;
-        int status = 0;
-
-        /* only start takes the pid to watch: the cluster goes when this test does, however it ends */
-        if (!g_str_equal(command, "start"))
-                argv[4] = NULL;
-        /* stdout is TAP's: keep the conninfo out of it */
-        g_assert_true(
-                g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, &error));
-        g_assert_no_error(error);
-        if (ret_stdout != NULL)
-                *ret_stdout = g_steal_pointer(&out);
-        if (err != NULL && err[0] != '\0')
-                g_printerr("# pg-cluster.sh %s: %s\n", command, g_strstrip(err));
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
-}
-
-/* 77 when there is no PostgreSQL here (pg-cluster.sh fails instead in CI) */
-static int
-cluster_start(void)
-{
-        g_autofree char *port_file = NULL;
-        int status;
-
-        cluster.dir = g_dir_make_tmp("rv-test-pg-XXXXXX", NULL);
-        g_assert_nonnull(cluster.dir);
-        status = cluster_run("start", NULL);
-        if (status != 0) {
-                (void)cluster_run("destroy", NULL);
-                rv_test_data_remove_tree(cluster.dir);
-                g_clear_pointer(&cluster.dir, g_free);
-                return status;
-        }
-        port_file = g_build_filename(cluster.dir, "port", NULL);
-        g_assert_true(g_file_get_contents(port_file, &cluster.port, NULL, NULL));
-        g_strstrip(cluster.port);
-        return 0;
-}
-
-static char *
-cluster_conninfo(const char *dbname)
-{
-        return g_strdup_printf("host=%s port=%s user=postgres dbname=%s", cluster.dir, cluster.port, dbname);
-}
-
-static void
-pg_quiet_cb(void *arg, const char *message)
-{
-}
-
-/* the test's own view of the database, beside the daemons; NULL for SQL NULL or no row */
-static char *
-pg_value(const char *conninfo, const char *sql)
-{
-        PGconn *conn = PQconnectdb(conninfo);
-        PGresult *res;
-        char *value;
-
-        if (PQstatus(conn) != CONNECTION_OK)
-                g_error("cannot connect to the test cluster: %s", PQerrorMessage(conn));
-        PQsetNoticeProcessor(conn, pg_quiet_cb, NULL);
-        res = PQexec(conn, sql);
-        if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
-                g_error("'%s' failed: %s", sql, PQresultErrorMessage(res));
-        value = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) > 0 && !PQgetisnull(res, 0, 0)
-                        ? g_strdup(PQgetvalue(res, 0, 0))
-                        : NULL;
-        PQclear(res);
-        PQfinish(conn);
-        return value;
-}
+static RvTestPgCluster cluster;
 
 /* a fresh database of the cluster; its conninfo */
 static char *
 new_database(const char *name)
 {
-        g_autofree char *admin = cluster_conninfo("postgres");
+        g_autofree char *admin = rv_test_pg_conninfo(&cluster, "postgres");
         g_autofree char *sql = g_strdup_printf("CREATE DATABASE %s", name);
 
-        g_free(pg_value(admin, sql));
-        return cluster_conninfo(name);
+        g_free(rv_test_pg_value(admin, sql));
+        return rv_test_pg_conninfo(&cluster, name);
 }
 
 static void
@@ -286,7 +204,7 @@ wait_pg_value(const char *conninfo, const char *sql, const char *want, guint tim
         gint64 deadline = g_get_monotonic_time() + (gint64)timeout_s * G_USEC_PER_SEC;
 
         for (;;) {
-                g_autofree char *value = pg_value(conninfo, sql);
+                g_autofree char *value = rv_test_pg_value(conninfo, sql);
                 if (g_strcmp0(value, want) == 0)
                         return;
                 if (g_get_monotonic_time() > deadline)
@@ -365,7 +283,7 @@ test_two_nodes(void)
         /* the stored document and the history agree */
         sql = g_strdup("SELECT revision::text || ' ' || (document->'engine'->>'download_limit') FROM settings");
         {
-                g_autofree char *stored = pg_value(conninfo, sql);
+                g_autofree char *stored = rv_test_pg_value(conninfo, sql);
                 g_autofree char *want = g_strdup_printf("%" G_GUINT64_FORMAT " %" G_GINT64_FORMAT, last_rev,
                                                         (gint64)1000000 + (gint64)(n_changes - 1) * 1000);
                 g_assert_cmpstr(stored, ==, want);
@@ -388,7 +306,7 @@ test_two_nodes(void)
         g_free(sql);
         sql = g_strdup_printf("SELECT string_agg(node_id, ',' ORDER BY node_id) FROM torrents WHERE info_hash = '%s'",
                               a.seeder.hash);
-        owners = pg_value(conninfo, sql);
+        owners = rv_test_pg_value(conninfo, sql);
         g_assert_cmpstr(owners, ==, "node-a");
 
         /* the same torrent on B is a row of B's own; removing it there leaves A's alone */
@@ -536,7 +454,7 @@ test_outage(void)
                 g_assert_cmpstr(status, ==, "ok");
         }
 
-        g_assert_cmpint(cluster_run("stop", NULL), ==, 0);
+        g_assert_cmpint(rv_test_pg_run(&cluster, "stop"), ==, 0);
         stopped_at = g_get_monotonic_time();
         done_at_stop = torrent_done(&h, path1);
         wait_for(&h, health_is, "degraded", 10, "health to go degraded");
@@ -577,7 +495,7 @@ test_outage(void)
                        (double)(torrent_done(&h, path1) - done_at_stop) / MIB);
 
         /* the same cluster comes back on the same port; nobody tells the daemon */
-        g_assert_cmpint(cluster_run("start", NULL), ==, 0);
+        g_assert_cmpint(rv_test_pg_run(&cluster, "start"), ==, 0);
         wait_for(&h, health_is, "ok", 15, "health to be ok again");
         ok_after = g_get_monotonic_time() - stopped_at;
         g_test_message("ok again %.1f s after the stop", (double)ok_after / G_USEC_PER_SEC);
@@ -593,24 +511,24 @@ test_outage(void)
                 sql = g_strdup_printf("SELECT meta->>'paused' FROM torrents WHERE node_id = 'node-outage' "
                                       "AND info_hash = '%s'",
                                       hash_of_path(path2));
-                value = pg_value(conninfo, sql);
+                value = rv_test_pg_value(conninfo, sql);
                 g_assert_cmpstr(value, ==, "true");
                 g_free(sql);
                 g_free(value);
                 sql = g_strdup_printf("SELECT (meta->'labels') ? 'during-outage' FROM torrents "
                                       "WHERE node_id = 'node-outage' AND info_hash = '%s'",
                                       hash_of_path(path1));
-                value = pg_value(conninfo, sql);
+                value = rv_test_pg_value(conninfo, sql);
                 g_assert_cmpstr(value, ==, "t");
                 g_free(sql);
                 g_free(value);
                 sql = g_strdup_printf("SELECT count(*) FROM torrents WHERE node_id = 'node-outage' "
                                       "AND info_hash = '%s' AND resume IS NOT NULL",
                                       hash_of_path(add.path));
-                value = pg_value(conninfo, sql);
+                value = rv_test_pg_value(conninfo, sql);
                 g_assert_cmpstr(value, ==, "1");
                 g_free(value);
-                value = pg_value(conninfo, "SELECT count(*) FROM torrents");
+                value = rv_test_pg_value(conninfo, "SELECT count(*) FROM torrents");
                 g_assert_cmpstr(value, ==, "3");
         }
 
@@ -707,7 +625,7 @@ main(int argc, char **argv)
 
         g_test_init(&argc, &argv, NULL);
         rv_test_require_program("dbus-daemon");
-        status = cluster_start();
+        status = rv_test_pg_start(&cluster);
         if (status == 77) {
                 g_print("1..0 # SKIP no PostgreSQL server here (needs root and /usr/lib/postgresql/*/bin)\n");
                 return 77;
@@ -720,8 +638,6 @@ main(int argc, char **argv)
         g_test_add_func("/pg/outage", test_outage);
         g_test_add_func("/pg/bad-url", test_bad_url);
         ret = g_test_run();
-        (void)cluster_run("destroy", NULL);
-        g_free(cluster.dir);
-        g_free(cluster.port);
+        rv_test_pg_destroy(&cluster);
         return ret;
 }

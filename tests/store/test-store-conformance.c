@@ -11,6 +11,7 @@
 #include "rv-json.h"
 #include "rv-store.h"
 #include "rv-test-data.h"
+#include "rv-test-pg.h"
 
 /*
  * one suite of behaviour tests, written against rv-store.h only, run against
@@ -379,96 +380,29 @@ static struct {
         gboolean tried;
         gboolean available;
         gboolean failed;
-        char *dir;
-        char *port;
+        RvTestPgCluster pg;
         guint n_databases;
 } cluster;
-
-static int
-cluster_run(const char *command, char **ret_stdout)
-{
-        g_autofree char *script = g_test_build_filename(G_TEST_DIST, "data", "pg-cluster.sh", NULL);
-        g_autofree char *pid = g_strdup_printf("%d", (int)getpid());
-        const char *argv[] = { "/bin/sh", script, command, cluster.dir, pid, NULL };
-        g_autofree char *err = NULL;
-        g_autoptr(GError) error = NULL;
-        int status = 0;
-
-        if (!g_str_equal(command, "start"))
-                argv[4] = NULL;
-        g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, ret_stdout, &err, &status,
-                                   &error));
-        g_assert_no_error(error);
-        if (err != NULL && err[0] != '\0')
-                g_test_message("pg-cluster.sh %s: %s", command, g_strstrip(err));
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
-}
 
 static gboolean
 cluster_ensure(void)
 {
-        g_autofree char *out = NULL;
-        g_autofree char *port_file = NULL;
         int status;
 
         if (cluster.tried)
                 return cluster.available;
         cluster.tried = TRUE;
-        cluster.dir = g_dir_make_tmp("rv-test-pg-XXXXXX", NULL);
-        g_assert_nonnull(cluster.dir);
-        status = cluster_run("start", &out);
-        if (status != 0) {
-                /* 77: no PostgreSQL here, skip; anything else fails the tests */
-                cluster.failed = status != 77;
-                if (status != 77)
-                        (void)cluster_run("destroy", NULL);
-                rv_test_data_remove_tree(cluster.dir);
-                g_clear_pointer(&cluster.dir, g_free);
-                return FALSE;
-        }
-        port_file = g_build_filename(cluster.dir, "port", NULL);
-        g_assert_true(g_file_get_contents(port_file, &cluster.port, NULL, NULL));
-        g_strstrip(cluster.port);
-        cluster.available = TRUE;
-        return TRUE;
-}
-
-static char *
-cluster_conninfo(const char *dbname)
-{
-        return g_strdup_printf("host=%s port=%s user=postgres dbname=%s", cluster.dir, cluster.port, dbname);
-}
-
-static void
-pg_quiet_cb(void *arg, const char *message)
-{
-}
-
-/* blocking is fine here: the test's own view of the database, beside the store */
-static PGresult *
-pg_exec(const char *conninfo, const char *sql)
-{
-        PGconn *conn = PQconnectdb(conninfo);
-        PGresult *res;
-
-        if (PQstatus(conn) != CONNECTION_OK)
-                g_error("cannot connect to the test cluster: %s", PQerrorMessage(conn));
-        PQsetNoticeProcessor(conn, pg_quiet_cb, NULL);
-        res = PQexec(conn, sql);
-        if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
-                g_error("'%s' failed: %s", sql, PQresultErrorMessage(res));
-        PQfinish(conn);
-        return res;
+        status = rv_test_pg_start(&cluster.pg);
+        /* 77: no PostgreSQL here, skip; anything else fails the tests */
+        cluster.failed = status != 0 && status != 77;
+        cluster.available = status == 0;
+        return cluster.available;
 }
 
 static char *
 pg_value(Fixture *f, const char *sql)
 {
-        PGresult *res = pg_exec(f->conninfo, sql);
-        char *value = PQntuples(res) > 0 && !PQgetisnull(res, 0, 0) ? g_strdup(PQgetvalue(res, 0, 0)) : NULL;
-
-        PQclear(res);
-        return value;
+        return rv_test_pg_value(f->conninfo, sql);
 }
 
 static gboolean
@@ -485,11 +419,11 @@ postgres_setup(Fixture *f)
                         g_test_skip("no PostgreSQL server here (needs root and /usr/lib/postgresql/*/bin)");
                 return FALSE;
         }
-        admin = cluster_conninfo("postgres");
+        admin = rv_test_pg_conninfo(&cluster.pg, "postgres");
         dbname = g_strdup_printf("t%u", ++cluster.n_databases);
         sql = g_strdup_printf("CREATE DATABASE %s", dbname);
-        PQclear(pg_exec(admin, sql));
-        f->conninfo = cluster_conninfo(dbname);
+        PQclear(rv_test_pg_exec(admin, sql));
+        f->conninfo = rv_test_pg_conninfo(&cluster.pg, dbname);
         return TRUE;
 }
 
@@ -1121,7 +1055,7 @@ test_pg_migration_from_v1(Fixture *f)
                               "INSERT INTO setup_token (hash, expires_at, issued_by) VALUES "
                               "('tok', to_timestamp(1900000000), 'setup')",
                               v1, a.hex, b.hex, b.hex);
-        PQclear(pg_exec(f->conninfo, sql));
+        PQclear(rv_test_pg_exec(f->conninfo, sql));
 
         /* the node that opens it first adopts the single-node catalogue */
         f->store = open_store(f, "node-a", f->health);
@@ -1172,7 +1106,7 @@ test_pg_corrupt_rows(Fixture *f)
         g_autofree char *moved = NULL;
         g_autofree char *left = NULL;
 
-        PQclear(pg_exec(f->conninfo, sql));
+        PQclear(rv_test_pg_exec(f->conninfo, sql));
         snapshot = store_load(f->store);
         g_assert_cmpuint(snapshot->torrents->len, ==, 1);
         g_assert_nonnull(find_torrent(snapshot, &good));
@@ -1217,7 +1151,8 @@ test_pg_manual_edit(Fixture *f)
         g_assert_no_error(error);
         ITERATE_UNTIL(on_a.calls == 1);
         /* an operator's UPDATE moves the revision through the trigger, and every node hears it */
-        PQclear(pg_exec(f->conninfo, "UPDATE settings SET document = '{\"app\": {\"instance_name\": \"by hand\"}}'"));
+        PQclear(rv_test_pg_exec(f->conninfo,
+                                "UPDATE settings SET document = '{\"app\": {\"instance_name\": \"by hand\"}}'"));
         ITERATE_UNTIL(on_a.calls == 2 && on_b.calls == 1);
         g_assert_cmpuint(on_a.revision, ==, 2);
         g_assert_cmpuint(on_b.revision, ==, 2);
@@ -1272,7 +1207,7 @@ test_pg_bad_conninfo(Fixture *f)
         g_autoptr(GError) error = NULL;
         g_autoptr(RvStore) unreachable = NULL;
         g_autoptr(RvStore) nodb = NULL;
-        g_autofree char *nodb_info = cluster_conninfo("no_such_database");
+        g_autofree char *nodb_info = rv_test_pg_conninfo(&cluster.pg, "no_such_database");
         g_autoptr(RvStoreSettings) settings = NULL;
         RvInfoHash a = hash_of('a');
         g_autoptr(JsonNode) meta = meta_with("x");
@@ -1376,7 +1311,6 @@ test_pg_outage(Fixture *f)
         g_autoptr(GError) error = NULL;
         g_autoptr(RvStore) b = NULL;
         g_autofree char *reserved = NULL;
-        g_autofree char *out = NULL;
         RvInfoHash x = hash_of('a');
         RvInfoHash y = hash_of('b');
         RvInfoHash z = hash_of('c');
@@ -1390,7 +1324,7 @@ test_pg_outage(Fixture *f)
         g_assert_true(rv_health_is_ok(f->health));
 
         /* the server goes away under the open store */
-        g_assert_cmpint(cluster_run("stop", NULL), ==, 0);
+        g_assert_cmpint(rv_test_pg_run(&cluster.pg, "stop"), ==, 0);
         ITERATE_UNTIL(rv_health_get_reason(f->health, RV_HEALTH_STORE) != NULL);
         g_test_message("degraded: %s", rv_health_get_reason(f->health, RV_HEALTH_STORE));
 
@@ -1417,7 +1351,7 @@ test_pg_outage(Fixture *f)
         g_assert_nonnull(rv_health_get_reason(f->health, RV_HEALTH_STORE));
 
         /* back: the queue goes out in order, then the store is healthy again */
-        g_assert_cmpint(cluster_run("start", &out), ==, 0);
+        g_assert_cmpint(rv_test_pg_run(&cluster.pg, "start"), ==, 0);
         ITERATE_UNTIL(flushed.calls == 1);
         g_assert_no_error(flushed.error);
         g_assert_cmpuint(writes.calls, ==, 5);
@@ -1456,8 +1390,8 @@ test_pg_listener_reconnects(Fixture *f)
 
         rv_store_set_settings_changed_func(f->store, settings_changed_cb, &changed);
         /* the listeners drop; a change lands while node-a's reconnects, and is not missed */
-        PQclear(pg_exec(f->conninfo, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                     "WHERE application_name = 'revaerd-listen'"));
+        PQclear(rv_test_pg_exec(f->conninfo, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                             "WHERE application_name = 'revaerd-listen'"));
         g_assert_cmpuint(store_save(b, 0, doc, "node:b", "meanwhile", NULL, &error), ==, 1);
         g_assert_no_error(error);
         ITERATE_UNTIL(changed.calls == 1);
@@ -1502,7 +1436,7 @@ test_pg_batch_failure(Fixture *f)
         /* a unique violation is a Conflict: history has revision 1 when an operator winds the revision back */
         g_assert_cmpuint(store_save(f->store, 0, doc, "cli", "first", NULL, &error), ==, 1);
         g_assert_no_error(error);
-        PQclear(pg_exec(f->conninfo, "UPDATE settings SET revision = 0"));
+        PQclear(rv_test_pg_exec(f->conninfo, "UPDATE settings SET revision = 0"));
         g_assert_cmpuint(store_save(f->store, 0, doc, "cli", "again", NULL, &error), ==, 0);
         g_assert_error(error, RV_ERROR, RV_ERROR_CONFLICT);
         g_assert_nonnull(strstr(error->message, "SQLSTATE 23505"));
@@ -1568,10 +1502,7 @@ main(int argc, char **argv)
         add(&postgres_backend, "outage", test_pg_outage, FALSE);
 
         ret = g_test_run();
-        if (cluster.dir != NULL)
-                (void)cluster_run("destroy", NULL);
-        g_free(cluster.dir);
-        g_free(cluster.port);
+        rv_test_pg_destroy(&cluster.pg);
         g_ptr_array_unref(test_cases);
         return ret;
 }
