@@ -359,6 +359,7 @@ rv_manager_on_status(RvManager *self, RvTorrent *torrent, const RvEngineStatus *
 {
         guint fields = 0;
         gboolean progress_changed = FALSE;
+        RvTorrentState state;
 
         /* real progress is what a resume save must not lose */
         if (torrent->wanted_done != st->total_wanted_done)
@@ -399,7 +400,11 @@ rv_manager_on_status(RvManager *self, RvTorrent *torrent, const RvEngineStatus *
                 torrent->sequential = st->sequential;
                 fields |= RV_TORRENT_FIELD_SEQUENTIAL;
         }
-        rv_manager_set_state(self, torrent, rv_manager_map_state(st), &fields);
+        state = rv_manager_map_state(st);
+        /* a status libtorrent took before a pause reached it must not undo the pause */
+        if (torrent->user_paused && state != RV_TORRENT_STATE_ERROR)
+                state = RV_TORRENT_STATE_PAUSED;
+        rv_manager_set_state(self, torrent, state, &fields);
         if (st->is_finished && st->total_wanted > 0 && !torrent->completed) {
                 torrent->completed = TRUE;
                 torrent->completed_time =
