@@ -4,8 +4,9 @@
  * revaerd with many torrents, measured through its D-Bus API on a private
  * session bus: adds per second (pipelined AddTorrent calls, each replied once
  * durable), the compact list, GetManagedObjects and a property read, the
- * daemon's RSS, its idle CPU and wake-ups, and a restart until every torrent
- * is listed again
+ * daemon's RSS, its idle CPU and wake-ups, ResumeAll and PauseAll, the main
+ * loop's longest iterations, and a restart until every torrent is listed
+ * again
  *
  *   rv-bench-bus --revaerd build/src/daemon/revaerd [--torrents 10000] [--idle 30]
  */
@@ -468,12 +469,18 @@ main(int argc, char **argv)
         printf("%-28s %8.3f %% of a core   %.1f wake-ups/s   (over %d s)\n", "idle CPU",
                100.0 * (double)(ticks1 - ticks0) / (double)hz / idle_s, (double)(sw1 - sw0) / idle_s, idle_s);
 
+        /* every torrent at once; the loop's longest iteration shows in the stall line below */
+        time_calls(&b, "ResumeAll", "/com/revaer/Revaer1", "com.revaer.Revaer1.Manager", "ResumeAll", NULL, 1);
+        g_usleep(3 * G_USEC_PER_SEC);
+        time_calls(&b, "PauseAll", "/com/revaer/Revaer1", "com.revaer.Revaer1.Manager", "PauseAll", NULL, 1);
+        g_usleep(3 * G_USEC_PER_SEC);
+
         /* stop and start again */
         t0 = now_s();
         g_subprocess_send_signal(b.daemon, SIGTERM);
         g_subprocess_wait(b.daemon, NULL, NULL);
         printf("%-28s %8.2f s\n", "stop (SIGTERM to exit)", now_s() - t0);
-        print_stalls(&b, pid, "from ready to stop: adds, calls, idle");
+        print_stalls(&b, pid, "from ready to stop: adds, calls, idle, ResumeAll, PauseAll");
         t0 = now_s();
         start_daemon(&b);
         /* every poll costs the loading daemon a dispatch: 20 ms apart keeps the probe from slowing what it measures */
