@@ -669,14 +669,8 @@ static GVariant *
 get_setting(RvTestHarness *h, const char *section, const char *iface, const char *prop)
 {
         g_autofree char *path = g_strconcat(POLICY_PATH, section, NULL);
-        g_autoptr(GError) error = NULL;
-        g_autoptr(GVariant) reply = rv_test_call(h, path, "org.freedesktop.DBus.Properties", "Get",
-                                                 g_variant_new("(ss)", iface, prop), G_VARIANT_TYPE("(v)"), &error);
-        GVariant *value = NULL;
 
-        g_assert_no_error(error);
-        g_variant_get(reply, "(v)", &value);
-        return value;
+        return rv_test_get_iface(h, path, iface, prop);
 }
 
 static guint64

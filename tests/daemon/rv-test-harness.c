@@ -443,17 +443,23 @@ rv_test_iface_for_path(const char *path)
 }
 
 GVariant *
-rv_test_get(RvTestHarness *h, const char *path, const char *prop)
+rv_test_get_iface(RvTestHarness *h, const char *path, const char *iface, const char *prop)
 {
         g_autoptr(GError) error = NULL;
         g_autoptr(GVariant) reply = NULL;
         GVariant *value = NULL;
 
-        reply = rv_test_call(h, path, "org.freedesktop.DBus.Properties", "Get",
-                             g_variant_new("(ss)", rv_test_iface_for_path(path), prop), G_VARIANT_TYPE("(v)"), &error);
+        reply = rv_test_call(h, path, "org.freedesktop.DBus.Properties", "Get", g_variant_new("(ss)", iface, prop),
+                             G_VARIANT_TYPE("(v)"), &error);
         g_assert_no_error(error);
         g_variant_get(reply, "(v)", &value);
         return value;
+}
+
+GVariant *
+rv_test_get(RvTestHarness *h, const char *path, const char *prop)
+{
+        return rv_test_get_iface(h, path, rv_test_iface_for_path(path), prop);
 }
 
 GVariant *

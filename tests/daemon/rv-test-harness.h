@@ -77,6 +77,8 @@ GBytes *rv_test_harness_seeder_torrent(RvTestHarness *h);
 GVariant *rv_test_call(RvTestHarness *h, const char *path, const char *iface, const char *method, GVariant *params,
                        const GVariantType *reply_type, GError **error);
 GVariant *rv_test_get(RvTestHarness *h, const char *path, const char *prop);
+/* the same on an object with several interfaces */
+GVariant *rv_test_get_iface(RvTestHarness *h, const char *path, const char *iface, const char *prop);
 /* polls prop every 100 ms until pred holds or timeout; returns the last value */
 typedef gboolean (*RvTestPred)(GVariant *value, gconstpointer data);
 GVariant *rv_test_wait_prop(RvTestHarness *h, const char *path, const char *prop, RvTestPred pred, gconstpointer data,

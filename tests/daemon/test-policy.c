@@ -14,27 +14,12 @@
 #define APP RV_TEST_MANAGER_PATH "/policy/app"
 #define POLICY "com.revaer.Revaer1.Policy"
 
-static GVariant *get_policy(RvTestHarness *h, const char *path, const char *iface, const char *prop);
-
 static guint64
 revision(RvTestHarness *h)
 {
-        g_autoptr(GVariant) v = get_policy(h, ENGINE, POLICY, "Revision");
+        g_autoptr(GVariant) v = rv_test_get_iface(h, ENGINE, POLICY, "Revision");
 
         return g_variant_get_uint64(v);
-}
-
-static GVariant *
-get_policy(RvTestHarness *h, const char *path, const char *iface, const char *prop)
-{
-        g_autoptr(GError) error = NULL;
-        g_autoptr(GVariant) reply = rv_test_call(h, path, "org.freedesktop.DBus.Properties", "Get",
-                                                 g_variant_new("(ss)", iface, prop), G_VARIANT_TYPE("(v)"), &error);
-        GVariant *value = NULL;
-
-        g_assert_no_error(error);
-        g_variant_get(reply, "(v)", &value);
-        return value;
 }
 
 static void
@@ -68,8 +53,8 @@ test_policy(void)
         rev0 = revision(&h);
         g_assert_cmpuint(rev0, ==, 1);
         {
-                g_autoptr(GVariant) utp = get_policy(&h, ENGINE, POLICY ".Engine", "Utp");
-                g_autoptr(GVariant) mode = get_policy(&h, APP, POLICY ".App", "Mode");
+                g_autoptr(GVariant) utp = rv_test_get_iface(&h, ENGINE, POLICY ".Engine", "Utp");
+                g_autoptr(GVariant) mode = rv_test_get_iface(&h, APP, POLICY ".App", "Mode");
                 g_assert_false(g_variant_get_boolean(utp));
                 g_assert_cmpstr(g_variant_get_string(mode, NULL), ==, "setup");
         }
@@ -82,7 +67,7 @@ test_policy(void)
         g_clear_pointer(&reply, g_variant_unref);
         g_assert_cmpuint(revision(&h), ==, rev0 + 1);
         {
-                g_autoptr(GVariant) v = get_policy(&h, ENGINE, POLICY ".Engine", "DownloadLimit");
+                g_autoptr(GVariant) v = rv_test_get_iface(&h, ENGINE, POLICY ".Engine", "DownloadLimit");
                 g_assert_cmpint(g_variant_get_int64(v), ==, 123456);
         }
 
@@ -178,8 +163,8 @@ test_policy(void)
         rv_test_harness_start_daemon(&h);
         g_assert_cmpuint(revision(&h), ==, rev);
         {
-                g_autoptr(GVariant) v = get_policy(&h, ENGINE, POLICY ".Engine", "DownloadLimit");
-                g_autoptr(GVariant) m = get_policy(&h, FS, POLICY ".Fs", "MoveMode");
+                g_autoptr(GVariant) v = rv_test_get_iface(&h, ENGINE, POLICY ".Engine", "DownloadLimit");
+                g_autoptr(GVariant) m = rv_test_get_iface(&h, FS, POLICY ".Fs", "MoveMode");
                 g_assert_cmpint(g_variant_get_int64(v), ==, 123456);
                 g_assert_cmpstr(g_variant_get_string(m, NULL), ==, "copy");
         }
@@ -262,13 +247,13 @@ test_setup_and_keys(void)
                 g_assert_false(g_variant_get_boolean(setup));
         }
         {
-                g_autoptr(GVariant) mode = get_policy(&h, APP, POLICY ".App", "Mode");
+                g_autoptr(GVariant) mode = rv_test_get_iface(&h, APP, POLICY ".App", "Mode");
                 gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
                 while (g_strcmp0(g_variant_get_string(mode, NULL), "active") != 0 &&
                        g_get_monotonic_time() < deadline) {
                         g_usleep(50000);
                         g_variant_unref(mode);
-                        mode = get_policy(&h, APP, POLICY ".App", "Mode");
+                        mode = rv_test_get_iface(&h, APP, POLICY ".App", "Mode");
                 }
                 g_assert_cmpstr(g_variant_get_string(mode, NULL), ==, "active");
         }
