@@ -7,19 +7,12 @@
 # usage: journal-test.sh REVAERD
 set -u
 
-if [ "$(id -u)" -ne 0 ] || ! command -v unshare >/dev/null || [ ! -x /lib/systemd/systemd-journald ]; then
-    if [ "${CI:-}" = "true" ]; then
-        echo "Bail out! needs root, unshare and systemd-journald in CI"
-        exit 1
-    fi
-    echo "1..0 # SKIP needs root, unshare and systemd-journald"
-    exit 77
-fi
+. "$(dirname "$0")/../data/tap.sh"
 
-if [ -z "${RV_JOURNAL_INNER:-}" ]; then
-    export RV_JOURNAL_INNER=1
-    exec unshare -m --propagation private "$0" "$@"
+if [ "$(id -u)" -ne 0 ] || ! command -v unshare >/dev/null || [ ! -x /lib/systemd/systemd-journald ]; then
+    skip_all "needs root, unshare and systemd-journald"
 fi
+in_private_mounts RV_JOURNAL_INNER "$0" "$@"
 
 revaerd="$1"
 T="$(mktemp -d /tmp/rv-journal-XXXXXX)"
@@ -31,10 +24,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n $*"; }
-not_ok() { n=$((n + 1)); failed=1; echo "not ok $n $*"; }
 
 mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs /var/log

@@ -12,19 +12,12 @@
 # usage: polkit-test.sh REVAERD SEEDER POLICY RULES BUS_CONF_IN REVAER_BUS_CONF
 set -u
 
-if [ "$(id -u)" -ne 0 ] || ! command -v unshare >/dev/null || [ ! -x /usr/lib/polkit-1/polkitd ]; then
-    if [ "${CI:-}" = "true" ]; then
-        echo "Bail out! needs root, unshare and polkitd in CI"
-        exit 1
-    fi
-    echo "1..0 # SKIP needs root, unshare and /usr/lib/polkit-1/polkitd"
-    exit 77
-fi
+. "$(dirname "$0")/../data/tap.sh"
 
-if [ -z "${RV_POLKIT_INNER:-}" ]; then
-    export RV_POLKIT_INNER=1
-    exec unshare -m --propagation private "$0" "$@"
+if [ "$(id -u)" -ne 0 ] || ! command -v unshare >/dev/null || [ ! -x /usr/lib/polkit-1/polkitd ]; then
+    skip_all "needs root, unshare and /usr/lib/polkit-1/polkitd"
 fi
+in_private_mounts RV_POLKIT_INNER "$0" "$@"
 
 revaerd="$1"
 seeder="$2"
@@ -43,10 +36,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n $*"; }
-not_ok() { n=$((n + 1)); failed=1; echo "not ok $n $*"; }
 
 # test users and the service group, in copies of the account files
 cp /etc/passwd "$T/passwd"

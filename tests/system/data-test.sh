@@ -9,21 +9,7 @@
 set -u
 
 S="$REVAER_SOURCE_ROOT"
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n $*"; }
-not_ok() { n=$((n + 1)); failed=1; echo "not ok $n $*"; }
-skip() {
-    n=$((n + 1))
-    # outside CI a missing tool skips; in CI nothing skips
-    if [ "${CI:-}" = "true" ]; then
-        failed=1
-        echo "not ok $n $1 # $2 is required in CI"
-    else
-        echo "ok $n $1 # SKIP $2 is not installed"
-    fi
-}
-diag() { sed 's/^/# /'; }
+. "$(dirname "$0")/../data/tap.sh"
 
 T="$(mktemp -d /tmp/rv-data-XXXXXX)"
 trap 'rm -rf "$T"' EXIT

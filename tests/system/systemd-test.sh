@@ -110,14 +110,7 @@ if [ "${1:-}" = "--pid1" ]; then
 fi
 
 # --- the test, on the host ---------------------------------------------------
-skip_all() {
-    if [ "${CI:-}" = "true" ]; then
-        echo "Bail out! $1 (required in CI)"
-        exit 1
-    fi
-    echo "1..0 # SKIP $1"
-    exit 77
-}
+. "$(dirname "$0")/../data/tap.sh"
 [ "$(id -u)" -eq 0 ] || skip_all "needs root"
 for tool in unshare nsenter timeout curl busctl meson systemctl journalctl python3 pivot_root useradd runuser gio; do
     command -v "$tool" >/dev/null || skip_all "needs $tool"
@@ -125,11 +118,6 @@ done
 [ -x /lib/systemd/systemd ] || skip_all "needs /lib/systemd/systemd"
 grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null || skip_all "needs overlayfs"
 
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n $*"; }
-not_ok() { n=$((n + 1)); failed=1; echo "not ok $n $*"; }
-diag() { sed 's/^/# /'; }
 
 T="$(mktemp -d /tmp/rv-systemd-XXXXXX)"
 chmod 755 "$T"

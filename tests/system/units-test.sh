@@ -10,27 +10,10 @@
 # env: REVAER_BUILD_ROOT (the build tree), REVAERD
 set -eu
 
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n $*"; }
-not_ok() { n=$((n + 1)); failed=1; echo "not ok $n $*"; }
-diag() { sed 's/^/# /'; }
-check() {
-    # check "what" command...: ok when the command succeeds
-    local what="$1"
-    shift
-    if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
+. "$(dirname "$0")/../data/tap.sh"
 
 for tool in meson systemd-analyze systemd-sysusers systemd-tmpfiles; do
-    if ! command -v "$tool" >/dev/null; then
-        if [ "${CI:-}" = "true" ]; then
-            echo "Bail out! $tool is required in CI"
-            exit 1
-        fi
-        echo "1..0 # SKIP $tool is not installed"
-        exit 77
-    fi
+    command -v "$tool" >/dev/null || skip_all "$tool is not installed"
 done
 
 T="$(mktemp -d /tmp/rv-units-XXXXXX)"
