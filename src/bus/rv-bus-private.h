@@ -60,12 +60,6 @@ typedef struct {
 /* a reply over every torrent being built, see rv-bus-stream.c */
 typedef struct _RvBusStream RvBusStream;
 
-/* polkit actions */
-#define RV_ACTION_OBSERVE "com.revaer.revaer1.observe"
-#define RV_ACTION_MANAGE "com.revaer.revaer1.manage"
-#define RV_ACTION_CONFIGURE "com.revaer.revaer1.configure"
-#define RV_ACTION_ADMIN "com.revaer.revaer1.admin"
-
 /* the action that guards a method or writable property, NULL when there is none */
 const char *rv_bus_action_for(const char *interface, const char *member);
 

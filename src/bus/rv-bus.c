@@ -12,13 +12,13 @@
 
 /* clients that use sd-bus get errnos back for our names */
 static const sd_bus_error_map rv_bus_error_map[] = {
-        SD_BUS_ERROR_MAP("com.revaer.Revaer1.Error.NotFound", ENOENT),
-        SD_BUS_ERROR_MAP("com.revaer.Revaer1.Error.InvalidArgument", EINVAL),
-        SD_BUS_ERROR_MAP("com.revaer.Revaer1.Error.Conflict", EEXIST),
-        SD_BUS_ERROR_MAP("com.revaer.Revaer1.Error.SetupRequired", EADDRNOTAVAIL),
-        SD_BUS_ERROR_MAP("com.revaer.Revaer1.Error.RateLimited", EBUSY),
-        SD_BUS_ERROR_MAP("com.revaer.Revaer1.Error.Unavailable", EAGAIN),
-        SD_BUS_ERROR_MAP("com.revaer.Revaer1.Error.Internal", EIO),
+        SD_BUS_ERROR_MAP(RV_BUS_ERROR_PREFIX "NotFound", ENOENT),
+        SD_BUS_ERROR_MAP(RV_BUS_ERROR_PREFIX "InvalidArgument", EINVAL),
+        SD_BUS_ERROR_MAP(RV_BUS_ERROR_PREFIX "Conflict", EEXIST),
+        SD_BUS_ERROR_MAP(RV_BUS_ERROR_PREFIX "SetupRequired", EADDRNOTAVAIL),
+        SD_BUS_ERROR_MAP(RV_BUS_ERROR_PREFIX "RateLimited", EBUSY),
+        SD_BUS_ERROR_MAP(RV_BUS_ERROR_PREFIX "Unavailable", EAGAIN),
+        SD_BUS_ERROR_MAP(RV_BUS_ERROR_PREFIX "Internal", EIO),
         SD_BUS_ERROR_MAP_END,
 };
 

@@ -7,15 +7,9 @@
 #include "rv-access.h"
 #include "rv-config.h"
 #include "rv-manager.h"
+#include "rv-names.h"
 
 G_BEGIN_DECLS
-
-#define RV_BUS_NAME "com.revaer.Revaer1"
-#define RV_BUS_PATH "/com/revaer/Revaer1"
-#define RV_BUS_TORRENT_PREFIX "/com/revaer/Revaer1/torrent"
-#define RV_BUS_MANAGER_IFACE "com.revaer.Revaer1.Manager"
-#define RV_BUS_TORRENT_IFACE "com.revaer.Revaer1.Torrent"
-#define RV_BUS_POLICY_IFACE "com.revaer.Revaer1.Policy"
 
 typedef enum {
         RV_BUS_KIND_SYSTEM,

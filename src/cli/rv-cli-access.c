@@ -64,7 +64,7 @@ rv_cli_setup_token(RvCli *cli, char **args, GError **error)
 
         if (!rv_cli_check_args(args, 0, 0, error))
                 return FALSE;
-        reply = rv_cli_call(cli, RV_CLI_MANAGER_PATH, RV_CLI_MANAGER_IFACE, "IssueSetupToken", error, NULL);
+        reply = rv_cli_call(cli, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "IssueSetupToken", error, NULL);
         if (reply == NULL)
                 return FALSE;
         if (!rv_cli_reply_is(reply, "(st)", "IssueSetupToken", error))
@@ -143,7 +143,7 @@ rv_cli_setup_complete(RvCli *cli, char **args, GError **error)
         token = rv_cli_read_token(args[0], error);
         if (token == NULL)
                 return FALSE;
-        reply = rv_cli_call(cli, RV_CLI_MANAGER_PATH, RV_CLI_MANAGER_IFACE, "CompleteSetup", error, "ss", token,
+        reply = rv_cli_call(cli, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "CompleteSetup", error, "ss", token,
                             opt_setup_label != NULL ? opt_setup_label : RV_CLI_SETUP_LABEL);
         rv_cli_wipe(token);
         if (reply == NULL)
@@ -184,7 +184,7 @@ rv_cli_keys_list(RvCli *cli, char **args, GError **error)
 
         if (!rv_cli_check_args(args, 0, 0, error))
                 return FALSE;
-        reply = rv_cli_call(cli, RV_CLI_MANAGER_PATH, RV_CLI_MANAGER_IFACE, "ListApiKeys", error, NULL);
+        reply = rv_cli_call(cli, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "ListApiKeys", error, NULL);
         if (reply == NULL)
                 return FALSE;
         if (!rv_cli_reply_is(reply, "(a(ssbuut))", "ListApiKeys", error))
@@ -265,7 +265,7 @@ rv_cli_keys_create(RvCli *cli, char **args, GError **error)
                                     _("--burst and --period go together and must be positive"));
                 return FALSE;
         }
-        reply = rv_cli_call(cli, RV_CLI_MANAGER_PATH, RV_CLI_MANAGER_IFACE, "CreateApiKey", error, "suu", args[0],
+        reply = rv_cli_call(cli, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "CreateApiKey", error, "suu", args[0],
                             (uint32_t)MAX(opt_key_burst, 0), (uint32_t)MAX(opt_key_period, 0));
         if (reply == NULL)
                 return FALSE;
@@ -287,7 +287,7 @@ rv_cli_keys_rotate(RvCli *cli, char **args, GError **error)
 
         if (!rv_cli_check_one_arg(args, _("KEY_ID"), error))
                 return FALSE;
-        reply = rv_cli_call(cli, RV_CLI_MANAGER_PATH, RV_CLI_MANAGER_IFACE, "RotateApiKey", error, "s", args[0]);
+        reply = rv_cli_call(cli, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "RotateApiKey", error, "s", args[0]);
         if (reply == NULL)
                 return FALSE;
         if (!rv_cli_reply_is(reply, "(s)", "RotateApiKey", error))
@@ -306,11 +306,11 @@ rv_cli_keys_revoke(RvCli *cli, char **args, GError **error)
 
         if (!rv_cli_check_one_arg(args, _("KEY_ID"), error))
                 return FALSE;
-        reply = rv_cli_call(cli, RV_CLI_MANAGER_PATH, RV_CLI_MANAGER_IFACE, "RevokeApiKey", error, "s", args[0]);
+        reply = rv_cli_call(cli, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "RevokeApiKey", error, "s", args[0]);
         if (reply == NULL)
                 return FALSE;
         /* the last key gone puts the service back into setup: say so, it refuses the HTTP API now */
-        setup = rv_cli_get_property(cli, RV_CLI_MANAGER_PATH, RV_CLI_MANAGER_IFACE, "SetupRequired", NULL);
+        setup = rv_cli_get_property(cli, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "SetupRequired", NULL);
         if (!cli->json && setup != NULL && rv_cli_variant_to_int64(setup) != 0)
                 g_print("%s\n", _("That was the last API key: the service waits for setup again (see revaerctl "
                                   "setup)."));

@@ -222,7 +222,7 @@ rv_cli_new_add_call(RvCli *cli, const char *source, GError **error)
                 g_autofree char *magnet = g_ascii_strncasecmp(source, "magnet:", 7) == 0
                                                   ? g_strdup(source)
                                                   : g_strconcat("magnet:?xt=urn:btih:", source, NULL);
-                m = rv_cli_new_call(cli, RV_CLI_MANAGER_PATH, RV_CLI_MANAGER_IFACE, "AddMagnet", error);
+                m = rv_cli_new_call(cli, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "AddMagnet", error);
                 if (m == NULL)
                         return NULL;
                 r = sd_bus_message_append(m, "s", magnet);
@@ -258,12 +258,12 @@ rv_cli_new_add_call(RvCli *cli, const char *source, GError **error)
         }
         if (S_ISREG(st.st_mode)) {
                 /* the daemon reads the file itself: large files do not travel through the bus */
-                m = rv_cli_new_call(cli, RV_CLI_MANAGER_PATH, RV_CLI_MANAGER_IFACE, "AddTorrentFd", error);
+                m = rv_cli_new_call(cli, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "AddTorrentFd", error);
                 r = m != NULL ? sd_bus_message_append(m, "h", fd) : 0;
         } else {
                 bytes = rv_cli_read_stream(fd, is_stdin ? _("standard input") : source, error);
                 if (bytes != NULL)
-                        m = rv_cli_new_call(cli, RV_CLI_MANAGER_PATH, RV_CLI_MANAGER_IFACE, "AddTorrent", error);
+                        m = rv_cli_new_call(cli, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "AddTorrent", error);
                 r = m != NULL ? sd_bus_message_append_array(m, 'y', g_bytes_get_data(bytes, NULL),
                                                             g_bytes_get_size(bytes))
                               : 0;
@@ -453,7 +453,7 @@ rv_cli_wait_check(RvCliWait *w)
 static gboolean
 rv_cli_wait_refresh(RvCliWait *w, GError **error)
 {
-        g_autoptr(GVariant) props = rv_cli_get_all(w->cli, w->path, RV_CLI_TORRENT_IFACE, error);
+        g_autoptr(GVariant) props = rv_cli_get_all(w->cli, w->path, RV_BUS_TORRENT_IFACE, error);
 
         if (props == NULL)
                 return FALSE;
@@ -512,8 +512,8 @@ rv_cli_wait_owner_cb(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
         const char *old_owner = NULL;
         const char *new_owner = NULL;
 
-        if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) <= 0 ||
-            g_strcmp0(name, RV_CLI_BUS_NAME) != 0 || new_owner[0] != '\0')
+        if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) <= 0 || g_strcmp0(name, RV_BUS_NAME) != 0 ||
+            new_owner[0] != '\0')
                 return 0;
         g_set_error(&w->error, RV_ERROR, RV_ERROR_UNAVAILABLE, _("the Revaer service stopped"));
         (void)sd_event_exit(w->cli->event, 0);
@@ -540,11 +540,11 @@ rv_cli_wait(RvCli *cli, const char *path, GError **error)
         (void)sd_bus_set_exit_on_disconnect(cli->bus, TRUE);
 
         /* subscribed first, then read: a change in between is seen twice, never missed */
-        r = sd_bus_match_signal(cli->bus, &changed_slot, RV_CLI_BUS_NAME, path, RV_CLI_PROPERTIES_IFACE,
+        r = sd_bus_match_signal(cli->bus, &changed_slot, RV_BUS_NAME, path, RV_BUS_PROPERTIES_IFACE,
                                 "PropertiesChanged", rv_cli_wait_changed_cb, &w);
         if (r >= 0)
-                r = sd_bus_match_signal(cli->bus, &removed_slot, RV_CLI_BUS_NAME, RV_CLI_MANAGER_PATH,
-                                        RV_CLI_MANAGER_IFACE, "TorrentRemoved", rv_cli_wait_removed_cb, &w);
+                r = sd_bus_match_signal(cli->bus, &removed_slot, RV_BUS_NAME, RV_BUS_PATH, RV_BUS_MANAGER_IFACE,
+                                        "TorrentRemoved", rv_cli_wait_removed_cb, &w);
         if (r >= 0)
                 r = rv_cli_match_service_owner(cli, &owner_slot, rv_cli_wait_owner_cb, &w);
         if (r < 0) {
@@ -600,7 +600,7 @@ rv_cli_add(RvCli *cli, char **args, GError **error)
                         return FALSE;
                 hash = rv_cli_path_to_hash(path);
                 /* a magnet has no name until the metadata arrives; an empty one is fine */
-                name = rv_cli_get_property(cli, path, RV_CLI_TORRENT_IFACE, "Name", NULL);
+                name = rv_cli_get_property(cli, path, RV_BUS_TORRENT_IFACE, "Name", NULL);
                 if (cli->json) {
                         json_builder_begin_object(builder);
                         json_builder_set_member_name(builder, "info_hash");

@@ -11,8 +11,6 @@
 
 #include "rv-cli.h"
 
-#define RV_CLI_ERROR_PREFIX "com.revaer.Revaer1.Error."
-
 void
 rv_cli_clear(RvCli *cli)
 {
@@ -44,15 +42,15 @@ rv_cli_set_bus_error(const RvCli *cli, const sd_bus_error *bus_error, int r, GEr
                             _("D-Bus call failed: %s"), g_strerror(-r));
                 return;
         }
-        if (g_str_has_prefix(name, RV_CLI_ERROR_PREFIX)) {
-                RvError code = rv_error_from_string(name + strlen(RV_CLI_ERROR_PREFIX));
+        if (g_str_has_prefix(name, RV_BUS_ERROR_PREFIX)) {
+                RvError code = rv_error_from_string(name + strlen(RV_BUS_ERROR_PREFIX));
                 g_set_error_literal(error, RV_ERROR, code == RV_ERROR_LAST ? RV_ERROR_INTERNAL : code,
                                     message != NULL ? message : name);
                 return;
         }
         if (g_str_equal(name, SD_BUS_ERROR_SERVICE_UNKNOWN) || g_str_equal(name, SD_BUS_ERROR_NAME_HAS_NO_OWNER)) {
                 g_set_error(error, RV_ERROR, RV_ERROR_UNAVAILABLE,
-                            _("the Revaer service (%s) is not running on the %s bus"), RV_CLI_BUS_NAME,
+                            _("the Revaer service (%s) is not running on the %s bus"), RV_BUS_NAME,
                             rv_cli_bus_label(cli));
                 return;
         }
@@ -167,7 +165,7 @@ rv_cli_match_service_owner(RvCli *cli, sd_bus_slot **ret_slot, sd_bus_message_ha
         return sd_bus_add_match(cli->bus, ret_slot,
                                 "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
                                 "interface='org.freedesktop.DBus',member='NameOwnerChanged',"
-                                "arg0='" RV_CLI_BUS_NAME "'",
+                                "arg0='" RV_BUS_NAME "'",
                                 handler, userdata);
 }
 
@@ -321,7 +319,7 @@ rv_cli_new_call(RvCli *cli, const char *path, const char *iface, const char *met
 
         if (!rv_cli_connect(cli, error))
                 return NULL;
-        r = sd_bus_message_new_method_call(cli->bus, &m, RV_CLI_BUS_NAME, path, iface, method);
+        r = sd_bus_message_new_method_call(cli->bus, &m, RV_BUS_NAME, path, iface, method);
         if (r < 0) {
                 rv_cli_set_bus_error(cli, NULL, r, error);
                 return NULL;
@@ -494,7 +492,7 @@ rv_cli_call_variant(RvCli *cli, const char *path, const char *iface, const char 
 GDBusNodeInfo *
 rv_cli_introspect(RvCli *cli, const char *path, GError **error)
 {
-        g_autoptr(GVariant) reply = rv_cli_call(cli, path, RV_CLI_INTROSPECTABLE_IFACE, "Introspect", error, NULL);
+        g_autoptr(GVariant) reply = rv_cli_call(cli, path, RV_BUS_INTROSPECTABLE_IFACE, "Introspect", error, NULL);
         g_autoptr(GError) error_local = NULL;
         GDBusNodeInfo *info;
 
@@ -518,7 +516,7 @@ rv_cli_introspect(RvCli *cli, const char *path, GError **error)
 GVariant *
 rv_cli_get_all(RvCli *cli, const char *path, const char *iface, GError **error)
 {
-        g_autoptr(GVariant) reply = rv_cli_call(cli, path, RV_CLI_PROPERTIES_IFACE, "GetAll", error, "s", iface);
+        g_autoptr(GVariant) reply = rv_cli_call(cli, path, RV_BUS_PROPERTIES_IFACE, "GetAll", error, "s", iface);
 
         if (reply == NULL)
                 return NULL;
@@ -530,7 +528,7 @@ rv_cli_get_all(RvCli *cli, const char *path, const char *iface, GError **error)
 GVariant *
 rv_cli_get_property(RvCli *cli, const char *path, const char *iface, const char *name, GError **error)
 {
-        g_autoptr(GVariant) reply = rv_cli_call(cli, path, RV_CLI_PROPERTIES_IFACE, "Get", error, "ss", iface, name);
+        g_autoptr(GVariant) reply = rv_cli_call(cli, path, RV_BUS_PROPERTIES_IFACE, "Get", error, "ss", iface, name);
         g_autoptr(GVariant) boxed = NULL;
 
         if (reply == NULL)
@@ -545,7 +543,7 @@ gboolean
 rv_cli_set_property(RvCli *cli, const char *path, const char *iface, const char *name, GError **error, const char *type,
                     ...)
 {
-        g_autoptr(sd_bus_message) m = rv_cli_new_call(cli, path, RV_CLI_PROPERTIES_IFACE, "Set", error);
+        g_autoptr(sd_bus_message) m = rv_cli_new_call(cli, path, RV_BUS_PROPERTIES_IFACE, "Set", error);
         g_autoptr(GVariant) reply = NULL;
         va_list ap;
         int r;
@@ -580,7 +578,7 @@ rv_cli_resolve(RvCli *cli, const char *ref, GError **error)
                 g_set_error_literal(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, _("empty torrent reference"));
                 return NULL;
         }
-        reply = rv_cli_call(cli, RV_CLI_MANAGER_PATH, RV_CLI_MANAGER_IFACE, "GetTorrent", error, "s", ref);
+        reply = rv_cli_call(cli, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "GetTorrent", error, "s", ref);
         if (reply == NULL)
                 return NULL;
         if (!rv_cli_reply_is(reply, "(o)", "GetTorrent", error))

@@ -71,7 +71,7 @@ rv_cli_compare_strings(gconstpointer a, gconstpointer b)
 static GStrv
 rv_cli_config_sections(RvCli *cli, GError **error)
 {
-        g_autoptr(GDBusNodeInfo) info = rv_cli_introspect(cli, RV_CLI_POLICY_PREFIX, error);
+        g_autoptr(GDBusNodeInfo) info = rv_cli_introspect(cli, RV_BUS_POLICY_PREFIX, error);
         g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
 
         if (info == NULL)
@@ -105,7 +105,7 @@ rv_cli_config_check_section(char **sections, const char *section, GError **error
 static char *
 rv_cli_config_section_path(const char *section)
 {
-        return g_strdup_printf(RV_CLI_POLICY_PREFIX "/%s", section);
+        return g_strdup_printf(RV_BUS_POLICY_PREFIX "/%s", section);
 }
 
 /* a section's settings: names and types from introspection, values from GetAll */
@@ -126,7 +126,7 @@ rv_cli_config_load(RvCli *cli, const char *section_name, GError **error)
                 return NULL;
         /* the typed interface: com.revaer.Revaer1.Policy.<Section> */
         for (guint i = 0; info->interfaces != NULL && info->interfaces[i] != NULL; i++) {
-                if (g_str_has_prefix(info->interfaces[i]->name, RV_CLI_POLICY_IFACE "."))
+                if (g_str_has_prefix(info->interfaces[i]->name, RV_BUS_POLICY_IFACE "."))
                         iface = info->interfaces[i];
         }
         if (iface == NULL) {
@@ -181,7 +181,7 @@ static gboolean
 rv_cli_config_revision(RvCli *cli, const char *section, guint64 *ret, GError **error)
 {
         g_autofree char *path = rv_cli_config_section_path(section);
-        g_autoptr(GVariant) value = rv_cli_get_property(cli, path, RV_CLI_POLICY_IFACE, "Revision", error);
+        g_autoptr(GVariant) value = rv_cli_get_property(cli, path, RV_BUS_POLICY_IFACE, "Revision", error);
 
         if (value == NULL)
                 return FALSE;
@@ -422,7 +422,7 @@ rv_cli_config_set(RvCli *cli, char **args, GError **error)
                 g_variant_builder_clear(&values);
                 return FALSE;
         }
-        reply = rv_cli_call_variant(cli, section->path, RV_CLI_POLICY_IFACE, "Update",
+        reply = rv_cli_call_variant(cli, section->path, RV_BUS_POLICY_IFACE, "Update",
                                     g_variant_new("(a{sv})", &values), error);
         if (reply == NULL)
                 return FALSE;
@@ -502,7 +502,7 @@ rv_cli_config_history(RvCli *cli, char **args, GError **error)
                 return FALSE;
         /* one history for all sections; any policy object tells it */
         path = rv_cli_config_section_path(sections[0]);
-        reply = rv_cli_call(cli, path, RV_CLI_POLICY_IFACE, "History", error, "u", (uint32_t)opt_history_limit);
+        reply = rv_cli_call(cli, path, RV_BUS_POLICY_IFACE, "History", error, "u", (uint32_t)opt_history_limit);
         if (reply == NULL)
                 return FALSE;
         if (!rv_cli_reply_is(reply, "(a(txsss))", "History", error))

@@ -74,7 +74,7 @@ rv_cli_health(RvCli *cli, char **args, GError **error)
 
         if (!rv_cli_check_args(args, 0, 0, error))
                 return FALSE;
-        props = rv_cli_get_all(cli, RV_CLI_MANAGER_PATH, RV_CLI_MANAGER_IFACE, error);
+        props = rv_cli_get_all(cli, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, error);
         if (props == NULL)
                 return FALSE;
         dict = g_variant_dict_new(props);
@@ -272,7 +272,7 @@ rv_cli_monitor_health_cb(sd_bus_message *m, void *userdata, sd_bus_error *ret_er
         if (sd_bus_message_read(m, "s", &status) <= 0)
                 return 0;
         /* the signal says how, the property says why */
-        degraded = rv_cli_get_property(mon->cli, RV_CLI_MANAGER_PATH, RV_CLI_MANAGER_IFACE, "Degraded", NULL);
+        degraded = rv_cli_get_property(mon->cli, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "Degraded", NULL);
         if (degraded != NULL && g_variant_is_of_type(degraded, G_VARIANT_TYPE("a(ss)"))) {
                 GVariantIter iter;
                 const char *component;
@@ -318,7 +318,7 @@ rv_cli_monitor_changed_cb(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
                 g_autoptr(GVariant) reason = g_variant_dict_lookup_value(changed, "Error", G_VARIANT_TYPE_STRING);
                 g_autofree char *detail = NULL;
                 if (reason == NULL)
-                        reason = rv_cli_get_property(mon->cli, sd_bus_message_get_path(m), RV_CLI_TORRENT_IFACE,
+                        reason = rv_cli_get_property(mon->cli, sd_bus_message_get_path(m), RV_BUS_TORRENT_IFACE,
                                                      "Error", NULL);
                 detail = reason != NULL && g_variant_is_of_type(reason, G_VARIANT_TYPE_STRING)
                                  ? g_strdup_printf("error: %s", g_variant_get_string(reason, NULL))
@@ -345,7 +345,7 @@ rv_cli_monitor_load(RvCliMonitor *mon, guint *ret_count, GError **error)
         const char *name;
         const char *state;
 
-        reply = rv_cli_call(mon->cli, RV_CLI_MANAGER_PATH, RV_CLI_MANAGER_IFACE, "ListTorrents", error, NULL);
+        reply = rv_cli_call(mon->cli, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "ListTorrents", error, NULL);
         if (reply == NULL)
                 return FALSE;
         if (!rv_cli_reply_is(reply, "(a(sssbdttttxas))", "ListTorrents", error))
@@ -370,7 +370,7 @@ rv_cli_monitor_owner_cb(sd_bus_message *m, void *userdata, sd_bus_error *ret_err
         const char *old_owner = NULL;
         const char *new_owner = NULL;
 
-        if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) <= 0 || g_strcmp0(name, RV_CLI_BUS_NAME) != 0)
+        if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) <= 0 || g_strcmp0(name, RV_BUS_NAME) != 0)
                 return 0;
         if (new_owner[0] == '\0') {
                 rv_cli_monitor_emit(mon, "service", NULL, _("stopped"), "state", "stopped", NULL);
@@ -421,7 +421,7 @@ rv_cli_monitor(RvCli *cli, char **args, GError **error)
         mon.states = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 
         for (guint i = 0; r >= 0 && i < G_N_ELEMENTS(manager_signals); i++) {
-                r = sd_bus_match_signal(cli->bus, &slot, RV_CLI_BUS_NAME, RV_CLI_MANAGER_PATH, RV_CLI_MANAGER_IFACE,
+                r = sd_bus_match_signal(cli->bus, &slot, RV_BUS_NAME, RV_BUS_PATH, RV_BUS_MANAGER_IFACE,
                                         manager_signals[i].member, manager_signals[i].handler, &mon);
                 if (r >= 0)
                         g_ptr_array_add(slots, g_steal_pointer(&slot));
@@ -429,10 +429,10 @@ rv_cli_monitor(RvCli *cli, char **args, GError **error)
         if (r >= 0) {
                 /* every torrent's state changes: one rule for the whole subtree */
                 r = sd_bus_add_match(cli->bus, &slot,
-                                     "type='signal',sender='" RV_CLI_BUS_NAME "',"
-                                     "interface='" RV_CLI_PROPERTIES_IFACE "',member='PropertiesChanged',"
-                                     "path_namespace='" RV_CLI_MANAGER_PATH "/torrent',"
-                                     "arg0='" RV_CLI_TORRENT_IFACE "'",
+                                     "type='signal',sender='" RV_BUS_NAME "',"
+                                     "interface='" RV_BUS_PROPERTIES_IFACE "',member='PropertiesChanged',"
+                                     "path_namespace='" RV_BUS_PATH "/torrent',"
+                                     "arg0='" RV_BUS_TORRENT_IFACE "'",
                                      rv_cli_monitor_changed_cb, &mon);
                 if (r >= 0)
                         g_ptr_array_add(slots, g_steal_pointer(&slot));

@@ -56,7 +56,7 @@ rv_cli_list(RvCli *cli, char **args, GError **error)
 
         if (!rv_cli_check_args(args, 0, 0, error))
                 return FALSE;
-        reply = rv_cli_call(cli, RV_CLI_MANAGER_PATH, RV_CLI_MANAGER_IFACE, "ListTorrents", error, NULL);
+        reply = rv_cli_call(cli, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "ListTorrents", error, NULL);
         if (reply == NULL)
                 return FALSE;
         if (!rv_cli_reply_is(reply, "(a(sssbdttttxas))", "ListTorrents", error))
@@ -240,7 +240,7 @@ rv_cli_info(RvCli *cli, char **args, GError **error)
         path = rv_cli_resolve(cli, args[0], error);
         if (path == NULL)
                 return FALSE;
-        props = rv_cli_get_all(cli, path, RV_CLI_TORRENT_IFACE, error);
+        props = rv_cli_get_all(cli, path, RV_BUS_TORRENT_IFACE, error);
         if (props == NULL)
                 return FALSE;
         if (cli->json) {
@@ -300,7 +300,7 @@ rv_cli_files(RvCli *cli, char **args, GError **error)
         path = rv_cli_resolve(cli, args[0], error);
         if (path == NULL)
                 return FALSE;
-        reply = rv_cli_call(cli, path, RV_CLI_TORRENT_IFACE, "ListFiles", error, NULL);
+        reply = rv_cli_call(cli, path, RV_BUS_TORRENT_IFACE, "ListFiles", error, NULL);
         if (reply == NULL)
                 return FALSE;
         if (!rv_cli_reply_is(reply, "(a(usttyb))", "ListFiles", error))
@@ -374,7 +374,7 @@ rv_cli_each(RvCli *cli, char **args, const char *method, const char *all_method,
                 g_autoptr(GVariant) reply = NULL;
                 if (!rv_cli_check_args(args, 0, 0, error))
                         return FALSE;
-                reply = rv_cli_call(cli, RV_CLI_MANAGER_PATH, RV_CLI_MANAGER_IFACE, all_method, error, NULL);
+                reply = rv_cli_call(cli, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, all_method, error, NULL);
                 return reply != NULL;
         }
         if (!rv_cli_check_args(args, 1, G_MAXUINT, error))
@@ -384,7 +384,7 @@ rv_cli_each(RvCli *cli, char **args, const char *method, const char *all_method,
                 return FALSE;
         for (guint i = 0; i < paths->len; i++) {
                 g_autoptr(GVariant) reply =
-                        rv_cli_call(cli, g_ptr_array_index(paths, i), RV_CLI_TORRENT_IFACE, method, error, NULL);
+                        rv_cli_call(cli, g_ptr_array_index(paths, i), RV_BUS_TORRENT_IFACE, method, error, NULL);
                 if (reply == NULL)
                         return FALSE;
         }
@@ -450,8 +450,8 @@ rv_cli_remove(RvCli *cli, char **args, GError **error)
         if (paths == NULL)
                 return FALSE;
         /* subscribed before the first Remove, so no TorrentRemoved is missed */
-        r = sd_bus_match_signal(cli->bus, &slot, RV_CLI_BUS_NAME, RV_CLI_MANAGER_PATH, RV_CLI_MANAGER_IFACE,
-                                "TorrentRemoved", rv_cli_removed_cb, pending);
+        r = sd_bus_match_signal(cli->bus, &slot, RV_BUS_NAME, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "TorrentRemoved",
+                                rv_cli_removed_cb, pending);
         if (r < 0) {
                 rv_cli_set_bus_error(cli, NULL, r, error);
                 return FALSE;
@@ -460,7 +460,7 @@ rv_cli_remove(RvCli *cli, char **args, GError **error)
                 const char *path = g_ptr_array_index(paths, i);
                 g_autoptr(GVariant) reply = NULL;
                 g_hash_table_add(pending, (gpointer)path);
-                reply = rv_cli_call(cli, path, RV_CLI_TORRENT_IFACE, "Remove", error, "b", opt_delete_data);
+                reply = rv_cli_call(cli, path, RV_BUS_TORRENT_IFACE, "Remove", error, "b", opt_delete_data);
                 if (reply == NULL)
                         return FALSE;
         }
@@ -537,7 +537,7 @@ rv_cli_select(RvCli *cli, char **args, GError **error)
         if (path == NULL)
                 return FALSE;
         if (opt_select_all || rules) {
-                g_autoptr(sd_bus_message) m = rv_cli_new_call(cli, path, RV_CLI_TORRENT_IFACE, "SetSelection", error);
+                g_autoptr(sd_bus_message) m = rv_cli_new_call(cli, path, RV_BUS_TORRENT_IFACE, "SetSelection", error);
                 g_autoptr(GVariant) reply = NULL;
                 int r;
                 if (m == NULL)
@@ -558,7 +558,7 @@ rv_cli_select(RvCli *cli, char **args, GError **error)
         /* after the rules: SetSelection drops every earlier per-file priority */
         if (indexes->len > 0) {
                 g_autoptr(sd_bus_message) m =
-                        rv_cli_new_call(cli, path, RV_CLI_TORRENT_IFACE, "SetFilePriorities", error);
+                        rv_cli_new_call(cli, path, RV_BUS_TORRENT_IFACE, "SetFilePriorities", error);
                 g_autoptr(GVariant) reply = NULL;
                 int r;
                 if (m == NULL)
@@ -609,17 +609,17 @@ rv_cli_limit(RvCli *cli, char **args, GError **error)
         if (path == NULL)
                 return FALSE;
         if (opt_limit_download != NULL &&
-            !rv_cli_set_property(cli, path, RV_CLI_TORRENT_IFACE, "DownloadLimit", error, "x", (int64_t)down))
+            !rv_cli_set_property(cli, path, RV_BUS_TORRENT_IFACE, "DownloadLimit", error, "x", (int64_t)down))
                 return FALSE;
         if (opt_limit_upload != NULL &&
-            !rv_cli_set_property(cli, path, RV_CLI_TORRENT_IFACE, "UploadLimit", error, "x", (int64_t)up))
+            !rv_cli_set_property(cli, path, RV_BUS_TORRENT_IFACE, "UploadLimit", error, "x", (int64_t)up))
                 return FALSE;
         if (opt_limit_download == NULL && opt_limit_upload == NULL) {
-                g_autoptr(GVariant) dl = rv_cli_get_property(cli, path, RV_CLI_TORRENT_IFACE, "DownloadLimit", error);
+                g_autoptr(GVariant) dl = rv_cli_get_property(cli, path, RV_BUS_TORRENT_IFACE, "DownloadLimit", error);
                 g_autoptr(GVariant) ul = NULL;
                 if (dl == NULL)
                         return FALSE;
-                ul = rv_cli_get_property(cli, path, RV_CLI_TORRENT_IFACE, "UploadLimit", error);
+                ul = rv_cli_get_property(cli, path, RV_BUS_TORRENT_IFACE, "UploadLimit", error);
                 if (ul == NULL)
                         return FALSE;
                 if (cli->json) {
@@ -661,7 +661,7 @@ rv_cli_sequential(RvCli *cli, char **args, GError **error)
         if (path == NULL)
                 return FALSE;
         if (args[1] == NULL) {
-                g_autoptr(GVariant) value = rv_cli_get_property(cli, path, RV_CLI_TORRENT_IFACE, "Sequential", error);
+                g_autoptr(GVariant) value = rv_cli_get_property(cli, path, RV_BUS_TORRENT_IFACE, "Sequential", error);
                 if (value == NULL)
                         return FALSE;
                 if (cli->json)
@@ -670,7 +670,7 @@ rv_cli_sequential(RvCli *cli, char **args, GError **error)
                         g_print("%s\n", rv_cli_variant_to_int64(value) != 0 ? "on" : "off");
                 return TRUE;
         }
-        return rv_cli_set_property(cli, path, RV_CLI_TORRENT_IFACE, "Sequential", error, "b", on);
+        return rv_cli_set_property(cli, path, RV_BUS_TORRENT_IFACE, "Sequential", error, "b", on);
 }
 
 const RvCliCommand rv_cli_torrent_commands[] = {

@@ -10,6 +10,7 @@
 #include <systemd/sd-event.h>
 
 #include "rv-error.h"
+#include "rv-names.h"
 
 G_BEGIN_DECLS
 
@@ -18,16 +19,6 @@ G_BEGIN_DECLS
  * error keeps its code, bus failures become RV_ERROR_UNAVAILABLE and bad
  * usage RV_ERROR_INVALID_ARGUMENT, which is the only code that exits 2.
  */
-
-#define RV_CLI_BUS_NAME "com.revaer.Revaer1"
-#define RV_CLI_MANAGER_PATH "/com/revaer/Revaer1"
-#define RV_CLI_TORRENT_PREFIX "/com/revaer/Revaer1/torrent/"
-#define RV_CLI_MANAGER_IFACE "com.revaer.Revaer1.Manager"
-#define RV_CLI_TORRENT_IFACE "com.revaer.Revaer1.Torrent"
-#define RV_CLI_PROPERTIES_IFACE "org.freedesktop.DBus.Properties"
-#define RV_CLI_INTROSPECTABLE_IFACE "org.freedesktop.DBus.Introspectable"
-#define RV_CLI_POLICY_PREFIX "/com/revaer/Revaer1/policy"
-#define RV_CLI_POLICY_IFACE "com.revaer.Revaer1.Policy"
 
 #define RV_CLI_EXIT_SUCCESS 0
 #define RV_CLI_EXIT_USAGE 2

@@ -253,7 +253,7 @@ peer_arg(RvTestHarness *h)
 static guint
 torrent_count(RvTestHarness *h)
 {
-        g_autoptr(GVariant) v = rv_test_get(h, RV_TEST_MANAGER_PATH, "TorrentCount");
+        g_autoptr(GVariant) v = rv_test_get(h, RV_BUS_PATH, "TorrentCount");
 
         return g_variant_get_uint32(v);
 }
@@ -324,7 +324,7 @@ test_cli_magnet(void)
         peer = peer_arg(&h);
         hash = g_strdup(h.seeder.hash);
         prefix = g_strndup(hash, 6);
-        path = g_strconcat(RV_TEST_MANAGER_PATH "/torrent/", hash, NULL);
+        path = g_strconcat(RV_BUS_PATH "/torrent/", hash, NULL);
         dest = g_build_filename(h.downloads, "single.bin", NULL);
         monitor_start(&h, &mon_json, TRUE);
         monitor_start(&h, &mon_text, FALSE);
@@ -596,7 +596,7 @@ test_cli_torrent_file(void)
                 g_autoptr(GVariant) save_path = NULL;
                 g_autoptr(GVariant) sequential = NULL;
                 g_autoptr(GVariant) limit = NULL;
-                g_autofree char *path = g_strconcat(RV_TEST_MANAGER_PATH "/torrent/", h.seeder.hash, NULL);
+                g_autofree char *path = g_strconcat(RV_BUS_PATH "/torrent/", h.seeder.hash, NULL);
                 ctl_run_full(&h, NULL, torrent, &res, "add", "--json", "--paused", "--sequential", save_arg,
                              "--download-limit", "1M", "-", NULL);
                 ctl_check(&res, 0, NULL, NULL);
@@ -663,7 +663,7 @@ test_cli_torrent_file(void)
         rv_test_harness_teardown(&h);
 }
 
-#define POLICY_PATH RV_TEST_MANAGER_PATH "/policy/"
+#define POLICY_PATH RV_BUS_PATH "/policy/"
 
 static GVariant *
 get_setting(RvTestHarness *h, const char *section, const char *iface, const char *prop)
@@ -805,7 +805,7 @@ test_cli_config(void)
 static gboolean
 setup_required(RvTestHarness *h)
 {
-        g_autoptr(GVariant) v = rv_test_get(h, RV_TEST_MANAGER_PATH, "SetupRequired");
+        g_autoptr(GVariant) v = rv_test_get(h, RV_BUS_PATH, "SetupRequired");
 
         return g_variant_get_boolean(v);
 }

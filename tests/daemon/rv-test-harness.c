@@ -218,9 +218,8 @@ rv_test_name_has_owner(RvTestHarness *h)
         gboolean has = FALSE;
 
         reply = g_dbus_connection_call_sync(h->conn, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                            "org.freedesktop.DBus", "NameHasOwner",
-                                            g_variant_new("(s)", RV_TEST_BUS_NAME), G_VARIANT_TYPE("(b)"),
-                                            G_DBUS_CALL_FLAGS_NONE, 5000, NULL, NULL);
+                                            "org.freedesktop.DBus", "NameHasOwner", g_variant_new("(s)", RV_BUS_NAME),
+                                            G_VARIANT_TYPE("(b)"), G_DBUS_CALL_FLAGS_NONE, 5000, NULL, NULL);
         if (reply != NULL)
                 g_variant_get(reply, "(b)", &has);
         return has;
@@ -423,7 +422,7 @@ GVariant *
 rv_test_call(RvTestHarness *h, const char *path, const char *iface, const char *method, GVariant *params,
              const GVariantType *reply_type, GError **error)
 {
-        return g_dbus_connection_call_sync(h->conn, RV_TEST_BUS_NAME, path, iface, method, params, reply_type,
+        return g_dbus_connection_call_sync(h->conn, RV_BUS_NAME, path, iface, method, params, reply_type,
                                            G_DBUS_CALL_FLAGS_NONE, 30000, NULL, error);
 }
 
@@ -431,15 +430,15 @@ rv_test_call(RvTestHarness *h, const char *path, const char *iface, const char *
 static const char *
 rv_test_iface_for_path(const char *path)
 {
-        if (g_str_has_prefix(path, RV_TEST_MANAGER_PATH "/torrent"))
-                return RV_TEST_TORRENT_IFACE;
+        if (g_str_has_prefix(path, RV_BUS_PATH "/torrent"))
+                return RV_BUS_TORRENT_IFACE;
         if (g_str_has_suffix(path, "/policy/app"))
                 return "com.revaer.Revaer1.Policy.App";
         if (g_str_has_suffix(path, "/policy/engine"))
                 return "com.revaer.Revaer1.Policy.Engine";
         if (g_str_has_suffix(path, "/policy/fs"))
                 return "com.revaer.Revaer1.Policy.Fs";
-        return RV_TEST_MANAGER_IFACE;
+        return RV_BUS_MANAGER_IFACE;
 }
 
 GVariant *

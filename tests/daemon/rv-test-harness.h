@@ -9,12 +9,9 @@
 
 #include <gio/gio.h>
 
-G_BEGIN_DECLS
+#include "rv-names.h"
 
-#define RV_TEST_BUS_NAME "com.revaer.Revaer1"
-#define RV_TEST_MANAGER_PATH "/com/revaer/Revaer1"
-#define RV_TEST_MANAGER_IFACE "com.revaer.Revaer1.Manager"
-#define RV_TEST_TORRENT_IFACE "com.revaer.Revaer1.Torrent"
+G_BEGIN_DECLS
 
 typedef struct {
         GSubprocess *process;

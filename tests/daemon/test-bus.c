@@ -116,16 +116,16 @@ test_bus_surface(void)
         const char *inv = "com.revaer.Revaer1.Error.InvalidArgument";
         const char *include[] = { "*.bin", NULL };
         guint sub;
-        const char *M = RV_TEST_MANAGER_PATH;
-        const char *MI = RV_TEST_MANAGER_IFACE;
-        const char *TI = RV_TEST_TORRENT_IFACE;
+        const char *M = RV_BUS_PATH;
+        const char *MI = RV_BUS_MANAGER_IFACE;
+        const char *TI = RV_BUS_TORRENT_IFACE;
 
         rv_test_harness_setup(&h);
         rv_test_harness_write_config(&h, "download-limit=3000000\n");
         rv_test_harness_start_seeder(&h, "surf", 12 * MIB, 3, FALSE, 0);
         rv_test_harness_start_daemon(&h);
-        sub = g_dbus_connection_signal_subscribe(h.conn, RV_TEST_BUS_NAME, NULL, NULL, NULL, NULL,
-                                                 G_DBUS_SIGNAL_FLAGS_NONE, signal_cb, &s, NULL);
+        sub = g_dbus_connection_signal_subscribe(h.conn, RV_BUS_NAME, NULL, NULL, NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+                                                 signal_cb, &s, NULL);
 
         /* add through a descriptor: the .torrent never travels through the bus */
         {
@@ -134,7 +134,7 @@ test_bus_surface(void)
                 gint idx = g_unix_fd_list_append(fds, fd, NULL);
                 close(fd);
                 reply = g_dbus_connection_call_with_unix_fd_list_sync(
-                        h.conn, RV_TEST_BUS_NAME, M, MI, "AddTorrentFd",
+                        h.conn, RV_BUS_NAME, M, MI, "AddTorrentFd",
                         g_variant_new("(h@a{sv})", idx,
                                       rv_test_options(&h, "include", g_variant_new_strv(include, -1), "labels",
                                                       g_variant_new_strv((const char *[]){ "tv", NULL }, -1), NULL)),
@@ -251,7 +251,7 @@ test_bus_surface(void)
                    "include[0]");
         call_fails(&h, path, TI, "SetFilePriorities", g_variant_new_parsed("([(uint32 99, byte 1)],)"), inv, "99");
         call_fails(&h, path, TI, "MoveStorage", g_variant_new("(s)", "relative"), inv, "save_path");
-        call_fails(&h, RV_TEST_MANAGER_PATH "/torrent/0000000000000000000000000000000000000000", TI, "Pause", NULL,
+        call_fails(&h, RV_BUS_PATH "/torrent/0000000000000000000000000000000000000000", TI, "Pause", NULL,
                    "com.revaer.Revaer1.Error.NotFound", "0000000000000000000000000000000000000000");
 
         g_variant_unref(rv_test_wait_prop(&h, path, "Completed", rv_test_pred_true, NULL, 60));
@@ -273,12 +273,11 @@ test_bus_surface(void)
         if (g_file_test("/usr/bin/busctl", G_FILE_TEST_IS_EXECUTABLE)) {
                 g_autofree char *out = NULL;
                 g_autofree char *address = g_strdup(h.bus_address);
-                const char *argv[] = { "busctl", "--address", address, "get-property", RV_TEST_BUS_NAME, path,
+                const char *argv[] = { "busctl", "--address", address, "get-property", RV_BUS_NAME, path,
                                        TI,       "Name",      NULL };
-                const char *tree[] = { "busctl", "--address", address, "--list", "tree", RV_TEST_BUS_NAME, NULL };
-                const char *pause[] = { "busctl", "--address", address, "call", RV_TEST_BUS_NAME,
-                                        path,     TI,          "Pause", NULL };
-                const char *bad[] = { "busctl", "--address", address,     "call",   RV_TEST_BUS_NAME,
+                const char *tree[] = { "busctl", "--address", address, "--list", "tree", RV_BUS_NAME, NULL };
+                const char *pause[] = { "busctl", "--address", address, "call", RV_BUS_NAME, path, TI, "Pause", NULL };
+                const char *bad[] = { "busctl", "--address", address,     "call",   RV_BUS_NAME,
                                       M,        MI,          "AddMagnet", "sa{sv}", "magnet:?xt=urn:btih:zz",
                                       "0",      NULL };
                 g_assert_cmpint(run_tool(argv, &out), ==, 0);
@@ -352,7 +351,7 @@ static guint
 count_in_state(RvTestHarness *h, const char *state)
 {
         g_autoptr(GVariant) reply =
-                call_ok(h, RV_TEST_MANAGER_PATH, RV_TEST_MANAGER_IFACE, "ListTorrents", NULL, "(a(sssbdttttxas))");
+                call_ok(h, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "ListTorrents", NULL, "(a(sssbdttttxas))");
         g_autoptr(GVariant) rows = g_variant_get_child_value(reply, 0);
         GVariantIter iter;
         const char *row_state;
@@ -410,8 +409,8 @@ test_bus_streamed_replies(void)
         Replies r = { 0 };
         Outcomes adds = { 0 };
         const guint n = 1000;
-        const char *M = RV_TEST_MANAGER_PATH;
-        const char *MI = RV_TEST_MANAGER_IFACE;
+        const char *M = RV_BUS_PATH;
+        const char *MI = RV_BUS_MANAGER_IFACE;
         g_autofree char *last = NULL;
         g_autofree char *last_path = NULL;
         g_autofree char *first = NULL;
@@ -429,7 +428,7 @@ test_bus_streamed_replies(void)
                 while (sent < n && sent - (adds.ok + adds.limited + adds.other) < 64) {
                         g_autoptr(GBytes) data = rv_test_data_tiny_torrent("many", sent++);
                         g_dbus_connection_call(
-                                h.conn, RV_TEST_BUS_NAME, M, MI, "AddTorrent",
+                                h.conn, RV_BUS_NAME, M, MI, "AddTorrent",
                                 g_variant_new("(@ay@a{sv})",
                                               g_variant_new_from_bytes(G_VARIANT_TYPE_BYTESTRING, data, TRUE),
                                               rv_test_options(&h, "paused", g_variant_new_boolean(TRUE), NULL)),
@@ -455,22 +454,21 @@ test_bus_streamed_replies(void)
                 first_path = g_strconcat(M, "/torrent/", first, NULL);
         }
         r.first_path = first_path;
-        sub = g_dbus_connection_signal_subscribe(h.conn, RV_TEST_BUS_NAME, "org.freedesktop.DBus.ObjectManager",
+        sub = g_dbus_connection_signal_subscribe(h.conn, RV_BUS_NAME, "org.freedesktop.DBus.ObjectManager",
                                                  "InterfacesRemoved", M, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
                                                  interfaces_removed_cb, &r, NULL);
 
         pid = (pid_t)g_ascii_strtoll(g_subprocess_get_identifier(h.daemon), NULL, 10);
         g_assert_cmpint(kill(pid, SIGSTOP), ==, 0);
-        g_dbus_connection_call(h.conn, RV_TEST_BUS_NAME, M, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects",
-                               NULL, G_VARIANT_TYPE("(a{oa{sa{sv}}})"), G_DBUS_CALL_FLAGS_NONE, 120000, NULL, reply_cb,
+        g_dbus_connection_call(h.conn, RV_BUS_NAME, M, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", NULL,
+                               G_VARIANT_TYPE("(a{oa{sa{sv}}})"), G_DBUS_CALL_FLAGS_NONE, 120000, NULL, reply_cb,
                                &r.managed);
-        g_dbus_connection_call(h.conn, RV_TEST_BUS_NAME, M, MI, "ListTorrents", NULL,
-                               G_VARIANT_TYPE("(a(sssbdttttxas))"), G_DBUS_CALL_FLAGS_NONE, 120000, NULL, reply_cb,
-                               &r.list);
-        g_dbus_connection_call(h.conn, RV_TEST_BUS_NAME, last_path, RV_TEST_TORRENT_IFACE, "Remove",
+        g_dbus_connection_call(h.conn, RV_BUS_NAME, M, MI, "ListTorrents", NULL, G_VARIANT_TYPE("(a(sssbdttttxas))"),
+                               G_DBUS_CALL_FLAGS_NONE, 120000, NULL, reply_cb, &r.list);
+        g_dbus_connection_call(h.conn, RV_BUS_NAME, last_path, RV_BUS_TORRENT_IFACE, "Remove",
                                g_variant_new("(b)", FALSE), NULL, G_DBUS_CALL_FLAGS_NONE, 120000, NULL, reply_cb,
                                &r.removed);
-        g_dbus_connection_call(h.conn, RV_TEST_BUS_NAME, first_path, RV_TEST_TORRENT_IFACE, "Remove",
+        g_dbus_connection_call(h.conn, RV_BUS_NAME, first_path, RV_BUS_TORRENT_IFACE, "Remove",
                                g_variant_new("(b)", FALSE), NULL, G_DBUS_CALL_FLAGS_NONE, 120000, NULL, reply_cb,
                                &r.removed_first);
         g_assert_true(g_dbus_connection_flush_sync(h.conn, NULL, NULL));
@@ -496,14 +494,14 @@ test_bus_streamed_replies(void)
                         g_autoptr(GVariant) state = NULL;
                         g_assert_cmpstr(path, !=, last_path);
                         g_assert_nonnull(g_variant_lookup_value(owned, "org.freedesktop.DBus.Properties", NULL));
-                        if (g_str_has_prefix(path, RV_TEST_MANAGER_PATH "/policy/")) {
+                        if (g_str_has_prefix(path, RV_BUS_PATH "/policy/")) {
                                 policies++;
                                 continue;
                         }
-                        g_assert_true(g_str_has_prefix(path, RV_TEST_MANAGER_PATH "/torrent/"));
+                        g_assert_true(g_str_has_prefix(path, RV_BUS_PATH "/torrent/"));
                         torrents++;
                         first_listed |= g_str_equal(path, first_path);
-                        props = g_variant_lookup_value(owned, RV_TEST_TORRENT_IFACE, G_VARIANT_TYPE("a{sv}"));
+                        props = g_variant_lookup_value(owned, RV_BUS_TORRENT_IFACE, G_VARIANT_TYPE("a{sv}"));
                         g_assert_nonnull(props);
                         g_assert_cmpuint(g_variant_n_children(props), ==, 26);
                         hash = g_variant_lookup_value(props, "InfoHash", G_VARIANT_TYPE_STRING);
@@ -544,7 +542,7 @@ test_bus_streamed_replies(void)
                 Outcomes o = { 0 };
                 g_assert_cmpint(kill(pid, SIGSTOP), ==, 0);
                 for (guint i = 0; i < 6; i++)
-                        g_dbus_connection_call(h.conn, RV_TEST_BUS_NAME, M, "org.freedesktop.DBus.ObjectManager",
+                        g_dbus_connection_call(h.conn, RV_BUS_NAME, M, "org.freedesktop.DBus.ObjectManager",
                                                "GetManagedObjects", NULL, G_VARIANT_TYPE("(a{oa{sa{sv}}})"),
                                                G_DBUS_CALL_FLAGS_NONE, 120000, NULL, outcome_cb, &o);
                 g_assert_true(g_dbus_connection_flush_sync(h.conn, NULL, NULL));

@@ -26,7 +26,7 @@ add_magnet(RvTestHarness *h, const char *magnet, GVariant *options, GError **err
         g_autoptr(GVariant) reply = NULL;
         char *path = NULL;
 
-        reply = rv_test_call(h, RV_TEST_MANAGER_PATH, RV_TEST_MANAGER_IFACE, "AddMagnet",
+        reply = rv_test_call(h, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "AddMagnet",
                              g_variant_new("(s@a{sv})", magnet, options), G_VARIANT_TYPE("(o)"), error);
         if (reply == NULL)
                 return NULL;
@@ -41,7 +41,7 @@ add_torrent(RvTestHarness *h, GBytes *data, GVariant *options, GError **error)
         char *path = NULL;
         GVariant *bytes = g_variant_new_from_bytes(G_VARIANT_TYPE("ay"), data, TRUE);
 
-        reply = rv_test_call(h, RV_TEST_MANAGER_PATH, RV_TEST_MANAGER_IFACE, "AddTorrent",
+        reply = rv_test_call(h, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "AddTorrent",
                              g_variant_new("(@ay@a{sv})", bytes, options), G_VARIANT_TYPE("(o)"), error);
         if (reply == NULL)
                 return NULL;
@@ -53,7 +53,7 @@ static void
 torrent_call(RvTestHarness *h, const char *path, const char *method, GVariant *params)
 {
         g_autoptr(GError) error = NULL;
-        g_autoptr(GVariant) reply = rv_test_call(h, path, RV_TEST_TORRENT_IFACE, method, params, NULL, &error);
+        g_autoptr(GVariant) reply = rv_test_call(h, path, RV_BUS_TORRENT_IFACE, method, params, NULL, &error);
         (void)reply;
 
         g_assert_no_error(error);
@@ -62,7 +62,7 @@ torrent_call(RvTestHarness *h, const char *path, const char *method, GVariant *p
 static guint
 torrent_count(RvTestHarness *h)
 {
-        g_autoptr(GVariant) v = rv_test_get(h, RV_TEST_MANAGER_PATH, "TorrentCount");
+        g_autoptr(GVariant) v = rv_test_get(h, RV_BUS_PATH, "TorrentCount");
 
         return g_variant_get_uint32(v);
 }
@@ -97,7 +97,7 @@ test_daemon_magnet_download(void)
         g_assert_no_error(error);
         {
                 /* the object path is the info hash as it is, so scripts can build it */
-                g_autofree char *expected = g_strconcat(RV_TEST_MANAGER_PATH "/torrent/", h.seeder.hash, NULL);
+                g_autofree char *expected = g_strconcat(RV_BUS_PATH "/torrent/", h.seeder.hash, NULL);
                 g_assert_cmpstr(path, ==, expected);
         }
         g_variant_unref(rv_test_wait_prop(&h, path, "Completed", rv_test_pred_true, NULL, 60));
@@ -151,7 +151,7 @@ test_daemon_selection(void)
         g_assert_no_error(error);
         g_variant_unref(rv_test_wait_prop(&h, path, "Completed", rv_test_pred_true, NULL, 60));
 
-        files = rv_test_call(&h, path, RV_TEST_TORRENT_IFACE, "ListFiles", NULL, G_VARIANT_TYPE("(a(usttyb))"), &error);
+        files = rv_test_call(&h, path, RV_BUS_TORRENT_IFACE, "ListFiles", NULL, G_VARIANT_TYPE("(a(usttyb))"), &error);
         g_assert_no_error(error);
         g_variant_get(files, "(a(usttyb))", &iter);
         while (g_variant_iter_loop(iter, "(u&sttyb)", &index, &file_path, &size, &fdone, &prio, &wanted)) {
@@ -225,7 +225,7 @@ test_daemon_pause_resume_remove(void)
                 g_usleep(50000);
 
         /* the object is gone */
-        reply = rv_test_call(&h, path, RV_TEST_TORRENT_IFACE, "Pause", NULL, NULL, &error);
+        reply = rv_test_call(&h, path, RV_BUS_TORRENT_IFACE, "Pause", NULL, NULL, &error);
         g_assert_null(reply);
         g_assert_nonnull(error);
 
@@ -323,7 +323,7 @@ test_daemon_bad_input(void)
                 gint idx = g_unix_fd_list_append(fds, fd, NULL);
                 close(fd);
                 reply = g_dbus_connection_call_with_unix_fd_list_sync(
-                        h.conn, RV_TEST_BUS_NAME, RV_TEST_MANAGER_PATH, RV_TEST_MANAGER_IFACE, "AddTorrentFd",
+                        h.conn, RV_BUS_NAME, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "AddTorrentFd",
                         g_variant_new("(h@a{sv})", idx, rv_test_options(&h, NULL)), G_VARIANT_TYPE("(o)"),
                         G_DBUS_CALL_FLAGS_NONE, 10000, fds, NULL, NULL, &error);
                 g_assert_null(reply);
@@ -451,11 +451,11 @@ test_daemon_crash_resume(void)
 
         /* lift the limit at run time through the engine policy, and let it finish */
         {
-                g_autoptr(GVariant) reply = rv_test_call(&h, RV_TEST_MANAGER_PATH "/policy/engine",
-                                                         "org.freedesktop.DBus.Properties", "Set",
-                                                         g_variant_new("(ssv)", "com.revaer.Revaer1.Policy.Engine",
-                                                                       "DownloadLimit", g_variant_new_int64(0)),
-                                                         NULL, &error);
+                g_autoptr(GVariant) reply =
+                        rv_test_call(&h, RV_BUS_PATH "/policy/engine", "org.freedesktop.DBus.Properties", "Set",
+                                     g_variant_new("(ssv)", "com.revaer.Revaer1.Policy.Engine", "DownloadLimit",
+                                                   g_variant_new_int64(0)),
+                                     NULL, &error);
                 (void)reply;
                 g_assert_no_error(error);
         }

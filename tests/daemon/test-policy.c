@@ -9,9 +9,9 @@
  * multi-field update, the history, and the value surviving a restart
  */
 
-#define ENGINE RV_TEST_MANAGER_PATH "/policy/engine"
-#define FS RV_TEST_MANAGER_PATH "/policy/fs"
-#define APP RV_TEST_MANAGER_PATH "/policy/app"
+#define ENGINE RV_BUS_PATH "/policy/engine"
+#define FS RV_BUS_PATH "/policy/fs"
+#define APP RV_BUS_PATH "/policy/app"
 #define POLICY "com.revaer.Revaer1.Policy"
 
 static guint64
@@ -195,8 +195,8 @@ test_setup_and_keys(void)
         g_autofree char *key2 = NULL;
         g_autofree char *secret2 = NULL;
         g_autofree char *rotated = NULL;
-        const char *M = RV_TEST_MANAGER_PATH;
-        const char *MI = RV_TEST_MANAGER_IFACE;
+        const char *M = RV_BUS_PATH;
+        const char *MI = RV_BUS_MANAGER_IFACE;
 
         rv_test_harness_setup(&h);
         rv_test_harness_start_daemon(&h);

@@ -321,33 +321,33 @@ test_systemd_logcontrol(void)
         rv_test_harness_write_config(&h, "[daemon]\nlog-level=info\n");
         rv_test_harness_start_daemon(&h);
 
-        out = run_busctl(&h, &status, "get-property", RV_TEST_BUS_NAME, path, iface, "LogLevel", NULL);
+        out = run_busctl(&h, &status, "get-property", RV_BUS_NAME, path, iface, "LogLevel", NULL);
         g_assert_cmpint(status, ==, 0);
         g_assert_nonnull(strstr(out, "\"debug\""));
         g_clear_pointer(&out, g_free);
 
         /* what `systemctl service-log-level revaer notice` does */
-        out = run_busctl(&h, &status, "set-property", RV_TEST_BUS_NAME, path, iface, "LogLevel", "s", "notice", NULL);
+        out = run_busctl(&h, &status, "set-property", RV_BUS_NAME, path, iface, "LogLevel", "s", "notice", NULL);
         g_assert_cmpint(status, ==, 0);
         g_clear_pointer(&out, g_free);
-        out = run_busctl(&h, &status, "get-property", RV_TEST_BUS_NAME, path, iface, "LogLevel", NULL);
+        out = run_busctl(&h, &status, "get-property", RV_BUS_NAME, path, iface, "LogLevel", NULL);
         g_assert_nonnull(strstr(out, "\"notice\""));
         g_clear_pointer(&out, g_free);
-        out = run_busctl(&h, &status, "set-property", RV_TEST_BUS_NAME, path, iface, "LogLevel", "s", "loud", NULL);
+        out = run_busctl(&h, &status, "set-property", RV_BUS_NAME, path, iface, "LogLevel", "s", "loud", NULL);
         g_assert_cmpint(status, !=, 0);
         g_assert_nonnull(strstr(out, "loud"));
         g_clear_pointer(&out, g_free);
-        out = run_busctl(&h, &status, "set-property", RV_TEST_BUS_NAME, path, iface, "LogTarget", "s", "console", NULL);
+        out = run_busctl(&h, &status, "set-property", RV_BUS_NAME, path, iface, "LogTarget", "s", "console", NULL);
         g_assert_cmpint(status, ==, 0);
         g_clear_pointer(&out, g_free);
-        out = run_busctl(&h, &status, "get-property", RV_TEST_BUS_NAME, path, iface, "SyslogIdentifier", NULL);
+        out = run_busctl(&h, &status, "get-property", RV_BUS_NAME, path, iface, "SyslogIdentifier", NULL);
         g_assert_nonnull(strstr(out, "revaerd"));
 
         /* at notice, an info line (a torrent added) no longer reaches the log */
         {
                 g_autoptr(GError) error = NULL;
                 g_autoptr(GVariant) reply = rv_test_call(
-                        &h, RV_TEST_MANAGER_PATH, RV_TEST_MANAGER_IFACE, "AddMagnet",
+                        &h, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "AddMagnet",
                         g_variant_new("(s@a{sv})",
                                       "magnet:?xt=urn:btih:4444444444444444444444444444444444444444&dn=quiet",
                                       g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0)),

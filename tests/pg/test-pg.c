@@ -24,7 +24,7 @@
  * database per test, each daemon on a private session bus of its own
  */
 
-#define ENGINE_PATH RV_TEST_MANAGER_PATH "/policy/engine"
+#define ENGINE_PATH RV_BUS_PATH "/policy/engine"
 #define POLICY_IFACE "com.revaer.Revaer1.Policy"
 #define ENGINE_IFACE POLICY_IFACE ".Engine"
 #define PROPS_IFACE "org.freedesktop.DBus.Properties"
@@ -100,7 +100,7 @@ revision(RvTestHarness *h)
 static guint
 torrent_count(RvTestHarness *h)
 {
-        g_autoptr(GVariant) v = get_prop(h, RV_TEST_MANAGER_PATH, RV_TEST_MANAGER_IFACE, "TorrentCount");
+        g_autoptr(GVariant) v = get_prop(h, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "TorrentCount");
 
         return g_variant_get_uint32(v);
 }
@@ -108,7 +108,7 @@ torrent_count(RvTestHarness *h)
 static char *
 health(RvTestHarness *h)
 {
-        g_autoptr(GVariant) v = get_prop(h, RV_TEST_MANAGER_PATH, RV_TEST_MANAGER_IFACE, "Health");
+        g_autoptr(GVariant) v = get_prop(h, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "Health");
 
         return g_variant_dup_string(v, NULL);
 }
@@ -117,7 +117,7 @@ health(RvTestHarness *h)
 static char *
 degraded_reason(RvTestHarness *h, const char *component)
 {
-        g_autoptr(GVariant) v = get_prop(h, RV_TEST_MANAGER_PATH, RV_TEST_MANAGER_IFACE, "Degraded");
+        g_autoptr(GVariant) v = get_prop(h, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "Degraded");
         GVariantIter iter;
         const char *c;
         const char *reason;
@@ -133,7 +133,7 @@ degraded_reason(RvTestHarness *h, const char *component)
 static guint64
 torrent_done(RvTestHarness *h, const char *path)
 {
-        g_autoptr(GVariant) v = get_prop(h, path, RV_TEST_TORRENT_IFACE, "Done");
+        g_autoptr(GVariant) v = get_prop(h, path, RV_BUS_TORRENT_IFACE, "Done");
 
         return g_variant_get_uint64(v);
 }
@@ -146,7 +146,7 @@ add_torrent(RvTestHarness *h, GBytes *data, GVariant *options)
         char *path = NULL;
 
         reply = rv_test_call(
-                h, RV_TEST_MANAGER_PATH, RV_TEST_MANAGER_IFACE, "AddTorrent",
+                h, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "AddTorrent",
                 g_variant_new("(@ay@a{sv})", g_variant_new_from_bytes(G_VARIANT_TYPE_BYTESTRING, data, TRUE), options),
                 G_VARIANT_TYPE("(o)"), &error);
         g_assert_no_error(error);
@@ -315,7 +315,7 @@ test_two_nodes(void)
         wait_pg_value(conninfo, sql, "node-a,node-b", 5);
         {
                 g_autoptr(GError) error = NULL;
-                g_autoptr(GVariant) reply = rv_test_call(&b, path_b, RV_TEST_TORRENT_IFACE, "Remove",
+                g_autoptr(GVariant) reply = rv_test_call(&b, path_b, RV_BUS_TORRENT_IFACE, "Remove",
                                                          g_variant_new("(b)", FALSE), NULL, &error);
                 (void)reply;
                 g_assert_no_error(error);
@@ -396,7 +396,7 @@ done_at_least(RvTestHarness *h, gconstpointer data)
 static gboolean
 completed(RvTestHarness *h, gconstpointer data)
 {
-        g_autoptr(GVariant) v = get_prop(h, data, RV_TEST_TORRENT_IFACE, "Completed");
+        g_autoptr(GVariant) v = get_prop(h, data, RV_BUS_TORRENT_IFACE, "Completed");
 
         return g_variant_get_boolean(v);
 }
@@ -466,13 +466,13 @@ test_outage(void)
         /* writes while the server is away: a pause, labels, and an add whose reply waits for durability */
         {
                 g_autoptr(GError) error = NULL;
-                g_autoptr(GVariant) reply = rv_test_call(&h, path2, RV_TEST_TORRENT_IFACE, "Pause", NULL, NULL, &error);
+                g_autoptr(GVariant) reply = rv_test_call(&h, path2, RV_BUS_TORRENT_IFACE, "Pause", NULL, NULL, &error);
                 (void)reply;
                 g_assert_no_error(error);
         }
-        set_prop(&h, path1, RV_TEST_TORRENT_IFACE, "Labels", g_variant_new_strv(labels, -1));
+        set_prop(&h, path1, RV_BUS_TORRENT_IFACE, "Labels", g_variant_new_strv(labels, -1));
         late = make_torrent(&h, "late.bin", 12);
-        g_dbus_connection_call(h.conn, RV_TEST_BUS_NAME, RV_TEST_MANAGER_PATH, RV_TEST_MANAGER_IFACE, "AddTorrent",
+        g_dbus_connection_call(h.conn, RV_BUS_NAME, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "AddTorrent",
                                g_variant_new("(@ay@a{sv})",
                                              g_variant_new_from_bytes(G_VARIANT_TYPE_BYTESTRING, late, TRUE),
                                              options_paused()),

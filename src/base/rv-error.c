@@ -7,6 +7,7 @@
 #include <json-glib/json-glib.h>
 
 #include "rv-error.h"
+#include "rv-names.h"
 
 typedef struct {
         const char *name;
@@ -17,15 +18,13 @@ typedef struct {
 
 /* code -> wire name -> D-Bus name -> HTTP status -> problem slug */
 static const RvErrorEntry rv_error_table[] = {
-        [RV_ERROR_NOT_FOUND] = { "NotFound", "com.revaer.Revaer1.Error.NotFound", 404, "not-found" },
-        [RV_ERROR_INVALID_ARGUMENT] = { "InvalidArgument", "com.revaer.Revaer1.Error.InvalidArgument", 400,
-                                        "bad-request" },
-        [RV_ERROR_CONFLICT] = { "Conflict", "com.revaer.Revaer1.Error.Conflict", 409, "conflict" },
-        [RV_ERROR_SETUP_REQUIRED] = { "SetupRequired", "com.revaer.Revaer1.Error.SetupRequired", 409,
-                                      "setup-required" },
-        [RV_ERROR_RATE_LIMITED] = { "RateLimited", "com.revaer.Revaer1.Error.RateLimited", 429, "rate-limited" },
-        [RV_ERROR_UNAVAILABLE] = { "Unavailable", "com.revaer.Revaer1.Error.Unavailable", 503, "service-unavailable" },
-        [RV_ERROR_INTERNAL] = { "Internal", "com.revaer.Revaer1.Error.Internal", 500, "internal" },
+        [RV_ERROR_NOT_FOUND] = { "NotFound", RV_BUS_ERROR_PREFIX "NotFound", 404, "not-found" },
+        [RV_ERROR_INVALID_ARGUMENT] = { "InvalidArgument", RV_BUS_ERROR_PREFIX "InvalidArgument", 400, "bad-request" },
+        [RV_ERROR_CONFLICT] = { "Conflict", RV_BUS_ERROR_PREFIX "Conflict", 409, "conflict" },
+        [RV_ERROR_SETUP_REQUIRED] = { "SetupRequired", RV_BUS_ERROR_PREFIX "SetupRequired", 409, "setup-required" },
+        [RV_ERROR_RATE_LIMITED] = { "RateLimited", RV_BUS_ERROR_PREFIX "RateLimited", 429, "rate-limited" },
+        [RV_ERROR_UNAVAILABLE] = { "Unavailable", RV_BUS_ERROR_PREFIX "Unavailable", 503, "service-unavailable" },
+        [RV_ERROR_INTERNAL] = { "Internal", RV_BUS_ERROR_PREFIX "Internal", 500, "internal" },
         /* the standard name, so busctl, gdbus and desktop clients recognise a polkit refusal */
         [RV_ERROR_ACCESS_DENIED] = { "AccessDenied", "org.freedesktop.DBus.Error.AccessDenied", 403, "forbidden" },
 };
