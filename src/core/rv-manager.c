@@ -791,7 +791,7 @@ rv_manager_named_peers(const RvAddRequest *request)
                 g_strv_builder_add(builder, request->peers[i]);
         if (query != NULL) {
                 g_auto(GStrv) params = g_strsplit(query + 1, "&", -1);
-                for (guint i = 0; params[i] != NULL && i < RV_MANAGER_MAX_PEERS; i++) {
+                for (guint i = 0; i < RV_MANAGER_MAX_PEERS && params[i] != NULL; i++) {
                         if (g_str_has_prefix(params[i], "x.pe=")) {
                                 g_autofree char *peer = g_uri_unescape_string(params[i] + 5, NULL);
                                 /* only what the engine takes back at a restart: an IP address and a port */

@@ -230,6 +230,61 @@ rv_json_get_bool(JsonObject *obj, const char *member, gboolean *ret_value, GErro
         return TRUE;
 }
 
+/* "labels": null, absent or an array of strings */
+static gboolean
+rv_torrent_meta_read_labels(JsonObject *obj, GStrvBuilder *labels, GError **error)
+{
+        JsonNode *member = json_object_get_member(obj, "labels");
+        JsonArray *array;
+
+        if (member == NULL || JSON_NODE_HOLDS_NULL(member))
+                return TRUE;
+        if (!JSON_NODE_HOLDS_ARRAY(member)) {
+                g_set_error_literal(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "labels: expected an array");
+                return FALSE;
+        }
+        array = json_node_get_array(member);
+        for (guint i = 0; i < json_array_get_length(array); i++) {
+                JsonNode *elem = json_array_get_element(array, i);
+                if (!JSON_NODE_HOLDS_VALUE(elem) || json_node_get_value_type(elem) != G_TYPE_STRING) {
+                        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "labels[%u]: expected a string", i);
+                        return FALSE;
+                }
+                g_strv_builder_add(labels, json_node_get_string(elem));
+        }
+        return TRUE;
+}
+
+/* "priority_overrides": file index -> priority 0..7; ret_overrides stays NULL when there are none */
+static gboolean
+rv_torrent_meta_read_overrides(JsonObject *obj, GHashTable **ret_overrides, GError **error)
+{
+        JsonNode *member = json_object_get_member(obj, "priority_overrides");
+        g_autoptr(GHashTable) overrides = NULL;
+        g_autoptr(GList) keys = NULL;
+        JsonObject *po;
+
+        if (member == NULL || !JSON_NODE_HOLDS_OBJECT(member))
+                return TRUE;
+        po = json_node_get_object(member);
+        keys = json_object_get_members(po);
+        overrides = g_hash_table_new(NULL, NULL);
+        for (GList *l = keys; l != NULL; l = l->next) {
+                guint64 idx = 0;
+                gint64 prio = 0;
+                if (!g_ascii_string_to_unsigned(l->data, 10, 0, G_MAXUINT32, &idx, NULL)) {
+                        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
+                                    "priority_overrides: '%s' is not a file index", (const char *)l->data);
+                        return FALSE;
+                }
+                if (!rv_json_get_int(po, l->data, 0, 7, &prio, error))
+                        return FALSE;
+                g_hash_table_insert(overrides, GUINT_TO_POINTER((guint)idx), GUINT_TO_POINTER((guint)prio));
+        }
+        *ret_overrides = g_steal_pointer(&overrides);
+        return TRUE;
+}
+
 gboolean
 rv_torrent_meta_from_json(RvTorrent *torrent, JsonNode *node, GError **error)
 {
@@ -273,24 +328,8 @@ rv_torrent_meta_from_json(RvTorrent *torrent, JsonNode *node, GError **error)
         if (!rv_json_get_string(obj, "name", &name, error) || !rv_json_get_string(obj, "magnet", &magnet, error) ||
             !rv_json_get_string(obj, "save_path", &save_path, error))
                 return FALSE;
-        member = json_object_get_member(obj, "labels");
-        if (member != NULL && !JSON_NODE_HOLDS_NULL(member)) {
-                JsonArray *array;
-                if (!JSON_NODE_HOLDS_ARRAY(member)) {
-                        g_set_error_literal(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "labels: expected an array");
-                        return FALSE;
-                }
-                array = json_node_get_array(member);
-                for (guint i = 0; i < json_array_get_length(array); i++) {
-                        JsonNode *elem = json_array_get_element(array, i);
-                        if (!JSON_NODE_HOLDS_VALUE(elem) || json_node_get_value_type(elem) != G_TYPE_STRING) {
-                                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "labels[%u]: expected a string",
-                                            i);
-                                return FALSE;
-                        }
-                        g_strv_builder_add(labels, json_node_get_string(elem));
-                }
-        }
+        if (!rv_torrent_meta_read_labels(obj, labels, error))
+                return FALSE;
         member = json_object_get_member(obj, "peers");
         if (member != NULL && JSON_NODE_HOLDS_ARRAY(member)) {
                 JsonArray *array = json_node_get_array(member);
@@ -306,24 +345,8 @@ rv_torrent_meta_from_json(RvTorrent *torrent, JsonNode *node, GError **error)
                 if (selection == NULL)
                         return FALSE;
         }
-        member = json_object_get_member(obj, "priority_overrides");
-        if (member != NULL && JSON_NODE_HOLDS_OBJECT(member)) {
-                JsonObject *po = json_node_get_object(member);
-                g_autoptr(GList) keys = json_object_get_members(po);
-                overrides = g_hash_table_new(NULL, NULL);
-                for (GList *l = keys; l != NULL; l = l->next) {
-                        guint64 idx = 0;
-                        gint64 prio = 0;
-                        if (!g_ascii_string_to_unsigned(l->data, 10, 0, G_MAXUINT32, &idx, NULL)) {
-                                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
-                                            "priority_overrides: '%s' is not a file index", (const char *)l->data);
-                                return FALSE;
-                        }
-                        if (!rv_json_get_int(po, l->data, 0, 7, &prio, error))
-                                return FALSE;
-                        g_hash_table_insert(overrides, GUINT_TO_POINTER((guint)idx), GUINT_TO_POINTER((guint)prio));
-                }
-        }
+        if (!rv_torrent_meta_read_overrides(obj, &overrides, error))
+                return FALSE;
         if (!rv_json_get_bool(obj, "sequential", &sequential, error) ||
             !rv_json_get_bool(obj, "paused", &paused, error) ||
             !rv_json_get_bool(obj, "completed", &completed, error) ||

@@ -34,7 +34,7 @@
  */
 
 /* writes kept while the server is away; coalesced torrent writes still replace older ones beyond it */
-#define RV_PG_QUEUE_MAX 10000
+#define RV_PG_QUEUE_MAX 10000u
 #define RV_PG_BATCH_MAX_OPS 256
 #define RV_PG_BATCH_MAX_BYTES (4 * 1024 * 1024)
 #define RV_PG_BACKOFF_MIN_MS 100
