@@ -11,6 +11,8 @@ work="${REVAER_DEMO_DIR:-/var/tmp/revaer-demo}"
 revaerd="$build/src/daemon/revaerd"
 seeder="$build/tests/helpers/rv-test-seeder"
 revaerctl="$build/src/cli/revaerctl"
+# start_revaerd, shared with the shell tests
+. "$(dirname "$0")/../tests/data/tap.sh"
 
 rm -rf "$work"
 mkdir -p "$work/seed" "$work/state" "$work/downloads"
@@ -40,24 +42,7 @@ grep -q '^READY' "$work/seeder.out" || { echo "demo: the seeder did not start" >
 magnet="$(cat "$work/demo.magnet")"
 
 echo "demo: starting revaerd (embedded store in $work/state)"
-cat >"$work/revaerd.conf" <<CONF
-[http]
-listen=127.0.0.1:0
-[engine]
-listen-interfaces=127.0.0.1:0
-dht=false
-lsd=false
-upnp=false
-natpmp=false
-utp=false
-CONF
-"$revaerd" --bus session --config "$work/revaerd.conf" --state-dir "$work/state" \
-    --download-dir "$work/downloads" 2>"$work/revaerd.log" &
-pids+=("$!")
-for _ in $(seq 1 100); do
-    busctl --user status com.revaer.Revaer1 >/dev/null 2>&1 && break
-    sleep 0.1
-done
+start_revaerd session "$work" || { echo "demo: revaerd did not start (see $work/revaerd.log)" >&2; exit 1; }
 
 if [ -x "$revaerctl" ]; then
     "$revaerctl" --user add --wait "$magnet"

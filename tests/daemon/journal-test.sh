@@ -37,22 +37,8 @@ pids+=("$!")
 for _ in $(seq 1 50); do [ -s "$T/bus.addr" ] && break; sleep 0.05; done
 export DBUS_SESSION_BUS_ADDRESS="$(head -n1 "$T/bus.addr")"
 
-cat >"$T/revaerd.conf" <<EOF
-[http]
-listen=127.0.0.1:0
-[engine]
-listen-interfaces=127.0.0.1:0
-dht=false
-lsd=false
-upnp=false
-natpmp=false
-utp=false
-EOF
 # stderr is not a terminal and the journal's socket is there: entries go to the journal
-"$revaerd" --bus session --config "$T/revaerd.conf" --state-dir "$T/state" --download-dir "$T/dl" \
-    2>"$T/stderr.log" &
-pids+=("$!")
-for _ in $(seq 1 100); do busctl --user status com.revaer.Revaer1 >/dev/null 2>&1 && break; sleep 0.05; done
+start_revaerd session "$T"
 
 hash=6666666666666666666666666666666666666666
 busctl --user call com.revaer.Revaer1 /com/revaer/Revaer1 com.revaer.Revaer1.Manager AddMagnet 'sa{sv}' \
@@ -88,10 +74,10 @@ if journalctl --no-pager -t revaerd -o json MESSAGE_ID=adf39034e0654e6faaecc4771
 else
     not_ok "no start entry"
 fi
-if [ ! -s "$T/stderr.log" ]; then
+if [ ! -s "$T/revaerd.log" ]; then
     ok "nothing went to stderr while the journal was there"
 else
-    not_ok "stderr got: $(head -c 300 "$T/stderr.log")"
+    not_ok "stderr got: $(head -c 300 "$T/revaerd.log")"
 fi
 
 echo "1..$n"

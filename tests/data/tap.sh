@@ -48,3 +48,38 @@ in_private_mounts() {
         exec unshare -m --propagation private "$@"
     fi
 }
+
+# start_revaerd BUS DIR [ARG...]: $revaerd on the session or system bus with
+# loopback-only networking, its revaerd.conf, state/ and downloads/ under DIR
+# and its stderr in DIR/revaerd.log; the pid is appended to pids and kept in
+# REVAERD_PID. Returns non-zero when revaerd does not own its name in 10 s.
+start_revaerd() {
+    local bus="$1" dir="$2" busctl_bus
+    shift 2
+    case "$bus" in
+    session) busctl_bus=--user ;;
+    system) busctl_bus=--system ;;
+    *) echo "start_revaerd: bus is session or system, not '$bus'" >&2; return 2 ;;
+    esac
+    mkdir -p "$dir/state" "$dir/downloads"
+    cat >"$dir/revaerd.conf" <<CONF
+[http]
+listen=127.0.0.1:0
+[engine]
+listen-interfaces=127.0.0.1:0
+dht=false
+lsd=false
+upnp=false
+natpmp=false
+utp=false
+CONF
+    "$revaerd" --bus "$bus" --config "$dir/revaerd.conf" --state-dir "$dir/state" \
+        --download-dir "$dir/downloads" "$@" 2>"$dir/revaerd.log" &
+    REVAERD_PID=$!
+    pids+=("$REVAERD_PID")
+    for _ in $(seq 1 100); do
+        busctl "$busctl_bus" status com.revaer.Revaer1 >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    return 1
+}

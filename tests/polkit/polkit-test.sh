@@ -81,25 +81,7 @@ pids+=("$seeder_pid")
 for _ in $(seq 1 100); do grep -q '^READY' "$T/seeder.out" && break; sleep 0.1; done
 hash="$(sed -n 's/^READY .*hash=\([0-9a-f]*\).*/\1/p' "$T/seeder.out")"
 
-cat >"$T/revaerd.conf" <<EOF
-[http]
-listen=127.0.0.1:0
-[engine]
-listen-interfaces=127.0.0.1:0
-dht=false
-lsd=false
-upnp=false
-natpmp=false
-utp=false
-EOF
-"$revaerd" --bus system --config "$T/revaerd.conf" --state-dir "$T/state" --download-dir "$T/downloads" \
-    2>"$T/revaerd.log" &
-pids+=("$!")
-for _ in $(seq 1 100); do
-    busctl --system status com.revaer.Revaer1 >/dev/null 2>&1 && break
-    sleep 0.1
-done
-if busctl --system status com.revaer.Revaer1 >/dev/null 2>&1; then
+if start_revaerd system "$T"; then
     ok "revaerd owns its name on the system bus"
 else
     not_ok "revaerd owns its name on the system bus"
