@@ -38,35 +38,6 @@ rv_bootstrap_clear(RvBootstrap *config)
         memset(config, 0, sizeof(*config));
 }
 
-static const char *const rv_log_level_names[] = {
-        "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"
-};
-
-const char *
-rv_log_level_to_string(int level)
-{
-        if (level < 0 || level >= (int)G_N_ELEMENTS(rv_log_level_names))
-                return NULL;
-        return rv_log_level_names[level];
-}
-
-int
-rv_log_level_from_string(const char *text)
-{
-        if (text == NULL)
-                return -1;
-        for (guint i = 0; i < G_N_ELEMENTS(rv_log_level_names); i++) {
-                if (g_ascii_strcasecmp(text, rv_log_level_names[i]) == 0)
-                        return (int)i;
-        }
-        /* the spellings people write */
-        if (g_ascii_strcasecmp(text, "error") == 0)
-                return 3;
-        if (g_ascii_strcasecmp(text, "critical") == 0)
-                return 2;
-        return -1;
-}
-
 typedef struct {
         const char *file;
         GKeyFile *kf;

@@ -4,6 +4,7 @@
 #include <glib.h>
 
 #include "rv-engine.h"
+#include "rv-enums.h"
 
 G_BEGIN_DECLS
 
@@ -40,10 +41,5 @@ void rv_bootstrap_init(RvBootstrap *config);
 void rv_bootstrap_clear(RvBootstrap *config);
 /* path may be NULL for defaults only; a missing main file is fine, a broken one is not */
 gboolean rv_bootstrap_load(RvBootstrap *config, const char *path, GError **error);
-
-/* syslog levels (0 emerg .. 7 debug) by name, as LogControl1 spells them ("err", "warning", ...); also
- * takes "error" and "critical"; -1 when unknown */
-int rv_log_level_from_string(const char *text);
-const char *rv_log_level_to_string(int level);
 
 G_END_DECLS

@@ -16,8 +16,6 @@
 
 static const char *const rv_modes[] = { "setup", "active", NULL };
 static const char *const rv_levels[] = { "err", "warning", "notice", "info", "debug", NULL };
-static const char *const rv_encryption[] = { "prefer", "require", "disable", NULL };
-static const char *const rv_seed_actions[] = { "pause", "remove", "remove_with_data", NULL };
 static const char *const rv_par2[] = { "off", "verify", "repair", NULL };
 static const char *const rv_move_modes[] = { "copy", "move", "hardlink", NULL };
 static const char *const rv_days[] = { "mon", "tue", "wed", "thu", "fri", "sat", "sun", NULL };
@@ -41,23 +39,24 @@ static const RvSettingDesc rv_settings_table[] = {
           "field pointers (\"/engine/listen_port\") or sections (\"/fs\") no write may change"),
         F("engine", "listen_interfaces", "ListenInterfaces", RV_SETTING_STRING, "\"0.0.0.0,[::]\"", 1, 1024, NULL,
           FALSE, FALSE, "addresses to accept peers on, comma-separated"),
-        F("engine", "listen_port", "ListenPort", RV_SETTING_INT, "6881", 0, 65535, NULL, FALSE, FALSE,
-          "port to accept peers on, 0 for any"),
+        F("engine", "listen_port", "ListenPort", RV_SETTING_INT, G_STRINGIFY(RV_ENGINE_DEFAULT_LISTEN_PORT), 0, 65535,
+          NULL, FALSE, FALSE, "port to accept peers on, 0 for any"),
         F("engine", "dht", "Dht", RV_SETTING_BOOL, "true", 0, 0, NULL, FALSE, FALSE, "use the DHT"),
         F("engine", "lsd", "Lsd", RV_SETTING_BOOL, "true", 0, 0, NULL, FALSE, FALSE, "local service discovery"),
         F("engine", "utp", "Utp", RV_SETTING_BOOL, "true", 0, 0, NULL, FALSE, FALSE, "uTP connections"),
         F("engine", "upnp", "Upnp", RV_SETTING_BOOL, "true", 0, 0, NULL, FALSE, FALSE, "UPnP port mapping"),
         F("engine", "natpmp", "Natpmp", RV_SETTING_BOOL, "true", 0, 0, NULL, FALSE, FALSE, "NAT-PMP port mapping"),
-        F("engine", "encryption", "Encryption", RV_SETTING_ENUM, "\"prefer\"", 0, 0, rv_encryption, FALSE, FALSE,
+        F("engine", "encryption", "Encryption", RV_SETTING_ENUM, "\"prefer\"", 0, 0, rv_encryption_names, FALSE, FALSE,
           "peer connection encryption"),
-        F("engine", "active_downloads", "ActiveDownloads", RV_SETTING_INT, "3", -1, 100000, NULL, FALSE, FALSE,
+        F("engine", "active_downloads", "ActiveDownloads", RV_SETTING_INT,
+          G_STRINGIFY(RV_ENGINE_DEFAULT_ACTIVE_DOWNLOADS), -1, 100000, NULL, FALSE, FALSE,
           "downloads running at once, -1 for no limit"),
-        F("engine", "active_seeds", "ActiveSeeds", RV_SETTING_INT, "5", -1, 100000, NULL, FALSE, FALSE,
-          "seeds running at once, -1 for no limit"),
-        F("engine", "active_limit", "ActiveLimit", RV_SETTING_INT, "500", -1, 100000, NULL, FALSE, FALSE,
-          "torrents running at once, -1 for no limit"),
-        F("engine", "connections_limit", "ConnectionsLimit", RV_SETTING_INT, "200", 2, 65535, NULL, FALSE, FALSE,
-          "peer connections in all"),
+        F("engine", "active_seeds", "ActiveSeeds", RV_SETTING_INT, G_STRINGIFY(RV_ENGINE_DEFAULT_ACTIVE_SEEDS), -1,
+          100000, NULL, FALSE, FALSE, "seeds running at once, -1 for no limit"),
+        F("engine", "active_limit", "ActiveLimit", RV_SETTING_INT, G_STRINGIFY(RV_ENGINE_DEFAULT_ACTIVE_LIMIT), -1,
+          100000, NULL, FALSE, FALSE, "torrents running at once, -1 for no limit"),
+        F("engine", "connections_limit", "ConnectionsLimit", RV_SETTING_INT,
+          G_STRINGIFY(RV_ENGINE_DEFAULT_CONNECTIONS_LIMIT), 2, 65535, NULL, FALSE, FALSE, "peer connections in all"),
         F("engine", "download_limit", "DownloadLimit", RV_SETTING_INT, "0", 0, G_MAXINT32, NULL, FALSE, FALSE,
           "global download limit in bytes/s, 0 for none"),
         F("engine", "upload_limit", "UploadLimit", RV_SETTING_INT, "0", 0, G_MAXINT32, NULL, FALSE, FALSE,
@@ -83,10 +82,11 @@ static const RvSettingDesc rv_settings_table[] = {
           "upload/download ratio after which seeding stops, 0 for none"),
         F("engine", "seed_time", "SeedTime", RV_SETTING_INT, "0", 0, 52560000, NULL, FALSE, FALSE,
           "minutes of seeding after which seeding stops, 0 for none"),
-        F("engine", "seed_action", "SeedAction", RV_SETTING_ENUM, "\"pause\"", 0, 0, rv_seed_actions, FALSE, FALSE,
+        F("engine", "seed_action", "SeedAction", RV_SETTING_ENUM, "\"pause\"", 0, 0, rv_seed_action_names, FALSE, FALSE,
           "what happens at a seeding goal"),
-        F("engine", "max_metadata_size", "MaxMetadataSize", RV_SETTING_INT, "10485760", 16384, 268435456, NULL, FALSE,
-          FALSE, "largest info dict accepted, in bytes"),
+        F("engine", "max_metadata_size", "MaxMetadataSize", RV_SETTING_INT,
+          G_STRINGIFY(RV_ENGINE_DEFAULT_MAX_METADATA_SIZE), 16384, 268435456, NULL, FALSE, FALSE,
+          "largest info dict accepted, in bytes"),
         F("engine", "allow_multiple_connections_per_ip", "AllowMultipleConnectionsPerIp", RV_SETTING_BOOL, "false", 0,
           0, NULL, FALSE, FALSE, "several peers on one address"),
         F("fs", "library_root", "LibraryRoot", RV_SETTING_PATH, "null", 0, 0, NULL, FALSE, FALSE,
@@ -541,7 +541,7 @@ void
 rv_settings_to_engine(JsonNode *document, RvEngineSettings *ret)
 {
         const char *ifaces = rv_settings_get_string(document, "engine", "listen_interfaces");
-        gint64 port = rv_settings_get_int(document, "engine", "listen_port", 6881);
+        gint64 port = rv_settings_get_int(document, "engine", "listen_port", RV_ENGINE_DEFAULT_LISTEN_PORT);
         g_auto(GStrv) addrs = g_strsplit(ifaces != NULL ? ifaces : "0.0.0.0", ",", -1);
         g_autoptr(GString) listen = g_string_new(NULL);
         RvEncryption enc = RV_ENCRYPTION_PREFER;
@@ -561,13 +561,16 @@ rv_settings_to_engine(JsonNode *document, RvEngineSettings *ret)
         ret->enable_natpmp = rv_settings_get_bool(document, "engine", "natpmp");
         (void)rv_encryption_from_string(rv_settings_get_string(document, "engine", "encryption"), &enc);
         ret->encryption = enc;
-        ret->download_rate_limit = rv_settings_get_int(document, "engine", "download_limit", 0);
-        ret->upload_rate_limit = rv_settings_get_int(document, "engine", "upload_limit", 0);
-        ret->active_downloads = (gint)rv_settings_get_int(document, "engine", "active_downloads", 3);
-        ret->active_seeds = (gint)rv_settings_get_int(document, "engine", "active_seeds", 5);
-        ret->active_limit = (gint)rv_settings_get_int(document, "engine", "active_limit", 500);
-        ret->connections_limit = (gint)rv_settings_get_int(document, "engine", "connections_limit", 200);
-        ret->max_metadata_size = rv_settings_get_int(document, "engine", "max_metadata_size", 10485760);
+        /* a value the document lacks keeps what ret holds: the engine's defaults or revaerd.conf's */
+        ret->download_rate_limit = rv_settings_get_int(document, "engine", "download_limit", ret->download_rate_limit);
+        ret->upload_rate_limit = rv_settings_get_int(document, "engine", "upload_limit", ret->upload_rate_limit);
+        ret->active_downloads =
+                (gint)rv_settings_get_int(document, "engine", "active_downloads", ret->active_downloads);
+        ret->active_seeds = (gint)rv_settings_get_int(document, "engine", "active_seeds", ret->active_seeds);
+        ret->active_limit = (gint)rv_settings_get_int(document, "engine", "active_limit", ret->active_limit);
+        ret->connections_limit =
+                (gint)rv_settings_get_int(document, "engine", "connections_limit", ret->connections_limit);
+        ret->max_metadata_size = rv_settings_get_int(document, "engine", "max_metadata_size", ret->max_metadata_size);
         ret->allow_multiple_connections_per_ip =
                 rv_settings_get_bool(document, "engine", "allow_multiple_connections_per_ip");
 }

@@ -299,8 +299,6 @@ rv_manager_set_files(RvTorrent *torrent, GPtrArray *files)
 
 /* engine events */
 
-static const char *const rv_seed_action_names[] = { "pause", "remove", "remove_with_data" };
-
 /* a finished torrent that has seeded enough is paused or removed, as the settings say */
 static void
 rv_manager_check_goal(RvManager *self, RvTorrent *torrent)
@@ -331,7 +329,7 @@ rv_manager_check_goal(RvManager *self, RvTorrent *torrent)
         json_object_set_int_member(obj, "seeding_time",
                                    torrent->completed_time > 0 ? now - torrent->completed_time : 0);
         json_object_set_string_member(obj, "goal", by_ratio ? "ratio" : "seed_time");
-        json_object_set_string_member(obj, "action", rv_seed_action_names[c->seed_action]);
+        json_object_set_string_member(obj, "action", rv_seed_action_to_string(c->seed_action));
         rv_event_bus_publish(self->events, RV_EVENT_SEEDING_GOAL_REACHED, &torrent->hash,
                              rv_json_node_take_object(obj));
         if (c->seed_action == RV_SEED_ACTION_PAUSE) {

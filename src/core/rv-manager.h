@@ -47,12 +47,6 @@ typedef struct {
         const char *const *peers;
 } RvAddRequest;
 
-typedef enum {
-        RV_SEED_ACTION_PAUSE,
-        RV_SEED_ACTION_REMOVE,
-        RV_SEED_ACTION_REMOVE_WITH_DATA,
-} RvSeedAction;
-
 typedef struct {
         char *download_dir;
         gboolean sequential_default;

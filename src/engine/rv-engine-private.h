@@ -59,7 +59,6 @@ struct _RvEngine {
 };
 
 /* the defaults of rv_engine_settings_init() that the source parsers fall back to without an engine */
-#define RV_ENGINE_DEFAULT_MAX_METADATA_SIZE ((gint64)10 * 1024 * 1024)
 
 RvEngine *rv_engine_new_internal(const RvEngineVTable *vtable, const RvEngineSettings *settings);
 /* hand one event to the event func; FALSE when the func freed the engine (touch nothing after that) */

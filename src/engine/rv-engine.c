@@ -37,34 +37,6 @@ rv_info_hash_set_error_not_found(GError **error, const RvInfoHash *hash)
         g_set_error(error, RV_ERROR, RV_ERROR_NOT_FOUND, "no torrent %s in the engine", hash->hex);
 }
 
-static const char *const rv_encryption_names[] = {
-        [RV_ENCRYPTION_PREFER] = "prefer",
-        [RV_ENCRYPTION_REQUIRE] = "require",
-        [RV_ENCRYPTION_DISABLE] = "disable",
-};
-G_STATIC_ASSERT(G_N_ELEMENTS(rv_encryption_names) == RV_ENCRYPTION_DISABLE + 1);
-
-const char *
-rv_encryption_to_string(RvEncryption enc)
-{
-        if ((guint)enc >= G_N_ELEMENTS(rv_encryption_names))
-                return NULL;
-        return rv_encryption_names[enc];
-}
-
-gboolean
-rv_encryption_from_string(const char *text, RvEncryption *ret_enc)
-{
-        for (guint i = 0; text != NULL && i < G_N_ELEMENTS(rv_encryption_names); i++) {
-                if (g_strcmp0(rv_encryption_names[i], text) == 0) {
-                        if (ret_enc != NULL)
-                                *ret_enc = (RvEncryption)i;
-                        return TRUE;
-                }
-        }
-        return FALSE;
-}
-
 static const char *const rv_engine_event_names[] = {
         [RV_ENGINE_EVENT_ADDED] = "added",
         [RV_ENGINE_EVENT_ADD_FAILED] = "add-failed",
@@ -103,7 +75,8 @@ rv_engine_settings_init(RvEngineSettings *settings)
         g_return_if_fail(settings != NULL);
 
         memset(settings, 0, sizeof(*settings));
-        settings->listen_interfaces = g_strdup("0.0.0.0:6881,[::]:6881");
+        settings->listen_interfaces =
+                g_strdup_printf("0.0.0.0:%d,[::]:%d", RV_ENGINE_DEFAULT_LISTEN_PORT, RV_ENGINE_DEFAULT_LISTEN_PORT);
         settings->enable_dht = TRUE;
         settings->enable_lsd = TRUE;
         settings->enable_upnp = TRUE;
@@ -113,10 +86,10 @@ rv_engine_settings_init(RvEngineSettings *settings)
         settings->download_rate_limit = 0;
         settings->upload_rate_limit = 0;
         /* libtorrent's own defaults */
-        settings->active_downloads = 3;
-        settings->active_seeds = 5;
-        settings->active_limit = 500;
-        settings->connections_limit = 200;
+        settings->active_downloads = RV_ENGINE_DEFAULT_ACTIVE_DOWNLOADS;
+        settings->active_seeds = RV_ENGINE_DEFAULT_ACTIVE_SEEDS;
+        settings->active_limit = RV_ENGINE_DEFAULT_ACTIVE_LIMIT;
+        settings->connections_limit = RV_ENGINE_DEFAULT_CONNECTIONS_LIMIT;
         settings->status_interval_ms = 1000;
         settings->max_metadata_size = RV_ENGINE_DEFAULT_MAX_METADATA_SIZE;
         settings->allow_multiple_connections_per_ip = FALSE;

@@ -18,6 +18,7 @@
 
 #include <glib.h>
 
+#include "rv-enums.h"
 #include "rv-error.h"
 
 G_BEGIN_DECLS
@@ -35,14 +36,17 @@ gboolean rv_info_hash_equal(const RvInfoHash *a, const RvInfoHash *b);
 typedef struct _RvEngine RvEngine;
 typedef struct _RvEngineSource RvEngineSource;
 
-typedef enum {
-        RV_ENCRYPTION_PREFER,
-        RV_ENCRYPTION_REQUIRE,
-        RV_ENCRYPTION_DISABLE,
-} RvEncryption;
-
-const char *rv_encryption_to_string(RvEncryption enc);
-gboolean rv_encryption_from_string(const char *text, RvEncryption *ret_enc);
+/*
+ * The engine's defaults, once: rv_engine_settings_init() and the settings
+ * table (src/config/rv-settings.c, through G_STRINGIFY) both take them from here.
+ * Plain numbers, so that G_STRINGIFY gives the settings their JSON defaults.
+ */
+#define RV_ENGINE_DEFAULT_LISTEN_PORT 6881
+#define RV_ENGINE_DEFAULT_ACTIVE_DOWNLOADS 3
+#define RV_ENGINE_DEFAULT_ACTIVE_SEEDS 5
+#define RV_ENGINE_DEFAULT_ACTIVE_LIMIT 500
+#define RV_ENGINE_DEFAULT_CONNECTIONS_LIMIT 200
+#define RV_ENGINE_DEFAULT_MAX_METADATA_SIZE 10485760
 
 typedef struct {
         /* libtorrent listen_interfaces syntax, e.g. "0.0.0.0:6881,[::]:6881"; "127.0.0.1:0" picks a port */

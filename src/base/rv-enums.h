@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/*
+ * Enums whose string forms go on the wire, in settings and in revaerd.conf:
+ * each table once (rv-enums.c), guarded by G_STATIC_ASSERT. _from_string
+ * returns FALSE and leaves ret_ alone on an unknown name; _names is the
+ * NULL-terminated list, for validation and help texts.
+ */
+
+typedef enum {
+        RV_ENCRYPTION_PREFER,
+        RV_ENCRYPTION_REQUIRE,
+        RV_ENCRYPTION_DISABLE,
+        RV_ENCRYPTION_LAST,
+} RvEncryption;
+
+const char *rv_encryption_to_string(RvEncryption enc);
+gboolean rv_encryption_from_string(const char *text, RvEncryption *ret_enc);
+extern const char *const rv_encryption_names[];
+
+/* what happens to a torrent that reached its seeding goal */
+typedef enum {
+        RV_SEED_ACTION_PAUSE,
+        RV_SEED_ACTION_REMOVE,
+        RV_SEED_ACTION_REMOVE_WITH_DATA,
+        RV_SEED_ACTION_LAST,
+} RvSeedAction;
+
+const char *rv_seed_action_to_string(RvSeedAction action);
+gboolean rv_seed_action_from_string(const char *text, RvSeedAction *ret_action);
+extern const char *const rv_seed_action_names[];
+
+/* syslog levels (0 emerg .. 7 debug) by name, as LogControl1 spells them ("err", "warning", ...); also
+ * takes "error" and "critical"; -1 when unknown */
+int rv_log_level_from_string(const char *text);
+const char *rv_log_level_to_string(int level);
+
+G_END_DECLS
