@@ -21,6 +21,7 @@
 #include "rv-config.h"
 #include "rv-daemon.h"
 #include "rv-http-server.h"
+#include "rv-journal-sink.h"
 #include "rv-json.h"
 #include "rv-log.h"
 #include "rv-logcontrol.h"
@@ -28,6 +29,7 @@
 #include "rv-manager.h"
 #include "rv-messages.h"
 #include "rv-notify.h"
+#include "rv-settings-apply.h"
 
 typedef struct {
         const RvDaemonOptions *options;
@@ -42,8 +44,9 @@ typedef struct {
         RvEventBus *events;
         RvConfig *settings;
         RvAccess *access;
-        guint alt_timer;
-        gboolean alt_active;
+        RvSettingsApplier *applier;
+        /* the guard-rail warning last logged, so each is logged once */
+        char *guard_logged;
         RvEngine *engine;
         RvManager *manager;
         RvBus *bus;
@@ -121,43 +124,6 @@ rv_daemon_log_level(const RvDaemon *self)
         return level >= 0 ? level : LOG_INFO;
 }
 
-/* where new torrents go: the command line, then the settings, then revaerd.conf, then the state directory */
-static const char *
-rv_daemon_download_dir(RvDaemon *self)
-{
-        const char *root = self->settings != NULL ? rv_settings_get_string(rv_config_get_document(self->settings),
-                                                                           "engine", "download_root")
-                                                  : NULL;
-
-        if (self->options->download_dir != NULL || root == NULL)
-                return self->download_dir;
-        return root;
-}
-
-static void
-rv_daemon_manager_config(RvDaemon *self, RvManagerConfig *mc)
-{
-        JsonNode *doc = self->settings != NULL ? rv_config_get_document(self->settings) : NULL;
-
-        rv_manager_config_init(mc);
-        g_free(mc->download_dir);
-        mc->download_dir = g_strdup(rv_daemon_download_dir(self));
-        mc->sequential_default = doc != NULL ? rv_settings_get_bool(doc, "engine", "sequential_default")
-                                             : self->config.sequential_default;
-        if (doc != NULL) {
-                JsonNode *ratio = rv_settings_get(doc, rv_settings_find("engine", "seed_ratio"));
-                const char *action = rv_settings_get_string(doc, "engine", "seed_action");
-                mc->seed_ratio = ratio != NULL ? json_node_get_double(ratio) : 0;
-                mc->seed_time_s = rv_settings_get_int(doc, "engine", "seed_time", 0) * 60;
-                mc->seed_action = g_strcmp0(action, "remove") == 0             ? RV_SEED_ACTION_REMOVE
-                                  : g_strcmp0(action, "remove_with_data") == 0 ? RV_SEED_ACTION_REMOVE_WITH_DATA
-                                                                               : RV_SEED_ACTION_PAUSE;
-        }
-        mc->resume_save_interval_s = self->config.resume_save_interval_s;
-        mc->progress_interval_ms = self->config.progress_interval_ms;
-        mc->shutdown_timeout_ms = self->config.shutdown_timeout_s * 1000;
-}
-
 static void
 rv_daemon_event_reserve_cb(guint64 reserved_up_to, gpointer user_data)
 {
@@ -194,48 +160,6 @@ static void
 rv_daemon_problem_cb(RvManager *manager, const char *message, gpointer user_data)
 {
         g_warning("%s", message);
-}
-
-/* what happens to torrents, as journal entries an operator can filter by torrent and find by MESSAGE_ID */
-static void
-rv_daemon_event_cb(const RvEvent *event, gpointer user_data)
-{
-        JsonObject *obj = json_node_get_object(event->data);
-        const char *name = json_object_get_string_member_with_default(obj, "name", "");
-        const char *message = json_object_get_string_member_with_default(obj, "message", "");
-        const char *hash = event->has_hash ? event->hash.hex : "";
-
-        switch (event->kind) {
-        case RV_EVENT_TORRENT_ADDED:
-                g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE_ID", RV_MESSAGE_TORRENT_ADDED,
-                                 "REVAER_TORRENT", hash, "REVAER_TORRENT_NAME", name, "MESSAGE",
-                                 "torrent %s '%s' added", hash, name);
-                break;
-        case RV_EVENT_COMPLETED:
-                g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE_ID", RV_MESSAGE_TORRENT_COMPLETED,
-                                 "REVAER_TORRENT", hash, "REVAER_TORRENT_NAME", name, "REVAER_SAVE_PATH",
-                                 json_object_get_string_member_with_default(obj, "save_path", ""), "MESSAGE",
-                                 "torrent %s '%s' completed", hash, name);
-                break;
-        case RV_EVENT_TORRENT_REMOVED:
-                g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE_ID", RV_MESSAGE_TORRENT_REMOVED,
-                                 "REVAER_TORRENT", hash, "REVAER_TORRENT_NAME", name, "MESSAGE",
-                                 "torrent %s '%s' removed", hash, name);
-                break;
-        case RV_EVENT_SEEDING_GOAL_REACHED:
-                g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "REVAER_TORRENT", hash, "REVAER_TORRENT_NAME", name,
-                                 "MESSAGE", "torrent %s '%s' reached its seeding goal (%s): %s", hash, name,
-                                 json_object_get_string_member_with_default(obj, "goal", ""),
-                                 json_object_get_string_member_with_default(obj, "action", ""));
-                break;
-        case RV_EVENT_TORRENT_FAILED:
-                g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MESSAGE_ID", RV_MESSAGE_TORRENT_FAILED,
-                                 "REVAER_TORRENT", hash, "REVAER_TORRENT_NAME", name, "REVAER_ERROR", message,
-                                 "MESSAGE", "torrent %s '%s' failed: %s", hash, name, message);
-                break;
-        default:
-                break;
-        }
 }
 
 static void
@@ -290,8 +214,6 @@ rv_daemon_bus_lost_cb(RvBus *bus, const char *reason, gpointer user_data)
         (void)rv_daemon_stop_cb(self);
 }
 
-static void rv_daemon_apply_settings(RvDaemon *self);
-
 static gboolean
 rv_daemon_reload_cb(gpointer user_data)
 {
@@ -320,7 +242,11 @@ rv_daemon_reload_cb(gpointer user_data)
                 self->download_dir = g_strdup(self->config.download_dir);
         }
         /* the runtime settings live in the store; revaerd.conf's engine internals apply with them */
-        rv_daemon_apply_settings(self);
+        if (self->applier != NULL) {
+                rv_settings_applier_set_bootstrap(self->applier, &self->config, self->download_dir,
+                                                  self->options->download_dir != NULL);
+                rv_settings_applier_apply(self->applier);
+        }
         g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE_ID", RV_MESSAGE_SETTINGS_CHANGED, "MESSAGE",
                          "configuration reloaded from '%s'", self->config_path);
         rv_notify_reloaded(self->notify);
@@ -355,129 +281,21 @@ rv_daemon_loaded_cb(GObject *source, GAsyncResult *result, gpointer user_data)
         rv_loop_watch_arm();
 }
 
-/* revaerd.conf's values become the first settings of a new store */
-static JsonNode *
-rv_daemon_initial_settings(RvDaemon *self)
-{
-        const RvEngineSettings *e = &self->config.engine;
-        JsonObject *patch = json_object_new();
-        g_auto(GStrv) items = g_strsplit(e->listen_interfaces != NULL ? e->listen_interfaces : "", ",", -1);
-        g_autoptr(GString) hosts = g_string_new(NULL);
-        gint64 port = -1;
-        int level = rv_log_level_from_string(self->config.log_level);
-
-        /* "0.0.0.0:6881,[::]:6881" -> interfaces "0.0.0.0,[::]" and port 6881 */
-        for (guint i = 0; items[i] != NULL; i++) {
-                char *colon = strrchr(items[i], ':');
-                guint64 p = 0;
-                if (colon == NULL || !g_ascii_string_to_unsigned(colon + 1, 10, 0, 65535, &p, NULL))
-                        continue;
-                *colon = '\0';
-                g_string_append_printf(hosts, "%s%s", hosts->len > 0 ? "," : "", g_strstrip(items[i]));
-                port = (gint64)p;
-        }
-        if (hosts->len > 0 && port >= 0) {
-                json_object_set_string_member(patch, "/engine/listen_interfaces", hosts->str);
-                json_object_set_int_member(patch, "/engine/listen_port", port);
-        }
-        json_object_set_boolean_member(patch, "/engine/dht", e->enable_dht);
-        json_object_set_boolean_member(patch, "/engine/lsd", e->enable_lsd);
-        json_object_set_boolean_member(patch, "/engine/utp", e->enable_utp);
-        json_object_set_boolean_member(patch, "/engine/upnp", e->enable_upnp);
-        json_object_set_boolean_member(patch, "/engine/natpmp", e->enable_natpmp);
-        json_object_set_string_member(patch, "/engine/encryption", rv_encryption_to_string(e->encryption));
-        json_object_set_int_member(patch, "/engine/download_limit", e->download_rate_limit);
-        json_object_set_int_member(patch, "/engine/upload_limit", e->upload_rate_limit);
-        json_object_set_int_member(patch, "/engine/active_downloads", e->active_downloads);
-        json_object_set_int_member(patch, "/engine/active_seeds", e->active_seeds);
-        json_object_set_int_member(patch, "/engine/active_limit", e->active_limit);
-        json_object_set_int_member(patch, "/engine/connections_limit", e->connections_limit);
-        json_object_set_int_member(patch, "/engine/max_metadata_size", e->max_metadata_size);
-        json_object_set_boolean_member(patch, "/engine/allow_multiple_connections_per_ip",
-                                       e->allow_multiple_connections_per_ip);
-        json_object_set_boolean_member(patch, "/engine/sequential_default", self->config.sequential_default);
-        if (level >= LOG_ERR)
-                json_object_set_string_member(patch, "/app/log_level", rv_log_level_to_string(level));
-        return rv_json_node_take_object(patch);
-}
-
-/* the alternative limits apply from..to (local time, possibly across midnight) on the listed days */
-static gboolean
-rv_daemon_alt_active(JsonNode *doc)
-{
-        static const char *const days[] = { "mon", "tue", "wed", "thu", "fri", "sat", "sun" };
-        g_autoptr(GDateTime) now = g_date_time_new_now_local();
-        const char *from = rv_settings_get_string(doc, "engine", "alt_schedule_from");
-        const char *to = rv_settings_get_string(doc, "engine", "alt_schedule_to");
-        JsonNode *list = rv_settings_get(doc, rv_settings_find("engine", "alt_schedule_days"));
-        int minute = g_date_time_get_hour(now) * 60 + g_date_time_get_minute(now);
-        int f;
-        int t;
-        gboolean in_window;
-        int day = g_date_time_get_day_of_week(now) - 1;
-        gboolean day_listed = FALSE;
-
-        if (!rv_settings_get_bool(doc, "engine", "alt_schedule_enabled") || from == NULL || to == NULL)
-                return FALSE;
-        f = atoi(from) * 60 + atoi(from + 3);
-        t = atoi(to) * 60 + atoi(to + 3);
-        in_window = f <= t ? (minute >= f && minute < t) : (minute >= f || minute < t);
-        /* a window across midnight belongs to the day it started on */
-        if (f > t && minute < t)
-                day = (day + 6) % 7;
-        for (guint i = 0; list != NULL && i < json_array_get_length(json_node_get_array(list)); i++)
-                day_listed |= g_strcmp0(json_array_get_string_element(json_node_get_array(list), i), days[day]) == 0;
-        return in_window && day_listed;
-}
-
-/* revaerd.conf's engine internals with the settings over them, the alternative limits when due */
+/* what the applier leaves to the composition root: the log level the settings ask for */
 static void
-rv_daemon_engine_settings(RvDaemon *self, RvEngineSettings *ret)
+rv_daemon_settings_applied_cb(JsonNode *doc, gpointer user_data)
 {
-        /* ret is filled whole: the caller clears it, and must not have initialised it */
-        JsonNode *doc = rv_config_get_document(self->settings);
-
-        rv_engine_settings_copy(ret, &self->config.engine);
-        rv_settings_to_engine(doc, ret);
-        if (self->alt_active) {
-                ret->download_rate_limit = rv_settings_get_int(doc, "engine", "alt_download_limit", 0);
-                ret->upload_rate_limit = rv_settings_get_int(doc, "engine", "alt_upload_limit", 0);
-        }
-}
-
-/* the settings reach libtorrent, the registry, the log and health */
-static void
-rv_daemon_apply_settings(RvDaemon *self)
-{
-        JsonNode *doc = rv_config_get_document(self->settings);
-        g_autofree char *guard = rv_settings_guard_rails(doc);
-        RvEngineSettings es;
-        g_autoptr(GError) error = NULL;
+        RvDaemon *self = user_data;
         int level = rv_log_level_from_string(rv_settings_get_string(doc, "app", "log_level"));
+        g_autofree char *guard = rv_settings_guard_rails(doc);
 
-        self->alt_active = rv_daemon_alt_active(doc);
-        if (self->engine != NULL) {
-                rv_daemon_engine_settings(self, &es);
-                if (!rv_engine_apply_settings(self->engine, &es, &error))
-                        g_warning("the engine refused the settings of revision %" G_GUINT64_FORMAT ": %s",
-                                  rv_config_get_revision(self->settings), error->message);
-                rv_engine_settings_clear(&es);
-        }
-        if (self->manager != NULL) {
-                RvManagerConfig mc;
-                rv_daemon_manager_config(self, &mc);
-                rv_manager_set_config(self->manager, &mc);
-                rv_manager_config_clear(&mc);
-        }
         if (!self->options->verbose && level >= 0)
                 rv_log_set_level(level);
-        if (guard != NULL) {
+        if (guard != NULL && g_strcmp0(guard, self->guard_logged) != 0)
                 g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MESSAGE_ID", RV_MESSAGE_GUARD_RAIL, "MESSAGE",
                                  "guard rail: %s", guard);
-                rv_health_set_degraded(self->health, "guard_rails", guard);
-        } else {
-                rv_health_set_ok(self->health, "guard_rails");
-        }
+        g_free(self->guard_logged);
+        self->guard_logged = g_steal_pointer(&guard);
 }
 
 static void
@@ -490,7 +308,7 @@ rv_daemon_settings_changed_cb(RvConfig *config, guint64 revision, JsonNode *chan
         JsonObject *obj = json_object_new();
         g_autofree char *rev = NULL;
 
-        rv_daemon_apply_settings(self);
+        rv_settings_applier_apply(self->applier);
         rev = g_strdup_printf("%" G_GUINT64_FORMAT, revision);
         g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE_ID", RV_MESSAGE_SETTINGS_CHANGED, "REVAER_REVISION",
                          rev, "REVAER_ACTOR", actor != NULL ? actor : "", "MESSAGE",
@@ -504,18 +322,6 @@ rv_daemon_settings_changed_cb(RvConfig *config, guint64 revision, JsonNode *chan
         json_object_set_member(obj, "changes",
                                changes != NULL ? json_node_copy(changes) : rv_json_node_take_object(json_object_new()));
         rv_event_bus_publish(self->events, RV_EVENT_SETTINGS_CHANGED, NULL, rv_json_node_take_object(obj));
-}
-
-static gboolean
-rv_daemon_alt_timer_cb(gpointer user_data)
-{
-        RvDaemon *self = user_data;
-
-        if (rv_daemon_alt_active(rv_config_get_document(self->settings)) != self->alt_active) {
-                g_info("alternative limits %s", self->alt_active ? "end" : "begin");
-                rv_daemon_apply_settings(self);
-        }
-        return G_SOURCE_CONTINUE;
 }
 
 static void
@@ -537,20 +343,22 @@ rv_daemon_start_services(RvDaemon *self, GError **error)
         RvManagerConfig mc;
         g_autofree char *listen = NULL;
 
-        self->alt_active = rv_daemon_alt_active(doc);
-        rv_daemon_engine_settings(self, &es);
+        self->applier = rv_settings_applier_new(self->settings, self->health, &self->config, self->download_dir,
+                                                self->options->download_dir != NULL);
+        rv_settings_applier_set_applied_func(self->applier, rv_daemon_settings_applied_cb, self);
+        rv_settings_applier_engine_settings(self->applier, &es);
         self->engine = rv_engine_new_libtorrent(&es, error);
         rv_engine_settings_clear(&es);
         if (self->engine == NULL)
                 return FALSE;
-        rv_daemon_manager_config(self, &mc);
+        rv_manager_config_init(&mc);
+        rv_settings_applier_manager_config(self->applier, &mc);
         self->manager = rv_manager_new(self->engine, self->store, self->health, self->events, &mc);
         rv_manager_config_clear(&mc);
         g_signal_connect(self->manager, "problem", G_CALLBACK(rv_daemon_problem_cb), self);
-        rv_event_bus_subscribe(self->events, rv_daemon_event_cb, self);
-        rv_daemon_apply_settings(self);
+        rv_journal_sink_attach(self->events);
+        rv_settings_applier_attach(self->applier, self->engine, self->manager);
         g_signal_connect(self->settings, "changed", G_CALLBACK(rv_daemon_settings_changed_cb), self);
-        self->alt_timer = g_timeout_add_seconds(30, rv_daemon_alt_timer_cb, self);
 
         if (g_strcmp0(bus_kind, "none") != 0) {
                 RvBusKind kind = g_strcmp0(bus_kind, "session") == 0 ? RV_BUS_KIND_SESSION : RV_BUS_KIND_SYSTEM;
@@ -628,7 +436,7 @@ rv_daemon_store_opened_cb(GObject *source, GAsyncResult *result, gpointer user_d
         }
         self->events = rv_event_bus_new(RV_EVENT_BUS_DEFAULT_RING, reserved + 1, rv_daemon_event_reserve_cb, self);
         self->settings = rv_config_new(self->store);
-        initial = rv_daemon_initial_settings(self);
+        initial = rv_settings_initial_from_bootstrap(&self->config);
         rv_config_load_async(self->settings, initial, NULL, rv_daemon_settings_loaded_cb, self);
 }
 
@@ -738,8 +546,8 @@ rv_daemon_teardown(RvDaemon *self)
         g_clear_pointer(&self->http, rv_http_free);
         g_clear_pointer(&self->logcontrol_slot, sd_bus_slot_unref);
         g_clear_pointer(&self->bus, rv_bus_free);
-        if (self->alt_timer != 0)
-                g_source_remove(self->alt_timer);
+        g_clear_pointer(&self->applier, rv_settings_applier_free);
+        g_free(self->guard_logged);
         g_clear_object(&self->manager);
         g_clear_object(&self->access);
         g_clear_object(&self->settings);
