@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "rv-bus-private.h"
+#include "rv-messages.h"
 
 /*
  * asynchronous authorization, in the order validate -> authorize -> mutate:
@@ -24,7 +25,22 @@
  *
  * polkit not answering is a result, not a crash: the caller is denied. Each
  * sender may have a bounded number of checks in flight.
+ *
+ * A check can fail in two ways that are not a "no" and that no caller can
+ * mend. polkit may answer with an error of its own: it refuses to tell a
+ * caller other than root or an owner of the action about another user's
+ * process (NotAuthorized, when the installed action file lacks the owner
+ * annotation naming the service's user), or does not know the action
+ * (Failed, when the action file is not where polkitd reads it). Or polkit
+ * may not answer at all (not installed, not running, too slow). Either way
+ * every caller but root is denied until an operator fixes the installation:
+ * so the first failure of each kind is logged at warning with polkit's words,
+ * the rest at debug, and the caller is told which of the two it was. Other
+ * errors from polkit (the caller left before polkit looked at it, a
+ * cancelled check) concern one caller and stay at debug.
  */
+
+#define RV_POLKIT_ERROR_PREFIX "org.freedesktop.PolicyKit1.Error."
 
 #define RV_BUS_MAX_PENDING_PER_SENDER 16
 
@@ -141,6 +157,44 @@ rv_bus_auth_deny(sd_bus_message *m, const char *name, const char *message)
         sd_bus_error_free(&err);
 }
 
+/* polkit gave no yes or no: fail closed, and tell the operator once */
+static void
+rv_bus_auth_failed(RvBus *self, RvBusAuthRequest *req, sd_bus_message *reply, const sd_bus_error *e)
+{
+        const char *from = sd_bus_message_get_sender(reply);
+        const char *name = e->name != NULL ? e->name : "";
+        const char *text = e->message != NULL ? e->message : "";
+        gboolean *logged = NULL;
+        const char *what;
+        const char *told;
+
+        /* the bus driver, and sd-bus on a timeout, speak as org.freedesktop.DBus; polkitd by its unique name */
+        if (from == NULL || from[0] != ':') {
+                what = "polkit did not answer";
+                told = "authorization is not available (polkit did not answer)";
+                logged = &self->polkit_silent_logged;
+        } else if (g_str_has_prefix(name, RV_POLKIT_ERROR_PREFIX) &&
+                   !g_str_equal(name, RV_POLKIT_ERROR_PREFIX "Cancelled")) {
+                what = "polkit refused to check";
+                told = "authorization is not available (polkit refused to check this caller)";
+                logged = &self->polkit_refused_logged;
+        } else {
+                what = "polkit could not check";
+                told = "authorization is not available (polkit could not check this caller)";
+        }
+        if (logged != NULL && !*logged) {
+                *logged = TRUE;
+                g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MESSAGE_ID", RV_MESSAGE_POLKIT_FAILED,
+                                 "REVAER_POLKIT_ERROR", name, "MESSAGE",
+                                 "%s whether %s may %s: \"%s\" (%s); callers other than root are denied", what,
+                                 req->sender, req->action, text, name);
+        } else {
+                g_debug("%s whether %s may %s: \"%s\" (%s)", what, req->sender, req->action, text, name);
+        }
+        /* polkit's words are about this service, not for its callers */
+        rv_bus_auth_deny(req->message, SD_BUS_ERROR_ACCESS_DENIED, told);
+}
+
 static int
 rv_bus_auth_reply_cb(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
 {
@@ -154,10 +208,7 @@ rv_bus_auth_reply_cb(sd_bus_message *reply, void *userdata, sd_bus_error *ret_er
         rv_bus_pending_dec(self, req->sender);
         g_hash_table_remove(self->auth_requests, req);
         if (e != NULL) {
-                /* polkit not running or refusing to talk: fail closed */
-                g_debug("polkit check of %s for %s failed: %s", req->action, req->sender, e->message);
-                rv_bus_auth_deny(req->message, SD_BUS_ERROR_ACCESS_DENIED,
-                                 "authorization is not available (polkit did not answer)");
+                rv_bus_auth_failed(self, req, reply, e);
                 rv_bus_auth_request_free(req);
                 return 0;
         }

@@ -36,6 +36,9 @@ struct _RvBus {
         GHashTable *pending_auth;
         /* RvBusAuthRequest set, for teardown */
         GHashTable *auth_requests;
+        /* a failed polkit check was logged at warning: polkit refused to check, or did not answer */
+        gboolean polkit_refused_logged;
+        gboolean polkit_silent_logged;
         /* RvBusStream, replies built a slice per iteration */
         GPtrArray *streams;
         /*

@@ -51,8 +51,9 @@ in_private_mounts() {
 
 # start_revaerd BUS DIR [ARG...]: $revaerd on the session or system bus with
 # loopback-only networking, its revaerd.conf, state/ and downloads/ under DIR
-# and its stderr in DIR/revaerd.log; the pid is appended to pids and kept in
-# REVAERD_PID. Returns non-zero when revaerd does not own its name in 10 s.
+# and its stderr in DIR/revaerd.log; as user REVAERD_USER when that is set.
+# The pid is appended to pids and kept in REVAERD_PID. Returns non-zero when
+# revaerd does not own its name in 10 s.
 start_revaerd() {
     local bus="$1" dir="$2" busctl_bus
     shift 2
@@ -73,7 +74,13 @@ upnp=false
 natpmp=false
 utp=false
 CONF
-    "$revaerd" --bus "$bus" --config "$dir/revaerd.conf" --state-dir "$dir/state" \
+    local as_user=()
+    if [ -n "${REVAERD_USER:-}" ]; then
+        # setpriv execs revaerd, so the pid to stop is revaerd's (runuser would wait for it)
+        chown "$REVAERD_USER": "$dir/state" "$dir/downloads"
+        as_user=(setpriv "--reuid=$REVAERD_USER" "--regid=$REVAERD_USER" --init-groups)
+    fi
+    "${as_user[@]}" "$revaerd" --bus "$bus" --config "$dir/revaerd.conf" --state-dir "$dir/state" \
         --download-dir "$dir/downloads" "$@" 2>"$dir/revaerd.log" &
     REVAERD_PID=$!
     pids+=("$REVAERD_PID")

@@ -1,15 +1,21 @@
 #!/bin/bash
 # polkit decides who may change what: the real polkitd on a private system bus
-# that uses Revaer's own bus policy, polkit actions and rules file; revaerd as
-# root on that bus; callers as root, as a member of the group "revaer" (allowed
-# to manage by the rules file) and as another user (refused on every change,
-# still able to read).
+# that uses Revaer's own bus policy, polkit actions and rules file; revaerd on
+# that bus as user "revaer", as revaer.service runs it (polkit tells a caller
+# other than root about other users only if it owns the action); callers as
+# root, as a member of the group "revaer" (allowed to manage by the rules
+# file) and as another user (refused on every change, still able to read).
+# Then polkit refusing to check (an action file without the owner annotation)
+# and polkit gone: callers are told which, and revaerd warns once for each.
+# Running revaerd as "revaer" pins "polkit refuses every non-root caller under
+# the shipped unit", which a revaerd running as root, whom polkit always
+# answers, did not show.
 #
 # The whole test runs in a private mount namespace: test users live in
 # bind-mounted copies of /etc/passwd and /etc/group, polkit's action and rules
 # directories are bind mounts, so nothing on the host changes.
 #
-# usage: polkit-test.sh REVAERD SEEDER POLICY RULES BUS_CONF_IN REVAER_BUS_CONF
+# usage: polkit-test.sh REVAERD SEEDER POLICY RULES BUS_CONF_IN REVAER_BUS_CONF REVAERCTL
 set -u
 
 . "$(dirname "$0")/../data/tap.sh"
@@ -25,6 +31,7 @@ policy="$3"
 rules="$4"
 bus_conf_in="$5"
 revaer_bus_conf="$6"
+revaerctl="$7"
 
 T="$(mktemp -d /tmp/rv-polkit-XXXXXX)"
 chmod 755 "$T"
@@ -66,12 +73,25 @@ pids+=("$!")
 for _ in $(seq 1 50); do [ -s "$T/bus.addr" ] && break; sleep 0.1; done
 export DBUS_SYSTEM_BUS_ADDRESS="$(head -n1 "$T/bus.addr")"
 
-/usr/lib/polkit-1/polkitd --no-debug >"$T/polkitd.log" 2>&1 &
-pids+=("$!")
-for _ in $(seq 1 100); do
-    busctl --system status org.freedesktop.PolicyKit1 >/dev/null 2>&1 && break
-    sleep 0.1
-done
+polkitd_pid=""
+start_polkitd() {
+    /usr/lib/polkit-1/polkitd --no-debug >>"$T/polkitd.log" 2>&1 &
+    polkitd_pid=$!
+    pids+=("$polkitd_pid")
+    for _ in $(seq 1 100); do
+        busctl --system status org.freedesktop.PolicyKit1 >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+}
+stop_polkitd() {
+    kill "$polkitd_pid" 2>/dev/null
+    wait "$polkitd_pid" 2>/dev/null
+    for _ in $(seq 1 100); do
+        busctl --system status org.freedesktop.PolicyKit1 >/dev/null 2>&1 || break
+        sleep 0.1
+    done
+}
+start_polkitd
 
 # a small torrent with metadata, from the seeder helper
 "$seeder" --dir "$T/seed" --size 1048576 --files 3 --name pk --port 0 --torrent-out "$T/pk.torrent" \
@@ -81,7 +101,13 @@ pids+=("$seeder_pid")
 for _ in $(seq 1 100); do grep -q '^READY' "$T/seeder.out" && break; sleep 0.1; done
 hash="$(sed -n 's/^READY .*hash=\([0-9a-f]*\).*/\1/p' "$T/seeder.out")"
 
-if start_revaerd system "$T"; then
+# revaerd as its own user, from a copy the user can reach wherever the tree
+# is (and revaerctl for the other users)
+mkdir -p "$T/bin" "$T/state" "$T/downloads"
+cp "$revaerd" "$revaerctl" "$T/bin/"
+chown revaer: "$T/state" "$T/downloads"
+revaerd="$T/bin/revaerd"
+if REVAERD_USER=revaer start_revaerd system "$T"; then
     ok "revaerd owns its name on the system bus"
 else
     not_ok "revaerd owns its name on the system bus"
@@ -177,6 +203,58 @@ check ok $O "introspect" busctl --system introspect com.revaer.Revaer1 "$P"
 # nothing the refused user tried changed anything: still two torrents, still there
 count="$(busctl --system get-property com.revaer.Revaer1 $M $MI TorrentCount | awk '{print $2}')"
 if [ "$count" = 2 ]; then ok "refused calls changed nothing"; else not_ok "torrent count is $count, expected 2"; fi
+
+# check_failure USER WHAT TOLD ARGS...: revaerctl ARGS is denied and says TOLD
+check_failure() {
+    local user="$1" what="$2" told="$3" out
+    shift 3
+    if out="$(as "$user" "$T/bin/revaerctl" "$@" </dev/null 2>&1)"; then
+        not_ok "$what: the call went through"
+    elif echo "$out" | grep -qF "$told"; then
+        ok "$what: $out"
+    else
+        not_ok "$what: expected '$told', got: $out"
+    fi
+}
+# warned_once WHAT: revaerd logged WHAT at warning once, with polkit's words quoted
+warned_once() {
+    local count
+    count="$(grep -c "$1 whether .*: \".*\" (.*); callers other than root are denied" "$T/revaerd.log")"
+    if [ "$count" = 1 ]; then
+        ok "revaerd warned once: $(grep "$1 whether" "$T/revaerd.log")"
+    else
+        not_ok "revaerd warned $count times, not once, that $1"
+    fi
+}
+# busctl shows every AccessDenied as "Access denied": this tells that the
+# refusals above were polkit's "no", not a failed check
+if ! grep -q "polkit refused to check\|polkit did not answer" "$T/revaerd.log"; then
+    ok "revaerd logged no polkit failure while polkit answered"
+else
+    not_ok "revaerd logged a polkit failure while polkit answered"
+fi
+
+# polkit refusing to check, as it did with the action file as shipped before
+# the owner annotation: every caller but root is denied, told so, and
+# revaerd says why once, not once per call
+stop_polkitd
+sed '/org.freedesktop.policykit.owner/d' "$policy" >"$T/actions/$(basename "$policy")"
+start_polkitd
+told="authorization is not available (polkit refused to check this caller)"
+check_failure revaer-test-mgr "without the owner annotation a member may not pause" "$told" pause "$hash"
+check_failure $O "without the owner annotation another user may not list" "$told" list
+warned_once "polkit refused to check"
+if grep -q '"Only trusted callers' "$T/revaerd.log"; then ok "the warning quotes polkit's reason"; else
+    not_ok "the warning quotes polkit's reason"
+fi
+check ok root "pause while polkit refuses (root needs no polkit)" $call "$P" $TI Pause
+
+# and polkit gone
+stop_polkitd
+told="authorization is not available (polkit did not answer)"
+check_failure revaer-test-mgr "without polkit a member may not pause" "$told" pause "$hash"
+check_failure $O "without polkit another user may not list" "$told" list
+warned_once "polkit did not answer"
 
 kill "$seeder_pid" 2>/dev/null
 echo "1..$n"

@@ -16,11 +16,12 @@
 # Then, through nsenter, as a user would: enable --now revaer.socket, the
 # first curl starts the service, its status line, a torrent added with
 # revaerctl and its journal fields and catalog text, D-Bus activation after a
-# stop, watchdog pings and SIGSTOP ending in "Result: watchdog" and an
-# automatic restart with the torrent back, magnet links and .torrent files
-# opened through the desktop entry, reload, service-log-level and
-# service-log-target, a clean stop, and the user-mode twin under a user's
-# systemd on its session bus.
+# stop, revaerctl as nobody and as a member of group revaer with polkit
+# deciding (D-Bus activated, with Revaer's actions and rules), watchdog pings
+# and SIGSTOP ending in "Result: watchdog" and an automatic restart with the
+# torrent back, magnet links and .torrent files opened through the desktop
+# entry, reload, service-log-level and service-log-target, a clean stop, and
+# the user-mode twin under a user's systemd on its session bus.
 #
 # Needs root (exit 77 without it, or without a tool, outside CI).
 # env: REVAER_BUILD_ROOT; REVAER_TEST_KEEP=1 keeps the scratch folder.
@@ -85,6 +86,11 @@ if [ "${1:-}" = "--pid1" ]; then
         mkdir -p /etc/dbus-1/system.d
         ln -sf "$prefix/share/dbus-1/system.d/com.revaer.Revaer1.conf" /etc/dbus-1/system.d/
     fi
+    # and polkitd reads actions and rules only under /usr/share and /etc
+    if [ ! -e /usr/share/polkit-1/actions/com.revaer.revaer1.policy ]; then
+        ln -sf "$prefix/share/polkit-1/actions/com.revaer.revaer1.policy" /usr/share/polkit-1/actions/
+        ln -sf "$prefix/share/polkit-1/rules.d/50-com.revaer.revaer1.rules" /etc/polkit-1/rules.d/
+    fi
     # what sysinit.target pulls in stays off, journald aside
     for wants in /etc/systemd/system/sysinit.target.wants /lib/systemd/system/sysinit.target.wants \
         /usr/lib/systemd/system/sysinit.target.wants /lib/systemd/system/sockets.target.wants \
@@ -116,6 +122,7 @@ for tool in unshare nsenter timeout curl busctl meson systemctl journalctl pytho
     command -v "$tool" >/dev/null || skip_all "needs $tool"
 done
 [ -x /lib/systemd/systemd ] || skip_all "needs /lib/systemd/systemd"
+[ -x /usr/lib/polkit-1/polkitd ] || skip_all "needs polkitd"
 grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null || skip_all "needs overlayfs"
 
 
@@ -179,10 +186,12 @@ trap cleanup EXIT
 host_state() {
     for p in /etc/revaer /var/lib/revaer /var/cache/revaer /run/revaer /usr/local/lib/systemd/system/revaer.service \
         /usr/local/libexec/revaerd /etc/systemd/system/sockets.target.wants/revaer.socket \
-        /etc/dbus-1/system.d/com.revaer.Revaer1.conf /var/lib/systemd/catalog/database; do
+        /etc/dbus-1/system.d/com.revaer.Revaer1.conf /var/lib/systemd/catalog/database \
+        /usr/share/polkit-1/actions/com.revaer.revaer1.policy /etc/polkit-1/rules.d/50-com.revaer.revaer1.rules; do
         if [ -e "$p" ]; then stat -c '%n %Y' "$p"; else echo "$p absent"; fi
     done
-    grep -c '^revaer:' /etc/passwd || true
+    grep -c '^revaer' /etc/passwd || true
+    grep -c '^revaer' /etc/group || true
 }
 host_state >"$T/host-before"
 
@@ -426,6 +435,53 @@ if is_active && journal -u dbus.service -o cat 2>/dev/null | grep -q "Activating
     ok "the bus activated revaer.service through systemd"
 else
     not_ok "the bus activated revaer.service through systemd"
+fi
+
+# callers other than root, whom revaerd checks with polkit: anyone may look,
+# a member of group revaer may manage by the rules file, nobody else may.
+# Pins "polkit refuses every non-root caller under the shipped unit": polkit
+# told user revaer, not being an owner of the actions, that it may not ask
+# about other users' callers, and every one of them was denied.
+in_ns useradd -M -N -G revaer -s /usr/sbin/nologin revaer-member >"$T/out" 2>&1 || diag <"$T/out"
+as_caller() {
+    local who="$1"
+    shift
+    in_ns runuser -u "$who" -- revaerctl "$@" </dev/null
+}
+if as_caller nobody list --quiet >"$T/out" 2>&1 && grep -q "$hash" "$T/out"; then
+    ok "nobody may list the torrents (revaerctl list)"
+else
+    diag <"$T/out"
+    not_ok "nobody may list the torrents (revaerctl list)"
+fi
+if [ "$(sctl is-active polkit.service)" = active ]; then ok "the bus activated polkit.service for revaerd"; else
+    not_ok "the bus activated polkit.service for revaerd ($(sctl is-active polkit.service))"
+fi
+if ! as_caller nobody pause "$hash" >"$T/out" 2>&1 &&
+    grep -q "access denied: \(not authorized\|interactive authentication is required\)" "$T/out"; then
+    ok "nobody may not pause it, as polkit decided: $(cat "$T/out")"
+else
+    diag <"$T/out"
+    not_ok "nobody may not pause it, as polkit decided"
+fi
+if as_caller revaer-member pause "$hash" >"$T/out" 2>&1; then
+    ok "a member of group revaer may pause it (50-com.revaer.revaer1.rules)"
+else
+    diag <"$T/out"
+    not_ok "a member of group revaer may pause it (50-com.revaer.revaer1.rules)"
+fi
+if as_caller revaer-member resume "$hash" >"$T/out" 2>&1; then
+    ok "a member of group revaer may resume it"
+else
+    diag <"$T/out"
+    not_ok "a member of group revaer may resume it"
+fi
+polkit_failed=MESSAGE_ID=5f20ab8e0c9a4db683b28c6aafa7eb55
+if [ -z "$(journal -u "$unit" -o cat "$polkit_failed" 2>/dev/null)" ]; then
+    ok "revaerd logged no polkit failure"
+else
+    journal -u "$unit" -o cat "$polkit_failed" | diag
+    not_ok "revaerd logged no polkit failure"
 fi
 
 # the watchdog: the daemon pings while it works, and a stopped one misses it
