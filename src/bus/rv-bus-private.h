@@ -2,6 +2,7 @@
 #pragma once
 
 #include "rv-bus.h"
+#include "rv-torrent-fields.h"
 
 G_BEGIN_DECLS
 

@@ -15,59 +15,70 @@ rv_bus_from_message(sd_bus_message *m)
         return sd_bus_slot_get_userdata(sd_bus_get_current_slot(sd_bus_message_get_bus(m)));
 }
 
-#define RV_TORRENT_PROP_GETTER(fn, sig, expr)                                                     \
+/* a property's value, as the core's field table has it */
+static int
+rv_bus_append_field(sd_bus_message *reply, const RvTorrentField *field, const RvTorrent *t)
+{
+        RvFieldValue v;
+
+        field->get(t, &v);
+        switch (v.type) {
+        case RV_FIELD_STRING:
+                return sd_bus_message_append(reply, "s", v.s);
+        case RV_FIELD_BOOL:
+                return sd_bus_message_append(reply, "b", v.b);
+        case RV_FIELD_DOUBLE:
+                return sd_bus_message_append(reply, "d", v.d);
+        case RV_FIELD_UINT64:
+                return sd_bus_message_append(reply, "t", (uint64_t)MAX(v.i, 0));
+        case RV_FIELD_INT64:
+                return sd_bus_message_append(reply, "x", (int64_t)v.i);
+        case RV_FIELD_UINT32:
+                return sd_bus_message_append(reply, "u", (uint32_t)MAX(v.i, 0));
+        case RV_FIELD_STRV:
+                return sd_bus_message_append_strv(reply, (char **)v.strv);
+        default:
+                return -EINVAL;
+        }
+}
+
+/* one getter per property, each finding its field once */
+#define RV_FIELD_PROP(fn, prop)                                                                   \
         static int fn(sd_bus *bus, const char *path, const char *interface, const char *property, \
                       sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)             \
         {                                                                                         \
-                const RvTorrent *t = userdata;                                                    \
-                return sd_bus_message_append(reply, sig, (expr));                                 \
+                static const RvTorrentField *field;                                               \
+                if (field == NULL)                                                                \
+                        field = rv_torrent_field_by_property(prop);                               \
+                return rv_bus_append_field(reply, field, userdata);                               \
         }
 
-RV_TORRENT_PROP_GETTER(rv_bus_prop_info_hash, "s", t->hash.hex)
-RV_TORRENT_PROP_GETTER(rv_bus_prop_name, "s", t->name != NULL ? t->name : "")
-RV_TORRENT_PROP_GETTER(rv_bus_prop_state, "s", rv_torrent_state_to_string(t->state))
-RV_TORRENT_PROP_GETTER(rv_bus_prop_completed, "b", t->completed)
-RV_TORRENT_PROP_GETTER(rv_bus_prop_progress, "d", t->progress)
-RV_TORRENT_PROP_GETTER(rv_bus_prop_size, "t", (uint64_t)t->total_size)
-RV_TORRENT_PROP_GETTER(rv_bus_prop_wanted, "t", (uint64_t)t->wanted_size)
-RV_TORRENT_PROP_GETTER(rv_bus_prop_done, "t", (uint64_t)t->wanted_done)
-RV_TORRENT_PROP_GETTER(rv_bus_prop_download_rate, "t", (uint64_t)t->download_rate)
-RV_TORRENT_PROP_GETTER(rv_bus_prop_upload_rate, "t", (uint64_t)t->upload_rate)
-RV_TORRENT_PROP_GETTER(rv_bus_prop_downloaded, "t", (uint64_t)t->downloaded)
-RV_TORRENT_PROP_GETTER(rv_bus_prop_uploaded, "t", (uint64_t)t->uploaded)
-RV_TORRENT_PROP_GETTER(rv_bus_prop_eta, "x", (int64_t)rv_torrent_get_eta(t))
-RV_TORRENT_PROP_GETTER(rv_bus_prop_peers, "u", (uint32_t)t->num_peers)
-RV_TORRENT_PROP_GETTER(rv_bus_prop_seeds, "u", (uint32_t)t->num_seeds)
-RV_TORRENT_PROP_GETTER(rv_bus_prop_save_path, "s", t->save_path != NULL ? t->save_path : "")
-RV_TORRENT_PROP_GETTER(rv_bus_prop_sequential, "b", t->sequential)
-RV_TORRENT_PROP_GETTER(rv_bus_prop_download_limit, "x", (int64_t)t->download_limit)
-RV_TORRENT_PROP_GETTER(rv_bus_prop_upload_limit, "x", (int64_t)t->upload_limit)
-RV_TORRENT_PROP_GETTER(rv_bus_prop_added_time, "t", (uint64_t)t->added_time)
-RV_TORRENT_PROP_GETTER(rv_bus_prop_completed_time, "t", (uint64_t)t->completed_time)
-RV_TORRENT_PROP_GETTER(rv_bus_prop_error, "s", t->error != NULL ? t->error : "")
-RV_TORRENT_PROP_GETTER(rv_bus_prop_skip_fluff, "b", t->selection != NULL && t->selection->skip_fluff)
-
-static int
-rv_bus_prop_labels(sd_bus *bus, const char *path, const char *interface, const char *property, sd_bus_message *reply,
-                   void *userdata, sd_bus_error *ret_error)
-{
-        const RvTorrent *t = userdata;
-
-        return sd_bus_message_append_strv(reply, t->labels);
-}
-
-static int
-rv_bus_prop_globs(sd_bus *bus, const char *path, const char *interface, const char *property, sd_bus_message *reply,
-                  void *userdata, sd_bus_error *ret_error)
-{
-        const RvTorrent *t = userdata;
-        char *empty[] = { NULL };
-
-        if (t->selection == NULL)
-                return sd_bus_message_append_strv(reply, empty);
-        return sd_bus_message_append_strv(reply, g_str_equal(property, "Include") ? t->selection->include
-                                                                                  : t->selection->exclude);
-}
+RV_FIELD_PROP(rv_bus_prop_info_hash, "InfoHash")
+RV_FIELD_PROP(rv_bus_prop_name, "Name")
+RV_FIELD_PROP(rv_bus_prop_state, "State")
+RV_FIELD_PROP(rv_bus_prop_completed, "Completed")
+RV_FIELD_PROP(rv_bus_prop_progress, "Progress")
+RV_FIELD_PROP(rv_bus_prop_size, "Size")
+RV_FIELD_PROP(rv_bus_prop_wanted, "WantedSize")
+RV_FIELD_PROP(rv_bus_prop_done, "Done")
+RV_FIELD_PROP(rv_bus_prop_download_rate, "DownloadRate")
+RV_FIELD_PROP(rv_bus_prop_upload_rate, "UploadRate")
+RV_FIELD_PROP(rv_bus_prop_downloaded, "Downloaded")
+RV_FIELD_PROP(rv_bus_prop_uploaded, "Uploaded")
+RV_FIELD_PROP(rv_bus_prop_eta, "Eta")
+RV_FIELD_PROP(rv_bus_prop_peers, "Peers")
+RV_FIELD_PROP(rv_bus_prop_seeds, "Seeds")
+RV_FIELD_PROP(rv_bus_prop_save_path, "SavePath")
+RV_FIELD_PROP(rv_bus_prop_sequential, "Sequential")
+RV_FIELD_PROP(rv_bus_prop_download_limit, "DownloadLimit")
+RV_FIELD_PROP(rv_bus_prop_upload_limit, "UploadLimit")
+RV_FIELD_PROP(rv_bus_prop_labels, "Labels")
+RV_FIELD_PROP(rv_bus_prop_skip_fluff, "SkipFluff")
+RV_FIELD_PROP(rv_bus_prop_added_time, "AddedTime")
+RV_FIELD_PROP(rv_bus_prop_completed_time, "CompletedTime")
+RV_FIELD_PROP(rv_bus_prop_error, "Error")
+RV_FIELD_PROP(rv_bus_prop_include, "Include")
+RV_FIELD_PROP(rv_bus_prop_exclude, "Exclude")
 
 /*
  * every call that changes a torrent is parsed and validated into an
@@ -459,8 +470,8 @@ const sd_bus_vtable rv_bus_torrent_vtable[] = {
                                  SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE | SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_WRITABLE_PROPERTY("Labels", "as", rv_bus_prop_labels, rv_bus_set_refused, 0,
                                  SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE | SD_BUS_VTABLE_UNPRIVILEGED),
-        RV_PROP("Include", "as", rv_bus_prop_globs),
-        RV_PROP("Exclude", "as", rv_bus_prop_globs),
+        RV_PROP("Include", "as", rv_bus_prop_include),
+        RV_PROP("Exclude", "as", rv_bus_prop_exclude),
         RV_PROP("SkipFluff", "b", rv_bus_prop_skip_fluff),
         SD_BUS_PROPERTY("AddedTime", "t", rv_bus_prop_added_time, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         RV_PROP("CompletedTime", "t", rv_bus_prop_completed_time),

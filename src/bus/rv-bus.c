@@ -188,62 +188,20 @@ rv_bus_source_new(RvBus *owner, sd_bus *bus)
 
 /* coalesced PropertiesChanged */
 
-static const char *const rv_bus_progress_props[] = { "Progress", "Done", "WantedSize", "Eta", NULL };
-static const char *const rv_bus_rate_props[] = { "DownloadRate", "UploadRate", "Downloaded", "Uploaded", "Eta", NULL };
-
-static void
-rv_bus_add_props(GPtrArray *names, const char *const *props)
-{
-        for (guint i = 0; props[i] != NULL; i++) {
-                gboolean seen = FALSE;
-                for (guint j = 0; j < names->len; j++)
-                        seen |= g_strcmp0(g_ptr_array_index(names, j), props[i]) == 0;
-                if (!seen)
-                        g_ptr_array_add(names, (gpointer)props[i]);
-        }
-}
-
 static void
 rv_bus_emit_torrent_changes(RvBus *self, const char *hex, guint fields)
 {
-        g_autoptr(GPtrArray) names = g_ptr_array_new();
+        g_autofree const char **names = rv_torrent_fields_properties(fields);
         g_autofree char *path = NULL;
         RvInfoHash hash;
         int r;
 
         if (!rv_info_hash_parse(hex, &hash))
                 return;
-        if (fields & RV_TORRENT_FIELD_NAME)
-                rv_bus_add_props(names, (const char *const[]){ "Name", NULL });
-        if (fields & RV_TORRENT_FIELD_STATE)
-                rv_bus_add_props(names, (const char *const[]){ "State", "Eta", NULL });
-        if (fields & RV_TORRENT_FIELD_PROGRESS)
-                rv_bus_add_props(names, rv_bus_progress_props);
-        if (fields & RV_TORRENT_FIELD_RATES)
-                rv_bus_add_props(names, rv_bus_rate_props);
-        if (fields & RV_TORRENT_FIELD_PEERS)
-                rv_bus_add_props(names, (const char *const[]){ "Peers", "Seeds", NULL });
-        if (fields & RV_TORRENT_FIELD_SIZE)
-                rv_bus_add_props(names, (const char *const[]){ "Size", "WantedSize", NULL });
-        if (fields & RV_TORRENT_FIELD_SAVE_PATH)
-                rv_bus_add_props(names, (const char *const[]){ "SavePath", NULL });
-        if (fields & RV_TORRENT_FIELD_SEQUENTIAL)
-                rv_bus_add_props(names, (const char *const[]){ "Sequential", NULL });
-        if (fields & RV_TORRENT_FIELD_LIMITS)
-                rv_bus_add_props(names, (const char *const[]){ "DownloadLimit", "UploadLimit", NULL });
-        if (fields & RV_TORRENT_FIELD_LABELS)
-                rv_bus_add_props(names, (const char *const[]){ "Labels", NULL });
-        if (fields & RV_TORRENT_FIELD_SELECTION)
-                rv_bus_add_props(names, (const char *const[]){ "Include", "Exclude", "SkipFluff", NULL });
-        if (fields & RV_TORRENT_FIELD_ERROR)
-                rv_bus_add_props(names, (const char *const[]){ "Error", NULL });
-        if (fields & RV_TORRENT_FIELD_COMPLETED)
-                rv_bus_add_props(names, (const char *const[]){ "Completed", "CompletedTime", NULL });
-        if (names->len == 0)
+        if (names[0] == NULL)
                 return;
-        g_ptr_array_add(names, NULL);
         path = rv_bus_torrent_path(&hash);
-        r = sd_bus_emit_properties_changed_strv(self->bus, path, RV_BUS_TORRENT_IFACE, (char **)names->pdata);
+        r = sd_bus_emit_properties_changed_strv(self->bus, path, RV_BUS_TORRENT_IFACE, (char **)names);
         if (r < 0)
                 g_debug("PropertiesChanged for %s failed: %s", hex, g_strerror(-r));
 }

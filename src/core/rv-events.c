@@ -3,6 +3,7 @@
 
 #include "rv-events.h"
 #include "rv-json.h"
+#include "rv-torrent-fields.h"
 
 static const char *const rv_event_kind_names[] = {
         [RV_EVENT_TORRENT_ADDED] = "torrent_added",
@@ -269,18 +270,11 @@ rv_event_bus_set_progress_interval(RvEventBus *bus, guint interval_ms)
         bus->progress_interval_ms = MAX(interval_ms, RV_PROGRESS_INTERVAL_MIN_MS);
 }
 
+/* the fields progress and rates change, named as everywhere else (rv-torrent-fields.c) */
 static JsonNode *
 rv_progress_payload(const RvTorrent *torrent)
 {
-        JsonObject *obj = json_object_new();
-
-        json_object_set_double_member(obj, "progress", torrent->progress);
-        json_object_set_int_member(obj, "bytes_done", torrent->wanted_done);
-        json_object_set_int_member(obj, "bytes_wanted", torrent->wanted_size);
-        json_object_set_int_member(obj, "download_bps", torrent->download_rate);
-        json_object_set_int_member(obj, "upload_bps", torrent->upload_rate);
-        json_object_set_int_member(obj, "eta", rv_torrent_get_eta(torrent));
-        return rv_json_node_take_object(obj);
+        return rv_torrent_fields_snapshot(torrent, RV_TORRENT_FIELD_PROGRESS | RV_TORRENT_FIELD_RATES);
 }
 
 static gboolean rv_event_bus_progress_cb(gpointer user_data);

@@ -381,39 +381,3 @@ rv_torrent_meta_from_json(RvTorrent *torrent, JsonNode *node, GError **error)
         torrent->completed_time = completed_time;
         return TRUE;
 }
-
-JsonNode *
-rv_torrent_to_json(const RvTorrent *torrent)
-{
-        g_autoptr(JsonBuilder) builder = json_builder_new();
-
-        json_builder_begin_object(builder);
-        rv_json_add_string(builder, "info_hash", torrent->hash.hex);
-        rv_json_add_string(builder, "name", torrent->name);
-        rv_json_add_string(builder, "state", rv_torrent_state_to_string(torrent->state));
-        json_builder_set_member_name(builder, "completed");
-        json_builder_add_boolean_value(builder, torrent->completed);
-        json_builder_set_member_name(builder, "progress");
-        json_builder_add_double_value(builder, torrent->progress);
-        rv_json_add_int(builder, "size", torrent->total_size);
-        rv_json_add_int(builder, "wanted", torrent->wanted_size);
-        rv_json_add_int(builder, "done", torrent->wanted_done);
-        rv_json_add_int(builder, "download_bps", torrent->download_rate);
-        rv_json_add_int(builder, "upload_bps", torrent->upload_rate);
-        rv_json_add_int(builder, "downloaded", torrent->downloaded);
-        rv_json_add_int(builder, "uploaded", torrent->uploaded);
-        rv_json_add_int(builder, "eta", rv_torrent_get_eta(torrent));
-        rv_json_add_int(builder, "peers", torrent->num_peers);
-        rv_json_add_int(builder, "seeds", torrent->num_seeds);
-        rv_json_add_string(builder, "save_path", torrent->save_path);
-        json_builder_set_member_name(builder, "sequential");
-        json_builder_add_boolean_value(builder, torrent->sequential);
-        rv_json_add_int(builder, "download_limit", torrent->download_limit);
-        rv_json_add_int(builder, "upload_limit", torrent->upload_limit);
-        rv_json_add_strv(builder, "labels", torrent->labels);
-        rv_json_add_int(builder, "added_time", torrent->added_time);
-        rv_json_add_int(builder, "completed_time", torrent->completed_time);
-        rv_json_add_string(builder, "error", torrent->error);
-        json_builder_end_object(builder);
-        return json_builder_get_root(builder);
-}

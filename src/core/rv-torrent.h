@@ -102,7 +102,4 @@ guint8 *rv_torrent_compute_priorities(const RvTorrent *torrent, gsize *ret_n);
 JsonNode *rv_torrent_meta_to_json(const RvTorrent *torrent);
 gboolean rv_torrent_meta_from_json(RvTorrent *torrent, JsonNode *node, GError **error);
 
-/* public summary used by list calls and events */
-JsonNode *rv_torrent_to_json(const RvTorrent *torrent);
-
 G_END_DECLS

@@ -47,10 +47,62 @@ test_bus_actions(void)
         g_assert_null(rv_bus_action_for(RV_BUS_TORRENT_IFACE, "NoSuchMethod"));
 }
 
+/* every torrent property comes from the core's field table, with the signature the table gives, and the
+ * table has nothing the bus does not show */
+static void
+test_bus_torrent_fields(void)
+{
+        guint n = 0;
+
+        for (const sd_bus_vtable *v = rv_bus_torrent_vtable; v->type != _SD_BUS_VTABLE_END; v++) {
+                const RvTorrentField *field;
+                if (v->type != _SD_BUS_VTABLE_PROPERTY && v->type != _SD_BUS_VTABLE_WRITABLE_PROPERTY)
+                        continue;
+                field = rv_torrent_field_by_property(v->x.property.member);
+                if (field == NULL)
+                        g_error("property %s is not in the field table", v->x.property.member);
+                g_assert_cmpstr(rv_torrent_field_signature(field), ==, v->x.property.signature);
+                n++;
+        }
+        g_assert_cmpuint(n, ==, rv_torrent_fields_count());
+}
+
+static void
+test_torrent_fields_names(void)
+{
+        const RvTorrentField *fields = rv_torrent_fields();
+        g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+        g_autoptr(RvTorrent) t = rv_torrent_new(&(RvInfoHash){ .hex = "0123456789abcdef0123456789abcdef01234567" });
+        g_autoptr(JsonNode) snap = NULL;
+        g_autofree const char **props = NULL;
+        JsonObject *obj;
+
+        for (guint i = 0; fields[i].json != NULL; i++) {
+                g_assert_true(g_hash_table_add(seen, (gpointer)fields[i].json));
+                g_assert_true(g_hash_table_add(seen, (gpointer)fields[i].property));
+                g_assert_cmpuint(strspn(fields[i].json, "abcdefghijklmnopqrstuvwxyz_"), ==, strlen(fields[i].json));
+        }
+        /* a progress change carries what it touches, named once, and the hash */
+        snap = rv_torrent_fields_snapshot(t, RV_TORRENT_FIELD_PROGRESS);
+        obj = json_node_get_object(snap);
+        g_assert_true(json_object_has_member(obj, "info_hash"));
+        g_assert_true(json_object_has_member(obj, "progress"));
+        g_assert_true(json_object_has_member(obj, "done"));
+        g_assert_true(json_object_has_member(obj, "eta"));
+        g_assert_false(json_object_has_member(obj, "name"));
+        g_assert_false(json_object_has_member(obj, "added_time"));
+        props = rv_torrent_fields_properties(RV_TORRENT_FIELD_STATE);
+        g_assert_cmpstr(props[0], ==, "State");
+        g_assert_cmpstr(props[1], ==, "Eta");
+        g_assert_null(props[2]);
+}
+
 int
 main(int argc, char **argv)
 {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/bus/every-method-has-an-action", test_bus_actions);
+        g_test_add_func("/bus/torrent-properties-are-the-field-table", test_bus_torrent_fields);
+        g_test_add_func("/core/torrent-field-names", test_torrent_fields_names);
         return g_test_run();
 }

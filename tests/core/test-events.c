@@ -149,7 +149,7 @@ test_events_progress_coalescing(Fixture *f, gconstpointer data)
         g_assert_cmpuint(n1, >=, 2);
         g_assert_cmpuint(n1, <=, 3);
         g_assert_nonnull(last);
-        g_assert_cmpint(json_object_get_int_member(last, "bytes_done"), ==, 20);
+        g_assert_cmpint(json_object_get_int_member(last, "done"), ==, 20);
 }
 
 static void
