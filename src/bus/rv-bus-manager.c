@@ -225,7 +225,6 @@ rv_bus_add_persisted_cb(const GError *error, gpointer user_data)
         /* a failed write is logged by the store and shown in health; the torrent runs regardless */
         if (error != NULL)
                 g_debug("torrent behind %s may not survive a crash: %s", call->path, error->message);
-        rv_bus_flush(call->bus);
         r = sd_bus_reply_method_return(call->message, "o", call->path);
         if (r < 0)
                 g_debug("reply to add failed: %s", g_strerror(-r));
@@ -466,7 +465,6 @@ rv_bus_all_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
         if (!rv_manager_set_all_paused_finish(RV_MANAGER(source), result, &error)) {
                 (void)rv_bus_reply_error(call->message, error);
         } else {
-                rv_bus_flush(call->bus);
                 (void)sd_bus_reply_method_return(call->message, NULL);
         }
         sd_bus_message_unref(call->message);

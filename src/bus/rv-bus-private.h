@@ -17,13 +17,8 @@ struct _RvBus {
         sd_bus_slot *enum_slot;
         sd_bus_slot *filter_slot;
         char *service_state;
-        gulong sig_added;
-        gulong sig_removed;
-        gulong sig_changed;
-        guint health_sub;
-        /* hex -> pending RvTorrentFields for coalesced PropertiesChanged */
-        GHashTable *dirty;
-        guint flush_timer;
+        /* the bus's subscription to the core's event stream */
+        guint event_sub;
         uid_t own_uid;
         RvBusDisconnectedFunc disconnected_func;
         gpointer disconnected_data;
@@ -42,13 +37,6 @@ struct _RvBus {
         gboolean polkit_silent_logged;
         /* RvBusStream, replies built a slice per iteration */
         GPtrArray *streams;
-        /*
-         * GetManagedObjects replies in the making: while there are any, torrent
-         * signals wait (changes in dirty, removals in held_removed, hex), so that
-         * none reaches a client before the reply that holds older values
-         */
-        guint managed_pending;
-        GPtrArray *held_removed;
         /* RvBusAllCall under way (borrowed) */
         GPtrArray *all_calls;
         /* answers GetManagedObjects before sd-bus would */
@@ -105,8 +93,6 @@ int rv_bus_set_error(sd_bus_error *ret_error, const GError *error);
 int rv_bus_read_add_options(sd_bus_message *m, RvAddRequest *request, GPtrArray *keep, RvSelection **ret_selection,
                             GError **error);
 
-void rv_bus_torrent_changed(RvBus *self, RvTorrent *torrent, guint fields);
-void rv_bus_torrent_forget(RvBus *self, const char *hex);
 RvTorrent *rv_bus_torrent_from_path(RvBus *self, const char *path);
 
 /* appends one torrent's row to reply; < 0 (error set or not) ends the reply with an error */
@@ -120,7 +106,12 @@ typedef int (*RvBusRowFunc)(RvBus *self, sd_bus_message *reply, RvTorrent *torre
 int rv_bus_reply_stream(RvBus *self, sd_bus_message *call, sd_bus_message *reply, RvBusRowFunc row,
                         sd_bus_error *ret_error);
 GPtrArray *rv_bus_streams_new(void);
-/* a GetManagedObjects reply went out or was dropped: send the torrent signals that waited for it */
+/*
+ * a GetManagedObjects reply is in the making: torrent signals wait in the
+ * event stream, so that none reaches a client before the reply that holds
+ * older values; released when it went out or was dropped
+ */
+void rv_bus_hold_signals(RvBus *self);
 void rv_bus_release_signals(RvBus *self);
 /* object callback for the manager's path: GetManagedObjects without holding the loop */
 int rv_bus_managed_objects_cb(sd_bus_message *m, void *userdata, sd_bus_error *ret_error);

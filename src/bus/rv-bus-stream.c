@@ -159,7 +159,7 @@ rv_bus_reply_stream(RvBus *self, sd_bus_message *call, sd_bus_message *reply, Rv
         g_ptr_array_add(self->streams, stream);
         stream->managed = row == rv_bus_managed_torrent_row;
         if (stream->managed)
-                self->managed_pending++;
+                rv_bus_hold_signals(self);
         return 1;
 }
 

@@ -191,8 +191,8 @@ rv_bus_torrent_authorized(RvBus *self, sd_bus_message *m, gpointer data, sd_bus_
         }
         if (!rv_bus_torrent_apply(self, t, call, m, &error))
                 return rv_bus_set_error(ret_error, error);
-        /* the caller sees the new state before the reply */
-        rv_bus_flush(self);
+        /* the caller sees the new state before the reply (a state change went out already, progress may wait) */
+        rv_event_bus_flush_torrent(rv_manager_get_events(self->manager), &t->hash);
         return sd_bus_reply_method_return(m, NULL);
 }
 

@@ -22,9 +22,6 @@ static const sd_bus_error_map rv_bus_error_map[] = {
         SD_BUS_ERROR_MAP_END,
 };
 
-/* coalescing: rates and progress at most once a second per torrent */
-#define RV_BUS_COALESCE_MS 1000
-
 int
 rv_bus_set_error(sd_bus_error *ret_error, const GError *error)
 {
@@ -206,61 +203,6 @@ rv_bus_emit_torrent_changes(RvBus *self, const char *hex, guint fields)
                 g_debug("PropertiesChanged for %s failed: %s", hex, g_strerror(-r));
 }
 
-void
-rv_bus_flush(RvBus *self)
-{
-        g_autoptr(GHashTable) dirty = NULL;
-        GHashTableIter iter;
-        gpointer key;
-        gpointer value;
-
-        if (self->flush_timer != 0) {
-                g_source_remove(self->flush_timer);
-                self->flush_timer = 0;
-        }
-        /* rv_bus_release_signals() flushes once the reply is out */
-        if (self->managed_pending > 0 || g_hash_table_size(self->dirty) == 0)
-                return;
-        dirty = g_steal_pointer(&self->dirty);
-        self->dirty = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-        g_hash_table_iter_init(&iter, dirty);
-        while (g_hash_table_iter_next(&iter, &key, &value))
-                rv_bus_emit_torrent_changes(self, key, GPOINTER_TO_UINT(value));
-}
-
-static gboolean
-rv_bus_flush_cb(gpointer user_data)
-{
-        RvBus *self = user_data;
-
-        self->flush_timer = 0;
-        rv_bus_flush(self);
-        return G_SOURCE_REMOVE;
-}
-
-void
-rv_bus_torrent_changed(RvBus *self, RvTorrent *torrent, guint fields)
-{
-        const guint coalesced = RV_TORRENT_FIELD_PROGRESS | RV_TORRENT_FIELD_RATES | RV_TORRENT_FIELD_PEERS;
-        guint pending = GPOINTER_TO_UINT(g_hash_table_lookup(self->dirty, torrent->hash.hex));
-
-        if ((fields & ~coalesced) != 0 && self->managed_pending == 0) {
-                /* a state change goes out at once, together with whatever waited for the tick */
-                g_hash_table_remove(self->dirty, torrent->hash.hex);
-                rv_bus_emit_torrent_changes(self, torrent->hash.hex, fields | pending);
-                return;
-        }
-        g_hash_table_replace(self->dirty, g_strdup(torrent->hash.hex), GUINT_TO_POINTER(pending | fields));
-        if (self->flush_timer == 0)
-                self->flush_timer = g_timeout_add(RV_BUS_COALESCE_MS, rv_bus_flush_cb, self);
-}
-
-void
-rv_bus_torrent_forget(RvBus *self, const char *hex)
-{
-        g_hash_table_remove(self->dirty, hex);
-}
-
 /* manager signals */
 
 static void
@@ -283,85 +225,93 @@ rv_bus_emit_removed(RvBus *self, const char *hex)
 }
 
 static void
-rv_bus_torrent_added_cb(RvManager *manager, RvTorrent *torrent, gpointer user_data)
+rv_bus_emit_added(RvBus *self, const RvInfoHash *hash)
 {
-        RvBus *self = user_data;
+        RvTorrent *torrent = rv_manager_lookup(self->manager, hash);
         g_autofree char *path = NULL;
         int r;
 
-        /* torrents restored before the name is owned are found through GetManagedObjects */
-        if (!self->public)
+        /* added and removed again while the event waited: its removal follows */
+        if (torrent == NULL || torrent->removing)
                 return;
-        /* removed and added again while a reply was in the making: the removal first */
-        for (guint i = 0; i < self->held_removed->len; i++) {
-                if (g_str_equal(g_ptr_array_index(self->held_removed, i), torrent->hash.hex)) {
-                        rv_bus_emit_removed(self, torrent->hash.hex);
-                        g_ptr_array_remove_index(self->held_removed, i);
-                        break;
-                }
-        }
-        path = rv_bus_torrent_path(&torrent->hash);
+        path = rv_bus_torrent_path(hash);
         r = sd_bus_emit_object_added(self->bus, path);
         if (r < 0)
                 g_debug("InterfacesAdded for %s failed: %s", path, g_strerror(-r));
-        r = sd_bus_emit_signal(self->bus, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "TorrentAdded", "oss", path,
-                               torrent->hash.hex, torrent->name != NULL ? torrent->name : "");
+        r = sd_bus_emit_signal(self->bus, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "TorrentAdded", "oss", path, hash->hex,
+                               torrent->name != NULL ? torrent->name : "");
         if (r < 0)
                 g_debug("TorrentAdded for %s failed: %s", path, g_strerror(-r));
 }
 
 static void
-rv_bus_torrent_removed_cb(RvManager *manager, const char *hex, gpointer user_data)
+rv_bus_emit_completed(RvBus *self, const RvEvent *event)
+{
+        g_autofree char *path = rv_bus_torrent_path(&event->hash);
+        const char *name = json_object_get_string_member_with_default(json_node_get_object(event->data), "name", "");
+
+        (void)sd_bus_emit_signal(self->bus, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "TorrentCompleted", "oss", path,
+                                 event->hash.hex, name);
+}
+
+static void
+rv_bus_emit_health(RvBus *self)
+{
+        RvHealth *health = rv_manager_get_health(self->manager);
+
+        (void)sd_bus_emit_properties_changed(self->bus, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "Health", "Degraded", NULL);
+        (void)sd_bus_emit_signal(self->bus, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "HealthChanged", "s",
+                                 rv_health_get_status(health));
+}
+
+/*
+ * the bus follows the core's event stream: one event, one set of signals,
+ * sent as it comes (the stream has coalesced progress already); while a
+ * GetManagedObjects reply is in the making the stream holds them back
+ */
+static void
+rv_bus_event_cb(const RvEvent *event, gpointer user_data)
 {
         RvBus *self = user_data;
 
-        rv_bus_torrent_forget(self, hex);
-        if (self->managed_pending > 0) {
-                g_ptr_array_add(self->held_removed, g_strdup(hex));
+        if (event->kind == RV_EVENT_HEALTH_CHANGED) {
+                rv_bus_emit_health(self);
                 return;
         }
-        rv_bus_emit_removed(self, hex);
+        if (event->kind == RV_EVENT_RESET) {
+                g_warning("torrent signals were dropped while replies were in the making; clients may be behind");
+                return;
+        }
+        /* torrents restored before the name is owned are found through GetManagedObjects */
+        if (!event->has_hash || !self->public)
+                return;
+        switch (event->kind) {
+        case RV_EVENT_TORRENT_ADDED:
+                rv_bus_emit_added(self, &event->hash);
+                break;
+        case RV_EVENT_TORRENT_REMOVED:
+                rv_bus_emit_removed(self, event->hash.hex);
+                break;
+        case RV_EVENT_COMPLETED:
+                rv_bus_emit_completed(self, event);
+                break;
+        default:
+                if (event->fields != 0)
+                        rv_bus_emit_torrent_changes(self, event->hash.hex, event->fields);
+                break;
+        }
+}
+
+void
+rv_bus_hold_signals(RvBus *self)
+{
+        rv_event_bus_hold(rv_manager_get_events(self->manager), self->event_sub);
 }
 
 void
 rv_bus_release_signals(RvBus *self)
 {
-        g_autoptr(GPtrArray) removed = NULL;
-
-        g_return_if_fail(self->managed_pending > 0);
-        if (--self->managed_pending > 0)
-                return;
-        removed = g_steal_pointer(&self->held_removed);
-        self->held_removed = g_ptr_array_new_with_free_func(g_free);
-        for (guint i = 0; i < removed->len; i++)
-                rv_bus_emit_removed(self, g_ptr_array_index(removed, i));
-        rv_bus_flush(self);
-}
-
-static void
-rv_bus_torrent_changed_cb(RvManager *manager, RvTorrent *torrent, guint fields, gpointer user_data)
-{
-        RvBus *self = user_data;
-
-        rv_bus_torrent_changed(self, torrent, fields);
-        if (fields & RV_TORRENT_FIELD_COMPLETED) {
-                g_autofree char *path = rv_bus_torrent_path(&torrent->hash);
-                (void)sd_bus_emit_signal(self->bus, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "TorrentCompleted", "oss", path,
-                                         torrent->hash.hex, torrent->name != NULL ? torrent->name : "");
-        }
-}
-
-static void
-rv_bus_event_cb(const RvEvent *event, gpointer user_data)
-{
-        RvBus *self = user_data;
-        RvHealth *health = rv_manager_get_health(self->manager);
-
-        if (event->kind != RV_EVENT_HEALTH_CHANGED)
-                return;
-        (void)sd_bus_emit_properties_changed(self->bus, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "Health", "Degraded", NULL);
-        (void)sd_bus_emit_signal(self->bus, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "HealthChanged", "s",
-                                 rv_health_get_status(health));
+        rv_event_bus_release(rv_manager_get_events(self->manager), self->event_sub);
 }
 
 /* lifecycle */
@@ -448,9 +398,7 @@ rv_bus_new(RvManager *manager, RvBusKind kind, GError **error)
         self->kind = kind;
         self->own_uid = geteuid();
         self->service_state = g_strdup("starting");
-        self->dirty = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         self->streams = rv_bus_streams_new();
-        self->held_removed = g_ptr_array_new_with_free_func(g_free);
         self->all_calls = g_ptr_array_new();
         rv_bus_polkit_init(self);
 
@@ -486,10 +434,7 @@ rv_bus_new(RvManager *manager, RvBusKind kind, GError **error)
         self->source = rv_bus_source_new(self, self->bus);
         g_source_attach(self->source, NULL);
 
-        self->sig_added = g_signal_connect(manager, "torrent-added", G_CALLBACK(rv_bus_torrent_added_cb), self);
-        self->sig_removed = g_signal_connect(manager, "torrent-removed", G_CALLBACK(rv_bus_torrent_removed_cb), self);
-        self->sig_changed = g_signal_connect(manager, "torrent-changed", G_CALLBACK(rv_bus_torrent_changed_cb), self);
-        self->health_sub = rv_event_bus_subscribe(rv_manager_get_events(manager), rv_bus_event_cb, self);
+        self->event_sub = rv_event_bus_subscribe(rv_manager_get_events(manager), rv_bus_event_cb, self);
         return g_steal_pointer(&self);
 }
 
@@ -513,24 +458,12 @@ rv_bus_free(RvBus *self)
 {
         if (self == NULL)
                 return;
-        if (self->flush_timer != 0)
-                g_source_remove(self->flush_timer);
-        if (self->manager != NULL) {
-                if (self->sig_added != 0)
-                        g_signal_handler_disconnect(self->manager, self->sig_added);
-                if (self->sig_removed != 0)
-                        g_signal_handler_disconnect(self->manager, self->sig_removed);
-                if (self->sig_changed != 0)
-                        g_signal_handler_disconnect(self->manager, self->sig_changed);
-                if (self->health_sub != 0)
-                        rv_event_bus_unsubscribe(rv_manager_get_events(self->manager), self->health_sub);
-        }
+        if (self->manager != NULL && self->event_sub != 0)
+                rv_event_bus_unsubscribe(rv_manager_get_events(self->manager), self->event_sub);
         rv_bus_polkit_clear(self);
         /* replies still being built are dropped: the connection goes too */
         if (self->streams != NULL)
                 g_ptr_array_unref(self->streams);
-        if (self->held_removed != NULL)
-                g_ptr_array_unref(self->held_removed);
         for (guint i = 0; self->all_calls != NULL && i < self->all_calls->len; i++)
                 ((RvBusAllCall *)g_ptr_array_index(self->all_calls, i))->bus = NULL;
         if (self->all_calls != NULL)
@@ -554,8 +487,6 @@ rv_bus_free(RvBus *self)
         if (self->bus != NULL)
                 sd_bus_flush_close_unref(self->bus);
         g_clear_object(&self->manager);
-        if (self->dirty != NULL)
-                g_hash_table_unref(self->dirty);
         g_free(self->service_state);
         g_free(self);
 }

@@ -41,8 +41,6 @@ void rv_bus_set_access(RvBus *bus, RvAccess *access);
 gboolean rv_bus_request_name(RvBus *bus, GError **error);
 sd_bus *rv_bus_get_sd_bus(RvBus *bus);
 void rv_bus_set_service_state(RvBus *bus, const char *state);
-/* send every coalesced property change now */
-void rv_bus_flush(RvBus *bus);
 
 /* the introspection XML of every Revaer interface, what `revaerd --bus-introspect` prints */
 char *rv_bus_introspect(void);

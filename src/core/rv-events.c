@@ -17,6 +17,8 @@ static const char *const rv_event_kind_names[] = {
         [RV_EVENT_SETTINGS_CHANGED] = "settings_changed",
         [RV_EVENT_HEALTH_CHANGED] = "health_changed",
         [RV_EVENT_SEEDING_GOAL_REACHED] = "seeding_goal_reached",
+        [RV_EVENT_TORRENT_UPDATED] = "torrent_updated",
+        [RV_EVENT_RESET] = "reset",
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(rv_event_kind_names) == RV_EVENT_LAST);
 
@@ -91,12 +93,16 @@ typedef struct {
         guint id;
         RvEventFunc func;
         gpointer user_data;
+        /* rv_event_bus_hold() depth, and what waits meanwhile */
+        guint holds;
+        GPtrArray *held;
+        gboolean overflowed;
 } RvEventSubscriber;
 
 typedef struct {
         gint64 last_us;
-        /* latest coalesced payload waiting for its slot, NULL when none */
-        JsonNode *pending;
+        /* coalesced fields waiting for their turn, 0 when none */
+        guint pending;
 } RvProgressSlot;
 
 struct _RvEventBus {
@@ -107,8 +113,11 @@ struct _RvEventBus {
         guint64 reserved_up_to;
         RvEventReserveFunc reserve;
         gpointer reserve_data;
-        GArray *subscribers;
+        /* RvEventSubscriber */
+        GPtrArray *subscribers;
         guint next_subscriber;
+        RvEventLookupFunc lookup;
+        gpointer lookup_data;
         /* RvInfoHash.hex -> RvProgressSlot */
         GHashTable *progress;
         guint progress_interval_ms;
@@ -119,11 +128,11 @@ struct _RvEventBus {
 };
 
 static void
-rv_progress_slot_free(RvProgressSlot *slot)
+rv_event_subscriber_free(RvEventSubscriber *sub)
 {
-        if (slot->pending != NULL)
-                json_node_unref(slot->pending);
-        g_free(slot);
+        if (sub->held != NULL)
+                g_ptr_array_unref(sub->held);
+        g_free(sub);
 }
 
 RvEventBus *
@@ -136,8 +145,8 @@ rv_event_bus_new(guint ring_size, guint64 first_id, RvEventReserveFunc reserve, 
         bus->next_id = MAX(first_id, 1);
         bus->reserve = reserve;
         bus->reserve_data = user_data;
-        bus->subscribers = g_array_new(FALSE, TRUE, sizeof(RvEventSubscriber));
-        bus->progress = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)rv_progress_slot_free);
+        bus->subscribers = g_ptr_array_new_with_free_func((GDestroyNotify)rv_event_subscriber_free);
+        bus->progress = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
         bus->progress_interval_ms = RV_PROGRESS_INTERVAL_DEFAULT_MS;
         bus->reserved_up_to = bus->next_id + RV_EVENT_BUS_ID_BLOCK;
         if (bus->reserve != NULL)
@@ -153,7 +162,7 @@ rv_event_bus_free(RvEventBus *bus)
         if (bus->progress_timer != 0)
                 g_source_remove(bus->progress_timer);
         g_ptr_array_unref(bus->ring);
-        g_array_unref(bus->subscribers);
+        g_ptr_array_unref(bus->subscribers);
         g_hash_table_unref(bus->progress);
         g_free(bus);
 }
@@ -171,17 +180,50 @@ rv_event_bus_take_id(RvEventBus *bus)
         return id;
 }
 
-const RvEvent *
-rv_event_bus_publish(RvEventBus *bus, RvEventKind kind, const RvInfoHash *hash, JsonNode *data)
+static RvEventSubscriber *
+rv_event_bus_find_subscriber(RvEventBus *bus, guint id)
+{
+        for (guint i = 0; i < bus->subscribers->len; i++) {
+                RvEventSubscriber *sub = g_ptr_array_index(bus->subscribers, i);
+                if (sub->id == id)
+                        return sub;
+        }
+        return NULL;
+}
+
+static void
+rv_event_bus_deliver(RvEventBus *bus, RvEvent *event)
+{
+        g_autoptr(GArray) ids = g_array_sized_new(FALSE, FALSE, sizeof(guint), bus->subscribers->len);
+
+        /* a subscriber may subscribe or unsubscribe from its callback: go by id */
+        for (guint i = 0; i < bus->subscribers->len; i++)
+                g_array_append_val(ids, ((RvEventSubscriber *)g_ptr_array_index(bus->subscribers, i))->id);
+        for (guint i = 0; i < ids->len; i++) {
+                RvEventSubscriber *sub = rv_event_bus_find_subscriber(bus, g_array_index(ids, guint, i));
+                if (sub == NULL)
+                        continue;
+                if (sub->holds == 0) {
+                        sub->func(event, sub->user_data);
+                } else if (sub->held->len < RV_EVENT_HOLD_MAX) {
+                        g_ptr_array_add(sub->held, rv_event_ref(event));
+                } else {
+                        sub->overflowed = TRUE;
+                }
+        }
+}
+
+static const RvEvent *
+rv_event_bus_publish_fields(RvEventBus *bus, RvEventKind kind, const RvInfoHash *hash, guint fields, JsonNode *data)
 {
         RvEvent *event = g_new0(RvEvent, 1);
         JsonObject *obj;
-        g_autoptr(GArray) subscribers = NULL;
 
         event->ref_count = 1;
         event->id = rv_event_bus_take_id(bus);
         event->timestamp = g_get_real_time();
         event->kind = kind;
+        event->fields = fields;
         if (data == NULL)
                 data = rv_json_node_take_object(json_object_new());
         obj = json_node_get_object(data);
@@ -201,39 +243,84 @@ rv_event_bus_publish(RvEventBus *bus, RvEventKind kind, const RvInfoHash *hash, 
                 g_ptr_array_index(bus->ring, bus->ring_head) = event;
                 bus->ring_head = (bus->ring_head + 1) % bus->ring_size;
         }
-
-        /* a subscriber may unsubscribe from its callback: iterate over a copy */
-        subscribers = g_array_copy(bus->subscribers);
-        for (guint i = 0; i < subscribers->len; i++) {
-                RvEventSubscriber *sub = &g_array_index(subscribers, RvEventSubscriber, i);
-                gboolean live = FALSE;
-                for (guint j = 0; j < bus->subscribers->len; j++) {
-                        if (g_array_index(bus->subscribers, RvEventSubscriber, j).id == sub->id)
-                                live = TRUE;
-                }
-                if (live)
-                        sub->func(event, sub->user_data);
-        }
+        rv_event_bus_deliver(bus, event);
         return event;
+}
+
+const RvEvent *
+rv_event_bus_publish(RvEventBus *bus, RvEventKind kind, const RvInfoHash *hash, JsonNode *data)
+{
+        return rv_event_bus_publish_fields(bus, kind, hash, 0, data);
 }
 
 guint
 rv_event_bus_subscribe(RvEventBus *bus, RvEventFunc func, gpointer user_data)
 {
-        RvEventSubscriber sub = { ++bus->next_subscriber, func, user_data };
+        RvEventSubscriber *sub = g_new0(RvEventSubscriber, 1);
 
-        g_array_append_val(bus->subscribers, sub);
-        return sub.id;
+        sub->id = ++bus->next_subscriber;
+        sub->func = func;
+        sub->user_data = user_data;
+        g_ptr_array_add(bus->subscribers, sub);
+        return sub->id;
 }
 
 void
 rv_event_bus_unsubscribe(RvEventBus *bus, guint id)
 {
-        for (guint i = 0; i < bus->subscribers->len; i++) {
-                if (g_array_index(bus->subscribers, RvEventSubscriber, i).id == id) {
-                        g_array_remove_index(bus->subscribers, i);
+        RvEventSubscriber *sub = rv_event_bus_find_subscriber(bus, id);
+
+        if (sub != NULL)
+                g_ptr_array_remove(bus->subscribers, sub);
+}
+
+void
+rv_event_bus_hold(RvEventBus *bus, guint subscriber)
+{
+        RvEventSubscriber *sub = rv_event_bus_find_subscriber(bus, subscriber);
+
+        g_return_if_fail(sub != NULL);
+        if (sub->holds++ == 0 && sub->held == NULL)
+                sub->held = g_ptr_array_new_with_free_func((GDestroyNotify)rv_event_unref);
+}
+
+void
+rv_event_bus_release(RvEventBus *bus, guint subscriber)
+{
+        RvEventSubscriber *sub = rv_event_bus_find_subscriber(bus, subscriber);
+        g_autoptr(GPtrArray) held = NULL;
+        gboolean overflowed;
+        guint id = subscriber;
+
+        g_return_if_fail(sub != NULL && sub->holds > 0);
+        if (--sub->holds > 0)
+                return;
+        held = g_steal_pointer(&sub->held);
+        overflowed = sub->overflowed;
+        sub->overflowed = FALSE;
+        for (guint i = 0; held != NULL && i < held->len; i++) {
+                /* the callback may unsubscribe, or hold again */
+                sub = rv_event_bus_find_subscriber(bus, id);
+                if (sub == NULL)
                         return;
+                if (sub->holds > 0) {
+                        if (sub->held == NULL)
+                                sub->held = g_ptr_array_new_with_free_func((GDestroyNotify)rv_event_unref);
+                        g_ptr_array_add(sub->held, rv_event_ref(g_ptr_array_index(held, i)));
+                        continue;
                 }
+                sub->func(g_ptr_array_index(held, i), sub->user_data);
+        }
+        sub = rv_event_bus_find_subscriber(bus, id);
+        if (overflowed && sub != NULL) {
+                g_autoptr(RvEvent) reset = g_new0(RvEvent, 1);
+                reset->ref_count = 1;
+                reset->id = rv_event_bus_get_last_id(bus);
+                reset->timestamp = g_get_real_time();
+                reset->kind = RV_EVENT_RESET;
+                reset->data = rv_json_node_take_object(json_object_new());
+                json_object_set_string_member(json_node_get_object(reset->data), "type", "reset");
+                sub->func(reset, sub->user_data);
         }
 }
 
@@ -265,21 +352,37 @@ rv_event_bus_get_last_id(RvEventBus *bus)
 }
 
 void
+rv_event_bus_set_lookup(RvEventBus *bus, RvEventLookupFunc lookup, gpointer user_data)
+{
+        bus->lookup = lookup;
+        bus->lookup_data = user_data;
+}
+
+void
 rv_event_bus_set_progress_interval(RvEventBus *bus, guint interval_ms)
 {
         bus->progress_interval_ms = MAX(interval_ms, RV_PROGRESS_INTERVAL_MIN_MS);
 }
 
-/* the fields progress and rates change, named as everywhere else (rv-torrent-fields.c) */
-static JsonNode *
-rv_progress_payload(const RvTorrent *torrent)
+guint
+rv_event_bus_get_progress_interval(RvEventBus *bus)
 {
-        return rv_torrent_fields_snapshot(torrent, RV_TORRENT_FIELD_PROGRESS | RV_TORRENT_FIELD_RATES);
+        return bus->progress_interval_ms;
+}
+
+static void
+rv_event_bus_publish_change(RvEventBus *bus, const RvTorrent *torrent, guint fields)
+{
+        RvEventKind kind = (fields & RV_TORRENT_FIELD_STATE)              ? RV_EVENT_STATE_CHANGED
+                           : (fields & ~RV_TORRENT_FIELDS_COALESCED) == 0 ? RV_EVENT_PROGRESS
+                                                                          : RV_EVENT_TORRENT_UPDATED;
+
+        rv_event_bus_publish_fields(bus, kind, &torrent->hash, fields, rv_torrent_fields_snapshot(torrent, fields));
 }
 
 static gboolean rv_event_bus_progress_cb(gpointer user_data);
 
-/* one timer for all torrents, due at the earliest pending slot */
+/* one timer for all torrents, due at the earliest waiting slot */
 static void
 rv_event_bus_arm_progress(RvEventBus *bus, gint64 due_us)
 {
@@ -303,8 +406,8 @@ rv_event_bus_progress_cb(gpointer user_data)
         gpointer key;
         gpointer value;
         gint64 now = g_get_monotonic_time();
-        g_autoptr(GPtrArray) due = g_ptr_array_new_with_free_func(g_free);
-        g_autoptr(GPtrArray) payloads = g_ptr_array_new();
+        g_autoptr(GArray) due = g_array_new(FALSE, FALSE, sizeof(RvInfoHash));
+        g_autoptr(GArray) due_fields = g_array_new(FALSE, FALSE, sizeof(guint));
         gint64 earliest = G_MAXINT64;
 
         bus->progress_timer = 0;
@@ -312,56 +415,91 @@ rv_event_bus_progress_cb(gpointer user_data)
         while (g_hash_table_iter_next(&iter, &key, &value)) {
                 RvProgressSlot *slot = value;
                 gint64 due_us = slot->last_us + (gint64)bus->progress_interval_ms * 1000;
-                if (slot->pending == NULL)
+                RvInfoHash hash;
+                if (slot->pending == 0)
                         continue;
                 if (due_us > now) {
                         earliest = MIN(earliest, due_us);
                         continue;
                 }
-                g_ptr_array_add(due, g_strdup(key));
-                g_ptr_array_add(payloads, g_steal_pointer(&slot->pending));
+                if (rv_info_hash_parse(key, &hash)) {
+                        g_array_append_val(due, hash);
+                        g_array_append_val(due_fields, slot->pending);
+                }
+                slot->pending = 0;
                 slot->last_us = now;
                 bus->n_pending--;
         }
+        /* published after the walk: a subscriber may change the table */
         for (guint i = 0; i < due->len; i++) {
-                RvInfoHash hash;
-                if (rv_info_hash_parse(g_ptr_array_index(due, i), &hash))
-                        rv_event_bus_publish(bus, RV_EVENT_PROGRESS, &hash, g_ptr_array_index(payloads, i));
-                else
-                        json_node_unref(g_ptr_array_index(payloads, i));
+                const RvTorrent *torrent =
+                        bus->lookup != NULL ? bus->lookup(&g_array_index(due, RvInfoHash, i), bus->lookup_data) : NULL;
+                if (torrent != NULL)
+                        rv_event_bus_publish_change(bus, torrent, g_array_index(due_fields, guint, i));
         }
         if (earliest != G_MAXINT64)
                 rv_event_bus_arm_progress(bus, earliest);
         return G_SOURCE_REMOVE;
 }
 
-void
-rv_event_bus_publish_progress(RvEventBus *bus, const RvTorrent *torrent)
+static RvProgressSlot *
+rv_event_bus_slot(RvEventBus *bus, const RvInfoHash *hash)
 {
-        RvProgressSlot *slot = g_hash_table_lookup(bus->progress, torrent->hash.hex);
-        gint64 now = g_get_monotonic_time();
+        RvProgressSlot *slot = g_hash_table_lookup(bus->progress, hash->hex);
 
         if (slot == NULL) {
                 slot = g_new0(RvProgressSlot, 1);
                 slot->last_us = G_MININT64 / 2;
-                g_hash_table_insert(bus->progress, g_strdup(torrent->hash.hex), slot);
+                g_hash_table_insert(bus->progress, g_strdup(hash->hex), slot);
         }
-        if (now - slot->last_us >= (gint64)bus->progress_interval_ms * 1000) {
-                /* a stale pending value is superseded by this one */
-                if (slot->pending != NULL) {
-                        json_node_unref(g_steal_pointer(&slot->pending));
-                        bus->n_pending--;
-                }
-                slot->last_us = now;
-                rv_event_bus_publish(bus, RV_EVENT_PROGRESS, &torrent->hash, rv_progress_payload(torrent));
+        return slot;
+}
+
+void
+rv_event_bus_torrent_changed(RvEventBus *bus, const RvTorrent *torrent, guint fields)
+{
+        RvProgressSlot *slot;
+        gint64 now;
+
+        if (fields == 0)
+                return;
+        slot = rv_event_bus_slot(bus, &torrent->hash);
+        now = g_get_monotonic_time();
+        if ((fields & ~RV_TORRENT_FIELDS_COALESCED) == 0 &&
+            now - slot->last_us < (gint64)bus->progress_interval_ms * 1000) {
+                /* its turn has not come: wait, with whatever else waits */
+                if (slot->pending == 0)
+                        bus->n_pending++;
+                slot->pending |= fields;
+                rv_event_bus_arm_progress(bus, slot->last_us + (gint64)bus->progress_interval_ms * 1000);
                 return;
         }
-        if (slot->pending != NULL)
-                json_node_unref(slot->pending);
-        else
-                bus->n_pending++;
-        slot->pending = rv_progress_payload(torrent);
-        rv_event_bus_arm_progress(bus, slot->last_us + (gint64)bus->progress_interval_ms * 1000);
+        /* out now, taking along what waited */
+        if (slot->pending != 0)
+                bus->n_pending--;
+        fields |= slot->pending;
+        slot->pending = 0;
+        if (fields & RV_TORRENT_FIELDS_COALESCED)
+                slot->last_us = now;
+        rv_event_bus_publish_change(bus, torrent, fields);
+}
+
+void
+rv_event_bus_flush_torrent(RvEventBus *bus, const RvInfoHash *hash)
+{
+        RvProgressSlot *slot = g_hash_table_lookup(bus->progress, hash->hex);
+        const RvTorrent *torrent;
+        guint fields;
+
+        if (slot == NULL || slot->pending == 0)
+                return;
+        fields = slot->pending;
+        slot->pending = 0;
+        bus->n_pending--;
+        slot->last_us = g_get_monotonic_time();
+        torrent = bus->lookup != NULL ? bus->lookup(hash, bus->lookup_data) : NULL;
+        if (torrent != NULL)
+                rv_event_bus_publish_change(bus, torrent, fields);
 }
 
 void
@@ -371,7 +509,7 @@ rv_event_bus_forget(RvEventBus *bus, const RvInfoHash *hash)
 
         if (slot == NULL)
                 return;
-        if (slot->pending != NULL)
+        if (slot->pending != 0)
                 bus->n_pending--;
         g_hash_table_remove(bus->progress, hash->hex);
 }

@@ -21,6 +21,10 @@ typedef enum {
         RV_EVENT_SETTINGS_CHANGED,
         RV_EVENT_HEALTH_CHANGED,
         RV_EVENT_SEEDING_GOAL_REACHED,
+        /* fields of a torrent other than its state and progress (labels, limits, error, ...) */
+        RV_EVENT_TORRENT_UPDATED,
+        /* to a held subscriber whose queue overflowed: events were lost, read the state again */
+        RV_EVENT_RESET,
         RV_EVENT_LAST,
 } RvEventKind;
 
@@ -36,7 +40,10 @@ typedef struct {
         RvEventKind kind;
         gboolean has_hash;
         RvInfoHash hash;
-        /* the payload as it goes on the wire ("type" plus kind-specific members) */
+        /* torrent changes: the RvTorrentFields that changed, whose values are in data; 0 for other events */
+        guint fields;
+        /* the payload as it goes on the wire ("type", "info_hash" and, for changes, the changed fields named as
+         * in rv-torrent-fields.c) */
         JsonNode *data;
 } RvEvent;
 
@@ -75,14 +82,40 @@ GPtrArray *rv_event_bus_replay(RvEventBus *bus, guint64 after_id, gboolean *ret_
 guint64 rv_event_bus_get_last_id(RvEventBus *bus);
 
 /*
- * progress is coalesced per torrent: at most one event per interval, the
- * latest value wins and is delivered at the end of the interval
+ * A torrent's changes, the one stream every transport follows: a change of
+ * state or of anything but progress, rates and peers goes out at once, with
+ * whatever progress waited for its turn. Progress, rates and peers are
+ * coalesced per torrent: the first change after a quiet interval goes out at
+ * once, later ones at most once per interval, with the values of the moment
+ * it goes out (read through the lookup). Kinds: RV_EVENT_STATE_CHANGED when
+ * the state is among the fields, RV_EVENT_PROGRESS when only coalesced
+ * fields are, RV_EVENT_TORRENT_UPDATED otherwise.
  */
 #define RV_PROGRESS_INTERVAL_MIN_MS 100
 #define RV_PROGRESS_INTERVAL_DEFAULT_MS 1000
+#define RV_TORRENT_FIELDS_COALESCED (RV_TORRENT_FIELD_PROGRESS | RV_TORRENT_FIELD_RATES | RV_TORRENT_FIELD_PEERS)
+
+typedef const RvTorrent *(*RvEventLookupFunc)(const RvInfoHash *hash, gpointer user_data);
+
+void rv_event_bus_set_lookup(RvEventBus *bus, RvEventLookupFunc lookup, gpointer user_data);
 void rv_event_bus_set_progress_interval(RvEventBus *bus, guint interval_ms);
-void rv_event_bus_publish_progress(RvEventBus *bus, const RvTorrent *torrent);
-/* drop a pending progress event, e.g. when the torrent is removed */
+guint rv_event_bus_get_progress_interval(RvEventBus *bus);
+void rv_event_bus_torrent_changed(RvEventBus *bus, const RvTorrent *torrent, guint fields);
+/* send a torrent's waiting change now, e.g. before a reply that depends on it */
+void rv_event_bus_flush_torrent(RvEventBus *bus, const RvInfoHash *hash);
+/* drop a waiting change, e.g. when the torrent is removed */
 void rv_event_bus_forget(RvEventBus *bus, const RvInfoHash *hash);
+
+/*
+ * Snapshot, then stream: a subscriber that reads the whole state (a
+ * GetManagedObjects reply built over many iterations, an SSE client's first
+ * list) holds its events meanwhile; they wait in order and arrive at
+ * release, so none overtakes the snapshot that holds the older state. Holds
+ * nest. At most RV_EVENT_HOLD_MAX wait; past that the rest are dropped and
+ * the subscriber gets one RV_EVENT_RESET at release.
+ */
+#define RV_EVENT_HOLD_MAX 65536
+void rv_event_bus_hold(RvEventBus *bus, guint subscriber);
+void rv_event_bus_release(RvEventBus *bus, guint subscriber);
 
 G_END_DECLS

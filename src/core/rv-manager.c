@@ -35,9 +35,6 @@ struct _RvManager {
 G_DEFINE_TYPE(RvManager, rv_manager, G_TYPE_OBJECT)
 
 enum {
-        SIGNAL_TORRENT_ADDED,
-        SIGNAL_TORRENT_REMOVED,
-        SIGNAL_TORRENT_CHANGED,
         SIGNAL_ENGINE_ALIVE,
         SIGNAL_LISTEN_CHANGED,
         SIGNAL_PROBLEM,
@@ -195,11 +192,11 @@ rv_manager_problem(RvManager *self, const char *fmt, ...)
         g_signal_emit(self, signals[SIGNAL_PROBLEM], 0, msg);
 }
 
+/* every change of a torrent goes into the event stream, which coalesces progress once for every transport */
 static void
 rv_manager_changed(RvManager *self, RvTorrent *torrent, guint fields)
 {
-        if (fields != 0)
-                g_signal_emit(self, signals[SIGNAL_TORRENT_CHANGED], 0, torrent, fields);
+        rv_event_bus_torrent_changed(self->events, torrent, fields);
 }
 
 static JsonNode *
@@ -225,6 +222,16 @@ rv_manager_publish(RvManager *self, RvEventKind kind, RvTorrent *torrent, const 
         rv_event_bus_publish(self->events, kind, &torrent->hash, data);
 }
 
+/* a torrent back from the store: announced like an add, marked so the journal does not call it new */
+static void
+rv_manager_publish_restored(RvManager *self, RvTorrent *torrent)
+{
+        JsonNode *data = rv_manager_event_payload(torrent);
+
+        json_object_set_boolean_member(json_node_get_object(data), "restored", TRUE);
+        rv_event_bus_publish(self->events, RV_EVENT_TORRENT_ADDED, &torrent->hash, data);
+}
+
 static void
 rv_manager_set_state(RvManager *self, RvTorrent *torrent, RvTorrentState state, guint *fields)
 {
@@ -232,7 +239,6 @@ rv_manager_set_state(RvManager *self, RvTorrent *torrent, RvTorrentState state, 
                 return;
         torrent->state = state;
         *fields |= RV_TORRENT_FIELD_STATE;
-        rv_manager_publish(self, RV_EVENT_STATE_CHANGED, torrent, NULL);
 }
 
 static void
@@ -272,7 +278,6 @@ rv_manager_unregister(RvManager *self, RvTorrent *torrent)
                 rv_event_bus_publish(self->events, RV_EVENT_TORRENT_REMOVED, &hash, rv_json_node_take_object(obj));
         }
         g_hash_table_remove(self->torrents, hash.hex);
-        g_signal_emit(self, signals[SIGNAL_TORRENT_REMOVED], 0, hash.hex);
 }
 
 static void
@@ -412,8 +417,6 @@ rv_manager_on_status(RvManager *self, RvTorrent *torrent, const RvEngineStatus *
                 rv_manager_persist_meta(self, torrent);
                 (void)rv_engine_save_resume(self->engine, &torrent->hash, FALSE);
         }
-        if (progress_changed)
-                rv_event_bus_publish_progress(self->events, torrent);
         rv_manager_changed(self, torrent, fields);
         if (fields & (RV_TORRENT_FIELD_RATES | RV_TORRENT_FIELD_STATE))
                 rv_manager_check_goal(self, torrent);
@@ -622,13 +625,6 @@ rv_manager_class_init(RvManagerClass *klass)
         GObjectClass *object_class = G_OBJECT_CLASS(klass);
 
         object_class->finalize = rv_manager_finalize;
-        signals[SIGNAL_TORRENT_ADDED] = g_signal_new("torrent-added", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
-                                                     NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);
-        signals[SIGNAL_TORRENT_REMOVED] = g_signal_new("torrent-removed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST,
-                                                       0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
-        signals[SIGNAL_TORRENT_CHANGED] =
-                g_signal_new("torrent-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-                             G_TYPE_NONE, 2, G_TYPE_POINTER, G_TYPE_UINT);
         signals[SIGNAL_ENGINE_ALIVE] = g_signal_new("engine-alive", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
                                                     NULL, NULL, NULL, G_TYPE_NONE, 0);
         signals[SIGNAL_LISTEN_CHANGED] = g_signal_new("listen-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
@@ -685,6 +681,12 @@ rv_manager_get_config(RvManager *self)
         return &self->config;
 }
 
+static const RvTorrent *
+rv_manager_lookup_cb(const RvInfoHash *hash, gpointer user_data)
+{
+        return rv_manager_lookup(user_data, hash);
+}
+
 RvManager *
 rv_manager_new(RvEngine *engine, RvStore *store, RvHealth *health, RvEventBus *events, const RvManagerConfig *config)
 {
@@ -694,6 +696,7 @@ rv_manager_new(RvEngine *engine, RvStore *store, RvHealth *health, RvEventBus *e
         self->store = store;
         self->health = health;
         self->events = events;
+        rv_event_bus_set_lookup(events, rv_manager_lookup_cb, self);
         rv_manager_set_config(self, config);
         rv_engine_set_event_func(engine, rv_manager_engine_event_cb, self);
         return self;
@@ -879,7 +882,6 @@ rv_manager_add(RvManager *self, const RvAddRequest *request, RvStoreDoneFunc per
         rv_manager_publish(self, RV_EVENT_TORRENT_ADDED, ret, NULL);
         if (ret->files != NULL)
                 rv_manager_publish_files(self, ret);
-        g_signal_emit(self, signals[SIGNAL_TORRENT_ADDED], 0, ret);
         return ret;
 }
 
@@ -988,7 +990,7 @@ rv_manager_restore_one(RvManager *self, RvStoreTorrent *record, GError **error)
                 return FALSE;
         ret = g_steal_pointer(&torrent);
         rv_manager_register(self, ret);
-        g_signal_emit(self, signals[SIGNAL_TORRENT_ADDED], 0, ret);
+        rv_manager_publish_restored(self, ret);
         return TRUE;
 }
 

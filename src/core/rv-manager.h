@@ -16,10 +16,9 @@ G_BEGIN_DECLS
  * engine commands, turns engine events into state changes, events and store
  * writes; every read is served from here, never from the engine
  *
- * signals: "torrent-added" (RvTorrent*), "torrent-removed" (const char *hash),
- * "torrent-changed" (RvTorrent*, guint RvTorrentFields), "engine-alive" (),
- * "listen-changed" (guint port), "problem" (const char *message: something an
- * operator should hear about)
+ * what happens to torrents goes out through the event stream (rv-events.h)
+ * only; signals: "engine-alive" (), "listen-changed" (guint port), "problem"
+ * (const char *message: something an operator should hear about)
  */
 #define RV_TYPE_MANAGER (rv_manager_get_type())
 G_DECLARE_FINAL_TYPE(RvManager, rv_manager, RV, MANAGER, GObject)

@@ -17,6 +17,9 @@ rv_journal_sink_event_cb(const RvEvent *event, gpointer user_data)
 
         switch (event->kind) {
         case RV_EVENT_TORRENT_ADDED:
+                /* a torrent back from the store after a restart is not news */
+                if (json_object_get_boolean_member_with_default(obj, "restored", FALSE))
+                        break;
                 g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE_ID", RV_MESSAGE_TORRENT_ADDED,
                                  "REVAER_TORRENT", hash, "REVAER_TORRENT_NAME", name, "MESSAGE",
                                  "torrent %s '%s' added", hash, name);

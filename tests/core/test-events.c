@@ -110,6 +110,19 @@ quit_cb(gpointer user_data)
         return G_SOURCE_REMOVE;
 }
 
+/* the registry the stream reads coalesced values from: two torrents */
+static const RvTorrent *lookup_torrents[2];
+
+static const RvTorrent *
+lookup_cb(const RvInfoHash *hash, gpointer user_data)
+{
+        for (guint i = 0; i < G_N_ELEMENTS(lookup_torrents); i++) {
+                if (lookup_torrents[i] != NULL && rv_info_hash_equal(&lookup_torrents[i]->hash, hash))
+                        return lookup_torrents[i];
+        }
+        return NULL;
+}
+
 static void
 test_events_progress_coalescing(Fixture *f, gconstpointer data)
 {
@@ -122,16 +135,19 @@ test_events_progress_coalescing(Fixture *f, gconstpointer data)
         guint n1 = 0;
         JsonObject *last = NULL;
 
+        lookup_torrents[0] = t1;
+        lookup_torrents[1] = t2;
+        rv_event_bus_set_lookup(bus, lookup_cb, NULL);
         rv_event_bus_set_progress_interval(bus, 200);
         rv_event_bus_subscribe(bus, collect_cb, f);
         /* 20 updates at about 10 ms apart: the first goes out, then at most one per 200 ms, the latest value */
         for (guint i = 1; i <= 20; i++) {
                 t1->wanted_done = i;
                 t1->wanted_size = 20;
-                rv_event_bus_publish_progress(bus, t1);
+                rv_event_bus_torrent_changed(bus, t1, RV_TORRENT_FIELD_PROGRESS);
                 if (i == 1) {
                         t2->wanted_done = 1;
-                        rv_event_bus_publish_progress(bus, t2);
+                        rv_event_bus_torrent_changed(bus, t2, RV_TORRENT_FIELD_PROGRESS);
                 }
                 g_usleep(10000);
         }
@@ -150,6 +166,77 @@ test_events_progress_coalescing(Fixture *f, gconstpointer data)
         g_assert_cmpuint(n1, <=, 3);
         g_assert_nonnull(last);
         g_assert_cmpint(json_object_get_int_member(last, "done"), ==, 20);
+        lookup_torrents[0] = lookup_torrents[1] = NULL;
+}
+
+/* a state change goes out at once and takes along the progress that waited for its turn */
+static void
+test_events_state_at_once(Fixture *f, gconstpointer data)
+{
+        g_autoptr(RvEventBus) bus = rv_event_bus_new(64, 1, NULL, NULL);
+        RvInfoHash h = hash_of('d');
+        g_autoptr(RvTorrent) t = rv_torrent_new(&h);
+        RvEvent *ev;
+
+        lookup_torrents[0] = t;
+        rv_event_bus_set_lookup(bus, lookup_cb, NULL);
+        rv_event_bus_set_progress_interval(bus, 60000);
+        rv_event_bus_subscribe(bus, collect_cb, f);
+        t->wanted_done = 1;
+        rv_event_bus_torrent_changed(bus, t, RV_TORRENT_FIELD_PROGRESS);
+        t->wanted_done = 2;
+        t->download_rate = 5;
+        rv_event_bus_torrent_changed(bus, t, RV_TORRENT_FIELD_PROGRESS | RV_TORRENT_FIELD_RATES);
+        /* the first progress went out, the second waits a minute */
+        g_assert_cmpuint(f->seen->len, ==, 1);
+        t->state = RV_TORRENT_STATE_SEEDING;
+        rv_event_bus_torrent_changed(bus, t, RV_TORRENT_FIELD_STATE);
+        g_assert_cmpuint(f->seen->len, ==, 2);
+        ev = g_ptr_array_index(f->seen, 1);
+        g_assert_cmpint(ev->kind, ==, RV_EVENT_STATE_CHANGED);
+        g_assert_cmpuint(ev->fields, ==, RV_TORRENT_FIELD_STATE | RV_TORRENT_FIELD_PROGRESS | RV_TORRENT_FIELD_RATES);
+        g_assert_cmpstr(json_object_get_string_member(json_node_get_object(ev->data), "state"), ==, "seeding");
+        g_assert_cmpint(json_object_get_int_member(json_node_get_object(ev->data), "done"), ==, 2);
+        g_assert_cmpint(json_object_get_int_member(json_node_get_object(ev->data), "download_rate"), ==, 5);
+        /* labels: neither state nor progress */
+        rv_event_bus_torrent_changed(bus, t, RV_TORRENT_FIELD_LABELS);
+        ev = g_ptr_array_index(f->seen, 2);
+        g_assert_cmpint(ev->kind, ==, RV_EVENT_TORRENT_UPDATED);
+        g_assert_true(json_object_has_member(json_node_get_object(ev->data), "labels"));
+        lookup_torrents[0] = NULL;
+}
+
+static void
+test_events_hold(Fixture *f, gconstpointer data)
+{
+        g_autoptr(RvEventBus) bus = rv_event_bus_new(16, 1, NULL, NULL);
+        RvInfoHash h = hash_of('e');
+        guint sub = rv_event_bus_subscribe(bus, collect_cb, f);
+        guint64 first;
+
+        /* held: nothing arrives, then everything in order */
+        rv_event_bus_hold(bus, sub);
+        rv_event_bus_hold(bus, sub);
+        first = rv_event_bus_publish(bus, RV_EVENT_TORRENT_ADDED, &h, NULL)->id;
+        rv_event_bus_publish(bus, RV_EVENT_TORRENT_REMOVED, &h, NULL);
+        rv_event_bus_release(bus, sub);
+        g_assert_cmpuint(f->seen->len, ==, 0);
+        rv_event_bus_release(bus, sub);
+        g_assert_cmpuint(f->seen->len, ==, 2);
+        g_assert_cmpuint(((RvEvent *)g_ptr_array_index(f->seen, 0))->id, ==, first);
+        g_assert_cmpint(((RvEvent *)g_ptr_array_index(f->seen, 1))->kind, ==, RV_EVENT_TORRENT_REMOVED);
+
+        /* past the bound: what fits, then one reset */
+        g_ptr_array_set_size(f->seen, 0);
+        rv_event_bus_hold(bus, sub);
+        for (guint i = 0; i < RV_EVENT_HOLD_MAX + 10; i++)
+                rv_event_bus_publish(bus, RV_EVENT_HEALTH_CHANGED, NULL, NULL);
+        rv_event_bus_release(bus, sub);
+        g_assert_cmpuint(f->seen->len, ==, RV_EVENT_HOLD_MAX + 1);
+        g_assert_cmpint(((RvEvent *)g_ptr_array_index(f->seen, RV_EVENT_HOLD_MAX))->kind, ==, RV_EVENT_RESET);
+        /* and then live again */
+        rv_event_bus_publish(bus, RV_EVENT_HEALTH_CHANGED, NULL, NULL);
+        g_assert_cmpuint(f->seen->len, ==, RV_EVENT_HOLD_MAX + 2);
 }
 
 static void
@@ -198,6 +285,9 @@ main(int argc, char **argv)
         g_test_add("/core/events/reservation", Fixture, NULL, fixture_setup, test_events_reservation, fixture_teardown);
         g_test_add("/core/events/progress-coalescing", Fixture, NULL, fixture_setup, test_events_progress_coalescing,
                    fixture_teardown);
+        g_test_add("/core/events/state-at-once", Fixture, NULL, fixture_setup, test_events_state_at_once,
+                   fixture_teardown);
+        g_test_add("/core/events/hold", Fixture, NULL, fixture_setup, test_events_hold, fixture_teardown);
         g_test_add("/core/health", Fixture, NULL, fixture_setup, test_health, fixture_teardown);
         return g_test_run();
 }
