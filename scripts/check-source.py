@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Flags what Revaer's sources must not contain (STYLE.md): goto anywhere; and
 in the daemon's and revaerctl's code (src/), g_error(), a bare g_assert(),
-functions over 120 lines, and D-Bus names or object paths written as string
-literals outside src/base/. Tests may abort on a failed check; they are exempt
+functions over 120 lines, D-Bus names or object paths written as string
+literals outside src/base/, and a library's headers in a folder that may not
+use it. Tests may abort on a failed check; they are exempt
 from the rules that exist to keep the daemon running.
 
 Usage: check-source.py [ROOT | FILE...]   exit 1 when anything is flagged."""
@@ -15,6 +16,15 @@ import sys
 MAX_FUNCTION_LINES = 120
 BUS_LITERAL = re.compile(r'"(com\.revaer\.Revaer1|/com/revaer/Revaer1)')
 GOTO = re.compile(r"\bgoto\b")
+# which folder of src/ may include which library's headers (ARCHITECTURE.md); the
+# per-folder libraries of src/meson.build enforce the rest through include paths
+LAYER_INCLUDES = [
+    (re.compile(r'#include\s*<systemd/sd-bus'), ("src/bus/", "src/daemon/", "src/cli/")),
+    (re.compile(r'#include\s*<systemd/'), ("src/bus/", "src/daemon/", "src/cli/", "src/http/")),
+    (re.compile(r'#include\s*<libpq'), ("src/store/",)),
+    (re.compile(r'#include\s*<libsoup'), ("src/http/", "src/cli/")),
+    (re.compile(r'#include\s*<libtorrent/'), ("src/engine/",)),
+]
 SRC_RULES = [
     (re.compile(r"\bg_error\s*\("), "g_error() aborts the daemon; return a GError instead"),
     (re.compile(r"\bg_assert\s*\("),
@@ -94,6 +104,11 @@ def check_file(path, rel):
         for rule, why in SRC_RULES if in_src else []:
             if rule.search(line):
                 problems.append(f"{rel}:{lineno}: {why}")
+    for lineno, line in enumerate(text.split("\n"), 1):
+        for rule, allowed in LAYER_INCLUDES if in_src else []:
+            if rule.search(line) and not rel.startswith(allowed):
+                problems.append(f"{rel}:{lineno}: {line.strip()} is not for {rel.split('/')[1]}/ (see ARCHITECTURE.md)")
+                break
     if in_src and not rel.startswith("src/base/"):
         for lineno, line in enumerate(with_strings.split("\n"), 1):
             if BUS_LITERAL.search(line):

@@ -5,32 +5,6 @@
 
 #include "rv-engine-private.h"
 
-gboolean
-rv_info_hash_parse(const char *text, RvInfoHash *ret_hash)
-{
-        RvInfoHash hash;
-
-        if (text == NULL || strlen(text) != RV_INFO_HASH_HEX_LEN)
-                return FALSE;
-        for (guint i = 0; i < RV_INFO_HASH_HEX_LEN; i++) {
-                if (!g_ascii_isxdigit(text[i]))
-                        return FALSE;
-                hash.hex[i] = g_ascii_tolower(text[i]);
-        }
-        hash.hex[RV_INFO_HASH_HEX_LEN] = '\0';
-        if (ret_hash != NULL)
-                *ret_hash = hash;
-        return TRUE;
-}
-
-gboolean
-rv_info_hash_equal(const RvInfoHash *a, const RvInfoHash *b)
-{
-        if (a == NULL || b == NULL)
-                return a == b;
-        return memcmp(a->hex, b->hex, RV_INFO_HASH_HEX_LEN) == 0;
-}
-
 void
 rv_info_hash_set_error_not_found(GError **error, const RvInfoHash *hash)
 {

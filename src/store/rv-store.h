@@ -4,7 +4,8 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
-#include "rv-engine.h"
+#include "rv-error.h"
+#include "rv-info-hash.h"
 #include "rv-health.h"
 
 G_BEGIN_DECLS

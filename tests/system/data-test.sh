@@ -15,7 +15,7 @@ T="$(mktemp -d /tmp/rv-data-XXXXXX)"
 trap 'rm -rf "$T"' EXIT
 
 catalog="$S/data/revaer.catalog.in"
-ids="$(sed -n 's/^#define RV_MESSAGE_[A-Z_]* "\([0-9a-f]\{32\}\)"$/\1/p' "$S/src/daemon/rv-messages.h")"
+ids="$(sed -n 's/^#define RV_MESSAGE_[A-Z_]* "\([0-9a-f]\{32\}\)"$/\1/p' "$S/src/base/rv-messages.h")"
 if [ "$(echo "$ids" | wc -w)" -ge 6 ]; then ok "rv-messages.h defines $(echo "$ids" | wc -w) MESSAGE_IDs"; else
     not_ok "rv-messages.h defines MESSAGE_IDs"
 fi

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Planted defects for scripts/check-source.py: each line below must be flagged. */
 #include <glib.h>
+#include <systemd/sd-bus.h>
 
 int rv_planted_source(int n);
 
