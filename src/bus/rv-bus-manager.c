@@ -632,6 +632,7 @@ rv_bus_method_create_api_key(sd_bus_message *m, void *userdata, sd_bus_error *re
         const char *label = NULL;
         uint32_t burst = 0;
         uint32_t period = 0;
+        g_autoptr(GError) error = NULL;
         RvBusKeyArgs *args;
         int r = sd_bus_message_read(m, "suu", &label, &burst, &period);
 
@@ -640,12 +641,9 @@ rv_bus_method_create_api_key(sd_bus_message *m, void *userdata, sd_bus_error *re
         r = rv_bus_need_access(self, ret_error);
         if (r < 0)
                 return r;
-        if (label == NULL || label[0] == '\0' || strlen(label) > RV_ACCESS_MAX_LABEL)
-                return sd_bus_error_setf(ret_error, rv_error_to_dbus_name(RV_ERROR_INVALID_ARGUMENT),
-                                         "label: must be 1 to %d bytes", RV_ACCESS_MAX_LABEL);
-        if ((burst == 0) != (period == 0))
-                return sd_bus_error_set(ret_error, rv_error_to_dbus_name(RV_ERROR_INVALID_ARGUMENT),
-                                        "rate limit: give both burst and period, or neither");
+        /* checked before polkit is asked, with the checks the access store makes */
+        if (!rv_validate_key_label(label, &error) || !rv_validate_key_rate(burst, period, &error))
+                return rv_bus_set_error(ret_error, error);
         args = g_new0(RvBusKeyArgs, 1);
         args->b = g_strdup(label);
         args->burst = burst;

@@ -59,54 +59,71 @@ typedef struct {
 typedef struct {
         const char *interface;
         const char *member;
-        const char *action;
-} RvBusMethodAction;
+        RvOp op;
+} RvBusMethodOp;
 
-/* every method and writable property of every interface, with the action that guards it */
-static const RvBusMethodAction rv_bus_method_actions[] = {
-        { RV_BUS_MANAGER_IFACE, "AddMagnet", RV_ACTION_MANAGE },
-        { RV_BUS_MANAGER_IFACE, "AddTorrent", RV_ACTION_MANAGE },
-        { RV_BUS_MANAGER_IFACE, "AddTorrentFd", RV_ACTION_MANAGE },
-        { RV_BUS_MANAGER_IFACE, "GetTorrent", RV_ACTION_OBSERVE },
-        { RV_BUS_MANAGER_IFACE, "ListTorrents", RV_ACTION_OBSERVE },
-        { RV_BUS_MANAGER_IFACE, "PauseAll", RV_ACTION_MANAGE },
-        { RV_BUS_MANAGER_IFACE, "ResumeAll", RV_ACTION_MANAGE },
-        { RV_BUS_MANAGER_IFACE, "IssueSetupToken", RV_ACTION_ADMIN },
-        /* the token is the proof; polkit only asks that the caller may manage */
-        { RV_BUS_MANAGER_IFACE, "CompleteSetup", RV_ACTION_MANAGE },
-        { RV_BUS_MANAGER_IFACE, "CreateApiKey", RV_ACTION_ADMIN },
-        { RV_BUS_MANAGER_IFACE, "RotateApiKey", RV_ACTION_ADMIN },
-        { RV_BUS_MANAGER_IFACE, "RevokeApiKey", RV_ACTION_ADMIN },
-        { RV_BUS_MANAGER_IFACE, "ListApiKeys", RV_ACTION_ADMIN },
-        { RV_BUS_TORRENT_IFACE, "Pause", RV_ACTION_MANAGE },
-        { RV_BUS_TORRENT_IFACE, "Resume", RV_ACTION_MANAGE },
-        { RV_BUS_TORRENT_IFACE, "Remove", RV_ACTION_MANAGE },
-        { RV_BUS_TORRENT_IFACE, "Recheck", RV_ACTION_MANAGE },
-        { RV_BUS_TORRENT_IFACE, "Reannounce", RV_ACTION_MANAGE },
-        { RV_BUS_TORRENT_IFACE, "SetSelection", RV_ACTION_MANAGE },
-        { RV_BUS_TORRENT_IFACE, "ListFiles", RV_ACTION_OBSERVE },
-        { RV_BUS_TORRENT_IFACE, "SetFilePriorities", RV_ACTION_MANAGE },
-        { RV_BUS_TORRENT_IFACE, "MoveStorage", RV_ACTION_MANAGE },
-        { RV_BUS_TORRENT_IFACE, "Sequential", RV_ACTION_MANAGE },
-        { RV_BUS_TORRENT_IFACE, "DownloadLimit", RV_ACTION_MANAGE },
-        { RV_BUS_TORRENT_IFACE, "UploadLimit", RV_ACTION_MANAGE },
-        { RV_BUS_TORRENT_IFACE, "Labels", RV_ACTION_MANAGE },
-        { RV_BUS_POLICY_IFACE, "Update", RV_ACTION_CONFIGURE },
-        { RV_BUS_POLICY_IFACE, "History", RV_ACTION_OBSERVE },
+/*
+ * every method and writable property of every interface, with the core
+ * operation it is; the operation's scope gives the polkit action
+ * (rv-command.c), the same scope an HTTP key needs for it
+ */
+static const RvBusMethodOp rv_bus_method_ops[] = {
+        { RV_BUS_MANAGER_IFACE, "AddMagnet", RV_OP_ADD },
+        { RV_BUS_MANAGER_IFACE, "AddTorrent", RV_OP_ADD },
+        { RV_BUS_MANAGER_IFACE, "AddTorrentFd", RV_OP_ADD },
+        { RV_BUS_MANAGER_IFACE, "GetTorrent", RV_OP_GET },
+        { RV_BUS_MANAGER_IFACE, "ListTorrents", RV_OP_LIST },
+        { RV_BUS_MANAGER_IFACE, "PauseAll", RV_OP_PAUSE_ALL },
+        { RV_BUS_MANAGER_IFACE, "ResumeAll", RV_OP_RESUME_ALL },
+        { RV_BUS_MANAGER_IFACE, "IssueSetupToken", RV_OP_SETUP_START },
+        { RV_BUS_MANAGER_IFACE, "CompleteSetup", RV_OP_SETUP_COMPLETE },
+        { RV_BUS_MANAGER_IFACE, "CreateApiKey", RV_OP_KEY_CREATE },
+        { RV_BUS_MANAGER_IFACE, "RotateApiKey", RV_OP_KEY_ROTATE },
+        { RV_BUS_MANAGER_IFACE, "RevokeApiKey", RV_OP_KEY_REVOKE },
+        { RV_BUS_MANAGER_IFACE, "ListApiKeys", RV_OP_KEY_LIST },
+        { RV_BUS_TORRENT_IFACE, "Pause", RV_OP_PAUSE },
+        { RV_BUS_TORRENT_IFACE, "Resume", RV_OP_RESUME },
+        { RV_BUS_TORRENT_IFACE, "Remove", RV_OP_REMOVE },
+        { RV_BUS_TORRENT_IFACE, "Recheck", RV_OP_RECHECK },
+        { RV_BUS_TORRENT_IFACE, "Reannounce", RV_OP_REANNOUNCE },
+        { RV_BUS_TORRENT_IFACE, "SetSelection", RV_OP_SET_SELECTION },
+        { RV_BUS_TORRENT_IFACE, "ListFiles", RV_OP_LIST_FILES },
+        { RV_BUS_TORRENT_IFACE, "SetFilePriorities", RV_OP_SET_FILE_PRIORITIES },
+        { RV_BUS_TORRENT_IFACE, "MoveStorage", RV_OP_MOVE_STORAGE },
+        { RV_BUS_TORRENT_IFACE, "Sequential", RV_OP_SET_SEQUENTIAL },
+        { RV_BUS_TORRENT_IFACE, "DownloadLimit", RV_OP_SET_DOWNLOAD_LIMIT },
+        { RV_BUS_TORRENT_IFACE, "UploadLimit", RV_OP_SET_UPLOAD_LIMIT },
+        { RV_BUS_TORRENT_IFACE, "Labels", RV_OP_SET_LABELS },
+        { RV_BUS_POLICY_IFACE, "Update", RV_OP_SETTINGS_UPDATE },
+        { RV_BUS_POLICY_IFACE, "History", RV_OP_SETTINGS_HISTORY },
 };
+
+gboolean
+rv_bus_op_for(const char *interface, const char *member, RvOp *ret_op)
+{
+        for (guint i = 0; i < G_N_ELEMENTS(rv_bus_method_ops); i++) {
+                if (g_strcmp0(rv_bus_method_ops[i].interface, interface) == 0 &&
+                    g_strcmp0(rv_bus_method_ops[i].member, member) == 0) {
+                        *ret_op = rv_bus_method_ops[i].op;
+                        return TRUE;
+                }
+        }
+        /* every setting of every section is a settings update */
+        if (interface != NULL && g_str_has_prefix(interface, RV_BUS_POLICY_IFACE ".")) {
+                *ret_op = RV_OP_SETTINGS_UPDATE;
+                return TRUE;
+        }
+        return FALSE;
+}
 
 const char *
 rv_bus_action_for(const char *interface, const char *member)
 {
-        for (guint i = 0; i < G_N_ELEMENTS(rv_bus_method_actions); i++) {
-                if (g_strcmp0(rv_bus_method_actions[i].interface, interface) == 0 &&
-                    g_strcmp0(rv_bus_method_actions[i].member, member) == 0)
-                        return rv_bus_method_actions[i].action;
-        }
-        /* every setting of every section is guarded by "configure" */
-        if (interface != NULL && g_str_has_prefix(interface, RV_BUS_POLICY_IFACE "."))
-                return RV_ACTION_CONFIGURE;
-        return NULL;
+        RvOp op;
+
+        if (!rv_bus_op_for(interface, member, &op))
+                return NULL;
+        return rv_scope_to_polkit_action(rv_op_scope(op));
 }
 
 static void

@@ -2,7 +2,9 @@
 #pragma once
 
 #include "rv-bus.h"
+#include "rv-command.h"
 #include "rv-torrent-fields.h"
+#include "rv-validate.h"
 
 G_BEGIN_DECLS
 
@@ -52,7 +54,9 @@ typedef struct {
 /* a reply over every torrent being built, see rv-bus-stream.c */
 typedef struct _RvBusStream RvBusStream;
 
-/* the action that guards a method or writable property, NULL when there is none */
+/* the core operation a method or writable property is (rv-command.h), FALSE when there is none */
+gboolean rv_bus_op_for(const char *interface, const char *member, RvOp *ret_op);
+/* the polkit action that guards it: the one of its operation's scope, NULL when there is none */
 const char *rv_bus_action_for(const char *interface, const char *member);
 
 /* runs once the caller is authorized; replies itself, or returns < 0 with ret_error set */
@@ -77,7 +81,6 @@ int rv_bus_torrent_set_property(RvBus *self, sd_bus_message *m, const char *prop
 extern const sd_bus_vtable rv_bus_manager_vtable[];
 extern const sd_bus_vtable rv_bus_torrent_vtable[];
 extern const sd_bus_vtable rv_bus_policy_common_vtable[];
-#define RV_BUS_POLICY_PREFIX RV_BUS_PATH "/policy"
 /* "app", "engine", "fs": one policy object each */
 extern const char *const rv_bus_policy_sections[];
 /* built from the settings table on first use */

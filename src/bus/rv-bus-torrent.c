@@ -81,167 +81,97 @@ RV_FIELD_PROP(rv_bus_prop_include, "Include")
 RV_FIELD_PROP(rv_bus_prop_exclude, "Exclude")
 
 /*
- * every call that changes a torrent is parsed and validated into an
- * RvBusTorrentCall, authorized, and then applied by rv_bus_torrent_apply()
- * after looking the torrent up again: it may have gone while polkit thought
+ * every call on a torrent is decoded into an RvCommand, validated by the core
+ * (rv_command_validate), authorized for the operation's scope, and run by
+ * the core (rv_command_run) after the torrent is looked up again: it may have
+ * gone while polkit thought
  */
-typedef enum {
-        RV_BUS_OP_PAUSE,
-        RV_BUS_OP_RESUME,
-        RV_BUS_OP_REMOVE,
-        RV_BUS_OP_RECHECK,
-        RV_BUS_OP_REANNOUNCE,
-        RV_BUS_OP_SET_SELECTION,
-        RV_BUS_OP_SET_PRIORITIES,
-        RV_BUS_OP_MOVE_STORAGE,
-        RV_BUS_OP_LIST_FILES,
-        RV_BUS_OP_SET_SEQUENTIAL,
-        RV_BUS_OP_SET_DOWNLOAD_LIMIT,
-        RV_BUS_OP_SET_UPLOAD_LIMIT,
-        RV_BUS_OP_SET_LABELS,
-} RvBusOp;
-
-typedef struct {
-        RvBusOp op;
-        RvInfoHash hash;
-        gboolean flag;
-        gint64 limit;
-        char *path;
-        GStrv labels;
-        RvSelection *selection;
-        GArray *indexes;
-        GByteArray *priorities;
-} RvBusTorrentCall;
-
-static void
-rv_bus_torrent_call_free(RvBusTorrentCall *call)
-{
-        g_free(call->path);
-        g_strfreev(call->labels);
-        rv_selection_free(call->selection);
-        if (call->indexes != NULL)
-                g_array_unref(call->indexes);
-        if (call->priorities != NULL)
-                g_byte_array_unref(call->priorities);
-        g_free(call);
-}
-
-static RvBusTorrentCall *
-rv_bus_torrent_call_new(RvBusOp op, const RvTorrent *torrent)
-{
-        RvBusTorrentCall *call = g_new0(RvBusTorrentCall, 1);
-
-        call->op = op;
-        call->hash = torrent->hash;
-        return call;
-}
 
 static void rv_bus_list_files_cb(GObject *source, GAsyncResult *result, gpointer user_data);
-
-static gboolean
-rv_bus_torrent_apply(RvBus *self, RvTorrent *t, RvBusTorrentCall *call, sd_bus_message *m, GError **error)
-{
-        switch (call->op) {
-        case RV_BUS_OP_PAUSE:
-                return rv_manager_pause(self->manager, t, error);
-        case RV_BUS_OP_RESUME:
-                return rv_manager_resume(self->manager, t, error);
-        case RV_BUS_OP_REMOVE:
-                return rv_manager_remove(self->manager, t, call->flag, error);
-        case RV_BUS_OP_RECHECK:
-                return rv_manager_recheck(self->manager, t, error);
-        case RV_BUS_OP_REANNOUNCE:
-                return rv_manager_reannounce(self->manager, t, error);
-        case RV_BUS_OP_SET_SELECTION:
-                return rv_manager_set_selection(self->manager, t, call->selection, error);
-        case RV_BUS_OP_SET_PRIORITIES:
-                return rv_manager_set_file_priorities(self->manager, t, (const guint32 *)(gpointer)call->indexes->data,
-                                                      call->priorities->data, call->indexes->len, error);
-        case RV_BUS_OP_MOVE_STORAGE:
-                return rv_manager_move_storage(self->manager, t, call->path, error);
-        case RV_BUS_OP_SET_SEQUENTIAL:
-                return rv_manager_set_sequential(self->manager, t, call->flag, error);
-        case RV_BUS_OP_SET_DOWNLOAD_LIMIT:
-                return rv_manager_set_limits(self->manager, t, call->limit, t->upload_limit, error);
-        case RV_BUS_OP_SET_UPLOAD_LIMIT:
-                return rv_manager_set_limits(self->manager, t, t->download_limit, call->limit, error);
-        case RV_BUS_OP_SET_LABELS:
-                return rv_manager_set_labels(self->manager, t, (const char *const *)call->labels, error);
-        case RV_BUS_OP_LIST_FILES:
-        default:
-                g_set_error_literal(error, RV_ERROR, RV_ERROR_INTERNAL, "unknown operation");
-                return FALSE;
-        }
-}
 
 static int
 rv_bus_torrent_authorized(RvBus *self, sd_bus_message *m, gpointer data, sd_bus_error *ret_error)
 {
-        RvBusTorrentCall *call = data;
+        RvCommand *command = data;
         g_autoptr(GError) error = NULL;
-        RvTorrent *t = rv_manager_lookup(self->manager, &call->hash);
+        RvTorrent *t = rv_manager_lookup(self->manager, &command->hash);
 
-        if (t == NULL || t->removing) {
-                g_set_error(&error, RV_ERROR, RV_ERROR_NOT_FOUND, "torrent %s is gone", call->hash.hex);
-                return rv_bus_set_error(ret_error, error);
-        }
-        if (call->op == RV_BUS_OP_LIST_FILES) {
+        if (command->op == RV_OP_LIST_FILES && t != NULL && !t->removing) {
                 rv_manager_list_files_async(self->manager, t, NULL, rv_bus_list_files_cb, sd_bus_message_ref(m));
                 return 1;
         }
-        if (!rv_bus_torrent_apply(self, t, call, m, &error))
+        if (!rv_command_run(self->manager, command, &error))
                 return rv_bus_set_error(ret_error, error);
         /* the caller sees the new state before the reply (a state change went out already, progress may wait) */
-        rv_event_bus_flush_torrent(rv_manager_get_events(self->manager), &t->hash);
+        rv_event_bus_flush_torrent(rv_manager_get_events(self->manager), &command->hash);
         return sd_bus_reply_method_return(m, NULL);
 }
 
+/* validate, then authorize for the operation's scope, then run; command is taken */
 static int
-rv_bus_torrent_run(sd_bus_message *m, RvTorrent *t, RvBusTorrentCall *call, sd_bus_error *ret_error)
+rv_bus_torrent_submit(RvBus *self, sd_bus_message *m, RvTorrent *t, RvCommand *command, const char *property,
+                      sd_bus_error *ret_error)
 {
-        RvBus *self = rv_bus_from_message(m);
-        const char *details[] = { "info_hash", t->hash.hex, "name", t->name != NULL ? t->name : "", NULL };
+        g_autoptr(GError) error = NULL;
+        const char *details[] = {
+                "info_hash", t->hash.hex, "name", t->name != NULL ? t->name : "", property != NULL ? "property" : NULL,
+                property,    NULL
+        };
 
-        return rv_bus_authorize_message(self, m, details, rv_bus_torrent_authorized, call,
-                                        (GDestroyNotify)rv_bus_torrent_call_free, ret_error);
+        if (property != NULL)
+                command->field = property;
+        if (!rv_command_validate(command, t, &error)) {
+                rv_command_free(command);
+                return rv_bus_set_error(ret_error, error);
+        }
+        return rv_bus_authorize(self, m, rv_scope_to_polkit_action(rv_op_scope(command->op)), details,
+                                rv_bus_torrent_authorized, command, (GDestroyNotify)rv_command_free, ret_error);
+}
+
+static int
+rv_bus_torrent_run(sd_bus_message *m, RvTorrent *t, RvCommand *command, sd_bus_error *ret_error)
+{
+        return rv_bus_torrent_submit(rv_bus_from_message(m), m, t, command, NULL, ret_error);
 }
 
 static int
 rv_bus_method_pause(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
-        return rv_bus_torrent_run(m, userdata, rv_bus_torrent_call_new(RV_BUS_OP_PAUSE, userdata), ret_error);
+        return rv_bus_torrent_run(m, userdata, rv_command_new(RV_OP_PAUSE, &((RvTorrent *)userdata)->hash), ret_error);
 }
 
 static int
 rv_bus_method_resume(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
-        return rv_bus_torrent_run(m, userdata, rv_bus_torrent_call_new(RV_BUS_OP_RESUME, userdata), ret_error);
+        return rv_bus_torrent_run(m, userdata, rv_command_new(RV_OP_RESUME, &((RvTorrent *)userdata)->hash), ret_error);
 }
 
 static int
 rv_bus_method_recheck(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
-        return rv_bus_torrent_run(m, userdata, rv_bus_torrent_call_new(RV_BUS_OP_RECHECK, userdata), ret_error);
+        return rv_bus_torrent_run(m, userdata, rv_command_new(RV_OP_RECHECK, &((RvTorrent *)userdata)->hash),
+                                  ret_error);
 }
 
 static int
 rv_bus_method_reannounce(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
-        return rv_bus_torrent_run(m, userdata, rv_bus_torrent_call_new(RV_BUS_OP_REANNOUNCE, userdata), ret_error);
+        return rv_bus_torrent_run(m, userdata, rv_command_new(RV_OP_REANNOUNCE, &((RvTorrent *)userdata)->hash),
+                                  ret_error);
 }
 
 static int
 rv_bus_method_remove(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
-        RvBusTorrentCall *call;
+        RvCommand *command;
         int delete_data = 0;
         int r = sd_bus_message_read(m, "b", &delete_data);
 
         if (r < 0)
                 return r;
-        call = rv_bus_torrent_call_new(RV_BUS_OP_REMOVE, userdata);
-        call->flag = delete_data != 0;
-        return rv_bus_torrent_run(m, userdata, call, ret_error);
+        command = rv_command_new(RV_OP_REMOVE, &((RvTorrent *)userdata)->hash);
+        command->flag = delete_data != 0;
+        return rv_bus_torrent_run(m, userdata, command, ret_error);
 }
 
 static int
@@ -251,7 +181,7 @@ rv_bus_method_set_selection(sd_bus_message *m, void *userdata, sd_bus_error *ret
         g_auto(GStrv) exclude = NULL;
         g_autoptr(GError) error = NULL;
         RvSelection *selection;
-        RvBusTorrentCall *call;
+        RvCommand *command;
         int skip_fluff = 0;
         int r;
 
@@ -266,20 +196,19 @@ rv_bus_method_set_selection(sd_bus_message *m, void *userdata, sd_bus_error *ret
                 rv_selection_new((const char *const *)include, (const char *const *)exclude, skip_fluff != 0, &error);
         if (selection == NULL)
                 return rv_bus_set_error(ret_error, error);
-        call = rv_bus_torrent_call_new(RV_BUS_OP_SET_SELECTION, userdata);
-        call->selection = selection;
-        return rv_bus_torrent_run(m, userdata, call, ret_error);
+        command = rv_command_new(RV_OP_SET_SELECTION, &((RvTorrent *)userdata)->hash);
+        command->selection = selection;
+        return rv_bus_torrent_run(m, userdata, command, ret_error);
 }
 
 static int
 rv_bus_method_set_file_priorities(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
-        RvTorrent *t = userdata;
-        g_autoptr(GArray) indexes = g_array_new(FALSE, FALSE, sizeof(guint32));
-        g_autoptr(GByteArray) prios = g_byte_array_new();
-        RvBusTorrentCall *call;
+        g_autoptr(RvCommand) command = rv_command_new(RV_OP_SET_FILE_PRIORITIES, &((RvTorrent *)userdata)->hash);
         int r;
 
+        command->indexes = g_array_new(FALSE, FALSE, sizeof(guint32));
+        command->priorities = g_byte_array_new();
         r = sd_bus_message_enter_container(m, 'a', "(uy)");
         if (r < 0)
                 return r;
@@ -291,41 +220,27 @@ rv_bus_method_set_file_priorities(sd_bus_message *m, void *userdata, sd_bus_erro
                         return r;
                 if (r == 0)
                         break;
-                if (t->files != NULL && index >= t->files->len)
-                        return sd_bus_error_setf(ret_error, rv_error_to_dbus_name(RV_ERROR_INVALID_ARGUMENT),
-                                                 "priorities[%u]: file index %u is out of range (%u files)",
-                                                 indexes->len, index, t->files->len);
-                if (prio > 7)
-                        return sd_bus_error_setf(ret_error, rv_error_to_dbus_name(RV_ERROR_INVALID_ARGUMENT),
-                                                 "priorities[%u]: priority %u is out of range (0..7)", indexes->len,
-                                                 prio);
-                g_array_append_val(indexes, index);
-                g_byte_array_append(prios, &prio, 1);
+                g_array_append_val(command->indexes, index);
+                g_byte_array_append(command->priorities, &prio, 1);
         }
         r = sd_bus_message_exit_container(m);
         if (r < 0)
                 return r;
-        call = rv_bus_torrent_call_new(RV_BUS_OP_SET_PRIORITIES, userdata);
-        call->indexes = g_steal_pointer(&indexes);
-        call->priorities = g_steal_pointer(&prios);
-        return rv_bus_torrent_run(m, userdata, call, ret_error);
+        return rv_bus_torrent_run(m, userdata, g_steal_pointer(&command), ret_error);
 }
 
 static int
 rv_bus_method_move_storage(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
-        g_autoptr(GError) error = NULL;
         const char *save_path = NULL;
-        RvBusTorrentCall *call;
+        RvCommand *command;
         int r = sd_bus_message_read(m, "s", &save_path);
 
         if (r < 0)
                 return r;
-        if (!rv_validate_save_path(save_path, "save_path", &error))
-                return rv_bus_set_error(ret_error, error);
-        call = rv_bus_torrent_call_new(RV_BUS_OP_MOVE_STORAGE, userdata);
-        call->path = g_strdup(save_path);
-        return rv_bus_torrent_run(m, userdata, call, ret_error);
+        command = rv_command_new(RV_OP_MOVE_STORAGE, &((RvTorrent *)userdata)->hash);
+        command->path = g_strdup(save_path);
+        return rv_bus_torrent_run(m, userdata, command, ret_error);
 }
 
 static void
@@ -360,7 +275,8 @@ rv_bus_list_files_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 static int
 rv_bus_method_list_files(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
-        return rv_bus_torrent_run(m, userdata, rv_bus_torrent_call_new(RV_BUS_OP_LIST_FILES, userdata), ret_error);
+        return rv_bus_torrent_run(m, userdata, rv_command_new(RV_OP_LIST_FILES, &((RvTorrent *)userdata)->hash),
+                                  ret_error);
 }
 
 /*
@@ -373,8 +289,7 @@ int
 rv_bus_torrent_set_property(RvBus *self, sd_bus_message *m, const char *property, sd_bus_error *ret_error)
 {
         RvTorrent *t = rv_bus_torrent_from_path(self, sd_bus_message_get_path(m));
-        g_autoptr(GError) error = NULL;
-        RvBusTorrentCall *call;
+        RvCommand *command;
         char type = 0;
         const char *contents = NULL;
         const char *want;
@@ -402,37 +317,26 @@ rv_bus_torrent_set_property(RvBus *self, sd_bus_message *m, const char *property
                 r = sd_bus_message_read(m, "b", &b);
                 if (r < 0)
                         return r;
-                call = rv_bus_torrent_call_new(RV_BUS_OP_SET_SEQUENTIAL, t);
-                call->flag = b != 0;
+                command = rv_command_new(RV_OP_SET_SEQUENTIAL, &t->hash);
+                command->flag = b != 0;
         } else if (g_str_equal(want, "x")) {
                 int64_t limit = 0;
                 r = sd_bus_message_read(m, "x", &limit);
                 if (r < 0)
                         return r;
-                if (!rv_validate_limit(limit, property, &error))
-                        return rv_bus_set_error(ret_error, error);
-                call = rv_bus_torrent_call_new(g_str_equal(property, "DownloadLimit") ? RV_BUS_OP_SET_DOWNLOAD_LIMIT
-                                                                                      : RV_BUS_OP_SET_UPLOAD_LIMIT,
-                                               t);
-                call->limit = limit;
+                command = rv_command_new(g_str_equal(property, "DownloadLimit") ? RV_OP_SET_DOWNLOAD_LIMIT
+                                                                                : RV_OP_SET_UPLOAD_LIMIT,
+                                         &t->hash);
+                command->limit = limit;
         } else {
                 g_auto(GStrv) labels = NULL;
                 r = sd_bus_message_read_strv(m, &labels);
                 if (r < 0)
                         return r;
-                if (!rv_validate_labels((const char *const *)labels, &error))
-                        return rv_bus_set_error(ret_error, error);
-                call = rv_bus_torrent_call_new(RV_BUS_OP_SET_LABELS, t);
-                call->labels = g_steal_pointer(&labels);
+                command = rv_command_new(RV_OP_SET_LABELS, &t->hash);
+                command->labels = g_steal_pointer(&labels);
         }
-        {
-                const char *details[] = { "info_hash", t->hash.hex, "name", t->name != NULL ? t->name : "",
-                                          "property",  property,    NULL };
-                const char *action = rv_bus_action_for(RV_BUS_TORRENT_IFACE, property);
-                return rv_bus_authorize(self, m, action != NULL ? action : RV_ACTION_MANAGE, details,
-                                        rv_bus_torrent_authorized, call, (GDestroyNotify)rv_bus_torrent_call_free,
-                                        ret_error);
-        }
+        return rv_bus_torrent_submit(self, m, t, command, property, ret_error);
 }
 
 static int

@@ -7,6 +7,7 @@
 #include <sys/random.h>
 
 #include "rv-access.h"
+#include "rv-validate.h"
 #include "rv-json.h"
 
 struct _RvAccess {
@@ -296,18 +297,6 @@ rv_access_key_stored_cb(const GError *error, gpointer user_data)
         g_task_return_boolean(task, TRUE);
 }
 
-static gboolean
-rv_access_check_label(const char *label, GError **error)
-{
-        if (label == NULL || label[0] == '\0' || strlen(label) > RV_ACCESS_MAX_LABEL ||
-            !g_utf8_validate(label, -1, NULL)) {
-                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "label: must be 1 to %d bytes of UTF-8",
-                            RV_ACCESS_MAX_LABEL);
-                return FALSE;
-        }
-        return TRUE;
-}
-
 static void
 rv_access_store_new_key(RvAccess *self, GTask *task, const char *label, guint burst, guint period_s)
 {
@@ -334,11 +323,8 @@ rv_access_create_key_async(RvAccess *self, const char *label, guint burst, guint
         GTask *task = g_task_new(self, NULL, callback, user_data);
         g_autoptr(GError) error = NULL;
 
-        if (rv_access_check_label(label, &error)) {
-                if ((burst == 0) != (period_s == 0))
-                        g_set_error_literal(&error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
-                                            "rate limit: give both burst and period, or neither");
-                else if (g_hash_table_size(self->keys) >= RV_ACCESS_MAX_KEYS)
+        if (rv_validate_key_label(label, &error) && rv_validate_key_rate(burst, period_s, &error)) {
+                if (g_hash_table_size(self->keys) >= RV_ACCESS_MAX_KEYS)
                         g_set_error(&error, RV_ERROR, RV_ERROR_CONFLICT, "at most %d API keys", RV_ACCESS_MAX_KEYS);
         }
         if (error != NULL) {
@@ -388,7 +374,7 @@ rv_access_complete_setup_async(RvAccess *self, const char *token, const char *la
         g_autofree char *hash = NULL;
         RvAccessSetup *s;
 
-        if (!rv_access_check_label(label, &error)) {
+        if (!rv_validate_key_label(label, &error)) {
                 g_task_return_error(task, g_steal_pointer(&error));
                 g_object_unref(task);
                 return;

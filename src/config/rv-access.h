@@ -21,7 +21,6 @@ G_DECLARE_FINAL_TYPE(RvAccess, rv_access, RV, ACCESS, GObject)
 
 #define RV_ACCESS_TOKEN_LIFETIME_S (15 * 60)
 #define RV_ACCESS_MAX_KEYS 256
-#define RV_ACCESS_MAX_LABEL 128
 
 RvAccess *rv_access_new(RvStore *store, RvConfig *config);
 

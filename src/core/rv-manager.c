@@ -7,6 +7,7 @@
 
 #include "rv-json.h"
 #include "rv-manager.h"
+#include "rv-validate.h"
 
 struct _RvManager {
         GObject parent_instance;
@@ -73,83 +74,6 @@ rv_manager_config_copy(RvManagerConfig *dest, const RvManagerConfig *src)
         g_free(dest->download_dir);
         *dest = *src;
         dest->download_dir = g_strdup(src->download_dir);
-}
-
-/* validation */
-
-gboolean
-rv_validate_save_path(const char *path, const char *field, GError **error)
-{
-        g_auto(GStrv) parts = NULL;
-
-        if (path == NULL || path[0] == '\0') {
-                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "%s: empty path", field);
-                return FALSE;
-        }
-        if (strlen(path) > 4096 || !g_utf8_validate(path, -1, NULL)) {
-                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "%s: not a valid path", field);
-                return FALSE;
-        }
-        if (!g_path_is_absolute(path)) {
-                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "%s: '%s' is not an absolute path", field,
-                            path);
-                return FALSE;
-        }
-        parts = g_strsplit(path, "/", -1);
-        for (guint i = 0; parts[i] != NULL; i++) {
-                if (g_strcmp0(parts[i], "..") == 0) {
-                        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "%s: '%s' contains '..'", field, path);
-                        return FALSE;
-                }
-        }
-        return TRUE;
-}
-
-gboolean
-rv_validate_labels(const char *const *labels, GError **error)
-{
-        guint n = labels != NULL ? g_strv_length((GStrv)labels) : 0;
-
-        if (n > RV_MANAGER_MAX_LABELS) {
-                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "labels: %u given, at most %d allowed", n,
-                            RV_MANAGER_MAX_LABELS);
-                return FALSE;
-        }
-        for (guint i = 0; i < n; i++) {
-                const char *l = labels[i];
-                if (l[0] == '\0' || strlen(l) > RV_MANAGER_MAX_LABEL_LEN || !g_utf8_validate(l, -1, NULL)) {
-                        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
-                                    "labels[%u]: must be 1 to %d bytes of UTF-8", i, RV_MANAGER_MAX_LABEL_LEN);
-                        return FALSE;
-                }
-                for (const char *p = l; *p != '\0'; p = g_utf8_next_char(p)) {
-                        if (g_unichar_iscntrl(g_utf8_get_char(p)) || *p == ',') {
-                                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
-                                            "labels[%u]: '%s' contains a control character or ','", i, l);
-                                return FALSE;
-                        }
-                }
-                for (guint j = 0; j < i; j++) {
-                        if (g_strcmp0(labels[j], l) == 0) {
-                                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
-                                            "labels[%u]: '%s' is listed twice", i, l);
-                                return FALSE;
-                        }
-                }
-        }
-        return TRUE;
-}
-
-gboolean
-rv_validate_limit(gint64 limit, const char *field, GError **error)
-{
-        if (limit < 0 || limit > G_MAXINT32) {
-                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
-                            "%s: %" G_GINT64_FORMAT " is out of range (0 for unlimited up to %d bytes/s)", field, limit,
-                            G_MAXINT32);
-                return FALSE;
-        }
-        return TRUE;
 }
 
 /* helpers */
@@ -1370,20 +1294,8 @@ rv_manager_set_file_priorities(RvManager *self, RvTorrent *torrent, const guint3
                 g_set_error(error, RV_ERROR, RV_ERROR_CONFLICT, "torrent %s has no metadata yet", torrent->hash.hex);
                 return FALSE;
         }
-        for (gsize i = 0; i < n; i++) {
-                if (indexes[i] >= torrent->files->len) {
-                        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
-                                    "priorities[%" G_GSIZE_FORMAT "]: file index %u is out of range (%u files)", i,
-                                    indexes[i], torrent->files->len);
-                        return FALSE;
-                }
-                if (priorities[i] > 7) {
-                        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
-                                    "priorities[%" G_GSIZE_FORMAT "]: priority %u is out of range (0..7)", i,
-                                    priorities[i]);
-                        return FALSE;
-                }
-        }
+        if (!rv_validate_file_priorities_n(indexes, priorities, n, torrent->files->len, error))
+                return FALSE;
         if (torrent->priority_overrides == NULL)
                 torrent->priority_overrides = g_hash_table_new(NULL, NULL);
         for (gsize i = 0; i < n; i++)

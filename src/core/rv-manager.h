@@ -136,9 +136,4 @@ gboolean rv_manager_shutdown_finish(RvManager *self, GAsyncResult *result, guint
 /* torrents whose resume data a running shutdown still waits for */
 guint rv_manager_get_shutdown_pending(RvManager *self);
 
-/* validation helpers shared with transports */
-gboolean rv_validate_save_path(const char *path, const char *field, GError **error);
-gboolean rv_validate_labels(const char *const *labels, GError **error);
-gboolean rv_validate_limit(gint64 limit, const char *field, GError **error);
-
 G_END_DECLS

@@ -5,11 +5,12 @@
 
 /*
  * a missing polkit check is a security hole: every method and writable
- * property of every exported vtable must have an action, and everything that
+ * property of every exported vtable must be a core operation (whose scope
+ * gives the polkit action and the HTTP key scope alike), and everything that
  * is not a plain read must need more than "observe"
  */
 
-static const char *const rv_read_only_methods[] = { "GetTorrent", "ListTorrents", "ListFiles", NULL };
+static const char *const rv_read_only_methods[] = { "GetTorrent", "ListTorrents", "ListFiles", "History", NULL };
 
 static void
 check_vtable(const char *iface, const sd_bus_vtable *vtable)
@@ -19,6 +20,7 @@ check_vtable(const char *iface, const sd_bus_vtable *vtable)
         for (const sd_bus_vtable *v = vtable; v->type != _SD_BUS_VTABLE_END; v++) {
                 const char *member = NULL;
                 const char *action;
+                RvOp op;
 
                 if (v->type == _SD_BUS_VTABLE_METHOD) {
                         member = v->x.method.member;
@@ -29,9 +31,10 @@ check_vtable(const char *iface, const sd_bus_vtable *vtable)
                 } else {
                         continue;
                 }
+                if (!rv_bus_op_for(iface, member, &op))
+                        g_error("%s.%s is no core operation", iface, member);
                 action = rv_bus_action_for(iface, member);
-                if (action == NULL)
-                        g_error("%s.%s has no polkit action", iface, member);
+                g_assert_cmpstr(action, ==, rv_scope_to_polkit_action(rv_op_scope(op)));
                 if (!g_strv_contains(rv_read_only_methods, member) && g_str_equal(action, RV_ACTION_OBSERVE))
                         g_error("%s.%s changes something but needs only %s", iface, member, action);
                 n++;
@@ -44,11 +47,36 @@ test_bus_actions(void)
 {
         check_vtable(RV_BUS_MANAGER_IFACE, rv_bus_manager_vtable);
         check_vtable(RV_BUS_TORRENT_IFACE, rv_bus_torrent_vtable);
+        check_vtable(RV_BUS_POLICY_IFACE, rv_bus_policy_common_vtable);
+        for (guint i = 0; rv_bus_policy_sections[i] != NULL; i++)
+                check_vtable(rv_bus_policy_iface(rv_bus_policy_sections[i]),
+                             rv_bus_policy_vtable(rv_bus_policy_sections[i]));
         g_assert_null(rv_bus_action_for(RV_BUS_TORRENT_IFACE, "NoSuchMethod"));
+        /* settings writes need configure, whatever the section */
+        g_assert_cmpstr(rv_bus_action_for(rv_bus_policy_iface("engine"), "DownloadLimit"), ==, RV_ACTION_CONFIGURE);
 }
 
 /* every torrent property comes from the core's field table, with the signature the table gives, and the
  * table has nothing the bus does not show */
+/* every operation has a scope, a name and a polkit action; only reads need no more than read */
+static void
+test_command_table(void)
+{
+        for (guint op = 0; op < RV_OP_LAST; op++) {
+                RvScope scope = rv_op_scope(op);
+                RvScope back;
+                g_assert_nonnull(rv_op_to_string(op));
+                g_assert_nonnull(rv_scope_to_polkit_action(scope));
+                g_assert_true(rv_scope_from_string(rv_scope_to_string(scope), &back));
+                g_assert_cmpint(back, ==, scope);
+        }
+        g_assert_true(rv_scope_allows(RV_SCOPE_ADMIN, RV_SCOPE_MANAGE));
+        g_assert_false(rv_scope_allows(RV_SCOPE_READ, RV_SCOPE_MANAGE));
+        g_assert_cmpint(rv_op_scope(RV_OP_PAUSE), ==, RV_SCOPE_MANAGE);
+        g_assert_cmpint(rv_op_scope(RV_OP_SETTINGS_UPDATE), ==, RV_SCOPE_CONFIGURE);
+        g_assert_cmpint(rv_op_scope(RV_OP_KEY_CREATE), ==, RV_SCOPE_ADMIN);
+}
+
 static void
 test_bus_torrent_fields(void)
 {
@@ -103,6 +131,7 @@ main(int argc, char **argv)
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/bus/every-method-has-an-action", test_bus_actions);
         g_test_add_func("/bus/torrent-properties-are-the-field-table", test_bus_torrent_fields);
+        g_test_add_func("/core/command-table", test_command_table);
         g_test_add_func("/core/torrent-field-names", test_torrent_fields_names);
         return g_test_run();
 }

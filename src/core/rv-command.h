@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib.h>
+
+#include "rv-manager.h"
+#include "rv-selection.h"
+
+G_BEGIN_DECLS
+
+/*
+ * The one command path: every transport (D-Bus today, REST and the
+ * qBittorrent facade tomorrow) decodes a request into an RvCommand, has the
+ * core validate it, authorizes the caller for the command's scope (polkit's
+ * action or an API key's scope, both from the table in rv-command.c), and
+ * submits it; no transport keeps a switch over operations or a copy of a
+ * check.
+ */
+
+/* what a caller may do; each maps to one polkit action and one API key scope */
+typedef enum {
+        RV_SCOPE_READ,
+        RV_SCOPE_MANAGE,
+        RV_SCOPE_CONFIGURE,
+        RV_SCOPE_ADMIN,
+        RV_SCOPE_LAST,
+} RvScope;
+
+/* "read", "manage", "configure", "admin" */
+const char *rv_scope_to_string(RvScope scope);
+gboolean rv_scope_from_string(const char *text, RvScope *ret_scope);
+/* "com.revaer.revaer1.observe" for RV_SCOPE_READ, ... */
+const char *rv_scope_to_polkit_action(RvScope scope);
+/* a key of scope has what needed asks for: admin > configure > manage > read */
+gboolean rv_scope_allows(RvScope scope, RvScope needed);
+
+typedef enum {
+        /* on the manager */
+        RV_OP_ADD,
+        RV_OP_GET,
+        RV_OP_LIST,
+        RV_OP_PAUSE_ALL,
+        RV_OP_RESUME_ALL,
+        /* on one torrent */
+        RV_OP_PAUSE,
+        RV_OP_RESUME,
+        RV_OP_REMOVE,
+        RV_OP_RECHECK,
+        RV_OP_REANNOUNCE,
+        RV_OP_SET_SELECTION,
+        RV_OP_LIST_FILES,
+        RV_OP_SET_FILE_PRIORITIES,
+        RV_OP_MOVE_STORAGE,
+        RV_OP_SET_SEQUENTIAL,
+        RV_OP_SET_DOWNLOAD_LIMIT,
+        RV_OP_SET_UPLOAD_LIMIT,
+        RV_OP_SET_LABELS,
+        /* settings */
+        RV_OP_SETTINGS_READ,
+        RV_OP_SETTINGS_UPDATE,
+        RV_OP_SETTINGS_HISTORY,
+        /* setup and keys */
+        RV_OP_SETUP_START,
+        RV_OP_SETUP_COMPLETE,
+        RV_OP_KEY_CREATE,
+        RV_OP_KEY_ROTATE,
+        RV_OP_KEY_REVOKE,
+        RV_OP_KEY_LIST,
+        RV_OP_LAST,
+} RvOp;
+
+/* "pause", "set_labels", ... (journal entries, metrics labels) */
+const char *rv_op_to_string(RvOp op);
+RvScope rv_op_scope(RvOp op);
+/* the operation acts on one torrent named by RvCommand.hash */
+gboolean rv_op_targets_torrent(RvOp op);
+
+typedef enum {
+        RV_TRANSPORT_INTERNAL,
+        RV_TRANSPORT_DBUS,
+        RV_TRANSPORT_HTTP,
+        RV_TRANSPORT_QBITTORRENT,
+} RvTransport;
+
+/* who asks */
+typedef struct {
+        RvTransport transport;
+        /* D-Bus: the caller's uid, -1 when not known */
+        gint64 uid;
+        /* HTTP: the id of the API key used, NULL otherwise */
+        char *key_id;
+        /* who did it, for settings history and the journal: "uid:1000", "key:abc123", "revaerd" */
+        char *actor;
+        /* the caller may be asked to authenticate */
+        gboolean interactive;
+} RvCaller;
+
+void rv_caller_clear(RvCaller *caller);
+
+/* one command on one torrent, with the typed arguments its operation takes */
+typedef struct {
+        RvOp op;
+        RvInfoHash hash;
+        /* remove: delete the data; set_sequential: on */
+        gboolean flag;
+        /* set_download_limit, set_upload_limit: bytes/s, 0 for none */
+        gint64 limit;
+        /* move_storage */
+        char *path;
+        /* set_labels */
+        GStrv labels;
+        /* set_selection */
+        RvSelection *selection;
+        /* set_file_priorities: guint32 file indexes and their priorities 0..7 */
+        GArray *indexes;
+        GByteArray *priorities;
+        /* the name the caller gave the argument (a D-Bus property, a JSON member), for errors; NULL: the core's */
+        const char *field;
+} RvCommand;
+
+RvCommand *rv_command_new(RvOp op, const RvInfoHash *hash);
+void rv_command_free(RvCommand *command);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(RvCommand, rv_command_free)
+
+/* the arguments, checked before anything is authorized or changed; the error names the field. target, when
+ * known, is the torrent as it is now (file indexes are checked against its files) */
+gboolean rv_command_validate(const RvCommand *command, const RvTorrent *target, GError **error);
+/* applies a torrent command (every RV_OP that targets a torrent but list_files, which is asynchronous):
+ * NOT_FOUND when the torrent is gone or going */
+gboolean rv_command_run(RvManager *manager, const RvCommand *command, GError **error);
+
+G_END_DECLS
