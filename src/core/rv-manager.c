@@ -761,45 +761,21 @@ rv_manager_validate_request(const RvAddRequest *request, GError **error)
 }
 
 /*
- * the peers a user named, from the options and a magnet's x.pe: libtorrent
- * does not keep them in its resume data, and without trackers or the DHT a
- * restarted torrent would have nobody to talk to
+ * the peers a user named, from the options and a magnet's x.pe (checked by
+ * the engine's parser with the rule of the options): libtorrent does not keep
+ * them in its resume data, and without trackers or the DHT a restarted
+ * torrent would have nobody to talk to
  */
-static gboolean
-rv_manager_peer_is_address(const char *peer)
-{
-        const char *colon = peer != NULL ? strrchr(peer, ':') : NULL;
-        g_autofree char *host = NULL;
-
-        if (colon == NULL || !g_ascii_string_to_unsigned(colon + 1, 10, 1, 65535, NULL, NULL))
-                return FALSE;
-        host = g_strndup(peer, (gsize)(colon - peer));
-        if (host[0] == '[' && g_str_has_suffix(host, "]")) {
-                host[strlen(host) - 1] = '\0';
-                return g_hostname_is_ip_address(host + 1);
-        }
-        return g_hostname_is_ip_address(host);
-}
-
 static GStrv
-rv_manager_named_peers(const RvAddRequest *request)
+rv_manager_named_peers(const RvAddRequest *request, const RvEngineSourceInfo *info)
 {
         g_autoptr(GStrvBuilder) builder = g_strv_builder_new();
-        const char *query = request->magnet != NULL ? strchr(request->magnet, '?') : NULL;
+        guint n = 0;
 
-        for (guint i = 0; request->peers != NULL && request->peers[i] != NULL; i++)
+        for (guint i = 0; request->peers != NULL && request->peers[i] != NULL; i++, n++)
                 g_strv_builder_add(builder, request->peers[i]);
-        if (query != NULL) {
-                g_auto(GStrv) params = g_strsplit(query + 1, "&", -1);
-                for (guint i = 0; params[i] != NULL && i < RV_MANAGER_MAX_PEERS; i++) {
-                        if (g_str_has_prefix(params[i], "x.pe=")) {
-                                g_autofree char *peer = g_uri_unescape_string(params[i] + 5, NULL);
-                                /* only what the engine takes back at a restart: an IP address and a port */
-                                if (rv_manager_peer_is_address(peer))
-                                        g_strv_builder_add(builder, peer);
-                        }
-                }
-        }
+        for (guint i = 0; info->peers != NULL && info->peers[i] != NULL && n < RV_MANAGER_MAX_PEERS; i++, n++)
+                g_strv_builder_add(builder, info->peers[i]);
         return g_strv_builder_end(builder);
 }
 
@@ -837,7 +813,7 @@ rv_manager_add(RvManager *self, const RvAddRequest *request, RvStoreDoneFunc per
         torrent = rv_torrent_new(&info->hash);
         torrent->name = g_strdup(info->name);
         torrent->magnet = g_strdup(request->magnet);
-        torrent->peers = rv_manager_named_peers(request);
+        torrent->peers = rv_manager_named_peers(request, info);
         torrent->save_path = g_strdup(request->save_path != NULL ? request->save_path : self->config.download_dir);
         torrent->sequential = request->sequential >= 0 ? request->sequential != 0 : self->config.sequential_default;
         torrent->user_paused = request->paused;

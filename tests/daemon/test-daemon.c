@@ -312,6 +312,31 @@ test_daemon_bad_input(void)
                          inv, "paused");
         assert_add_fails(&h, NULL, h.seeder.magnet,
                          rv_test_options(&h, "save_path", g_variant_new_string("../x"), NULL), inv, "save_path");
+
+        /*
+         * reliability issue, defect 7: a btih whose digits are not base32 or
+         * hex was added under a hash that is not in the link; a malformed x.pe
+         * was dropped though the same peer in the peers option is refused; a
+         * name that is not UTF-8 was added as "____"
+         */
+        assert_add_fails(&h, NULL, "magnet:?xt=urn:btih:AERUKZ4JVPG66AJDIVTYTK6N54ASGRL1&dn=base32",
+                         rv_test_options(&h, NULL), inv, "xt 'urn:btih:AERUKZ4JVPG66AJDIVTYTK6N54ASGRL1'");
+        assert_add_fails(&h, NULL, "magnet:?xt=urn:btih:g123456789abcdef0123456789abcdef01234567",
+                         rv_test_options(&h, NULL), inv, "xt 'urn:btih:g123");
+        assert_add_fails(&h, NULL, "magnet:?xt=urn:btih:5555555555555555555555555555555555555555&x.pe=example.com:80",
+                         rv_test_options(&h, NULL), inv, "x.pe: invalid peer 'example.com:80'");
+        assert_add_fails(&h, NULL, "magnet:?xt=urn:btih:5555555555555555555555555555555555555555",
+                         g_variant_new_parsed("{'peers': <['example.com:80']>}"), inv, "'example.com:80'");
+        assert_add_fails(&h, NULL, "magnet:?xt=urn:btih:5555555555555555555555555555555555555555&x.pe=1.2.3.4:0",
+                         rv_test_options(&h, NULL), inv, "x.pe: invalid peer '1.2.3.4:0'");
+        {
+                g_autofree char *info = g_strdup_printf("d6:lengthi10e4:name4:\xff\xfe\xfd\xfc"
+                                                        "12:piece "
+                                                        "lengthi16384e6:pieces20:%se",
+                                                        twenty);
+                g_autoptr(GBytes) not_utf8 = bencode_torrent(info);
+                assert_add_fails(&h, not_utf8, NULL, rv_test_options(&h, NULL), inv, "'name' is not valid UTF-8");
+        }
         g_assert_cmpuint(torrent_count(&h), ==, 1);
 
         /* a garbage descriptor: a directory is not a torrent */
