@@ -3,7 +3,10 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "rv-json.h"
 #include "rv-manager.h"
@@ -1372,12 +1375,59 @@ rv_manager_set_file_priorities(RvManager *self, RvTorrent *torrent, const guint3
         return TRUE;
 }
 
+/*
+ * libtorrent moves the data on its disk thread, long after the reply: what
+ * can be known now is checked now. The target is a directory the daemon may
+ * write, or it can be created in the nearest directory that exists
+ */
+static gboolean
+rv_manager_check_move_target(const char *path, GError **error)
+{
+        g_autofree char *dir = g_strdup(path);
+        struct stat st;
+
+        while (stat(dir, &st) < 0) {
+                int errsv = errno;
+                g_autofree char *parent = g_path_get_dirname(dir);
+
+                if (errsv != ENOENT || g_strcmp0(parent, dir) == 0) {
+                        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "save_path: cannot use '%s': %s", path,
+                                    g_strerror(errsv));
+                        return FALSE;
+                }
+                g_free(dir);
+                dir = g_steal_pointer(&parent);
+        }
+        if (!S_ISDIR(st.st_mode)) {
+                if (g_strcmp0(dir, path) == 0)
+                        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "save_path: '%s' is not a directory",
+                                    path);
+                else
+                        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
+                                    "save_path: cannot create '%s': '%s' is not a directory", path, dir);
+                return FALSE;
+        }
+        if (access(dir, W_OK | X_OK) < 0) {
+                int errsv = errno;
+                if (g_strcmp0(dir, path) == 0)
+                        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "save_path: cannot write to '%s': %s",
+                                    path, g_strerror(errsv));
+                else
+                        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
+                                    "save_path: cannot create '%s' in '%s': %s", path, dir, g_strerror(errsv));
+                return FALSE;
+        }
+        return TRUE;
+}
+
 gboolean
 rv_manager_move_storage(RvManager *self, RvTorrent *torrent, const char *save_path, GError **error)
 {
         if (!rv_validate_save_path(save_path, "save_path", error))
                 return FALSE;
         if (!rv_manager_check_live(self, torrent, error))
+                return FALSE;
+        if (!rv_manager_check_move_target(save_path, error))
                 return FALSE;
         return rv_engine_move_storage(self->engine, &torrent->hash, save_path, error);
 }

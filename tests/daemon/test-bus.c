@@ -7,6 +7,7 @@
 
 #include <gio/gunixfdlist.h>
 
+#include "rv-engine.h"
 #include "rv-test-data.h"
 #include "rv-test-harness.h"
 
@@ -566,11 +567,79 @@ test_bus_streamed_replies(void)
         rv_test_harness_teardown(&h);
 }
 
+/* a torrent of a file in <dir>/src, added there: it seeds; its object path */
+static char *
+add_seeding(RvTestHarness *h, char **ret_src, char **ret_file)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GBytes) torrent = NULL;
+        g_autoptr(GVariant) reply = NULL;
+        g_autofree char *src = g_build_filename(h->dir, "src", NULL);
+        g_autofree char *file = g_build_filename(src, "movable.bin", NULL);
+        char *path = NULL;
+
+        g_assert_cmpint(g_mkdir_with_parents(src, 0755), ==, 0);
+        g_assert_true(rv_test_data_write_file(file, MIB, 7, &error));
+        torrent = rv_engine_create_torrent(file, 0, NULL, &error);
+        g_assert_no_error(error);
+        reply = call_ok(h, RV_TEST_MANAGER_PATH, RV_TEST_MANAGER_IFACE, "AddTorrent",
+                        g_variant_new("(@ay@a{sv})", g_variant_new_from_bytes(G_VARIANT_TYPE_BYTESTRING, torrent, TRUE),
+                                      rv_test_options(h, "save_path", g_variant_new_string(src), NULL)),
+                        "(o)");
+        g_variant_get(reply, "(o)", &path);
+        g_variant_unref(rv_test_wait_prop(h, path, "State", rv_test_pred_string, "seeding", 30));
+        *ret_src = g_steal_pointer(&src);
+        *ret_file = g_steal_pointer(&file);
+        return path;
+}
+
+/*
+ * reliability issue, defect 7: MoveStorage to a place the data cannot go
+ * replied success. What can be checked before the reply is: the target must
+ * be a directory the daemon can write, or one it can create
+ */
+static void
+test_bus_move_storage_refused(void)
+{
+        RvTestHarness h;
+        g_autofree char *src = NULL;
+        g_autofree char *file = NULL;
+        g_autofree char *path = NULL;
+        g_autofree char *under_file = NULL;
+        const char *inv = "com.revaer.Revaer1.Error.InvalidArgument";
+        const char *TI = RV_TEST_TORRENT_IFACE;
+
+        rv_test_harness_setup(&h);
+        rv_test_harness_start_daemon(&h);
+        path = add_seeding(&h, &src, &file);
+
+        /* below a file, onto a file, into a directory that may not be written (root may write anywhere) */
+        under_file = g_build_filename(file, "sub", NULL);
+        call_fails(&h, path, TI, "MoveStorage", g_variant_new("(s)", under_file), inv, "save_path");
+        call_fails(&h, path, TI, "MoveStorage", g_variant_new("(s)", under_file), inv, under_file);
+        call_fails(&h, path, TI, "MoveStorage", g_variant_new("(s)", file), inv, "not a directory");
+        if (geteuid() != 0) {
+                g_autofree char *locked = g_build_filename(h.dir, "locked", NULL);
+                g_autofree char *inside = g_build_filename(locked, "new", NULL);
+                g_assert_cmpint(g_mkdir_with_parents(locked, 0500), ==, 0);
+                call_fails(&h, path, TI, "MoveStorage", g_variant_new("(s)", inside), inv, locked);
+        }
+        {
+                g_autoptr(GVariant) err = rv_test_get(&h, path, "Error");
+                g_autoptr(GVariant) save = rv_test_get(&h, path, "SavePath");
+                g_assert_cmpstr(g_variant_get_string(err, NULL), ==, "");
+                g_assert_cmpstr(g_variant_get_string(save, NULL), ==, src);
+        }
+        g_assert_cmpint(rv_test_harness_stop_daemon(&h), ==, 0);
+        rv_test_harness_teardown(&h);
+}
+
 int
 main(int argc, char **argv)
 {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/bus/surface", test_bus_surface);
         g_test_add_func("/bus/streamed-replies", test_bus_streamed_replies);
+        g_test_add_func("/bus/move-storage-refused", test_bus_move_storage_refused);
         return g_test_run();
 }
