@@ -394,9 +394,9 @@ rv_manager_on_status(RvManager *self, RvTorrent *torrent, const RvEngineStatus *
                 torrent->num_seeds = st->num_seeds;
                 fields |= RV_TORRENT_FIELD_PEERS;
         }
-        if (g_strcmp0(torrent->error, st->error) != 0) {
+        if (g_strcmp0(torrent->error, st->error != NULL ? st->error : torrent->move_error) != 0) {
                 g_free(torrent->error);
-                torrent->error = g_strdup(st->error);
+                torrent->error = g_strdup(st->error != NULL ? st->error : torrent->move_error);
                 fields |= RV_TORRENT_FIELD_ERROR;
         }
         if (torrent->sequential != st->sequential) {
@@ -464,6 +464,27 @@ rv_manager_on_metadata(RvManager *self, RvTorrent *torrent, const RvEngineEvent 
         /* the name is now known and the info dict must reach the store */
         rv_manager_persist_meta(self, torrent);
         (void)rv_engine_save_resume(self->engine, &torrent->hash, FALSE);
+        rv_manager_changed(self, torrent, fields);
+}
+
+/*
+ * a failed move leaves the torrent running where it was, in the state
+ * libtorrent reports (see docs/architecture.md): it shows as the torrent's
+ * error until a move is asked for again or works; an error of libtorrent's
+ * own comes first
+ */
+static void
+rv_manager_set_move_error(RvManager *self, RvTorrent *torrent, const char *message)
+{
+        guint fields = 0;
+
+        g_free(torrent->move_error);
+        torrent->move_error = g_strdup(message);
+        if (torrent->state != RV_TORRENT_STATE_ERROR && g_strcmp0(torrent->error, message) != 0) {
+                g_free(torrent->error);
+                torrent->error = g_strdup(message);
+                fields |= RV_TORRENT_FIELD_ERROR;
+        }
         rv_manager_changed(self, torrent, fields);
 }
 
@@ -584,13 +605,16 @@ rv_manager_engine_event_cb(RvEngine *engine, const RvEngineEvent *ev, gpointer u
                 rv_manager_persist_meta(self, torrent);
                 (void)rv_engine_save_resume(self->engine, &torrent->hash, FALSE);
                 rv_manager_changed(self, torrent, RV_TORRENT_FIELD_SAVE_PATH);
+                if (torrent->move_error != NULL)
+                        rv_manager_set_move_error(self, torrent, NULL);
                 break;
-        case RV_ENGINE_EVENT_STORAGE_MOVE_FAILED:
-                rv_manager_problem(self, "cannot move the data of %s: %s", ev->hash.hex,
-                                   ev->error != NULL ? ev->error->message : "unknown error");
-                rv_manager_publish(self, RV_EVENT_TORRENT_FAILED, torrent,
-                                   ev->error != NULL ? ev->error->message : "move failed");
+        case RV_ENGINE_EVENT_STORAGE_MOVE_FAILED: {
+                const char *message = ev->error != NULL ? ev->error->message : "moving the data failed";
+                rv_manager_set_move_error(self, torrent, message);
+                /* the daemon logs it, with the torrent's id and name */
+                rv_manager_publish(self, RV_EVENT_TORRENT_FAILED, torrent, message);
                 break;
+        }
         case RV_ENGINE_EVENT_FILE_PROGRESS:
                 rv_manager_complete_file_requests(self, &ev->hash, ev->file_progress, NULL);
                 break;
@@ -1429,7 +1453,12 @@ rv_manager_move_storage(RvManager *self, RvTorrent *torrent, const char *save_pa
                 return FALSE;
         if (!rv_manager_check_move_target(save_path, error))
                 return FALSE;
-        return rv_engine_move_storage(self->engine, &torrent->hash, save_path, error);
+        if (!rv_engine_move_storage(self->engine, &torrent->hash, save_path, error))
+                return FALSE;
+        /* a new attempt: the last failure no longer holds, and a failure of this one shows as a change */
+        if (torrent->move_error != NULL)
+                rv_manager_set_move_error(self, torrent, NULL);
+        return TRUE;
 }
 
 /* pausing or resuming every torrent, a slice per main-loop iteration */

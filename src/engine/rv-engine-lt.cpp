@@ -47,6 +47,8 @@ struct RvLtTorrent {
         std::vector<lt::download_priority_t> add_priorities;
         /* -1 until the metadata is known */
         int num_files = -1;
+        /* the target of the last move asked for: libtorrent's failure does not name it */
+        std::string move_target;
         /* removal asked while the add was in flight */
         bool removed = false;
         /* something a resume save would record changed since the last save */
@@ -641,12 +643,17 @@ rv_lt_handle_alert(RvEngine *engine, lt::alert *alert)
         }
         case lt::storage_moved_failed_alert::alert_type: {
                 auto *a = lt::alert_cast<lt::storage_moved_failed_alert>(alert);
-                if (rv_lt_find_handle(self, a->handle, key) == nullptr)
+                RvLtTorrent *torrent = rv_lt_find_handle(self, a->handle, key);
+                if (torrent == nullptr)
                         return true;
+                /* the file is empty when the target itself failed (creating it, say) */
+                std::string message =
+                        "moving the data to '" + torrent->move_target + "' failed: " + lt::operation_name(a->op);
+                if (a->file_path() != nullptr && a->file_path()[0] != '\0')
+                        message += std::string(" '") + a->file_path() + "'";
+                message += ": " + a->error.message();
                 return rv_lt_emit_error(engine, RV_ENGINE_EVENT_STORAGE_MOVE_FAILED, key,
-                                        rv_engine_error_code_from_lt(a->error),
-                                        std::string("moving storage failed: ") + lt::operation_name(a->op) + " '" +
-                                                a->file_path() + "': " + a->error.message());
+                                        rv_engine_error_code_from_lt(a->error), message);
         }
         case lt::session_stats_alert::alert_type: {
                 RvEngineEvent event{};
@@ -1142,8 +1149,13 @@ rv_lt_move_storage(RvEngine *engine, const RvInfoHash *hash, const char *save_pa
         try {
                 std::string path = save_path;
 
-                return rv_lt_with_torrent(engine, hash, "moving storage", error, nullptr,
-                                          [path](const lt::torrent_handle &h) { h.move_storage(path); });
+                return rv_lt_with_torrent(
+                        engine, hash, "moving storage", error,
+                        [path](RvLtTorrent &torrent, GError **) {
+                                torrent.move_target = path;
+                                return true;
+                        },
+                        [path](const lt::torrent_handle &h) { h.move_storage(path); });
         } catch (...) {
                 rv_engine_set_error_from_exception(error, "moving storage");
                 return FALSE;
