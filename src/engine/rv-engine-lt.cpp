@@ -57,6 +57,8 @@ struct RvLtTorrent {
         bool metadata_pending = false;
         /* added paused on the user's behalf of a running torrent, see rv_lt_start() */
         bool start_pending = false;
+        /* that start was asked for and libtorrent has not yet said it took effect (torrent_resumed_alert) */
+        bool start_in_flight = false;
         /* torrent_resumed_alerts of our own making, not the user's news */
         guint swallow_resumed = 0;
         guint user_resume_requests = 0;
@@ -290,7 +292,14 @@ rv_lt_emit_metadata(RvEngine *engine, const lt::sha1_hash &key, const lt::torren
  * after its resume data is checked connects at once (libtorrent's connect
  * boost runs on resume), so running torrents are added paused and resumed
  * here: when the check is done, or at once for magnets, which have nothing to
- * check; until then they are reported as running, and the resume is not news
+ * check; until then they are reported as running, and the resume is not news.
+ *
+ * "until then" lasts until libtorrent has done the resume, not until it was
+ * asked: set_flags() and resume() run later on the network thread, and a
+ * status taken in between (paused, not auto-managed) arrives after this call.
+ * Reported as it is, it showed a restored running torrent as "paused" for a
+ * status interval. The torrent_resumed_alert of this resume, or a status that
+ * is not paused, ends the pretence
  */
 void
 rv_lt_start(RvLtTorrent &torrent)
@@ -298,9 +307,17 @@ rv_lt_start(RvLtTorrent &torrent)
         if (!torrent.start_pending || !torrent.handle.is_valid())
                 return;
         torrent.start_pending = false;
+        torrent.start_in_flight = true;
         torrent.swallow_resumed++;
         torrent.handle.set_flags(lt::torrent_flags::auto_managed);
         torrent.handle.resume();
+}
+
+/* running as far as the user knows, though libtorrent holds it paused: see rv_lt_start() */
+bool
+rv_lt_starting(const RvLtTorrent &torrent)
+{
+        return torrent.start_pending || torrent.start_in_flight;
 }
 
 bool
@@ -429,7 +446,7 @@ rv_lt_on_resume_data(RvEngine *engine, const lt::save_resume_data_alert *alert)
                 return true;
 
         std::vector<char> buffer;
-        if (torrent->start_pending) {
+        if (rv_lt_starting(*torrent)) {
                 /* say what the user asked for, not the pause of rv_lt_start() */
                 lt::add_torrent_params params = alert->params;
                 params.flags &= ~lt::torrent_flags::paused;
@@ -491,11 +508,14 @@ rv_lt_on_state_update(RvEngine *engine, const lt::state_update_alert *alert, gin
                         continue;
                 if (st.need_save_resume)
                         torrent->dirty = true;
+                /* taken after the start took effect */
+                if (!(st.flags & lt::torrent_flags::paused))
+                        torrent->start_in_flight = false;
+                const bool starting = rv_lt_starting(*torrent);
                 rv_engine_hash_to_rv(key, &status.hash);
                 status.state = rv_lt_state(st.state);
-                status.paused = (st.flags & lt::torrent_flags::paused) && !torrent->start_pending ? TRUE : FALSE;
-                status.auto_managed =
-                        (st.flags & lt::torrent_flags::auto_managed) || torrent->start_pending ? TRUE : FALSE;
+                status.paused = (st.flags & lt::torrent_flags::paused) && !starting ? TRUE : FALSE;
+                status.auto_managed = (st.flags & lt::torrent_flags::auto_managed) || starting ? TRUE : FALSE;
                 status.sequential = (st.flags & lt::torrent_flags::sequential_download) ? TRUE : FALSE;
                 status.has_metadata = st.has_metadata;
                 status.is_finished = st.is_finished;
@@ -588,6 +608,7 @@ rv_lt_handle_alert(RvEngine *engine, lt::alert *alert)
                         return true;
                 if (alert->type() == lt::torrent_resumed_alert::alert_type && torrent->swallow_resumed > 0) {
                         torrent->swallow_resumed--;
+                        torrent->start_in_flight = false;
                         return true;
                 }
                 return rv_lt_emit_simple(engine,
@@ -977,6 +998,8 @@ rv_lt_pause(RvEngine *engine, const RvInfoHash *hash, GError **error)
                         torrent->start_pending = false;
                         torrent->swallow_resumed++;
                 }
+                /* from here a status that says paused is the truth */
+                torrent->start_in_flight = false;
                 torrent->dirty = true;
                 auto op = [was_pending](const lt::torrent_handle &h) {
                         if (was_pending)
@@ -1005,6 +1028,7 @@ rv_lt_resume(RvEngine *engine, const RvInfoHash *hash, GError **error)
                                 /* running as far as the user knows: no RESUMED, as libtorrent would not say it */
                                 if (torrent.start_pending) {
                                         torrent.start_pending = false;
+                                        torrent.start_in_flight = true;
                                         torrent.swallow_resumed++;
                                 }
                                 return true;
