@@ -346,6 +346,8 @@ rv_daemon_loaded_cb(GObject *source, GAsyncResult *result, gpointer user_data)
                 }
                 rv_bus_set_service_state(self->bus, "running");
         }
+        if (self->http != NULL)
+                rv_http_set_ready(self->http);
         g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE_ID", RV_MESSAGE_STARTED, "MESSAGE",
                          "ready: %u torrents, state in '%s', downloads in '%s'%s", rv_manager_get_count(self->manager),
                          self->state_dir, self->download_dir,
