@@ -150,6 +150,8 @@ rv_test_harness_setup(RvTestHarness *h)
         rv_test_require_program("dbus-daemon");
         if (g_once_init_enter(&handler_installed)) {
                 signal(SIGABRT, rv_test_abort_handler);
+                /* g_error() traps rather than aborts */
+                signal(SIGTRAP, rv_test_abort_handler);
                 g_once_init_leave(&handler_installed, 1);
         }
         memset(h, 0, sizeof(*h));
