@@ -29,6 +29,9 @@
 #include "rv-messages.h"
 #include "rv-notify.h"
 
+/* how often a daemon on a shared store records itself as alive (nodes.last_seen in PostgreSQL) */
+#define RV_DAEMON_NODE_INTERVAL_S 10
+
 typedef struct {
         const RvDaemonOptions *options;
         GMainLoop *loop;
@@ -44,6 +47,7 @@ typedef struct {
         RvAccess *access;
         guint alt_timer;
         gboolean alt_active;
+        guint node_timer;
         RvEngine *engine;
         RvManager *manager;
         RvBus *bus;
@@ -610,6 +614,24 @@ rv_daemon_settings_loaded_cb(GObject *source, GAsyncResult *result, gpointer use
 }
 
 static void
+rv_daemon_node_touched_cb(const GError *error, gpointer user_data)
+{
+        /* an outage is the store's health to report; the next touch tries again */
+        if (error != NULL)
+                g_debug("recording this node in the store failed: %s, ignoring", error->message);
+}
+
+static gboolean
+rv_daemon_node_timer_cb(gpointer user_data)
+{
+        RvDaemon *self = user_data;
+
+        /* queued on the store's connection like any write; nothing here waits for it */
+        rv_store_touch_node(self->store, g_get_host_name(), rv_daemon_node_touched_cb, NULL);
+        return G_SOURCE_CONTINUE;
+}
+
+static void
 rv_daemon_store_opened_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
         RvDaemon *self = user_data;
@@ -622,6 +644,14 @@ rv_daemon_store_opened_cb(GObject *source, GAsyncResult *result, gpointer user_d
                 rv_daemon_fail(self, error);
                 return;
         }
+        /*
+         * the node registry says which daemons share the database and when each
+         * was last alive; the embedded store has one node and nobody to tell,
+         * so it is recorded once rather than written every few seconds
+         */
+        (void)rv_daemon_node_timer_cb(self);
+        if (g_strcmp0(rv_store_get_backend(self->store), "postgres") == 0)
+                self->node_timer = g_timeout_add_seconds(RV_DAEMON_NODE_INTERVAL_S, rv_daemon_node_timer_cb, self);
         reserved = rv_store_read_event_reservation(self->store, &error_local);
         if (error_local != NULL) {
                 /* wall-clock microseconds are above any id handed out before, short of a million events a second */
@@ -742,6 +772,8 @@ rv_daemon_teardown(RvDaemon *self)
         g_clear_pointer(&self->bus, rv_bus_free);
         if (self->alt_timer != 0)
                 g_source_remove(self->alt_timer);
+        if (self->node_timer != 0)
+                g_source_remove(self->node_timer);
         g_clear_object(&self->manager);
         g_clear_object(&self->access);
         g_clear_object(&self->settings);
