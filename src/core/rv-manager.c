@@ -3,7 +3,10 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "rv-json.h"
 #include "rv-manager.h"
@@ -318,9 +321,9 @@ rv_manager_on_status(RvManager *self, RvTorrent *torrent, const RvEngineStatus *
                 torrent->num_seeds = st->num_seeds;
                 fields |= RV_TORRENT_FIELD_PEERS;
         }
-        if (g_strcmp0(torrent->error, st->error) != 0) {
+        if (g_strcmp0(torrent->error, st->error != NULL ? st->error : torrent->move_error) != 0) {
                 g_free(torrent->error);
-                torrent->error = g_strdup(st->error);
+                torrent->error = g_strdup(st->error != NULL ? st->error : torrent->move_error);
                 fields |= RV_TORRENT_FIELD_ERROR;
         }
         if (torrent->sequential != st->sequential) {
@@ -386,6 +389,27 @@ rv_manager_on_metadata(RvManager *self, RvTorrent *torrent, const RvEngineEvent 
         /* the name is now known and the info dict must reach the store */
         rv_manager_persist_meta(self, torrent);
         (void)rv_engine_save_resume(self->engine, &torrent->hash, FALSE);
+        rv_manager_changed(self, torrent, fields);
+}
+
+/*
+ * a failed move leaves the torrent running where it was, in the state
+ * libtorrent reports (see docs/architecture.md): it shows as the torrent's
+ * error until a move is asked for again or works; an error of libtorrent's
+ * own comes first
+ */
+static void
+rv_manager_set_move_error(RvManager *self, RvTorrent *torrent, const char *message)
+{
+        guint fields = 0;
+
+        g_free(torrent->move_error);
+        torrent->move_error = g_strdup(message);
+        if (torrent->state != RV_TORRENT_STATE_ERROR && g_strcmp0(torrent->error, message) != 0) {
+                g_free(torrent->error);
+                torrent->error = g_strdup(message);
+                fields |= RV_TORRENT_FIELD_ERROR;
+        }
         rv_manager_changed(self, torrent, fields);
 }
 
@@ -506,13 +530,16 @@ rv_manager_engine_event_cb(RvEngine *engine, const RvEngineEvent *ev, gpointer u
                 rv_manager_persist_meta(self, torrent);
                 (void)rv_engine_save_resume(self->engine, &torrent->hash, FALSE);
                 rv_manager_changed(self, torrent, RV_TORRENT_FIELD_SAVE_PATH);
+                if (torrent->move_error != NULL)
+                        rv_manager_set_move_error(self, torrent, NULL);
                 break;
-        case RV_ENGINE_EVENT_STORAGE_MOVE_FAILED:
-                rv_manager_problem(self, "cannot move the data of %s: %s", ev->hash.hex,
-                                   ev->error != NULL ? ev->error->message : "unknown error");
-                rv_manager_publish(self, RV_EVENT_TORRENT_FAILED, torrent,
-                                   ev->error != NULL ? ev->error->message : "move failed");
+        case RV_ENGINE_EVENT_STORAGE_MOVE_FAILED: {
+                const char *message = ev->error != NULL ? ev->error->message : "moving the data failed";
+                rv_manager_set_move_error(self, torrent, message);
+                /* the daemon logs it, with the torrent's id and name */
+                rv_manager_publish(self, RV_EVENT_TORRENT_FAILED, torrent, message);
                 break;
+        }
         case RV_ENGINE_EVENT_FILE_PROGRESS:
                 rv_manager_complete_file_requests(self, &ev->hash, ev->file_progress, NULL);
                 break;
@@ -686,45 +713,21 @@ rv_manager_validate_request(const RvAddRequest *request, GError **error)
 }
 
 /*
- * the peers a user named, from the options and a magnet's x.pe: libtorrent
- * does not keep them in its resume data, and without trackers or the DHT a
- * restarted torrent would have nobody to talk to
+ * the peers a user named, from the options and a magnet's x.pe (checked by
+ * the engine's parser with the rule of the options): libtorrent does not keep
+ * them in its resume data, and without trackers or the DHT a restarted
+ * torrent would have nobody to talk to
  */
-static gboolean
-rv_manager_peer_is_address(const char *peer)
-{
-        const char *colon = peer != NULL ? strrchr(peer, ':') : NULL;
-        g_autofree char *host = NULL;
-
-        if (colon == NULL || !g_ascii_string_to_unsigned(colon + 1, 10, 1, 65535, NULL, NULL))
-                return FALSE;
-        host = g_strndup(peer, (gsize)(colon - peer));
-        if (host[0] == '[' && g_str_has_suffix(host, "]")) {
-                host[strlen(host) - 1] = '\0';
-                return g_hostname_is_ip_address(host + 1);
-        }
-        return g_hostname_is_ip_address(host);
-}
-
 static GStrv
-rv_manager_named_peers(const RvAddRequest *request)
+rv_manager_named_peers(const RvAddRequest *request, const RvEngineSourceInfo *info)
 {
         g_autoptr(GStrvBuilder) builder = g_strv_builder_new();
-        const char *query = request->magnet != NULL ? strchr(request->magnet, '?') : NULL;
+        guint n = 0;
 
-        for (guint i = 0; request->peers != NULL && request->peers[i] != NULL; i++)
+        for (guint i = 0; request->peers != NULL && request->peers[i] != NULL; i++, n++)
                 g_strv_builder_add(builder, request->peers[i]);
-        if (query != NULL) {
-                g_auto(GStrv) params = g_strsplit(query + 1, "&", -1);
-                for (guint i = 0; i < RV_MANAGER_MAX_PEERS && params[i] != NULL; i++) {
-                        if (g_str_has_prefix(params[i], "x.pe=")) {
-                                g_autofree char *peer = g_uri_unescape_string(params[i] + 5, NULL);
-                                /* only what the engine takes back at a restart: an IP address and a port */
-                                if (rv_manager_peer_is_address(peer))
-                                        g_strv_builder_add(builder, peer);
-                        }
-                }
-        }
+        for (guint i = 0; info->peers != NULL && info->peers[i] != NULL && n < RV_MANAGER_MAX_PEERS; i++, n++)
+                g_strv_builder_add(builder, info->peers[i]);
         return g_strv_builder_end(builder);
 }
 
@@ -762,7 +765,7 @@ rv_manager_add(RvManager *self, const RvAddRequest *request, RvStoreDoneFunc per
         torrent = rv_torrent_new(&info->hash);
         torrent->name = g_strdup(info->name);
         torrent->magnet = g_strdup(request->magnet);
-        torrent->peers = rv_manager_named_peers(request);
+        torrent->peers = rv_manager_named_peers(request, info);
         torrent->save_path = g_strdup(request->save_path != NULL ? request->save_path : self->config.download_dir);
         torrent->sequential = request->sequential >= 0 ? request->sequential != 0 : self->config.sequential_default;
         torrent->user_paused = request->paused;
@@ -1308,6 +1311,51 @@ rv_manager_set_file_priorities(RvManager *self, RvTorrent *torrent, const guint3
         return TRUE;
 }
 
+/*
+ * libtorrent moves the data on its disk thread, long after the reply: what
+ * can be known now is checked now. The target is a directory the daemon may
+ * write, or it can be created in the nearest directory that exists
+ */
+static gboolean
+rv_manager_check_move_target(const char *path, GError **error)
+{
+        g_autofree char *dir = g_strdup(path);
+        struct stat st;
+
+        while (stat(dir, &st) < 0) {
+                int errsv = errno;
+                g_autofree char *parent = g_path_get_dirname(dir);
+
+                if (errsv != ENOENT || g_strcmp0(parent, dir) == 0) {
+                        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "save_path: cannot use '%s': %s", path,
+                                    g_strerror(errsv));
+                        return FALSE;
+                }
+                g_free(dir);
+                dir = g_steal_pointer(&parent);
+        }
+        if (!S_ISDIR(st.st_mode)) {
+                if (g_strcmp0(dir, path) == 0)
+                        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "save_path: '%s' is not a directory",
+                                    path);
+                else
+                        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
+                                    "save_path: cannot create '%s': '%s' is not a directory", path, dir);
+                return FALSE;
+        }
+        if (access(dir, W_OK | X_OK) < 0) {
+                int errsv = errno;
+                if (g_strcmp0(dir, path) == 0)
+                        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "save_path: cannot write to '%s': %s",
+                                    path, g_strerror(errsv));
+                else
+                        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
+                                    "save_path: cannot create '%s' in '%s': %s", path, dir, g_strerror(errsv));
+                return FALSE;
+        }
+        return TRUE;
+}
+
 gboolean
 rv_manager_move_storage(RvManager *self, RvTorrent *torrent, const char *save_path, GError **error)
 {
@@ -1315,7 +1363,14 @@ rv_manager_move_storage(RvManager *self, RvTorrent *torrent, const char *save_pa
                 return FALSE;
         if (!rv_manager_check_live(self, torrent, error))
                 return FALSE;
-        return rv_engine_move_storage(self->engine, &torrent->hash, save_path, error);
+        if (!rv_manager_check_move_target(save_path, error))
+                return FALSE;
+        if (!rv_engine_move_storage(self->engine, &torrent->hash, save_path, error))
+                return FALSE;
+        /* a new attempt: the last failure no longer holds, and a failure of this one shows as a change */
+        if (torrent->move_error != NULL)
+                rv_manager_set_move_error(self, torrent, NULL);
+        return TRUE;
 }
 
 /* pausing or resuming every torrent, a slice per main-loop iteration */

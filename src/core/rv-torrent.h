@@ -70,6 +70,8 @@ typedef struct {
         /* per-file priority overrides by index, applied over the selection rules; may be NULL */
         GHashTable *priority_overrides;
         char *error;
+        /* the last MoveStorage that failed, shown as the error while libtorrent reports none */
+        char *move_error;
         /* what the user asked for, as opposed to what the engine reports */
         gboolean user_paused;
         gboolean has_metadata;

@@ -31,6 +31,9 @@
 #include "rv-notify.h"
 #include "rv-settings-apply.h"
 
+/* how often a daemon on a shared store records itself as alive (nodes.last_seen in PostgreSQL) */
+#define RV_DAEMON_NODE_INTERVAL_S 10
+
 typedef struct {
         const RvDaemonOptions *options;
         GMainLoop *loop;
@@ -47,6 +50,7 @@ typedef struct {
         RvSettingsApplier *applier;
         /* the guard-rail warning last logged, so each is logged once */
         char *guard_logged;
+        guint node_timer;
         RvEngine *engine;
         RvManager *manager;
         RvBus *bus;
@@ -272,6 +276,8 @@ rv_daemon_loaded_cb(GObject *source, GAsyncResult *result, gpointer user_data)
                 }
                 rv_bus_set_service_state(self->bus, "running");
         }
+        if (self->http != NULL)
+                rv_http_set_ready(self->http);
         g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE_ID", RV_MESSAGE_STARTED, "MESSAGE",
                          "ready: %u torrents, state in '%s', downloads in '%s'%s", rv_manager_get_count(self->manager),
                          self->state_dir, self->download_dir,
@@ -416,6 +422,24 @@ rv_daemon_settings_loaded_cb(GObject *source, GAsyncResult *result, gpointer use
 }
 
 static void
+rv_daemon_node_touched_cb(const GError *error, gpointer user_data)
+{
+        /* an outage is the store's health to report; the next touch tries again */
+        if (error != NULL)
+                g_debug("recording this node in the store failed: %s, ignoring", error->message);
+}
+
+static gboolean
+rv_daemon_node_timer_cb(gpointer user_data)
+{
+        RvDaemon *self = user_data;
+
+        /* queued on the store's connection like any write; nothing here waits for it */
+        rv_store_touch_node(self->store, g_get_host_name(), rv_daemon_node_touched_cb, NULL);
+        return G_SOURCE_CONTINUE;
+}
+
+static void
 rv_daemon_store_opened_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
         RvDaemon *self = user_data;
@@ -428,6 +452,14 @@ rv_daemon_store_opened_cb(GObject *source, GAsyncResult *result, gpointer user_d
                 rv_daemon_fail(self, error);
                 return;
         }
+        /*
+         * the node registry says which daemons share the database and when each
+         * was last alive; the embedded store has one node and nobody to tell,
+         * so it is recorded once rather than written every few seconds
+         */
+        (void)rv_daemon_node_timer_cb(self);
+        if (g_strcmp0(rv_store_get_backend(self->store), "postgres") == 0)
+                self->node_timer = g_timeout_add_seconds(RV_DAEMON_NODE_INTERVAL_S, rv_daemon_node_timer_cb, self);
         reserved = rv_store_read_event_reservation(self->store, &error_local);
         if (error_local != NULL) {
                 /* wall-clock microseconds are above any id handed out before, short of a million events a second */
@@ -548,6 +580,8 @@ rv_daemon_teardown(RvDaemon *self)
         g_clear_pointer(&self->bus, rv_bus_free);
         g_clear_pointer(&self->applier, rv_settings_applier_free);
         g_free(self->guard_logged);
+        if (self->node_timer != 0)
+                g_source_remove(self->node_timer);
         g_clear_object(&self->manager);
         g_clear_object(&self->access);
         g_clear_object(&self->settings);

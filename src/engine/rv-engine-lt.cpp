@@ -47,6 +47,8 @@ struct RvLtTorrent {
         std::vector<lt::download_priority_t> add_priorities;
         /* -1 until the metadata is known */
         int num_files = -1;
+        /* the target of the last move asked for: libtorrent's failure does not name it */
+        std::string move_target;
         /* removal asked while the add was in flight */
         bool removed = false;
         /* something a resume save would record changed since the last save */
@@ -55,6 +57,8 @@ struct RvLtTorrent {
         bool metadata_pending = false;
         /* added paused on the user's behalf of a running torrent, see rv_lt_start() */
         bool start_pending = false;
+        /* that start was asked for and libtorrent has not yet said it took effect (torrent_resumed_alert) */
+        bool start_in_flight = false;
         /* torrent_resumed_alerts of our own making, not the user's news */
         guint swallow_resumed = 0;
         guint user_resume_requests = 0;
@@ -288,7 +292,14 @@ rv_lt_emit_metadata(RvEngine *engine, const lt::sha1_hash &key, const lt::torren
  * after its resume data is checked connects at once (libtorrent's connect
  * boost runs on resume), so running torrents are added paused and resumed
  * here: when the check is done, or at once for magnets, which have nothing to
- * check; until then they are reported as running, and the resume is not news
+ * check; until then they are reported as running, and the resume is not news.
+ *
+ * "until then" lasts until libtorrent has done the resume, not until it was
+ * asked: set_flags() and resume() run later on the network thread, and a
+ * status taken in between (paused, not auto-managed) arrives after this call.
+ * Reported as it is, it showed a restored running torrent as "paused" for a
+ * status interval. The torrent_resumed_alert of this resume, or a status that
+ * is not paused, ends the pretence
  */
 void
 rv_lt_start(RvLtTorrent &torrent)
@@ -296,9 +307,17 @@ rv_lt_start(RvLtTorrent &torrent)
         if (!torrent.start_pending || !torrent.handle.is_valid())
                 return;
         torrent.start_pending = false;
+        torrent.start_in_flight = true;
         torrent.swallow_resumed++;
         torrent.handle.set_flags(lt::torrent_flags::auto_managed);
         torrent.handle.resume();
+}
+
+/* running as far as the user knows, though libtorrent holds it paused: see rv_lt_start() */
+bool
+rv_lt_starting(const RvLtTorrent &torrent)
+{
+        return torrent.start_pending || torrent.start_in_flight;
 }
 
 bool
@@ -427,7 +446,7 @@ rv_lt_on_resume_data(RvEngine *engine, const lt::save_resume_data_alert *alert)
                 return true;
 
         std::vector<char> buffer;
-        if (torrent->start_pending) {
+        if (rv_lt_starting(*torrent)) {
                 /* say what the user asked for, not the pause of rv_lt_start() */
                 lt::add_torrent_params params = alert->params;
                 params.flags &= ~lt::torrent_flags::paused;
@@ -489,11 +508,14 @@ rv_lt_on_state_update(RvEngine *engine, const lt::state_update_alert *alert, gin
                         continue;
                 if (st.need_save_resume)
                         torrent->dirty = true;
+                /* taken after the start took effect */
+                if (!(st.flags & lt::torrent_flags::paused))
+                        torrent->start_in_flight = false;
+                const bool starting = rv_lt_starting(*torrent);
                 rv_engine_hash_to_rv(key, &status.hash);
                 status.state = rv_lt_state(st.state);
-                status.paused = (st.flags & lt::torrent_flags::paused) && !torrent->start_pending ? TRUE : FALSE;
-                status.auto_managed =
-                        (st.flags & lt::torrent_flags::auto_managed) || torrent->start_pending ? TRUE : FALSE;
+                status.paused = (st.flags & lt::torrent_flags::paused) && !starting ? TRUE : FALSE;
+                status.auto_managed = (st.flags & lt::torrent_flags::auto_managed) || starting ? TRUE : FALSE;
                 status.sequential = (st.flags & lt::torrent_flags::sequential_download) ? TRUE : FALSE;
                 status.has_metadata = st.has_metadata;
                 status.is_finished = st.is_finished;
@@ -586,6 +608,7 @@ rv_lt_handle_alert(RvEngine *engine, lt::alert *alert)
                         return true;
                 if (alert->type() == lt::torrent_resumed_alert::alert_type && torrent->swallow_resumed > 0) {
                         torrent->swallow_resumed--;
+                        torrent->start_in_flight = false;
                         return true;
                 }
                 return rv_lt_emit_simple(engine,
@@ -641,12 +664,17 @@ rv_lt_handle_alert(RvEngine *engine, lt::alert *alert)
         }
         case lt::storage_moved_failed_alert::alert_type: {
                 auto *a = lt::alert_cast<lt::storage_moved_failed_alert>(alert);
-                if (rv_lt_find_handle(self, a->handle, key) == nullptr)
+                RvLtTorrent *torrent = rv_lt_find_handle(self, a->handle, key);
+                if (torrent == nullptr)
                         return true;
+                /* the file is empty when the target itself failed (creating it, say) */
+                std::string message =
+                        "moving the data to '" + torrent->move_target + "' failed: " + lt::operation_name(a->op);
+                if (a->file_path() != nullptr && a->file_path()[0] != '\0')
+                        message += std::string(" '") + a->file_path() + "'";
+                message += ": " + a->error.message();
                 return rv_lt_emit_error(engine, RV_ENGINE_EVENT_STORAGE_MOVE_FAILED, key,
-                                        rv_engine_error_code_from_lt(a->error),
-                                        std::string("moving storage failed: ") + lt::operation_name(a->op) + " '" +
-                                                a->file_path() + "': " + a->error.message());
+                                        rv_engine_error_code_from_lt(a->error), message);
         }
         case lt::session_stats_alert::alert_type: {
                 RvEngineEvent event{};
@@ -970,6 +998,8 @@ rv_lt_pause(RvEngine *engine, const RvInfoHash *hash, GError **error)
                         torrent->start_pending = false;
                         torrent->swallow_resumed++;
                 }
+                /* from here a status that says paused is the truth */
+                torrent->start_in_flight = false;
                 torrent->dirty = true;
                 auto op = [was_pending](const lt::torrent_handle &h) {
                         if (was_pending)
@@ -998,6 +1028,7 @@ rv_lt_resume(RvEngine *engine, const RvInfoHash *hash, GError **error)
                                 /* running as far as the user knows: no RESUMED, as libtorrent would not say it */
                                 if (torrent.start_pending) {
                                         torrent.start_pending = false;
+                                        torrent.start_in_flight = true;
                                         torrent.swallow_resumed++;
                                 }
                                 return true;
@@ -1142,8 +1173,13 @@ rv_lt_move_storage(RvEngine *engine, const RvInfoHash *hash, const char *save_pa
         try {
                 std::string path = save_path;
 
-                return rv_lt_with_torrent(engine, hash, "moving storage", error, nullptr,
-                                          [path](const lt::torrent_handle &h) { h.move_storage(path); });
+                return rv_lt_with_torrent(
+                        engine, hash, "moving storage", error,
+                        [path](RvLtTorrent &torrent, GError **) {
+                                torrent.move_target = path;
+                                return true;
+                        },
+                        [path](const lt::torrent_handle &h) { h.move_storage(path); });
         } catch (...) {
                 rv_engine_set_error_from_exception(error, "moving storage");
                 return FALSE;

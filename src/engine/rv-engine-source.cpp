@@ -28,6 +28,7 @@ _RvEngineSource::~_RvEngineSource()
 {
         if (files != nullptr)
                 g_ptr_array_unref(files);
+        g_strfreev(peers);
 }
 
 lt::sha1_hash
@@ -154,12 +155,22 @@ rv_set_unsafe(GError **error, lt::string_view path)
         return false;
 }
 
-/* "path", "path.utf-8" or "symlink path" of one file: a non-empty list of safe elements */
 static bool
-rv_validate_path_list(const lt::bdecode_node &list, const char *key, GError **error)
+rv_is_utf8(lt::string_view text)
+{
+        return g_utf8_validate_len(text.data(), text.size(), nullptr) ? true : false;
+}
+
+/*
+ * "path", "path.utf-8" or "symlink path" of one file: a non-empty list of
+ * safe elements, in UTF-8 when it is the one libtorrent names the file by
+ */
+static bool
+rv_validate_path_list(const lt::bdecode_node &list, const char *key, bool utf8, GError **error)
 {
         std::string joined;
         bool safe = true;
+        bool valid = true;
 
         if (list.type() != lt::bdecode_node::list_t) {
                 rv_set_invalid(error, "invalid torrent file: '%s' of a file is not a list", key);
@@ -178,9 +189,16 @@ rv_validate_path_list(const lt::bdecode_node &list, const char *key, GError **er
                 joined += std::string(element.string_value());
                 if (!rv_path_element_is_safe(element.string_value()))
                         safe = false;
+                if (utf8 && !rv_is_utf8(element.string_value()))
+                        valid = false;
         }
         if (!safe)
                 return rv_set_unsafe(error, joined);
+        if (!valid) {
+                rv_set_invalid(error, "invalid torrent file: '%s' of file '%s' is not valid UTF-8", key,
+                               rv_printable(joined).c_str());
+                return false;
+        }
         return true;
 }
 
@@ -197,6 +215,11 @@ rv_validate_file_tree(const lt::bdecode_node &tree, const std::string &path, GEr
                 std::string sub = path.empty() ? std::string(key) : path + "/" + std::string(key);
                 if (!rv_path_element_is_safe(key))
                         return rv_set_unsafe(error, sub);
+                if (!rv_is_utf8(key)) {
+                        rv_set_invalid(error, "invalid torrent file: file tree entry '%s' is not valid UTF-8",
+                                       rv_printable(sub).c_str());
+                        return false;
+                }
                 if (entry.second.type() != lt::bdecode_node::dict_t) {
                         rv_set_invalid(error, "invalid torrent file: file tree entry '%s' is not a dictionary",
                                        rv_printable(sub).c_str());
@@ -210,8 +233,12 @@ rv_validate_file_tree(const lt::bdecode_node &tree, const std::string &path, GEr
 
 /*
  * libtorrent sanitizes hostile names (it turns "../x" into "x", drops empty
- * elements) and carries on; Revaer refuses them instead, so that what the
- * user sees is what the torrent says, and a crafted torrent is an error
+ * elements, replaces bytes that are not UTF-8 with '_') and carries on;
+ * Revaer refuses them instead, so that what the user sees is what the torrent
+ * says, and a crafted torrent is an error. Names and paths are checked for
+ * UTF-8 where libtorrent takes them from: "name.utf-8" and "path.utf-8" when
+ * present (so a torrent with a legacy name and its UTF-8 twin is fine), else
+ * "name" and "path"
  */
 static bool
 rv_validate_info(const lt::bdecode_node &info, GError **error)
@@ -219,6 +246,7 @@ rv_validate_info(const lt::bdecode_node &info, GError **error)
         static const char *const name_keys[] = { "name", "name.utf-8" };
         static const char *const path_keys[] = { "path", "path.utf-8", "symlink path" };
         bool has_name = false;
+        const char *name_key = nullptr;
 
         if (info.type() != lt::bdecode_node::dict_t) {
                 rv_set_invalid(error, "invalid torrent file: the info section is not a dictionary");
@@ -235,9 +263,15 @@ rv_validate_info(const lt::bdecode_node &info, GError **error)
                 if (!rv_path_element_is_safe(name.string_value()))
                         return rv_set_unsafe(error, name.string_value());
                 has_name = true;
+                name_key = key;
         }
         if (!has_name) {
                 rv_set_invalid(error, "invalid torrent file: the info section has no name");
+                return false;
+        }
+        if (!rv_is_utf8(info.dict_find(name_key).string_value())) {
+                rv_set_invalid(error, "invalid torrent file: '%s' is not valid UTF-8 ('%s')", name_key,
+                               rv_printable(info.dict_find(name_key).string_value()).c_str());
                 return false;
         }
 
@@ -257,9 +291,11 @@ rv_validate_info(const lt::bdecode_node &info, GError **error)
                                 rv_set_invalid(error, "invalid torrent file: file %d has no path", i);
                                 return false;
                         }
+                        const bool has_utf8 = static_cast<bool>(file.dict_find("path.utf-8"));
                         for (const char *key : path_keys) {
                                 lt::bdecode_node list = file.dict_find(key);
-                                if (list && !rv_validate_path_list(list, key, error))
+                                const bool named_by = key != path_keys[0] || !has_utf8;
+                                if (list && !rv_validate_path_list(list, key, named_by, error))
                                         return false;
                         }
                 }
@@ -445,6 +481,106 @@ rv_engine_add_params_apply(lt::add_torrent_params &atp, const RvEngineAddOptions
         return true;
 }
 
+static bool
+rv_is_hex(lt::string_view text)
+{
+        for (char c : text) {
+                if (!g_ascii_isxdigit(c))
+                        return false;
+        }
+        return true;
+}
+
+/* RFC 4648 base32 without padding, either case */
+static bool
+rv_is_base32(lt::string_view text)
+{
+        for (char c : text) {
+                if (!g_ascii_isalpha(c) && (c < '2' || c > '7'))
+                        return false;
+        }
+        return true;
+}
+
+/* one xt value, unescaped: the info hashes must be whole; other URNs are not ours to judge */
+static bool
+rv_magnet_check_xt(const std::string &value, GError **error)
+{
+        lt::string_view v(value);
+        lt::string_view urn = v.substr(0, 9);
+
+        if (urn.size() == 9 && g_ascii_strncasecmp(urn.data(), "urn:btih:", 9) == 0) {
+                lt::string_view hash = v.substr(9);
+                if ((hash.size() == 40 && rv_is_hex(hash)) || (hash.size() == 32 && rv_is_base32(hash)))
+                        return true;
+                rv_set_invalid(error, "invalid magnet URI: xt '%s': a btih is 40 hex or 32 base32 digits",
+                               rv_printable(value).substr(0, 200).c_str());
+                return false;
+        }
+        if (urn.size() == 9 && g_ascii_strncasecmp(urn.data(), "urn:btmh:", 9) == 0) {
+                lt::string_view hash = v.substr(9);
+                if (hash.size() == 68 && hash.substr(0, 4) == "1220" && rv_is_hex(hash))
+                        return true;
+                rv_set_invalid(error, "invalid magnet URI: xt '%s': a btmh is 1220 and 64 hex digits",
+                               rv_printable(value).substr(0, 200).c_str());
+                return false;
+        }
+        return true;
+}
+
+/*
+ * libtorrent takes an info hash with bad digits as some other hash (it reads
+ * '1' as 'I' in base32, and hex up to the first bad digit) and drops an x.pe
+ * it cannot parse. Revaer reads the parameters libtorrent acts on itself
+ * first, with libtorrent's rules for names (".<digits>" suffixes ignored),
+ * so a link is added under the hash it names and with the peers it names, or
+ * refused with the field named. x.pe gets the check of the peers option; the
+ * peers found replace libtorrent's own list
+ */
+static bool
+rv_magnet_check(const char *uri, std::vector<lt::tcp::endpoint> &ret_endpoints, GStrv *ret_peers, GError **error)
+{
+        g_auto(GStrv) params = g_strsplit(uri + 8, "&", -1);
+        g_autoptr(GStrvBuilder) peers = g_strv_builder_new();
+        std::vector<lt::tcp::endpoint> endpoints;
+        bool any_peer = false;
+
+        for (guint i = 0; params[i] != nullptr; i++) {
+                const char *eq = strchr(params[i], '=');
+                std::string name = eq != nullptr ? std::string(params[i], static_cast<size_t>(eq - params[i]))
+                                                 : std::string(params[i]);
+                const size_t dot = name.find('.');
+
+                if (dot != std::string::npos && name.find_first_not_of("0123456789", dot + 1) == std::string::npos)
+                        name.resize(dot);
+                const bool is_xt = g_ascii_strcasecmp(name.c_str(), "xt") == 0;
+                const bool is_peer = g_ascii_strcasecmp(name.c_str(), "x.pe") == 0;
+                if (!is_xt && !is_peer)
+                        continue;
+                g_autofree char *value = g_uri_unescape_string(eq != nullptr ? eq + 1 : "", nullptr);
+                if (value == nullptr) {
+                        rv_set_invalid(error, "invalid magnet URI: %s '%s': a bad %%-escape", name.c_str(),
+                                       rv_printable(eq != nullptr ? eq + 1 : "").substr(0, 200).c_str());
+                        return false;
+                }
+                if (is_xt && !rv_magnet_check_xt(value, error))
+                        return false;
+                if (is_peer) {
+                        lt::tcp::endpoint endpoint;
+                        if (!rv_engine_endpoint_parse(value, endpoint, error)) {
+                                g_prefix_error(error, "invalid magnet URI: x.pe: ");
+                                return false;
+                        }
+                        endpoints.push_back(endpoint);
+                        g_strv_builder_add(peers, value);
+                        any_peer = true;
+                }
+        }
+        ret_endpoints = std::move(endpoints);
+        *ret_peers = any_peer ? g_strv_builder_end(peers) : nullptr;
+        return true;
+}
+
 static RvEngineSource *
 rv_source_finish(std::unique_ptr<RvEngineSource> source)
 {
@@ -461,6 +597,7 @@ rv_source_finish(std::unique_ptr<RvEngineSource> source)
         source->info.has_metadata = atp.ti != nullptr;
         source->info.total_size = atp.ti ? atp.ti->total_size() : 0;
         source->info.files = nullptr;
+        source->info.peers = source->peers;
         return source.release();
 }
 
@@ -476,9 +613,19 @@ rv_engine_source_new_magnet(RvEngine *engine, const char *uri, GError **error)
                                        rv_printable(uri != nullptr ? uri : "").substr(0, 200).c_str());
                         return nullptr;
                 }
+                std::vector<lt::tcp::endpoint> peers;
+                if (!rv_magnet_check(uri, peers, &source->peers, error))
+                        return nullptr;
                 lt::parse_magnet_uri(uri, source->atp, ec);
                 if (ec) {
                         rv_set_invalid(error, "invalid magnet URI: %s", ec.message().c_str());
+                        return nullptr;
+                }
+                source->atp.peers = std::move(peers);
+                /* the name clients are shown until the metadata comes */
+                if (!rv_is_utf8(source->atp.name)) {
+                        rv_set_invalid(error, "invalid magnet URI: dn '%s' is not valid UTF-8",
+                                       rv_printable(source->atp.name).substr(0, 200).c_str());
                         return nullptr;
                 }
                 if (!source->atp.info_hashes.has_v1() && !source->atp.info_hashes.has_v2()) {

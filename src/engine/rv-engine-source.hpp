@@ -24,6 +24,8 @@ struct _RvEngineSource {
         /* RvEngineFile, built on the first rv_engine_source_get_info() only */
         GPtrArray *files = nullptr;
         bool magnet = false;
+        /* a magnet's x.pe, behind info.peers */
+        GStrv peers = nullptr;
         /* storage behind rv_engine_source_get_options() */
         std::string save_path;
         std::vector<guint8> priorities;

@@ -206,6 +206,8 @@ typedef struct {
         /* RvEngineFile, NULL without metadata */
         GPtrArray *files;
         gint64 total_size;
+        /* a magnet's x.pe peers as "host:port", checked like the peers option; NULL when it has none */
+        const char *const *peers;
 } RvEngineSourceInfo;
 
 typedef struct {
@@ -228,8 +230,10 @@ void rv_engine_add_options_init(RvEngineAddOptions *options);
 /*
  * parse and validate without touching the session: a magnet URI, .torrent
  * bytes, or a resume blob written by RV_ENGINE_EVENT_RESUME_DATA or
- * rv_engine_source_write_resume(); file names with "..", absolute paths or
- * empty components are refused here, and so is metadata over the size bound
+ * rv_engine_source_write_resume(); file names with "..", absolute paths,
+ * empty components or bytes that are not UTF-8 are refused here, and so is
+ * metadata over the size bound; so are a magnet's info hash with digits that
+ * are not hex or base32 and an x.pe that is not an IP address and port
  */
 RvEngineSource *rv_engine_source_new_magnet(RvEngine *engine, const char *uri, GError **error);
 RvEngineSource *rv_engine_source_new_torrent(RvEngine *engine, GBytes *data, GError **error);

@@ -15,6 +15,7 @@ struct _RvHttp {
         RvManager *manager;
         SoupServer *server;
         guint activated;
+        gboolean ready;
 };
 
 GSocketAddress *
@@ -105,6 +106,18 @@ rv_http_health_cb(SoupServer *server, SoupServerMessage *msg, const char *path, 
         obj = json_node_get_object(node);
         json_object_set_string_member(obj, "version", PACKAGE_VERSION);
         json_object_set_int_member(obj, "torrents", rv_manager_get_count(self->manager));
+        /*
+         * while the stored torrents come back the view is partial: "ok" with
+         * a count that is still growing would tell a load balancer or a
+         * socket-activating client the service is ready; 503 with
+         * Retry-After is what they wait on (curl --retry honours it)
+         */
+        if (!self->ready) {
+                json_object_set_string_member(obj, "status", "starting");
+                soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Retry-After", "1");
+                rv_http_send_json(msg, SOUP_STATUS_SERVICE_UNAVAILABLE, node);
+                return;
+        }
         rv_http_send_json(msg, SOUP_STATUS_OK, node);
 }
 
@@ -177,6 +190,12 @@ rv_http_free(RvHttp *self)
         }
         g_clear_object(&self->manager);
         g_free(self);
+}
+
+void
+rv_http_set_ready(RvHttp *self)
+{
+        self->ready = TRUE;
 }
 
 guint

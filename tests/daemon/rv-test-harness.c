@@ -8,6 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <json-glib/json-glib.h>
+
+#include "rv-engine.h"
 #include "rv-test-data.h"
 #include "rv-test-harness.h"
 
@@ -147,6 +150,8 @@ rv_test_harness_setup(RvTestHarness *h)
         rv_test_require_program("dbus-daemon");
         if (g_once_init_enter(&handler_installed)) {
                 signal(SIGABRT, rv_test_abort_handler);
+                /* g_error() traps rather than aborts */
+                signal(SIGTRAP, rv_test_abort_handler);
                 g_once_init_leave(&handler_installed, 1);
         }
         memset(h, 0, sizeof(*h));
@@ -277,6 +282,59 @@ rv_test_harness_start_daemon(RvTestHarness *h)
                 }
                 g_assert_cmpint(g_get_monotonic_time(), <, deadline);
                 g_usleep(50000);
+        }
+}
+
+void
+rv_test_harness_store_torrents(RvTestHarness *h, const char *prefix, guint n, gboolean paused)
+{
+        g_autofree char *dir = g_build_filename(h->state, "torrents", NULL);
+
+        g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
+        for (guint i = 0; i < n; i++) {
+                g_autoptr(GBytes) data = rv_test_data_tiny_torrent(prefix, i);
+                g_autoptr(GError) error = NULL;
+                g_autoptr(RvEngineSource) source = rv_engine_source_new_torrent(NULL, data, &error);
+                g_autoptr(GBytes) resume = NULL;
+                g_autoptr(JsonBuilder) builder = json_builder_new();
+                g_autoptr(JsonNode) meta = NULL;
+                g_autofree char *text = NULL;
+                g_autofree char *file = NULL;
+                const RvEngineSourceInfo *info;
+                RvEngineAddOptions options;
+
+                g_assert_no_error(error);
+                info = rv_engine_source_get_info(source);
+                rv_engine_add_options_init(&options);
+                options.save_path = h->downloads;
+                options.paused = paused;
+                resume = rv_engine_source_write_resume(source, &options, &error);
+                g_assert_no_error(error);
+                file = g_strdup_printf("%s/%s.resume", dir, info->hash.hex);
+                g_assert_true(g_file_set_contents(file, g_bytes_get_data(resume, NULL),
+                                                  (gssize)g_bytes_get_size(resume), &error));
+                g_assert_no_error(error);
+
+                json_builder_begin_object(builder);
+                json_builder_set_member_name(builder, "version");
+                json_builder_add_int_value(builder, 1);
+                json_builder_set_member_name(builder, "info_hash");
+                json_builder_add_string_value(builder, info->hash.hex);
+                json_builder_set_member_name(builder, "name");
+                json_builder_add_string_value(builder, info->name);
+                json_builder_set_member_name(builder, "save_path");
+                json_builder_add_string_value(builder, h->downloads);
+                json_builder_set_member_name(builder, "paused");
+                json_builder_add_boolean_value(builder, paused);
+                json_builder_set_member_name(builder, "added_time");
+                json_builder_add_int_value(builder, g_get_real_time() / G_USEC_PER_SEC);
+                json_builder_end_object(builder);
+                meta = json_builder_get_root(builder);
+                text = json_to_string(meta, FALSE);
+                g_free(file);
+                file = g_strdup_printf("%s/%s.json", dir, info->hash.hex);
+                g_assert_true(g_file_set_contents(file, text, -1, &error));
+                g_assert_no_error(error);
         }
 }
 

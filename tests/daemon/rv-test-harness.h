@@ -65,6 +65,13 @@ int rv_test_harness_stop_daemon(RvTestHarness *h);
 void rv_test_harness_kill_daemon(RvTestHarness *h);
 gboolean rv_test_harness_daemon_running(RvTestHarness *h);
 
+/*
+ * n torrents ("<prefix>-<i>", one 16 KiB piece each, no data anywhere)
+ * written into the embedded store of the state directory, as a daemon that
+ * added them would have left them: paused or running
+ */
+void rv_test_harness_store_torrents(RvTestHarness *h, const char *prefix, guint n, gboolean paused);
+
 /* seeds a generated payload; files 1 = single-file torrent */
 void rv_test_harness_start_seeder(RvTestHarness *h, const char *name, gint64 size, guint files, gboolean fluff,
                                   guint piece_size);

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <gio/gunixfdlist.h>
 
+#include "rv-engine.h"
 #include "rv-test-data.h"
 #include "rv-test-harness.h"
 
@@ -564,11 +566,184 @@ test_bus_streamed_replies(void)
         rv_test_harness_teardown(&h);
 }
 
+typedef struct {
+        const char *path;
+        /* "<property> <value>" of the torrent's PropertiesChanged, in order */
+        GPtrArray *changes;
+} Watch;
+
+static void
+watch_cb(GDBusConnection *conn, const char *sender, const char *path, const char *iface, const char *name,
+         GVariant *params, gpointer user_data)
+{
+        Watch *w = user_data;
+        g_autoptr(GVariant) changed = g_variant_get_child_value(params, 1);
+        GVariantIter iter;
+        const char *key;
+        GVariant *value;
+
+        if (g_strcmp0(path, w->path) != 0)
+                return;
+        g_variant_iter_init(&iter, changed);
+        while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
+                g_autoptr(GVariant) owned = value;
+                if (g_variant_is_of_type(value, G_VARIANT_TYPE_STRING))
+                        g_ptr_array_add(w->changes, g_strdup_printf("%s %s", key, g_variant_get_string(value, NULL)));
+        }
+}
+
+static gboolean
+pred_not_empty(GVariant *value, gconstpointer data)
+{
+        return g_variant_get_string(value, NULL)[0] != '\0';
+}
+
+/* a torrent of a file in <dir>/src, added there: it seeds; its object path */
+static char *
+add_seeding(RvTestHarness *h, char **ret_src, char **ret_file)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GBytes) torrent = NULL;
+        g_autoptr(GVariant) reply = NULL;
+        g_autofree char *src = g_build_filename(h->dir, "src", NULL);
+        g_autofree char *file = g_build_filename(src, "movable.bin", NULL);
+        char *path = NULL;
+
+        g_assert_cmpint(g_mkdir_with_parents(src, 0755), ==, 0);
+        g_assert_true(rv_test_data_write_file(file, MIB, 7, &error));
+        torrent = rv_engine_create_torrent(file, 0, NULL, &error);
+        g_assert_no_error(error);
+        reply = call_ok(h, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "AddTorrent",
+                        g_variant_new("(@ay@a{sv})", g_variant_new_from_bytes(G_VARIANT_TYPE_BYTESTRING, torrent, TRUE),
+                                      rv_test_options(h, "save_path", g_variant_new_string(src), NULL)),
+                        "(o)");
+        g_variant_get(reply, "(o)", &path);
+        g_variant_unref(rv_test_wait_prop(h, path, "State", rv_test_pred_string, "seeding", 30));
+        *ret_src = g_steal_pointer(&src);
+        *ret_file = g_steal_pointer(&file);
+        return path;
+}
+
+/*
+ * reliability issue, defect 7: MoveStorage to a place the data cannot go
+ * replied success. What can be checked before the reply is: the target must
+ * be a directory the daemon can write, or one it can create
+ */
+static void
+test_bus_move_storage_refused(void)
+{
+        RvTestHarness h;
+        g_autofree char *src = NULL;
+        g_autofree char *file = NULL;
+        g_autofree char *path = NULL;
+        g_autofree char *under_file = NULL;
+        const char *inv = "com.revaer.Revaer1.Error.InvalidArgument";
+        const char *TI = RV_BUS_TORRENT_IFACE;
+
+        rv_test_harness_setup(&h);
+        rv_test_harness_start_daemon(&h);
+        path = add_seeding(&h, &src, &file);
+
+        /* below a file, onto a file, into a directory that may not be written (root may write anywhere) */
+        under_file = g_build_filename(file, "sub", NULL);
+        call_fails(&h, path, TI, "MoveStorage", g_variant_new("(s)", under_file), inv, "save_path");
+        call_fails(&h, path, TI, "MoveStorage", g_variant_new("(s)", under_file), inv, under_file);
+        call_fails(&h, path, TI, "MoveStorage", g_variant_new("(s)", file), inv, "not a directory");
+        if (geteuid() != 0) {
+                g_autofree char *locked = g_build_filename(h.dir, "locked", NULL);
+                g_autofree char *inside = g_build_filename(locked, "new", NULL);
+                g_assert_cmpint(g_mkdir_with_parents(locked, 0500), ==, 0);
+                call_fails(&h, path, TI, "MoveStorage", g_variant_new("(s)", inside), inv, locked);
+        }
+        {
+                g_autoptr(GVariant) err = rv_test_get(&h, path, "Error");
+                g_autoptr(GVariant) save = rv_test_get(&h, path, "SavePath");
+                g_assert_cmpstr(g_variant_get_string(err, NULL), ==, "");
+                g_assert_cmpstr(g_variant_get_string(save, NULL), ==, src);
+        }
+        g_assert_cmpint(rv_test_harness_stop_daemon(&h), ==, 0);
+        rv_test_harness_teardown(&h);
+}
+
+/*
+ * reliability issue, defect 7: a move that libtorrent failed reached only the
+ * log (with an empty path in the message), and Error and State never
+ * changed. Error now names the target and the OS error, with a
+ * PropertiesChanged; the torrent goes on in its old place and in the state
+ * libtorrent reports; a move that works clears Error
+ */
+static void
+test_bus_move_storage_failed(void)
+{
+        RvTestHarness h;
+        Watch w = { NULL, g_ptr_array_new_with_free_func(g_free) };
+        g_autofree char *src = NULL;
+        g_autofree char *file = NULL;
+        g_autofree char *path = NULL;
+        g_autofree char *blocked = NULL;
+        g_autofree char *in_the_way = NULL;
+        g_autofree char *want_error = NULL;
+        const char *TI = RV_BUS_TORRENT_IFACE;
+        gboolean signalled = FALSE;
+        guint sub;
+
+        rv_test_harness_setup(&h);
+        rv_test_harness_start_daemon(&h);
+        path = add_seeding(&h, &src, &file);
+        w.path = path;
+        sub = g_dbus_connection_signal_subscribe(h.conn, RV_BUS_NAME, "org.freedesktop.DBus.Properties",
+                                                 "PropertiesChanged", path, NULL, G_DBUS_SIGNAL_FLAGS_NONE, watch_cb,
+                                                 &w, NULL);
+
+        /* a directory where the file should go, which only the move itself finds */
+        blocked = g_build_filename(h.dir, "blocked", NULL);
+        in_the_way = g_build_filename(blocked, "movable.bin", "keep", NULL);
+        g_assert_cmpint(g_mkdir_with_parents(in_the_way, 0755), ==, 0);
+        g_variant_unref(call_ok(&h, path, TI, "MoveStorage", g_variant_new("(s)", blocked), NULL));
+        g_variant_unref(rv_test_wait_prop(&h, path, "Error", pred_not_empty, NULL, 20));
+        want_error = g_strdup_printf("'%s'", blocked);
+        {
+                g_autoptr(GVariant) err = rv_test_get(&h, path, "Error");
+                g_autoptr(GVariant) state = rv_test_get(&h, path, "State");
+                g_autoptr(GVariant) save = rv_test_get(&h, path, "SavePath");
+                const char *message = g_variant_get_string(err, NULL);
+                g_test_message("Error: %s", message);
+                g_assert_nonnull(strstr(message, want_error));
+                g_assert_nonnull(strstr(message, g_strerror(EISDIR)));
+                g_assert_cmpstr(g_variant_get_string(state, NULL), ==, "seeding");
+                g_assert_cmpstr(g_variant_get_string(save, NULL), ==, src);
+        }
+        pump(300);
+        for (guint i = 0; i < w.changes->len; i++) {
+                const char *change = g_ptr_array_index(w.changes, i);
+                g_test_message("PropertiesChanged %s", change);
+                signalled |= g_str_has_prefix(change, "Error ") && strstr(change, want_error) != NULL;
+                g_assert_false(g_str_has_prefix(change, "State ") && !g_str_equal(change, "State seeding"));
+        }
+        g_assert_true(signalled);
+        g_assert_true(g_file_test(file, G_FILE_TEST_IS_REGULAR));
+
+        /* a move that works clears it */
+        {
+                g_autofree char *good = g_build_filename(h.dir, "good", NULL);
+                g_variant_unref(call_ok(&h, path, TI, "MoveStorage", g_variant_new("(s)", good), NULL));
+                g_variant_unref(rv_test_wait_prop(&h, path, "SavePath", rv_test_pred_string, good, 20));
+                g_variant_unref(rv_test_wait_prop(&h, path, "Error", rv_test_pred_string, "", 5));
+        }
+
+        g_dbus_connection_signal_unsubscribe(h.conn, sub);
+        g_assert_cmpint(rv_test_harness_stop_daemon(&h), ==, 0);
+        rv_test_harness_teardown(&h);
+        g_ptr_array_unref(w.changes);
+}
+
 int
 main(int argc, char **argv)
 {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/bus/surface", test_bus_surface);
         g_test_add_func("/bus/streamed-replies", test_bus_streamed_replies);
+        g_test_add_func("/bus/move-storage-refused", test_bus_move_storage_refused);
+        g_test_add_func("/bus/move-storage-failed", test_bus_move_storage_failed);
         return g_test_run();
 }

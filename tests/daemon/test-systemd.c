@@ -280,6 +280,96 @@ test_systemd_socket_activation(void)
         rv_test_harness_teardown(&h);
 }
 
+/*
+ * reliability issue, defect 8: /health answered "ok" with "torrents":0 to the
+ * connection that socket-activated the service, a second before the stored
+ * torrents were back. The first connection waits in the socket's backlog
+ * from before the daemon runs, so it is served while the daemon restores
+ * 2,000 stored torrents: no answer may say ok with fewer; until the restore
+ * is done the answer is 503 with Retry-After and "starting", with the count
+ * so far
+ */
+static void
+test_systemd_health_while_restoring(void)
+{
+        RvTestHarness h;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GSubprocess) activator = NULL;
+        g_autoptr(SoupSession) session = soup_session_new();
+        g_autofree char *listen = NULL;
+        g_autofree char *url = NULL;
+        g_autofree char *bus_env = NULL;
+        const char *prefix[] = {
+                "systemd-socket-activate", "-l", NULL, "--fdname=http", "-E", NULL, NULL, NULL, NULL, NULL, NULL
+        };
+        const guint n = 2000;
+        guint n_prefix = 6;
+        guint starting = 0;
+        gboolean ok = FALSE;
+
+        rv_test_require_program("systemd-socket-activate");
+        rv_test_harness_setup(&h);
+        rv_test_harness_store_torrents(&h, "health", n, TRUE);
+        listen = g_strdup_printf("127.0.0.1:%u", free_port());
+        prefix[2] = listen;
+        bus_env = g_strdup_printf("DBUS_SESSION_BUS_ADDRESS=%s", h.bus_address);
+        prefix[5] = bus_env;
+        for (guint i = 0; i < 2; i++) {
+                const char *name = i == 0 ? "ASAN_OPTIONS" : "UBSAN_OPTIONS";
+                if (g_getenv(name) != NULL) {
+                        prefix[n_prefix++] = "-E";
+                        prefix[n_prefix++] = name;
+                }
+        }
+        activator = spawn_daemon(&h, prefix, NULL, &error);
+        g_assert_no_error(error);
+
+        url = g_strdup_printf("http://%s/health", listen);
+        for (guint attempt = 0; attempt < 600 && !ok; attempt++) {
+                g_autoptr(SoupMessage) msg = soup_message_new("GET", url);
+                g_autoptr(GBytes) body = soup_session_send_and_read(session, msg, NULL, NULL);
+                g_autoptr(JsonParser) parser = json_parser_new();
+                JsonObject *obj;
+                const char *status;
+                gint64 torrents;
+
+                if (body == NULL) {
+                        /* the activator is not listening yet */
+                        g_usleep(20000);
+                        continue;
+                }
+                g_assert_true(json_parser_load_from_data(parser, g_bytes_get_data(body, NULL),
+                                                         (gssize)g_bytes_get_size(body), NULL));
+                obj = json_node_get_object(json_parser_get_root(parser));
+                status = json_object_get_string_member(obj, "status");
+                torrents = json_object_get_int_member(obj, "torrents");
+                g_test_message("answer %u: HTTP %u, %s, %" G_GINT64_FORMAT " torrents", attempt,
+                               soup_message_get_status(msg), status, torrents);
+                if (g_strcmp0(status, "starting") == 0) {
+                        g_assert_cmpuint(soup_message_get_status(msg), ==, SOUP_STATUS_SERVICE_UNAVAILABLE);
+                        g_assert_cmpstr(
+                                soup_message_headers_get_one(soup_message_get_response_headers(msg), "Retry-After"), ==,
+                                "1");
+                        g_assert_cmpint(torrents, <=, n);
+                        starting++;
+                        g_usleep(20000);
+                        continue;
+                }
+                g_assert_cmpstr(status, ==, "ok");
+                g_assert_cmpuint(soup_message_get_status(msg), ==, SOUP_STATUS_OK);
+                g_assert_cmpint(torrents, ==, n);
+                ok = TRUE;
+        }
+        g_assert_true(ok);
+        g_test_message("%u answers said starting before the first ok", starting);
+
+        g_subprocess_send_signal(activator, SIGTERM);
+        g_assert_true(g_subprocess_wait(activator, NULL, NULL));
+        g_assert_true(g_subprocess_get_if_exited(activator));
+        g_assert_cmpint(g_subprocess_get_exit_status(activator), ==, 0);
+        rv_test_harness_teardown(&h);
+}
+
 static char *
 run_busctl(RvTestHarness *h, int *ret_status, ...)
 {
@@ -367,6 +457,7 @@ main(int argc, char **argv)
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/systemd/notify", test_systemd_notify);
         g_test_add_func("/systemd/socket-activation", test_systemd_socket_activation);
+        g_test_add_func("/systemd/health-while-restoring", test_systemd_health_while_restoring);
         g_test_add_func("/systemd/logcontrol", test_systemd_logcontrol);
         return g_test_run();
 }

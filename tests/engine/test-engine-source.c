@@ -234,6 +234,94 @@ test_magnet_bad(void)
         }
 }
 
+/*
+ * reliability issue, defect 7: libtorrent reads a btih with bad digits as some
+ * other hash ('1' as 'I' in base32, hex up to the first bad digit) and drops
+ * an x.pe it cannot parse; both are refused, naming the field
+ */
+static void
+assert_magnet_invalid(const char *uri, const char *field, const char *value)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(RvEngineSource) source = rv_engine_source_new_magnet(NULL, uri, &error);
+
+        if (source != NULL)
+                g_error("'%s' was taken as %s", uri, rv_engine_source_get_info(source)->hash.hex);
+        g_assert_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT);
+        if (strstr(error->message, field) == NULL || (value != NULL && strstr(error->message, value) == NULL))
+                g_error("'%s' does not name %s '%s'", error->message, field, value != NULL ? value : "");
+}
+
+static void
+test_magnet_hostile(void)
+{
+        /* the base32 of HASH_A with its last digit replaced: '1', '0' and '8' are not base32 */
+        const char *const bad_btih[] = {
+                "AERUKZ4JVPG66AJDIVTYTK6N54ASGRL1",         "AERUKZ4JVPG66AJDIVTYTK6N54ASGRL0",
+                "AERUKZ4JVPG66AJDIVTYTK6N54ASGRL8",         "AERUKZ4JVPG66AJDIVTYTK6N54ASGR==",
+                "g123456789abcdef0123456789abcdef01234567", "0123456789abcdef0123456789abcdef0123456z",
+                "0123456789abcdef 123456789abcdef01234567",
+        };
+        const char *const peers_bad[] = {
+                "garbage", "1.2.3.4:0", "1.2.3.4", "example.com:80", "1.2.3.4:70000", "[::1]80", "",
+        };
+
+        for (guint i = 0; i < G_N_ELEMENTS(bad_btih); i++) {
+                g_autofree char *uri = g_strdup_printf("magnet:?xt=urn:btih:%s&dn=x", bad_btih[i]);
+                assert_magnet_invalid(uri, "xt", bad_btih[i]);
+        }
+        {
+                g_autofree char *btmh = g_strnfill(64, 'g');
+                g_autofree char *uri = g_strdup_printf("magnet:?xt=urn:btmh:1220%s", btmh);
+                assert_magnet_invalid(uri, "xt", btmh);
+        }
+        /* an escaped btih is checked once unescaped */
+        assert_magnet_invalid("magnet:?xt=urn%3Abtih%3AAERUKZ4JVPG66AJDIVTYTK6N54ASGRL1", "xt", NULL);
+
+        /* x.pe follows the rule of the peers option, which refuses the same */
+        for (guint i = 0; i < G_N_ELEMENTS(peers_bad); i++) {
+                g_autofree char *uri = g_strdup_printf("magnet:?xt=urn:btih:" HASH_A "&x.pe=%s", peers_bad[i]);
+                g_autoptr(RvEngine) engine = rv_engine_new_fake(NULL);
+                g_autoptr(GError) error = NULL;
+                RvInfoHash hash;
+
+                assert_magnet_invalid(uri, "x.pe", peers_bad[i]);
+                g_assert_true(rv_info_hash_parse(HASH_A, &hash));
+                g_assert_false(rv_engine_connect_peer(engine, &hash, peers_bad[i], &error));
+                g_assert_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT);
+        }
+        /* a display name that is not UTF-8 would be a name no client can show */
+        assert_magnet_invalid("magnet:?xt=urn:btih:" HASH_A "&dn=%FF%FE", "dn", NULL);
+        assert_magnet_invalid("magnet:?xt=urn:btih:" HASH_A "&dn=%FF%zz", "dn", NULL);
+        /* a stray '%' in a name is not worth refusing a link for */
+        {
+                g_autoptr(GError) error = NULL;
+                g_autoptr(RvEngineSource) source =
+                        rv_engine_source_new_magnet(NULL, "magnet:?xt=urn:btih:" HASH_A "&dn=100%", &error);
+                g_assert_no_error(error);
+        }
+
+        /* good links still pass: either case of base32, escapes, several peers, a bracketed IPv6 peer */
+        {
+                g_autoptr(GError) error = NULL;
+                g_autoptr(RvEngineSource) source = rv_engine_source_new_magnet(
+                        NULL,
+                        "magnet:?xt=urn%3Abtih%3AaeruKZ4JVPG66AJDIVTYTK6N54ASGRLH&x.pe=127.0.0.1:6881"
+                        "&x.pe=%5B::1%5D:6882&dn=caf%C3%A9",
+                        &error);
+                const RvEngineSourceInfo *info;
+
+                g_assert_no_error(error);
+                info = rv_engine_source_get_info(source);
+                g_assert_cmpstr(info->hash.hex, ==, HASH_A);
+                g_assert_cmpstr(info->name, ==, "caf\xc3\xa9");
+                g_assert_nonnull(info->peers);
+                g_assert_cmpstr(info->peers[0], ==, "127.0.0.1:6881");
+                g_assert_cmpstr(info->peers[1], ==, "[::1]:6882");
+                g_assert_null(info->peers[2]);
+        }
+}
+
 static void
 test_torrent_single(Fixture *fixture, gconstpointer data)
 {
@@ -372,6 +460,79 @@ test_torrent_unsafe(void)
         assert_unsafe(craft_single(""), NULL);
         assert_unsafe(craft_v2(".."), "top/..");
         assert_unsafe(craft_v2("x/y"), "top/x/y");
+}
+
+/* a crafted single-file torrent with name and, when given, name.utf-8 (in bencode's key order) */
+static GBytes *
+craft_named(const char *name, const char *name_utf8)
+{
+        GString *out = g_string_new("d4:infod6:lengthi16384e");
+
+        b_str(out, "name");
+        b_str(out, name);
+        if (name_utf8 != NULL) {
+                b_str(out, "name.utf-8");
+                b_str(out, name_utf8);
+        }
+        b_str(out, "piece length");
+        b_int(out, 16384);
+        b_str(out, "pieces");
+        b_pieces(out, 1);
+        g_string_append(out, "ee");
+        return g_string_free_to_bytes(out);
+}
+
+/*
+ * reliability issue, defect 7: libtorrent turns a name that is not UTF-8 into
+ * underscores ("____") and carries on; it is refused, and name.utf-8 is used
+ * when the torrent has a valid one
+ */
+static void
+test_torrent_not_utf8(void)
+{
+        const char *const bad_path[] = { "ok", "\xc3\x28", NULL };
+
+        {
+                g_autoptr(GBytes) bytes = craft_named("\xff\xfe\xfd\xfc", NULL);
+                g_autoptr(GError) error = NULL;
+                g_autoptr(RvEngineSource) source = rv_engine_source_new_torrent(NULL, bytes, &error);
+                g_assert_null(source);
+                g_assert_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT);
+                g_assert_nonnull(strstr(error->message, "'name'"));
+                g_assert_nonnull(strstr(error->message, "UTF-8"));
+        }
+        {
+                g_autoptr(GBytes) bytes = craft_named("fine", "\xff\xfe");
+                g_autoptr(GError) error = NULL;
+                g_autoptr(RvEngineSource) source = rv_engine_source_new_torrent(NULL, bytes, &error);
+                g_assert_null(source);
+                g_assert_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT);
+                g_assert_nonnull(strstr(error->message, "'name.utf-8'"));
+        }
+        {
+                /* a legacy name in another encoding, with its UTF-8 twin */
+                g_autoptr(GBytes) bytes = craft_named("caf\xe9", "caf\xc3\xa9");
+                g_autoptr(GError) error = NULL;
+                g_autoptr(RvEngineSource) source = rv_engine_source_new_torrent(NULL, bytes, &error);
+                g_assert_no_error(error);
+                g_assert_cmpstr(rv_engine_source_get_info(source)->name, ==, "caf\xc3\xa9");
+        }
+        {
+                g_autoptr(GBytes) bytes = craft_multi("top", bad_path, NULL);
+                g_autoptr(GError) error = NULL;
+                g_autoptr(RvEngineSource) source = rv_engine_source_new_torrent(NULL, bytes, &error);
+                g_assert_null(source);
+                g_assert_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT);
+                g_assert_nonnull(strstr(error->message, "UTF-8"));
+        }
+        {
+                g_autoptr(GBytes) bytes = craft_v2("\xff");
+                g_autoptr(GError) error = NULL;
+                g_autoptr(RvEngineSource) source = rv_engine_source_new_torrent(NULL, bytes, &error);
+                g_assert_null(source);
+                g_assert_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT);
+                g_assert_nonnull(strstr(error->message, "UTF-8"));
+        }
 }
 
 static void
@@ -609,6 +770,7 @@ main(int argc, char **argv)
         g_test_add_func("/engine/source/settings", test_settings);
         g_test_add_func("/engine/source/magnet/good", test_magnet_good);
         g_test_add_func("/engine/source/magnet/bad", test_magnet_bad);
+        g_test_add_func("/engine/source/magnet/hostile", test_magnet_hostile);
         g_test_add("/engine/source/torrent/single", Fixture, NULL, fixture_setup, test_torrent_single,
                    fixture_teardown);
         g_test_add("/engine/source/torrent/multi", Fixture, NULL, fixture_setup, test_torrent_multi, fixture_teardown);
@@ -616,6 +778,7 @@ main(int argc, char **argv)
                    fixture_teardown);
         g_test_add_func("/engine/source/torrent/garbage", test_torrent_garbage);
         g_test_add_func("/engine/source/torrent/unsafe", test_torrent_unsafe);
+        g_test_add_func("/engine/source/torrent/not-utf8", test_torrent_not_utf8);
         g_test_add("/engine/source/torrent/too-big", Fixture, NULL, fixture_setup, test_torrent_too_big,
                    fixture_teardown);
         g_test_add("/engine/source/resume/round-trip", Fixture, NULL, fixture_setup, test_resume_round_trip,

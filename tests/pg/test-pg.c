@@ -550,6 +550,52 @@ test_outage(void)
         rv_test_harness_teardown(&h);
 }
 
+/*
+ * reliability issue, defect 6: the nodes table was never written, though
+ * each daemon is to record itself there with a last-seen time. A running
+ * daemon's row appears at start, with the host name, and its last_seen moves
+ * on every 10 s while it runs
+ */
+static void
+test_node_seen(void)
+{
+        g_autofree char *conninfo = new_database("node_seen");
+        const char *row = "SELECT count(*) FROM nodes WHERE node_id = 'node-seen'";
+        RvTestHarness h;
+        g_autofree char *first = NULL;
+        g_autofree char *name = NULL;
+        g_autofree char *later = NULL;
+        g_autofree char *moved = NULL;
+        gint64 start;
+
+        rv_test_harness_setup(&h);
+        use_postgres(&h, conninfo, "node-seen");
+        rv_test_harness_start_daemon(&h);
+        wait_pg_value(conninfo, row, "1", 5);
+        first = rv_test_pg_value(conninfo, "SELECT last_seen::text FROM nodes WHERE node_id = 'node-seen'");
+        name = rv_test_pg_value(conninfo, "SELECT name FROM nodes WHERE node_id = 'node-seen'");
+        g_assert_cmpstr(name, ==, g_get_host_name());
+        {
+                g_autofree char *age = rv_test_pg_value(
+                        conninfo,
+                        "SELECT (now() - last_seen < interval '10 s')::text FROM nodes WHERE node_id = 'node-seen'");
+                g_assert_cmpstr(age, ==, "true");
+        }
+
+        /* nobody touches the daemon: its row is touched all the same */
+        start = g_get_monotonic_time();
+        moved = g_strdup_printf("SELECT (last_seen > '%s'::timestamptz)::text FROM nodes WHERE node_id = 'node-seen'",
+                                first);
+        wait_pg_value(conninfo, moved, "true", 20);
+        later = rv_test_pg_value(conninfo, "SELECT last_seen::text FROM nodes WHERE node_id = 'node-seen'");
+        g_test_message("last_seen %s, then %s after %.1f s", first, later,
+                       (double)(g_get_monotonic_time() - start) / G_USEC_PER_SEC);
+        g_assert_cmpstr(rv_test_pg_value(conninfo, "SELECT count(*) FROM nodes"), ==, "1");
+
+        g_assert_cmpint(rv_test_harness_stop_daemon(&h), ==, 0);
+        rv_test_harness_teardown(&h);
+}
+
 /* a bad database URL: exit 1 with an error that names the problem and never the password */
 static void
 test_bad_url(void)
@@ -637,6 +683,7 @@ main(int argc, char **argv)
         g_test_add_func("/pg/two-nodes", test_two_nodes);
         g_test_add_func("/pg/outage", test_outage);
         g_test_add_func("/pg/bad-url", test_bad_url);
+        g_test_add_func("/pg/node-seen", test_node_seen);
         ret = g_test_run();
         rv_test_pg_destroy(&cluster);
         return ret;

@@ -346,7 +346,8 @@ fi
 if [ "$(sctl is-active "$unit")" = inactive ]; then ok "revaer.service waits for its socket"; else
     not_ok "revaer.service waits for its socket ($(sctl is-active "$unit"))"
 fi
-health="$(in_ns curl -sS --max-time 30 -w ' HTTP %{http_code}' http://127.0.0.1:7070/health 2>&1 || true)"
+# 503 "starting" until the stored torrents are back; curl --retry honours its Retry-After
+health="$(in_ns curl -sS --retry 10 --max-time 30 -w ' HTTP %{http_code}' http://127.0.0.1:7070/health 2>&1 || true)"
 if echo "$health" | grep -q '"status".* HTTP 200$'; then ok "the first curl of /health is answered: $health"; else
     not_ok "the first curl of /health is answered: $health"
 fi
@@ -607,7 +608,7 @@ if [ -e /usr/lib/systemd/user/dbus.socket ] || [ -e /lib/systemd/user/dbus.socke
         diag <"$T/out"
         not_ok "systemctl --user enable --now revaer.socket"
     fi
-    health="$(as_user curl -sS --max-time 30 -w ' HTTP %{http_code}' --unix-socket "/run/user/$uid/revaer-http.socket" \
+    health="$(as_user curl -sS --retry 10 --max-time 30 -w ' HTTP %{http_code}' --unix-socket "/run/user/$uid/revaer-http.socket" \
         http://localhost/health 2>&1 || true)"
     if echo "$health" | grep -q '"status".* HTTP 200$'; then
         ok "the user service answers /health on its socket in XDG_RUNTIME_DIR"
