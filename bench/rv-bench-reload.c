@@ -2,9 +2,9 @@
 
 /*
  * a settings change until libtorrent reports the new value, in one process
- * wired the way revaerd is (RvStore -> RvConfig "changed" ->
+ * wired the way revaerd is (RvStore -> RvLiveSettings "changed" ->
  * rv_settings_to_engine -> rv_engine_apply_settings): many changes of
- * /engine/download_limit through rv_config_update_async(), each timed from
+ * /engine/download_limit through rv_live_settings_update_async(), each timed from
  * the call until rv_engine_get_settings() returns the new value; the engine
  * is polled from the main loop, so the store's replies and notifications are
  * handled as they come
@@ -28,7 +28,7 @@
 
 #include <glib/gstdio.h>
 
-#include "rv-config.h"
+#include "rv-live-settings.h"
 #include "rv-engine.h"
 #include "rv-health.h"
 #include "rv-json.h"
@@ -39,7 +39,7 @@ typedef struct {
         const char *name;
         RvHealth *health;
         RvStore *store;
-        RvConfig *config;
+        RvLiveSettings *config;
         RvEngine *engine;
         /* g_get_monotonic_time() of the last "changed" */
         gint64 applied_at;
@@ -82,7 +82,7 @@ load_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
         Wait *w = user_data;
 
-        (void)rv_config_load_finish(RV_CONFIG(source), result, &w->error);
+        (void)rv_live_settings_load_finish(RV_LIVE_SETTINGS(source), result, &w->error);
         w->done = TRUE;
 }
 
@@ -91,7 +91,7 @@ update_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
         Wait *w = user_data;
 
-        w->revision = rv_config_update_finish(RV_CONFIG(source), result, &w->error);
+        w->revision = rv_live_settings_update_finish(RV_LIVE_SETTINGS(source), result, &w->error);
         w->done = TRUE;
 }
 
@@ -113,14 +113,14 @@ initial_settings(void)
 
 /* as revaerd's rv_daemon_apply_settings(): the whole document to the engine */
 static void
-changed_cb(RvConfig *config, guint64 revision, JsonNode *changes, const char *actor, gpointer user_data)
+changed_cb(RvLiveSettings *config, guint64 revision, JsonNode *changes, const char *actor, gpointer user_data)
 {
         Node *node = user_data;
         RvEngineSettings es;
         g_autoptr(GError) error = NULL;
 
         rv_engine_settings_init(&es);
-        rv_settings_to_engine(rv_config_get_document(config), &es);
+        rv_settings_to_engine(rv_live_settings_get_document(config), &es);
         if (!rv_engine_apply_settings(node->engine, &es, &error))
                 g_printerr("rv-bench-reload: %s: revision %" G_GUINT64_FORMAT " refused: %s\n", node->name, revision,
                            error->message);
@@ -146,13 +146,13 @@ node_open(Node *node, const char *name, const char *state_dir, const char *conni
         rv_store_open_async(node->store, NULL, open_cb, &w);
         wait_done(&w, "opening the store");
 
-        node->config = rv_config_new(node->store);
+        node->config = rv_live_settings_new(node->store);
         memset(&w, 0, sizeof(w));
-        rv_config_load_async(node->config, initial, NULL, load_cb, &w);
+        rv_live_settings_load_async(node->config, initial, NULL, load_cb, &w);
         wait_done(&w, "loading the settings");
 
         rv_engine_settings_init(&es);
-        rv_settings_to_engine(rv_config_get_document(node->config), &es);
+        rv_settings_to_engine(rv_live_settings_get_document(node->config), &es);
         node->engine = rv_engine_new_libtorrent(&es, &error);
         rv_engine_settings_clear(&es);
         if (node->engine == NULL)
@@ -237,7 +237,7 @@ measure(Result *r, Node *from, Node *to, guint n, guint poll_us, gint64 base)
                 to->applied_at = 0;
                 start = g_get_monotonic_time();
                 next_poll = start;
-                rv_config_update_async(from->config, patch, "bench", NULL, NULL, update_cb, &w);
+                rv_live_settings_update_async(from->config, patch, "bench", NULL, NULL, update_cb, &w);
                 for (;;) {
                         gint64 now;
                         gboolean busy = FALSE;

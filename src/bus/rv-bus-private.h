@@ -24,9 +24,9 @@ struct _RvBus {
         uid_t own_uid;
         RvBusDisconnectedFunc disconnected_func;
         gpointer disconnected_data;
-        RvConfig *config;
+        RvLiveSettings *settings;
         RvAccess *access;
-        gulong config_changed;
+        gulong settings_changed;
         sd_bus_slot *policy_filter_slot;
         /* the name is owned: before that nobody can be listening, so no signals are built */
         gboolean public;

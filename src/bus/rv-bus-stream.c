@@ -271,7 +271,7 @@ rv_bus_managed_objects_cb(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
         r = sd_bus_message_new_method_return(m, &reply);
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', "{oa{sa{sv}}}");
-        for (guint s = 0; r >= 0 && self->config != NULL && rv_bus_policy_sections[s] != NULL; s++) {
+        for (guint s = 0; r >= 0 && self->settings != NULL && rv_bus_policy_sections[s] != NULL; s++) {
                 const char *section = rv_bus_policy_sections[s];
                 const char *ifaces[] = { rv_bus_policy_iface(section), RV_BUS_POLICY_IFACE, NULL };
                 const sd_bus_vtable *vtables[] = { rv_bus_policy_vtable(section), rv_bus_policy_common_vtable };

@@ -468,9 +468,9 @@ rv_bus_free(RvBus *self)
                 ((RvBusAllCall *)g_ptr_array_index(self->all_calls, i))->bus = NULL;
         if (self->all_calls != NULL)
                 g_ptr_array_unref(self->all_calls);
-        if (self->config != NULL) {
-                g_signal_handler_disconnect(self->config, self->config_changed);
-                g_clear_object(&self->config);
+        if (self->settings != NULL) {
+                g_signal_handler_disconnect(self->settings, self->settings_changed);
+                g_clear_object(&self->settings);
         }
         g_clear_object(&self->access);
         sd_bus_slot_unref(self->policy_filter_slot);

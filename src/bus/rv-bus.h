@@ -5,7 +5,7 @@
 #include <systemd/sd-bus.h>
 
 #include "rv-access.h"
-#include "rv-config.h"
+#include "rv-live-settings.h"
 #include "rv-manager.h"
 #include "rv-names.h"
 
@@ -33,7 +33,7 @@ typedef void (*RvBusDisconnectedFunc)(RvBus *bus, const char *reason, gpointer u
 void rv_bus_set_disconnected_func(RvBus *bus, RvBusDisconnectedFunc func, gpointer user_data);
 
 /* publishes the policy objects of these settings */
-void rv_bus_set_config(RvBus *bus, RvConfig *config);
+void rv_bus_set_settings(RvBus *bus, RvLiveSettings *settings);
 /* setup tokens and API keys over the bus */
 void rv_bus_set_access(RvBus *bus, RvAccess *access);
 

@@ -13,7 +13,7 @@
 struct _RvAccess {
         GObject parent_instance;
         RvStore *store;
-        RvConfig *config;
+        RvLiveSettings *config;
         /* key_id -> RvStoreApiKey */
         GHashTable *keys;
 };
@@ -43,7 +43,7 @@ rv_access_init(RvAccess *self)
 }
 
 RvAccess *
-rv_access_new(RvStore *store, RvConfig *config)
+rv_access_new(RvStore *store, RvLiveSettings *config)
 {
         RvAccess *self = g_object_new(RV_TYPE_ACCESS, NULL);
 
@@ -147,7 +147,7 @@ rv_access_mode_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
         g_autoptr(GError) error = NULL;
 
-        if (rv_config_update_finish(RV_CONFIG(source), result, &error) == 0 && error != NULL)
+        if (rv_live_settings_update_finish(RV_LIVE_SETTINGS(source), result, &error) == 0 && error != NULL)
                 g_debug("cannot record the service mode: %s", error->message);
 }
 
@@ -158,14 +158,15 @@ rv_access_sync_mode(RvAccess *self)
         JsonObject *patch;
         g_autoptr(JsonNode) node = NULL;
 
-        if (g_strcmp0(rv_settings_get_string(rv_config_get_document(self->config), "app", "mode"), want) == 0)
+        if (g_strcmp0(rv_settings_get_string(rv_live_settings_get_document(self->config), "app", "mode"), want) == 0)
                 return;
         patch = json_object_new();
         json_object_set_string_member(patch, "/app/mode", want);
         node = rv_json_node_take_object(patch);
-        rv_config_update_internal_async(self->config, node, "setup",
-                                        g_str_equal(want, "active") ? "the first API key exists" : "no API key is left",
-                                        rv_access_mode_cb, NULL);
+        rv_live_settings_update_internal_async(self->config, node, "setup",
+                                               g_str_equal(want, "active") ? "the first API key exists"
+                                                                           : "no API key is left",
+                                               rv_access_mode_cb, NULL);
 }
 
 static void

@@ -3,7 +3,7 @@
 
 #include <gio/gio.h>
 
-#include "rv-config.h"
+#include "rv-live-settings.h"
 #include "rv-store.h"
 
 G_BEGIN_DECLS
@@ -22,7 +22,7 @@ G_DECLARE_FINAL_TYPE(RvAccess, rv_access, RV, ACCESS, GObject)
 #define RV_ACCESS_TOKEN_LIFETIME_S (15 * 60)
 #define RV_ACCESS_MAX_KEYS 256
 
-RvAccess *rv_access_new(RvStore *store, RvConfig *config);
+RvAccess *rv_access_new(RvStore *store, RvLiveSettings *config);
 
 /* reads the keys; corrects the mode if it disagrees with them */
 void rv_access_load_async(RvAccess *self, GAsyncReadyCallback callback, gpointer user_data);

@@ -129,7 +129,7 @@ rv_settings_initial_from_bootstrap(const RvBootstrap *conf)
 }
 
 struct _RvSettingsApplier {
-        RvConfig *settings;
+        RvLiveSettings *settings;
         RvHealth *health;
         RvEngineSettings base;
         RvBootstrap conf;
@@ -162,7 +162,7 @@ rv_settings_applier_copy_bootstrap(RvSettingsApplier *self, const RvBootstrap *c
 }
 
 RvSettingsApplier *
-rv_settings_applier_new(RvConfig *settings, RvHealth *health, const RvBootstrap *conf, const char *download_dir,
+rv_settings_applier_new(RvLiveSettings *settings, RvHealth *health, const RvBootstrap *conf, const char *download_dir,
                         gboolean download_dir_forced)
 {
         RvSettingsApplier *self = g_new0(RvSettingsApplier, 1);
@@ -207,7 +207,7 @@ static gboolean
 rv_settings_applier_decide(RvSettingsApplier *self)
 {
         g_autoptr(GDateTime) now = g_date_time_new_now_local();
-        gboolean scheduled = rv_settings_alt_schedule_active(rv_config_get_document(self->settings), now);
+        gboolean scheduled = rv_settings_alt_schedule_active(rv_live_settings_get_document(self->settings), now);
 
         if (self->mode != RV_ALT_MODE_SCHEDULE && scheduled != self->schedule_at_told)
                 self->mode = RV_ALT_MODE_SCHEDULE;
@@ -220,20 +220,20 @@ void
 rv_settings_applier_engine_settings(RvSettingsApplier *self, RvEngineSettings *ret)
 {
         self->alt_active = rv_settings_applier_decide(self);
-        rv_settings_engine_settings(rv_config_get_document(self->settings), &self->base, self->alt_active, ret);
+        rv_settings_engine_settings(rv_live_settings_get_document(self->settings), &self->base, self->alt_active, ret);
 }
 
 void
 rv_settings_applier_manager_config(RvSettingsApplier *self, RvManagerConfig *ret)
 {
-        rv_settings_manager_config(rv_config_get_document(self->settings), &self->conf, self->download_dir,
+        rv_settings_manager_config(rv_live_settings_get_document(self->settings), &self->conf, self->download_dir,
                                    self->download_dir_forced, ret);
 }
 
 void
 rv_settings_applier_apply(RvSettingsApplier *self)
 {
-        JsonNode *doc = rv_config_get_document(self->settings);
+        JsonNode *doc = rv_live_settings_get_document(self->settings);
         g_autofree char *guard = rv_settings_guard_rails(doc);
 
         if (self->engine != NULL) {
@@ -242,7 +242,7 @@ rv_settings_applier_apply(RvSettingsApplier *self)
                 rv_settings_applier_engine_settings(self, &es);
                 if (!rv_engine_apply_settings(self->engine, &es, &error))
                         g_warning("the engine refused the settings of revision %" G_GUINT64_FORMAT ": %s",
-                                  rv_config_get_revision(self->settings), error->message);
+                                  rv_live_settings_get_revision(self->settings), error->message);
                 rv_engine_settings_clear(&es);
         }
         if (self->manager != NULL) {
@@ -300,7 +300,7 @@ rv_settings_applier_set_alt_mode(RvSettingsApplier *self, RvAltMode mode)
 {
         g_autoptr(GDateTime) now = g_date_time_new_now_local();
 
-        self->schedule_at_told = rv_settings_alt_schedule_active(rv_config_get_document(self->settings), now);
+        self->schedule_at_told = rv_settings_alt_schedule_active(rv_live_settings_get_document(self->settings), now);
         self->mode = mode;
         rv_settings_applier_apply(self);
 }

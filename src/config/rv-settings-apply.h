@@ -5,7 +5,7 @@
 #include <json-glib/json-glib.h>
 
 #include "rv-bootstrap.h"
-#include "rv-config.h"
+#include "rv-live-settings.h"
 #include "rv-engine.h"
 #include "rv-health.h"
 #include "rv-manager.h"
@@ -50,7 +50,7 @@ typedef struct _RvSettingsApplier RvSettingsApplier;
 /* after each apply, for what the applier does not own (the daemon's log level) */
 typedef void (*RvSettingsAppliedFunc)(JsonNode *doc, gpointer user_data);
 
-RvSettingsApplier *rv_settings_applier_new(RvConfig *settings, RvHealth *health, const RvBootstrap *conf,
+RvSettingsApplier *rv_settings_applier_new(RvLiveSettings *settings, RvHealth *health, const RvBootstrap *conf,
                                            const char *download_dir, gboolean download_dir_forced);
 void rv_settings_applier_free(RvSettingsApplier *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(RvSettingsApplier, rv_settings_applier_free)

@@ -18,7 +18,7 @@
 #include "rv-access.h"
 #include "rv-bootstrap.h"
 #include "rv-bus.h"
-#include "rv-config.h"
+#include "rv-live-settings.h"
 #include "rv-daemon.h"
 #include "rv-http-server.h"
 #include "rv-journal-sink.h"
@@ -45,7 +45,7 @@ typedef struct {
         RvHealth *health;
         RvStore *store;
         RvEventBus *events;
-        RvConfig *settings;
+        RvLiveSettings *settings;
         RvAccess *access;
         RvSettingsApplier *applier;
         /* the guard-rail warning last logged, so each is logged once */
@@ -305,7 +305,7 @@ rv_daemon_settings_applied_cb(JsonNode *doc, gpointer user_data)
 }
 
 static void
-rv_daemon_settings_changed_cb(RvConfig *config, guint64 revision, JsonNode *changes, const char *actor,
+rv_daemon_settings_changed_cb(RvLiveSettings *config, guint64 revision, JsonNode *changes, const char *actor,
                               gpointer user_data)
 {
         RvDaemon *self = user_data;
@@ -344,7 +344,7 @@ static gboolean
 rv_daemon_start_services(RvDaemon *self, GError **error)
 {
         const char *bus_kind = self->options->bus != NULL ? self->options->bus : self->config.bus;
-        JsonNode *doc = rv_config_get_document(self->settings);
+        JsonNode *doc = rv_live_settings_get_document(self->settings);
         RvEngineSettings es;
         RvManagerConfig mc;
         g_autofree char *listen = NULL;
@@ -371,7 +371,7 @@ rv_daemon_start_services(RvDaemon *self, GError **error)
                 self->bus = rv_bus_new(self->manager, kind, error);
                 if (self->bus == NULL)
                         return FALSE;
-                rv_bus_set_config(self->bus, self->settings);
+                rv_bus_set_settings(self->bus, self->settings);
                 rv_bus_set_access(self->bus, self->access);
                 rv_bus_set_disconnected_func(self->bus, rv_daemon_bus_lost_cb, self);
                 if (rv_logcontrol_add(rv_bus_get_sd_bus(self->bus), &self->logcontrol_slot) < 0)
@@ -411,12 +411,12 @@ rv_daemon_settings_loaded_cb(GObject *source, GAsyncResult *result, gpointer use
         RvDaemon *self = user_data;
         g_autoptr(GError) error = NULL;
 
-        if (!rv_config_load_finish(RV_CONFIG(source), result, &error)) {
+        if (!rv_live_settings_load_finish(RV_LIVE_SETTINGS(source), result, &error)) {
                 rv_daemon_fail(self, error);
                 return;
         }
-        g_debug("settings at revision %" G_GUINT64_FORMAT " from the %s store", rv_config_get_revision(self->settings),
-                rv_store_get_backend(self->store));
+        g_debug("settings at revision %" G_GUINT64_FORMAT " from the %s store",
+                rv_live_settings_get_revision(self->settings), rv_store_get_backend(self->store));
         self->access = rv_access_new(self->store, self->settings);
         rv_access_load_async(self->access, rv_daemon_access_loaded_cb, self);
 }
@@ -467,9 +467,9 @@ rv_daemon_store_opened_cb(GObject *source, GAsyncResult *result, gpointer user_d
                 reserved = (guint64)g_get_real_time();
         }
         self->events = rv_event_bus_new(RV_EVENT_BUS_DEFAULT_RING, reserved + 1, rv_daemon_event_reserve_cb, self);
-        self->settings = rv_config_new(self->store);
+        self->settings = rv_live_settings_new(self->store);
         initial = rv_settings_initial_from_bootstrap(&self->config);
-        rv_config_load_async(self->settings, initial, NULL, rv_daemon_settings_loaded_cb, self);
+        rv_live_settings_load_async(self->settings, initial, NULL, rv_daemon_settings_loaded_cb, self);
 }
 
 /* two daemons on one state directory would overwrite each other's records */

@@ -3,7 +3,7 @@
 
 #include <glib/gstdio.h>
 
-#include "rv-config.h"
+#include "rv-live-settings.h"
 #include "rv-settings.h"
 #include "rv-test-data.h"
 
@@ -175,7 +175,7 @@ loaded_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
         Result *r = user_data;
 
-        g_assert_true(rv_config_load_finish(RV_CONFIG(source), result, &r->error));
+        g_assert_true(rv_live_settings_load_finish(RV_LIVE_SETTINGS(source), result, &r->error));
         r->done = TRUE;
 }
 
@@ -184,12 +184,12 @@ updated_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
         Result *r = user_data;
 
-        r->revision = rv_config_update_finish(RV_CONFIG(source), result, &r->error);
+        r->revision = rv_live_settings_update_finish(RV_LIVE_SETTINGS(source), result, &r->error);
         r->done = TRUE;
 }
 
 static void
-changed_cb(RvConfig *config, guint64 revision, JsonNode *changes, const char *actor, gpointer user_data)
+changed_cb(RvLiveSettings *config, guint64 revision, JsonNode *changes, const char *actor, gpointer user_data)
 {
         Result *r = user_data;
 
@@ -203,7 +203,7 @@ history_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
         GPtrArray **out = user_data;
 
-        *out = rv_config_history_finish(NULL, result, NULL);
+        *out = rv_live_settings_history_finish(NULL, result, NULL);
 }
 
 static void
@@ -211,7 +211,7 @@ test_config_live(void)
 {
         g_autofree char *dir = g_dir_make_tmp("rv-test-config-XXXXXX", NULL);
         g_autoptr(RvStore) store = rv_store_embedded_new(dir, NULL, NULL);
-        g_autoptr(RvConfig) config = rv_config_new(store);
+        g_autoptr(RvLiveSettings) config = rv_live_settings_new(store);
         g_autoptr(JsonNode) initial = j("{\"engine\": {\"dht\": false}}");
         g_autoptr(JsonNode) patch = j("{\"engine\": {\"download_limit\": 4096}}");
         g_autoptr(JsonNode) bad = j("{\"engine\": {\"download_limit\": true}}");
@@ -219,14 +219,14 @@ test_config_live(void)
         Result r = { 0 };
 
         g_signal_connect(config, "changed", G_CALLBACK(changed_cb), &r);
-        rv_config_load_async(config, initial, NULL, loaded_cb, &r);
+        rv_live_settings_load_async(config, initial, NULL, loaded_cb, &r);
         WAIT_FOR(r.done);
         /* seeded as revision 1 from the initial values */
-        g_assert_cmpuint(rv_config_get_revision(config), ==, 1);
-        g_assert_false(rv_settings_get_bool(rv_config_get_document(config), "engine", "dht"));
+        g_assert_cmpuint(rv_live_settings_get_revision(config), ==, 1);
+        g_assert_false(rv_settings_get_bool(rv_live_settings_get_document(config), "engine", "dht"));
 
         r.done = FALSE;
-        rv_config_update_async(config, patch, "test", "raise the limit", NULL, updated_cb, &r);
+        rv_live_settings_update_async(config, patch, "test", "raise the limit", NULL, updated_cb, &r);
         WAIT_FOR(r.done);
         g_assert_no_error(r.error);
         g_assert_cmpuint(r.revision, ==, 2);
@@ -235,20 +235,20 @@ test_config_live(void)
 
         /* the same again changes nothing and keeps the revision */
         r.done = FALSE;
-        rv_config_update_async(config, patch, "test", "again", NULL, updated_cb, &r);
+        rv_live_settings_update_async(config, patch, "test", "again", NULL, updated_cb, &r);
         WAIT_FOR(r.done);
         g_assert_cmpuint(r.revision, ==, 2);
 
         /* a bad write names the field and changes nothing */
         r.done = FALSE;
-        rv_config_update_async(config, bad, "test", "bad", NULL, updated_cb, &r);
+        rv_live_settings_update_async(config, bad, "test", "bad", NULL, updated_cb, &r);
         WAIT_FOR(r.done);
         g_assert_error(r.error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT);
         g_assert_true(g_str_has_prefix(r.error->message, "/engine/download_limit"));
         g_clear_error(&r.error);
-        g_assert_cmpuint(rv_config_get_revision(config), ==, 2);
+        g_assert_cmpuint(rv_live_settings_get_revision(config), ==, 2);
 
-        rv_config_history_async(config, 10, NULL, history_cb, &history);
+        rv_live_settings_history_async(config, 10, NULL, history_cb, &history);
         WAIT_FOR(history != NULL);
         g_assert_cmpuint(history->len, ==, 2);
         g_assert_cmpstr(((RvStoreHistoryEntry *)g_ptr_array_index(history, 0))->reason, ==, "raise the limit");
@@ -258,12 +258,13 @@ test_config_live(void)
         g_clear_pointer(&store, rv_store_free);
         /* a restart reads the same revision back */
         store = rv_store_embedded_new(dir, NULL, NULL);
-        config = rv_config_new(store);
+        config = rv_live_settings_new(store);
         r.done = FALSE;
-        rv_config_load_async(config, initial, NULL, loaded_cb, &r);
+        rv_live_settings_load_async(config, initial, NULL, loaded_cb, &r);
         WAIT_FOR(r.done);
-        g_assert_cmpuint(rv_config_get_revision(config), ==, 2);
-        g_assert_cmpint(rv_settings_get_int(rv_config_get_document(config), "engine", "download_limit", 0), ==, 4096);
+        g_assert_cmpuint(rv_live_settings_get_revision(config), ==, 2);
+        g_assert_cmpint(rv_settings_get_int(rv_live_settings_get_document(config), "engine", "download_limit", 0), ==,
+                        4096);
         g_free(r.actor);
         g_clear_object(&config);
         g_clear_pointer(&store, rv_store_free);

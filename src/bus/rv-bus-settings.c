@@ -14,7 +14,7 @@
  * com.revaer.Revaer1.Policy (Section, Revision, Update, History) and a typed
  * interface per section (com.revaer.Revaer1.Policy.Engine, ...) with one
  * property per setting, built at start from the settings table; writes are
- * authorized by the "configure" action and go through RvConfig, so they are
+ * authorized by the "configure" action and go through RvLiveSettings, so they are
  * validated, stored with a revision and applied like any other change
  */
 
@@ -86,9 +86,9 @@ rv_policy_get(sd_bus *bus, const char *path, const char *interface, const char *
         JsonNode *v;
         const char *sig;
 
-        if (desc == NULL || self->config == NULL)
+        if (desc == NULL || self->settings == NULL)
                 return -ENOENT;
-        v = rv_settings_get(rv_config_get_document(self->config), desc);
+        v = rv_settings_get(rv_live_settings_get_document(self->settings), desc);
         sig = rv_policy_signature(desc);
         if (g_str_equal(sig, "b"))
                 return sd_bus_message_append(reply, "b", v != NULL && json_node_get_boolean(v));
@@ -273,7 +273,7 @@ rv_policy_updated_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
         RvPolicyWrite *w = user_data;
         g_autoptr(GError) error = NULL;
-        guint64 revision = rv_config_update_finish(RV_CONFIG(source), result, &error);
+        guint64 revision = rv_live_settings_update_finish(RV_LIVE_SETTINGS(source), result, &error);
 
         if (error != NULL)
                 (void)rv_bus_reply_error(w->message, error);
@@ -296,8 +296,8 @@ rv_policy_authorized(RvBus *self, sd_bus_message *m, gpointer data, sd_bus_error
         owned->reason = g_steal_pointer(&w->reason);
         owned->reply_revision = w->reply_revision;
         owned->message = sd_bus_message_ref(m);
-        rv_config_update_async(self->config, owned->patch, owned->actor, owned->reason, NULL, rv_policy_updated_cb,
-                               owned);
+        rv_live_settings_update_async(self->settings, owned->patch, owned->actor, owned->reason, NULL,
+                                      rv_policy_updated_cb, owned);
         return 1;
 }
 
@@ -311,7 +311,7 @@ rv_policy_section_of_path(const char *path)
                        : NULL;
 }
 
-/* Properties.Set on a setting: validate, authorize ("configure"), then update through RvConfig */
+/* Properties.Set on a setting: validate, authorize ("configure"), then update through RvLiveSettings */
 static int
 rv_policy_filter_cb(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
@@ -326,7 +326,7 @@ rv_policy_filter_cb(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
         JsonNode *value;
         int r;
 
-        if (section == NULL || self->config == NULL ||
+        if (section == NULL || self->settings == NULL ||
             !sd_bus_message_is_method_call(m, "org.freedesktop.DBus.Properties", "Set"))
                 return 0;
         r = sd_bus_message_read(m, "ss", &iface, &property);
@@ -367,7 +367,7 @@ rv_policy_method_update(sd_bus_message *m, void *userdata, sd_bus_error *ret_err
         RvPolicyWrite *w;
         int r;
 
-        if (section == NULL || self->config == NULL)
+        if (section == NULL || self->settings == NULL)
                 return sd_bus_error_set(ret_error, rv_error_to_dbus_name(RV_ERROR_NOT_FOUND), "no such policy object");
         r = sd_bus_message_enter_container(m, 'a', "{sv}");
         if (r < 0)
@@ -404,8 +404,8 @@ rv_policy_method_update(sd_bus_message *m, void *userdata, sd_bus_error *ret_err
                 return r;
         /* validate before asking anybody: a bad value is InvalidArgument whoever sends it */
         {
-                g_autoptr(JsonNode) checked =
-                        rv_settings_apply_patch(rv_config_get_document(self->config), patch_node, NULL, &error);
+                g_autoptr(JsonNode) checked = rv_settings_apply_patch(rv_live_settings_get_document(self->settings),
+                                                                      patch_node, NULL, &error);
                 if (checked == NULL)
                         return rv_bus_set_error(ret_error, error);
         }
@@ -424,7 +424,7 @@ rv_policy_history_cb(GObject *source, GAsyncResult *result, gpointer user_data)
         g_autoptr(sd_bus_message) m = user_data;
         g_autoptr(sd_bus_message) reply = NULL;
         g_autoptr(GError) error = NULL;
-        g_autoptr(GPtrArray) entries = rv_config_history_finish(NULL, result, &error);
+        g_autoptr(GPtrArray) entries = rv_live_settings_history_finish(NULL, result, &error);
         int r;
 
         if (entries == NULL) {
@@ -452,8 +452,8 @@ rv_policy_history_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 static int
 rv_policy_history_authorized(RvBus *self, sd_bus_message *m, gpointer data, sd_bus_error *ret_error)
 {
-        rv_config_history_async(self->config, GPOINTER_TO_UINT(data), NULL, rv_policy_history_cb,
-                                sd_bus_message_ref(m));
+        rv_live_settings_history_async(self->settings, GPOINTER_TO_UINT(data), NULL, rv_policy_history_cb,
+                                       sd_bus_message_ref(m));
         return 1;
 }
 
@@ -487,8 +487,8 @@ rv_policy_prop_revision(sd_bus *bus, const char *path, const char *interface, co
 {
         RvBus *self = userdata;
 
-        return sd_bus_message_append(reply, "t",
-                                     (uint64_t)(self->config != NULL ? rv_config_get_revision(self->config) : 0));
+        return sd_bus_message_append(
+                reply, "t", (uint64_t)(self->settings != NULL ? rv_live_settings_get_revision(self->settings) : 0));
 }
 
 const sd_bus_vtable rv_bus_policy_common_vtable[] = {
@@ -504,7 +504,7 @@ const sd_bus_vtable rv_bus_policy_common_vtable[] = {
 
 /* tell clients what changed: typed properties, Revision, and the manager's SettingsChanged */
 static void
-rv_policy_changed_cb(RvConfig *config, guint64 revision, JsonNode *changes, const char *actor, gpointer user_data)
+rv_policy_changed_cb(RvLiveSettings *config, guint64 revision, JsonNode *changes, const char *actor, gpointer user_data)
 {
         RvBus *self = user_data;
         g_autoptr(GPtrArray) pointers = g_ptr_array_new();
@@ -542,12 +542,12 @@ rv_policy_changed_cb(RvConfig *config, guint64 revision, JsonNode *changes, cons
 }
 
 void
-rv_bus_set_config(RvBus *self, RvConfig *config)
+rv_bus_set_settings(RvBus *self, RvLiveSettings *settings)
 {
         int r = 0;
 
-        g_return_if_fail(self->config == NULL);
-        self->config = g_object_ref(config);
+        g_return_if_fail(self->settings == NULL);
+        self->settings = g_object_ref(settings);
         for (guint s = 0; r >= 0 && rv_bus_policy_sections[s] != NULL; s++) {
                 g_autofree char *path = g_strdup_printf(RV_BUS_POLICY_PREFIX "/%s", rv_bus_policy_sections[s]);
                 /* object callbacks run before sd-bus answers Properties.Set from the vtables */
@@ -561,5 +561,5 @@ rv_bus_set_config(RvBus *self, RvConfig *config)
         }
         if (r < 0)
                 g_warning("cannot export the policy objects: %s", g_strerror(-r));
-        self->config_changed = g_signal_connect(config, "changed", G_CALLBACK(rv_policy_changed_cb), self);
+        self->settings_changed = g_signal_connect(settings, "changed", G_CALLBACK(rv_policy_changed_cb), self);
 }

@@ -3,10 +3,10 @@
 
 #include "config.h"
 
-#include "rv-config.h"
+#include "rv-live-settings.h"
 #include "rv-json.h"
 
-struct _RvConfig {
+struct _RvLiveSettings {
         GObject parent_instance;
         RvStore *store;
         JsonNode *document;
@@ -19,7 +19,7 @@ struct _RvConfig {
         gboolean updating;
 };
 
-G_DEFINE_TYPE(RvConfig, rv_config, G_TYPE_OBJECT)
+G_DEFINE_TYPE(RvLiveSettings, rv_live_settings, G_TYPE_OBJECT)
 
 enum {
         SIGNAL_CHANGED,
@@ -39,7 +39,7 @@ typedef struct {
 } RvConfigUpdate;
 
 static void
-rv_config_update_free(RvConfigUpdate *u)
+rv_live_settings_update_free(RvConfigUpdate *u)
 {
         if (u->patch != NULL)
                 json_node_unref(u->patch);
@@ -52,60 +52,60 @@ rv_config_update_free(RvConfigUpdate *u)
         g_free(u);
 }
 
-static void rv_config_store_changed_cb(RvStore *store, guint64 revision, gpointer user_data);
+static void rv_live_settings_store_changed_cb(RvStore *store, guint64 revision, gpointer user_data);
 
 static void
-rv_config_finalize(GObject *object)
+rv_live_settings_finalize(GObject *object)
 {
-        RvConfig *self = RV_CONFIG(object);
+        RvLiveSettings *self = RV_LIVE_SETTINGS(object);
 
         if (self->store != NULL)
                 rv_store_set_settings_changed_func(self->store, NULL, NULL);
         if (self->document != NULL)
                 json_node_unref(self->document);
         g_queue_clear_full(&self->updates, g_object_unref);
-        G_OBJECT_CLASS(rv_config_parent_class)->finalize(object);
+        G_OBJECT_CLASS(rv_live_settings_parent_class)->finalize(object);
 }
 
 static void
-rv_config_class_init(RvConfigClass *klass)
+rv_live_settings_class_init(RvLiveSettingsClass *klass)
 {
-        G_OBJECT_CLASS(klass)->finalize = rv_config_finalize;
+        G_OBJECT_CLASS(klass)->finalize = rv_live_settings_finalize;
         signals[SIGNAL_CHANGED] = g_signal_new("changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                                                NULL, G_TYPE_NONE, 3, G_TYPE_UINT64, G_TYPE_POINTER, G_TYPE_STRING);
 }
 
 static void
-rv_config_init(RvConfig *self)
+rv_live_settings_init(RvLiveSettings *self)
 {
         g_queue_init(&self->updates);
         self->document = rv_settings_defaults();
 }
 
-RvConfig *
-rv_config_new(RvStore *store)
+RvLiveSettings *
+rv_live_settings_new(RvStore *store)
 {
-        RvConfig *self = g_object_new(RV_TYPE_CONFIG, NULL);
+        RvLiveSettings *self = g_object_new(RV_TYPE_LIVE_SETTINGS, NULL);
 
         self->store = store;
-        rv_store_set_settings_changed_func(store, rv_config_store_changed_cb, self);
+        rv_store_set_settings_changed_func(store, rv_live_settings_store_changed_cb, self);
         return self;
 }
 
 JsonNode *
-rv_config_get_document(RvConfig *self)
+rv_live_settings_get_document(RvLiveSettings *self)
 {
         return self->document;
 }
 
 guint64
-rv_config_get_revision(RvConfig *self)
+rv_live_settings_get_revision(RvLiveSettings *self)
 {
         return self->revision;
 }
 
 static void
-rv_config_set_current(RvConfig *self, JsonNode *document, guint64 revision)
+rv_live_settings_set_current(RvLiveSettings *self, JsonNode *document, guint64 revision)
 {
         if (self->document != NULL)
                 json_node_unref(self->document);
@@ -115,7 +115,7 @@ rv_config_set_current(RvConfig *self, JsonNode *document, guint64 revision)
 
 /* what changed between two documents, in the history format */
 static JsonNode *
-rv_config_diff(JsonNode *old, JsonNode *new)
+rv_live_settings_diff(JsonNode *old, JsonNode *new)
 {
         JsonObject *changes = json_object_new();
 
@@ -136,10 +136,10 @@ rv_config_diff(JsonNode *old, JsonNode *new)
 /* loading and seeding */
 
 static void
-rv_config_seeded_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+rv_live_settings_seeded_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
         g_autoptr(GTask) task = user_data;
-        RvConfig *self = g_task_get_source_object(task);
+        RvLiveSettings *self = g_task_get_source_object(task);
         JsonNode *document = g_task_get_task_data(task);
         g_autoptr(GError) error = NULL;
         guint64 revision = rv_store_save_settings_finish(self->store, result, &error);
@@ -147,22 +147,22 @@ rv_config_seeded_cb(GObject *source, GAsyncResult *result, gpointer user_data)
         if (revision == 0) {
                 /* another node seeded first: take what is stored */
                 if (g_error_matches(error, RV_ERROR, RV_ERROR_CONFLICT)) {
-                        rv_config_store_changed_cb(self->store, 0, self);
+                        rv_live_settings_store_changed_cb(self->store, 0, self);
                         g_task_return_boolean(task, TRUE);
                         return;
                 }
                 g_task_return_error(task, g_steal_pointer(&error));
                 return;
         }
-        rv_config_set_current(self, document, revision);
+        rv_live_settings_set_current(self, document, revision);
         g_task_return_boolean(task, TRUE);
 }
 
 static void
-rv_config_loaded_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+rv_live_settings_loaded_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
         g_autoptr(GTask) task = user_data;
-        RvConfig *self = g_task_get_source_object(task);
+        RvLiveSettings *self = g_task_get_source_object(task);
         JsonNode *initial = g_task_get_task_data(task);
         g_autoptr(GError) error = NULL;
         g_autoptr(RvStoreSettings) stored = rv_store_load_settings_finish(self->store, result, &error);
@@ -187,7 +187,7 @@ rv_config_loaded_cb(GObject *source, GAsyncResult *result, gpointer user_data)
                 entry.reason = (char *)"first start";
                 entry.changes = changes;
                 g_task_set_task_data(task, json_node_ref(document), (GDestroyNotify)json_node_unref);
-                rv_store_save_settings_async(self->store, 0, document, &entry, NULL, rv_config_seeded_cb,
+                rv_store_save_settings_async(self->store, 0, document, &entry, NULL, rv_live_settings_seeded_cb,
                                              g_steal_pointer(&task));
                 return;
         }
@@ -197,23 +197,23 @@ rv_config_loaded_cb(GObject *source, GAsyncResult *result, gpointer user_data)
                 g_task_return_error(task, g_steal_pointer(&error));
                 return;
         }
-        rv_config_set_current(self, document, stored->revision);
+        rv_live_settings_set_current(self, document, stored->revision);
         g_task_return_boolean(task, TRUE);
 }
 
 void
-rv_config_load_async(RvConfig *self, JsonNode *initial, GCancellable *cancellable, GAsyncReadyCallback callback,
-                     gpointer user_data)
+rv_live_settings_load_async(RvLiveSettings *self, JsonNode *initial, GCancellable *cancellable,
+                            GAsyncReadyCallback callback, gpointer user_data)
 {
         GTask *task = g_task_new(self, cancellable, callback, user_data);
 
         if (initial != NULL)
                 g_task_set_task_data(task, json_node_ref(initial), (GDestroyNotify)json_node_unref);
-        rv_store_load_settings_async(self->store, cancellable, rv_config_loaded_cb, task);
+        rv_store_load_settings_async(self->store, cancellable, rv_live_settings_loaded_cb, task);
 }
 
 gboolean
-rv_config_load_finish(RvConfig *self, GAsyncResult *result, GError **error)
+rv_live_settings_load_finish(RvLiveSettings *self, GAsyncResult *result, GError **error)
 {
         return g_task_propagate_boolean(G_TASK(result), error);
 }
@@ -221,9 +221,9 @@ rv_config_load_finish(RvConfig *self, GAsyncResult *result, GError **error)
 /* changes from elsewhere */
 
 static void
-rv_config_reloaded_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+rv_live_settings_reloaded_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
-        g_autoptr(RvConfig) self = user_data;
+        g_autoptr(RvLiveSettings) self = user_data;
         g_autoptr(GError) error = NULL;
         g_autoptr(RvStoreSettings) stored = rv_store_load_settings_finish(self->store, result, &error);
         g_autoptr(JsonNode) document = NULL;
@@ -242,21 +242,21 @@ rv_config_reloaded_cb(GObject *source, GAsyncResult *result, gpointer user_data)
                         g_debug("stored settings revision %" G_GUINT64_FORMAT " are invalid, ignoring: %s",
                                 stored->revision, error->message);
                 } else {
-                        changes = rv_config_diff(self->document, document);
-                        rv_config_set_current(self, document, stored->revision);
+                        changes = rv_live_settings_diff(self->document, document);
+                        rv_live_settings_set_current(self, document, stored->revision);
                         g_signal_emit(self, signals[SIGNAL_CHANGED], 0, self->revision, changes, "elsewhere");
                 }
         }
         if (self->wanted_revision > self->revision) {
                 self->reloading = TRUE;
-                rv_store_load_settings_async(self->store, NULL, rv_config_reloaded_cb, g_object_ref(self));
+                rv_store_load_settings_async(self->store, NULL, rv_live_settings_reloaded_cb, g_object_ref(self));
         }
 }
 
 static void
-rv_config_store_changed_cb(RvStore *store, guint64 revision, gpointer user_data)
+rv_live_settings_store_changed_cb(RvStore *store, guint64 revision, gpointer user_data)
 {
-        RvConfig *self = user_data;
+        RvLiveSettings *self = user_data;
 
         if (revision != 0 && revision <= self->revision)
                 return;
@@ -264,22 +264,22 @@ rv_config_store_changed_cb(RvStore *store, guint64 revision, gpointer user_data)
         if (self->reloading)
                 return;
         self->reloading = TRUE;
-        rv_store_load_settings_async(store, NULL, rv_config_reloaded_cb, g_object_ref(self));
+        rv_store_load_settings_async(store, NULL, rv_live_settings_reloaded_cb, g_object_ref(self));
 }
 
 /* updates */
 
-static void rv_config_run_next(RvConfig *self);
+static void rv_live_settings_run_next(RvLiveSettings *self);
 
-static void rv_config_start(RvConfig *self, GTask *task);
-static void rv_config_saved_cb(GObject *source, GAsyncResult *result, gpointer user_data);
+static void rv_live_settings_start(RvLiveSettings *self, GTask *task);
+static void rv_live_settings_saved_cb(GObject *source, GAsyncResult *result, gpointer user_data);
 
 /* someone else stored a revision first: catch up, then validate the patch again on top of it */
 static void
-rv_config_conflict_reloaded_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+rv_live_settings_conflict_reloaded_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
         g_autoptr(GTask) task = user_data;
-        RvConfig *self = g_task_get_source_object(task);
+        RvLiveSettings *self = g_task_get_source_object(task);
         g_autoptr(GError) error = NULL;
         g_autoptr(RvStoreSettings) stored = rv_store_load_settings_finish(self->store, result, &error);
         g_autoptr(JsonNode) document = NULL;
@@ -291,19 +291,19 @@ rv_config_conflict_reloaded_cb(GObject *source, GAsyncResult *result, gpointer u
                 if (error == NULL)
                         error = g_error_new_literal(RV_ERROR, RV_ERROR_UNAVAILABLE, "the stored settings vanished");
                 g_task_return_error(task, g_steal_pointer(&error));
-                rv_config_run_next(self);
+                rv_live_settings_run_next(self);
                 return;
         }
         {
-                g_autoptr(JsonNode) changes = rv_config_diff(self->document, document);
-                rv_config_set_current(self, document, stored->revision);
+                g_autoptr(JsonNode) changes = rv_live_settings_diff(self->document, document);
+                rv_live_settings_set_current(self, document, stored->revision);
                 g_signal_emit(self, signals[SIGNAL_CHANGED], 0, self->revision, changes, "elsewhere");
         }
-        rv_config_start(self, g_steal_pointer(&task));
+        rv_live_settings_start(self, g_steal_pointer(&task));
 }
 
 static void
-rv_config_start(RvConfig *self, GTask *task)
+rv_live_settings_start(RvLiveSettings *self, GTask *task)
 {
         RvConfigUpdate *u = g_task_get_task_data(task);
         g_autoptr(GError) error = NULL;
@@ -316,14 +316,14 @@ rv_config_start(RvConfig *self, GTask *task)
                 self->updating = FALSE;
                 g_task_return_error(task, g_steal_pointer(&error));
                 g_object_unref(task);
-                rv_config_run_next(self);
+                rv_live_settings_run_next(self);
                 return;
         }
         if (json_object_get_size(json_node_get_object(u->changes)) == 0) {
                 self->updating = FALSE;
                 g_task_return_int(task, (gssize)self->revision);
                 g_object_unref(task);
-                rv_config_run_next(self);
+                rv_live_settings_run_next(self);
                 return;
         }
         g_clear_pointer(&u->document, json_node_unref);
@@ -331,37 +331,39 @@ rv_config_start(RvConfig *self, GTask *task)
         entry.actor = u->actor;
         entry.reason = u->reason;
         entry.changes = u->changes;
-        rv_store_save_settings_async(self->store, self->revision, u->document, &entry, NULL, rv_config_saved_cb, task);
+        rv_store_save_settings_async(self->store, self->revision, u->document, &entry, NULL, rv_live_settings_saved_cb,
+                                     task);
 }
 
 static void
-rv_config_saved_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+rv_live_settings_saved_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
         g_autoptr(GTask) task = user_data;
-        RvConfig *self = g_task_get_source_object(task);
+        RvLiveSettings *self = g_task_get_source_object(task);
         RvConfigUpdate *u = g_task_get_task_data(task);
         g_autoptr(GError) error = NULL;
         guint64 revision = rv_store_save_settings_finish(self->store, result, &error);
 
         if (revision == 0 && g_error_matches(error, RV_ERROR, RV_ERROR_CONFLICT) && !u->retried) {
                 u->retried = TRUE;
-                rv_store_load_settings_async(self->store, NULL, rv_config_conflict_reloaded_cb, g_steal_pointer(&task));
+                rv_store_load_settings_async(self->store, NULL, rv_live_settings_conflict_reloaded_cb,
+                                             g_steal_pointer(&task));
                 return;
         }
         self->updating = FALSE;
         if (revision == 0) {
                 g_task_return_error(task, g_steal_pointer(&error));
-                rv_config_run_next(self);
+                rv_live_settings_run_next(self);
                 return;
         }
-        rv_config_set_current(self, u->document, revision);
+        rv_live_settings_set_current(self, u->document, revision);
         g_signal_emit(self, signals[SIGNAL_CHANGED], 0, revision, u->changes, u->actor);
         g_task_return_int(task, (gssize)revision);
-        rv_config_run_next(self);
+        rv_live_settings_run_next(self);
 }
 
 static void
-rv_config_run_next(RvConfig *self)
+rv_live_settings_run_next(RvLiveSettings *self)
 {
         GTask *task;
 
@@ -371,12 +373,13 @@ rv_config_run_next(RvConfig *self)
         if (task == NULL)
                 return;
         self->updating = TRUE;
-        rv_config_start(self, task);
+        rv_live_settings_start(self, task);
 }
 
 static void
-rv_config_queue_update(RvConfig *self, JsonNode *patch, const char *actor, const char *reason, gboolean internal,
-                       GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+rv_live_settings_queue_update(RvLiveSettings *self, JsonNode *patch, const char *actor, const char *reason,
+                              gboolean internal, GCancellable *cancellable, GAsyncReadyCallback callback,
+                              gpointer user_data)
 {
         GTask *task = g_task_new(self, cancellable, callback, user_data);
         RvConfigUpdate *u = g_new0(RvConfigUpdate, 1);
@@ -385,27 +388,27 @@ rv_config_queue_update(RvConfig *self, JsonNode *patch, const char *actor, const
         u->actor = g_strdup(actor != NULL ? actor : "unknown");
         u->reason = g_strdup(reason != NULL ? reason : "");
         u->internal = internal;
-        g_task_set_task_data(task, u, (GDestroyNotify)rv_config_update_free);
+        g_task_set_task_data(task, u, (GDestroyNotify)rv_live_settings_update_free);
         g_queue_push_tail(&self->updates, task);
-        rv_config_run_next(self);
+        rv_live_settings_run_next(self);
 }
 
 void
-rv_config_update_async(RvConfig *self, JsonNode *patch, const char *actor, const char *reason,
-                       GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+rv_live_settings_update_async(RvLiveSettings *self, JsonNode *patch, const char *actor, const char *reason,
+                              GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
 {
-        rv_config_queue_update(self, patch, actor, reason, FALSE, cancellable, callback, user_data);
+        rv_live_settings_queue_update(self, patch, actor, reason, FALSE, cancellable, callback, user_data);
 }
 
 void
-rv_config_update_internal_async(RvConfig *self, JsonNode *patch, const char *actor, const char *reason,
-                                GAsyncReadyCallback callback, gpointer user_data)
+rv_live_settings_update_internal_async(RvLiveSettings *self, JsonNode *patch, const char *actor, const char *reason,
+                                       GAsyncReadyCallback callback, gpointer user_data)
 {
-        rv_config_queue_update(self, patch, actor, reason, TRUE, NULL, callback, user_data);
+        rv_live_settings_queue_update(self, patch, actor, reason, TRUE, NULL, callback, user_data);
 }
 
 guint64
-rv_config_update_finish(RvConfig *self, GAsyncResult *result, GError **error)
+rv_live_settings_update_finish(RvLiveSettings *self, GAsyncResult *result, GError **error)
 {
         gssize revision = g_task_propagate_int(G_TASK(result), error);
 
@@ -413,14 +416,14 @@ rv_config_update_finish(RvConfig *self, GAsyncResult *result, GError **error)
 }
 
 void
-rv_config_history_async(RvConfig *self, guint limit, GCancellable *cancellable, GAsyncReadyCallback callback,
-                        gpointer user_data)
+rv_live_settings_history_async(RvLiveSettings *self, guint limit, GCancellable *cancellable,
+                               GAsyncReadyCallback callback, gpointer user_data)
 {
         rv_store_list_history_async(self->store, limit, cancellable, callback, user_data);
 }
 
 GPtrArray *
-rv_config_history_finish(RvConfig *self, GAsyncResult *result, GError **error)
+rv_live_settings_history_finish(RvLiveSettings *self, GAsyncResult *result, GError **error)
 {
         /* the store's task has no source object: self may be NULL here */
         return rv_store_list_history_finish(NULL, result, error);
