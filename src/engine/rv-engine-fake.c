@@ -12,20 +12,7 @@
  * inside the call; sources are parsed by the same code as for libtorrent
  */
 
-typedef struct {
-        RvEngineEventKind kind;
-        RvInfoHash hash;
-        char *name;
-        char *save_path;
-        GError *error;
-        GBytes *resume_data;
-        GPtrArray *files;
-        gint64 total_size;
-        GArray *file_progress;
-        RvEngineStatus status;
-        gboolean has_status;
-        guint16 listen_port;
-} RvFakeEvent;
+typedef RvEngineOwnedEvent RvFakeEvent;
 
 typedef struct {
         RvInfoHash hash;
@@ -73,13 +60,7 @@ rv_fake_self(RvEngine *engine)
 static void
 rv_fake_event_free(RvFakeEvent *event)
 {
-        g_free(event->name);
-        g_free(event->save_path);
-        g_clear_error(&event->error);
-        g_clear_pointer(&event->resume_data, g_bytes_unref);
-        g_clear_pointer(&event->files, g_ptr_array_unref);
-        g_clear_pointer(&event->file_progress, g_array_unref);
-        rv_engine_status_clear(&event->status);
+        rv_engine_owned_event_clear(event);
         g_free(event);
 }
 
@@ -121,20 +102,11 @@ rv_fake_dispatch_cb(gpointer user_data)
                 RvFakeEvent *fake = g_queue_pop_head(&self->events);
                 if (fake->kind == RV_ENGINE_EVENT_LISTEN_SUCCEEDED)
                         self->listen_port = fake->listen_port;
-                RvEngineEvent event = {
-                        .kind = fake->kind,
-                        .hash = fake->hash,
-                        .name = fake->name,
-                        .save_path = fake->save_path,
-                        .error = fake->error,
-                        .resume_data = fake->resume_data,
-                        .files = fake->files,
-                        .total_size = fake->total_size,
-                        .file_progress = fake->file_progress,
-                        .status = fake->has_status ? &fake->status : NULL,
-                        .listen_port = fake->listen_port,
-                };
-                gboolean alive = rv_engine_emit(engine, &event);
+                RvEngineEvent event;
+                gboolean alive;
+
+                rv_engine_event_view(fake, &event);
+                alive = rv_engine_emit(engine, &event);
                 rv_fake_event_free(fake);
                 if (!alive)
                         return G_SOURCE_REMOVE;

@@ -126,6 +126,66 @@ rv_engine_file_free(RvEngineFile *file)
 }
 
 void
+rv_engine_event_copy(const RvEngineEvent *event, RvEngineOwnedEvent *ret)
+{
+        ret->kind = event->kind;
+        ret->hash = event->hash;
+        ret->name = g_strdup(event->name);
+        ret->save_path = g_strdup(event->save_path);
+        ret->error = event->error != NULL ? g_error_copy(event->error) : NULL;
+        ret->resume_data = event->resume_data != NULL ? g_bytes_ref(event->resume_data) : NULL;
+        ret->files = NULL;
+        if (event->files != NULL) {
+                ret->files = g_ptr_array_new_full(event->files->len, (GDestroyNotify)rv_engine_file_free);
+                for (guint i = 0; i < event->files->len; i++)
+                        g_ptr_array_add(ret->files, rv_engine_file_copy(g_ptr_array_index(event->files, i)));
+        }
+        ret->total_size = event->total_size;
+        ret->file_progress = NULL;
+        if (event->file_progress != NULL) {
+                ret->file_progress = g_array_sized_new(FALSE, FALSE, sizeof(gint64), event->file_progress->len);
+                g_array_append_vals(ret->file_progress, event->file_progress->data, event->file_progress->len);
+        }
+        ret->has_status = event->status != NULL;
+        memset(&ret->status, 0, sizeof(ret->status));
+        if (event->status != NULL) {
+                ret->status = *event->status;
+                ret->status.error = g_strdup(event->status->error);
+        }
+        ret->listen_port = event->listen_port;
+}
+
+void
+rv_engine_event_view(const RvEngineOwnedEvent *owned, RvEngineEvent *ret)
+{
+        *ret = (RvEngineEvent){
+                .kind = owned->kind,
+                .hash = owned->hash,
+                .name = owned->name,
+                .save_path = owned->save_path,
+                .error = owned->error,
+                .resume_data = owned->resume_data,
+                .files = owned->files,
+                .total_size = owned->total_size,
+                .file_progress = owned->file_progress,
+                .status = owned->has_status ? &owned->status : NULL,
+                .listen_port = owned->listen_port,
+        };
+}
+
+void
+rv_engine_owned_event_clear(RvEngineOwnedEvent *owned)
+{
+        g_clear_pointer(&owned->name, g_free);
+        g_clear_pointer(&owned->save_path, g_free);
+        g_clear_error(&owned->error);
+        g_clear_pointer(&owned->resume_data, g_bytes_unref);
+        g_clear_pointer(&owned->files, g_ptr_array_unref);
+        g_clear_pointer(&owned->file_progress, g_array_unref);
+        rv_engine_status_clear(&owned->status);
+}
+
+void
 rv_engine_add_options_init(RvEngineAddOptions *options)
 {
         g_return_if_fail(options != NULL);

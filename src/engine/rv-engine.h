@@ -195,6 +195,37 @@ typedef struct {
         guint16 listen_port;
 } RvEngineEvent;
 
+/*
+ * an event that outlives the callback, owning what it holds: the fake engine
+ * queues these, the tests record them. Its members are a macro so that a
+ * record of one (the tests' RvTestEvent) can add fields after them and still
+ * be copied and cleared by these functions.
+ */
+#define RV_ENGINE_OWNED_EVENT_MEMBERS \
+        RvEngineEventKind kind;       \
+        RvInfoHash hash;              \
+        char *name;                   \
+        char *save_path;              \
+        GError *error;                \
+        GBytes *resume_data;          \
+        GPtrArray *files;             \
+        gint64 total_size;            \
+        GArray *file_progress;        \
+        RvEngineStatus status;        \
+        gboolean has_status;          \
+        guint16 listen_port;
+
+typedef struct {
+        RV_ENGINE_OWNED_EVENT_MEMBERS
+} RvEngineOwnedEvent;
+
+/* copies event into ret (zeroed or cleared) */
+void rv_engine_event_copy(const RvEngineEvent *event, RvEngineOwnedEvent *ret);
+/* the borrowed view a callback gets, valid while owned is */
+void rv_engine_event_view(const RvEngineOwnedEvent *owned, RvEngineEvent *ret);
+/* frees what owned holds, not owned itself */
+void rv_engine_owned_event_clear(RvEngineOwnedEvent *owned);
+
 typedef void (*RvEngineEventFunc)(RvEngine *engine, const RvEngineEvent *event, gpointer user_data);
 
 /* what a source is, before it enters the session */

@@ -11,13 +11,7 @@ struct _RvTestRecorder {
 static void
 rv_test_event_free(RvTestEvent *event)
 {
-        g_free(event->name);
-        g_free(event->save_path);
-        g_clear_error(&event->error);
-        g_clear_pointer(&event->resume_data, g_bytes_unref);
-        g_clear_pointer(&event->files, g_ptr_array_unref);
-        g_clear_pointer(&event->file_progress, g_array_unref);
-        rv_engine_status_clear(&event->status);
+        rv_engine_owned_event_clear((RvEngineOwnedEvent *)event);
         g_free(event);
 }
 
@@ -27,33 +21,8 @@ rv_test_recorder_event_cb(RvEngine *engine, const RvEngineEvent *event, gpointer
         RvTestRecorder *recorder = user_data;
         RvTestEvent *copy = g_new0(RvTestEvent, 1);
 
-        copy->kind = event->kind;
-        copy->hash = event->hash;
-        copy->name = g_strdup(event->name);
-        copy->save_path = g_strdup(event->save_path);
-        copy->error = event->error != NULL ? g_error_copy(event->error) : NULL;
-        copy->resume_data = event->resume_data != NULL ? g_bytes_ref(event->resume_data) : NULL;
-        if (event->files != NULL) {
-                copy->files = g_ptr_array_new_with_free_func((GDestroyNotify)rv_engine_file_free);
-                for (guint i = 0; i < event->files->len; i++) {
-                        const RvEngineFile *file = g_ptr_array_index(event->files, i);
-                        RvEngineFile *dup = g_new0(RvEngineFile, 1);
-                        *dup = *file;
-                        dup->path = g_strdup(file->path);
-                        g_ptr_array_add(copy->files, dup);
-                }
-        }
-        copy->total_size = event->total_size;
-        if (event->file_progress != NULL) {
-                copy->file_progress = g_array_sized_new(FALSE, FALSE, sizeof(gint64), event->file_progress->len);
-                g_array_append_vals(copy->file_progress, event->file_progress->data, event->file_progress->len);
-        }
-        if (event->status != NULL) {
-                copy->status = *event->status;
-                copy->status.error = g_strdup(event->status->error);
-                copy->has_status = TRUE;
-        }
-        copy->listen_port = event->listen_port;
+        /* the owned members come first, as in RvEngineOwnedEvent */
+        rv_engine_event_copy(event, (RvEngineOwnedEvent *)copy);
         copy->time_us = g_get_monotonic_time();
         g_ptr_array_add(recorder->events, copy);
 }

@@ -9,20 +9,9 @@
 
 G_BEGIN_DECLS
 
-/* an owned copy of an RvEngineEvent */
+/* an owned copy of an RvEngineEvent, as the engine API makes it, and when it came */
 typedef struct {
-        RvEngineEventKind kind;
-        RvInfoHash hash;
-        char *name;
-        char *save_path;
-        GError *error;
-        GBytes *resume_data;
-        GPtrArray *files;
-        gint64 total_size;
-        GArray *file_progress;
-        RvEngineStatus status;
-        gboolean has_status;
-        guint16 listen_port;
+        RV_ENGINE_OWNED_EVENT_MEMBERS
         /* g_get_monotonic_time() when it arrived */
         gint64 time_us;
         gboolean consumed;
