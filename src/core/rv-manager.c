@@ -81,28 +81,6 @@ rv_manager_config_copy(RvManagerConfig *dest, const RvManagerConfig *src)
 
 /* helpers */
 
-static RvTorrentState
-rv_manager_map_state(const RvEngineStatus *st)
-{
-        if (st->error != NULL)
-                return RV_TORRENT_STATE_ERROR;
-        if (st->paused)
-                return st->auto_managed ? RV_TORRENT_STATE_QUEUED : RV_TORRENT_STATE_PAUSED;
-        switch (st->state) {
-        case RV_ENGINE_STATE_CHECKING_RESUME:
-        case RV_ENGINE_STATE_CHECKING_FILES:
-                return RV_TORRENT_STATE_CHECKING;
-        case RV_ENGINE_STATE_FETCHING_METADATA:
-                return RV_TORRENT_STATE_FETCHING_METADATA;
-        case RV_ENGINE_STATE_DOWNLOADING:
-                return RV_TORRENT_STATE_DOWNLOADING;
-        case RV_ENGINE_STATE_FINISHED:
-        case RV_ENGINE_STATE_SEEDING:
-        default:
-                return RV_TORRENT_STATE_SEEDING;
-        }
-}
-
 /* something an operator should hear about; the daemon decides how loudly */
 static void rv_manager_problem(RvManager *self, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
@@ -289,7 +267,6 @@ rv_manager_on_status(RvManager *self, RvTorrent *torrent, const RvEngineStatus *
 {
         guint fields = 0;
         gboolean progress_changed = FALSE;
-        RvTorrentState state;
 
         /* real progress is what a resume save must not lose */
         if (torrent->wanted_done != st->total_wanted_done)
@@ -330,11 +307,7 @@ rv_manager_on_status(RvManager *self, RvTorrent *torrent, const RvEngineStatus *
                 torrent->sequential = st->sequential;
                 fields |= RV_TORRENT_FIELD_SEQUENTIAL;
         }
-        state = rv_manager_map_state(st);
-        /* a status libtorrent took before a pause reached it must not undo the pause */
-        if (torrent->user_paused && state != RV_TORRENT_STATE_ERROR)
-                state = RV_TORRENT_STATE_PAUSED;
-        rv_manager_set_state(self, torrent, state, &fields);
+        rv_manager_set_state(self, torrent, rv_torrent_decide_state(st, torrent->user_paused), &fields);
         if (st->is_finished && st->total_wanted > 0 && !torrent->completed) {
                 torrent->completed = TRUE;
                 torrent->completed_time =

@@ -231,6 +231,36 @@ rv_json_get_bool(JsonObject *obj, const char *member, gboolean *ret_value, GErro
         return TRUE;
 }
 
+/*
+ * The state a torrent shows: libtorrent's report, with one rule on top: a
+ * torrent the user paused is paused (or in error) whatever a report says,
+ * since a status libtorrent took before the pause reached it may arrive after
+ * it. Pure, so tests/core/test-manager.c walks a table of cases.
+ */
+RvTorrentState
+rv_torrent_decide_state(const RvEngineStatus *st, gboolean user_paused)
+{
+        if (st->error != NULL)
+                return RV_TORRENT_STATE_ERROR;
+        if (user_paused)
+                return RV_TORRENT_STATE_PAUSED;
+        if (st->paused)
+                return st->auto_managed ? RV_TORRENT_STATE_QUEUED : RV_TORRENT_STATE_PAUSED;
+        switch (st->state) {
+        case RV_ENGINE_STATE_CHECKING_RESUME:
+        case RV_ENGINE_STATE_CHECKING_FILES:
+                return RV_TORRENT_STATE_CHECKING;
+        case RV_ENGINE_STATE_FETCHING_METADATA:
+                return RV_TORRENT_STATE_FETCHING_METADATA;
+        case RV_ENGINE_STATE_DOWNLOADING:
+                return RV_TORRENT_STATE_DOWNLOADING;
+        case RV_ENGINE_STATE_FINISHED:
+        case RV_ENGINE_STATE_SEEDING:
+        default:
+                return RV_TORRENT_STATE_SEEDING;
+        }
+}
+
 /* "labels": null, absent or an array of strings */
 static gboolean
 rv_torrent_meta_read_labels(JsonObject *obj, GStrvBuilder *labels, GError **error)

@@ -95,6 +95,8 @@ RvTorrent *rv_torrent_new(const RvInfoHash *hash);
 void rv_torrent_free(RvTorrent *torrent);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(RvTorrent, rv_torrent_free)
 
+/* the state to show for an engine status, with the user's pause over a report taken before it */
+RvTorrentState rv_torrent_decide_state(const RvEngineStatus *st, gboolean user_paused);
 /* seconds until the wanted bytes are done at the current rate, -1 when unknown */
 gint64 rv_torrent_get_eta(const RvTorrent *torrent);
 /* what the torrent's files should be set to now: selection rules, then overrides */

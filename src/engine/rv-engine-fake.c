@@ -702,6 +702,24 @@ rv_fake_deliver_metadata(RvEngine *engine, const RvInfoHash *hash, const char *n
 }
 
 static void
+rv_fake_deliver_stale_status(RvEngine *engine, const RvInfoHash *hash)
+{
+        RvFakeEngine *self = rv_fake_self(engine);
+        RvFakeTorrent *torrent = rv_fake_lookup(self, hash, NULL);
+        RvFakeEvent *event;
+
+        if (torrent == NULL)
+                return;
+        event = rv_fake_queue(self, RV_ENGINE_EVENT_STATUS, &torrent->hash);
+        rv_fake_status_fill(torrent, &event->status);
+        event->has_status = TRUE;
+        event->status.paused = FALSE;
+        event->status.auto_managed = TRUE;
+        if (event->status.state != RV_ENGINE_STATE_FETCHING_METADATA)
+                event->status.state = torrent->finished ? RV_ENGINE_STATE_SEEDING : RV_ENGINE_STATE_DOWNLOADING;
+}
+
+static void
 rv_fake_fail(RvEngine *engine, const RvInfoHash *hash, const char *message)
 {
         RvFakeEngine *self = rv_fake_self(engine);
@@ -742,6 +760,7 @@ static const RvEngineVTable rv_fake_vtable = {
         .fake_set_progress = rv_fake_set_progress,
         .fake_deliver_metadata = rv_fake_deliver_metadata,
         .fake_fail = rv_fake_fail,
+        .fake_deliver_stale_status = rv_fake_deliver_stale_status,
 };
 
 /* the port the fake claims to listen on: the first interface's, 6881 for 0 or nonsense */

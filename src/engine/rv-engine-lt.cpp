@@ -1402,6 +1402,7 @@ const RvEngineVTable rv_lt_vtable = {
         nullptr,
         nullptr,
         nullptr,
+        nullptr,
 };
 
 } /* namespace */

@@ -42,6 +42,7 @@ typedef struct {
         void (*fake_deliver_metadata)(RvEngine *engine, const RvInfoHash *hash, const char *name,
                                       const char *const *paths, const gint64 *sizes);
         void (*fake_fail)(RvEngine *engine, const RvInfoHash *hash, const char *message);
+        void (*fake_deliver_stale_status)(RvEngine *engine, const RvInfoHash *hash);
 } RvEngineVTable;
 
 struct _RvEngine {

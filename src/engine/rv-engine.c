@@ -513,6 +513,15 @@ rv_engine_fake_deliver_metadata(RvEngine *engine, const RvInfoHash *hash, const 
 }
 
 void
+rv_engine_fake_deliver_stale_status(RvEngine *engine, const RvInfoHash *hash)
+{
+        g_return_if_fail(engine != NULL);
+        g_return_if_fail(hash != NULL);
+        if (engine->vtable->fake_deliver_stale_status != NULL)
+                engine->vtable->fake_deliver_stale_status(engine, hash);
+}
+
+void
 rv_engine_fake_fail(RvEngine *engine, const RvInfoHash *hash, const char *message)
 {
         g_return_if_fail(engine != NULL);

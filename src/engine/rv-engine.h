@@ -335,5 +335,8 @@ void rv_engine_fake_set_progress(RvEngine *engine, const RvInfoHash *hash, gint6
 void rv_engine_fake_deliver_metadata(RvEngine *engine, const RvInfoHash *hash, const char *name,
                                      const char *const *paths, const gint64 *sizes);
 void rv_engine_fake_fail(RvEngine *engine, const RvInfoHash *hash, const char *message);
+/* a status as libtorrent may deliver one it took before a pause or resume reached it: the torrent running
+ * (downloading or seeding) whatever it is now */
+void rv_engine_fake_deliver_stale_status(RvEngine *engine, const RvInfoHash *hash);
 
 G_END_DECLS

@@ -172,6 +172,78 @@ test_manager_add_and_complete(Fixture *f, gconstpointer data)
         g_assert_cmpint(t->completed_time, >, 0);
 }
 
+/* the state decision: libtorrent's report, and a user's pause over a report taken before it */
+static void
+test_manager_state_table(Fixture *f, gconstpointer data)
+{
+        static const struct {
+                RvEngineState engine;
+                gboolean paused;
+                gboolean auto_managed;
+                const char *error;
+                gboolean user_paused;
+                RvTorrentState expect;
+        } cases[] = {
+                { RV_ENGINE_STATE_DOWNLOADING, FALSE, TRUE, NULL, FALSE, RV_TORRENT_STATE_DOWNLOADING },
+                { RV_ENGINE_STATE_SEEDING, FALSE, TRUE, NULL, FALSE, RV_TORRENT_STATE_SEEDING },
+                { RV_ENGINE_STATE_FINISHED, FALSE, TRUE, NULL, FALSE, RV_TORRENT_STATE_SEEDING },
+                { RV_ENGINE_STATE_CHECKING_FILES, FALSE, TRUE, NULL, FALSE, RV_TORRENT_STATE_CHECKING },
+                { RV_ENGINE_STATE_CHECKING_RESUME, FALSE, TRUE, NULL, FALSE, RV_TORRENT_STATE_CHECKING },
+                { RV_ENGINE_STATE_FETCHING_METADATA, FALSE, TRUE, NULL, FALSE, RV_TORRENT_STATE_FETCHING_METADATA },
+                /* paused by the queue (auto-managed) is queued, paused by hand is paused */
+                { RV_ENGINE_STATE_DOWNLOADING, TRUE, TRUE, NULL, FALSE, RV_TORRENT_STATE_QUEUED },
+                { RV_ENGINE_STATE_DOWNLOADING, TRUE, FALSE, NULL, FALSE, RV_TORRENT_STATE_PAUSED },
+                /* a report taken before the user's pause reached libtorrent does not undo it */
+                { RV_ENGINE_STATE_DOWNLOADING, FALSE, TRUE, NULL, TRUE, RV_TORRENT_STATE_PAUSED },
+                { RV_ENGINE_STATE_SEEDING, FALSE, TRUE, NULL, TRUE, RV_TORRENT_STATE_PAUSED },
+                { RV_ENGINE_STATE_DOWNLOADING, TRUE, TRUE, NULL, TRUE, RV_TORRENT_STATE_PAUSED },
+                /* an error shows whatever else is true */
+                { RV_ENGINE_STATE_DOWNLOADING, FALSE, TRUE, "disk full", FALSE, RV_TORRENT_STATE_ERROR },
+                { RV_ENGINE_STATE_DOWNLOADING, TRUE, FALSE, "disk full", TRUE, RV_TORRENT_STATE_ERROR },
+        };
+
+        for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+                RvEngineStatus st = { 0 };
+                st.state = cases[i].engine;
+                st.paused = cases[i].paused;
+                st.auto_managed = cases[i].auto_managed;
+                st.error = (char *)cases[i].error;
+                g_test_message("case %u", i);
+                g_assert_cmpint(rv_torrent_decide_state(&st, cases[i].user_paused), ==, cases[i].expect);
+        }
+}
+
+/* regression: a status libtorrent took before a pause flipped a paused torrent back to running for a tick */
+static void
+test_manager_stale_status_after_pause(Fixture *f, gconstpointer data)
+{
+        const char *files[] = { "a.bin", NULL };
+        g_autoptr(GBytes) bytes = make_torrent(f, "stale", files, 40000);
+        g_autoptr(GError) error = NULL;
+        RvAddRequest req = { 0 };
+        RvInfoHash hash;
+        RvTorrent *t;
+
+        req.torrent = bytes;
+        req.sequential = -1;
+        t = rv_manager_add(f->manager, &req, NULL, NULL, &error);
+        g_assert_no_error(error);
+        hash = t->hash;
+        WAIT_FOR(t->in_engine && t->state == RV_TORRENT_STATE_DOWNLOADING);
+        g_assert_true(rv_manager_pause(f->manager, t, &error));
+        g_assert_cmpint(t->state, ==, RV_TORRENT_STATE_PAUSED);
+        g_ptr_array_set_size(f->seen, 0);
+        /* libtorrent's report from before the pause arrives after it */
+        rv_engine_fake_deliver_stale_status(f->engine, &hash);
+        rv_engine_fake_set_progress(f->engine, &hash, 10000);
+        WAIT_FOR(t->wanted_done == 10000);
+        g_assert_cmpint(t->state, ==, RV_TORRENT_STATE_PAUSED);
+        for (guint i = 0; i < f->seen->len; i++) {
+                RvEvent *ev = g_ptr_array_index(f->seen, i);
+                g_assert_true(ev->kind != RV_EVENT_STATE_CHANGED || rv_event_get_state(ev) == RV_TORRENT_STATE_PAUSED);
+        }
+}
+
 static void
 test_manager_bad_input(Fixture *f, gconstpointer data)
 {
@@ -569,6 +641,10 @@ main(int argc, char **argv)
         g_test_init(&argc, &argv, NULL);
         g_test_add("/core/manager/add-and-complete", Fixture, NULL, fixture_setup, test_manager_add_and_complete,
                    fixture_teardown);
+        g_test_add("/core/manager/state-table", Fixture, NULL, fixture_setup, test_manager_state_table,
+                   fixture_teardown);
+        g_test_add("/core/manager/stale-status-after-pause", Fixture, NULL, fixture_setup,
+                   test_manager_stale_status_after_pause, fixture_teardown);
         g_test_add("/core/manager/bad-input", Fixture, NULL, fixture_setup, test_manager_bad_input, fixture_teardown);
         g_test_add("/core/manager/selection", Fixture, NULL, fixture_setup, test_manager_selection, fixture_teardown);
         g_test_add("/core/manager/restart-keeps-state", Fixture, NULL, fixture_setup, test_manager_restart_keeps_state,
