@@ -16,6 +16,9 @@ static const char *const rv_event_kind_names[] = {
         [RV_EVENT_SETTINGS_CHANGED] = "settings_changed",
         [RV_EVENT_HEALTH_CHANGED] = "health_changed",
         [RV_EVENT_SEEDING_GOAL_REACHED] = "seeding_goal_reached",
+        [RV_EVENT_FSOPS_STEP] = "fsops_step",
+        [RV_EVENT_FSOPS_COMPLETED] = "fsops_completed",
+        [RV_EVENT_FSOPS_FAILED] = "fsops_failed",
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(rv_event_kind_names) == RV_EVENT_LAST);
 

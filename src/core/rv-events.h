@@ -21,6 +21,10 @@ typedef enum {
         RV_EVENT_SETTINGS_CHANGED,
         RV_EVENT_HEALTH_CHANGED,
         RV_EVENT_SEEDING_GOAL_REACHED,
+        /* the post-download pipeline: a step's status, the result in place, a failure (retried or final) */
+        RV_EVENT_FSOPS_STEP,
+        RV_EVENT_FSOPS_COMPLETED,
+        RV_EVENT_FSOPS_FAILED,
         RV_EVENT_LAST,
 } RvEventKind;
 
