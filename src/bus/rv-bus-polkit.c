@@ -87,6 +87,7 @@ static const RvBusMethodAction rv_bus_method_actions[] = {
         { RV_BUS_TORRENT_IFACE, "ListFiles", RV_ACTION_OBSERVE },
         { RV_BUS_TORRENT_IFACE, "SetFilePriorities", RV_ACTION_MANAGE },
         { RV_BUS_TORRENT_IFACE, "MoveStorage", RV_ACTION_MANAGE },
+        { RV_BUS_TORRENT_IFACE, "Retry", RV_ACTION_MANAGE },
         { RV_BUS_TORRENT_IFACE, "Sequential", RV_ACTION_MANAGE },
         { RV_BUS_TORRENT_IFACE, "DownloadLimit", RV_ACTION_MANAGE },
         { RV_BUS_TORRENT_IFACE, "UploadLimit", RV_ACTION_MANAGE },

@@ -46,6 +46,9 @@ RV_TORRENT_PROP_GETTER(rv_bus_prop_added_time, "t", (uint64_t)t->added_time)
 RV_TORRENT_PROP_GETTER(rv_bus_prop_completed_time, "t", (uint64_t)t->completed_time)
 RV_TORRENT_PROP_GETTER(rv_bus_prop_error, "s", t->error != NULL ? t->error : "")
 RV_TORRENT_PROP_GETTER(rv_bus_prop_skip_fluff, "b", t->selection != NULL && t->selection->skip_fluff)
+RV_TORRENT_PROP_GETTER(rv_bus_prop_fs_state, "s", t->fs_state != NULL ? t->fs_state : "idle")
+RV_TORRENT_PROP_GETTER(rv_bus_prop_fs_error, "s", t->fs_error != NULL ? t->fs_error : "")
+RV_TORRENT_PROP_GETTER(rv_bus_prop_library_path, "s", t->library_path != NULL ? t->library_path : "")
 
 static int
 rv_bus_prop_labels(sd_bus *bus, const char *path, const char *interface, const char *property, sd_bus_message *reply,
@@ -88,6 +91,7 @@ typedef enum {
         RV_BUS_OP_SET_DOWNLOAD_LIMIT,
         RV_BUS_OP_SET_UPLOAD_LIMIT,
         RV_BUS_OP_SET_LABELS,
+        RV_BUS_OP_RETRY,
 } RvBusOp;
 
 typedef struct {
@@ -156,6 +160,8 @@ rv_bus_torrent_apply(RvBus *self, RvTorrent *t, RvBusTorrentCall *call, sd_bus_m
                 return rv_manager_set_limits(self->manager, t, t->download_limit, call->limit, error);
         case RV_BUS_OP_SET_LABELS:
                 return rv_manager_set_labels(self->manager, t, (const char *const *)call->labels, error);
+        case RV_BUS_OP_RETRY:
+                return rv_manager_fs_retry(self->manager, t, error);
         case RV_BUS_OP_LIST_FILES:
         default:
                 g_set_error_literal(error, RV_ERROR, RV_ERROR_INTERNAL, "unknown operation");
@@ -217,6 +223,12 @@ static int
 rv_bus_method_reannounce(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
         return rv_bus_torrent_run(m, userdata, rv_bus_torrent_call_new(RV_BUS_OP_REANNOUNCE, userdata), ret_error);
+}
+
+static int
+rv_bus_method_retry(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+        return rv_bus_torrent_run(m, userdata, rv_bus_torrent_call_new(RV_BUS_OP_RETRY, userdata), ret_error);
 }
 
 static int
@@ -465,6 +477,9 @@ const sd_bus_vtable rv_bus_torrent_vtable[] = {
         SD_BUS_PROPERTY("AddedTime", "t", rv_bus_prop_added_time, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         RV_PROP("CompletedTime", "t", rv_bus_prop_completed_time),
         RV_PROP("Error", "s", rv_bus_prop_error),
+        RV_PROP("FsState", "s", rv_bus_prop_fs_state),
+        RV_PROP("FsError", "s", rv_bus_prop_fs_error),
+        RV_PROP("LibraryPath", "s", rv_bus_prop_library_path),
         SD_BUS_METHOD_WITH_ARGS("Pause", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, rv_bus_method_pause,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Resume", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, rv_bus_method_resume,
@@ -483,5 +498,7 @@ const sd_bus_vtable rv_bus_torrent_vtable[] = {
                                 rv_bus_method_set_file_priorities, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("MoveStorage", SD_BUS_ARGS("s", save_path), SD_BUS_NO_RESULT,
                                 rv_bus_method_move_storage, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Retry", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, rv_bus_method_retry,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };

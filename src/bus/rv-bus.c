@@ -239,6 +239,8 @@ rv_bus_emit_torrent_changes(RvBus *self, const char *hex, guint fields)
                 rv_bus_add_props(names, (const char *const[]){ "Error", NULL });
         if (fields & RV_TORRENT_FIELD_COMPLETED)
                 rv_bus_add_props(names, (const char *const[]){ "Completed", "CompletedTime", NULL });
+        if (fields & RV_TORRENT_FIELD_FSOPS)
+                rv_bus_add_props(names, (const char *const[]){ "FsState", "FsError", "LibraryPath", NULL });
         if (names->len == 0)
                 return;
         g_ptr_array_add(names, NULL);
