@@ -217,6 +217,32 @@ step_runs(JsonNode *journal, const char *step)
         return json_object_get_int_member(step_of(journal, step), "runs");
 }
 
+/* revaerctl on the test's bus; returns its exit status, ret_out its output */
+static int
+run_ctl(RvTestHarness *h, char **ret_out, const char *const *args)
+{
+        g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+        g_autoptr(GPtrArray) argv = g_ptr_array_new();
+        g_autoptr(GSubprocess) proc = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autofree char *out = NULL;
+
+        g_subprocess_launcher_setenv(launcher, "DBUS_SESSION_BUS_ADDRESS", h->bus_address, TRUE);
+        g_ptr_array_add(argv, (gpointer)g_getenv("REVAERCTL"));
+        g_ptr_array_add(argv, "--user");
+        for (guint i = 0; args[i] != NULL; i++)
+                g_ptr_array_add(argv, (gpointer)args[i]);
+        g_ptr_array_add(argv, NULL);
+        g_assert_nonnull(g_ptr_array_index(argv, 0));
+        proc = g_subprocess_launcher_spawnv(launcher, (const char *const *)argv->pdata, &error);
+        g_assert_no_error(error);
+        g_subprocess_communicate_utf8(proc, NULL, NULL, &out, NULL, &error);
+        g_assert_no_error(error);
+        if (ret_out != NULL)
+                *ret_out = g_steal_pointer(&out);
+        return g_subprocess_get_exit_status(proc);
+}
+
 /* skips (77) outside CI without root, which mounting a file system takes */
 static void
 require_root(void)
@@ -684,6 +710,21 @@ test_fsops_full_and_read_only(void)
         {
                 g_autofree char *name = rv_test_error_name(error);
                 g_assert_cmpstr(name, ==, RV_BUS_ERROR_PREFIX "Conflict");
+        }
+        /* and through revaerctl */
+        {
+                const char *hash = strrchr(path, '/') + 1;
+                const char *retry[] = { "fsops", "retry", hash, NULL };
+                const char *status[] = { "--json", "fsops", "status", hash, NULL };
+                g_autofree char *out = NULL;
+                g_autoptr(JsonNode) node = NULL;
+                g_assert_cmpint(run_ctl(&h, NULL, retry), ==, 3);
+                g_assert_cmpint(run_ctl(&h, &out, status), ==, 0);
+                node = json_from_string(out, NULL);
+                g_assert_nonnull(node);
+                g_assert_cmpstr(json_object_get_string_member(json_node_get_object(node), "fs_state"), ==, "done");
+                g_assert_true(g_str_has_prefix(
+                        json_object_get_string_member(json_node_get_object(node), "library_path"), ro));
         }
         g_assert_cmpint(rv_test_harness_stop_daemon(&h), ==, 0);
         umount(full);
