@@ -62,6 +62,22 @@ rv_fs_work_dir(const char *library, const char *info_hash)
         return g_build_filename(library, RV_FS_WORK_ROOT, info_hash, NULL);
 }
 
+gboolean
+rv_fs_work_remove(const RvFsJobSpec *spec, GError **error)
+{
+        const char *library = rv_fs_policy_library(spec->policy, spec->save_path);
+        g_autoptr(RvFsDir) root =
+                rv_fs_dir_open_confined(library, (const char *const *)spec->policy->allowed_paths, FALSE, error);
+        g_autoptr(RvFsDir) works = NULL;
+
+        if (root == NULL)
+                return FALSE;
+        if (!rv_fs_exists_at(root->fd, RV_FS_WORK_ROOT))
+                return TRUE;
+        works = rv_fs_dir_open_at(root, RV_FS_WORK_ROOT, FALSE, error);
+        return works != NULL && rv_fs_remove_tree_at(works->fd, spec->info_hash, error);
+}
+
 /* move: libtorrent moves the data into the library (move_storage) and seeds it from there */
 
 static gboolean

@@ -54,5 +54,7 @@ RvFsRunResult rv_fs_pipeline_run(const RvFsJobSpec *spec, GCancellable *cancella
 
 /* the work folder of a torrent below its library root */
 char *rv_fs_work_dir(const char *library, const char *info_hash);
+/* blocking: removes the work folder (journal and all) of a torrent that is gone */
+gboolean rv_fs_work_remove(const RvFsJobSpec *spec, GError **error);
 
 G_END_DECLS

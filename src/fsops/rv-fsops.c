@@ -31,8 +31,9 @@ typedef struct {
         gboolean queued;
         /* libtorrent moves the data into this folder (move mode); the worker goes on when it has */
         char *move_target;
-        /* the torrent went while the worker ran */
+        /* the torrent went while the worker ran; its work folder goes after it (may be NULL) */
         gboolean dropped;
+        RvFsJobSpec *sweep;
 } RvFsJob;
 
 struct _RvFsops {
@@ -95,6 +96,7 @@ rv_fs_job_free(RvFsJob *job)
                 g_source_remove(job->backoff_id);
         g_object_unref(job->cancellable);
         g_free(job->move_target);
+        rv_fs_job_spec_free(job->sweep);
         g_free(job);
 }
 
@@ -363,6 +365,44 @@ rv_fsops_request_move(RvFsops *self, RvFsJob *job, RvTorrent *torrent)
         }
 }
 
+/* in a worker: the work folder of a removed torrent (its journal and anything half-made) goes */
+static void
+rv_fsops_sweep_worker(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+        g_autoptr(GError) error = NULL;
+
+        if (!rv_fs_work_remove(task_data, &error))
+                g_debug("cannot remove a work folder: %s, ignoring", error->message);
+        g_task_return_boolean(task, TRUE);
+}
+
+/* where the work folder of a torrent is, kept past the torrent */
+static RvFsJobSpec *
+rv_fsops_sweep_spec(const RvTorrent *torrent)
+{
+        g_autoptr(RvFsJobSpec) spec = rv_fs_job_spec_new();
+
+        spec->policy = rv_fs_policy_from_json(torrent->fs_policy, NULL);
+        if (spec->policy == NULL || torrent->save_path == NULL)
+                return NULL;
+        spec->info_hash = g_strdup(torrent->hash.hex);
+        spec->save_path = g_strdup(torrent->save_path);
+        return g_steal_pointer(&spec);
+}
+
+static void
+rv_fsops_sweep(RvFsJobSpec *spec)
+{
+        g_autoptr(GTask) task = NULL;
+
+        if (spec == NULL)
+                return;
+        task = g_task_new(NULL, NULL, NULL, NULL);
+        g_task_set_task_data(task, spec, (GDestroyNotify)rv_fs_job_spec_free);
+        g_task_set_name(task, "revaer fsops sweep");
+        g_task_run_in_thread(task, rv_fsops_sweep_worker);
+}
+
 static void
 rv_fsops_work_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -382,6 +422,7 @@ rv_fsops_work_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
         job->running = FALSE;
         torrent = rv_manager_lookup(self->manager, &job->hash);
         if (job->dropped || torrent == NULL || g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+                rv_fsops_sweep(g_steal_pointer(&job->sweep));
                 rv_fsops_forget(self, job);
         } else if (work->result == RV_FS_RUN_DONE) {
                 JsonObject *obj = json_object_new();
@@ -426,14 +467,20 @@ static void
 rv_fsops_removed(RvFsops *self, const RvInfoHash *hash)
 {
         RvFsJob *job = g_hash_table_lookup(self->jobs, hash->hex);
+        RvTorrent *torrent = rv_manager_lookup(self->manager, hash);
 
-        if (job == NULL)
-                return;
-        g_cancellable_cancel(job->cancellable);
-        if (job->running)
+        RvFsJobSpec *sweep = torrent != NULL && torrent->fs_policy != NULL ? rv_fsops_sweep_spec(torrent) : NULL;
+
+        if (job != NULL && job->running) {
+                /* the worker still holds the folder: it goes when the worker has let go */
+                g_cancellable_cancel(job->cancellable);
                 job->dropped = TRUE;
-        else
+                job->sweep = sweep;
+                return;
+        }
+        if (job != NULL)
                 rv_fsops_forget(self, job);
+        rv_fsops_sweep(sweep);
 }
 
 static void
