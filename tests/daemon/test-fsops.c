@@ -330,6 +330,22 @@ test_fsops_extract_hardlink(void)
         g_assert_cmpuint(count_in_log(&h, "fsops step extract done"), ==, 1);
         g_assert_cmpuint(count_in_log(&h, "fsops placed the result in"), ==, 1);
 
+        /* a removed torrent's work folder goes; what it placed in the library stays */
+        {
+                g_autofree char *work = g_build_filename(library, ".revaer", strrchr(path, '/') + 1, NULL);
+                g_autoptr(GError) error = NULL;
+                gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+                g_assert_true(g_file_test(work, G_FILE_TEST_IS_DIR));
+                g_variant_unref(rv_test_call(&h, path, RV_BUS_TORRENT_IFACE, "Remove", g_variant_new("(b)", FALSE),
+                                             NULL, &error));
+                g_assert_no_error(error);
+                while (g_file_test(work, G_FILE_TEST_EXISTS)) {
+                        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+                        g_usleep(20000);
+                }
+                rv_test_assert_same_tree(expected, placed);
+        }
+
         g_assert_cmpint(rv_test_harness_stop_daemon(&h), ==, 0);
         rv_test_harness_teardown(&h);
 }
