@@ -14,6 +14,8 @@
 #include "rv-fsops-path.h"
 
 #define RV_FS_READ_BLOCK (1024 * 1024)
+/* written data handed to the disk at a time */
+#define RV_FS_WRITEBACK_STRETCH (8 * 1024 * 1024)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(RvFsArchive, rv_fs_archive_free)
 
@@ -417,38 +419,60 @@ rv_fs_extract_check_entry(RvFsExtract *x, struct archive_entry *entry, GError **
         return TRUE;
 }
 
+/*
+ * the disk starts on each written stretch at once, so the fsync of the whole
+ * extraction has little left to wait for; the entry is reopened by the name
+ * libarchive wrote it under (the working directory is the extraction folder)
+ */
+static void
+rv_fs_extract_kick(RvFsExtract *x, const char *path, int *fd, gint64 *kicked, gint64 upto)
+{
+        if (upto - *kicked < RV_FS_WRITEBACK_STRETCH)
+                return;
+        if (*fd < 0)
+                *fd = rv_fs_openat(AT_FDCWD, path, O_RDONLY | O_NOFOLLOW, 0);
+        if (*fd >= 0)
+                (void)sync_file_range(*fd, *kicked, upto - *kicked, SYNC_FILE_RANGE_WRITE);
+        *kicked = upto;
+}
+
 static gboolean
 rv_fs_extract_data(RvFsExtract *x, struct archive_entry *entry, GError **error)
 {
         const char *path = archive_entry_pathname(entry);
+        gint64 kicked = 0;
+        gboolean ok = TRUE;
+        int fd = -1;
 
-        for (;;) {
+        while (ok) {
                 const void *buf = NULL;
                 size_t size = 0;
                 la_int64_t offset = 0;
                 int r = archive_read_data_block(x->in, &buf, &size, &offset);
                 if (r == ARCHIVE_EOF)
-                        return TRUE;
+                        break;
                 if (r < ARCHIVE_WARN) {
                         rv_fs_extract_read_failed(x, entry, error);
-                        return FALSE;
-                }
-                /* checked before the bytes are written: a bomb stops at the allowance */
-                if (x->written + (gint64)size > x->allowance) {
+                        ok = FALSE;
+                } else if (x->written + (gint64)size > x->allowance) {
+                        /* checked before the bytes are written: a bomb stops at the allowance */
                         rv_fs_set_error(error, RV_FS_FAILURE_ARCHIVE_BOMB,
                                         "'%s' extracts to more than %" G_GINT64_FORMAT
                                         " bytes (/fs/extract_max_ratio times its size)",
                                         x->name, x->allowance);
-                        return FALSE;
-                }
-                if (archive_write_data_block(x->out, buf, size, offset) < ARCHIVE_WARN) {
+                        ok = FALSE;
+                } else if (archive_write_data_block(x->out, buf, size, offset) < ARCHIVE_WARN) {
                         rv_fs_extract_write_failed(x, path, error);
-                        return FALSE;
+                        ok = FALSE;
+                } else {
+                        x->written += (gint64)size;
+                        rv_fs_extract_kick(x, path, &fd, &kicked, offset + (gint64)size);
+                        ok = rv_fs_io_account(x->io, size, error);
                 }
-                x->written += (gint64)size;
-                if (!rv_fs_io_account(x->io, size, error))
-                        return FALSE;
         }
+        if (fd >= 0)
+                close(fd);
+        return ok;
 }
 
 static gboolean

@@ -90,10 +90,37 @@ rv_fs_merge_into(int src_fd, int dst_fd, const char *what, GError **error)
 }
 
 gboolean
-rv_fs_sync(RvFsRun *run, GError **error)
+rv_fs_sync_tree(int dirfd, gboolean files, GError **error)
 {
-        if (syncfs(run->work->fd) < 0) {
-                rv_fs_set_errno(error, errno, "cannot sync the library's file system");
+        g_autoptr(GPtrArray) names = rv_fs_list_dir(dirfd, error);
+
+        if (names == NULL)
+                return FALSE;
+        for (guint i = 0; i < names->len; i++) {
+                const char *name = g_ptr_array_index(names, i);
+                struct stat st;
+                gboolean ok = TRUE;
+                int fd;
+                if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+                    !(S_ISDIR(st.st_mode) || (files && S_ISREG(st.st_mode))))
+                        continue;
+                fd = rv_fs_openat(dirfd, name, O_RDONLY | (S_ISDIR(st.st_mode) ? O_DIRECTORY : 0), 0);
+                if (fd < 0) {
+                        rv_fs_set_errno(error, errno, "cannot open '%s' to sync it", name);
+                        return FALSE;
+                }
+                if (S_ISDIR(st.st_mode)) {
+                        ok = rv_fs_sync_tree(fd, files, error);
+                } else if (fsync(fd) < 0) {
+                        rv_fs_set_errno(error, errno, "cannot sync '%s'", name);
+                        ok = FALSE;
+                }
+                close(fd);
+                if (!ok)
+                        return FALSE;
+        }
+        if (fsync(dirfd) < 0) {
+                rv_fs_set_errno(error, errno, "cannot sync a folder");
                 return FALSE;
         }
         return TRUE;
@@ -403,6 +430,27 @@ rv_fs_step_commit_plan(RvFsRun *run)
         return TRUE;
 }
 
+/* the renames into the library: its folder, and the result's folders when it is one */
+static gboolean
+rv_fs_sync_committed(RvFsRun *run, const char *result, GError **error)
+{
+        g_autoptr(RvFsDir) top = NULL;
+        const char *rel = result + strlen(run->library->path);
+
+        while (*rel == '/')
+                rel++;
+        if (*rel != '\0' && rv_fs_is_dir_at(run->library->fd, rel)) {
+                top = rv_fs_dir_open_at(run->library, rel, FALSE, error);
+                if (top == NULL || !rv_fs_sync_tree(top->fd, FALSE, error))
+                        return FALSE;
+        }
+        if (fsync(run->library->fd) < 0) {
+                rv_fs_set_errno(error, errno, "cannot sync the library");
+                return FALSE;
+        }
+        return TRUE;
+}
+
 /* the one top entry of the result, else the library itself; known before anything moves */
 static char *
 rv_fs_result_path(RvFsRun *run, RvFsDir *tree, GError **error)
@@ -445,10 +493,10 @@ rv_fs_step_commit_run(RvFsRun *run, GError **error)
         json_object_set_string_member(run->detail, "library_path", result);
         /* recorded before the first rename */
         rv_fs_journal_step_end(run->journal, "commit", "running", json_object_ref(run->detail), NULL);
-        if (!rv_fs_journal_save(run->journal, run->work->fd, error))
+        if (!rv_fs_journal_save(run->journal, run->work->fd, TRUE, error))
                 return FALSE;
         if (!rv_fs_merge_into(tree->fd, run->library->fd, "the result", error))
                 return FALSE;
         rv_fs_journal_set_library_path(run->journal, result);
-        return rv_fs_sync(run, error);
+        return rv_fs_sync_committed(run, result, error);
 }

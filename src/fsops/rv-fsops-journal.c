@@ -103,7 +103,7 @@ rv_fs_journal_load(int dirfd, GError **error)
 
 /* temp file, sync, rename, sync the directory: the journal is either the old one or the new one */
 gboolean
-rv_fs_journal_save(RvFsJournal *j, int dirfd, GError **error)
+rv_fs_journal_save(RvFsJournal *j, int dirfd, gboolean durable, GError **error)
 {
         g_autofree char *text = json_to_string(j->root, TRUE);
         const char *tmp = RV_FS_JOURNAL_NAME ".tmp";
@@ -127,7 +127,7 @@ rv_fs_journal_save(RvFsJournal *j, int dirfd, GError **error)
                 }
                 off += (gsize)w;
         }
-        if (fsync(fd) < 0) {
+        if (durable && fsync(fd) < 0) {
                 int errsv = errno;
                 close(fd);
                 rv_fs_set_errno(error, errsv, "cannot sync the journal");
@@ -138,7 +138,8 @@ rv_fs_journal_save(RvFsJournal *j, int dirfd, GError **error)
                 rv_fs_set_errno(error, errno, "cannot replace the journal");
                 return FALSE;
         }
-        (void)fsync(dirfd);
+        if (durable)
+                (void)fsync(dirfd);
         return TRUE;
 }
 

@@ -28,7 +28,13 @@ RvFsJournal *rv_fs_journal_load(int dirfd, GError **error);
 void rv_fs_journal_free(RvFsJournal *journal);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(RvFsJournal, rv_fs_journal_free)
 
-gboolean rv_fs_journal_save(RvFsJournal *journal, int dirfd, GError **error);
+/*
+ * replaces the file atomically (temp file, rename); durable also syncs the
+ * file and the folder, which a step's end needs and its start does not: a
+ * start lost to a power cut only undercounts runs, a lost end would run a
+ * done step again
+ */
+gboolean rv_fs_journal_save(RvFsJournal *journal, int dirfd, gboolean durable, GError **error);
 
 /* borrowed */
 JsonNode *rv_fs_journal_get_policy(RvFsJournal *journal);

@@ -141,7 +141,7 @@ rv_fs_run_journal(RvFsRun *run, GError **error)
             json_node_equal(rv_fs_journal_get_policy(old), policy)) {
                 run->journal = g_steal_pointer(&old);
                 rv_fs_journal_set_state(run->journal, "running");
-                return rv_fs_journal_save(run->journal, run->work->fd, error);
+                return rv_fs_journal_save(run->journal, run->work->fd, FALSE, error);
         }
         /* another policy (a Retry after a settings change) or no usable journal: start over */
         for (guint i = 0; i < 3; i++) {
@@ -150,7 +150,7 @@ rv_fs_run_journal(RvFsRun *run, GError **error)
                         return FALSE;
         }
         run->journal = rv_fs_journal_new(run->spec->info_hash, run->spec->name, policy);
-        return rv_fs_journal_save(run->journal, run->work->fd, error);
+        return rv_fs_journal_save(run->journal, run->work->fd, FALSE, error);
 }
 
 static gboolean
@@ -192,14 +192,15 @@ rv_fs_run_step(RvFsRun *run, const RvFsStep *step, RvFsStepFunc func, gpointer d
 
         if (g_str_equal(state, "done") || g_str_equal(state, "skipped"))
                 return TRUE;
+        /* a skipped step is planned the same way again: it is written with the next record that is */
         if (!step->plan(run)) {
                 rv_fs_journal_step_end(run->journal, step->name, "skipped", NULL, NULL);
                 if (func != NULL)
                         func(step->name, "skipped", data);
-                return rv_fs_journal_save(run->journal, run->work->fd, error);
+                return TRUE;
         }
         rv_fs_journal_step_begin(run->journal, step->name);
-        if (!rv_fs_journal_save(run->journal, run->work->fd, error))
+        if (!rv_fs_journal_save(run->journal, run->work->fd, FALSE, error))
                 return FALSE;
         if (func != NULL)
                 func(step->name, "running", data);
@@ -215,7 +216,7 @@ rv_fs_run_step(RvFsRun *run, const RvFsStep *step, RvFsStepFunc func, gpointer d
                 if (!g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
                         rv_fs_journal_step_end(run->journal, step->name, "failed", g_steal_pointer(&run->detail),
                                                error_local->message);
-                        (void)rv_fs_journal_save(run->journal, run->work->fd, NULL);
+                        (void)rv_fs_journal_save(run->journal, run->work->fd, TRUE, NULL);
                         if (func != NULL)
                                 func(step->name, "failed", data);
                 }
@@ -224,7 +225,7 @@ rv_fs_run_step(RvFsRun *run, const RvFsStep *step, RvFsStepFunc func, gpointer d
                 return FALSE;
         }
         rv_fs_journal_step_end(run->journal, step->name, "done", g_steal_pointer(&run->detail), NULL);
-        if (!rv_fs_journal_save(run->journal, run->work->fd, error))
+        if (!rv_fs_journal_save(run->journal, run->work->fd, TRUE, error))
                 return FALSE;
         if (func != NULL)
                 func(step->name, "done", data);
@@ -249,7 +250,7 @@ rv_fs_run_finish(RvFsRun *run, char **ret_library_path, GError **error)
         *ret_library_path = g_strdup(path != NULL ? path : run->library->path);
         rv_fs_journal_set_library_path(run->journal, *ret_library_path);
         rv_fs_journal_set_state(run->journal, "done");
-        return rv_fs_journal_save(run->journal, run->work->fd, error);
+        return rv_fs_journal_save(run->journal, run->work->fd, TRUE, error);
 }
 
 /*
@@ -316,7 +317,7 @@ rv_fs_pipeline_run(const RvFsJobSpec *spec, GCancellable *cancellable, RvFsStepF
         } else {
                 if (run.journal != NULL && !g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
                         rv_fs_journal_set_state(run.journal, "failed");
-                        (void)rv_fs_journal_save(run.journal, run.work->fd, NULL);
+                        (void)rv_fs_journal_save(run.journal, run.work->fd, TRUE, NULL);
                 }
                 g_propagate_error(error, g_steal_pointer(&error_local));
         }

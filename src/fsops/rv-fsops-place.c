@@ -102,6 +102,7 @@ static gboolean
 rv_fs_copy_data(RvFsIo *io, int in, int out, const char *name, GError **error)
 {
         gboolean first = TRUE;
+        off_t written = 0;
 
         for (;;) {
                 ssize_t n = copy_file_range(in, NULL, out, NULL, RV_FS_COPY_CHUNK, 0);
@@ -116,6 +117,9 @@ rv_fs_copy_data(RvFsIo *io, int in, int out, const char *name, GError **error)
                 if (n == 0)
                         return TRUE;
                 first = FALSE;
+                /* the disk starts on this chunk now, so the fsync before the rename has little left to wait for */
+                (void)sync_file_range(out, written, n, SYNC_FILE_RANGE_WRITE);
+                written += n;
                 if (!rv_fs_io_account(io, (gsize)n, error))
                         return FALSE;
         }
@@ -163,6 +167,11 @@ rv_fs_write_part(RvFsIo *io, int in, const struct stat *st, int pfd, const char 
         }
         if (ok)
                 (void)futimens(out, times);
+        /* whole on disk before it is whole by name: a file under its final name is never copied again */
+        if (ok && fsync(out) < 0) {
+                rv_fs_set_errno(error, errno, "cannot sync '%s'", part);
+                ok = FALSE;
+        }
         close(out);
         if (ok && renameat(pfd, part, pfd, base) < 0) {
                 rv_fs_set_errno(error, errno, "cannot rename '%s'", part);

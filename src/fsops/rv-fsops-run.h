@@ -63,8 +63,13 @@ gboolean rv_fs_step_commit_run(RvFsRun *run, GError **error);
 gboolean rv_fs_merge_into(int src_fd, int dst_fd, const char *what, GError **error);
 /* names in a folder, sorted; NULL with error when it cannot be read */
 GPtrArray *rv_fs_list_dir(int fd, GError **error);
-/* the data of what a step wrote reaches the disk before the step is recorded as done */
-gboolean rv_fs_sync(RvFsRun *run, GError **error);
+/*
+ * what a step wrote reaches the disk before the step is recorded as done:
+ * every folder below dirfd (and dirfd), and with files every regular file;
+ * fsync of what is ours rather than syncfs, which would wait for whatever
+ * else the file system has to write
+ */
+gboolean rv_fs_sync_tree(int dirfd, gboolean files, GError **error);
 
 /* rv-fsops-par2.c: `par2 verify|repair` of par2_name in folder dir; ret_status is par2's exit status */
 gboolean rv_fs_par2_run(RvFsIo *io, const char *dir, const char *par2_name, gboolean repair, gint *ret_status,

@@ -132,7 +132,12 @@ rv_fs_step_par2_run(RvFsRun *run, GError **error)
                 if (rv_fs_is_par2_index(f->path) && !rv_fs_par2_one(run, f->path, sets, error))
                         return FALSE;
         }
-        return rv_fs_sync(run, error);
+        if (!rv_fs_exists_at(run->work->fd, RV_FS_WORK_PAR2))
+                return TRUE;
+        {
+                g_autoptr(RvFsDir) stage = rv_fs_dir_open_at(run->work, RV_FS_WORK_PAR2, FALSE, error);
+                return stage != NULL && rv_fs_sync_tree(stage->fd, TRUE, error);
+        }
 }
 
 /* extract: each archive into x/<n>.tmp, renamed to x/<n> when whole */
@@ -181,6 +186,9 @@ rv_fs_extract_one(RvFsRun *run, RvFsDir *x, guint index, const RvFsArchive *arch
         if (!rv_fs_extract(&run->io, from->fd, archive, into->fd, run->policy->extract_max_ratio,
                            run->policy->extract_max_entries, error))
                 return FALSE;
+        /* whole on disk before it is whole by name */
+        if (!rv_fs_sync_tree(into->fd, TRUE, error))
+                return FALSE;
         if (renameat(x->fd, tmp, x->fd, name) < 0) {
                 rv_fs_set_errno(error, errno, "cannot rename the extraction of '%s'",
                                 (const char *)g_ptr_array_index(archive->volumes, 0));
@@ -207,7 +215,11 @@ rv_fs_step_extract_run(RvFsRun *run, GError **error)
                 if (!rv_fs_extract_one(run, x, i, g_ptr_array_index(run->archives, i), done, error))
                         return FALSE;
         }
-        return rv_fs_sync(run, error);
+        if (fsync(x->fd) < 0) {
+                rv_fs_set_errno(error, errno, "cannot sync the extraction folder");
+                return FALSE;
+        }
+        return TRUE;
 }
 
 /* place: the torrent's files into tree/ by the move mode, then what was extracted beside its archive */
@@ -289,5 +301,6 @@ rv_fs_step_place_run(RvFsRun *run, GError **error)
         json_object_set_string_member(run->detail, "mode", rv_fs_move_mode_to_string(run->policy->move_mode));
         if (!run->same_place && !rv_fs_place_files(run, tree, error))
                 return FALSE;
-        return rv_fs_place_extracted(run, tree, error) && rv_fs_sync(run, error);
+        /* copies were synced one by one; the links and renames are in the folders */
+        return rv_fs_place_extracted(run, tree, error) && rv_fs_sync_tree(tree->fd, FALSE, error);
 }
