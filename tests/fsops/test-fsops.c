@@ -700,7 +700,10 @@ test_pipeline_confinement(Fixture *f, gconstpointer data)
         g_assert_cmpint(run(f, NULL, &error), ==, RV_FS_RUN_FAILED);
         assert_failure(error, "UnsafePath");
         g_clear_error(&error);
-        g_assert_false(g_file_test(g_build_filename(elsewhere, "lib", NULL), G_FILE_TEST_EXISTS));
+        {
+                g_autofree char *escaped = g_build_filename(elsewhere, "lib", NULL);
+                g_assert_false(g_file_test(escaped, G_FILE_TEST_EXISTS));
+        }
 
         make_spec(f, "one.bin", "{}");
         set_library(f, f->library);
