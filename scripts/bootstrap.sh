@@ -17,6 +17,8 @@ packages=(
     dbus-daemon dbus-bin systemd polkitd postgresql python3-libtorrent python3-dbus curl procps
     # the systemd integration tests: a user manager's session bus, the desktop entry, the man pages
     dbus-user-session desktop-file-utils groff-base man-db libglib2.0-bin
+    # FsOps: par2 repairs PAR2 sets (run by revaerd); zip, 7z and bsdtar make and read the tests' archives
+    par2 zip p7zip-full libarchive-tools
     # lint and coverage
     clang-format clang-tidy cppcheck gcovr lcov
 )

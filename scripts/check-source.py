@@ -24,6 +24,7 @@ LAYER_INCLUDES = [
     (re.compile(r'#include\s*<libpq'), ("src/store/",)),
     (re.compile(r'#include\s*<libsoup'), ("src/http/", "src/cli/")),
     (re.compile(r'#include\s*<libtorrent/'), ("src/engine/",)),
+    (re.compile(r'#include\s*<archive'), ("src/fsops/",)),
 ]
 SRC_RULES = [
     (re.compile(r"\bg_error\s*\("), "g_error() aborts the daemon; return a GError instead"),

@@ -89,6 +89,30 @@ rv_bus_read_basic_variant(sd_bus_message *m, const char *key, const char *conten
         return TRUE;
 }
 
+/* "fs": JSON text of the torrent's own FsOps fields, checked like the settings'; the request owns it */
+static gboolean
+rv_bus_read_fs_overrides(sd_bus_message *m, const char *key, const char *contents, JsonNode **ret_overrides,
+                         GError **error)
+{
+        const char *text = NULL;
+        JsonNode *node;
+
+        if (!rv_bus_read_basic_variant(m, key, contents, 's', &text, error))
+                return FALSE;
+        node = json_from_string(text, NULL);
+        if (node == NULL || !rv_settings_check_fs_overrides(node, "fs", error)) {
+                if (node == NULL)
+                        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "fs: not a JSON object");
+                else
+                        json_node_unref(node);
+                return FALSE;
+        }
+        if (*ret_overrides != NULL)
+                json_node_unref(*ret_overrides);
+        *ret_overrides = node;
+        return TRUE;
+}
+
 int
 rv_bus_read_add_options(sd_bus_message *m, RvAddRequest *request, GPtrArray *keep, RvSelection **ret_selection,
                         GError **error)
@@ -163,6 +187,8 @@ rv_bus_read_add_options(sd_bus_message *m, RvAddRequest *request, GPtrArray *kee
                         ok = rv_bus_read_int_variant(m, key, contents, &request->download_limit, error);
                 } else if (g_strcmp0(key, "upload_limit") == 0) {
                         ok = rv_bus_read_int_variant(m, key, contents, &request->upload_limit, error);
+                } else if (g_strcmp0(key, "fs") == 0) {
+                        ok = rv_bus_read_fs_overrides(m, key, contents, &request->fs_overrides, error);
                 } else {
                         g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "unknown option '%s'", key);
                         ok = FALSE;
@@ -202,6 +228,8 @@ typedef struct {
 static void
 rv_bus_add_free(RvBusAdd *add)
 {
+        if (add->request.fs_overrides != NULL)
+                json_node_unref(add->request.fs_overrides);
         g_ptr_array_unref(add->keep);
         rv_selection_free(add->selection);
         g_free(add->magnet);

@@ -106,6 +106,11 @@ rv_policy_get(sd_bus *bus, const char *path, const char *interface, const char *
                         r = sd_bus_message_close_container(reply);
                 return r;
         }
+        /* the label policies are JSON text */
+        if (v != NULL && JSON_NODE_HOLDS_OBJECT(v)) {
+                g_autofree char *text = json_to_string(v, FALSE);
+                return sd_bus_message_append(reply, "s", text);
+        }
         /* a null string-like setting reads as "" */
         return sd_bus_message_append(reply, "s", v != NULL && JSON_NODE_HOLDS_VALUE(v) ? json_node_get_string(v) : "");
 }
@@ -224,10 +229,16 @@ rv_policy_read_value(sd_bus_message *m, const RvSettingDesc *desc, GError **erro
                 const char *s = NULL;
                 r = sd_bus_message_read(m, "s", &s);
                 /* "" clears a setting that may be null */
-                if (s != NULL && s[0] == '\0' && rv_policy_nullable(desc))
+                if (s != NULL && s[0] == '\0' && rv_policy_nullable(desc)) {
                         json_node_init_null(node);
-                else
+                } else if (desc->type == RV_SETTING_FS_LABELS) {
+                        /* JSON text; a value that does not parse is refused by the validation */
+                        JsonNode *parsed = json_from_string(s != NULL ? s : "", NULL);
+                        json_node_unref(node);
+                        node = parsed != NULL ? parsed : json_node_init_string(json_node_alloc(), s != NULL ? s : "");
+                } else {
                         json_node_set_string(node, s != NULL ? s : "");
+                }
         }
         if (r < 0 || sd_bus_message_exit_container(m) < 0) {
                 json_node_unref(node);

@@ -79,6 +79,9 @@ RV_FIELD_PROP(rv_bus_prop_completed_time, "CompletedTime")
 RV_FIELD_PROP(rv_bus_prop_error, "Error")
 RV_FIELD_PROP(rv_bus_prop_include, "Include")
 RV_FIELD_PROP(rv_bus_prop_exclude, "Exclude")
+RV_FIELD_PROP(rv_bus_prop_fs_state, "FsState")
+RV_FIELD_PROP(rv_bus_prop_fs_error, "FsError")
+RV_FIELD_PROP(rv_bus_prop_library_path, "LibraryPath")
 
 /*
  * every call on a torrent is decoded into an RvCommand, validated by the core
@@ -157,6 +160,13 @@ static int
 rv_bus_method_reannounce(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
         return rv_bus_torrent_run(m, userdata, rv_command_new(RV_OP_REANNOUNCE, &((RvTorrent *)userdata)->hash),
+                                  ret_error);
+}
+
+static int
+rv_bus_method_retry(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+        return rv_bus_torrent_run(m, userdata, rv_command_new(RV_OP_FS_RETRY, &((RvTorrent *)userdata)->hash),
                                   ret_error);
 }
 
@@ -380,6 +390,9 @@ const sd_bus_vtable rv_bus_torrent_vtable[] = {
         SD_BUS_PROPERTY("AddedTime", "t", rv_bus_prop_added_time, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         RV_PROP("CompletedTime", "t", rv_bus_prop_completed_time),
         RV_PROP("Error", "s", rv_bus_prop_error),
+        RV_PROP("FsState", "s", rv_bus_prop_fs_state),
+        RV_PROP("FsError", "s", rv_bus_prop_fs_error),
+        RV_PROP("LibraryPath", "s", rv_bus_prop_library_path),
         SD_BUS_METHOD_WITH_ARGS("Pause", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, rv_bus_method_pause,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Resume", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, rv_bus_method_resume,
@@ -398,5 +411,7 @@ const sd_bus_vtable rv_bus_torrent_vtable[] = {
                                 rv_bus_method_set_file_priorities, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("MoveStorage", SD_BUS_ARGS("s", save_path), SD_BUS_NO_RESULT,
                                 rv_bus_method_move_storage, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Retry", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, rv_bus_method_retry,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };

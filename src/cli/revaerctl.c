@@ -35,6 +35,7 @@ static const RvCliGroup *const rv_cli_groups[] = {
         &rv_cli_config_group,
         &rv_cli_setup_group,
         &rv_cli_keys_group,
+        &rv_cli_fsops_group,
 };
 
 static const RvCliCommand *

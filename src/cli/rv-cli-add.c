@@ -28,6 +28,7 @@ static gboolean opt_skip_fluff;
 static char *opt_download_limit;
 static char *opt_upload_limit;
 static char **opt_peers;
+static char *opt_fs;
 static gboolean opt_wait;
 
 static const GOptionEntry rv_cli_add_entries[] = {
@@ -48,6 +49,9 @@ static const GOptionEntry rv_cli_add_entries[] = {
           N_("Upload limit in bytes/s (K, M, G: KiB/s, MiB/s, GiB/s; 0: unlimited)"), N_("RATE") },
         { "peer", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_peers, N_("Connect to this peer at once (repeatable)"),
           N_("HOST:PORT") },
+        { "fs", 0, 0, G_OPTION_ARG_STRING, &opt_fs,
+          N_("The torrent's own file pipeline fields as JSON ({\"library_root\": \"/srv/x\", \"extract\": true})"),
+          N_("JSON") },
         { "wait", 'w', 0, G_OPTION_ARG_NONE, &opt_wait, N_("Show progress and return when the download is complete"),
           NULL },
         G_OPTION_ENTRY_NULL,
@@ -127,6 +131,8 @@ rv_cli_append_options(sd_bus_message *m, const RvCliAddOptions *options)
                 r = rv_cli_append_strv_option(m, "exclude", opt_exclude);
         if (r >= 0)
                 r = rv_cli_append_strv_option(m, "peers", opt_peers);
+        if (r >= 0 && opt_fs != NULL)
+                r = sd_bus_message_append(m, "{sv}", "fs", "s", opt_fs);
         if (r >= 0)
                 r = sd_bus_message_close_container(m);
         return r;

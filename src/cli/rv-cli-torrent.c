@@ -185,6 +185,9 @@ static const struct {
         { "SkipFluff", N_("Skip fluff"), RV_CLI_SHOW_BOOL },
         { "AddedTime", N_("Added"), RV_CLI_SHOW_TIME },
         { "CompletedTime", N_("Completed at"), RV_CLI_SHOW_TIME },
+        { "FsState", N_("File pipeline"), RV_CLI_SHOW_TEXT },
+        { "FsError", N_("Pipeline error"), RV_CLI_SHOW_NONEMPTY },
+        { "LibraryPath", N_("Library path"), RV_CLI_SHOW_NONEMPTY },
 };
 
 static char *

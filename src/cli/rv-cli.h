@@ -73,6 +73,7 @@ typedef struct {
 extern const RvCliGroup rv_cli_config_group;
 extern const RvCliGroup rv_cli_setup_group;
 extern const RvCliGroup rv_cli_keys_group;
+extern const RvCliGroup rv_cli_fsops_group;
 
 /* rv-cli-bus.c */
 gboolean rv_cli_connect(RvCli *cli, GError **error);

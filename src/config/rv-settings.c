@@ -17,7 +17,7 @@
 static const char *const rv_modes[] = { "setup", "active", NULL };
 static const char *const rv_levels[] = { "err", "warning", "notice", "info", "debug", NULL };
 static const char *const rv_par2[] = { "off", "verify", "repair", NULL };
-static const char *const rv_move_modes[] = { "copy", "move", "hardlink", NULL };
+static const char *const rv_move_modes[] = { "copy", "move", "hardlink", "reflink", NULL };
 static const char *const rv_days[] = { "mon", "tue", "wed", "thu", "fri", "sat", "sun", NULL };
 
 #define F(sec, nm, prop, ty, def, mn, mx, ch, ro, rs, desc)                      \
@@ -108,6 +108,14 @@ static const RvSettingDesc rv_settings_table[] = {
           "globs of files dropped after the transfer (@skip_fluff allowed)"),
         F("fs", "allowed_paths", "AllowedPaths", RV_SETTING_PATHS, "[]", 0, 64, NULL, FALSE, FALSE,
           "roots the download and library paths must lie in (empty: anywhere)"),
+        F("fs", "label_policies", "LabelPolicies", RV_SETTING_FS_LABELS, "{}", 0, 64, NULL, FALSE, FALSE,
+          "per label, fs fields that replace the ones above for torrents with that label"),
+        F("fs", "extract_max_ratio", "ExtractMaxRatio", RV_SETTING_INT, "100", 1, 1000000, NULL, FALSE, FALSE,
+          "an archive may extract to at most this many times its size (at least 16 MiB)"),
+        F("fs", "extract_max_entries", "ExtractMaxEntries", RV_SETTING_INT, "100000", 1, 10000000, NULL, FALSE, FALSE,
+          "an archive may hold at most this many entries"),
+        F("fs", "retry_attempts", "RetryAttempts", RV_SETTING_INT, "5", 0, 20, NULL, FALSE, FALSE,
+          "retries of a pipeline that failed for a passing reason (a full disk, a busy file)"),
         { NULL },
 };
 
@@ -254,6 +262,65 @@ rv_settings_check_list(const RvSettingDesc *desc, JsonNode *v, GError **error)
         return TRUE;
 }
 
+static gboolean rv_settings_check(const RvSettingDesc *desc, JsonNode *v, GError **error);
+
+gboolean
+rv_settings_check_fs_overrides(JsonNode *overrides, const char *prefix, GError **error)
+{
+        g_autoptr(GList) members = NULL;
+
+        if (overrides == NULL || !JSON_NODE_HOLDS_OBJECT(overrides)) {
+                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "%s: expected an object of fs fields", prefix);
+                return FALSE;
+        }
+        members = json_object_get_members(json_node_get_object(overrides));
+        for (GList *l = members; l != NULL; l = l->next) {
+                const char *name = l->data;
+                const RvSettingDesc *desc = rv_settings_find("fs", name);
+                g_autoptr(GError) error_local = NULL;
+                if (desc == NULL || !g_strv_contains(RV_SETTINGS_FS_OVERRIDABLE, name)) {
+                        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "%s/%s: not a field a policy may set",
+                                    prefix, name);
+                        return FALSE;
+                }
+                if (!rv_settings_check(desc, json_object_get_member(json_node_get_object(overrides), name),
+                                       &error_local)) {
+                        /* the field's own message starts with its pointer: name the place instead */
+                        const char *msg = error_local->message + strlen(desc->pointer);
+                        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "%s/%s%s", prefix, name, msg);
+                        return FALSE;
+                }
+        }
+        return TRUE;
+}
+
+/* label -> fs fields; labels follow the rules of torrent labels (RV_MANAGER_MAX_LABEL_LEN) */
+static gboolean
+rv_settings_check_labels(const RvSettingDesc *desc, JsonNode *v, GError **error)
+{
+        g_autoptr(GList) members = NULL;
+
+        if (!JSON_NODE_HOLDS_OBJECT(v))
+                return rv_settings_fail(error, desc, "expected an object of label: {fs fields}");
+        members = json_object_get_members(json_node_get_object(v));
+        if ((gint64)g_list_length(members) > desc->max)
+                return rv_settings_fail(error, desc, "%u labels, at most %" G_GINT64_FORMAT " allowed",
+                                        g_list_length(members), desc->max);
+        for (GList *l = members; l != NULL; l = l->next) {
+                const char *label = l->data;
+                g_autofree char *prefix = NULL;
+                if (label[0] == '\0' || strlen(label) > 128 || !g_utf8_validate(label, -1, NULL) ||
+                    strchr(label, '/') != NULL)
+                        return rv_settings_fail(error, desc, "'%s' is not a label (1 to 128 bytes of UTF-8, no '/')",
+                                                label);
+                prefix = g_strdup_printf("%s/%s", desc->pointer, label);
+                if (!rv_settings_check_fs_overrides(json_object_get_member(json_node_get_object(v), label), prefix,
+                                                    error))
+                        return FALSE;
+        }
+        return TRUE;
+}
+
 /* one field's value against its description */
 static gboolean
 rv_settings_check(const RvSettingDesc *desc, JsonNode *v, GError **error)
@@ -334,6 +401,8 @@ rv_settings_check(const RvSettingDesc *desc, JsonNode *v, GError **error)
                         return rv_settings_fail(error, desc, "expected a time of day \"HH:MM\"");
                 return TRUE;
         }
+        case RV_SETTING_FS_LABELS:
+                return rv_settings_check_labels(desc, v, error);
         case RV_SETTING_GLOBS:
         case RV_SETTING_PATHS:
         case RV_SETTING_STRINGS:
@@ -356,6 +425,30 @@ rv_settings_under(const char *path, JsonArray *roots)
         return FALSE;
 }
 
+/* a label's library root is confined like the global one */
+static gboolean
+rv_settings_check_label_roots(JsonNode *document, JsonArray *roots, GError **error)
+{
+        const RvSettingDesc *desc = rv_settings_find("fs", "label_policies");
+        JsonNode *labels = rv_settings_get(document, desc);
+        g_autoptr(GList) members = NULL;
+
+        if (labels == NULL || !JSON_NODE_HOLDS_OBJECT(labels))
+                return TRUE;
+        members = json_object_get_members(json_node_get_object(labels));
+        for (GList *l = members; l != NULL; l = l->next) {
+                JsonObject *policy = rv_json_object_get_object(json_node_get_object(labels), l->data);
+                JsonNode *root = policy != NULL ? json_object_get_member(policy, "library_root") : NULL;
+                if (root == NULL || !JSON_NODE_HOLDS_VALUE(root))
+                        continue;
+                if (!rv_settings_under(json_node_get_string(root), roots))
+                        return rv_settings_fail(error, desc,
+                                                "%s: '%s' is outside the allowed paths (/fs/allowed_paths)",
+                                                (const char *)l->data, json_node_get_string(root));
+        }
+        return TRUE;
+}
+
 /* rules across fields */
 static gboolean
 rv_settings_check_document(JsonNode *document, GError **error)
@@ -374,7 +467,7 @@ rv_settings_check_document(JsonNode *document, GError **error)
                         return rv_settings_fail(error, desc, "'%s' is outside the allowed paths (/fs/allowed_paths)",
                                                 json_node_get_string(v));
         }
-        return TRUE;
+        return rv_settings_check_label_roots(document, roots, error);
 }
 
 JsonNode *
@@ -597,6 +690,9 @@ rv_settings_value_from_string(const RvSettingDesc *desc, const char *text, GErro
         case RV_SETTING_INT:
         case RV_SETTING_INT_OR_NULL:
         case RV_SETTING_DOUBLE:
+                node = json_from_string(text, NULL);
+                break;
+        case RV_SETTING_FS_LABELS:
                 node = json_from_string(text, NULL);
                 break;
         case RV_SETTING_GLOBS:

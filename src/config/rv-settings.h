@@ -37,6 +37,8 @@ typedef enum {
         RV_SETTING_STRINGS,
         /* "HH:MM" */
         RV_SETTING_TIME,
+        /* label -> an object of fs fields that apply to torrents with that label ({"tv": {"extract": true}}) */
+        RV_SETTING_FS_LABELS,
 } RvSettingType;
 
 typedef struct {
@@ -85,6 +87,17 @@ JsonNode *rv_settings_apply_patch_full(JsonNode *current, JsonNode *patch, gbool
                                        JsonNode **ret_changes, GError **error);
 /* fills in defaults for missing fields and validates a whole stored document */
 JsonNode *rv_settings_normalize(JsonNode *document, GError **error);
+/*
+ * an object of fs fields that changes a policy: a label's entry in
+ * /fs/label_policies or a torrent's own overrides given at add time; only the
+ * fields of RV_SETTINGS_FS_OVERRIDABLE, each checked like a settings write;
+ * errors name prefix + field ("/fs/label_policies/tv/extract: ...")
+ */
+#define RV_SETTINGS_FS_OVERRIDABLE                                                                                    \
+        ((const char *const[]){ "library_root", "extract", "par2", "flatten", "move_mode", "chmod_file", "chmod_dir", \
+                                "chown_user", "chown_group", "umask", "cleanup_keep", "cleanup_drop", NULL })
+gboolean rv_settings_check_fs_overrides(JsonNode *overrides, const char *prefix, GError **error);
+
 /* a value of one field; borrowed */
 JsonNode *rv_settings_get(JsonNode *document, const RvSettingDesc *desc);
 

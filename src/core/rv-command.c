@@ -71,6 +71,7 @@ static const struct {
         [RV_OP_SET_DOWNLOAD_LIMIT] = { "set_download_limit", RV_SCOPE_MANAGE, TRUE },
         [RV_OP_SET_UPLOAD_LIMIT] = { "set_upload_limit", RV_SCOPE_MANAGE, TRUE },
         [RV_OP_SET_LABELS] = { "set_labels", RV_SCOPE_MANAGE, TRUE },
+        [RV_OP_FS_RETRY] = { "fs_retry", RV_SCOPE_MANAGE, TRUE },
         [RV_OP_SETTINGS_READ] = { "settings_read", RV_SCOPE_READ, FALSE },
         [RV_OP_SETTINGS_UPDATE] = { "settings_update", RV_SCOPE_CONFIGURE, FALSE },
         [RV_OP_SETTINGS_HISTORY] = { "settings_history", RV_SCOPE_READ, FALSE },
@@ -201,6 +202,8 @@ rv_command_run(RvManager *manager, const RvCommand *command, GError **error)
                 return rv_manager_set_limits(manager, t, t->download_limit, command->limit, error);
         case RV_OP_SET_LABELS:
                 return rv_manager_set_labels(manager, t, (const char *const *)command->labels, error);
+        case RV_OP_FS_RETRY:
+                return rv_manager_fs_retry(manager, t, error);
         default:
                 g_set_error(error, RV_ERROR, RV_ERROR_INTERNAL, "%s is not a command on a torrent",
                             rv_op_to_string(command->op));

@@ -55,6 +55,8 @@ typedef enum {
         RV_OP_SET_DOWNLOAD_LIMIT,
         RV_OP_SET_UPLOAD_LIMIT,
         RV_OP_SET_LABELS,
+        /* run a torrent's post-download pipeline again */
+        RV_OP_FS_RETRY,
         /* settings */
         RV_OP_SETTINGS_READ,
         RV_OP_SETTINGS_UPDATE,

@@ -19,6 +19,9 @@ static const char *const rv_event_kind_names[] = {
         [RV_EVENT_SEEDING_GOAL_REACHED] = "seeding_goal_reached",
         [RV_EVENT_TORRENT_UPDATED] = "torrent_updated",
         [RV_EVENT_RESET] = "reset",
+        [RV_EVENT_FSOPS_STEP] = "fsops_step",
+        [RV_EVENT_FSOPS_COMPLETED] = "fsops_completed",
+        [RV_EVENT_FSOPS_FAILED] = "fsops_failed",
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(rv_event_kind_names) == RV_EVENT_LAST);
 

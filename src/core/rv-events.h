@@ -25,6 +25,10 @@ typedef enum {
         RV_EVENT_TORRENT_UPDATED,
         /* to a held subscriber whose queue overflowed: events were lost, read the state again */
         RV_EVENT_RESET,
+        /* the post-download pipeline: a step's status, the result in place, a failure (retried or final) */
+        RV_EVENT_FSOPS_STEP,
+        RV_EVENT_FSOPS_COMPLETED,
+        RV_EVENT_FSOPS_FAILED,
         RV_EVENT_LAST,
 } RvEventKind;
 

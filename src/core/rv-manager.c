@@ -34,6 +34,8 @@ struct _RvManager {
         guint shutdown_timer;
         /* the load in progress, NULL when none */
         GTask *load_task;
+        RvManagerFsRetryFunc fs_retry;
+        gpointer fs_retry_data;
 };
 
 G_DEFINE_TYPE(RvManager, rv_manager, G_TYPE_OBJECT)
@@ -750,6 +752,7 @@ rv_manager_add(RvManager *self, const RvAddRequest *request, RvStoreDoneFunc per
         g_strfreev(torrent->labels);
         torrent->labels = g_strdupv((GStrv)(request->labels != NULL ? request->labels : (const char *const[]){ NULL }));
         torrent->selection = request->selection != NULL ? rv_selection_copy(request->selection) : NULL;
+        torrent->fs_overrides = request->fs_overrides != NULL ? json_node_copy(request->fs_overrides) : NULL;
         torrent->added_time = g_get_real_time() / G_USEC_PER_SEC;
         torrent->has_metadata = info->has_metadata;
         torrent->total_size = info->total_size;
@@ -1344,6 +1347,36 @@ rv_manager_move_storage(RvManager *self, RvTorrent *torrent, const char *save_pa
         if (torrent->move_error != NULL)
                 rv_manager_set_move_error(self, torrent, NULL);
         return TRUE;
+}
+
+/* the post-download pipeline */
+
+void
+rv_manager_fs_changed(RvManager *self, RvTorrent *torrent)
+{
+        if (torrent->removing)
+                return;
+        rv_manager_persist_meta(self, torrent);
+        rv_manager_changed(self, torrent, RV_TORRENT_FIELD_FSOPS);
+}
+
+void
+rv_manager_set_fs_retry_func(RvManager *self, RvManagerFsRetryFunc func, gpointer user_data)
+{
+        self->fs_retry = func;
+        self->fs_retry_data = user_data;
+}
+
+gboolean
+rv_manager_fs_retry(RvManager *self, RvTorrent *torrent, GError **error)
+{
+        if (!rv_manager_check_live(self, torrent, error))
+                return FALSE;
+        if (self->fs_retry == NULL) {
+                g_set_error_literal(error, RV_ERROR, RV_ERROR_UNAVAILABLE, "the file pipeline is not running");
+                return FALSE;
+        }
+        return self->fs_retry(torrent, self->fs_retry_data, error);
 }
 
 /* pausing or resuming every torrent, a slice per main-loop iteration */

@@ -44,6 +44,8 @@ typedef struct {
         gint64 download_limit;
         gint64 upload_limit;
         const char *const *peers;
+        /* the torrent's own FsOps policy fields (checked by rv_settings_check_fs_overrides), may be NULL */
+        JsonNode *fs_overrides;
 } RvAddRequest;
 
 typedef struct {
@@ -129,6 +131,17 @@ void rv_manager_list_files_async(RvManager *self, RvTorrent *torrent, GCancellab
                                  GAsyncReadyCallback callback, gpointer user_data);
 /* RvFileInfo array (paths borrowed from the torrent) */
 GArray *rv_manager_list_files_finish(RvManager *self, GAsyncResult *result, GError **error);
+
+/*
+ * the post-download pipeline (src/fsops) is wired in by the daemon: it keeps
+ * its state in the torrent's fs fields and reports changes here, which stores
+ * them and tells the transports; Retry reaches it through the retry function
+ */
+void rv_manager_fs_changed(RvManager *self, RvTorrent *torrent);
+typedef gboolean (*RvManagerFsRetryFunc)(RvTorrent *torrent, gpointer user_data, GError **error);
+void rv_manager_set_fs_retry_func(RvManager *self, RvManagerFsRetryFunc func, gpointer user_data);
+/* runs the pipeline of a completed torrent again (Unavailable when there is no pipeline) */
+gboolean rv_manager_fs_retry(RvManager *self, RvTorrent *torrent, GError **error);
 
 /* pause transfers, save resume data for every torrent within the configured bound, flush the store */
 void rv_manager_shutdown_async(RvManager *self, GAsyncReadyCallback callback, gpointer user_data);

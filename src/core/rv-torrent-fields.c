@@ -41,6 +41,9 @@ RV_GETTER(rv_field_skip_fluff, RV_FIELD_BOOL, b, t->selection != NULL && t->sele
 RV_GETTER(rv_field_added_time, RV_FIELD_UINT64, i, t->added_time)
 RV_GETTER(rv_field_completed_time, RV_FIELD_UINT64, i, t->completed_time)
 RV_GETTER(rv_field_error, RV_FIELD_STRING, s, t->error != NULL ? t->error : "")
+RV_GETTER(rv_field_fs_state, RV_FIELD_STRING, s, t->fs_state != NULL ? t->fs_state : "idle")
+RV_GETTER(rv_field_fs_error, RV_FIELD_STRING, s, t->fs_error != NULL ? t->fs_error : "")
+RV_GETTER(rv_field_library_path, RV_FIELD_STRING, s, t->library_path != NULL ? t->library_path : "")
 
 #define F_PROGRESS RV_TORRENT_FIELD_PROGRESS
 #define F_RATES RV_TORRENT_FIELD_RATES
@@ -74,6 +77,9 @@ static const RvTorrentField rv_torrent_field_table[] = {
         { "completed_time", "CompletedTime", RV_FIELD_UINT64, RV_TORRENT_FIELD_COMPLETED, FALSE,
           rv_field_completed_time },
         { "error", "Error", RV_FIELD_STRING, RV_TORRENT_FIELD_ERROR, FALSE, rv_field_error },
+        { "fs_state", "FsState", RV_FIELD_STRING, RV_TORRENT_FIELD_FSOPS, FALSE, rv_field_fs_state },
+        { "fs_error", "FsError", RV_FIELD_STRING, RV_TORRENT_FIELD_FSOPS, FALSE, rv_field_fs_error },
+        { "library_path", "LibraryPath", RV_FIELD_STRING, RV_TORRENT_FIELD_FSOPS, FALSE, rv_field_library_path },
         { NULL, NULL, 0, 0, FALSE, NULL },
 };
 

@@ -47,6 +47,8 @@ rv_torrent_new(const RvInfoHash *hash)
         return torrent;
 }
 
+static void rv_torrent_clear_fsops(RvTorrent *torrent);
+
 void
 rv_torrent_free(RvTorrent *torrent)
 {
@@ -64,6 +66,7 @@ rv_torrent_free(RvTorrent *torrent)
                 g_ptr_array_unref(torrent->files);
         g_free(torrent->magnet);
         g_strfreev(torrent->peers);
+        rv_torrent_clear_fsops(torrent);
         g_free(torrent);
 }
 
@@ -136,6 +139,28 @@ rv_json_add_int(JsonBuilder *builder, const char *member, gint64 value)
         json_builder_add_int_value(builder, value);
 }
 
+/* "fsops": {"state", "error", "library_path", "overrides", "policy"} */
+static void
+rv_torrent_meta_add_fsops(JsonBuilder *builder, const RvTorrent *torrent)
+{
+        json_builder_set_member_name(builder, "fsops");
+        json_builder_begin_object(builder);
+        rv_json_add_string(builder, "state", torrent->fs_state);
+        rv_json_add_string(builder, "error", torrent->fs_error);
+        rv_json_add_string(builder, "library_path", torrent->library_path);
+        json_builder_set_member_name(builder, "overrides");
+        if (torrent->fs_overrides != NULL)
+                json_builder_add_value(builder, json_node_copy(torrent->fs_overrides));
+        else
+                json_builder_add_null_value(builder);
+        json_builder_set_member_name(builder, "policy");
+        if (torrent->fs_policy != NULL)
+                json_builder_add_value(builder, json_node_copy(torrent->fs_policy));
+        else
+                json_builder_add_null_value(builder);
+        json_builder_end_object(builder);
+}
+
 JsonNode *
 rv_torrent_meta_to_json(const RvTorrent *torrent)
 {
@@ -174,6 +199,7 @@ rv_torrent_meta_to_json(const RvTorrent *torrent)
         json_builder_set_member_name(builder, "completed");
         json_builder_add_boolean_value(builder, torrent->completed);
         rv_json_add_int(builder, "completed_time", torrent->completed_time);
+        rv_torrent_meta_add_fsops(builder, torrent);
         json_builder_end_object(builder);
         return json_builder_get_root(builder);
 }
@@ -316,9 +342,66 @@ rv_torrent_meta_read_overrides(JsonObject *obj, GHashTable **ret_overrides, GErr
         return TRUE;
 }
 
+/* the pipeline's part; strings as they are (src/fsops checks them), objects or null */
+static gboolean
+rv_torrent_meta_read_fsops(JsonObject *obj, RvTorrent *out, GError **error)
+{
+        JsonNode *member = json_object_get_member(obj, "fsops");
+        JsonObject *fs;
+        JsonNode *overrides;
+        JsonNode *policy;
+
+        if (member == NULL || JSON_NODE_HOLDS_NULL(member))
+                return TRUE;
+        if (!JSON_NODE_HOLDS_OBJECT(member)) {
+                g_set_error_literal(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "fsops: expected an object");
+                return FALSE;
+        }
+        fs = json_node_get_object(member);
+        if (!rv_json_get_string(fs, "state", &out->fs_state, error) ||
+            !rv_json_get_string(fs, "error", &out->fs_error, error) ||
+            !rv_json_get_string(fs, "library_path", &out->library_path, error))
+                return FALSE;
+        overrides = json_object_get_member(fs, "overrides");
+        policy = json_object_get_member(fs, "policy");
+        if ((overrides != NULL && !JSON_NODE_HOLDS_NULL(overrides) && !JSON_NODE_HOLDS_OBJECT(overrides)) ||
+            (policy != NULL && !JSON_NODE_HOLDS_NULL(policy) && !JSON_NODE_HOLDS_OBJECT(policy))) {
+                g_set_error_literal(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
+                                    "fsops: overrides and policy must be objects");
+                return FALSE;
+        }
+        if (overrides != NULL && JSON_NODE_HOLDS_OBJECT(overrides))
+                out->fs_overrides = json_node_copy(overrides);
+        if (policy != NULL && JSON_NODE_HOLDS_OBJECT(policy))
+                out->fs_policy = json_node_copy(policy);
+        return TRUE;
+}
+
+static void
+rv_torrent_clear_fsops(RvTorrent *torrent)
+{
+        g_clear_pointer(&torrent->fs_state, g_free);
+        g_clear_pointer(&torrent->fs_error, g_free);
+        g_clear_pointer(&torrent->library_path, g_free);
+        g_clear_pointer(&torrent->fs_overrides, json_node_unref);
+        g_clear_pointer(&torrent->fs_policy, json_node_unref);
+}
+
+static void
+rv_torrent_take_fsops(RvTorrent *torrent, RvTorrent *from)
+{
+        rv_torrent_clear_fsops(torrent);
+        torrent->fs_state = g_steal_pointer(&from->fs_state);
+        torrent->fs_error = g_steal_pointer(&from->fs_error);
+        torrent->library_path = g_steal_pointer(&from->library_path);
+        torrent->fs_overrides = g_steal_pointer(&from->fs_overrides);
+        torrent->fs_policy = g_steal_pointer(&from->fs_policy);
+}
+
 gboolean
 rv_torrent_meta_from_json(RvTorrent *torrent, JsonNode *node, GError **error)
 {
+        RvTorrent fs = { 0 };
         JsonObject *obj;
         JsonNode *member;
         gint64 version = 0;
@@ -386,6 +469,10 @@ rv_torrent_meta_from_json(RvTorrent *torrent, JsonNode *node, GError **error)
             !rv_json_get_int(obj, "added_time", 0, G_MAXINT64, &added, error) ||
             !rv_json_get_int(obj, "completed_time", 0, G_MAXINT64, &completed_time, error))
                 return FALSE;
+        if (!rv_torrent_meta_read_fsops(obj, &fs, error)) {
+                rv_torrent_clear_fsops(&fs);
+                return FALSE;
+        }
 
         /* success: commit */
         g_free(torrent->name);
@@ -410,5 +497,6 @@ rv_torrent_meta_from_json(RvTorrent *torrent, JsonNode *node, GError **error)
         torrent->added_time = added;
         torrent->completed = completed;
         torrent->completed_time = completed_time;
+        rv_torrent_take_fsops(torrent, &fs);
         return TRUE;
 }

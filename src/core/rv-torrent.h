@@ -40,6 +40,7 @@ typedef enum {
         RV_TORRENT_FIELD_ERROR = 1 << 11,
         RV_TORRENT_FIELD_COMPLETED = 1 << 12,
         RV_TORRENT_FIELD_FILES = 1 << 13,
+        RV_TORRENT_FIELD_FSOPS = 1 << 14,
 } RvTorrentFields;
 
 /* the state and bookkeeping of one torrent, owned by RvManager on the main loop */
@@ -89,6 +90,19 @@ typedef struct {
         gboolean resume_stale;
         /* last progress event, for per-torrent coalescing */
         gint64 last_progress_event_us;
+        /*
+         * the post-download pipeline (src/fsops), kept here so it is stored
+         * with the torrent: its state ("idle", "queued", "running",
+         * "retrying", "done", "failed"), its last error ("Name: message"),
+         * where the result went, the torrent's own policy fields given at add
+         * (an object, may be NULL) and the policy frozen when it completed
+         * (NULL until then)
+         */
+        char *fs_state;
+        char *fs_error;
+        char *library_path;
+        JsonNode *fs_overrides;
+        JsonNode *fs_policy;
 } RvTorrent;
 
 RvTorrent *rv_torrent_new(const RvInfoHash *hash);

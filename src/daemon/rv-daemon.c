@@ -20,6 +20,7 @@
 #include "rv-bus.h"
 #include "rv-live-settings.h"
 #include "rv-daemon.h"
+#include "rv-fsops.h"
 #include "rv-http-server.h"
 #include "rv-journal-sink.h"
 #include "rv-json.h"
@@ -53,6 +54,7 @@ typedef struct {
         guint node_timer;
         RvEngine *engine;
         RvManager *manager;
+        RvFsops *fsops;
         RvBus *bus;
         RvHttp *http;
         RvNotify *notify;
@@ -267,6 +269,7 @@ rv_daemon_loaded_cb(GObject *source, GAsyncResult *result, gpointer user_data)
                 g_warning("stored torrents could not be read, starting without them: %s", error->message);
         /* reading the catalogue freed a lot of small blocks: give the pages back instead of holding them */
         (void)malloc_trim(0);
+        rv_fsops_start(self->fsops);
         if (self->bus != NULL) {
                 if (!rv_bus_request_name(self->bus, &error)) {
                         g_critical("%s", error->message);
@@ -363,6 +366,7 @@ rv_daemon_start_services(RvDaemon *self, GError **error)
         rv_manager_config_clear(&mc);
         g_signal_connect(self->manager, "problem", G_CALLBACK(rv_daemon_problem_cb), self);
         rv_journal_sink_attach(self->events);
+        self->fsops = rv_fsops_new(self->manager, self->settings);
         rv_settings_applier_attach(self->applier, self->engine, self->manager);
         g_signal_connect(self->settings, "changed", G_CALLBACK(rv_daemon_settings_changed_cb), self);
 
@@ -582,6 +586,8 @@ rv_daemon_teardown(RvDaemon *self)
         g_free(self->guard_logged);
         if (self->node_timer != 0)
                 g_source_remove(self->node_timer);
+        /* a pipeline cut short here resumes at the next start */
+        g_clear_pointer(&self->fsops, rv_fsops_free);
         g_clear_object(&self->manager);
         g_clear_object(&self->access);
         g_clear_object(&self->settings);

@@ -6,6 +6,35 @@
 #include "rv-journal-sink.h"
 #include "rv-messages.h"
 
+/* the post-download pipeline: each step that ran, the result, a failure (and whether it is retried) */
+static void
+rv_journal_sink_fsops(const RvEvent *event, JsonObject *obj, const char *hash, const char *name)
+{
+        const char *step = json_object_get_string_member_with_default(obj, "step", "");
+        const char *status = json_object_get_string_member_with_default(obj, "status", "");
+        const char *error = json_object_get_string_member_with_default(obj, "error", "");
+
+        if (event->kind == RV_EVENT_FSOPS_STEP && (g_str_equal(status, "done") || g_str_equal(status, "failed")))
+                g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE_ID", RV_MESSAGE_FSOPS_STEP, "REVAER_TORRENT",
+                                 hash, "REVAER_TORRENT_NAME", name, "REVAER_FSOPS_STEP", step, "REVAER_FSOPS_STATUS",
+                                 status, "MESSAGE", "torrent %s '%s': fsops step %s %s", hash, name, step, status);
+        else if (event->kind == RV_EVENT_FSOPS_COMPLETED)
+                g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE_ID", RV_MESSAGE_FSOPS_COMPLETED,
+                                 "REVAER_TORRENT", hash, "REVAER_TORRENT_NAME", name, "REVAER_LIBRARY_PATH",
+                                 json_object_get_string_member_with_default(obj, "library_path", ""), "MESSAGE",
+                                 "torrent %s '%s': fsops placed the result in '%s'", hash, name,
+                                 json_object_get_string_member_with_default(obj, "library_path", ""));
+        else if (event->kind == RV_EVENT_FSOPS_FAILED && json_object_has_member(obj, "retry_in_ms"))
+                g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MESSAGE_ID", RV_MESSAGE_FSOPS_FAILED,
+                                 "REVAER_TORRENT", hash, "REVAER_TORRENT_NAME", name, "REVAER_ERROR", error, "MESSAGE",
+                                 "torrent %s '%s': fsops failed, retrying in %" G_GINT64_FORMAT " ms: %s", hash, name,
+                                 json_object_get_int_member(obj, "retry_in_ms"), error);
+        else if (event->kind == RV_EVENT_FSOPS_FAILED)
+                g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MESSAGE_ID", RV_MESSAGE_FSOPS_FAILED,
+                                 "REVAER_TORRENT", hash, "REVAER_TORRENT_NAME", name, "REVAER_ERROR", error, "MESSAGE",
+                                 "torrent %s '%s': fsops failed: %s", hash, name, error);
+}
+
 /* what happens to torrents, as journal entries an operator can filter by torrent and find by MESSAGE_ID */
 static void
 rv_journal_sink_event_cb(const RvEvent *event, gpointer user_data)
@@ -45,6 +74,11 @@ rv_journal_sink_event_cb(const RvEvent *event, gpointer user_data)
                 g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MESSAGE_ID", RV_MESSAGE_TORRENT_FAILED,
                                  "REVAER_TORRENT", hash, "REVAER_TORRENT_NAME", name, "REVAER_ERROR", message,
                                  "MESSAGE", "torrent %s '%s' failed: %s", hash, name, message);
+                break;
+        case RV_EVENT_FSOPS_STEP:
+        case RV_EVENT_FSOPS_COMPLETED:
+        case RV_EVENT_FSOPS_FAILED:
+                rv_journal_sink_fsops(event, obj, hash, name);
                 break;
         default:
                 break;

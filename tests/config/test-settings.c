@@ -271,6 +271,50 @@ test_config_live(void)
         rv_test_data_remove_tree(dir);
 }
 
+/* per-label fs policies: fields of the fs section, checked like settings writes, confined like library_root */
+static void
+test_settings_label_policies(void)
+{
+        g_autoptr(JsonNode) defaults = rv_settings_defaults();
+        g_autoptr(JsonNode) patch =
+                j("{\"/fs/label_policies\": {\"tv\": {\"library_root\": \"/srv/media/tv\", \"extract\": true}},"
+                  " \"/fs/move_mode\": \"reflink\"}");
+        g_autoptr(GError) error = NULL;
+        g_autoptr(JsonNode) out = rv_settings_apply_patch(defaults, patch, NULL, &error);
+        g_autoptr(JsonNode) text = NULL;
+        JsonNode *labels;
+
+        g_assert_no_error(error);
+        labels = rv_settings_get(out, rv_settings_find("fs", "label_policies"));
+        g_assert_true(JSON_NODE_HOLDS_OBJECT(labels));
+        g_assert_cmpstr(rv_settings_get_string(out, "fs", "move_mode"), ==, "reflink");
+
+        assert_patch_fails("{\"/fs/label_policies\": {\"tv\": {\"extract\": 1}}}", "/fs/label_policies/tv/extract");
+        assert_patch_fails("{\"/fs/label_policies\": {\"tv\": {\"allowed_paths\": []}}}",
+                           "/fs/label_policies/tv/allowed_paths");
+        assert_patch_fails("{\"/fs/label_policies\": {\"tv\": {\"library_root\": \"tv\"}}}",
+                           "/fs/label_policies/tv/library_root");
+        assert_patch_fails("{\"/fs/label_policies\": [\"tv\"]}", "/fs/label_policies");
+        assert_patch_fails("{\"/fs/label_policies\": {\"tv\": {\"library_root\": \"/srv/tv\"}},"
+                           " \"/fs/allowed_paths\": [\"/data\"]}",
+                           "/fs/label_policies");
+
+        /* the command line gives JSON text */
+        text = rv_settings_value_from_string(rv_settings_find("fs", "label_policies"), "{\"a\": {\"flatten\": true}}",
+                                             &error);
+        g_assert_no_error(error);
+        g_assert_true(JSON_NODE_HOLDS_OBJECT(text));
+
+        /* a torrent's own overrides use the same check */
+        {
+                g_autoptr(JsonNode) ok = j("{\"extract\": true, \"move_mode\": \"copy\"}");
+                g_autoptr(JsonNode) bad = j("{\"move_mode\": \"teleport\"}");
+                g_assert_true(rv_settings_check_fs_overrides(ok, "fs", NULL));
+                g_assert_false(rv_settings_check_fs_overrides(bad, "fs", &error));
+                g_assert_true(g_str_has_prefix(error->message, "fs/move_mode: "));
+        }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -281,6 +325,7 @@ main(int argc, char **argv)
         g_test_add_func("/config/settings/immutable", test_settings_immutable);
         g_test_add_func("/config/settings/guard-rails", test_settings_guard_rails);
         g_test_add_func("/config/settings/from-string", test_settings_from_string);
+        g_test_add_func("/config/settings/label-policies", test_settings_label_policies);
         g_test_add_func("/config/live", test_config_live);
         return g_test_run();
 }

@@ -408,13 +408,21 @@ test_manager_restart_keeps_state(Fixture *f, gconstpointer data)
         RvInfoHash h1;
         RvInfoHash h2;
 
+        g_autoptr(JsonNode) overrides = json_from_string("{\"extract\": true}", NULL);
+
         req.torrent = one;
         req.sequential = 1;
         req.labels = labels;
         req.selection = sel;
+        req.fs_overrides = overrides;
         t = rv_manager_add(f->manager, &req, NULL, NULL, &error);
         g_assert_no_error(error);
         h1 = t->hash;
+        /* what the pipeline keeps in the torrent is stored with it */
+        t->fs_state = g_strdup("failed");
+        t->fs_error = g_strdup("NoSpace: the library is full");
+        rv_manager_fs_changed(f->manager, t);
+        req.fs_overrides = NULL;
         req.torrent = two;
         req.selection = NULL;
         req.labels = NULL;
@@ -435,6 +443,11 @@ test_manager_restart_keeps_state(Fixture *f, gconstpointer data)
         g_assert_nonnull(t->selection);
         g_assert_cmpstr(t->selection->include[0], ==, "*.mkv");
         g_assert_false(t->user_paused);
+        g_assert_cmpstr(t->fs_state, ==, "failed");
+        g_assert_cmpstr(t->fs_error, ==, "NoSpace: the library is full");
+        g_assert_nonnull(t->fs_overrides);
+        g_assert_true(json_object_get_boolean_member(json_node_get_object(t->fs_overrides), "extract"));
+        g_assert_null(t->fs_policy);
         t = rv_manager_lookup(f->manager, &h2);
         g_assert_nonnull(t);
         g_assert_true(t->user_paused);

@@ -379,46 +379,18 @@ rv_test_harness_kill_daemon(RvTestHarness *h)
         (void)g_subprocess_wait(h->daemon, NULL, NULL);
 }
 
-void
-rv_test_harness_start_seeder(RvTestHarness *h, const char *name, gint64 size, guint files, gboolean fluff,
-                             guint piece_size)
+/* runs the seeder with argv and reads its READY line */
+static void
+rv_test_harness_run_seeder(RvTestHarness *h, GPtrArray *argv, const char *payload)
 {
         g_autoptr(GError) error = NULL;
         g_autoptr(GDataInputStream) in = NULL;
         g_autofree char *line = NULL;
-        g_autofree char *seed_dir = g_build_filename(h->dir, "seed", NULL);
-        g_autofree char *size_s = g_strdup_printf("%" G_GINT64_FORMAT, size);
-        g_autofree char *files_s = g_strdup_printf("%u", files);
-        g_autofree char *piece_s = g_strdup_printf("%u", piece_size);
-        g_autofree char *torrent_out = g_build_filename(h->dir, "seed.torrent", NULL);
         g_autofree char *magnet_out = g_build_filename(h->dir, "seed.magnet", NULL);
-        g_autoptr(GPtrArray) argv = g_ptr_array_new();
         g_auto(GStrv) fields = NULL;
 
-        g_ptr_array_add(argv, (gpointer)g_getenv("REVAER_SEEDER"));
-        g_ptr_array_add(argv, "--dir");
-        g_ptr_array_add(argv, seed_dir);
-        g_ptr_array_add(argv, "--name");
-        g_ptr_array_add(argv, (gpointer)name);
-        g_ptr_array_add(argv, "--size");
-        g_ptr_array_add(argv, size_s);
-        g_ptr_array_add(argv, "--files");
-        g_ptr_array_add(argv, files_s);
-        g_ptr_array_add(argv, "--port");
-        g_ptr_array_add(argv, "0");
-        g_ptr_array_add(argv, "--torrent-out");
-        g_ptr_array_add(argv, torrent_out);
-        g_ptr_array_add(argv, "--magnet-out");
-        g_ptr_array_add(argv, magnet_out);
-        if (piece_size > 0) {
-                g_ptr_array_add(argv, "--piece-size");
-                g_ptr_array_add(argv, piece_s);
-        }
-        if (fluff)
-                g_ptr_array_add(argv, "--fluff");
         g_ptr_array_add(argv, NULL);
         g_assert_nonnull(g_ptr_array_index(argv, 0));
-
         rv_test_harness_stop_seeder(h);
         h->seeder.process = g_subprocess_newv((const char *const *)argv->pdata, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
         g_assert_no_error(error);
@@ -445,11 +417,70 @@ rv_test_harness_start_seeder(RvTestHarness *h, const char *name, gint64 size, gu
         g_assert_cmpuint(h->seeder.port, >, 0);
         g_assert_true(g_file_get_contents(magnet_out, &h->seeder.magnet, NULL, NULL));
         g_strstrip(h->seeder.magnet);
-        h->seeder.payload = g_build_filename(seed_dir, name, NULL);
+        h->seeder.payload = g_strdup(payload);
+}
+
+static void
+rv_test_harness_seeder_common_args(RvTestHarness *h, GPtrArray *argv)
+{
+        g_ptr_array_add(argv, (gpointer)g_getenv("REVAER_SEEDER"));
+        g_ptr_array_add(argv, "--port");
+        g_ptr_array_add(argv, "0");
+        g_ptr_array_add(argv, "--torrent-out");
+        g_ptr_array_add(argv, g_build_filename(h->dir, "seed.torrent", NULL));
+        g_ptr_array_add(argv, "--magnet-out");
+        g_ptr_array_add(argv, g_build_filename(h->dir, "seed.magnet", NULL));
+}
+
+void
+rv_test_harness_start_seeder(RvTestHarness *h, const char *name, gint64 size, guint files, gboolean fluff,
+                             guint piece_size)
+{
+        g_autofree char *seed_dir = g_build_filename(h->dir, "seed", NULL);
+        g_autofree char *size_s = g_strdup_printf("%" G_GINT64_FORMAT, size);
+        g_autofree char *files_s = g_strdup_printf("%u", files);
+        g_autofree char *piece_s = g_strdup_printf("%u", piece_size);
+        g_autofree char *payload = g_build_filename(seed_dir, name, NULL);
+        g_autoptr(GPtrArray) argv = g_ptr_array_new();
+        g_autoptr(GPtrArray) owned = g_ptr_array_new_with_free_func(g_free);
+
+        rv_test_harness_seeder_common_args(h, argv);
+        /* the two paths the common arguments made */
+        g_ptr_array_add(owned, g_ptr_array_index(argv, 4));
+        g_ptr_array_add(owned, g_ptr_array_index(argv, 6));
+        g_ptr_array_add(argv, "--dir");
+        g_ptr_array_add(argv, seed_dir);
+        g_ptr_array_add(argv, "--name");
+        g_ptr_array_add(argv, (gpointer)name);
+        g_ptr_array_add(argv, "--size");
+        g_ptr_array_add(argv, size_s);
+        g_ptr_array_add(argv, "--files");
+        g_ptr_array_add(argv, files_s);
+        if (piece_size > 0) {
+                g_ptr_array_add(argv, "--piece-size");
+                g_ptr_array_add(argv, piece_s);
+        }
+        if (fluff)
+                g_ptr_array_add(argv, "--fluff");
+        rv_test_harness_run_seeder(h, argv, payload);
         if (!g_file_test(h->seeder.payload, G_FILE_TEST_EXISTS)) {
                 g_free(h->seeder.payload);
                 h->seeder.payload = g_build_filename(seed_dir, "payload.bin", NULL);
         }
+}
+
+void
+rv_test_harness_start_seeder_path(RvTestHarness *h, const char *path)
+{
+        g_autoptr(GPtrArray) argv = g_ptr_array_new();
+        g_autoptr(GPtrArray) owned = g_ptr_array_new_with_free_func(g_free);
+
+        rv_test_harness_seeder_common_args(h, argv);
+        g_ptr_array_add(owned, g_ptr_array_index(argv, 4));
+        g_ptr_array_add(owned, g_ptr_array_index(argv, 6));
+        g_ptr_array_add(argv, "--path");
+        g_ptr_array_add(argv, (gpointer)path);
+        rv_test_harness_run_seeder(h, argv, path);
 }
 
 void

@@ -75,6 +75,8 @@ void rv_test_harness_store_torrents(RvTestHarness *h, const char *prefix, guint 
 /* seeds a generated payload; files 1 = single-file torrent */
 void rv_test_harness_start_seeder(RvTestHarness *h, const char *name, gint64 size, guint files, gboolean fluff,
                                   guint piece_size);
+/* seeds an existing file or folder as it is (archives a test made) */
+void rv_test_harness_start_seeder_path(RvTestHarness *h, const char *path);
 void rv_test_harness_stop_seeder(RvTestHarness *h);
 GBytes *rv_test_harness_seeder_torrent(RvTestHarness *h);
 

@@ -505,7 +505,7 @@ test_bus_streamed_replies(void)
                         first_listed |= g_str_equal(path, first_path);
                         props = g_variant_lookup_value(owned, RV_BUS_TORRENT_IFACE, G_VARIANT_TYPE("a{sv}"));
                         g_assert_nonnull(props);
-                        g_assert_cmpuint(g_variant_n_children(props), ==, 26);
+                        g_assert_cmpuint(g_variant_n_children(props), ==, 29);
                         hash = g_variant_lookup_value(props, "InfoHash", G_VARIANT_TYPE_STRING);
                         state = g_variant_lookup_value(props, "State", G_VARIANT_TYPE_STRING);
                         g_assert_true(g_str_has_suffix(path, g_variant_get_string(hash, NULL)));

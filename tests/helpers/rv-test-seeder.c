@@ -2,8 +2,9 @@
 
 /*
  * a seeder for tests, demos and benchmarks, built on the engine API: makes
- * (or reuses) a deterministic payload, makes a v1 torrent of it, seeds it on
- * 127.0.0.1 and prints one line when it can be downloaded from:
+ * (or reuses) a deterministic payload, or takes an existing file or folder
+ * (--path), makes a v1 torrent of it, seeds it on 127.0.0.1 and prints one
+ * line when it can be downloaded from:
  *
  *   READY port=<port> hash=<hash> torrent=<path>
  *
@@ -108,6 +109,7 @@ main(int argc, char **argv)
         g_autofree char *name = NULL;
         g_autofree char *torrent_out = NULL;
         g_autofree char *magnet_out = NULL;
+        g_autofree char *path = NULL;
         gint64 size = 64 * 1024 * 1024;
         gint files = 1;
         gint piece_size = 0;
@@ -117,6 +119,8 @@ main(int argc, char **argv)
         gboolean verify = FALSE;
         GOptionEntry entries[] = {
                 { "dir", 0, 0, G_OPTION_ARG_FILENAME, &dir, "Where the data lives", "DIR" },
+                { "path", 0, 0, G_OPTION_ARG_FILENAME, &path, "Seed this file or folder as it is (instead of --dir)",
+                  "PATH" },
                 { "size", 0, 0, G_OPTION_ARG_INT64, &size, "Payload size in bytes (default 64 MiB)", "BYTES" },
                 { "files", 0, 0, G_OPTION_ARG_INT, &files, "Number of files (default 1)", "N" },
                 { "fluff", 0, 0, G_OPTION_ARG_NONE, &fluff, "Add Sample/sample.mkv, proof.jpg and info.nfo", NULL },
@@ -147,8 +151,17 @@ main(int argc, char **argv)
                 g_printerr("rv-test-seeder: %s\n", error->message);
                 return 2;
         }
+        if (path != NULL) {
+                /* an existing payload: its folder is the save path */
+                g_autofree char *cwd = g_get_current_dir();
+                g_autofree char *abs = g_canonicalize_filename(path, cwd);
+                g_free(dir);
+                dir = g_path_get_dirname(abs);
+                g_free(path);
+                path = g_steal_pointer(&abs);
+        }
         if (dir == NULL) {
-                g_printerr("rv-test-seeder: --dir is required\n");
+                g_printerr("rv-test-seeder: --dir or --path is required\n");
                 return 2;
         }
         if (size <= 0 || files <= 0 || port < 0 || port > 65535 || piece_size < 0) {
@@ -162,7 +175,8 @@ main(int argc, char **argv)
                 dir = g_steal_pointer(&abs);
         }
 
-        payload = rv_test_data_make_payload(dir, name, size, (guint)files, fluff, &error);
+        payload =
+                path != NULL ? g_strdup(path) : rv_test_data_make_payload(dir, name, size, (guint)files, fluff, &error);
         if (payload == NULL) {
                 g_printerr("rv-test-seeder: %s\n", error->message);
                 return EXIT_FAILURE;
