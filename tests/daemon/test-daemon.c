@@ -609,10 +609,13 @@ test_daemon_restart_not_paused(void)
                                 states_record(&s, path, props, "GetManagedObjects");
                 }
         }
-        /* the statuses of the first seconds, at the tests' 200 ms status interval */
+        /* the statuses of the first seconds, at the tests' 200 ms status interval: at least 3 s, and on a slow
+         * machine (or under the sanitizers) until every torrent has shown two states, for up to 60 s */
         {
-                gint64 end = g_get_monotonic_time() + 3 * G_USEC_PER_SEC;
-                while (g_get_monotonic_time() < end) {
+                gint64 start = g_get_monotonic_time();
+                gint64 end = start + 3 * G_USEC_PER_SEC;
+                while (g_get_monotonic_time() < end ||
+                       (s.seen < 2 * n && g_get_monotonic_time() < start + 60 * G_USEC_PER_SEC)) {
                         while (g_main_context_iteration(NULL, FALSE))
                                 ;
                         g_usleep(10000);

@@ -590,7 +590,10 @@ test_node_seen(void)
         later = rv_test_pg_value(conninfo, "SELECT last_seen::text FROM nodes WHERE node_id = 'node-seen'");
         g_test_message("last_seen %s, then %s after %.1f s", first, later,
                        (double)(g_get_monotonic_time() - start) / G_USEC_PER_SEC);
-        g_assert_cmpstr(rv_test_pg_value(conninfo, "SELECT count(*) FROM nodes"), ==, "1");
+        {
+                g_autofree char *nodes = rv_test_pg_value(conninfo, "SELECT count(*) FROM nodes");
+                g_assert_cmpstr(nodes, ==, "1");
+        }
 
         g_assert_cmpint(rv_test_harness_stop_daemon(&h), ==, 0);
         rv_test_harness_teardown(&h);
