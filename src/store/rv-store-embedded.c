@@ -416,16 +416,46 @@ rv_store_enqueue(RvStoreEmbedded *store, RvStoreOpKind kind, char *name, gboolea
 
 static void rv_emb_flush(RvStore *base, RvStoreDoneFunc done, gpointer user_data);
 
+/* a torrent written whole: its caller hears once both files are durable, with the first failure */
+typedef struct {
+        RvStoreDoneFunc done;
+        gpointer user_data;
+        guint left;
+        GError *error;
+} RvEmbJoin;
+
+static void
+rv_emb_join_cb(const GError *error, gpointer user_data)
+{
+        RvEmbJoin *join = user_data;
+
+        if (error != NULL && join->error == NULL)
+                join->error = g_error_copy(error);
+        if (--join->left > 0)
+                return;
+        join->done(join->error, join->user_data);
+        g_clear_error(&join->error);
+        g_free(join);
+}
+
 static void
 rv_emb_put_torrent(RvStore *base, const RvInfoHash *hash, JsonNode *meta, GBytes *resume, RvStoreDoneFunc done,
                    gpointer user_data)
 {
         RvStoreEmbedded *store = base->impl;
 
+        if (meta != NULL && resume != NULL && done != NULL) {
+                RvEmbJoin *join = g_new0(RvEmbJoin, 1);
+                join->done = done;
+                join->user_data = user_data;
+                join->left = 2;
+                done = rv_emb_join_cb;
+                user_data = join;
+        }
         /* the resume blob goes first so a meta document never points at nothing */
         if (resume != NULL) {
                 rv_store_enqueue(store, RV_STORE_OP_WRITE, g_strconcat(hash->hex, ".resume", NULL), FALSE,
-                                 g_bytes_ref(resume), NULL, meta == NULL ? done : NULL, user_data);
+                                 g_bytes_ref(resume), NULL, done, user_data);
         }
         if (meta != NULL) {
                 g_autoptr(JsonGenerator) gen = json_generator_new();

@@ -140,7 +140,7 @@ void rv_store_set_load_batch_func(RvStore *store, RvStoreLoadBatchFunc func, gpo
 /* read this node's catalogue back; unusable records are moved aside and reported, never fatal */
 void rv_store_load_async(RvStore *store, GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
 RvStoreSnapshot *rv_store_load_finish(RvStore *store, GAsyncResult *result, GError **error);
-/* meta or resume may be NULL to leave that part as it is */
+/* meta or resume may be NULL to leave that part as it is; done runs once both are durable, with the first failure */
 void rv_store_put_torrent(RvStore *store, const RvInfoHash *hash, JsonNode *meta, GBytes *resume, RvStoreDoneFunc done,
                           gpointer user_data);
 void rv_store_delete_torrent(RvStore *store, const RvInfoHash *hash, RvStoreDoneFunc done, gpointer user_data);
