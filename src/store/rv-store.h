@@ -26,7 +26,10 @@ G_BEGIN_DECLS
  * on. Writes are queued, coalesced where they replace each other, and made
  * durable in order; a backend that loses its server keeps queued writes (up to
  * a bound), reports itself degraded in health, and flushes them when it is
- * back.
+ * back. A write the embedded store could not make (disk full) is reported to
+ * its caller and still kept: tried again with a backoff, at every flush and
+ * at close, until it succeeds or a later write or delete of the same record
+ * replaces it; health is degraded while any is left.
  */
 typedef struct _RvStore RvStore;
 
@@ -210,9 +213,12 @@ GPtrArray *rv_store_list_nodes_finish(RvStore *store, GAsyncResult *result, GErr
 
 /* flushing */
 
-/* done runs once everything queued before this call is durable (or failed) */
+/*
+ * done runs once everything queued before this call is durable, or with an
+ * error when some of it, or of the failed writes a flush tries again, is not
+ */
 void rv_store_flush(RvStore *store, RvStoreDoneFunc done, gpointer user_data);
-/* writes queued or in flight */
+/* writes queued, in flight, or failed and waiting to be tried again */
 guint rv_store_get_pending(RvStore *store);
 
 G_END_DECLS
