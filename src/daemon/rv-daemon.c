@@ -156,6 +156,7 @@ rv_daemon_manager_config(RvDaemon *self, RvManagerConfig *mc)
         mc->resume_save_interval_s = self->config.resume_save_interval_s;
         mc->progress_interval_ms = self->config.progress_interval_ms;
         mc->shutdown_timeout_ms = self->config.shutdown_timeout_s * 1000;
+        mc->add_timeout_ms = self->config.add_timeout_s * 1000;
 }
 
 static void

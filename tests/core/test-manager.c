@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <errno.h>
+
 #include <glib/gstdio.h>
 
 #include "rv-manager.h"
+#include "rv-store-private.h"
 #include "rv-test-data.h"
 
 /* the registry over the fake engine and the real embedded store */
@@ -107,13 +110,35 @@ make_torrent(Fixture *f, const char *name, const char *const *files, gsize size)
         return bytes;
 }
 
-static void
-persisted_cb(const GError *error, gpointer user_data)
-{
-        Fixture *f = user_data;
+typedef struct {
+        Fixture *f;
+        gboolean done;
+        RvTorrent *torrent;
+        GError *error;
+} AddCall;
 
-        g_assert_no_error(error);
-        f->persisted++;
+static void
+add_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+        AddCall *call = user_data;
+
+        call->torrent = rv_manager_add_finish(RV_MANAGER(source), result, &call->error);
+        if (call->torrent != NULL)
+                call->f->persisted++;
+        call->done = TRUE;
+}
+
+/* an add, waited for: the torrent once its records are durable, or NULL and why */
+static RvTorrent *
+add_torrent(Fixture *f, const RvAddRequest *req, GError **error)
+{
+        AddCall call = { .f = f };
+
+        rv_manager_add_async(f->manager, req, add_cb, &call);
+        WAIT_FOR(call.done);
+        if (call.error != NULL)
+                g_propagate_error(error, call.error);
+        return call.torrent;
 }
 
 static guint
@@ -147,7 +172,7 @@ test_manager_add_and_complete(Fixture *f, gconstpointer data)
 
         req.torrent = bytes;
         req.sequential = -1;
-        t = rv_manager_add(f->manager, &req, persisted_cb, f, &error);
+        t = add_torrent(f, &req, &error);
         g_assert_no_error(error);
         g_assert_nonnull(t);
         hash = t->hash;
@@ -185,35 +210,35 @@ test_manager_bad_input(Fixture *f, gconstpointer data)
 
         req.torrent = bytes;
         req.sequential = -1;
-        t = rv_manager_add(f->manager, &req, NULL, NULL, &error);
+        t = add_torrent(f, &req, &error);
         g_assert_no_error(error);
 
         /* duplicate: named, nothing changes */
-        g_assert_null(rv_manager_add(f->manager, &req, NULL, NULL, &error));
+        g_assert_null(add_torrent(f, &req, &error));
         g_assert_error(error, RV_ERROR, RV_ERROR_CONFLICT);
         g_assert_nonnull(strstr(error->message, t->hash.hex));
         g_clear_error(&error);
 
         req.torrent = truncated;
-        g_assert_null(rv_manager_add(f->manager, &req, NULL, NULL, &error));
+        g_assert_null(add_torrent(f, &req, &error));
         g_assert_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT);
         g_clear_error(&error);
 
         req.torrent = NULL;
         req.magnet = "magnet:?dn=nohash";
-        g_assert_null(rv_manager_add(f->manager, &req, NULL, NULL, &error));
+        g_assert_null(add_torrent(f, &req, &error));
         g_assert_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT);
         g_clear_error(&error);
 
         req.magnet = "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567";
         req.save_path = "relative/dir";
-        g_assert_null(rv_manager_add(f->manager, &req, NULL, NULL, &error));
+        g_assert_null(add_torrent(f, &req, &error));
         g_assert_nonnull(strstr(error->message, "save_path"));
         g_clear_error(&error);
 
         req.save_path = NULL;
         req.download_limit = -5;
-        g_assert_null(rv_manager_add(f->manager, &req, NULL, NULL, &error));
+        g_assert_null(add_torrent(f, &req, &error));
         g_assert_nonnull(strstr(error->message, "download_limit"));
         g_clear_error(&error);
 
@@ -222,13 +247,13 @@ test_manager_bad_input(Fixture *f, gconstpointer data)
                 many_labels[i] = i % 2 ? "a" : "b";
         many_labels[RV_MANAGER_MAX_LABELS + 1] = NULL;
         req.labels = many_labels;
-        g_assert_null(rv_manager_add(f->manager, &req, NULL, NULL, &error));
+        g_assert_null(add_torrent(f, &req, &error));
         g_assert_nonnull(strstr(error->message, "labels"));
         g_clear_error(&error);
 
         req.labels = NULL;
         req.torrent = bytes;
-        g_assert_null(rv_manager_add(f->manager, &req, NULL, NULL, &error));
+        g_assert_null(add_torrent(f, &req, &error));
         g_assert_nonnull(strstr(error->message, "exactly one"));
         g_clear_error(&error);
 
@@ -254,7 +279,7 @@ test_manager_selection(Fixture *f, gconstpointer data)
         req.torrent = bytes;
         req.sequential = -1;
         req.selection = sel;
-        t = rv_manager_add(f->manager, &req, NULL, NULL, &error);
+        t = add_torrent(f, &req, &error);
         g_assert_no_error(error);
         WAIT_FOR(t->in_engine && t->files != NULL);
 
@@ -292,9 +317,10 @@ shutdown_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
         gboolean *done = user_data;
         g_autoptr(GError) error = NULL;
+        gboolean ok = rv_manager_shutdown_finish(RV_MANAGER(source), result, NULL, &error);
 
-        g_assert_true(rv_manager_shutdown_finish(RV_MANAGER(source), result, NULL, &error));
         g_assert_no_error(error);
+        g_assert_true(ok);
         *done = TRUE;
 }
 
@@ -304,6 +330,15 @@ load_cb(GObject *source, GAsyncResult *result, gpointer user_data)
         gboolean *done = user_data;
 
         g_assert_true(rv_manager_load_finish(RV_MANAGER(source), result, NULL));
+        *done = TRUE;
+}
+
+static void
+flushed_cb(const GError *error, gpointer user_data)
+{
+        gboolean *done = user_data;
+
+        g_assert_no_error(error);
         *done = TRUE;
 }
 
@@ -340,14 +375,14 @@ test_manager_restart_keeps_state(Fixture *f, gconstpointer data)
         req.sequential = 1;
         req.labels = labels;
         req.selection = sel;
-        t = rv_manager_add(f->manager, &req, NULL, NULL, &error);
+        t = add_torrent(f, &req, &error);
         g_assert_no_error(error);
         h1 = t->hash;
         req.torrent = two;
         req.selection = NULL;
         req.labels = NULL;
         req.sequential = 0;
-        t = rv_manager_add(f->manager, &req, NULL, NULL, &error);
+        t = add_torrent(f, &req, &error);
         g_assert_no_error(error);
         h2 = t->hash;
         WAIT_FOR(t->in_engine);
@@ -388,10 +423,10 @@ test_manager_corrupt_resume(Fixture *f, gconstpointer data)
 
         req.sequential = -1;
         req.torrent = one;
-        t = rv_manager_add(f->manager, &req, persisted_cb, f, &error);
+        t = add_torrent(f, &req, &error);
         bad = t->hash;
         req.torrent = two;
-        t = rv_manager_add(f->manager, &req, persisted_cb, f, &error);
+        t = add_torrent(f, &req, &error);
         good = t->hash;
         WAIT_FOR(f->persisted == 2);
         restart(f);
@@ -439,7 +474,7 @@ test_manager_magnet_and_remove(Fixture *f, gconstpointer data)
         req.magnet = "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=pack";
         req.sequential = -1;
         req.selection = sel;
-        t = rv_manager_add(f->manager, &req, persisted_cb, f, &error);
+        t = add_torrent(f, &req, &error);
         g_assert_no_error(error);
         hash = t->hash;
         g_assert_cmpstr(t->name, ==, "pack");
@@ -472,9 +507,9 @@ test_manager_resolve(Fixture *f, gconstpointer data)
 
         req.sequential = -1;
         req.magnet = "magnet:?xt=urn:btih:aaaa456789abcdef0123456789abcdef01234567&dn=alpha";
-        a = rv_manager_add(f->manager, &req, NULL, NULL, &error);
+        a = add_torrent(f, &req, &error);
         req.magnet = "magnet:?xt=urn:btih:aaaa556789abcdef0123456789abcdef01234567&dn=beta";
-        b = rv_manager_add(f->manager, &req, NULL, NULL, &error);
+        b = add_torrent(f, &req, &error);
         g_assert_no_error(error);
         g_assert_true(rv_manager_resolve(f->manager, "alpha", NULL) == a);
         g_assert_true(rv_manager_resolve(f->manager, "AAAA5", NULL) == b);
@@ -502,7 +537,7 @@ test_manager_seeding_goal(Fixture *f, gconstpointer data)
 
         req.torrent = bytes;
         req.sequential = -1;
-        t = rv_manager_add(f->manager, &req, NULL, NULL, &error);
+        t = add_torrent(f, &req, &error);
         g_assert_no_error(error);
         WAIT_FOR(t->in_engine);
         rv_engine_fake_set_progress(f->engine, &t->hash, 8000);
@@ -534,19 +569,26 @@ test_manager_restart_many(Fixture *f, gconstpointer data)
         const guint n = 600;
         const char *files[] = { "f.bin", NULL };
         g_autoptr(GPtrArray) hashes = g_ptr_array_new_with_free_func(g_free);
-        g_autoptr(GError) error = NULL;
+        g_autoptr(GPtrArray) calls = g_ptr_array_new_with_free_func(g_free);
         guint paused = 0;
 
         for (guint i = 0; i < n; i++) {
                 g_autofree char *name = g_strdup_printf("many-%03u", i);
                 g_autoptr(GBytes) bytes = make_torrent(f, name, files, 100 + i);
+                AddCall *call = g_new0(AddCall, 1);
                 RvAddRequest req = { 0 };
-                RvTorrent *t;
                 req.torrent = bytes;
                 req.paused = i % 2 == 0;
-                t = rv_manager_add(f->manager, &req, NULL, NULL, &error);
-                g_assert_no_error(error);
-                g_ptr_array_add(hashes, g_strdup(t->hash.hex));
+                call->f = f;
+                /* all in flight at once, as a burst of D-Bus calls would be */
+                rv_manager_add_async(f->manager, &req, add_cb, call);
+                g_ptr_array_add(calls, call);
+        }
+        WAIT_FOR(f->persisted == n);
+        for (guint i = 0; i < n; i++) {
+                AddCall *call = g_ptr_array_index(calls, i);
+                g_assert_no_error(call->error);
+                g_ptr_array_add(hashes, g_strdup(call->torrent->hash.hex));
         }
 
         restart(f);
@@ -561,6 +603,93 @@ test_manager_restart_many(Fixture *f, gconstpointer data)
                 paused += t->user_paused ? 1 : 0;
         }
         g_assert_cmpuint(paused, ==, n / 2);
+}
+
+static guint
+count_files(const char *dir)
+{
+        g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+        guint n = 0;
+
+        while (d != NULL && g_dir_read_name(d) != NULL)
+                n++;
+        return n;
+}
+
+static void
+flush(Fixture *f)
+{
+        gboolean done = FALSE;
+
+        rv_store_flush(f->store, flushed_cb, &done);
+        WAIT_FOR(done);
+}
+
+/*
+ * reliability issue, defect 2: an add whose records could not be written was
+ * acknowledged. It fails now with Unavailable naming the reason, and nothing
+ * of the torrent is left: not registered, not in the engine, not announced,
+ * no file in the store; the same torrent can be added once there is space
+ */
+static void
+test_manager_add_write_fails(Fixture *f, gconstpointer data)
+{
+        const char *files[] = { "full.bin", NULL };
+        g_autoptr(GBytes) bytes = make_torrent(f, "full", files, 5000);
+        g_autofree char *torrents = g_build_filename(f->state, "torrents", NULL);
+        g_autoptr(GError) error = NULL;
+        RvAddRequest req = { 0 };
+        RvTorrent *t;
+
+        req.torrent = bytes;
+        req.sequential = -1;
+        rv_store_embedded_set_write_failure(f->store, ENOSPC);
+        t = add_torrent(f, &req, &error);
+        g_assert_null(t);
+        g_assert_error(error, RV_ERROR, RV_ERROR_UNAVAILABLE);
+        g_test_message("%s", error->message);
+        g_assert_true(g_str_has_prefix(error->message, "the torrent's records could not be stored: "));
+        g_assert_nonnull(strstr(error->message, g_strerror(ENOSPC)));
+        g_clear_error(&error);
+        g_assert_cmpuint(rv_manager_get_count(f->manager), ==, 0);
+        g_assert_cmpuint(rv_engine_get_torrent_count(f->engine), ==, 0);
+        g_assert_cmpuint(count_events(f, RV_EVENT_TORRENT_ADDED), ==, 0);
+        /* the half-written records are owed to nobody: deleted, not retried */
+        flush(f);
+        g_assert_cmpuint(count_files(torrents), ==, 0);
+        g_assert_cmpuint(rv_store_get_pending(f->store), ==, 0);
+        g_assert_null(rv_health_get_reason(f->health, RV_HEALTH_STORE));
+
+        rv_store_embedded_set_write_failure(f->store, 0);
+        t = add_torrent(f, &req, &error);
+        g_assert_no_error(error);
+        g_assert_nonnull(t);
+        g_assert_true(file_exists_in_state(f, &t->hash, ".json"));
+        g_assert_true(file_exists_in_state(f, &t->hash, ".resume"));
+        g_assert_cmpuint(count_events(f, RV_EVENT_TORRENT_ADDED), ==, 1);
+}
+
+/* while an add's records are on their way, its hash is taken: a second add is a Conflict, not a second torrent */
+static void
+test_manager_add_pending_conflict(Fixture *f, gconstpointer data)
+{
+        AddCall first = { .f = f };
+        AddCall second = { .f = f };
+        RvAddRequest req = { 0 };
+
+        req.sequential = -1;
+        req.magnet = "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=twice";
+        rv_manager_add_async(f->manager, &req, add_cb, &first);
+        rv_manager_add_async(f->manager, &req, add_cb, &second);
+        /* not listed before it is durable */
+        g_assert_cmpuint(rv_manager_get_count(f->manager), ==, 0);
+        WAIT_FOR(first.done && second.done);
+        g_assert_no_error(first.error);
+        g_assert_nonnull(first.torrent);
+        g_assert_error(second.error, RV_ERROR, RV_ERROR_CONFLICT);
+        g_assert_nonnull(strstr(second.error->message, "is being added"));
+        g_clear_error(&second.error);
+        g_assert_cmpuint(rv_manager_get_count(f->manager), ==, 1);
 }
 
 int
@@ -582,5 +711,9 @@ main(int argc, char **argv)
                    fixture_teardown);
         g_test_add("/core/manager/seeding-goal", Fixture, NULL, fixture_setup, test_manager_seeding_goal,
                    fixture_teardown);
+        g_test_add("/core/manager/add-write-fails", Fixture, NULL, fixture_setup, test_manager_add_write_fails,
+                   fixture_teardown);
+        g_test_add("/core/manager/add-pending-conflict", Fixture, NULL, fixture_setup,
+                   test_manager_add_pending_conflict, fixture_teardown);
         return g_test_run();
 }
