@@ -1156,13 +1156,13 @@ rv_manager_restore_one(RvManager *self, RvStoreTorrent *record, GError **error)
 
         rv_engine_source_get_options(source, &options);
         if (record->meta == NULL) {
-                /* only libtorrent's record survived: take what it knows */
+                /* only libtorrent's record survived (the store reported that): take what it knows */
                 torrent->save_path = g_strdup(options.save_path);
                 torrent->user_paused = options.paused;
                 torrent->sequential = options.sequential;
                 torrent->download_limit = options.download_limit;
                 torrent->upload_limit = options.upload_limit;
-                torrent->added_time = g_get_real_time() / G_USEC_PER_SEC;
+                torrent->added_time = options.added_time > 0 ? options.added_time : g_get_real_time() / G_USEC_PER_SEC;
         }
         if (torrent->name == NULL)
                 torrent->name = g_strdup(info->name);
@@ -1193,6 +1193,9 @@ rv_manager_restore_one(RvManager *self, RvStoreTorrent *record, GError **error)
                 return FALSE;
         ret = g_steal_pointer(&torrent);
         rv_manager_register(self, ret);
+        /* the store kept a copy of what it had; a whole record again, so the next start has nothing to report */
+        if (record->meta == NULL)
+                rv_manager_persist_meta(self, ret);
         g_signal_emit(self, signals[SIGNAL_TORRENT_ADDED], 0, ret);
         return TRUE;
 }
@@ -1299,8 +1302,12 @@ rv_manager_load_cb(GObject *source, GAsyncResult *result, gpointer user_data)
         for (guint i = 0; i < snapshot->problems->len; i++)
                 rv_manager_problem(self, "%s", (const char *)g_ptr_array_index(snapshot->problems, i));
         if (snapshot->problems->len > 0) {
+                const char *first = g_ptr_array_index(snapshot->problems, 0);
                 g_autofree char *reason =
-                        g_strdup_printf("%u stored records were unusable and moved aside", snapshot->problems->len);
+                        snapshot->problems->len == 1
+                                ? g_strdup(first)
+                                : g_strdup_printf("%u stored records were damaged or incomplete, the first: %s",
+                                                  snapshot->problems->len, first);
                 rv_health_set_degraded(self->health, RV_HEALTH_RESUME_STORE, reason);
         }
         /* the array's free function goes with it: the queue owns the records */

@@ -716,6 +716,39 @@ typedef struct {
         gboolean has_resume;
 } RvStoreEntry;
 
+/*
+ * resume data without its metadata: the torrent can come back from
+ * libtorrent's record, but what only the metadata held (labels, selection
+ * rules, the magnet link) is gone. That is a damaged record
+ * like a corrupt one: reported, and a copy of what is left goes to corrupt/
+ * before the metadata written anew makes the loss look like nothing happened.
+ */
+static void
+rv_store_report_orphan(RvStoreEmbedded *store, const RvStoreTorrent *record, GPtrArray *problems)
+{
+        g_autofree char *corrupt = g_build_filename(store->state_dir, "corrupt", NULL);
+        g_autofree char *target =
+                g_strdup_printf("%s/%s.resume.%" G_GINT64_FORMAT, corrupt, record->hash.hex, g_get_real_time());
+        g_autofree char *kept = NULL;
+        g_autoptr(GError) error = NULL;
+        gsize len = 0;
+        const char *data = g_bytes_get_data(record->resume, &len);
+
+        if (g_mkdir_with_parents(corrupt, 0700) < 0)
+                rv_store_set_errno(&error, errno, "cannot create", corrupt);
+        else if (!g_file_set_contents_full(target, data != NULL ? data : "", (gssize)len,
+                                           G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE, 0600, &error))
+                rv_error_convert(&error);
+        if (error == NULL)
+                kept = g_strdup_printf("a copy of the resume data is in '%s'", target);
+        else
+                kept = g_strdup_printf("the resume data could not be copied aside: %s", error->message);
+        rv_store_add_problem(problems,
+                             "metadata '%s/%s.json' is missing: torrent %s comes back from its resume data alone "
+                             "(its labels, selection rules and magnet link are lost); %s",
+                             store->torrents_dir, record->hash.hex, record->hash.hex, kept);
+}
+
 /* records are handed over in batches of this many while the rest is read */
 #define RV_STORE_LOAD_BATCH 256
 
@@ -818,6 +851,8 @@ rv_store_load_thread(GTask *task, gpointer source_object, gpointer task_data, GC
                                 record->meta = json_node_ref(root);
                         }
                 }
+                if (!entry->has_meta && record->resume != NULL)
+                        rv_store_report_orphan(store, record, snapshot->problems);
                 /* with neither part usable it still goes on: the caller reports it and moves what is left aside */
                 if (batch == NULL)
                         batch = g_ptr_array_new_full(RV_STORE_LOAD_BATCH, (GDestroyNotify)rv_store_torrent_free);

@@ -140,7 +140,11 @@ gboolean rv_store_open_finish(RvStore *store, GAsyncResult *result, GError **err
 typedef void (*RvStoreLoadBatchFunc)(GPtrArray *records, gpointer user_data);
 void rv_store_set_load_batch_func(RvStore *store, RvStoreLoadBatchFunc func, gpointer user_data);
 
-/* read this node's catalogue back; unusable records are moved aside and reported, never fatal */
+/*
+ * read this node's catalogue back; unusable records are moved aside and
+ * reported, never fatal; resume data without its metadata comes back, reported
+ * as a problem, with a copy kept aside (corrupt/, torrents_quarantine)
+ */
 void rv_store_load_async(RvStore *store, GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
 RvStoreSnapshot *rv_store_load_finish(RvStore *store, GAsyncResult *result, GError **error);
 /* meta or resume may be NULL to leave that part as it is; done runs once both are durable, with the first failure */

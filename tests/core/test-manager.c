@@ -692,6 +692,86 @@ test_manager_add_pending_conflict(Fixture *f, gconstpointer data)
         g_assert_cmpuint(rv_manager_get_count(f->manager), ==, 1);
 }
 
+static void
+problem_cb(RvManager *manager, const char *message, gpointer user_data)
+{
+        GPtrArray *problems = user_data;
+
+        g_ptr_array_add(problems, g_strdup(message));
+}
+
+/*
+ * reliability issue, defect 4: a torrent whose metadata file was deleted came
+ * back from its resume data with labels, selection, magnet link and added
+ * time silently gone. Now it comes back, the loss is reported (a problem,
+ * which the daemon logs as a warning, and resume_store degraded with the
+ * reason), and a copy of what was left is kept in corrupt/
+ */
+static void
+test_manager_restart_without_meta(Fixture *f, gconstpointer data)
+{
+        const char *files[] = { "a/x.mkv", "a/y.txt", NULL };
+        const char *include[] = { "*.mkv", NULL };
+        const char *labels[] = { "tv", NULL };
+        g_autoptr(GBytes) bytes = make_torrent(f, "orphan", files, 5000);
+        g_autoptr(RvSelection) sel = rv_selection_new(include, NULL, FALSE, NULL);
+        g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
+        g_autofree char *json = NULL;
+        g_autofree char *corrupt = g_build_filename(f->state, "corrupt", NULL);
+        g_autoptr(GError) error = NULL;
+        const char *reason;
+        RvAddRequest req = { 0 };
+        RvTorrent *t;
+        RvInfoHash hash;
+        gint64 added;
+        gboolean done = FALSE;
+
+        req.torrent = bytes;
+        req.sequential = -1;
+        req.labels = labels;
+        req.selection = sel;
+        req.paused = TRUE;
+        t = add_torrent(f, &req, &error);
+        g_assert_no_error(error);
+        hash = t->hash;
+        added = t->added_time;
+        rv_manager_shutdown_async(f->manager, shutdown_cb, &done);
+        WAIT_FOR(done);
+        fixture_stop(f);
+        {
+                g_autofree char *name = g_strconcat(hash.hex, ".json", NULL);
+                json = g_build_filename(f->state, "torrents", name, NULL);
+        }
+        g_assert_cmpint(g_unlink(json), ==, 0);
+        /* a second later: an added time taken from the clock would differ */
+        g_usleep(1100 * 1000);
+
+        fixture_start(f);
+        g_signal_connect(f->manager, "problem", G_CALLBACK(problem_cb), problems);
+        done = FALSE;
+        rv_manager_load_async(f->manager, NULL, load_cb, &done);
+        WAIT_FOR(done);
+
+        /* what libtorrent's record holds is kept */
+        t = rv_manager_lookup(f->manager, &hash);
+        g_assert_nonnull(t);
+        g_assert_true(t->user_paused);
+        g_assert_cmpint(t->added_time, ==, added);
+        /* what only the metadata held is gone, and that is said */
+        g_assert_cmpuint(g_strv_length(t->labels), ==, 0);
+        g_assert_cmpuint(problems->len, ==, 1);
+        g_test_message("%s", (const char *)g_ptr_array_index(problems, 0));
+        g_assert_nonnull(strstr(g_ptr_array_index(problems, 0), "is missing"));
+        g_assert_nonnull(strstr(g_ptr_array_index(problems, 0), "labels"));
+        reason = rv_health_get_reason(f->health, RV_HEALTH_RESUME_STORE);
+        g_assert_nonnull(reason);
+        g_assert_nonnull(strstr(reason, hash.hex));
+        g_assert_cmpuint(count_files(corrupt), ==, 1);
+        /* the record is whole again, so the next start has nothing to report */
+        flush(f);
+        g_assert_true(g_file_test(json, G_FILE_TEST_EXISTS));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -715,5 +795,7 @@ main(int argc, char **argv)
                    fixture_teardown);
         g_test_add("/core/manager/add-pending-conflict", Fixture, NULL, fixture_setup,
                    test_manager_add_pending_conflict, fixture_teardown);
+        g_test_add("/core/manager/restart-without-meta", Fixture, NULL, fixture_setup,
+                   test_manager_restart_without_meta, fixture_teardown);
         return g_test_run();
 }

@@ -113,7 +113,8 @@ test_store_round_trip(Fixture *f, gconstpointer data)
 
         snapshot = load(f);
         g_assert_cmpuint(snapshot->torrents->len, ==, 2);
-        g_assert_cmpuint(snapshot->problems->len, ==, 0);
+        /* b has no metadata: a damaged record, see orphan-resume */
+        g_assert_cmpuint(snapshot->problems->len, ==, 1);
         for (guint i = 0; i < snapshot->torrents->len; i++) {
                 RvStoreTorrent *t = g_ptr_array_index(snapshot->torrents, i);
                 g_assert_nonnull(t->resume);
@@ -434,6 +435,52 @@ test_store_failed_write_deleted(Fixture *f, gconstpointer data)
         g_assert_null(rv_health_get_reason(f->health, RV_HEALTH_STORE));
 }
 
+/*
+ * reliability issue, defect 4: a torrent whose metadata file is gone comes
+ * back from its resume data, reported as a damaged record, with a copy of
+ * that resume data kept in corrupt/
+ */
+static void
+test_store_orphan_resume(Fixture *f, gconstpointer data)
+{
+        RvInfoHash a = hash_of('a');
+        g_autoptr(JsonNode) meta = meta_with("labelled");
+        g_autoptr(GBytes) resume = g_bytes_new_static("d4:spame", 8);
+        g_autofree char *json = g_strconcat(f->dir, "/torrents/", a.hex, ".json", NULL);
+        g_autofree char *corrupt_dir = g_build_filename(f->dir, "corrupt", NULL);
+        g_autoptr(RvStoreSnapshot) snapshot = NULL;
+        g_autoptr(GDir) corrupt = NULL;
+        g_autofree char *copy = NULL;
+        g_autofree char *contents = NULL;
+        const char *problem;
+        const char *name;
+        gsize len = 0;
+
+        rv_store_put_torrent(f->store, &a, meta, resume, done_cb, f);
+        wait_done(f, 1);
+        g_assert_cmpint(g_unlink(json), ==, 0);
+
+        snapshot = load(f);
+        g_assert_cmpuint(snapshot->torrents->len, ==, 1);
+        g_assert_null(((RvStoreTorrent *)g_ptr_array_index(snapshot->torrents, 0))->meta);
+        g_assert_nonnull(((RvStoreTorrent *)g_ptr_array_index(snapshot->torrents, 0))->resume);
+        g_assert_cmpuint(snapshot->problems->len, ==, 1);
+        problem = g_ptr_array_index(snapshot->problems, 0);
+        g_test_message("%s", problem);
+        g_assert_nonnull(strstr(problem, "is missing"));
+        g_assert_nonnull(strstr(problem, "labels"));
+        g_assert_nonnull(strstr(problem, corrupt_dir));
+
+        corrupt = g_dir_open(corrupt_dir, 0, NULL);
+        g_assert_nonnull(corrupt);
+        name = g_dir_read_name(corrupt);
+        g_assert_nonnull(name);
+        g_assert_true(g_str_has_prefix(name, a.hex));
+        copy = g_build_filename(corrupt_dir, name, NULL);
+        g_assert_true(g_file_get_contents(copy, &contents, &len, NULL));
+        g_assert_cmpmem(contents, len, "d4:spame", 8);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -454,5 +501,7 @@ main(int argc, char **argv)
                    test_store_failed_write_flushed, fixture_teardown);
         g_test_add("/store/embedded/failed-write-deleted", Fixture, NULL, fixture_setup,
                    test_store_failed_write_deleted, fixture_teardown);
+        g_test_add("/store/embedded/orphan-resume", Fixture, NULL, fixture_setup, test_store_orphan_resume,
+                   fixture_teardown);
         return g_test_run();
 }
