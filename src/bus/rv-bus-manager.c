@@ -241,23 +241,27 @@ rv_bus_add_free(RvBusAdd *add)
 typedef struct {
         RvBus *bus;
         sd_bus_message *message;
-        char *path;
 } RvBusAddCall;
 
+/* the torrent is durable and on the bus, or nothing of it is left */
 static void
-rv_bus_add_persisted_cb(const GError *error, gpointer user_data)
+rv_bus_add_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
         RvBusAddCall *call = user_data;
+        g_autoptr(GError) error = NULL;
+        RvTorrent *torrent = rv_manager_add_finish(RV_MANAGER(source), result, &error);
         int r;
 
-        /* a failed write is logged by the store and shown in health; the torrent runs regardless */
-        if (error != NULL)
-                g_debug("torrent behind %s may not survive a crash: %s", call->path, error->message);
-        r = sd_bus_reply_method_return(call->message, "o", call->path);
+        if (torrent == NULL) {
+                r = rv_bus_reply_error(call->message, error);
+        } else {
+                g_autofree char *path = rv_bus_torrent_path(&torrent->hash);
+                /* InterfacesAdded went out before the reply: the object exists when the caller hears of it */
+                r = sd_bus_reply_method_return(call->message, "o", path);
+        }
         if (r < 0)
                 g_debug("reply to add failed: %s", g_strerror(-r));
         sd_bus_message_unref(call->message);
-        g_free(call->path);
         g_free(call);
 }
 
@@ -266,19 +270,11 @@ static int
 rv_bus_add_authorized(RvBus *self, sd_bus_message *m, gpointer data, sd_bus_error *ret_error)
 {
         RvBusAdd *add = data;
-        g_autoptr(GError) error = NULL;
         RvBusAddCall *call = g_new0(RvBusAddCall, 1);
-        RvTorrent *torrent;
 
         call->bus = self;
         call->message = sd_bus_message_ref(m);
-        torrent = rv_manager_add(self->manager, &add->request, rv_bus_add_persisted_cb, call, &error);
-        if (torrent == NULL) {
-                sd_bus_message_unref(call->message);
-                g_free(call);
-                return rv_bus_set_error(ret_error, error);
-        }
-        call->path = rv_bus_torrent_path(&torrent->hash);
+        rv_manager_add_async(self->manager, &add->request, rv_bus_add_done_cb, call);
         return 1;
 }
 

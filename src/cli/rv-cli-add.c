@@ -286,6 +286,43 @@ rv_cli_new_add_call(RvCli *cli, const char *source, GError **error)
         return g_steal_pointer(&m);
 }
 
+/*
+ * an add that got no answer may still have happened: the service holds the
+ * reply until the torrent is stored, and may store it after the bus gave up
+ * waiting or as it went away. Saying it failed would be a guess; say what is
+ * known and how to find out.
+ */
+static GVariant *
+rv_cli_send_unsure(RvCli *cli, sd_bus_message *m, GError **error)
+{
+        sd_bus_error bus_error = SD_BUS_ERROR_NULL;
+        g_autoptr(sd_bus_message) reply = NULL;
+        GVariant *ret = NULL;
+        int r = sd_bus_call(cli->bus, m, 0, &bus_error, &reply);
+
+        if (r == -ETIMEDOUT ||
+            (r < 0 && sd_bus_error_has_names(&bus_error, SD_BUS_ERROR_NO_REPLY, SD_BUS_ERROR_TIMEOUT))) {
+                g_set_error(error, RV_ERROR, RV_ERROR_UNAVAILABLE,
+                            _("the Revaer service did not answer (%s): whether the torrent was added is not "
+                              "known; 'revaerctl list' shows it if it was"),
+                            bus_error.message != NULL ? bus_error.message : g_strerror(-r));
+                sd_bus_error_free(&bus_error);
+                return NULL;
+        }
+        if (r < 0) {
+                rv_cli_set_bus_error(cli, &bus_error, r, error);
+                sd_bus_error_free(&bus_error);
+                return NULL;
+        }
+        r = rv_cli_message_read_all(reply, &ret);
+        if (r < 0) {
+                g_set_error(error, RV_ERROR, RV_ERROR_INTERNAL, _("cannot read the reply to %s: %s"),
+                            sd_bus_message_get_member(m), g_strerror(-r));
+                return NULL;
+        }
+        return ret;
+}
+
 static char *
 rv_cli_add_one(RvCli *cli, const char *source, const RvCliAddOptions *options, GError **error)
 {
@@ -301,7 +338,7 @@ rv_cli_add_one(RvCli *cli, const char *source, const RvCliAddOptions *options, G
                 rv_cli_set_bus_error(cli, NULL, r, error);
                 return NULL;
         }
-        reply = rv_cli_send(cli, m, error);
+        reply = rv_cli_send_unsure(cli, m, error);
         if (reply == NULL)
                 return NULL;
         if (!rv_cli_reply_is(reply, "(o)", sd_bus_message_get_member(m), error))

@@ -15,6 +15,7 @@ rv_bootstrap_init(RvBootstrap *config)
         config->resume_save_interval_s = 60;
         config->progress_interval_ms = 1000;
         config->shutdown_timeout_s = 60;
+        config->add_timeout_s = 15;
         config->store_backend = g_strdup("embedded");
         config->bus = g_strdup("system");
         rv_engine_settings_init(&config->engine);
@@ -156,6 +157,7 @@ static const char *const rv_known_keys[] = {
         "daemon:resume-save-interval",
         "daemon:progress-interval",
         "daemon:shutdown-timeout",
+        "daemon:add-timeout",
         "daemon:sequential-default",
         "store:backend",
         "store:database-url",
@@ -219,6 +221,8 @@ rv_bootstrap_apply(RvBootstrap *c, const RvKeyCtx *ctx, GError **error)
             !rv_key_uint(ctx, "daemon", "resume-save-interval", 1, 86400, &c->resume_save_interval_s, error) ||
             !rv_key_uint(ctx, "daemon", "progress-interval", 100, 60000, &c->progress_interval_ms, error) ||
             !rv_key_uint(ctx, "daemon", "shutdown-timeout", 1, 3600, &c->shutdown_timeout_s, error) ||
+            /* below the 25 s a D-Bus client waits for the reply, so the caller hears the outcome */
+            !rv_key_uint(ctx, "daemon", "add-timeout", 1, 20, &c->add_timeout_s, error) ||
             !rv_key_bool(ctx, "daemon", "sequential-default", &c->sequential_default, error))
                 return FALSE;
         if (level != NULL) {

@@ -21,6 +21,8 @@ typedef struct {
         guint resume_save_interval_s;
         guint progress_interval_ms;
         guint shutdown_timeout_s;
+        /* how long an add waits for its records to be stored */
+        guint add_timeout_s;
         gboolean sequential_default;
         /* [store] */
         char *store_backend;

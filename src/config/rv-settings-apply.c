@@ -80,6 +80,7 @@ rv_settings_manager_config(JsonNode *doc, const RvBootstrap *conf, const char *d
         ret->resume_save_interval_s = conf->resume_save_interval_s;
         ret->progress_interval_ms = conf->progress_interval_ms;
         ret->shutdown_timeout_ms = conf->shutdown_timeout_s * 1000;
+        ret->add_timeout_ms = conf->add_timeout_s * 1000;
 }
 
 /* revaerd.conf's values become the first settings of a new store */
@@ -156,6 +157,7 @@ rv_settings_applier_copy_bootstrap(RvSettingsApplier *self, const RvBootstrap *c
         self->conf.resume_save_interval_s = conf->resume_save_interval_s;
         self->conf.progress_interval_ms = conf->progress_interval_ms;
         self->conf.shutdown_timeout_s = conf->shutdown_timeout_s;
+        self->conf.add_timeout_s = conf->add_timeout_s;
         g_free(self->download_dir);
         self->download_dir = g_strdup(download_dir);
         self->download_dir_forced = forced;

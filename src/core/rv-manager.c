@@ -29,6 +29,8 @@ struct _RvManager {
         GHashTable *file_requests;
         /* shutdown in progress */
         GTask *shutdown_task;
+        /* from the start of a shutdown on: no more adds */
+        gboolean stopping;
         guint shutdown_waiting;
         guint shutdown_saved;
         guint shutdown_timer;
@@ -36,9 +38,31 @@ struct _RvManager {
         GTask *load_task;
         RvManagerFsRetryFunc fs_retry;
         gpointer fs_retry_data;
+        /* adds whose records are on their way to the store: hex -> RvManagerAdd; the hash is taken meanwhile */
+        GHashTable *adding;
+        /* every RvManagerAdd the store still owes an answer, answered or not (a set) */
+        GHashTable *adds_out;
 };
 
 G_DEFINE_TYPE(RvManager, rv_manager, G_TYPE_OBJECT)
+
+typedef struct _RvManagerAdd RvManagerAdd;
+
+/* owned by the store's callback, which runs once whatever happens */
+struct _RvManagerAdd {
+        /* NULL once the manager is gone */
+        RvManager *self;
+        /* NULL once answered */
+        GTask *task;
+        RvInfoHash hash;
+        /* NULL once registered */
+        RvTorrent *torrent;
+        RvEngineSource *source;
+        GStrv peers;
+        guint8 *prio;
+        gsize n_prio;
+        guint timer;
+};
 
 enum {
         SIGNAL_ENGINE_ALIVE,
@@ -61,6 +85,7 @@ rv_manager_config_init(RvManagerConfig *config)
         config->resume_save_interval_s = 60;
         config->progress_interval_ms = RV_PROGRESS_INTERVAL_DEFAULT_MS;
         config->shutdown_timeout_ms = 10000;
+        config->add_timeout_ms = RV_MANAGER_ADD_TIMEOUT_DEFAULT_MS;
         /* about 6 ms of restoring per main-loop iteration */
         config->load_batch = 100;
 }
@@ -268,7 +293,6 @@ static void
 rv_manager_on_status(RvManager *self, RvTorrent *torrent, const RvEngineStatus *st)
 {
         guint fields = 0;
-        gboolean progress_changed = FALSE;
 
         /* real progress is what a resume save must not lose */
         if (torrent->wanted_done != st->total_wanted_done)
@@ -279,7 +303,6 @@ rv_manager_on_status(RvManager *self, RvTorrent *torrent, const RvEngineStatus *
                 torrent->wanted_size = st->total_wanted;
                 torrent->progress = st->progress;
                 fields |= RV_TORRENT_FIELD_PROGRESS;
-                progress_changed = TRUE;
         }
         if (torrent->total_size != st->total_size) {
                 torrent->total_size = st->total_size;
@@ -287,8 +310,6 @@ rv_manager_on_status(RvManager *self, RvTorrent *torrent, const RvEngineStatus *
         }
         if (torrent->download_rate != st->download_rate || torrent->upload_rate != st->upload_rate ||
             torrent->downloaded != st->all_time_download || torrent->uploaded != st->all_time_upload) {
-                progress_changed |=
-                        torrent->download_rate != st->download_rate || torrent->upload_rate != st->upload_rate;
                 torrent->download_rate = st->download_rate;
                 torrent->upload_rate = st->upload_rate;
                 torrent->downloaded = st->all_time_download;
@@ -538,6 +559,16 @@ rv_manager_finalize(GObject *object)
                 g_source_remove(self->shutdown_timer);
         if (self->engine != NULL)
                 rv_engine_set_event_func(self->engine, NULL, NULL);
+        {
+                /* adds still pending hold the manager through their tasks: these were answered already */
+                GHashTableIter iter;
+                gpointer add;
+                g_hash_table_iter_init(&iter, self->adds_out);
+                while (g_hash_table_iter_next(&iter, &add, NULL))
+                        ((RvManagerAdd *)add)->self = NULL;
+        }
+        g_hash_table_unref(self->adds_out);
+        g_hash_table_unref(self->adding);
         g_ptr_array_unref(self->order);
         g_hash_table_unref(self->torrents);
         g_hash_table_unref(self->file_requests);
@@ -564,6 +595,8 @@ rv_manager_init(RvManager *self)
 {
         self->torrents = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)rv_torrent_free);
         self->order = g_ptr_array_new();
+        self->adding = g_hash_table_new(g_str_hash, g_str_equal);
+        self->adds_out = g_hash_table_new(NULL, NULL);
         self->file_requests = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_ptr_array_unref);
         rv_manager_config_init(&self->config);
 }
@@ -706,35 +739,164 @@ rv_manager_named_peers(const RvAddRequest *request, const RvEngineSourceInfo *in
         return g_strv_builder_end(builder);
 }
 
-RvTorrent *
-rv_manager_add(RvManager *self, const RvAddRequest *request, RvStoreDoneFunc persisted, gpointer user_data,
-               GError **error)
+/*
+ * An add is acknowledged only once its records are durable, and a torrent
+ * the caller was told failed must leave nothing behind. So the records go
+ * to the store first, while the torrent is held here with its hash taken
+ * (another add of it is a Conflict); only when the store confirms the
+ * write does the torrent enter the registry, the engine and the bus. A
+ * failed write, or one the store has not confirmed within add_timeout_ms
+ * (PostgreSQL away), is an Unavailable error, and a delete of the records
+ * is queued behind the write: the store replaces a queued write with it,
+ * or runs it after the write in flight, so a late write never leaves a
+ * stored torrent the caller was told about as failed.
+ */
+
+static void
+rv_manager_add_free(RvManagerAdd *add)
 {
+        if (add->timer != 0)
+                g_source_remove(add->timer);
+        g_clear_object(&add->task);
+        rv_torrent_free(add->torrent);
+        rv_engine_source_free(add->source);
+        g_strfreev(add->peers);
+        g_free(add->prio);
+        g_free(add);
+}
+
+static void
+rv_manager_add_options(RvManagerAdd *add, RvEngineAddOptions *options)
+{
+        rv_engine_add_options_init(options);
+        options->save_path = add->torrent->save_path;
+        options->paused = add->torrent->user_paused;
+        options->sequential = add->torrent->sequential;
+        options->download_limit = add->torrent->download_limit;
+        options->upload_limit = add->torrent->upload_limit;
+        options->added_time = add->torrent->added_time;
+        options->peers = (const char *const *)add->peers;
+        options->file_priorities = add->prio;
+        options->n_file_priorities = add->n_prio;
+}
+
+/* the add is over for the caller: the hash is free again and the task hears the outcome */
+static void
+rv_manager_add_answer(RvManagerAdd *add, GError *error)
+{
+        RvManager *self = add->self;
+        GTask *task = g_steal_pointer(&add->task);
+
+        if (add->timer != 0) {
+                g_source_remove(add->timer);
+                add->timer = 0;
+        }
+        g_hash_table_remove(self->adding, add->hash.hex);
+        if (error != NULL) {
+                /* whatever of the records reached the store goes, after the write (or instead of it) */
+                rv_store_delete_torrent(self->store, &add->hash, NULL, NULL);
+                g_task_return_error(task, error);
+        } else {
+                g_task_return_boolean(task, TRUE);
+        }
+        g_object_unref(task);
+}
+
+static void
+rv_manager_add_stored_cb(const GError *error, gpointer user_data)
+{
+        RvManagerAdd *add = user_data;
+        RvManager *self = add->self;
+        g_autoptr(GError) engine_error = NULL;
+        RvEngineAddOptions options;
+        RvTorrent *torrent;
+
+        if (self != NULL)
+                g_hash_table_remove(self->adds_out, add);
+        /* answered already (timed out) or the manager is gone: the delete queued then has the last word */
+        if (self == NULL || add->task == NULL) {
+                rv_manager_add_free(add);
+                return;
+        }
+        if (error != NULL) {
+                rv_manager_add_answer(add,
+                                      g_error_new(RV_ERROR, RV_ERROR_UNAVAILABLE,
+                                                  "the torrent's records could not be stored: %s", error->message));
+                rv_manager_add_free(add);
+                return;
+        }
+        rv_manager_add_options(add, &options);
+        if (!rv_engine_add(self->engine, g_steal_pointer(&add->source), &options, &engine_error)) {
+                rv_manager_add_answer(add, g_steal_pointer(&engine_error));
+                rv_manager_add_free(add);
+                return;
+        }
+        torrent = g_steal_pointer(&add->torrent);
+        rv_manager_register(self, torrent);
+        rv_manager_publish(self, RV_EVENT_TORRENT_ADDED, torrent, NULL);
+        if (torrent->files != NULL)
+                rv_manager_publish_files(self, torrent);
+        rv_manager_add_answer(add, NULL);
+        rv_manager_add_free(add);
+}
+
+static gboolean
+rv_manager_add_timeout_cb(gpointer user_data)
+{
+        RvManagerAdd *add = user_data;
+        RvManager *self = add->self;
+        const char *reason = rv_health_get_reason(self->health, RV_HEALTH_STORE);
+        guint timeout_ms = self->config.add_timeout_ms;
+
+        add->timer = 0;
+        rv_manager_add_answer(add, g_error_new(RV_ERROR, RV_ERROR_UNAVAILABLE,
+                                               "the torrent was not added: its records were not stored within "
+                                               "%u.%u s%s%s%s",
+                                               timeout_ms / 1000, timeout_ms % 1000 / 100, reason != NULL ? " (" : "",
+                                               reason != NULL ? reason : "", reason != NULL ? ")" : ""));
+        return G_SOURCE_REMOVE;
+}
+
+void
+rv_manager_add_async(RvManager *self, const RvAddRequest *request, GAsyncReadyCallback callback, gpointer user_data)
+{
+        g_autoptr(GTask) task = g_task_new(self, NULL, callback, user_data);
         g_autoptr(RvEngineSource) source = NULL;
         g_autoptr(RvTorrent) torrent = NULL;
         g_autoptr(GBytes) resume = NULL;
         g_autoptr(JsonNode) meta = NULL;
-        g_autofree guint8 *prio = NULL;
+        g_autoptr(GError) error = NULL;
         const RvEngineSourceInfo *info;
         RvEngineAddOptions options;
-        RvTorrent *ret;
-        gsize n_prio = 0;
+        RvManagerAdd *add;
+        RvTorrent *existing;
 
-        if (self->shutdown_task != NULL) {
-                g_set_error_literal(error, RV_ERROR, RV_ERROR_UNAVAILABLE, "the service is shutting down");
-                return NULL;
+        if (self->stopping) {
+                g_task_return_new_error(task, RV_ERROR, RV_ERROR_UNAVAILABLE, "the service is shutting down");
+                return;
         }
-        if (!rv_manager_validate_request(request, error))
-                return NULL;
-        source = rv_manager_make_source(self, request, error);
-        if (source == NULL)
-                return NULL;
+        if (!rv_manager_validate_request(request, &error)) {
+                g_task_return_error(task, g_steal_pointer(&error));
+                return;
+        }
+        source = rv_manager_make_source(self, request, &error);
+        if (source == NULL) {
+                g_task_return_error(task, g_steal_pointer(&error));
+                return;
+        }
         info = rv_engine_source_get_info(source);
-        if (g_hash_table_contains(self->torrents, info->hash.hex)) {
-                RvTorrent *existing = g_hash_table_lookup(self->torrents, info->hash.hex);
-                g_set_error(error, RV_ERROR, RV_ERROR_CONFLICT, "torrent %s ('%s') is already present", info->hash.hex,
-                            existing->name != NULL ? existing->name : info->hash.hex);
-                return NULL;
+        existing = g_hash_table_lookup(self->torrents, info->hash.hex);
+        if (existing != NULL) {
+                g_task_return_new_error(task, RV_ERROR, RV_ERROR_CONFLICT, "torrent %s ('%s') is already present",
+                                        info->hash.hex, existing->name != NULL ? existing->name : info->hash.hex);
+                return;
+        }
+        add = g_hash_table_lookup(self->adding, info->hash.hex);
+        if (add != NULL) {
+                g_task_return_new_error(task, RV_ERROR, RV_ERROR_CONFLICT, "torrent %s ('%s') is being added",
+                                        info->hash.hex,
+                                        add->torrent->name != NULL ? add->torrent->name : info->hash.hex);
+                return;
         }
 
         torrent = rv_torrent_new(&info->hash);
@@ -759,33 +921,70 @@ rv_manager_add(RvManager *self, const RvAddRequest *request, RvStoreDoneFunc per
         torrent->wanted_size = info->total_size;
         if (info->files != NULL)
                 rv_manager_set_files(torrent, info->files);
-        prio = rv_torrent_compute_priorities(torrent, &n_prio);
 
-        rv_engine_add_options_init(&options);
-        options.save_path = torrent->save_path;
-        options.paused = torrent->user_paused;
-        options.sequential = torrent->sequential;
-        options.download_limit = torrent->download_limit;
-        options.upload_limit = torrent->upload_limit;
-        options.peers = request->peers;
-        options.file_priorities = prio;
-        options.n_file_priorities = n_prio;
+        add = g_new0(RvManagerAdd, 1);
+        add->self = self;
+        add->hash = info->hash;
+        add->torrent = g_steal_pointer(&torrent);
+        add->peers = g_strdupv((GStrv)request->peers);
+        add->prio = rv_torrent_compute_priorities(add->torrent, &add->n_prio);
+        rv_manager_add_options(add, &options);
+        resume = rv_engine_source_write_resume(source, &options, &error);
+        if (resume == NULL) {
+                rv_manager_add_free(add);
+                g_task_return_error(task, g_steal_pointer(&error));
+                return;
+        }
+        meta = rv_torrent_meta_to_json(add->torrent);
+        add->source = g_steal_pointer(&source);
+        add->task = g_steal_pointer(&task);
+        g_task_set_task_data(add->task, g_memdup2(&info->hash, sizeof(RvInfoHash)), g_free);
+        add->timer = g_timeout_add(MAX(self->config.add_timeout_ms, 1), rv_manager_add_timeout_cb, add);
+        g_hash_table_insert(self->adding, add->hash.hex, add);
+        g_hash_table_add(self->adds_out, add);
+        rv_store_put_torrent(self->store, &add->hash, meta, resume, rv_manager_add_stored_cb, add);
+}
 
-        /* the records go to the store first, so a crash after this call never loses the torrent */
-        resume = rv_engine_source_write_resume(source, &options, error);
-        if (resume == NULL)
+/*
+ * the stop is over: adds the store has not confirmed fail now, and their
+ * confirmations, should they still come, find no manager
+ */
+static void
+rv_manager_abandon_adds(RvManager *self)
+{
+        g_autoptr(GPtrArray) open = g_ptr_array_new();
+        GHashTableIter iter;
+        gpointer add;
+
+        g_hash_table_iter_init(&iter, self->adding);
+        while (g_hash_table_iter_next(&iter, NULL, &add))
+                g_ptr_array_add(open, add);
+        for (guint i = 0; i < open->len; i++)
+                rv_manager_add_answer(g_ptr_array_index(open, i),
+                                      g_error_new_literal(RV_ERROR, RV_ERROR_UNAVAILABLE,
+                                                          "the service stopped before the torrent's records were "
+                                                          "stored; it was not added"));
+        g_hash_table_iter_init(&iter, self->adds_out);
+        while (g_hash_table_iter_next(&iter, &add, NULL))
+                ((RvManagerAdd *)add)->self = NULL;
+        g_hash_table_remove_all(self->adds_out);
+}
+
+RvTorrent *
+rv_manager_add_finish(RvManager *self, GAsyncResult *result, GError **error)
+{
+        GTask *task = G_TASK(result);
+        const RvInfoHash *hash = g_task_get_task_data(task);
+        RvTorrent *torrent;
+
+        g_return_val_if_fail(g_task_is_valid(result, self), NULL);
+        if (!g_task_propagate_boolean(task, error))
                 return NULL;
-        meta = rv_torrent_meta_to_json(torrent);
-        if (!rv_engine_add(self->engine, g_steal_pointer(&source), &options, error))
-                return NULL;
-        rv_store_put_torrent(self->store, &torrent->hash, meta, resume, persisted, user_data);
-
-        ret = g_steal_pointer(&torrent);
-        rv_manager_register(self, ret);
-        rv_manager_publish(self, RV_EVENT_TORRENT_ADDED, ret, NULL);
-        if (ret->files != NULL)
-                rv_manager_publish_files(self, ret);
-        return ret;
+        torrent = g_hash_table_lookup(self->torrents, hash->hex);
+        if (torrent == NULL)
+                g_set_error(error, RV_ERROR, RV_ERROR_NOT_FOUND, "torrent %s was removed before its add completed",
+                            hash->hex);
+        return torrent;
 }
 
 /* loading */
@@ -856,13 +1055,13 @@ rv_manager_restore_one(RvManager *self, RvStoreTorrent *record, GError **error)
 
         rv_engine_source_get_options(source, &options);
         if (record->meta == NULL) {
-                /* only libtorrent's record survived: take what it knows */
+                /* only libtorrent's record survived (the store reported that): take what it knows */
                 torrent->save_path = g_strdup(options.save_path);
                 torrent->user_paused = options.paused;
                 torrent->sequential = options.sequential;
                 torrent->download_limit = options.download_limit;
                 torrent->upload_limit = options.upload_limit;
-                torrent->added_time = g_get_real_time() / G_USEC_PER_SEC;
+                torrent->added_time = options.added_time > 0 ? options.added_time : g_get_real_time() / G_USEC_PER_SEC;
         }
         if (torrent->name == NULL)
                 torrent->name = g_strdup(info->name);
@@ -893,6 +1092,9 @@ rv_manager_restore_one(RvManager *self, RvStoreTorrent *record, GError **error)
                 return FALSE;
         ret = g_steal_pointer(&torrent);
         rv_manager_register(self, ret);
+        /* the store kept a copy of what it had; a whole record again, so the next start has nothing to report */
+        if (record->meta == NULL)
+                rv_manager_persist_meta(self, ret);
         rv_manager_publish_restored(self, ret);
         return TRUE;
 }
@@ -924,7 +1126,8 @@ rv_manager_load_batch_cb(gpointer user_data)
         for (; data->next < end; data->next++) {
                 RvStoreTorrent *record = g_ptr_array_index(data->queue, data->next);
                 g_autoptr(GError) error = NULL;
-                if (g_hash_table_contains(self->torrents, record->hash.hex)) {
+                if (g_hash_table_contains(self->torrents, record->hash.hex) ||
+                    g_hash_table_contains(self->adding, record->hash.hex)) {
                         /* added again before the load reached it */
                 } else if (!rv_manager_restore_one(self, record, &error)) {
                         rv_manager_problem(self, "stored torrent %s cannot be restored and was moved aside: %s",
@@ -998,8 +1201,12 @@ rv_manager_load_cb(GObject *source, GAsyncResult *result, gpointer user_data)
         for (guint i = 0; i < snapshot->problems->len; i++)
                 rv_manager_problem(self, "%s", (const char *)g_ptr_array_index(snapshot->problems, i));
         if (snapshot->problems->len > 0) {
+                const char *first = g_ptr_array_index(snapshot->problems, 0);
                 g_autofree char *reason =
-                        g_strdup_printf("%u stored records were unusable and moved aside", snapshot->problems->len);
+                        snapshot->problems->len == 1
+                                ? g_strdup(first)
+                                : g_strdup_printf("%u stored records were damaged or incomplete, the first: %s",
+                                                  snapshot->problems->len, first);
                 rv_health_set_degraded(self->health, RV_HEALTH_RESUME_STORE, reason);
         }
         /* the array's free function goes with it: the queue owns the records */
@@ -1577,6 +1784,7 @@ rv_manager_shutdown_flushed_cb(const GError *error, gpointer user_data)
         if (!f->done) {
                 f->done = TRUE;
                 g_source_remove(f->timer);
+                rv_manager_abandon_adds(g_task_get_source_object(f->task));
                 rv_shutdown_flush_unref(f);
                 if (error != NULL)
                         g_task_return_error(f->task, g_error_copy(error));
@@ -1592,6 +1800,7 @@ rv_manager_shutdown_flush_timeout_cb(gpointer user_data)
         RvShutdownFlush *f = user_data;
 
         f->done = TRUE;
+        rv_manager_abandon_adds(g_task_get_source_object(f->task));
         g_task_return_new_error(f->task, RV_ERROR, RV_ERROR_UNAVAILABLE,
                                 "the store did not confirm the last writes in time");
         rv_shutdown_flush_unref(f);
@@ -1654,6 +1863,7 @@ rv_manager_shutdown_async(RvManager *self, GAsyncReadyCallback callback, gpointe
                 self->resume_timer = 0;
         }
         self->shutdown_task = task;
+        self->stopping = TRUE;
         self->shutdown_saved = 0;
         /* paused first, so the resume data written next is the final word */
         rv_engine_pause_session(self->engine);

@@ -29,6 +29,8 @@ G_DECLARE_FINAL_TYPE(RvManager, rv_manager, RV, MANAGER, GObject)
 #define RV_MANAGER_MAX_MAGNET_LEN (64 * 1024)
 #define RV_MANAGER_MAX_PEERS 64
 
+#define RV_MANAGER_ADD_TIMEOUT_DEFAULT_MS 15000
+
 typedef struct {
         /* exactly one of magnet and torrent */
         const char *magnet;
@@ -56,6 +58,8 @@ typedef struct {
         guint progress_interval_ms;
         /* how long a shutdown waits for resume data */
         guint shutdown_timeout_ms;
+        /* how long an add waits for the store to confirm its records; below a D-Bus client's 25 s */
+        guint add_timeout_ms;
         /* torrents registered per main-loop iteration at start-up */
         guint load_batch;
         /* seeding goals: stop seeding at this upload ratio or after this long; 0 = no goal */
@@ -81,11 +85,18 @@ void rv_manager_load_async(RvManager *self, GCancellable *cancellable, GAsyncRea
 gboolean rv_manager_load_finish(RvManager *self, GAsyncResult *result, GError **error);
 
 /*
- * validates, registers and starts the torrent; persisted runs once its
- * records are durable (the torrent survives a crash from then on)
+ * validates the request and writes the torrent's records; once the store
+ * confirms them the torrent is registered and started, and the add
+ * completes (the torrent survives a crash from then on). Meanwhile its hash
+ * is taken: another add of it is a Conflict. A write that fails, or that the
+ * store does not confirm within add_timeout_ms, completes with Unavailable
+ * and leaves nothing of the torrent: not in the registry, the engine or the
+ * store.
  */
-RvTorrent *rv_manager_add(RvManager *self, const RvAddRequest *request, RvStoreDoneFunc persisted, gpointer user_data,
-                          GError **error);
+void rv_manager_add_async(RvManager *self, const RvAddRequest *request, GAsyncReadyCallback callback,
+                          gpointer user_data);
+/* the torrent, registered */
+RvTorrent *rv_manager_add_finish(RvManager *self, GAsyncResult *result, GError **error);
 
 RvTorrent *rv_manager_lookup(RvManager *self, const RvInfoHash *hash);
 /* by full hash, unique hash prefix, or exact name; NotFound or Conflict (ambiguous) otherwise */

@@ -359,7 +359,7 @@ rv_fake_add(RvEngine *engine, RvEngineSource *source, const RvEngineAddOptions *
         torrent->seed_mode = options->seed_mode;
         torrent->download_limit = options->download_limit;
         torrent->upload_limit = options->upload_limit;
-        torrent->added_time = g_get_real_time() / G_USEC_PER_SEC;
+        torrent->added_time = options->added_time > 0 ? options->added_time : g_get_real_time() / G_USEC_PER_SEC;
         for (gsize i = 0; torrent->files != NULL && options->file_priorities != NULL && i < options->n_file_priorities;
              i++) {
                 RvEngineFile *file = g_ptr_array_index(torrent->files, i);
@@ -574,6 +574,7 @@ rv_fake_save_resume_one(RvFakeEngine *self, RvFakeTorrent *torrent, gboolean onl
         options.seed_mode = torrent->seed_mode;
         options.download_limit = torrent->download_limit;
         options.upload_limit = torrent->upload_limit;
+        options.added_time = torrent->added_time;
         if (torrent->files != NULL && !rv_engine_source_is_magnet(torrent->source)) {
                 priorities = g_new0(guint8, torrent->files->len);
                 for (guint i = 0; i < torrent->files->len; i++)

@@ -450,6 +450,8 @@ rv_engine_add_params_apply(lt::add_torrent_params &atp, const RvEngineAddOptions
                 atp.flags &= ~lt::torrent_flags::seed_mode;
         atp.download_limit = options->download_limit > 0 ? rv_clamp_int(options->download_limit) : -1;
         atp.upload_limit = options->upload_limit > 0 ? rv_clamp_int(options->upload_limit) : -1;
+        if (options->added_time > 0)
+                atp.added_time = static_cast<std::time_t>(options->added_time);
 
         for (guint i = 0; options->peers != nullptr && options->peers[i] != nullptr; i++) {
                 lt::tcp::endpoint endpoint;
@@ -798,6 +800,7 @@ rv_engine_source_get_options(RvEngineSource *source, RvEngineAddOptions *ret_opt
         options.seed_mode = (atp.flags & lt::torrent_flags::seed_mode) ? TRUE : FALSE;
         options.download_limit = atp.download_limit > 0 ? atp.download_limit : 0;
         options.upload_limit = atp.upload_limit > 0 ? atp.upload_limit : 0;
+        options.added_time = atp.added_time > 0 ? static_cast<gint64>(atp.added_time) : 0;
         if (!source->priorities.empty()) {
                 options.file_priorities = source->priorities.data();
                 options.n_file_priorities = source->priorities.size();

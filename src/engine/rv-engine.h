@@ -254,6 +254,8 @@ typedef struct {
         /* one per file, NULL = all normal; ignored without metadata */
         const guint8 *file_priorities;
         gsize n_file_priorities;
+        /* unix seconds, 0 unknown (libtorrent then takes the time of the add) */
+        gint64 added_time;
 } RvEngineAddOptions;
 
 void rv_engine_add_options_init(RvEngineAddOptions *options);
@@ -270,7 +272,7 @@ RvEngineSource *rv_engine_source_new_magnet(RvEngine *engine, const char *uri, G
 RvEngineSource *rv_engine_source_new_torrent(RvEngine *engine, GBytes *data, GError **error);
 RvEngineSource *rv_engine_source_new_resume(RvEngine *engine, GBytes *data, GError **error);
 const RvEngineSourceInfo *rv_engine_source_get_info(RvEngineSource *source);
-/* the options stored in a resume blob (save path, paused, sequential, limits, priorities) */
+/* the options stored in a resume blob (save path, paused, sequential, limits, priorities, added time) */
 void rv_engine_source_get_options(RvEngineSource *source, RvEngineAddOptions *ret_options);
 /* a resume blob for this source with these options, to persist before the add returns */
 GBytes *rv_engine_source_write_resume(RvEngineSource *source, const RvEngineAddOptions *options, GError **error);

@@ -16,6 +16,9 @@
 
 /* batches at least this large are made durable with one syncfs() instead of a fdatasync() per file */
 #define RV_STORE_SYNCFS_BATCH 32
+/* a record that could not be written is tried again after this long, doubling up to the maximum */
+#define RV_STORE_RETRY_MIN_MS 1000
+#define RV_STORE_RETRY_MAX_MS 60000
 
 typedef enum {
         RV_STORE_OP_WRITE,
@@ -34,7 +37,10 @@ typedef struct {
         char *name;
         gboolean in_state_dir;
         GBytes *data;
+        /* why a quarantine happens */
         char *reason;
+        /* why the op failed in its last batch, NULL when it succeeded */
+        char *failure;
         GArray *waiters;
 } RvStoreOp;
 
@@ -55,8 +61,21 @@ struct _RvStoreEmbedded {
         guint in_flight;
         gboolean quit;
         GThread *thread;
-        /* written by the writer thread, read under the lock */
-        guint failures;
+        /*
+         * writes and deletes whose last try failed (disk full, I/O error):
+         * name -> RvStoreOp without waiters, still owed to the disk. They are
+         * tried again after a backoff, at every flush and before the writer
+         * leaves, until they succeed or a later op of the same name replaces
+         * them; the store is degraded in health while any is left.
+         */
+        GHashTable *failed;
+        /* when the failed ones are tried next (monotonic), and the wait after that if they fail again */
+        gint64 retry_at;
+        guint retry_delay_ms;
+        /* the reason health shows, NULL while healthy (writer thread, under the lock) */
+        char *failure_reason;
+        /* tests: the errno every write fails with, 0 for none */
+        gint fail_writes;
 
         /* small records, read at open and kept here; the files follow through the writer */
         gboolean opened;
@@ -91,6 +110,7 @@ rv_store_op_free(RvStoreOp *op)
         if (op->data != NULL)
                 g_bytes_unref(op->data);
         g_free(op->reason);
+        g_free(op->failure);
         g_array_unref(op->waiters);
         g_free(op);
 }
@@ -149,19 +169,20 @@ rv_store_set_errno(GError **error, int errsv, const char *what, const char *name
 
 /* write name.tmp, leaving it for the rename once the batch is durable */
 static gboolean
-rv_store_write_tmp(int dirfd, const RvStoreOp *op, gboolean sync_each, GError **error)
+rv_store_write_tmp(RvStoreEmbedded *store, int dirfd, const RvStoreOp *op, gboolean sync_each, GError **error)
 {
         g_autofree char *tmp = g_strconcat(".", op->name, ".tmp", NULL);
         gsize len = 0;
         const guint8 *data = g_bytes_get_data(op->data, &len);
+        int injected = g_atomic_int_get(&store->fail_writes);
         int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 
         if (fd < 0) {
                 rv_store_set_errno(error, errno, "cannot create", tmp);
                 return FALSE;
         }
-        if (!rv_store_write_all(fd, data, len) || (sync_each && fdatasync(fd) < 0)) {
-                int errsv = errno;
+        if (injected != 0 || !rv_store_write_all(fd, data, len) || (sync_each && fdatasync(fd) < 0)) {
+                int errsv = injected != 0 ? injected : errno;
                 close(fd);
                 (void)unlinkat(dirfd, tmp, 0);
                 rv_store_set_errno(error, errsv, "cannot write", tmp);
@@ -195,19 +216,24 @@ rv_store_quarantine_file(RvStoreEmbedded *store, int dirfd, const char *name, co
         return TRUE;
 }
 
-/* one batch: write temp files, make them durable, rename them in place, sync the directories */
-static GError *
-rv_store_run_batch(RvStoreEmbedded *store, GHashTable *batch, GArray *barriers, GPtrArray *completions)
+/*
+ * one batch: write temp files, make them durable, rename them in place, sync
+ * the directories; an op that fails keeps its failure for the caller to hold
+ * on to, and its waiters hear of it
+ */
+static void
+rv_store_run_batch(RvStoreEmbedded *store, GHashTable *batch, GPtrArray *completions)
 {
         GHashTableIter iter;
         gpointer value;
         guint n_writes = 0;
         gboolean sync_each;
-        g_autoptr(GError) batch_error = NULL;
 
         g_hash_table_iter_init(&iter, batch);
         while (g_hash_table_iter_next(&iter, NULL, &value)) {
-                if (((RvStoreOp *)value)->kind == RV_STORE_OP_WRITE)
+                RvStoreOp *op = value;
+                g_clear_pointer(&op->failure, g_free);
+                if (op->kind == RV_STORE_OP_WRITE)
                         n_writes++;
         }
         sync_each = n_writes < RV_STORE_SYNCFS_BATCH;
@@ -219,14 +245,9 @@ rv_store_run_batch(RvStoreEmbedded *store, GHashTable *batch, GArray *barriers, 
                 g_autoptr(GError) error = NULL;
                 if (op->kind != RV_STORE_OP_WRITE)
                         continue;
-                if (!rv_store_write_tmp(dirfd, op, sync_each, &error)) {
-                        g_debug("store write failed: %s", error->message);
-                        /* keep the old file in place: the rename below is skipped for this op */
-                        g_free(op->reason);
-                        op->reason = g_strdup(error->message);
-                        if (batch_error == NULL)
-                                batch_error = g_error_copy(error);
-                }
+                /* the old file stays in place: the rename below is skipped for this op */
+                if (!rv_store_write_tmp(store, dirfd, op, sync_each, &error))
+                        op->failure = g_strdup(error->message);
         }
         if (!sync_each && n_writes > 0 && syncfs(store->torrents_fd) < 0)
                 g_debug("syncfs on '%s' failed: %s, ignoring", store->torrents_dir, g_strerror(errno));
@@ -236,7 +257,7 @@ rv_store_run_batch(RvStoreEmbedded *store, GHashTable *batch, GArray *barriers, 
                 RvStoreOp *op = value;
                 int dirfd = op->in_state_dir ? store->state_fd : store->torrents_fd;
                 g_autoptr(GError) error = NULL;
-                if (op->kind == RV_STORE_OP_WRITE && op->reason == NULL) {
+                if (op->kind == RV_STORE_OP_WRITE && op->failure == NULL) {
                         g_autofree char *tmp = g_strconcat(".", op->name, ".tmp", NULL);
                         if (renameat(dirfd, tmp, dirfd, op->name) < 0)
                                 rv_store_set_errno(&error, errno, "cannot rename", tmp);
@@ -246,17 +267,17 @@ rv_store_run_batch(RvStoreEmbedded *store, GHashTable *batch, GArray *barriers, 
                 } else if (op->kind == RV_STORE_OP_QUARANTINE) {
                         (void)rv_store_quarantine_file(store, dirfd, op->name, op->reason, &error);
                 } else if (op->kind == RV_STORE_OP_WRITE) {
-                        g_set_error_literal(&error, RV_ERROR, RV_ERROR_UNAVAILABLE, op->reason);
+                        g_set_error_literal(&error, RV_ERROR, RV_ERROR_UNAVAILABLE, op->failure);
                 }
-                if (error != NULL && batch_error == NULL)
-                        batch_error = g_error_copy(error);
+                if (error != NULL) {
+                        g_debug("store: %s", error->message);
+                        if (op->failure == NULL)
+                                op->failure = g_strdup(error->message);
+                }
                 rv_store_complete(completions, op->waiters, error);
         }
         if (fsync(store->torrents_fd) < 0 || fsync(store->state_fd) < 0)
                 g_debug("fsync of the state directory failed: %s, ignoring", g_strerror(errno));
-
-        rv_store_complete(completions, barriers, NULL);
-        return g_steal_pointer(&batch_error);
 }
 
 typedef struct {
@@ -281,41 +302,117 @@ rv_store_health_cb(gpointer user_data)
         return G_SOURCE_REMOVE;
 }
 
+/*
+ * after a batch, under the lock: failed writes and deletes are kept until
+ * they succeed (unless a newer op of the same name is already queued), the
+ * backoff moves on, and health hears when the backlog appears, changes its
+ * reason or is gone
+ */
+static void
+rv_store_keep_failed(RvStoreEmbedded *store, GHashTable *batch, gboolean retried)
+{
+        GHashTableIter iter;
+        gpointer value;
+        const char *failure = NULL;
+        /* the backlog as health knows it: a retry took it out of the table for the batch */
+        gboolean had_backlog = store->failure_reason != NULL;
+        gboolean has_backlog;
+
+        g_hash_table_iter_init(&iter, batch);
+        while (g_hash_table_iter_next(&iter, NULL, &value)) {
+                RvStoreOp *op = value;
+                if (op->failure == NULL || (op->kind != RV_STORE_OP_WRITE && op->kind != RV_STORE_OP_DELETE))
+                        continue;
+                failure = op->failure;
+                if (g_hash_table_contains(store->pending, op->name))
+                        continue;
+                g_hash_table_iter_steal(&iter);
+                /* its waiters heard of the failure (the completion holds the array) */
+                g_array_unref(op->waiters);
+                op->waiters = g_array_new(FALSE, TRUE, sizeof(RvStoreWaiter));
+                g_hash_table_replace(store->failed, op->name, op);
+        }
+        has_backlog = g_hash_table_size(store->failed) > 0;
+        if (!has_backlog) {
+                store->retry_delay_ms = RV_STORE_RETRY_MIN_MS;
+        } else if (!had_backlog || (retried && failure != NULL)) {
+                /* a new backlog waits the least; one that failed again waits twice as long, up to the maximum */
+                store->retry_delay_ms =
+                        !had_backlog ? RV_STORE_RETRY_MIN_MS : MIN(store->retry_delay_ms * 2, RV_STORE_RETRY_MAX_MS);
+                store->retry_at = g_get_monotonic_time() + (gint64)store->retry_delay_ms * 1000;
+        }
+        if (has_backlog != had_backlog || (failure != NULL && g_strcmp0(failure, store->failure_reason) != 0)) {
+                RvStoreHealthReport *report = g_new0(RvStoreHealthReport, 1);
+                g_free(store->failure_reason);
+                store->failure_reason = has_backlog ? g_strdup(failure != NULL ? failure : "a write failed") : NULL;
+                report->store = store;
+                report->reason = g_strdup(store->failure_reason);
+                g_main_context_invoke(store->context, rv_store_health_cb, report);
+        }
+}
+
 static gpointer
 rv_store_writer_thread(gpointer user_data)
 {
         RvStoreEmbedded *store = user_data;
+        gboolean last_try_done = FALSE;
 
         g_mutex_lock(&store->lock);
         for (;;) {
                 g_autoptr(GHashTable) batch = NULL;
                 g_autoptr(GArray) barriers = NULL;
                 g_autoptr(GPtrArray) completions = g_ptr_array_new();
-                g_autoptr(GError) batch_error = NULL;
+                g_autoptr(GError) barrier_error = NULL;
+                gboolean retry;
 
-                while (!store->quit && g_hash_table_size(store->pending) == 0 && store->barriers->len == 0)
-                        g_cond_wait(&store->cond, &store->lock);
-                if (g_hash_table_size(store->pending) == 0 && store->barriers->len == 0 && store->quit)
-                        break;
+                while (!store->quit && g_hash_table_size(store->pending) == 0 && store->barriers->len == 0) {
+                        if (g_hash_table_size(store->failed) == 0)
+                                g_cond_wait(&store->cond, &store->lock);
+                        else if (g_get_monotonic_time() >= store->retry_at ||
+                                 !g_cond_wait_until(&store->cond, &store->lock, store->retry_at))
+                                break;
+                }
+                /* a flush or the end wants everything on disk: the backlog is tried at once */
+                retry = g_hash_table_size(store->failed) > 0 &&
+                        (store->barriers->len > 0 || (store->quit && !last_try_done) ||
+                         g_get_monotonic_time() >= store->retry_at);
+                if (g_hash_table_size(store->pending) == 0 && store->barriers->len == 0 && !retry) {
+                        if (store->quit)
+                                break;
+                        continue;
+                }
+                if (store->quit)
+                        last_try_done = TRUE;
                 batch = g_steal_pointer(&store->pending);
                 store->pending = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)rv_store_op_free);
+                if (retry) {
+                        GHashTableIter iter;
+                        gpointer value;
+                        g_hash_table_iter_init(&iter, store->failed);
+                        while (g_hash_table_iter_next(&iter, NULL, &value)) {
+                                RvStoreOp *op = value;
+                                g_hash_table_iter_steal(&iter);
+                                if (g_hash_table_contains(batch, op->name))
+                                        rv_store_op_free(op);
+                                else
+                                        g_hash_table_insert(batch, op->name, op);
+                        }
+                }
                 barriers = g_steal_pointer(&store->barriers);
                 store->barriers = g_array_new(FALSE, TRUE, sizeof(RvStoreWaiter));
                 store->in_flight = g_hash_table_size(batch);
                 g_mutex_unlock(&store->lock);
 
-                batch_error = rv_store_run_batch(store, batch, barriers, completions);
+                rv_store_run_batch(store, batch, completions);
 
                 g_mutex_lock(&store->lock);
                 store->in_flight = 0;
-                /* report a change of fortune, not every batch */
-                if ((batch_error != NULL) != (store->failures > 0)) {
-                        RvStoreHealthReport *report = g_new0(RvStoreHealthReport, 1);
-                        report->store = store;
-                        report->reason = batch_error != NULL ? g_strdup(batch_error->message) : NULL;
-                        g_main_context_invoke(store->context, rv_store_health_cb, report);
-                }
-                store->failures = batch_error != NULL ? store->failures + 1 : 0;
+                rv_store_keep_failed(store, batch, retry);
+                /* a flush is answered truthfully: durable, or not all of it */
+                if (g_hash_table_size(store->failed) > 0)
+                        barrier_error = g_error_new(RV_ERROR, RV_ERROR_UNAVAILABLE, "%u records are not written: %s",
+                                                    g_hash_table_size(store->failed), store->failure_reason);
+                rv_store_complete(completions, barriers, barrier_error);
                 g_cond_broadcast(&store->cond);
                 for (guint i = 0; i < completions->len; i++)
                         g_main_context_invoke(store->context, rv_store_completion_cb,
@@ -362,7 +459,11 @@ rv_emb_free(RvStore *base)
         while (g_main_context_iteration(store->context, FALSE))
                 ;
         g_clear_object(&store->monitor);
+        if (g_hash_table_size(store->failed) > 0)
+                g_debug("%u records were never written: %s", g_hash_table_size(store->failed), store->failure_reason);
         g_hash_table_unref(store->pending);
+        g_hash_table_unref(store->failed);
+        g_free(store->failure_reason);
         g_array_unref(store->barriers);
         g_mutex_clear(&store->lock);
         g_cond_clear(&store->cond);
@@ -403,6 +504,8 @@ rv_store_enqueue(RvStoreEmbedded *store, RvStoreOpKind kind, char *name, gboolea
         }
 
         g_mutex_lock(&store->lock);
+        /* a record still owed to the disk is owed no more: this op replaces it */
+        g_hash_table_remove(store->failed, op->name);
         old = g_hash_table_lookup(store->pending, op->name);
         if (old != NULL) {
                 /* the superseded write's callers learn their data is durable when this one is */
@@ -416,16 +519,46 @@ rv_store_enqueue(RvStoreEmbedded *store, RvStoreOpKind kind, char *name, gboolea
 
 static void rv_emb_flush(RvStore *base, RvStoreDoneFunc done, gpointer user_data);
 
+/* a torrent written whole: its caller hears once both files are durable, with the first failure */
+typedef struct {
+        RvStoreDoneFunc done;
+        gpointer user_data;
+        guint left;
+        GError *error;
+} RvEmbJoin;
+
+static void
+rv_emb_join_cb(const GError *error, gpointer user_data)
+{
+        RvEmbJoin *join = user_data;
+
+        if (error != NULL && join->error == NULL)
+                join->error = g_error_copy(error);
+        if (--join->left > 0)
+                return;
+        join->done(join->error, join->user_data);
+        g_clear_error(&join->error);
+        g_free(join);
+}
+
 static void
 rv_emb_put_torrent(RvStore *base, const RvInfoHash *hash, JsonNode *meta, GBytes *resume, RvStoreDoneFunc done,
                    gpointer user_data)
 {
         RvStoreEmbedded *store = base->impl;
 
+        if (meta != NULL && resume != NULL && done != NULL) {
+                RvEmbJoin *join = g_new0(RvEmbJoin, 1);
+                join->done = done;
+                join->user_data = user_data;
+                join->left = 2;
+                done = rv_emb_join_cb;
+                user_data = join;
+        }
         /* the resume blob goes first so a meta document never points at nothing */
         if (resume != NULL) {
                 rv_store_enqueue(store, RV_STORE_OP_WRITE, g_strconcat(hash->hex, ".resume", NULL), FALSE,
-                                 g_bytes_ref(resume), NULL, meta == NULL ? done : NULL, user_data);
+                                 g_bytes_ref(resume), NULL, done, user_data);
         }
         if (meta != NULL) {
                 g_autoptr(JsonGenerator) gen = json_generator_new();
@@ -495,7 +628,7 @@ rv_emb_get_pending(RvStore *base)
         guint n;
 
         g_mutex_lock(&store->lock);
-        n = g_hash_table_size(store->pending) + store->in_flight;
+        n = g_hash_table_size(store->pending) + store->in_flight + g_hash_table_size(store->failed);
         g_mutex_unlock(&store->lock);
         return n;
 }
@@ -582,6 +715,39 @@ typedef struct {
         gboolean has_meta;
         gboolean has_resume;
 } RvStoreEntry;
+
+/*
+ * resume data without its metadata: the torrent can come back from
+ * libtorrent's record, but what only the metadata held (labels, selection
+ * rules, the magnet link) is gone. That is a damaged record
+ * like a corrupt one: reported, and a copy of what is left goes to corrupt/
+ * before the metadata written anew makes the loss look like nothing happened.
+ */
+static void
+rv_store_report_orphan(RvStoreEmbedded *store, const RvStoreTorrent *record, GPtrArray *problems)
+{
+        g_autofree char *corrupt = g_build_filename(store->state_dir, "corrupt", NULL);
+        g_autofree char *target =
+                g_strdup_printf("%s/%s.resume.%" G_GINT64_FORMAT, corrupt, record->hash.hex, g_get_real_time());
+        g_autofree char *kept = NULL;
+        g_autoptr(GError) error = NULL;
+        gsize len = 0;
+        const char *data = g_bytes_get_data(record->resume, &len);
+
+        if (g_mkdir_with_parents(corrupt, 0700) < 0)
+                rv_store_set_errno(&error, errno, "cannot create", corrupt);
+        else if (!g_file_set_contents_full(target, data != NULL ? data : "", (gssize)len,
+                                           G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE, 0600, &error))
+                rv_error_convert(&error);
+        if (error == NULL)
+                kept = g_strdup_printf("a copy of the resume data is in '%s'", target);
+        else
+                kept = g_strdup_printf("the resume data could not be copied aside: %s", error->message);
+        rv_store_add_problem(problems,
+                             "metadata '%s/%s.json' is missing: torrent %s comes back from its resume data alone "
+                             "(its labels, selection rules and magnet link are lost); %s",
+                             store->torrents_dir, record->hash.hex, record->hash.hex, kept);
+}
 
 /* records are handed over in batches of this many while the rest is read */
 #define RV_STORE_LOAD_BATCH 256
@@ -685,6 +851,8 @@ rv_store_load_thread(GTask *task, gpointer source_object, gpointer task_data, GC
                                 record->meta = json_node_ref(root);
                         }
                 }
+                if (!entry->has_meta && record->resume != NULL)
+                        rv_store_report_orphan(store, record, snapshot->problems);
                 /* with neither part usable it still goes on: the caller reports it and moves what is left aside */
                 if (batch == NULL)
                         batch = g_ptr_array_new_full(RV_STORE_LOAD_BATCH, (GDestroyNotify)rv_store_torrent_free);
@@ -1257,6 +1425,8 @@ rv_store_embedded_new(const char *state_dir, RvHealth *health, GError **error)
         g_mutex_init(&store->lock);
         g_cond_init(&store->cond);
         store->pending = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)rv_store_op_free);
+        store->failed = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)rv_store_op_free);
+        store->retry_delay_ms = RV_STORE_RETRY_MIN_MS;
         store->barriers = g_array_new(FALSE, TRUE, sizeof(RvStoreWaiter));
         store->history = g_ptr_array_new_with_free_func((GDestroyNotify)rv_store_history_entry_free);
         store->keys = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)rv_store_api_key_free);
@@ -1267,4 +1437,13 @@ rv_store_embedded_new(const char *state_dir, RvHealth *health, GError **error)
         }
         store->thread = g_thread_new("rv-store", rv_store_writer_thread, store);
         return base;
+}
+
+void
+rv_store_embedded_set_write_failure(RvStore *base, int errsv)
+{
+        RvStoreEmbedded *store = base->impl;
+
+        g_return_if_fail(base->klass == &rv_store_embedded_class);
+        g_atomic_int_set(&store->fail_writes, errsv);
 }

@@ -54,6 +54,7 @@ typedef enum {
         RV_PG_STMT_PUT_TORRENT,
         RV_PG_STMT_DELETE_TORRENT,
         RV_PG_STMT_QUARANTINE,
+        RV_PG_STMT_COPY_ASIDE,
         RV_PG_STMT_LOAD_TORRENTS,
         RV_PG_STMT_LOAD_RESERVATION,
         RV_PG_STMT_PUT_RESERVATION,
@@ -95,6 +96,11 @@ static const RvPgStatement rv_pg_statements[RV_PG_STMT_LAST] = {
                 "RETURNING info_hash, meta, resume) "
                 "INSERT INTO torrents_quarantine (node_id, info_hash, meta, resume, reason) "
                 "SELECT $1::text, info_hash, meta, resume, $3::text FROM moved" },
+        [RV_PG_STMT_COPY_ASIDE] = {
+                "rv_copy_aside", FALSE,
+                "INSERT INTO torrents_quarantine (node_id, info_hash, meta, resume, reason) "
+                "SELECT node_id, info_hash, meta, resume, $3::text FROM torrents "
+                "WHERE node_id = $1::text AND info_hash = $2::text" },
         [RV_PG_STMT_LOAD_TORRENTS] = {
                 "rv_load_torrents", TRUE,
                 "SELECT info_hash, meta::text, resume FROM torrents WHERE node_id = $1::text" },
@@ -166,6 +172,8 @@ typedef enum {
         RV_PG_OP_PUT_TORRENT,
         RV_PG_OP_DELETE_TORRENT,
         RV_PG_OP_QUARANTINE,
+        /* a copy into the quarantine, the row staying in use */
+        RV_PG_OP_COPY_ASIDE,
         RV_PG_OP_PUT_RESERVATION,
         RV_PG_OP_PUT_KEY,
         RV_PG_OP_DELETE_KEY,
@@ -200,6 +208,7 @@ static const RvPgOpClass rv_pg_op_classes[RV_PG_OP_LAST] = {
         [RV_PG_OP_PUT_TORRENT] = { { RV_PG_STMT_PUT_TORRENT }, 1, TRUE, 2 },
         [RV_PG_OP_DELETE_TORRENT] = { { RV_PG_STMT_DELETE_TORRENT }, 1, TRUE, 1 },
         [RV_PG_OP_QUARANTINE] = { { RV_PG_STMT_QUARANTINE }, 1, TRUE, 2 },
+        [RV_PG_OP_COPY_ASIDE] = { { RV_PG_STMT_COPY_ASIDE }, 1, TRUE, 2 },
         [RV_PG_OP_PUT_RESERVATION] = { { RV_PG_STMT_PUT_RESERVATION }, 1, TRUE, 1 },
         [RV_PG_OP_PUT_KEY] = { { RV_PG_STMT_PUT_KEY }, 1, FALSE, 7 },
         [RV_PG_OP_DELETE_KEY] = { { RV_PG_STMT_DELETE_KEY }, 1, FALSE, 1 },
@@ -560,6 +569,8 @@ rv_pg_op_describe(const RvPgOp *op)
                 return g_strdup_printf("deleting torrent %s", op->args[0]);
         case RV_PG_OP_QUARANTINE:
                 return g_strdup_printf("quarantining torrent %s", op->args[0]);
+        case RV_PG_OP_COPY_ASIDE:
+                return g_strdup_printf("keeping a copy of torrent %s", op->args[0]);
         case RV_PG_OP_PUT_RESERVATION:
                 return g_strdup("storing the event id reservation");
         case RV_PG_OP_PUT_KEY:
@@ -814,6 +825,7 @@ rv_pg_parse_json(const char *data, gssize len, GError **error)
 }
 
 static RvPgOp *rv_pg_op_new_quarantine(const char *hash, const char *reason);
+static char *rv_pg_hash_key(const char *hex);
 
 static RvStoreSnapshot *
 rv_pg_snapshot_from(RvStorePg *store, const PGresult *torrents, const PGresult *reservation)
@@ -857,6 +869,22 @@ rv_pg_snapshot_from(RvStorePg *store, const PGresult *torrents, const PGresult *
                 if (!PQgetisnull(torrents, row, 2))
                         record->resume =
                                 g_bytes_new(PQgetvalue(torrents, row, 2), (gsize)PQgetlength(torrents, row, 2));
+                /* what only the metadata held is lost: reported, and the row copied aside before it is whole again */
+                if (record->meta == NULL && record->resume != NULL) {
+                        RvPgOp *op = rv_pg_op_new(RV_PG_OP_COPY_ASIDE);
+                        g_autofree char *key = rv_pg_hash_key(hex);
+                        op->args[0] = g_strdup(hex);
+                        op->args[1] = g_strdup("metadata missing");
+                        /* a later write of the torrent must not coalesce into one queued before the copy */
+                        g_hash_table_remove(store->coalesce, key);
+                        rv_pg_push_write(store, op);
+                        g_ptr_array_add(snapshot->problems,
+                                        g_strdup_printf("metadata of torrent %s is missing: it comes back from its "
+                                                        "resume data alone (its labels, selection rules and "
+                                                        "magnet link are lost); a copy of its row is in "
+                                                        "torrents_quarantine",
+                                                        hex));
+                }
                 g_ptr_array_add(snapshot->torrents, record);
         }
         snapshot->event_ids_reserved = PQntuples(reservation) > 0 ? rv_pg_get_uint(reservation, 0, 0) : 0;

@@ -63,6 +63,9 @@ void rv_store_emit_settings_changed(RvStore *store, guint64 revision);
  */
 gboolean rv_store_post_load_batch(RvStore *store, GPtrArray *records);
 
+/* tests: every write of the embedded store fails with errsv (ENOSPC, ...) until called with 0 */
+void rv_store_embedded_set_write_failure(RvStore *store, int errsv);
+
 /* shared by the backends: history entries to and from JSON, API keys likewise */
 JsonNode *rv_store_history_entry_to_json(const RvStoreHistoryEntry *entry);
 RvStoreHistoryEntry *rv_store_history_entry_from_json(JsonNode *node, GError **error);

@@ -27,7 +27,10 @@ G_BEGIN_DECLS
  * on. Writes are queued, coalesced where they replace each other, and made
  * durable in order; a backend that loses its server keeps queued writes (up to
  * a bound), reports itself degraded in health, and flushes them when it is
- * back.
+ * back. A write the embedded store could not make (disk full) is reported to
+ * its caller and still kept: tried again with a backoff, at every flush and
+ * at close, until it succeeds or a later write or delete of the same record
+ * replaces it; health is degraded while any is left.
  */
 typedef struct _RvStore RvStore;
 
@@ -138,10 +141,14 @@ gboolean rv_store_open_finish(RvStore *store, GAsyncResult *result, GError **err
 typedef void (*RvStoreLoadBatchFunc)(GPtrArray *records, gpointer user_data);
 void rv_store_set_load_batch_func(RvStore *store, RvStoreLoadBatchFunc func, gpointer user_data);
 
-/* read this node's catalogue back; unusable records are moved aside and reported, never fatal */
+/*
+ * read this node's catalogue back; unusable records are moved aside and
+ * reported, never fatal; resume data without its metadata comes back, reported
+ * as a problem, with a copy kept aside (corrupt/, torrents_quarantine)
+ */
 void rv_store_load_async(RvStore *store, GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
 RvStoreSnapshot *rv_store_load_finish(RvStore *store, GAsyncResult *result, GError **error);
-/* meta or resume may be NULL to leave that part as it is */
+/* meta or resume may be NULL to leave that part as it is; done runs once both are durable, with the first failure */
 void rv_store_put_torrent(RvStore *store, const RvInfoHash *hash, JsonNode *meta, GBytes *resume, RvStoreDoneFunc done,
                           gpointer user_data);
 void rv_store_delete_torrent(RvStore *store, const RvInfoHash *hash, RvStoreDoneFunc done, gpointer user_data);
@@ -211,9 +218,12 @@ GPtrArray *rv_store_list_nodes_finish(RvStore *store, GAsyncResult *result, GErr
 
 /* flushing */
 
-/* done runs once everything queued before this call is durable (or failed) */
+/*
+ * done runs once everything queued before this call is durable, or with an
+ * error when some of it, or of the failed writes a flush tries again, is not
+ */
 void rv_store_flush(RvStore *store, RvStoreDoneFunc done, gpointer user_data);
-/* writes queued or in flight */
+/* writes queued, in flight, or failed and waiting to be tried again */
 guint rv_store_get_pending(RvStore *store);
 
 G_END_DECLS

@@ -665,6 +665,78 @@ test_cli_torrent_file(void)
 
 #define POLICY_PATH RV_BUS_PATH "/policy/"
 
+/* a service that takes every call and never answers */
+static GDBusMessage *
+swallow_calls_cb(GDBusConnection *connection, GDBusMessage *message, gboolean incoming, gpointer user_data)
+{
+        if (incoming && g_dbus_message_get_message_type(message) == G_DBUS_MESSAGE_TYPE_METHOD_CALL &&
+            g_strcmp0(g_dbus_message_get_interface(message), RV_BUS_MANAGER_IFACE) == 0) {
+                g_atomic_int_inc((gint *)user_data);
+                g_object_unref(message);
+                return NULL;
+        }
+        return message;
+}
+
+/*
+ * reliability issue, defect 5: an add the service did not answer in time was
+ * reported as failed (exit 3) while the service added and stored it anyway.
+ * Without an answer the outcome is not known, and revaerctl says so and how
+ * to find out.
+ */
+static void
+test_cli_add_no_answer(void)
+{
+        RvTestHarness h;
+        g_autoptr(GDBusConnection) service = NULL;
+        g_autoptr(GSubprocessLauncher) launcher = NULL;
+        g_autoptr(GSubprocess) proc = NULL;
+        g_autoptr(GVariant) owned = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GBytes) out = NULL;
+        g_autoptr(GBytes) err = NULL;
+        g_autofree char *err_text = NULL;
+        gint calls = 0;
+        gint64 start;
+
+        rv_test_harness_setup(&h);
+        service = g_dbus_connection_new_for_address_sync(h.bus_address,
+                                                         G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                                 G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                         NULL, NULL, &error);
+        g_assert_no_error(error);
+        g_dbus_connection_add_filter(service, swallow_calls_cb, &calls, NULL);
+        owned = g_dbus_connection_call_sync(service, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                            "org.freedesktop.DBus", "RequestName",
+                                            g_variant_new("(su)", RV_BUS_NAME, 4), G_VARIANT_TYPE("(u)"),
+                                            G_DBUS_CALL_FLAGS_NONE, 5000, NULL, &error);
+        g_assert_no_error(error);
+
+        launcher = ctl_launcher(&h, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, NULL);
+        /* sd-bus's wait for a reply, 25 s by default */
+        g_subprocess_launcher_setenv(launcher, "SYSTEMD_BUS_TIMEOUT", "1", TRUE);
+        start = g_get_monotonic_time();
+        proc = g_subprocess_launcher_spawn(launcher, &error, g_getenv("REVAERCTL"), "--user", "add",
+                                           "magnet:?xt=urn:btih:5555555555555555555555555555555555555555", NULL);
+        g_assert_no_error(error);
+        rv_test_track_child(proc);
+        g_subprocess_communicate(proc, NULL, NULL, &out, &err, &error);
+        g_assert_no_error(error);
+        err_text = g_strndup(g_bytes_get_size(err) > 0 ? g_bytes_get_data(err, NULL) : "", g_bytes_get_size(err));
+        g_test_message("after %.1f s: %s", (double)(g_get_monotonic_time() - start) / G_USEC_PER_SEC, err_text);
+        g_assert_cmpint(g_atomic_int_get(&calls), ==, 1);
+        g_assert_cmpint(g_subprocess_get_exit_status(proc), ==, 3);
+        g_assert_true(g_str_has_prefix(err_text, "revaerctl: "));
+        g_assert_nonnull(strstr(err_text, "did not answer"));
+        g_assert_nonnull(strstr(err_text, "whether the torrent was added is not known"));
+        g_assert_nonnull(strstr(err_text, "revaerctl list"));
+
+        g_dbus_connection_close_sync(service, NULL, NULL);
+        rv_test_harness_teardown(&h);
+}
+
+#define POLICY_PATH RV_BUS_PATH "/policy/"
+
 static GVariant *
 get_setting(RvTestHarness *h, const char *section, const char *iface, const char *prop)
 {
@@ -934,6 +1006,7 @@ main(int argc, char **argv)
         g_test_add_func("/cli/usage", test_cli_usage);
         g_test_add_func("/cli/magnet", test_cli_magnet);
         g_test_add_func("/cli/torrent-file", test_cli_torrent_file);
+        g_test_add_func("/cli/add-no-answer", test_cli_add_no_answer);
         g_test_add_func("/cli/config", test_cli_config);
         g_test_add_func("/cli/setup-keys", test_cli_setup_keys);
         return g_test_run();

@@ -127,6 +127,7 @@ test_manager_config(void)
 
         rv_bootstrap_init(&conf);
         conf.progress_interval_ms = 700;
+        conf.add_timeout_s = 3;
         rv_manager_config_init(&mc);
         rv_settings_manager_config(plain, &conf, "/var/lib/revaer/downloads", FALSE, &mc);
         g_assert_cmpstr(mc.download_dir, ==, "/var/lib/revaer/downloads");
@@ -134,6 +135,7 @@ test_manager_config(void)
         g_assert_cmpint(mc.seed_time_s, ==, 120);
         g_assert_cmpint(mc.seed_action, ==, RV_SEED_ACTION_REMOVE_WITH_DATA);
         g_assert_cmpuint(mc.progress_interval_ms, ==, 700);
+        g_assert_cmpuint(mc.add_timeout_ms, ==, 3000);
         /* the settings' download root wins over revaerd.conf, the command line over both */
         rv_settings_manager_config(rooted, &conf, "/var/lib/revaer/downloads", FALSE, &mc);
         g_assert_cmpstr(mc.download_dir, ==, "/srv/torrents");

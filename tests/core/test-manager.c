@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <errno.h>
+
 #include <glib/gstdio.h>
 
 #include "rv-manager.h"
+#include "rv-store-private.h"
 #include "rv-test-data.h"
 
 /* the registry over the fake engine and the real embedded store */
@@ -107,13 +110,35 @@ make_torrent(Fixture *f, const char *name, const char *const *files, gsize size)
         return bytes;
 }
 
-static void
-persisted_cb(const GError *error, gpointer user_data)
-{
-        Fixture *f = user_data;
+typedef struct {
+        Fixture *f;
+        gboolean done;
+        RvTorrent *torrent;
+        GError *error;
+} AddCall;
 
-        g_assert_no_error(error);
-        f->persisted++;
+static void
+add_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+        AddCall *call = user_data;
+
+        call->torrent = rv_manager_add_finish(RV_MANAGER(source), result, &call->error);
+        if (call->torrent != NULL)
+                call->f->persisted++;
+        call->done = TRUE;
+}
+
+/* an add, waited for: the torrent once its records are durable, or NULL and why */
+static RvTorrent *
+add_torrent(Fixture *f, const RvAddRequest *req, GError **error)
+{
+        AddCall call = { .f = f };
+
+        rv_manager_add_async(f->manager, req, add_cb, &call);
+        WAIT_FOR(call.done);
+        if (call.error != NULL)
+                g_propagate_error(error, call.error);
+        return call.torrent;
 }
 
 static guint
@@ -147,7 +172,7 @@ test_manager_add_and_complete(Fixture *f, gconstpointer data)
 
         req.torrent = bytes;
         req.sequential = -1;
-        t = rv_manager_add(f->manager, &req, persisted_cb, f, &error);
+        t = add_torrent(f, &req, &error);
         g_assert_no_error(error);
         g_assert_nonnull(t);
         hash = t->hash;
@@ -226,7 +251,7 @@ test_manager_stale_status_after_pause(Fixture *f, gconstpointer data)
 
         req.torrent = bytes;
         req.sequential = -1;
-        t = rv_manager_add(f->manager, &req, NULL, NULL, &error);
+        t = add_torrent(f, &req, &error);
         g_assert_no_error(error);
         hash = t->hash;
         WAIT_FOR(t->in_engine && t->state == RV_TORRENT_STATE_DOWNLOADING);
@@ -257,35 +282,35 @@ test_manager_bad_input(Fixture *f, gconstpointer data)
 
         req.torrent = bytes;
         req.sequential = -1;
-        t = rv_manager_add(f->manager, &req, NULL, NULL, &error);
+        t = add_torrent(f, &req, &error);
         g_assert_no_error(error);
 
         /* duplicate: named, nothing changes */
-        g_assert_null(rv_manager_add(f->manager, &req, NULL, NULL, &error));
+        g_assert_null(add_torrent(f, &req, &error));
         g_assert_error(error, RV_ERROR, RV_ERROR_CONFLICT);
         g_assert_nonnull(strstr(error->message, t->hash.hex));
         g_clear_error(&error);
 
         req.torrent = truncated;
-        g_assert_null(rv_manager_add(f->manager, &req, NULL, NULL, &error));
+        g_assert_null(add_torrent(f, &req, &error));
         g_assert_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT);
         g_clear_error(&error);
 
         req.torrent = NULL;
         req.magnet = "magnet:?dn=nohash";
-        g_assert_null(rv_manager_add(f->manager, &req, NULL, NULL, &error));
+        g_assert_null(add_torrent(f, &req, &error));
         g_assert_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT);
         g_clear_error(&error);
 
         req.magnet = "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567";
         req.save_path = "relative/dir";
-        g_assert_null(rv_manager_add(f->manager, &req, NULL, NULL, &error));
+        g_assert_null(add_torrent(f, &req, &error));
         g_assert_nonnull(strstr(error->message, "save_path"));
         g_clear_error(&error);
 
         req.save_path = NULL;
         req.download_limit = -5;
-        g_assert_null(rv_manager_add(f->manager, &req, NULL, NULL, &error));
+        g_assert_null(add_torrent(f, &req, &error));
         g_assert_nonnull(strstr(error->message, "download_limit"));
         g_clear_error(&error);
 
@@ -294,13 +319,13 @@ test_manager_bad_input(Fixture *f, gconstpointer data)
                 many_labels[i] = i % 2 ? "a" : "b";
         many_labels[RV_MANAGER_MAX_LABELS + 1] = NULL;
         req.labels = many_labels;
-        g_assert_null(rv_manager_add(f->manager, &req, NULL, NULL, &error));
+        g_assert_null(add_torrent(f, &req, &error));
         g_assert_nonnull(strstr(error->message, "labels"));
         g_clear_error(&error);
 
         req.labels = NULL;
         req.torrent = bytes;
-        g_assert_null(rv_manager_add(f->manager, &req, NULL, NULL, &error));
+        g_assert_null(add_torrent(f, &req, &error));
         g_assert_nonnull(strstr(error->message, "exactly one"));
         g_clear_error(&error);
 
@@ -326,7 +351,7 @@ test_manager_selection(Fixture *f, gconstpointer data)
         req.torrent = bytes;
         req.sequential = -1;
         req.selection = sel;
-        t = rv_manager_add(f->manager, &req, NULL, NULL, &error);
+        t = add_torrent(f, &req, &error);
         g_assert_no_error(error);
         WAIT_FOR(t->in_engine && t->files != NULL);
 
@@ -364,9 +389,10 @@ shutdown_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
         gboolean *done = user_data;
         g_autoptr(GError) error = NULL;
+        gboolean ok = rv_manager_shutdown_finish(RV_MANAGER(source), result, NULL, &error);
 
-        g_assert_true(rv_manager_shutdown_finish(RV_MANAGER(source), result, NULL, &error));
         g_assert_no_error(error);
+        g_assert_true(ok);
         *done = TRUE;
 }
 
@@ -376,6 +402,15 @@ load_cb(GObject *source, GAsyncResult *result, gpointer user_data)
         gboolean *done = user_data;
 
         g_assert_true(rv_manager_load_finish(RV_MANAGER(source), result, NULL));
+        *done = TRUE;
+}
+
+static void
+flushed_cb(const GError *error, gpointer user_data)
+{
+        gboolean *done = user_data;
+
+        g_assert_no_error(error);
         *done = TRUE;
 }
 
@@ -415,7 +450,7 @@ test_manager_restart_keeps_state(Fixture *f, gconstpointer data)
         req.labels = labels;
         req.selection = sel;
         req.fs_overrides = overrides;
-        t = rv_manager_add(f->manager, &req, NULL, NULL, &error);
+        t = add_torrent(f, &req, &error);
         g_assert_no_error(error);
         h1 = t->hash;
         /* what the pipeline keeps in the torrent is stored with it */
@@ -427,7 +462,7 @@ test_manager_restart_keeps_state(Fixture *f, gconstpointer data)
         req.selection = NULL;
         req.labels = NULL;
         req.sequential = 0;
-        t = rv_manager_add(f->manager, &req, NULL, NULL, &error);
+        t = add_torrent(f, &req, &error);
         g_assert_no_error(error);
         h2 = t->hash;
         WAIT_FOR(t->in_engine);
@@ -473,10 +508,10 @@ test_manager_corrupt_resume(Fixture *f, gconstpointer data)
 
         req.sequential = -1;
         req.torrent = one;
-        t = rv_manager_add(f->manager, &req, persisted_cb, f, &error);
+        t = add_torrent(f, &req, &error);
         bad = t->hash;
         req.torrent = two;
-        t = rv_manager_add(f->manager, &req, persisted_cb, f, &error);
+        t = add_torrent(f, &req, &error);
         good = t->hash;
         WAIT_FOR(f->persisted == 2);
         restart(f);
@@ -524,7 +559,7 @@ test_manager_magnet_and_remove(Fixture *f, gconstpointer data)
         req.magnet = "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=pack";
         req.sequential = -1;
         req.selection = sel;
-        t = rv_manager_add(f->manager, &req, persisted_cb, f, &error);
+        t = add_torrent(f, &req, &error);
         g_assert_no_error(error);
         hash = t->hash;
         g_assert_cmpstr(t->name, ==, "pack");
@@ -557,9 +592,9 @@ test_manager_resolve(Fixture *f, gconstpointer data)
 
         req.sequential = -1;
         req.magnet = "magnet:?xt=urn:btih:aaaa456789abcdef0123456789abcdef01234567&dn=alpha";
-        a = rv_manager_add(f->manager, &req, NULL, NULL, &error);
+        a = add_torrent(f, &req, &error);
         req.magnet = "magnet:?xt=urn:btih:aaaa556789abcdef0123456789abcdef01234567&dn=beta";
-        b = rv_manager_add(f->manager, &req, NULL, NULL, &error);
+        b = add_torrent(f, &req, &error);
         g_assert_no_error(error);
         g_assert_true(rv_manager_resolve(f->manager, "alpha", NULL) == a);
         g_assert_true(rv_manager_resolve(f->manager, "AAAA5", NULL) == b);
@@ -587,7 +622,7 @@ test_manager_seeding_goal(Fixture *f, gconstpointer data)
 
         req.torrent = bytes;
         req.sequential = -1;
-        t = rv_manager_add(f->manager, &req, NULL, NULL, &error);
+        t = add_torrent(f, &req, &error);
         g_assert_no_error(error);
         WAIT_FOR(t->in_engine);
         rv_engine_fake_set_progress(f->engine, &t->hash, 8000);
@@ -619,19 +654,26 @@ test_manager_restart_many(Fixture *f, gconstpointer data)
         const guint n = 600;
         const char *files[] = { "f.bin", NULL };
         g_autoptr(GPtrArray) hashes = g_ptr_array_new_with_free_func(g_free);
-        g_autoptr(GError) error = NULL;
+        g_autoptr(GPtrArray) calls = g_ptr_array_new_with_free_func(g_free);
         guint paused = 0;
 
         for (guint i = 0; i < n; i++) {
                 g_autofree char *name = g_strdup_printf("many-%03u", i);
                 g_autoptr(GBytes) bytes = make_torrent(f, name, files, 100 + i);
+                AddCall *call = g_new0(AddCall, 1);
                 RvAddRequest req = { 0 };
-                RvTorrent *t;
                 req.torrent = bytes;
                 req.paused = i % 2 == 0;
-                t = rv_manager_add(f->manager, &req, NULL, NULL, &error);
-                g_assert_no_error(error);
-                g_ptr_array_add(hashes, g_strdup(t->hash.hex));
+                call->f = f;
+                /* all in flight at once, as a burst of D-Bus calls would be */
+                rv_manager_add_async(f->manager, &req, add_cb, call);
+                g_ptr_array_add(calls, call);
+        }
+        WAIT_FOR(f->persisted == n);
+        for (guint i = 0; i < n; i++) {
+                AddCall *call = g_ptr_array_index(calls, i);
+                g_assert_no_error(call->error);
+                g_ptr_array_add(hashes, g_strdup(call->torrent->hash.hex));
         }
 
         restart(f);
@@ -646,6 +688,173 @@ test_manager_restart_many(Fixture *f, gconstpointer data)
                 paused += t->user_paused ? 1 : 0;
         }
         g_assert_cmpuint(paused, ==, n / 2);
+}
+
+static guint
+count_files(const char *dir)
+{
+        g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+        guint n = 0;
+
+        while (d != NULL && g_dir_read_name(d) != NULL)
+                n++;
+        return n;
+}
+
+static void
+flush(Fixture *f)
+{
+        gboolean done = FALSE;
+
+        rv_store_flush(f->store, flushed_cb, &done);
+        WAIT_FOR(done);
+}
+
+/*
+ * reliability issue, defect 2: an add whose records could not be written was
+ * acknowledged. It fails now with Unavailable naming the reason, and nothing
+ * of the torrent is left: not registered, not in the engine, not announced,
+ * no file in the store; the same torrent can be added once there is space
+ */
+static void
+test_manager_add_write_fails(Fixture *f, gconstpointer data)
+{
+        const char *files[] = { "full.bin", NULL };
+        g_autoptr(GBytes) bytes = make_torrent(f, "full", files, 5000);
+        g_autofree char *torrents = g_build_filename(f->state, "torrents", NULL);
+        g_autoptr(GError) error = NULL;
+        RvAddRequest req = { 0 };
+        RvTorrent *t;
+
+        req.torrent = bytes;
+        req.sequential = -1;
+        rv_store_embedded_set_write_failure(f->store, ENOSPC);
+        t = add_torrent(f, &req, &error);
+        g_assert_null(t);
+        g_assert_error(error, RV_ERROR, RV_ERROR_UNAVAILABLE);
+        g_test_message("%s", error->message);
+        g_assert_true(g_str_has_prefix(error->message, "the torrent's records could not be stored: "));
+        g_assert_nonnull(strstr(error->message, g_strerror(ENOSPC)));
+        g_clear_error(&error);
+        g_assert_cmpuint(rv_manager_get_count(f->manager), ==, 0);
+        g_assert_cmpuint(rv_engine_get_torrent_count(f->engine), ==, 0);
+        g_assert_cmpuint(count_events(f, RV_EVENT_TORRENT_ADDED), ==, 0);
+        /* the half-written records are owed to nobody: deleted, not retried */
+        flush(f);
+        g_assert_cmpuint(count_files(torrents), ==, 0);
+        g_assert_cmpuint(rv_store_get_pending(f->store), ==, 0);
+        g_assert_null(rv_health_get_reason(f->health, RV_HEALTH_STORE));
+
+        rv_store_embedded_set_write_failure(f->store, 0);
+        t = add_torrent(f, &req, &error);
+        g_assert_no_error(error);
+        g_assert_nonnull(t);
+        g_assert_true(file_exists_in_state(f, &t->hash, ".json"));
+        g_assert_true(file_exists_in_state(f, &t->hash, ".resume"));
+        g_assert_cmpuint(count_events(f, RV_EVENT_TORRENT_ADDED), ==, 1);
+}
+
+/* while an add's records are on their way, its hash is taken: a second add is a Conflict, not a second torrent */
+static void
+test_manager_add_pending_conflict(Fixture *f, gconstpointer data)
+{
+        AddCall first = { .f = f };
+        AddCall second = { .f = f };
+        RvAddRequest req = { 0 };
+
+        req.sequential = -1;
+        req.magnet = "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=twice";
+        rv_manager_add_async(f->manager, &req, add_cb, &first);
+        rv_manager_add_async(f->manager, &req, add_cb, &second);
+        /* not listed before it is durable */
+        g_assert_cmpuint(rv_manager_get_count(f->manager), ==, 0);
+        WAIT_FOR(first.done && second.done);
+        g_assert_no_error(first.error);
+        g_assert_nonnull(first.torrent);
+        g_assert_error(second.error, RV_ERROR, RV_ERROR_CONFLICT);
+        g_assert_nonnull(strstr(second.error->message, "is being added"));
+        g_clear_error(&second.error);
+        g_assert_cmpuint(rv_manager_get_count(f->manager), ==, 1);
+}
+
+static void
+problem_cb(RvManager *manager, const char *message, gpointer user_data)
+{
+        GPtrArray *problems = user_data;
+
+        g_ptr_array_add(problems, g_strdup(message));
+}
+
+/*
+ * reliability issue, defect 4: a torrent whose metadata file was deleted came
+ * back from its resume data with labels, selection, magnet link and added
+ * time silently gone. Now it comes back, the loss is reported (a problem,
+ * which the daemon logs as a warning, and resume_store degraded with the
+ * reason), and a copy of what was left is kept in corrupt/
+ */
+static void
+test_manager_restart_without_meta(Fixture *f, gconstpointer data)
+{
+        const char *files[] = { "a/x.mkv", "a/y.txt", NULL };
+        const char *include[] = { "*.mkv", NULL };
+        const char *labels[] = { "tv", NULL };
+        g_autoptr(GBytes) bytes = make_torrent(f, "orphan", files, 5000);
+        g_autoptr(RvSelection) sel = rv_selection_new(include, NULL, FALSE, NULL);
+        g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
+        g_autofree char *json = NULL;
+        g_autofree char *corrupt = g_build_filename(f->state, "corrupt", NULL);
+        g_autoptr(GError) error = NULL;
+        const char *reason;
+        RvAddRequest req = { 0 };
+        RvTorrent *t;
+        RvInfoHash hash;
+        gint64 added;
+        gboolean done = FALSE;
+
+        req.torrent = bytes;
+        req.sequential = -1;
+        req.labels = labels;
+        req.selection = sel;
+        req.paused = TRUE;
+        t = add_torrent(f, &req, &error);
+        g_assert_no_error(error);
+        hash = t->hash;
+        added = t->added_time;
+        rv_manager_shutdown_async(f->manager, shutdown_cb, &done);
+        WAIT_FOR(done);
+        fixture_stop(f);
+        {
+                g_autofree char *name = g_strconcat(hash.hex, ".json", NULL);
+                json = g_build_filename(f->state, "torrents", name, NULL);
+        }
+        g_assert_cmpint(g_unlink(json), ==, 0);
+        /* a second later: an added time taken from the clock would differ */
+        g_usleep(1100 * 1000);
+
+        fixture_start(f);
+        g_signal_connect(f->manager, "problem", G_CALLBACK(problem_cb), problems);
+        done = FALSE;
+        rv_manager_load_async(f->manager, NULL, load_cb, &done);
+        WAIT_FOR(done);
+
+        /* what libtorrent's record holds is kept */
+        t = rv_manager_lookup(f->manager, &hash);
+        g_assert_nonnull(t);
+        g_assert_true(t->user_paused);
+        g_assert_cmpint(t->added_time, ==, added);
+        /* what only the metadata held is gone, and that is said */
+        g_assert_cmpuint(g_strv_length(t->labels), ==, 0);
+        g_assert_cmpuint(problems->len, ==, 1);
+        g_test_message("%s", (const char *)g_ptr_array_index(problems, 0));
+        g_assert_nonnull(strstr(g_ptr_array_index(problems, 0), "is missing"));
+        g_assert_nonnull(strstr(g_ptr_array_index(problems, 0), "labels"));
+        reason = rv_health_get_reason(f->health, RV_HEALTH_RESUME_STORE);
+        g_assert_nonnull(reason);
+        g_assert_nonnull(strstr(reason, hash.hex));
+        g_assert_cmpuint(count_files(corrupt), ==, 1);
+        /* the record is whole again, so the next start has nothing to report */
+        flush(f);
+        g_assert_true(g_file_test(json, G_FILE_TEST_EXISTS));
 }
 
 int
@@ -671,5 +880,11 @@ main(int argc, char **argv)
                    fixture_teardown);
         g_test_add("/core/manager/seeding-goal", Fixture, NULL, fixture_setup, test_manager_seeding_goal,
                    fixture_teardown);
+        g_test_add("/core/manager/add-write-fails", Fixture, NULL, fixture_setup, test_manager_add_write_fails,
+                   fixture_teardown);
+        g_test_add("/core/manager/add-pending-conflict", Fixture, NULL, fixture_setup,
+                   test_manager_add_pending_conflict, fixture_teardown);
+        g_test_add("/core/manager/restart-without-meta", Fixture, NULL, fixture_setup,
+                   test_manager_restart_without_meta, fixture_teardown);
         return g_test_run();
 }

@@ -528,7 +528,24 @@ test_torrent_round_trip(Fixture *f)
 
         snapshot = store_load(f->store);
         g_assert_cmpuint(snapshot->torrents->len, ==, 3);
-        g_assert_cmpuint(snapshot->problems->len, ==, 0);
+        /* resume data without metadata comes back, reported as incomplete */
+        g_assert_cmpuint(snapshot->problems->len, ==, 1);
+        g_assert_nonnull(strstr(g_ptr_array_index(snapshot->problems, 0), b.hex));
+        g_assert_nonnull(strstr(g_ptr_array_index(snapshot->problems, 0), "missing"));
+        /* and what there was is copied aside, for a human */
+        store_flush(f->store);
+        if (f->conninfo != NULL) {
+                g_autofree char *sql = g_strdup_printf(
+                        "SELECT count(*) FROM torrents_quarantine WHERE info_hash = '%s' AND resume IS NOT NULL",
+                        b.hex);
+                g_autofree char *copies = pg_value(f, sql);
+                g_assert_cmpstr(copies, ==, "1");
+        } else {
+                g_autofree char *corrupt = g_build_filename(f->dir, "corrupt", NULL);
+                g_autoptr(GDir) dir = g_dir_open(corrupt, 0, NULL);
+                g_assert_nonnull(dir);
+                g_assert_true(g_str_has_prefix(g_dir_read_name(dir), b.hex));
+        }
         t = get_torrent(snapshot, &a);
         g_assert_nonnull(t);
         g_assert_cmpstr(meta_name(t), ==, "meta only");

@@ -3,7 +3,9 @@
 
 #include <glib/gstdio.h>
 
-#include "rv-store.h"
+#include <errno.h>
+
+#include "rv-store-private.h"
 #include "rv-test-data.h"
 
 /* the embedded store: atomic, coalesced writes off the main loop; a damaged record never stops a load */
@@ -111,7 +113,8 @@ test_store_round_trip(Fixture *f, gconstpointer data)
 
         snapshot = load(f);
         g_assert_cmpuint(snapshot->torrents->len, ==, 2);
-        g_assert_cmpuint(snapshot->problems->len, ==, 0);
+        /* b has no metadata: a damaged record, see orphan-resume */
+        g_assert_cmpuint(snapshot->problems->len, ==, 1);
         for (guint i = 0; i < snapshot->torrents->len; i++) {
                 RvStoreTorrent *t = g_ptr_array_index(snapshot->torrents, i);
                 g_assert_nonnull(t->resume);
@@ -274,6 +277,210 @@ test_store_load_batches(Fixture *f, gconstpointer data)
         g_assert_cmpuint(snapshot->torrents->len, ==, n);
 }
 
+typedef struct {
+        guint calls;
+        GError *error;
+} Outcome;
+
+static void
+outcome_cb(const GError *error, gpointer user_data)
+{
+        Outcome *o = user_data;
+
+        o->calls++;
+        g_clear_error(&o->error);
+        o->error = error != NULL ? g_error_copy(error) : NULL;
+}
+
+static void
+wait_outcome(Outcome *o, guint calls)
+{
+        gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+
+        while (o->calls < calls && g_get_monotonic_time() < deadline)
+                g_main_context_iteration(NULL, TRUE);
+        g_assert_cmpuint(o->calls, ==, calls);
+}
+
+static char *
+stored_name(Fixture *f, const RvInfoHash *hash)
+{
+        g_autofree char *name = g_strconcat(hash->hex, ".json", NULL);
+        g_autofree char *path = g_build_filename(f->dir, "torrents", name, NULL);
+        g_autofree char *text = NULL;
+        g_autoptr(JsonNode) node = NULL;
+
+        if (!g_file_get_contents(path, &text, NULL, NULL))
+                return NULL;
+        node = json_from_string(text, NULL);
+        return g_strdup(json_object_get_string_member(json_node_get_object(node), "name"));
+}
+
+static gboolean
+health_cleared_cb(gpointer user_data)
+{
+        return G_SOURCE_REMOVE;
+}
+
+/*
+ * reliability issue, defect 3: a failed write was answered and then
+ * forgotten; it stays owed to the disk, is tried again after a backoff, and
+ * health is ok again once it is written, with nothing else written meanwhile
+ */
+static void
+test_store_failed_write_retried(Fixture *f, gconstpointer data)
+{
+        RvInfoHash a = hash_of('a');
+        g_autoptr(JsonNode) meta = meta_with("paused");
+        Outcome o = { 0 };
+        gint64 deadline;
+
+        rv_store_embedded_set_write_failure(f->store, ENOSPC);
+        rv_store_put_torrent(f->store, &a, meta, NULL, outcome_cb, &o);
+        wait_outcome(&o, 1);
+        g_assert_error(o.error, RV_ERROR, RV_ERROR_UNAVAILABLE);
+        g_assert_nonnull(strstr(o.error->message, g_strerror(ENOSPC)));
+        g_assert_nonnull(rv_health_get_reason(f->health, RV_HEALTH_STORE));
+        g_assert_nonnull(strstr(rv_health_get_reason(f->health, RV_HEALTH_STORE), g_strerror(ENOSPC)));
+        g_assert_cmpuint(rv_store_get_pending(f->store), ==, 1);
+        g_assert_null(stored_name(f, &a));
+
+        /* space is back: the record is written on its own and health follows */
+        rv_store_embedded_set_write_failure(f->store, 0);
+        deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+        while (rv_health_get_reason(f->health, RV_HEALTH_STORE) != NULL && g_get_monotonic_time() < deadline) {
+                g_timeout_add(50, health_cleared_cb, NULL);
+                g_main_context_iteration(NULL, TRUE);
+        }
+        g_assert_null(rv_health_get_reason(f->health, RV_HEALTH_STORE));
+        g_assert_cmpuint(rv_store_get_pending(f->store), ==, 0);
+        {
+                g_autofree char *name = stored_name(f, &a);
+                g_assert_cmpstr(name, ==, "paused");
+        }
+        g_clear_error(&o.error);
+}
+
+/* defect 3 at a stop: a flush and the writer's end write the backlog at once, whatever the backoff */
+static void
+test_store_failed_write_flushed(Fixture *f, gconstpointer data)
+{
+        RvInfoHash a = hash_of('a');
+        RvInfoHash b = hash_of('b');
+        g_autoptr(JsonNode) v2 = meta_with("v2");
+        g_autoptr(JsonNode) v3 = meta_with("v3");
+        Outcome o = { 0 };
+        Outcome flushed = { 0 };
+
+        rv_store_embedded_set_write_failure(f->store, ENOSPC);
+        rv_store_put_torrent(f->store, &a, v2, NULL, outcome_cb, &o);
+        wait_outcome(&o, 1);
+        g_assert_nonnull(o.error);
+        /* a flush while the disk is still full says so */
+        rv_store_flush(f->store, outcome_cb, &flushed);
+        wait_outcome(&flushed, 1);
+        g_assert_error(flushed.error, RV_ERROR, RV_ERROR_UNAVAILABLE);
+        g_assert_nonnull(strstr(flushed.error->message, "1 records are not written"));
+
+        rv_store_embedded_set_write_failure(f->store, 0);
+        rv_store_flush(f->store, outcome_cb, &flushed);
+        wait_outcome(&flushed, 2);
+        g_assert_no_error(flushed.error);
+        {
+                g_autofree char *name = stored_name(f, &a);
+                g_assert_cmpstr(name, ==, "v2");
+        }
+
+        /* the store closes with a record owed: it is written before the store is gone */
+        rv_store_embedded_set_write_failure(f->store, ENOSPC);
+        rv_store_put_torrent(f->store, &b, v3, NULL, outcome_cb, &o);
+        wait_outcome(&o, 2);
+        g_assert_nonnull(o.error);
+        rv_store_embedded_set_write_failure(f->store, 0);
+        g_clear_pointer(&f->store, rv_store_free);
+        {
+                g_autofree char *name = stored_name(f, &b);
+                g_assert_cmpstr(name, ==, "v3");
+        }
+        g_clear_error(&o.error);
+        g_clear_error(&flushed.error);
+}
+
+/* a failed write that a delete replaces is owed no more: nothing is written, health is ok */
+static void
+test_store_failed_write_deleted(Fixture *f, gconstpointer data)
+{
+        RvInfoHash a = hash_of('a');
+        g_autoptr(JsonNode) meta = meta_with("half");
+        g_autoptr(GBytes) resume = g_bytes_new_static("de", 2);
+        g_autofree char *resume_path = g_strconcat(f->dir, "/torrents/", a.hex, ".resume", NULL);
+        Outcome o = { 0 };
+
+        rv_store_embedded_set_write_failure(f->store, ENOSPC);
+        /* both parts: the caller hears once, with the failure */
+        rv_store_put_torrent(f->store, &a, meta, resume, outcome_cb, &o);
+        wait_outcome(&o, 1);
+        g_assert_error(o.error, RV_ERROR, RV_ERROR_UNAVAILABLE);
+        g_assert_cmpuint(rv_store_get_pending(f->store), ==, 2);
+        rv_store_delete_torrent(f->store, &a, outcome_cb, &o);
+        wait_outcome(&o, 2);
+        g_assert_no_error(o.error);
+        g_assert_cmpuint(rv_store_get_pending(f->store), ==, 0);
+        rv_store_embedded_set_write_failure(f->store, 0);
+        rv_store_flush(f->store, outcome_cb, &o);
+        wait_outcome(&o, 3);
+        g_assert_no_error(o.error);
+        g_assert_null(stored_name(f, &a));
+        g_assert_false(g_file_test(resume_path, G_FILE_TEST_EXISTS));
+        g_assert_null(rv_health_get_reason(f->health, RV_HEALTH_STORE));
+}
+
+/*
+ * reliability issue, defect 4: a torrent whose metadata file is gone comes
+ * back from its resume data, reported as a damaged record, with a copy of
+ * that resume data kept in corrupt/
+ */
+static void
+test_store_orphan_resume(Fixture *f, gconstpointer data)
+{
+        RvInfoHash a = hash_of('a');
+        g_autoptr(JsonNode) meta = meta_with("labelled");
+        g_autoptr(GBytes) resume = g_bytes_new_static("d4:spame", 8);
+        g_autofree char *json = g_strconcat(f->dir, "/torrents/", a.hex, ".json", NULL);
+        g_autofree char *corrupt_dir = g_build_filename(f->dir, "corrupt", NULL);
+        g_autoptr(RvStoreSnapshot) snapshot = NULL;
+        g_autoptr(GDir) corrupt = NULL;
+        g_autofree char *copy = NULL;
+        g_autofree char *contents = NULL;
+        const char *problem;
+        const char *name;
+        gsize len = 0;
+
+        rv_store_put_torrent(f->store, &a, meta, resume, done_cb, f);
+        wait_done(f, 1);
+        g_assert_cmpint(g_unlink(json), ==, 0);
+
+        snapshot = load(f);
+        g_assert_cmpuint(snapshot->torrents->len, ==, 1);
+        g_assert_null(((RvStoreTorrent *)g_ptr_array_index(snapshot->torrents, 0))->meta);
+        g_assert_nonnull(((RvStoreTorrent *)g_ptr_array_index(snapshot->torrents, 0))->resume);
+        g_assert_cmpuint(snapshot->problems->len, ==, 1);
+        problem = g_ptr_array_index(snapshot->problems, 0);
+        g_test_message("%s", problem);
+        g_assert_nonnull(strstr(problem, "is missing"));
+        g_assert_nonnull(strstr(problem, "labels"));
+        g_assert_nonnull(strstr(problem, corrupt_dir));
+
+        corrupt = g_dir_open(corrupt_dir, 0, NULL);
+        g_assert_nonnull(corrupt);
+        name = g_dir_read_name(corrupt);
+        g_assert_nonnull(name);
+        g_assert_true(g_str_has_prefix(name, a.hex));
+        copy = g_build_filename(corrupt_dir, name, NULL);
+        g_assert_true(g_file_get_contents(copy, &contents, &len, NULL));
+        g_assert_cmpmem(contents, len, "d4:spame", 8);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -287,6 +494,14 @@ main(int argc, char **argv)
                    fixture_teardown);
         g_test_add("/store/embedded/unwritable", Fixture, NULL, fixture_setup, test_store_unwritable, fixture_teardown);
         g_test_add("/store/embedded/load-batches", Fixture, NULL, fixture_setup, test_store_load_batches,
+                   fixture_teardown);
+        g_test_add("/store/embedded/failed-write-retried", Fixture, NULL, fixture_setup,
+                   test_store_failed_write_retried, fixture_teardown);
+        g_test_add("/store/embedded/failed-write-flushed", Fixture, NULL, fixture_setup,
+                   test_store_failed_write_flushed, fixture_teardown);
+        g_test_add("/store/embedded/failed-write-deleted", Fixture, NULL, fixture_setup,
+                   test_store_failed_write_deleted, fixture_teardown);
+        g_test_add("/store/embedded/orphan-resume", Fixture, NULL, fixture_setup, test_store_orphan_resume,
                    fixture_teardown);
         return g_test_run();
 }
