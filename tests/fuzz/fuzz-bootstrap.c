@@ -23,7 +23,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
         if (path == NULL)
                 path = g_build_filename(rv_fuzz_tmpdir(), "revaerd.conf", NULL);
-        if (!g_file_set_contents(path, (const char *)data, (gssize)size, NULL))
+        /* in place and without fsync: this file is rewritten for every input */
+        if (!g_file_set_contents_full(path, (const char *)data, (gssize)size, G_FILE_SET_CONTENTS_NONE, 0600, NULL))
                 abort();
         rv_bootstrap_init(&config);
         ok = rv_bootstrap_load(&config, path, NULL);
