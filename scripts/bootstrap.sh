@@ -19,6 +19,8 @@ packages=(
     dbus-user-session desktop-file-utils groff-base man-db libglib2.0-bin
     # lint and coverage
     clang-format clang-tidy cppcheck gcovr lcov
+    # the fuzz targets: clang with its runtimes (libFuzzer, ASan, UBSan)
+    clang libclang-rt-14-dev
 )
 
 missing=()
