@@ -58,8 +58,12 @@ rv_fuzz_meta(JsonNode *node)
         gsize n = 0;
 
         /* the store pairs the record with the hash in its file name: take the one the record claims */
-        if (JSON_NODE_HOLDS_OBJECT(node))
-                text = json_object_get_string_member_with_default(json_node_get_object(node), "info_hash", NULL);
+        if (node != NULL && JSON_NODE_HOLDS_OBJECT(node)) {
+                /* json-glib's _with_default getters are critical about members that are not values */
+                JsonNode *member = json_object_get_member(json_node_get_object(node), "info_hash");
+                if (member != NULL && JSON_NODE_HOLDS_VALUE(member))
+                        text = json_node_get_string(member);
+        }
         if (text == NULL || !rv_info_hash_parse(text, &hash))
                 (void)rv_info_hash_parse("0123456789abcdef0123456789abcdef01234567", &hash);
         torrent = rv_torrent_new(&hash);

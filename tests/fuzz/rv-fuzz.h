@@ -20,7 +20,7 @@ G_BEGIN_DECLS
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* once per process: criticals and warnings abort, debug output off */
+/* once per process: criticals and warnings abort (so libFuzzer keeps the input), debug output off */
 void rv_fuzz_init(void);
 
 /* the input as a NUL-terminated string (stops at an embedded NUL) */
@@ -30,7 +30,7 @@ GStrv rv_fuzz_lines(const uint8_t *data, size_t size);
 /* the input as a JSON document, NULL when it is not one; immutable as the store's load reads records */
 JsonNode *rv_fuzz_json(const uint8_t *data, size_t size, gboolean immutable);
 
-/* a directory of this process's own, removed at exit */
+/* a directory of this process's own (on tmpfs where there is one), removed at exit */
 const char *rv_fuzz_tmpdir(void);
 
 /* a fake engine with the default settings, shared by the process */
