@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "rv-error.h"
+#include "rv-json.h"
 #include "rv-selection.h"
 
 static const char *const rv_fluff_globs[] = {
@@ -484,5 +485,5 @@ rv_selection_from_json(JsonNode *node, GError **error)
         if (exclude == NULL)
                 return NULL;
         return rv_selection_new((const char *const *)include, (const char *const *)exclude,
-                                json_object_get_boolean_member_with_default(obj, "skip_fluff", FALSE), error);
+                                rv_json_object_get_boolean_or(obj, "skip_fluff", FALSE), error);
 }
