@@ -25,7 +25,15 @@ test-sanitize:
         meson test -C {{asan_dir}} --print-errorlogs --timeout-multiplier 3
 
 # what CI runs
-ci: fmt-check lint check-source test test-sanitize
+ci: fmt-check lint check-source test test-sanitize fuzz-ci
+
+# one libFuzzer target for a while: just fuzz torrent 600 (targets: ls tests/fuzz/fuzz-*.c)
+fuzz target seconds="600":
+    scripts/fuzz.sh {{target}} {{seconds}}
+
+# every libFuzzer target for a bounded time each, as CI runs them
+fuzz-ci seconds="60":
+    scripts/fuzz.sh {{seconds}}
 
 # format the C sources in place
 fmt:

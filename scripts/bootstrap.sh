@@ -21,6 +21,8 @@ packages=(
     par2 zip p7zip-full libarchive-tools
     # lint and coverage
     clang-format clang-tidy cppcheck gcovr lcov
+    # the fuzz targets: clang with its runtimes (libFuzzer, ASan, UBSan)
+    clang libclang-rt-14-dev
 )
 
 missing=()

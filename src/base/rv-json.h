@@ -32,6 +32,35 @@ rv_json_object_get_array(JsonObject *obj, const char *member)
         return node != NULL && JSON_NODE_HOLDS_ARRAY(node) ? json_node_get_array(node) : NULL;
 }
 
+/*
+ * a member's value, or if_missing when it is missing, null, an object or an
+ * array: json-glib's _with_default getters are critical about the last two,
+ * and stored records and requests may hold anything
+ */
+static inline const char *
+rv_json_object_get_string_or(JsonObject *obj, const char *member, const char *if_missing)
+{
+        JsonNode *node = obj != NULL ? json_object_get_member(obj, member) : NULL;
+
+        return node != NULL && JSON_NODE_HOLDS_VALUE(node) ? json_node_get_string(node) : if_missing;
+}
+
+static inline gint64
+rv_json_object_get_int_or(JsonObject *obj, const char *member, gint64 if_missing)
+{
+        JsonNode *node = obj != NULL ? json_object_get_member(obj, member) : NULL;
+
+        return node != NULL && JSON_NODE_HOLDS_VALUE(node) ? json_node_get_int(node) : if_missing;
+}
+
+static inline gboolean
+rv_json_object_get_boolean_or(JsonObject *obj, const char *member, gboolean if_missing)
+{
+        JsonNode *node = obj != NULL ? json_object_get_member(obj, member) : NULL;
+
+        return node != NULL && JSON_NODE_HOLDS_VALUE(node) ? json_node_get_boolean(node) : if_missing;
+}
+
 /* a copy that shares nothing (json_node_copy() shares objects and arrays) */
 JsonNode *rv_json_deep_copy(JsonNode *node);
 

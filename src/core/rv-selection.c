@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "rv-error.h"
+#include "rv-json.h"
 #include "rv-selection.h"
 
 static const char *const rv_fluff_globs[] = {
@@ -129,27 +130,38 @@ rv_glob_mark_failed(RvGlobCtx *ctx, const char *p, const char *s)
 
 static gboolean rv_glob_match_here(RvGlobCtx *ctx, const char *p, const char *s);
 
+/*
+ * a star tries the rest of the glob at every later offset: at each one up to
+ * the end of the segment for '*', of the path for '**'. Whether the rest
+ * matches from some offset on depends on that offset alone, so a failed try
+ * is remembered under the star (the second star of '**', whose own state
+ * also holds its zero-directory case) and ends any later try that reaches
+ * it: each offset is tried once per star, and a match costs glob length
+ * times path length instead of that times the path length again
+ */
 static gboolean
 rv_glob_match_star(RvGlobCtx *ctx, const char *p, const char *s)
 {
-        if (p[0] == '*' && p[1] == '*') {
-                const char *rest = p + 2;
-                /* "**" followed by '/' also matches zero directories */
-                if (*rest == '/' && rv_glob_match_here(ctx, rest + 1, s))
+        const gboolean twice = p[1] == '*';
+        const char *rest = twice ? p + 2 : p + 1;
+        const char *loop = twice ? p + 1 : p;
+        const char *t;
+
+        /* "**" followed by '/' also matches zero directories */
+        if (twice && *rest == '/' && rv_glob_match_here(ctx, rest + 1, s))
+                return TRUE;
+        for (t = s;; t = g_utf8_next_char(t)) {
+                if (rv_glob_seen_failed(ctx, loop, t))
+                        break;
+                if (rv_glob_match_here(ctx, rest, t))
                         return TRUE;
-                for (const char *t = s;; t = g_utf8_next_char(t)) {
-                        if (rv_glob_match_here(ctx, rest, t))
-                                return TRUE;
-                        if (*t == '\0')
-                                return FALSE;
-                }
+                if (*t == '\0' || (!twice && *t == '/'))
+                        break;
         }
-        for (const char *t = s;; t = g_utf8_next_char(t)) {
-                if (rv_glob_match_here(ctx, p + 1, t))
-                        return TRUE;
-                if (*t == '\0' || *t == '/')
-                        return FALSE;
-        }
+        for (const char *u = s; u != t; u = g_utf8_next_char(u))
+                rv_glob_mark_failed(ctx, loop, u);
+        rv_glob_mark_failed(ctx, loop, t);
+        return FALSE;
 }
 
 static gboolean
@@ -199,11 +211,22 @@ rv_glob_match_here(RvGlobCtx *ctx, const char *p, const char *s)
 }
 
 static gboolean
-rv_glob_match_at(const char *glob, const char *subject)
+rv_glob_match_at(const char *glob, const char *subject, gboolean at_any_segment)
 {
         RvGlobCtx ctx = { glob, subject, strlen(glob), strlen(subject), 0, NULL };
-        gboolean ret = rv_glob_match_here(&ctx, glob, subject);
+        const char *s = subject;
+        gboolean ret;
 
+        /* one memory for every segment start: a state is the same wherever the try began */
+        for (;;) {
+                ret = rv_glob_match_here(&ctx, glob, s);
+                if (ret || !at_any_segment)
+                        break;
+                s = strchr(s, '/');
+                if (s == NULL)
+                        break;
+                s++;
+        }
         g_free(ctx.failed);
         return ret;
 }
@@ -260,26 +283,16 @@ rv_glob_validate(const char *glob, GError **error)
 gboolean
 rv_glob_match(const char *glob, const char *path)
 {
-        const char *s;
-
         if (glob == NULL || path == NULL)
                 return FALSE;
         if (glob[0] == '/')
-                return rv_glob_match_at(glob + 1, path);
+                return rv_glob_match_at(glob + 1, path, FALSE);
         if (strchr(glob, '/') == NULL) {
                 const char *base = strrchr(path, '/');
-                return rv_glob_match_at(glob, base != NULL ? base + 1 : path);
+                return rv_glob_match_at(glob, base != NULL ? base + 1 : path, FALSE);
         }
         /* unanchored: try at every segment boundary */
-        s = path;
-        for (;;) {
-                if (rv_glob_match_at(glob, s))
-                        return TRUE;
-                s = strchr(s, '/');
-                if (s == NULL)
-                        return FALSE;
-                s++;
-        }
+        return rv_glob_match_at(glob, path, TRUE);
 }
 
 static gboolean
@@ -472,5 +485,5 @@ rv_selection_from_json(JsonNode *node, GError **error)
         if (exclude == NULL)
                 return NULL;
         return rv_selection_new((const char *const *)include, (const char *const *)exclude,
-                                json_object_get_boolean_member_with_default(obj, "skip_fluff", FALSE), error);
+                                rv_json_object_get_boolean_or(obj, "skip_fluff", FALSE), error);
 }

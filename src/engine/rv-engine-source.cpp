@@ -740,6 +740,12 @@ rv_engine_source_new_resume(RvEngine *engine, GBytes *data, GError **error)
                         rv_set_invalid(error, "invalid resume data: no info hash");
                         return nullptr;
                 }
+                /* without an info dict the name is the record's own, unchecked until here, and goes out on D-Bus */
+                if (!source->atp.ti && !rv_is_utf8(source->atp.name)) {
+                        rv_set_invalid(error, "invalid resume data: name '%s' is not valid UTF-8",
+                                       rv_printable(source->atp.name).substr(0, 200).c_str());
+                        return nullptr;
+                }
                 if (!source->atp.save_path.empty() && !g_path_is_absolute(source->atp.save_path.c_str())) {
                         rv_set_invalid(error, "invalid resume data: save path '%s' is not absolute",
                                        rv_printable(source->atp.save_path).c_str());

@@ -947,7 +947,7 @@ rv_emb_read_records(RvStoreEmbedded *store, GError **error)
         if (settings != NULL) {
                 JsonObject *obj = json_node_get_object(settings);
                 JsonNode *doc = json_object_get_member(obj, "document");
-                store->settings_revision = (guint64)json_object_get_int_member_with_default(obj, "revision", 0);
+                store->settings_revision = (guint64)rv_json_object_get_int_or(obj, "revision", 0);
                 if (doc != NULL && JSON_NODE_HOLDS_OBJECT(doc))
                         store->settings = json_node_copy(doc);
         }
@@ -973,9 +973,9 @@ rv_emb_read_records(RvStoreEmbedded *store, GError **error)
         token = rv_emb_read_json(store, "setup-token.json", NULL);
         if (token != NULL) {
                 JsonObject *obj = json_node_get_object(token);
-                store->token_hash = g_strdup(json_object_get_string_member_with_default(obj, "hash", NULL));
-                store->token_expires = json_object_get_int_member_with_default(obj, "expires_at", 0);
-                store->token_issued_by = g_strdup(json_object_get_string_member_with_default(obj, "issued_by", ""));
+                store->token_hash = g_strdup(rv_json_object_get_string_or(obj, "hash", NULL));
+                store->token_expires = rv_json_object_get_int_or(obj, "expires_at", 0);
+                store->token_issued_by = g_strdup(rv_json_object_get_string_or(obj, "issued_by", ""));
         }
         store->opened = TRUE;
         return TRUE;
@@ -1030,7 +1030,7 @@ rv_emb_settings_file_changed_cb(GFileMonitor *monitor, GFile *file, GFile *other
         doc = json_object_get_member(json_node_get_object(root), "document");
         if (doc == NULL || !JSON_NODE_HOLDS_OBJECT(doc) || rv_emb_same_document(doc, store->settings))
                 return;
-        revision = (guint64)json_object_get_int_member_with_default(json_node_get_object(root), "revision", 0);
+        revision = (guint64)rv_json_object_get_int_or(json_node_get_object(root), "revision", 0);
         revision = MAX(revision, store->settings_revision + 1);
         if (store->settings != NULL)
                 json_node_unref(store->settings);
@@ -1376,11 +1376,10 @@ rv_emb_list_nodes_async(RvStore *base, GTask *task)
         RvStoreNode *node = g_new0(RvStoreNode, 1);
 
         node->node_id = g_strdup(base->node_id);
-        node->name = g_strdup(root != NULL ? json_object_get_string_member_with_default(json_node_get_object(root),
-                                                                                        "name", base->node_id)
-                                           : base->node_id);
-        node->last_seen =
-                root != NULL ? json_object_get_int_member_with_default(json_node_get_object(root), "last_seen", 0) : 0;
+        node->name =
+                g_strdup(root != NULL ? rv_json_object_get_string_or(json_node_get_object(root), "name", base->node_id)
+                                      : base->node_id);
+        node->last_seen = root != NULL ? rv_json_object_get_int_or(json_node_get_object(root), "last_seen", 0) : 0;
         g_ptr_array_add(out, node);
         g_task_return_pointer(task, out, (GDestroyNotify)g_ptr_array_unref);
         g_object_unref(task);

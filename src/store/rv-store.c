@@ -162,10 +162,10 @@ rv_store_history_entry_from_json(JsonNode *node, GError **error)
         }
         obj = json_node_get_object(node);
         entry = g_new0(RvStoreHistoryEntry, 1);
-        entry->revision = (guint64)json_object_get_int_member_with_default(obj, "revision", 0);
-        entry->timestamp = json_object_get_int_member_with_default(obj, "timestamp", 0);
-        entry->actor = g_strdup(json_object_get_string_member_with_default(obj, "actor", ""));
-        entry->reason = g_strdup(json_object_get_string_member_with_default(obj, "reason", ""));
+        entry->revision = (guint64)rv_json_object_get_int_or(obj, "revision", 0);
+        entry->timestamp = rv_json_object_get_int_or(obj, "timestamp", 0);
+        entry->actor = g_strdup(rv_json_object_get_string_or(obj, "actor", ""));
+        entry->reason = g_strdup(rv_json_object_get_string_or(obj, "reason", ""));
         changes = json_object_get_member(obj, "changes");
         entry->changes = changes != NULL ? json_node_copy(changes) : NULL;
         return entry;
@@ -193,19 +193,19 @@ rv_store_api_key_from_json(JsonNode *node, GError **error)
         RvStoreApiKey *key;
 
         if (node == NULL || !JSON_NODE_HOLDS_OBJECT(node) ||
-            json_object_get_string_member_with_default(json_node_get_object(node), "key_id", NULL) == NULL) {
+            rv_json_object_get_string_or(json_node_get_object(node), "key_id", NULL) == NULL) {
                 g_set_error_literal(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "API key: not an object with a key_id");
                 return NULL;
         }
         obj = json_node_get_object(node);
         key = g_new0(RvStoreApiKey, 1);
         key->key_id = g_strdup(json_object_get_string_member(obj, "key_id"));
-        key->label = g_strdup(json_object_get_string_member_with_default(obj, "label", ""));
-        key->secret_hash = g_strdup(json_object_get_string_member_with_default(obj, "secret_hash", ""));
-        key->enabled = json_object_get_boolean_member_with_default(obj, "enabled", TRUE);
-        key->burst = (guint)json_object_get_int_member_with_default(obj, "burst", 0);
-        key->period_s = (guint)json_object_get_int_member_with_default(obj, "period_s", 0);
-        key->created = json_object_get_int_member_with_default(obj, "created", 0);
+        key->label = g_strdup(rv_json_object_get_string_or(obj, "label", ""));
+        key->secret_hash = g_strdup(rv_json_object_get_string_or(obj, "secret_hash", ""));
+        key->enabled = rv_json_object_get_boolean_or(obj, "enabled", TRUE);
+        key->burst = (guint)rv_json_object_get_int_or(obj, "burst", 0);
+        key->period_s = (guint)rv_json_object_get_int_or(obj, "period_s", 0);
+        key->created = rv_json_object_get_int_or(obj, "created", 0);
         return key;
 }
 

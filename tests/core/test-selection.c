@@ -47,6 +47,31 @@ test_glob_hostile(void)
         g_assert_false(rv_glob_match("**/a*a*a*a*a*a*a*a*a*a*/**/c", path->str));
 }
 
+/*
+ * the longest glob a client may send, of stars, on a long file name: each
+ * star used to try every later offset again for every offset it was reached
+ * at (glob length times path length squared, minutes on the main loop);
+ * found by tests/fuzz/fuzz-selection
+ */
+static void
+test_glob_hostile_long(void)
+{
+        g_autoptr(GString) glob = g_string_new(NULL);
+        g_autoptr(GString) path = g_string_new("dir/");
+
+        while (glob->len + 2 < RV_SELECTION_MAX_GLOB_LEN)
+                g_string_append(glob, "*a");
+        g_string_append(glob, "b");
+        g_assert_true(rv_glob_validate(glob->str, NULL));
+        for (guint i = 0; i < 4096; i++)
+                g_string_append_c(path, 'a');
+        g_assert_false(rv_glob_match(glob->str, path->str));
+        g_string_prepend(glob, "**/");
+        g_assert_false(rv_glob_match(glob->str, path->str));
+        g_string_append_c(path, 'b');
+        g_assert_true(rv_glob_match(glob->str, path->str));
+}
+
 static void
 test_glob_validate(void)
 {
@@ -143,6 +168,7 @@ main(int argc, char **argv)
         g_test_add_func("/core/selection/glob-basics", test_glob_basics);
         g_test_add_func("/core/selection/glob-paths", test_glob_paths);
         g_test_add_func("/core/selection/glob-hostile", test_glob_hostile);
+        g_test_add_func("/core/selection/glob-hostile-long", test_glob_hostile_long);
         g_test_add_func("/core/selection/glob-validate", test_glob_validate);
         g_test_add_func("/core/selection/rules", test_selection_rules);
         g_test_add_func("/core/selection/errors", test_selection_errors);

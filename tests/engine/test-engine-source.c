@@ -668,7 +668,13 @@ test_resume_magnet(void)
 static void
 test_resume_bad(void)
 {
-        const char *const bad[] = { "garbage", "de", "d9:info-hash3:abce", "d4:infod4:name2:..ee" };
+        /* the last: a record without metadata whose name is not UTF-8 (found by tests/fuzz/fuzz-resume) */
+        const char *const bad[] = { "garbage", "de", "d9:info-hash3:abce", "d4:infod4:name2:..ee",
+                                    "d11:file-format22:libtorrent resume file12:file-versioni1e"
+                                    "9:info-hash20:\x01\x23\x45\x67\x89\xab\xcd\xef\x01\x23"
+                                    "\x45\x67\x89\xab\xcd\xef\x01\x23\x45\x67"
+                                    "4:name4:\x9b\xdf\xac\x9f"
+                                    "e" };
 
         for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
                 g_autoptr(GError) error = NULL;
