@@ -77,6 +77,13 @@ void rv_bus_polkit_clear(RvBus *self);
 /* Properties.Set on writable properties, intercepted so it can be authorized asynchronously */
 int rv_bus_torrent_set_property(RvBus *self, sd_bus_message *m, const char *property, sd_bus_error *ret_error);
 
+/* the manager's setup and API key methods (rv-bus-access.c) */
+int rv_bus_method_issue_setup_token(sd_bus_message *m, void *userdata, sd_bus_error *ret_error);
+int rv_bus_method_complete_setup(sd_bus_message *m, void *userdata, sd_bus_error *ret_error);
+int rv_bus_method_create_api_key(sd_bus_message *m, void *userdata, sd_bus_error *ret_error);
+int rv_bus_method_rotate_or_revoke(sd_bus_message *m, void *userdata, sd_bus_error *ret_error);
+int rv_bus_method_list_api_keys(sd_bus_message *m, void *userdata, sd_bus_error *ret_error);
+
 /* the vtables, for export and for introspection */
 extern const sd_bus_vtable rv_bus_manager_vtable[];
 extern const sd_bus_vtable rv_bus_torrent_vtable[];

@@ -9,40 +9,8 @@
 #include <unistd.h>
 
 #include "rv-json.h"
-#include "rv-manager.h"
+#include "rv-manager-private.h"
 #include "rv-validate.h"
-
-struct _RvManager {
-        GObject parent_instance;
-        RvEngine *engine;
-        RvStore *store;
-        RvHealth *health;
-        RvEventBus *events;
-        RvManagerConfig config;
-        /* hex -> RvTorrent (owned) */
-        GHashTable *torrents;
-        /* RvTorrent in insertion order (borrowed) */
-        GPtrArray *order;
-        guint resume_timer;
-        guint goal_timer;
-        /* file list requests waiting for FILE_PROGRESS: hex -> GPtrArray of GTask */
-        GHashTable *file_requests;
-        /* shutdown in progress */
-        GTask *shutdown_task;
-        /* from the start of a shutdown on: no more adds */
-        gboolean stopping;
-        guint shutdown_waiting;
-        guint shutdown_saved;
-        guint shutdown_timer;
-        /* the load in progress, NULL when none */
-        GTask *load_task;
-        RvManagerFsRetryFunc fs_retry;
-        gpointer fs_retry_data;
-        /* adds whose records are on their way to the store: hex -> RvManagerAdd; the hash is taken meanwhile */
-        GHashTable *adding;
-        /* every RvManagerAdd the store still owes an answer, answered or not (a set) */
-        GHashTable *adds_out;
-};
 
 G_DEFINE_TYPE(RvManager, rv_manager, G_TYPE_OBJECT)
 
@@ -109,9 +77,8 @@ rv_manager_config_copy(RvManagerConfig *dest, const RvManagerConfig *src)
 /* helpers */
 
 /* something an operator should hear about; the daemon decides how loudly */
-static void rv_manager_problem(RvManager *self, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
-static void
+void
 rv_manager_problem(RvManager *self, const char *fmt, ...)
 {
         g_autofree char *msg = NULL;
@@ -155,7 +122,7 @@ rv_manager_publish(RvManager *self, RvEventKind kind, RvTorrent *torrent, const 
 }
 
 /* a torrent back from the store: announced like an add, marked so the journal does not call it new */
-static void
+void
 rv_manager_publish_restored(RvManager *self, RvTorrent *torrent)
 {
         JsonNode *data = rv_manager_event_payload(torrent);
@@ -173,7 +140,7 @@ rv_manager_set_state(RvManager *self, RvTorrent *torrent, RvTorrentState state, 
         *fields |= RV_TORRENT_FIELD_STATE;
 }
 
-static void
+void
 rv_manager_persist_meta(RvManager *self, RvTorrent *torrent)
 {
         g_autoptr(JsonNode) meta = rv_torrent_meta_to_json(torrent);
@@ -212,14 +179,14 @@ rv_manager_unregister(RvManager *self, RvTorrent *torrent)
         g_hash_table_remove(self->torrents, hash.hex);
 }
 
-static void
+void
 rv_manager_register(RvManager *self, RvTorrent *torrent)
 {
         g_hash_table_insert(self->torrents, torrent->hash.hex, torrent);
         g_ptr_array_add(self->order, torrent);
 }
 
-static void
+void
 rv_manager_set_files(RvTorrent *torrent, GPtrArray *files)
 {
         if (torrent->files != NULL)
@@ -235,59 +202,6 @@ rv_manager_set_files(RvTorrent *torrent, GPtrArray *files)
 }
 
 /* engine events */
-
-/* a finished torrent that has seeded enough is paused or removed, as the settings say */
-static void
-rv_manager_check_goal(RvManager *self, RvTorrent *torrent)
-{
-        const RvManagerConfig *c = &self->config;
-        gint64 now = g_get_real_time() / G_USEC_PER_SEC;
-        gint64 basis;
-        double ratio;
-        gboolean by_ratio;
-        gboolean by_time;
-        g_autoptr(GError) error = NULL;
-        JsonObject *obj;
-
-        if ((c->seed_ratio <= 0 && c->seed_time_s <= 0) || !torrent->completed || torrent->user_paused ||
-            torrent->removing || !torrent->in_engine || torrent->state != RV_TORRENT_STATE_SEEDING)
-                return;
-        /* data that was already there counts as downloaded once */
-        basis = torrent->downloaded > 0 ? torrent->downloaded : torrent->wanted_size;
-        ratio = basis > 0 ? (double)torrent->uploaded / (double)basis : 0.0;
-        by_ratio = c->seed_ratio > 0 && ratio >= c->seed_ratio;
-        by_time = c->seed_time_s > 0 && torrent->completed_time > 0 && now - torrent->completed_time >= c->seed_time_s;
-        if (!by_ratio && !by_time)
-                return;
-        obj = json_object_new();
-        if (torrent->name != NULL)
-                json_object_set_string_member(obj, "name", torrent->name);
-        json_object_set_double_member(obj, "ratio", ratio);
-        json_object_set_int_member(obj, "seeding_time",
-                                   torrent->completed_time > 0 ? now - torrent->completed_time : 0);
-        json_object_set_string_member(obj, "goal", by_ratio ? "ratio" : "seed_time");
-        json_object_set_string_member(obj, "action", rv_seed_action_to_string(c->seed_action));
-        rv_event_bus_publish(self->events, RV_EVENT_SEEDING_GOAL_REACHED, &torrent->hash,
-                             rv_json_node_take_object(obj));
-        if (c->seed_action == RV_SEED_ACTION_PAUSE) {
-                if (!rv_manager_pause(self, torrent, &error))
-                        g_debug("cannot pause %s at its seeding goal: %s", torrent->hash.hex, error->message);
-        } else if (!rv_manager_remove(self, torrent, c->seed_action == RV_SEED_ACTION_REMOVE_WITH_DATA, &error)) {
-                g_debug("cannot remove %s at its seeding goal: %s", torrent->hash.hex, error->message);
-        }
-}
-
-/* time goals are reached without any status change */
-static gboolean
-rv_manager_goal_timer_cb(gpointer user_data)
-{
-        RvManager *self = user_data;
-        g_autoptr(GPtrArray) snapshot = g_ptr_array_copy(self->order, NULL, NULL);
-
-        for (guint i = 0; i < snapshot->len; i++)
-                rv_manager_check_goal(self, g_ptr_array_index(snapshot, i));
-        return G_SOURCE_CONTINUE;
-}
 
 static void
 rv_manager_on_status(RvManager *self, RvTorrent *torrent, const RvEngineStatus *st)
@@ -423,8 +337,6 @@ rv_manager_fail(RvManager *self, RvTorrent *torrent, const char *message)
 
 static void rv_manager_complete_file_requests(RvManager *self, const RvInfoHash *hash, GArray *progress,
                                               const GError *error);
-
-static void rv_manager_shutdown_step(RvManager *self);
 
 static void
 rv_manager_engine_event_cb(RvEngine *engine, const RvEngineEvent *ev, gpointer user_data)
@@ -949,7 +861,7 @@ rv_manager_add_async(RvManager *self, const RvAddRequest *request, GAsyncReadyCa
  * the stop is over: adds the store has not confirmed fail now, and their
  * confirmations, should they still come, find no manager
  */
-static void
+void
 rv_manager_abandon_adds(RvManager *self)
 {
         g_autoptr(GPtrArray) open = g_ptr_array_new();
@@ -985,260 +897,6 @@ rv_manager_add_finish(RvManager *self, GAsyncResult *result, GError **error)
                 g_set_error(error, RV_ERROR, RV_ERROR_NOT_FOUND, "torrent %s was removed before its add completed",
                             hash->hex);
         return torrent;
-}
-
-/* loading */
-
-typedef struct {
-        /* RvStoreTorrent read so far; a slot is freed (NULL) once restored */
-        GPtrArray *queue;
-        guint next;
-        guint restored;
-        /* the store has delivered everything */
-        gboolean read_done;
-        guint idle_id;
-        gint64 started_us;
-        gint64 read_us;
-} RvLoadData;
-
-static void
-rv_load_data_free(RvLoadData *data)
-{
-        if (data->idle_id != 0)
-                g_source_remove(data->idle_id);
-        g_ptr_array_unref(data->queue);
-        g_free(data);
-}
-
-static gboolean
-rv_manager_restore_one(RvManager *self, RvStoreTorrent *record, GError **error)
-{
-        g_autoptr(RvTorrent) torrent = rv_torrent_new(&record->hash);
-        g_autoptr(RvEngineSource) source = NULL;
-        g_autofree guint8 *prio = NULL;
-        const RvEngineSourceInfo *info;
-        RvEngineAddOptions options;
-        RvTorrent *ret;
-        gsize n_prio = 0;
-
-        if (record->meta != NULL) {
-                g_autoptr(GError) error_local = NULL;
-                if (!rv_torrent_meta_from_json(torrent, record->meta, &error_local)) {
-                        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "metadata is invalid: %s",
-                                    error_local->message);
-                        return FALSE;
-                }
-        }
-        if (record->resume != NULL) {
-                g_autoptr(GError) error_local = NULL;
-                source = rv_engine_source_new_resume(self->engine, record->resume, &error_local);
-                if (source == NULL) {
-                        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "resume data is invalid: %s",
-                                    error_local->message);
-                        return FALSE;
-                }
-        } else if (torrent->magnet != NULL) {
-                /* added as a magnet and never saved by libtorrent: start over from the link */
-                source = rv_engine_source_new_magnet(self->engine, torrent->magnet, error);
-                if (source == NULL)
-                        return FALSE;
-        } else {
-                g_set_error_literal(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
-                                    "resume data is missing and there is no magnet link to start from");
-                return FALSE;
-        }
-        info = rv_engine_source_get_info(source);
-        if (!rv_info_hash_equal(&info->hash, &record->hash)) {
-                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "resume data belongs to %s", info->hash.hex);
-                return FALSE;
-        }
-
-        rv_engine_source_get_options(source, &options);
-        if (record->meta == NULL) {
-                /* only libtorrent's record survived (the store reported that): take what it knows */
-                torrent->save_path = g_strdup(options.save_path);
-                torrent->user_paused = options.paused;
-                torrent->sequential = options.sequential;
-                torrent->download_limit = options.download_limit;
-                torrent->upload_limit = options.upload_limit;
-                torrent->added_time = options.added_time > 0 ? options.added_time : g_get_real_time() / G_USEC_PER_SEC;
-        }
-        if (torrent->name == NULL)
-                torrent->name = g_strdup(info->name);
-        if (torrent->save_path == NULL)
-                torrent->save_path =
-                        g_strdup(options.save_path != NULL ? options.save_path : self->config.download_dir);
-        torrent->has_metadata = info->has_metadata;
-        torrent->total_size = info->total_size;
-        torrent->wanted_size = info->total_size;
-        torrent->state = torrent->user_paused ? RV_TORRENT_STATE_PAUSED : RV_TORRENT_STATE_CHECKING;
-        if (info->files != NULL)
-                rv_manager_set_files(torrent, info->files);
-        prio = rv_torrent_compute_priorities(torrent, &n_prio);
-
-        /* Revaer's metadata wins over libtorrent's copy where both know a thing */
-        options.save_path = torrent->save_path;
-        options.paused = torrent->user_paused;
-        options.sequential = torrent->sequential;
-        options.download_limit = torrent->download_limit;
-        options.upload_limit = torrent->upload_limit;
-        if (torrent->peers != NULL && torrent->peers[0] != NULL)
-                options.peers = (const char *const *)torrent->peers;
-        if (prio != NULL) {
-                options.file_priorities = prio;
-                options.n_file_priorities = n_prio;
-        }
-        if (!rv_engine_add(self->engine, g_steal_pointer(&source), &options, error))
-                return FALSE;
-        ret = g_steal_pointer(&torrent);
-        rv_manager_register(self, ret);
-        /* the store kept a copy of what it had; a whole record again, so the next start has nothing to report */
-        if (record->meta == NULL)
-                rv_manager_persist_meta(self, ret);
-        rv_manager_publish_restored(self, ret);
-        return TRUE;
-}
-
-static void
-rv_manager_load_done(RvManager *self, GTask *task)
-{
-        RvLoadData *data = g_task_get_task_data(task);
-
-        rv_store_set_load_batch_func(self->store, NULL, NULL);
-        self->load_task = NULL;
-        g_debug("restored %u torrents from the %s store: read in %" G_GINT64_FORMAT
-                " ms, all registered after %" G_GINT64_FORMAT " ms",
-                data->restored, rv_store_get_backend(self->store), (data->read_us - data->started_us) / 1000,
-                (g_get_monotonic_time() - data->started_us) / 1000);
-        g_task_return_boolean(task, TRUE);
-        g_object_unref(task);
-}
-
-/* restores a slice of what was read, so the main loop stays responsive; torrents are listed as they come */
-static gboolean
-rv_manager_load_batch_cb(gpointer user_data)
-{
-        GTask *task = user_data;
-        RvManager *self = g_task_get_source_object(task);
-        RvLoadData *data = g_task_get_task_data(task);
-        guint end = MIN(data->next + MAX(self->config.load_batch, 1), data->queue->len);
-
-        for (; data->next < end; data->next++) {
-                RvStoreTorrent *record = g_ptr_array_index(data->queue, data->next);
-                g_autoptr(GError) error = NULL;
-                if (g_hash_table_contains(self->torrents, record->hash.hex) ||
-                    g_hash_table_contains(self->adding, record->hash.hex)) {
-                        /* added again before the load reached it */
-                } else if (!rv_manager_restore_one(self, record, &error)) {
-                        rv_manager_problem(self, "stored torrent %s cannot be restored and was moved aside: %s",
-                                           record->hash.hex, error->message);
-                        rv_store_quarantine_torrent(self->store, &record->hash, error->message);
-                } else {
-                        data->restored++;
-                }
-                rv_store_torrent_free(record);
-                g_ptr_array_index(data->queue, data->next) = NULL;
-        }
-        if (data->next < data->queue->len)
-                return G_SOURCE_CONTINUE;
-        data->idle_id = 0;
-        if (data->read_done)
-                rv_manager_load_done(self, task);
-        return G_SOURCE_REMOVE;
-}
-
-static void
-rv_manager_load_schedule(GTask *task)
-{
-        RvLoadData *data = g_task_get_task_data(task);
-
-        if (data->idle_id == 0)
-                data->idle_id = g_idle_add(rv_manager_load_batch_cb, task);
-}
-
-/* records the store hands over while it is still reading */
-static void
-rv_manager_load_records_cb(GPtrArray *records, gpointer user_data)
-{
-        RvManager *self = user_data;
-        RvLoadData *data;
-
-        if (self->load_task == NULL) {
-                g_ptr_array_unref(records);
-                return;
-        }
-        data = g_task_get_task_data(self->load_task);
-        g_ptr_array_extend_and_steal(data->queue, records);
-        rv_manager_load_schedule(self->load_task);
-}
-
-static void
-rv_manager_load_cb(GObject *source, GAsyncResult *result, gpointer user_data)
-{
-        GTask *task = user_data;
-        RvManager *self = g_task_get_source_object(task);
-        g_autoptr(GError) error = NULL;
-        RvLoadData *data = g_task_get_task_data(task);
-        RvStoreSnapshot *snapshot = rv_store_load_finish(self->store, result, &error);
-
-        data->read_us = g_get_monotonic_time();
-        data->read_done = TRUE;
-        if (snapshot == NULL) {
-                rv_health_set_degraded(self->health, RV_HEALTH_RESUME_STORE, error->message);
-                if (data->idle_id != 0) {
-                        /* what was handed over before the failure still comes back; then the error */
-                        g_source_remove(data->idle_id);
-                        data->idle_id = 0;
-                        while (rv_manager_load_batch_cb(task) == G_SOURCE_CONTINUE)
-                                ;
-                }
-                rv_store_set_load_batch_func(self->store, NULL, NULL);
-                self->load_task = NULL;
-                g_task_return_error(task, g_steal_pointer(&error));
-                g_object_unref(task);
-                return;
-        }
-        for (guint i = 0; i < snapshot->problems->len; i++)
-                rv_manager_problem(self, "%s", (const char *)g_ptr_array_index(snapshot->problems, i));
-        if (snapshot->problems->len > 0) {
-                const char *first = g_ptr_array_index(snapshot->problems, 0);
-                g_autofree char *reason =
-                        snapshot->problems->len == 1
-                                ? g_strdup(first)
-                                : g_strdup_printf("%u stored records were damaged or incomplete, the first: %s",
-                                                  snapshot->problems->len, first);
-                rv_health_set_degraded(self->health, RV_HEALTH_RESUME_STORE, reason);
-        }
-        /* the array's free function goes with it: the queue owns the records */
-        g_ptr_array_set_free_func(snapshot->torrents, NULL);
-        g_ptr_array_extend_and_steal(data->queue, g_steal_pointer(&snapshot->torrents));
-        rv_store_snapshot_free(snapshot);
-        if (data->next < data->queue->len || data->idle_id != 0)
-                rv_manager_load_schedule(task);
-        else
-                rv_manager_load_done(self, task);
-}
-
-void
-rv_manager_load_async(RvManager *self, GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
-{
-        GTask *task = g_task_new(self, cancellable, callback, user_data);
-        RvLoadData *data = g_new0(RvLoadData, 1);
-
-        g_return_if_fail(self->load_task == NULL);
-        /* owns its records: a slot is NULL once restored */
-        data->queue = g_ptr_array_new_with_free_func((GDestroyNotify)rv_store_torrent_free);
-        data->started_us = g_get_monotonic_time();
-        g_task_set_task_data(task, data, (GDestroyNotify)rv_load_data_free);
-        self->load_task = task;
-        rv_store_set_load_batch_func(self->store, rv_manager_load_records_cb, self);
-        rv_store_load_async(self->store, cancellable, rv_manager_load_cb, task);
-}
-
-gboolean
-rv_manager_load_finish(RvManager *self, GAsyncResult *result, GError **error)
-{
-        return g_task_propagate_boolean(G_TASK(result), error);
 }
 
 /* queries */
@@ -1755,150 +1413,4 @@ rv_manager_list_files_finish(RvManager *self, GAsyncResult *result, GError **err
                 }
         }
         return out;
-}
-
-/* shutdown */
-
-/* the last flush is bounded too: a store whose server is gone must not hold the stop forever */
-typedef struct {
-        GTask *task;
-        guint timer;
-        gboolean done;
-        gint refs;
-} RvShutdownFlush;
-
-static void
-rv_shutdown_flush_unref(RvShutdownFlush *f)
-{
-        if (--f->refs > 0)
-                return;
-        g_object_unref(f->task);
-        g_free(f);
-}
-
-static void
-rv_manager_shutdown_flushed_cb(const GError *error, gpointer user_data)
-{
-        RvShutdownFlush *f = user_data;
-
-        if (!f->done) {
-                f->done = TRUE;
-                g_source_remove(f->timer);
-                rv_manager_abandon_adds(g_task_get_source_object(f->task));
-                rv_shutdown_flush_unref(f);
-                if (error != NULL)
-                        g_task_return_error(f->task, g_error_copy(error));
-                else
-                        g_task_return_boolean(f->task, TRUE);
-        }
-        rv_shutdown_flush_unref(f);
-}
-
-static gboolean
-rv_manager_shutdown_flush_timeout_cb(gpointer user_data)
-{
-        RvShutdownFlush *f = user_data;
-
-        f->done = TRUE;
-        rv_manager_abandon_adds(g_task_get_source_object(f->task));
-        g_task_return_new_error(f->task, RV_ERROR, RV_ERROR_UNAVAILABLE,
-                                "the store did not confirm the last writes in time");
-        rv_shutdown_flush_unref(f);
-        return G_SOURCE_REMOVE;
-}
-
-static void
-rv_manager_shutdown_finish_saving(RvManager *self)
-{
-        GTask *task = g_steal_pointer(&self->shutdown_task);
-        RvShutdownFlush *f = g_new0(RvShutdownFlush, 1);
-
-        if (self->shutdown_timer != 0) {
-                g_source_remove(self->shutdown_timer);
-                self->shutdown_timer = 0;
-        }
-        if (self->shutdown_waiting > 0)
-                rv_manager_problem(self, "shutdown: %u torrents did not deliver resume data in time",
-                                   self->shutdown_waiting);
-        g_task_set_task_data(task, GUINT_TO_POINTER(self->shutdown_saved), NULL);
-        f->task = task;
-        /* one reference for the flush callback, one for the timer */
-        f->refs = 2;
-        f->timer = g_timeout_add(MAX(self->config.shutdown_timeout_ms, 1), rv_manager_shutdown_flush_timeout_cb, f);
-        rv_store_flush(self->store, rv_manager_shutdown_flushed_cb, f);
-}
-
-static void
-rv_manager_shutdown_step(RvManager *self)
-{
-        if (self->shutdown_waiting == 0)
-                return;
-        self->shutdown_waiting--;
-        self->shutdown_saved++;
-        if (self->shutdown_waiting == 0)
-                rv_manager_shutdown_finish_saving(self);
-}
-
-static gboolean
-rv_manager_shutdown_timeout_cb(gpointer user_data)
-{
-        RvManager *self = user_data;
-
-        self->shutdown_timer = 0;
-        rv_manager_shutdown_finish_saving(self);
-        return G_SOURCE_REMOVE;
-}
-
-void
-rv_manager_shutdown_async(RvManager *self, GAsyncReadyCallback callback, gpointer user_data)
-{
-        GTask *task = g_task_new(self, NULL, callback, user_data);
-        if (self->shutdown_task != NULL) {
-                g_task_return_new_error(task, RV_ERROR, RV_ERROR_CONFLICT, "a shutdown is already running");
-                g_object_unref(task);
-                return;
-        }
-        if (self->resume_timer != 0) {
-                g_source_remove(self->resume_timer);
-                self->resume_timer = 0;
-        }
-        self->shutdown_task = task;
-        self->stopping = TRUE;
-        self->shutdown_saved = 0;
-        /* paused first, so the resume data written next is the final word */
-        rv_engine_pause_session(self->engine);
-        /* only what changed since its last save: a restart of an idle daemon rewrites nothing */
-        self->shutdown_waiting = 0;
-        for (guint i = 0; i < self->order->len; i++) {
-                RvTorrent *t = g_ptr_array_index(self->order, i);
-                gboolean active = t->state == RV_TORRENT_STATE_DOWNLOADING || t->state == RV_TORRENT_STATE_CHECKING ||
-                                  t->state == RV_TORRENT_STATE_FETCHING_METADATA;
-                if (!t->in_engine || t->removing)
-                        continue;
-                self->shutdown_waiting += rv_engine_save_resume(self->engine, &t->hash, !(t->resume_stale || active));
-        }
-        if (self->shutdown_waiting == 0) {
-                rv_manager_shutdown_finish_saving(self);
-                return;
-        }
-        self->shutdown_timer =
-                g_timeout_add(MAX(self->config.shutdown_timeout_ms, 1), rv_manager_shutdown_timeout_cb, self);
-}
-
-gboolean
-rv_manager_shutdown_finish(RvManager *self, GAsyncResult *result, guint *ret_saved, GError **error)
-{
-        GTask *task = G_TASK(result);
-
-        if (!g_task_propagate_boolean(task, error))
-                return FALSE;
-        if (ret_saved != NULL)
-                *ret_saved = GPOINTER_TO_UINT(g_task_get_task_data(task));
-        return TRUE;
-}
-
-guint
-rv_manager_get_shutdown_pending(RvManager *self)
-{
-        return self->shutdown_task != NULL ? self->shutdown_waiting : 0;
 }

@@ -21,18 +21,18 @@
 #define RV_STORE_RETRY_MAX_MS 60000
 
 typedef enum {
-        RV_STORE_OP_WRITE,
-        RV_STORE_OP_DELETE,
-        RV_STORE_OP_QUARANTINE,
-} RvStoreOpKind;
+        RV_EMB_OP_WRITE,
+        RV_EMB_OP_DELETE,
+        RV_EMB_OP_QUARANTINE,
+} RvEmbOpKind;
 
 typedef struct {
         RvStoreDoneFunc func;
         gpointer user_data;
-} RvStoreWaiter;
+} RvEmbWaiter;
 
 typedef struct {
-        RvStoreOpKind kind;
+        RvEmbOpKind kind;
         /* file name inside the torrents directory (or the state directory for daemon records) */
         char *name;
         gboolean in_state_dir;
@@ -42,7 +42,7 @@ typedef struct {
         /* why the op failed in its last batch, NULL when it succeeded */
         char *failure;
         GArray *waiters;
-} RvStoreOp;
+} RvEmbOp;
 
 struct _RvStoreEmbedded {
         RvStore *base;
@@ -54,7 +54,7 @@ struct _RvStoreEmbedded {
 
         GMutex lock;
         GCond cond;
-        /* name -> RvStoreOp, coalesced: a later write replaces an earlier one */
+        /* name -> RvEmbOp, coalesced: a later write replaces an earlier one */
         GHashTable *pending;
         /* flush waiters queued behind everything pending */
         GArray *barriers;
@@ -63,7 +63,7 @@ struct _RvStoreEmbedded {
         GThread *thread;
         /*
          * writes and deletes whose last try failed (disk full, I/O error):
-         * name -> RvStoreOp without waiters, still owed to the disk. They are
+         * name -> RvEmbOp without waiters, still owed to the disk. They are
          * tried again after a backoff, at every flush and before the writer
          * leaves, until they succeed or a later op of the same name replaces
          * them; the store is degraded in health while any is left.
@@ -101,10 +101,10 @@ typedef struct _RvStoreEmbedded RvStoreEmbedded;
 typedef struct {
         GArray *waiters;
         GError *error;
-} RvStoreCompletion;
+} RvEmbCompletion;
 
 static void
-rv_store_op_free(RvStoreOp *op)
+rv_emb_op_free(RvEmbOp *op)
 {
         g_free(op->name);
         if (op->data != NULL)
@@ -116,12 +116,12 @@ rv_store_op_free(RvStoreOp *op)
 }
 
 static gboolean
-rv_store_completion_cb(gpointer user_data)
+rv_emb_completion_cb(gpointer user_data)
 {
-        RvStoreCompletion *c = user_data;
+        RvEmbCompletion *c = user_data;
 
         for (guint i = 0; i < c->waiters->len; i++) {
-                RvStoreWaiter *w = &g_array_index(c->waiters, RvStoreWaiter, i);
+                RvEmbWaiter *w = &g_array_index(c->waiters, RvEmbWaiter, i);
                 if (w->func != NULL)
                         w->func(c->error, w->user_data);
         }
@@ -133,20 +133,20 @@ rv_store_completion_cb(gpointer user_data)
 
 /* queued until the batch is accounted for, so a caller woken by it sees no pending work */
 static void
-rv_store_complete(GPtrArray *completions, GArray *waiters, const GError *error)
+rv_emb_complete(GPtrArray *completions, GArray *waiters, const GError *error)
 {
-        RvStoreCompletion *c;
+        RvEmbCompletion *c;
 
         if (waiters->len == 0)
                 return;
-        c = g_new0(RvStoreCompletion, 1);
+        c = g_new0(RvEmbCompletion, 1);
         c->waiters = g_array_ref(waiters);
         c->error = error != NULL ? g_error_copy(error) : NULL;
         g_ptr_array_add(completions, c);
 }
 
 static gboolean
-rv_store_write_all(int fd, const guint8 *data, gsize len)
+rv_emb_write_all(int fd, const guint8 *data, gsize len)
 {
         while (len > 0) {
                 ssize_t n = write(fd, data, len);
@@ -162,14 +162,14 @@ rv_store_write_all(int fd, const guint8 *data, gsize len)
 }
 
 static void
-rv_store_set_errno(GError **error, int errsv, const char *what, const char *name)
+rv_emb_set_errno(GError **error, int errsv, const char *what, const char *name)
 {
         g_set_error(error, RV_ERROR, rv_error_from_errno(errsv), "%s '%s': %s", what, name, g_strerror(errsv));
 }
 
 /* write name.tmp, leaving it for the rename once the batch is durable */
 static gboolean
-rv_store_write_tmp(RvStoreEmbedded *store, int dirfd, const RvStoreOp *op, gboolean sync_each, GError **error)
+rv_emb_write_tmp(RvStoreEmbedded *store, int dirfd, const RvEmbOp *op, gboolean sync_each, GError **error)
 {
         g_autofree char *tmp = g_strconcat(".", op->name, ".tmp", NULL);
         gsize len = 0;
@@ -178,14 +178,14 @@ rv_store_write_tmp(RvStoreEmbedded *store, int dirfd, const RvStoreOp *op, gbool
         int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 
         if (fd < 0) {
-                rv_store_set_errno(error, errno, "cannot create", tmp);
+                rv_emb_set_errno(error, errno, "cannot create", tmp);
                 return FALSE;
         }
-        if (injected != 0 || !rv_store_write_all(fd, data, len) || (sync_each && fdatasync(fd) < 0)) {
+        if (injected != 0 || !rv_emb_write_all(fd, data, len) || (sync_each && fdatasync(fd) < 0)) {
                 int errsv = injected != 0 ? injected : errno;
                 close(fd);
                 (void)unlinkat(dirfd, tmp, 0);
-                rv_store_set_errno(error, errsv, "cannot write", tmp);
+                rv_emb_set_errno(error, errsv, "cannot write", tmp);
                 return FALSE;
         }
         close(fd);
@@ -193,7 +193,7 @@ rv_store_write_tmp(RvStoreEmbedded *store, int dirfd, const RvStoreOp *op, gbool
 }
 
 static gboolean
-rv_store_quarantine_file(RvStoreEmbedded *store, int dirfd, const char *name, const char *reason, GError **error)
+rv_emb_quarantine_file(RvStoreEmbedded *store, int dirfd, const char *name, const char *reason, GError **error)
 {
         g_autofree char *corrupt = g_build_filename(store->state_dir, "corrupt", NULL);
         g_autofree char *target = NULL;
@@ -203,13 +203,13 @@ rv_store_quarantine_file(RvStoreEmbedded *store, int dirfd, const char *name, co
         if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                 return TRUE;
         if (g_mkdir_with_parents(corrupt, 0700) < 0) {
-                rv_store_set_errno(error, errno, "cannot create", corrupt);
+                rv_emb_set_errno(error, errno, "cannot create", corrupt);
                 return FALSE;
         }
         target = g_strdup_printf("%s/%s.%" G_GINT64_FORMAT, corrupt, name, g_get_real_time());
         source = g_build_filename(dirfd == store->torrents_fd ? store->torrents_dir : store->state_dir, name, NULL);
         if (rename(source, target) < 0) {
-                rv_store_set_errno(error, errno, "cannot move aside", source);
+                rv_emb_set_errno(error, errno, "cannot move aside", source);
                 return FALSE;
         }
         g_debug("moved '%s' to '%s': %s", source, target, reason);
@@ -222,7 +222,7 @@ rv_store_quarantine_file(RvStoreEmbedded *store, int dirfd, const char *name, co
  * on to, and its waiters hear of it
  */
 static void
-rv_store_run_batch(RvStoreEmbedded *store, GHashTable *batch, GPtrArray *completions)
+rv_emb_run_batch(RvStoreEmbedded *store, GHashTable *batch, GPtrArray *completions)
 {
         GHashTableIter iter;
         gpointer value;
@@ -231,22 +231,22 @@ rv_store_run_batch(RvStoreEmbedded *store, GHashTable *batch, GPtrArray *complet
 
         g_hash_table_iter_init(&iter, batch);
         while (g_hash_table_iter_next(&iter, NULL, &value)) {
-                RvStoreOp *op = value;
+                RvEmbOp *op = value;
                 g_clear_pointer(&op->failure, g_free);
-                if (op->kind == RV_STORE_OP_WRITE)
+                if (op->kind == RV_EMB_OP_WRITE)
                         n_writes++;
         }
         sync_each = n_writes < RV_STORE_SYNCFS_BATCH;
 
         g_hash_table_iter_init(&iter, batch);
         while (g_hash_table_iter_next(&iter, NULL, &value)) {
-                RvStoreOp *op = value;
+                RvEmbOp *op = value;
                 int dirfd = op->in_state_dir ? store->state_fd : store->torrents_fd;
                 g_autoptr(GError) error = NULL;
-                if (op->kind != RV_STORE_OP_WRITE)
+                if (op->kind != RV_EMB_OP_WRITE)
                         continue;
                 /* the old file stays in place: the rename below is skipped for this op */
-                if (!rv_store_write_tmp(store, dirfd, op, sync_each, &error))
+                if (!rv_emb_write_tmp(store, dirfd, op, sync_each, &error))
                         op->failure = g_strdup(error->message);
         }
         if (!sync_each && n_writes > 0 && syncfs(store->torrents_fd) < 0)
@@ -254,19 +254,19 @@ rv_store_run_batch(RvStoreEmbedded *store, GHashTable *batch, GPtrArray *complet
 
         g_hash_table_iter_init(&iter, batch);
         while (g_hash_table_iter_next(&iter, NULL, &value)) {
-                RvStoreOp *op = value;
+                RvEmbOp *op = value;
                 int dirfd = op->in_state_dir ? store->state_fd : store->torrents_fd;
                 g_autoptr(GError) error = NULL;
-                if (op->kind == RV_STORE_OP_WRITE && op->failure == NULL) {
+                if (op->kind == RV_EMB_OP_WRITE && op->failure == NULL) {
                         g_autofree char *tmp = g_strconcat(".", op->name, ".tmp", NULL);
                         if (renameat(dirfd, tmp, dirfd, op->name) < 0)
-                                rv_store_set_errno(&error, errno, "cannot rename", tmp);
-                } else if (op->kind == RV_STORE_OP_DELETE) {
+                                rv_emb_set_errno(&error, errno, "cannot rename", tmp);
+                } else if (op->kind == RV_EMB_OP_DELETE) {
                         if (unlinkat(dirfd, op->name, 0) < 0 && errno != ENOENT)
-                                rv_store_set_errno(&error, errno, "cannot delete", op->name);
-                } else if (op->kind == RV_STORE_OP_QUARANTINE) {
-                        (void)rv_store_quarantine_file(store, dirfd, op->name, op->reason, &error);
-                } else if (op->kind == RV_STORE_OP_WRITE) {
+                                rv_emb_set_errno(&error, errno, "cannot delete", op->name);
+                } else if (op->kind == RV_EMB_OP_QUARANTINE) {
+                        (void)rv_emb_quarantine_file(store, dirfd, op->name, op->reason, &error);
+                } else if (op->kind == RV_EMB_OP_WRITE) {
                         g_set_error_literal(&error, RV_ERROR, RV_ERROR_UNAVAILABLE, op->failure);
                 }
                 if (error != NULL) {
@@ -274,7 +274,7 @@ rv_store_run_batch(RvStoreEmbedded *store, GHashTable *batch, GPtrArray *complet
                         if (op->failure == NULL)
                                 op->failure = g_strdup(error->message);
                 }
-                rv_store_complete(completions, op->waiters, error);
+                rv_emb_complete(completions, op->waiters, error);
         }
         if (fsync(store->torrents_fd) < 0 || fsync(store->state_fd) < 0)
                 g_debug("fsync of the state directory failed: %s, ignoring", g_strerror(errno));
@@ -283,13 +283,13 @@ rv_store_run_batch(RvStoreEmbedded *store, GHashTable *batch, GPtrArray *complet
 typedef struct {
         RvStoreEmbedded *store;
         char *reason;
-} RvStoreHealthReport;
+} RvEmbHealthReport;
 
 /* health belongs to the main loop: the writer reports there */
 static gboolean
-rv_store_health_cb(gpointer user_data)
+rv_emb_health_cb(gpointer user_data)
 {
-        RvStoreHealthReport *report = user_data;
+        RvEmbHealthReport *report = user_data;
 
         if (report->store->base->health != NULL) {
                 if (report->reason != NULL)
@@ -309,7 +309,7 @@ rv_store_health_cb(gpointer user_data)
  * reason or is gone
  */
 static void
-rv_store_keep_failed(RvStoreEmbedded *store, GHashTable *batch, gboolean retried)
+rv_emb_keep_failed(RvStoreEmbedded *store, GHashTable *batch, gboolean retried)
 {
         GHashTableIter iter;
         gpointer value;
@@ -320,8 +320,8 @@ rv_store_keep_failed(RvStoreEmbedded *store, GHashTable *batch, gboolean retried
 
         g_hash_table_iter_init(&iter, batch);
         while (g_hash_table_iter_next(&iter, NULL, &value)) {
-                RvStoreOp *op = value;
-                if (op->failure == NULL || (op->kind != RV_STORE_OP_WRITE && op->kind != RV_STORE_OP_DELETE))
+                RvEmbOp *op = value;
+                if (op->failure == NULL || (op->kind != RV_EMB_OP_WRITE && op->kind != RV_EMB_OP_DELETE))
                         continue;
                 failure = op->failure;
                 if (g_hash_table_contains(store->pending, op->name))
@@ -329,7 +329,7 @@ rv_store_keep_failed(RvStoreEmbedded *store, GHashTable *batch, gboolean retried
                 g_hash_table_iter_steal(&iter);
                 /* its waiters heard of the failure (the completion holds the array) */
                 g_array_unref(op->waiters);
-                op->waiters = g_array_new(FALSE, TRUE, sizeof(RvStoreWaiter));
+                op->waiters = g_array_new(FALSE, TRUE, sizeof(RvEmbWaiter));
                 g_hash_table_replace(store->failed, op->name, op);
         }
         has_backlog = g_hash_table_size(store->failed) > 0;
@@ -342,17 +342,17 @@ rv_store_keep_failed(RvStoreEmbedded *store, GHashTable *batch, gboolean retried
                 store->retry_at = g_get_monotonic_time() + (gint64)store->retry_delay_ms * 1000;
         }
         if (has_backlog != had_backlog || (failure != NULL && g_strcmp0(failure, store->failure_reason) != 0)) {
-                RvStoreHealthReport *report = g_new0(RvStoreHealthReport, 1);
+                RvEmbHealthReport *report = g_new0(RvEmbHealthReport, 1);
                 g_free(store->failure_reason);
                 store->failure_reason = has_backlog ? g_strdup(failure != NULL ? failure : "a write failed") : NULL;
                 report->store = store;
                 report->reason = g_strdup(store->failure_reason);
-                g_main_context_invoke(store->context, rv_store_health_cb, report);
+                g_main_context_invoke(store->context, rv_emb_health_cb, report);
         }
 }
 
 static gpointer
-rv_store_writer_thread(gpointer user_data)
+rv_emb_writer_thread(gpointer user_data)
 {
         RvStoreEmbedded *store = user_data;
         gboolean last_try_done = FALSE;
@@ -384,56 +384,55 @@ rv_store_writer_thread(gpointer user_data)
                 if (store->quit)
                         last_try_done = TRUE;
                 batch = g_steal_pointer(&store->pending);
-                store->pending = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)rv_store_op_free);
+                store->pending = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)rv_emb_op_free);
                 if (retry) {
                         GHashTableIter iter;
                         gpointer value;
                         g_hash_table_iter_init(&iter, store->failed);
                         while (g_hash_table_iter_next(&iter, NULL, &value)) {
-                                RvStoreOp *op = value;
+                                RvEmbOp *op = value;
                                 g_hash_table_iter_steal(&iter);
                                 if (g_hash_table_contains(batch, op->name))
-                                        rv_store_op_free(op);
+                                        rv_emb_op_free(op);
                                 else
                                         g_hash_table_insert(batch, op->name, op);
                         }
                 }
                 barriers = g_steal_pointer(&store->barriers);
-                store->barriers = g_array_new(FALSE, TRUE, sizeof(RvStoreWaiter));
+                store->barriers = g_array_new(FALSE, TRUE, sizeof(RvEmbWaiter));
                 store->in_flight = g_hash_table_size(batch);
                 g_mutex_unlock(&store->lock);
 
-                rv_store_run_batch(store, batch, completions);
+                rv_emb_run_batch(store, batch, completions);
 
                 g_mutex_lock(&store->lock);
                 store->in_flight = 0;
-                rv_store_keep_failed(store, batch, retry);
+                rv_emb_keep_failed(store, batch, retry);
                 /* a flush is answered truthfully: durable, or not all of it */
                 if (g_hash_table_size(store->failed) > 0)
                         barrier_error = g_error_new(RV_ERROR, RV_ERROR_UNAVAILABLE, "%u records are not written: %s",
                                                     g_hash_table_size(store->failed), store->failure_reason);
-                rv_store_complete(completions, barriers, barrier_error);
+                rv_emb_complete(completions, barriers, barrier_error);
                 g_cond_broadcast(&store->cond);
                 for (guint i = 0; i < completions->len; i++)
-                        g_main_context_invoke(store->context, rv_store_completion_cb,
-                                              g_ptr_array_index(completions, i));
+                        g_main_context_invoke(store->context, rv_emb_completion_cb, g_ptr_array_index(completions, i));
         }
         g_mutex_unlock(&store->lock);
         return NULL;
 }
 
 static gboolean
-rv_store_open_dir(const char *path, int *ret_fd, GError **error)
+rv_emb_open_dir(const char *path, int *ret_fd, GError **error)
 {
         int fd;
 
         if (g_mkdir_with_parents(path, 0700) < 0) {
-                rv_store_set_errno(error, errno, "cannot create directory", path);
+                rv_emb_set_errno(error, errno, "cannot create directory", path);
                 return FALSE;
         }
         fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0) {
-                rv_store_set_errno(error, errno, "cannot open directory", path);
+                rv_emb_set_errno(error, errno, "cannot open directory", path);
                 return FALSE;
         }
         *ret_fd = fd;
@@ -485,21 +484,21 @@ rv_emb_free(RvStore *base)
 }
 
 static void
-rv_store_enqueue(RvStoreEmbedded *store, RvStoreOpKind kind, char *name, gboolean in_state_dir, GBytes *data,
-                 const char *reason, RvStoreDoneFunc done, gpointer user_data)
+rv_emb_enqueue(RvStoreEmbedded *store, RvEmbOpKind kind, char *name, gboolean in_state_dir, GBytes *data,
+               const char *reason, RvStoreDoneFunc done, gpointer user_data)
 {
-        RvStoreOp *op;
-        RvStoreOp *old;
+        RvEmbOp *op;
+        RvEmbOp *old;
 
-        op = g_new0(RvStoreOp, 1);
+        op = g_new0(RvEmbOp, 1);
         op->kind = kind;
         op->name = name;
         op->in_state_dir = in_state_dir;
         op->data = data;
         op->reason = g_strdup(reason);
-        op->waiters = g_array_new(FALSE, TRUE, sizeof(RvStoreWaiter));
+        op->waiters = g_array_new(FALSE, TRUE, sizeof(RvEmbWaiter));
         if (done != NULL) {
-                RvStoreWaiter w = { done, user_data };
+                RvEmbWaiter w = { done, user_data };
                 g_array_append_val(op->waiters, w);
         }
 
@@ -557,8 +556,8 @@ rv_emb_put_torrent(RvStore *base, const RvInfoHash *hash, JsonNode *meta, GBytes
         }
         /* the resume blob goes first so a meta document never points at nothing */
         if (resume != NULL) {
-                rv_store_enqueue(store, RV_STORE_OP_WRITE, g_strconcat(hash->hex, ".resume", NULL), FALSE,
-                                 g_bytes_ref(resume), NULL, done, user_data);
+                rv_emb_enqueue(store, RV_EMB_OP_WRITE, g_strconcat(hash->hex, ".resume", NULL), FALSE,
+                               g_bytes_ref(resume), NULL, done, user_data);
         }
         if (meta != NULL) {
                 g_autoptr(JsonGenerator) gen = json_generator_new();
@@ -567,8 +566,8 @@ rv_emb_put_torrent(RvStore *base, const RvInfoHash *hash, JsonNode *meta, GBytes
                 json_generator_set_root(gen, meta);
                 json_generator_set_pretty(gen, TRUE);
                 text = json_generator_to_data(gen, &len);
-                rv_store_enqueue(store, RV_STORE_OP_WRITE, g_strconcat(hash->hex, ".json", NULL), FALSE,
-                                 g_bytes_new_take(text, len), NULL, done, user_data);
+                rv_emb_enqueue(store, RV_EMB_OP_WRITE, g_strconcat(hash->hex, ".json", NULL), FALSE,
+                               g_bytes_new_take(text, len), NULL, done, user_data);
         }
         if (meta == NULL && resume == NULL)
                 rv_emb_flush(base, done, user_data);
@@ -579,10 +578,9 @@ rv_emb_delete_torrent(RvStore *base, const RvInfoHash *hash, RvStoreDoneFunc don
 {
         RvStoreEmbedded *store = base->impl;
 
-        rv_store_enqueue(store, RV_STORE_OP_DELETE, g_strconcat(hash->hex, ".resume", NULL), FALSE, NULL, NULL, NULL,
-                         NULL);
-        rv_store_enqueue(store, RV_STORE_OP_DELETE, g_strconcat(hash->hex, ".json", NULL), FALSE, NULL, NULL, done,
-                         user_data);
+        rv_emb_enqueue(store, RV_EMB_OP_DELETE, g_strconcat(hash->hex, ".resume", NULL), FALSE, NULL, NULL, NULL, NULL);
+        rv_emb_enqueue(store, RV_EMB_OP_DELETE, g_strconcat(hash->hex, ".json", NULL), FALSE, NULL, NULL, done,
+                       user_data);
 }
 
 static void
@@ -592,10 +590,10 @@ rv_emb_quarantine_torrent(RvStore *base, const RvInfoHash *hash, const char *rea
 
         g_autofree char *why = g_strdup_printf("torrent %s: %s", hash->hex, reason);
 
-        rv_store_enqueue(store, RV_STORE_OP_QUARANTINE, g_strconcat(hash->hex, ".resume", NULL), FALSE, NULL, why, NULL,
-                         NULL);
-        rv_store_enqueue(store, RV_STORE_OP_QUARANTINE, g_strconcat(hash->hex, ".json", NULL), FALSE, NULL, why, NULL,
-                         NULL);
+        rv_emb_enqueue(store, RV_EMB_OP_QUARANTINE, g_strconcat(hash->hex, ".resume", NULL), FALSE, NULL, why, NULL,
+                       NULL);
+        rv_emb_enqueue(store, RV_EMB_OP_QUARANTINE, g_strconcat(hash->hex, ".json", NULL), FALSE, NULL, why, NULL,
+                       NULL);
 }
 
 static void
@@ -605,15 +603,15 @@ rv_emb_put_event_reservation(RvStore *base, guint64 reserved_up_to)
         g_autofree char *text = g_strdup_printf("{\"reserved_up_to\": %" G_GUINT64_FORMAT "}\n", reserved_up_to);
         gsize len = strlen(text);
 
-        rv_store_enqueue(store, RV_STORE_OP_WRITE, g_strdup("events.json"), TRUE,
-                         g_bytes_new_take(g_steal_pointer(&text), len), NULL, NULL, NULL);
+        rv_emb_enqueue(store, RV_EMB_OP_WRITE, g_strdup("events.json"), TRUE,
+                       g_bytes_new_take(g_steal_pointer(&text), len), NULL, NULL, NULL);
 }
 
 static void
 rv_emb_flush(RvStore *base, RvStoreDoneFunc done, gpointer user_data)
 {
         RvStoreEmbedded *store = base->impl;
-        RvStoreWaiter w = { done, user_data };
+        RvEmbWaiter w = { done, user_data };
 
         g_mutex_lock(&store->lock);
         g_array_append_val(store->barriers, w);
@@ -635,10 +633,10 @@ rv_emb_get_pending(RvStore *base)
 
 /* loading */
 
-static void rv_store_add_problem(GPtrArray *problems, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static void rv_emb_add_problem(GPtrArray *problems, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
 static void
-rv_store_add_problem(GPtrArray *problems, const char *fmt, ...)
+rv_emb_add_problem(GPtrArray *problems, const char *fmt, ...)
 {
         va_list args;
 
@@ -648,7 +646,7 @@ rv_store_add_problem(GPtrArray *problems, const char *fmt, ...)
 }
 
 static guint64
-rv_store_read_reservation(RvStoreEmbedded *store, GPtrArray *problems)
+rv_emb_read_reservation(RvStoreEmbedded *store, GPtrArray *problems)
 {
         g_autofree char *path = g_build_filename(store->state_dir, "events.json", NULL);
         g_autoptr(JsonParser) parser = json_parser_new();
@@ -659,7 +657,7 @@ rv_store_read_reservation(RvStoreEmbedded *store, GPtrArray *problems)
         if (!g_file_test(path, G_FILE_TEST_EXISTS))
                 return 0;
         if (!json_parser_load_from_mapped_file(parser, path, &error)) {
-                rv_store_add_problem(problems, "event id reservation '%s' is unreadable: %s", path, error->message);
+                rv_emb_add_problem(problems, "event id reservation '%s' is unreadable: %s", path, error->message);
                 return 0;
         }
         root = json_parser_get_root(parser);
@@ -667,7 +665,7 @@ rv_store_read_reservation(RvStoreEmbedded *store, GPtrArray *problems)
                          ? json_object_get_member(json_node_get_object(root), "reserved_up_to")
                          : NULL;
         if (member == NULL || json_node_get_value_type(member) != G_TYPE_INT64 || json_node_get_int(member) < 0) {
-                rv_store_add_problem(problems, "event id reservation '%s' has no valid reserved_up_to", path);
+                rv_emb_add_problem(problems, "event id reservation '%s' has no valid reserved_up_to", path);
                 return 0;
         }
         return (guint64)json_node_get_int(member);
@@ -675,7 +673,7 @@ rv_store_read_reservation(RvStoreEmbedded *store, GPtrArray *problems)
 
 /* the whole of a small file under dirfd; NULL and error when it cannot be read */
 static char *
-rv_store_read_at(int dirfd, const char *name, gsize *ret_len, GError **error)
+rv_emb_read_at(int dirfd, const char *name, gsize *ret_len, GError **error)
 {
         int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
         /* records are small: one read usually gets all of one, and a short read means the end */
@@ -724,7 +722,7 @@ typedef struct {
  * before the metadata written anew makes the loss look like nothing happened.
  */
 static void
-rv_store_report_orphan(RvStoreEmbedded *store, const RvStoreTorrent *record, GPtrArray *problems)
+rv_emb_report_orphan(RvStoreEmbedded *store, const RvStoreTorrent *record, GPtrArray *problems)
 {
         g_autofree char *corrupt = g_build_filename(store->state_dir, "corrupt", NULL);
         g_autofree char *target =
@@ -735,7 +733,7 @@ rv_store_report_orphan(RvStoreEmbedded *store, const RvStoreTorrent *record, GPt
         const char *data = g_bytes_get_data(record->resume, &len);
 
         if (g_mkdir_with_parents(corrupt, 0700) < 0)
-                rv_store_set_errno(&error, errno, "cannot create", corrupt);
+                rv_emb_set_errno(&error, errno, "cannot create", corrupt);
         else if (!g_file_set_contents_full(target, data != NULL ? data : "", (gssize)len,
                                            G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE, 0600, &error))
                 rv_error_convert(&error);
@@ -743,17 +741,17 @@ rv_store_report_orphan(RvStoreEmbedded *store, const RvStoreTorrent *record, GPt
                 kept = g_strdup_printf("a copy of the resume data is in '%s'", target);
         else
                 kept = g_strdup_printf("the resume data could not be copied aside: %s", error->message);
-        rv_store_add_problem(problems,
-                             "metadata '%s/%s.json' is missing: torrent %s comes back from its resume data alone "
-                             "(its labels, selection rules and magnet link are lost); %s",
-                             store->torrents_dir, record->hash.hex, record->hash.hex, kept);
+        rv_emb_add_problem(problems,
+                           "metadata '%s/%s.json' is missing: torrent %s comes back from its resume data alone "
+                           "(its labels, selection rules and magnet link are lost); %s",
+                           store->torrents_dir, record->hash.hex, record->hash.hex, kept);
 }
 
 /* records are handed over in batches of this many while the rest is read */
 #define RV_STORE_LOAD_BATCH 256
 
 static void
-rv_store_load_thread(GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
+rv_emb_load_thread(GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
 {
         RvStoreEmbedded *store = task_data;
         g_autoptr(RvStoreSnapshot) snapshot = g_new0(RvStoreSnapshot, 1);
@@ -767,7 +765,7 @@ rv_store_load_thread(GTask *task, gpointer source_object, gpointer task_data, GC
 
         snapshot->torrents = g_ptr_array_new_with_free_func((GDestroyNotify)rv_store_torrent_free);
         snapshot->problems = g_ptr_array_new_with_free_func(g_free);
-        snapshot->event_ids_reserved = rv_store_read_reservation(store, snapshot->problems);
+        snapshot->event_ids_reserved = rv_emb_read_reservation(store, snapshot->problems);
 
         dir = g_dir_open(store->torrents_dir, 0, &error);
         if (dir == NULL) {
@@ -794,9 +792,9 @@ rv_store_load_thread(GTask *task, gpointer source_object, gpointer task_data, GC
                 stem = g_strndup(name, strlen(name) - (is_meta ? 5 : 7));
                 if (!rv_info_hash_parse(stem, &hash)) {
                         g_autoptr(GError) qerr = NULL;
-                        rv_store_add_problem(snapshot->problems, "'%s/%s' is not named after an info hash",
-                                             store->torrents_dir, name);
-                        (void)rv_store_quarantine_file(store, store->torrents_fd, name, "not an info hash", &qerr);
+                        rv_emb_add_problem(snapshot->problems, "'%s/%s' is not named after an info hash",
+                                           store->torrents_dir, name);
+                        (void)rv_emb_quarantine_file(store, store->torrents_fd, name, "not an info hash", &qerr);
                         continue;
                 }
                 if (!g_hash_table_lookup_extended(by_hash, hash.hex, NULL, &index)) {
@@ -819,10 +817,10 @@ rv_store_load_thread(GTask *task, gpointer source_object, gpointer task_data, GC
                 if (entry->has_resume) {
                         g_autofree char *file = g_strconcat(entry->hash.hex, ".resume", NULL);
                         gsize len = 0;
-                        char *contents = rv_store_read_at(store->torrents_fd, file, &len, &error);
+                        char *contents = rv_emb_read_at(store->torrents_fd, file, &len, &error);
                         if (contents == NULL) {
-                                rv_store_add_problem(snapshot->problems, "cannot read '%s/%s': %s", store->torrents_dir,
-                                                     file, error->message);
+                                rv_emb_add_problem(snapshot->problems, "cannot read '%s/%s': %s", store->torrents_dir,
+                                                   file, error->message);
                                 g_clear_error(&error);
                         } else {
                                 record->resume = g_bytes_new_take(contents, len);
@@ -832,7 +830,7 @@ rv_store_load_thread(GTask *task, gpointer source_object, gpointer task_data, GC
                         g_autofree char *file = g_strconcat(entry->hash.hex, ".json", NULL);
                         g_autoptr(JsonParser) parser = json_parser_new_immutable();
                         gsize len = 0;
-                        g_autofree char *contents = rv_store_read_at(store->torrents_fd, file, &len, &error);
+                        g_autofree char *contents = rv_emb_read_at(store->torrents_fd, file, &len, &error);
                         JsonNode *root = NULL;
                         if (contents != NULL && json_parser_load_from_data(parser, contents, (gssize)len, &error)) {
                                 root = json_parser_get_root(parser);
@@ -842,17 +840,16 @@ rv_store_load_thread(GTask *task, gpointer source_object, gpointer task_data, GC
                         }
                         if (error != NULL) {
                                 g_autoptr(GError) qerr = NULL;
-                                rv_store_add_problem(snapshot->problems,
-                                                     "metadata '%s/%s' is corrupt (%s), moved aside",
-                                                     store->torrents_dir, file, error->message);
-                                (void)rv_store_quarantine_file(store, store->torrents_fd, file, error->message, &qerr);
+                                rv_emb_add_problem(snapshot->problems, "metadata '%s/%s' is corrupt (%s), moved aside",
+                                                   store->torrents_dir, file, error->message);
+                                (void)rv_emb_quarantine_file(store, store->torrents_fd, file, error->message, &qerr);
                                 g_clear_error(&error);
                         } else {
                                 record->meta = json_node_ref(root);
                         }
                 }
                 if (!entry->has_meta && record->resume != NULL)
-                        rv_store_report_orphan(store, record, snapshot->problems);
+                        rv_emb_report_orphan(store, record, snapshot->problems);
                 /* with neither part usable it still goes on: the caller reports it and moves what is left aside */
                 if (batch == NULL)
                         batch = g_ptr_array_new_full(RV_STORE_LOAD_BATCH, (GDestroyNotify)rv_store_torrent_free);
@@ -874,7 +871,7 @@ rv_emb_read_event_reservation(RvStore *base, GError **error)
 {
         RvStoreEmbedded *store = base->impl;
         g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
-        guint64 value = rv_store_read_reservation(store, problems);
+        guint64 value = rv_emb_read_reservation(store, problems);
 
         if (problems->len > 0) {
                 g_set_error_literal(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, g_ptr_array_index(problems, 0));
@@ -887,7 +884,7 @@ static void
 rv_emb_load_async(RvStore *base, GTask *task)
 {
         g_task_set_task_data(task, base->impl, NULL);
-        g_task_run_in_thread(task, rv_store_load_thread);
+        g_task_run_in_thread(task, rv_emb_load_thread);
         g_object_unref(task);
 }
 
@@ -925,8 +922,8 @@ rv_emb_write_json(RvStoreEmbedded *store, const char *name, JsonNode *node, RvSt
         json_generator_set_root(gen, node);
         json_generator_set_pretty(gen, TRUE);
         text = json_generator_to_data(gen, &len);
-        rv_store_enqueue(store, RV_STORE_OP_WRITE, g_strdup(name), TRUE, g_bytes_new_take(text, len), NULL, done,
-                         user_data);
+        rv_emb_enqueue(store, RV_EMB_OP_WRITE, g_strdup(name), TRUE, g_bytes_new_take(text, len), NULL, done,
+                       user_data);
 }
 
 /* reads everything small into the cache; problems with one record do not stop the others */
@@ -1423,18 +1420,18 @@ rv_store_embedded_new(const char *state_dir, RvHealth *health, GError **error)
         store->context = g_main_context_ref_thread_default();
         g_mutex_init(&store->lock);
         g_cond_init(&store->cond);
-        store->pending = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)rv_store_op_free);
-        store->failed = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)rv_store_op_free);
+        store->pending = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)rv_emb_op_free);
+        store->failed = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)rv_emb_op_free);
         store->retry_delay_ms = RV_STORE_RETRY_MIN_MS;
-        store->barriers = g_array_new(FALSE, TRUE, sizeof(RvStoreWaiter));
+        store->barriers = g_array_new(FALSE, TRUE, sizeof(RvEmbWaiter));
         store->history = g_ptr_array_new_with_free_func((GDestroyNotify)rv_store_history_entry_free);
         store->keys = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)rv_store_api_key_free);
-        if (!rv_store_open_dir(store->state_dir, &store->state_fd, error) ||
-            !rv_store_open_dir(store->torrents_dir, &store->torrents_fd, error)) {
+        if (!rv_emb_open_dir(store->state_dir, &store->state_fd, error) ||
+            !rv_emb_open_dir(store->torrents_dir, &store->torrents_fd, error)) {
                 rv_store_free(base);
                 return NULL;
         }
-        store->thread = g_thread_new("rv-store", rv_store_writer_thread, store);
+        store->thread = g_thread_new("rv-store", rv_emb_writer_thread, store);
         return base;
 }
 

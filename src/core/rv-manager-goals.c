@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#define G_LOG_DOMAIN "revaer-core"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "rv-json.h"
+#include "rv-manager-private.h"
+
+/* a finished torrent that has seeded enough is paused or removed, as the settings say */
+void
+rv_manager_check_goal(RvManager *self, RvTorrent *torrent)
+{
+        const RvManagerConfig *c = &self->config;
+        gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+        gint64 basis;
+        double ratio;
+        gboolean by_ratio;
+        gboolean by_time;
+        g_autoptr(GError) error = NULL;
+        JsonObject *obj;
+
+        if ((c->seed_ratio <= 0 && c->seed_time_s <= 0) || !torrent->completed || torrent->user_paused ||
+            torrent->removing || !torrent->in_engine || torrent->state != RV_TORRENT_STATE_SEEDING)
+                return;
+        /* data that was already there counts as downloaded once */
+        basis = torrent->downloaded > 0 ? torrent->downloaded : torrent->wanted_size;
+        ratio = basis > 0 ? (double)torrent->uploaded / (double)basis : 0.0;
+        by_ratio = c->seed_ratio > 0 && ratio >= c->seed_ratio;
+        by_time = c->seed_time_s > 0 && torrent->completed_time > 0 && now - torrent->completed_time >= c->seed_time_s;
+        if (!by_ratio && !by_time)
+                return;
+        obj = json_object_new();
+        if (torrent->name != NULL)
+                json_object_set_string_member(obj, "name", torrent->name);
+        json_object_set_double_member(obj, "ratio", ratio);
+        json_object_set_int_member(obj, "seeding_time",
+                                   torrent->completed_time > 0 ? now - torrent->completed_time : 0);
+        json_object_set_string_member(obj, "goal", by_ratio ? "ratio" : "seed_time");
+        json_object_set_string_member(obj, "action", rv_seed_action_to_string(c->seed_action));
+        rv_event_bus_publish(self->events, RV_EVENT_SEEDING_GOAL_REACHED, &torrent->hash,
+                             rv_json_node_take_object(obj));
+        if (c->seed_action == RV_SEED_ACTION_PAUSE) {
+                if (!rv_manager_pause(self, torrent, &error))
+                        g_debug("cannot pause %s at its seeding goal: %s", torrent->hash.hex, error->message);
+        } else if (!rv_manager_remove(self, torrent, c->seed_action == RV_SEED_ACTION_REMOVE_WITH_DATA, &error)) {
+                g_debug("cannot remove %s at its seeding goal: %s", torrent->hash.hex, error->message);
+        }
+}
+
+/* time goals are reached without any status change */
+gboolean
+rv_manager_goal_timer_cb(gpointer user_data)
+{
+        RvManager *self = user_data;
+        g_autoptr(GPtrArray) snapshot = g_ptr_array_copy(self->order, NULL, NULL);
+
+        for (guint i = 0; i < snapshot->len; i++)
+                rv_manager_check_goal(self, g_ptr_array_index(snapshot, i));
+        return G_SOURCE_CONTINUE;
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * RvManager's parts: the registry and its commands (rv-manager.c), restoring
+ * what the store holds (rv-manager-load.c), the bounded stop
+ * (rv-manager-shutdown.c) and seeding goals (rv-manager-goals.c); what they
+ * share is here, for them only
+ */
+
+#include "rv-manager.h"
+
+G_BEGIN_DECLS
+
+struct _RvManager {
+        GObject parent_instance;
+        RvEngine *engine;
+        RvStore *store;
+        RvHealth *health;
+        RvEventBus *events;
+        RvManagerConfig config;
+        /* hex -> RvTorrent (owned) */
+        GHashTable *torrents;
+        /* RvTorrent in insertion order (borrowed) */
+        GPtrArray *order;
+        guint resume_timer;
+        guint goal_timer;
+        /* file list requests waiting for FILE_PROGRESS: hex -> GPtrArray of GTask */
+        GHashTable *file_requests;
+        /* shutdown in progress */
+        GTask *shutdown_task;
+        /* from the start of a shutdown on: no more adds */
+        gboolean stopping;
+        guint shutdown_waiting;
+        guint shutdown_saved;
+        guint shutdown_timer;
+        /* the load in progress, NULL when none */
+        GTask *load_task;
+        RvManagerFsRetryFunc fs_retry;
+        gpointer fs_retry_data;
+        /* adds whose records are on their way to the store: hex -> RvManagerAdd; the hash is taken meanwhile */
+        GHashTable *adding;
+        /* every RvManagerAdd the store still owes an answer, answered or not (a set) */
+        GHashTable *adds_out;
+};
+
+void rv_manager_problem(RvManager *self, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+void rv_manager_publish_restored(RvManager *self, RvTorrent *torrent);
+void rv_manager_set_files(RvTorrent *torrent, GPtrArray *files);
+void rv_manager_persist_meta(RvManager *self, RvTorrent *torrent);
+void rv_manager_register(RvManager *self, RvTorrent *torrent);
+void rv_manager_abandon_adds(RvManager *self);
+void rv_manager_shutdown_step(RvManager *self);
+gboolean rv_manager_goal_timer_cb(gpointer user_data);
+void rv_manager_check_goal(RvManager *self, RvTorrent *torrent);
+
+G_END_DECLS
