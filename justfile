@@ -63,6 +63,10 @@ coverage:
 bench: build
     bench/throughput --build-dir {{build_dir}}
 
+# Revaer beside transmission-daemon and bare libtorrent in one run, with ratios (bench/README.md): just bench-peers --torrents 2000
+bench-peers *args: build
+    bench/peers --build-dir {{build_dir}} {{args}}
+
 # the daemon in the foreground on the session bus with state under ./run-state
 run: build
     mkdir -p run-state

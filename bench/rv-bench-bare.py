@@ -3,7 +3,8 @@
 #
 # the same download as rv-bench-leech, with a bare python3-libtorrent session:
 # libtorrent defaults plus the same loopback network settings (TCP only), the
-# same peer, status sampled the same way; prints one JSON line
+# same peer, status sampled the same way; prints one JSON line. Without
+# --peer, the peers come from the torrent's tracker.
 
 import argparse
 import json
@@ -16,14 +17,13 @@ import libtorrent as lt
 def main():
     parser = argparse.ArgumentParser(description='download one torrent with a bare libtorrent session')
     parser.add_argument('--torrent', required=True)
-    parser.add_argument('--peer', required=True)
+    parser.add_argument('--peer', default=None, help='host:port to connect to (default: ask the tracker)')
     parser.add_argument('--dir', required=True)
     parser.add_argument('--status-ms', type=int, default=1000)
     parser.add_argument('--sample-ms', type=int, default=5)
     parser.add_argument('--timeout', type=int, default=600)
     args = parser.parse_args()
 
-    host, port = args.peer.rsplit(':', 1)
     ses = lt.session({
         'listen_interfaces': '127.0.0.1:0',
         'enable_dht': False,
@@ -38,10 +38,13 @@ def main():
     atp = lt.add_torrent_params()
     atp.ti = ti
     atp.save_path = os.path.abspath(args.dir)
-    atp.peers = [(host, int(port))]
+    if args.peer:
+        host, port = args.peer.rsplit(':', 1)
+        atp.peers = [(host, int(port))]
     atp.flags = (atp.flags | lt.torrent_flags.auto_managed) & ~lt.torrent_flags.paused
 
     added = time.monotonic()
+    cpu_added = time.process_time()
     ses.async_add_torrent(atp)
     first = None
     finished = None
@@ -63,11 +66,12 @@ def main():
                 finished = now
             elif isinstance(alert, (lt.torrent_error_alert, lt.file_error_alert)):
                 raise SystemExit('rv-bench-bare: ' + alert.message())
+    cpu = time.process_time() - cpu_added
     if first is None:
         first = finished
     seconds = finished - added
     print(json.dumps({'client': 'bare', 'bytes': ti.total_size(), 'seconds': round(seconds, 4),
-                      'first_payload': round(first - added, 4),
+                      'first_payload': round(first - added, 4), 'cpu': round(cpu, 3),
                       'mbps': round(ti.total_size() / 1e6 / seconds, 1)}), flush=True)
 
 

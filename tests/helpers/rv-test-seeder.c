@@ -8,13 +8,18 @@
  *
  *   READY port=<port> hash=<hash> torrent=<path>
  *
- * then runs until SIGTERM or SIGINT
+ * then runs until SIGTERM or SIGINT. With --connect-from-stdin, each line
+ * "host:port" read on stdin afterwards makes it connect to that peer: for a
+ * client that will not connect to a loopback address a tracker gave it
+ * (Transmission 3.00 drops 127.0.0.0/8 as "martian"), but takes an incoming
+ * connection from one
  */
 
 #include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <glib-unix.h>
 #include <glib/gstdio.h>
@@ -94,6 +99,26 @@ rv_seeder_event_cb(RvEngine *engine, const RvEngineEvent *event, gpointer user_d
         rv_seeder_maybe_ready(seeder);
 }
 
+/* one "host:port" per line; errors are reported and the seeder goes on */
+static gboolean
+rv_seeder_stdin_cb(GIOChannel *channel, GIOCondition condition, gpointer user_data)
+{
+        RvSeeder *seeder = user_data;
+        g_autofree char *line = NULL;
+        g_autoptr(GError) error = NULL;
+        GIOStatus status = g_io_channel_read_line(channel, &line, NULL, NULL, &error);
+
+        (void)condition;
+        if (status == G_IO_STATUS_AGAIN)
+                return G_SOURCE_CONTINUE;
+        if (status != G_IO_STATUS_NORMAL)
+                return G_SOURCE_REMOVE;
+        g_strstrip(line);
+        if (*line != '\0' && !rv_engine_connect_peer(seeder->engine, &seeder->hash, line, &error))
+                g_printerr("rv-test-seeder: connecting to %s: %s\n", line, error->message);
+        return G_SOURCE_CONTINUE;
+}
+
 static gboolean
 rv_seeder_signal_cb(gpointer user_data)
 {
@@ -117,6 +142,7 @@ main(int argc, char **argv)
         gint64 upload_limit = 0;
         gboolean fluff = FALSE;
         gboolean verify = FALSE;
+        gboolean connect_from_stdin = FALSE;
         GOptionEntry entries[] = {
                 { "dir", 0, 0, G_OPTION_ARG_FILENAME, &dir, "Where the data lives", "DIR" },
                 { "path", 0, 0, G_OPTION_ARG_FILENAME, &path, "Seed this file or folder as it is (instead of --dir)",
@@ -132,6 +158,8 @@ main(int argc, char **argv)
                   "Check the data before READY instead of seed mode (which hashes lazily while uploading)", NULL },
                 { "torrent-out", 0, 0, G_OPTION_ARG_FILENAME, &torrent_out, "Where to write the .torrent", "FILE" },
                 { "magnet-out", 0, 0, G_OPTION_ARG_FILENAME, &magnet_out, "Where to write a magnet with x.pe", "FILE" },
+                { "connect-from-stdin", 0, 0, G_OPTION_ARG_NONE, &connect_from_stdin,
+                  "After READY, connect to each host:port read from stdin, one per line", NULL },
                 { NULL },
         };
         g_autoptr(GOptionContext) context = g_option_context_new("- seed a generated payload on 127.0.0.1");
@@ -241,6 +269,10 @@ main(int argc, char **argv)
 
         g_unix_signal_add(SIGTERM, rv_seeder_signal_cb, &seeder);
         g_unix_signal_add(SIGINT, rv_seeder_signal_cb, &seeder);
+        if (connect_from_stdin) {
+                g_autoptr(GIOChannel) in = g_io_channel_unix_new(STDIN_FILENO);
+                g_io_add_watch(in, G_IO_IN | G_IO_HUP | G_IO_ERR, rv_seeder_stdin_cb, &seeder);
+        }
         g_main_loop_run(loop);
         rv_engine_set_event_func(engine, NULL, NULL);
         return seeder.status;
