@@ -82,6 +82,9 @@ struct RvLtEngine {
         GSource *alert_source = nullptr;
         GSource *status_source = nullptr;
         guint status_interval_ms = 0;
+        /* updates posted often for a moment after a torrent starts, see rv_lt_status_burst() */
+        GSource *burst_source = nullptr;
+        guint burst_left = 0;
         guint16 listen_port = 0;
         /* popped alerts live until the next pop; a busy dispatch resumes where it stopped */
         std::vector<lt::alert *> alerts;
@@ -287,6 +290,45 @@ rv_lt_emit_metadata(RvEngine *engine, const lt::sha1_hash &key, const lt::torren
 }
 
 /*
+ * A torrent that starts shows its first payload (and its first peers) when
+ * the next status update says so: at the status interval (1 s), that is up
+ * to a second after the data arrived. For half a second after a start,
+ * updates are posted every 20 ms; libtorrent reports only the torrents that
+ * changed, so this costs little even when many start at once.
+ */
+#define RV_LT_BURST_MS 20
+#define RV_LT_BURST_TICKS 25
+
+gboolean
+rv_lt_burst_cb(gpointer user_data)
+{
+        RvLtEngine *self = static_cast<RvLtEngine *>(user_data);
+
+        try {
+                if (self->count > 0)
+                        self->session->post_torrent_updates(lt::status_flags_t{});
+        } catch (...) {
+                g_debug("posting torrent updates failed, ignoring");
+        }
+        if (self->burst_left > 0 && --self->burst_left > 0)
+                return G_SOURCE_CONTINUE;
+        g_clear_pointer(&self->burst_source, g_source_unref);
+        return G_SOURCE_REMOVE;
+}
+
+void
+rv_lt_status_burst(RvLtEngine *self)
+{
+        self->burst_left = RV_LT_BURST_TICKS;
+        if (self->burst_source != nullptr || self->status_interval_ms == 0)
+                return;
+        self->burst_source = g_timeout_source_new(RV_LT_BURST_MS);
+        g_source_set_name(self->burst_source, "rv-engine-status-burst");
+        g_source_set_callback(self->burst_source, rv_lt_burst_cb, self, nullptr);
+        g_source_attach(self->burst_source, self->engine->context);
+}
+
+/*
  * a torrent that starts running straight from the add connects to its peers
  * only on the session's next tick, up to 500 ms later; one that is resumed
  * after its resume data is checked connects at once (libtorrent's connect
@@ -368,6 +410,9 @@ rv_lt_on_add(RvEngine *engine, const lt::add_torrent_alert *alert)
         it->second.deferred.clear();
         if (!removed && !params.ti)
                 rv_lt_start(it->second);
+        /* a torrent that runs from its add: its first payload shows at once */
+        if (!removed && (rv_lt_starting(it->second) || !(params.flags & lt::torrent_flags::paused)))
+                rv_lt_status_burst(self);
         if (removed)
                 self->torrents.erase(it);
         for (auto &op : deferred)
@@ -802,6 +847,10 @@ rv_lt_free(RvEngine *engine)
                 g_source_destroy(self->status_source);
                 g_clear_pointer(&self->status_source, g_source_unref);
         }
+        if (self->burst_source != nullptr) {
+                g_source_destroy(self->burst_source);
+                g_clear_pointer(&self->burst_source, g_source_unref);
+        }
         if (self->shared) {
                 self->shared->engine = nullptr;
                 /* file progress requests block on the network thread: let them finish while it runs */
@@ -1023,20 +1072,22 @@ rv_lt_resume(RvEngine *engine, const RvInfoHash *hash, GError **error)
 {
         try {
                 return rv_lt_with_torrent(
-                        engine, hash, "resuming torrent", error,
-                        [](RvLtTorrent &torrent, GError **) {
-                                /* running as far as the user knows: no RESUMED, as libtorrent would not say it */
-                                if (torrent.start_pending) {
-                                        torrent.start_pending = false;
-                                        torrent.start_in_flight = true;
-                                        torrent.swallow_resumed++;
-                                }
-                                return true;
-                        },
-                        [](const lt::torrent_handle &h) {
-                                h.set_flags(lt::torrent_flags::auto_managed);
-                                h.resume();
-                        });
+                               engine, hash, "resuming torrent", error,
+                               [](RvLtTorrent &torrent, GError **) {
+                                       /* running as far as the user knows: no RESUMED, as libtorrent would not say it
+                                        */
+                                       if (torrent.start_pending) {
+                                               torrent.start_pending = false;
+                                               torrent.start_in_flight = true;
+                                               torrent.swallow_resumed++;
+                                       }
+                                       return true;
+                               },
+                               [](const lt::torrent_handle &h) {
+                                       h.set_flags(lt::torrent_flags::auto_managed);
+                                       h.resume();
+                               }) &&
+                       (rv_lt_status_burst(rv_lt_self(engine)), TRUE);
         } catch (...) {
                 rv_engine_set_error_from_exception(error, "resuming torrent");
                 return FALSE;
