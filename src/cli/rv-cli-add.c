@@ -295,32 +295,8 @@ rv_cli_new_add_call(RvCli *cli, const char *source, GError **error)
 static GVariant *
 rv_cli_send_unsure(RvCli *cli, sd_bus_message *m, GError **error)
 {
-        sd_bus_error bus_error = SD_BUS_ERROR_NULL;
-        g_autoptr(sd_bus_message) reply = NULL;
-        GVariant *ret = NULL;
-        int r = sd_bus_call(cli->bus, m, 0, &bus_error, &reply);
-
-        if (r == -ETIMEDOUT ||
-            (r < 0 && sd_bus_error_has_names(&bus_error, SD_BUS_ERROR_NO_REPLY, SD_BUS_ERROR_TIMEOUT))) {
-                g_set_error(error, RV_ERROR, RV_ERROR_UNAVAILABLE,
-                            _("the Revaer service did not answer (%s): whether the torrent was added is not "
-                              "known; 'revaerctl list' shows it if it was"),
-                            bus_error.message != NULL ? bus_error.message : g_strerror(-r));
-                sd_bus_error_free(&bus_error);
-                return NULL;
-        }
-        if (r < 0) {
-                rv_cli_set_bus_error(cli, &bus_error, r, error);
-                sd_bus_error_free(&bus_error);
-                return NULL;
-        }
-        r = rv_cli_message_read_all(reply, &ret);
-        if (r < 0) {
-                g_set_error(error, RV_ERROR, RV_ERROR_INTERNAL, _("cannot read the reply to %s: %s"),
-                            sd_bus_message_get_member(m), g_strerror(-r));
-                return NULL;
-        }
-        return ret;
+        return rv_cli_send_full(
+                cli, m, _("whether the torrent was added is not known; 'revaerctl list' shows it if it was"), error);
 }
 
 static char *

@@ -328,14 +328,21 @@ rv_cli_new_call(RvCli *cli, const char *path, const char *iface, const char *met
 }
 
 GVariant *
-rv_cli_send(RvCli *cli, sd_bus_message *call, GError **error)
+rv_cli_send_full(RvCli *cli, sd_bus_message *call, const char *no_answer, GError **error)
 {
         sd_bus_error bus_error = SD_BUS_ERROR_NULL;
         g_autoptr(sd_bus_message) reply = NULL;
         GVariant *ret = NULL;
-        int r;
+        int r = sd_bus_call(cli->bus, call, 0, &bus_error, &reply);
 
-        r = sd_bus_call(cli->bus, call, 0, &bus_error, &reply);
+        if (no_answer != NULL && (r == -ETIMEDOUT || (r < 0 && sd_bus_error_has_names(&bus_error, SD_BUS_ERROR_NO_REPLY,
+                                                                                      SD_BUS_ERROR_TIMEOUT)))) {
+                g_set_error(error, RV_ERROR, RV_ERROR_UNAVAILABLE, "%s (%s): %s",
+                            _("the Revaer service did not answer"),
+                            bus_error.message != NULL ? bus_error.message : g_strerror(-r), no_answer);
+                sd_bus_error_free(&bus_error);
+                return NULL;
+        }
         if (r < 0) {
                 rv_cli_set_bus_error(cli, &bus_error, r, error);
                 sd_bus_error_free(&bus_error);
@@ -348,6 +355,12 @@ rv_cli_send(RvCli *cli, sd_bus_message *call, GError **error)
                 return NULL;
         }
         return ret;
+}
+
+GVariant *
+rv_cli_send(RvCli *cli, sd_bus_message *call, GError **error)
+{
+        return rv_cli_send_full(cli, call, NULL, error);
 }
 
 gboolean

@@ -86,6 +86,9 @@ sd_bus_message *rv_cli_new_call(RvCli *cli, const char *path, const char *iface,
 gboolean rv_cli_reply_is(GVariant *reply, const char *type, const char *method, GError **error);
 /* sends and returns the reply's arguments as a tuple */
 GVariant *rv_cli_send(RvCli *cli, sd_bus_message *call, GError **error);
+/* the same, and when the service does not answer in time, an Unavailable error that ends with no_answer
+ * (what is known then) instead of the bus's error; no_answer NULL: as rv_cli_send */
+GVariant *rv_cli_send_full(RvCli *cli, sd_bus_message *call, const char *no_answer, GError **error);
 /* a call with only basic arguments (types as for sd_bus_message_append) */
 GVariant *rv_cli_call(RvCli *cli, const char *path, const char *iface, const char *method, GError **error,
                       const char *types, ...);

@@ -297,6 +297,18 @@ rv_lt_emit_metadata(RvEngine *engine, const lt::sha1_hash &key, const lt::torren
  * changed, so this costs little even when many start at once.
  */
 #define RV_LT_BURST_MS 20
+
+/* only torrents that changed come back; no flags: no piece bitfields, names or paths copied */
+void
+rv_lt_post_updates(RvLtEngine *self)
+{
+        try {
+                if (self->count > 0)
+                        self->session->post_torrent_updates(lt::status_flags_t{});
+        } catch (...) {
+                g_debug("posting torrent updates failed, ignoring");
+        }
+}
 #define RV_LT_BURST_TICKS 25
 
 gboolean
@@ -304,12 +316,7 @@ rv_lt_burst_cb(gpointer user_data)
 {
         RvLtEngine *self = static_cast<RvLtEngine *>(user_data);
 
-        try {
-                if (self->count > 0)
-                        self->session->post_torrent_updates(lt::status_flags_t{});
-        } catch (...) {
-                g_debug("posting torrent updates failed, ignoring");
-        }
+        rv_lt_post_updates(self);
         if (self->burst_left > 0 && --self->burst_left > 0)
                 return G_SOURCE_CONTINUE;
         g_clear_pointer(&self->burst_source, g_source_unref);
@@ -806,13 +813,7 @@ rv_lt_status_cb(gpointer user_data)
 {
         RvLtEngine *self = static_cast<RvLtEngine *>(user_data);
 
-        try {
-                /* only torrents that changed come back; no flags: no piece bitfields, names or paths copied */
-                if (self->count > 0)
-                        self->session->post_torrent_updates(lt::status_flags_t{});
-        } catch (...) {
-                g_debug("posting torrent updates failed, ignoring");
-        }
+        rv_lt_post_updates(self);
         return G_SOURCE_CONTINUE;
 }
 
