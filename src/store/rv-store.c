@@ -109,6 +109,7 @@ rv_store_api_key_free(RvStoreApiKey *key)
         if (key->secret_hash != NULL)
                 explicit_bzero(key->secret_hash, strlen(key->secret_hash));
         g_free(key->secret_hash);
+        g_free(key->scope);
         g_free(key);
 }
 
@@ -121,6 +122,7 @@ rv_store_api_key_copy(const RvStoreApiKey *key)
         copy->key_id = g_strdup(key->key_id);
         copy->label = g_strdup(key->label);
         copy->secret_hash = g_strdup(key->secret_hash);
+        copy->scope = g_strdup(key->scope);
         return copy;
 }
 
@@ -183,6 +185,7 @@ rv_store_api_key_to_json(const RvStoreApiKey *key)
         json_object_set_int_member(obj, "burst", key->burst);
         json_object_set_int_member(obj, "period_s", key->period_s);
         json_object_set_int_member(obj, "created", key->created);
+        json_object_set_string_member(obj, "scope", key->scope != NULL ? key->scope : "admin");
         return rv_json_node_take_object(obj);
 }
 
@@ -206,6 +209,8 @@ rv_store_api_key_from_json(JsonNode *node, GError **error)
         key->burst = (guint)json_object_get_int_member_with_default(obj, "burst", 0);
         key->period_s = (guint)json_object_get_int_member_with_default(obj, "period_s", 0);
         key->created = json_object_get_int_member_with_default(obj, "created", 0);
+        /* keys stored before scopes existed could do everything */
+        key->scope = g_strdup(json_object_get_string_member_with_default(obj, "scope", "admin"));
         return key;
 }
 

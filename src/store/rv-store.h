@@ -86,6 +86,8 @@ typedef struct {
         guint period_s;
         /* unix seconds */
         gint64 created;
+        /* what the key may do ("metrics", "read", "manage", "configure", "admin"); NULL is "admin" */
+        char *scope;
 } RvStoreApiKey;
 
 void rv_store_api_key_free(RvStoreApiKey *key);
