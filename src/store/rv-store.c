@@ -301,11 +301,51 @@ rv_store_load_finish(RvStore *store, GAsyncResult *result, GError **error)
         return g_task_propagate_pointer(G_TASK(result), error);
 }
 
+const guint rv_store_write_bucket_ms[RV_STORE_WRITE_BUCKETS] = { 1, 5, 10, 25, 50, 100, 250, 1000 };
+
+typedef struct {
+        RvStore *store;
+        gint64 started_us;
+        RvStoreDoneFunc done;
+        gpointer user_data;
+} RvStoreTimedWrite;
+
+/* every torrent write is timed here, whichever backend does it, for the metrics */
+static void
+rv_store_timed_write_cb(const GError *error, gpointer user_data)
+{
+        RvStoreTimedWrite *w = user_data;
+        RvStoreWriteStats *stats = &w->store->writes;
+        guint64 took = (guint64)MAX(g_get_monotonic_time() - w->started_us, 0);
+
+        stats->count++;
+        stats->failed += error != NULL;
+        stats->sum_us += took;
+        stats->max_us = MAX(stats->max_us, took);
+        for (guint i = 0; i < RV_STORE_WRITE_BUCKETS; i++)
+                stats->buckets[i] += took <= (guint64)rv_store_write_bucket_ms[i] * 1000;
+        if (w->done != NULL)
+                w->done(error, w->user_data);
+        g_free(w);
+}
+
 void
 rv_store_put_torrent(RvStore *store, const RvInfoHash *hash, JsonNode *meta, GBytes *resume, RvStoreDoneFunc done,
                      gpointer user_data)
 {
-        store->klass->put_torrent(store, hash, meta, resume, done, user_data);
+        RvStoreTimedWrite *w = g_new(RvStoreTimedWrite, 1);
+
+        w->store = store;
+        w->started_us = g_get_monotonic_time();
+        w->done = done;
+        w->user_data = user_data;
+        store->klass->put_torrent(store, hash, meta, resume, rv_store_timed_write_cb, w);
+}
+
+void
+rv_store_get_write_stats(RvStore *store, RvStoreWriteStats *ret_stats)
+{
+        *ret_stats = store->writes;
 }
 
 void

@@ -218,4 +218,19 @@ void rv_store_flush(RvStore *store, RvStoreDoneFunc done, gpointer user_data);
 /* writes queued or in flight */
 guint rv_store_get_pending(RvStore *store);
 
+/* how long torrent writes took, from rv_store_put_torrent() until durable (or failed) */
+#define RV_STORE_WRITE_BUCKETS 8
+typedef struct {
+        guint64 count;
+        guint64 failed;
+        guint64 sum_us;
+        guint64 max_us;
+        /* cumulative counts at or under 1, 5, 10, 25, 50, 100, 250, 1000 ms */
+        guint64 buckets[RV_STORE_WRITE_BUCKETS];
+} RvStoreWriteStats;
+
+/* the bucket bounds in milliseconds */
+extern const guint rv_store_write_bucket_ms[RV_STORE_WRITE_BUCKETS];
+void rv_store_get_write_stats(RvStore *store, RvStoreWriteStats *ret_stats);
+
 G_END_DECLS

@@ -525,6 +525,15 @@ test_torrent_round_trip(Fixture *f)
         g_assert_cmpuint(d.calls, ==, 3);
         g_assert_no_error(d.error);
         g_assert_cmpuint(rv_store_get_pending(f->store), ==, 0);
+        {
+                /* each write was timed, for the metrics */
+                RvStoreWriteStats stats;
+                rv_store_get_write_stats(f->store, &stats);
+                g_assert_cmpuint(stats.count, ==, 3);
+                g_assert_cmpuint(stats.failed, ==, 0);
+                g_assert_cmpuint(stats.buckets[RV_STORE_WRITE_BUCKETS - 1], <=, 3);
+                g_assert_cmpuint(stats.sum_us, >=, stats.max_us);
+        }
 
         snapshot = store_load(f->store);
         g_assert_cmpuint(snapshot->torrents->len, ==, 3);
