@@ -139,6 +139,22 @@ rv_http_request_allows(RvHttpRequest *req, RvOp op, GError **error)
         return FALSE;
 }
 
+/* libsoup knows no phrase for these */
+static const char *
+rv_http_reason(guint status)
+{
+        switch (status) {
+        case 421:
+                return "Misdirected Request";
+        case 429:
+                return "Too Many Requests";
+        case 431:
+                return "Request Header Fields Too Large";
+        default:
+                return NULL;
+        }
+}
+
 /* what every answer carries */
 static void
 rv_http_common_headers(RvHttpRequest *req)
@@ -188,7 +204,7 @@ rv_http_respond_bytes(RvHttpRequest *req, guint status, const char *content_type
 {
         if (!rv_http_request_can_respond(req))
                 return;
-        soup_server_message_set_status(req->msg, status, NULL);
+        soup_server_message_set_status(req->msg, status, rv_http_reason(status));
         rv_http_common_headers(req);
         soup_message_body_truncate(soup_server_message_get_response_body(req->msg));
         if (body != NULL) {
@@ -208,7 +224,7 @@ rv_http_respond_take(RvHttpRequest *req, guint status, const char *content_type,
                 g_free(text);
                 return;
         }
-        soup_server_message_set_status(req->msg, status, NULL);
+        soup_server_message_set_status(req->msg, status, rv_http_reason(status));
         rv_http_common_headers(req);
         /* libsoup appends: drop the problem every request starts with */
         soup_message_body_truncate(soup_server_message_get_response_body(req->msg));
@@ -432,7 +448,7 @@ rv_http_abort_answer(SoupServerMessage *msg)
         g_autoptr(GBytes) body = soup_message_body_flatten(soup_server_message_get_response_body(msg));
         guint status = soup_server_message_get_status(msg);
 
-        g_string_append_printf(out, "HTTP/1.1 %u %s\r\n", status, soup_status_get_phrase(status));
+        g_string_append_printf(out, "HTTP/1.1 %u %s\r\n", status, soup_server_message_get_reason_phrase(msg));
         soup_message_headers_iter_init(&iter, soup_server_message_get_response_headers(msg));
         while (soup_message_headers_iter_next(&iter, &name, &value)) {
                 if (g_ascii_strcasecmp(name, "Content-Length") != 0 && g_ascii_strcasecmp(name, "Connection") != 0 &&
