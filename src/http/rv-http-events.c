@@ -40,6 +40,9 @@ typedef struct {
         gboolean closed;
 } RvHttpClient;
 
+/* how many queues' worth one main-loop iteration may gather for a client */
+#define RV_HTTP_EVENT_BURST 8
+
 struct _RvHttpEvents {
         RvHttp *http;
         gsize queue_max;
@@ -159,6 +162,8 @@ rv_http_client_cut(RvHttpClient *c)
         rv_http_request_unref(req);
 }
 
+static void rv_http_client_cut(RvHttpClient *c);
+
 static gboolean
 rv_http_events_flush_cb(gpointer user_data)
 {
@@ -171,6 +176,11 @@ rv_http_events_flush_cb(gpointer user_data)
                 GString *pending = c->pending;
                 if (pending->len == 0 || c->req->msg == NULL)
                         continue;
+                /* what it was given before is still not written: it does not read */
+                if (c->queued > events->queue_max) {
+                        rv_http_client_cut(c);
+                        continue;
+                }
                 c->queued += pending->len;
                 c->pending = g_string_sized_new(1024);
                 soup_message_body_append_bytes(soup_server_message_get_response_body(c->req->msg),
@@ -180,12 +190,18 @@ rv_http_events_flush_cb(gpointer user_data)
         return G_SOURCE_REMOVE;
 }
 
+/*
+ * A client is cut when, at a flush, what it was handed before is still
+ * more than the queue allows: it had a whole iteration to take it. Within
+ * one iteration a burst may gather more than the queue for everybody (a
+ * mass pause), so the waiting text is only capped at a multiple of it.
+ */
 static void
 rv_http_client_queue(RvHttpClient *c, const char *data, gsize len)
 {
         RvHttpEvents *events = c->events;
 
-        if (c->queued + c->pending->len + len > events->queue_max) {
+        if (c->pending->len + len > RV_HTTP_EVENT_BURST * events->queue_max) {
                 rv_http_client_cut(c);
                 return;
         }
