@@ -162,8 +162,6 @@ rv_http_client_cut(RvHttpClient *c)
         rv_http_request_unref(req);
 }
 
-static void rv_http_client_cut(RvHttpClient *c);
-
 static gboolean
 rv_http_events_flush_cb(gpointer user_data)
 {
