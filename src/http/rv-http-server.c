@@ -784,7 +784,10 @@ rv_http_early_cb(SoupServer *server, SoupServerMessage *msg, const char *path, G
         const char *host = soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "Host");
 
         soup_message_headers_replace(soup_server_message_get_response_headers(msg), "X-Request-Id", req->request_id);
-        if (!rv_http_host_allowed(self, host)) {
+        if (host != NULL &&
+            strchr(soup_message_headers_get_list(soup_server_message_get_request_headers(msg), "Host"), ',') != NULL) {
+                rv_http_respond_problem(req, SOUP_STATUS_BAD_REQUEST, "bad-request", "more than one Host", NULL);
+        } else if (!rv_http_host_allowed(self, host)) {
                 g_autofree char *detail = g_strdup_printf("Host '%.128s' is not a name of this service (add it to "
                                                           "[http] allowed-hosts)",
                                                           host);
