@@ -56,6 +56,51 @@ rv_http_section(RvHttpRequest *req)
         return NULL;
 }
 
+/* what a client needs to write a setting: its type in JSON terms, and whether it may be written */
+static const char *
+rv_http_setting_type(const RvSettingDesc *desc)
+{
+        gboolean nullable = g_str_equal(desc->default_json, "null");
+
+        switch (desc->type) {
+        case RV_SETTING_BOOL:
+                return "boolean";
+        case RV_SETTING_INT:
+                return nullable ? "integer_or_null" : "integer";
+        case RV_SETTING_INT_OR_NULL:
+                return "integer_or_null";
+        case RV_SETTING_DOUBLE:
+                return "number";
+        case RV_SETTING_GLOBS:
+        case RV_SETTING_PATHS:
+        case RV_SETTING_STRINGS:
+                return "list";
+        default:
+                return nullable ? "string_or_null" : "string";
+        }
+}
+
+static void
+rv_http_section_fields(JsonBuilder *b, const char *section)
+{
+        json_builder_set_member_name(b, "fields");
+        json_builder_begin_object(b);
+        for (const RvSettingDesc *d = rv_settings_fields(); d->name != NULL; d++) {
+                if (!g_str_equal(d->section, section))
+                        continue;
+                json_builder_set_member_name(b, d->name);
+                json_builder_begin_object(b);
+                json_builder_set_member_name(b, "type");
+                json_builder_add_string_value(b, rv_http_setting_type(d));
+                json_builder_set_member_name(b, "read_only");
+                json_builder_add_boolean_value(b, d->read_only);
+                json_builder_set_member_name(b, "description");
+                json_builder_add_string_value(b, d->description != NULL ? d->description : "");
+                json_builder_end_object(b);
+        }
+        json_builder_end_object(b);
+}
+
 static void
 rv_http_respond_section(RvHttpRequest *req, guint status, const char *section)
 {
@@ -75,6 +120,7 @@ rv_http_respond_section(RvHttpRequest *req, guint status, const char *section)
         json_builder_add_value(
                 b, values != NULL ? rv_json_deep_copy(json_object_get_member(json_node_get_object(doc), section))
                                   : rv_json_node_take_object(json_object_new()));
+        rv_http_section_fields(b, section);
         json_builder_end_object(b);
         root = json_builder_get_root(b);
         soup_message_headers_replace(soup_server_message_get_response_headers(req->msg), "ETag", etag);
