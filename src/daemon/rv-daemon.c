@@ -416,6 +416,10 @@ rv_daemon_start_http(RvDaemon *self, const char *listen, GError **error)
         self->http = rv_http_new(self->manager, self->store, &hc, error);
         if (self->http == NULL)
                 return FALSE;
+        {
+                g_autofree char *url = rv_http_get_url(self->http);
+                g_info("HTTP API at %s", url != NULL ? url : "(no listener)");
+        }
         rv_http_set_settings(self->http, self->settings);
         rv_http_set_access(self->http, self->access);
         if (self->bus != NULL)
