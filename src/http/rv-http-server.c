@@ -529,9 +529,17 @@ rv_http_deadline_cb(gpointer user_data)
         SoupServerMessage *msg = d->msg;
         RvHttp *http = d->http;
         RvHttpRequest *req = g_object_get_data(G_OBJECT(msg), "rv-http-request");
+        GSocket *socket = soup_server_message_get_socket(msg);
         g_autofree char *text = NULL;
         g_autofree char *detail = g_strdup_printf("the request did not arrive within %u ms", http->request_timeout_ms);
 
+        /*
+         * the client sent more that this loop has not read yet: the slow one
+         * is the service (busy with other requests), not the client; a slow
+         * client has nothing waiting when its time is up
+         */
+        if (socket != NULL && g_socket_get_available_bytes(socket) > 0)
+                return G_SOURCE_CONTINUE;
         d->id = 0;
         g_object_ref(msg);
         soup_server_message_set_status(msg, SOUP_STATUS_REQUEST_TIMEOUT, NULL);
