@@ -25,6 +25,10 @@ G_BEGIN_DECLS
 #define RV_HTTP_MAX_TRACKED_ADDRESSES 4096
 #define RV_HTTP_AUTH_WINDOW_S 60
 #define RV_HTTP_KEEPALIVE_S 15
+/* connections waiting to be accepted (a socket from systemd has its unit's Backlog=) */
+#define RV_HTTP_BACKLOG 1024
+/* a connection with no request on it is closed after this long */
+#define RV_HTTP_IDLE_S 120
 
 /* who may call a route */
 typedef enum {

@@ -3,6 +3,7 @@
 
 #include "config.h"
 
+#include <netinet/in.h>
 #include <string.h>
 
 #include <systemd/sd-daemon.h>
@@ -510,6 +511,9 @@ typedef struct {
         RvHttp *http;
         SoupServerMessage *msg;
         guint id;
+        /* an idle connection: waiting for its first byte, and how long it may stay idle */
+        GSource *watch;
+        guint idle;
 } RvHttpDeadline;
 
 static void
@@ -519,6 +523,12 @@ rv_http_deadline_free(gpointer data)
 
         if (d->id != 0)
                 g_source_remove(d->id);
+        if (d->idle != 0)
+                g_source_remove(d->idle);
+        if (d->watch != NULL) {
+                g_source_destroy(d->watch);
+                g_source_unref(d->watch);
+        }
         g_free(d);
 }
 
@@ -558,6 +568,36 @@ rv_http_deadline_cb(gpointer user_data)
         return G_SOURCE_REMOVE;
 }
 
+/* an idle connection that never said anything: closed without an answer, as there is no request to answer */
+static gboolean
+rv_http_idle_cb(gpointer user_data)
+{
+        RvHttpDeadline *d = user_data;
+        SoupServerMessage *msg = d->msg;
+
+        d->idle = 0;
+        g_object_ref(msg);
+        rv_http_abort_message(msg, FALSE);
+        g_object_unref(msg);
+        return G_SOURCE_REMOVE;
+}
+
+/* the first byte of a request on an idle connection: its time starts now */
+static gboolean
+rv_http_first_byte_cb(GSocket *socket, GIOCondition condition, gpointer user_data)
+{
+        RvHttpDeadline *d = user_data;
+
+        if (d->idle != 0) {
+                g_source_remove(d->idle);
+                d->idle = 0;
+        }
+        d->id = g_timeout_add(d->http->request_timeout_ms, rv_http_deadline_cb, d);
+        /* the source goes with its last reference, after this returns */
+        g_clear_pointer(&d->watch, g_source_unref);
+        return G_SOURCE_REMOVE;
+}
+
 static void
 rv_http_got_body_cb(SoupServerMessage *msg, gpointer user_data)
 {
@@ -570,6 +610,7 @@ rv_http_request_started_cb(SoupServer *server, SoupServerMessage *msg, gpointer 
 {
         RvHttp *self = user_data;
         RvHttpDeadline *d = g_new0(RvHttpDeadline, 1);
+        GSocket *socket;
         static const char malformed[] =
                 "{\"type\":\"https://revaer.dev/problems/malformed-request\",\"title\":\"Malformed request\","
                 "\"detail\":\"the request is not HTTP this service can read\"}";
@@ -583,7 +624,23 @@ rv_http_request_started_cb(SoupServer *server, SoupServerMessage *msg, gpointer 
                                          sizeof(malformed) - 1);
         d->http = self;
         d->msg = msg;
-        d->id = g_timeout_add(self->request_timeout_ms, rv_http_deadline_cb, d);
+        socket = soup_server_message_get_socket(msg);
+        if (socket != NULL && soup_server_message_get_method(msg) == NULL &&
+            g_socket_get_available_bytes(socket) <= 0) {
+                /*
+                 * a connection that has sent nothing yet (a new one, or one
+                 * kept alive between requests) is idle, not slow: clients
+                 * open connections ahead and keep them, and closing one as it
+                 * is used loses the request; the clock starts at its first
+                 * byte, and an idle connection is closed after a while
+                 */
+                d->watch = g_socket_create_source(socket, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
+                g_source_set_callback(d->watch, G_SOURCE_FUNC(rv_http_first_byte_cb), d, NULL);
+                g_source_attach(d->watch, NULL);
+                d->idle = g_timeout_add_seconds(RV_HTTP_IDLE_S, rv_http_idle_cb, d);
+        } else {
+                d->id = g_timeout_add(self->request_timeout_ms, rv_http_deadline_cb, d);
+        }
         g_object_set_data_full(G_OBJECT(msg), "rv-http-deadline", d, rv_http_deadline_free);
         g_signal_connect(msg, "got-body", G_CALLBACK(rv_http_got_body_cb), NULL);
 }
@@ -883,15 +940,39 @@ rv_http_load_tls(RvHttp *self, const RvHttpConfig *config, GError **error)
         return TRUE;
 }
 
+/*
+ * the listening socket is made here, not by libsoup, for its backlog:
+ * libsoup listens with GSocket's default of 10, and a client that opens
+ * dozens of connections at once then gets some reset
+ */
+static GSocket *
+rv_http_listening_socket(GSocketAddress *address, GError **error)
+{
+        GSocketFamily family = g_socket_address_get_family(address);
+        g_autoptr(GSocket) socket = g_socket_new(family, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, error);
+
+        if (socket == NULL)
+                return NULL;
+        if (family == G_SOCKET_FAMILY_IPV6)
+                (void)g_socket_set_option(socket, IPPROTO_IPV6, IPV6_V6ONLY, TRUE, NULL);
+        g_socket_set_listen_backlog(socket, RV_HTTP_BACKLOG);
+        if (!g_socket_bind(socket, address, TRUE, error) || !g_socket_listen(socket, error))
+                return NULL;
+        return g_steal_pointer(&socket);
+}
+
 static gboolean
 rv_http_listen(RvHttp *self, const char *listen, GError **error)
 {
         g_autoptr(GSocketAddress) address = rv_http_parse_listen(listen, error);
+        g_autoptr(GSocket) socket = NULL;
         g_autoptr(GError) error_local = NULL;
 
         if (address == NULL)
                 return FALSE;
-        if (!soup_server_listen(self->server, address, self->tls ? SOUP_SERVER_LISTEN_HTTPS : 0, &error_local)) {
+        socket = rv_http_listening_socket(address, &error_local);
+        if (socket == NULL ||
+            !soup_server_listen_socket(self->server, socket, self->tls ? SOUP_SERVER_LISTEN_HTTPS : 0, &error_local)) {
                 g_set_error(error, RV_ERROR, RV_ERROR_UNAVAILABLE, "cannot listen on %s: %s", listen,
                             error_local->message);
                 return FALSE;
