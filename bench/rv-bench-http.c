@@ -23,7 +23,7 @@
 
 #include "rv-test-data.h"
 
-#define ADD_CONCURRENCY 64
+#define ADD_CONCURRENCY 256
 
 typedef struct {
         char *revaerd;
@@ -154,6 +154,8 @@ setup_key(Bench *b)
         b->bearer = g_strdup_printf("Bearer %s", json_object_get_string_member(json_node_get_object(done), "key"));
 }
 
+static double metric(Bench *b, const char *name);
+
 /* adds: ADD_CONCURRENCY requests in flight until every torrent is in */
 
 static void add_next(Bench *b);
@@ -203,6 +205,8 @@ bench_adds(Bench *b)
         took = now_s() - t0;
         printf("adds over HTTP:          %u in %.2f s = %.0f adds/s (%u failed, %d in flight)\n", b->added, took,
                b->added / took, b->failed, ADD_CONCURRENCY);
+        if (b->failed > 0)
+                printf("  connections the service cut: %.0f\n", metric(b, "revaer_http_aborted_total"));
 }
 
 static gint
@@ -452,6 +456,11 @@ main(int argc, char **argv)
         start_daemon(&b);
         setup_key(&b);
         bench_adds(&b);
+        if (b.failed > 0) {
+                g_autofree char *log = g_build_filename(b.dir, "revaerd.log", NULL);
+                g_autofree char *kept = g_build_filename(b.dir, "revaerd-adds.log", NULL);
+                (void)g_rename(log, kept);
+        }
         /* again from the store, so the figures are of a daemon that restored them, and the list is warm */
         stop_daemon(&b);
         start_daemon(&b);
@@ -468,6 +477,9 @@ main(int argc, char **argv)
         bench_events(&b);
         bench_single(&b);
         stop_daemon(&b);
-        rv_test_data_remove_tree(b.dir);
+        if (b.failed == 0)
+                rv_test_data_remove_tree(b.dir);
+        else
+                printf("kept %s (adds failed: see revaerd.log)\n", b.dir);
         return 0;
 }
