@@ -193,6 +193,7 @@ JsonObject *rv_http_request_json_object(RvHttpRequest *req, GError **error);
 gboolean rv_http_json_too_deep(const char *text, gsize len, guint max_depth);
 /* appends s as a JSON string */
 void rv_http_json_append_string(GString *out, const char *s);
+void rv_http_json_append_int(GString *out, gint64 v);
 
 /* rv-http-auth.c */
 /* authenticates and authorizes req for its route; FALSE after a problem response */

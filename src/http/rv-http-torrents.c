@@ -73,7 +73,7 @@ rv_http_append_torrent(GString *out, const RvTorrent *t, GPtrArray *fields)
                         g_string_append_c(out, ',');
                 g_string_append_c(out, '"');
                 g_string_append(out, f->json);
-                g_string_append(out, "\":");
+                g_string_append_len(out, "\":", 2);
                 switch (v.type) {
                 case RV_FIELD_STRING:
                         rv_http_json_append_string(out, v.s);
@@ -82,7 +82,11 @@ rv_http_append_torrent(GString *out, const RvTorrent *t, GPtrArray *fields)
                         g_string_append(out, v.b ? "true" : "false");
                         break;
                 case RV_FIELD_DOUBLE:
-                        g_string_append(out, g_ascii_formatd(number, sizeof(number), "%.10g", v.d));
+                        /* most progress is 0 or 1 exactly */
+                        if (v.d == 0.0 || v.d == 1.0)
+                                g_string_append_c(out, v.d == 0.0 ? '0' : '1');
+                        else
+                                g_string_append(out, g_ascii_formatd(number, sizeof(number), "%.10g", v.d));
                         break;
                 case RV_FIELD_STRV:
                         g_string_append_c(out, '[');
@@ -94,7 +98,7 @@ rv_http_append_torrent(GString *out, const RvTorrent *t, GPtrArray *fields)
                         g_string_append_c(out, ']');
                         break;
                 default:
-                        g_string_append_printf(out, "%" G_GINT64_FORMAT, v.i);
+                        rv_http_json_append_int(out, v.i);
                         break;
                 }
         }

@@ -163,6 +163,23 @@ test_error_field(void)
 }
 
 static void
+test_json_numbers(void)
+{
+        g_autoptr(GString) out = g_string_new(NULL);
+
+        rv_http_json_append_int(out, 0);
+        g_string_append_c(out, ' ');
+        rv_http_json_append_int(out, -1);
+        g_string_append_c(out, ' ');
+        rv_http_json_append_int(out, 1234567890123);
+        g_string_append_c(out, ' ');
+        rv_http_json_append_int(out, G_MININT64);
+        g_string_append_c(out, ' ');
+        rv_http_json_append_string(out, "a\"b\\c\x1f d\u00e9");
+        g_assert_cmpstr(out->str, ==, "0 -1 1234567890123 -9223372036854775808 \"a\\\"b\\\\c\\u001f d\u00e9\"");
+}
+
+static void
 test_json_depth(void)
 {
         const char *ok = "{\"a\": [1, {\"b\": \"[[[[[[\"}]}";
@@ -184,5 +201,6 @@ main(int argc, char **argv)
         g_test_add_func("/http/problem", test_problem_text);
         g_test_add_func("/http/error-field", test_error_field);
         g_test_add_func("/http/json-depth", test_json_depth);
+        g_test_add_func("/http/json-numbers", test_json_numbers);
         return g_test_run();
 }
