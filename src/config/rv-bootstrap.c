@@ -226,8 +226,8 @@ rv_key_hosts(const RvKeyCtx *ctx, const char *group, const char *key, GStrv *ret
                 const char *host = g_strstrip(parts[i]);
                 if (host[0] == '\0')
                         continue;
-                if (strlen(host) > 253 || strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") !=
-                                                  strlen(host)) {
+                if (strlen(host) > 253 ||
+                    strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") != strlen(host)) {
                         g_autofree char *msg = g_strdup_printf("'%s' is not a host name", host);
                         rv_key_error(error, ctx, group, key, msg);
                         return FALSE;
