@@ -110,6 +110,20 @@ test_http_health(void)
         }
         g_assert_cmpuint(head->status, ==, 200);
         g_assert_cmpuint(g_bytes_get_size(head->body), ==, 0);
+        {
+                /* the client's request id comes back, and is in the daemon's log entry of the request */
+                g_autoptr(RvTestResponse) r2 = rv_test_http_request(&t, "GET", "/v1/torrents/nope", t.admin, NULL, NULL,
+                                                                    "X-Request-Id", "trace-4711", NULL);
+                g_autofree char *log = NULL;
+                gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+                g_assert_cmpstr(soup_message_headers_get_one(r2->headers, "X-Request-Id"), ==, "trace-4711");
+                rv_test_assert_problem(r2, 400, "bad-request");
+                while ((log = rv_test_read_log(&t.h)) != NULL && strstr(log, "(request trace-4711)") == NULL) {
+                        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+                        g_clear_pointer(&log, g_free);
+                        g_usleep(50000);
+                }
+        }
 }
 
 /* list, get, fields, filters, patch, actions, move, remove: each with its errors */
