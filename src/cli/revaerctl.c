@@ -12,13 +12,68 @@ static gboolean opt_user;
 static gboolean opt_system;
 static gboolean opt_json;
 static gboolean opt_version;
+static char *opt_url;
+static char *opt_api_key;
+static char *opt_api_key_file;
 
 static const GOptionEntry rv_cli_global_entries[] = {
         { "user", 0, 0, G_OPTION_ARG_NONE, &opt_user, N_("Talk to the service on the session bus"), NULL },
         { "system", 0, 0, G_OPTION_ARG_NONE, &opt_system, N_("Talk to the service on the system bus (default)"), NULL },
+        { "url", 0, 0, G_OPTION_ARG_STRING, &opt_url,
+          N_("Talk to the service over HTTP at URL instead of D-Bus (or REVAER_URL)"), N_("URL") },
+        { "api-key", 0, 0, G_OPTION_ARG_STRING, &opt_api_key,
+          N_("The API key for --url, KEY_ID:SECRET (or REVAER_API_KEY)"), N_("KEY") },
+        { "api-key-file", 0, 0, G_OPTION_ARG_FILENAME, &opt_api_key_file,
+          N_("Read the API key for --url from FILE (or REVAER_API_KEY_FILE)"), N_("FILE") },
         { "json", 'j', 0, G_OPTION_ARG_NONE, &opt_json, N_("Print JSON instead of tables"), NULL },
         G_OPTION_ENTRY_NULL,
 };
+
+/* the key: --api-key, --api-key-file, REVAER_API_KEY, REVAER_API_KEY_FILE, in that order; NULL for none */
+static char *
+rv_cli_api_key(GError **error)
+{
+        const char *file = opt_api_key_file != NULL ? opt_api_key_file : g_getenv("REVAER_API_KEY_FILE");
+        g_autofree char *text = NULL;
+        char *newline;
+
+        if (opt_api_key != NULL)
+                return g_strdup(opt_api_key);
+        if (opt_api_key_file == NULL && g_getenv("REVAER_API_KEY") != NULL)
+                return g_strdup(g_getenv("REVAER_API_KEY"));
+        if (file == NULL)
+                return NULL;
+        if (!g_file_get_contents(file, &text, NULL, NULL)) {
+                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, _("cannot read the API key file '%s'"), file);
+                return NULL;
+        }
+        newline = strchr(text, '\n');
+        if (newline != NULL)
+                *newline = '\0';
+        g_strstrip(text);
+        return g_steal_pointer(&text);
+}
+
+/* --url (or REVAER_URL): every command goes over HTTP */
+static gboolean
+rv_cli_setup_http(RvCli *cli, GError **error)
+{
+        const char *url = opt_url != NULL ? opt_url : g_getenv("REVAER_URL");
+        g_autoptr(GError) error_local = NULL;
+        g_autofree char *key = NULL;
+
+        if (url == NULL || url[0] == '\0')
+                return TRUE;
+        key = rv_cli_api_key(&error_local);
+        if (error_local != NULL) {
+                g_propagate_error(error, g_steal_pointer(&error_local));
+                return FALSE;
+        }
+        cli->http = rv_cli_http_new(url, key, error);
+        if (key != NULL)
+                explicit_bzero(key, strlen(key));
+        return cli->http != NULL;
+}
 
 static const GOptionEntry rv_cli_top_entries[] = {
         { "version", 0, 0, G_OPTION_ARG_NONE, &opt_version, N_("Print the version and exit"), NULL },
@@ -101,7 +156,9 @@ rv_cli_commands_description(void)
                 g_string_append_printf(out, "  %-12s %s\n", rv_cli_groups[g]->name, _(rv_cli_groups[g]->summary));
         g_string_append_c(out, '\n');
         g_string_append(out, _("A TORRENT is an info hash, a unique prefix of one (4 hex digits at least) or an "
-                               "exact name.\nExit status: 0 success, 2 invalid usage or argument, 3 runtime "
+                               "exact name.\nWith --url (or REVAER_URL) every command goes to the service's HTTP API "
+                               "with the API key of --api-key, --api-key-file, REVAER_API_KEY or REVAER_API_KEY_FILE."
+                               "\nExit status: 0 success, 2 invalid usage or argument, 3 runtime "
                                "failure.\nSee revaerctl COMMAND --help and revaerctl(1)."));
         return g_string_free(g_steal_pointer(&out), FALSE);
 }
@@ -242,6 +299,44 @@ rv_cli_help(char **args)
         return RV_CLI_EXIT_SUCCESS;
 }
 
+/*
+ * the command is the first word that is not an option, and for a group the
+ * subcommand the second; global options may come anywhere; rest gets the
+ * rest for GOption
+ */
+static void
+rv_cli_split_args(int argc, char **argv, GPtrArray *rest, const char **ret_name, const RvCliGroup **ret_group,
+                  const char **ret_subname)
+{
+        g_ptr_array_add(rest, argv[0]);
+        for (int i = 1; i < argc; i++) {
+                gboolean word = argv[i][0] != '-' && !g_str_equal(argv[i], "");
+                /* the global options that take a value: the value is not the command */
+                if ((g_str_equal(argv[i], "--url") || g_str_equal(argv[i], "--api-key") ||
+                     g_str_equal(argv[i], "--api-key-file")) &&
+                    i + 1 < argc) {
+                        g_ptr_array_add(rest, argv[i]);
+                        g_ptr_array_add(rest, argv[++i]);
+                        continue;
+                }
+                if (*ret_name == NULL && word) {
+                        *ret_name = argv[i];
+                        *ret_group = rv_cli_find_group(*ret_name);
+                        continue;
+                }
+                if (*ret_name == NULL && g_str_equal(argv[i], "--") && i + 1 < argc) {
+                        *ret_name = argv[++i];
+                        *ret_group = rv_cli_find_group(*ret_name);
+                        continue;
+                }
+                if (*ret_group != NULL && *ret_subname == NULL && word) {
+                        *ret_subname = argv[i];
+                        continue;
+                }
+                g_ptr_array_add(rest, argv[i]);
+        }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -263,29 +358,7 @@ main(int argc, char **argv)
         textdomain(GETTEXT_PACKAGE);
         g_set_prgname("revaerctl");
 
-        /*
-         * the command is the first word that is not an option, and for a group
-         * the subcommand the second; global options may come anywhere
-         */
-        g_ptr_array_add(rest, argv[0]);
-        for (int i = 1; i < argc; i++) {
-                gboolean word = argv[i][0] != '-' && !g_str_equal(argv[i], "");
-                if (name == NULL && word) {
-                        name = argv[i];
-                        group = rv_cli_find_group(name);
-                        continue;
-                }
-                if (name == NULL && g_str_equal(argv[i], "--") && i + 1 < argc) {
-                        name = argv[++i];
-                        group = rv_cli_find_group(name);
-                        continue;
-                }
-                if (group != NULL && subname == NULL && word) {
-                        subname = argv[i];
-                        continue;
-                }
-                g_ptr_array_add(rest, argv[i]);
-        }
+        rv_cli_split_args(argc, argv, rest, &name, &group, &subname);
         if (group != NULL && subname != NULL) {
                 command = rv_cli_group_find(group, subname);
                 if (command == NULL) {
@@ -352,6 +425,8 @@ main(int argc, char **argv)
 
         cli.user = opt_user;
         cli.json = opt_json;
+        if (!rv_cli_setup_http(&cli, &error))
+                return rv_cli_fail(error);
         ok = command->run(&cli, args + 1, &error);
         rv_cli_clear(&cli);
         if (!ok)

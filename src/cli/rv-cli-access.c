@@ -242,8 +242,11 @@ rv_cli_keys_list(RvCli *cli, char **args, GError **error)
 #define RV_CLI_UNSET G_MININT
 static int opt_key_burst = RV_CLI_UNSET;
 static int opt_key_period = RV_CLI_UNSET;
+static char *opt_key_scope;
 
 static const GOptionEntry rv_cli_create_entries[] = {
+        { "scope", 0, 0, G_OPTION_ARG_STRING, &opt_key_scope,
+          N_("What the key may do over HTTP: metrics, read, manage, configure or admin (default admin)"), N_("SCOPE") },
         { "burst", 0, 0, G_OPTION_ARG_INT, &opt_key_burst, N_("Allow N requests per period (with --period)"), N_("N") },
         { "period", 0, 0, G_OPTION_ARG_INT, &opt_key_period, N_("The rate limit's period (with --burst)"),
           N_("SECONDS") },
@@ -265,6 +268,20 @@ rv_cli_keys_create(RvCli *cli, char **args, GError **error)
                                     _("--burst and --period go together and must be positive"));
                 return FALSE;
         }
+        if (opt_key_scope != NULL &&
+            !g_strv_contains((const char *const[]){ "metrics", "read", "manage", "configure", "admin", NULL },
+                             opt_key_scope)) {
+                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
+                            _("--scope: '%s' is not one of metrics, read, manage, configure, admin"), opt_key_scope);
+                return FALSE;
+        }
+        /* D-Bus makes admin keys only; a narrower one is made over HTTP */
+        if (opt_key_scope != NULL && cli->http == NULL && !g_str_equal(opt_key_scope, "admin")) {
+                g_set_error_literal(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
+                                    _("--scope other than admin needs --url: D-Bus makes admin keys"));
+                return FALSE;
+        }
+        cli->key_scope = opt_key_scope;
         reply = rv_cli_call(cli, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "CreateApiKey", error, "suu", args[0],
                             (uint32_t)MAX(opt_key_burst, 0), (uint32_t)MAX(opt_key_period, 0));
         if (reply == NULL)

@@ -299,14 +299,97 @@ rv_cli_send_unsure(RvCli *cli, sd_bus_message *m, GError **error)
                 cli, m, _("whether the torrent was added is not known; 'revaerctl list' shows it if it was"), error);
 }
 
+/* the options as a{sv}, for a call made of GVariants (over HTTP) */
+static GVariant *
+rv_cli_options_variant(const RvCliAddOptions *options)
+{
+        GVariantBuilder b;
+
+        g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+        if (opt_paused)
+                g_variant_builder_add(&b, "{sv}", "paused", g_variant_new_boolean(TRUE));
+        if (opt_sequential)
+                g_variant_builder_add(&b, "{sv}", "sequential", g_variant_new_boolean(TRUE));
+        if (opt_skip_fluff)
+                g_variant_builder_add(&b, "{sv}", "skip_fluff", g_variant_new_boolean(TRUE));
+        if (options->save_path != NULL)
+                g_variant_builder_add(&b, "{sv}", "save_path", g_variant_new_string(options->save_path));
+        if (opt_download_limit != NULL)
+                g_variant_builder_add(&b, "{sv}", "download_limit", g_variant_new_int64(options->download_limit));
+        if (opt_upload_limit != NULL)
+                g_variant_builder_add(&b, "{sv}", "upload_limit", g_variant_new_int64(options->upload_limit));
+        if (opt_labels != NULL)
+                g_variant_builder_add(&b, "{sv}", "labels", g_variant_new_strv((const char *const *)opt_labels, -1));
+        if (opt_include != NULL)
+                g_variant_builder_add(&b, "{sv}", "include", g_variant_new_strv((const char *const *)opt_include, -1));
+        if (opt_exclude != NULL)
+                g_variant_builder_add(&b, "{sv}", "exclude", g_variant_new_strv((const char *const *)opt_exclude, -1));
+        if (opt_peers != NULL)
+                g_variant_builder_add(&b, "{sv}", "peers", g_variant_new_strv((const char *const *)opt_peers, -1));
+        return g_variant_builder_end(&b);
+}
+
+/* over HTTP the file travels in the request: it is read here, a pipe or a regular file alike */
+static char *
+rv_cli_add_one_http(RvCli *cli, const char *source, const RvCliAddOptions *options, GError **error)
+{
+        g_autofree char *local = NULL;
+        g_autoptr(GVariant) reply = NULL;
+        const char *path = NULL;
+
+        if (g_ascii_strncasecmp(source, "file:", 5) == 0) {
+                local = rv_cli_local_path_from_uri(source, error);
+                if (local == NULL)
+                        return NULL;
+                source = local;
+        }
+        if (g_ascii_strncasecmp(source, "magnet:", 7) == 0 ||
+            (rv_cli_is_bare_hash(source) && !g_file_test(source, G_FILE_TEST_EXISTS))) {
+                g_autofree char *magnet = g_ascii_strncasecmp(source, "magnet:", 7) == 0
+                                                  ? g_strdup(source)
+                                                  : g_strconcat("magnet:?xt=urn:btih:", source, NULL);
+                reply = rv_cli_call_variant(cli, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "AddMagnet",
+                                            g_variant_new("(s@a{sv})", magnet, rv_cli_options_variant(options)), error);
+        } else {
+                gboolean is_stdin = g_str_equal(source, "-");
+                int fd = is_stdin ? STDIN_FILENO : open(source, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+                g_autoptr(GBytes) bytes = NULL;
+                if (fd < 0 || (is_stdin && isatty(STDIN_FILENO))) {
+                        int errsv = errno;
+                        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, _("cannot open '%s': %s"), source,
+                                    fd < 0 ? g_strerror(errsv) : _("the standard input is a terminal"));
+                        return NULL;
+                }
+                bytes = rv_cli_read_stream(fd, is_stdin ? _("standard input") : source, error);
+                if (!is_stdin)
+                        close(fd);
+                if (bytes == NULL)
+                        return NULL;
+                reply = rv_cli_call_variant(
+                        cli, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "AddTorrent",
+                        g_variant_new("(@ay@a{sv})",
+                                      g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, g_bytes_get_data(bytes, NULL),
+                                                                g_bytes_get_size(bytes), 1),
+                                      rv_cli_options_variant(options)),
+                        error);
+        }
+        if (reply == NULL || !rv_cli_reply_is(reply, "(o)", "AddMagnet", error))
+                return NULL;
+        g_variant_get(reply, "(&o)", &path);
+        return g_strdup(path);
+}
+
 static char *
 rv_cli_add_one(RvCli *cli, const char *source, const RvCliAddOptions *options, GError **error)
 {
-        g_autoptr(sd_bus_message) m = rv_cli_new_add_call(cli, source, error);
+        g_autoptr(sd_bus_message) m = NULL;
         g_autoptr(GVariant) reply = NULL;
         const char *path = NULL;
         int r;
 
+        if (cli->http != NULL)
+                return rv_cli_add_one_http(cli, source, options, error);
+        m = rv_cli_new_add_call(cli, source, error);
         if (m == NULL)
                 return NULL;
         r = rv_cli_append_options(m, options);
@@ -539,6 +622,34 @@ rv_cli_wait_owner_cb(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
         return 0;
 }
 
+/* --wait over HTTP: the torrent is read again twice a second */
+static gboolean
+rv_cli_wait_http(RvCli *cli, const char *path, GError **error)
+{
+        g_auto(RvCliWait) w = { 0 };
+
+        w.cli = cli;
+        w.path = path;
+        w.tty = rv_cli_is_tty(stdout);
+        w.quiet = cli->json;
+        w.last_decile = -1;
+        for (;;) {
+                if (!rv_cli_wait_refresh(&w, error))
+                        return FALSE;
+                rv_cli_wait_check(&w);
+                if (w.done || w.error != NULL)
+                        break;
+                g_usleep(G_USEC_PER_SEC / 2);
+        }
+        if (!w.quiet)
+                rv_cli_wait_end_bar(&w);
+        if (w.error != NULL) {
+                g_propagate_error(error, g_steal_pointer(&w.error));
+                return FALSE;
+        }
+        return TRUE;
+}
+
 static gboolean
 rv_cli_wait(RvCli *cli, const char *path, GError **error)
 {
@@ -546,9 +657,12 @@ rv_cli_wait(RvCli *cli, const char *path, GError **error)
         g_autoptr(sd_bus_slot) changed_slot = NULL;
         g_autoptr(sd_bus_slot) removed_slot = NULL;
         g_autoptr(sd_bus_slot) owner_slot = NULL;
-        sd_event *event = rv_cli_get_event(cli, error);
+        sd_event *event;
         int r;
 
+        if (cli->http != NULL)
+                return rv_cli_wait_http(cli, path, error);
+        event = rv_cli_get_event(cli, error);
         if (event == NULL || !rv_cli_add_exit_signals(cli, RV_CLI_INTERRUPTED, error))
                 return FALSE;
         w.cli = cli;

@@ -14,6 +14,7 @@
 void
 rv_cli_clear(RvCli *cli)
 {
+        g_clear_pointer(&cli->http, rv_cli_http_free);
         if (cli->bus != NULL)
                 sd_bus_detach_event(cli->bus);
         g_clear_pointer(&cli->bus, sd_bus_flush_close_unref);
@@ -375,10 +376,20 @@ rv_cli_reply_is(GVariant *reply, const char *type, const char *method, GError **
 GVariant *
 rv_cli_call(RvCli *cli, const char *path, const char *iface, const char *method, GError **error, const char *types, ...)
 {
-        g_autoptr(sd_bus_message) m = rv_cli_new_call(cli, path, iface, method, error);
+        g_autoptr(sd_bus_message) m = NULL;
         va_list ap;
         int r;
 
+        if (cli->http != NULL) {
+                /* the basic types the commands pass read the same as a GVariant tuple */
+                g_autofree char *tuple = g_strdup_printf("(%s)", types != NULL ? types : "");
+                GVariant *args;
+                va_start(ap, types);
+                args = g_variant_new_va(tuple, NULL, &ap);
+                va_end(ap);
+                return rv_cli_http_call(cli, path, iface, method, args, error);
+        }
+        m = rv_cli_new_call(cli, path, iface, method, error);
         if (m == NULL)
                 return NULL;
         if (types != NULL) {
@@ -481,11 +492,14 @@ rv_cli_message_append_variant(sd_bus_message *m, GVariant *value)
 GVariant *
 rv_cli_call_variant(RvCli *cli, const char *path, const char *iface, const char *method, GVariant *args, GError **error)
 {
-        g_autoptr(sd_bus_message) m = rv_cli_new_call(cli, path, iface, method, error);
+        g_autoptr(sd_bus_message) m = NULL;
         g_autoptr(GVariant) sunk = args != NULL ? g_variant_ref_sink(args) : NULL;
         GVariantIter iter;
         GVariant *child;
 
+        if (cli->http != NULL)
+                return rv_cli_http_call(cli, path, iface, method, sunk != NULL ? g_variant_ref(sunk) : NULL, error);
+        m = rv_cli_new_call(cli, path, iface, method, error);
         if (m == NULL)
                 return NULL;
         if (sunk != NULL) {
@@ -505,10 +519,13 @@ rv_cli_call_variant(RvCli *cli, const char *path, const char *iface, const char 
 GDBusNodeInfo *
 rv_cli_introspect(RvCli *cli, const char *path, GError **error)
 {
-        g_autoptr(GVariant) reply = rv_cli_call(cli, path, RV_BUS_INTROSPECTABLE_IFACE, "Introspect", error, NULL);
+        g_autoptr(GVariant) reply = NULL;
         g_autoptr(GError) error_local = NULL;
         GDBusNodeInfo *info;
 
+        if (cli->http != NULL)
+                return rv_cli_http_introspect(cli, path, error);
+        reply = rv_cli_call(cli, path, RV_BUS_INTROSPECTABLE_IFACE, "Introspect", error, NULL);
         if (reply == NULL)
                 return NULL;
         if (!rv_cli_reply_is(reply, "(s)", "Introspect", error))
@@ -529,8 +546,11 @@ rv_cli_introspect(RvCli *cli, const char *path, GError **error)
 GVariant *
 rv_cli_get_all(RvCli *cli, const char *path, const char *iface, GError **error)
 {
-        g_autoptr(GVariant) reply = rv_cli_call(cli, path, RV_BUS_PROPERTIES_IFACE, "GetAll", error, "s", iface);
+        g_autoptr(GVariant) reply = NULL;
 
+        if (cli->http != NULL)
+                return rv_cli_http_get_all(cli, path, iface, error);
+        reply = rv_cli_call(cli, path, RV_BUS_PROPERTIES_IFACE, "GetAll", error, "s", iface);
         if (reply == NULL)
                 return NULL;
         if (!rv_cli_reply_is(reply, "(a{sv})", "GetAll", error))
@@ -541,9 +561,17 @@ rv_cli_get_all(RvCli *cli, const char *path, const char *iface, GError **error)
 GVariant *
 rv_cli_get_property(RvCli *cli, const char *path, const char *iface, const char *name, GError **error)
 {
-        g_autoptr(GVariant) reply = rv_cli_call(cli, path, RV_BUS_PROPERTIES_IFACE, "Get", error, "ss", iface, name);
+        g_autoptr(GVariant) reply = NULL;
         g_autoptr(GVariant) boxed = NULL;
 
+        if (cli->http != NULL) {
+                g_autoptr(GVariant) all = rv_cli_http_get_all(cli, path, iface, error);
+                GVariant *value = all != NULL ? g_variant_lookup_value(all, name, NULL) : NULL;
+                if (all != NULL && value == NULL)
+                        g_set_error(error, RV_ERROR, RV_ERROR_INTERNAL, _("the service has no %s"), name);
+                return value;
+        }
+        reply = rv_cli_call(cli, path, RV_BUS_PROPERTIES_IFACE, "Get", error, "ss", iface, name);
         if (reply == NULL)
                 return NULL;
         if (!rv_cli_reply_is(reply, "(v)", "Get", error))
@@ -556,11 +584,20 @@ gboolean
 rv_cli_set_property(RvCli *cli, const char *path, const char *iface, const char *name, GError **error, const char *type,
                     ...)
 {
-        g_autoptr(sd_bus_message) m = rv_cli_new_call(cli, path, RV_BUS_PROPERTIES_IFACE, "Set", error);
+        g_autoptr(sd_bus_message) m = NULL;
         g_autoptr(GVariant) reply = NULL;
         va_list ap;
         int r;
 
+        if (cli->http != NULL) {
+                g_autoptr(GVariant) value = NULL;
+                va_start(ap, type);
+                /* a string array comes as char **, which GVariant's "^as" takes */
+                value = g_variant_ref_sink(g_variant_new_va(g_str_equal(type, "as") ? "^as" : type, NULL, &ap));
+                va_end(ap);
+                return rv_cli_http_set_property(cli, path, name, value, error);
+        }
+        m = rv_cli_new_call(cli, path, RV_BUS_PROPERTIES_IFACE, "Set", error);
         if (m == NULL)
                 return FALSE;
         r = sd_bus_message_append(m, "ss", iface, name);

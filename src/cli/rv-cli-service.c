@@ -391,6 +391,83 @@ rv_cli_slot_free(gpointer slot)
         sd_bus_slot_unref(slot);
 }
 
+/* a torrent's state event from the stream: the same line as PropertiesChanged gives over D-Bus */
+static void
+rv_cli_monitor_http_state(RvCliMonitor *mon, const char *hash, JsonObject *event, const char *id)
+{
+        const char *state = json_object_get_string_member_with_default(event, "state", NULL);
+        const char *reason = json_object_get_string_member_with_default(event, "error", NULL);
+
+        if (state == NULL || g_strcmp0(g_hash_table_lookup(mon->states, hash), state) == 0)
+                return;
+        g_hash_table_replace(mon->states, g_strdup(hash), g_strdup(state));
+        if (g_str_equal(state, "error")) {
+                g_autofree char *detail = g_strdup_printf("error: %s", reason != NULL ? reason : "");
+                rv_cli_monitor_emit(mon, "state", hash, detail, "state", state, "error", reason != NULL ? reason : "",
+                                    "event_id", id, NULL);
+                return;
+        }
+        rv_cli_monitor_emit(mon, "state", hash, state, "state", state, "event_id", id, NULL);
+}
+
+static void
+rv_cli_monitor_http_event_cb(const char *kind, JsonObject *envelope, gpointer user_data)
+{
+        RvCliMonitor *mon = user_data;
+        JsonObject *event = json_object_get_object_member(envelope, "event");
+        g_autofree char *id =
+                g_strdup_printf("%" G_GINT64_FORMAT, json_object_get_int_member_with_default(envelope, "id", 0));
+        const char *hash = event != NULL ? json_object_get_string_member_with_default(event, "info_hash", NULL) : NULL;
+
+        if (g_str_equal(kind, "reset")) {
+                /* events were lost: what the service has now is the new baseline */
+                g_hash_table_remove_all(mon->states);
+                (void)rv_cli_monitor_load(mon, NULL, NULL);
+                rv_cli_monitor_emit(mon, "service", NULL, _("events were lost; states read again"), "state", "reset",
+                                    NULL);
+                return;
+        }
+        if (event == NULL)
+                return;
+        if (hash != NULL)
+                rv_cli_monitor_set_name(mon, hash, json_object_get_string_member_with_default(event, "name", NULL));
+        if (g_str_equal(kind, "torrent_added") || g_str_equal(kind, "completed")) {
+                rv_cli_monitor_emit(mon, g_str_equal(kind, "torrent_added") ? "added" : "completed", hash, NULL,
+                                    "event_id", id, NULL);
+        } else if (g_str_equal(kind, "torrent_removed") && hash != NULL) {
+                rv_cli_monitor_emit(mon, "removed", hash, NULL, "event_id", id, NULL);
+                g_hash_table_remove(mon->names, hash);
+                g_hash_table_remove(mon->states, hash);
+        } else if (g_str_equal(kind, "state_changed") && hash != NULL) {
+                rv_cli_monitor_http_state(mon, hash, event, id);
+        } else if (g_str_equal(kind, "health_changed")) {
+                const char *status = json_object_get_string_member_with_default(event, "status", "");
+                const char *reason = json_object_get_string_member_with_default(event, "reason", "");
+                const char *component = json_object_get_string_member_with_default(event, "component", "");
+                g_autofree char *reasons =
+                        reason[0] != '\0' ? g_strdup_printf("%s: %s", component, reason) : g_strdup("");
+                g_autofree char *detail =
+                        reasons[0] != '\0' ? g_strdup_printf("%s (%s)", status, reasons) : g_strdup(status);
+                rv_cli_monitor_emit(mon, "health", NULL, detail, "health", status, "reasons", reasons, "event_id", id,
+                                    NULL);
+        }
+}
+
+/* monitor over HTTP: the event stream, resumed after a dropped connection without losing an event */
+static gboolean
+rv_cli_monitor_http(RvCliMonitor *mon, GError **error)
+{
+        guint count = 0;
+
+        if (!rv_cli_monitor_load(mon, &count, error))
+                return FALSE;
+        g_printerr(g_dngettext(GETTEXT_PACKAGE, "Monitoring the Revaer service over HTTP (%u torrent).",
+                               "Monitoring the Revaer service over HTTP (%u torrents).", count),
+                   count);
+        g_printerr(" %s\n", _("Press Ctrl+C to stop."));
+        return rv_cli_http_follow(mon->cli, rv_cli_monitor_http_event_cb, mon, error);
+}
+
 static gboolean
 rv_cli_monitor(RvCli *cli, char **args, GError **error)
 {
@@ -412,13 +489,15 @@ rv_cli_monitor(RvCli *cli, char **args, GError **error)
 
         if (!rv_cli_check_args(args, 0, 0, error))
                 return FALSE;
+        mon.cli = cli;
+        mon.names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+        mon.states = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+        if (cli->http != NULL)
+                return rv_cli_monitor_http(&mon, error);
         event = rv_cli_get_event(cli, error);
         if (event == NULL || !rv_cli_add_exit_signals(cli, RV_CLI_MONITOR_STOPPED, error))
                 return FALSE;
         (void)sd_bus_set_exit_on_disconnect(cli->bus, TRUE);
-        mon.cli = cli;
-        mon.names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-        mon.states = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 
         for (guint i = 0; r >= 0 && i < G_N_ELEMENTS(manager_signals); i++) {
                 r = sd_bus_match_signal(cli->bus, &slot, RV_BUS_NAME, RV_BUS_PATH, RV_BUS_MANAGER_IFACE,

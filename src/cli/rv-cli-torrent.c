@@ -452,6 +452,18 @@ rv_cli_remove(RvCli *cli, char **args, GError **error)
         paths = rv_cli_resolve_all(cli, args, error);
         if (paths == NULL)
                 return FALSE;
+        if (cli->http != NULL) {
+                /* over HTTP a removed torrent is gone from the API when the answer comes */
+                for (guint i = 0; i < paths->len; i++) {
+                        g_autoptr(GVariant) reply = rv_cli_call(cli, g_ptr_array_index(paths, i), RV_BUS_TORRENT_IFACE,
+                                                                "Remove", error, "b", opt_delete_data);
+                        if (reply == NULL)
+                                return FALSE;
+                }
+                return TRUE;
+        }
+        if (!rv_cli_connect(cli, error))
+                return FALSE;
         /* subscribed before the first Remove, so no TorrentRemoved is missed */
         r = sd_bus_match_signal(cli->bus, &slot, RV_BUS_NAME, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "TorrentRemoved",
                                 rv_cli_removed_cb, pending);
@@ -540,42 +552,23 @@ rv_cli_select(RvCli *cli, char **args, GError **error)
         if (path == NULL)
                 return FALSE;
         if (opt_select_all || rules) {
-                g_autoptr(sd_bus_message) m = rv_cli_new_call(cli, path, RV_BUS_TORRENT_IFACE, "SetSelection", error);
-                g_autoptr(GVariant) reply = NULL;
-                int r;
-                if (m == NULL)
-                        return FALSE;
-                r = sd_bus_message_append_strv(m, opt_select_include != NULL ? opt_select_include : empty);
-                if (r >= 0)
-                        r = sd_bus_message_append_strv(m, opt_select_exclude != NULL ? opt_select_exclude : empty);
-                if (r >= 0)
-                        r = sd_bus_message_append(m, "b", opt_select_skip_fluff);
-                if (r < 0) {
-                        rv_cli_set_bus_error(cli, NULL, r, error);
-                        return FALSE;
-                }
-                reply = rv_cli_send(cli, m, error);
+                g_autoptr(GVariant) reply = rv_cli_call_variant(
+                        cli, path, RV_BUS_TORRENT_IFACE, "SetSelection",
+                        g_variant_new("(^as^asb)", opt_select_include != NULL ? opt_select_include : empty,
+                                      opt_select_exclude != NULL ? opt_select_exclude : empty, opt_select_skip_fluff),
+                        error);
                 if (reply == NULL)
                         return FALSE;
         }
         /* after the rules: SetSelection drops every earlier per-file priority */
         if (indexes->len > 0) {
-                g_autoptr(sd_bus_message) m =
-                        rv_cli_new_call(cli, path, RV_BUS_TORRENT_IFACE, "SetFilePriorities", error);
                 g_autoptr(GVariant) reply = NULL;
-                int r;
-                if (m == NULL)
-                        return FALSE;
-                r = sd_bus_message_open_container(m, 'a', "(uy)");
-                for (guint i = 0; r >= 0 && i < indexes->len; i++)
-                        r = sd_bus_message_append(m, "(uy)", g_array_index(indexes, guint32, i), priorities->data[i]);
-                if (r >= 0)
-                        r = sd_bus_message_close_container(m);
-                if (r < 0) {
-                        rv_cli_set_bus_error(cli, NULL, r, error);
-                        return FALSE;
-                }
-                reply = rv_cli_send(cli, m, error);
+                GVariantBuilder list;
+                g_variant_builder_init(&list, G_VARIANT_TYPE("a(uy)"));
+                for (guint i = 0; i < indexes->len; i++)
+                        g_variant_builder_add(&list, "(uy)", g_array_index(indexes, guint32, i), priorities->data[i]);
+                reply = rv_cli_call_variant(cli, path, RV_BUS_TORRENT_IFACE, "SetFilePriorities",
+                                            g_variant_new("(a(uy))", &list), error);
                 if (reply == NULL)
                         return FALSE;
         }

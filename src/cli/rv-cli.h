@@ -33,10 +33,16 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(sd_bus_slot, sd_bus_slot_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(sd_event, sd_event_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(sd_event_source, sd_event_source_unref)
 
+typedef struct _RvCliHttp RvCliHttp;
+
 typedef struct {
         /* options every command takes */
         gboolean user;
         gboolean json;
+        /* --url: the commands go over HTTP (rv-cli-http.c) instead of D-Bus */
+        RvCliHttp *http;
+        /* keys create --scope, over HTTP */
+        const char *key_scope;
         /* connected on first use, so usage errors never need a bus */
         sd_bus *bus;
         sd_event *event;
@@ -114,6 +120,20 @@ int rv_cli_message_read_all(sd_bus_message *m, GVariant **ret);
 int rv_cli_match_service_owner(RvCli *cli, sd_bus_slot **ret_slot, sd_bus_message_handler_t handler, void *userdata);
 /* blocks SIGINT/SIGTERM and ends the event loop with code on either */
 gboolean rv_cli_add_exit_signals(RvCli *cli, int code, GError **error);
+
+/* rv-cli-http.c: the service's D-Bus calls answered from its REST API */
+RvCliHttp *rv_cli_http_new(const char *url, const char *key, GError **error);
+void rv_cli_http_free(RvCliHttp *http);
+GVariant *rv_cli_http_call(RvCli *cli, const char *path, const char *iface, const char *method, GVariant *args,
+                           GError **error);
+GVariant *rv_cli_http_get_all(RvCli *cli, const char *path, const char *iface, GError **error);
+gboolean rv_cli_http_set_property(RvCli *cli, const char *path, const char *name, GVariant *value, GError **error);
+GDBusNodeInfo *rv_cli_http_introspect(RvCli *cli, const char *path, GError **error);
+/* a request: the answer's JSON (NULL when empty or failed: error tells), Problem+JSON as RvError */
+JsonNode *rv_cli_http_request(RvCli *cli, const char *method, const char *target, JsonNode *body, GError **error);
+/* follows the event stream, resuming after a dropped connection (rv-cli-service.c's monitor over HTTP) */
+typedef void (*RvCliHttpEventFunc)(const char *kind, JsonObject *event, gpointer user_data);
+gboolean rv_cli_http_follow(RvCli *cli, RvCliHttpEventFunc func, gpointer user_data, GError **error);
 
 /* rv-cli-format.c */
 gboolean rv_cli_is_tty(FILE *stream);

@@ -141,6 +141,32 @@ rv_access_verify(RvAccess *self, const char *key_id, const char *secret)
         return key;
 }
 
+const RvStoreApiKey *
+rv_access_verify_token(RvAccess *self, const char *token)
+{
+        const char *colon = token != NULL ? strchr(token, ':') : NULL;
+        g_autofree char *key_id = NULL;
+
+        /* still hash something for a malformed token, so it takes as long as a wrong one */
+        if (colon == NULL || colon == token)
+                return rv_access_verify(self, NULL, token != NULL ? token : "");
+        key_id = g_strndup(token, (gsize)(colon - token));
+        return rv_access_verify(self, key_id, colon + 1);
+}
+
+RvScope
+rv_access_key_scope(const RvStoreApiKey *key)
+{
+        RvScope scope = RV_SCOPE_ADMIN;
+
+        if (key == NULL)
+                return RV_SCOPE_METRICS;
+        if (key->scope != NULL && !rv_scope_from_string(key->scope, &scope))
+                /* a scope this version does not know may not be stretched into more */
+                return RV_SCOPE_METRICS;
+        return scope;
+}
+
 /* the mode follows the keys: active with one, setup with none */
 static void
 rv_access_mode_cb(GObject *source, GAsyncResult *result, gpointer user_data)
@@ -299,7 +325,7 @@ rv_access_key_stored_cb(const GError *error, gpointer user_data)
 }
 
 static void
-rv_access_store_new_key(RvAccess *self, GTask *task, const char *label, guint burst, guint period_s)
+rv_access_store_new_key(RvAccess *self, GTask *task, const char *label, const char *scope, guint burst, guint period_s)
 {
         RvAccessKeyResult *r = g_new0(RvAccessKeyResult, 1);
         g_autofree char *id_random = rv_access_random(9);
@@ -313,6 +339,7 @@ rv_access_store_new_key(RvAccess *self, GTask *task, const char *label, guint bu
         r->key->burst = burst;
         r->key->period_s = period_s;
         r->key->created = g_get_real_time() / G_USEC_PER_SEC;
+        r->key->scope = g_strdup(scope);
         g_task_set_task_data(task, r, (GDestroyNotify)rv_access_key_result_free);
         rv_store_put_api_key(self->store, r->key, rv_access_key_stored_cb, task);
 }
@@ -321,10 +348,18 @@ void
 rv_access_create_key_async(RvAccess *self, const char *label, guint burst, guint period_s, GAsyncReadyCallback callback,
                            gpointer user_data)
 {
+        rv_access_create_key_scoped_async(self, label, "admin", burst, period_s, callback, user_data);
+}
+
+void
+rv_access_create_key_scoped_async(RvAccess *self, const char *label, const char *scope, guint burst, guint period_s,
+                                  GAsyncReadyCallback callback, gpointer user_data)
+{
         GTask *task = g_task_new(self, NULL, callback, user_data);
         g_autoptr(GError) error = NULL;
 
-        if (rv_validate_key_label(label, &error) && rv_validate_key_rate(burst, period_s, &error)) {
+        if (rv_validate_key_label(label, &error) && rv_validate_key_rate(burst, period_s, &error) &&
+            rv_validate_key_scope(scope, &error)) {
                 if (g_hash_table_size(self->keys) >= RV_ACCESS_MAX_KEYS)
                         g_set_error(&error, RV_ERROR, RV_ERROR_CONFLICT, "at most %d API keys", RV_ACCESS_MAX_KEYS);
         }
@@ -333,7 +368,7 @@ rv_access_create_key_async(RvAccess *self, const char *label, guint burst, guint
                 g_object_unref(task);
                 return;
         }
-        rv_access_store_new_key(self, task, label, burst, period_s);
+        rv_access_store_new_key(self, task, label, scope, burst, period_s);
 }
 
 typedef struct {
@@ -363,7 +398,7 @@ rv_access_token_taken_cb(GObject *source, GAsyncResult *result, gpointer user_da
                 return;
         }
         label = g_strdup(((RvAccessSetup *)g_task_get_task_data(task))->label);
-        rv_access_store_new_key(self, g_steal_pointer(&task), label, 0, 0);
+        rv_access_store_new_key(self, g_steal_pointer(&task), label, "admin", 0, 0);
 }
 
 void

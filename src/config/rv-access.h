@@ -3,6 +3,7 @@
 
 #include <gio/gio.h>
 
+#include "rv-command.h"
 #include "rv-live-settings.h"
 #include "rv-store.h"
 
@@ -40,9 +41,12 @@ char *rv_access_issue_setup_token_finish(RvAccess *self, GAsyncResult *result, g
 void rv_access_complete_setup_async(RvAccess *self, const char *token, const char *label, GAsyncReadyCallback callback,
                                     gpointer user_data);
 
-/* a new key; label names it, burst/period_s rate-limit it (0 = none) */
+/* a new key that may do everything (admin); label names it, burst/period_s rate-limit it (0 = none) */
 void rv_access_create_key_async(RvAccess *self, const char *label, guint burst, guint period_s,
                                 GAsyncReadyCallback callback, gpointer user_data);
+/* the same with a scope ("metrics", "read", "manage", "configure", "admin"): InvalidArgument naming "scope" */
+void rv_access_create_key_scoped_async(RvAccess *self, const char *label, const char *scope, guint burst,
+                                       guint period_s, GAsyncReadyCallback callback, gpointer user_data);
 /* a new secret for an existing key: NotFound when there is none */
 void rv_access_rotate_key_async(RvAccess *self, const char *key_id, GAsyncReadyCallback callback, gpointer user_data);
 /* complete, create and rotate finish with the key id and the secret in clear (once) */
@@ -55,8 +59,12 @@ gboolean rv_access_revoke_key_finish(RvAccess *self, GAsyncResult *result, GErro
 /* RvStoreApiKey (secret_hash included: callers must not show it) */
 GPtrArray *rv_access_list_keys(RvAccess *self);
 
-/* "key_id:secret" or key_id and secret: the key when it matches, NULL otherwise */
+/* the key when key_id exists, is enabled and secret matches; NULL otherwise */
 const RvStoreApiKey *rv_access_verify(RvAccess *self, const char *key_id, const char *secret);
+/* "key_id:secret", as clients hold a key: the same */
+const RvStoreApiKey *rv_access_verify_token(RvAccess *self, const char *token);
+/* what a key may do (its scope, admin for keys stored before scopes) */
+RvScope rv_access_key_scope(const RvStoreApiKey *key);
 
 /* helpers, exposed for tests */
 char *rv_access_hash_secret(const char *secret);

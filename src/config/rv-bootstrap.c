@@ -18,6 +18,9 @@ rv_bootstrap_init(RvBootstrap *config)
         config->add_timeout_s = 15;
         config->store_backend = g_strdup("embedded");
         config->bus = g_strdup("system");
+        config->http_request_timeout_ms = 10000;
+        config->http_event_queue = 1024 * 1024;
+        config->http_auth_failures = 10;
         rv_engine_settings_init(&config->engine);
         config->sources = g_ptr_array_new_with_free_func(g_free);
 }
@@ -33,6 +36,9 @@ rv_bootstrap_clear(RvBootstrap *config)
         g_free(config->node_id);
         g_free(config->bus);
         g_free(config->http_listen);
+        g_free(config->http_tls_certificate);
+        g_free(config->http_tls_key);
+        g_strfreev(config->http_allowed_hosts);
         rv_engine_settings_clear(&config->engine);
         if (config->sources != NULL)
                 g_ptr_array_unref(config->sources);
@@ -164,6 +170,12 @@ static const char *const rv_known_keys[] = {
         "store:node-id",
         "bus:bus",
         "http:listen",
+        "http:tls-certificate",
+        "http:tls-key",
+        "http:allowed-hosts",
+        "http:request-timeout",
+        "http:event-queue",
+        "http:auth-failures",
         "engine:listen-interfaces",
         "engine:dht",
         "engine:lsd",
@@ -198,6 +210,49 @@ rv_bootstrap_check_keys(const RvKeyCtx *ctx, GError **error)
                         }
                 }
         }
+        return TRUE;
+}
+
+/* a comma-separated list of host names (no ports, no spaces inside) */
+static gboolean
+rv_key_hosts(const RvKeyCtx *ctx, const char *group, const char *key, GStrv *ret, GError **error)
+{
+        g_autofree char *value = NULL;
+        g_autoptr(GPtrArray) hosts = g_ptr_array_new_with_free_func(g_free);
+        g_auto(GStrv) parts = NULL;
+
+        if (!rv_key_string(ctx, group, key, &value, error) || value == NULL)
+                return TRUE;
+        parts = g_strsplit(value, ",", -1);
+        for (guint i = 0; parts[i] != NULL; i++) {
+                const char *host = g_strstrip(parts[i]);
+                if (host[0] == '\0')
+                        continue;
+                if (strlen(host) > 253 ||
+                    strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") != strlen(host)) {
+                        g_autofree char *msg = g_strdup_printf("'%s' is not a host name", host);
+                        rv_key_error(error, ctx, group, key, msg);
+                        return FALSE;
+                }
+                g_ptr_array_add(hosts, g_ascii_strdown(host, -1));
+        }
+        g_ptr_array_add(hosts, NULL);
+        g_strfreev(*ret);
+        *ret = (GStrv)g_ptr_array_free(g_steal_pointer(&hosts), FALSE);
+        return TRUE;
+}
+
+static gboolean
+rv_bootstrap_apply_http(RvBootstrap *c, const RvKeyCtx *ctx, GError **error)
+{
+        if (!rv_key_string(ctx, "http", "listen", &c->http_listen, error) ||
+            !rv_key_path(ctx, "http", "tls-certificate", &c->http_tls_certificate, error) ||
+            !rv_key_path(ctx, "http", "tls-key", &c->http_tls_key, error) ||
+            !rv_key_hosts(ctx, "http", "allowed-hosts", &c->http_allowed_hosts, error) ||
+            !rv_key_uint(ctx, "http", "request-timeout", 100, 600000, &c->http_request_timeout_ms, error) ||
+            !rv_key_uint(ctx, "http", "event-queue", 4096, 64 * 1024 * 1024, &c->http_event_queue, error) ||
+            !rv_key_uint(ctx, "http", "auth-failures", 1, 100000, &c->http_auth_failures, error))
+                return FALSE;
         return TRUE;
 }
 
@@ -256,7 +311,7 @@ rv_bootstrap_apply(RvBootstrap *c, const RvKeyCtx *ctx, GError **error)
                 g_free(c->bus);
                 c->bus = g_steal_pointer(&bus);
         }
-        if (!rv_key_string(ctx, "http", "listen", &c->http_listen, error))
+        if (!rv_bootstrap_apply_http(c, ctx, error))
                 return FALSE;
 
         if (!rv_key_string(ctx, "engine", "listen-interfaces", &e->listen_interfaces, error) ||
@@ -314,6 +369,18 @@ rv_cmp_strings(gconstpointer a, gconstpointer b)
         return g_strcmp0(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* what only the files together can say */
+static gboolean
+rv_bootstrap_check(RvBootstrap *config, const char *path, GError **error)
+{
+        if ((config->http_tls_certificate == NULL) != (config->http_tls_key == NULL)) {
+                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
+                            "%s: [http] tls-certificate and tls-key: give both, or neither", path);
+                return FALSE;
+        }
+        return TRUE;
+}
+
 gboolean
 rv_bootstrap_load(RvBootstrap *config, const char *path, GError **error)
 {
@@ -329,7 +396,7 @@ rv_bootstrap_load(RvBootstrap *config, const char *path, GError **error)
         dropins = g_strconcat(path, ".d", NULL);
         dir = g_dir_open(dropins, 0, NULL);
         if (dir == NULL)
-                return TRUE;
+                return rv_bootstrap_check(config, path, error);
         while ((name = g_dir_read_name(dir)) != NULL) {
                 if (g_str_has_suffix(name, ".conf") && name[0] != '.')
                         g_ptr_array_add(names, g_build_filename(dropins, name, NULL));
@@ -339,5 +406,5 @@ rv_bootstrap_load(RvBootstrap *config, const char *path, GError **error)
                 if (!rv_bootstrap_load_file(config, g_ptr_array_index(names, i), error))
                         return FALSE;
         }
-        return TRUE;
+        return rv_bootstrap_check(config, path, error);
 }

@@ -33,6 +33,17 @@ typedef struct {
         char *bus;
         /* [http]; NULL: the app section of the settings decides */
         char *http_listen;
+        /* PEM files; both or neither: HTTPS when given */
+        char *http_tls_certificate;
+        char *http_tls_key;
+        /* names a Host header may carry besides IP addresses and localhost; NULL: none */
+        GStrv http_allowed_hosts;
+        /* how long a client may take to send a whole request */
+        guint http_request_timeout_ms;
+        /* bytes an event stream client may fall behind before it is cut off */
+        guint http_event_queue;
+        /* failed authentications per client address per minute before it is refused */
+        guint http_auth_failures;
         /* [engine] */
         RvEngineSettings engine;
         /* files that were read, in order */

@@ -36,6 +36,8 @@ typedef struct {
         JsonNode *changes;
         gboolean retried;
         gboolean internal;
+        /* the revision the caller saw (If-Match); 0: any */
+        guint64 expected;
 } RvConfigUpdate;
 
 static void
@@ -311,6 +313,15 @@ rv_live_settings_start(RvLiveSettings *self, GTask *task)
         RvStoreHistoryEntry entry = { 0 };
 
         g_clear_pointer(&u->changes, json_node_unref);
+        if (u->expected != 0 && u->expected != self->revision) {
+                self->updating = FALSE;
+                g_task_return_new_error(task, RV_ERROR, RV_ERROR_CONFLICT,
+                                        "the settings are at revision %" G_GUINT64_FORMAT ", not %" G_GUINT64_FORMAT,
+                                        self->revision, u->expected);
+                g_object_unref(task);
+                rv_live_settings_run_next(self);
+                return;
+        }
         document = rv_settings_apply_patch_full(self->document, u->patch, u->internal, &u->changes, &error);
         if (document == NULL) {
                 self->updating = FALSE;
@@ -378,8 +389,8 @@ rv_live_settings_run_next(RvLiveSettings *self)
 
 static void
 rv_live_settings_queue_update(RvLiveSettings *self, JsonNode *patch, const char *actor, const char *reason,
-                              gboolean internal, GCancellable *cancellable, GAsyncReadyCallback callback,
-                              gpointer user_data)
+                              gboolean internal, guint64 expected, GCancellable *cancellable,
+                              GAsyncReadyCallback callback, gpointer user_data)
 {
         GTask *task = g_task_new(self, cancellable, callback, user_data);
         RvConfigUpdate *u = g_new0(RvConfigUpdate, 1);
@@ -388,6 +399,7 @@ rv_live_settings_queue_update(RvLiveSettings *self, JsonNode *patch, const char 
         u->actor = g_strdup(actor != NULL ? actor : "unknown");
         u->reason = g_strdup(reason != NULL ? reason : "");
         u->internal = internal;
+        u->expected = expected;
         g_task_set_task_data(task, u, (GDestroyNotify)rv_live_settings_update_free);
         g_queue_push_tail(&self->updates, task);
         rv_live_settings_run_next(self);
@@ -397,14 +409,22 @@ void
 rv_live_settings_update_async(RvLiveSettings *self, JsonNode *patch, const char *actor, const char *reason,
                               GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
 {
-        rv_live_settings_queue_update(self, patch, actor, reason, FALSE, cancellable, callback, user_data);
+        rv_live_settings_queue_update(self, patch, actor, reason, FALSE, 0, cancellable, callback, user_data);
+}
+
+void
+rv_live_settings_update_if_async(RvLiveSettings *self, guint64 expected, JsonNode *patch, const char *actor,
+                                 const char *reason, GCancellable *cancellable, GAsyncReadyCallback callback,
+                                 gpointer user_data)
+{
+        rv_live_settings_queue_update(self, patch, actor, reason, FALSE, expected, cancellable, callback, user_data);
 }
 
 void
 rv_live_settings_update_internal_async(RvLiveSettings *self, JsonNode *patch, const char *actor, const char *reason,
                                        GAsyncReadyCallback callback, gpointer user_data)
 {
-        rv_live_settings_queue_update(self, patch, actor, reason, TRUE, NULL, callback, user_data);
+        rv_live_settings_queue_update(self, patch, actor, reason, TRUE, 0, NULL, callback, user_data);
 }
 
 guint64

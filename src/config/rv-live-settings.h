@@ -40,6 +40,14 @@ guint64 rv_live_settings_get_revision(RvLiveSettings *self);
 void rv_live_settings_update_async(RvLiveSettings *self, JsonNode *patch, const char *actor, const char *reason,
                                    GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
 guint64 rv_live_settings_update_finish(RvLiveSettings *self, GAsyncResult *result, GError **error);
+/*
+ * the same, only while the settings are at revision expected (a client's
+ * If-Match): Conflict otherwise, checked when the update's turn comes, so
+ * two clients that saw the same revision cannot both write over it
+ */
+void rv_live_settings_update_if_async(RvLiveSettings *self, guint64 expected, JsonNode *patch, const char *actor,
+                                      const char *reason, GCancellable *cancellable, GAsyncReadyCallback callback,
+                                      gpointer user_data);
 /* an update by Revaer itself, which may change read-only fields such as the mode */
 void rv_live_settings_update_internal_async(RvLiveSettings *self, JsonNode *patch, const char *actor,
                                             const char *reason, GAsyncReadyCallback callback, gpointer user_data);

@@ -9,6 +9,7 @@ static const struct {
         const char *name;
         const char *polkit_action;
 } rv_scope_table[] = {
+        [RV_SCOPE_METRICS] = { "metrics", RV_ACTION_OBSERVE },
         [RV_SCOPE_READ] = { "read", RV_ACTION_OBSERVE },
         [RV_SCOPE_MANAGE] = { "manage", RV_ACTION_MANAGE },
         [RV_SCOPE_CONFIGURE] = { "configure", RV_ACTION_CONFIGURE },
@@ -82,6 +83,10 @@ static const struct {
         [RV_OP_KEY_ROTATE] = { "key_rotate", RV_SCOPE_ADMIN, FALSE },
         [RV_OP_KEY_REVOKE] = { "key_revoke", RV_SCOPE_ADMIN, FALSE },
         [RV_OP_KEY_LIST] = { "key_list", RV_SCOPE_ADMIN, FALSE },
+        [RV_OP_UPDATE] = { "update", RV_SCOPE_MANAGE, TRUE },
+        [RV_OP_EVENTS] = { "events", RV_SCOPE_READ, FALSE },
+        [RV_OP_HEALTH] = { "health", RV_SCOPE_READ, FALSE },
+        [RV_OP_METRICS] = { "metrics", RV_SCOPE_METRICS, FALSE },
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(rv_op_table) == RV_OP_LAST);
 

@@ -17,8 +17,13 @@ G_BEGIN_DECLS
  * check.
  */
 
-/* what a caller may do; each maps to one polkit action and one API key scope */
+/*
+ * what a caller may do; each maps to one polkit action and one API key scope;
+ * metrics is the least (a Prometheus scraper's key can read the metrics and
+ * nothing else), admin the most
+ */
 typedef enum {
+        RV_SCOPE_METRICS,
         RV_SCOPE_READ,
         RV_SCOPE_MANAGE,
         RV_SCOPE_CONFIGURE,
@@ -26,12 +31,12 @@ typedef enum {
         RV_SCOPE_LAST,
 } RvScope;
 
-/* "read", "manage", "configure", "admin" */
+/* "metrics", "read", "manage", "configure", "admin" */
 const char *rv_scope_to_string(RvScope scope);
 gboolean rv_scope_from_string(const char *text, RvScope *ret_scope);
-/* "com.revaer.revaer1.observe" for RV_SCOPE_READ, ... */
+/* "com.revaer.revaer1.observe" for RV_SCOPE_METRICS and RV_SCOPE_READ, ... */
 const char *rv_scope_to_polkit_action(RvScope scope);
-/* a key of scope has what needed asks for: admin > configure > manage > read */
+/* a key of scope has what needed asks for: admin > configure > manage > read > metrics */
 gboolean rv_scope_allows(RvScope scope, RvScope needed);
 
 typedef enum {
@@ -68,6 +73,14 @@ typedef enum {
         RV_OP_KEY_ROTATE,
         RV_OP_KEY_REVOKE,
         RV_OP_KEY_LIST,
+        /* several fields of one torrent at once (labels, limits, sequential), one command each */
+        RV_OP_UPDATE,
+        /* following the event stream */
+        RV_OP_EVENTS,
+        /* the health of every component, with latencies */
+        RV_OP_HEALTH,
+        /* the metrics (Prometheus) */
+        RV_OP_METRICS,
         RV_OP_LAST,
 } RvOp;
 

@@ -354,6 +354,24 @@ rv_event_bus_get_last_id(RvEventBus *bus)
         return bus->next_id - 1;
 }
 
+guint
+rv_event_bus_get_ring_length(RvEventBus *bus)
+{
+        return bus->ring->len;
+}
+
+guint
+rv_event_bus_get_waiting(RvEventBus *bus)
+{
+        return bus->n_pending;
+}
+
+guint
+rv_event_bus_get_subscribers(RvEventBus *bus)
+{
+        return bus->subscribers->len;
+}
+
 void
 rv_event_bus_set_lookup(RvEventBus *bus, RvEventLookupFunc lookup, gpointer user_data)
 {

@@ -84,6 +84,10 @@ void rv_event_bus_unsubscribe(RvEventBus *bus, guint id);
 /* events with an id above after_id still in the ring, oldest first; *ret_complete FALSE when some were lost */
 GPtrArray *rv_event_bus_replay(RvEventBus *bus, guint64 after_id, gboolean *ret_complete);
 guint64 rv_event_bus_get_last_id(RvEventBus *bus);
+/* for the metrics: events the replay ring holds, coalesced changes waiting for their turn, subscribers */
+guint rv_event_bus_get_ring_length(RvEventBus *bus);
+guint rv_event_bus_get_waiting(RvEventBus *bus);
+guint rv_event_bus_get_subscribers(RvEventBus *bus);
 
 /*
  * A torrent's changes, the one stream every transport follows: a change of

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "rv-command.h"
 #include "rv-error.h"
 #include "rv-manager.h"
 #include "rv-validate.h"
@@ -132,6 +133,18 @@ rv_validate_key_rate(guint burst, guint period_s, GError **error)
         if ((burst == 0) != (period_s == 0)) {
                 g_set_error_literal(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
                                     "rate limit: give both burst and period, or neither");
+                return FALSE;
+        }
+        return TRUE;
+}
+
+gboolean
+rv_validate_key_scope(const char *scope, GError **error)
+{
+        if (!rv_scope_from_string(scope, NULL)) {
+                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
+                            "scope: '%s' is not one of metrics, read, manage, configure, admin",
+                            scope != NULL ? scope : "");
                 return FALSE;
         }
         return TRUE;

@@ -28,5 +28,7 @@ gboolean rv_validate_file_priorities_n(const guint32 *indexes, const guint8 *pri
 gboolean rv_validate_key_label(const char *label, GError **error);
 /* an API key's rate limit: both burst and period, or neither */
 gboolean rv_validate_key_rate(guint burst, guint period_s, GError **error);
+/* an API key's scope: one of "metrics", "read", "manage", "configure", "admin" */
+gboolean rv_validate_key_scope(const char *scope, GError **error);
 
 G_END_DECLS

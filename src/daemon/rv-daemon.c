@@ -342,6 +342,95 @@ rv_daemon_fail(RvDaemon *self, const GError *error)
         g_main_loop_quit(self->loop);
 }
 
+/* /health/full asks the bus daemon for a pong, to show the bus answers and how fast */
+typedef struct {
+        RvHttpProbeDone done;
+        gpointer done_data;
+} RvDaemonProbe;
+
+static int
+rv_daemon_bus_pong_cb(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+        RvDaemonProbe *probe = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(m);
+
+        if (e != NULL) {
+                g_autoptr(GError) error =
+                        g_error_new(RV_ERROR, RV_ERROR_UNAVAILABLE, "the bus did not answer: %s", e->message);
+                probe->done(error, probe->done_data);
+        } else {
+                probe->done(NULL, probe->done_data);
+        }
+        g_free(probe);
+        return 0;
+}
+
+static void
+rv_daemon_probe_bus(RvHttpProbeDone done, gpointer done_data, gpointer user_data)
+{
+        RvDaemon *self = user_data;
+        RvDaemonProbe *probe = g_new0(RvDaemonProbe, 1);
+        int r;
+
+        probe->done = done;
+        probe->done_data = done_data;
+        r = self->bus != NULL ? sd_bus_call_method_async(rv_bus_get_sd_bus(self->bus), NULL, "org.freedesktop.DBus",
+                                                         "/org/freedesktop/DBus", "org.freedesktop.DBus.Peer", "Ping",
+                                                         rv_daemon_bus_pong_cb, probe, NULL)
+                              : -ENOTCONN;
+        if (r < 0) {
+                g_autoptr(GError) error =
+                        g_error_new(RV_ERROR, RV_ERROR_UNAVAILABLE, "cannot ask the bus: %s", g_strerror(-r));
+                done(error, done_data);
+                g_free(probe);
+        }
+}
+
+/* what /metrics shows that only the daemon knows */
+static void
+rv_daemon_metrics(GString *out, gpointer user_data)
+{
+        gint64 longest = 0;
+        guint stalls = rv_loop_watch_get_stalls(&longest);
+
+        g_string_append_printf(out,
+                               "# HELP revaer_main_loop_stalls_total Main-loop iterations over 10 ms since the "
+                               "service was ready.\n# TYPE revaer_main_loop_stalls_total counter\n"
+                               "revaer_main_loop_stalls_total %u\n"
+                               "# HELP revaer_main_loop_longest_stall_seconds The longest main-loop iteration since "
+                               "the service was ready.\n# TYPE revaer_main_loop_longest_stall_seconds gauge\n"
+                               "revaer_main_loop_longest_stall_seconds %.6f\n",
+                               stalls, (double)longest / G_USEC_PER_SEC);
+}
+
+static gboolean
+rv_daemon_start_http(RvDaemon *self, const char *listen, GError **error)
+{
+        RvHttpConfig hc;
+
+        rv_http_config_init(&hc);
+        hc.listen = listen;
+        hc.tls_certificate = self->config.http_tls_certificate;
+        hc.tls_key = self->config.http_tls_key;
+        hc.allowed_hosts = (const char *const *)self->config.http_allowed_hosts;
+        hc.request_timeout_ms = self->config.http_request_timeout_ms;
+        hc.event_queue = self->config.http_event_queue;
+        hc.auth_failures = self->config.http_auth_failures;
+        self->http = rv_http_new(self->manager, self->store, &hc, error);
+        if (self->http == NULL)
+                return FALSE;
+        {
+                g_autofree char *url = rv_http_get_url(self->http);
+                g_info("HTTP API at %s", url != NULL ? url : "(no listener)");
+        }
+        rv_http_set_settings(self->http, self->settings);
+        rv_http_set_access(self->http, self->access);
+        if (self->bus != NULL)
+                rv_http_add_probe(self->http, "bus", rv_daemon_probe_bus, self);
+        rv_http_set_metrics_func(self->http, rv_daemon_metrics, self);
+        return TRUE;
+}
+
 /* with the settings known: the engine, the registry, the bus, HTTP, then the stored torrents */
 static gboolean
 rv_daemon_start_services(RvDaemon *self, GError **error)
@@ -390,8 +479,7 @@ rv_daemon_start_services(RvDaemon *self, GError **error)
                                            rv_settings_get_string(doc, "app", "http_bind"),
                                            rv_settings_get_int(doc, "app", "http_port", 7070));
         if (g_strcmp0(listen, "none") != 0 || g_getenv("LISTEN_FDS") != NULL) {
-                self->http = rv_http_new(self->manager, listen, error);
-                if (self->http == NULL)
+                if (!rv_daemon_start_http(self, g_strcmp0(listen, "none") != 0 ? listen : NULL, error))
                         return FALSE;
         }
         self->notify = rv_notify_new(self->manager);

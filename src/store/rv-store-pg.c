@@ -48,6 +48,7 @@
 static const char *const rv_pg_migrations[] = {
         "0001-init.sql",
         "0002-nodes.sql",
+        "0003-key-scopes.sql",
 };
 
 typedef enum {
@@ -135,18 +136,19 @@ static const RvPgStatement rv_pg_statements[RV_PG_STMT_LAST] = {
                 "FROM settings_history ORDER BY revision DESC LIMIT $1::bigint" },
         [RV_PG_STMT_PUT_KEY] = {
                 "rv_put_key", FALSE,
-                "INSERT INTO api_keys (key_id, label, secret_hash, enabled, burst, period_s, created) "
-                "VALUES ($1::text, $2::text, $3::text, $4::boolean, $5::bigint, $6::bigint, to_timestamp($7::bigint)) "
+                "INSERT INTO api_keys (key_id, label, secret_hash, enabled, burst, period_s, created, scope) "
+                "VALUES ($1::text, $2::text, $3::text, $4::boolean, $5::bigint, $6::bigint, to_timestamp($7::bigint), "
+                "$8::text) "
                 "ON CONFLICT (key_id) DO UPDATE SET label = EXCLUDED.label, secret_hash = EXCLUDED.secret_hash, "
                 "enabled = EXCLUDED.enabled, burst = EXCLUDED.burst, period_s = EXCLUDED.period_s, "
-                "created = EXCLUDED.created" },
+                "created = EXCLUDED.created, scope = EXCLUDED.scope" },
         [RV_PG_STMT_DELETE_KEY] = {
                 "rv_delete_key", FALSE,
                 "DELETE FROM api_keys WHERE key_id = $1::text" },
         [RV_PG_STMT_LIST_KEYS] = {
                 "rv_list_keys", FALSE,
-                "SELECT key_id, label, secret_hash, enabled, burst, period_s, extract(epoch FROM created)::bigint "
-                "FROM api_keys ORDER BY key_id COLLATE \"C\"" },
+                "SELECT key_id, label, secret_hash, enabled, burst, period_s, extract(epoch FROM created)::bigint, "
+                "scope FROM api_keys ORDER BY key_id COLLATE \"C\"" },
         [RV_PG_STMT_PUT_TOKEN] = {
                 "rv_put_token", FALSE,
                 "INSERT INTO setup_token (id, hash, expires_at, issued_by) "
@@ -194,7 +196,7 @@ typedef enum {
 } RvPgOpKind;
 
 #define RV_PG_OP_IS_WRITE(kind) ((kind) < RV_PG_OP_BARRIER)
-#define RV_PG_OP_MAX_ARGS 7
+#define RV_PG_OP_MAX_ARGS 8
 
 typedef struct {
         RvPgStmtId stmts[2];
@@ -210,7 +212,7 @@ static const RvPgOpClass rv_pg_op_classes[RV_PG_OP_LAST] = {
         [RV_PG_OP_QUARANTINE] = { { RV_PG_STMT_QUARANTINE }, 1, TRUE, 2 },
         [RV_PG_OP_COPY_ASIDE] = { { RV_PG_STMT_COPY_ASIDE }, 1, TRUE, 2 },
         [RV_PG_OP_PUT_RESERVATION] = { { RV_PG_STMT_PUT_RESERVATION }, 1, TRUE, 1 },
-        [RV_PG_OP_PUT_KEY] = { { RV_PG_STMT_PUT_KEY }, 1, FALSE, 7 },
+        [RV_PG_OP_PUT_KEY] = { { RV_PG_STMT_PUT_KEY }, 1, FALSE, 8 },
         [RV_PG_OP_DELETE_KEY] = { { RV_PG_STMT_DELETE_KEY }, 1, FALSE, 1 },
         [RV_PG_OP_PUT_TOKEN] = { { RV_PG_STMT_PUT_TOKEN }, 1, FALSE, 3 },
         [RV_PG_OP_TOUCH_NODE] = { { RV_PG_STMT_TOUCH_NODE }, 1, TRUE, 1 },
@@ -973,6 +975,7 @@ rv_pg_op_finish_task(RvStorePg *store, RvPgOp *op)
                         key->burst = (guint)rv_pg_get_uint(res, row, 4);
                         key->period_s = (guint)rv_pg_get_uint(res, row, 5);
                         key->created = rv_pg_get_int(res, row, 6);
+                        key->scope = rv_pg_get_string(res, row, 7);
                         g_ptr_array_add(out, key);
                 }
                 rv_pg_done_task(store, op->task, RV_PG_DONE_TASK_POINTER, NULL, out, (GDestroyNotify)g_ptr_array_unref,
@@ -1823,6 +1826,7 @@ rv_pg_put_api_key(RvStore *base, const RvStoreApiKey *key, RvStoreDoneFunc done,
         op->args[4] = rv_pg_uint(key->burst);
         op->args[5] = rv_pg_uint(key->period_s);
         op->args[6] = rv_pg_int(rv_pg_clamp_time(key->created));
+        op->args[7] = g_strdup(key->scope != NULL ? key->scope : "admin");
         rv_pg_op_add_waiter(op, done, user_data);
         rv_pg_push_write(store, op);
 }

@@ -51,6 +51,8 @@ struct _RvStore {
         gpointer settings_changed_data;
         RvStoreLoadBatchFunc load_batch;
         gpointer load_batch_data;
+        /* torrent writes, from the call until durable */
+        RvStoreWriteStats writes;
 };
 
 RvStore *rv_store_new_internal(const RvStoreClass *klass, gpointer impl, RvHealth *health, const char *node_id);

@@ -109,6 +109,7 @@ rv_store_api_key_free(RvStoreApiKey *key)
         if (key->secret_hash != NULL)
                 explicit_bzero(key->secret_hash, strlen(key->secret_hash));
         g_free(key->secret_hash);
+        g_free(key->scope);
         g_free(key);
 }
 
@@ -121,6 +122,7 @@ rv_store_api_key_copy(const RvStoreApiKey *key)
         copy->key_id = g_strdup(key->key_id);
         copy->label = g_strdup(key->label);
         copy->secret_hash = g_strdup(key->secret_hash);
+        copy->scope = g_strdup(key->scope);
         return copy;
 }
 
@@ -183,6 +185,7 @@ rv_store_api_key_to_json(const RvStoreApiKey *key)
         json_object_set_int_member(obj, "burst", key->burst);
         json_object_set_int_member(obj, "period_s", key->period_s);
         json_object_set_int_member(obj, "created", key->created);
+        json_object_set_string_member(obj, "scope", key->scope != NULL ? key->scope : "admin");
         return rv_json_node_take_object(obj);
 }
 
@@ -206,6 +209,8 @@ rv_store_api_key_from_json(JsonNode *node, GError **error)
         key->burst = (guint)rv_json_object_get_int_or(obj, "burst", 0);
         key->period_s = (guint)rv_json_object_get_int_or(obj, "period_s", 0);
         key->created = rv_json_object_get_int_or(obj, "created", 0);
+        /* keys stored before scopes existed could do everything */
+        key->scope = g_strdup(rv_json_object_get_string_or(obj, "scope", "admin"));
         return key;
 }
 
@@ -296,11 +301,51 @@ rv_store_load_finish(RvStore *store, GAsyncResult *result, GError **error)
         return g_task_propagate_pointer(G_TASK(result), error);
 }
 
+const guint rv_store_write_bucket_ms[RV_STORE_WRITE_BUCKETS] = { 1, 5, 10, 25, 50, 100, 250, 1000 };
+
+typedef struct {
+        RvStore *store;
+        gint64 started_us;
+        RvStoreDoneFunc done;
+        gpointer user_data;
+} RvStoreTimedWrite;
+
+/* every torrent write is timed here, whichever backend does it, for the metrics */
+static void
+rv_store_timed_write_cb(const GError *error, gpointer user_data)
+{
+        RvStoreTimedWrite *w = user_data;
+        RvStoreWriteStats *stats = &w->store->writes;
+        guint64 took = (guint64)MAX(g_get_monotonic_time() - w->started_us, 0);
+
+        stats->count++;
+        stats->failed += error != NULL;
+        stats->sum_us += took;
+        stats->max_us = MAX(stats->max_us, took);
+        for (guint i = 0; i < RV_STORE_WRITE_BUCKETS; i++)
+                stats->buckets[i] += took <= (guint64)rv_store_write_bucket_ms[i] * 1000;
+        if (w->done != NULL)
+                w->done(error, w->user_data);
+        g_free(w);
+}
+
 void
 rv_store_put_torrent(RvStore *store, const RvInfoHash *hash, JsonNode *meta, GBytes *resume, RvStoreDoneFunc done,
                      gpointer user_data)
 {
-        store->klass->put_torrent(store, hash, meta, resume, done, user_data);
+        RvStoreTimedWrite *w = g_new(RvStoreTimedWrite, 1);
+
+        w->store = store;
+        w->started_us = g_get_monotonic_time();
+        w->done = done;
+        w->user_data = user_data;
+        store->klass->put_torrent(store, hash, meta, resume, rv_store_timed_write_cb, w);
+}
+
+void
+rv_store_get_write_stats(RvStore *store, RvStoreWriteStats *ret_stats)
+{
+        *ret_stats = store->writes;
 }
 
 void

@@ -89,6 +89,8 @@ typedef struct {
         guint period_s;
         /* unix seconds */
         gint64 created;
+        /* what the key may do ("metrics", "read", "manage", "configure", "admin"); NULL is "admin" */
+        char *scope;
 } RvStoreApiKey;
 
 void rv_store_api_key_free(RvStoreApiKey *key);
@@ -225,5 +227,20 @@ GPtrArray *rv_store_list_nodes_finish(RvStore *store, GAsyncResult *result, GErr
 void rv_store_flush(RvStore *store, RvStoreDoneFunc done, gpointer user_data);
 /* writes queued, in flight, or failed and waiting to be tried again */
 guint rv_store_get_pending(RvStore *store);
+
+/* how long torrent writes took, from rv_store_put_torrent() until durable (or failed) */
+#define RV_STORE_WRITE_BUCKETS 8
+typedef struct {
+        guint64 count;
+        guint64 failed;
+        guint64 sum_us;
+        guint64 max_us;
+        /* cumulative counts at or under 1, 5, 10, 25, 50, 100, 250, 1000 ms */
+        guint64 buckets[RV_STORE_WRITE_BUCKETS];
+} RvStoreWriteStats;
+
+/* the bucket bounds in milliseconds */
+extern const guint rv_store_write_bucket_ms[RV_STORE_WRITE_BUCKETS];
+void rv_store_get_write_stats(RvStore *store, RvStoreWriteStats *ret_stats);
 
 G_END_DECLS

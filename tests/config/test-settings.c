@@ -248,11 +248,30 @@ test_config_live(void)
         g_clear_error(&r.error);
         g_assert_cmpuint(rv_live_settings_get_revision(config), ==, 2);
 
+        /* If-Match: two writers that saw revision 2 cannot both write; the second gets Conflict */
+        {
+                g_autoptr(JsonNode) first = j("{\"engine\": {\"upload_limit\": 100}}");
+                g_autoptr(JsonNode) second = j("{\"engine\": {\"upload_limit\": 200}}");
+                Result r2 = { 0 };
+                r.done = FALSE;
+                rv_live_settings_update_if_async(config, 2, first, "a", "first", NULL, updated_cb, &r);
+                rv_live_settings_update_if_async(config, 2, second, "b", "second", NULL, updated_cb, &r2);
+                WAIT_FOR(r.done && r2.done);
+                g_assert_no_error(r.error);
+                g_assert_cmpuint(r.revision, ==, 3);
+                g_assert_error(r2.error, RV_ERROR, RV_ERROR_CONFLICT);
+                g_clear_error(&r2.error);
+                g_free(r2.actor);
+                g_assert_cmpint(rv_settings_get_int(rv_live_settings_get_document(config), "engine", "upload_limit", 0),
+                                ==, 100);
+        }
+
         rv_live_settings_history_async(config, 10, NULL, history_cb, &history);
         WAIT_FOR(history != NULL);
-        g_assert_cmpuint(history->len, ==, 2);
-        g_assert_cmpstr(((RvStoreHistoryEntry *)g_ptr_array_index(history, 0))->reason, ==, "raise the limit");
-        g_assert_cmpstr(((RvStoreHistoryEntry *)g_ptr_array_index(history, 1))->actor, ==, "bootstrap");
+        g_assert_cmpuint(history->len, ==, 3);
+        g_assert_cmpstr(((RvStoreHistoryEntry *)g_ptr_array_index(history, 0))->reason, ==, "first");
+        g_assert_cmpstr(((RvStoreHistoryEntry *)g_ptr_array_index(history, 1))->reason, ==, "raise the limit");
+        g_assert_cmpstr(((RvStoreHistoryEntry *)g_ptr_array_index(history, 2))->actor, ==, "bootstrap");
 
         g_clear_object(&config);
         g_clear_pointer(&store, rv_store_free);
@@ -262,7 +281,7 @@ test_config_live(void)
         r.done = FALSE;
         rv_live_settings_load_async(config, initial, NULL, loaded_cb, &r);
         WAIT_FOR(r.done);
-        g_assert_cmpuint(rv_live_settings_get_revision(config), ==, 2);
+        g_assert_cmpuint(rv_live_settings_get_revision(config), ==, 3);
         g_assert_cmpint(rv_settings_get_int(rv_live_settings_get_document(config), "engine", "download_limit", 0), ==,
                         4096);
         g_free(r.actor);

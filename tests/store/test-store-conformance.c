@@ -525,6 +525,15 @@ test_torrent_round_trip(Fixture *f)
         g_assert_cmpuint(d.calls, ==, 3);
         g_assert_no_error(d.error);
         g_assert_cmpuint(rv_store_get_pending(f->store), ==, 0);
+        {
+                /* each write was timed, for the metrics */
+                RvStoreWriteStats stats;
+                rv_store_get_write_stats(f->store, &stats);
+                g_assert_cmpuint(stats.count, ==, 3);
+                g_assert_cmpuint(stats.failed, ==, 0);
+                g_assert_cmpuint(stats.buckets[RV_STORE_WRITE_BUCKETS - 1], <=, 3);
+                g_assert_cmpuint(stats.sum_us, >=, stats.max_us);
+        }
 
         snapshot = store_load(f->store);
         g_assert_cmpuint(snapshot->torrents->len, ==, 3);
@@ -886,7 +895,8 @@ static RvStoreApiKey *
 key_new(const char *id, const char *label, const char *hash, gboolean enabled, guint burst, guint period,
         gint64 created)
 {
-        RvStoreApiKey key = { (char *)id, (char *)label, (char *)hash, enabled, burst, period, created };
+        RvStoreApiKey key = { (char *)id, (char *)label, (char *)hash, enabled,
+                              burst,      period,        created,      (char *)(enabled ? "read" : "admin") };
 
         return rv_store_api_key_copy(&key);
 }
@@ -901,6 +911,7 @@ assert_key(const RvStoreApiKey *key, const RvStoreApiKey *expected)
         g_assert_cmpuint(key->burst, ==, expected->burst);
         g_assert_cmpuint(key->period_s, ==, expected->period_s);
         g_assert_cmpint(key->created, ==, expected->created);
+        g_assert_cmpstr(key->scope, ==, expected->scope);
 }
 
 static void
@@ -1077,7 +1088,7 @@ test_pg_migration_from_v1(Fixture *f)
         /* the node that opens it first adopts the single-node catalogue */
         f->store = open_store(f, "node-a", f->health);
         versions = pg_value(f, "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_version");
-        g_assert_cmpstr(versions, ==, "1,2");
+        g_assert_cmpstr(versions, ==, "1,2,3");
         quarantined = pg_value(f, "SELECT node_id FROM torrents_quarantine");
         g_assert_cmpstr(quarantined, ==, "node-a");
 
@@ -1101,6 +1112,8 @@ test_pg_migration_from_v1(Fixture *f)
         keys = store_keys(f->store);
         g_assert_cmpuint(keys->len, ==, 1);
         g_assert_cmpint(((RvStoreApiKey *)g_ptr_array_index(keys, 0))->created, ==, 1600000000);
+        /* a key from before scopes could do everything, and still can */
+        g_assert_cmpstr(((RvStoreApiKey *)g_ptr_array_index(keys, 0))->scope, ==, "admin");
         g_assert_true(store_take_token(f->store, "tok", 1800000000));
 
         /* and it goes on from there: a save is revision 3 */

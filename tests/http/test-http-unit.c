@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <string.h>
+
+#include "rv-http-private.h"
+
+/* the route table, docs/openapi.yaml, routing and the problem text, without a daemon */
+
+static const char *const methods[] = { "get", "post", "put", "patch", "delete", NULL };
+
+/* "GET /v1/torrents" for every operation docs/openapi.yaml describes */
+static GPtrArray *
+openapi_operations(void)
+{
+        g_autofree char *path = g_build_filename(g_getenv("REVAER_SOURCE_ROOT"), "docs", "openapi.yaml", NULL);
+        g_autofree char *text = NULL;
+        g_auto(GStrv) lines = NULL;
+        GPtrArray *ops = g_ptr_array_new_with_free_func(g_free);
+        g_autofree char *current = NULL;
+        gboolean in_paths = FALSE;
+
+        g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+        lines = g_strsplit(text, "\n", -1);
+        for (guint i = 0; lines[i] != NULL; i++) {
+                const char *l = lines[i];
+                if (l[0] != ' ' && l[0] != '#' && l[0] != '\0')
+                        in_paths = g_str_equal(l, "paths:");
+                if (!in_paths)
+                        continue;
+                if (g_str_has_prefix(l, "  /") && g_str_has_suffix(l, ":")) {
+                        g_free(current);
+                        current = g_strndup(l + 2, strlen(l) - 3);
+                        continue;
+                }
+                for (guint m = 0; methods[m] != NULL && current != NULL; m++) {
+                        g_autofree char *key = g_strdup_printf("    %s:", methods[m]);
+                        if (g_str_equal(l, key)) {
+                                g_autofree char *upper = g_ascii_strup(methods[m], -1);
+                                g_ptr_array_add(ops, g_strdup_printf("%s %s", upper, current));
+                        }
+                }
+        }
+        return ops;
+}
+
+static gboolean
+contains(GPtrArray *list, const char *item)
+{
+        for (guint i = 0; i < list->len; i++) {
+                if (g_str_equal(g_ptr_array_index(list, i), item))
+                        return TRUE;
+        }
+        return FALSE;
+}
+
+/* every route of the table is in docs/openapi.yaml, and nothing else is */
+static void
+test_openapi_matches_routes(void)
+{
+        g_autoptr(GPtrArray) documented = openapi_operations();
+        g_autoptr(GPtrArray) routes = g_ptr_array_new_with_free_func(g_free);
+
+        for (const RvHttpRoute *r = rv_http_routes(); r->method != NULL; r++)
+                g_ptr_array_add(routes, g_strdup_printf("%s %s", r->method, r->pattern));
+        for (guint i = 0; i < routes->len; i++) {
+                if (!contains(documented, g_ptr_array_index(routes, i)))
+                        g_error("route %s is not in docs/openapi.yaml", (char *)g_ptr_array_index(routes, i));
+        }
+        for (guint i = 0; i < documented->len; i++) {
+                if (!contains(routes, g_ptr_array_index(documented, i)))
+                        g_error("docs/openapi.yaml has %s, which is no route",
+                                (char *)g_ptr_array_index(documented, i));
+        }
+        g_assert_cmpuint(routes->len, ==, documented->len);
+}
+
+/* each route is a core operation; only reads need no more than read; only health and setup go without a key */
+static void
+test_route_table(void)
+{
+        for (const RvHttpRoute *r = rv_http_routes(); r->method != NULL; r++) {
+                RvScope scope = rv_op_scope(r->op);
+                g_assert_nonnull(rv_op_to_string(r->op));
+                g_assert_nonnull(r->handler);
+                g_assert_nonnull(r->summary);
+                if (!g_str_equal(r->method, "GET"))
+                        g_assert_cmpint(scope, >=, RV_SCOPE_MANAGE);
+                if (r->auth != RV_HTTP_AUTH_KEY)
+                        g_assert_true(r->op == RV_OP_HEALTH || r->op == RV_OP_SETUP_START ||
+                                      r->op == RV_OP_SETUP_COMPLETE);
+                if (g_str_equal(r->method, "GET"))
+                        g_assert_cmpint(r->body, ==, RV_HTTP_BODY_NONE);
+        }
+}
+
+static void
+test_route_match(void)
+{
+        char *params[2] = { NULL, NULL };
+        g_autofree char *allow = NULL;
+        const RvHttpRoute *r;
+
+        r = rv_http_route_match("POST", "/v1/torrents/pause", params, &allow);
+        g_assert_nonnull(r);
+        g_assert_cmpint(r->op, ==, RV_OP_PAUSE_ALL);
+        g_assert_null(params[0]);
+        r = rv_http_route_match("POST", "/v1/torrents/abc/pause", params, &allow);
+        g_assert_cmpint(r->op, ==, RV_OP_PAUSE);
+        g_assert_cmpstr(params[0], ==, "abc");
+        g_clear_pointer(&params[0], g_free);
+        r = rv_http_route_match("HEAD", "/v1/torrents/abc", params, &allow);
+        g_assert_cmpint(r->op, ==, RV_OP_GET);
+        g_clear_pointer(&params[0], g_free);
+        r = rv_http_route_match("PUT", "/v1/torrents", params, &allow);
+        g_assert_null(r);
+        g_assert_cmpstr(allow, ==, "GET, HEAD, POST");
+        g_clear_pointer(&allow, g_free);
+        r = rv_http_route_match("GET", "/v1/torrents/", params, &allow);
+        g_assert_null(r);
+        g_assert_null(allow);
+        r = rv_http_route_match("GET", "/v1/settings/engine/history", params, &allow);
+        g_assert_cmpint(r->op, ==, RV_OP_SETTINGS_HISTORY);
+        g_assert_cmpstr(params[0], ==, "engine");
+        g_clear_pointer(&params[0], g_free);
+}
+
+static void
+test_problem_text(void)
+{
+        g_autofree char *text =
+                rv_http_problem_text(400, "bad-request", "label: \"x\"\n\x01", "label", "/v1/keys", "r1");
+        g_autoptr(JsonParser) parser = json_parser_new();
+        JsonObject *obj;
+
+        g_assert_true(json_parser_load_from_data(parser, text, -1, NULL));
+        obj = json_node_get_object(json_parser_get_root(parser));
+        g_assert_cmpstr(json_object_get_string_member(obj, "type"), ==, "https://revaer.dev/problems/bad-request");
+        g_assert_cmpstr(json_object_get_string_member(obj, "title"), ==, "Invalid request");
+        g_assert_cmpint(json_object_get_int_member(obj, "status"), ==, 400);
+        g_assert_cmpstr(json_object_get_string_member(obj, "detail"), ==, "label: \"x\"\n\x01");
+        g_assert_cmpstr(json_object_get_string_member(obj, "field"), ==, "label");
+        g_assert_cmpstr(json_object_get_string_member(obj, "instance"), ==, "/v1/keys");
+        /* every slug of the one error table has a title */
+        for (guint code = 0; code < RV_ERROR_LAST; code++)
+                g_assert_cmpstr(rv_http_problem_title(rv_error_to_problem_slug(code)), !=, "Error");
+}
+
+static void
+test_error_field(void)
+{
+        g_autofree char *a = rv_http_error_field("save_path: must be absolute");
+        g_autofree char *b = rv_http_error_field("/engine/download_limit: -5 is out of range");
+        g_autofree char *c = rv_http_error_field("labels[1]: expected a string");
+        g_autofree char *d = rv_http_error_field("torrent 123 is gone: no");
+        g_autofree char *e = rv_http_error_field("no colon here");
+
+        g_assert_cmpstr(a, ==, "save_path");
+        g_assert_cmpstr(b, ==, "/engine/download_limit");
+        g_assert_cmpstr(c, ==, "labels[1]");
+        g_assert_null(d);
+        g_assert_null(e);
+}
+
+static void
+test_json_numbers(void)
+{
+        g_autoptr(GString) out = g_string_new(NULL);
+
+        rv_http_json_append_int(out, 0);
+        g_string_append_c(out, ' ');
+        rv_http_json_append_int(out, -1);
+        g_string_append_c(out, ' ');
+        rv_http_json_append_int(out, 1234567890123);
+        g_string_append_c(out, ' ');
+        rv_http_json_append_int(out, G_MININT64);
+        g_string_append_c(out, ' ');
+        rv_http_json_append_string(out, "a\"b\\c\x1f d\u00e9");
+        g_assert_cmpstr(out->str, ==, "0 -1 1234567890123 -9223372036854775808 \"a\\\"b\\\\c\\u001f d\u00e9\"");
+}
+
+static void
+test_json_depth(void)
+{
+        const char *ok = "{\"a\": [1, {\"b\": \"[[[[[[\"}]}";
+        g_autofree char *deep = g_strnfill(40, '[');
+
+        g_assert_false(rv_http_json_too_deep(ok, strlen(ok), 3));
+        g_assert_true(rv_http_json_too_deep(ok, strlen(ok), 2));
+        g_assert_true(rv_http_json_too_deep(deep, strlen(deep), 32));
+        g_assert_false(rv_http_json_too_deep("\"\\\"[[[[\"", 8, 1));
+}
+
+int
+main(int argc, char **argv)
+{
+        g_test_init(&argc, &argv, NULL);
+        g_test_add_func("/http/openapi", test_openapi_matches_routes);
+        g_test_add_func("/http/route-table", test_route_table);
+        g_test_add_func("/http/route-match", test_route_match);
+        g_test_add_func("/http/problem", test_problem_text);
+        g_test_add_func("/http/error-field", test_error_field);
+        g_test_add_func("/http/json-depth", test_json_depth);
+        g_test_add_func("/http/json-numbers", test_json_numbers);
+        return g_test_run();
+}
