@@ -455,8 +455,11 @@ rv_engine_add_params_apply(lt::add_torrent_params &atp, const RvEngineAddOptions
 
         for (guint i = 0; options->peers != nullptr && options->peers[i] != nullptr; i++) {
                 lt::tcp::endpoint endpoint;
-                if (!rv_engine_endpoint_parse(options->peers[i], endpoint, error))
+                if (!rv_engine_endpoint_parse(options->peers[i], endpoint, error)) {
+                        /* named as the option is, so a transport can point at the field */
+                        g_prefix_error(error, "peers[%u]: ", i);
                         return false;
+                }
                 atp.peers.push_back(endpoint);
         }
 
