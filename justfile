@@ -22,6 +22,7 @@ test-sanitize:
     @[ -f {{asan_dir}}/build.ninja ] || meson setup {{asan_dir}} -Db_sanitize=address,undefined -Db_lundef=false
     ninja -C {{asan_dir}}
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+        LSAN_OPTIONS=suppressions={{justfile_directory()}}/tests/lsan.supp \
         meson test -C {{asan_dir}} --print-errorlogs --timeout-multiplier 3
 
 # what CI runs
