@@ -24,24 +24,43 @@
 #define FS_POLICY RV_BUS_POLICY_PREFIX "/fs"
 #define HASH_LEN 40
 
-/* the fs settings: key, GVariant, ..., NULL */
-static void G_GNUC_NULL_TERMINATED
-set_fs(RvTestHarness *h, ...)
+/* a settings object's Update with key, GVariant, ..., NULL */
+static void
+set_policy_va(RvTestHarness *h, const char *path, va_list args)
 {
         g_autoptr(GError) error = NULL;
         g_autoptr(GVariant) reply = NULL;
         GVariantBuilder b;
         const char *key;
-        va_list args;
 
         g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
-        va_start(args, h);
         while ((key = va_arg(args, const char *)) != NULL)
                 g_variant_builder_add(&b, "{sv}", key, va_arg(args, GVariant *));
-        va_end(args);
-        reply = rv_test_call(h, FS_POLICY, RV_BUS_POLICY_IFACE, "Update", g_variant_new("(a{sv})", &b),
+        reply = rv_test_call(h, path, RV_BUS_POLICY_IFACE, "Update", g_variant_new("(a{sv})", &b),
                              G_VARIANT_TYPE("(t)"), &error);
         g_assert_no_error(error);
+}
+
+/* the fs settings: key, GVariant, ..., NULL */
+static void G_GNUC_NULL_TERMINATED
+set_fs(RvTestHarness *h, ...)
+{
+        va_list args;
+
+        va_start(args, h);
+        set_policy_va(h, FS_POLICY, args);
+        va_end(args);
+}
+
+/* the engine settings: key, GVariant, ..., NULL */
+static void G_GNUC_NULL_TERMINATED
+set_engine(RvTestHarness *h, ...)
+{
+        va_list args;
+
+        va_start(args, h);
+        set_policy_va(h, RV_BUS_POLICY_PREFIX "/engine", args);
+        va_end(args);
 }
 
 /* the seeder's torrent, added with the seeder as its peer and extra options (key, GVariant, ..., NULL) */
@@ -612,6 +631,8 @@ test_fsops_bad_input(void)
         src = sub(&h, "src", NULL);
         g_mkdir_with_parents(src, 0755);
         rv_test_harness_start_daemon(&h);
+        /* seven torrents end up seeding: none may wait in libtorrent's queue (5 active seeds by default) */
+        set_engine(&h, "active_seeds", g_variant_new_int64(-1), "active_limit", g_variant_new_int64(-1), NULL);
         set_fs(&h, "library_root", g_variant_new_string(library), "extract", g_variant_new_boolean(TRUE),
                "extract_max_ratio", g_variant_new_int64(2), NULL);
         for (guint i = 0; i < G_N_ELEMENTS(hostile); i++) {
