@@ -204,6 +204,28 @@ rv_cli_local_path_from_uri(const char *uri, GError **error)
         return g_steal_pointer(&path);
 }
 
+/*
+ * what a source names: desktop handlers pass .torrent files as file: URIs
+ * (*source then points at the path, kept in ret_local); a magnet link, or a
+ * bare info hash that is not a file, becomes the magnet to add (ret_magnet);
+ * anything else is a file to read. FALSE when a file: URI cannot be used.
+ */
+static gboolean
+rv_cli_resolve_source(const char **source, char **ret_local, char **ret_magnet, GError **error)
+{
+        if (g_ascii_strncasecmp(*source, "file:", 5) == 0) {
+                *ret_local = rv_cli_local_path_from_uri(*source, error);
+                if (*ret_local == NULL)
+                        return FALSE;
+                *source = *ret_local;
+        }
+        if (g_ascii_strncasecmp(*source, "magnet:", 7) == 0)
+                *ret_magnet = g_strdup(*source);
+        else if (rv_cli_is_bare_hash(*source) && !g_file_test(*source, G_FILE_TEST_EXISTS))
+                *ret_magnet = g_strconcat("magnet:?xt=urn:btih:", *source, NULL);
+        return TRUE;
+}
+
 /* AddMagnet for a magnet or a bare info hash, AddTorrentFd for a regular file, AddTorrent for a pipe */
 static sd_bus_message *
 rv_cli_new_add_call(RvCli *cli, const char *source, GError **error)
@@ -211,23 +233,15 @@ rv_cli_new_add_call(RvCli *cli, const char *source, GError **error)
         g_autoptr(sd_bus_message) m = NULL;
         g_autoptr(GBytes) bytes = NULL;
         g_autofree char *local = NULL;
+        g_autofree char *magnet = NULL;
         gboolean is_stdin = g_str_equal(source, "-");
         struct stat st;
         int fd;
         int r;
 
-        /* desktop handlers pass .torrent files as file: URIs */
-        if (g_ascii_strncasecmp(source, "file:", 5) == 0) {
-                local = rv_cli_local_path_from_uri(source, error);
-                if (local == NULL)
-                        return NULL;
-                source = local;
-        }
-        if (g_ascii_strncasecmp(source, "magnet:", 7) == 0 ||
-            (rv_cli_is_bare_hash(source) && !g_file_test(source, G_FILE_TEST_EXISTS))) {
-                g_autofree char *magnet = g_ascii_strncasecmp(source, "magnet:", 7) == 0
-                                                  ? g_strdup(source)
-                                                  : g_strconcat("magnet:?xt=urn:btih:", source, NULL);
+        if (!rv_cli_resolve_source(&source, &local, &magnet, error))
+                return NULL;
+        if (magnet != NULL) {
                 m = rv_cli_new_call(cli, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "AddMagnet", error);
                 if (m == NULL)
                         return NULL;
@@ -334,20 +348,13 @@ static char *
 rv_cli_add_one_http(RvCli *cli, const char *source, const RvCliAddOptions *options, GError **error)
 {
         g_autofree char *local = NULL;
+        g_autofree char *magnet = NULL;
         g_autoptr(GVariant) reply = NULL;
         const char *path = NULL;
 
-        if (g_ascii_strncasecmp(source, "file:", 5) == 0) {
-                local = rv_cli_local_path_from_uri(source, error);
-                if (local == NULL)
-                        return NULL;
-                source = local;
-        }
-        if (g_ascii_strncasecmp(source, "magnet:", 7) == 0 ||
-            (rv_cli_is_bare_hash(source) && !g_file_test(source, G_FILE_TEST_EXISTS))) {
-                g_autofree char *magnet = g_ascii_strncasecmp(source, "magnet:", 7) == 0
-                                                  ? g_strdup(source)
-                                                  : g_strconcat("magnet:?xt=urn:btih:", source, NULL);
+        if (!rv_cli_resolve_source(&source, &local, &magnet, error))
+                return NULL;
+        if (magnet != NULL) {
                 reply = rv_cli_call_variant(cli, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "AddMagnet",
                                             g_variant_new("(s@a{sv})", magnet, rv_cli_options_variant(options)), error);
         } else {
