@@ -63,6 +63,14 @@ struct RvLtTorrent {
         guint swallow_resumed = 0;
         guint user_resume_requests = 0;
         guint internal_resume_requests = 0;
+        /*
+         * libtorrent says finished once the last piece is hashed, which can be
+         * before its write reached the file: finished is told only after
+         * flush_cache() answered, so that whoever reads the files then (FsOps)
+         * reads the data; 0 when no flush is asked
+         */
+        gint64 flush_asked = 0;
+        bool flushed = false;
 };
 
 /* what outlives the engine for work still running on other threads */
@@ -543,6 +551,85 @@ rv_lt_on_resume_data_failed(RvEngine *engine, const lt::save_resume_data_failed_
         return true;
 }
 
+/* finished as libtorrent says, held back until the flush of the files answered (or 10 s passed) */
+static gboolean
+rv_lt_finished_on_disk(RvLtTorrent &torrent, bool finished)
+{
+        const gint64 now = g_get_monotonic_time();
+
+        if (!finished) {
+                torrent.flushed = false;
+                torrent.flush_asked = 0;
+                return FALSE;
+        }
+        if (torrent.flushed)
+                return TRUE;
+        if (torrent.flush_asked == 0 && torrent.handle.is_valid()) {
+                torrent.flush_asked = now;
+                try {
+                        torrent.handle.flush_cache();
+                } catch (...) {
+                        /* the torrent left the session: nobody reads its files */
+                }
+        } else if (torrent.flush_asked != 0 && now - torrent.flush_asked > 10 * G_USEC_PER_SEC) {
+                torrent.flushed = true;
+        }
+        return torrent.flushed ? TRUE : FALSE;
+}
+
+/* one torrent's status as a STATUS event; FALSE when the event func freed the engine */
+static bool
+rv_lt_emit_status(RvEngine *engine, RvLtTorrent &torrent, const lt::sha1_hash &key, const lt::torrent_status &st)
+{
+        RvEngineStatus status{};
+        RvEngineEvent event{};
+
+        if (st.need_save_resume)
+                torrent.dirty = true;
+        /* taken after the start took effect */
+        if (!(st.flags & lt::torrent_flags::paused))
+                torrent.start_in_flight = false;
+        const bool starting = rv_lt_starting(torrent);
+        rv_engine_hash_to_rv(key, &status.hash);
+        status.state = rv_lt_state(st.state);
+        status.paused = (st.flags & lt::torrent_flags::paused) && !starting ? TRUE : FALSE;
+        status.auto_managed = (st.flags & lt::torrent_flags::auto_managed) || starting ? TRUE : FALSE;
+        status.sequential = (st.flags & lt::torrent_flags::sequential_download) ? TRUE : FALSE;
+        status.has_metadata = st.has_metadata;
+        status.is_finished = rv_lt_finished_on_disk(torrent, st.is_finished);
+        status.is_seeding = st.is_seeding;
+        status.moving_storage = st.moving_storage;
+        status.need_save_resume = st.need_save_resume;
+        status.total_size = torrent.total_size;
+        status.total_wanted = st.total_wanted;
+        status.total_wanted_done = st.total_wanted_done;
+        status.total_done = st.total_done;
+        if (st.total_wanted > 0)
+                status.progress = static_cast<double>(st.total_wanted_done) / static_cast<double>(st.total_wanted);
+        else
+                status.progress = st.is_finished ? 1.0 : 0.0;
+        status.download_rate = st.download_payload_rate;
+        status.upload_rate = st.upload_payload_rate;
+        status.all_time_download = st.all_time_download;
+        status.all_time_upload = st.all_time_upload;
+        status.num_peers = st.num_peers;
+        status.num_seeds = st.num_seeds;
+        status.queue_position = static_cast<int>(st.queue_position);
+        status.added_time = st.added_time;
+        status.completed_time = st.completed_time;
+        status.download_limit = torrent.download_limit;
+        status.upload_limit = torrent.upload_limit;
+        if (st.errc)
+                status.error = g_strdup(st.errc.message().c_str());
+
+        event.kind = RV_ENGINE_EVENT_STATUS;
+        event.hash = status.hash;
+        event.status = &status;
+        bool alive = rv_engine_emit(engine, &event);
+        rv_engine_status_clear(&status);
+        return alive;
+}
+
 bool
 rv_lt_on_state_update(RvEngine *engine, const lt::state_update_alert *alert, gint64 deadline, bool *ret_done)
 {
@@ -553,56 +640,10 @@ rv_lt_on_state_update(RvEngine *engine, const lt::state_update_alert *alert, gin
                 const lt::torrent_status &st = alert->status[self->status_pos++];
                 const lt::sha1_hash key = rv_engine_hash_key(st.info_hashes);
                 RvLtTorrent *torrent = rv_lt_find(self, key);
-                RvEngineStatus status{};
-                RvEngineEvent event{};
 
                 if (torrent == nullptr)
                         continue;
-                if (st.need_save_resume)
-                        torrent->dirty = true;
-                /* taken after the start took effect */
-                if (!(st.flags & lt::torrent_flags::paused))
-                        torrent->start_in_flight = false;
-                const bool starting = rv_lt_starting(*torrent);
-                rv_engine_hash_to_rv(key, &status.hash);
-                status.state = rv_lt_state(st.state);
-                status.paused = (st.flags & lt::torrent_flags::paused) && !starting ? TRUE : FALSE;
-                status.auto_managed = (st.flags & lt::torrent_flags::auto_managed) || starting ? TRUE : FALSE;
-                status.sequential = (st.flags & lt::torrent_flags::sequential_download) ? TRUE : FALSE;
-                status.has_metadata = st.has_metadata;
-                status.is_finished = st.is_finished;
-                status.is_seeding = st.is_seeding;
-                status.moving_storage = st.moving_storage;
-                status.need_save_resume = st.need_save_resume;
-                status.total_size = torrent->total_size;
-                status.total_wanted = st.total_wanted;
-                status.total_wanted_done = st.total_wanted_done;
-                status.total_done = st.total_done;
-                if (st.total_wanted > 0)
-                        status.progress =
-                                static_cast<double>(st.total_wanted_done) / static_cast<double>(st.total_wanted);
-                else
-                        status.progress = st.is_finished ? 1.0 : 0.0;
-                status.download_rate = st.download_payload_rate;
-                status.upload_rate = st.upload_payload_rate;
-                status.all_time_download = st.all_time_download;
-                status.all_time_upload = st.all_time_upload;
-                status.num_peers = st.num_peers;
-                status.num_seeds = st.num_seeds;
-                status.queue_position = static_cast<int>(st.queue_position);
-                status.added_time = st.added_time;
-                status.completed_time = st.completed_time;
-                status.download_limit = torrent->download_limit;
-                status.upload_limit = torrent->upload_limit;
-                if (st.errc)
-                        status.error = g_strdup(st.errc.message().c_str());
-
-                event.kind = RV_ENGINE_EVENT_STATUS;
-                event.hash = status.hash;
-                event.status = &status;
-                bool alive = rv_engine_emit(engine, &event);
-                rv_engine_status_clear(&status);
-                if (!alive)
+                if (!rv_lt_emit_status(engine, *torrent, key, st))
                         return false;
                 /* 10,000 torrents resumed at once come back in one alert: the rest in the next dispatch */
                 if (self->status_pos % 8 == 0 && g_get_monotonic_time() > deadline)
@@ -636,6 +677,25 @@ rv_lt_handle_alert(RvEngine *engine, lt::alert *alert)
                         return true;
                 torrent->dirty = true;
                 return rv_lt_emit_simple(engine, RV_ENGINE_EVENT_FINISHED, key, nullptr);
+        }
+        case lt::cache_flushed_alert::alert_type: {
+                auto *a = lt::alert_cast<lt::cache_flushed_alert>(alert);
+                RvLtTorrent *torrent = rv_lt_find_handle(self, a->handle, key);
+                if (torrent == nullptr || torrent->flush_asked == 0 || torrent->flushed)
+                        return true;
+                torrent->flushed = true;
+                /*
+                 * libtorrent's next update leaves out a torrent whose status did
+                 * not change: this one says finished; the handle throws when the
+                 * torrent left meanwhile (removed, the session stopping)
+                 */
+                lt::torrent_status st;
+                try {
+                        st = a->handle.status();
+                } catch (...) {
+                        return true;
+                }
+                return rv_lt_emit_status(engine, *torrent, key, st);
         }
         case lt::torrent_checked_alert::alert_type: {
                 auto *a = lt::alert_cast<lt::torrent_checked_alert>(alert);
