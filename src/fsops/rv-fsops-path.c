@@ -78,12 +78,6 @@ rv_fs_check_relpath(const char *rel, const char *what, GError **error)
                         return FALSE;
                 }
         }
-        for (const char *p = rel; *p != '\0'; p++) {
-                if ((guchar)*p < 0x20 || *p == 0x7f) {
-                        rv_fs_set_error(error, RV_FS_FAILURE_UNSAFE_PATH, "%s has a control character", what);
-                        return FALSE;
-                }
-        }
         return TRUE;
 }
 

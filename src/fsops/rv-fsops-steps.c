@@ -245,12 +245,14 @@ rv_fs_place_files(RvFsRun *run, RvFsDir *tree, GError **error)
                 const RvFsFile *f = g_ptr_array_index(run->spec->files, i);
                 int from = run->source->fd;
                 RvFsPlaced how = RV_FS_PLACED_COPY;
+                /* the library gets no control characters in its names; the torrent keeps its own */
+                g_autofree char *name = rv_fs_sanitize_name(f->path);
                 /* whole under its final name: placed before a restart */
-                if (g_hash_table_contains(run->consumed, f->path) || rv_fs_exists_at(tree->fd, f->path))
+                if (g_hash_table_contains(run->consumed, f->path) || rv_fs_exists_at(tree->fd, name))
                         continue;
                 if (repaired != NULL && rv_fs_exists_at(repaired->fd, f->path))
                         from = repaired->fd;
-                if (!rv_fs_place_file(&run->io, from, f->path, tree->fd, f->path, run->policy->move_mode, &how, error))
+                if (!rv_fs_place_file(&run->io, from, f->path, tree->fd, name, run->policy->move_mode, &how, error))
                         return FALSE;
                 counts[how]++;
         }

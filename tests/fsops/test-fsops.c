@@ -713,6 +713,32 @@ test_pipeline_confinement(Fixture *f, gconstpointer data)
         assert_failure(error, "UnsafePath");
 }
 
+/* a torrent's names with control characters are read as they are and placed with '_' for each */
+static void
+test_pipeline_control_names(Fixture *f, gconstpointer data)
+{
+        g_autofree char *tab = g_build_filename(f->downloads, "odd\tnames", "line\nbreak.bin", NULL);
+        g_autofree char *esc = g_build_filename(f->downloads, "odd\tnames", "\033[31mred.txt", NULL);
+        g_autofree char *placed_tab = g_build_filename(f->library, "odd_names", "line_break.bin", NULL);
+        g_autofree char *placed_esc = g_build_filename(f->library, "odd_names", "_[31mred.txt", NULL);
+        g_autofree char *raw = g_build_filename(f->library, "odd\tnames", NULL);
+        g_autofree char *path = NULL;
+        g_autofree char *expected = NULL;
+
+        write_random(tab, 3000, 41);
+        write_text(esc, "red\n");
+        make_spec(f, "odd\tnames", "{}");
+        set_library(f, f->library);
+        path = run_ok(f);
+        expected = g_build_filename(f->library, "odd_names", NULL);
+        g_assert_cmpstr(path, ==, expected);
+        g_assert_true(g_file_test(placed_tab, G_FILE_TEST_IS_REGULAR));
+        g_assert_true(g_file_test(placed_esc, G_FILE_TEST_IS_REGULAR));
+        g_assert_false(g_file_test(raw, G_FILE_TEST_EXISTS));
+        /* hardlinked: the same file as the torrent's, not a copy under a new name */
+        g_assert_cmpuint(inode_of(placed_tab), ==, inode_of(tab));
+}
+
 /* the library root cannot be made: a named failure, nothing retried blindly */
 static void
 test_pipeline_not_writable(Fixture *f, gconstpointer data)
@@ -833,6 +859,8 @@ main(int argc, char **argv)
                    test_pipeline_rar5_tiny_last_volume, fixture_teardown);
         g_test_add("/fsops/pipeline/par2", Fixture, NULL, fixture_setup, test_pipeline_par2, fixture_teardown);
         g_test_add("/fsops/pipeline/move", Fixture, NULL, fixture_setup, test_pipeline_move, fixture_teardown);
+        g_test_add("/fsops/pipeline/control-names", Fixture, NULL, fixture_setup, test_pipeline_control_names,
+                   fixture_teardown);
         g_test_add("/fsops/pipeline/confinement", Fixture, NULL, fixture_setup, test_pipeline_confinement,
                    fixture_teardown);
         g_test_add("/fsops/pipeline/not-writable", Fixture, NULL, fixture_setup, test_pipeline_not_writable,
