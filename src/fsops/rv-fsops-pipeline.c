@@ -184,11 +184,27 @@ rv_fs_run_open(RvFsRun *run, GError **error)
         return rv_fs_run_journal(run, error);
 }
 
+/*
+ * a step's end is synced when running it again would cost: not for a
+ * placement of links only (redone in a moment, finding what is there), nor
+ * for the commit, whose record the finish that follows at once syncs
+ */
+static gboolean
+rv_fs_step_end_durable(const RvFsStep *step, JsonObject *detail)
+{
+        if (g_str_equal(step->name, "commit"))
+                return FALSE;
+        if (g_str_equal(step->name, "place"))
+                return json_object_get_int_member_with_default(detail, "copied", 0) > 0;
+        return TRUE;
+}
+
 static gboolean
 rv_fs_run_step(RvFsRun *run, const RvFsStep *step, RvFsStepFunc func, gpointer data, GError **error)
 {
         const char *state = rv_fs_journal_step_state(run->journal, step->name);
         g_autoptr(GError) error_local = NULL;
+        gboolean durable;
 
         if (g_str_equal(state, "done") || g_str_equal(state, "skipped"))
                 return TRUE;
@@ -224,8 +240,9 @@ rv_fs_run_step(RvFsRun *run, const RvFsStep *step, RvFsStepFunc func, gpointer d
                 g_propagate_error(error, g_steal_pointer(&error_local));
                 return FALSE;
         }
+        durable = rv_fs_step_end_durable(step, run->detail);
         rv_fs_journal_step_end(run->journal, step->name, "done", g_steal_pointer(&run->detail), NULL);
-        if (!rv_fs_journal_save(run->journal, run->work->fd, TRUE, error))
+        if (!rv_fs_journal_save(run->journal, run->work->fd, durable, error))
                 return FALSE;
         if (func != NULL)
                 func(step->name, "done", data);

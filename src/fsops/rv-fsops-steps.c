@@ -303,6 +303,11 @@ rv_fs_step_place_run(RvFsRun *run, GError **error)
         json_object_set_string_member(run->detail, "mode", rv_fs_move_mode_to_string(run->policy->move_mode));
         if (!run->same_place && !rv_fs_place_files(run, tree, error))
                 return FALSE;
-        /* copies were synced one by one; the links and renames are in the folders */
-        return rv_fs_place_extracted(run, tree, error) && rv_fs_sync_tree(tree->fd, FALSE, error);
+        /*
+         * copies were synced one by one and extracted files at the end of their
+         * step; the folders' entries (links, renames) are synced once, by the
+         * commit after its renames: a file system that journals its metadata
+         * in order (ext4, xfs) keeps no rename without the links before it
+         */
+        return rv_fs_place_extracted(run, tree, error);
 }
