@@ -49,6 +49,7 @@ rv_fs_job_spec_free(RvFsJobSpec *spec)
         if (spec == NULL)
                 return;
         g_free(spec->info_hash);
+        g_clear_pointer(&spec->fault, rv_fs_fault_unref);
         g_free(spec->name);
         g_free(spec->save_path);
         g_ptr_array_unref(spec->files);
@@ -184,6 +185,65 @@ rv_fs_run_open(RvFsRun *run, GError **error)
         return rv_fs_run_journal(run, error);
 }
 
+RvFsFault *
+rv_fs_fault_parse(const char *text)
+{
+        static const struct {
+                const char *name;
+                int errsv;
+        } known[] = { { "EIO", EIO }, { "EBUSY", EBUSY }, { "ENOSPC", ENOSPC }, { "EACCES", EACCES } };
+        g_auto(GStrv) parts = text != NULL ? g_strsplit(text, ":", 3) : NULL;
+        RvFsFault *fault;
+
+        if (parts == NULL || g_strv_length(parts) != 3)
+                return NULL;
+        for (guint i = 0; i < G_N_ELEMENTS(known); i++) {
+                if (g_str_equal(parts[1], known[i].name)) {
+                        fault = g_atomic_rc_box_new0(RvFsFault);
+                        fault->step = g_strdup(parts[0]);
+                        fault->errsv = known[i].errsv;
+                        fault->left = (gint)g_ascii_strtoll(parts[2], NULL, 10);
+                        return fault;
+                }
+        }
+        return NULL;
+}
+
+RvFsFault *
+rv_fs_fault_ref(RvFsFault *fault)
+{
+        return g_atomic_rc_box_acquire(fault);
+}
+
+static void
+rv_fs_fault_clear(RvFsFault *fault)
+{
+        g_free(fault->step);
+}
+
+void
+rv_fs_fault_unref(RvFsFault *fault)
+{
+        g_atomic_rc_box_release_full(fault, (GDestroyNotify)rv_fs_fault_clear);
+}
+
+/* TRUE (and error set) when the fault is due at this step */
+static gboolean
+rv_fs_fault_hit(RvFsFault *fault, const char *step, GError **error)
+{
+        gint left;
+
+        if (fault == NULL || !g_str_equal(fault->step, step))
+                return FALSE;
+        do {
+                left = g_atomic_int_get(&fault->left);
+                if (left <= 0)
+                        return FALSE;
+        } while (!g_atomic_int_compare_and_exchange(&fault->left, left, left - 1));
+        rv_fs_set_errno(error, fault->errsv, "a fault injected into step %s", step);
+        return TRUE;
+}
+
 /*
  * a step's end is synced when running it again would cost: not for a
  * placement of links only (redone in a moment, finding what is there), nor
@@ -221,7 +281,7 @@ rv_fs_run_step(RvFsRun *run, const RvFsStep *step, RvFsStepFunc func, gpointer d
         if (func != NULL)
                 func(step->name, "running", data);
         run->detail = json_object_new();
-        if (!step->run(run, &error_local)) {
+        if (rv_fs_fault_hit(run->spec->fault, step->name, &error_local) || !step->run(run, &error_local)) {
                 if (g_error_matches(error_local, RV_ERROR, RV_ERROR_UNAVAILABLE) &&
                     g_str_equal(error_local->message, RV_FS_NEEDS_MOVE)) {
                         g_clear_pointer(&run->detail, json_object_unref);

@@ -19,6 +19,22 @@ G_BEGIN_DECLS
  */
 
 /* what a worker needs of a torrent, copied on the main loop */
+/*
+ * a fault the pipeline injects at the start of a step, count times in all
+ * (REVAER_FSOPS_FAULT=step:ERRNO:count, for the tests of retries); shared by
+ * the specs of every run, counted down atomically
+ */
+typedef struct {
+        char *step;
+        int errsv;
+        gint left;
+} RvFsFault;
+
+RvFsFault *rv_fs_fault_parse(const char *text);
+RvFsFault *rv_fs_fault_ref(RvFsFault *fault);
+void rv_fs_fault_unref(RvFsFault *fault);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(RvFsFault, rv_fs_fault_unref)
+
 typedef struct {
         char *info_hash;
         char *name;
@@ -29,6 +45,8 @@ typedef struct {
         RvFsPolicy *policy;
         /* bytes per second the writes are held to, 0 for none (tests and benchmarks) */
         gint64 throttle_bps;
+        /* NULL but in tests */
+        RvFsFault *fault;
 } RvFsJobSpec;
 
 RvFsJobSpec *rv_fs_job_spec_new(void);

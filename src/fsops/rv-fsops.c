@@ -48,6 +48,8 @@ struct _RvFsops {
         GQueue queue;
         guint running;
         gint64 throttle_bps;
+        RvFsFault *fault;
+        guint backoff_ms;
         gboolean stopping;
 };
 
@@ -80,6 +82,7 @@ rv_fsops_clear(RvFsops *self)
 {
         g_hash_table_unref(self->jobs);
         g_main_context_unref(self->context);
+        g_clear_pointer(&self->fault, rv_fs_fault_unref);
 }
 
 static void
@@ -225,6 +228,7 @@ rv_fsops_spec(RvFsops *self, const RvTorrent *torrent, GError **error)
         spec->name = g_strdup(torrent->name != NULL ? torrent->name : torrent->hash.hex);
         spec->save_path = g_strdup(torrent->save_path);
         spec->throttle_bps = self->throttle_bps;
+        spec->fault = self->fault != NULL ? rv_fs_fault_ref(self->fault) : NULL;
         rv_fsops_spec_files(torrent, spec->files);
         return g_steal_pointer(&spec);
 }
@@ -331,7 +335,7 @@ rv_fsops_finish(RvFsops *self, RvFsJob *job, RvTorrent *torrent, const GError *e
         json_object_set_string_member(obj, "error", error->message);
         json_object_set_int_member(obj, "attempt", job->attempt + 1);
         if (job->attempt < allowed) {
-                guint delay = MIN((guint)RV_FSOPS_BACKOFF_MS << MIN(job->attempt, 16), RV_FSOPS_BACKOFF_MAX_MS);
+                guint delay = MIN(self->backoff_ms << MIN(job->attempt, 16), RV_FSOPS_BACKOFF_MAX_MS);
                 job->attempt++;
                 json_object_set_int_member(obj, "retry_in_ms", delay);
                 rv_fsops_set(self, torrent, RV_FS_STATE_RETRYING, error->message, NULL);
@@ -608,6 +612,7 @@ rv_fsops_new(RvManager *manager, RvLiveSettings *settings)
 {
         RvFsops *self = g_atomic_rc_box_new0(RvFsops);
         const char *throttle = g_getenv("REVAER_FSOPS_THROTTLE");
+        const char *backoff = g_getenv("REVAER_FSOPS_BACKOFF_MS");
 
         self->manager = manager;
         self->settings = settings;
@@ -618,6 +623,11 @@ rv_fsops_new(RvManager *manager, RvLiveSettings *settings)
         /* tests and benchmarks hold the pipeline's writes to a rate, to stop it at a known point */
         if (throttle != NULL)
                 self->throttle_bps = g_ascii_strtoll(throttle, NULL, 10);
+        /* and inject faults into a step, and wait longer or shorter before a retry */
+        self->fault = rv_fs_fault_parse(g_getenv("REVAER_FSOPS_FAULT"));
+        self->backoff_ms = backoff != NULL
+                                   ? (guint)CLAMP(g_ascii_strtoll(backoff, NULL, 10), 1, RV_FSOPS_BACKOFF_MAX_MS)
+                                   : RV_FSOPS_BACKOFF_MS;
         self->subscription = rv_event_bus_subscribe(self->events, rv_fsops_event_cb, self);
         rv_manager_set_fs_retry_func(manager, rv_fsops_retry_cb, self);
         return self;

@@ -769,6 +769,82 @@ test_fsops_full_and_read_only(void)
         rv_test_harness_teardown(&h);
 }
 
+/* a torrent of one small file, downloaded, its pipeline then in state expected */
+static char *
+download_small(RvTestHarness *h, const char *name, guint64 seed, const char *expected)
+{
+        g_autofree char *top = pack_dir(h, name);
+        g_autofree char *file = g_build_filename(top, "data.bin", NULL);
+
+        g_assert_true(rv_test_data_write_file(file, 256 * 1024, seed, NULL));
+        return download(h, top, expected);
+}
+
+/*
+ * transient failures (busy, an I/O error once) are tried again after a
+ * backoff, an I/O error twice is final, and Retry cuts a backoff short; the
+ * faults are injected at the start of the place step (REVAER_FSOPS_FAULT)
+ */
+static void
+test_fsops_retries(void)
+{
+        RvTestHarness h;
+        g_autofree char *library = NULL;
+        g_autofree char *path = NULL;
+        g_autoptr(GError) error = NULL;
+
+        rv_test_harness_setup(&h);
+        library = sub(&h, "library", NULL);
+
+        /* busy twice: tried a third time, after 100 then 200 ms */
+        rv_test_harness_set_daemon_env(&h, "REVAER_FSOPS_FAULT", "place:EBUSY:2");
+        rv_test_harness_set_daemon_env(&h, "REVAER_FSOPS_BACKOFF_MS", "100");
+        rv_test_harness_start_daemon(&h);
+        set_fs(&h, "library_root", g_variant_new_string(library), NULL);
+        path = download_small(&h, "busy", 51, "done");
+        {
+                g_autoptr(JsonNode) journal = read_journal(library, path);
+                g_assert_cmpint(step_runs(journal, "place"), ==, 3);
+        }
+        g_assert_cmpuint(count_in_log(&h, "fsops failed, retrying in"), ==, 2);
+        g_clear_pointer(&path, g_free);
+        g_assert_cmpint(rv_test_harness_stop_daemon(&h), ==, 0);
+
+        /* an I/O error once is tried again; twice is final, until Retry */
+        rv_test_harness_set_daemon_env(&h, "REVAER_FSOPS_FAULT", "place:EIO:2");
+        rv_test_harness_start_daemon(&h);
+        path = download_small(&h, "eio", 52, "failed");
+        assert_fs_error(&h, path, "IoError");
+        assert_seeding(&h, path);
+        {
+                g_autoptr(JsonNode) journal = read_journal(library, path);
+                g_autofree char *placed = g_build_filename(library, "eio", NULL);
+                g_assert_cmpint(step_runs(journal, "place"), ==, 2);
+                g_assert_false(g_file_test(placed, G_FILE_TEST_EXISTS));
+        }
+        g_variant_unref(rv_test_call(&h, path, RV_BUS_TORRENT_IFACE, "Retry", NULL, NULL, &error));
+        g_assert_no_error(error);
+        wait_fs(&h, path, "done", 30);
+        g_clear_pointer(&path, g_free);
+        g_assert_cmpint(rv_test_harness_stop_daemon(&h), ==, 0);
+
+        /* busy once with a backoff of ten minutes: Retry runs it now */
+        rv_test_harness_set_daemon_env(&h, "REVAER_FSOPS_FAULT", "place:EBUSY:1");
+        rv_test_harness_set_daemon_env(&h, "REVAER_FSOPS_BACKOFF_MS", "600000");
+        rv_test_harness_start_daemon(&h);
+        path = download_small(&h, "waiting", 53, "retrying");
+        assert_fs_error(&h, path, "Busy");
+        g_variant_unref(rv_test_call(&h, path, RV_BUS_TORRENT_IFACE, "Retry", NULL, NULL, &error));
+        g_assert_no_error(error);
+        wait_fs(&h, path, "done", 30);
+        {
+                g_autoptr(JsonNode) journal = read_journal(library, path);
+                g_assert_cmpint(step_runs(journal, "place"), ==, 2);
+        }
+        g_assert_cmpint(rv_test_harness_stop_daemon(&h), ==, 0);
+        rv_test_harness_teardown(&h);
+}
+
 /* the first file below dir whose name ends in suffix and that holds at least min bytes */
 static char *
 find_growing(const char *dir, const char *suffix, gint64 min)
@@ -917,6 +993,7 @@ main(int argc, char **argv)
         g_test_add_func("/fsops/policies", test_fsops_policies);
         g_test_add_func("/fsops/bad-input", test_fsops_bad_input);
         g_test_add_func("/fsops/full-and-read-only", test_fsops_full_and_read_only);
+        g_test_add_func("/fsops/retries", test_fsops_retries);
         g_test_add_data_func("/fsops/crash/extract", "extract", test_fsops_crash);
         g_test_add_data_func("/fsops/crash/copy", "place", test_fsops_crash);
         return g_test_run();
