@@ -906,6 +906,65 @@ assert_clean_finish(RvTestHarness *h, const char *library, const char *path)
         g_assert_cmpstr(json_object_get_string_member(json_node_get_object(j), "state"), ==, "done");
 }
 
+/*
+ * move mode with the library on another file system: libtorrent copies the
+ * data there and removes it only once all is copied; kill -9 in the middle
+ * of that copy, restart: the move runs again, the library gets whole files
+ * and the torrent seeds from there
+ */
+static void
+test_fsops_crash_move(void)
+{
+        RvTestHarness h;
+        g_autofree char *top = NULL;
+        g_autofree char *library = NULL;
+        g_autofree char *path = NULL;
+        g_autofree char *placed = NULL;
+        g_autofree char *old = NULL;
+
+        require_root();
+        rv_test_harness_setup(&h);
+        top = pack_dir(&h, "Moving");
+        library = sub(&h, "library", NULL);
+        mount_tmpfs(library, "size=512m");
+        for (guint i = 0; i < 6; i++) {
+                g_autofree char *name = g_strdup_printf("part-%u.bin", i);
+                g_autofree char *file = g_build_filename(top, name, NULL);
+                g_assert_true(rv_test_data_write_file(file, 48 * MIB, 60 + i, NULL));
+        }
+        rv_test_harness_start_daemon(&h);
+        set_fs(&h, "library_root", g_variant_new_string(library), "move_mode", g_variant_new_string("move"), NULL);
+        rv_test_harness_start_seeder_path(&h, top);
+        path = add_seeded(&h, NULL);
+        g_variant_unref(rv_test_wait_prop(&h, path, "Completed", rv_test_pred_true, NULL, 120));
+        placed = g_build_filename(library, "Moving", NULL);
+        kill_when_growing(&h, placed, ".bin");
+        {
+                g_autoptr(JsonNode) j = read_journal(library, path);
+                g_assert_cmpstr(json_object_get_string_member(step_of(j, "move"), "state"), ==, "running");
+        }
+
+        rv_test_harness_start_daemon(&h);
+        wait_fs(&h, path, "done", 120);
+        rv_test_assert_same_tree(top, placed);
+        old = g_build_filename(h.downloads, "Moving", NULL);
+        g_assert_false(g_file_test(old, G_FILE_TEST_EXISTS));
+        {
+                g_autofree char *save = get_string(&h, path, "SavePath");
+                g_autoptr(JsonNode) j = read_journal(library, path);
+                g_assert_cmpstr(save, ==, library);
+                /* cut short; asking libtorrent again; finding the data moved */
+                g_assert_cmpint(step_runs(j, "move"), ==, 3);
+                g_assert_cmpuint(count_in_log(&h, "fsops step move done"), ==, 1);
+        }
+        assert_clean_finish(&h, library, path);
+        assert_seeding(&h, path);
+        rv_test_harness_stop_seeder(&h);
+        g_assert_cmpint(rv_test_harness_stop_daemon(&h), ==, 0);
+        umount(library);
+        rv_test_harness_teardown(&h);
+}
+
 /* kill -9 in the middle of an extraction, then in the middle of a copy: each resumes and ends as a clean run would */
 static void
 test_fsops_crash(gconstpointer data)
@@ -996,5 +1055,6 @@ main(int argc, char **argv)
         g_test_add_func("/fsops/retries", test_fsops_retries);
         g_test_add_data_func("/fsops/crash/extract", "extract", test_fsops_crash);
         g_test_add_data_func("/fsops/crash/copy", "place", test_fsops_crash);
+        g_test_add_func("/fsops/crash/move", test_fsops_crash_move);
         return g_test_run();
 }
