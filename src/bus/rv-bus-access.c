@@ -136,21 +136,25 @@ rv_bus_create_key_authorized(RvBus *self, sd_bus_message *m, gpointer data, sd_b
 {
         RvBusKeyArgs *args = data;
 
-        rv_access_create_key_async(self->access, args->b, args->burst, args->period, rv_bus_key_made_cb,
-                                   sd_bus_message_ref(m));
+        rv_access_create_key_scoped_async(self->access, args->b, args->a != NULL ? args->a : "admin", args->burst,
+                                          args->period, rv_bus_key_made_cb, sd_bus_message_ref(m));
         return 1;
 }
 
+/* CreateApiKey (s label, u burst, u period_s) makes admin keys; CreateScopedApiKey (s label, s scope, u, u) any */
 int
 rv_bus_method_create_api_key(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
         RvBus *self = userdata;
+        gboolean scoped = g_strcmp0(sd_bus_message_get_member(m), "CreateScopedApiKey") == 0;
         const char *label = NULL;
+        const char *scope = "admin";
         uint32_t burst = 0;
         uint32_t period = 0;
         g_autoptr(GError) error = NULL;
         RvBusKeyArgs *args;
-        int r = sd_bus_message_read(m, "suu", &label, &burst, &period);
+        int r = scoped ? sd_bus_message_read(m, "ssuu", &label, &scope, &burst, &period)
+                       : sd_bus_message_read(m, "suu", &label, &burst, &period);
 
         if (r < 0)
                 return r;
@@ -158,9 +162,11 @@ rv_bus_method_create_api_key(sd_bus_message *m, void *userdata, sd_bus_error *re
         if (r < 0)
                 return r;
         /* checked before polkit is asked, with the checks the access store makes */
-        if (!rv_validate_key_label(label, &error) || !rv_validate_key_rate(burst, period, &error))
+        if (!rv_validate_key_label(label, &error) || !rv_validate_key_scope(scope, &error) ||
+            !rv_validate_key_rate(burst, period, &error))
                 return rv_bus_set_error(ret_error, error);
         args = g_new0(RvBusKeyArgs, 1);
+        args->a = g_strdup(scope);
         args->b = g_strdup(label);
         args->burst = burst;
         args->period = period;

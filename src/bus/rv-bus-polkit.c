@@ -78,6 +78,7 @@ static const RvBusMethodOp rv_bus_method_ops[] = {
         { RV_BUS_MANAGER_IFACE, "IssueSetupToken", RV_OP_SETUP_START },
         { RV_BUS_MANAGER_IFACE, "CompleteSetup", RV_OP_SETUP_COMPLETE },
         { RV_BUS_MANAGER_IFACE, "CreateApiKey", RV_OP_KEY_CREATE },
+        { RV_BUS_MANAGER_IFACE, "CreateScopedApiKey", RV_OP_KEY_CREATE },
         { RV_BUS_MANAGER_IFACE, "RotateApiKey", RV_OP_KEY_ROTATE },
         { RV_BUS_MANAGER_IFACE, "RevokeApiKey", RV_OP_KEY_REVOKE },
         { RV_BUS_MANAGER_IFACE, "ListApiKeys", RV_OP_KEY_LIST },

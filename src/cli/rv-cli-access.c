@@ -268,25 +268,12 @@ rv_cli_keys_create(RvCli *cli, char **args, GError **error)
                                     _("--burst and --period go together and must be positive"));
                 return FALSE;
         }
-        if (opt_key_scope != NULL &&
-            !g_strv_contains((const char *const[]){ "metrics", "read", "manage", "configure", "admin", NULL },
-                             opt_key_scope)) {
-                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
-                            _("--scope: '%s' is not one of metrics, read, manage, configure, admin"), opt_key_scope);
-                return FALSE;
-        }
-        /* D-Bus makes admin keys only; a narrower one is made over HTTP */
-        if (opt_key_scope != NULL && cli->http == NULL && !g_str_equal(opt_key_scope, "admin")) {
-                g_set_error_literal(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
-                                    _("--scope other than admin needs --url: D-Bus makes admin keys"));
-                return FALSE;
-        }
-        cli->key_scope = opt_key_scope;
-        reply = rv_cli_call(cli, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "CreateApiKey", error, "suu", args[0],
-                            (uint32_t)MAX(opt_key_burst, 0), (uint32_t)MAX(opt_key_period, 0));
+        reply = rv_cli_call(cli, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "CreateScopedApiKey", error, "ssuu", args[0],
+                            opt_key_scope != NULL ? opt_key_scope : "admin", (uint32_t)MAX(opt_key_burst, 0),
+                            (uint32_t)MAX(opt_key_period, 0));
         if (reply == NULL)
                 return FALSE;
-        if (!rv_cli_reply_is(reply, "(ss)", "CreateApiKey", error))
+        if (!rv_cli_reply_is(reply, "(ss)", "CreateScopedApiKey", error))
                 return FALSE;
         g_variant_get(reply, "(ss)", &key_id, &secret);
         rv_cli_print_key(cli, key_id, secret);

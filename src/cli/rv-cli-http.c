@@ -707,9 +707,10 @@ rv_cli_http_manager_call(RvCli *cli, const char *method, GVariant *args, GError 
                                              g_variant_new("(st)", json_object_get_string_member(obj, "token"),
                                                            (guint64)json_object_get_int_member(obj, "expires_at")));
         }
-        if (g_str_equal(method, "CompleteSetup") || g_str_equal(method, "CreateApiKey")) {
+        if (g_str_equal(method, "CompleteSetup") || g_str_equal(method, "CreateScopedApiKey")) {
                 JsonObject *body = json_object_new();
                 const char *first = NULL;
+                const char *scope = NULL;
                 guint32 burst = 0;
                 guint32 period = 0;
                 if (g_str_equal(method, "CompleteSetup")) {
@@ -719,9 +720,9 @@ rv_cli_http_manager_call(RvCli *cli, const char *method, GVariant *args, GError 
                         json_object_set_string_member(body, "label", label);
                         return rv_cli_http_key(cli, "POST", "/v1/setup/complete", body, FALSE, error);
                 }
-                g_variant_get(args, "(&suu)", &first, &burst, &period);
+                g_variant_get(args, "(&s&suu)", &first, &scope, &burst, &period);
                 json_object_set_string_member(body, "label", first);
-                json_object_set_string_member(body, "scope", cli->key_scope != NULL ? cli->key_scope : "admin");
+                json_object_set_string_member(body, "scope", scope);
                 json_object_set_int_member(body, "burst", burst);
                 json_object_set_int_member(body, "period_s", period);
                 return rv_cli_http_key(cli, "POST", "/v1/keys", body, FALSE, error);

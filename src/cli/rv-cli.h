@@ -41,8 +41,6 @@ typedef struct {
         gboolean json;
         /* --url: the commands go over HTTP (rv-cli-http.c) instead of D-Bus */
         RvCliHttp *http;
-        /* keys create --scope, over HTTP */
-        const char *key_scope;
         /* connected on first use, so usage errors never need a bus */
         sd_bus *bus;
         sd_event *event;

@@ -426,6 +426,29 @@ test_http_keys(void)
         g_assert_null(strstr(g_bytes_get_data(r->body, NULL), "hash"));
         g_clear_pointer(&r, rv_test_response_free);
 
+        /* D-Bus makes keys of a scope too: this one reads and may not pause */
+        {
+                g_autoptr(GError) error = NULL;
+                g_autoptr(GVariant) made = rv_test_call(&t.h, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "CreateScopedApiKey",
+                                                        g_variant_new("(ssuu)", "bus-reader", "read", 0, 0),
+                                                        G_VARIANT_TYPE("(ss)"), &error);
+                g_autofree char *bus_key = NULL;
+                const char *id = NULL;
+                const char *secret = NULL;
+                g_assert_no_error(error);
+                g_variant_get(made, "(&s&s)", &id, &secret);
+                bus_key = g_strdup_printf("%s:%s", id, secret);
+                r = rv_test_http_get(&t, "/v1/torrents?limit=1", bus_key);
+                g_assert_cmpuint(r->status, ==, 200);
+                g_clear_pointer(&r, rv_test_response_free);
+                r = rv_test_http_request(&t, "POST", "/v1/torrents/pause", bus_key, NULL, NULL, NULL);
+                rv_test_assert_problem(r, 403, "forbidden");
+                g_clear_pointer(&r, rv_test_response_free);
+                g_assert_null(rv_test_call(&t.h, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "CreateScopedApiKey",
+                                           g_variant_new("(ssuu)", "x", "root", 0, 0), NULL, &error));
+                g_assert_nonnull(strstr(error->message, "scope"));
+        }
+
         /* rotation: the old secret stops working at once, the new one works */
         r = rv_test_http_request(&t, "POST", rotate, t.admin, NULL, NULL, NULL);
         g_assert_cmpuint(r->status, ==, 200);
