@@ -66,12 +66,13 @@ start_daemon(Bench *b)
 
         /* each start reads its own URL */
         (void)g_unlink(log);
-        g_assert_true(g_file_set_contents(config,
-                                          "[daemon]\nprogress-interval=1000\n[http]\nlisten=127.0.0.1:0\n"
-                                          "[engine]\nlisten-interfaces=127.0.0.1:0\ndht=false\nlsd=false\n"
-                                          "upnp=false\nnatpmp=false\nutp=false\nactive-downloads=-1\n"
-                                          "active-limit=-1\n",
-                                          -1, NULL));
+        g_assert_true(
+                g_file_set_contents(config,
+                                    "[daemon]\nprogress-interval=1000\n[http]\nlisten=127.0.0.1:0\nrate-limit=1000000\n"
+                                    "[engine]\nlisten-interfaces=127.0.0.1:0\ndht=false\nlsd=false\n"
+                                    "upnp=false\nnatpmp=false\nutp=false\nactive-downloads=-1\n"
+                                    "active-limit=-1\n",
+                                    -1, NULL));
         g_subprocess_launcher_set_stderr_file_path(l, log);
         g_subprocess_launcher_unsetenv(l, "LISTEN_FDS");
         b->daemon = g_subprocess_launcher_spawn(l, &error, b->revaerd, "--bus", "none", "--config", config,

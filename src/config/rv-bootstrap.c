@@ -21,6 +21,7 @@ rv_bootstrap_init(RvBootstrap *config)
         config->http_request_timeout_ms = 10000;
         config->http_event_queue = 1024 * 1024;
         config->http_auth_failures = 10;
+        config->http_rate_limit = 1000;
         rv_engine_settings_init(&config->engine);
         config->sources = g_ptr_array_new_with_free_func(g_free);
 }
@@ -176,6 +177,7 @@ static const char *const rv_known_keys[] = {
         "http:request-timeout",
         "http:event-queue",
         "http:auth-failures",
+        "http:rate-limit",
         "engine:listen-interfaces",
         "engine:dht",
         "engine:lsd",
@@ -251,7 +253,8 @@ rv_bootstrap_apply_http(RvBootstrap *c, const RvKeyCtx *ctx, GError **error)
             !rv_key_hosts(ctx, "http", "allowed-hosts", &c->http_allowed_hosts, error) ||
             !rv_key_uint(ctx, "http", "request-timeout", 100, 600000, &c->http_request_timeout_ms, error) ||
             !rv_key_uint(ctx, "http", "event-queue", 4096, 64 * 1024 * 1024, &c->http_event_queue, error) ||
-            !rv_key_uint(ctx, "http", "auth-failures", 1, 100000, &c->http_auth_failures, error))
+            !rv_key_uint(ctx, "http", "auth-failures", 1, 100000, &c->http_auth_failures, error) ||
+            !rv_key_uint(ctx, "http", "rate-limit", 1, 1000000, &c->http_rate_limit, error))
                 return FALSE;
         return TRUE;
 }

@@ -44,6 +44,8 @@ typedef struct {
         guint http_event_queue;
         /* failed authentications per client address per minute before it is refused */
         guint http_auth_failures;
+        /* requests per second a key without a limit of its own may make (a bucket that size) */
+        guint http_rate_limit;
         /* [engine] */
         RvEngineSettings engine;
         /* files that were read, in order */

@@ -416,6 +416,7 @@ rv_daemon_start_http(RvDaemon *self, const char *listen, GError **error)
         hc.request_timeout_ms = self->config.http_request_timeout_ms;
         hc.event_queue = self->config.http_event_queue;
         hc.auth_failures = self->config.http_auth_failures;
+        hc.rate_limit = self->config.http_rate_limit;
         self->http = rv_http_new(self->manager, self->store, &hc, error);
         if (self->http == NULL)
                 return FALSE;

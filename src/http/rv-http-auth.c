@@ -23,21 +23,26 @@ rv_http_bucket_rate(const RvHttpBucket *b)
         return (double)b->burst / (double)b->period_s;
 }
 
-/* takes a token when there is one; the X-RateLimit-* figures either way */
+/*
+ * takes a token when there is one; the X-RateLimit-* figures either way; a
+ * key without a limit of its own has the server's ([http] rate-limit per second)
+ */
 static gboolean
 rv_http_bucket_take(RvHttp *http, RvHttpRequest *req, const RvStoreApiKey *key, guint *ret_retry_s)
 {
         RvHttpBucket *b = g_hash_table_lookup(http->buckets, key->key_id);
+        guint burst = key->burst > 0 ? key->burst : http->rate_limit;
+        guint period_s = key->burst > 0 ? key->period_s : 1;
         gint64 now = g_get_monotonic_time();
         gboolean ok;
         double rate;
 
-        if (b == NULL || b->burst != key->burst || b->period_s != key->period_s) {
+        if (b == NULL || b->burst != burst || b->period_s != period_s) {
                 /* a new key, or new limits: a full bucket */
                 b = g_new0(RvHttpBucket, 1);
-                b->burst = key->burst;
-                b->period_s = key->period_s;
-                b->tokens = key->burst;
+                b->burst = burst;
+                b->period_s = period_s;
+                b->tokens = burst;
                 b->updated_us = now;
                 g_hash_table_replace(http->buckets, g_strdup(key->key_id), b);
         }
@@ -197,7 +202,7 @@ rv_http_auth_key(RvHttp *http, RvHttpRequest *req)
         req->caller.transport = RV_TRANSPORT_HTTP;
         req->caller.key_id = g_strdup(key->key_id);
         req->caller.actor = g_strdup_printf("key:%s", key->key_id);
-        if (key->burst > 0 && !rv_http_bucket_take(http, req, key, &retry_s)) {
+        if (!rv_http_bucket_take(http, req, key, &retry_s)) {
                 http->rate_limited++;
                 rv_http_auth_too_many(req, retry_s, "this key's rate limit is used up for now");
                 return FALSE;

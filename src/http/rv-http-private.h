@@ -140,6 +140,8 @@ struct _RvHttp {
         GStrv allowed_hosts;
         guint request_timeout_ms;
         guint auth_failure_limit;
+        /* the bucket of a key without a limit of its own: this many requests per second */
+        guint rate_limit;
         /* key_id -> RvHttpBucket */
         GHashTable *buckets;
         /* client address -> RvHttpFailures */

@@ -19,6 +19,7 @@ rv_http_config_init(RvHttpConfig *config)
         config->request_timeout_ms = 10000;
         config->event_queue = 1024 * 1024;
         config->auth_failures = 10;
+        config->rate_limit = 1000;
 }
 
 GSocketAddress *
@@ -998,6 +999,7 @@ rv_http_new(RvManager *manager, RvStore *store, const RvHttpConfig *config, GErr
         self->allowed_hosts = g_strdupv((GStrv)config->allowed_hosts);
         self->request_timeout_ms = MAX(config->request_timeout_ms, 100);
         self->auth_failure_limit = MAX(config->auth_failures, 1);
+        self->rate_limit = MAX(config->rate_limit, 1);
         self->buckets = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
         self->failures = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
         self->probes = g_ptr_array_new_with_free_func((GDestroyNotify)rv_http_probe_free);

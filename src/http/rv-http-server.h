@@ -32,6 +32,8 @@ typedef struct {
         guint request_timeout_ms;
         guint event_queue;
         guint auth_failures;
+        /* requests per second of a key without a limit of its own */
+        guint rate_limit;
 } RvHttpConfig;
 
 void rv_http_config_init(RvHttpConfig *config);

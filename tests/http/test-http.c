@@ -498,6 +498,18 @@ test_http_rate_limit(void)
                         g_assert_cmpint(atoi(soup_message_headers_get_one(r->headers, "Retry-After")), <=, 20);
                 }
         }
+        /* a key made without a limit has the server's, 1000 a second, on errors as on successes */
+        {
+                g_autoptr(RvTestResponse) ok = rv_test_http_get(&t, "/v1/torrents?limit=1", t.admin);
+                g_autoptr(RvTestResponse) missing =
+                        rv_test_http_get(&t, "/v1/torrents/0000000000000000000000000000000000000000", t.admin);
+                g_assert_cmpuint(ok->status, ==, 200);
+                rv_test_assert_problem(missing, 404, "not-found");
+                g_assert_cmpstr(soup_message_headers_get_one(ok->headers, "X-RateLimit-Limit"), ==, "1000");
+                g_assert_cmpstr(soup_message_headers_get_one(missing->headers, "X-RateLimit-Limit"), ==, "1000");
+                g_assert_cmpint(atoi(soup_message_headers_get_one(missing->headers, "X-RateLimit-Remaining")), <, 1000);
+                g_assert_nonnull(soup_message_headers_get_one(missing->headers, "X-RateLimit-Reset"));
+        }
 }
 
 /* DNS rebinding: a Host that is not an address, localhost or a configured name is refused */
@@ -693,7 +705,8 @@ test_http_events(void)
                                 g_ptr_array_add(got, e);
                 }
                 g_assert_cmpuint(got->len, ==, want->len);
-                g_assert_cmpuint(want->len, >=, 10);
+                /* three settings revisions at least, and state changes (a quick pause and resume may coalesce) */
+                g_assert_cmpuint(want->len, >=, 5);
                 for (guint i = 0; i < want->len; i++) {
                         RvTestSseEvent *w = g_ptr_array_index(want, i);
                         RvTestSseEvent *g = g_ptr_array_index(got, i);
