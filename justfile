@@ -17,6 +17,10 @@ test: build
 suite name: build
     meson test -C {{build_dir}} --print-errorlogs --suite {{name}}
 
+# the qBittorrent WebAPI client tests (tests/qbt) against qbittorrent-nox, the reference (apt-get install qbittorrent-nox; npm ci in tests/qbt)
+test-qbt-nox: build
+    QBT_TARGET=nox RV_TEST_SEEDER={{build_dir}}/tests/helpers/rv-test-seeder tests/qbt/qbt-test.sh
+
 # the tests again under AddressSanitizer and UndefinedBehaviorSanitizer
 test-sanitize:
     @[ -f {{asan_dir}}/build.ninja ] || meson setup {{asan_dir}} -Db_sanitize=address,undefined -Db_lundef=false
