@@ -72,6 +72,10 @@ bench: build
 bench-peers *args: build
     bench/peers --build-dir {{build_dir}} {{args}}
 
+# Revaer's qBittorrent WebAPI beside qbittorrent-nox, 10,000 torrents, list and sync with ratios (bench/README.md): just bench-qbt --skip-revaer
+bench-qbt *args: build
+    bench/qbt --build-dir {{build_dir}} {{args}}
+
 # the daemon in the foreground on the session bus with state under ./run-state
 run: build
     mkdir -p run-state
