@@ -14,11 +14,16 @@
 // into, on this machine (the removal with data is checked on disk). Prints TAP
 // lines without a plan ("ok - ..."); qbt-test.sh counts them. Exit 1 on failure.
 
+import { File as BufferFile } from 'node:buffer';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { QBittorrent } from '@ctrl/qbittorrent';
+
+// the client builds its upload with the global File of node 20; Debian 12's
+// node 18 has the class only in node:buffer
+globalThis.File ??= BufferFile;
 
 const { values: opt } = parseArgs({
     options: {
