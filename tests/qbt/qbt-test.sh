@@ -19,6 +19,7 @@
 # A missing prerequisite skips (exit 77) outside CI and fails in CI.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../data/tap.sh
 . "$here/../data/tap.sh"
 
 python=/usr/bin/python3
