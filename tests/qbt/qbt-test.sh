@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # The qBittorrent WebAPI v2 client tests: a real client (@ctrl/qbittorrent,
-# qbt-client.mjs) and the replay of Sonarr's calls (sonarr-replay.py), both
-# against torrents that local seeders serve (rv-qbt-fixtures.py). TAP out.
+# qbt-client.mjs), the replay of Sonarr's calls (sonarr-replay.py) and bad
+# input (bad-input.py), against torrents that local seeders serve
+# (rv-qbt-fixtures.py). TAP out.
 #
 # The server comes from the environment, QBT_TARGET:
 #   revaer  (the default when REVAERD is set) starts $REVAERD with its HTTP API
@@ -184,7 +185,7 @@ if [ ! -f "$TMP/fixtures/fixtures.json" ]; then
     diag <"$TMP/fixtures.log"
     exit 1
 fi
-ok "four torrents seeded on 127.0.0.1"
+ok "$(grep -c "\"hash\"" "$TMP/fixtures/fixtures.json") torrents seeded on 127.0.0.1"
 
 echo "# @ctrl/qbittorrent $(node -p 'require(process.argv[1]).version' "$here/node_modules/@ctrl/qbittorrent/package.json") against $target"
 run_tap node "$here/qbt-client.mjs" --url "$QBT_URL" --user "$QBT_USER" --password "$QBT_PASSWORD" \
@@ -197,6 +198,12 @@ fi
 echo "# Sonarr's calls against $target"
 run_tap "$python" "$here/sonarr-replay.py" --url "$QBT_URL" --user "$QBT_USER" --password "$QBT_PASSWORD" \
     --fixtures "$TMP/fixtures/fixtures.json"
+# last: it ends with wrong passwords until the server locks 127.0.0.1 out
+outside=()
+[ "$target" = revaer ] && outside=(--outside "$TMP/outside")
+echo "# bad input against $target"
+run_tap "$python" "$here/bad-input.py" --url "$QBT_URL" --user "$QBT_USER" --password "$QBT_PASSWORD" \
+    --fixtures "$TMP/fixtures/fixtures.json" "${outside[@]}"
 
 if [ "$failed" -ne 0 ]; then
     for log in nox.log revaerd.log fixtures.log; do

@@ -33,6 +33,7 @@ TORRENTS = {
     'client-magnet': (2 * 1024 * 1024, 1),
     'replay-file': (4 * 1024 * 1024, 2),
     'replay-magnet': (1024 * 1024, 1),
+    'bad-input': (1024 * 1024, 2),
 }
 
 
