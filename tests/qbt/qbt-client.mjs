@@ -195,11 +195,33 @@ async function run() {
         check(`${t.name}: seeding_time_limit is 90`, t.seeding_time_limit === 90, t.seeding_time_limit);
     }
 
+    // what web UIs keep their view with: a full update, then deltas by rid
+    const full = await step('sync/maindata rid=0 answers', () => client.getSyncMainData(0));
+    check('sync/maindata rid=0: full_update, a numeric rid, both torrents with category, the category, server_state',
+        full.full_update === true && Number.isInteger(full.rid) && full.rid > 0
+        && hashes.every(h => full.torrents?.[h]?.category === category)
+        && full.categories?.[category] !== undefined && typeof full.server_state === 'object',
+        JSON.stringify({ full_update: full.full_update, rid: full.rid, categories: full.categories,
+            torrents: hashes.map(h => full.torrents?.[h]?.category) }));
+    const unknownRid = await client.getSyncMainData(full.rid + 100000);
+    check('sync/maindata with a rid it never gave: a full update',
+        unknownRid.full_update === true && hashes.every(h => unknownRid.torrents?.[h] !== undefined),
+        JSON.stringify({ full_update: unknownRid.full_update, rid: unknownRid.rid }));
+    // the server keeps one state per session: deltas are against the last answer's rid
+    const idle = await client.getSyncMainData(unknownRid.rid);
+    check('sync/maindata delta: not a full update, a new rid',
+        !idle.full_update && Number.isInteger(idle.rid) && idle.rid !== unknownRid.rid,
+        JSON.stringify({ full_update: idle.full_update, rid: idle.rid }));
+
     await step(`pause (${v5 ? 'torrents/stop' : 'torrents/pause'})`, () => client.pauseTorrent(hashes));
     await waitFor('both are paused, finished', async () => {
         const list = await client.listTorrents({ hashes });
         return { done: list.length === 2 && list.every(t => STOPPED_DONE.has(t.state)), value: list.map(t => t.state) };
     }, 30);
+    const pausedDelta = await client.getSyncMainData(idle.rid);
+    check('sync/maindata delta after the pause: both with their new state, nothing else needed',
+        !pausedDelta.full_update && hashes.every(h => STOPPED_DONE.has(pausedDelta.torrents?.[h]?.state)),
+        JSON.stringify({ full_update: pausedDelta.full_update, torrents: pausedDelta.torrents }));
     const pausedFilter = await client.listTorrents({ filter: 'paused', category });
     check('filter=paused lists both', hashes.every(h => pausedFilter.some(t => t.hash === h)),
         JSON.stringify(pausedFilter.map(t => t.hash)));
@@ -215,6 +237,10 @@ async function run() {
         const list = await client.listTorrents();
         return { done: !list.some(t => hashes.includes(t.hash)), value: list.map(t => t.hash) };
     }, 30);
+    const removedDelta = await client.getSyncMainData(pausedDelta.rid);
+    check('sync/maindata delta after the removal: both in torrents_removed',
+        hashes.every(h => removedDelta.torrents_removed?.includes(h)),
+        JSON.stringify({ full_update: removedDelta.full_update, torrents_removed: removedDelta.torrents_removed }));
     await waitFor('their data is gone from disk', async () => {
         const left = [byFile, byMagnet].map(fx => join(savePath, fx.name)).filter(p => existsSync(p));
         return { done: left.length === 0, value: left };
