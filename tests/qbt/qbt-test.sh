@@ -118,7 +118,15 @@ CONF
         echo "# no manage key from $url/v1/keys"
         return 1
     fi
-    # a WebAPI user of its own (revaerctl) would be set here once the facade has one
+    # save paths must lie under the download dir, so that bad-input.py --outside is refused
+    local allowed
+    allowed=$(curl -sS -o /dev/null -w '%{http_code}' -X PATCH -H "Authorization: Bearer $admin" \
+        -H 'Content-Type: application/json' -d "{\"allowed_paths\": [\"$TMP/downloads\"]}" "$url/v1/settings/fs")
+    if [ "$allowed" != 200 ]; then
+        echo "# PATCH /v1/settings/fs allowed_paths: HTTP $allowed"
+        return 1
+    fi
+    # any user name goes with a key of scope manage as the password
     QBT_USER=${QBT_USER:-revaer}
     QBT_PASSWORD=$QBT_API_KEY
     QBT_SAVE_ROOT="$TMP/downloads"
