@@ -10,7 +10,8 @@
 #   revaer  (the default when REVAERD is set) starts $REVAERD with its HTTP API
 #           on 127.0.0.1, makes its first key through setup and a key of scope
 #           manage, and logs in as $QBT_USER (revaer) with that key as the
-#           password; the client runs a second time with the key as a Bearer token
+#           password; the client and the Sonarr replay run a second time with the
+#           key as a Bearer token
 #   nox     starts qbittorrent-nox (Debian's 4.5.2, the reference) with a profile
 #           of its own in a temp dir, Web UI on a free 127.0.0.1 port
 #   url     a server already running: QBT_URL, QBT_USER, QBT_PASSWORD, and
@@ -206,6 +207,11 @@ fi
 echo "# Sonarr's calls against $target"
 run_tap "$python" "$here/sonarr-replay.py" --url "$QBT_URL" --user "$QBT_USER" --password "$QBT_PASSWORD" \
     --fixtures "$TMP/fixtures/fixtures.json"
+if [ "$target" = revaer ]; then
+    echo "# Sonarr's calls with the key in its API key field (qBittorrent 5.2): Bearer, no login"
+    run_tap "$python" "$here/sonarr-replay.py" --url "$QBT_URL" --user "" --password "" --api-key "$QBT_API_KEY" \
+        --fixtures "$TMP/fixtures/fixtures.json"
+fi
 # last: it ends with wrong passwords until the server locks 127.0.0.1 out
 outside=()
 [ "$target" = revaer ] && outside=(--outside "$TMP/outside")

@@ -11,7 +11,7 @@
 # queue priority, force start, the queue poll with Sonarr's state switch and
 # import-path rule, the post-import category, tags and the removal with data.
 #
-#   sonarr-replay.py --url URL --user U --password P --fixtures FILE
+#   sonarr-replay.py --url URL --user U --password P --fixtures FILE [--api-key KEY]
 #
 # FILE is what rv-qbt-fixtures.py wrote. Prints TAP lines without a plan
 # ("ok - ..."); qbt-test.sh counts them. Exit 1 on failure. Standard library.
@@ -109,21 +109,25 @@ class Response:
 class SonarrProxy:
     """QBittorrentProxyV2's transport: Basic credentials on every request
     (BasicNetworkCredential is sent up front), the login cookie cached and
-    sent back, one re-login and retry on a 403"""
+    sent back, one re-login and retry on a 403; or, with an API key (for
+    qBittorrent 5.2), "Authorization: Bearer" on every request and no login"""
 
-    def __init__(self, url, user, password):
+    def __init__(self, url, user, password, api_key=None):
         parts = urllib.parse.urlsplit(url)
         self.host = parts.hostname
         self.port = parts.port or 80
         self.base = parts.path.rstrip('/')
         self.user = user
         self.password = password
+        self.api_key = api_key
         self.cookies = None
         self.calls = []
 
     def raw(self, method, path, query=None, form=None, files=None, cookies=None, basic=True):
         headers = {'Accept': 'application/json, text/plain, */*', 'User-Agent': 'Sonarr/4 (replay)'}
-        if basic and (self.user or self.password):
+        if self.api_key:
+            headers['Authorization'] = f'Bearer {self.api_key}'
+        elif basic and (self.user or self.password):
             cred = base64.b64encode(f'{self.user}:{self.password}'.encode()).decode()
             headers['Authorization'] = f'Basic {cred}'
         if cookies:
@@ -168,7 +172,13 @@ class SonarrProxy:
         return r
 
     def request(self, method, path, **kw):
-        """ProcessRequest: log in when there is no cookie yet, retry once after a 403"""
+        """ProcessRequest: log in when there is no cookie yet, retry once after a 403;
+        with a key, one request and a 401 or 403 is an authentication error"""
+        if self.api_key:
+            r = self.raw(method, path, **kw)
+            if r.status in (401, 403):
+                raise Stop(f'{path}: the API key was refused with HTTP {r.status}')
+            return r
         if (self.user or self.password) and self.cookies is None:
             self.login()
         r = self.raw(method, path, cookies=self.cookies, **kw)
@@ -246,26 +256,32 @@ def wait(what, fn, timeout):
 
 def run(args, fx):
     anonymous = SonarrProxy(args.url, '', '')
-    sonarr = SonarrProxy(args.url, args.user, args.password)
+    sonarr = SonarrProxy(args.url, args.user, args.password, args.api_key)
 
-    # -- the settings test: IsApiSupported, exactly as sent (Basic credentials, no cookie)
+    # -- the settings test: IsApiSupported, exactly as sent (Basic credentials or the key, no cookie)
     r = sonarr.raw('GET', '/api/v2/app/webapiVersion')
-    must('probe app/webapiVersion without login: 403 (or 200 to a server that takes Basic credentials)',
-         r.status in (403, 200), f'HTTP {r.status}')
+    if args.api_key:
+        must('probe app/webapiVersion with the key as Bearer: 200', r.status == 200, f'HTTP {r.status}')
+        wrong = SonarrProxy(args.url, '', '', args.api_key + 'x').raw('GET', '/api/v2/app/webapiVersion')
+        check('a wrong Bearer key: 401 or 403 (Sonarr: authentication failed)', wrong.status in (401, 403),
+              f'HTTP {wrong.status}')
+    else:
+        must('probe app/webapiVersion without login: 403 (or 200 to a server that takes Basic credentials)',
+             r.status in (403, 200), f'HTTP {r.status}')
     r = anonymous.raw('GET', '/api/v2/app/webapiVersion', basic=False)
     must('probe app/webapiVersion with no credentials at all: 403 (not 401, not 404)', r.status == 403,
          f'HTTP {r.status}')
-    r = anonymous.raw('POST', '/api/v2/auth/login', form={'username': args.user, 'password': args.password + 'x'},
-                      basic=False)
-    check('auth/login with a wrong password: "Fails." or 401/403, no session cookie',
-          (r.status == 200 and r.text == 'Fails.') or r.status in (401, 403), f'HTTP {r.status} {r.text!r}')
-    check('no session cookie for the wrong password', not r.headers.get_all('Set-Cookie'),
-          r.headers.get_all('Set-Cookie'))
-
-    r = sonarr.login()
-    # Sonarr takes an empty body too; an older Radarr copy wants exactly "Ok."
-    check('auth/login: "Ok." with a session cookie', bool(sonarr.cookies) and r.text == 'Ok.',
-          f'{r.text!r} {r.headers.get_all("Set-Cookie")}')
+    if not args.api_key:
+        r = anonymous.raw('POST', '/api/v2/auth/login', basic=False,
+                          form={'username': args.user, 'password': args.password + 'x'})
+        check('auth/login with a wrong password: "Fails." or 401/403, no session cookie',
+              (r.status == 200 and r.text == 'Fails.') or r.status in (401, 403), f'HTTP {r.status} {r.text!r}')
+        check('no session cookie for the wrong password', not r.headers.get_all('Set-Cookie'),
+              r.headers.get_all('Set-Cookie'))
+        r = sonarr.login()
+        # Sonarr takes an empty body too; an older Radarr copy wants exactly "Ok."
+        check('auth/login: "Ok." with a session cookie', bool(sonarr.cookies) and r.text == 'Ok.',
+              f'{r.text!r} {r.headers.get_all("Set-Cookie")}')
     r = sonarr.request('GET', '/api/v2/app/webapiVersion')
     api = parse_version(r.text)
     must('app/webapiVersion is plain text that Version.Parse reads, 2.x.y',
@@ -459,6 +475,7 @@ def main():
     ap.add_argument('--url', required=True)
     ap.add_argument('--user', required=True)
     ap.add_argument('--password', required=True)
+    ap.add_argument('--api-key', help='as Sonarr with an API key (qBittorrent 5.2): Bearer, no login')
     ap.add_argument('--fixtures', required=True)
     ap.add_argument('--timeout', type=float, default=120)
     args = ap.parse_args()
