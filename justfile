@@ -17,6 +17,10 @@ test: build
 suite name: build
     meson test -C {{build_dir}} --print-errorlogs --suite {{name}}
 
+# the qBittorrent WebAPI client tests (tests/qbt) against qbittorrent-nox, the reference (apt-get install qbittorrent-nox; npm ci in tests/qbt)
+test-qbt-nox: build
+    QBT_TARGET=nox RV_TEST_SEEDER={{build_dir}}/tests/helpers/rv-test-seeder tests/qbt/qbt-test.sh
+
 # the tests again under AddressSanitizer and UndefinedBehaviorSanitizer
 test-sanitize:
     @[ -f {{asan_dir}}/build.ninja ] || meson setup {{asan_dir}} -Db_sanitize=address,undefined -Db_lundef=false
@@ -67,6 +71,10 @@ bench: build
 # Revaer beside transmission-daemon and bare libtorrent in one run, with ratios (bench/README.md): just bench-peers --torrents 2000
 bench-peers *args: build
     bench/peers --build-dir {{build_dir}} {{args}}
+
+# Revaer's qBittorrent WebAPI beside qbittorrent-nox, 10,000 torrents, list and sync with ratios (bench/README.md): just bench-qbt --skip-revaer
+bench-qbt *args: build
+    bench/qbt --build-dir {{build_dir}} {{args}}
 
 # the daemon in the foreground on the session bus with state under ./run-state
 run: build

@@ -53,4 +53,15 @@ if ! command -v just >/dev/null 2>&1; then
     fi
 fi
 just --version >/dev/null
+
+# the qBittorrent WebAPI client tests (tests/qbt) drive Revaer with a client from
+# npm, at the versions tests/qbt/package-lock.json pins. qbittorrent-nox, the
+# reference, is not installed here: just test-qbt-nox and bench/qbt need it
+# (apt-get install qbittorrent-nox; bench/qbt installs it itself).
+qbt_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/qbt"
+if ! npm ls --prefix "$qbt_dir" --silent >/dev/null 2>&1 ||
+    [ ! -d "$qbt_dir/node_modules/@ctrl/qbittorrent" ]; then
+    echo "bootstrap: installing the qBittorrent client tests' npm packages (npm ci in tests/qbt)"
+    npm ci --prefix "$qbt_dir" --no-audit --no-fund --loglevel=error >/dev/null
+fi
 echo "bootstrap: ready"
