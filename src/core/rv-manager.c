@@ -529,15 +529,12 @@ rv_manager_set_config(RvManager *self, const RvManagerConfig *config)
 
         rv_manager_config_copy(&self->config, config);
         rv_event_bus_set_progress_interval(self->events, config->progress_interval_ms);
-        if ((config->seed_ratio > 0 || config->seed_time_s > 0) && self->goal_timer == 0)
+        /* always running: a torrent may have goals of its own (share limits) */
+        if (self->goal_timer == 0)
                 self->goal_timer = g_timeout_add_seconds(30, rv_manager_goal_timer_cb, self);
         /* a new goal applies to what is seeding now, not in half a minute */
         if (config->seed_ratio > 0 || config->seed_time_s > 0)
                 (void)rv_manager_goal_timer_cb(self);
-        else if (config->seed_ratio <= 0 && config->seed_time_s <= 0 && self->goal_timer != 0) {
-                g_source_remove(self->goal_timer);
-                self->goal_timer = 0;
-        }
         if (interval_changed || self->resume_timer == 0) {
                 if (self->resume_timer != 0)
                         g_source_remove(self->resume_timer);
@@ -623,6 +620,9 @@ rv_manager_validate_request(const RvAddRequest *request, GError **error)
                 return FALSE;
         if (!rv_validate_limit(request->download_limit, "download_limit", error) ||
             !rv_validate_limit(request->upload_limit, "upload_limit", error))
+                return FALSE;
+        if (request->share_limits &&
+            !rv_validate_share_limits(request->ratio_limit, request->seeding_time_limit, error))
                 return FALSE;
         if (n_peers > RV_MANAGER_MAX_PEERS) {
                 g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "peers: %u given, at most %d allowed", n_peers,
@@ -823,6 +823,10 @@ rv_manager_add_async(RvManager *self, const RvAddRequest *request, GAsyncReadyCa
                                  : (info->has_metadata ? RV_TORRENT_STATE_QUEUED : RV_TORRENT_STATE_FETCHING_METADATA);
         torrent->download_limit = request->download_limit;
         torrent->upload_limit = request->upload_limit;
+        if (request->share_limits) {
+                torrent->ratio_limit = request->ratio_limit;
+                torrent->seeding_time_limit = request->seeding_time_limit;
+        }
         g_strfreev(torrent->labels);
         torrent->labels = g_strdupv((GStrv)(request->labels != NULL ? request->labels : (const char *const[]){ NULL }));
         torrent->selection = request->selection != NULL ? rv_selection_copy(request->selection) : NULL;
@@ -1104,6 +1108,20 @@ rv_manager_set_labels(RvManager *self, RvTorrent *torrent, const char *const *la
         torrent->labels = g_strdupv((GStrv)(labels != NULL ? labels : (const char *const[]){ NULL }));
         rv_manager_persist_meta(self, torrent);
         rv_manager_changed(self, torrent, RV_TORRENT_FIELD_LABELS);
+        return TRUE;
+}
+
+gboolean
+rv_manager_set_share_limits(RvManager *self, RvTorrent *torrent, double ratio, gint64 minutes, GError **error)
+{
+        if (!rv_validate_share_limits(ratio, minutes, error))
+                return FALSE;
+        torrent->ratio_limit = ratio;
+        torrent->seeding_time_limit = minutes;
+        rv_manager_persist_meta(self, torrent);
+        rv_manager_changed(self, torrent, RV_TORRENT_FIELD_LIMITS);
+        /* a goal already met applies now, not at the next round */
+        rv_manager_check_goal(self, torrent);
         return TRUE;
 }
 

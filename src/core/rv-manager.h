@@ -46,6 +46,10 @@ typedef struct {
         gint64 download_limit;
         gint64 upload_limit;
         const char *const *peers;
+        /* the torrent's own seeding goals when share_limits is set (rv_manager_set_share_limits), else global */
+        gboolean share_limits;
+        double ratio_limit;
+        gint64 seeding_time_limit;
         /* the torrent's own FsOps policy fields (checked by rv_settings_check_fs_overrides), may be NULL */
         JsonNode *fs_overrides;
 } RvAddRequest;
@@ -116,6 +120,10 @@ gboolean rv_manager_set_sequential(RvManager *self, RvTorrent *torrent, gboolean
 gboolean rv_manager_set_limits(RvManager *self, RvTorrent *torrent, gint64 download_limit, gint64 upload_limit,
                                GError **error);
 gboolean rv_manager_set_labels(RvManager *self, RvTorrent *torrent, const char *const *labels, GError **error);
+/* uploaded over downloaded (data that was there already counts as downloaded once) */
+double rv_manager_torrent_ratio(const RvTorrent *torrent);
+/* the torrent's own seeding goals: ratio and minutes, or RV_SHARE_LIMIT_GLOBAL / RV_SHARE_LIMIT_NONE */
+gboolean rv_manager_set_share_limits(RvManager *self, RvTorrent *torrent, double ratio, gint64 minutes, GError **error);
 gboolean rv_manager_set_selection(RvManager *self, RvTorrent *torrent, const RvSelection *selection, GError **error);
 /* indexes and priorities (0 skip, 1 low, 4 normal, 7 high) of equal length */
 gboolean rv_manager_set_file_priorities(RvManager *self, RvTorrent *torrent, const guint32 *indexes,
