@@ -62,6 +62,7 @@ void
 rv_manager_config_clear(RvManagerConfig *config)
 {
         g_clear_pointer(&config->download_dir, g_free);
+        g_clear_pointer(&config->allowed_paths, g_strfreev);
 }
 
 static void
@@ -70,8 +71,29 @@ rv_manager_config_copy(RvManagerConfig *dest, const RvManagerConfig *src)
         if (dest == src)
                 return;
         g_free(dest->download_dir);
+        g_strfreev(dest->allowed_paths);
         *dest = *src;
         dest->download_dir = g_strdup(src->download_dir);
+        dest->allowed_paths = g_strdupv(src->allowed_paths);
+}
+
+gboolean
+rv_manager_check_path_allowed(RvManager *self, const char *path, const char *field, GError **error)
+{
+        const char *const *roots = (const char *const *)self->config.allowed_paths;
+
+        if (path == NULL || roots == NULL || roots[0] == NULL)
+                return TRUE;
+        for (guint i = 0; roots[i] != NULL; i++) {
+                gsize n = strlen(roots[i]);
+                while (n > 1 && roots[i][n - 1] == '/')
+                        n--;
+                if (strncmp(path, roots[i], n) == 0 && (path[n] == '\0' || path[n] == '/'))
+                        return TRUE;
+        }
+        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "%s: '%s' is outside the allowed paths (/fs/allowed_paths)",
+                    field, path);
+        return FALSE;
 }
 
 /* helpers */
@@ -610,11 +632,12 @@ rv_manager_make_source(RvManager *self, const RvAddRequest *request, GError **er
 }
 
 static gboolean
-rv_manager_validate_request(const RvAddRequest *request, GError **error)
+rv_manager_validate_request(RvManager *self, const RvAddRequest *request, GError **error)
 {
         guint n_peers = request->peers != NULL ? g_strv_length((GStrv)request->peers) : 0;
 
-        if (request->save_path != NULL && !rv_validate_save_path(request->save_path, "save_path", error))
+        if (request->save_path != NULL && (!rv_validate_save_path(request->save_path, "save_path", error) ||
+                                           !rv_manager_check_path_allowed(self, request->save_path, "save_path", error)))
                 return FALSE;
         if (!rv_validate_labels(request->labels, error))
                 return FALSE;
@@ -787,7 +810,7 @@ rv_manager_add_async(RvManager *self, const RvAddRequest *request, GAsyncReadyCa
                 g_task_return_new_error(task, RV_ERROR, RV_ERROR_UNAVAILABLE, "the service is shutting down");
                 return;
         }
-        if (!rv_manager_validate_request(request, &error)) {
+        if (!rv_manager_validate_request(self, request, &error)) {
                 g_task_return_error(task, g_steal_pointer(&error));
                 return;
         }
@@ -1218,7 +1241,8 @@ rv_manager_check_move_target(const char *path, GError **error)
 gboolean
 rv_manager_move_storage(RvManager *self, RvTorrent *torrent, const char *save_path, GError **error)
 {
-        if (!rv_validate_save_path(save_path, "save_path", error))
+        if (!rv_validate_save_path(save_path, "save_path", error) ||
+            !rv_manager_check_path_allowed(self, save_path, "save_path", error))
                 return FALSE;
         if (!rv_manager_check_live(self, torrent, error))
                 return FALSE;

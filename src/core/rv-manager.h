@@ -70,10 +70,15 @@ typedef struct {
         double seed_ratio;
         gint64 seed_time_s;
         RvSeedAction seed_action;
+        /* roots every save path must lie in (/fs/allowed_paths); NULL or empty: anywhere */
+        GStrv allowed_paths;
 } RvManagerConfig;
 
 void rv_manager_config_init(RvManagerConfig *config);
 void rv_manager_config_clear(RvManagerConfig *config);
+
+/* path lies in one of the configured roots (or there are none): InvalidArgument naming field otherwise */
+gboolean rv_manager_check_path_allowed(RvManager *self, const char *path, const char *field, GError **error);
 
 RvManager *rv_manager_new(RvEngine *engine, RvStore *store, RvHealth *health, RvEventBus *events,
                           const RvManagerConfig *config);
