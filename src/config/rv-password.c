@@ -100,11 +100,13 @@ rv_password_verify(const char *stored, const char *password)
         guint iterations = 0;
         guint8 diff = 0;
         gsize salt_len = 0;
+        const guint8 *salt_data;
 
         if (password == NULL || strlen(password) > RV_PASSWORD_MAX_LEN ||
             !rv_password_parse(stored, &iterations, &salt, &want))
                 return FALSE;
-        rv_pbkdf2_sha256(password, g_bytes_get_data(salt, &salt_len), salt_len, iterations, key);
+        salt_data = g_bytes_get_data(salt, &salt_len);
+        rv_pbkdf2_sha256(password, salt_data, salt_len, iterations, key);
         w = g_bytes_get_data(want, NULL);
         for (guint i = 0; i < RV_PASSWORD_KEY_LEN; i++)
                 diff |= (guint8)(key[i] ^ w[i]);

@@ -53,7 +53,7 @@ rv_manager_check_goal(RvManager *self, RvTorrent *torrent)
             torrent->removing || !torrent->in_engine || torrent->state != RV_TORRENT_STATE_SEEDING)
                 return;
         ratio = rv_manager_torrent_ratio(torrent);
-        by_ratio = goal_ratio > 0 && ratio >= goal_ratio;
+        by_ratio = goal_ratio > 0 && (ratio >= goal_ratio || torrent->ratio_limit == 0);
         by_time = goal_time_s > 0 && torrent->completed_time > 0 && now - torrent->completed_time >= goal_time_s;
         if (!by_ratio && !by_time)
                 return;

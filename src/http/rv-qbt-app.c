@@ -267,7 +267,7 @@ static JsonObject *
 rv_qbt_categories_copy(RvHttpRequest *req)
 {
         JsonNode *v = rv_settings_get(rv_qbt_settings(req), rv_settings_find("app", "categories"));
-        g_autoptr(JsonNode) copy = v != NULL && JSON_NODE_HOLDS_OBJECT(v) ? json_node_copy(v) : NULL;
+        g_autoptr(JsonNode) copy = v != NULL && JSON_NODE_HOLDS_OBJECT(v) ? rv_json_deep_copy(v) : NULL;
 
         return copy != NULL ? json_object_ref(json_node_get_object(copy)) : json_object_new();
 }

@@ -21,6 +21,17 @@ rv_qbt_missing_files(const RvTorrent *t)
         return lower != NULL && (strstr(lower, "no such file") != NULL || strstr(lower, "not found") != NULL);
 }
 
+gint64
+rv_qbt_eta(const RvTorrent *t)
+{
+        gint64 eta = rv_torrent_get_eta(t);
+
+        /* only a download that moves has an end in sight */
+        if (t->state != RV_TORRENT_STATE_DOWNLOADING || t->download_rate <= 0 || eta < 0 || eta > RV_QBT_ETA_UNKNOWN)
+                return RV_QBT_ETA_UNKNOWN;
+        return eta;
+}
+
 const char *
 rv_qbt_state(const RvTorrent *t, gboolean stopped_vocabulary)
 {
@@ -143,7 +154,7 @@ static void
 rv_qbt_append_amounts(GString *out, const RvTorrent *t)
 {
         gint64 left = MAX(t->wanted_size - t->wanted_done, 0);
-        gint64 eta = rv_torrent_get_eta(t);
+        gint64 eta = rv_qbt_eta(t);
 
         rv_qbt_int(out, "added_on", t->added_time);
         rv_qbt_int(out, "amount_left", left);
@@ -152,7 +163,7 @@ rv_qbt_append_amounts(GString *out, const RvTorrent *t)
         rv_qbt_int(out, "dlspeed", t->download_rate);
         rv_qbt_int(out, "downloaded", t->downloaded);
         rv_qbt_int(out, "downloaded_session", t->downloaded);
-        rv_qbt_int(out, "eta", eta < 0 || t->completed || eta > RV_QBT_ETA_UNKNOWN ? RV_QBT_ETA_UNKNOWN : eta);
+        rv_qbt_int(out, "eta", eta);
         rv_qbt_double(out, "progress", t->progress);
         rv_qbt_int(out, "size", t->wanted_size);
         rv_qbt_int(out, "total_size", t->total_size);

@@ -3,7 +3,6 @@
 
 #include "config.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "rv-qbt.h"
@@ -95,7 +94,7 @@ rv_qbt_sort_int(const char *key, const RvTorrent *t)
         if (g_str_equal(key, "amount_left"))
                 return t->wanted_size - t->wanted_done;
         if (g_str_equal(key, "eta"))
-                return rv_torrent_get_eta(t) < 0 ? RV_QBT_ETA_UNKNOWN : rv_torrent_get_eta(t);
+                return rv_qbt_eta(t);
         return 0;
 }
 
@@ -228,12 +227,10 @@ rv_qbt_torrents_properties(RvHttpRequest *req)
         RvTorrent *t = rv_qbt_torrent_param(req);
         gint64 now = g_get_real_time() / G_USEC_PER_SEC;
         char buf[G_ASCII_DTOSTR_BUF_SIZE];
-        gint64 eta;
         GString *out;
 
         if (t == NULL)
                 return;
-        eta = rv_torrent_get_eta(t);
         out = g_string_new("{\"hash\":");
         rv_http_json_append_string(out, t->hash.hex);
         g_string_append(out, ",\"infohash_v1\":");
@@ -267,7 +264,7 @@ rv_qbt_torrents_properties(RvHttpRequest *req)
                                                      : 0);
         rv_qbt_prop_int(out, "dl_limit", t->download_limit > 0 ? t->download_limit : -1);
         rv_qbt_prop_int(out, "up_limit", t->upload_limit > 0 ? t->upload_limit : -1);
-        rv_qbt_prop_int(out, "eta", eta < 0 || t->completed ? RV_QBT_ETA_UNKNOWN : eta);
+        rv_qbt_prop_int(out, "eta", rv_qbt_eta(t));
         rv_qbt_prop_int(out, "nb_connections", t->num_peers);
         rv_qbt_prop_int(out, "nb_connections_limit", -1);
         rv_qbt_prop_int(out, "peers", MAX(t->num_peers - t->num_seeds, 0));

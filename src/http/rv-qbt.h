@@ -97,6 +97,8 @@ void rv_qbt_session_free(RvQbtSession *session);
 
 /* rv-qbt-map.c: the mapping of docs/qbittorrent.md */
 const char *rv_qbt_state(const RvTorrent *t, gboolean stopped_vocabulary);
+/* seconds until done, RV_QBT_ETA_UNKNOWN unless a download is moving */
+gint64 rv_qbt_eta(const RvTorrent *t);
 /* the torrent's category: its first label that is a category, or NULL */
 const char *rv_qbt_category(const RvTorrent *t, JsonNode *settings);
 /* content_path: the file of a single-file torrent, the root folder of a multi-file one */
