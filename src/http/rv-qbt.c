@@ -121,8 +121,8 @@ rv_qbt_free(RvQbt *qbt)
                 return;
         if (qbt->subscription != 0)
                 rv_event_bus_unsubscribe(rv_manager_get_events(qbt->http->manager), qbt->subscription);
-        /* the entries own the links of the queue */
-        g_queue_clear(&qbt->changes);
+        /* the entries own the links of the queue: it is dropped, not cleared */
+        g_queue_init(&qbt->changes);
         g_hash_table_unref(qbt->entries);
         g_queue_clear_full(&qbt->removed, g_free);
         g_hash_table_unref(qbt->sessions);

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "rv-http-private.h"
 #include "rv-password.h"
 #include "rv-test-data.h"
 #include "rv-test-http.h"
@@ -679,6 +680,91 @@ test_qbt_download(void)
         }
 }
 
+/* the rest of the commands with their bad inputs, every read by POST, and then: every route was called */
+static void
+test_qbt_every_route(void)
+{
+        g_autofree char *hash = hash_of_only("?tag=b");
+        g_autofree char *h = g_strdup_printf("hashes=%s", hash);
+        g_autofree char *moved = g_build_filename(t.h.downloads, "moved", NULL);
+        g_autofree char *form = NULL;
+        g_autoptr(RvTestResponse) m = NULL;
+        const char *text;
+
+        command_ok("recheck", h);
+        command_ok("reannounce", h);
+        command_ok("setForceStart", (form = g_strdup_printf("%s&value=false", h)));
+        g_clear_pointer(&form, g_free);
+        command_ok("setSuperSeeding", (form = g_strdup_printf("%s&value=true", h)));
+        g_clear_pointer(&form, g_free);
+        command_ok("toggleFirstLastPiecePrio", h);
+        command_ok("setUploadLimit", (form = g_strdup_printf("%s&limit=-1", h)));
+        g_clear_pointer(&form, g_free);
+        command_ok("setLocation", (form = g_strdup_printf("%s&location=%s", h, moved)));
+        g_clear_pointer(&form, g_free);
+        command_ok("filePrio", (form = g_strdup_printf("hash=%s&id=0&priority=6", hash)));
+        g_clear_pointer(&form, g_free);
+        {
+                g_autoptr(RvTestResponse) outside = api(
+                        "POST", "torrents/setLocation", (form = g_strdup_printf("%s&location=/nonexistent-root/x", h)));
+                g_autoptr(RvTestResponse) bad_prio = NULL;
+                g_autoptr(RvTestResponse) bad_index = NULL;
+                g_autoptr(RvTestResponse) unknown = NULL;
+                g_autoptr(RvTestResponse) limit = NULL;
+                g_autoptr(JsonObject) o = NULL;
+                g_clear_pointer(&form, g_free);
+                bad_prio = api("POST", "torrents/filePrio", (form = g_strdup_printf("hash=%s&id=0&priority=3", hash)));
+                g_clear_pointer(&form, g_free);
+                bad_index = api("POST", "torrents/filePrio", (form = g_strdup_printf("hash=%s&id=99&priority=1", hash)));
+                g_clear_pointer(&form, g_free);
+                unknown = api("POST", "torrents/filePrio",
+                              "hash=0000000000000000000000000000000000000000&id=0&priority=1");
+                limit = api("POST", "torrents/setUploadLimit", (form = g_strdup_printf("%s&limit=fast", h)));
+                g_clear_pointer(&form, g_free);
+                assert_status(outside, 400, "setLocation outside the allowed paths");
+                assert_status(bad_prio, 400, "filePrio with priority 3");
+                assert_status(bad_index, 409, "filePrio past the files");
+                assert_status(unknown, 404, "filePrio of an unknown torrent");
+                assert_status(limit, 400, "setUploadLimit with no number");
+                o = one_torrent(hash);
+                g_assert_cmpstr(json_object_get_string_member(o, "save_path"), ==, moved);
+                g_assert_cmpint(json_object_get_int_member(o, "up_limit"), ==, -1);
+        }
+        for (guint i = 0; i < 3; i++) {
+                const char *name = (const char *[]){ "torrents/bottomPrio", "torrents/increasePrio",
+                                                     "torrents/decreasePrio" }[i];
+                g_autoptr(RvTestResponse) r = api("POST", name, h);
+                assert_status(r, 409, name);
+        }
+        for (const RvHttpRoute *r = rv_http_routes(); r->method != NULL; r++) {
+                g_autofree char *query = NULL;
+                g_autoptr(RvTestResponse) read = NULL;
+                if (r->auth != RV_HTTP_AUTH_QBT || r->body != RV_HTTP_BODY_FORM || r == rv_http_routes() ||
+                    !g_str_equal(r[-1].method, "GET") || !g_str_equal(r[-1].pattern, r->pattern))
+                        continue;
+                /* a read, by POST */
+                query = g_strdup_printf("hash=%s&rid=0", hash);
+                read = api("POST", r->pattern + strlen("/api/v2/"), query);
+                assert_status(read, 200, r->pattern);
+                g_clear_pointer(&query, g_free);
+                query = g_strdup_printf("%s?hash=%s", r->pattern + strlen("/api/v2/"), hash);
+                g_clear_pointer(&read, rv_test_response_free);
+                read = api("GET", query, NULL);
+                assert_status(read, 200, r->pattern);
+        }
+        m = rv_test_http_get(&t, "/metrics", t.admin);
+        text = g_bytes_get_data(m->body, NULL);
+        for (const RvHttpRoute *r = rv_http_routes(); r->method != NULL; r++) {
+                g_autofree char *seen = NULL;
+                if (r->auth != RV_HTTP_AUTH_QBT)
+                        continue;
+                seen = g_strdup_printf("revaer_http_requests_total{method=\"%s\",route=\"%s\",code=\"", r->method,
+                                       r->pattern);
+                if (strstr(text, seen) == NULL)
+                        g_error("%s %s was never called", r->method, r->pattern);
+        }
+}
+
 static JsonObject *
 maindata(guint64 rid)
 {
@@ -789,6 +875,7 @@ main(int argc, char **argv)
         g_test_add_func("/qbt/add", test_qbt_add);
         g_test_add_func("/qbt/commands", test_qbt_commands);
         g_test_add_func("/qbt/download", test_qbt_download);
+        g_test_add_func("/qbt/every-route", test_qbt_every_route);
         g_test_add_func("/qbt/sync", test_qbt_sync);
         g_test_add_func("/qbt/ban", test_qbt_ban);
         status = g_test_run();
