@@ -45,7 +45,7 @@ static const RvSettingDesc rv_settings_table[] = {
         F("app", "webapi_username", "WebapiUsername", RV_SETTING_STRING, "null", 1, 128, NULL, FALSE, FALSE,
           "user name of the qBittorrent WebAPI (/api/v2), null: API keys only"),
         F("app", "webapi_password", "WebapiPassword", RV_SETTING_PASSWORD_HASH, "null", 0, 0, NULL, FALSE, FALSE,
-          "PBKDF2 hash of the WebAPI user's password (revaerctl webapi-password sets it)"),
+          "PBKDF2 hash of the WebAPI user's password (revaerctl config webapi-password sets it)"),
         F("app", "webapi_version", "WebapiVersion", RV_SETTING_ENUM, "\"5.0.4\"", 0, 0, rv_webapi_versions, FALSE, FALSE,
           "the qBittorrent version the WebAPI reports (4.6.7: WebAPI 2.9.3, paused* states; 5.0.4: 2.11.3, stopped*)"),
         F("app", "webapi_session_timeout", "WebapiSessionTimeout", RV_SETTING_INT, "3600", 60, 2592000, NULL, FALSE,
@@ -472,7 +472,7 @@ rv_settings_check(const RvSettingDesc *desc, JsonNode *v, GError **error)
                 if (!rv_settings_is_string(v) || !rv_password_hash_valid(json_node_get_string(v)))
                         return rv_settings_fail(error, desc,
                                                 "expected a hash \"pbkdf2-sha256$ITERATIONS$SALT$KEY\" "
-                                                "(revaerctl webapi-password makes one)");
+                                                "(revaerctl config webapi-password makes one)");
                 return TRUE;
         case RV_SETTING_GLOBS:
         case RV_SETTING_PATHS:

@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "rv-http-private.h"
-#include "rv-password.h"
 #include "rv-test-data.h"
 #include "rv-test-http.h"
 
@@ -136,12 +135,36 @@ settings_revision(void)
         return json_object_get_int_member(rv_test_response_object(r), "revision");
 }
 
+/* revaerctl config webapi-password USER, the password on standard input, over HTTP */
+static void
+set_webapi_user(const char *user, const char *password)
+{
+        g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(
+                G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+        g_autoptr(GSubprocess) proc = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autofree char *input = g_strdup_printf("%s\n", password);
+        g_autofree char *out = NULL;
+        g_autofree char *err = NULL;
+
+        g_subprocess_launcher_setenv(launcher, "REVAER_URL", t.base, TRUE);
+        g_subprocess_launcher_setenv(launcher, "REVAER_API_KEY", t.admin, TRUE);
+        proc = g_subprocess_launcher_spawn(launcher, &error, g_getenv("REVAERCTL"), "config", "webapi-password", user,
+                                           NULL);
+        g_assert_no_error(error);
+        g_assert_true(g_subprocess_communicate_utf8(proc, input, NULL, &out, &err, &error));
+        g_assert_no_error(error);
+        if (!g_subprocess_get_successful(proc))
+                g_error("revaerctl config webapi-password: %s", err);
+        /* the password itself is printed nowhere */
+        g_assert_null(strstr(out, password));
+        g_assert_null(strstr(err, password));
+}
+
 /* the *arr probe, logins (user, key as password, Bearer), CSRF, logout */
 static void
 test_qbt_login(void)
 {
-        g_autofree char *hash = rv_password_hash("s3cret");
-        g_autofree char *patch = NULL;
         g_autofree char *manage = make_key("manage");
         g_autofree char *read = make_key("read");
         g_autofree char *key_cookie = NULL;
@@ -153,13 +176,17 @@ test_qbt_login(void)
                 assert_status(probe, 403, "probe without login");
         }
         (void)login("sonarr", "s3cret", "Fails.");
-        patch = g_strdup_printf("{\"webapi_username\": \"sonarr\", \"webapi_password\": \"%s\"}", hash);
+        set_webapi_user("sonarr", "s3cret");
         {
-                g_autoptr(RvTestResponse) r = rv_test_http_json(&t, "PATCH", "/v1/settings/app", t.admin, patch);
                 g_autoptr(RvTestResponse) bad = rv_test_http_json(&t, "PATCH", "/v1/settings/app", t.admin,
-                                                                  "{\"webapi_password\": \"plain\"}");
-                assert_status(r, 200, "set the WebAPI user");
+                                                                  "{\"webapi_password\": \"s3cret\"}");
+                g_autoptr(RvTestResponse) app = rv_test_http_get(&t, "/v1/settings/app", t.admin);
                 assert_status(bad, 400, "a password that is no hash");
+                g_assert_true(g_str_has_prefix(
+                        json_object_get_string_member(
+                                json_object_get_object_member(rv_test_response_object(app), "values"),
+                                "webapi_password"),
+                        "pbkdf2-sha256$"));
         }
         (void)login("sonarr", "wrong", "Fails.");
         (void)login("radarr", "s3cret", "Fails.");
