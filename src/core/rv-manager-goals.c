@@ -23,10 +23,10 @@ rv_manager_effective_goal(const RvManagerConfig *c, const RvTorrent *torrent, do
 {
         *ret_ratio = torrent->ratio_limit == RV_SHARE_LIMIT_GLOBAL ? c->seed_ratio
                      : torrent->ratio_limit == RV_SHARE_LIMIT_NONE ? 0
-                                                                    : torrent->ratio_limit;
+                                                                   : torrent->ratio_limit;
         *ret_time_s = torrent->seeding_time_limit == RV_SHARE_LIMIT_GLOBAL ? c->seed_time_s
                       : torrent->seeding_time_limit == RV_SHARE_LIMIT_NONE ? 0
-                                                                            : torrent->seeding_time_limit * 60;
+                                                                           : torrent->seeding_time_limit * 60;
         /* a goal of 0 from a client means "stop now" (qBittorrent's ratio 0): a tiny positive goal does that */
         if (torrent->ratio_limit == 0)
                 *ret_ratio = 1e-9;
@@ -49,8 +49,8 @@ rv_manager_check_goal(RvManager *self, RvTorrent *torrent)
         JsonObject *obj;
 
         rv_manager_effective_goal(c, torrent, &goal_ratio, &goal_time_s);
-        if ((goal_ratio <= 0 && goal_time_s <= 0) || !torrent->completed || torrent->user_paused ||
-            torrent->removing || !torrent->in_engine || torrent->state != RV_TORRENT_STATE_SEEDING)
+        if ((goal_ratio <= 0 && goal_time_s <= 0) || !torrent->completed || torrent->user_paused || torrent->removing ||
+            !torrent->in_engine || torrent->state != RV_TORRENT_STATE_SEEDING)
                 return;
         ratio = rv_manager_torrent_ratio(torrent);
         by_ratio = goal_ratio > 0 && (ratio >= goal_ratio || torrent->ratio_limit == 0);

@@ -91,8 +91,8 @@ rv_manager_check_path_allowed(RvManager *self, const char *path, const char *fie
                 if (strncmp(path, roots[i], n) == 0 && (path[n] == '\0' || path[n] == '/'))
                         return TRUE;
         }
-        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "%s: '%s' is outside the allowed paths (/fs/allowed_paths)",
-                    field, path);
+        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
+                    "%s: '%s' is outside the allowed paths (/fs/allowed_paths)", field, path);
         return FALSE;
 }
 
@@ -636,8 +636,9 @@ rv_manager_validate_request(RvManager *self, const RvAddRequest *request, GError
 {
         guint n_peers = request->peers != NULL ? g_strv_length((GStrv)request->peers) : 0;
 
-        if (request->save_path != NULL && (!rv_validate_save_path(request->save_path, "save_path", error) ||
-                                           !rv_manager_check_path_allowed(self, request->save_path, "save_path", error)))
+        if (request->save_path != NULL &&
+            (!rv_validate_save_path(request->save_path, "save_path", error) ||
+             !rv_manager_check_path_allowed(self, request->save_path, "save_path", error)))
                 return FALSE;
         if (!rv_validate_labels(request->labels, error))
                 return FALSE;

@@ -273,7 +273,8 @@ rv_torrent_meta_read_share_limits(JsonObject *obj, RvTorrent *ret, GError **erro
         if (ratio != NULL && !JSON_NODE_HOLDS_NULL(ratio)) {
                 GType type = JSON_NODE_HOLDS_VALUE(ratio) ? json_node_get_value_type(ratio) : G_TYPE_INVALID;
                 if (type != G_TYPE_DOUBLE && type != G_TYPE_INT64) {
-                        g_set_error_literal(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "ratio_limit: expected a number");
+                        g_set_error_literal(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
+                                            "ratio_limit: expected a number");
                         return FALSE;
                 }
                 ret->ratio_limit = json_node_get_double(ratio);

@@ -7,13 +7,15 @@
 #include "rv-qbt.h"
 
 /* the qBittorrent WebAPI: reads take GET and a POSTed form (cross-seed posts them), writes a POSTed form */
-#define QBT_READ(path, op, handler, summary)                                                     \
-        { "GET", "/api/v2/" path, op, RV_HTTP_AUTH_QBT, RV_HTTP_BODY_NONE, handler, summary }, \
-        {                                                                                        \
+#define QBT_READ(path, op, handler, summary)                                                       \
+        { "GET", "/api/v2/" path, op, RV_HTTP_AUTH_QBT, RV_HTTP_BODY_NONE, handler, summary },     \
+        {                                                                                          \
                 "POST", "/api/v2/" path, op, RV_HTTP_AUTH_QBT, RV_HTTP_BODY_FORM, handler, summary \
         }
-#define QBT_WRITE(path, op, handler, summary) \
-        { "POST", "/api/v2/" path, op, RV_HTTP_AUTH_QBT, RV_HTTP_BODY_FORM, handler, summary }
+#define QBT_WRITE(path, op, handler, summary)                                                      \
+        {                                                                                          \
+                "POST", "/api/v2/" path, op, RV_HTTP_AUTH_QBT, RV_HTTP_BODY_FORM, handler, summary \
+        }
 #define QBT_COMMAND(name, op, summary) QBT_WRITE("torrents/" name, op, rv_qbt_torrents_command, summary)
 
 /*

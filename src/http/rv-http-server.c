@@ -762,9 +762,10 @@ rv_http_check_body(RvHttp *self, RvHttpRequest *req)
         SoupMessageHeaders *h = soup_server_message_get_request_headers(req->msg);
         SoupEncoding encoding = soup_message_headers_get_encoding(h);
         goffset length = encoding == SOUP_ENCODING_CONTENT_LENGTH ? soup_message_headers_get_content_length(h) : 0;
-        gsize limit = req->route->body == RV_HTTP_BODY_UPLOAD                                       ? rv_http_upload_limit(self)
-                      : req->route->body == RV_HTTP_BODY_JSON || req->route->body == RV_HTTP_BODY_FORM ? RV_HTTP_MAX_JSON_BODY
-                                                                                                      : 0;
+        gsize limit = req->route->body == RV_HTTP_BODY_UPLOAD ? rv_http_upload_limit(self)
+                      : req->route->body == RV_HTTP_BODY_JSON || req->route->body == RV_HTTP_BODY_FORM
+                              ? RV_HTTP_MAX_JSON_BODY
+                              : 0;
 
         if (encoding == SOUP_ENCODING_CHUNKED) {
                 rv_http_respond_problem(req, SOUP_STATUS_LENGTH_REQUIRED, "length-required",

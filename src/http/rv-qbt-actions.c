@@ -46,10 +46,10 @@ rv_qbt_build_remove(const RvQbtArgs *args, const RvTorrent *t, GError **error)
         return c;
 }
 
-#define RV_QBT_SIMPLE(fn, op)                                                              \
+#define RV_QBT_SIMPLE(fn, op)                                                           \
         static RvCommand *fn(const RvQbtArgs *args, const RvTorrent *t, GError **error) \
-        {                                                                                  \
-                return rv_qbt_op(op, t);                                                   \
+        {                                                                               \
+                return rv_qbt_op(op, t);                                                \
         }
 RV_QBT_SIMPLE(rv_qbt_build_pause, RV_OP_PAUSE)
 RV_QBT_SIMPLE(rv_qbt_build_resume, RV_OP_RESUME)
@@ -137,7 +137,8 @@ rv_qbt_build_category(const RvQbtArgs *args, const RvTorrent *t, GError **error)
         g_autoptr(GStrvBuilder) b = g_strv_builder_new();
 
         for (guint i = 0; t->labels != NULL && t->labels[i] != NULL; i++) {
-                if (g_strcmp0(t->labels[i], old) != 0 && !g_strv_contains((const char *const *)args->names, t->labels[i]))
+                if (g_strcmp0(t->labels[i], old) != 0 &&
+                    !g_strv_contains((const char *const *)args->names, t->labels[i]))
                         g_strv_builder_add(b, t->labels[i]);
         }
         g_strv_builder_addv(b, (const char **)args->names);

@@ -122,9 +122,9 @@ rv_qbt_add_read(RvQbtAdd *add)
                         return FALSE;
         } else {
                 /* a form: the request's parameters */
-                const char *const names[] = { "urls",       "savepath",  "category",           "tags",
-                                              "paused",     "stopped",   "sequentialDownload", "upLimit",
-                                              "dlLimit",    "ratioLimit", "seedingTimeLimit",  NULL };
+                const char *const names[] = { "urls",    "savepath",   "category",           "tags",
+                                              "paused",  "stopped",    "sequentialDownload", "upLimit",
+                                              "dlLimit", "ratioLimit", "seedingTimeLimit",   NULL };
                 for (guint i = 0; names[i] != NULL; i++) {
                         const char *v = rv_qbt_param(req, names[i]);
                         if (v != NULL)

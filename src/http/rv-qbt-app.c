@@ -37,7 +37,8 @@ rv_qbt_app_version(RvHttpRequest *req)
 void
 rv_qbt_app_build_info(RvHttpRequest *req)
 {
-        GString *out = g_string_new("{\"qt\":\"\",\"libtorrent\":\"2.0\",\"boost\":\"\",\"openssl\":\"\",\"zlib\":\"\"");
+        GString *out =
+                g_string_new("{\"qt\":\"\",\"libtorrent\":\"2.0\",\"boost\":\"\",\"openssl\":\"\",\"zlib\":\"\"");
 
         g_string_append(out, ",\"bitness\":");
         rv_http_json_append_int(out, (gint64)sizeof(void *) * 8);
@@ -74,9 +75,12 @@ rv_qbt_app_preferences(RvHttpRequest *req)
         const char *encryption = doc != NULL ? rv_settings_get_string(doc, "engine", "encryption") : "prefer";
         const char *user = doc != NULL ? rv_settings_get_string(doc, "app", "webapi_username") : NULL;
         static const char *const ints[][3] = {
-                { "dl_limit", "engine", "download_limit" },       { "up_limit", "engine", "upload_limit" },
-                { "listen_port", "engine", "listen_port" },       { "max_active_downloads", "engine", "active_downloads" },
-                { "max_active_uploads", "engine", "active_seeds" }, { "max_active_torrents", "engine", "active_limit" },
+                { "dl_limit", "engine", "download_limit" },
+                { "up_limit", "engine", "upload_limit" },
+                { "listen_port", "engine", "listen_port" },
+                { "max_active_downloads", "engine", "active_downloads" },
+                { "max_active_uploads", "engine", "active_seeds" },
+                { "max_active_torrents", "engine", "active_limit" },
                 { "max_connec", "engine", "connections_limit" },
         };
 
@@ -169,9 +173,12 @@ static gboolean
 rv_qbt_preferences_patch(JsonObject *prefs, JsonObject *patch, GError **error)
 {
         static const char *const ints[][2] = {
-                { "dl_limit", "/engine/download_limit" },       { "up_limit", "/engine/upload_limit" },
-                { "listen_port", "/engine/listen_port" },       { "max_active_downloads", "/engine/active_downloads" },
-                { "max_active_uploads", "/engine/active_seeds" }, { "max_active_torrents", "/engine/active_limit" },
+                { "dl_limit", "/engine/download_limit" },
+                { "up_limit", "/engine/upload_limit" },
+                { "listen_port", "/engine/listen_port" },
+                { "max_active_downloads", "/engine/active_downloads" },
+                { "max_active_uploads", "/engine/active_seeds" },
+                { "max_active_torrents", "/engine/active_limit" },
                 { "max_connec", "/engine/connections_limit" },
         };
         JsonNode *v;

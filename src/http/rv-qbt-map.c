@@ -238,8 +238,8 @@ void
 rv_qbt_append_categories(GString *out, JsonNode *settings)
 {
         JsonNode *v = settings != NULL ? rv_settings_get(settings, rv_settings_find("app", "categories")) : NULL;
-        g_autoptr(GList) names = v != NULL && JSON_NODE_HOLDS_OBJECT(v) ? json_object_get_members(json_node_get_object(v))
-                                                                        : NULL;
+        g_autoptr(GList) names =
+                v != NULL && JSON_NODE_HOLDS_OBJECT(v) ? json_object_get_members(json_node_get_object(v)) : NULL;
         guint n = 0;
 
         g_string_append_c(out, '{');

@@ -256,12 +256,10 @@ rv_qbt_torrents_properties(RvHttpRequest *req)
         rv_qbt_prop_int(out, "total_wasted", 0);
         rv_qbt_prop_int(out, "dl_speed", t->download_rate);
         rv_qbt_prop_int(out, "up_speed", t->upload_rate);
-        rv_qbt_prop_int(out, "dl_speed_avg", t->added_time > 0 && now > t->added_time
-                                                     ? t->downloaded / (now - t->added_time)
-                                                     : 0);
-        rv_qbt_prop_int(out, "up_speed_avg", t->added_time > 0 && now > t->added_time
-                                                     ? t->uploaded / (now - t->added_time)
-                                                     : 0);
+        rv_qbt_prop_int(out, "dl_speed_avg",
+                        t->added_time > 0 && now > t->added_time ? t->downloaded / (now - t->added_time) : 0);
+        rv_qbt_prop_int(out, "up_speed_avg",
+                        t->added_time > 0 && now > t->added_time ? t->uploaded / (now - t->added_time) : 0);
         rv_qbt_prop_int(out, "dl_limit", t->download_limit > 0 ? t->download_limit : -1);
         rv_qbt_prop_int(out, "up_limit", t->upload_limit > 0 ? t->upload_limit : -1);
         rv_qbt_prop_int(out, "eta", rv_qbt_eta(t));

@@ -33,9 +33,8 @@ rv_qbt_entry_get(RvQbt *qbt, const RvInfoHash *hash)
 static gboolean
 rv_qbt_event_active(const RvEvent *event)
 {
-        JsonObject *data = event->data != NULL && JSON_NODE_HOLDS_OBJECT(event->data)
-                                   ? json_node_get_object(event->data)
-                                   : NULL;
+        JsonObject *data =
+                event->data != NULL && JSON_NODE_HOLDS_OBJECT(event->data) ? json_node_get_object(event->data) : NULL;
 
         return data != NULL && (rv_json_object_get_int_or(data, "download_rate", 0) > 0 ||
                                 rv_json_object_get_int_or(data, "upload_rate", 0) > 0);

@@ -358,7 +358,8 @@ test_settings_password(void)
                 g_assert_cmpstr(again, !=, fresh);
         }
         g_assert_false(rv_password_hash_valid("s3cret"));
-        g_assert_false(rv_password_hash_valid("pbkdf2-sha256$10$c2FsdHNhbHQ=$E196ZhRPzw+wA84EjzHwJO1cv/MFJdO6C/sxmUeTYqY="));
+        g_assert_false(
+                rv_password_hash_valid("pbkdf2-sha256$10$c2FsdHNhbHQ=$E196ZhRPzw+wA84EjzHwJO1cv/MFJdO6C/sxmUeTYqY="));
         g_assert_false(rv_password_hash_valid("pbkdf2-sha256$1000$c2FsdHNhbHQ=$c2hvcnQ="));
         g_assert_nonnull(out);
         assert_patch_fails("{\"app\": {\"webapi_password\": \"s3cret\"}}", "/app/webapi_password");

@@ -732,10 +732,10 @@ test_http_metrics_routes(void)
                 /* the qBittorrent WebAPI's routes are called by tests/http/test-qbt.c */
                 if (route->auth == RV_HTTP_AUTH_QBT)
                         continue;
-                ok = g_strdup_printf("revaer_http_requests_total{method=\"%s\",route=\"%s\",code=\"2",
-                                                      route->method, route->pattern);
-                err = g_strdup_printf("revaer_http_requests_total{method=\"%s\",route=\"%s\",code=\"4",
-                                                       route->method, route->pattern);
+                ok = g_strdup_printf("revaer_http_requests_total{method=\"%s\",route=\"%s\",code=\"2", route->method,
+                                     route->pattern);
+                err = g_strdup_printf("revaer_http_requests_total{method=\"%s\",route=\"%s\",code=\"4", route->method,
+                                      route->pattern);
                 if (strstr(text, ok) == NULL)
                         g_error("no successful %s %s in the metrics", route->method, route->pattern);
                 if (strstr(text, err) == NULL && route->auth == RV_HTTP_AUTH_KEY)

@@ -101,8 +101,7 @@ login(const char *user, const char *password, const char *expect)
         g_autofree char *user_e = g_uri_escape_string(user, NULL, FALSE);
         g_autofree char *password_e = g_uri_escape_string(password, NULL, FALSE);
         g_autofree char *body = g_strdup_printf("username=%s&password=%s", user_e, password_e);
-        g_autoptr(RvTestResponse) r =
-                rv_test_http_request(&t, "POST", "/api/v2/auth/login", NULL, FORM, body, NULL);
+        g_autoptr(RvTestResponse) r = rv_test_http_request(&t, "POST", "/api/v2/auth/login", NULL, FORM, body, NULL);
         const char *set = soup_message_headers_get_one(r->headers, "Set-Cookie");
 
         assert_status(r, 200, "login");
@@ -182,11 +181,11 @@ test_qbt_login(void)
                                                                   "{\"webapi_password\": \"s3cret\"}");
                 g_autoptr(RvTestResponse) app = rv_test_http_get(&t, "/v1/settings/app", t.admin);
                 assert_status(bad, 400, "a password that is no hash");
-                g_assert_true(g_str_has_prefix(
-                        json_object_get_string_member(
-                                json_object_get_object_member(rv_test_response_object(app), "values"),
-                                "webapi_password"),
-                        "pbkdf2-sha256$"));
+                g_assert_true(
+                        g_str_has_prefix(json_object_get_string_member(
+                                                 json_object_get_object_member(rv_test_response_object(app), "values"),
+                                                 "webapi_password"),
+                                         "pbkdf2-sha256$"));
         }
         (void)login("sonarr", "wrong", "Fails.");
         (void)login("radarr", "s3cret", "Fails.");
@@ -210,8 +209,8 @@ test_qbt_login(void)
         {
                 g_autoptr(RvTestResponse) k = api_cookie("GET", "torrents/info", NULL, key_cookie);
                 g_autoptr(RvTestResponse) bearer = api("GET", "app/webapiVersion", NULL);
-                g_autoptr(RvTestResponse) wrong = rv_test_http_request(&t, "GET", "/api/v2/app/webapiVersion",
-                                                                       "nope:nope", NULL, NULL, NULL);
+                g_autoptr(RvTestResponse) wrong =
+                        rv_test_http_request(&t, "GET", "/api/v2/app/webapiVersion", "nope:nope", NULL, NULL, NULL);
                 g_autoptr(RvTestResponse) bogus = api_cookie("GET", "app/webapiVersion", NULL, "SID=forged");
                 assert_status(k, 200, "a key's session");
                 assert_status(bearer, 200, "Bearer");
@@ -221,12 +220,12 @@ test_qbt_login(void)
         {
                 /* cross-site: another origin is refused, the same one is fine */
                 g_autofree char *full = g_strdup("/api/v2/torrents/createCategory");
-                g_autoptr(RvTestResponse) evil = rv_test_http_request(&t, "POST", full, NULL, FORM, "category=evil",
-                                                                      "Cookie", cookie, "Origin",
-                                                                      "http://evil.example", NULL);
-                g_autoptr(RvTestResponse) evil_ref = rv_test_http_request(
-                        &t, "GET", "/api/v2/app/version", NULL, NULL, NULL, "Cookie", cookie, "Referer",
-                        "http://127.0.0.1:1/x", NULL);
+                g_autoptr(RvTestResponse) evil =
+                        rv_test_http_request(&t, "POST", full, NULL, FORM, "category=evil", "Cookie", cookie, "Origin",
+                                             "http://evil.example", NULL);
+                g_autoptr(RvTestResponse) evil_ref =
+                        rv_test_http_request(&t, "GET", "/api/v2/app/version", NULL, NULL, NULL, "Cookie", cookie,
+                                             "Referer", "http://127.0.0.1:1/x", NULL);
                 g_autoptr(RvTestResponse) same = rv_test_http_request(&t, "GET", "/api/v2/app/version", NULL, NULL,
                                                                       NULL, "Cookie", cookie, "Origin", origin, NULL);
                 g_autoptr(JsonObject) cats = categories();
@@ -282,8 +281,8 @@ test_qbt_app(void)
         g_assert_true(json_object_get_boolean_member(rv_test_response_object(again), "max_ratio_enabled"));
         g_assert_cmpfloat(json_object_get_double_member(rv_test_response_object(again), "max_ratio"), ==, 2.5);
         {
-                g_autoptr(RvTestResponse) off = api(
-                        "POST", "app/setPreferences", "json=%7B%22max_ratio_enabled%22%3Afalse%7D");
+                g_autoptr(RvTestResponse) off =
+                        api("POST", "app/setPreferences", "json=%7B%22max_ratio_enabled%22%3Afalse%7D");
                 g_autoptr(RvTestResponse) bad = api("POST", "app/setPreferences", "json=nope");
                 g_autoptr(RvTestResponse) none = api("POST", "app/setPreferences", "");
                 assert_status(off, 200, "setPreferences off");
@@ -323,8 +322,8 @@ test_qbt_categories(void)
         {
                 g_autoptr(RvTestResponse) dup = api("POST", "torrents/createCategory", body);
                 g_autoptr(RvTestResponse) missing = api("POST", "torrents/createCategory", "savePath=/tmp");
-                g_autoptr(RvTestResponse) outside = api("POST", "torrents/createCategory",
-                                                        "category=out&savePath=/nonexistent-root/out");
+                g_autoptr(RvTestResponse) outside =
+                        api("POST", "torrents/createCategory", "category=out&savePath=/nonexistent-root/out");
                 g_autoptr(RvTestResponse) bad_name = api("POST", "torrents/createCategory", "category=a%5Cb");
                 g_autoptr(RvTestResponse) edit_unknown = api("POST", "torrents/editCategory", "category=nope");
                 g_autoptr(JsonObject) cats = NULL;
@@ -362,8 +361,7 @@ hash_of_only(const char *query)
         return g_strdup(json_object_get_string_member(json_array_get_object_element(list, 0), "hash"));
 }
 
-static RvTestResponse *
-add_multipart(GBytes *data, ...) G_GNUC_NULL_TERMINATED;
+static RvTestResponse *add_multipart(GBytes *data, ...) G_GNUC_NULL_TERMINATED;
 
 /* torrents/add as multipart: a .torrent file part (may be NULL) and name/value text parts */
 static RvTestResponse *
@@ -406,7 +404,8 @@ test_qbt_add(void)
         }
         hash = hash_of_only("?category=tv");
         {
-                g_autofree char *query = g_strdup_printf("?hashes=%s%%7C0000000000000000000000000000000000000000", hash);
+                g_autofree char *query =
+                        g_strdup_printf("?hashes=%s%%7C0000000000000000000000000000000000000000", hash);
                 g_autoptr(JsonArray) by_hash = info(query);
                 g_autoptr(JsonArray) by_tag = info("?tag=a");
                 g_autoptr(JsonArray) none = info("?category=nope");
@@ -464,15 +463,14 @@ test_qbt_add(void)
         }
         {
                 /* a magnet with the category's save path */
-                g_autoptr(RvTestResponse) r = add_multipart(
-                        NULL, "urls", "magnet:?xt=urn:btih:1111111111111111111111111111111111111111&dn=m", "category",
-                        "tv", "paused", "true", NULL);
+                g_autoptr(RvTestResponse) r =
+                        add_multipart(NULL, "urls", "magnet:?xt=urn:btih:1111111111111111111111111111111111111111&dn=m",
+                                      "category", "tv", "paused", "true", NULL);
                 g_autoptr(JsonArray) list = NULL;
                 assert_status(r, 200, "add magnet");
                 list = info("?hashes=1111111111111111111111111111111111111111");
-                g_assert_cmpstr(
-                        json_object_get_string_member(json_array_get_object_element(list, 0), "save_path"), ==,
-                        tv_path);
+                g_assert_cmpstr(json_object_get_string_member(json_array_get_object_element(list, 0), "save_path"), ==,
+                                tv_path);
                 g_assert_cmpstr(json_object_get_string_member(json_array_get_object_element(list, 0), "state"), ==,
                                 "stoppedDL");
         }
@@ -544,8 +542,8 @@ test_qbt_commands(void)
         g_autofree char *form = NULL;
 
         {
-                g_autoptr(RvTestResponse) unknown = api("POST", "torrents/setCategory", (form = g_strdup_printf(
-                                                                                                  "%s&category=nope", h)));
+                g_autoptr(RvTestResponse) unknown =
+                        api("POST", "torrents/setCategory", (form = g_strdup_printf("%s&category=nope", h)));
                 g_autoptr(JsonObject) o = one_torrent(hash);
                 assert_status(unknown, 409, "setCategory unknown");
                 g_assert_cmpstr(json_object_get_string_member(o, "category"), ==, "tv");
@@ -575,8 +573,9 @@ test_qbt_commands(void)
         {
                 g_autoptr(JsonObject) o = one_torrent(hash);
                 g_autoptr(RvTestResponse) share_missing = api("POST", "torrents/setShareLimits", h);
-                g_autoptr(RvTestResponse) share_bad = api(
-                        "POST", "torrents/setShareLimits", (form = g_strdup_printf("%s&ratioLimit=-7&seedingTimeLimit=1", h)));
+                g_autoptr(RvTestResponse) share_bad =
+                        api("POST", "torrents/setShareLimits",
+                            (form = g_strdup_printf("%s&ratioLimit=-7&seedingTimeLimit=1", h)));
                 g_autoptr(RvTestResponse) top = api("POST", "torrents/topPrio", h);
                 g_autoptr(RvTestResponse) no_hashes = api("POST", "torrents/pause", "");
                 g_autoptr(JsonObject) after = NULL;
@@ -605,8 +604,8 @@ test_qbt_commands(void)
                 g_assert_cmpstr(json_object_get_string_member(o, "state"), ==, "stoppedDL");
         }
         {
-                g_autoptr(RvTestResponse) r = rv_test_http_json(&t, "PATCH", "/v1/settings/app", t.admin,
-                                                                "{\"webapi_version\": \"4.6.7\"}");
+                g_autoptr(RvTestResponse) r =
+                        rv_test_http_json(&t, "PATCH", "/v1/settings/app", t.admin, "{\"webapi_version\": \"4.6.7\"}");
                 g_autoptr(RvTestResponse) v = api("GET", "app/webapiVersion", NULL);
                 g_autoptr(JsonObject) o = NULL;
                 assert_status(r, 200, "report 4.6.7");
@@ -617,8 +616,8 @@ test_qbt_commands(void)
         command_ok("resume", h);
         command_ok("pause", h);
         {
-                g_autoptr(RvTestResponse) r = rv_test_http_json(&t, "PATCH", "/v1/settings/app", t.admin,
-                                                                "{\"webapi_version\": \"5.0.4\"}");
+                g_autoptr(RvTestResponse) r =
+                        rv_test_http_json(&t, "PATCH", "/v1/settings/app", t.admin, "{\"webapi_version\": \"5.0.4\"}");
                 assert_status(r, 200, "report 5.0.4");
         }
         {
@@ -732,8 +731,8 @@ test_qbt_every_route(void)
         command_ok("filePrio", (form = g_strdup_printf("hash=%s&id=0&priority=6", hash)));
         g_clear_pointer(&form, g_free);
         {
-                g_autoptr(RvTestResponse) outside = api(
-                        "POST", "torrents/setLocation", (form = g_strdup_printf("%s&location=/nonexistent-root/x", h)));
+                g_autoptr(RvTestResponse) outside = api("POST", "torrents/setLocation",
+                                                        (form = g_strdup_printf("%s&location=/nonexistent-root/x", h)));
                 g_autoptr(RvTestResponse) bad_prio = NULL;
                 g_autoptr(RvTestResponse) bad_index = NULL;
                 g_autoptr(RvTestResponse) unknown = NULL;
@@ -742,7 +741,8 @@ test_qbt_every_route(void)
                 g_clear_pointer(&form, g_free);
                 bad_prio = api("POST", "torrents/filePrio", (form = g_strdup_printf("hash=%s&id=0&priority=3", hash)));
                 g_clear_pointer(&form, g_free);
-                bad_index = api("POST", "torrents/filePrio", (form = g_strdup_printf("hash=%s&id=99&priority=1", hash)));
+                bad_index =
+                        api("POST", "torrents/filePrio", (form = g_strdup_printf("hash=%s&id=99&priority=1", hash)));
                 g_clear_pointer(&form, g_free);
                 unknown = api("POST", "torrents/filePrio",
                               "hash=0000000000000000000000000000000000000000&id=0&priority=1");
@@ -758,8 +758,8 @@ test_qbt_every_route(void)
                 g_assert_cmpint(json_object_get_int_member(o, "up_limit"), ==, -1);
         }
         for (guint i = 0; i < 3; i++) {
-                const char *name = (const char *[]){ "torrents/bottomPrio", "torrents/increasePrio",
-                                                     "torrents/decreasePrio" }[i];
+                const char *name =
+                        (const char *[]){ "torrents/bottomPrio", "torrents/increasePrio", "torrents/decreasePrio" }[i];
                 g_autoptr(RvTestResponse) r = api("POST", name, h);
                 assert_status(r, 409, name);
         }
