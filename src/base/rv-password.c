@@ -49,7 +49,7 @@ rv_password_hash(const char *password)
         rv_pbkdf2_sha256(password, salt, sizeof(salt), RV_PASSWORD_ITERATIONS, key);
         salt_text = g_base64_encode(salt, sizeof(salt));
         key_text = g_base64_encode(key, sizeof(key));
-        return g_strdup_printf(RV_PASSWORD_PREFIX "$%u$%s$%s", RV_PASSWORD_ITERATIONS, salt_text, key_text);
+        return g_strdup_printf(RV_PASSWORD_PREFIX "$%d$%s$%s", RV_PASSWORD_ITERATIONS, salt_text, key_text);
 }
 
 /* the parts of a stored hash; FALSE when it is not one */

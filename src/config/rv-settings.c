@@ -8,6 +8,7 @@
 
 #include "rv-json.h"
 #include "rv-password.h"
+#include "rv-path.h"
 #include "rv-selection.h"
 #include "rv-validate.h"
 #include "rv-settings.h"
@@ -483,18 +484,16 @@ rv_settings_check(const RvSettingDesc *desc, JsonNode *v, GError **error)
         }
 }
 
+/* roots from /fs/allowed_paths: the one rule of rv_path_under_roots() */
 static gboolean
 rv_settings_under(const char *path, JsonArray *roots)
 {
-        for (guint i = 0; i < json_array_get_length(roots); i++) {
-                const char *root = json_array_get_string_element(roots, i);
-                gsize n = strlen(root);
-                while (n > 1 && root[n - 1] == '/')
-                        n--;
-                if (strncmp(path, root, n) == 0 && (path[n] == '\0' || path[n] == '/'))
-                        return TRUE;
-        }
-        return FALSE;
+        g_autoptr(GPtrArray) strv = g_ptr_array_new();
+
+        for (guint i = 0; i < json_array_get_length(roots); i++)
+                g_ptr_array_add(strv, (gpointer)json_array_get_string_element(roots, i));
+        g_ptr_array_add(strv, NULL);
+        return rv_path_under_roots(path, (const char *const *)strv->pdata);
 }
 
 /* a label's library root is confined like the global one */

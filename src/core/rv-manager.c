@@ -10,6 +10,7 @@
 
 #include "rv-json.h"
 #include "rv-manager-private.h"
+#include "rv-path.h"
 #include "rv-validate.h"
 
 G_DEFINE_TYPE(RvManager, rv_manager, G_TYPE_OBJECT)
@@ -80,17 +81,8 @@ rv_manager_config_copy(RvManagerConfig *dest, const RvManagerConfig *src)
 gboolean
 rv_manager_check_path_allowed(RvManager *self, const char *path, const char *field, GError **error)
 {
-        const char *const *roots = (const char *const *)self->config.allowed_paths;
-
-        if (path == NULL || roots == NULL || roots[0] == NULL)
+        if (path == NULL || rv_path_under_roots(path, (const char *const *)self->config.allowed_paths))
                 return TRUE;
-        for (guint i = 0; roots[i] != NULL; i++) {
-                gsize n = strlen(roots[i]);
-                while (n > 1 && roots[i][n - 1] == '/')
-                        n--;
-                if (strncmp(path, roots[i], n) == 0 && (path[n] == '\0' || path[n] == '/'))
-                        return TRUE;
-        }
         g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
                     "%s: '%s' is outside the allowed paths (/fs/allowed_paths)", field, path);
         return FALSE;

@@ -58,6 +58,18 @@ rv_qbt_app_default_save_path(RvHttpRequest *req)
         rv_qbt_respond_text(req, SOUP_STATUS_OK, rv_qbt_default_save_path(req));
 }
 
+/* the preferences that are integer settings, both ways; "dl_limit" and "up_limit" take -1 for none */
+static const struct {
+        const char *pref;
+        const char *section;
+        const char *name;
+} rv_qbt_pref_ints[] = {
+        { "dl_limit", "engine", "download_limit" },         { "up_limit", "engine", "upload_limit" },
+        { "listen_port", "engine", "listen_port" },         { "max_active_downloads", "engine", "active_downloads" },
+        { "max_active_uploads", "engine", "active_seeds" }, { "max_active_torrents", "engine", "active_limit" },
+        { "max_connec", "engine", "connections_limit" },
+};
+
 static void
 rv_qbt_pref_member(GString *out, const char *name)
 {
@@ -74,15 +86,6 @@ rv_qbt_app_preferences(RvHttpRequest *req)
         const char *action = doc != NULL ? rv_settings_get_string(doc, "engine", "seed_action") : "pause";
         const char *encryption = doc != NULL ? rv_settings_get_string(doc, "engine", "encryption") : "prefer";
         const char *user = doc != NULL ? rv_settings_get_string(doc, "app", "webapi_username") : NULL;
-        static const char *const ints[][3] = {
-                { "dl_limit", "engine", "download_limit" },
-                { "up_limit", "engine", "upload_limit" },
-                { "listen_port", "engine", "listen_port" },
-                { "max_active_downloads", "engine", "active_downloads" },
-                { "max_active_uploads", "engine", "active_seeds" },
-                { "max_active_torrents", "engine", "active_limit" },
-                { "max_connec", "engine", "connections_limit" },
-        };
 
         rv_http_json_append_string(out, rv_qbt_default_save_path(req));
         rv_qbt_pref_member(out, "max_ratio_enabled");
@@ -110,9 +113,11 @@ rv_qbt_app_preferences(RvHttpRequest *req)
         rv_http_json_append_int(out, g_strcmp0(encryption, "require") == 0   ? 1
                                      : g_strcmp0(encryption, "disable") == 0 ? 2
                                                                              : 0);
-        for (guint i = 0; i < G_N_ELEMENTS(ints); i++) {
-                rv_qbt_pref_member(out, ints[i][0]);
-                rv_http_json_append_int(out, doc != NULL ? rv_settings_get_int(doc, ints[i][1], ints[i][2], 0) : 0);
+        for (guint i = 0; i < G_N_ELEMENTS(rv_qbt_pref_ints); i++) {
+                rv_qbt_pref_member(out, rv_qbt_pref_ints[i].pref);
+                rv_http_json_append_int(out, doc != NULL ? rv_settings_get_int(doc, rv_qbt_pref_ints[i].section,
+                                                                               rv_qbt_pref_ints[i].name, 0)
+                                                         : 0);
         }
         rv_qbt_pref_member(out, "web_ui_username");
         rv_http_json_append_string(out, user != NULL ? user : "");
@@ -172,26 +177,20 @@ rv_qbt_update(RvHttpRequest *req, JsonObject *patch, guint64 expected, const cha
 static gboolean
 rv_qbt_preferences_patch(JsonObject *prefs, JsonObject *patch, GError **error)
 {
-        static const char *const ints[][2] = {
-                { "dl_limit", "/engine/download_limit" },
-                { "up_limit", "/engine/upload_limit" },
-                { "listen_port", "/engine/listen_port" },
-                { "max_active_downloads", "/engine/active_downloads" },
-                { "max_active_uploads", "/engine/active_seeds" },
-                { "max_active_torrents", "/engine/active_limit" },
-                { "max_connec", "/engine/connections_limit" },
-        };
         JsonNode *v;
 
-        for (guint i = 0; i < G_N_ELEMENTS(ints); i++) {
-                if ((v = json_object_get_member(prefs, ints[i][0])) == NULL)
+        for (guint i = 0; i < G_N_ELEMENTS(rv_qbt_pref_ints); i++) {
+                g_autofree char *pointer = NULL;
+                if ((v = json_object_get_member(prefs, rv_qbt_pref_ints[i].pref)) == NULL)
                         continue;
                 if (!JSON_NODE_HOLDS_VALUE(v) || json_node_get_value_type(v) != G_TYPE_INT64) {
-                        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "%s: expected an integer", ints[i][0]);
+                        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "%s: expected an integer",
+                                    rv_qbt_pref_ints[i].pref);
                         return FALSE;
                 }
+                pointer = g_strdup_printf("/%s/%s", rv_qbt_pref_ints[i].section, rv_qbt_pref_ints[i].name);
                 /* -1 is qBittorrent's "no limit" */
-                json_object_set_int_member(patch, ints[i][1],
+                json_object_set_int_member(patch, pointer,
                                            json_node_get_int(v) < 0 && i < 2 ? 0 : json_node_get_int(v));
         }
         if ((v = json_object_get_member(prefs, "save_path")) != NULL)

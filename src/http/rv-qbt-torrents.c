@@ -388,6 +388,17 @@ rv_qbt_sync_is_full(RvQbt *qbt, guint64 rid, guint64 last_id)
         return rid == 0 || rid > last_id || rid < qbt->floor_id;
 }
 
+/* "hash":{...} of one torrent, with a comma before all but the first */
+static void
+rv_qbt_sync_one(GString *out, RvQbt *qbt, const RvTorrent *t, JsonNode *settings, guint *n)
+{
+        if ((*n)++ > 0)
+                g_string_append_c(out, ',');
+        rv_http_json_append_string(out, t->hash.hex);
+        g_string_append_c(out, ':');
+        rv_qbt_append_torrent(out, qbt, t, settings, FALSE);
+}
+
 static void
 rv_qbt_sync_torrents(GString *out, RvHttpRequest *req, JsonNode *settings, guint64 rid, gboolean full)
 {
@@ -399,13 +410,8 @@ rv_qbt_sync_torrents(GString *out, RvHttpRequest *req, JsonNode *settings, guint
                 GPtrArray *all = rv_manager_list(req->http->manager);
                 for (guint i = 0; i < all->len; i++) {
                         const RvTorrent *t = g_ptr_array_index(all, i);
-                        if (t->removing)
-                                continue;
-                        if (n++ > 0)
-                                g_string_append_c(out, ',');
-                        rv_http_json_append_string(out, t->hash.hex);
-                        g_string_append_c(out, ':');
-                        rv_qbt_append_torrent(out, qbt, t, settings, FALSE);
+                        if (!t->removing)
+                                rv_qbt_sync_one(out, qbt, t, settings, &n);
                 }
         } else {
                 /* newest first, back to what the client has */
@@ -415,13 +421,8 @@ rv_qbt_sync_torrents(GString *out, RvHttpRequest *req, JsonNode *settings, guint
                         if (e->changed_id <= rid)
                                 break;
                         t = rv_manager_lookup(req->http->manager, &e->hash);
-                        if (t == NULL || t->removing)
-                                continue;
-                        if (n++ > 0)
-                                g_string_append_c(out, ',');
-                        rv_http_json_append_string(out, t->hash.hex);
-                        g_string_append_c(out, ':');
-                        rv_qbt_append_torrent(out, qbt, t, settings, FALSE);
+                        if (t != NULL && !t->removing)
+                                rv_qbt_sync_one(out, qbt, t, settings, &n);
                 }
         }
         g_string_append_c(out, '}');

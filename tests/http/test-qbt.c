@@ -871,7 +871,8 @@ test_qbt_ban(void)
                         break;
                 assert_status(r, 200, "a wrong password");
                 g_assert_cmpstr(text_of(r), ==, "Fails.");
-                g_assert_cmpuint(++tries, <=, AUTH_FAILURES);
+                tries++;
+                g_assert_cmpuint(tries, <=, AUTH_FAILURES);
         }
         {
                 g_autoptr(RvTestResponse) r = rv_test_http_request(&t, "POST", "/api/v2/auth/login", NULL, FORM,
