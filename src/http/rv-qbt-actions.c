@@ -133,7 +133,7 @@ rv_qbt_labels_command(const RvTorrent *t, GStrvBuilder *b)
 static RvCommand *
 rv_qbt_build_category(const RvQbtArgs *args, const RvTorrent *t, GError **error)
 {
-        const char *old = rv_qbt_category(t, args->settings);
+        const char *old = rv_qbt_category(t, rv_qbt_categories_of(args->settings));
         g_autoptr(GStrvBuilder) b = g_strv_builder_new();
 
         for (guint i = 0; t->labels != NULL && t->labels[i] != NULL; i++) {
@@ -162,7 +162,7 @@ rv_qbt_build_add_tags(const RvQbtArgs *args, const RvTorrent *t, GError **error)
 static RvCommand *
 rv_qbt_build_remove_tags(const RvQbtArgs *args, const RvTorrent *t, GError **error)
 {
-        const char *category = rv_qbt_category(t, args->settings);
+        const char *category = rv_qbt_category(t, rv_qbt_categories_of(args->settings));
         g_autoptr(GStrvBuilder) b = g_strv_builder_new();
 
         for (guint i = 0; t->labels != NULL && t->labels[i] != NULL; i++) {

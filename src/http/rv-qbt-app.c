@@ -418,6 +418,6 @@ rv_qbt_tags(RvHttpRequest *req)
 {
         GString *out = g_string_new(NULL);
 
-        rv_qbt_append_tags(out, req->http->manager, rv_qbt_settings(req));
+        rv_qbt_append_tags(out, req->http->manager, rv_qbt_categories_of(rv_qbt_settings(req)));
         rv_http_respond_string(req, SOUP_STATUS_OK, "application/json", out);
 }

@@ -60,10 +60,10 @@ rv_qbt_state(const RvTorrent *t, gboolean stopped_vocabulary)
 }
 
 const char *
-rv_qbt_category(const RvTorrent *t, JsonNode *settings)
+rv_qbt_category(const RvTorrent *t, JsonObject *categories)
 {
-        for (guint i = 0; t->labels != NULL && t->labels[i] != NULL; i++) {
-                if (rv_settings_get_category(settings, t->labels[i], NULL))
+        for (guint i = 0; categories != NULL && t->labels != NULL && t->labels[i] != NULL; i++) {
+                if (json_object_has_member(categories, t->labels[i]))
                         return t->labels[i];
         }
         return NULL;
@@ -202,13 +202,12 @@ rv_qbt_append_limits(GString *out, const RvTorrent *t, gint64 now)
 }
 
 void
-rv_qbt_append_torrent(GString *out, RvQbt *qbt, const RvTorrent *t, JsonNode *settings, gboolean with_hash)
+rv_qbt_append_torrent(GString *out, const RvQbtView *view, const RvTorrent *t, gboolean with_hash)
 {
-        const char *category = rv_qbt_category(t, settings);
+        const char *category = rv_qbt_category(t, view->categories);
         g_autofree char *tags = rv_qbt_tags_text(t, category);
         g_autofree char *content = rv_qbt_content_path(t);
         g_autofree char *magnet = t->magnet != NULL ? NULL : g_strdup_printf("magnet:?xt=urn:btih:%s", t->hash.hex);
-        gint64 now = g_get_real_time() / G_USEC_PER_SEC;
 
         g_string_append(out, "{\"name\":");
         rv_http_json_append_string(out, t->name != NULL ? t->name : t->hash.hex);
@@ -217,7 +216,7 @@ rv_qbt_append_torrent(GString *out, RvQbt *qbt, const RvTorrent *t, JsonNode *se
                 rv_qbt_string(out, "infohash_v1", t->hash.hex);
                 rv_qbt_string(out, "infohash_v2", "");
         }
-        rv_qbt_string(out, "state", rv_qbt_state(t, rv_qbt_stopped_vocabulary(settings)));
+        rv_qbt_string(out, "state", rv_qbt_state(t, view->stopped));
         rv_qbt_string(out, "category", category != NULL ? category : "");
         rv_qbt_string(out, "tags", tags);
         rv_qbt_string(out, "save_path", t->save_path != NULL ? t->save_path : "");
@@ -226,11 +225,11 @@ rv_qbt_append_torrent(GString *out, RvQbt *qbt, const RvTorrent *t, JsonNode *se
         rv_qbt_string(out, "magnet_uri", t->magnet != NULL ? t->magnet : magnet);
         rv_qbt_string(out, "tracker", "");
         rv_qbt_int(out, "trackers_count", 0);
-        rv_qbt_int(out, "last_activity", rv_qbt_last_activity(qbt, t));
+        rv_qbt_int(out, "last_activity", rv_qbt_last_activity(view->qbt, t));
         rv_qbt_int(out, "seen_complete", t->completed_time > 0 ? t->completed_time : -1);
         rv_qbt_double(out, "availability", t->has_metadata ? (double)t->num_seeds : -1);
         rv_qbt_append_amounts(out, t);
-        rv_qbt_append_limits(out, t, now);
+        rv_qbt_append_limits(out, t, view->now);
         g_string_append_c(out, '}');
 }
 
@@ -259,7 +258,7 @@ rv_qbt_append_categories(GString *out, JsonNode *settings)
 }
 
 void
-rv_qbt_append_tags(GString *out, RvManager *manager, JsonNode *settings)
+rv_qbt_append_tags(GString *out, RvManager *manager, JsonObject *categories)
 {
         GPtrArray *all = rv_manager_list(manager);
         g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
@@ -270,7 +269,7 @@ rv_qbt_append_tags(GString *out, RvManager *manager, JsonNode *settings)
                 const RvTorrent *t = g_ptr_array_index(all, i);
                 for (guint j = 0; t->labels != NULL && t->labels[j] != NULL; j++) {
                         if (!g_hash_table_contains(seen, t->labels[j]) &&
-                            !rv_settings_get_category(settings, t->labels[j], NULL))
+                            (categories == NULL || !json_object_has_member(categories, t->labels[j])))
                                 g_hash_table_add(seen, t->labels[j]);
                 }
         }

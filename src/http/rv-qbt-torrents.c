@@ -66,7 +66,7 @@ rv_qbt_tag_matches(const char *tag, const RvTorrent *t, const char *category)
 
 typedef struct {
         const char *key;
-        JsonNode *settings;
+        JsonObject *categories;
 } RvQbtSort;
 
 static gint64
@@ -115,7 +115,7 @@ rv_qbt_sort_cmp(gconstpointer a, gconstpointer b, gpointer user_data)
         if (g_str_equal(k, "save_path"))
                 return g_strcmp0(x->save_path, y->save_path);
         if (g_str_equal(k, "category"))
-                return g_strcmp0(rv_qbt_category(x, sort->settings), rv_qbt_category(y, sort->settings));
+                return g_strcmp0(rv_qbt_category(x, sort->categories), rv_qbt_category(y, sort->categories));
         if (g_str_equal(k, "state"))
                 return g_strcmp0(rv_qbt_state(x, TRUE), rv_qbt_state(y, TRUE));
         if (g_str_equal(k, "progress") || g_str_equal(k, "ratio")) {
@@ -128,13 +128,12 @@ rv_qbt_sort_cmp(gconstpointer a, gconstpointer b, gpointer user_data)
 
 /* the torrents torrents/info selects, in the order asked for */
 static GPtrArray *
-rv_qbt_select(RvHttpRequest *req, JsonNode *settings)
+rv_qbt_select(RvHttpRequest *req, const RvQbtView *view)
 {
         const char *filter = rv_qbt_param(req, "filter");
         const char *category = rv_qbt_param(req, "category");
         const char *tag = rv_qbt_param(req, "tag");
         const char *sort = rv_qbt_param(req, "sort");
-        gboolean stopped = rv_qbt_stopped_vocabulary(settings);
         g_autoptr(GPtrArray) from = NULL;
         GPtrArray *out = g_ptr_array_new();
 
@@ -147,15 +146,16 @@ rv_qbt_select(RvHttpRequest *req, JsonNode *settings)
                 const char *cat;
                 if (t->removing)
                         continue;
-                cat = rv_qbt_category(t, settings);
+                cat = rv_qbt_category(t, view->categories);
                 if (category != NULL && g_strcmp0(category, cat != NULL ? cat : "") != 0)
                         continue;
-                if (!rv_qbt_tag_matches(tag, t, cat) || !rv_qbt_filter_matches(filter, t, rv_qbt_state(t, stopped)))
+                if (!rv_qbt_tag_matches(tag, t, cat) ||
+                    !rv_qbt_filter_matches(filter, t, rv_qbt_state(t, view->stopped)))
                         continue;
                 g_ptr_array_add(out, t);
         }
         if (sort != NULL) {
-                RvQbtSort s = { sort, settings };
+                RvQbtSort s = { sort, view->categories };
                 g_ptr_array_sort_with_data(out, rv_qbt_sort_cmp, &s);
         }
         if (rv_qbt_param_bool(req, "reverse", FALSE)) {
@@ -171,8 +171,8 @@ rv_qbt_select(RvHttpRequest *req, JsonNode *settings)
 void
 rv_qbt_torrents_info(RvHttpRequest *req)
 {
-        JsonNode *settings = rv_qbt_settings(req);
-        g_autoptr(GPtrArray) list = rv_qbt_select(req, settings);
+        RvQbtView view;
+        g_autoptr(GPtrArray) list = NULL;
         const char *limit_text = rv_qbt_param(req, "limit");
         const char *offset_text = rv_qbt_param(req, "offset");
         gint64 offset = offset_text != NULL ? g_ascii_strtoll(offset_text, NULL, 10) : 0;
@@ -180,6 +180,8 @@ rv_qbt_torrents_info(RvHttpRequest *req)
         GString *out;
         guint n = 0;
 
+        rv_qbt_view_init(&view, req);
+        list = rv_qbt_select(req, &view);
         /* a negative offset counts from the end, as qBittorrent's does */
         if (offset < 0)
                 offset = MAX((gint64)list->len + offset, 0);
@@ -190,7 +192,7 @@ rv_qbt_torrents_info(RvHttpRequest *req)
         for (gint64 i = offset; i < (gint64)list->len && n < limit; i++) {
                 if (n++ > 0)
                         g_string_append_c(out, ',');
-                rv_qbt_append_torrent(out, req->http->qbt, g_ptr_array_index(list, i), settings, TRUE);
+                rv_qbt_append_torrent(out, &view, g_ptr_array_index(list, i), TRUE);
         }
         g_string_append_c(out, ']');
         rv_http_respond_string(req, SOUP_STATUS_OK, "application/json", out);
@@ -390,17 +392,17 @@ rv_qbt_sync_is_full(RvQbt *qbt, guint64 rid, guint64 last_id)
 
 /* "hash":{...} of one torrent, with a comma before all but the first */
 static void
-rv_qbt_sync_one(GString *out, RvQbt *qbt, const RvTorrent *t, JsonNode *settings, guint *n)
+rv_qbt_sync_one(GString *out, const RvQbtView *view, const RvTorrent *t, guint *n)
 {
         if ((*n)++ > 0)
                 g_string_append_c(out, ',');
         rv_http_json_append_string(out, t->hash.hex);
         g_string_append_c(out, ':');
-        rv_qbt_append_torrent(out, qbt, t, settings, FALSE);
+        rv_qbt_append_torrent(out, view, t, FALSE);
 }
 
 static void
-rv_qbt_sync_torrents(GString *out, RvHttpRequest *req, JsonNode *settings, guint64 rid, gboolean full)
+rv_qbt_sync_torrents(GString *out, RvHttpRequest *req, const RvQbtView *view, guint64 rid, gboolean full)
 {
         RvQbt *qbt = req->http->qbt;
         guint n = 0;
@@ -411,7 +413,7 @@ rv_qbt_sync_torrents(GString *out, RvHttpRequest *req, JsonNode *settings, guint
                 for (guint i = 0; i < all->len; i++) {
                         const RvTorrent *t = g_ptr_array_index(all, i);
                         if (!t->removing)
-                                rv_qbt_sync_one(out, qbt, t, settings, &n);
+                                rv_qbt_sync_one(out, view, t, &n);
                 }
         } else {
                 /* newest first, back to what the client has */
@@ -422,7 +424,7 @@ rv_qbt_sync_torrents(GString *out, RvHttpRequest *req, JsonNode *settings, guint
                                 break;
                         t = rv_manager_lookup(req->http->manager, &e->hash);
                         if (t != NULL && !t->removing)
-                                rv_qbt_sync_one(out, qbt, t, settings, &n);
+                                rv_qbt_sync_one(out, view, t, &n);
                 }
         }
         g_string_append_c(out, '}');
@@ -454,6 +456,7 @@ rv_qbt_sync_maindata(RvHttpRequest *req)
         guint64 rid = rid_text != NULL ? g_ascii_strtoull(rid_text, NULL, 10) : 0;
         guint64 last_id;
         JsonNode *settings = rv_qbt_settings(req);
+        RvQbtView view;
         gboolean full;
         GString *out = g_string_sized_new(1024);
 
@@ -463,7 +466,8 @@ rv_qbt_sync_maindata(RvHttpRequest *req)
         g_string_append(out, "{\"rid\":");
         rv_http_json_append_int(out, (gint64)last_id);
         g_string_append_printf(out, ",\"full_update\":%s", full ? "true" : "false");
-        rv_qbt_sync_torrents(out, req, settings, rid, full);
+        rv_qbt_view_init(&view, req);
+        rv_qbt_sync_torrents(out, req, &view, rid, full);
         if (!full)
                 rv_qbt_sync_removed(out, qbt, rid);
         if (full || qbt->settings_id > rid) {
@@ -472,7 +476,7 @@ rv_qbt_sync_maindata(RvHttpRequest *req)
         }
         if (full) {
                 g_string_append(out, ",\"tags\":");
-                rv_qbt_append_tags(out, req->http->manager, settings);
+                rv_qbt_append_tags(out, req->http->manager, view.categories);
         }
         g_string_append(out, ",\"server_state\":");
         rv_qbt_append_server_state(out, req->http);

@@ -159,6 +159,28 @@ rv_qbt_merge_params(GHashTable *into, const char *text, gsize len)
                 g_hash_table_replace(into, g_strdup(key), g_strdup(value));
 }
 
+/* the text parts of a multipart form (some clients send every call so) */
+static void
+rv_qbt_merge_multipart(RvHttpRequest *req, GHashTable *into)
+{
+        g_autoptr(GBytes) body = soup_message_body_flatten(soup_server_message_get_request_body(req->msg));
+        g_autoptr(SoupMultipart) form =
+                soup_multipart_new_from_message(soup_server_message_get_request_headers(req->msg), body);
+
+        for (int i = 0; form != NULL && i < MIN(soup_multipart_get_length(form), 64); i++) {
+                SoupMessageHeaders *headers = NULL;
+                GBytes *data = NULL;
+                g_autoptr(GHashTable) params = NULL;
+                const char *name;
+                (void)soup_multipart_get_part(form, i, &headers, &data);
+                if (!soup_message_headers_get_content_disposition(headers, NULL, &params) ||
+                    (name = g_hash_table_lookup(params, "name")) == NULL || g_hash_table_contains(params, "filename"))
+                        continue;
+                g_hash_table_replace(into, g_strdup(name),
+                                     g_strndup(g_bytes_get_data(data, NULL), MIN(g_bytes_get_size(data), 65536)));
+        }
+}
+
 static GHashTable *
 rv_qbt_params(RvHttpRequest *req)
 {
@@ -179,6 +201,8 @@ rv_qbt_params(RvHttpRequest *req)
                 gsize len = 0;
                 const char *data = g_bytes_get_data(body, &len);
                 rv_qbt_merge_params(req->form, data, len);
+        } else if (type != NULL && g_ascii_strcasecmp(type, "multipart/form-data") == 0) {
+                rv_qbt_merge_multipart(req, req->form);
         }
         return req->form;
 }
@@ -240,6 +264,25 @@ JsonNode *
 rv_qbt_settings(RvHttpRequest *req)
 {
         return req->http->settings != NULL ? rv_live_settings_get_document(req->http->settings) : NULL;
+}
+
+JsonObject *
+rv_qbt_categories_of(JsonNode *settings)
+{
+        JsonNode *v = settings != NULL ? rv_settings_get(settings, rv_settings_find("app", "categories")) : NULL;
+
+        return v != NULL && JSON_NODE_HOLDS_OBJECT(v) ? json_node_get_object(v) : NULL;
+}
+
+void
+rv_qbt_view_init(RvQbtView *view, RvHttpRequest *req)
+{
+        JsonNode *settings = rv_qbt_settings(req);
+
+        view->qbt = req->http->qbt;
+        view->categories = rv_qbt_categories_of(settings);
+        view->stopped = rv_qbt_stopped_vocabulary(settings);
+        view->now = g_get_real_time() / G_USEC_PER_SEC;
 }
 
 gboolean

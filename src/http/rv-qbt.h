@@ -95,20 +95,34 @@ void rv_qbt_auth_login(RvHttpRequest *req);
 void rv_qbt_auth_logout(RvHttpRequest *req);
 void rv_qbt_session_free(RvQbtSession *session);
 
+/* what every torrent of one answer is shown with, read once per answer */
+typedef struct {
+        RvQbt *qbt;
+        /* /app/categories (borrowed), NULL before the settings are loaded */
+        JsonObject *categories;
+        /* the 5.x vocabulary (stopped*) */
+        gboolean stopped;
+        gint64 now;
+} RvQbtView;
+
+void rv_qbt_view_init(RvQbtView *view, RvHttpRequest *req);
+/* /app/categories of a settings document (borrowed), or NULL */
+JsonObject *rv_qbt_categories_of(JsonNode *settings);
+
 /* rv-qbt-map.c: the mapping of docs/qbittorrent.md */
 const char *rv_qbt_state(const RvTorrent *t, gboolean stopped_vocabulary);
 /* seconds until done, RV_QBT_ETA_UNKNOWN unless a download is moving */
 gint64 rv_qbt_eta(const RvTorrent *t);
 /* the torrent's category: its first label that is a category, or NULL */
-const char *rv_qbt_category(const RvTorrent *t, JsonNode *settings);
+const char *rv_qbt_category(const RvTorrent *t, JsonObject *categories);
 /* content_path: the file of a single-file torrent, the root folder of a multi-file one */
 char *rv_qbt_content_path(const RvTorrent *t);
 /* one torrent as torrents/info shows it (and sync/maindata, keyed by hash) */
-void rv_qbt_append_torrent(GString *out, RvQbt *qbt, const RvTorrent *t, JsonNode *settings, gboolean with_hash);
+void rv_qbt_append_torrent(GString *out, const RvQbtView *view, const RvTorrent *t, gboolean with_hash);
 /* {"name": {"name":..., "savePath":...}, ...} */
 void rv_qbt_append_categories(GString *out, JsonNode *settings);
 /* ["tag", ...]: every label that is not a category */
-void rv_qbt_append_tags(GString *out, RvManager *manager, JsonNode *settings);
+void rv_qbt_append_tags(GString *out, RvManager *manager, JsonObject *categories);
 void rv_qbt_append_server_state(GString *out, RvHttp *http);
 
 /* what follows a settings write that worked, taking data; without one the answer is an empty 200 */

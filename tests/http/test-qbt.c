@@ -272,6 +272,12 @@ test_qbt_app(void)
         assert_status(posted, 200, "info by POST");
         g_assert_true(JSON_NODE_HOLDS_ARRAY(posted->json));
         assert_status(transfer, 200, "transfer/info");
+        {
+                /* the Host allow-list of /v1 holds here too (DNS rebinding) */
+                g_autoptr(RvTestResponse) evil = rv_test_http_request(&t, "GET", "/api/v2/app/version", t.admin, NULL,
+                                                                      NULL, "Host", "evil.example", NULL);
+                assert_status(evil, 421, "a Host not of this service");
+        }
         g_assert_true(json_object_has_member(rv_test_response_object(transfer), "dl_info_speed"));
         /* setPreferences: seeding goals as settings, with a revision */
         set = api("POST", "app/setPreferences",
@@ -349,6 +355,24 @@ test_qbt_categories(void)
                                 ==, edited);
                 g_assert_false(json_object_has_member(cats, "movies"));
                 assert_status(back, 200, "editCategory back");
+        }
+        {
+                /* a command's parameters as a multipart form, as some clients send them */
+                g_autoptr(SoupMultipart) form = soup_multipart_new(SOUP_FORM_MIME_TYPE_MULTIPART);
+                g_autofree char *url = g_strconcat(t.base, "/api/v2/torrents/createCategory", NULL);
+                g_autoptr(SoupMessage) msg = NULL;
+                g_autoptr(RvTestResponse) r = NULL;
+                g_autoptr(RvTestResponse) gone = NULL;
+                g_autoptr(JsonObject) cats = NULL;
+                soup_multipart_append_form_string(form, "category", "multi");
+                msg = soup_message_new_from_multipart(url, form);
+                soup_message_headers_replace(soup_message_get_request_headers(msg), "Cookie", cookie);
+                r = rv_test_http_send(&t, msg);
+                assert_status(r, 200, "createCategory by multipart");
+                cats = categories();
+                g_assert_true(json_object_has_member(cats, "multi"));
+                gone = api("POST", "torrents/removeCategories", "categories=multi");
+                assert_status(gone, 200, "removeCategories multi");
         }
 }
 
@@ -501,6 +525,27 @@ test_qbt_add(void)
                 cats = categories();
                 g_assert_true(json_object_has_member(cats, "anime"));
                 g_assert_cmpuint(count_torrents(), ==, now + 1);
+        }
+        {
+                /* sort, reverse, limit, offset (negative: from the end) */
+                g_autoptr(JsonArray) by_name = info("?sort=name");
+                g_autoptr(JsonArray) reversed = info("?sort=name&reverse=true");
+                g_autoptr(JsonArray) page = info("?sort=name&limit=1&offset=1");
+                g_autoptr(JsonArray) last = info("?sort=name&offset=-1");
+                guint n = json_array_get_length(by_name);
+                g_assert_cmpuint(n, >=, 3);
+                for (guint i = 1; i < n; i++)
+                        g_assert_cmpstr(
+                                json_object_get_string_member(json_array_get_object_element(by_name, i - 1), "name"),
+                                <=, json_object_get_string_member(json_array_get_object_element(by_name, i), "name"));
+                g_assert_cmpstr(json_object_get_string_member(json_array_get_object_element(reversed, 0), "hash"), ==,
+                                json_object_get_string_member(json_array_get_object_element(by_name, n - 1), "hash"));
+                g_assert_cmpuint(json_array_get_length(page), ==, 1);
+                g_assert_cmpstr(json_object_get_string_member(json_array_get_object_element(page, 0), "hash"), ==,
+                                json_object_get_string_member(json_array_get_object_element(by_name, 1), "hash"));
+                g_assert_cmpuint(json_array_get_length(last), ==, 1);
+                g_assert_cmpstr(json_object_get_string_member(json_array_get_object_element(last, 0), "hash"), ==,
+                                json_object_get_string_member(json_array_get_object_element(by_name, n - 1), "hash"));
         }
 }
 
