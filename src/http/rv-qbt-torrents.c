@@ -192,7 +192,7 @@ rv_qbt_torrents_info(RvHttpRequest *req)
         for (gint64 i = offset; i < (gint64)list->len && n < limit; i++) {
                 if (n++ > 0)
                         g_string_append_c(out, ',');
-                rv_qbt_append_torrent(out, &view, g_ptr_array_index(list, i), TRUE);
+                rv_qbt_append_torrent(out, &view, g_ptr_array_index(list, i), TRUE, RV_QBT_ALL);
         }
         g_string_append_c(out, ']');
         rv_http_respond_string(req, SOUP_STATUS_OK, "application/json", out);
@@ -381,8 +381,9 @@ rv_qbt_torrents_trackers(RvHttpRequest *req)
  * sync/maindata?rid=N: the rid is the event id the client saw last. With
  * rid 0, an id this service did not hand out, or one older than what the
  * change log still knows, the answer is a full update; otherwise the
- * torrents changed since (whole objects: clients merge them), the removed
- * ones, and the categories when the settings changed.
+ * torrents changed since with only their fields that changed (clients
+ * merge them into what they have; a torrent added since comes whole), the
+ * removed ones, and the categories when the settings changed.
  */
 static gboolean
 rv_qbt_sync_is_full(RvQbt *qbt, guint64 rid, guint64 last_id)
@@ -392,13 +393,13 @@ rv_qbt_sync_is_full(RvQbt *qbt, guint64 rid, guint64 last_id)
 
 /* "hash":{...} of one torrent, with a comma before all but the first */
 static void
-rv_qbt_sync_one(GString *out, const RvQbtView *view, const RvTorrent *t, guint *n)
+rv_qbt_sync_one(GString *out, const RvQbtView *view, const RvTorrent *t, guint changes, guint *n)
 {
         if ((*n)++ > 0)
                 g_string_append_c(out, ',');
         rv_http_json_append_string(out, t->hash.hex);
         g_string_append_c(out, ':');
-        rv_qbt_append_torrent(out, view, t, FALSE);
+        rv_qbt_append_torrent(out, view, t, FALSE, changes);
 }
 
 static void
@@ -413,7 +414,7 @@ rv_qbt_sync_torrents(GString *out, RvHttpRequest *req, const RvQbtView *view, gu
                 for (guint i = 0; i < all->len; i++) {
                         const RvTorrent *t = g_ptr_array_index(all, i);
                         if (!t->removing)
-                                rv_qbt_sync_one(out, view, t, &n);
+                                rv_qbt_sync_one(out, view, t, RV_QBT_ALL, &n);
                 }
         } else {
                 /* newest first, back to what the client has */
@@ -423,8 +424,9 @@ rv_qbt_sync_torrents(GString *out, RvHttpRequest *req, const RvQbtView *view, gu
                         if (e->changed_id <= rid)
                                 break;
                         t = rv_manager_lookup(req->http->manager, &e->hash);
+                        /* only the fields that changed since: clients merge them into what they have */
                         if (t != NULL && !t->removing)
-                                rv_qbt_sync_one(out, view, t, &n);
+                                rv_qbt_sync_one(out, view, t, rv_qbt_changes_since(e, rid), &n);
                 }
         }
         g_string_append_c(out, '}');

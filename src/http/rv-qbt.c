@@ -91,6 +91,13 @@ rv_qbt_event_cb(const RvEvent *event, gpointer user_data)
                 return;
         entry = rv_qbt_entry_get(qbt, &event->hash);
         entry->changed_id = event->id;
+        /* a change names its fields; the other kinds (added, completed, files, ...) count as a change of all */
+        if (event->kind == RV_EVENT_TORRENT_ADDED)
+                entry->added_id = event->id;
+        for (guint b = 0; b < RV_QBT_FIELD_BITS; b++) {
+                if (event->fields == 0 || (event->fields & (1u << b)) != 0)
+                        entry->field_ids[b] = event->id;
+        }
         g_queue_unlink(&qbt->changes, &entry->link);
         g_queue_push_tail_link(&qbt->changes, &entry->link);
         if (rv_qbt_event_active(event))
@@ -126,6 +133,20 @@ rv_qbt_free(RvQbt *qbt)
         g_queue_clear_full(&qbt->removed, g_free);
         g_hash_table_unref(qbt->sessions);
         g_free(qbt);
+}
+
+guint
+rv_qbt_changes_since(const RvQbtEntry *entry, guint64 rid)
+{
+        guint changes = 0;
+
+        if (entry->added_id > rid)
+                return RV_QBT_ALL;
+        for (guint b = 0; b < RV_QBT_FIELD_BITS; b++) {
+                if (entry->field_ids[b] > rid)
+                        changes |= 1u << b;
+        }
+        return changes;
 }
 
 gint64

@@ -28,12 +28,18 @@ typedef struct {
         gint64 expires_us;
 } RvQbtSession;
 
+/* RvTorrentFields bits the change log follows one by one */
+#define RV_QBT_FIELD_BITS 15
+
 /* one torrent's place in the change log */
 typedef struct {
         RvInfoHash hash;
         /* the event id of its last change, and its link in RvQbt.changes */
         guint64 changed_id;
         GList link;
+        /* the event id that last changed each RvTorrentFields bit; added_id: the torrent came (all of it is new) */
+        guint64 field_ids[RV_QBT_FIELD_BITS];
+        guint64 added_id;
         /* seconds since the epoch of the last transfer seen (qBittorrent's last_activity) */
         gint64 last_activity;
 } RvQbtEntry;
@@ -63,6 +69,8 @@ struct _RvQbt {
 /* rv-qbt.c */
 RvQbt *rv_qbt_new(RvHttp *http);
 void rv_qbt_free(RvQbt *qbt);
+/* the RvTorrentFields of a torrent changed since the event rid (RV_QBT_ALL when it came since) */
+guint rv_qbt_changes_since(const RvQbtEntry *entry, guint64 rid);
 /* the last transfer seen of a torrent (seconds since the epoch), its added time when none */
 gint64 rv_qbt_last_activity(RvQbt *qbt, const RvTorrent *t);
 
@@ -117,8 +125,11 @@ gint64 rv_qbt_eta(const RvTorrent *t);
 const char *rv_qbt_category(const RvTorrent *t, JsonObject *categories);
 /* content_path: the file of a single-file torrent, the root folder of a multi-file one */
 char *rv_qbt_content_path(const RvTorrent *t);
-/* one torrent as torrents/info shows it (and sync/maindata, keyed by hash) */
-void rv_qbt_append_torrent(GString *out, const RvQbtView *view, const RvTorrent *t, gboolean with_hash);
+/* every field, as torrents/info and a full sync/maindata show them */
+#define RV_QBT_ALL G_MAXUINT
+/* one torrent as torrents/info shows it (and sync/maindata, keyed by hash): every field (RV_QBT_ALL) or those
+ * that changes (RvTorrentFields) change */
+void rv_qbt_append_torrent(GString *out, const RvQbtView *view, const RvTorrent *t, gboolean with_hash, guint changes);
 /* {"name": {"name":..., "savePath":...}, ...} */
 void rv_qbt_append_categories(GString *out, JsonNode *settings);
 /* ["tag", ...]: every label that is not a category */
