@@ -79,34 +79,11 @@ rv_qbt_add_urls(RvQbtAdd *add, const char *text)
 static gboolean
 rv_qbt_add_read_multipart(RvQbtAdd *add)
 {
-        RvHttpRequest *req = add->req;
-        g_autoptr(GBytes) body = soup_message_body_flatten(soup_server_message_get_request_body(req->msg));
-        g_autoptr(SoupMultipart) form =
-                soup_multipart_new_from_message(soup_server_message_get_request_headers(req->msg), body);
-
-        if (form == NULL || soup_multipart_get_length(form) > 2 * RV_QBT_MAX_SOURCES) {
-                rv_qbt_respond_text(req, SOUP_STATUS_BAD_REQUEST, "the body is not a form of at most 128 parts");
-                return FALSE;
-        }
-        for (int i = 0; i < soup_multipart_get_length(form); i++) {
-                SoupMessageHeaders *headers = NULL;
-                GBytes *data = NULL;
-                g_autoptr(GHashTable) params = NULL;
-                const char *name;
-                (void)soup_multipart_get_part(form, i, &headers, &data);
-                if (!soup_message_headers_get_content_disposition(headers, NULL, &params) ||
-                    (name = g_hash_table_lookup(params, "name")) == NULL) {
-                        rv_qbt_respond_text(req, SOUP_STATUS_BAD_REQUEST, "a part has no form-data name");
-                        return FALSE;
-                }
-                if (g_str_equal(name, "torrents")) {
-                        g_ptr_array_add(add->files, g_bytes_ref(data));
-                        continue;
-                }
-                g_hash_table_replace(add->fields, g_strdup(name),
-                                     g_strndup(g_bytes_get_data(data, NULL), MIN(g_bytes_get_size(data), 65536)));
-        }
-        return TRUE;
+        if (rv_qbt_read_multipart(add->req, 2 * RV_QBT_MAX_SOURCES, add->fields, add->files))
+                return TRUE;
+        rv_qbt_respond_text(add->req, SOUP_STATUS_BAD_REQUEST,
+                            "the body is not a form of at most 128 parts, each with a name");
+        return FALSE;
 }
 
 static gboolean

@@ -180,26 +180,33 @@ rv_qbt_merge_params(GHashTable *into, const char *text, gsize len)
                 g_hash_table_replace(into, g_strdup(key), g_strdup(value));
 }
 
-/* the text parts of a multipart form (some clients send every call so) */
-static void
-rv_qbt_merge_multipart(RvHttpRequest *req, GHashTable *into)
+gboolean
+rv_qbt_read_multipart(RvHttpRequest *req, guint max_parts, GHashTable *fields, GPtrArray *files)
 {
         g_autoptr(GBytes) body = soup_message_body_flatten(soup_server_message_get_request_body(req->msg));
         g_autoptr(SoupMultipart) form =
                 soup_multipart_new_from_message(soup_server_message_get_request_headers(req->msg), body);
 
-        for (int i = 0; form != NULL && i < MIN(soup_multipart_get_length(form), 64); i++) {
+        if (form == NULL || soup_multipart_get_length(form) > (int)max_parts)
+                return FALSE;
+        for (int i = 0; i < soup_multipart_get_length(form); i++) {
                 SoupMessageHeaders *headers = NULL;
                 GBytes *data = NULL;
                 g_autoptr(GHashTable) params = NULL;
                 const char *name;
                 (void)soup_multipart_get_part(form, i, &headers, &data);
                 if (!soup_message_headers_get_content_disposition(headers, NULL, &params) ||
-                    (name = g_hash_table_lookup(params, "name")) == NULL || g_hash_table_contains(params, "filename"))
+                    (name = g_hash_table_lookup(params, "name")) == NULL)
+                        return FALSE;
+                if (g_str_equal(name, "torrents") || g_hash_table_contains(params, "filename")) {
+                        if (files != NULL && g_str_equal(name, "torrents"))
+                                g_ptr_array_add(files, g_bytes_ref(data));
                         continue;
-                g_hash_table_replace(into, g_strdup(name),
+                }
+                g_hash_table_replace(fields, g_strdup(name),
                                      g_strndup(g_bytes_get_data(data, NULL), MIN(g_bytes_get_size(data), 65536)));
         }
+        return TRUE;
 }
 
 static GHashTable *
@@ -223,7 +230,8 @@ rv_qbt_params(RvHttpRequest *req)
                 const char *data = g_bytes_get_data(body, &len);
                 rv_qbt_merge_params(req->form, data, len);
         } else if (type != NULL && g_ascii_strcasecmp(type, "multipart/form-data") == 0) {
-                rv_qbt_merge_multipart(req, req->form);
+                /* some clients send every call as a multipart form */
+                (void)rv_qbt_read_multipart(req, 64, req->form, NULL);
         }
         return req->form;
 }

@@ -76,6 +76,12 @@ gint64 rv_qbt_last_activity(RvQbt *qbt, const RvTorrent *t);
 
 /* a parameter from the query or the form body (qBittorrent takes both), NULL when absent */
 const char *rv_qbt_param(RvHttpRequest *req, const char *name);
+/*
+ * a multipart form: its text parts into fields (name -> value), the file
+ * parts named "torrents" into files (GBytes) when files is given; FALSE when
+ * the body is no form, has more than max_parts parts or a part without a name
+ */
+gboolean rv_qbt_read_multipart(RvHttpRequest *req, guint max_parts, GHashTable *fields, GPtrArray *files);
 /* a required parameter: NULL after a 400 */
 const char *rv_qbt_require(RvHttpRequest *req, const char *name);
 /* "true"/"false" as qBittorrent writes them */
