@@ -254,7 +254,10 @@ rv_manager_on_status(RvManager *self, RvTorrent *torrent, const RvEngineStatus *
                 torrent->error = g_strdup(st->error != NULL ? st->error : torrent->move_error);
                 fields |= RV_TORRENT_FIELD_ERROR;
         }
-        if (torrent->sequential != st->sequential) {
+        if (torrent->sequential_pending) {
+                /* a status taken before the change reached libtorrent says the old value */
+                torrent->sequential_pending = torrent->sequential != st->sequential;
+        } else if (torrent->sequential != st->sequential) {
                 torrent->sequential = st->sequential;
                 fields |= RV_TORRENT_FIELD_SEQUENTIAL;
         }
@@ -1091,6 +1094,7 @@ rv_manager_set_sequential(RvManager *self, RvTorrent *torrent, gboolean sequenti
                 return FALSE;
         if (torrent->sequential != sequential) {
                 torrent->sequential = sequential;
+                torrent->sequential_pending = TRUE;
                 rv_manager_persist_meta(self, torrent);
                 (void)rv_engine_save_resume(self->engine, &torrent->hash, FALSE);
                 rv_manager_changed(self, torrent, RV_TORRENT_FIELD_SEQUENTIAL);

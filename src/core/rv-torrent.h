@@ -71,6 +71,8 @@ typedef struct {
         gint num_seeds;
         char *save_path;
         gboolean sequential;
+        /* a change of sequential the engine has not reported yet: an older report does not undo it */
+        gboolean sequential_pending;
         gint64 download_limit;
         gint64 upload_limit;
         GStrv labels;

@@ -903,7 +903,19 @@ test_qbt_sync(void)
                         g_assert_false(json_object_has_member(json_object_get_object_member(since, hash), "tags"));
         }
         command_ok("delete", del);
-        removed = maindata(rid);
+        {
+                /* the removal is announced once libtorrent has let go of the torrent */
+                gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+                for (;;) {
+                        removed = maindata(rid);
+                        if (json_array_get_length(json_object_get_array_member(removed, "torrents_removed")) > 0)
+                                break;
+                        if (g_get_monotonic_time() > deadline)
+                                g_error("no torrents_removed after a delete");
+                        g_clear_pointer(&removed, json_object_unref);
+                        g_usleep(20000);
+                }
+        }
         g_assert_cmpuint(json_array_get_length(json_object_get_array_member(removed, "torrents_removed")), ==, 1);
         g_assert_cmpstr(json_array_get_string_element(json_object_get_array_member(removed, "torrents_removed"), 0), ==,
                         hash);
