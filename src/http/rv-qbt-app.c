@@ -354,35 +354,40 @@ rv_qbt_edit_category(RvHttpRequest *req)
         rv_qbt_category_write(req, TRUE);
 }
 
+/* the labels names takes off every torrent that carries one of them, one set_labels command each */
+static void
+rv_qbt_labels_take_off(RvHttpRequest *req, const char *const *names)
+{
+        g_autoptr(GPtrArray) snapshot = g_ptr_array_copy(rv_manager_list(req->http->manager), NULL, NULL);
+
+        for (guint i = 0; i < snapshot->len; i++) {
+                RvTorrent *t = g_ptr_array_index(snapshot, i);
+                g_autoptr(GStrvBuilder) keep = g_strv_builder_new();
+                g_autoptr(RvCommand) command = NULL;
+                g_autoptr(GError) error = NULL;
+                gboolean changed = FALSE;
+                for (guint j = 0; t->labels != NULL && t->labels[j] != NULL; j++) {
+                        if (g_strv_contains(names, t->labels[j]))
+                                changed = TRUE;
+                        else
+                                g_strv_builder_add(keep, t->labels[j]);
+                }
+                if (!changed || t->removing)
+                        continue;
+                command = rv_command_new(RV_OP_SET_LABELS, &t->hash);
+                command->labels = g_strv_builder_end(keep);
+                if (!rv_command_run(req->http->manager, command, &error))
+                        g_debug("cannot take labels off %s: %s, ignoring", t->hash.hex, error->message);
+        }
+}
+
 /* once the categories are gone: their labels go from the torrents too, as qBittorrent clears them */
 static void
 rv_qbt_categories_removed(RvHttpRequest *req, gpointer data)
 {
         g_auto(GStrv) names = data;
-        GPtrArray *all = rv_manager_list(req->http->manager);
-        g_autoptr(GPtrArray) snapshot = g_ptr_array_copy(all, NULL, NULL);
 
-        for (guint i = 0; i < snapshot->len; i++) {
-                RvTorrent *t = g_ptr_array_index(snapshot, i);
-                g_autoptr(GStrvBuilder) keep = g_strv_builder_new();
-                g_auto(GStrv) labels = NULL;
-                gboolean changed = FALSE;
-                for (guint j = 0; t->labels != NULL && t->labels[j] != NULL; j++) {
-                        if (g_strv_contains((const char *const *)names, t->labels[j]))
-                                changed = TRUE;
-                        else
-                                g_strv_builder_add(keep, t->labels[j]);
-                }
-                labels = g_strv_builder_end(keep);
-                if (changed) {
-                        g_autoptr(RvCommand) command = rv_command_new(RV_OP_SET_LABELS, &t->hash);
-                        g_autoptr(GError) error = NULL;
-                        command->labels = g_steal_pointer(&labels);
-                        if (!rv_command_run(req->http->manager, command, &error))
-                                g_debug("cannot take category labels off %s: %s, ignoring", t->hash.hex,
-                                        error->message);
-                }
-        }
+        rv_qbt_labels_take_off(req, (const char *const *)names);
         rv_qbt_respond_ok(req);
 }
 
@@ -420,4 +425,50 @@ rv_qbt_tags(RvHttpRequest *req)
 
         rv_qbt_append_tags(out, req->http->manager, rv_qbt_categories_of(rv_qbt_settings(req)));
         rv_http_respond_string(req, SOUP_STATUS_OK, "application/json", out);
+}
+
+/* tags=a,b: each a valid label name; NULL after a 400 */
+static GStrv
+rv_qbt_tag_names(RvHttpRequest *req)
+{
+        const char *text = rv_qbt_require(req, "tags");
+        g_auto(GStrv) parts = text != NULL ? g_strsplit(text, ",", RV_MANAGER_MAX_LABELS + 1) : NULL;
+        g_autoptr(GStrvBuilder) b = g_strv_builder_new();
+
+        if (parts == NULL)
+                return NULL;
+        for (guint i = 0; parts[i] != NULL; i++) {
+                g_autoptr(GError) error = NULL;
+                char *tag = g_strstrip(parts[i]);
+                if (tag[0] == '\0')
+                        continue;
+                if (!rv_validate_category(tag, "tags", &error)) {
+                        rv_qbt_respond_text(req, SOUP_STATUS_BAD_REQUEST, error->message);
+                        return NULL;
+                }
+                g_strv_builder_add(b, tag);
+        }
+        return g_strv_builder_end(b);
+}
+
+/* createTags: a tag is a label, and exists while a torrent carries it; the names are checked, nothing stored */
+void
+rv_qbt_create_tags(RvHttpRequest *req)
+{
+        g_auto(GStrv) names = rv_qbt_tag_names(req);
+
+        if (names != NULL)
+                rv_qbt_respond_ok(req);
+}
+
+/* deleteTags: the labels go from every torrent */
+void
+rv_qbt_delete_tags(RvHttpRequest *req)
+{
+        g_auto(GStrv) names = rv_qbt_tag_names(req);
+
+        if (names == NULL)
+                return;
+        rv_qbt_labels_take_off(req, (const char *const *)names);
+        rv_qbt_respond_ok(req);
 }

@@ -161,6 +161,8 @@ void rv_qbt_create_category(RvHttpRequest *req);
 void rv_qbt_edit_category(RvHttpRequest *req);
 void rv_qbt_remove_categories(RvHttpRequest *req);
 void rv_qbt_tags(RvHttpRequest *req);
+void rv_qbt_create_tags(RvHttpRequest *req);
+void rv_qbt_delete_tags(RvHttpRequest *req);
 /* rv-qbt-torrents.c */
 void rv_qbt_torrents_info(RvHttpRequest *req);
 void rv_qbt_torrents_properties(RvHttpRequest *req);

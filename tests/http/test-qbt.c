@@ -608,6 +608,19 @@ test_qbt_commands(void)
                 assert_status(tags, 200, "tags");
                 g_assert_cmpuint(json_array_get_length(json_node_get_array(tags->json)), >=, 3);
         }
+        {
+                /* createTags checks names and stores nothing; deleteTags takes a tag off every torrent */
+                g_autoptr(RvTestResponse) bad = api("POST", "torrents/createTags", "tags=a%5Cb");
+                g_autoptr(RvTestResponse) none = api("POST", "torrents/deleteTags", "");
+                g_autoptr(JsonObject) o = NULL;
+                command_ok("createTags", "tags=fresh,d");
+                command_ok("deleteTags", "tags=d");
+                assert_status(bad, 400, "createTags with a backslash");
+                assert_status(none, 400, "deleteTags without tags");
+                o = one_torrent(hash);
+                g_assert_cmpstr(json_object_get_string_member(o, "tags"), ==, "b, c");
+                g_assert_cmpstr(json_object_get_string_member(o, "category"), ==, "anime");
+        }
         command_ok("setCategory", (form = g_strdup_printf("%s&category=", h)));
         g_clear_pointer(&form, g_free);
         command_ok("setShareLimits", (form = g_strdup_printf("%s&ratioLimit=2&seedingTimeLimit=-1", h)));
