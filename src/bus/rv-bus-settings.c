@@ -231,7 +231,7 @@ rv_policy_read_value(sd_bus_message *m, const RvSettingDesc *desc, GError **erro
                 /* "" clears a setting that may be null */
                 if (s != NULL && s[0] == '\0' && rv_policy_nullable(desc)) {
                         json_node_init_null(node);
-                } else if (desc->type == RV_SETTING_FS_LABELS) {
+                } else if (desc->type == RV_SETTING_FS_LABELS || desc->type == RV_SETTING_CATEGORIES) {
                         /* JSON text; a value that does not parse is refused by the validation */
                         JsonNode *parsed = json_from_string(s != NULL ? s : "", NULL);
                         json_node_unref(node);

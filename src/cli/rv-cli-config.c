@@ -2,10 +2,12 @@
 #include "config.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include <glib/gi18n.h>
 
 #include "rv-cli.h"
+#include "rv-password.h"
 
 /*
  * revaerctl config: the settings through the policy objects. Sections and
@@ -559,10 +561,57 @@ rv_cli_config_history(RvCli *cli, char **args, GError **error)
         return TRUE;
 }
 
+/*
+ * the qBittorrent WebAPI's user: the password is read from standard input
+ * (one line) and only its PBKDF2 hash leaves this process, set with the
+ * user name in one revision through "config set"
+ */
+static gboolean
+rv_cli_config_webapi_password(RvCli *cli, char **args, GError **error)
+{
+        g_autoptr(GIOChannel) in = g_io_channel_unix_new(0);
+        g_autofree char *line = NULL;
+        g_autofree char *hash = NULL;
+        g_autofree char *user = NULL;
+        g_autofree char *password = NULL;
+        gsize len = 0;
+        char *set[3] = { NULL, NULL, NULL };
+        gboolean ok;
+
+        if (args == NULL || args[0] == NULL || args[1] != NULL) {
+                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, _("missing %s argument"), _("USER"));
+                return FALSE;
+        }
+        if (isatty(0))
+                g_printerr(_("Password for %s: "), args[0]);
+        if (g_io_channel_read_line(in, &line, &len, NULL, NULL) != G_IO_STATUS_NORMAL || line == NULL) {
+                g_set_error_literal(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, _("no password on standard input"));
+                return FALSE;
+        }
+        password = g_strndup(line, strcspn(line, "\r\n"));
+        if (password[0] == '\0' || strlen(password) > RV_PASSWORD_MAX_LEN) {
+                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, _("the password must be 1 to %d bytes"),
+                            RV_PASSWORD_MAX_LEN);
+                return FALSE;
+        }
+        hash = rv_password_hash(password);
+        memset(password, 0, strlen(password));
+        memset(line, 0, len);
+        user = g_strdup_printf("app.webapi_username=%s", args[0]);
+        set[0] = user;
+        set[1] = g_strdup_printf("app.webapi_password=%s", hash);
+        ok = rv_cli_config_set(cli, set, error);
+        g_free(set[1]);
+        return ok;
+}
+
 static const RvCliCommand rv_cli_config_commands[] = {
         { "show", N_("[SECTION]"), N_("Show the settings, of every section or of one"), NULL, rv_cli_config_show },
         { "get", N_("KEY"), N_("Print the value of one setting"), NULL, rv_cli_config_get },
         { "set", N_("KEY=VALUE…"), N_("Change settings of one section at once"), NULL, rv_cli_config_set },
+        { "webapi-password", N_("USER"),
+          N_("Set the qBittorrent WebAPI user and its password (read from standard input, stored as a hash)"), NULL,
+          rv_cli_config_webapi_password },
         { "history", "", N_("List the changes to the settings, newest first"), rv_cli_history_entries,
           rv_cli_config_history },
         { NULL, NULL, NULL, NULL, NULL },

@@ -76,6 +76,17 @@ rv_settings_manager_config(JsonNode *doc, const RvBootstrap *conf, const char *d
                 ret->seed_ratio = ratio != NULL ? json_node_get_double(ratio) : 0;
                 ret->seed_time_s = rv_settings_get_int(doc, "engine", "seed_time", 0) * 60;
                 ret->seed_action = action;
+                g_strfreev(ret->allowed_paths);
+                ret->allowed_paths = NULL;
+                {
+                        JsonArray *roots =
+                                json_node_get_array(rv_settings_get(doc, rv_settings_find("fs", "allowed_paths")));
+                        GStrvBuilder *b = g_strv_builder_new();
+                        for (guint i = 0; roots != NULL && i < json_array_get_length(roots); i++)
+                                g_strv_builder_add(b, json_array_get_string_element(roots, i));
+                        ret->allowed_paths = g_strv_builder_end(b);
+                        g_strv_builder_unref(b);
+                }
         }
         ret->resume_save_interval_s = conf->resume_save_interval_s;
         ret->progress_interval_ms = conf->progress_interval_ms;

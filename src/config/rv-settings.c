@@ -7,7 +7,10 @@
 #include <string.h>
 
 #include "rv-json.h"
+#include "rv-password.h"
+#include "rv-path.h"
 #include "rv-selection.h"
+#include "rv-validate.h"
 #include "rv-settings.h"
 
 #define RV_GBPS5_BYTES ((gint64)625000000)
@@ -18,6 +21,7 @@ static const char *const rv_modes[] = { "setup", "active", NULL };
 static const char *const rv_levels[] = { "err", "warning", "notice", "info", "debug", NULL };
 static const char *const rv_par2[] = { "off", "verify", "repair", NULL };
 static const char *const rv_move_modes[] = { "copy", "move", "hardlink", "reflink", NULL };
+static const char *const rv_webapi_versions[] = { "5.0.4", "4.6.7", NULL };
 static const char *const rv_days[] = { "mon", "tue", "wed", "thu", "fri", "sat", "sun", NULL };
 
 #define F(sec, nm, prop, ty, def, mn, mx, ch, ro, rs, desc)                      \
@@ -37,6 +41,17 @@ static const RvSettingDesc rv_settings_table[] = {
           "log level of the service"),
         F("app", "immutable_keys", "ImmutableKeys", RV_SETTING_STRINGS, "[]", 0, 64, NULL, FALSE, FALSE,
           "field pointers (\"/engine/listen_port\") or sections (\"/fs\") no write may change"),
+        F("app", "categories", "Categories", RV_SETTING_CATEGORIES, "{}", 0, 1024, NULL, FALSE, FALSE,
+          "labels that are qBittorrent categories, each with its save path ({\"tv\": {\"save_path\": \"/srv/tv\"}})"),
+        F("app", "webapi_username", "WebapiUsername", RV_SETTING_STRING, "null", 1, 128, NULL, FALSE, FALSE,
+          "user name of the qBittorrent WebAPI (/api/v2), null: API keys only"),
+        F("app", "webapi_password", "WebapiPassword", RV_SETTING_PASSWORD_HASH, "null", 0, 0, NULL, FALSE, FALSE,
+          "PBKDF2 hash of the WebAPI user's password (revaerctl config webapi-password sets it)"),
+        F("app", "webapi_version", "WebapiVersion", RV_SETTING_ENUM, "\"5.0.4\"", 0, 0, rv_webapi_versions, FALSE,
+          FALSE,
+          "the qBittorrent version the WebAPI reports (4.6.7: WebAPI 2.9.3, paused* states; 5.0.4: 2.11.3, stopped*)"),
+        F("app", "webapi_session_timeout", "WebapiSessionTimeout", RV_SETTING_INT, "3600", 60, 2592000, NULL, FALSE,
+          FALSE, "seconds a WebAPI session lives without a request"),
         F("engine", "listen_interfaces", "ListenInterfaces", RV_SETTING_STRING, "\"0.0.0.0,[::]\"", 1, 1024, NULL,
           FALSE, FALSE, "addresses to accept peers on, comma-separated"),
         F("engine", "listen_port", "ListenPort", RV_SETTING_INT, G_STRINGIFY(RV_ENGINE_DEFAULT_LISTEN_PORT), 0, 65535,
@@ -321,6 +336,56 @@ rv_settings_check_labels(const RvSettingDesc *desc, JsonNode *v, GError **error)
         return TRUE;
 }
 
+/* category -> {"save_path": path or null}; names follow rv_validate_category(), paths are absolute */
+static gboolean
+rv_settings_check_categories(const RvSettingDesc *desc, JsonNode *v, GError **error)
+{
+        g_autoptr(GList) members = NULL;
+
+        if (!JSON_NODE_HOLDS_OBJECT(v))
+                return rv_settings_fail(error, desc, "expected an object of category: {\"save_path\": path}");
+        members = json_object_get_members(json_node_get_object(v));
+        if ((gint64)g_list_length(members) > desc->max)
+                return rv_settings_fail(error, desc, "%u categories, at most %" G_GINT64_FORMAT " allowed",
+                                        g_list_length(members), desc->max);
+        for (GList *l = members; l != NULL; l = l->next) {
+                const char *name = l->data;
+                JsonNode *entry = json_object_get_member(json_node_get_object(v), name);
+                JsonObject *obj = JSON_NODE_HOLDS_OBJECT(entry) ? json_node_get_object(entry) : NULL;
+                JsonNode *path = obj != NULL ? json_object_get_member(obj, "save_path") : NULL;
+                g_autoptr(GError) local = NULL;
+                if (!rv_validate_category(name, "name", &local))
+                        return rv_settings_fail(error, desc, "%s", local->message);
+                if (obj == NULL || json_object_get_size(obj) != (path != NULL ? 1u : 0u))
+                        return rv_settings_fail(error, desc, "%s: expected {\"save_path\": path or null}", name);
+                if (path == NULL || JSON_NODE_HOLDS_NULL(path))
+                        continue;
+                if (!rv_settings_is_string(path) ||
+                    !rv_validate_save_path(json_node_get_string(path), "save_path", &local))
+                        return rv_settings_fail(error, desc, "%s/%s", name,
+                                                local != NULL ? local->message : "save_path: expected a path");
+        }
+        return TRUE;
+}
+
+gboolean
+rv_settings_get_category(JsonNode *document, const char *name, const char **ret_save_path)
+{
+        JsonNode *v = rv_settings_get(document, rv_settings_find("app", "categories"));
+        JsonObject *entry;
+        JsonNode *path;
+
+        if (name == NULL || v == NULL || !JSON_NODE_HOLDS_OBJECT(v))
+                return FALSE;
+        entry = rv_json_object_get_object(json_node_get_object(v), name);
+        if (entry == NULL)
+                return FALSE;
+        path = json_object_get_member(entry, "save_path");
+        if (ret_save_path != NULL)
+                *ret_save_path = path != NULL && rv_settings_is_string(path) ? json_node_get_string(path) : NULL;
+        return TRUE;
+}
+
 /* one field's value against its description */
 static gboolean
 rv_settings_check(const RvSettingDesc *desc, JsonNode *v, GError **error)
@@ -403,6 +468,14 @@ rv_settings_check(const RvSettingDesc *desc, JsonNode *v, GError **error)
         }
         case RV_SETTING_FS_LABELS:
                 return rv_settings_check_labels(desc, v, error);
+        case RV_SETTING_CATEGORIES:
+                return rv_settings_check_categories(desc, v, error);
+        case RV_SETTING_PASSWORD_HASH:
+                if (!rv_settings_is_string(v) || !rv_password_hash_valid(json_node_get_string(v)))
+                        return rv_settings_fail(error, desc,
+                                                "expected a hash \"pbkdf2-sha256$ITERATIONS$SALT$KEY\" "
+                                                "(revaerctl config webapi-password makes one)");
+                return TRUE;
         case RV_SETTING_GLOBS:
         case RV_SETTING_PATHS:
         case RV_SETTING_STRINGS:
@@ -411,18 +484,16 @@ rv_settings_check(const RvSettingDesc *desc, JsonNode *v, GError **error)
         }
 }
 
+/* roots from /fs/allowed_paths: the one rule of rv_path_under_roots() */
 static gboolean
 rv_settings_under(const char *path, JsonArray *roots)
 {
-        for (guint i = 0; i < json_array_get_length(roots); i++) {
-                const char *root = json_array_get_string_element(roots, i);
-                gsize n = strlen(root);
-                while (n > 1 && root[n - 1] == '/')
-                        n--;
-                if (strncmp(path, root, n) == 0 && (path[n] == '\0' || path[n] == '/'))
-                        return TRUE;
-        }
-        return FALSE;
+        g_autoptr(GPtrArray) strv = g_ptr_array_new();
+
+        for (guint i = 0; i < json_array_get_length(roots); i++)
+                g_ptr_array_add(strv, (gpointer)json_array_get_string_element(roots, i));
+        g_ptr_array_add(strv, NULL);
+        return rv_path_under_roots(path, (const char *const *)strv->pdata);
 }
 
 /* a label's library root is confined like the global one */
@@ -449,6 +520,29 @@ rv_settings_check_label_roots(JsonNode *document, JsonArray *roots, GError **err
         return TRUE;
 }
 
+/* a category's save path is confined like the download root */
+static gboolean
+rv_settings_check_category_roots(JsonNode *document, JsonArray *roots, GError **error)
+{
+        const RvSettingDesc *desc = rv_settings_find("app", "categories");
+        JsonNode *categories = rv_settings_get(document, desc);
+        g_autoptr(GList) members = NULL;
+
+        if (categories == NULL || !JSON_NODE_HOLDS_OBJECT(categories))
+                return TRUE;
+        members = json_object_get_members(json_node_get_object(categories));
+        for (GList *l = members; l != NULL; l = l->next) {
+                const char *path = NULL;
+                if (!rv_settings_get_category(document, l->data, &path) || path == NULL)
+                        continue;
+                if (!rv_settings_under(path, roots))
+                        return rv_settings_fail(error, desc,
+                                                "%s: '%s' is outside the allowed paths (/fs/allowed_paths)",
+                                                (const char *)l->data, path);
+        }
+        return TRUE;
+}
+
 /* rules across fields */
 static gboolean
 rv_settings_check_document(JsonNode *document, GError **error)
@@ -467,7 +561,8 @@ rv_settings_check_document(JsonNode *document, GError **error)
                         return rv_settings_fail(error, desc, "'%s' is outside the allowed paths (/fs/allowed_paths)",
                                                 json_node_get_string(v));
         }
-        return rv_settings_check_label_roots(document, roots, error);
+        return rv_settings_check_label_roots(document, roots, error) &&
+               rv_settings_check_category_roots(document, roots, error);
 }
 
 JsonNode *
@@ -693,6 +788,7 @@ rv_settings_value_from_string(const RvSettingDesc *desc, const char *text, GErro
                 node = json_from_string(text, NULL);
                 break;
         case RV_SETTING_FS_LABELS:
+        case RV_SETTING_CATEGORIES:
                 node = json_from_string(text, NULL);
                 break;
         case RV_SETTING_GLOBS:

@@ -39,6 +39,10 @@ typedef enum {
         RV_SETTING_TIME,
         /* label -> an object of fs fields that apply to torrents with that label ({"tv": {"extract": true}}) */
         RV_SETTING_FS_LABELS,
+        /* category -> {"save_path": absolute path or null} (the qBittorrent WebAPI's categories) */
+        RV_SETTING_CATEGORIES,
+        /* a password hash of rv-password.h, or null */
+        RV_SETTING_PASSWORD_HASH,
 } RvSettingType;
 
 typedef struct {
@@ -97,6 +101,12 @@ JsonNode *rv_settings_normalize(JsonNode *document, GError **error);
         ((const char *const[]){ "library_root", "extract", "par2", "flatten", "move_mode", "chmod_file", "chmod_dir", \
                                 "chown_user", "chown_group", "umask", "cleanup_keep", "cleanup_drop", NULL })
 gboolean rv_settings_check_fs_overrides(JsonNode *overrides, const char *prefix, GError **error);
+
+/*
+ * a category's save path from /app/categories: TRUE when the category
+ * exists, with *ret_save_path its path or NULL (the default save path)
+ */
+gboolean rv_settings_get_category(JsonNode *document, const char *name, const char **ret_save_path);
 
 /* a value of one field; borrowed */
 JsonNode *rv_settings_get(JsonNode *document, const RvSettingDesc *desc);

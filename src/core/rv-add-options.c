@@ -237,6 +237,14 @@ rv_add_options_set_torrent(RvAddOptions *options, GBytes *data)
         options->torrent = data != NULL ? g_bytes_ref(data) : NULL;
 }
 
+void
+rv_add_options_set_share_limits(RvAddOptions *options, double ratio, gint64 minutes)
+{
+        options->request.share_limits = TRUE;
+        options->request.ratio_limit = ratio;
+        options->request.seeding_time_limit = minutes;
+}
+
 const RvAddRequest *
 rv_add_options_get_request(RvAddOptions *options, GError **error)
 {

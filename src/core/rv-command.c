@@ -72,6 +72,7 @@ static const struct {
         [RV_OP_SET_DOWNLOAD_LIMIT] = { "set_download_limit", RV_SCOPE_MANAGE, TRUE },
         [RV_OP_SET_UPLOAD_LIMIT] = { "set_upload_limit", RV_SCOPE_MANAGE, TRUE },
         [RV_OP_SET_LABELS] = { "set_labels", RV_SCOPE_MANAGE, TRUE },
+        [RV_OP_SET_SHARE_LIMITS] = { "set_share_limits", RV_SCOPE_MANAGE, TRUE },
         [RV_OP_FS_RETRY] = { "fs_retry", RV_SCOPE_MANAGE, TRUE },
         [RV_OP_SETTINGS_READ] = { "settings_read", RV_SCOPE_READ, FALSE },
         [RV_OP_SETTINGS_UPDATE] = { "settings_update", RV_SCOPE_CONFIGURE, FALSE },
@@ -87,6 +88,9 @@ static const struct {
         [RV_OP_EVENTS] = { "events", RV_SCOPE_READ, FALSE },
         [RV_OP_HEALTH] = { "health", RV_SCOPE_READ, FALSE },
         [RV_OP_METRICS] = { "metrics", RV_SCOPE_METRICS, FALSE },
+        /* categories are labels with a save path: whoever may label torrents may name them */
+        [RV_OP_SET_CATEGORIES] = { "set_categories", RV_SCOPE_MANAGE, FALSE },
+        [RV_OP_LOGIN] = { "login", RV_SCOPE_READ, FALSE },
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(rv_op_table) == RV_OP_LAST);
 
@@ -157,6 +161,8 @@ rv_command_validate(const RvCommand *command, const RvTorrent *target, GError **
                                          error);
         case RV_OP_SET_LABELS:
                 return rv_validate_labels((const char *const *)command->labels, error);
+        case RV_OP_SET_SHARE_LIMITS:
+                return rv_validate_share_limits(command->ratio, command->limit, error);
         case RV_OP_SET_FILE_PRIORITIES:
                 return rv_validate_file_priorities(
                         command->indexes, command->priorities,
@@ -207,6 +213,8 @@ rv_command_run(RvManager *manager, const RvCommand *command, GError **error)
                 return rv_manager_set_limits(manager, t, t->download_limit, command->limit, error);
         case RV_OP_SET_LABELS:
                 return rv_manager_set_labels(manager, t, (const char *const *)command->labels, error);
+        case RV_OP_SET_SHARE_LIMITS:
+                return rv_manager_set_share_limits(manager, t, command->ratio, command->limit, error);
         case RV_OP_FS_RETRY:
                 return rv_manager_fs_retry(manager, t, error);
         default:

@@ -60,6 +60,8 @@ typedef enum {
         RV_OP_SET_DOWNLOAD_LIMIT,
         RV_OP_SET_UPLOAD_LIMIT,
         RV_OP_SET_LABELS,
+        /* a torrent's own seeding goals (ratio, seeding minutes) */
+        RV_OP_SET_SHARE_LIMITS,
         /* run a torrent's post-download pipeline again */
         RV_OP_FS_RETRY,
         /* settings */
@@ -81,6 +83,10 @@ typedef enum {
         RV_OP_HEALTH,
         /* the metrics (Prometheus) */
         RV_OP_METRICS,
+        /* create, change or remove categories (/app/categories: a save path per label) */
+        RV_OP_SET_CATEGORIES,
+        /* a session for the qBittorrent WebAPI (user name and password, or an API key) */
+        RV_OP_LOGIN,
         RV_OP_LAST,
 } RvOp;
 
@@ -118,8 +124,10 @@ typedef struct {
         RvInfoHash hash;
         /* remove: delete the data; set_sequential: on */
         gboolean flag;
-        /* set_download_limit, set_upload_limit: bytes/s, 0 for none */
+        /* set_download_limit, set_upload_limit: bytes/s, 0 for none; set_share_limits: seeding minutes */
         gint64 limit;
+        /* set_share_limits: the ratio */
+        double ratio;
         /* move_storage */
         char *path;
         /* set_labels */

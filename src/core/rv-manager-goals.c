@@ -8,27 +8,53 @@
 #include "rv-json.h"
 #include "rv-manager-private.h"
 
+double
+rv_manager_torrent_ratio(const RvTorrent *torrent)
+{
+        /* data that was already there counts as downloaded once */
+        gint64 basis = torrent->downloaded > 0 ? torrent->downloaded : torrent->wanted_size;
+
+        return basis > 0 ? (double)torrent->uploaded / (double)basis : 0.0;
+}
+
+/* the goals that hold for a torrent: its own, else the settings' (0: none) */
+static void
+rv_manager_effective_goal(const RvManagerConfig *c, const RvTorrent *torrent, double *ret_ratio, gint64 *ret_time_s)
+{
+        *ret_ratio = torrent->ratio_limit == RV_SHARE_LIMIT_GLOBAL ? c->seed_ratio
+                     : torrent->ratio_limit == RV_SHARE_LIMIT_NONE ? 0
+                                                                   : torrent->ratio_limit;
+        *ret_time_s = torrent->seeding_time_limit == RV_SHARE_LIMIT_GLOBAL ? c->seed_time_s
+                      : torrent->seeding_time_limit == RV_SHARE_LIMIT_NONE ? 0
+                                                                           : torrent->seeding_time_limit * 60;
+        /* a goal of 0 from a client means "stop now" (qBittorrent's ratio 0): a tiny positive goal does that */
+        if (torrent->ratio_limit == 0)
+                *ret_ratio = 1e-9;
+        if (torrent->seeding_time_limit == 0)
+                *ret_time_s = 1;
+}
+
 /* a finished torrent that has seeded enough is paused or removed, as the settings say */
 void
 rv_manager_check_goal(RvManager *self, RvTorrent *torrent)
 {
         const RvManagerConfig *c = &self->config;
         gint64 now = g_get_real_time() / G_USEC_PER_SEC;
-        gint64 basis;
         double ratio;
+        double goal_ratio;
+        gint64 goal_time_s;
         gboolean by_ratio;
         gboolean by_time;
         g_autoptr(GError) error = NULL;
         JsonObject *obj;
 
-        if ((c->seed_ratio <= 0 && c->seed_time_s <= 0) || !torrent->completed || torrent->user_paused ||
-            torrent->removing || !torrent->in_engine || torrent->state != RV_TORRENT_STATE_SEEDING)
+        rv_manager_effective_goal(c, torrent, &goal_ratio, &goal_time_s);
+        if ((goal_ratio <= 0 && goal_time_s <= 0) || !torrent->completed || torrent->user_paused || torrent->removing ||
+            !torrent->in_engine || torrent->state != RV_TORRENT_STATE_SEEDING)
                 return;
-        /* data that was already there counts as downloaded once */
-        basis = torrent->downloaded > 0 ? torrent->downloaded : torrent->wanted_size;
-        ratio = basis > 0 ? (double)torrent->uploaded / (double)basis : 0.0;
-        by_ratio = c->seed_ratio > 0 && ratio >= c->seed_ratio;
-        by_time = c->seed_time_s > 0 && torrent->completed_time > 0 && now - torrent->completed_time >= c->seed_time_s;
+        ratio = rv_manager_torrent_ratio(torrent);
+        by_ratio = goal_ratio > 0 && (ratio >= goal_ratio || torrent->ratio_limit == 0);
+        by_time = goal_time_s > 0 && torrent->completed_time > 0 && now - torrent->completed_time >= goal_time_s;
         if (!by_ratio && !by_time)
                 return;
         obj = json_object_new();

@@ -10,6 +10,7 @@
 
 #include "rv-json.h"
 #include "rv-manager-private.h"
+#include "rv-path.h"
 #include "rv-validate.h"
 
 G_DEFINE_TYPE(RvManager, rv_manager, G_TYPE_OBJECT)
@@ -62,6 +63,7 @@ void
 rv_manager_config_clear(RvManagerConfig *config)
 {
         g_clear_pointer(&config->download_dir, g_free);
+        g_clear_pointer(&config->allowed_paths, g_strfreev);
 }
 
 static void
@@ -70,8 +72,20 @@ rv_manager_config_copy(RvManagerConfig *dest, const RvManagerConfig *src)
         if (dest == src)
                 return;
         g_free(dest->download_dir);
+        g_strfreev(dest->allowed_paths);
         *dest = *src;
         dest->download_dir = g_strdup(src->download_dir);
+        dest->allowed_paths = g_strdupv(src->allowed_paths);
+}
+
+gboolean
+rv_manager_check_path_allowed(RvManager *self, const char *path, const char *field, GError **error)
+{
+        if (path == NULL || rv_path_under_roots(path, (const char *const *)self->config.allowed_paths))
+                return TRUE;
+        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
+                    "%s: '%s' is outside the allowed paths (/fs/allowed_paths)", field, path);
+        return FALSE;
 }
 
 /* helpers */
@@ -240,7 +254,10 @@ rv_manager_on_status(RvManager *self, RvTorrent *torrent, const RvEngineStatus *
                 torrent->error = g_strdup(st->error != NULL ? st->error : torrent->move_error);
                 fields |= RV_TORRENT_FIELD_ERROR;
         }
-        if (torrent->sequential != st->sequential) {
+        if (torrent->sequential_pending) {
+                /* a status taken before the change reached libtorrent says the old value */
+                torrent->sequential_pending = torrent->sequential != st->sequential;
+        } else if (torrent->sequential != st->sequential) {
                 torrent->sequential = st->sequential;
                 fields |= RV_TORRENT_FIELD_SEQUENTIAL;
         }
@@ -529,15 +546,12 @@ rv_manager_set_config(RvManager *self, const RvManagerConfig *config)
 
         rv_manager_config_copy(&self->config, config);
         rv_event_bus_set_progress_interval(self->events, config->progress_interval_ms);
-        if ((config->seed_ratio > 0 || config->seed_time_s > 0) && self->goal_timer == 0)
+        /* always running: a torrent may have goals of its own (share limits) */
+        if (self->goal_timer == 0)
                 self->goal_timer = g_timeout_add_seconds(30, rv_manager_goal_timer_cb, self);
         /* a new goal applies to what is seeding now, not in half a minute */
         if (config->seed_ratio > 0 || config->seed_time_s > 0)
                 (void)rv_manager_goal_timer_cb(self);
-        else if (config->seed_ratio <= 0 && config->seed_time_s <= 0 && self->goal_timer != 0) {
-                g_source_remove(self->goal_timer);
-                self->goal_timer = 0;
-        }
         if (interval_changed || self->resume_timer == 0) {
                 if (self->resume_timer != 0)
                         g_source_remove(self->resume_timer);
@@ -613,16 +627,21 @@ rv_manager_make_source(RvManager *self, const RvAddRequest *request, GError **er
 }
 
 static gboolean
-rv_manager_validate_request(const RvAddRequest *request, GError **error)
+rv_manager_validate_request(RvManager *self, const RvAddRequest *request, GError **error)
 {
         guint n_peers = request->peers != NULL ? g_strv_length((GStrv)request->peers) : 0;
 
-        if (request->save_path != NULL && !rv_validate_save_path(request->save_path, "save_path", error))
+        if (request->save_path != NULL &&
+            (!rv_validate_save_path(request->save_path, "save_path", error) ||
+             !rv_manager_check_path_allowed(self, request->save_path, "save_path", error)))
                 return FALSE;
         if (!rv_validate_labels(request->labels, error))
                 return FALSE;
         if (!rv_validate_limit(request->download_limit, "download_limit", error) ||
             !rv_validate_limit(request->upload_limit, "upload_limit", error))
+                return FALSE;
+        if (request->share_limits &&
+            !rv_validate_share_limits(request->ratio_limit, request->seeding_time_limit, error))
                 return FALSE;
         if (n_peers > RV_MANAGER_MAX_PEERS) {
                 g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "peers: %u given, at most %d allowed", n_peers,
@@ -787,7 +806,7 @@ rv_manager_add_async(RvManager *self, const RvAddRequest *request, GAsyncReadyCa
                 g_task_return_new_error(task, RV_ERROR, RV_ERROR_UNAVAILABLE, "the service is shutting down");
                 return;
         }
-        if (!rv_manager_validate_request(request, &error)) {
+        if (!rv_manager_validate_request(self, request, &error)) {
                 g_task_return_error(task, g_steal_pointer(&error));
                 return;
         }
@@ -823,6 +842,10 @@ rv_manager_add_async(RvManager *self, const RvAddRequest *request, GAsyncReadyCa
                                  : (info->has_metadata ? RV_TORRENT_STATE_QUEUED : RV_TORRENT_STATE_FETCHING_METADATA);
         torrent->download_limit = request->download_limit;
         torrent->upload_limit = request->upload_limit;
+        if (request->share_limits) {
+                torrent->ratio_limit = request->ratio_limit;
+                torrent->seeding_time_limit = request->seeding_time_limit;
+        }
         g_strfreev(torrent->labels);
         torrent->labels = g_strdupv((GStrv)(request->labels != NULL ? request->labels : (const char *const[]){ NULL }));
         torrent->selection = request->selection != NULL ? rv_selection_copy(request->selection) : NULL;
@@ -1071,6 +1094,7 @@ rv_manager_set_sequential(RvManager *self, RvTorrent *torrent, gboolean sequenti
                 return FALSE;
         if (torrent->sequential != sequential) {
                 torrent->sequential = sequential;
+                torrent->sequential_pending = TRUE;
                 rv_manager_persist_meta(self, torrent);
                 (void)rv_engine_save_resume(self->engine, &torrent->hash, FALSE);
                 rv_manager_changed(self, torrent, RV_TORRENT_FIELD_SEQUENTIAL);
@@ -1104,6 +1128,20 @@ rv_manager_set_labels(RvManager *self, RvTorrent *torrent, const char *const *la
         torrent->labels = g_strdupv((GStrv)(labels != NULL ? labels : (const char *const[]){ NULL }));
         rv_manager_persist_meta(self, torrent);
         rv_manager_changed(self, torrent, RV_TORRENT_FIELD_LABELS);
+        return TRUE;
+}
+
+gboolean
+rv_manager_set_share_limits(RvManager *self, RvTorrent *torrent, double ratio, gint64 minutes, GError **error)
+{
+        if (!rv_validate_share_limits(ratio, minutes, error))
+                return FALSE;
+        torrent->ratio_limit = ratio;
+        torrent->seeding_time_limit = minutes;
+        rv_manager_persist_meta(self, torrent);
+        rv_manager_changed(self, torrent, RV_TORRENT_FIELD_LIMITS);
+        /* a goal already met applies now, not at the next round */
+        rv_manager_check_goal(self, torrent);
         return TRUE;
 }
 
@@ -1200,7 +1238,8 @@ rv_manager_check_move_target(const char *path, GError **error)
 gboolean
 rv_manager_move_storage(RvManager *self, RvTorrent *torrent, const char *save_path, GError **error)
 {
-        if (!rv_validate_save_path(save_path, "save_path", error))
+        if (!rv_validate_save_path(save_path, "save_path", error) ||
+            !rv_manager_check_path_allowed(self, save_path, "save_path", error))
                 return FALSE;
         if (!rv_manager_check_live(self, torrent, error))
                 return FALSE;

@@ -46,6 +46,10 @@ typedef struct {
         gint64 download_limit;
         gint64 upload_limit;
         const char *const *peers;
+        /* the torrent's own seeding goals when share_limits is set (rv_manager_set_share_limits), else global */
+        gboolean share_limits;
+        double ratio_limit;
+        gint64 seeding_time_limit;
         /* the torrent's own FsOps policy fields (checked by rv_settings_check_fs_overrides), may be NULL */
         JsonNode *fs_overrides;
 } RvAddRequest;
@@ -66,10 +70,15 @@ typedef struct {
         double seed_ratio;
         gint64 seed_time_s;
         RvSeedAction seed_action;
+        /* roots every save path must lie in (/fs/allowed_paths); NULL or empty: anywhere */
+        GStrv allowed_paths;
 } RvManagerConfig;
 
 void rv_manager_config_init(RvManagerConfig *config);
 void rv_manager_config_clear(RvManagerConfig *config);
+
+/* path lies in one of the configured roots (or there are none): InvalidArgument naming field otherwise */
+gboolean rv_manager_check_path_allowed(RvManager *self, const char *path, const char *field, GError **error);
 
 RvManager *rv_manager_new(RvEngine *engine, RvStore *store, RvHealth *health, RvEventBus *events,
                           const RvManagerConfig *config);
@@ -116,6 +125,10 @@ gboolean rv_manager_set_sequential(RvManager *self, RvTorrent *torrent, gboolean
 gboolean rv_manager_set_limits(RvManager *self, RvTorrent *torrent, gint64 download_limit, gint64 upload_limit,
                                GError **error);
 gboolean rv_manager_set_labels(RvManager *self, RvTorrent *torrent, const char *const *labels, GError **error);
+/* uploaded over downloaded (data that was there already counts as downloaded once) */
+double rv_manager_torrent_ratio(const RvTorrent *torrent);
+/* the torrent's own seeding goals: ratio and minutes, or RV_SHARE_LIMIT_GLOBAL / RV_SHARE_LIMIT_NONE */
+gboolean rv_manager_set_share_limits(RvManager *self, RvTorrent *torrent, double ratio, gint64 minutes, GError **error);
 gboolean rv_manager_set_selection(RvManager *self, RvTorrent *torrent, const RvSelection *selection, GError **error);
 /* indexes and priorities (0 skip, 1 low, 4 normal, 7 high) of equal length */
 gboolean rv_manager_set_file_priorities(RvManager *self, RvTorrent *torrent, const guint32 *indexes,

@@ -43,6 +43,8 @@ rv_torrent_new(const RvInfoHash *hash)
         torrent->hash = *hash;
         torrent->state = RV_TORRENT_STATE_QUEUED;
         torrent->labels = g_new0(char *, 1);
+        torrent->ratio_limit = RV_SHARE_LIMIT_GLOBAL;
+        torrent->seeding_time_limit = RV_SHARE_LIMIT_GLOBAL;
         torrent->last_progress_event_us = G_MININT64 / 2;
         return torrent;
 }
@@ -195,6 +197,9 @@ rv_torrent_meta_to_json(const RvTorrent *torrent)
         json_builder_add_boolean_value(builder, torrent->user_paused);
         rv_json_add_int(builder, "download_limit", torrent->download_limit);
         rv_json_add_int(builder, "upload_limit", torrent->upload_limit);
+        json_builder_set_member_name(builder, "ratio_limit");
+        json_builder_add_double_value(builder, torrent->ratio_limit);
+        rv_json_add_int(builder, "seeding_time_limit", torrent->seeding_time_limit);
         rv_json_add_int(builder, "added_time", torrent->added_time);
         json_builder_set_member_name(builder, "completed");
         json_builder_add_boolean_value(builder, torrent->completed);
@@ -255,6 +260,27 @@ rv_json_get_bool(JsonObject *obj, const char *member, gboolean *ret_value, GErro
         }
         *ret_value = json_node_get_boolean(node);
         return TRUE;
+}
+
+/* "ratio_limit" and "seeding_time_limit", absent in records from before they existed */
+static gboolean
+rv_torrent_meta_read_share_limits(JsonObject *obj, RvTorrent *ret, GError **error)
+{
+        JsonNode *ratio = json_object_get_member(obj, "ratio_limit");
+
+        ret->ratio_limit = RV_SHARE_LIMIT_GLOBAL;
+        ret->seeding_time_limit = RV_SHARE_LIMIT_GLOBAL;
+        if (ratio != NULL && !JSON_NODE_HOLDS_NULL(ratio)) {
+                GType type = JSON_NODE_HOLDS_VALUE(ratio) ? json_node_get_value_type(ratio) : G_TYPE_INVALID;
+                if (type != G_TYPE_DOUBLE && type != G_TYPE_INT64) {
+                        g_set_error_literal(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
+                                            "ratio_limit: expected a number");
+                        return FALSE;
+                }
+                ret->ratio_limit = json_node_get_double(ratio);
+        }
+        return rv_json_get_int(obj, "seeding_time_limit", RV_SHARE_LIMIT_GLOBAL, RV_SHARE_MINUTES_MAX,
+                               &ret->seeding_time_limit, error);
 }
 
 /*
@@ -469,7 +495,7 @@ rv_torrent_meta_from_json(RvTorrent *torrent, JsonNode *node, GError **error)
             !rv_json_get_int(obj, "added_time", 0, G_MAXINT64, &added, error) ||
             !rv_json_get_int(obj, "completed_time", 0, G_MAXINT64, &completed_time, error))
                 return FALSE;
-        if (!rv_torrent_meta_read_fsops(obj, &fs, error)) {
+        if (!rv_torrent_meta_read_share_limits(obj, &fs, error) || !rv_torrent_meta_read_fsops(obj, &fs, error)) {
                 rv_torrent_clear_fsops(&fs);
                 return FALSE;
         }
@@ -497,6 +523,8 @@ rv_torrent_meta_from_json(RvTorrent *torrent, JsonNode *node, GError **error)
         torrent->added_time = added;
         torrent->completed = completed;
         torrent->completed_time = completed_time;
+        torrent->ratio_limit = fs.ratio_limit;
+        torrent->seeding_time_limit = fs.seeding_time_limit;
         rv_torrent_take_fsops(torrent, &fs);
         return TRUE;
 }

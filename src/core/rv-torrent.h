@@ -43,6 +43,13 @@ typedef enum {
         RV_TORRENT_FIELD_FSOPS = 1 << 14,
 } RvTorrentFields;
 
+/* a share limit (ratio, seeding minutes) of one torrent is a value or one of these */
+#define RV_SHARE_LIMIT_GLOBAL (-2)
+#define RV_SHARE_LIMIT_NONE (-1)
+/* the largest ratio and seeding time (minutes, 100 years) a torrent may be given */
+#define RV_SHARE_RATIO_MAX 10000.0
+#define RV_SHARE_MINUTES_MAX 52560000
+
 /* the state and bookkeeping of one torrent, owned by RvManager on the main loop */
 typedef struct {
         RvInfoHash hash;
@@ -64,9 +71,15 @@ typedef struct {
         gint num_seeds;
         char *save_path;
         gboolean sequential;
+        /* a change of sequential the engine has not reported yet: an older report does not undo it */
+        gboolean sequential_pending;
         gint64 download_limit;
         gint64 upload_limit;
         GStrv labels;
+        /* its own seeding goals: upload ratio and minutes of seeding, or RV_SHARE_LIMIT_GLOBAL (the settings'),
+         * or RV_SHARE_LIMIT_NONE */
+        double ratio_limit;
+        gint64 seeding_time_limit;
         RvSelection *selection;
         /* per-file priority overrides by index, applied over the selection rules; may be NULL */
         GHashTable *priority_overrides;

@@ -72,6 +72,47 @@ rv_validate_labels(const char *const *labels, GError **error)
 }
 
 gboolean
+rv_validate_share_limits(double ratio, gint64 minutes, GError **error)
+{
+        if (!(ratio == RV_SHARE_LIMIT_GLOBAL || ratio == RV_SHARE_LIMIT_NONE ||
+              (ratio >= 0 && ratio <= RV_SHARE_RATIO_MAX))) {
+                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
+                            "ratio_limit: %g is out of range (0 to %g, -1 for none, -2 for the global goal)", ratio,
+                            RV_SHARE_RATIO_MAX);
+                return FALSE;
+        }
+        if (minutes < RV_SHARE_LIMIT_GLOBAL || minutes > RV_SHARE_MINUTES_MAX) {
+                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
+                            "seeding_time_limit: %" G_GINT64_FORMAT
+                            " is out of range (0 to %d minutes, -1 for none, -2 for the global goal)",
+                            minutes, RV_SHARE_MINUTES_MAX);
+                return FALSE;
+        }
+        return TRUE;
+}
+
+gboolean
+rv_validate_category(const char *name, const char *field, GError **error)
+{
+        if (name == NULL || name[0] == '\0' || strlen(name) > RV_MANAGER_MAX_LABEL_LEN ||
+            !g_utf8_validate(name, -1, NULL)) {
+                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "%s: must be 1 to %d bytes of UTF-8", field,
+                            RV_MANAGER_MAX_LABEL_LEN);
+                return FALSE;
+        }
+        for (const char *p = name; *p != '\0'; p = g_utf8_next_char(p)) {
+                if (g_unichar_iscntrl(g_utf8_get_char(p)) || *p == ',' || *p == '\\' || g_str_has_prefix(p, "//") ||
+                    (p == name && *p == '/') || (*p == '/' && p[1] == '\0')) {
+                        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
+                                    "%s: '%s' has a control character, ',', '\\', \"//\" or a '/' at an end", field,
+                                    name);
+                        return FALSE;
+                }
+        }
+        return TRUE;
+}
+
+gboolean
 rv_validate_limit(gint64 limit, const char *field, GError **error)
 {
         if (limit < 0 || limit > G_MAXINT32) {

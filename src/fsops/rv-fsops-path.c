@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "rv-fsops-error.h"
+#include "rv-path.h"
 #include "rv-fsops-path.h"
 
 void
@@ -48,16 +49,7 @@ rv_fs_openat(int dirfd, const char *rel, int flags, mode_t mode)
 gboolean
 rv_fs_path_allowed(const char *path, const char *const *roots)
 {
-        if (roots == NULL || roots[0] == NULL)
-                return TRUE;
-        for (guint i = 0; roots[i] != NULL; i++) {
-                gsize n = strlen(roots[i]);
-                while (n > 1 && roots[i][n - 1] == '/')
-                        n--;
-                if (strncmp(path, roots[i], n) == 0 && (path[n] == '\0' || path[n] == '/' || n == 1))
-                        return TRUE;
-        }
-        return FALSE;
+        return rv_path_under_roots(path, roots);
 }
 
 gboolean

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "rv-http-private.h"
+#include "rv-qbt.h"
 
 /*
  * who is asking, and may they: the key (Authorization: Bearer key_id:secret,
@@ -87,6 +88,12 @@ rv_http_failures_blocked(RvHttp *http, const char *client)
         return (guint)((end - now + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC);
 }
 
+guint
+rv_http_auth_blocked(RvHttp *http, RvHttpRequest *req)
+{
+        return rv_http_failures_blocked(http, req->client);
+}
+
 static gboolean
 rv_http_failures_expired(gpointer key, gpointer value, gpointer user_data)
 {
@@ -159,6 +166,26 @@ rv_http_auth_too_many(RvHttpRequest *req, guint retry_s, const char *detail)
         rv_http_respond_problem(req, 429, rv_error_to_problem_slug(RV_ERROR_RATE_LIMITED), detail, NULL);
 }
 
+gboolean
+rv_http_auth_accept_key(RvHttp *http, RvHttpRequest *req, const RvStoreApiKey *key)
+{
+        guint retry_s = 0;
+
+        req->authenticated = TRUE;
+        req->scope = rv_access_key_scope(key);
+        req->caller.transport = req->route->auth == RV_HTTP_AUTH_QBT ? RV_TRANSPORT_QBITTORRENT : RV_TRANSPORT_HTTP;
+        g_free(req->caller.key_id);
+        req->caller.key_id = g_strdup(key->key_id);
+        g_free(req->caller.actor);
+        req->caller.actor = g_strdup_printf("key:%s", key->key_id);
+        if (!rv_http_bucket_take(http, req, key, &retry_s)) {
+                http->rate_limited++;
+                rv_http_auth_too_many(req, retry_s, "this key's rate limit is used up for now");
+                return FALSE;
+        }
+        return TRUE;
+}
+
 static gboolean
 rv_http_auth_key(RvHttp *http, RvHttpRequest *req)
 {
@@ -197,16 +224,8 @@ rv_http_auth_key(RvHttp *http, RvHttpRequest *req)
                 rv_http_auth_refuse(req, "invalid_token", "the API key is wrong, revoked or malformed");
                 return FALSE;
         }
-        req->authenticated = TRUE;
-        req->scope = rv_access_key_scope(key);
-        req->caller.transport = RV_TRANSPORT_HTTP;
-        req->caller.key_id = g_strdup(key->key_id);
-        req->caller.actor = g_strdup_printf("key:%s", key->key_id);
-        if (!rv_http_bucket_take(http, req, key, &retry_s)) {
-                http->rate_limited++;
-                rv_http_auth_too_many(req, retry_s, "this key's rate limit is used up for now");
+        if (!rv_http_auth_accept_key(http, req, key))
                 return FALSE;
-        }
         if (!rv_scope_allows(req->scope, needed)) {
                 g_autofree char *detail = g_strdup_printf("the key's scope '%s' does not cover %s (it needs '%s')",
                                                           rv_scope_to_string(req->scope),
@@ -240,6 +259,8 @@ rv_http_auth_check(RvHttp *http, RvHttpRequest *req)
                                         rv_error_to_problem_slug(RV_ERROR_ACCESS_DENIED),
                                         "the setup token is handed out on the loopback interface only", NULL);
                 return FALSE;
+        case RV_HTTP_AUTH_QBT:
+                return rv_qbt_auth_check(http, req);
         case RV_HTTP_AUTH_KEY:
         default:
                 return rv_http_auth_key(http, req);

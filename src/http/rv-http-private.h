@@ -40,6 +40,8 @@ typedef enum {
         RV_HTTP_AUTH_LOOPBACK,
         /* the body carries the proof (completing setup with the token) */
         RV_HTTP_AUTH_TOKEN,
+        /* the qBittorrent WebAPI: a session cookie from auth/login, or a key as Bearer (rv-qbt-auth.c) */
+        RV_HTTP_AUTH_QBT,
 } RvHttpAuth;
 
 /* what a route takes as a body */
@@ -48,6 +50,8 @@ typedef enum {
         RV_HTTP_BODY_JSON,
         /* JSON or multipart/form-data with .torrent files, up to the metadata bound */
         RV_HTTP_BODY_UPLOAD,
+        /* application/x-www-form-urlencoded (the qBittorrent WebAPI) */
+        RV_HTTP_BODY_FORM,
 } RvHttpBody;
 
 typedef struct _RvHttpRequest RvHttpRequest;
@@ -118,6 +122,8 @@ struct _RvHttpRequest {
         guint status;
         /* the body parsed as JSON, for handlers */
         JsonNode *json;
+        /* the qBittorrent WebAPI's parameters: query and form body, parsed once */
+        GHashTable *form;
 };
 
 typedef struct {
@@ -127,6 +133,7 @@ typedef struct {
 } RvHttpProbe;
 
 typedef struct _RvHttpEvents RvHttpEvents;
+typedef struct _RvQbt RvQbt;
 
 struct _RvHttp {
         RvManager *manager;
@@ -150,6 +157,8 @@ struct _RvHttp {
         RvHttpMetricsFunc metrics_func;
         gpointer metrics_data;
         RvHttpEvents *events;
+        /* the qBittorrent WebAPI's sessions and sync state (rv-qbt.c) */
+        RvQbt *qbt;
         /* "GET /v1/torrents 200" -> guint64 count */
         GHashTable *request_counts;
         /* "GET /v1/torrents" -> sum of seconds (double) and count */
@@ -203,6 +212,11 @@ gboolean rv_http_auth_check(RvHttp *http, RvHttpRequest *req);
 void rv_http_auth_forget_key(RvHttp *http, const char *key_id);
 /* a wrong credential (a key, a setup token) from the request's address */
 void rv_http_auth_record_failure(RvHttp *http, RvHttpRequest *req);
+/* seconds the request's address must wait after too many failed authentications, 0 when it may try */
+guint rv_http_auth_blocked(RvHttp *http, RvHttpRequest *req);
+/* the request is the key's: its scope and caller are set and a token of its rate limit is taken; FALSE after a
+ * 429 */
+gboolean rv_http_auth_accept_key(RvHttp *http, RvHttpRequest *req, const RvStoreApiKey *key);
 
 /* rv-http-torrents.c, rv-http-admin.c, rv-http-events.c, rv-http-metrics.c: handlers */
 void rv_http_torrents_list(RvHttpRequest *req);

@@ -4,6 +4,19 @@
 #include <string.h>
 
 #include "rv-http-private.h"
+#include "rv-qbt.h"
+
+/* the qBittorrent WebAPI: reads take GET and a POSTed form (cross-seed posts them), writes a POSTed form */
+#define QBT_READ(path, op, handler, summary)                                                       \
+        { "GET", "/api/v2/" path, op, RV_HTTP_AUTH_QBT, RV_HTTP_BODY_NONE, handler, summary },     \
+        {                                                                                          \
+                "POST", "/api/v2/" path, op, RV_HTTP_AUTH_QBT, RV_HTTP_BODY_FORM, handler, summary \
+        }
+#define QBT_WRITE(path, op, handler, summary)                                                      \
+        {                                                                                          \
+                "POST", "/api/v2/" path, op, RV_HTTP_AUTH_QBT, RV_HTTP_BODY_FORM, handler, summary \
+        }
+#define QBT_COMMAND(name, op, summary) QBT_WRITE("torrents/" name, op, rv_qbt_torrents_command, summary)
 
 /*
  * every route once: method, path, the core operation it is (which gives the
@@ -68,6 +81,56 @@ static const RvHttpRoute rv_http_route_table[] = {
           "revoke a key" },
         { "POST", "/v1/keys/{key}/rotate", RV_OP_KEY_ROTATE, RV_HTTP_AUTH_KEY, RV_HTTP_BODY_NONE, rv_http_keys_rotate,
           "a new secret for a key; shown once" },
+        /* the qBittorrent WebAPI v2 (docs/qbittorrent.md) */
+        QBT_READ("app/webapiVersion", RV_OP_HEALTH, rv_qbt_app_webapi_version, "the WebAPI version, 2.x.y"),
+        QBT_READ("app/version", RV_OP_HEALTH, rv_qbt_app_version, "the qBittorrent version reported"),
+        QBT_READ("app/buildInfo", RV_OP_HEALTH, rv_qbt_app_build_info, "build information"),
+        QBT_READ("app/preferences", RV_OP_SETTINGS_READ, rv_qbt_app_preferences, "the settings as preferences"),
+        QBT_WRITE("app/setPreferences", RV_OP_SETTINGS_UPDATE, rv_qbt_app_set_preferences,
+                  "change settings given as preferences"),
+        QBT_READ("app/defaultSavePath", RV_OP_SETTINGS_READ, rv_qbt_app_default_save_path, "the default save path"),
+        QBT_WRITE("auth/login", RV_OP_LOGIN, rv_qbt_auth_login, "a session (cookie SID)"),
+        QBT_WRITE("auth/logout", RV_OP_LOGIN, rv_qbt_auth_logout, "end the session"),
+        QBT_READ("torrents/info", RV_OP_LIST, rv_qbt_torrents_info, "torrents, filtered and sorted"),
+        QBT_READ("torrents/properties", RV_OP_GET, rv_qbt_torrents_properties, "one torrent's properties"),
+        QBT_READ("torrents/files", RV_OP_LIST_FILES, rv_qbt_torrents_files, "one torrent's files"),
+        QBT_READ("torrents/trackers", RV_OP_GET, rv_qbt_torrents_trackers, "one torrent's trackers"),
+        QBT_READ("torrents/categories", RV_OP_LIST, rv_qbt_categories, "the categories with their save paths"),
+        QBT_READ("torrents/tags", RV_OP_LIST, rv_qbt_tags, "the tags"),
+        { "POST", "/api/v2/torrents/add", RV_OP_ADD, RV_HTTP_AUTH_QBT, RV_HTTP_BODY_UPLOAD, rv_qbt_torrents_add,
+          "add magnets (urls) and .torrent files (torrents)" },
+        QBT_COMMAND("delete", RV_OP_REMOVE, "remove torrents (deleteFiles: and their data)"),
+        QBT_COMMAND("pause", RV_OP_PAUSE, "pause torrents"),
+        QBT_COMMAND("stop", RV_OP_PAUSE, "stop torrents"),
+        QBT_COMMAND("resume", RV_OP_RESUME, "resume torrents"),
+        QBT_COMMAND("start", RV_OP_RESUME, "start torrents"),
+        QBT_COMMAND("recheck", RV_OP_RECHECK, "check torrents' data again"),
+        QBT_COMMAND("reannounce", RV_OP_REANNOUNCE, "announce torrents now"),
+        QBT_COMMAND("setForceStart", RV_OP_RESUME, "force start (a resume: Revaer keeps no queue)"),
+        QBT_COMMAND("setSuperSeeding", RV_OP_UPDATE, "accepted, no effect"),
+        QBT_COMMAND("toggleFirstLastPiecePrio", RV_OP_UPDATE, "accepted, no effect"),
+        QBT_COMMAND("toggleSequentialDownload", RV_OP_SET_SEQUENTIAL, "sequential download on or off"),
+        QBT_COMMAND("setDownloadLimit", RV_OP_SET_DOWNLOAD_LIMIT, "torrents' download limit"),
+        QBT_COMMAND("setUploadLimit", RV_OP_SET_UPLOAD_LIMIT, "torrents' upload limit"),
+        QBT_COMMAND("setShareLimits", RV_OP_SET_SHARE_LIMITS, "torrents' seeding goals"),
+        QBT_COMMAND("setLocation", RV_OP_MOVE_STORAGE, "move torrents' data"),
+        QBT_COMMAND("setCategory", RV_OP_SET_LABELS, "torrents' category"),
+        QBT_COMMAND("addTags", RV_OP_SET_LABELS, "add tags to torrents"),
+        QBT_COMMAND("removeTags", RV_OP_SET_LABELS, "take tags off torrents"),
+        QBT_COMMAND("topPrio", RV_OP_UPDATE, "409: Revaer keeps no queue positions"),
+        QBT_COMMAND("bottomPrio", RV_OP_UPDATE, "409: Revaer keeps no queue positions"),
+        QBT_COMMAND("increasePrio", RV_OP_UPDATE, "409: Revaer keeps no queue positions"),
+        QBT_COMMAND("decreasePrio", RV_OP_UPDATE, "409: Revaer keeps no queue positions"),
+        QBT_WRITE("torrents/filePrio", RV_OP_SET_FILE_PRIORITIES, rv_qbt_torrents_file_prio, "files' priorities"),
+        QBT_WRITE("torrents/createCategory", RV_OP_SET_CATEGORIES, rv_qbt_create_category, "a new category"),
+        QBT_WRITE("torrents/editCategory", RV_OP_SET_CATEGORIES, rv_qbt_edit_category, "a category's save path"),
+        QBT_WRITE("torrents/removeCategories", RV_OP_SET_CATEGORIES, rv_qbt_remove_categories,
+                  "remove categories (one per line)"),
+        QBT_WRITE("torrents/createTags", RV_OP_SET_LABELS, rv_qbt_create_tags,
+                  "check tag names (a tag exists while a torrent carries it)"),
+        QBT_WRITE("torrents/deleteTags", RV_OP_SET_LABELS, rv_qbt_delete_tags, "take tags off every torrent"),
+        QBT_READ("transfer/info", RV_OP_LIST, rv_qbt_transfer_info, "global rates and totals"),
+        QBT_READ("sync/maindata", RV_OP_LIST, rv_qbt_sync_maindata, "everything, then what changed since rid"),
         { NULL, NULL, 0, 0, 0, NULL, NULL },
 };
 

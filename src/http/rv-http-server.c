@@ -11,6 +11,7 @@
 #include "rv-http-private.h"
 #include "rv-json.h"
 #include "rv-messages.h"
+#include "rv-qbt.h"
 
 void
 rv_http_config_init(RvHttpConfig *config)
@@ -77,6 +78,8 @@ rv_http_request_unref(RvHttpRequest *req)
         g_free(req->path);
         g_free(req->client);
         rv_caller_clear(&req->caller);
+        if (req->form != NULL)
+                g_hash_table_unref(req->form);
         if (req->json != NULL)
                 json_node_unref(req->json);
         g_free(req);
@@ -134,7 +137,8 @@ rv_http_request_allows(RvHttpRequest *req, RvOp op, GError **error)
 {
         RvScope needed = rv_op_scope(op);
 
-        if (req->route->auth != RV_HTTP_AUTH_KEY || rv_scope_allows(req->scope, needed))
+        if ((req->route->auth != RV_HTTP_AUTH_KEY && req->route->auth != RV_HTTP_AUTH_QBT) ||
+            rv_scope_allows(req->scope, needed))
                 return TRUE;
         g_set_error(error, RV_ERROR, RV_ERROR_ACCESS_DENIED, "the key's scope '%s' does not cover %s (it needs '%s')",
                     rv_scope_to_string(req->scope), rv_op_to_string(op), rv_scope_to_string(needed));
@@ -263,6 +267,12 @@ rv_http_respond_problem(RvHttpRequest *req, guint status, const char *slug, cons
 
         if (!rv_http_request_can_respond(req))
                 return;
+        /* the qBittorrent WebAPI answers its errors in plain text, as qBittorrent does */
+        if (req->path != NULL && g_str_has_prefix(req->path, "/api/v2/")) {
+                text = g_strdup(status == SOUP_STATUS_NOT_FOUND ? "Not Found" : detail);
+                rv_http_respond_take(req, status, "text/plain; charset=UTF-8", text, strlen(text));
+                return;
+        }
         text = rv_http_problem_text(status, slug, detail, field, req->path, req->request_id);
         rv_http_respond_take(req, status, "application/problem+json", text, strlen(text));
 }
@@ -754,8 +764,9 @@ rv_http_check_body(RvHttp *self, RvHttpRequest *req)
         SoupEncoding encoding = soup_message_headers_get_encoding(h);
         goffset length = encoding == SOUP_ENCODING_CONTENT_LENGTH ? soup_message_headers_get_content_length(h) : 0;
         gsize limit = req->route->body == RV_HTTP_BODY_UPLOAD ? rv_http_upload_limit(self)
-                      : req->route->body == RV_HTTP_BODY_JSON ? RV_HTTP_MAX_JSON_BODY
-                                                              : 0;
+                      : req->route->body == RV_HTTP_BODY_JSON || req->route->body == RV_HTTP_BODY_FORM
+                              ? RV_HTTP_MAX_JSON_BODY
+                              : 0;
 
         if (encoding == SOUP_ENCODING_CHUNKED) {
                 rv_http_respond_problem(req, SOUP_STATUS_LENGTH_REQUIRED, "length-required",
@@ -1007,6 +1018,7 @@ rv_http_new(RvManager *manager, RvStore *store, const RvHttpConfig *config, GErr
         self->request_seconds = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
         self->server = soup_server_new("server-header", header, NULL);
         self->events = rv_http_events_new(self, MAX(config->event_queue, 4096));
+        self->qbt = rv_qbt_new(self);
         g_signal_connect(self->server, "request-started", G_CALLBACK(rv_http_request_started_cb), self);
         soup_server_add_early_handler(self->server, NULL, rv_http_early_cb, self, NULL);
         soup_server_add_handler(self->server, NULL, rv_http_handler_cb, self, NULL);
@@ -1024,6 +1036,7 @@ rv_http_free(RvHttp *self)
                 return;
         /* the streams first: they hold subscriptions on the event bus */
         g_clear_pointer(&self->events, rv_http_events_free);
+        g_clear_pointer(&self->qbt, rv_qbt_free);
         if (self->server != NULL) {
                 soup_server_disconnect(self->server);
                 g_object_unref(self->server);

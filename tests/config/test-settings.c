@@ -4,6 +4,7 @@
 #include <glib/gstdio.h>
 
 #include "rv-live-settings.h"
+#include "rv-password.h"
 #include "rv-settings.h"
 #include "rv-test-data.h"
 
@@ -334,6 +335,63 @@ test_settings_label_policies(void)
         }
 }
 
+/* PBKDF2-HMAC-SHA256 against a vector from Python's hashlib.pbkdf2_hmac("sha256", b"password", b"saltsalt", 1000) */
+static void
+test_settings_password(void)
+{
+        const char *vector = "pbkdf2-sha256$1000$c2FsdHNhbHQ=$E196ZhRPzw+wA84EjzHwJO1cv/MFJdO6C/sxmUeTYqY=";
+        g_autofree char *fresh = rv_password_hash("s3cret");
+        g_autofree char *patch = g_strdup_printf("{\"app\": {\"webapi_password\": \"%s\"}}", fresh);
+        g_autoptr(JsonNode) defaults = rv_settings_defaults();
+        g_autoptr(JsonNode) p = j(patch);
+        g_autoptr(JsonNode) out = rv_settings_apply_patch(defaults, p, NULL, NULL);
+
+        g_assert_true(rv_password_hash_valid(vector));
+        g_assert_true(rv_password_verify(vector, "password"));
+        g_assert_false(rv_password_verify(vector, "passwore"));
+        g_assert_false(rv_password_verify(vector, ""));
+        g_assert_true(rv_password_verify(fresh, "s3cret"));
+        g_assert_false(rv_password_verify(fresh, "s3cre"));
+        /* two hashes of one password differ: a salt each */
+        {
+                g_autofree char *again = rv_password_hash("s3cret");
+                g_assert_cmpstr(again, !=, fresh);
+        }
+        g_assert_false(rv_password_hash_valid("s3cret"));
+        g_assert_false(
+                rv_password_hash_valid("pbkdf2-sha256$10$c2FsdHNhbHQ=$E196ZhRPzw+wA84EjzHwJO1cv/MFJdO6C/sxmUeTYqY="));
+        g_assert_false(rv_password_hash_valid("pbkdf2-sha256$1000$c2FsdHNhbHQ=$c2hvcnQ="));
+        g_assert_nonnull(out);
+        assert_patch_fails("{\"app\": {\"webapi_password\": \"s3cret\"}}", "/app/webapi_password");
+}
+
+/* categories: names as qBittorrent takes them, absolute save paths, confined to the allowed paths */
+static void
+test_settings_categories(void)
+{
+        g_autoptr(JsonNode) defaults = rv_settings_defaults();
+        g_autoptr(JsonNode) p = j("{\"app\": {\"categories\": {\"tv\": {\"save_path\": \"/srv/tv\"}, "
+                                  "\"movies\": {\"save_path\": null}, \"a/b\": {}}}}");
+        g_autoptr(JsonNode) out = rv_settings_apply_patch(defaults, p, NULL, NULL);
+        const char *path = NULL;
+
+        g_assert_nonnull(out);
+        g_assert_true(rv_settings_get_category(out, "tv", &path));
+        g_assert_cmpstr(path, ==, "/srv/tv");
+        g_assert_true(rv_settings_get_category(out, "movies", &path));
+        g_assert_null(path);
+        g_assert_true(rv_settings_get_category(out, "a/b", NULL));
+        g_assert_false(rv_settings_get_category(out, "music", NULL));
+        assert_patch_fails("{\"app\": {\"categories\": {\"tv\": {\"save_path\": \"srv\"}}}}", "/app/categories");
+        assert_patch_fails("{\"app\": {\"categories\": {\"a\\\\b\": {}}}}", "/app/categories");
+        assert_patch_fails("{\"app\": {\"categories\": {\"a//b\": {}}}}", "/app/categories");
+        assert_patch_fails("{\"app\": {\"categories\": {\"tv\": {\"path\": \"/x\"}}}}", "/app/categories");
+        assert_patch_fails("{\"app\": {\"categories\": []}}", "/app/categories");
+        assert_patch_fails("{\"fs\": {\"allowed_paths\": [\"/data\"]}, "
+                           "\"app\": {\"categories\": {\"tv\": {\"save_path\": \"/srv/tv\"}}}}",
+                           "/app/categories");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -345,6 +403,8 @@ main(int argc, char **argv)
         g_test_add_func("/config/settings/guard-rails", test_settings_guard_rails);
         g_test_add_func("/config/settings/from-string", test_settings_from_string);
         g_test_add_func("/config/settings/label-policies", test_settings_label_policies);
+        g_test_add_func("/config/settings/password", test_settings_password);
+        g_test_add_func("/config/settings/categories", test_settings_categories);
         g_test_add_func("/config/live", test_config_live);
         return g_test_run();
 }

@@ -1,0 +1,1007 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <string.h>
+
+#include "rv-http-private.h"
+#include "rv-test-data.h"
+#include "rv-test-http.h"
+
+/*
+ * The qBittorrent WebAPI v2 facade against the real daemon on 127.0.0.1:
+ * the *arr probe and login, sessions and keys, categories and tags, adds by
+ * magnet and by multipart .torrent, the reads with qBittorrent's fields and
+ * types, a download from a local seeder to its completed state, share
+ * limits, pause and resume in both vocabularies, delete with files,
+ * sync/maindata full and by rid, and the bad inputs, each answered as
+ * qBittorrent would with nothing changed. One daemon, in order; the ban
+ * comes last, since it locks 127.0.0.1 out.
+ */
+
+#define MIB (1024 * 1024)
+#define FORM "application/x-www-form-urlencoded"
+#define AUTH_FAILURES 20
+
+static RvTestHttp t;
+/* the WebAPI user's session cookie ("SID=...") */
+static char *cookie;
+static char *tv_path;
+
+static const char *
+text_of(RvTestResponse *r)
+{
+        gsize len = 0;
+        const char *data = g_bytes_get_data(r->body, &len);
+        static char buf[4096];
+
+        len = MIN(len, sizeof(buf) - 1);
+        if (len > 0)
+                memcpy(buf, data, len);
+        buf[len] = '\0';
+        return buf;
+}
+
+static void
+assert_status(RvTestResponse *r, guint status, const char *what)
+{
+        if (r->status != status)
+                g_error("%s: expected %u, got %u: %s", what, status, r->status, text_of(r));
+}
+
+/* a call with the admin key as Bearer; body a form or NULL */
+static RvTestResponse *
+api(const char *method, const char *path, const char *form)
+{
+        g_autofree char *full = g_strconcat("/api/v2/", path, NULL);
+
+        return rv_test_http_request(&t, method, full, t.admin, form != NULL ? FORM : NULL, form, NULL);
+}
+
+/* the same with the session cookie and no key */
+static RvTestResponse *
+api_cookie(const char *method, const char *path, const char *form, const char *with_cookie)
+{
+        g_autofree char *full = g_strconcat("/api/v2/", path, NULL);
+
+        return rv_test_http_request(&t, method, full, NULL, form != NULL ? FORM : NULL, form, "Cookie", with_cookie,
+                                    NULL);
+}
+
+static JsonArray *
+info(const char *query)
+{
+        g_autofree char *path = g_strdup_printf("torrents/info%s", query != NULL ? query : "");
+        g_autoptr(RvTestResponse) r = api("GET", path, NULL);
+
+        assert_status(r, 200, path);
+        g_assert_true(JSON_NODE_HOLDS_ARRAY(r->json));
+        return json_array_ref(json_node_get_array(r->json));
+}
+
+static guint
+count_torrents(void)
+{
+        g_autoptr(JsonArray) all = info(NULL);
+
+        return json_array_get_length(all);
+}
+
+static JsonObject *
+categories(void)
+{
+        g_autoptr(RvTestResponse) r = api("GET", "torrents/categories", NULL);
+
+        assert_status(r, 200, "categories");
+        return json_object_ref(json_node_get_object(r->json));
+}
+
+static char *
+login(const char *user, const char *password, const char *expect)
+{
+        g_autofree char *user_e = g_uri_escape_string(user, NULL, FALSE);
+        g_autofree char *password_e = g_uri_escape_string(password, NULL, FALSE);
+        g_autofree char *body = g_strdup_printf("username=%s&password=%s", user_e, password_e);
+        g_autoptr(RvTestResponse) r = rv_test_http_request(&t, "POST", "/api/v2/auth/login", NULL, FORM, body, NULL);
+        const char *set = soup_message_headers_get_one(r->headers, "Set-Cookie");
+
+        assert_status(r, 200, "login");
+        if (!g_str_equal(text_of(r), expect))
+                g_error("login of %s: expected %s, got %s", user, expect, text_of(r));
+        if (!g_str_equal(expect, "Ok."))
+                return NULL;
+        g_assert_nonnull(set);
+        g_assert_true(g_str_has_prefix(set, "SID="));
+        return g_strndup(set, strcspn(set, ";"));
+}
+
+/* a key of its own for a scope, "key_id:secret" */
+static char *
+make_key(const char *scope)
+{
+        g_autofree char *body = g_strdup_printf("{\"label\": \"qbt %s\", \"scope\": \"%s\"}", scope, scope);
+        g_autoptr(RvTestResponse) r = rv_test_http_json(&t, "POST", "/v1/keys", t.admin, body);
+
+        assert_status(r, 201, "key");
+        return g_strdup(json_object_get_string_member(rv_test_response_object(r), "key"));
+}
+
+static gint64
+settings_revision(void)
+{
+        g_autoptr(RvTestResponse) r = rv_test_http_get(&t, "/v1/settings/app", t.admin);
+
+        assert_status(r, 200, "settings");
+        return json_object_get_int_member(rv_test_response_object(r), "revision");
+}
+
+/* revaerctl config webapi-password USER, the password on standard input, over HTTP */
+static void
+set_webapi_user(const char *user, const char *password)
+{
+        g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(
+                G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+        g_autoptr(GSubprocess) proc = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autofree char *input = g_strdup_printf("%s\n", password);
+        g_autofree char *out = NULL;
+        g_autofree char *err = NULL;
+
+        g_subprocess_launcher_setenv(launcher, "REVAER_URL", t.base, TRUE);
+        g_subprocess_launcher_setenv(launcher, "REVAER_API_KEY", t.admin, TRUE);
+        proc = g_subprocess_launcher_spawn(launcher, &error, g_getenv("REVAERCTL"), "config", "webapi-password", user,
+                                           NULL);
+        g_assert_no_error(error);
+        g_assert_true(g_subprocess_communicate_utf8(proc, input, NULL, &out, &err, &error));
+        g_assert_no_error(error);
+        if (!g_subprocess_get_successful(proc))
+                g_error("revaerctl config webapi-password: %s", err);
+        /* the password itself is printed nowhere */
+        g_assert_null(strstr(out, password));
+        g_assert_null(strstr(err, password));
+}
+
+/* the *arr probe, logins (user, key as password, Bearer), CSRF, logout */
+static void
+test_qbt_login(void)
+{
+        g_autofree char *manage = make_key("manage");
+        g_autofree char *read = make_key("read");
+        g_autofree char *key_cookie = NULL;
+        g_autofree char *origin = g_strdup_printf("http://127.0.0.1:%u", t.port);
+
+        {
+                g_autoptr(RvTestResponse) probe = rv_test_http_get(&t, "/api/v2/app/webapiVersion", NULL);
+                /* 403, not 401: "WebAPI v2 here, log in" */
+                assert_status(probe, 403, "probe without login");
+        }
+        (void)login("sonarr", "s3cret", "Fails.");
+        set_webapi_user("sonarr", "s3cret");
+        {
+                g_autoptr(RvTestResponse) bad = rv_test_http_json(&t, "PATCH", "/v1/settings/app", t.admin,
+                                                                  "{\"webapi_password\": \"s3cret\"}");
+                g_autoptr(RvTestResponse) app = rv_test_http_get(&t, "/v1/settings/app", t.admin);
+                assert_status(bad, 400, "a password that is no hash");
+                g_assert_true(
+                        g_str_has_prefix(json_object_get_string_member(
+                                                 json_object_get_object_member(rv_test_response_object(app), "values"),
+                                                 "webapi_password"),
+                                         "pbkdf2-sha256$"));
+        }
+        (void)login("sonarr", "wrong", "Fails.");
+        (void)login("radarr", "s3cret", "Fails.");
+        cookie = login("sonarr", "s3cret", "Ok.");
+        {
+                g_autoptr(RvTestResponse) v = api_cookie("GET", "app/webapiVersion", NULL, cookie);
+                g_autoptr(RvTestResponse) app = api_cookie("GET", "app/version", NULL, cookie);
+                g_auto(GStrv) parts = NULL;
+                assert_status(v, 200, "webapiVersion");
+                parts = g_strsplit(text_of(v), ".", -1);
+                /* what .NET's Version.Parse takes: numbers only */
+                g_assert_cmpuint(g_strv_length(parts), ==, 3);
+                g_assert_cmpstr(parts[0], ==, "2");
+                g_assert_cmpint(g_ascii_strtoll(parts[1], NULL, 10), >=, 11);
+                assert_status(app, 200, "version");
+                g_assert_cmpstr(text_of(app), ==, "v5.0.4");
+        }
+        /* an API key as the password, as the *arr "password" field takes it */
+        key_cookie = login("anyone", manage, "Ok.");
+        (void)login("anyone", read, "Fails.");
+        {
+                g_autoptr(RvTestResponse) k = api_cookie("GET", "torrents/info", NULL, key_cookie);
+                g_autoptr(RvTestResponse) bearer = api("GET", "app/webapiVersion", NULL);
+                g_autoptr(RvTestResponse) wrong =
+                        rv_test_http_request(&t, "GET", "/api/v2/app/webapiVersion", "nope:nope", NULL, NULL, NULL);
+                g_autoptr(RvTestResponse) bogus = api_cookie("GET", "app/webapiVersion", NULL, "SID=forged");
+                assert_status(k, 200, "a key's session");
+                assert_status(bearer, 200, "Bearer");
+                assert_status(wrong, 403, "a wrong Bearer key");
+                assert_status(bogus, 403, "a forged cookie");
+        }
+        {
+                /* cross-site: another origin is refused, the same one is fine */
+                g_autofree char *full = g_strdup("/api/v2/torrents/createCategory");
+                g_autoptr(RvTestResponse) evil =
+                        rv_test_http_request(&t, "POST", full, NULL, FORM, "category=evil", "Cookie", cookie, "Origin",
+                                             "http://evil.example", NULL);
+                g_autoptr(RvTestResponse) evil_ref =
+                        rv_test_http_request(&t, "GET", "/api/v2/app/version", NULL, NULL, NULL, "Cookie", cookie,
+                                             "Referer", "http://127.0.0.1:1/x", NULL);
+                g_autoptr(RvTestResponse) same = rv_test_http_request(&t, "GET", "/api/v2/app/version", NULL, NULL,
+                                                                      NULL, "Cookie", cookie, "Origin", origin, NULL);
+                g_autoptr(JsonObject) cats = categories();
+                assert_status(evil, 401, "CSRF by Origin");
+                assert_status(evil_ref, 401, "CSRF by Referer");
+                assert_status(same, 200, "same origin");
+                g_assert_false(json_object_has_member(cats, "evil"));
+        }
+        {
+                g_autoptr(RvTestResponse) out = api_cookie("POST", "auth/logout", "", key_cookie);
+                g_autoptr(RvTestResponse) after = api_cookie("GET", "torrents/info", NULL, key_cookie);
+                g_autoptr(RvTestResponse) still = api_cookie("GET", "torrents/info", NULL, cookie);
+                assert_status(out, 200, "logout");
+                assert_status(after, 403, "after logout");
+                assert_status(still, 200, "the other session");
+        }
+}
+
+/* preferences as the *arr test reads them, unknown endpoints, reads by POST */
+static void
+test_qbt_app(void)
+{
+        g_autoptr(RvTestResponse) prefs = api("GET", "app/preferences", NULL);
+        g_autoptr(RvTestResponse) path = api("GET", "app/defaultSavePath", NULL);
+        g_autoptr(RvTestResponse) unknown = api("GET", "app/nothing", NULL);
+        g_autoptr(RvTestResponse) unknown2 = api("POST", "torrents/frobnicate", "hashes=all");
+        g_autoptr(RvTestResponse) posted = api("POST", "torrents/info", "filter=all");
+        g_autoptr(RvTestResponse) set = NULL;
+        g_autoptr(RvTestResponse) again = NULL;
+        g_autoptr(RvTestResponse) transfer = api("GET", "transfer/info", NULL);
+        JsonObject *p;
+
+        assert_status(prefs, 200, "preferences");
+        p = rv_test_response_object(prefs);
+        g_assert_cmpstr(json_object_get_string_member(p, "save_path"), ==, t.h.downloads);
+        g_assert_false(json_object_get_boolean_member(p, "queueing_enabled"));
+        g_assert_false(json_object_get_boolean_member(p, "max_ratio_enabled"));
+        g_assert_cmpint(json_object_get_int_member(p, "max_ratio_act"), ==, 0);
+        g_assert_true(json_object_has_member(p, "dht"));
+        assert_status(path, 200, "defaultSavePath");
+        g_assert_cmpstr(text_of(path), ==, t.h.downloads);
+        assert_status(unknown, 404, "unknown endpoint");
+        assert_status(unknown2, 404, "unknown command");
+        assert_status(posted, 200, "info by POST");
+        g_assert_true(JSON_NODE_HOLDS_ARRAY(posted->json));
+        assert_status(transfer, 200, "transfer/info");
+        {
+                /* the Host allow-list of /v1 holds here too (DNS rebinding) */
+                g_autoptr(RvTestResponse) evil = rv_test_http_request(&t, "GET", "/api/v2/app/version", t.admin, NULL,
+                                                                      NULL, "Host", "evil.example", NULL);
+                assert_status(evil, 421, "a Host not of this service");
+        }
+        g_assert_true(json_object_has_member(rv_test_response_object(transfer), "dl_info_speed"));
+        /* setPreferences: seeding goals as settings, with a revision */
+        set = api("POST", "app/setPreferences",
+                  "json=%7B%22max_ratio_enabled%22%3Atrue%2C%22max_ratio%22%3A2.5%2C%22max_ratio_act%22%3A0%7D");
+        assert_status(set, 200, "setPreferences");
+        again = api("GET", "app/preferences", NULL);
+        g_assert_true(json_object_get_boolean_member(rv_test_response_object(again), "max_ratio_enabled"));
+        g_assert_cmpfloat(json_object_get_double_member(rv_test_response_object(again), "max_ratio"), ==, 2.5);
+        {
+                g_autoptr(RvTestResponse) off =
+                        api("POST", "app/setPreferences", "json=%7B%22max_ratio_enabled%22%3Afalse%7D");
+                g_autoptr(RvTestResponse) bad = api("POST", "app/setPreferences", "json=nope");
+                g_autoptr(RvTestResponse) none = api("POST", "app/setPreferences", "");
+                assert_status(off, 200, "setPreferences off");
+                assert_status(bad, 400, "setPreferences garbage");
+                assert_status(none, 400, "setPreferences without json");
+        }
+}
+
+/* categories stored as settings with revisions; their paths confined; tags */
+static void
+test_qbt_categories(void)
+{
+        g_autofree char *body = NULL;
+        g_autofree char *edited = g_build_filename(t.h.downloads, "tv2", NULL);
+        g_autofree char *edit_body = g_strdup_printf("category=tv&savePath=%s", edited);
+        gint64 rev;
+
+        tv_path = g_build_filename(t.h.downloads, "tv", NULL);
+        body = g_strdup_printf("category=tv&savePath=%s", tv_path);
+        {
+                /* the allowed roots: the test's directory */
+                g_autofree char *roots = g_strdup_printf("{\"allowed_paths\": [\"%s\"]}", t.h.dir);
+                g_autoptr(RvTestResponse) r = rv_test_http_json(&t, "PATCH", "/v1/settings/fs", t.admin, roots);
+                assert_status(r, 200, "allowed paths");
+        }
+        rev = settings_revision();
+        {
+                g_autoptr(RvTestResponse) r = api_cookie("POST", "torrents/createCategory", body, cookie);
+                g_autoptr(JsonObject) cats = categories();
+                JsonObject *tv = json_object_get_object_member(cats, "tv");
+                assert_status(r, 200, "createCategory");
+                g_assert_nonnull(tv);
+                g_assert_cmpstr(json_object_get_string_member(tv, "name"), ==, "tv");
+                g_assert_cmpstr(json_object_get_string_member(tv, "savePath"), ==, tv_path);
+                g_assert_cmpint(settings_revision(), ==, rev + 1);
+        }
+        {
+                g_autoptr(RvTestResponse) dup = api("POST", "torrents/createCategory", body);
+                g_autoptr(RvTestResponse) missing = api("POST", "torrents/createCategory", "savePath=/tmp");
+                g_autoptr(RvTestResponse) outside =
+                        api("POST", "torrents/createCategory", "category=out&savePath=/nonexistent-root/out");
+                g_autoptr(RvTestResponse) bad_name = api("POST", "torrents/createCategory", "category=a%5Cb");
+                g_autoptr(RvTestResponse) edit_unknown = api("POST", "torrents/editCategory", "category=nope");
+                g_autoptr(JsonObject) cats = NULL;
+                assert_status(dup, 409, "createCategory twice");
+                assert_status(missing, 400, "createCategory without a name");
+                assert_status(outside, 400, "a category outside the allowed paths");
+                assert_status(bad_name, 400, "a category name with a backslash");
+                assert_status(edit_unknown, 409, "editCategory of an unknown one");
+                cats = categories();
+                g_assert_cmpuint(json_object_get_size(cats), ==, 1);
+                g_assert_cmpint(settings_revision(), ==, rev + 1);
+        }
+        {
+                g_autoptr(RvTestResponse) edit = api("POST", "torrents/editCategory", edit_body);
+                g_autoptr(RvTestResponse) movies = api("POST", "torrents/createCategory", "category=movies");
+                g_autoptr(RvTestResponse) gone = api("POST", "torrents/removeCategories", "categories=movies%0Anope");
+                g_autoptr(JsonObject) cats = categories();
+                g_autoptr(RvTestResponse) back = api("POST", "torrents/editCategory", body);
+                assert_status(edit, 200, "editCategory");
+                assert_status(movies, 200, "createCategory without a path");
+                assert_status(gone, 200, "removeCategories");
+                g_assert_cmpstr(json_object_get_string_member(json_object_get_object_member(cats, "tv"), "savePath"),
+                                ==, edited);
+                g_assert_false(json_object_has_member(cats, "movies"));
+                assert_status(back, 200, "editCategory back");
+        }
+        {
+                /* a command's parameters as a multipart form, as some clients send them */
+                g_autoptr(SoupMultipart) form = soup_multipart_new(SOUP_FORM_MIME_TYPE_MULTIPART);
+                g_autofree char *url = g_strconcat(t.base, "/api/v2/torrents/createCategory", NULL);
+                g_autoptr(SoupMessage) msg = NULL;
+                g_autoptr(RvTestResponse) r = NULL;
+                g_autoptr(RvTestResponse) gone = NULL;
+                g_autoptr(JsonObject) cats = NULL;
+                soup_multipart_append_form_string(form, "category", "multi");
+                msg = soup_message_new_from_multipart(url, form);
+                soup_message_headers_replace(soup_message_get_request_headers(msg), "Cookie", cookie);
+                r = rv_test_http_send(&t, msg);
+                assert_status(r, 200, "createCategory by multipart");
+                cats = categories();
+                g_assert_true(json_object_has_member(cats, "multi"));
+                gone = api("POST", "torrents/removeCategories", "categories=multi");
+                assert_status(gone, 200, "removeCategories multi");
+        }
+}
+
+static char *
+hash_of_only(const char *query)
+{
+        g_autoptr(JsonArray) list = info(query);
+
+        g_assert_cmpuint(json_array_get_length(list), ==, 1);
+        return g_strdup(json_object_get_string_member(json_array_get_object_element(list, 0), "hash"));
+}
+
+static RvTestResponse *add_multipart(GBytes *data, ...) G_GNUC_NULL_TERMINATED;
+
+/* torrents/add as multipart: a .torrent file part (may be NULL) and name/value text parts */
+static RvTestResponse *
+add_multipart(GBytes *data, ...)
+{
+        g_autoptr(SoupMultipart) form = soup_multipart_new(SOUP_FORM_MIME_TYPE_MULTIPART);
+        g_autofree char *url = g_strconcat(t.base, "/api/v2/torrents/add", NULL);
+        g_autoptr(SoupMessage) msg = NULL;
+        va_list ap;
+        const char *name;
+
+        if (data != NULL)
+                soup_multipart_append_form_file(form, "torrents", "a.torrent", "application/x-bittorrent", data);
+        va_start(ap, data);
+        while ((name = va_arg(ap, const char *)) != NULL)
+                soup_multipart_append_form_string(form, name, va_arg(ap, const char *));
+        va_end(ap);
+        msg = soup_message_new_from_multipart(url, form);
+        soup_message_headers_replace(soup_message_get_request_headers(msg), "Cookie", cookie);
+        return rv_test_http_send(&t, msg);
+}
+
+/* adds by .torrent and magnet with category, save path, tags, limits; the reads and their types */
+static void
+test_qbt_add(void)
+{
+        g_autoptr(GBytes) one = rv_test_data_tiny_torrent("qbt", 1);
+        g_autoptr(GBytes) garbage = g_bytes_new_static("d8:announce", 11);
+        g_autofree char *save = g_build_filename(t.h.downloads, "custom", NULL);
+        g_autofree char *hash = NULL;
+        guint before = count_torrents();
+
+        {
+                g_autoptr(RvTestResponse) r =
+                        add_multipart(one, "savepath", save, "category", "tv", "tags", "a,b", "paused", "true",
+                                      "stopped", "true", "ratioLimit", "1.5", "seedingTimeLimit", "120",
+                                      "sequentialDownload", "true", "upLimit", "20000", NULL);
+                assert_status(r, 200, "add .torrent");
+                g_assert_cmpstr(text_of(r), ==, "Ok.");
+        }
+        hash = hash_of_only("?category=tv");
+        {
+                g_autofree char *query =
+                        g_strdup_printf("?hashes=%s%%7C0000000000000000000000000000000000000000", hash);
+                g_autoptr(JsonArray) by_hash = info(query);
+                g_autoptr(JsonArray) by_tag = info("?tag=a");
+                g_autoptr(JsonArray) none = info("?category=nope");
+                g_autoptr(JsonArray) stopped = info("?filter=stopped");
+                JsonObject *o = json_array_get_object_element(by_hash, 0);
+                g_assert_cmpuint(json_array_get_length(by_hash), ==, 1);
+                g_assert_cmpuint(json_array_get_length(by_tag), ==, 1);
+                g_assert_cmpuint(json_array_get_length(none), ==, 0);
+                g_assert_cmpuint(json_array_get_length(stopped), >=, 1);
+                g_assert_cmpstr(json_object_get_string_member(o, "hash"), ==, hash);
+                g_assert_cmpstr(json_object_get_string_member(o, "category"), ==, "tv");
+                g_assert_cmpstr(json_object_get_string_member(o, "tags"), ==, "a, b");
+                g_assert_cmpstr(json_object_get_string_member(o, "save_path"), ==, save);
+                g_assert_cmpstr(json_object_get_string_member(o, "state"), ==, "stoppedDL");
+                g_assert_cmpint(json_object_get_int_member(o, "eta"), ==, 8640000);
+                g_assert_cmpfloat(json_object_get_double_member(o, "ratio_limit"), ==, 1.5);
+                g_assert_cmpint(json_object_get_int_member(o, "seeding_time_limit"), ==, 120);
+                g_assert_cmpint(json_object_get_int_member(o, "up_limit"), ==, 20000);
+                g_assert_cmpint(json_object_get_int_member(o, "dl_limit"), ==, -1);
+                g_assert_true(json_object_get_boolean_member(o, "seq_dl"));
+                g_assert_cmpint(json_object_get_int_member(o, "completion_on"), ==, -1);
+                g_assert_cmpint(json_object_get_int_member(o, "added_on"), >, 0);
+                g_assert_cmpint(json_object_get_int_member(o, "last_activity"), >, 0);
+                g_assert_cmpint(json_object_get_int_member(o, "amount_left"), ==,
+                                json_object_get_int_member(o, "size"));
+                /* types as qBittorrent sends them */
+                /* a number (qBittorrent, through Qt, writes 0.0 as 0 too) */
+                g_assert_true(JSON_NODE_HOLDS_VALUE(json_object_get_member(o, "progress")));
+                g_assert_cmpint(json_node_get_value_type(json_object_get_member(o, "progress")), !=, G_TYPE_STRING);
+                g_assert_cmpint(json_node_get_value_type(json_object_get_member(o, "size")), ==, G_TYPE_INT64);
+                g_assert_true(g_str_has_prefix(json_object_get_string_member(o, "content_path"), save));
+        }
+        {
+                g_autofree char *props = g_strdup_printf("torrents/properties?hash=%s", hash);
+                g_autofree char *files = g_strdup_printf("torrents/files?hash=%s", hash);
+                g_autofree char *trackers = g_strdup_printf("torrents/trackers?hash=%s", hash);
+                g_autoptr(RvTestResponse) p = api("GET", props, NULL);
+                g_autoptr(RvTestResponse) f = api("GET", files, NULL);
+                g_autoptr(RvTestResponse) tr = api("GET", trackers, NULL);
+                g_autoptr(RvTestResponse) unknown =
+                        api("GET", "torrents/properties?hash=0000000000000000000000000000000000000000", NULL);
+                g_autoptr(RvTestResponse) missing = api("GET", "torrents/properties", NULL);
+                JsonArray *rows;
+                assert_status(p, 200, "properties");
+                g_assert_cmpstr(json_object_get_string_member(rv_test_response_object(p), "save_path"), ==, save);
+                g_assert_cmpint(json_object_get_int_member(rv_test_response_object(p), "seeding_time"), ==, 0);
+                assert_status(f, 200, "files");
+                rows = json_node_get_array(f->json);
+                g_assert_cmpuint(json_array_get_length(rows), >=, 1);
+                g_assert_nonnull(json_object_get_string_member(json_array_get_object_element(rows, 0), "name"));
+                assert_status(tr, 200, "trackers");
+                g_assert_cmpuint(json_array_get_length(json_node_get_array(tr->json)), >=, 3);
+                assert_status(unknown, 404, "properties of an unknown hash");
+                assert_status(missing, 400, "properties without a hash");
+        }
+        {
+                /* a magnet with the category's save path */
+                g_autoptr(RvTestResponse) r =
+                        add_multipart(NULL, "urls", "magnet:?xt=urn:btih:1111111111111111111111111111111111111111&dn=m",
+                                      "category", "tv", "paused", "true", NULL);
+                g_autoptr(JsonArray) list = NULL;
+                assert_status(r, 200, "add magnet");
+                list = info("?hashes=1111111111111111111111111111111111111111");
+                g_assert_cmpstr(json_object_get_string_member(json_array_get_object_element(list, 0), "save_path"), ==,
+                                tv_path);
+                g_assert_cmpstr(json_object_get_string_member(json_array_get_object_element(list, 0), "state"), ==,
+                                "stoppedDL");
+        }
+        {
+                /* bad adds change nothing */
+                guint now = count_torrents();
+                g_autoptr(GBytes) two = rv_test_data_tiny_torrent("qbt", 2);
+                g_autoptr(RvTestResponse) bad = add_multipart(garbage, "category", "tv", NULL);
+                g_autoptr(RvTestResponse) empty = add_multipart(NULL, "category", "tv", NULL);
+                g_autoptr(RvTestResponse) outside = add_multipart(two, "savepath", "/nonexistent-root/x", NULL);
+                g_autoptr(RvTestResponse) dup = add_multipart(one, NULL);
+                g_autoptr(RvTestResponse) ratio = add_multipart(two, "ratioLimit", "lots", NULL);
+                g_autoptr(JsonObject) cats = NULL;
+                g_assert_cmpuint(now, ==, before + 2);
+                assert_status(bad, 415, "garbage .torrent");
+                assert_status(empty, 400, "no urls, no torrents");
+                assert_status(outside, 400, "a save path outside the allowed paths");
+                assert_status(dup, 200, "the same torrent again");
+                g_assert_cmpstr(text_of(dup), ==, "Fails.");
+                assert_status(ratio, 400, "a ratio that is no number");
+                g_assert_cmpuint(count_torrents(), ==, now);
+                /* an unknown category is created by the add, as qBittorrent does */
+                {
+                        g_autoptr(RvTestResponse) newcat =
+                                add_multipart(two, "category", "anime", "paused", "true", NULL);
+                        assert_status(newcat, 200, "add with a new category");
+                }
+                cats = categories();
+                g_assert_true(json_object_has_member(cats, "anime"));
+                g_assert_cmpuint(count_torrents(), ==, now + 1);
+        }
+        {
+                /* sort, reverse, limit, offset (negative: from the end) */
+                g_autoptr(JsonArray) by_name = info("?sort=name");
+                g_autoptr(JsonArray) reversed = info("?sort=name&reverse=true");
+                g_autoptr(JsonArray) page = info("?sort=name&limit=1&offset=1");
+                g_autoptr(JsonArray) last = info("?sort=name&offset=-1");
+                guint n = json_array_get_length(by_name);
+                g_assert_cmpuint(n, >=, 3);
+                for (guint i = 1; i < n; i++)
+                        g_assert_cmpstr(
+                                json_object_get_string_member(json_array_get_object_element(by_name, i - 1), "name"),
+                                <=, json_object_get_string_member(json_array_get_object_element(by_name, i), "name"));
+                g_assert_cmpstr(json_object_get_string_member(json_array_get_object_element(reversed, 0), "hash"), ==,
+                                json_object_get_string_member(json_array_get_object_element(by_name, n - 1), "hash"));
+                g_assert_cmpuint(json_array_get_length(page), ==, 1);
+                g_assert_cmpstr(json_object_get_string_member(json_array_get_object_element(page, 0), "hash"), ==,
+                                json_object_get_string_member(json_array_get_object_element(by_name, 1), "hash"));
+                g_assert_cmpuint(json_array_get_length(last), ==, 1);
+                g_assert_cmpstr(json_object_get_string_member(json_array_get_object_element(last, 0), "hash"), ==,
+                                json_object_get_string_member(json_array_get_object_element(by_name, n - 1), "hash"));
+        }
+}
+
+static JsonObject *
+one_torrent(const char *hash)
+{
+        g_autofree char *query = g_strdup_printf("?hashes=%s", hash);
+        g_autoptr(JsonArray) list = info(query);
+
+        if (json_array_get_length(list) != 1)
+                g_error("torrent %s: %u listed", hash, json_array_get_length(list));
+        return json_object_ref(json_array_get_object_element(list, 0));
+}
+
+/* the state torrents/info shows */
+static char *
+state_of(const char *hash)
+{
+        g_autoptr(JsonObject) o = one_torrent(hash);
+
+        return g_strdup(json_object_get_string_member(o, "state"));
+}
+
+static void
+command_ok(const char *name, const char *form)
+{
+        g_autofree char *path = g_strconcat("torrents/", name, NULL);
+        g_autoptr(RvTestResponse) r = api_cookie("POST", path, form, cookie);
+
+        assert_status(r, 200, name);
+}
+
+/* category, tags, share limits, limits, sequential, queue, pause/resume in both vocabularies */
+static void
+test_qbt_commands(void)
+{
+        g_autofree char *hash = hash_of_only("?tag=b");
+        g_autofree char *h = g_strdup_printf("hashes=%s", hash);
+        g_autofree char *form = NULL;
+
+        {
+                g_autoptr(RvTestResponse) unknown =
+                        api("POST", "torrents/setCategory", (form = g_strdup_printf("%s&category=nope", h)));
+                g_autoptr(JsonObject) o = one_torrent(hash);
+                assert_status(unknown, 409, "setCategory unknown");
+                g_assert_cmpstr(json_object_get_string_member(o, "category"), ==, "tv");
+                g_clear_pointer(&form, g_free);
+        }
+        command_ok("setCategory", (form = g_strdup_printf("%s&category=anime", h)));
+        g_clear_pointer(&form, g_free);
+        command_ok("addTags", (form = g_strdup_printf("%s&tags=c,d", h)));
+        g_clear_pointer(&form, g_free);
+        command_ok("removeTags", (form = g_strdup_printf("%s&tags=a", h)));
+        g_clear_pointer(&form, g_free);
+        {
+                g_autoptr(JsonObject) o = one_torrent(hash);
+                g_autoptr(RvTestResponse) tags = api("GET", "torrents/tags", NULL);
+                g_assert_cmpstr(json_object_get_string_member(o, "category"), ==, "anime");
+                g_assert_cmpstr(json_object_get_string_member(o, "tags"), ==, "b, c, d");
+                assert_status(tags, 200, "tags");
+                g_assert_cmpuint(json_array_get_length(json_node_get_array(tags->json)), >=, 3);
+        }
+        {
+                /* createTags checks names and stores nothing; deleteTags takes a tag off every torrent */
+                g_autoptr(RvTestResponse) bad = api("POST", "torrents/createTags", "tags=a%5Cb");
+                g_autoptr(RvTestResponse) none = api("POST", "torrents/deleteTags", "");
+                g_autoptr(JsonObject) o = NULL;
+                command_ok("createTags", "tags=fresh,d");
+                command_ok("deleteTags", "tags=d");
+                assert_status(bad, 400, "createTags with a backslash");
+                assert_status(none, 400, "deleteTags without tags");
+                o = one_torrent(hash);
+                g_assert_cmpstr(json_object_get_string_member(o, "tags"), ==, "b, c");
+                g_assert_cmpstr(json_object_get_string_member(o, "category"), ==, "anime");
+        }
+        command_ok("setCategory", (form = g_strdup_printf("%s&category=", h)));
+        g_clear_pointer(&form, g_free);
+        command_ok("setShareLimits", (form = g_strdup_printf("%s&ratioLimit=2&seedingTimeLimit=-1", h)));
+        g_clear_pointer(&form, g_free);
+        command_ok("setDownloadLimit", (form = g_strdup_printf("%s&limit=50000", h)));
+        g_clear_pointer(&form, g_free);
+        command_ok("toggleSequentialDownload", h);
+        {
+                g_autoptr(JsonObject) o = one_torrent(hash);
+                g_autoptr(RvTestResponse) share_missing = api("POST", "torrents/setShareLimits", h);
+                g_autoptr(RvTestResponse) share_bad =
+                        api("POST", "torrents/setShareLimits",
+                            (form = g_strdup_printf("%s&ratioLimit=-7&seedingTimeLimit=1", h)));
+                g_autoptr(RvTestResponse) top = api("POST", "torrents/topPrio", h);
+                g_autoptr(RvTestResponse) no_hashes = api("POST", "torrents/pause", "");
+                g_autoptr(JsonObject) after = NULL;
+                g_clear_pointer(&form, g_free);
+                g_assert_cmpstr(json_object_get_string_member(o, "category"), ==, "");
+                g_assert_cmpfloat(json_object_get_double_member(o, "ratio_limit"), ==, 2);
+                g_assert_cmpint(json_object_get_int_member(o, "seeding_time_limit"), ==, -1);
+                g_assert_cmpint(json_object_get_int_member(o, "dl_limit"), ==, 50000);
+                g_assert_false(json_object_get_boolean_member(o, "seq_dl"));
+                assert_status(share_missing, 400, "setShareLimits without limits");
+                assert_status(share_bad, 400, "setShareLimits out of range");
+                assert_status(top, 409, "topPrio without queueing");
+                assert_status(no_hashes, 400, "pause without hashes");
+                after = one_torrent(hash);
+                g_assert_cmpfloat(json_object_get_double_member(after, "ratio_limit"), ==, 2);
+        }
+        /* pause and resume, in 5.x's words and then in 4.x's */
+        command_ok("start", h);
+        {
+                /* a resume takes effect when the engine reports it */
+                gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+                for (;;) {
+                        g_autofree char *state = state_of(hash);
+                        if (!g_str_equal(state, "stoppedDL"))
+                                break;
+                        if (g_get_monotonic_time() > deadline)
+                                g_error("%s is still stoppedDL after start", hash);
+                        g_usleep(20000);
+                }
+        }
+        command_ok("stop", h);
+        {
+                g_autoptr(JsonObject) o = one_torrent(hash);
+                g_assert_cmpstr(json_object_get_string_member(o, "state"), ==, "stoppedDL");
+        }
+        {
+                g_autoptr(RvTestResponse) r =
+                        rv_test_http_json(&t, "PATCH", "/v1/settings/app", t.admin, "{\"webapi_version\": \"4.6.7\"}");
+                g_autoptr(RvTestResponse) v = api("GET", "app/webapiVersion", NULL);
+                g_autoptr(JsonObject) o = NULL;
+                assert_status(r, 200, "report 4.6.7");
+                g_assert_cmpstr(text_of(v), ==, "2.9.3");
+                o = one_torrent(hash);
+                g_assert_cmpstr(json_object_get_string_member(o, "state"), ==, "pausedDL");
+        }
+        command_ok("resume", h);
+        command_ok("pause", h);
+        {
+                g_autoptr(RvTestResponse) r =
+                        rv_test_http_json(&t, "PATCH", "/v1/settings/app", t.admin, "{\"webapi_version\": \"5.0.4\"}");
+                assert_status(r, 200, "report 5.0.4");
+        }
+        {
+                g_autofree char *state = state_of(hash);
+                g_assert_cmpstr(state, ==, "stoppedDL");
+        }
+}
+
+/* a magnet from a local seeder to its completed state; then delete with its files */
+static void
+test_qbt_download(void)
+{
+        g_autofree char *query = NULL;
+        g_autofree char *urls = NULL;
+        g_autofree char *content = NULL;
+        g_autofree char *payload = NULL;
+        g_autoptr(JsonObject) o = NULL;
+        g_autofree char *hash = NULL;
+        gint64 deadline;
+
+        rv_test_harness_start_seeder(&t.h, "qbtdl", 4 * MIB, 3, FALSE, 0);
+        hash = g_strdup(t.h.seeder.hash);
+        {
+                g_autoptr(RvTestResponse) r = add_multipart(NULL, "urls", t.h.seeder.magnet, "category", "tv", NULL);
+                assert_status(r, 200, "add the seeder's magnet");
+                g_assert_cmpstr(text_of(r), ==, "Ok.");
+        }
+        query = g_strdup_printf("?hashes=%s", hash);
+        deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+        for (;;) {
+                g_autoptr(JsonArray) list = info(query);
+                JsonObject *row = json_array_get_length(list) > 0 ? json_array_get_object_element(list, 0) : NULL;
+                if (row != NULL && json_object_get_int_member(row, "completion_on") > 0) {
+                        o = json_object_ref(row);
+                        break;
+                }
+                if (g_get_monotonic_time() > deadline)
+                        g_error("no download from the seeder");
+                g_usleep(100000);
+        }
+        g_assert_true(g_str_equal(json_object_get_string_member(o, "state"), "uploading") ||
+                      g_str_equal(json_object_get_string_member(o, "state"), "stalledUP"));
+        g_assert_cmpfloat(json_object_get_double_member(o, "progress"), ==, 1.0);
+        g_assert_cmpint(json_object_get_int_member(o, "amount_left"), ==, 0);
+        g_assert_cmpint(json_object_get_int_member(o, "size"), ==, 4 * MIB);
+        g_assert_cmpint(json_object_get_int_member(o, "eta"), ==, 8640000);
+        g_assert_cmpstr(json_object_get_string_member(o, "save_path"), ==, tv_path);
+        content = g_strdup(json_object_get_string_member(o, "content_path"));
+        /* a multi-file torrent: its root folder, never the save path itself */
+        g_assert_cmpstr(content, !=, tv_path);
+        g_assert_true(g_str_has_prefix(content, tv_path));
+        g_assert_true(g_file_test(content, G_FILE_TEST_IS_DIR));
+        {
+                g_autofree char *files = g_strdup_printf("torrents/files?hash=%s", hash);
+                g_autoptr(RvTestResponse) f = api("GET", files, NULL);
+                JsonArray *rows = json_node_get_array(f->json);
+                g_assert_cmpuint(json_array_get_length(rows), ==, 3);
+                for (guint i = 0; i < 3; i++) {
+                        JsonObject *row = json_array_get_object_element(rows, i);
+                        g_assert_cmpfloat(json_object_get_double_member(row, "progress"), ==, 1.0);
+                        g_assert_cmpint(json_object_get_int_member(row, "priority"), ==, 1);
+                }
+        }
+        rv_test_harness_stop_seeder(&t.h);
+        /* a seeding goal of ratio 0 is met at once: the torrent stops, as qBittorrent's would */
+        {
+                g_autofree char *form = g_strdup_printf("hashes=%s&ratioLimit=0&seedingTimeLimit=-1", hash);
+                g_autofree char *state = NULL;
+                command_ok("setShareLimits", form);
+                state = state_of(hash);
+                g_assert_cmpstr(state, ==, "stoppedUP");
+        }
+        {
+                g_autofree char *form = g_strdup_printf("hashes=%s&deleteFiles=true", hash);
+                command_ok("delete", form);
+        }
+        deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+        while (g_file_test(content, G_FILE_TEST_EXISTS)) {
+                if (g_get_monotonic_time() > deadline)
+                        g_error("%s was not deleted", content);
+                g_usleep(50000);
+        }
+        {
+                g_autoptr(JsonArray) list = info(query);
+                g_assert_cmpuint(json_array_get_length(list), ==, 0);
+        }
+}
+
+/* the rest of the commands with their bad inputs, every read by POST, and then: every route was called */
+static void
+test_qbt_every_route(void)
+{
+        g_autofree char *hash = hash_of_only("?tag=b");
+        g_autofree char *h = g_strdup_printf("hashes=%s", hash);
+        g_autofree char *moved = g_build_filename(t.h.downloads, "moved", NULL);
+        g_autofree char *form = NULL;
+        g_autoptr(RvTestResponse) m = NULL;
+        const char *text;
+
+        command_ok("recheck", h);
+        command_ok("reannounce", h);
+        command_ok("setForceStart", (form = g_strdup_printf("%s&value=false", h)));
+        g_clear_pointer(&form, g_free);
+        command_ok("setSuperSeeding", (form = g_strdup_printf("%s&value=true", h)));
+        g_clear_pointer(&form, g_free);
+        command_ok("toggleFirstLastPiecePrio", h);
+        command_ok("setUploadLimit", (form = g_strdup_printf("%s&limit=-1", h)));
+        g_clear_pointer(&form, g_free);
+        command_ok("setLocation", (form = g_strdup_printf("%s&location=%s", h, moved)));
+        g_clear_pointer(&form, g_free);
+        command_ok("filePrio", (form = g_strdup_printf("hash=%s&id=0&priority=6", hash)));
+        g_clear_pointer(&form, g_free);
+        {
+                g_autoptr(RvTestResponse) outside = api("POST", "torrents/setLocation",
+                                                        (form = g_strdup_printf("%s&location=/nonexistent-root/x", h)));
+                g_autoptr(RvTestResponse) bad_prio = NULL;
+                g_autoptr(RvTestResponse) bad_index = NULL;
+                g_autoptr(RvTestResponse) unknown = NULL;
+                g_autoptr(RvTestResponse) limit = NULL;
+                g_autoptr(JsonObject) o = NULL;
+                g_clear_pointer(&form, g_free);
+                bad_prio = api("POST", "torrents/filePrio", (form = g_strdup_printf("hash=%s&id=0&priority=3", hash)));
+                g_clear_pointer(&form, g_free);
+                bad_index =
+                        api("POST", "torrents/filePrio", (form = g_strdup_printf("hash=%s&id=99&priority=1", hash)));
+                g_clear_pointer(&form, g_free);
+                unknown = api("POST", "torrents/filePrio",
+                              "hash=0000000000000000000000000000000000000000&id=0&priority=1");
+                limit = api("POST", "torrents/setUploadLimit", (form = g_strdup_printf("%s&limit=fast", h)));
+                g_clear_pointer(&form, g_free);
+                assert_status(outside, 400, "setLocation outside the allowed paths");
+                assert_status(bad_prio, 400, "filePrio with priority 3");
+                assert_status(bad_index, 409, "filePrio past the files");
+                assert_status(unknown, 404, "filePrio of an unknown torrent");
+                assert_status(limit, 400, "setUploadLimit with no number");
+                o = one_torrent(hash);
+                g_assert_cmpstr(json_object_get_string_member(o, "save_path"), ==, moved);
+                g_assert_cmpint(json_object_get_int_member(o, "up_limit"), ==, -1);
+        }
+        for (guint i = 0; i < 3; i++) {
+                const char *name =
+                        (const char *[]){ "torrents/bottomPrio", "torrents/increasePrio", "torrents/decreasePrio" }[i];
+                g_autoptr(RvTestResponse) r = api("POST", name, h);
+                assert_status(r, 409, name);
+        }
+        for (const RvHttpRoute *r = rv_http_routes(); r->method != NULL; r++) {
+                g_autofree char *query = NULL;
+                g_autoptr(RvTestResponse) read = NULL;
+                if (r->auth != RV_HTTP_AUTH_QBT || r->body != RV_HTTP_BODY_FORM || r == rv_http_routes() ||
+                    !g_str_equal(r[-1].method, "GET") || !g_str_equal(r[-1].pattern, r->pattern))
+                        continue;
+                /* a read, by POST */
+                query = g_strdup_printf("hash=%s&rid=0", hash);
+                read = api("POST", r->pattern + strlen("/api/v2/"), query);
+                assert_status(read, 200, r->pattern);
+                g_clear_pointer(&query, g_free);
+                query = g_strdup_printf("%s?hash=%s", r->pattern + strlen("/api/v2/"), hash);
+                g_clear_pointer(&read, rv_test_response_free);
+                read = api("GET", query, NULL);
+                assert_status(read, 200, r->pattern);
+        }
+        m = rv_test_http_get(&t, "/metrics", t.admin);
+        text = g_bytes_get_data(m->body, NULL);
+        for (const RvHttpRoute *r = rv_http_routes(); r->method != NULL; r++) {
+                g_autofree char *seen = NULL;
+                if (r->auth != RV_HTTP_AUTH_QBT)
+                        continue;
+                seen = g_strdup_printf("revaer_http_requests_total{method=\"%s\",route=\"%s\",code=\"", r->method,
+                                       r->pattern);
+                if (strstr(text, seen) == NULL)
+                        g_error("%s %s was never called", r->method, r->pattern);
+        }
+}
+
+static JsonObject *
+maindata(guint64 rid)
+{
+        g_autofree char *path = g_strdup_printf("sync/maindata?rid=%" G_GUINT64_FORMAT, rid);
+        g_autoptr(RvTestResponse) r = api("GET", path, NULL);
+
+        assert_status(r, 200, "maindata");
+        return json_object_ref(rv_test_response_object(r));
+}
+
+/* sync/maindata: everything, then only what changed since the rid */
+static void
+test_qbt_sync(void)
+{
+        g_autoptr(JsonObject) full = maindata(0);
+        g_autoptr(JsonObject) delta = NULL;
+        g_autoptr(JsonObject) quiet = NULL;
+        g_autoptr(JsonObject) removed = NULL;
+        g_autoptr(JsonObject) unknown = NULL;
+        g_autofree char *hash = hash_of_only("?tag=b");
+        g_autofree char *form = g_strdup_printf("hashes=%s&tags=synced", hash);
+        g_autofree char *del = g_strdup_printf("hashes=%s&deleteFiles=false", hash);
+        guint64 rid = (guint64)json_object_get_int_member(full, "rid");
+        guint n = count_torrents();
+        JsonObject *torrents;
+
+        g_assert_true(json_object_get_boolean_member(full, "full_update"));
+        g_assert_cmpuint(json_object_get_size(json_object_get_object_member(full, "torrents")), ==, n);
+        g_assert_true(json_object_has_member(json_object_get_object_member(full, "categories"), "tv"));
+        g_assert_true(json_object_has_member(full, "server_state"));
+        g_assert_nonnull(json_object_get_array_member(full, "tags"));
+        command_ok("addTags", form);
+        delta = maindata(rid);
+        g_assert_false(json_object_get_boolean_member(delta, "full_update"));
+        torrents = json_object_get_object_member(delta, "torrents");
+        g_assert_cmpuint(json_object_get_size(torrents), ==, 1);
+        {
+                /* only what changed: the labels (tags, category), not the name or the sizes */
+                JsonObject *one = json_object_get_object_member(torrents, hash);
+                g_assert_true(g_str_has_suffix(json_object_get_string_member(one, "tags"), "synced"));
+                g_assert_true(json_object_has_member(one, "category"));
+                g_assert_false(json_object_has_member(one, "name"));
+                g_assert_false(json_object_has_member(one, "total_size"));
+                g_assert_false(json_object_has_member(one, "added_on"));
+        }
+        g_assert_cmpuint(json_object_get_int_member(delta, "rid"), >, rid);
+        rid = (guint64)json_object_get_int_member(delta, "rid");
+        quiet = maindata(rid);
+        g_assert_false(json_object_get_boolean_member(quiet, "full_update"));
+        {
+                /* nothing was asked for since: at most a late report of the engine about that torrent, never
+                 * its labels again, never another torrent */
+                JsonObject *since = json_object_get_object_member(quiet, "torrents");
+                g_assert_cmpuint(json_object_get_size(since), <=, 1);
+                if (json_object_get_size(since) == 1)
+                        g_assert_false(json_object_has_member(json_object_get_object_member(since, hash), "tags"));
+        }
+        command_ok("delete", del);
+        {
+                /* the removal is announced once libtorrent has let go of the torrent */
+                gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+                for (;;) {
+                        removed = maindata(rid);
+                        if (json_array_get_length(json_object_get_array_member(removed, "torrents_removed")) > 0)
+                                break;
+                        if (g_get_monotonic_time() > deadline)
+                                g_error("no torrents_removed after a delete");
+                        g_clear_pointer(&removed, json_object_unref);
+                        g_usleep(20000);
+                }
+        }
+        g_assert_cmpuint(json_array_get_length(json_object_get_array_member(removed, "torrents_removed")), ==, 1);
+        g_assert_cmpstr(json_array_get_string_element(json_object_get_array_member(removed, "torrents_removed"), 0), ==,
+                        hash);
+        unknown = maindata(G_MAXINT64);
+        g_assert_true(json_object_get_boolean_member(unknown, "full_update"));
+        g_assert_cmpuint(json_object_get_size(json_object_get_object_member(unknown, "torrents")), ==, n - 1);
+}
+
+/* the categories as stored: the embedded store's settings file, read while the address is banned */
+static gboolean
+stored_category(const char *name)
+{
+        g_autofree char *path = g_build_filename(t.h.state, "settings.json", NULL);
+        g_autofree char *text = NULL;
+        g_autofree char *quoted = g_strdup_printf("\"%s\"", name);
+
+        g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+        g_assert_nonnull(strstr(text, "\"categories\""));
+        return strstr(text, quoted) != NULL;
+}
+
+/* wrong passwords past the limit: the address is refused for a while, even with the right one */
+static void
+test_qbt_ban(void)
+{
+        guint tries = 0;
+
+        g_assert_true(stored_category("tv"));
+        for (;;) {
+                g_autoptr(RvTestResponse) r = rv_test_http_request(&t, "POST", "/api/v2/auth/login", NULL, FORM,
+                                                                   "username=sonarr&password=guess", NULL);
+                if (r->status == 403)
+                        break;
+                assert_status(r, 200, "a wrong password");
+                g_assert_cmpstr(text_of(r), ==, "Fails.");
+                tries++;
+                g_assert_cmpuint(tries, <=, AUTH_FAILURES);
+        }
+        {
+                g_autoptr(RvTestResponse) r = rv_test_http_request(&t, "POST", "/api/v2/auth/login", NULL, FORM,
+                                                                   "username=sonarr&password=s3cret", NULL);
+                g_autoptr(RvTestResponse) add = api_cookie("POST", "torrents/createCategory", "category=late", cookie);
+                g_autoptr(RvTestResponse) v1 = rv_test_http_get(&t, "/v1/torrents", t.admin);
+                assert_status(r, 403, "login after the ban");
+                g_assert_null(soup_message_headers_get_one(r->headers, "Set-Cookie"));
+                assert_status(add, 403, "a session from a banned address");
+                /* one count of failures for the address, whatever the API */
+                assert_status(v1, 429, "/v1 from a banned address");
+        }
+        g_assert_false(stored_category("late"));
+        g_assert_true(stored_category("tv"));
+}
+
+int
+main(int argc, char **argv)
+{
+        g_autofree char *extra = g_strdup_printf("auth-failures=%d\n", AUTH_FAILURES);
+        int status;
+
+        g_test_init(&argc, &argv, NULL);
+        rv_test_http_start(&t, extra, TRUE);
+        g_test_add_func("/qbt/login", test_qbt_login);
+        g_test_add_func("/qbt/app", test_qbt_app);
+        g_test_add_func("/qbt/categories", test_qbt_categories);
+        g_test_add_func("/qbt/add", test_qbt_add);
+        g_test_add_func("/qbt/commands", test_qbt_commands);
+        g_test_add_func("/qbt/download", test_qbt_download);
+        g_test_add_func("/qbt/every-route", test_qbt_every_route);
+        g_test_add_func("/qbt/sync", test_qbt_sync);
+        g_test_add_func("/qbt/ban", test_qbt_ban);
+        status = g_test_run();
+        rv_test_http_stop(&t);
+        g_free(cookie);
+        g_free(tv_path);
+        return status;
+}
