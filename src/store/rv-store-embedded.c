@@ -74,8 +74,10 @@ struct _RvStoreEmbedded {
         guint retry_delay_ms;
         /* the reason health shows, NULL while healthy (writer thread, under the lock) */
         char *failure_reason;
-        /* tests: the errno every write fails with, 0 for none */
+        /* tests: the errno every write fails with, 0 for none; a function that decides per write (under the lock) */
         gint fail_writes;
+        RvStoreWriteFaultFunc fault_func;
+        gpointer fault_data;
 
         /* small records, read at open and kept here; the files follow through the writer */
         gboolean opened;
@@ -175,12 +177,21 @@ rv_emb_write_tmp(RvStoreEmbedded *store, int dirfd, const RvEmbOp *op, gboolean 
         gsize len = 0;
         const guint8 *data = g_bytes_get_data(op->data, &len);
         int injected = g_atomic_int_get(&store->fail_writes);
-        int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        gsize kept = 0;
+        int fd;
 
+        g_mutex_lock(&store->lock);
+        if (injected == 0 && store->fault_func != NULL)
+                injected = store->fault_func(op->name, len, &kept, store->fault_data);
+        g_mutex_unlock(&store->lock);
+        fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0) {
                 rv_emb_set_errno(error, errno, "cannot create", tmp);
                 return FALSE;
         }
+        /* an injected short write: part of the record is in the temp file when the write fails */
+        if (injected != 0)
+                (void)rv_emb_write_all(fd, data, MIN(kept, len));
         if (injected != 0 || !rv_emb_write_all(fd, data, len) || (sync_each && fdatasync(fd) < 0)) {
                 int errsv = injected != 0 ? injected : errno;
                 close(fd);
@@ -1442,4 +1453,16 @@ rv_store_embedded_set_write_failure(RvStore *base, int errsv)
 
         g_return_if_fail(base->klass == &rv_store_embedded_class);
         g_atomic_int_set(&store->fail_writes, errsv);
+}
+
+void
+rv_store_embedded_set_write_fault_func(RvStore *base, RvStoreWriteFaultFunc func, gpointer user_data)
+{
+        RvStoreEmbedded *store = base->impl;
+
+        g_return_if_fail(base->klass == &rv_store_embedded_class);
+        g_mutex_lock(&store->lock);
+        store->fault_func = func;
+        store->fault_data = user_data;
+        g_mutex_unlock(&store->lock);
 }
