@@ -87,6 +87,8 @@ struct _RvStoreEmbedded {
         GPtrArray *history;
         /* key_id -> RvStoreApiKey */
         GHashTable *keys;
+        /* counts changes of keys, so an undo knows whether a later change came on top */
+        guint keys_changes;
         char *token_hash;
         gint64 token_expires;
         char *token_issued_by;
@@ -1118,7 +1120,53 @@ typedef struct {
         RvStoreEmbedded *store;
         GTask *task;
         guint64 revision;
+        /* what the cache held before, to go back to when the write fails */
+        guint64 previous_revision;
+        JsonNode *previous;
 } RvEmbSave;
+
+static void rv_emb_write_settings(RvStoreEmbedded *store, RvStoreDoneFunc done, gpointer user_data);
+
+static void
+rv_emb_settings_written_cb(const GError *error, gpointer user_data)
+{
+        RvEmbSave *save = user_data;
+
+        save->store->settings_writes_pending--;
+        g_free(save);
+}
+
+/*
+ * a save whose settings.json could not be written is refused, so it must not
+ * happen later either: the cache goes back to the revision before it (unless
+ * a later save came on top), and the files are written again from the cache,
+ * replacing the failed writes that were to be tried again
+ */
+static void
+rv_emb_settings_undo(RvEmbSave *save)
+{
+        RvStoreEmbedded *store = save->store;
+        RvEmbSave *rewrite;
+
+        if (store->settings_revision != save->revision)
+                return;
+        store->settings_revision = save->previous_revision;
+        g_clear_pointer(&store->settings, json_node_unref);
+        store->settings = g_steal_pointer(&save->previous);
+        for (guint i = store->history->len; i > 0; i--) {
+                RvStoreHistoryEntry *e = g_ptr_array_index(store->history, i - 1);
+                if (e->revision == save->revision)
+                        g_ptr_array_remove_index(store->history, i - 1);
+        }
+        {
+                g_autoptr(JsonNode) history = rv_emb_history_document(store);
+                rv_emb_write_json(store, "history.json", history, NULL, NULL);
+        }
+        rewrite = g_new0(RvEmbSave, 1);
+        rewrite->store = store;
+        store->settings_writes_pending++;
+        rv_emb_write_settings(store, rv_emb_settings_written_cb, rewrite);
+}
 
 static void
 rv_emb_saved_cb(const GError *error, gpointer user_data)
@@ -1127,11 +1175,33 @@ rv_emb_saved_cb(const GError *error, gpointer user_data)
 
         save->store->settings_writes_pending--;
         if (error != NULL)
+                rv_emb_settings_undo(save);
+        if (error != NULL)
                 g_task_return_error(save->task, g_error_copy(error));
         else
                 g_task_return_int(save->task, (gssize)save->revision);
         g_object_unref(save->task);
+        if (save->previous != NULL)
+                json_node_unref(save->previous);
         g_free(save);
+}
+
+/* settings.json from the cache; with no settings, the file goes */
+static void
+rv_emb_write_settings(RvStoreEmbedded *store, RvStoreDoneFunc done, gpointer user_data)
+{
+        JsonObject *obj;
+        g_autoptr(JsonNode) file = NULL;
+
+        if (store->settings == NULL) {
+                rv_emb_enqueue(store, RV_EMB_OP_DELETE, g_strdup("settings.json"), TRUE, NULL, NULL, done, user_data);
+                return;
+        }
+        obj = json_object_new();
+        json_object_set_int_member(obj, "revision", (gint64)store->settings_revision);
+        json_object_set_member(obj, "document", json_node_copy(store->settings));
+        file = rv_json_node_take_object(obj);
+        rv_emb_write_json(store, "settings.json", file, done, user_data);
 }
 
 static void
@@ -1140,8 +1210,6 @@ rv_emb_save_settings_async(RvStore *base, guint64 expected_revision, JsonNode *d
 {
         RvStoreEmbedded *store = base->impl;
         RvStoreHistoryEntry *stored;
-        g_autoptr(JsonNode) file = NULL;
-        JsonObject *obj;
         RvEmbSave *save;
 
         rv_emb_ensure_open(store);
@@ -1153,9 +1221,13 @@ rv_emb_save_settings_async(RvStore *base, guint64 expected_revision, JsonNode *d
                 g_object_unref(task);
                 return;
         }
+        save = g_new0(RvEmbSave, 1);
+        save->store = store;
+        save->task = task;
+        save->previous_revision = store->settings_revision;
+        save->previous = g_steal_pointer(&store->settings);
         store->settings_revision++;
-        if (store->settings != NULL)
-                json_node_unref(store->settings);
+        save->revision = store->settings_revision;
         store->settings = json_node_copy(document);
         stored = rv_store_history_entry_copy(entry);
         stored->revision = store->settings_revision;
@@ -1164,20 +1236,12 @@ rv_emb_save_settings_async(RvStore *base, guint64 expected_revision, JsonNode *d
         if (store->history->len > RV_STORE_HISTORY_MAX)
                 g_ptr_array_remove_range(store->history, 0, store->history->len - RV_STORE_HISTORY_MAX);
 
-        obj = json_object_new();
-        json_object_set_int_member(obj, "revision", (gint64)store->settings_revision);
-        json_object_set_member(obj, "document", json_node_copy(document));
-        file = rv_json_node_take_object(obj);
         {
                 g_autoptr(JsonNode) history = rv_emb_history_document(store);
                 rv_emb_write_json(store, "history.json", history, NULL, NULL);
         }
-        save = g_new0(RvEmbSave, 1);
-        save->store = store;
-        save->task = task;
-        save->revision = store->settings_revision;
         store->settings_writes_pending++;
-        rv_emb_write_json(store, "settings.json", file, rv_emb_saved_cb, save);
+        rv_emb_write_settings(store, rv_emb_saved_cb, save);
 }
 
 static void
@@ -1231,15 +1295,70 @@ rv_emb_write_keys(RvStoreEmbedded *store, RvStoreDoneFunc done, gpointer user_da
         rv_emb_write_json(store, "keys.json", node, done, user_data);
 }
 
+/* a change of one key, undone when keys.json cannot be written: the caller hears it was refused */
+typedef struct {
+        RvStoreEmbedded *store;
+        guint change;
+        char *key_id;
+        /* the key before the change, NULL when there was none */
+        RvStoreApiKey *previous;
+        RvStoreDoneFunc done;
+        gpointer user_data;
+} RvEmbKeyChange;
+
+static void
+rv_emb_key_changed_cb(const GError *error, gpointer user_data)
+{
+        RvEmbKeyChange *c = user_data;
+        RvStoreEmbedded *store = c->store;
+
+        /*
+         * only the newest change is undone; changes that failed in one write
+         * hear of it newest first, so each in turn is the newest again
+         */
+        if (error != NULL && c->change == store->keys_changes) {
+                RvStoreApiKey *previous = g_steal_pointer(&c->previous);
+                if (previous != NULL)
+                        g_hash_table_replace(store->keys, previous->key_id, previous);
+                else
+                        g_hash_table_remove(store->keys, c->key_id);
+                store->keys_changes = c->change - 1;
+                rv_emb_write_keys(store, NULL, NULL);
+        }
+        if (c->done != NULL)
+                c->done(error, c->user_data);
+        if (c->previous != NULL)
+                rv_store_api_key_free(c->previous);
+        g_free(c->key_id);
+        g_free(c);
+}
+
+static RvEmbKeyChange *
+rv_emb_key_change_new(RvStoreEmbedded *store, const char *key_id, RvStoreDoneFunc done, gpointer user_data)
+{
+        RvEmbKeyChange *c = g_new0(RvEmbKeyChange, 1);
+        const RvStoreApiKey *previous = g_hash_table_lookup(store->keys, key_id);
+
+        c->store = store;
+        c->change = ++store->keys_changes;
+        c->key_id = g_strdup(key_id);
+        c->previous = previous != NULL ? rv_store_api_key_copy(previous) : NULL;
+        c->done = done;
+        c->user_data = user_data;
+        return c;
+}
+
 static void
 rv_emb_put_api_key(RvStore *base, const RvStoreApiKey *key, RvStoreDoneFunc done, gpointer user_data)
 {
         RvStoreEmbedded *store = base->impl;
         RvStoreApiKey *copy = rv_store_api_key_copy(key);
+        RvEmbKeyChange *change;
 
         rv_emb_ensure_open(store);
+        change = rv_emb_key_change_new(store, key->key_id, done, user_data);
         g_hash_table_replace(store->keys, copy->key_id, copy);
-        rv_emb_write_keys(store, done, user_data);
+        rv_emb_write_keys(store, rv_emb_key_changed_cb, change);
 }
 
 typedef struct {
@@ -1280,14 +1399,17 @@ static void
 rv_emb_delete_api_key(RvStore *base, const char *key_id, RvStoreDoneFunc done, gpointer user_data)
 {
         RvStoreEmbedded *store = base->impl;
+        RvEmbKeyChange *change;
 
         rv_emb_ensure_open(store);
-        if (!g_hash_table_remove(store->keys, key_id)) {
+        if (!g_hash_table_contains(store->keys, key_id)) {
                 rv_emb_done_later(done, user_data,
                                   g_error_new(RV_ERROR, RV_ERROR_NOT_FOUND, "no API key '%s'", key_id));
                 return;
         }
-        rv_emb_write_keys(store, done, user_data);
+        change = rv_emb_key_change_new(store, key_id, done, user_data);
+        g_hash_table_remove(store->keys, key_id);
+        rv_emb_write_keys(store, rv_emb_key_changed_cb, change);
 }
 
 static void
