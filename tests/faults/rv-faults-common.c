@@ -178,11 +178,10 @@ rv_faults_workload_prepare(RvFaultsDaemon *d)
         }
 }
 
-void
-rv_faults_workload_run(RvFaultsDaemon *d, RvFaultsOutcome *o)
+static void
+faults_workload_run_range(RvFaultsDaemon *d, RvFaultsOutcome *o, guint from, guint to)
 {
-        o->revision_before = faults_revision(d);
-        for (guint op = 0; op < RV_FAULTS_OP_LAST; op++) {
+        for (guint op = from; op < to; op++) {
                 g_autoptr(GError) error = faults_run_op(d, op);
                 g_autofree char *name = NULL;
 
@@ -197,6 +196,26 @@ rv_faults_workload_run(RvFaultsDaemon *d, RvFaultsOutcome *o)
                 g_assert_cmpstr(name, ==, "com.revaer.Revaer1.Error.Unavailable");
                 o->errors[op] = g_strdup(error->message);
         }
+}
+
+void
+rv_faults_workload_run_first(RvFaultsDaemon *d, RvFaultsOutcome *o, guint n)
+{
+        o->revision_before = faults_revision(d);
+        faults_workload_run_range(d, o, 0, n);
+}
+
+void
+rv_faults_workload_run_rest(RvFaultsDaemon *d, RvFaultsOutcome *o, guint n)
+{
+        faults_workload_run_range(d, o, n, RV_FAULTS_OP_LAST);
+}
+
+void
+rv_faults_workload_run(RvFaultsDaemon *d, RvFaultsOutcome *o)
+{
+        rv_faults_workload_run_first(d, o, 0);
+        rv_faults_workload_run_rest(d, o, 0);
 }
 
 void
@@ -301,9 +320,15 @@ rv_faults_workload_check(RvFaultsDaemon *d, const RvFaultsOutcome *o)
          * a refused settings change is not applied later behind the caller's
          * back; the first API key is a revision too (the service's mode)
          */
-        g_assert_cmpuint(faults_revision(d), ==,
-                         o->revision_before + o->acked[RV_FAULTS_OP_SETTINGS] + o->acked[RV_FAULTS_OP_KEY]);
-        g_assert_cmpint(faults_download_limit(d) == WORKLOAD_DOWNLOAD_LIMIT, ==, o->acked[RV_FAULTS_OP_SETTINGS]);
+        {
+                gboolean applied = faults_download_limit(d) == WORKLOAD_DOWNLOAD_LIMIT;
+                /* PostgreSQL ended mid-commit: the daemon said it cannot know, either outcome is honest */
+                gboolean unknown = o->errors[RV_FAULTS_OP_SETTINGS] != NULL &&
+                                   strstr(o->errors[RV_FAULTS_OP_SETTINGS], "outcome is unknown") != NULL;
+                if (!unknown)
+                        g_assert_cmpint(applied, ==, o->acked[RV_FAULTS_OP_SETTINGS]);
+                g_assert_cmpuint(faults_revision(d), ==, o->revision_before + applied + o->acked[RV_FAULTS_OP_KEY]);
+        }
         g_assert_cmpint(faults_has_torrent(d, 3), ==, o->acked[RV_FAULTS_OP_ADD]);
         g_assert_cmpint(faults_has_key(d), ==, o->acked[RV_FAULTS_OP_KEY]);
 }

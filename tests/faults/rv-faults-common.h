@@ -53,6 +53,9 @@ void rv_faults_daemon_stop(RvFaultsDaemon *d);
 void rv_faults_workload_prepare(RvFaultsDaemon *d);
 /* the faulty phase: each operation once, whatever the answer (written into o) */
 void rv_faults_workload_run(RvFaultsDaemon *d, RvFaultsOutcome *o);
+/* the same in two parts: the first n operations, then the others */
+void rv_faults_workload_run_first(RvFaultsDaemon *d, RvFaultsOutcome *o, guint n);
+void rv_faults_workload_run_rest(RvFaultsDaemon *d, RvFaultsOutcome *o, guint n);
 /* a client that was refused tries again once the service is healthy: the refused operations again, until acked */
 void rv_faults_workload_retry(RvFaultsDaemon *d, const RvFaultsOutcome *o);
 /*
