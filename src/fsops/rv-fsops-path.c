@@ -87,6 +87,42 @@ rv_fs_check_relpath(const char *rel, const char *what, GError **error)
         return TRUE;
 }
 
+/* whether a relative link target, seen from the entry's folder, stays inside the extraction folder */
+gboolean
+rv_fs_link_stays_inside(const char *entry_path, const char *target)
+{
+        g_auto(GStrv) dir = g_strsplit(entry_path, "/", -1);
+        g_auto(GStrv) parts = g_strsplit(target, "/", -1);
+        gint depth = (gint)g_strv_length(dir) - 1;
+
+        if (target[0] == '/')
+                return FALSE;
+        for (guint i = 0; parts[i] != NULL; i++) {
+                if (g_str_equal(parts[i], ".."))
+                        depth--;
+                else if (parts[i][0] != '\0' && !g_str_equal(parts[i], "."))
+                        depth++;
+                if (depth < 0)
+                        return FALSE;
+        }
+        return TRUE;
+}
+
+gboolean
+rv_fs_entry_name_safe(const char *path)
+{
+        g_auto(GStrv) parts = NULL;
+
+        if (path == NULL || path[0] == '\0' || path[0] == '/')
+                return FALSE;
+        parts = g_strsplit(path, "/", -1);
+        for (guint i = 0; parts[i] != NULL; i++) {
+                if (g_str_equal(parts[i], ".."))
+                        return FALSE;
+        }
+        return TRUE;
+}
+
 char *
 rv_fs_sanitize_name(const char *name)
 {
