@@ -54,6 +54,21 @@ rv_fs_journal_free(RvFsJournal *j)
         g_free(j);
 }
 
+/*
+ * a string member, or fallback when it is missing or anything but a string:
+ * the file is ours, but a hand or a disk may have changed it, and json-glib's
+ * getters are critical about objects and arrays
+ */
+static const char *
+rv_fs_journal_string(JsonObject *obj, const char *member, const char *fallback)
+{
+        JsonNode *node = obj != NULL ? json_object_get_member(obj, member) : NULL;
+
+        if (node == NULL || !JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_STRING)
+                return fallback;
+        return json_node_get_string(node);
+}
+
 static gboolean
 rv_fs_journal_valid(JsonNode *root)
 {
@@ -62,8 +77,8 @@ rv_fs_journal_valid(JsonNode *root)
         if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root))
                 return FALSE;
         obj = json_node_get_object(root);
-        return json_object_get_int_member_with_default(obj, "version", 0) == RV_FS_JOURNAL_VERSION &&
-               json_object_get_string_member_with_default(obj, "info_hash", NULL) != NULL &&
+        return rv_json_object_get_int_or(obj, "version", 0) == RV_FS_JOURNAL_VERSION &&
+               rv_fs_journal_string(obj, "info_hash", NULL) != NULL &&
                rv_json_object_get_object(obj, "steps") != NULL && rv_json_object_get_object(obj, "policy") != NULL;
 }
 
@@ -152,13 +167,13 @@ rv_fs_journal_get_policy(RvFsJournal *j)
 const char *
 rv_fs_journal_get_hash(RvFsJournal *j)
 {
-        return json_object_get_string_member_with_default(rv_fs_journal_obj(j), "info_hash", "");
+        return rv_fs_journal_string(rv_fs_journal_obj(j), "info_hash", "");
 }
 
 const char *
 rv_fs_journal_get_state(RvFsJournal *j)
 {
-        return json_object_get_string_member_with_default(rv_fs_journal_obj(j), "state", "");
+        return rv_fs_journal_string(rv_fs_journal_obj(j), "state", "");
 }
 
 void
@@ -170,7 +185,7 @@ rv_fs_journal_set_state(RvFsJournal *j, const char *state)
 const char *
 rv_fs_journal_get_library_path(RvFsJournal *j)
 {
-        return json_object_get_string_member_with_default(rv_fs_journal_obj(j), "library_path", NULL);
+        return rv_fs_journal_string(rv_fs_journal_obj(j), "library_path", NULL);
 }
 
 void
@@ -199,7 +214,7 @@ rv_fs_journal_step_state(RvFsJournal *j, const char *step)
 {
         JsonObject *s = rv_fs_journal_step(j, step, FALSE);
 
-        return s != NULL ? json_object_get_string_member_with_default(s, "state", "") : "";
+        return rv_fs_journal_string(s, "state", "");
 }
 
 guint
@@ -207,7 +222,7 @@ rv_fs_journal_step_runs(RvFsJournal *j, const char *step)
 {
         JsonObject *s = rv_fs_journal_step(j, step, FALSE);
 
-        return s != NULL ? (guint)json_object_get_int_member_with_default(s, "runs", 0) : 0;
+        return (guint)rv_json_object_get_int_or(s, "runs", 0);
 }
 
 JsonObject *
@@ -224,7 +239,7 @@ rv_fs_journal_step_begin(RvFsJournal *j, const char *step)
         JsonObject *s = rv_fs_journal_step(j, step, TRUE);
 
         json_object_set_string_member(s, "state", "running");
-        json_object_set_int_member(s, "runs", json_object_get_int_member_with_default(s, "runs", 0) + 1);
+        json_object_set_int_member(s, "runs", rv_json_object_get_int_or(s, "runs", 0) + 1);
         json_object_set_int_member(s, "started", g_get_real_time() / G_USEC_PER_SEC);
         json_object_remove_member(s, "error");
 }
