@@ -69,6 +69,21 @@ rv_fs_journal_string(JsonObject *obj, const char *member, const char *fallback)
         return json_node_get_string(node);
 }
 
+/*
+ * what json-glib reads but cannot write back: 1e400 is infinity, written as
+ * "inf", and 1e40 is written as "1e+40.0" (json-glib 1.6 appends ".0" to any
+ * double printed without a point); a journal holding such a number would be
+ * saved unreadable and the pipeline would lose its checkpoints
+ */
+static gboolean
+rv_fs_journal_writable(JsonNode *root)
+{
+        g_autofree char *text = json_to_string(root, FALSE);
+        g_autoptr(JsonNode) again = json_from_string(text, NULL);
+
+        return again != NULL;
+}
+
 static gboolean
 rv_fs_journal_valid(JsonNode *root)
 {
@@ -77,7 +92,7 @@ rv_fs_journal_valid(JsonNode *root)
         if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root))
                 return FALSE;
         obj = json_node_get_object(root);
-        return rv_json_object_get_int_or(obj, "version", 0) == RV_FS_JOURNAL_VERSION &&
+        return rv_json_object_get_int_or(obj, "version", 0) == RV_FS_JOURNAL_VERSION && rv_fs_journal_writable(root) &&
                rv_fs_journal_string(obj, "info_hash", NULL) != NULL &&
                rv_json_object_get_object(obj, "steps") != NULL && rv_json_object_get_object(obj, "policy") != NULL;
 }
