@@ -224,6 +224,19 @@ rv_fs_journal_step(RvFsJournal *j, const char *step, gboolean create)
         return s;
 }
 
+/* a step's run count; anything but a count (a fraction, 1e40, -3, a string) reads as none */
+static guint
+rv_fs_journal_runs(JsonObject *s)
+{
+        JsonNode *node = s != NULL ? json_object_get_member(s, "runs") : NULL;
+        gint64 runs;
+
+        if (node == NULL || !JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_INT64)
+                return 0;
+        runs = json_node_get_int(node);
+        return runs >= 0 && runs < G_MAXUINT ? (guint)runs : 0;
+}
+
 const char *
 rv_fs_journal_step_state(RvFsJournal *j, const char *step)
 {
@@ -237,7 +250,7 @@ rv_fs_journal_step_runs(RvFsJournal *j, const char *step)
 {
         JsonObject *s = rv_fs_journal_step(j, step, FALSE);
 
-        return (guint)rv_json_object_get_int_or(s, "runs", 0);
+        return rv_fs_journal_runs(s);
 }
 
 JsonObject *
@@ -254,7 +267,7 @@ rv_fs_journal_step_begin(RvFsJournal *j, const char *step)
         JsonObject *s = rv_fs_journal_step(j, step, TRUE);
 
         json_object_set_string_member(s, "state", "running");
-        json_object_set_int_member(s, "runs", rv_json_object_get_int_or(s, "runs", 0) + 1);
+        json_object_set_int_member(s, "runs", (gint64)rv_fs_journal_runs(s) + 1);
         json_object_set_int_member(s, "started", g_get_real_time() / G_USEC_PER_SEC);
         json_object_remove_member(s, "error");
 }
