@@ -146,11 +146,29 @@ finish(RvFaultsDaemon *d, RvFaultsOutcome *o, const char *ref)
         rv_faults_daemon_stop(d);
 }
 
+/*
+ * the daemon on database with the workload's torrents, then its first two
+ * operations (queued writes) with the tables locked: returns the pid of the
+ * daemon's backend, waiting inside its transaction, and the lock's holder
+ */
+static char *
+start_mid_transaction(RvFaultsDaemon *d, RvFaultsOutcome *o, const char *database, PGconn **ret_holder)
+{
+        g_autofree char *config = store_config(database);
+        g_autofree char *conninfo = rv_test_pg_conninfo(&cluster, database);
+
+        rv_faults_daemon_setup(d, config);
+        rv_faults_daemon_start(d);
+        rv_faults_workload_prepare(d);
+        *ret_holder = hold_tables(conninfo);
+        rv_faults_workload_run_first(d, o, 2);
+        return daemon_mid_transaction(d, conninfo);
+}
+
 static void
 test_terminate(void)
 {
         const char *ref = reference();
-        g_autofree char *config = store_config("faults_terminate");
         g_autofree char *conninfo = rv_test_pg_conninfo(&cluster, "faults_terminate");
         g_autofree char *pid = NULL;
         g_autofree char *sql = NULL;
@@ -158,15 +176,9 @@ test_terminate(void)
         RvFaultsOutcome o = { 0 };
         Killer killer = { 0 };
         GThread *thread;
-        PGconn *holder;
+        PGconn *holder = NULL;
 
-        rv_faults_daemon_setup(&d, config);
-        rv_faults_daemon_start(&d);
-        rv_faults_workload_prepare(&d);
-
-        holder = hold_tables(conninfo);
-        rv_faults_workload_run_first(&d, &o, 2);
-        pid = daemon_mid_transaction(&d, conninfo);
+        pid = start_mid_transaction(&d, &o, "faults_terminate", &holder);
         sql = g_strdup_printf("SELECT pg_terminate_backend(%s)", pid);
         g_free(rv_test_pg_value(conninfo, sql));
         PQfinish(holder);
@@ -190,21 +202,14 @@ static void
 test_restart(void)
 {
         const char *ref = reference();
-        g_autofree char *config = store_config("faults_restart");
-        g_autofree char *conninfo = rv_test_pg_conninfo(&cluster, "faults_restart");
         g_autofree char *pid = NULL;
         RvFaultsDaemon d;
         RvFaultsOutcome o = { 0 };
         GThread *thread;
-        PGconn *holder;
+        PGconn *holder = NULL;
 
-        rv_faults_daemon_setup(&d, config);
-        rv_faults_daemon_start(&d);
-        rv_faults_workload_prepare(&d);
-
-        holder = hold_tables(conninfo);
-        rv_faults_workload_run_first(&d, &o, 2);
-        pid = daemon_mid_transaction(&d, conninfo);
+        pid = start_mid_transaction(&d, &o, "faults_restart", &holder);
+        g_test_message("the daemon's backend %s waits inside its transaction", pid);
         /* a fast shutdown aborts the transaction the daemon is in */
         g_assert_cmpint(rv_test_pg_run(&cluster, "stop"), ==, 0);
         PQfinish(holder);
