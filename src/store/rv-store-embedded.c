@@ -317,9 +317,10 @@ rv_emb_health_cb(gpointer user_data)
 
 /*
  * after a batch, under the lock: failed writes and deletes are kept until
- * they succeed (unless a newer op of the same name is already queued), the
- * backoff moves on, and health hears when the backlog appears, changes its
- * reason or is gone
+ * they succeed or a newer op of the same name is written in a batch (one
+ * already queued does not count until then: health stays degraded while
+ * the record is owed to the disk in any version), the backoff moves on, and
+ * health hears when the backlog appears, changes its reason or is gone
  */
 static void
 rv_emb_keep_failed(RvStoreEmbedded *store, GHashTable *batch, gboolean retried)
@@ -337,8 +338,6 @@ rv_emb_keep_failed(RvStoreEmbedded *store, GHashTable *batch, gboolean retried)
                 if (op->failure == NULL || (op->kind != RV_EMB_OP_WRITE && op->kind != RV_EMB_OP_DELETE))
                         continue;
                 failure = op->failure;
-                if (g_hash_table_contains(store->pending, op->name))
-                        continue;
                 g_hash_table_iter_steal(&iter);
                 /* its waiters heard of the failure (the completion holds the array) */
                 g_array_unref(op->waiters);
@@ -398,6 +397,14 @@ rv_emb_writer_thread(gpointer user_data)
                         last_try_done = TRUE;
                 batch = g_steal_pointer(&store->pending);
                 store->pending = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)rv_emb_op_free);
+                {
+                        /* a record still owed to the disk is owed no more once a newer op of its name is written */
+                        GHashTableIter iter;
+                        gpointer name;
+                        g_hash_table_iter_init(&iter, batch);
+                        while (g_hash_table_iter_next(&iter, &name, NULL))
+                                g_hash_table_remove(store->failed, name);
+                }
                 if (retry) {
                         GHashTableIter iter;
                         gpointer value;
@@ -516,8 +523,6 @@ rv_emb_enqueue(RvStoreEmbedded *store, RvEmbOpKind kind, char *name, gboolean in
         }
 
         g_mutex_lock(&store->lock);
-        /* a record still owed to the disk is owed no more: this op replaces it */
-        g_hash_table_remove(store->failed, op->name);
         old = g_hash_table_lookup(store->pending, op->name);
         if (old != NULL) {
                 /* the superseded write's callers learn their data is durable when this one is */
