@@ -300,11 +300,29 @@ faults_has_key(RvFaultsDaemon *d)
         return found;
 }
 
+/*
+ * the service's mode follows its keys (setup with none, active with one) as
+ * a settings revision of its own, recorded after the key and again at a
+ * start when a failed write left it behind: wait for it before counting
+ * revisions
+ */
+static void
+faults_wait_mode(RvFaultsDaemon *d, gboolean key)
+{
+        g_autoptr(GVariant) v = rv_test_wait_prop(&d->t.h, RV_BUS_PATH "/policy/app", "Mode", rv_test_pred_string,
+                                                  key ? "active" : "setup", 10);
+        (void)v;
+}
+
 void
 rv_faults_workload_check(RvFaultsDaemon *d, const RvFaultsOutcome *o)
 {
-        g_autofree char *state = faults_torrent_state(d, 0);
-        g_auto(GStrv) labels = faults_torrent_labels(d, 1);
+        g_autofree char *state = NULL;
+        g_auto(GStrv) labels = NULL;
+
+        faults_wait_mode(d, o->acked[RV_FAULTS_OP_KEY]);
+        state = faults_torrent_state(d, 0);
+        labels = faults_torrent_labels(d, 1);
 
         /* the torrents added before the fault are all there, but the one removed if its removal was acknowledged */
         g_assert_true(faults_has_torrent(d, 0));
@@ -343,7 +361,7 @@ char *
 rv_faults_snapshot(RvFaultsDaemon *d)
 {
         g_autoptr(GString) out = g_string_new(NULL);
-        g_autoptr(GVariant) list = faults_list(d);
+        g_autoptr(GVariant) list = NULL;
         g_autoptr(GVariantIter) iter = NULL;
         g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
         g_autoptr(GVariant) history = NULL;
@@ -353,6 +371,8 @@ rv_faults_snapshot(RvFaultsDaemon *d)
         const char *state;
         const char **labels;
 
+        faults_wait_mode(d, faults_has_key(d));
+        list = faults_list(d);
         g_variant_get(list, "(a(sssbdttttxas))", &iter);
         while (g_variant_iter_next(iter, "(&s&s&sbdttttx^a&s)", &hash, &name, &state, NULL, NULL, NULL, NULL, NULL,
                                    NULL, NULL, &labels)) {
