@@ -315,6 +315,12 @@ faults_wait_mode(RvFaultsDaemon *d, gboolean key)
 }
 
 void
+rv_faults_wait_mode(RvFaultsDaemon *d, const RvFaultsOutcome *o)
+{
+        faults_wait_mode(d, o->acked[RV_FAULTS_OP_KEY]);
+}
+
+void
 rv_faults_workload_check(RvFaultsDaemon *d, const RvFaultsOutcome *o)
 {
         g_autofree char *state = NULL;

@@ -64,6 +64,9 @@ void rv_faults_workload_retry(RvFaultsDaemon *d, const RvFaultsOutcome *o);
  */
 void rv_faults_workload_check(RvFaultsDaemon *d, const RvFaultsOutcome *o);
 
+/* the service's mode follows the keys the outcome says exist (within 10 s; asserts) */
+void rv_faults_wait_mode(RvFaultsDaemon *d, const RvFaultsOutcome *o);
+
 /* torrents (hash, name, paused, labels), settings (revision, download limit, history length), API key labels */
 char *rv_faults_snapshot(RvFaultsDaemon *d);
 /* the snapshot of the same workload without faults (the same store_config), made once per test program */

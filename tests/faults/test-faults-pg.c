@@ -135,6 +135,8 @@ finish(RvFaultsDaemon *d, RvFaultsOutcome *o, const char *ref)
         rv_faults_wait_health(d, "ok", NULL, 20);
         g_test_message("ok again after %.1f s", (double)(g_get_monotonic_time() - start) / G_USEC_PER_SEC);
 
+        /* what the service records of its own after the key, refused during the fault, is recorded now */
+        rv_faults_wait_mode(d, o);
         rv_test_harness_kill_daemon(&d->t.h);
         rv_faults_daemon_start(d);
         rv_faults_workload_check(d, o);
