@@ -188,8 +188,10 @@ static gboolean
 rv_cli_http_do(RvCli *cli, const char *method, const char *target, JsonNode *body, GError **error)
 {
         g_autoptr(GError) error_local = NULL;
+        /* the answer, if any, is not needed: only whether there was one */
         g_autoptr(JsonNode) answer = rv_cli_http_request(cli, method, target, body, &error_local);
 
+        (void)answer;
         if (error_local != NULL) {
                 g_propagate_error(error, g_steal_pointer(&error_local));
                 return FALSE;

@@ -16,7 +16,12 @@ struct _RvAccess {
         RvLiveSettings *config;
         /* key_id -> RvStoreApiKey */
         GHashTable *keys;
+        /* the next try at recording the mode, after the store refused it */
+        guint mode_retry;
 };
+
+/* how long after a refused write of the mode it is tried again */
+#define RV_ACCESS_MODE_RETRY_S 2
 
 G_DEFINE_TYPE(RvAccess, rv_access, G_TYPE_OBJECT)
 
@@ -25,6 +30,8 @@ rv_access_finalize(GObject *object)
 {
         RvAccess *self = RV_ACCESS(object);
 
+        if (self->mode_retry != 0)
+                g_source_remove(self->mode_retry);
         g_hash_table_unref(self->keys);
         g_clear_object(&self->config);
         G_OBJECT_CLASS(rv_access_parent_class)->finalize(object);
@@ -168,13 +175,35 @@ rv_access_key_scope(const RvStoreApiKey *key)
 }
 
 /* the mode follows the keys: active with one, setup with none */
+static void rv_access_sync_mode(RvAccess *self);
+
+static gboolean
+rv_access_mode_retry_cb(gpointer user_data)
+{
+        RvAccess *self = user_data;
+
+        self->mode_retry = 0;
+        rv_access_sync_mode(self);
+        return G_SOURCE_REMOVE;
+}
+
+/* a mode the store refused (disk full, PostgreSQL away) is tried again until it is recorded */
 static void
 rv_access_mode_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
+        g_autoptr(RvAccess) self = user_data;
         g_autoptr(GError) error = NULL;
 
-        if (rv_live_settings_update_finish(RV_LIVE_SETTINGS(source), result, &error) == 0 && error != NULL)
-                g_debug("cannot record the service mode: %s", error->message);
+        if (rv_live_settings_update_finish(RV_LIVE_SETTINGS(source), result, &error) != 0 || error == NULL)
+                return;
+        if (!g_error_matches(error, RV_ERROR, RV_ERROR_UNAVAILABLE) &&
+            !g_error_matches(error, RV_ERROR, RV_ERROR_CONFLICT)) {
+                g_debug("cannot record the service mode: %s, ignoring", error->message);
+                return;
+        }
+        g_debug("cannot record the service mode: %s, trying again in %d s", error->message, RV_ACCESS_MODE_RETRY_S);
+        if (self->mode_retry == 0)
+                self->mode_retry = g_timeout_add_seconds(RV_ACCESS_MODE_RETRY_S, rv_access_mode_retry_cb, self);
 }
 
 static void
@@ -192,7 +221,7 @@ rv_access_sync_mode(RvAccess *self)
         rv_live_settings_update_internal_async(self->config, node, "setup",
                                                g_str_equal(want, "active") ? "the first API key exists"
                                                                            : "no API key is left",
-                                               rv_access_mode_cb, NULL);
+                                               rv_access_mode_cb, g_object_ref(self));
 }
 
 static void

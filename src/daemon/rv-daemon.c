@@ -20,6 +20,9 @@
 #include "rv-bus.h"
 #include "rv-live-settings.h"
 #include "rv-daemon.h"
+#ifdef RV_FAULT_INJECTION
+#include "rv-faults.h"
+#endif
 #include "rv-fsops.h"
 #include "rv-http-server.h"
 #include "rv-journal-sink.h"
@@ -654,6 +657,9 @@ rv_daemon_setup(RvDaemon *self, GError **error)
         }
         if (self->store == NULL)
                 return FALSE;
+#ifdef RV_FAULT_INJECTION
+        rv_faults_attach(self->store);
+#endif
         rv_store_open_async(self->store, NULL, rv_daemon_store_opened_cb, self);
         return TRUE;
 }

@@ -351,42 +351,6 @@ rv_fs_extract_write_failed(RvFsExtract *x, const char *path, GError **error)
                 rv_fs_set_error(error, RV_FS_FAILURE_ARCHIVE_UNSAFE_PATH, "'%s' in '%s': %s", path, x->name, msg);
 }
 
-/* whether a relative link target, seen from the entry's folder, stays inside the extraction folder */
-static gboolean
-rv_fs_link_stays_inside(const char *entry_path, const char *target)
-{
-        g_auto(GStrv) dir = g_strsplit(entry_path, "/", -1);
-        g_auto(GStrv) parts = g_strsplit(target, "/", -1);
-        gint depth = (gint)g_strv_length(dir) - 1;
-
-        if (target[0] == '/')
-                return FALSE;
-        for (guint i = 0; parts[i] != NULL; i++) {
-                if (g_str_equal(parts[i], ".."))
-                        depth--;
-                else if (parts[i][0] != '\0' && !g_str_equal(parts[i], "."))
-                        depth++;
-                if (depth < 0)
-                        return FALSE;
-        }
-        return TRUE;
-}
-
-static gboolean
-rv_fs_entry_name_safe(const char *path)
-{
-        g_auto(GStrv) parts = NULL;
-
-        if (path == NULL || path[0] == '\0' || path[0] == '/')
-                return FALSE;
-        parts = g_strsplit(path, "/", -1);
-        for (guint i = 0; parts[i] != NULL; i++) {
-                if (g_str_equal(parts[i], ".."))
-                        return FALSE;
-        }
-        return TRUE;
-}
-
 /* the checks before libarchive's own: each refusal is named for the user */
 static gboolean
 rv_fs_extract_check_entry(RvFsExtract *x, struct archive_entry *entry, GError **error)

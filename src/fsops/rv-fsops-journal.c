@@ -54,6 +54,36 @@ rv_fs_journal_free(RvFsJournal *j)
         g_free(j);
 }
 
+/*
+ * a string member, or fallback when it is missing or anything but a string:
+ * the file is ours, but a hand or a disk may have changed it, and json-glib's
+ * getters are critical about objects and arrays
+ */
+static const char *
+rv_fs_journal_string(JsonObject *obj, const char *member, const char *fallback)
+{
+        JsonNode *node = obj != NULL ? json_object_get_member(obj, member) : NULL;
+
+        if (node == NULL || !JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_STRING)
+                return fallback;
+        return json_node_get_string(node);
+}
+
+/*
+ * what json-glib reads but cannot write back: 1e400 is infinity, written as
+ * "inf", and 1e40 is written as "1e+40.0" (json-glib 1.6 appends ".0" to any
+ * double printed without a point); a journal holding such a number would be
+ * saved unreadable and the pipeline would lose its checkpoints
+ */
+static gboolean
+rv_fs_journal_writable(JsonNode *root)
+{
+        g_autofree char *text = json_to_string(root, FALSE);
+        g_autoptr(JsonNode) again = json_from_string(text, NULL);
+
+        return again != NULL;
+}
+
 static gboolean
 rv_fs_journal_valid(JsonNode *root)
 {
@@ -62,8 +92,8 @@ rv_fs_journal_valid(JsonNode *root)
         if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root))
                 return FALSE;
         obj = json_node_get_object(root);
-        return json_object_get_int_member_with_default(obj, "version", 0) == RV_FS_JOURNAL_VERSION &&
-               json_object_get_string_member_with_default(obj, "info_hash", NULL) != NULL &&
+        return rv_json_object_get_int_or(obj, "version", 0) == RV_FS_JOURNAL_VERSION && rv_fs_journal_writable(root) &&
+               rv_fs_journal_string(obj, "info_hash", NULL) != NULL &&
                rv_json_object_get_object(obj, "steps") != NULL && rv_json_object_get_object(obj, "policy") != NULL;
 }
 
@@ -152,13 +182,13 @@ rv_fs_journal_get_policy(RvFsJournal *j)
 const char *
 rv_fs_journal_get_hash(RvFsJournal *j)
 {
-        return json_object_get_string_member_with_default(rv_fs_journal_obj(j), "info_hash", "");
+        return rv_fs_journal_string(rv_fs_journal_obj(j), "info_hash", "");
 }
 
 const char *
 rv_fs_journal_get_state(RvFsJournal *j)
 {
-        return json_object_get_string_member_with_default(rv_fs_journal_obj(j), "state", "");
+        return rv_fs_journal_string(rv_fs_journal_obj(j), "state", "");
 }
 
 void
@@ -170,7 +200,7 @@ rv_fs_journal_set_state(RvFsJournal *j, const char *state)
 const char *
 rv_fs_journal_get_library_path(RvFsJournal *j)
 {
-        return json_object_get_string_member_with_default(rv_fs_journal_obj(j), "library_path", NULL);
+        return rv_fs_journal_string(rv_fs_journal_obj(j), "library_path", NULL);
 }
 
 void
@@ -194,12 +224,25 @@ rv_fs_journal_step(RvFsJournal *j, const char *step, gboolean create)
         return s;
 }
 
+/* a step's run count; anything but a count (a fraction, 1e40, -3, a string) reads as none */
+static guint
+rv_fs_journal_runs(JsonObject *s)
+{
+        JsonNode *node = s != NULL ? json_object_get_member(s, "runs") : NULL;
+        gint64 runs;
+
+        if (node == NULL || !JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_INT64)
+                return 0;
+        runs = json_node_get_int(node);
+        return runs >= 0 && runs < G_MAXUINT ? (guint)runs : 0;
+}
+
 const char *
 rv_fs_journal_step_state(RvFsJournal *j, const char *step)
 {
         JsonObject *s = rv_fs_journal_step(j, step, FALSE);
 
-        return s != NULL ? json_object_get_string_member_with_default(s, "state", "") : "";
+        return rv_fs_journal_string(s, "state", "");
 }
 
 guint
@@ -207,7 +250,7 @@ rv_fs_journal_step_runs(RvFsJournal *j, const char *step)
 {
         JsonObject *s = rv_fs_journal_step(j, step, FALSE);
 
-        return s != NULL ? (guint)json_object_get_int_member_with_default(s, "runs", 0) : 0;
+        return rv_fs_journal_runs(s);
 }
 
 JsonObject *
@@ -224,7 +267,7 @@ rv_fs_journal_step_begin(RvFsJournal *j, const char *step)
         JsonObject *s = rv_fs_journal_step(j, step, TRUE);
 
         json_object_set_string_member(s, "state", "running");
-        json_object_set_int_member(s, "runs", json_object_get_int_member_with_default(s, "runs", 0) + 1);
+        json_object_set_int_member(s, "runs", (gint64)rv_fs_journal_runs(s) + 1);
         json_object_set_int_member(s, "started", g_get_real_time() / G_USEC_PER_SEC);
         json_object_remove_member(s, "error");
 }

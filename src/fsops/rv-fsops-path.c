@@ -73,6 +73,57 @@ rv_fs_check_relpath(const char *rel, const char *what, GError **error)
         return TRUE;
 }
 
+/* one part of a path resolved from depth: empty and "." parts are no level, ".." one up; FALSE above the top */
+static gboolean
+rv_fs_path_step(const char *part, gint *depth)
+{
+        if (g_str_equal(part, ".."))
+                (*depth)--;
+        else if (part[0] != '\0' && !g_str_equal(part, "."))
+                (*depth)++;
+        return *depth >= 0;
+}
+
+/*
+ * the link's folder is counted the way libarchive writes the entry ("a/./b"
+ * and "a//b" are "a/b"), not by its separators: "a/./b" -> "../../x" leads out
+ */
+gboolean
+rv_fs_link_stays_inside(const char *entry_path, const char *target)
+{
+        g_auto(GStrv) dir = g_strsplit(entry_path, "/", -1);
+        g_auto(GStrv) parts = g_strsplit(target, "/", -1);
+        guint n = g_strv_length(dir);
+        gint depth = 0;
+
+        if (target[0] == '/' || entry_path[0] == '/')
+                return FALSE;
+        for (guint i = 0; i + 1 < n; i++) {
+                if (!rv_fs_path_step(dir[i], &depth))
+                        return FALSE;
+        }
+        for (guint i = 0; parts[i] != NULL; i++) {
+                if (!rv_fs_path_step(parts[i], &depth))
+                        return FALSE;
+        }
+        return TRUE;
+}
+
+gboolean
+rv_fs_entry_name_safe(const char *path)
+{
+        g_auto(GStrv) parts = NULL;
+
+        if (path == NULL || path[0] == '\0' || path[0] == '/')
+                return FALSE;
+        parts = g_strsplit(path, "/", -1);
+        for (guint i = 0; parts[i] != NULL; i++) {
+                if (g_str_equal(parts[i], ".."))
+                        return FALSE;
+        }
+        return TRUE;
+}
+
 char *
 rv_fs_sanitize_name(const char *name)
 {

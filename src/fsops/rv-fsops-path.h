@@ -41,6 +41,10 @@ int rv_fs_openat(int dirfd, const char *rel, int flags, mode_t mode);
 gboolean rv_fs_check_relpath(const char *rel, const char *what, GError **error);
 /* control characters (and invalid UTF-8) replaced by '_' */
 char *rv_fs_sanitize_name(const char *name);
+/* an archive entry's name: relative, no ".." part (what extraction accepts) */
+gboolean rv_fs_entry_name_safe(const char *path);
+/* whether a symlink entry's target, seen from the entry's folder, stays inside the extraction folder */
+gboolean rv_fs_link_stays_inside(const char *entry_path, const char *target);
 
 /* rm -rf of name in dirfd, never following a symlink; a missing name is fine */
 gboolean rv_fs_remove_tree_at(int dirfd, const char *name, GError **error);

@@ -188,7 +188,7 @@ rv_http_settings_updated_cb(GObject *source, GAsyncResult *result, gpointer user
 }
 
 /* the body's members are fields of the section; each becomes "/section/name" */
-static JsonNode *
+JsonNode *
 rv_http_settings_patch_from(const char *section, JsonObject *obj, GError **error)
 {
         JsonObject *patch = json_object_new();

@@ -285,6 +285,12 @@ rv_http_client_filters(RvHttpClient *c, RvHttpRequest *req, GError **error)
         return TRUE;
 }
 
+gboolean
+rv_http_event_id_parse(const char *text, guint64 *ret_id)
+{
+        return g_ascii_string_to_unsigned(text, 10, 0, G_MAXUINT64, ret_id, NULL);
+}
+
 /* Last-Event-ID or ?last_event_id=: 0 when neither; FALSE for one that is not a number */
 static gboolean
 rv_http_last_event_id(RvHttpRequest *req, guint64 *ret_id, gboolean *ret_given, GError **error)
@@ -296,7 +302,7 @@ rv_http_last_event_id(RvHttpRequest *req, guint64 *ret_id, gboolean *ret_given, 
         *ret_id = 0;
         if (text == NULL)
                 return TRUE;
-        if (!g_ascii_string_to_unsigned(text, 10, 0, G_MAXUINT64, ret_id, NULL)) {
+        if (!rv_http_event_id_parse(text, ret_id)) {
                 g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "%s: '%.32s' is not an event id",
                             header != NULL ? "Last-Event-ID" : "last_event_id", text);
                 return FALSE;

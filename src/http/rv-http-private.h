@@ -200,6 +200,8 @@ char *rv_http_problem_text(guint status, const char *slug, const char *detail, c
 char *rv_http_error_field(const char *message);
 /* the JSON body of a request: content type, size and depth checked, an object at the top */
 JsonObject *rv_http_request_json_object(RvHttpRequest *req, GError **error);
+/* the same checks on a body's bytes and content type: the object's node, NULL with error */
+JsonNode *rv_http_json_body_parse(const char *content_type, const char *data, gsize len, GError **error);
 /* JSON nesting deeper than max_depth anywhere in text (strings skipped) */
 gboolean rv_http_json_too_deep(const char *text, gsize len, guint max_depth);
 /* appends s as a JSON string */
@@ -229,9 +231,13 @@ void rv_http_torrents_move(RvHttpRequest *req);
 void rv_http_torrents_files(RvHttpRequest *req);
 void rv_http_torrents_selection(RvHttpRequest *req);
 void rv_http_torrents_priorities(RvHttpRequest *req);
+/* one member of a PATCH /v1/torrents/{hash} body as the command it asks for; NULL with error naming it */
+RvCommand *rv_http_torrent_update_command(const RvInfoHash *hash, const char *name, JsonNode *value, GError **error);
 /* the largest upload body: from the engine's max_metadata_size */
 gsize rv_http_upload_limit(RvHttp *http);
 
+/* a PATCH /v1/settings/{section} body as a settings patch ("/section/name" members); NULL with error */
+JsonNode *rv_http_settings_patch_from(const char *section, JsonObject *obj, GError **error);
 void rv_http_settings_get(RvHttpRequest *req);
 void rv_http_settings_patch(RvHttpRequest *req);
 void rv_http_settings_history(RvHttpRequest *req);
@@ -244,6 +250,8 @@ void rv_http_keys_rotate(RvHttpRequest *req);
 void rv_http_health(RvHttpRequest *req);
 void rv_http_health_full(RvHttpRequest *req);
 
+/* a Last-Event-ID (or ?last_event_id=): a decimal event id, FALSE for anything else */
+gboolean rv_http_event_id_parse(const char *text, guint64 *ret_id);
 RvHttpEvents *rv_http_events_new(RvHttp *http, guint queue_max);
 void rv_http_events_free(RvHttpEvents *events);
 void rv_http_events_stream(RvHttpRequest *req);

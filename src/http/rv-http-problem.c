@@ -193,23 +193,13 @@ rv_http_is_json_type(const char *content_type)
                                         g_ascii_strcasecmp(content_type, "application/merge-patch+json") == 0);
 }
 
-JsonObject *
-rv_http_request_json_object(RvHttpRequest *req, GError **error)
+JsonNode *
+rv_http_json_body_parse(const char *content_type, const char *data, gsize len, GError **error)
 {
-        SoupMessageBody *body = soup_server_message_get_request_body(req->msg);
-        const char *content_type =
-                soup_message_headers_get_content_type(soup_server_message_get_request_headers(req->msg), NULL);
-        g_autoptr(GBytes) bytes = NULL;
         g_autoptr(JsonParser) parser = NULL;
         g_autoptr(GError) error_local = NULL;
-        const char *data;
-        gsize len = 0;
         JsonNode *root;
 
-        if (req->json != NULL)
-                return JSON_NODE_HOLDS_OBJECT(req->json) ? json_node_get_object(req->json) : NULL;
-        bytes = soup_message_body_flatten(body);
-        data = g_bytes_get_data(bytes, &len);
         if (len == 0) {
                 g_set_error_literal(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
                                     "the request needs a JSON object as its body");
@@ -241,6 +231,23 @@ rv_http_request_json_object(RvHttpRequest *req, GError **error)
                 g_set_error_literal(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "the body must be a JSON object");
                 return NULL;
         }
-        req->json = json_node_ref(root);
-        return json_node_get_object(req->json);
+        return json_node_ref(root);
+}
+
+JsonObject *
+rv_http_request_json_object(RvHttpRequest *req, GError **error)
+{
+        SoupMessageBody *body = soup_server_message_get_request_body(req->msg);
+        const char *content_type =
+                soup_message_headers_get_content_type(soup_server_message_get_request_headers(req->msg), NULL);
+        g_autoptr(GBytes) bytes = NULL;
+        gsize len = 0;
+        const char *data;
+
+        if (req->json != NULL)
+                return JSON_NODE_HOLDS_OBJECT(req->json) ? json_node_get_object(req->json) : NULL;
+        bytes = soup_message_body_flatten(body);
+        data = g_bytes_get_data(bytes, &len);
+        req->json = rv_http_json_body_parse(content_type, data, len, error);
+        return req->json != NULL ? json_node_get_object(req->json) : NULL;
 }

@@ -144,11 +144,16 @@ rv_http_routes(void)
 static gboolean
 rv_http_route_path_matches(const char *pattern, const char *path, char **ret_params)
 {
-        g_auto(GStrv) want = g_strsplit(pattern + 1, "/", -1);
-        g_auto(GStrv) have = g_strsplit(path + 1, "/", -1);
+        g_auto(GStrv) want = NULL;
+        g_auto(GStrv) have = NULL;
         guint n_params = 0;
 
-        if (path[0] != '/' || g_strv_length(want) != g_strv_length(have))
+        /* before path + 1: an empty path (a request without a URI) has nothing after its end */
+        if (path[0] != '/')
+                return FALSE;
+        want = g_strsplit(pattern + 1, "/", -1);
+        have = g_strsplit(path + 1, "/", -1);
+        if (g_strv_length(want) != g_strv_length(have))
                 return FALSE;
         for (guint i = 0; want[i] != NULL; i++) {
                 if (want[i][0] == '{') {

@@ -713,8 +713,8 @@ rv_http_json_strv(JsonNode *node, const char *field, guint max, GError **error)
         return (GStrv)g_ptr_array_free(g_steal_pointer(&out), FALSE);
 }
 
-static RvCommand *
-rv_http_update_command(const RvTorrent *t, const char *name, JsonNode *value, GError **error)
+RvCommand *
+rv_http_torrent_update_command(const RvInfoHash *hash, const char *name, JsonNode *value, GError **error)
 {
         g_autoptr(RvCommand) command = NULL;
 
@@ -724,7 +724,7 @@ rv_http_update_command(const RvTorrent *t, const char *name, JsonNode *value, GE
                                     "sequential: expected a boolean, got %s", rv_http_json_kind(value));
                         return NULL;
                 }
-                command = rv_command_new(RV_OP_SET_SEQUENTIAL, &t->hash);
+                command = rv_command_new(RV_OP_SET_SEQUENTIAL, hash);
                 command->flag = json_node_get_boolean(value);
         } else if (g_str_equal(name, "download_limit") || g_str_equal(name, "upload_limit")) {
                 if (!rv_http_json_is(value, G_TYPE_INT64)) {
@@ -732,12 +732,11 @@ rv_http_update_command(const RvTorrent *t, const char *name, JsonNode *value, GE
                                     rv_http_json_kind(value));
                         return NULL;
                 }
-                command = rv_command_new(g_str_equal(name, "download_limit") ? RV_OP_SET_DOWNLOAD_LIMIT
-                                                                             : RV_OP_SET_UPLOAD_LIMIT,
-                                         &t->hash);
+                command = rv_command_new(
+                        g_str_equal(name, "download_limit") ? RV_OP_SET_DOWNLOAD_LIMIT : RV_OP_SET_UPLOAD_LIMIT, hash);
                 command->limit = json_node_get_int(value);
         } else if (g_str_equal(name, "labels")) {
-                command = rv_command_new(RV_OP_SET_LABELS, &t->hash);
+                command = rv_command_new(RV_OP_SET_LABELS, hash);
                 command->labels = rv_http_json_strv(value, "labels", RV_MANAGER_MAX_LABELS + 1, error);
                 if (command->labels == NULL)
                         return NULL;
@@ -771,7 +770,7 @@ rv_http_torrents_update(RvHttpRequest *req)
         }
         json_object_iter_init(&iter, obj);
         while (json_object_iter_next(&iter, &name, &value)) {
-                RvCommand *command = rv_http_update_command(t, name, value, &error);
+                RvCommand *command = rv_http_torrent_update_command(&t->hash, name, value, &error);
                 if (command == NULL || !rv_command_validate(command, t, &error) ||
                     !rv_http_request_allows(req, command->op, &error)) {
                         rv_command_free(command);

@@ -74,8 +74,10 @@ struct _RvStoreEmbedded {
         guint retry_delay_ms;
         /* the reason health shows, NULL while healthy (writer thread, under the lock) */
         char *failure_reason;
-        /* tests: the errno every write fails with, 0 for none */
+        /* tests: the errno every write fails with, 0 for none; a function that decides per write (under the lock) */
         gint fail_writes;
+        RvStoreWriteFaultFunc fault_func;
+        gpointer fault_data;
 
         /* small records, read at open and kept here; the files follow through the writer */
         gboolean opened;
@@ -85,6 +87,8 @@ struct _RvStoreEmbedded {
         GPtrArray *history;
         /* key_id -> RvStoreApiKey */
         GHashTable *keys;
+        /* counts changes of keys, so an undo knows whether a later change came on top */
+        guint keys_changes;
         char *token_hash;
         gint64 token_expires;
         char *token_issued_by;
@@ -175,12 +179,21 @@ rv_emb_write_tmp(RvStoreEmbedded *store, int dirfd, const RvEmbOp *op, gboolean 
         gsize len = 0;
         const guint8 *data = g_bytes_get_data(op->data, &len);
         int injected = g_atomic_int_get(&store->fail_writes);
-        int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        gsize kept = 0;
+        int fd;
 
+        g_mutex_lock(&store->lock);
+        if (injected == 0 && store->fault_func != NULL)
+                injected = store->fault_func(op->name, len, &kept, store->fault_data);
+        g_mutex_unlock(&store->lock);
+        fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0) {
                 rv_emb_set_errno(error, errno, "cannot create", tmp);
                 return FALSE;
         }
+        /* an injected short write: part of the record is in the temp file when the write fails */
+        if (injected != 0)
+                (void)rv_emb_write_all(fd, data, MIN(kept, len));
         if (injected != 0 || !rv_emb_write_all(fd, data, len) || (sync_each && fdatasync(fd) < 0)) {
                 int errsv = injected != 0 ? injected : errno;
                 close(fd);
@@ -304,9 +317,10 @@ rv_emb_health_cb(gpointer user_data)
 
 /*
  * after a batch, under the lock: failed writes and deletes are kept until
- * they succeed (unless a newer op of the same name is already queued), the
- * backoff moves on, and health hears when the backlog appears, changes its
- * reason or is gone
+ * they succeed or a newer op of the same name is written in a batch (one
+ * already queued does not count until then: health stays degraded while
+ * the record is owed to the disk in any version), the backoff moves on, and
+ * health hears when the backlog appears, changes its reason or is gone
  */
 static void
 rv_emb_keep_failed(RvStoreEmbedded *store, GHashTable *batch, gboolean retried)
@@ -324,8 +338,6 @@ rv_emb_keep_failed(RvStoreEmbedded *store, GHashTable *batch, gboolean retried)
                 if (op->failure == NULL || (op->kind != RV_EMB_OP_WRITE && op->kind != RV_EMB_OP_DELETE))
                         continue;
                 failure = op->failure;
-                if (g_hash_table_contains(store->pending, op->name))
-                        continue;
                 g_hash_table_iter_steal(&iter);
                 /* its waiters heard of the failure (the completion holds the array) */
                 g_array_unref(op->waiters);
@@ -385,6 +397,14 @@ rv_emb_writer_thread(gpointer user_data)
                         last_try_done = TRUE;
                 batch = g_steal_pointer(&store->pending);
                 store->pending = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)rv_emb_op_free);
+                {
+                        /* a record still owed to the disk is owed no more once a newer op of its name is written */
+                        GHashTableIter iter;
+                        gpointer name;
+                        g_hash_table_iter_init(&iter, batch);
+                        while (g_hash_table_iter_next(&iter, &name, NULL))
+                                g_hash_table_remove(store->failed, name);
+                }
                 if (retry) {
                         GHashTableIter iter;
                         gpointer value;
@@ -503,8 +523,6 @@ rv_emb_enqueue(RvStoreEmbedded *store, RvEmbOpKind kind, char *name, gboolean in
         }
 
         g_mutex_lock(&store->lock);
-        /* a record still owed to the disk is owed no more: this op replaces it */
-        g_hash_table_remove(store->failed, op->name);
         old = g_hash_table_lookup(store->pending, op->name);
         if (old != NULL) {
                 /* the superseded write's callers learn their data is durable when this one is */
@@ -1107,7 +1125,53 @@ typedef struct {
         RvStoreEmbedded *store;
         GTask *task;
         guint64 revision;
+        /* what the cache held before, to go back to when the write fails */
+        guint64 previous_revision;
+        JsonNode *previous;
 } RvEmbSave;
+
+static void rv_emb_write_settings(RvStoreEmbedded *store, RvStoreDoneFunc done, gpointer user_data);
+
+static void
+rv_emb_settings_written_cb(const GError *error, gpointer user_data)
+{
+        RvEmbSave *save = user_data;
+
+        save->store->settings_writes_pending--;
+        g_free(save);
+}
+
+/*
+ * a save whose settings.json could not be written is refused, so it must not
+ * happen later either: the cache goes back to the revision before it (unless
+ * a later save came on top), and the files are written again from the cache,
+ * replacing the failed writes that were to be tried again
+ */
+static void
+rv_emb_settings_undo(RvEmbSave *save)
+{
+        RvStoreEmbedded *store = save->store;
+        RvEmbSave *rewrite;
+
+        if (store->settings_revision != save->revision)
+                return;
+        store->settings_revision = save->previous_revision;
+        g_clear_pointer(&store->settings, json_node_unref);
+        store->settings = g_steal_pointer(&save->previous);
+        for (guint i = store->history->len; i > 0; i--) {
+                RvStoreHistoryEntry *e = g_ptr_array_index(store->history, i - 1);
+                if (e->revision == save->revision)
+                        g_ptr_array_remove_index(store->history, i - 1);
+        }
+        {
+                g_autoptr(JsonNode) history = rv_emb_history_document(store);
+                rv_emb_write_json(store, "history.json", history, NULL, NULL);
+        }
+        rewrite = g_new0(RvEmbSave, 1);
+        rewrite->store = store;
+        store->settings_writes_pending++;
+        rv_emb_write_settings(store, rv_emb_settings_written_cb, rewrite);
+}
 
 static void
 rv_emb_saved_cb(const GError *error, gpointer user_data)
@@ -1116,11 +1180,33 @@ rv_emb_saved_cb(const GError *error, gpointer user_data)
 
         save->store->settings_writes_pending--;
         if (error != NULL)
+                rv_emb_settings_undo(save);
+        if (error != NULL)
                 g_task_return_error(save->task, g_error_copy(error));
         else
                 g_task_return_int(save->task, (gssize)save->revision);
         g_object_unref(save->task);
+        if (save->previous != NULL)
+                json_node_unref(save->previous);
         g_free(save);
+}
+
+/* settings.json from the cache; with no settings, the file goes */
+static void
+rv_emb_write_settings(RvStoreEmbedded *store, RvStoreDoneFunc done, gpointer user_data)
+{
+        JsonObject *obj;
+        g_autoptr(JsonNode) file = NULL;
+
+        if (store->settings == NULL) {
+                rv_emb_enqueue(store, RV_EMB_OP_DELETE, g_strdup("settings.json"), TRUE, NULL, NULL, done, user_data);
+                return;
+        }
+        obj = json_object_new();
+        json_object_set_int_member(obj, "revision", (gint64)store->settings_revision);
+        json_object_set_member(obj, "document", json_node_copy(store->settings));
+        file = rv_json_node_take_object(obj);
+        rv_emb_write_json(store, "settings.json", file, done, user_data);
 }
 
 static void
@@ -1129,8 +1215,6 @@ rv_emb_save_settings_async(RvStore *base, guint64 expected_revision, JsonNode *d
 {
         RvStoreEmbedded *store = base->impl;
         RvStoreHistoryEntry *stored;
-        g_autoptr(JsonNode) file = NULL;
-        JsonObject *obj;
         RvEmbSave *save;
 
         rv_emb_ensure_open(store);
@@ -1142,9 +1226,13 @@ rv_emb_save_settings_async(RvStore *base, guint64 expected_revision, JsonNode *d
                 g_object_unref(task);
                 return;
         }
+        save = g_new0(RvEmbSave, 1);
+        save->store = store;
+        save->task = task;
+        save->previous_revision = store->settings_revision;
+        save->previous = g_steal_pointer(&store->settings);
         store->settings_revision++;
-        if (store->settings != NULL)
-                json_node_unref(store->settings);
+        save->revision = store->settings_revision;
         store->settings = json_node_copy(document);
         stored = rv_store_history_entry_copy(entry);
         stored->revision = store->settings_revision;
@@ -1153,20 +1241,12 @@ rv_emb_save_settings_async(RvStore *base, guint64 expected_revision, JsonNode *d
         if (store->history->len > RV_STORE_HISTORY_MAX)
                 g_ptr_array_remove_range(store->history, 0, store->history->len - RV_STORE_HISTORY_MAX);
 
-        obj = json_object_new();
-        json_object_set_int_member(obj, "revision", (gint64)store->settings_revision);
-        json_object_set_member(obj, "document", json_node_copy(document));
-        file = rv_json_node_take_object(obj);
         {
                 g_autoptr(JsonNode) history = rv_emb_history_document(store);
                 rv_emb_write_json(store, "history.json", history, NULL, NULL);
         }
-        save = g_new0(RvEmbSave, 1);
-        save->store = store;
-        save->task = task;
-        save->revision = store->settings_revision;
         store->settings_writes_pending++;
-        rv_emb_write_json(store, "settings.json", file, rv_emb_saved_cb, save);
+        rv_emb_write_settings(store, rv_emb_saved_cb, save);
 }
 
 static void
@@ -1220,15 +1300,70 @@ rv_emb_write_keys(RvStoreEmbedded *store, RvStoreDoneFunc done, gpointer user_da
         rv_emb_write_json(store, "keys.json", node, done, user_data);
 }
 
+/* a change of one key, undone when keys.json cannot be written: the caller hears it was refused */
+typedef struct {
+        RvStoreEmbedded *store;
+        guint change;
+        char *key_id;
+        /* the key before the change, NULL when there was none */
+        RvStoreApiKey *previous;
+        RvStoreDoneFunc done;
+        gpointer user_data;
+} RvEmbKeyChange;
+
+static void
+rv_emb_key_changed_cb(const GError *error, gpointer user_data)
+{
+        RvEmbKeyChange *c = user_data;
+        RvStoreEmbedded *store = c->store;
+
+        /*
+         * only the newest change is undone; changes that failed in one write
+         * hear of it newest first, so each in turn is the newest again
+         */
+        if (error != NULL && c->change == store->keys_changes) {
+                RvStoreApiKey *previous = g_steal_pointer(&c->previous);
+                if (previous != NULL)
+                        g_hash_table_replace(store->keys, previous->key_id, previous);
+                else
+                        g_hash_table_remove(store->keys, c->key_id);
+                store->keys_changes = c->change - 1;
+                rv_emb_write_keys(store, NULL, NULL);
+        }
+        if (c->done != NULL)
+                c->done(error, c->user_data);
+        if (c->previous != NULL)
+                rv_store_api_key_free(c->previous);
+        g_free(c->key_id);
+        g_free(c);
+}
+
+static RvEmbKeyChange *
+rv_emb_key_change_new(RvStoreEmbedded *store, const char *key_id, RvStoreDoneFunc done, gpointer user_data)
+{
+        RvEmbKeyChange *c = g_new0(RvEmbKeyChange, 1);
+        const RvStoreApiKey *previous = g_hash_table_lookup(store->keys, key_id);
+
+        c->store = store;
+        c->change = ++store->keys_changes;
+        c->key_id = g_strdup(key_id);
+        c->previous = previous != NULL ? rv_store_api_key_copy(previous) : NULL;
+        c->done = done;
+        c->user_data = user_data;
+        return c;
+}
+
 static void
 rv_emb_put_api_key(RvStore *base, const RvStoreApiKey *key, RvStoreDoneFunc done, gpointer user_data)
 {
         RvStoreEmbedded *store = base->impl;
         RvStoreApiKey *copy = rv_store_api_key_copy(key);
+        RvEmbKeyChange *change;
 
         rv_emb_ensure_open(store);
+        change = rv_emb_key_change_new(store, key->key_id, done, user_data);
         g_hash_table_replace(store->keys, copy->key_id, copy);
-        rv_emb_write_keys(store, done, user_data);
+        rv_emb_write_keys(store, rv_emb_key_changed_cb, change);
 }
 
 typedef struct {
@@ -1269,14 +1404,17 @@ static void
 rv_emb_delete_api_key(RvStore *base, const char *key_id, RvStoreDoneFunc done, gpointer user_data)
 {
         RvStoreEmbedded *store = base->impl;
+        RvEmbKeyChange *change;
 
         rv_emb_ensure_open(store);
-        if (!g_hash_table_remove(store->keys, key_id)) {
+        if (!g_hash_table_contains(store->keys, key_id)) {
                 rv_emb_done_later(done, user_data,
                                   g_error_new(RV_ERROR, RV_ERROR_NOT_FOUND, "no API key '%s'", key_id));
                 return;
         }
-        rv_emb_write_keys(store, done, user_data);
+        change = rv_emb_key_change_new(store, key_id, done, user_data);
+        g_hash_table_remove(store->keys, key_id);
+        rv_emb_write_keys(store, rv_emb_key_changed_cb, change);
 }
 
 static void
@@ -1442,4 +1580,16 @@ rv_store_embedded_set_write_failure(RvStore *base, int errsv)
 
         g_return_if_fail(base->klass == &rv_store_embedded_class);
         g_atomic_int_set(&store->fail_writes, errsv);
+}
+
+void
+rv_store_embedded_set_write_fault_func(RvStore *base, RvStoreWriteFaultFunc func, gpointer user_data)
+{
+        RvStoreEmbedded *store = base->impl;
+
+        g_return_if_fail(base->klass == &rv_store_embedded_class);
+        g_mutex_lock(&store->lock);
+        store->fault_func = func;
+        store->fault_data = user_data;
+        g_mutex_unlock(&store->lock);
 }

@@ -67,6 +67,14 @@ gboolean rv_store_post_load_batch(RvStore *store, GPtrArray *records);
 
 /* tests: every write of the embedded store fails with errsv (ENOSPC, ...) until called with 0 */
 void rv_store_embedded_set_write_failure(RvStore *store, int errsv);
+/*
+ * tests: asked on the writer thread before each record file is written (name
+ * as in the torrents or state directory, len its size): 0 lets the write
+ * happen; an errno fails it, after the first *ret_kept bytes (0 unless set)
+ * reached the temp file, as a short write on a filling disk leaves it
+ */
+typedef int (*RvStoreWriteFaultFunc)(const char *name, gsize len, gsize *ret_kept, gpointer user_data);
+void rv_store_embedded_set_write_fault_func(RvStore *store, RvStoreWriteFaultFunc func, gpointer user_data);
 
 /* shared by the backends: history entries to and from JSON, API keys likewise */
 JsonNode *rv_store_history_entry_to_json(const RvStoreHistoryEntry *entry);

@@ -587,6 +587,7 @@ watch_cb(GDBusConnection *conn, const char *sender, const char *path, const char
         g_variant_iter_init(&iter, changed);
         while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
                 g_autoptr(GVariant) owned = value;
+                (void)owned;
                 if (g_variant_is_of_type(value, G_VARIANT_TYPE_STRING))
                         g_ptr_array_add(w->changes, g_strdup_printf("%s %s", key, g_variant_get_string(value, NULL)));
         }

@@ -31,8 +31,6 @@ typedef struct {
 static void
 fixture_setup(Fixture *f)
 {
-        g_autoptr(GError) error = NULL;
-
         rv_test_harness_setup(&f->h);
         g_mkdir_with_parents(f->h.state, 0700);
         if (mount("tmpfs", f->h.state, "tmpfs", MS_NOSUID | MS_NODEV, "size=2m,mode=0700") < 0)
@@ -272,6 +270,7 @@ test_disk_full_write_retried(void)
         {
                 g_autoptr(GError) error = NULL;
                 g_autoptr(GVariant) reply = rv_test_call(&f.h, path, RV_BUS_TORRENT_IFACE, "Pause", NULL, NULL, &error);
+                (void)reply;
                 g_assert_no_error(error);
         }
         wait_health(&f, "degraded", g_strerror(ENOSPC), 10);
@@ -308,6 +307,7 @@ test_disk_full_stop_writes_backlog(void)
         {
                 g_autoptr(GError) error = NULL;
                 g_autoptr(GVariant) reply = rv_test_call(&f.h, path, RV_BUS_TORRENT_IFACE, "Pause", NULL, NULL, &error);
+                (void)reply;
                 g_assert_no_error(error);
         }
         wait_health(&f, "degraded", g_strerror(ENOSPC), 10);

@@ -142,6 +142,9 @@ rv_test_archive_make_hostile(const char *path, const char *kind)
         } else if (g_str_equal(kind, "absolute")) {
                 g_autofree char *abs = g_strdup_printf("%s.absolute.txt", path);
                 rv_test_hostile_entry(a, abs, NULL, "absolute\n");
+        } else if (g_str_equal(kind, "dot-symlink")) {
+                /* the link's folder is "sub": its target leads one above the extraction folder */
+                rv_test_hostile_entry(a, "sub/./out", "../..", NULL);
         } else {
                 rv_test_hostile_entry(a, "out", "../../..", NULL);
                 rv_test_hostile_entry(a, "out/escaped.txt", NULL, "through a link\n");

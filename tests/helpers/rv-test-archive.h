@@ -29,7 +29,8 @@ void rv_test_archive_make(const char *cwd, const char *kind, const char *out, co
 
 /*
  * a tar whose one entry is hostile: "dotdot" (../escaped.txt), "absolute"
- * (/tmp/...), "symlink" (a link to ../../outside, then a file through it)
+ * (/tmp/...), "symlink" (a link to ../../outside, then a file through it),
+ * "dot-symlink" (sub/./out, a link to ../..)
  */
 void rv_test_archive_make_hostile(const char *path, const char *kind);
 

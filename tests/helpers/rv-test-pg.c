@@ -51,6 +51,22 @@ rv_test_pg_start(RvTestPgCluster *cluster)
         return 0;
 }
 
+int
+rv_test_pg_start_or_skip(RvTestPgCluster *cluster)
+{
+        int status = rv_test_pg_start(cluster);
+
+        if (status == 77) {
+                g_print("1..0 # SKIP no PostgreSQL server here (needs root and /usr/lib/postgresql/*/bin)\n");
+                return 77;
+        }
+        if (status != 0) {
+                g_printerr("cannot start the PostgreSQL test cluster (pg-cluster.sh exited %d)\n", status);
+                return 1;
+        }
+        return 0;
+}
+
 void
 rv_test_pg_destroy(RvTestPgCluster *cluster)
 {

@@ -25,6 +25,11 @@ typedef struct {
 int rv_test_pg_run(RvTestPgCluster *cluster, const char *command);
 /* 0 when started; else the script's status (77: no PostgreSQL here) and nothing is left behind */
 int rv_test_pg_start(RvTestPgCluster *cluster);
+/*
+ * for a test's main(): 0 when started; otherwise what main() returns, with
+ * TAP's skip line printed for 77 (no PostgreSQL here) or the reason for 1
+ */
+int rv_test_pg_start_or_skip(RvTestPgCluster *cluster);
 /* destroys a started cluster and frees the fields */
 void rv_test_pg_destroy(RvTestPgCluster *cluster);
 char *rv_test_pg_conninfo(const RvTestPgCluster *cluster, const char *dbname);

@@ -666,6 +666,7 @@ test_http_events(void)
                 g_autoptr(RvTestResponse) r2 = rv_test_http_request(&t, "POST", pause, t.admin, NULL, NULL, NULL);
                 g_autofree char *limit = g_strdup_printf("{\"upload_limit\": %u}", 10000000 + round);
                 g_autoptr(RvTestResponse) r3 = rv_test_http_json(&t, "PATCH", "/v1/settings/engine", t.admin, limit);
+                (void)r1;
                 g_assert_cmpuint(r3->status, ==, 200);
                 g_assert_cmpuint(r2->status, ==, 200);
                 if (round == 0) {
@@ -683,6 +684,7 @@ test_http_events(void)
         fickle = rv_test_sse_open(&t, NULL, last);
         {
                 g_autoptr(RvTestResponse) r = rv_test_http_request(&t, "POST", resume, t.admin, NULL, NULL, NULL);
+                (void)r;
         }
         end = rv_test_http_last_event_id(&t);
         g_assert_true(rv_test_sse_wait_id(steady, end, 10));

@@ -759,15 +759,9 @@ main(int argc, char **argv)
 
         g_test_init(&argc, &argv, NULL);
         rv_test_require_program("dbus-daemon");
-        status = rv_test_pg_start(&cluster);
-        if (status == 77) {
-                g_print("1..0 # SKIP no PostgreSQL server here (needs root and /usr/lib/postgresql/*/bin)\n");
-                return 77;
-        }
-        if (status != 0) {
-                g_printerr("cannot start the PostgreSQL test cluster (pg-cluster.sh exited %d)\n", status);
-                return 1;
-        }
+        status = rv_test_pg_start_or_skip(&cluster);
+        if (status != 0)
+                return status;
         g_test_add_func("/pg/two-nodes", test_two_nodes);
         g_test_add_func("/pg/outage", test_outage);
         g_test_add_func("/pg/add-timeout", test_add_timeout);
