@@ -241,6 +241,9 @@ rv_emb_run_batch(RvStoreEmbedded *store, GHashTable *batch, GPtrArray *completio
         gpointer value;
         guint n_writes = 0;
         gboolean sync_each;
+        /* the folders whose entries the batch changes: the other is not synced */
+        gboolean in_state = FALSE;
+        gboolean in_torrents = FALSE;
 
         g_hash_table_iter_init(&iter, batch);
         while (g_hash_table_iter_next(&iter, NULL, &value)) {
@@ -248,6 +251,9 @@ rv_emb_run_batch(RvStoreEmbedded *store, GHashTable *batch, GPtrArray *completio
                 g_clear_pointer(&op->failure, g_free);
                 if (op->kind == RV_EMB_OP_WRITE)
                         n_writes++;
+                /* moving aside renames into a folder of the state directory */
+                in_state |= op->in_state_dir || op->kind == RV_EMB_OP_QUARANTINE;
+                in_torrents |= !op->in_state_dir;
         }
         sync_each = n_writes < RV_STORE_SYNCFS_BATCH;
 
@@ -289,7 +295,7 @@ rv_emb_run_batch(RvStoreEmbedded *store, GHashTable *batch, GPtrArray *completio
                 }
                 rv_emb_complete(completions, op->waiters, error);
         }
-        if (fsync(store->torrents_fd) < 0 || fsync(store->state_fd) < 0)
+        if ((in_torrents && fsync(store->torrents_fd) < 0) || (in_state && fsync(store->state_fd) < 0))
                 g_debug("fsync of the state directory failed: %s, ignoring", g_strerror(errno));
 }
 
