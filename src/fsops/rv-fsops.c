@@ -8,6 +8,7 @@
 #include "rv-fsops-error.h"
 #include "rv-fsops-pipeline.h"
 #include "rv-fsops.h"
+#include "rv-context.h"
 #include "rv-json.h"
 
 /* FsState values */
@@ -181,8 +182,8 @@ rv_fsops_step_cb(const char *step, const char *status, gpointer user_data)
         g_strlcpy(r->hex, work->report.hex, sizeof(r->hex));
         r->step = g_strdup(step);
         r->status = g_strdup(status);
-        g_main_context_invoke_full(r->self->context, G_PRIORITY_DEFAULT, rv_fsops_step_report_cb, r,
-                                   (GDestroyNotify)rv_fsops_step_report_free);
+        rv_context_post(r->self->context, G_PRIORITY_DEFAULT, rv_fsops_step_report_cb, r,
+                        (GDestroyNotify)rv_fsops_step_report_free);
 }
 
 static void

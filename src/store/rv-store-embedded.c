@@ -11,6 +11,7 @@
 
 #include <glib/gstdio.h>
 
+#include "rv-context.h"
 #include "rv-json.h"
 #include "rv-store-private.h"
 
@@ -365,7 +366,7 @@ rv_emb_keep_failed(RvStoreEmbedded *store, GHashTable *batch, gboolean retried)
                 store->failure_reason = has_backlog ? g_strdup(failure != NULL ? failure : "a write failed") : NULL;
                 report->store = store;
                 report->reason = g_strdup(store->failure_reason);
-                g_main_context_invoke(store->context, rv_emb_health_cb, report);
+                rv_context_post(store->context, G_PRIORITY_DEFAULT, rv_emb_health_cb, report, NULL);
         }
 }
 
@@ -441,7 +442,8 @@ rv_emb_writer_thread(gpointer user_data)
                 rv_emb_complete(completions, barriers, barrier_error);
                 g_cond_broadcast(&store->cond);
                 for (guint i = 0; i < completions->len; i++)
-                        g_main_context_invoke(store->context, rv_emb_completion_cb, g_ptr_array_index(completions, i));
+                        rv_context_post(store->context, G_PRIORITY_DEFAULT, rv_emb_completion_cb,
+                                        g_ptr_array_index(completions, i), NULL);
         }
         g_mutex_unlock(&store->lock);
         return NULL;

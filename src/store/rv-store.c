@@ -3,6 +3,7 @@
 
 #include "config.h"
 
+#include "rv-context.h"
 #include "rv-json.h"
 #include "rv-store-private.h"
 
@@ -285,7 +286,7 @@ rv_store_post_load_batch(RvStore *store, GPtrArray *records)
         batch->store = store;
         batch->records = records;
         /* the same priority as the task's completion, and queued before it: batches arrive first */
-        g_main_context_invoke(store->context, rv_store_load_batch_cb, batch);
+        rv_context_post(store->context, G_PRIORITY_DEFAULT, rv_store_load_batch_cb, batch, NULL);
         return TRUE;
 }
 
