@@ -269,8 +269,10 @@ rv_settings_check_list(const RvSettingDesc *desc, JsonNode *v, GError **error)
                         g_autofree char *all = g_strjoinv(", ", (GStrv)desc->choices);
                         return rv_settings_fail(error, desc, "'%s' is not one of %s", text, all);
                 }
+                /* a pointer ("/engine/download_limit") or a section ("/engine"); "" has no section after its '/' */
                 if (desc->type == RV_SETTING_STRINGS && g_str_equal(desc->name, "immutable_keys") &&
-                    rv_settings_find_pointer(text) == NULL && !g_strv_contains(RV_SETTINGS_SECTIONS, text + 1)) {
+                    (text[0] != '/' ||
+                     (rv_settings_find_pointer(text) == NULL && !g_strv_contains(RV_SETTINGS_SECTIONS, text + 1)))) {
                         return rv_settings_fail(error, desc, "'%s' names no setting", text);
                 }
         }

@@ -84,6 +84,9 @@ test_settings_bad_input(void)
         assert_patch_fails("{\"engine\": {\"download_limit\": -1}}", "/engine/download_limit");
         assert_patch_fails("{\"engine\": {\"listen_port\": 70000}}", "/engine/listen_port");
         assert_patch_fails("{\"engine\": {\"bogus\": 1}}", "/engine/bogus");
+        /* an empty entry names no section (it once made the check read past its end) */
+        assert_patch_fails("{\"app\": {\"immutable_keys\": [\"\"]}}", "/app/immutable_keys");
+        assert_patch_fails("{\"app\": {\"immutable_keys\": [\"engine\"]}}", "/app/immutable_keys");
         assert_patch_fails("{\"nonsense\": {}}", "/nonsense");
         assert_patch_fails("{\"engine\": {\"encryption\": \"maybe\"}}", "/engine/encryption");
         assert_patch_fails("{\"app\": {\"mode\": \"active\"}}", "/app/mode");
