@@ -197,6 +197,43 @@ test_bus_surface(void)
                 g_assert_cmpstr(labels[0], ==, "tv");
         }
         g_clear_pointer(&reply, g_variant_unref);
+        /* the same as columns: a list view's fields when none are asked for, the info hash always first */
+        reply = call_ok(&h, M, MI, "ListTorrentColumns", g_variant_new("(^as)", (const char *[]){ NULL }), "(a{sv})");
+        {
+                g_autoptr(GVariant) columns = g_variant_get_child_value(reply, 0);
+                g_autoptr(GVariant) first = g_variant_get_child_value(columns, 0);
+                g_autoptr(GVariant) names = g_variant_lookup_value(columns, "name", G_VARIANT_TYPE("as"));
+                g_autoptr(GVariant) progress = g_variant_lookup_value(columns, "progress", G_VARIANT_TYPE("ad"));
+                g_autoptr(GVariant) size = g_variant_lookup_value(columns, "size", G_VARIANT_TYPE("at"));
+                g_autoptr(GVariant) labels = g_variant_lookup_value(columns, "labels", G_VARIANT_TYPE("aas"));
+                g_autoptr(GVariant) save = g_variant_lookup_value(columns, "save_path", NULL);
+                const char *key = NULL;
+                g_autofree const char **label = NULL;
+                g_variant_get_child(first, 0, "&s", &key);
+                g_assert_cmpstr(key, ==, "info_hash");
+                g_assert_cmpuint(g_variant_n_children(columns), ==, 11);
+                g_assert_cmpuint(g_variant_n_children(names), ==, 1);
+                g_assert_cmpuint(g_variant_n_children(progress), ==, 1);
+                g_assert_cmpuint(g_variant_n_children(size), ==, 1);
+                g_assert_null(save);
+                g_variant_get_child(names, 0, "&s", &key);
+                g_assert_cmpstr(key, ==, "surf");
+                g_variant_get_child(labels, 0, "^a&s", &label);
+                g_assert_cmpstr(label[0], ==, "tv");
+        }
+        g_clear_pointer(&reply, g_variant_unref);
+        reply = call_ok(&h, M, MI, "ListTorrentColumns",
+                        g_variant_new("(^as)", (const char *[]){ "save_path", "save_path", "completed", NULL }),
+                        "(a{sv})");
+        {
+                g_autoptr(GVariant) columns = g_variant_get_child_value(reply, 0);
+                g_autoptr(GVariant) completed = g_variant_lookup_value(columns, "completed", G_VARIANT_TYPE("ab"));
+                g_assert_cmpuint(g_variant_n_children(columns), ==, 3);
+                g_assert_nonnull(completed);
+        }
+        g_clear_pointer(&reply, g_variant_unref);
+        call_fails(&h, M, MI, "ListTorrentColumns", g_variant_new("(^as)", (const char *[]){ "name", "bogus", NULL }),
+                   "com.revaer.Revaer1.Error.InvalidArgument", "'bogus'");
 
         /* progress arrives as PropertiesChanged, coalesced */
         g_variant_unref(rv_test_wait_prop(&h, path, "State", rv_test_pred_string, "downloading", 30));
@@ -315,6 +352,7 @@ test_bus_surface(void)
 typedef struct {
         GVariant *managed;
         GVariant *list;
+        GVariant *columns;
         GVariant *removed;
         GVariant *removed_first;
         const char *first_path;
@@ -470,6 +508,9 @@ test_bus_streamed_replies(void)
                                &r.managed);
         g_dbus_connection_call(h.conn, RV_BUS_NAME, M, MI, "ListTorrents", NULL, G_VARIANT_TYPE("(a(sssbdttttxas))"),
                                G_DBUS_CALL_FLAGS_NONE, 120000, NULL, reply_cb, &r.list);
+        g_dbus_connection_call(h.conn, RV_BUS_NAME, M, MI, "ListTorrentColumns",
+                               g_variant_new("(^as)", (const char *[]){ "name", "labels", NULL }),
+                               G_VARIANT_TYPE("(a{sv})"), G_DBUS_CALL_FLAGS_NONE, 120000, NULL, reply_cb, &r.columns);
         g_dbus_connection_call(h.conn, RV_BUS_NAME, last_path, RV_BUS_TORRENT_IFACE, "Remove",
                                g_variant_new("(b)", FALSE), NULL, G_DBUS_CALL_FLAGS_NONE, 120000, NULL, reply_cb,
                                &r.removed);
@@ -481,7 +522,7 @@ test_bus_streamed_replies(void)
         g_usleep(500 * 1000);
         g_assert_cmpint(kill(pid, SIGCONT), ==, 0);
         while (r.removed == NULL || r.removed_first == NULL || r.managed == NULL || r.list == NULL ||
-               !r.first_signalled)
+               r.columns == NULL || !r.first_signalled)
                 g_main_context_iteration(NULL, TRUE);
         g_dbus_connection_signal_unsubscribe(h.conn, sub);
         g_assert_true(r.first_signalled_after_reply);
@@ -534,6 +575,20 @@ test_bus_streamed_replies(void)
                                            NULL, NULL, NULL, NULL, NULL))
                         g_assert_cmpstr(hash, !=, last);
         }
+        /* the columns leave out the same torrent, every one of them */
+        {
+                g_autoptr(GVariant) columns = g_variant_get_child_value(r.columns, 0);
+                g_autoptr(GVariant) hashes = g_variant_lookup_value(columns, "info_hash", G_VARIANT_TYPE("as"));
+                g_autoptr(GVariant) names = g_variant_lookup_value(columns, "name", G_VARIANT_TYPE("as"));
+                g_autoptr(GVariant) labels = g_variant_lookup_value(columns, "labels", G_VARIANT_TYPE("aas"));
+                g_autofree const char **strv = NULL;
+                g_assert_cmpuint(g_variant_n_children(columns), ==, 3);
+                g_assert_cmpuint(g_variant_n_children(hashes), ==, n - 1);
+                g_assert_cmpuint(g_variant_n_children(names), ==, n - 1);
+                g_assert_cmpuint(g_variant_n_children(labels), ==, n - 1);
+                strv = g_variant_get_strv(hashes, NULL);
+                g_assert_false(g_strv_contains(strv, last));
+        }
 
         /* PauseAll and ResumeAll go a slice at a time and reply when every torrent has had its turn */
         g_variant_unref(call_ok(&h, M, MI, "ResumeAll", NULL, NULL));
@@ -569,6 +624,7 @@ test_bus_streamed_replies(void)
 
         g_variant_unref(r.managed);
         g_variant_unref(r.list);
+        g_variant_unref(r.columns);
         g_variant_unref(r.removed);
         g_variant_unref(r.removed_first);
         g_assert_cmpint(rv_test_harness_stop_daemon(&h), ==, 0);
