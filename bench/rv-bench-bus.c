@@ -446,6 +446,8 @@ main(int argc, char **argv)
                  21);
         time_calls(&b, "GetManagedObjects", "/com/revaer/Revaer1", "org.freedesktop.DBus.ObjectManager",
                    "GetManagedObjects", NULL, 11);
+        time_raw(&b, "GetManagedObjects (round trip)", "/com/revaer/Revaer1", "org.freedesktop.DBus.ObjectManager",
+                 "GetManagedObjects", 11);
         {
                 g_autoptr(GVariant) r = g_dbus_connection_call_sync(
                         b.conn, "com.revaer.Revaer1", "/com/revaer/Revaer1", "com.revaer.Revaer1.Manager", "GetTorrent",

@@ -81,14 +81,21 @@ rv_introspect_interface(GString *xml, const char *name, const sd_bus_vtable *vta
                         g_string_append_printf(xml, "  <property name=\"%s\" type=\"%s\" access=\"%s\"",
                                                v->x.property.member, v->x.property.signature,
                                                v->type == _SD_BUS_VTABLE_WRITABLE_PROPERTY ? "readwrite" : "read");
-                        if (emits == NULL) {
+                        if (emits == NULL && !(v->flags & SD_BUS_VTABLE_PROPERTY_EXPLICIT)) {
                                 g_string_append(xml, "/>\n");
-                        } else {
-                                g_string_append_printf(xml,
-                                                       ">\n   <annotation name=\"org.freedesktop.DBus.Property."
-                                                       "EmitsChangedSignal\" value=\"%s\"/>\n  </property>\n",
-                                                       emits);
+                                continue;
                         }
+                        g_string_append(xml, ">\n");
+                        if (emits != NULL)
+                                g_string_append_printf(xml,
+                                                       "   <annotation name=\"org.freedesktop.DBus.Property."
+                                                       "EmitsChangedSignal\" value=\"%s\"/>\n",
+                                                       emits);
+                        /* sd-bus's own name for it: not in GetAll, read with Get */
+                        if (v->flags & SD_BUS_VTABLE_PROPERTY_EXPLICIT)
+                                g_string_append(xml, "   <annotation name=\"org.freedesktop.systemd1.Explicit\" "
+                                                     "value=\"true\"/>\n");
+                        g_string_append(xml, "  </property>\n");
                 }
         }
         g_string_append(xml, " </interface>\n");

@@ -428,7 +428,7 @@ rv_bus_method_get_torrent(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
 
 /* one row of the compact list */
 static int
-rv_bus_list_row(RvBus *self, sd_bus_message *reply, RvTorrent *t, sd_bus_error *error)
+rv_bus_list_row(RvBus *self, sd_bus_message *reply, RvTorrent *t, gpointer data, sd_bus_error *error)
 {
         const char *name = t->name != NULL ? t->name : "";
         const char *state = rv_torrent_state_to_string(t->state);
@@ -631,6 +631,8 @@ const sd_bus_vtable rv_bus_manager_vtable[] = {
                                 rv_bus_method_get_torrent, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListTorrents", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sssbdttttxas)", torrents),
                                 rv_bus_method_list_torrents, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListTorrentColumns", SD_BUS_ARGS("as", fields), SD_BUS_RESULT("a{sv}", columns),
+                                rv_bus_method_list_columns, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("PauseAll", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, rv_bus_method_pause_all,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ResumeAll", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, rv_bus_method_resume_all,

@@ -105,8 +105,10 @@ int rv_bus_read_add_options(sd_bus_message *m, RvAddRequest *request, GPtrArray 
 
 RvTorrent *rv_bus_torrent_from_path(RvBus *self, const char *path);
 
-/* appends one torrent's row to reply; < 0 (error set or not) ends the reply with an error */
-typedef int (*RvBusRowFunc)(RvBus *self, sd_bus_message *reply, RvTorrent *torrent, sd_bus_error *error);
+/* appends one torrent's row to reply (or to data); < 0 (error set or not) ends the reply with an error */
+typedef int (*RvBusRowFunc)(RvBus *self, sd_bus_message *reply, RvTorrent *torrent, gpointer data, sd_bus_error *error);
+/* appends what the rows gathered in data, before reply's outermost array is closed */
+typedef int (*RvBusFinishFunc)(sd_bus_message *reply, gpointer data);
 /*
  * finishes reply, whose outermost array is open, with a row per torrent,
  * a slice per main-loop iteration, then sends it (or an error for call);
@@ -115,6 +117,9 @@ typedef int (*RvBusRowFunc)(RvBus *self, sd_bus_message *reply, RvTorrent *torre
  */
 int rv_bus_reply_stream(RvBus *self, sd_bus_message *call, sd_bus_message *reply, RvBusRowFunc row,
                         sd_bus_error *ret_error);
+/* the same, with data for row and finish (which may be NULL), freed with destroy in every case */
+int rv_bus_reply_stream_full(RvBus *self, sd_bus_message *call, sd_bus_message *reply, RvBusRowFunc row,
+                             RvBusFinishFunc finish, gpointer data, GDestroyNotify destroy, sd_bus_error *ret_error);
 GPtrArray *rv_bus_streams_new(void);
 /*
  * a GetManagedObjects reply is in the making: torrent signals wait in the
@@ -123,6 +128,8 @@ GPtrArray *rv_bus_streams_new(void);
  */
 void rv_bus_hold_signals(RvBus *self);
 void rv_bus_release_signals(RvBus *self);
+/* ListTorrentColumns (rv-bus-columns.c) */
+int rv_bus_method_list_columns(sd_bus_message *m, void *userdata, sd_bus_error *ret_error);
 /* object callback for the manager's path: GetManagedObjects without holding the loop */
 int rv_bus_managed_objects_cb(sd_bus_message *m, void *userdata, sd_bus_error *ret_error);
 

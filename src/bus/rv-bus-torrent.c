@@ -356,7 +356,20 @@ rv_bus_set_refused(sd_bus *bus, const char *path, const char *interface, const c
         return sd_bus_error_set(ret_error, SD_BUS_ERROR_ACCESS_DENIED, "property writes go through authorization");
 }
 
+/*
+ * A list view draws a row from the properties of the core's list fields
+ * (RvTorrentField.in_list); those are what GetAll and GetManagedObjects carry
+ * and what PropertiesChanged sends with their values. The others are
+ * explicit: read with Get, and only named as invalidated when they change.
+ * With 10,000 torrents that halves GetManagedObjects (a client decodes every
+ * value as an object of its own), and rate signals stop carrying byte counts
+ * nobody draws. test-bus-actions keeps these flags and in_list in step.
+ */
 #define RV_PROP(name, sig, getter) SD_BUS_PROPERTY(name, sig, getter, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE)
+#define RV_EXPLICIT (SD_BUS_VTABLE_PROPERTY_EXPLICIT | SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION)
+#define RV_PROP_EXPLICIT(name, sig, getter) SD_BUS_PROPERTY(name, sig, getter, 0, RV_EXPLICIT)
+#define RV_PROP_WRITABLE(name, sig, getter) \
+        SD_BUS_WRITABLE_PROPERTY(name, sig, getter, rv_bus_set_refused, 0, RV_EXPLICIT | SD_BUS_VTABLE_UNPRIVILEGED)
 
 const sd_bus_vtable rv_bus_torrent_vtable[] = {
         SD_BUS_VTABLE_START(0),
@@ -366,33 +379,31 @@ const sd_bus_vtable rv_bus_torrent_vtable[] = {
         RV_PROP("Completed", "b", rv_bus_prop_completed),
         RV_PROP("Progress", "d", rv_bus_prop_progress),
         RV_PROP("Size", "t", rv_bus_prop_size),
-        RV_PROP("WantedSize", "t", rv_bus_prop_wanted),
+        RV_PROP_EXPLICIT("WantedSize", "t", rv_bus_prop_wanted),
         RV_PROP("Done", "t", rv_bus_prop_done),
         RV_PROP("DownloadRate", "t", rv_bus_prop_download_rate),
         RV_PROP("UploadRate", "t", rv_bus_prop_upload_rate),
-        RV_PROP("Downloaded", "t", rv_bus_prop_downloaded),
-        RV_PROP("Uploaded", "t", rv_bus_prop_uploaded),
+        RV_PROP_EXPLICIT("Downloaded", "t", rv_bus_prop_downloaded),
+        RV_PROP_EXPLICIT("Uploaded", "t", rv_bus_prop_uploaded),
         RV_PROP("Eta", "x", rv_bus_prop_eta),
-        RV_PROP("Peers", "u", rv_bus_prop_peers),
-        RV_PROP("Seeds", "u", rv_bus_prop_seeds),
-        RV_PROP("SavePath", "s", rv_bus_prop_save_path),
-        SD_BUS_WRITABLE_PROPERTY("Sequential", "b", rv_bus_prop_sequential, rv_bus_set_refused, 0,
-                                 SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE | SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_WRITABLE_PROPERTY("DownloadLimit", "x", rv_bus_prop_download_limit, rv_bus_set_refused, 0,
-                                 SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE | SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_WRITABLE_PROPERTY("UploadLimit", "x", rv_bus_prop_upload_limit, rv_bus_set_refused, 0,
-                                 SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE | SD_BUS_VTABLE_UNPRIVILEGED),
+        RV_PROP_EXPLICIT("Peers", "u", rv_bus_prop_peers),
+        RV_PROP_EXPLICIT("Seeds", "u", rv_bus_prop_seeds),
+        RV_PROP_EXPLICIT("SavePath", "s", rv_bus_prop_save_path),
+        RV_PROP_WRITABLE("Sequential", "b", rv_bus_prop_sequential),
+        RV_PROP_WRITABLE("DownloadLimit", "x", rv_bus_prop_download_limit),
+        RV_PROP_WRITABLE("UploadLimit", "x", rv_bus_prop_upload_limit),
         SD_BUS_WRITABLE_PROPERTY("Labels", "as", rv_bus_prop_labels, rv_bus_set_refused, 0,
                                  SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE | SD_BUS_VTABLE_UNPRIVILEGED),
-        RV_PROP("Include", "as", rv_bus_prop_include),
-        RV_PROP("Exclude", "as", rv_bus_prop_exclude),
-        RV_PROP("SkipFluff", "b", rv_bus_prop_skip_fluff),
-        SD_BUS_PROPERTY("AddedTime", "t", rv_bus_prop_added_time, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        RV_PROP("CompletedTime", "t", rv_bus_prop_completed_time),
-        RV_PROP("Error", "s", rv_bus_prop_error),
-        RV_PROP("FsState", "s", rv_bus_prop_fs_state),
-        RV_PROP("FsError", "s", rv_bus_prop_fs_error),
-        RV_PROP("LibraryPath", "s", rv_bus_prop_library_path),
+        RV_PROP_EXPLICIT("Include", "as", rv_bus_prop_include),
+        RV_PROP_EXPLICIT("Exclude", "as", rv_bus_prop_exclude),
+        RV_PROP_EXPLICIT("SkipFluff", "b", rv_bus_prop_skip_fluff),
+        SD_BUS_PROPERTY("AddedTime", "t", rv_bus_prop_added_time, 0,
+                        SD_BUS_VTABLE_PROPERTY_CONST | SD_BUS_VTABLE_PROPERTY_EXPLICIT),
+        RV_PROP_EXPLICIT("CompletedTime", "t", rv_bus_prop_completed_time),
+        RV_PROP_EXPLICIT("Error", "s", rv_bus_prop_error),
+        RV_PROP_EXPLICIT("FsState", "s", rv_bus_prop_fs_state),
+        RV_PROP_EXPLICIT("FsError", "s", rv_bus_prop_fs_error),
+        RV_PROP_EXPLICIT("LibraryPath", "s", rv_bus_prop_library_path),
         SD_BUS_METHOD_WITH_ARGS("Pause", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, rv_bus_method_pause,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Resume", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, rv_bus_method_resume,

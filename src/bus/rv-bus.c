@@ -235,7 +235,8 @@ rv_bus_emit_added(RvBus *self, const RvInfoHash *hash)
         if (torrent == NULL || torrent->removing)
                 return;
         path = rv_bus_torrent_path(hash);
-        r = sd_bus_emit_object_added(self->bus, path);
+        /* its one interface, as GetManagedObjects lists it and InterfacesRemoved names it */
+        r = sd_bus_emit_interfaces_added(self->bus, path, RV_BUS_TORRENT_IFACE, NULL);
         if (r < 0)
                 g_debug("InterfacesAdded for %s failed: %s", path, g_strerror(-r));
         r = sd_bus_emit_signal(self->bus, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "TorrentAdded", "oss", path, hash->hex,

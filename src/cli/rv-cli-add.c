@@ -546,7 +546,11 @@ rv_cli_wait_check(RvCliWait *w)
                 return;
         }
         if (g_str_equal(state, "error")) {
-                g_autofree char *reason = rv_cli_wait_string(w, "Error");
+                g_autofree char *reason = NULL;
+                /* explicit: its invalidation may come in a signal of its own, after the state's */
+                rv_cli_get_into(w->cli, w->path, RV_BUS_TORRENT_IFACE, (const char *const[]){ "Error", NULL },
+                                w->props);
+                reason = rv_cli_wait_string(w, "Error");
                 g_set_error(&w->error, RV_ERROR, RV_ERROR_INTERNAL, _("torrent %s failed: %s"),
                             name[0] != '\0' ? name : rv_cli_path_to_hash(w->path),
                             reason[0] != '\0' ? reason : _("unknown error"));
@@ -559,10 +563,14 @@ rv_cli_wait_check(RvCliWait *w)
         w->last_state = g_steal_pointer(&state);
 }
 
+/* what the wait shows beside a list view's properties: explicit, read with Get */
+static const char *const rv_cli_wait_explicit[] = { "WantedSize", "Error", NULL };
+
 static gboolean
 rv_cli_wait_refresh(RvCliWait *w, GError **error)
 {
-        g_autoptr(GVariant) props = rv_cli_get_all(w->cli, w->path, RV_BUS_TORRENT_IFACE, error);
+        g_autoptr(GVariant) props =
+                rv_cli_get_all_with(w->cli, w->path, RV_BUS_TORRENT_IFACE, rv_cli_wait_explicit, error);
 
         if (props == NULL)
                 return FALSE;
@@ -591,9 +599,16 @@ rv_cli_wait_changed_cb(sd_bus_message *m, void *userdata, sd_bus_error *ret_erro
                 g_variant_dict_insert_value(w->props, key, value);
                 g_variant_unref(value);
         }
-        if (g_variant_n_children(invalidated) > 0 && !rv_cli_wait_refresh(w, &w->error)) {
-                (void)sd_event_exit(w->cli->event, 0);
-                return 0;
+        /* an explicit property comes as invalidated: read again the ones shown */
+        if (g_variant_n_children(invalidated) > 0) {
+                g_autofree const char **names = g_variant_get_strv(invalidated, NULL);
+                g_autoptr(GPtrArray) shown = g_ptr_array_new();
+                for (guint i = 0; names[i] != NULL; i++) {
+                        if (g_strv_contains(rv_cli_wait_explicit, names[i]))
+                                g_ptr_array_add(shown, (gpointer)names[i]);
+                }
+                g_ptr_array_add(shown, NULL);
+                rv_cli_get_into(w->cli, w->path, RV_BUS_TORRENT_IFACE, (const char *const *)shown->pdata, w->props);
         }
         rv_cli_wait_check(w);
         return 0;

@@ -558,6 +558,43 @@ rv_cli_get_all(RvCli *cli, const char *path, const char *iface, GError **error)
         return g_variant_get_child_value(reply, 0);
 }
 
+/*
+ * a torrent's properties that a list view does not draw are explicit: the
+ * service leaves them out of GetAll, and Get reads them. A service from before
+ * that had them all in GetAll, so nothing is read twice
+ */
+void
+rv_cli_get_into(RvCli *cli, const char *path, const char *iface, const char *const *names, GVariantDict *dict)
+{
+        for (guint i = 0; names[i] != NULL; i++) {
+                g_autoptr(GError) error = NULL;
+                g_autoptr(GVariant) value = rv_cli_get_property(cli, path, iface, names[i], &error);
+                if (value != NULL)
+                        g_variant_dict_insert_value(dict, names[i], value);
+                else
+                        g_debug("reading %s of %s failed: %s, ignoring", names[i], path, error->message);
+        }
+}
+
+GVariant *
+rv_cli_get_all_with(RvCli *cli, const char *path, const char *iface, const char *const *names, GError **error)
+{
+        g_autoptr(GVariant) all = rv_cli_get_all(cli, path, iface, error);
+        g_autoptr(GVariantDict) dict = NULL;
+        g_autoptr(GPtrArray) missing = g_ptr_array_new();
+
+        if (all == NULL)
+                return NULL;
+        dict = g_variant_dict_new(all);
+        for (guint i = 0; names[i] != NULL; i++) {
+                if (!g_variant_dict_contains(dict, names[i]))
+                        g_ptr_array_add(missing, (gpointer)names[i]);
+        }
+        g_ptr_array_add(missing, NULL);
+        rv_cli_get_into(cli, path, iface, (const char *const *)missing->pdata, dict);
+        return g_variant_ref_sink(g_variant_dict_end(dict));
+}
+
 GVariant *
 rv_cli_get_property(RvCli *cli, const char *path, const char *iface, const char *name, GError **error)
 {

@@ -243,7 +243,13 @@ rv_cli_info(RvCli *cli, char **args, GError **error)
         path = rv_cli_resolve(cli, args[0], error);
         if (path == NULL)
                 return FALSE;
-        props = rv_cli_get_all(cli, path, RV_BUS_TORRENT_IFACE, error);
+        {
+                const char *names[G_N_ELEMENTS(rv_cli_info_fields) + 1];
+                for (guint i = 0; i < G_N_ELEMENTS(rv_cli_info_fields); i++)
+                        names[i] = rv_cli_info_fields[i].property;
+                names[G_N_ELEMENTS(rv_cli_info_fields)] = NULL;
+                props = rv_cli_get_all_with(cli, path, RV_BUS_TORRENT_IFACE, names, error);
+        }
         if (props == NULL)
                 return FALSE;
         if (cli->json) {

@@ -105,6 +105,11 @@ int rv_cli_message_append_variant(sd_bus_message *m, GVariant *value);
 GDBusNodeInfo *rv_cli_introspect(RvCli *cli, const char *path, GError **error);
 /* every property of an interface as an a{sv} */
 GVariant *rv_cli_get_all(RvCli *cli, const char *path, const char *iface, GError **error);
+/* the same, with those of names that GetAll leaves out (explicit properties) read one by one */
+GVariant *rv_cli_get_all_with(RvCli *cli, const char *path, const char *iface, const char *const *names,
+                              GError **error);
+/* the values of names read with Get into dict; one the service does not have is left out */
+void rv_cli_get_into(RvCli *cli, const char *path, const char *iface, const char *const *names, GVariantDict *dict);
 GVariant *rv_cli_get_property(RvCli *cli, const char *path, const char *iface, const char *name, GError **error);
 gboolean rv_cli_set_property(RvCli *cli, const char *path, const char *iface, const char *name, GError **error,
                              const char *type, ...);

@@ -10,7 +10,8 @@
  * is not a plain read must need more than "observe"
  */
 
-static const char *const rv_read_only_methods[] = { "GetTorrent", "ListTorrents", "ListFiles", "History", NULL };
+static const char *const rv_read_only_methods[] = { "GetTorrent", "ListTorrents", "ListTorrentColumns",
+                                                    "ListFiles",  "History",      NULL };
 
 static void
 check_vtable(const char *iface, const sd_bus_vtable *vtable)
@@ -90,6 +91,13 @@ test_bus_torrent_fields(void)
                 if (field == NULL)
                         g_error("property %s is not in the field table", v->x.property.member);
                 g_assert_cmpstr(rv_torrent_field_signature(field), ==, v->x.property.signature);
+                /* what a list view draws is in GetAll and GetManagedObjects; the rest is read with Get */
+                if (((v->flags & SD_BUS_VTABLE_PROPERTY_EXPLICIT) != 0) == field->in_list)
+                        g_error("property %s: explicit must be the opposite of in_list", v->x.property.member);
+                /* and a change of it is signalled: with its value, or as invalidated when explicit */
+                if ((v->flags & SD_BUS_VTABLE_PROPERTY_CONST) == 0)
+                        g_assert_true((v->flags & (field->in_list ? SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE
+                                                                  : SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION)) != 0);
                 n++;
         }
         g_assert_cmpuint(n, ==, rv_torrent_fields_count());

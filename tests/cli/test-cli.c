@@ -393,6 +393,8 @@ test_cli_magnet(void)
         ctl_expect(&h, 0, hash, NULL, "info", hash);
         ctl_expect(&h, 0, "single.bin", NULL, "info", prefix);
         ctl_expect(&h, 0, "Info hash:", NULL, "info", "single.bin");
+        /* explicit properties (not in GetAll) are read one by one */
+        ctl_expect(&h, 0, "Save path:", NULL, "info", "single.bin");
         {
                 g_auto(RvCtlResult) res = { 0 };
                 g_autoptr(JsonNode) node = NULL;
@@ -405,6 +407,9 @@ test_cli_magnet(void)
                 g_assert_cmpstr(json_object_get_string_member(obj, "state"), ==, "seeding");
                 g_assert_cmpint(json_object_get_int_member(obj, "done"), ==, 4 * MIB);
                 g_assert_true(json_object_get_boolean_member(obj, "completed"));
+                g_assert_cmpint(json_object_get_int_member(obj, "wanted_size"), ==, 4 * MIB);
+                g_assert_true(json_object_has_member(obj, "save_path"));
+                g_assert_true(json_object_has_member(obj, "library_path"));
         }
         ctl_expect(&h, 0, "single.bin", NULL, "files", hash);
         ctl_expect(&h, 0, "100.0%", NULL, "files", "single.bin");
