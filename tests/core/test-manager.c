@@ -51,7 +51,8 @@ fixture_start(Fixture *f)
         g_free(mc.download_dir);
         mc.download_dir = g_strdup(f->data);
         mc.progress_interval_ms = 100;
-        mc.shutdown_timeout_ms = 2000;
+        /* the daemon's default: a loaded CI machine may take seconds to sync the last writes */
+        mc.shutdown_timeout_ms = 10000;
         f->manager = rv_manager_new(f->engine, f->store, f->health, f->events, &mc);
         rv_manager_config_clear(&mc);
 }
