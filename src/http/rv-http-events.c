@@ -288,6 +288,9 @@ rv_http_client_filters(RvHttpClient *c, RvHttpRequest *req, GError **error)
 gboolean
 rv_http_event_id_parse(const char *text, guint64 *ret_id)
 {
+        /* digits only: GLib's parser lets a leading vertical tab or form feed through */
+        if (text[0] == '\0' || text[strspn(text, "0123456789")] != '\0')
+                return FALSE;
         return g_ascii_string_to_unsigned(text, 10, 0, G_MAXUINT64, ret_id, NULL);
 }
 

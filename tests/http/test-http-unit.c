@@ -248,6 +248,20 @@ test_json_depth(void)
         g_assert_false(rv_http_json_too_deep("\"\\\"[[[[\"", 8, 1));
 }
 
+/* Last-Event-ID: decimal digits and nothing else (GLib's parser alone took a leading vertical tab) */
+static void
+test_event_id(void)
+{
+        const char *bad[] = { "", "\v1", " 1", "1 ", "+1", "-1", "0x10", "18446744073709551616", NULL };
+        guint64 id = 0;
+
+        g_assert_true(rv_http_event_id_parse("42", &id));
+        g_assert_cmpuint(id, ==, 42);
+        g_assert_true(rv_http_event_id_parse("18446744073709551615", &id));
+        for (guint i = 0; bad[i] != NULL; i++)
+                g_assert_false(rv_http_event_id_parse(bad[i], &id));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -260,5 +274,6 @@ main(int argc, char **argv)
         g_test_add_func("/http/error-field", test_error_field);
         g_test_add_func("/http/json-depth", test_json_depth);
         g_test_add_func("/http/json-numbers", test_json_numbers);
+        g_test_add_func("/http/event-id", test_event_id);
         return g_test_run();
 }
