@@ -120,8 +120,9 @@ complete_setup(RvFaultsDaemon *d, const char *token, GError **error)
  * crash, and does not have to issue a new one (the token was burnt before)
  */
 static void
-test_setup_token(void)
+test_setup_token(gconstpointer data)
 {
+        const char *fault = data;
         RvFaultsDaemon d;
         g_autofree char *control = NULL;
         g_autofree char *token = NULL;
@@ -140,7 +141,7 @@ test_setup_token(void)
                 g_assert_no_error(error);
                 g_variant_get(reply, "(st)", &token, NULL);
         }
-        write_control(control, "ENOSPC after=1");
+        write_control(control, fault);
         key_id = complete_setup(&d, token, &error);
         g_assert_null(key_id);
         name = rv_test_error_name(error);
@@ -171,6 +172,8 @@ main(int argc, char **argv)
                 g_autofree char *path = g_strdup_printf("/faults/store/%s", scenarios[i].name);
                 g_test_add_data_func(path, &scenarios[i], test_store_fault);
         }
-        g_test_add_func("/faults/store/setup-token", test_setup_token);
+        /* the token's own write refused, or the new key's after the token was taken */
+        g_test_add_data_func("/faults/store/setup-token", "ENOSPC after=1", test_setup_token);
+        g_test_add_data_func("/faults/store/setup-token-key", "ENOSPC match=keys", test_setup_token);
         return g_test_run();
 }
