@@ -43,8 +43,12 @@ wait_state(RvTestHarness *h, const char *path, const char *want, guint timeout_s
                 if (g_get_monotonic_time() > deadline) {
                         g_autofree char *error = get_string(h, path, "Error");
                         g_autofree char *log = rv_test_read_log(h);
-                        g_printerr("%s\nthe torrent is '%s' (error '%s'), not '%s' after %u s\n",
-                                   log != NULL ? log : "", state, error, want, timeout_s);
+                        g_autoptr(GVariant) done = rv_test_get(h, path, "Done");
+                        g_autoptr(GVariant) peers = rv_test_get(h, path, "Peers");
+                        g_printerr("%s\nthe torrent is '%s' (error '%s', %" G_GUINT64_FORMAT
+                                   " bytes done, %u peers), not '%s' after %u s\n",
+                                   log != NULL ? log : "", state, error, g_variant_get_uint64(done),
+                                   g_variant_get_uint32(peers), want, timeout_s);
                         g_assert_not_reached();
                 }
                 g_usleep(100000);
