@@ -172,21 +172,28 @@ check_torrent(void)
         }
 }
 
-/* the next input starts from the same torrent: no labels, no limits */
+static void
+rv_fuzz_run(RvOp op, GStrv labels)
+{
+        RvCommand *c = rv_command_new(op, &rv_qbt.torrent->hash);
+
+        c->labels = labels;
+        (void)rv_command_run(rv_qbt.manager, c, NULL);
+        rv_command_free(c);
+}
+
+/* the next input starts from the same torrent: no labels, no limits (only what changed: each is a store write) */
 static void
 rv_fuzz_reset(void)
 {
-        RvCommand *c = rv_command_new(RV_OP_SET_LABELS, &rv_qbt.torrent->hash);
+        RvTorrent *t = rv_qbt.torrent;
 
-        c->labels = g_new0(char *, 1);
-        (void)rv_command_run(rv_qbt.manager, c, NULL);
-        rv_command_free(c);
-        c = rv_command_new(RV_OP_SET_DOWNLOAD_LIMIT, &rv_qbt.torrent->hash);
-        (void)rv_command_run(rv_qbt.manager, c, NULL);
-        rv_command_free(c);
-        c = rv_command_new(RV_OP_SET_UPLOAD_LIMIT, &rv_qbt.torrent->hash);
-        (void)rv_command_run(rv_qbt.manager, c, NULL);
-        rv_command_free(c);
+        if (t->labels != NULL && t->labels[0] != NULL)
+                rv_fuzz_run(RV_OP_SET_LABELS, g_new0(char *, 1));
+        if (t->download_limit != 0)
+                rv_fuzz_run(RV_OP_SET_DOWNLOAD_LIMIT, NULL);
+        if (t->upload_limit != 0)
+                rv_fuzz_run(RV_OP_SET_UPLOAD_LIMIT, NULL);
         while (g_main_context_iteration(NULL, FALSE))
                 ;
 }
