@@ -16,16 +16,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rv-fuzz-manager.h"
 #include "rv-fuzz.h"
 #include "rv-qbt.h"
 #include "rv-test-data.h"
 #include "rv-validate.h"
 
 typedef struct {
-        RvHealth *health;
-        RvStore *store;
-        RvEventBus *events;
-        RvEngine *engine;
+        RvFuzzManager m;
         RvManager *manager;
         RvHttp http;
         RvTorrent *torrent;
@@ -65,34 +63,14 @@ rv_fuzz_added_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-        const char *dir;
-        g_autofree char *state = NULL;
-        g_autofree char *data = NULL;
         g_autoptr(GBytes) tiny = NULL;
-        RvManagerConfig mc;
-        RvEngineSettings settings;
         RvAddRequest request = { 0 };
 
         rv_fuzz_init();
-        dir = rv_fuzz_tmpdir();
-        state = g_build_filename(dir, "state", NULL);
-        data = g_build_filename(dir, "data", NULL);
-        g_mkdir_with_parents(data, 0755);
-        rv_qbt.health = rv_health_new();
-        rv_qbt.store = rv_store_embedded_new(state, rv_qbt.health, NULL);
-        if (rv_qbt.store == NULL)
-                abort();
-        rv_qbt.events = rv_event_bus_new(256, 1, NULL, NULL);
-        rv_engine_settings_init(&settings);
-        rv_qbt.engine = rv_engine_new_fake(&settings);
-        rv_engine_settings_clear(&settings);
-        rv_manager_config_init(&mc);
-        g_free(mc.download_dir);
-        mc.download_dir = g_strdup(data);
-        rv_qbt.manager = rv_manager_new(rv_qbt.engine, rv_qbt.store, rv_qbt.health, rv_qbt.events, &mc);
-        rv_manager_config_clear(&mc);
-        rv_qbt.http.manager = rv_qbt.manager;
-        rv_qbt.http.store = rv_qbt.store;
+        rv_fuzz_manager_init(&rv_qbt.m);
+        rv_qbt.manager = rv_qbt.m.manager;
+        rv_qbt.http.manager = rv_qbt.m.manager;
+        rv_qbt.http.store = rv_qbt.m.store;
         /* one torrent for the whole run */
         tiny = rv_test_data_tiny_torrent("fuzz", 1);
         request.torrent = tiny;
