@@ -325,6 +325,8 @@ rv_access_issue_setup_token_finish(RvAccess *self, GAsyncResult *result, gint64 
 typedef struct {
         RvStoreApiKey *key;
         char *secret;
+        /* the first key of CompleteSetup: the hash of the token it took */
+        char *setup_token_hash;
 } RvAccessKeyResult;
 
 static void
@@ -332,6 +334,7 @@ rv_access_key_result_free(RvAccessKeyResult *r)
 {
         rv_store_api_key_free(r->key);
         rv_access_secret_free(r->secret);
+        g_free(r->setup_token_hash);
         g_free(r);
 }
 
@@ -344,6 +347,15 @@ rv_access_key_stored_cb(const GError *error, gpointer user_data)
         RvStoreApiKey *copy;
 
         if (error != NULL) {
+                /*
+                 * setup refused after its token was taken: the token is put
+                 * back (for a lifetime from now; the store does not say how
+                 * much was left), so the user tries again with the same one
+                 */
+                if (r->setup_token_hash != NULL)
+                        rv_store_put_setup_token(self->store, r->setup_token_hash,
+                                                 g_get_real_time() / G_USEC_PER_SEC + RV_ACCESS_TOKEN_LIFETIME_S,
+                                                 "setup refused by the store", NULL, NULL);
                 g_task_return_error(task, g_error_copy(error));
                 return;
         }
@@ -354,7 +366,8 @@ rv_access_key_stored_cb(const GError *error, gpointer user_data)
 }
 
 static void
-rv_access_store_new_key(RvAccess *self, GTask *task, const char *label, const char *scope, guint burst, guint period_s)
+rv_access_store_new_key(RvAccess *self, GTask *task, const char *label, const char *scope, guint burst, guint period_s,
+                        const char *setup_token_hash)
 {
         RvAccessKeyResult *r = g_new0(RvAccessKeyResult, 1);
         g_autofree char *id_random = rv_access_random(9);
@@ -369,6 +382,7 @@ rv_access_store_new_key(RvAccess *self, GTask *task, const char *label, const ch
         r->key->period_s = period_s;
         r->key->created = g_get_real_time() / G_USEC_PER_SEC;
         r->key->scope = g_strdup(scope);
+        r->setup_token_hash = g_strdup(setup_token_hash);
         g_task_set_task_data(task, r, (GDestroyNotify)rv_access_key_result_free);
         rv_store_put_api_key(self->store, r->key, rv_access_key_stored_cb, task);
 }
@@ -397,17 +411,19 @@ rv_access_create_key_scoped_async(RvAccess *self, const char *label, const char 
                 g_object_unref(task);
                 return;
         }
-        rv_access_store_new_key(self, task, label, scope, burst, period_s);
+        rv_access_store_new_key(self, task, label, scope, burst, period_s, NULL);
 }
 
 typedef struct {
         char *label;
+        char *token_hash;
 } RvAccessSetup;
 
 static void
 rv_access_setup_free(RvAccessSetup *s)
 {
         g_free(s->label);
+        g_free(s->token_hash);
         g_free(s);
 }
 
@@ -418,6 +434,7 @@ rv_access_token_taken_cb(GObject *source, GAsyncResult *result, gpointer user_da
         RvAccess *self = g_task_get_source_object(task);
         g_autoptr(GError) error = NULL;
         g_autofree char *label = NULL;
+        g_autofree char *hash = NULL;
 
         if (!rv_store_take_setup_token_finish(NULL, result, &error)) {
                 if (error == NULL)
@@ -427,7 +444,8 @@ rv_access_token_taken_cb(GObject *source, GAsyncResult *result, gpointer user_da
                 return;
         }
         label = g_strdup(((RvAccessSetup *)g_task_get_task_data(task))->label);
-        rv_access_store_new_key(self, g_steal_pointer(&task), label, "admin", 0, 0);
+        hash = g_strdup(((RvAccessSetup *)g_task_get_task_data(task))->token_hash);
+        rv_access_store_new_key(self, g_steal_pointer(&task), label, "admin", 0, 0, hash);
 }
 
 void
@@ -451,8 +469,9 @@ rv_access_complete_setup_async(RvAccess *self, const char *token, const char *la
         }
         s = g_new0(RvAccessSetup, 1);
         s->label = g_strdup(label);
-        g_task_set_task_data(task, s, (GDestroyNotify)rv_access_setup_free);
         hash = rv_access_hash_secret(token != NULL ? token : "");
+        s->token_hash = g_strdup(hash);
+        g_task_set_task_data(task, s, (GDestroyNotify)rv_access_setup_free);
         rv_store_take_setup_token_async(self->store, hash, g_get_real_time() / G_USEC_PER_SEC, NULL,
                                         rv_access_token_taken_cb, task);
 }

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <climits>
 #include <functional>
 #include <memory>
@@ -10,6 +11,8 @@
 #include <unordered_map>
 #include <utility>
 #include <vector>
+
+#include <sys/statvfs.h>
 
 #include <libtorrent/alert_types.hpp>
 #include <libtorrent/fingerprint.hpp>
@@ -49,6 +52,16 @@ struct RvLtTorrent {
         int num_files = -1;
         /* the target of the last move asked for: libtorrent's failure does not name it */
         std::string move_target;
+        /*
+         * a write that failed for want of space or permission: libtorrent
+         * answers it with upload mode, not an error, and the torrent would
+         * look like a download without peers; it is the torrent's error for
+         * as long as upload mode lasts (a resume or libtorrent's own retry,
+         * optimistic_disk_retry, ends it)
+         */
+        std::string disk_error;
+        /* where the data is, for the disk error's cause (the status is not asked for it) */
+        std::string save_path;
         /* removal asked while the add was in flight */
         bool removed = false;
         /* something a resume save would record changed since the last save */
@@ -400,6 +413,7 @@ rv_lt_on_add(RvEngine *engine, const lt::add_torrent_alert *alert)
         if (it == self->torrents.end())
                 return true;
         it->second.handle = alert->handle;
+        it->second.save_path = params.save_path;
 
         RvEngineEvent event{};
         std::string name = params.ti ? params.ti->name() : params.name;
@@ -551,6 +565,24 @@ rv_lt_on_resume_data_failed(RvEngine *engine, const lt::save_resume_data_failed_
         return true;
 }
 
+/*
+ * libtorrent writes through memory maps: a full file system shows as a
+ * fault on the mapping (EFAULT, "Bad address"), which says nothing to a
+ * user (nor does libtorrent always name the file). When the file system of
+ * the torrent's folder has (nearly) no space left, that is the cause.
+ */
+static std::string
+rv_lt_disk_error_message(const lt::error_code &ec, const std::string &dir)
+{
+        struct statvfs sv;
+
+        /* nearly: the pages of a fault may not be all that was wanted */
+        if (ec == boost::system::errc::bad_address && !dir.empty() && statvfs(dir.c_str(), &sv) == 0 &&
+            static_cast<guint64>(sv.f_bavail) * sv.f_frsize < 16 * 1024 * 1024)
+                return g_strerror(ENOSPC);
+        return ec.message();
+}
+
 /* finished as libtorrent says, held back until the flush of the files answered (or 10 s passed) */
 static gboolean
 rv_lt_finished_on_disk(RvLtTorrent &torrent, bool finished)
@@ -620,7 +652,13 @@ rv_lt_emit_status(RvEngine *engine, RvLtTorrent &torrent, const lt::sha1_hash &k
         status.download_limit = torrent.download_limit;
         status.upload_limit = torrent.upload_limit;
         if (st.errc)
-                status.error = g_strdup(st.errc.message().c_str());
+                status.error = g_strdup(!torrent.disk_error.empty()
+                                                ? torrent.disk_error.c_str()
+                                                : rv_lt_disk_error_message(st.errc, torrent.save_path).c_str());
+        else if ((st.flags & lt::torrent_flags::upload_mode) && !torrent.disk_error.empty())
+                status.error = g_strdup(torrent.disk_error.c_str());
+        else
+                torrent.disk_error.clear();
 
         event.kind = RV_ENGINE_EVENT_STATUS;
         event.hash = status.hash;
@@ -756,11 +794,15 @@ rv_lt_handle_alert(RvEngine *engine, lt::alert *alert)
         }
         case lt::file_error_alert::alert_type: {
                 auto *a = lt::alert_cast<lt::file_error_alert>(alert);
-                if (rv_lt_find_handle(self, a->handle, key) == nullptr)
+                RvLtTorrent *torrent = rv_lt_find_handle(self, a->handle, key);
+                if (torrent == nullptr)
                         return true;
+                const std::string file = a->filename();
+                std::string message = std::string(lt::operation_name(a->op)) + " '" + file +
+                                      "' failed: " + rv_lt_disk_error_message(a->error, torrent->save_path);
+                torrent->disk_error = message;
                 return rv_lt_emit_error(engine, RV_ENGINE_EVENT_ERROR, key, rv_engine_error_code_from_lt(a->error),
-                                        std::string(lt::operation_name(a->op)) + " '" + a->filename() +
-                                                "' failed: " + a->error.message());
+                                        message);
         }
         case lt::storage_moved_alert::alert_type: {
                 auto *a = lt::alert_cast<lt::storage_moved_alert>(alert);
@@ -768,6 +810,7 @@ rv_lt_handle_alert(RvEngine *engine, lt::alert *alert)
                 if (torrent == nullptr)
                         return true;
                 torrent->dirty = true;
+                torrent->save_path = a->storage_path();
                 RvEngineEvent event{};
                 event.kind = RV_ENGINE_EVENT_STORAGE_MOVED;
                 rv_engine_hash_to_rv(key, &event.hash);
@@ -1142,9 +1185,13 @@ rv_lt_resume(RvEngine *engine, const RvInfoHash *hash, GError **error)
                                                torrent.start_in_flight = true;
                                                torrent.swallow_resumed++;
                                        }
+                                       torrent.disk_error.clear();
                                        return true;
                                },
                                [](const lt::torrent_handle &h) {
+                                       /* a disk error stops a torrent (its error, or upload mode) until a resume */
+                                       h.clear_error();
+                                       h.unset_flags(lt::torrent_flags::upload_mode);
                                        h.set_flags(lt::torrent_flags::auto_managed);
                                        h.resume();
                                }) &&

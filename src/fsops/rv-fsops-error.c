@@ -94,7 +94,9 @@ static void rv_fs_set_error_va(GError **error, RvFsFailure failure, const char *
 static void
 rv_fs_set_error_va(GError **error, RvFsFailure failure, const char *fmt, va_list args)
 {
-        g_autofree char *msg = g_strdup_vprintf(fmt, args);
+        g_autofree char *raw = g_strdup_vprintf(fmt, args);
+        /* names from archives and disks are bytes; the message goes out as FsError, a D-Bus string */
+        g_autofree char *msg = g_utf8_make_valid(raw, -1);
 
         g_set_error(error, RV_ERROR, rv_fs_failure_to_error(failure), "%s: %s", rv_fs_failure_to_string(failure), msg);
 }

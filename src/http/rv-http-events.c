@@ -249,16 +249,16 @@ rv_http_client_keepalive_cb(gpointer user_data)
         return G_SOURCE_CONTINUE;
 }
 
-/* ?torrent=<hash>,... and ?kind=<kind>,...; FALSE with error naming the parameter */
-static gboolean
-rv_http_client_filters(RvHttpClient *c, RvHttpRequest *req, GError **error)
+gboolean
+rv_http_event_filters_parse(const char *torrents, const char *kinds, GHashTable **ret_torrents, guint *ret_kinds,
+                            GError **error)
 {
-        const char *torrents = rv_http_request_query(req, "torrent");
-        const char *kinds = rv_http_request_query(req, "kind");
+        g_autoptr(GHashTable) set = NULL;
+        guint mask = 0;
 
         if (torrents != NULL) {
                 g_auto(GStrv) parts = g_strsplit(torrents, ",", RV_HTTP_MAX_FILTER + 1);
-                c->torrents = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+                set = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
                 for (guint i = 0; parts[i] != NULL; i++) {
                         RvInfoHash hash;
                         if (i >= RV_HTTP_MAX_FILTER || !rv_info_hash_parse(parts[i], &hash)) {
@@ -267,7 +267,7 @@ rv_http_client_filters(RvHttpClient *c, RvHttpRequest *req, GError **error)
                                             RV_HTTP_MAX_FILTER);
                                 return FALSE;
                         }
-                        g_hash_table_add(c->torrents, g_strdup(hash.hex));
+                        g_hash_table_add(set, g_strdup(hash.hex));
                 }
         }
         if (kinds != NULL) {
@@ -279,10 +279,20 @@ rv_http_client_filters(RvHttpClient *c, RvHttpRequest *req, GError **error)
                                             "kind: '%.64s' is not an event kind", parts[i]);
                                 return FALSE;
                         }
-                        c->kinds |= 1u << kind;
+                        mask |= 1u << kind;
                 }
         }
+        *ret_torrents = g_steal_pointer(&set);
+        *ret_kinds = mask;
         return TRUE;
+}
+
+/* ?torrent=<hash>,... and ?kind=<kind>,...; FALSE with error naming the parameter */
+static gboolean
+rv_http_client_filters(RvHttpClient *c, RvHttpRequest *req, GError **error)
+{
+        return rv_http_event_filters_parse(rv_http_request_query(req, "torrent"), rv_http_request_query(req, "kind"),
+                                           &c->torrents, &c->kinds, error);
 }
 
 gboolean

@@ -175,6 +175,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(RvHttpRequest, rv_http_request_unref)
 /* the answer comes later: returns a reference for the callback, which responds and drops it */
 RvHttpRequest *rv_http_request_pause(RvHttpRequest *req);
 const char *rv_http_request_query(RvHttpRequest *req, const char *name);
+/* a request's query as rv_http_request_query() reads it: name -> value, decoded; never NULL */
+GHashTable *rv_http_query_parse(const char *query);
 const char *rv_http_request_header(RvHttpRequest *req, const char *name);
 /* the key's scope covers op: AccessDenied naming the scope needed otherwise */
 gboolean rv_http_request_allows(RvHttpRequest *req, RvOp op, GError **error);
@@ -235,6 +237,20 @@ void rv_http_torrents_priorities(RvHttpRequest *req);
 RvCommand *rv_http_torrent_update_command(const RvInfoHash *hash, const char *name, JsonNode *value, GError **error);
 /* the largest upload body: from the engine's max_metadata_size */
 gsize rv_http_upload_limit(RvHttp *http);
+/* one torrent of a multipart upload: a .torrent file or a magnet, and which part it was ("torrent[0]") */
+typedef struct {
+        char *what;
+        char *magnet;
+        GBytes *torrent;
+} RvHttpSource;
+void rv_http_source_free(RvHttpSource *s);
+/*
+ * the parts of a POST /v1/torrents form: sources (RvHttpSource) and the
+ * "options" part (a JSON object, not yet read as add options); FALSE with
+ * error naming the part
+ */
+gboolean rv_http_upload_form_read(SoupMultipart *form, GPtrArray *sources, JsonObject **ret_options, GError **error);
+#define RV_HTTP_MAX_PARTS 64
 
 /* a PATCH /v1/settings/{section} body as a settings patch ("/section/name" members); NULL with error */
 JsonNode *rv_http_settings_patch_from(const char *section, JsonObject *obj, GError **error);
@@ -252,6 +268,13 @@ void rv_http_health_full(RvHttpRequest *req);
 
 /* a Last-Event-ID (or ?last_event_id=): a decimal event id, FALSE for anything else */
 gboolean rv_http_event_id_parse(const char *text, guint64 *ret_id);
+/*
+ * the event stream's ?torrent=<hash>,... and ?kind=<kind>,... (either NULL
+ * when not given): the info hashes to pass (NULL: all) and a mask of
+ * 1 << RvEventKind (0: all); FALSE with error naming the parameter
+ */
+gboolean rv_http_event_filters_parse(const char *torrents, const char *kinds, GHashTable **ret_torrents,
+                                     guint *ret_kinds, GError **error);
 RvHttpEvents *rv_http_events_new(RvHttp *http, guint queue_max);
 void rv_http_events_free(RvHttpEvents *events);
 void rv_http_events_stream(RvHttpRequest *req);

@@ -106,6 +106,14 @@ rv_http_request_pause(RvHttpRequest *req)
         return rv_http_request_ref(req);
 }
 
+GHashTable *
+rv_http_query_parse(const char *query)
+{
+        GHashTable *params = g_uri_parse_params(query, -1, "&", G_URI_PARAMS_NONE, NULL);
+
+        return params != NULL ? params : g_hash_table_new(g_str_hash, g_str_equal);
+}
+
 const char *
 rv_http_request_query(RvHttpRequest *req, const char *name)
 {
@@ -117,9 +125,7 @@ rv_http_request_query(RvHttpRequest *req, const char *name)
                 return NULL;
         params = g_object_get_data(G_OBJECT(req->msg), "rv-http-query");
         if (params == NULL) {
-                params = g_uri_parse_params(query, -1, "&", G_URI_PARAMS_NONE, NULL);
-                if (params == NULL)
-                        params = g_hash_table_new(g_str_hash, g_str_equal);
+                params = rv_http_query_parse(query);
                 g_object_set_data_full(G_OBJECT(req->msg), "rv-http-query", params, (GDestroyNotify)g_hash_table_unref);
         }
         return g_hash_table_lookup(params, name);

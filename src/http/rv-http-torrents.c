@@ -511,8 +511,6 @@ rv_http_add_json(RvHttpRequest *req)
         }
 }
 
-#define RV_HTTP_MAX_PARTS 64
-
 /* the "options" part of a form: a JSON object, checked like a JSON body */
 static JsonObject *
 rv_http_parse_options_part(GBytes *data, GError **error)
@@ -535,13 +533,7 @@ rv_http_parse_options_part(GBytes *data, GError **error)
         return json_object_ref(json_node_get_object(root));
 }
 
-typedef struct {
-        char *what;
-        char *magnet;
-        GBytes *torrent;
-} RvHttpSource;
-
-static void
+void
 rv_http_source_free(RvHttpSource *s)
 {
         g_free(s->what);
@@ -551,9 +543,8 @@ rv_http_source_free(RvHttpSource *s)
         g_free(s);
 }
 
-/* the sources (files and magnet parts) and the options of a form; FALSE with error naming the part */
-static gboolean
-rv_http_read_form(SoupMultipart *form, GPtrArray *sources, JsonObject **ret_options, GError **error)
+gboolean
+rv_http_upload_form_read(SoupMultipart *form, GPtrArray *sources, JsonObject **ret_options, GError **error)
 {
         guint n_torrents = 0;
 
@@ -621,7 +612,7 @@ rv_http_add_multipart(RvHttpRequest *req)
                 rv_http_respond_problem(req, SOUP_STATUS_BAD_REQUEST, "bad-request", "too many parts", NULL);
                 return;
         }
-        if (!rv_http_read_form(form, sources, &options, &error)) {
+        if (!rv_http_upload_form_read(form, sources, &options, &error)) {
                 rv_http_respond_error(req, error);
                 return;
         }

@@ -162,8 +162,8 @@ rv_qbt_last_activity(RvQbt *qbt, const RvTorrent *t)
 
 /* parameters */
 
-static void
-rv_qbt_merge_params(GHashTable *into, const char *text, gsize len)
+void
+rv_qbt_form_merge(GHashTable *into, const char *text, gsize len)
 {
         g_autoptr(GHashTable) params = NULL;
         GHashTableIter iter;
@@ -184,18 +184,25 @@ gboolean
 rv_qbt_read_multipart(RvHttpRequest *req, guint max_parts, GHashTable *fields, GPtrArray *files)
 {
         g_autoptr(GBytes) body = soup_message_body_flatten(soup_server_message_get_request_body(req->msg));
-        g_autoptr(SoupMultipart) form =
-                soup_multipart_new_from_message(soup_server_message_get_request_headers(req->msg), body);
+
+        return rv_qbt_multipart_parse(soup_server_message_get_request_headers(req->msg), body, max_parts, fields,
+                                      files);
+}
+
+gboolean
+rv_qbt_multipart_parse(SoupMessageHeaders *headers, GBytes *body, guint max_parts, GHashTable *fields, GPtrArray *files)
+{
+        g_autoptr(SoupMultipart) form = soup_multipart_new_from_message(headers, body);
 
         if (form == NULL || soup_multipart_get_length(form) > (int)max_parts)
                 return FALSE;
         for (int i = 0; i < soup_multipart_get_length(form); i++) {
-                SoupMessageHeaders *headers = NULL;
+                SoupMessageHeaders *part_headers = NULL;
                 GBytes *data = NULL;
                 g_autoptr(GHashTable) params = NULL;
                 const char *name;
-                (void)soup_multipart_get_part(form, i, &headers, &data);
-                if (!soup_message_headers_get_content_disposition(headers, NULL, &params) ||
+                (void)soup_multipart_get_part(form, i, &part_headers, &data);
+                if (!soup_message_headers_get_content_disposition(part_headers, NULL, &params) ||
                     (name = g_hash_table_lookup(params, "name")) == NULL)
                         return FALSE;
                 if (g_str_equal(name, "torrents") || g_hash_table_contains(params, "filename")) {
@@ -221,14 +228,14 @@ rv_qbt_params(RvHttpRequest *req)
         req->form = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
         uri = soup_server_message_get_uri(req->msg);
         if (uri != NULL && g_uri_get_query(uri) != NULL)
-                rv_qbt_merge_params(req->form, g_uri_get_query(uri), strlen(g_uri_get_query(uri)));
+                rv_qbt_form_merge(req->form, g_uri_get_query(uri), strlen(g_uri_get_query(uri)));
         h = soup_server_message_get_request_headers(req->msg);
         type = soup_message_headers_get_content_type(h, NULL);
         if (type != NULL && g_ascii_strcasecmp(type, "application/x-www-form-urlencoded") == 0) {
                 g_autoptr(GBytes) body = soup_message_body_flatten(soup_server_message_get_request_body(req->msg));
                 gsize len = 0;
                 const char *data = g_bytes_get_data(body, &len);
-                rv_qbt_merge_params(req->form, data, len);
+                rv_qbt_form_merge(req->form, data, len);
         } else if (type != NULL && g_ascii_strcasecmp(type, "multipart/form-data") == 0) {
                 /* some clients send every call as a multipart form */
                 (void)rv_qbt_read_multipart(req, 64, req->form, NULL);

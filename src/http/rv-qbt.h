@@ -82,6 +82,11 @@ const char *rv_qbt_param(RvHttpRequest *req, const char *name);
  * the body is no form, has more than max_parts parts or a part without a name
  */
 gboolean rv_qbt_read_multipart(RvHttpRequest *req, guint max_parts, GHashTable *fields, GPtrArray *files);
+/* the same on a body and its headers (the fuzz target's way in) */
+gboolean rv_qbt_multipart_parse(SoupMessageHeaders *headers, GBytes *body, guint max_parts, GHashTable *fields,
+                                GPtrArray *files);
+/* an application/x-www-form-urlencoded text (a query or a form body) into params, a later value replacing an earlier */
+void rv_qbt_form_merge(GHashTable *into, const char *text, gsize len);
 /* a required parameter: NULL after a 400 */
 const char *rv_qbt_require(RvHttpRequest *req, const char *name);
 /* "true"/"false" as qBittorrent writes them */

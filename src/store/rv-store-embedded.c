@@ -1465,22 +1465,44 @@ rv_emb_put_setup_token(RvStore *base, const char *token_hash, gint64 expires_at,
         rv_emb_write_token(store, done, user_data);
 }
 
+typedef struct {
+        RvStoreEmbedded *store;
+        GTask *task;
+        char *hash;
+        gint64 expires;
+} RvEmbTake;
+
+/*
+ * a take whose write failed was refused: the token is the user's again, in
+ * the cache and in the write tried again (the failed one would clear it on
+ * disk once the store takes writes), unless a newer token replaced it
+ */
 static void
 rv_emb_token_taken_cb(const GError *error, gpointer user_data)
 {
-        GTask *task = user_data;
+        RvEmbTake *take = user_data;
+        RvStoreEmbedded *store = take->store;
 
-        if (error != NULL)
-                g_task_return_error(task, g_error_copy(error));
-        else
-                g_task_return_boolean(task, TRUE);
-        g_object_unref(task);
+        if (error != NULL) {
+                if (store->token_hash == NULL) {
+                        store->token_hash = g_steal_pointer(&take->hash);
+                        store->token_expires = take->expires;
+                        rv_emb_write_token(store, NULL, NULL);
+                }
+                g_task_return_error(take->task, g_error_copy(error));
+        } else {
+                g_task_return_boolean(take->task, TRUE);
+        }
+        g_object_unref(take->task);
+        g_free(take->hash);
+        g_free(take);
 }
 
 static void
 rv_emb_take_setup_token_async(RvStore *base, const char *token_hash, gint64 now, GTask *task)
 {
         RvStoreEmbedded *store = base->impl;
+        RvEmbTake *take;
         gboolean match;
 
         rv_emb_ensure_open(store);
@@ -1492,8 +1514,12 @@ rv_emb_take_setup_token_async(RvStore *base, const char *token_hash, gint64 now,
                 g_object_unref(task);
                 return;
         }
-        g_clear_pointer(&store->token_hash, g_free);
-        rv_emb_write_token(store, rv_emb_token_taken_cb, task);
+        take = g_new0(RvEmbTake, 1);
+        take->store = store;
+        take->task = task;
+        take->hash = g_steal_pointer(&store->token_hash);
+        take->expires = store->token_expires;
+        rv_emb_write_token(store, rv_emb_token_taken_cb, take);
 }
 
 static void

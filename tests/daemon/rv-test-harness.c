@@ -2,10 +2,12 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include <json-glib/json-glib.h>
@@ -24,6 +26,23 @@ rv_test_require_program(const char *name)
         if (g_strcmp0(g_getenv("CI"), "true") == 0)
                 g_error("%s is required in CI", name);
         g_print("1..0 # SKIP %s is not installed\n", name);
+        exit(77);
+}
+
+void
+rv_test_require_mount_namespace(void)
+{
+        const char *why = NULL;
+
+        if (geteuid() != 0)
+                why = "needs root for a tmpfs in a mount namespace";
+        else if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+                why = "cannot make a mount namespace";
+        if (why == NULL)
+                return;
+        if (g_strcmp0(g_getenv("CI"), "true") == 0)
+                g_error("%s (required in CI)", why);
+        g_print("1..0 # SKIP %s\n", why);
         exit(77);
 }
 

@@ -40,6 +40,8 @@ typedef struct {
 
 /* skips the test (77 outside CI) when a program is missing */
 void rv_test_require_program(const char *name);
+/* mounts of the test's own, never seen outside it: a mount namespace (root; skips, 77, without one outside CI) */
+void rv_test_require_mount_namespace(void);
 
 /*
  * children a failed assertion takes along: the abort would leave them holding

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -326,20 +325,8 @@ test_disk_full_stop_writes_backlog(void)
 int
 main(int argc, char **argv)
 {
-        const char *why = NULL;
-
         g_test_init(&argc, &argv, NULL);
-        /* mounts of the test's own, never seen outside it */
-        if (geteuid() != 0)
-                why = "needs root for a tmpfs in a mount namespace";
-        else if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-                why = "cannot make a mount namespace";
-        if (why != NULL) {
-                if (g_strcmp0(g_getenv("CI"), "true") == 0)
-                        g_error("%s (required in CI)", why);
-                g_print("1..0 # SKIP %s\n", why);
-                return 77;
-        }
+        rv_test_require_mount_namespace();
         g_test_add_func("/disk-full/add-refused", test_disk_full_add_refused);
         g_test_add_func("/disk-full/write-retried", test_disk_full_write_retried);
         g_test_add_func("/disk-full/stop-writes-backlog", test_disk_full_stop_writes_backlog);

@@ -102,6 +102,68 @@ test_store_fault(gconstpointer data)
         rv_faults_outcome_clear(&o);
 }
 
+static char *
+complete_setup(RvFaultsDaemon *d, const char *token, GError **error)
+{
+        g_autoptr(GVariant) reply = rv_test_call(&d->t.h, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "CompleteSetup",
+                                                 g_variant_new("(ss)", token, "first"), G_VARIANT_TYPE("(ss)"), error);
+        char *key_id = NULL;
+
+        if (reply != NULL)
+                g_variant_get(reply, "(ss)", &key_id, NULL);
+        return key_id;
+}
+
+/*
+ * a CompleteSetup the store refused leaves the setup token usable: the user
+ * tries again with the same token once the store takes writes, also after a
+ * crash, and does not have to issue a new one (the token was burnt before)
+ */
+static void
+test_setup_token(gconstpointer data)
+{
+        const char *fault = data;
+        RvFaultsDaemon d;
+        g_autofree char *control = NULL;
+        g_autofree char *token = NULL;
+        g_autofree char *key_id = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autofree char *name = NULL;
+
+        rv_faults_daemon_setup(&d, NULL);
+        control = g_build_filename(d.t.h.dir, "faults", NULL);
+        write_control(control, "");
+        rv_test_harness_set_daemon_env(&d.t.h, "REVAER_TEST_FAULTS", control);
+        rv_faults_daemon_start(&d);
+        {
+                g_autoptr(GVariant) reply = rv_test_call(&d.t.h, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "IssueSetupToken",
+                                                         NULL, G_VARIANT_TYPE("(st)"), &error);
+                g_assert_no_error(error);
+                g_variant_get(reply, "(st)", &token, NULL);
+        }
+        write_control(control, fault);
+        key_id = complete_setup(&d, token, &error);
+        g_assert_null(key_id);
+        name = rv_test_error_name(error);
+        g_assert_cmpstr(name, ==, "com.revaer.Revaer1.Error.Unavailable");
+        g_clear_error(&error);
+        rv_faults_wait_health(&d, "degraded", g_strerror(ENOSPC), 10);
+
+        write_control(control, "");
+        rv_faults_wait_health(&d, "ok", NULL, 15);
+        /* a crash: the token on disk is the one the user holds */
+        rv_test_harness_kill_daemon(&d.t.h);
+        rv_faults_daemon_start(&d);
+        key_id = complete_setup(&d, token, &error);
+        g_assert_no_error(error);
+        g_assert_nonnull(key_id);
+        /* and it is used now */
+        g_free(complete_setup(&d, token, &error));
+        g_assert_nonnull(error);
+        rv_faults_daemon_stop(&d);
+        rv_faults_daemon_teardown(&d);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -110,5 +172,8 @@ main(int argc, char **argv)
                 g_autofree char *path = g_strdup_printf("/faults/store/%s", scenarios[i].name);
                 g_test_add_data_func(path, &scenarios[i], test_store_fault);
         }
+        /* the token's own write refused, or the new key's after the token was taken */
+        g_test_add_data_func("/faults/store/setup-token", "ENOSPC after=1", test_setup_token);
+        g_test_add_data_func("/faults/store/setup-token-key", "ENOSPC match=keys", test_setup_token);
         return g_test_run();
 }

@@ -497,6 +497,8 @@ run_bad(Fixture *f, const char *name, const char *fs_json, const char *failure)
         set_library(f, f->library);
         g_assert_cmpint(run(f, NULL, &error), ==, RV_FS_RUN_FAILED);
         assert_failure(error, failure);
+        /* the message is what FsError carries on D-Bus, where sd-bus refuses a string that is not UTF-8 */
+        g_assert_true(g_utf8_validate(error->message, -1, NULL));
         after = rv_test_tree_checksums(top);
         g_assert_cmpuint(g_hash_table_size(before), ==, g_hash_table_size(after));
         j = journal(f);
@@ -525,7 +527,9 @@ test_pipeline_bad_archives(Fixture *f, gconstpointer data)
                                      { "absolute", "ArchiveUnsafePath" },
                                      { "symlink", "ArchiveUnsafeLink" },
                                      /* found by fuzz-archive-name: "." parts counted as folders */
-                                     { "dot-symlink", "ArchiveUnsafeLink" } };
+                                     { "dot-symlink", "ArchiveUnsafeLink" },
+                                     /* the name goes into FsError, a D-Bus string: it must come out UTF-8 */
+                                     { "dotdot-not-utf8", "ArchiveUnsafePath" } };
         const char *extract = "{\"extract\": true}";
 
         for (guint i = 0; i < G_N_ELEMENTS(hostile); i++) {

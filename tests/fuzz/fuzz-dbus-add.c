@@ -19,14 +19,13 @@
 #include <sys/socket.h>
 
 #include "rv-bus-private.h"
+#include "rv-fuzz-manager.h"
 #include "rv-fuzz.h"
 #include "rv-test-data.h"
 
 typedef struct {
-        RvHealth *health;
+        RvFuzzManager m;
         RvStore *store;
-        RvEventBus *events;
-        RvEngine *engine;
         RvManager *manager;
         sd_bus *bus;
         GBytes *torrent;
@@ -66,33 +65,12 @@ rv_fuzz_bus(void)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-        const char *dir;
-        g_autofree char *state = NULL;
-        g_autofree char *data = NULL;
-        RvManagerConfig mc;
-        RvEngineSettings settings;
-
         rv_fuzz_init();
-        dir = rv_fuzz_tmpdir();
-        state = g_build_filename(dir, "state", NULL);
-        data = g_build_filename(dir, "data", NULL);
-        g_mkdir_with_parents(data, 0755);
-
-        rv_add.health = rv_health_new();
-        rv_add.store = rv_store_embedded_new(state, rv_add.health, NULL);
-        if (rv_add.store == NULL)
-                abort();
-        rv_add.events = rv_event_bus_new(256, 1, NULL, NULL);
-        rv_engine_settings_init(&settings);
-        rv_add.engine = rv_engine_new_fake(&settings);
-        rv_engine_settings_clear(&settings);
-        rv_manager_config_init(&mc);
-        g_free(mc.download_dir);
-        mc.download_dir = g_strdup(data);
-        rv_add.manager = rv_manager_new(rv_add.engine, rv_add.store, rv_add.health, rv_add.events, &mc);
-        rv_manager_config_clear(&mc);
+        rv_fuzz_manager_init(&rv_add.m);
+        rv_add.store = rv_add.m.store;
+        rv_add.manager = rv_add.m.manager;
         rv_add.bus = rv_fuzz_bus();
-        rv_add.torrent = rv_fuzz_make_torrent(dir);
+        rv_add.torrent = rv_fuzz_make_torrent(rv_fuzz_tmpdir());
         rv_add.tiny = rv_test_data_tiny_torrent("fuzz", 1);
         return 0;
 }

@@ -178,3 +178,13 @@ rv_fuzz_check_source(RvEngineSource *source)
                 abort();
         }
 }
+
+GBytes *
+rv_fuzz_flattened(const void *data, gsize len)
+{
+        char *copy = g_malloc(len + 1);
+
+        memcpy(copy, data, len);
+        copy[len] = '\0';
+        return g_bytes_new_take(copy, len);
+}

@@ -30,6 +30,12 @@ GStrv rv_fuzz_lines(const uint8_t *data, size_t size);
 /* the input as a JSON document, NULL when it is not one; immutable as the store's load reads records */
 JsonNode *rv_fuzz_json(const uint8_t *data, size_t size, gboolean immutable);
 
+/*
+ * a request body as soup_message_body_flatten() gives it: NUL-terminated
+ * past its length (libsoup's multipart reader runs strstr() on it)
+ */
+GBytes *rv_fuzz_flattened(const void *data, gsize len);
+
 /* a directory of this process's own (on tmpfs where there is one), removed at exit */
 const char *rv_fuzz_tmpdir(void);
 

@@ -134,10 +134,16 @@ rv_test_archive_make_hostile(const char *path, const char *kind)
 {
         struct archive *a = archive_write_new();
 
-        archive_write_set_format_pax_restricted(a);
+        /* ustar keeps a name's bytes as they are: pax would mark one that is not UTF-8 */
+        if (g_str_equal(kind, "dotdot-not-utf8"))
+                archive_write_set_format_ustar(a);
+        else
+                archive_write_set_format_pax_restricted(a);
         g_assert_cmpint(archive_write_open_filename(a, path), ==, ARCHIVE_OK);
         rv_test_hostile_entry(a, "fine.txt", NULL, "harmless\n");
-        if (g_str_equal(kind, "dotdot")) {
+        if (g_str_equal(kind, "dotdot-not-utf8")) {
+                rv_test_hostile_entry(a, "../../\xff\xfe-escaped.txt", NULL, "escaped\n");
+        } else if (g_str_equal(kind, "dotdot")) {
                 rv_test_hostile_entry(a, "../../escaped.txt", NULL, "escaped\n");
         } else if (g_str_equal(kind, "absolute")) {
                 g_autofree char *abs = g_strdup_printf("%s.absolute.txt", path);

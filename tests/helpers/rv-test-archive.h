@@ -28,7 +28,8 @@ void rv_test_archive_make(const char *cwd, const char *kind, const char *out, co
                           gint64 volume_size);
 
 /*
- * a tar whose one entry is hostile: "dotdot" (../escaped.txt), "absolute"
+ * a tar whose one entry is hostile: "dotdot" (../escaped.txt), "dotdot-not-utf8" (the same, its name not UTF-8),
+ * "absolute"
  * (/tmp/...), "symlink" (a link to ../../outside, then a file through it),
  * "dot-symlink" (sub/./out, a link to ../..)
  */
