@@ -39,6 +39,8 @@ fi
 
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+# GLib's per-thread blocks of a worker thread started during an input are not leaks
+export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$root/tests/fuzz/lsan.supp}"
 mkdir -p "$build/fuzz-artifacts" "$build/fuzz-logs"
 
 failed=()
