@@ -198,8 +198,10 @@ rv_qbt_read_multipart(RvHttpRequest *req, guint max_parts, GHashTable *fields, G
                 if (!soup_message_headers_get_content_disposition(headers, NULL, &params) ||
                     (name = g_hash_table_lookup(params, "name")) == NULL)
                         return FALSE;
+                /* as qBittorrent: any part with a filename is a .torrent, whatever its name
+                 * (Sonarr names it "torrents", @ctrl/qbittorrent "file") */
                 if (g_str_equal(name, "torrents") || g_hash_table_contains(params, "filename")) {
-                        if (files != NULL && g_str_equal(name, "torrents"))
+                        if (files != NULL)
                                 g_ptr_array_add(files, g_bytes_ref(data));
                         continue;
                 }

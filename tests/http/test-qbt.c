@@ -387,6 +387,9 @@ hash_of_only(const char *query)
 
 static RvTestResponse *add_multipart(GBytes *data, ...) G_GNUC_NULL_TERMINATED;
 
+/* the name of add_multipart's file part: Sonarr's; @ctrl/qbittorrent names it "file" */
+static const char *file_part = "torrents";
+
 /* torrents/add as multipart: a .torrent file part (may be NULL) and name/value text parts */
 static RvTestResponse *
 add_multipart(GBytes *data, ...)
@@ -398,7 +401,7 @@ add_multipart(GBytes *data, ...)
         const char *name;
 
         if (data != NULL)
-                soup_multipart_append_form_file(form, "torrents", "a.torrent", "application/x-bittorrent", data);
+                soup_multipart_append_form_file(form, file_part, "a.torrent", "application/x-bittorrent", data);
         va_start(ap, data);
         while ((name = va_arg(ap, const char *)) != NULL)
                 soup_multipart_append_form_string(form, name, va_arg(ap, const char *));
@@ -499,6 +502,17 @@ test_qbt_add(void)
                                 "stoppedDL");
         }
         {
+                /* regression: a file part named "file" (@ctrl/qbittorrent) was answered 400; as
+                 * qBittorrent, any part with a filename is a .torrent */
+                g_autoptr(GBytes) named = rv_test_data_tiny_torrent("qbt-file", 1);
+                g_autoptr(RvTestResponse) r = NULL;
+                file_part = "file";
+                r = add_multipart(named, "paused", "true", NULL);
+                file_part = "torrents";
+                assert_status(r, 200, "add with a file part named file");
+                g_assert_cmpstr(text_of(r), ==, "Ok.");
+        }
+        {
                 /* bad adds change nothing */
                 guint now = count_torrents();
                 g_autoptr(GBytes) two = rv_test_data_tiny_torrent("qbt", 2);
@@ -508,7 +522,7 @@ test_qbt_add(void)
                 g_autoptr(RvTestResponse) dup = add_multipart(one, NULL);
                 g_autoptr(RvTestResponse) ratio = add_multipart(two, "ratioLimit", "lots", NULL);
                 g_autoptr(JsonObject) cats = NULL;
-                g_assert_cmpuint(now, ==, before + 2);
+                g_assert_cmpuint(now, ==, before + 3);
                 assert_status(bad, 415, "garbage .torrent");
                 assert_status(empty, 400, "no urls, no torrents");
                 assert_status(outside, 400, "a save path outside the allowed paths");
