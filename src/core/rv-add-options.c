@@ -33,12 +33,12 @@ static const struct {
         { "save_path", RV_ADD_OPT_STRING }, { "paused", RV_ADD_OPT_BOOL },        { "sequential", RV_ADD_OPT_BOOL },
         { "labels", RV_ADD_OPT_STRV },      { "include", RV_ADD_OPT_STRV },       { "exclude", RV_ADD_OPT_STRV },
         { "skip_fluff", RV_ADD_OPT_BOOL },  { "download_limit", RV_ADD_OPT_INT }, { "upload_limit", RV_ADD_OPT_INT },
-        { "peers", RV_ADD_OPT_STRV },
+        { "peers", RV_ADD_OPT_STRV },       { "skip_checking", RV_ADD_OPT_BOOL },
 };
 
 static const char *const rv_add_option_names[] = {
-        "save_path",  "paused",         "sequential",   "labels", "include", "exclude",
-        "skip_fluff", "download_limit", "upload_limit", "peers",  NULL,
+        "save_path",  "paused",         "sequential",   "labels", "include",       "exclude",
+        "skip_fluff", "download_limit", "upload_limit", "peers",  "skip_checking", NULL,
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(rv_add_option_names) == G_N_ELEMENTS(rv_add_option_table) + 1);
 
@@ -183,6 +183,8 @@ rv_add_options_set_json(RvAddOptions *options, const char *name, JsonNode *value
                 options->request.paused = json_node_get_boolean(value);
         } else if (g_str_equal(name, "sequential")) {
                 options->request.sequential = json_node_get_boolean(value) ? 1 : 0;
+        } else if (g_str_equal(name, "skip_checking")) {
+                options->request.skip_checking = json_node_get_boolean(value);
         } else if (g_str_equal(name, "skip_fluff")) {
                 options->skip_fluff = json_node_get_boolean(value);
                 options->have_selection = TRUE;

@@ -101,7 +101,8 @@ rv_qbt_add_read(RvQbtAdd *add)
                 /* a form: the request's parameters */
                 const char *const names[] = { "urls",    "savepath",   "category",           "tags",
                                               "paused",  "stopped",    "sequentialDownload", "upLimit",
-                                              "dlLimit", "ratioLimit", "seedingTimeLimit",   NULL };
+                                              "dlLimit", "ratioLimit", "seedingTimeLimit",   "skip_checking",
+                                              NULL };
                 for (guint i = 0; names[i] != NULL; i++) {
                         const char *v = rv_qbt_param(req, names[i]);
                         if (v != NULL)
@@ -217,6 +218,10 @@ rv_qbt_add_options(RvQbtAdd *add, RvAddOptions *options)
                 (void)rv_add_options_set_json(options, "paused", paused, NULL, NULL);
                 (void)rv_add_options_set_json(options, "download_limit", dl, NULL, NULL);
                 (void)rv_add_options_set_json(options, "upload_limit", ul, NULL, NULL);
+        }
+        if (rv_qbt_add_bool(add, "skip_checking")) {
+                g_autoptr(JsonNode) skip = json_node_init_boolean(json_node_alloc(), TRUE);
+                (void)rv_add_options_set_json(options, "skip_checking", skip, NULL, NULL);
         }
         if (rv_qbt_add_field(add, "sequentialDownload") != NULL) {
                 g_autoptr(JsonNode) seq =

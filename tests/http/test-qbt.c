@@ -786,6 +786,144 @@ test_qbt_download(void)
         }
 }
 
+/* polls torrents/info until the torrent's state is want (10 s) */
+static void
+wait_state(const char *hash, const char *want)
+{
+        gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+
+        for (;;) {
+                g_autofree char *state = state_of(hash);
+                if (g_str_equal(state, want))
+                        return;
+                if (g_get_monotonic_time() > deadline)
+                        g_error("%s: state %s, expected %s", hash, state, want);
+                g_usleep(50000);
+        }
+}
+
+/* the queue's slots: downloads and torrents in all (slow torrents count only there) */
+static void
+set_active(int downloads, int torrents)
+{
+        g_autofree char *form =
+                g_strdup_printf("json=%%7B%%22max_active_downloads%%22%%3A%d%%2C%%22max_active_torrents%%22%%3A%d%%7D",
+                                downloads, torrents);
+        g_autoptr(RvTestResponse) r = api("POST", "app/setPreferences", form);
+
+        assert_status(r, 200, "setPreferences max_active_downloads, max_active_torrents");
+}
+
+/* setForceStart runs a torrent that libtorrent's queue holds back (no download slots), and gives it back */
+static void
+test_qbt_force_start(void)
+{
+        const char *idle = "3333333333333333333333333333333333333333";
+        g_autofree char *hash = NULL;
+        g_autofree char *h = NULL;
+        g_autofree char *form = NULL;
+        gint64 deadline;
+
+        set_active(0, 0);
+        {
+                /* a magnet nobody seeds: the queue holds it (no slot at all, so not even as a slow
+                 * torrent), forced it runs, given back it is held again */
+                g_autoptr(RvTestResponse) r = add_multipart(NULL, "urls", idle, NULL);
+                g_autoptr(JsonObject) o = NULL;
+                assert_status(r, 200, "add a magnet");
+                wait_state(idle, "queuedDL");
+                command_ok("setForceStart", "hashes=3333333333333333333333333333333333333333&value=true");
+                wait_state(idle, "forcedMetaDL");
+                /* the queue looks again within a second or so; a forced torrent stays out of it */
+                g_usleep(2 * G_USEC_PER_SEC);
+                o = one_torrent(idle);
+                g_assert_cmpstr(json_object_get_string_member(o, "state"), ==, "forcedMetaDL");
+                g_assert_true(json_object_get_boolean_member(o, "force_start"));
+                command_ok("setForceStart", "hashes=3333333333333333333333333333333333333333&value=false");
+                wait_state(idle, "queuedDL");
+                command_ok("delete", "hashes=3333333333333333333333333333333333333333");
+        }
+        /* a stopped torrent, forced: it downloads from the seeder although there is no download slot */
+        rv_test_harness_start_seeder(&t.h, "qbtforce", 2 * MIB, 1, FALSE, 0);
+        hash = g_strdup(t.h.seeder.hash);
+        h = g_strdup_printf("hashes=%s", hash);
+        {
+                g_autoptr(RvTestResponse) r = add_multipart(NULL, "urls", t.h.seeder.magnet, "stopped", "true", NULL);
+                assert_status(r, 200, "add the seeder's magnet");
+        }
+        command_ok("setForceStart", (form = g_strdup_printf("%s&value=true", h)));
+        deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+        for (;;) {
+                g_autoptr(JsonObject) o = one_torrent(hash);
+                if (json_object_get_int_member(o, "completion_on") > 0)
+                        break;
+                if (g_get_monotonic_time() > deadline)
+                        g_error("a forced torrent did not download past the queue: %s",
+                                json_object_get_string_member(o, "state"));
+                g_usleep(100000);
+        }
+        wait_state(hash, "forcedUP");
+        g_clear_pointer(&form, g_free);
+        {
+                /* super seeding, on and off */
+                g_autoptr(JsonObject) on = NULL;
+                g_autoptr(JsonObject) off = NULL;
+                command_ok("setSuperSeeding", (form = g_strdup_printf("%s&value=true", h)));
+                on = one_torrent(hash);
+                g_assert_true(json_object_get_boolean_member(on, "super_seeding"));
+                g_clear_pointer(&form, g_free);
+                command_ok("setSuperSeeding", (form = g_strdup_printf("%s&value=false", h)));
+                off = one_torrent(hash);
+                g_assert_false(json_object_get_boolean_member(off, "super_seeding"));
+                g_clear_pointer(&form, g_free);
+        }
+        {
+                /* a stop ends the force start, as in qBittorrent */
+                g_autoptr(JsonObject) o = NULL;
+                command_ok("stop", h);
+                o = one_torrent(hash);
+                g_assert_false(json_object_get_boolean_member(o, "force_start"));
+                g_assert_cmpstr(json_object_get_string_member(o, "state"), ==, "stoppedUP");
+        }
+        command_ok("delete", (form = g_strdup_printf("%s&deleteFiles=true", h)));
+        rv_test_harness_stop_seeder(&t.h);
+        set_active(3, 500);
+}
+
+/* skip_checking: data on disk is taken as complete without hashing it (here it is zeros: a check would say 0 %) */
+static void
+test_qbt_skip_checking(void)
+{
+        g_autofree char *dir = g_build_filename(t.h.downloads, "skip", NULL);
+        g_autofree char *name = NULL;
+        g_autofree char *file = NULL;
+        g_autofree char *zeros = g_malloc0(MIB);
+        g_autofree char *hash = NULL;
+        g_autoptr(GBytes) torrent = NULL;
+
+        rv_test_harness_start_seeder(&t.h, "qbtskip", MIB, 1, FALSE, 0);
+        hash = g_strdup(t.h.seeder.hash);
+        torrent = rv_test_harness_seeder_torrent(&t.h);
+        name = g_path_get_basename(t.h.seeder.payload);
+        rv_test_harness_stop_seeder(&t.h);
+        file = g_build_filename(dir, name, NULL);
+        g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
+        g_assert_true(g_file_set_contents(file, zeros, MIB, NULL));
+        {
+                g_autoptr(RvTestResponse) r = add_multipart(torrent, "savepath", dir, "skip_checking", "true", NULL);
+                g_autoptr(JsonObject) o = NULL;
+                assert_status(r, 200, "add with skip_checking");
+                wait_state(hash, "stalledUP");
+                o = one_torrent(hash);
+                g_assert_cmpfloat(json_object_get_double_member(o, "progress"), ==, 1.0);
+                g_assert_cmpint(json_object_get_int_member(o, "amount_left"), ==, 0);
+        }
+        {
+                g_autofree char *form = g_strdup_printf("hashes=%s", hash);
+                command_ok("delete", form);
+        }
+}
+
 /* the rest of the commands with their bad inputs, every read by POST, and then: every route was called */
 static void
 test_qbt_every_route(void)
@@ -1017,6 +1155,8 @@ main(int argc, char **argv)
         g_test_add_func("/qbt/add", test_qbt_add);
         g_test_add_func("/qbt/commands", test_qbt_commands);
         g_test_add_func("/qbt/download", test_qbt_download);
+        g_test_add_func("/qbt/force-start", test_qbt_force_start);
+        g_test_add_func("/qbt/skip-checking", test_qbt_skip_checking);
         g_test_add_func("/qbt/every-route", test_qbt_every_route);
         g_test_add_func("/qbt/sync", test_qbt_sync);
         g_test_add_func("/qbt/ban", test_qbt_ban);
