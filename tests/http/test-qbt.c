@@ -787,8 +787,10 @@ test_qbt_download(void)
 }
 
 /* polls torrents/info until the torrent's state is want (10 s) */
+#define wait_state(hash, want) wait_state_at(hash, want, __LINE__)
+
 static void
-wait_state(const char *hash, const char *want)
+wait_state_at(const char *hash, const char *want, int line)
 {
         gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
 
@@ -797,7 +799,7 @@ wait_state(const char *hash, const char *want)
                 if (g_str_equal(state, want))
                         return;
                 if (g_get_monotonic_time() > deadline)
-                        g_error("%s: state %s, expected %s", hash, state, want);
+                        g_error("%s: state %s, expected %s (line %d)", hash, state, want, line);
                 g_usleep(50000);
         }
 }
@@ -840,6 +842,12 @@ test_qbt_force_start(void)
                 g_assert_cmpstr(json_object_get_string_member(o, "state"), ==, "forcedMetaDL");
                 g_assert_true(json_object_get_boolean_member(o, "force_start"));
                 command_ok("setForceStart", "hashes=3333333333333333333333333333333333333333&value=false");
+                o = one_torrent(idle);
+                g_assert_false(json_object_get_boolean_member(o, "force_start"));
+                /* back in the queue, which holds it at its next look (libtorrent looks every 30 s, and
+                 * when its limits change) */
+                set_active(0, 1);
+                set_active(0, 0);
                 wait_state(idle, "queuedDL");
                 command_ok("delete", "hashes=3333333333333333333333333333333333333333");
         }
