@@ -1097,6 +1097,64 @@ test_qbt_sync(void)
         g_assert_cmpuint(json_object_get_size(json_object_get_object_member(unknown, "torrents")), ==, n - 1);
 }
 
+/* GET path as the wire has it (no decoding by the client): the body and the Content-Encoding */
+static GBytes *
+get_raw(const char *path, const char *accept, char **ret_encoding)
+{
+        g_autofree char *url = g_strconcat(t.base, path, NULL);
+        g_autofree char *bearer = g_strdup_printf("Bearer %s", t.admin);
+        g_autoptr(SoupMessage) msg = soup_message_new("GET", url);
+        g_autoptr(GError) error = NULL;
+        SoupMessageHeaders *h = soup_message_get_request_headers(msg);
+        GBytes *body;
+
+        soup_message_disable_feature(msg, SOUP_TYPE_CONTENT_DECODER);
+        soup_message_headers_replace(h, "Authorization", bearer);
+        soup_message_headers_replace(h, "Accept-Encoding", accept);
+        body = soup_session_send_and_read(t.session, msg, NULL, &error);
+        g_assert_no_error(error);
+        g_assert_cmpuint(soup_message_get_status(msg), ==, 200);
+        *ret_encoding =
+                g_strdup(soup_message_headers_get_one(soup_message_get_response_headers(msg), "Content-Encoding"));
+        return body;
+}
+
+static GBytes *
+gunzip(GBytes *data)
+{
+        g_autoptr(GZlibDecompressor) zlib = g_zlib_decompressor_new(G_ZLIB_COMPRESSOR_FORMAT_GZIP);
+        g_autoptr(GInputStream) mem = g_memory_input_stream_new_from_bytes(data);
+        g_autoptr(GInputStream) in = g_converter_input_stream_new(mem, G_CONVERTER(zlib));
+        g_autoptr(GOutputStream) out = g_memory_output_stream_new_resizable();
+
+        g_assert_cmpint(g_output_stream_splice(out, in, G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET, NULL, NULL), >, 0);
+        return g_memory_output_stream_steal_as_bytes(G_MEMORY_OUTPUT_STREAM(out));
+}
+
+/* big answers of /api/v2 and /v1 are gzip when the client asks for it (web UIs, node's fetch), plain otherwise */
+static void
+test_qbt_gzip(void)
+{
+        const char *paths[] = { "/api/v2/torrents/info", "/v1/torrents?fields=all" };
+
+        for (guint i = 0; i < G_N_ELEMENTS(paths); i++) {
+                g_autofree char *enc_packed = NULL;
+                g_autofree char *enc_plain = NULL;
+                g_autofree char *enc_refused = NULL;
+                g_autoptr(GBytes) packed = get_raw(paths[i], "gzip, deflate", &enc_packed);
+                g_autoptr(GBytes) plain = get_raw(paths[i], "identity", &enc_plain);
+                g_autoptr(GBytes) refused = get_raw(paths[i], "gzip;q=0", &enc_refused);
+                g_autoptr(GBytes) unpacked = NULL;
+                g_assert_cmpuint(g_bytes_get_size(plain), >=, 1024);
+                g_assert_cmpstr(enc_packed, ==, "gzip");
+                g_assert_null(enc_plain);
+                g_assert_null(enc_refused);
+                g_assert_cmpuint(g_bytes_get_size(packed), <, g_bytes_get_size(plain));
+                unpacked = gunzip(packed);
+                g_assert_true(g_bytes_equal(unpacked, plain));
+        }
+}
+
 /* the categories as stored: the embedded store's settings file, read while the address is banned */
 static gboolean
 stored_category(const char *name)
@@ -1167,6 +1225,7 @@ main(int argc, char **argv)
         g_test_add_func("/qbt/skip-checking", test_qbt_skip_checking);
         g_test_add_func("/qbt/every-route", test_qbt_every_route);
         g_test_add_func("/qbt/sync", test_qbt_sync);
+        g_test_add_func("/qbt/gzip", test_qbt_gzip);
         g_test_add_func("/qbt/ban", test_qbt_ban);
         status = g_test_run();
         rv_test_http_stop(&t);
