@@ -28,6 +28,7 @@ rv_qbt_session_free(RvQbtSession *session)
                 return;
         g_free(session->actor);
         g_free(session->key_id);
+        g_free(session->server_state);
         g_free(session);
 }
 
@@ -153,6 +154,7 @@ rv_qbt_auth_check(RvHttp *http, RvHttpRequest *req)
                 if (!rv_qbt_auth_bearer(http, req, authorization))
                         return FALSE;
         } else if (session != NULL) {
+                req->qbt_session = session;
                 req->authenticated = TRUE;
                 req->scope = session->scope;
                 req->caller.transport = RV_TRANSPORT_QBITTORRENT;

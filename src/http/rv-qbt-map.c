@@ -135,7 +135,7 @@ rv_qbt_bool(GString *out, const char *name, gboolean v)
 }
 
 /* "a, b": the labels that are not the category, as qBittorrent joins tags */
-static char *
+char *
 rv_qbt_tags_text(const RvTorrent *t, const char *category)
 {
         GString *out = g_string_new(NULL);
@@ -267,14 +267,13 @@ RV_QBT_BOOL(rv_qbt_f_super_seeding, t->super_seeding)
 #define F_PEERS RV_TORRENT_FIELD_PEERS
 #define F_LIMITS RV_TORRENT_FIELD_LIMITS
 #define F_SIZE (RV_TORRENT_FIELD_SIZE | RV_TORRENT_FIELD_FILES | RV_TORRENT_FIELD_SELECTION)
-#define F_LABELS RV_TORRENT_FIELD_LABELS
 #define F_DONE RV_TORRENT_FIELD_COMPLETED
 
 static const RvQbtField rv_qbt_fields[] = {
         { "name", RV_TORRENT_FIELD_NAME, rv_qbt_f_name },
         { "state", F_STATE, rv_qbt_f_state },
-        { "category", F_LABELS, rv_qbt_f_category },
-        { "tags", F_LABELS, rv_qbt_f_tags },
+        { "category", RV_QBT_CHANGED_CATEGORY, rv_qbt_f_category },
+        { "tags", RV_QBT_CHANGED_TAGS, rv_qbt_f_tags },
         { "save_path", RV_TORRENT_FIELD_SAVE_PATH, rv_qbt_f_save_path },
         { "download_path", 0, rv_qbt_f_empty },
         { "content_path", RV_TORRENT_FIELD_SAVE_PATH | RV_TORRENT_FIELD_FILES | RV_TORRENT_FIELD_NAME,
