@@ -158,6 +158,7 @@ rv_qbt_free(RvQbt *qbt)
         g_hash_table_unref(qbt->entries);
         g_queue_clear_full(&qbt->removed, g_free);
         g_hash_table_unref(qbt->sessions);
+        g_clear_object(&qbt->fetcher);
         g_free(qbt);
 }
 

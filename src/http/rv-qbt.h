@@ -78,6 +78,8 @@ struct _RvQbt {
         guint64 floor_id;
         /* the last settings change (categories) */
         guint64 settings_id;
+        /* fetches .torrent files named by URL in torrents/add; made on first use */
+        SoupSession *fetcher;
 };
 
 /* rv-qbt.c */

@@ -932,6 +932,121 @@ test_qbt_skip_checking(void)
         }
 }
 
+/* a web server of the test's own, in a thread (the test's client calls block its main loop) */
+typedef struct {
+        GMutex lock;
+        GCond ready;
+        GMainLoop *loop;
+        guint16 port;
+        GBytes *torrent;
+} FileServer;
+
+static void
+file_server_cb(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer user_data)
+{
+        FileServer *fs = user_data;
+
+        if (g_str_equal(path, "/a.torrent")) {
+                soup_server_message_set_status(msg, 200, NULL);
+                soup_server_message_set_response(msg, "application/x-bittorrent", SOUP_MEMORY_COPY,
+                                                 g_bytes_get_data(fs->torrent, NULL), g_bytes_get_size(fs->torrent));
+        } else if (g_str_equal(path, "/garbage.torrent")) {
+                soup_server_message_set_status(msg, 200, NULL);
+                soup_server_message_set_response(msg, "application/x-bittorrent", SOUP_MEMORY_STATIC, "d8:announce",
+                                                 11);
+        } else {
+                soup_server_message_set_status(msg, 404, NULL);
+        }
+}
+
+static gpointer
+file_server_thread(gpointer user_data)
+{
+        FileServer *fs = user_data;
+        GMainContext *context = g_main_context_new();
+        g_autoptr(SoupServer) server = NULL;
+        g_autoptr(GError) error = NULL;
+        GSList *uris;
+
+        g_main_context_push_thread_default(context);
+        server = soup_server_new(NULL, NULL);
+        soup_server_add_handler(server, NULL, file_server_cb, fs, NULL);
+        g_assert_true(soup_server_listen_local(server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error));
+        g_assert_no_error(error);
+        uris = soup_server_get_uris(server);
+        g_mutex_lock(&fs->lock);
+        fs->port = (guint16)g_uri_get_port(uris->data);
+        fs->loop = g_main_loop_new(context, FALSE);
+        g_cond_signal(&fs->ready);
+        g_mutex_unlock(&fs->lock);
+        g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
+        g_main_loop_run(fs->loop);
+        g_clear_object(&server);
+        g_main_context_pop_thread_default(context);
+        g_main_loop_unref(fs->loop);
+        g_main_context_unref(context);
+        return NULL;
+}
+
+/* urls with http(s) .torrent files: fetched and added; one that is not there, or not a .torrent, adds nothing */
+static void
+test_qbt_add_url(void)
+{
+        FileServer fs = { 0 };
+        GThread *thread;
+        g_autofree char *ok = NULL;
+        g_autofree char *garbage = NULL;
+        g_autofree char *missing = NULL;
+        g_autofree char *hash = NULL;
+        guint before = count_torrents();
+
+        g_mutex_init(&fs.lock);
+        g_cond_init(&fs.ready);
+        fs.torrent = rv_test_data_tiny_torrent("qbt-url", 1);
+        thread = g_thread_new("file-server", file_server_thread, &fs);
+        g_mutex_lock(&fs.lock);
+        while (fs.port == 0)
+                g_cond_wait(&fs.ready, &fs.lock);
+        g_mutex_unlock(&fs.lock);
+        ok = g_strdup_printf("urls=http%%3A%%2F%%2F127.0.0.1%%3A%u%%2Fa.torrent&category=tv&paused=true", fs.port);
+        garbage = g_strdup_printf("urls=http%%3A%%2F%%2F127.0.0.1%%3A%u%%2Fgarbage.torrent", fs.port);
+        missing = g_strdup_printf("urls=http%%3A%%2F%%2F127.0.0.1%%3A%u%%2Fnope.torrent", fs.port);
+        {
+                g_autoptr(RvTestResponse) bad = api("POST", "torrents/add", garbage);
+                g_autoptr(RvTestResponse) gone = api("POST", "torrents/add", missing);
+                assert_status(bad, 415, "a URL that is not a .torrent");
+                assert_status(gone, 400, "a URL that answers 404");
+                g_assert_nonnull(strstr(text_of(gone), "nope.torrent"));
+                g_assert_cmpuint(count_torrents(), ==, before);
+        }
+        {
+                g_autoptr(RvTestResponse) r = api("POST", "torrents/add", ok);
+                g_autoptr(JsonObject) o = NULL;
+                g_autoptr(JsonArray) tv = NULL;
+                assert_status(r, 200, "add by URL");
+                g_assert_cmpstr(text_of(r), ==, "Ok.");
+                g_assert_cmpuint(count_torrents(), ==, before + 1);
+                tv = info("?category=tv");
+                for (guint i = 0; i < json_array_get_length(tv); i++) {
+                        JsonObject *row = json_array_get_object_element(tv, i);
+                        if (g_str_has_prefix(json_object_get_string_member(row, "name"), "qbt-url"))
+                                hash = g_strdup(json_object_get_string_member(row, "hash"));
+                }
+                g_assert_nonnull(hash);
+                o = one_torrent(hash);
+                g_assert_cmpstr(json_object_get_string_member(o, "state"), ==, "stoppedDL");
+        }
+        {
+                g_autofree char *form = g_strdup_printf("hashes=%s", hash);
+                command_ok("delete", form);
+        }
+        g_main_loop_quit(fs.loop);
+        g_thread_join(thread);
+        g_bytes_unref(fs.torrent);
+        g_mutex_clear(&fs.lock);
+        g_cond_clear(&fs.ready);
+}
+
 /* the rest of the commands with their bad inputs, every read by POST, and then: every route was called */
 static void
 test_qbt_every_route(void)
@@ -1227,6 +1342,7 @@ main(int argc, char **argv)
         g_test_add_func("/qbt/download", test_qbt_download);
         g_test_add_func("/qbt/force-start", test_qbt_force_start);
         g_test_add_func("/qbt/skip-checking", test_qbt_skip_checking);
+        g_test_add_func("/qbt/add-url", test_qbt_add_url);
         g_test_add_func("/qbt/every-route", test_qbt_every_route);
         g_test_add_func("/qbt/sync", test_qbt_sync);
         g_test_add_func("/qbt/gzip", test_qbt_gzip);
