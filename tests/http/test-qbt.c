@@ -1094,7 +1094,18 @@ test_qbt_every_route(void)
                 assert_status(bad_index, 409, "filePrio past the files");
                 assert_status(unknown, 404, "filePrio of an unknown torrent");
                 assert_status(limit, 400, "setUploadLimit with no number");
-                o = one_torrent(hash);
+                {
+                        /* the new save path shows once libtorrent has moved the data (its disk thread) */
+                        gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+                        for (;;) {
+                                o = one_torrent(hash);
+                                if (g_str_equal(json_object_get_string_member(o, "save_path"), moved) ||
+                                    g_get_monotonic_time() > deadline)
+                                        break;
+                                g_clear_pointer(&o, json_object_unref);
+                                g_usleep(20000);
+                        }
+                }
                 g_assert_cmpstr(json_object_get_string_member(o, "save_path"), ==, moved);
                 g_assert_cmpint(json_object_get_int_member(o, "up_limit"), ==, -1);
         }
