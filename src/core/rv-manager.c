@@ -308,7 +308,7 @@ rv_manager_on_metadata(RvManager *self, RvTorrent *torrent, const RvEngineEvent 
         /* added from a .torrent or restored: the files were known at add and are in the records */
         if (torrent->has_metadata && torrent->files != NULL)
                 return;
-        if (ev->name != NULL && g_strcmp0(torrent->name, ev->name) != 0) {
+        if (ev->name != NULL && !torrent->name_given && g_strcmp0(torrent->name, ev->name) != 0) {
                 g_free(torrent->name);
                 torrent->name = g_strdup(ev->name);
                 fields |= RV_TORRENT_FIELD_NAME;
@@ -643,6 +643,8 @@ rv_manager_validate_request(RvManager *self, const RvAddRequest *request, GError
                 return FALSE;
         if (!rv_validate_labels(request->labels, error))
                 return FALSE;
+        if (request->name != NULL && !rv_validate_torrent_name(request->name, "name", error))
+                return FALSE;
         if (!rv_validate_limit(request->download_limit, "download_limit", error) ||
             !rv_validate_limit(request->upload_limit, "upload_limit", error))
                 return FALSE;
@@ -838,7 +840,8 @@ rv_manager_add_async(RvManager *self, const RvAddRequest *request, GAsyncReadyCa
         }
 
         torrent = rv_torrent_new(&info->hash);
-        torrent->name = g_strdup(info->name);
+        torrent->name = g_strdup(request->name != NULL ? request->name : info->name);
+        torrent->name_given = request->name != NULL;
         torrent->magnet = g_strdup(request->magnet);
         torrent->peers = rv_manager_named_peers(request, info);
         torrent->save_path = g_strdup(request->save_path != NULL ? request->save_path : self->config.download_dir);

@@ -42,6 +42,8 @@ typedef struct {
         gint sequential;
         /* trust the data on disk without checking it (libtorrent's seed mode) */
         gboolean skip_checking;
+        /* the torrent's name as the user wants it shown, NULL for the metadata's */
+        const char *name;
         const char *const *labels;
         /* may be NULL */
         const RvSelection *selection;

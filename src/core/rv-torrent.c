@@ -195,6 +195,8 @@ rv_torrent_meta_to_json(const RvTorrent *torrent)
         json_builder_add_boolean_value(builder, torrent->sequential);
         json_builder_set_member_name(builder, "paused");
         json_builder_add_boolean_value(builder, torrent->user_paused);
+        json_builder_set_member_name(builder, "name_given");
+        json_builder_add_boolean_value(builder, torrent->name_given);
         json_builder_set_member_name(builder, "force_start");
         json_builder_add_boolean_value(builder, torrent->force_start);
         json_builder_set_member_name(builder, "super_seeding");
@@ -446,6 +448,7 @@ rv_torrent_meta_from_json(RvTorrent *torrent, JsonNode *node, GError **error)
         gboolean sequential = FALSE;
         gboolean paused = FALSE;
         gboolean forced = FALSE;
+        gboolean name_given = FALSE;
         gboolean super_seeding = FALSE;
         gboolean completed = FALSE;
         gint64 dl = 0;
@@ -495,6 +498,7 @@ rv_torrent_meta_from_json(RvTorrent *torrent, JsonNode *node, GError **error)
                 return FALSE;
         if (!rv_json_get_bool(obj, "sequential", &sequential, error) ||
             !rv_json_get_bool(obj, "paused", &paused, error) || !rv_json_get_bool(obj, "force_start", &forced, error) ||
+            !rv_json_get_bool(obj, "name_given", &name_given, error) ||
             !rv_json_get_bool(obj, "super_seeding", &super_seeding, error) ||
             !rv_json_get_bool(obj, "completed", &completed, error) ||
             !rv_json_get_int(obj, "download_limit", 0, G_MAXINT32, &dl, error) ||
@@ -526,6 +530,7 @@ rv_torrent_meta_from_json(RvTorrent *torrent, JsonNode *node, GError **error)
         torrent->sequential = sequential;
         torrent->user_paused = paused;
         torrent->force_start = forced && !paused;
+        torrent->name_given = name_given;
         torrent->super_seeding = super_seeding;
         torrent->download_limit = dl;
         torrent->upload_limit = ul;

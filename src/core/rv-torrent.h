@@ -56,6 +56,8 @@ typedef enum {
 typedef struct {
         RvInfoHash hash;
         char *name;
+        /* the name is the user's (an add's name option): metadata does not replace it */
+        gboolean name_given;
         RvTorrentState state;
         /* progress of wanted bytes; completion happens once and is remembered */
         gboolean completed;

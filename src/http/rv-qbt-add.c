@@ -114,7 +114,7 @@ rv_qbt_add_read(RvQbtAdd *add)
                 const char *const names[] = { "urls",    "savepath",   "category",           "tags",
                                               "paused",  "stopped",    "sequentialDownload", "upLimit",
                                               "dlLimit", "ratioLimit", "seedingTimeLimit",   "skip_checking",
-                                              NULL };
+                                              "rename",  NULL };
                 for (guint i = 0; names[i] != NULL; i++) {
                         const char *v = rv_qbt_param(req, names[i]);
                         if (v != NULL)
@@ -230,6 +230,10 @@ rv_qbt_add_options(RvQbtAdd *add, RvAddOptions *options)
                 (void)rv_add_options_set_json(options, "paused", paused, NULL, NULL);
                 (void)rv_add_options_set_json(options, "download_limit", dl, NULL, NULL);
                 (void)rv_add_options_set_json(options, "upload_limit", ul, NULL, NULL);
+        }
+        if (rv_qbt_add_field(add, "rename") != NULL && rv_qbt_add_field(add, "rename")[0] != '\0') {
+                g_autoptr(JsonNode) name = json_node_init_string(json_node_alloc(), rv_qbt_add_field(add, "rename"));
+                (void)rv_add_options_set_json(options, "name", name, NULL, NULL);
         }
         if (rv_qbt_add_bool(add, "skip_checking")) {
                 g_autoptr(JsonNode) skip = json_node_init_boolean(json_node_alloc(), TRUE);

@@ -932,6 +932,37 @@ test_qbt_skip_checking(void)
         }
 }
 
+/* rename at add: the torrent's name is the user's, and stays; a name with a control character adds nothing */
+static void
+test_qbt_rename(void)
+{
+        g_autoptr(GBytes) data = rv_test_data_tiny_torrent("qbt-rename", 1);
+        guint before = count_torrents();
+        g_autofree char *hash = NULL;
+
+        {
+                g_autoptr(RvTestResponse) bad = add_multipart(data, "rename", "a\001b", "paused", "true", NULL);
+                assert_status(bad, 400, "rename with a control character");
+                g_assert_cmpuint(count_torrents(), ==, before);
+        }
+        {
+                g_autoptr(RvTestResponse) r = add_multipart(data, "rename", "My Show S01", "paused", "true", NULL);
+                g_autoptr(JsonArray) list = NULL;
+                assert_status(r, 200, "add with rename");
+                list = info("?sort=name");
+                for (guint i = 0; i < json_array_get_length(list); i++) {
+                        JsonObject *row = json_array_get_object_element(list, i);
+                        if (g_str_equal(json_object_get_string_member(row, "name"), "My Show S01"))
+                                hash = g_strdup(json_object_get_string_member(row, "hash"));
+                }
+                g_assert_nonnull(hash);
+        }
+        {
+                g_autofree char *form = g_strdup_printf("hashes=%s", hash);
+                command_ok("delete", form);
+        }
+}
+
 /* a web server of the test's own, in a thread (the test's client calls block its main loop) */
 typedef struct {
         GMutex lock;
@@ -1354,6 +1385,7 @@ main(int argc, char **argv)
         g_test_add_func("/qbt/force-start", test_qbt_force_start);
         g_test_add_func("/qbt/skip-checking", test_qbt_skip_checking);
         g_test_add_func("/qbt/add-url", test_qbt_add_url);
+        g_test_add_func("/qbt/rename", test_qbt_rename);
         g_test_add_func("/qbt/every-route", test_qbt_every_route);
         g_test_add_func("/qbt/sync", test_qbt_sync);
         g_test_add_func("/qbt/gzip", test_qbt_gzip);
