@@ -9,6 +9,7 @@ struct _RvAddOptions {
         char *magnet;
         GBytes *torrent;
         char *save_path;
+        char *name;
         GStrv labels;
         GStrv peers;
         GStrv include;
@@ -33,12 +34,12 @@ static const struct {
         { "save_path", RV_ADD_OPT_STRING }, { "paused", RV_ADD_OPT_BOOL },        { "sequential", RV_ADD_OPT_BOOL },
         { "labels", RV_ADD_OPT_STRV },      { "include", RV_ADD_OPT_STRV },       { "exclude", RV_ADD_OPT_STRV },
         { "skip_fluff", RV_ADD_OPT_BOOL },  { "download_limit", RV_ADD_OPT_INT }, { "upload_limit", RV_ADD_OPT_INT },
-        { "peers", RV_ADD_OPT_STRV },
+        { "peers", RV_ADD_OPT_STRV },       { "skip_checking", RV_ADD_OPT_BOOL }, { "name", RV_ADD_OPT_STRING },
 };
 
 static const char *const rv_add_option_names[] = {
-        "save_path",  "paused",         "sequential",   "labels", "include", "exclude",
-        "skip_fluff", "download_limit", "upload_limit", "peers",  NULL,
+        "save_path",      "paused",       "sequential", "labels",        "include", "exclude", "skip_fluff",
+        "download_limit", "upload_limit", "peers",      "skip_checking", "name",    NULL,
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(rv_add_option_names) == G_N_ELEMENTS(rv_add_option_table) + 1);
 
@@ -63,6 +64,7 @@ rv_add_options_free(RvAddOptions *options)
         if (options->torrent != NULL)
                 g_bytes_unref(options->torrent);
         g_free(options->save_path);
+        g_free(options->name);
         g_strfreev(options->labels);
         g_strfreev(options->peers);
         g_strfreev(options->include);
@@ -183,6 +185,11 @@ rv_add_options_set_json(RvAddOptions *options, const char *name, JsonNode *value
                 options->request.paused = json_node_get_boolean(value);
         } else if (g_str_equal(name, "sequential")) {
                 options->request.sequential = json_node_get_boolean(value) ? 1 : 0;
+        } else if (g_str_equal(name, "name")) {
+                g_free(options->name);
+                options->name = g_strdup(json_node_get_string(value));
+        } else if (g_str_equal(name, "skip_checking")) {
+                options->request.skip_checking = json_node_get_boolean(value);
         } else if (g_str_equal(name, "skip_fluff")) {
                 options->skip_fluff = json_node_get_boolean(value);
                 options->have_selection = TRUE;
@@ -260,6 +267,7 @@ rv_add_options_get_request(RvAddOptions *options, GError **error)
         r->magnet = options->magnet;
         r->torrent = options->torrent;
         r->save_path = options->save_path;
+        r->name = options->name;
         r->labels = (const char *const *)options->labels;
         r->peers = (const char *const *)options->peers;
         r->selection = options->selection;

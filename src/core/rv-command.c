@@ -91,6 +91,8 @@ static const struct {
         /* categories are labels with a save path: whoever may label torrents may name them */
         [RV_OP_SET_CATEGORIES] = { "set_categories", RV_SCOPE_MANAGE, FALSE },
         [RV_OP_LOGIN] = { "login", RV_SCOPE_READ, FALSE },
+        [RV_OP_SET_FORCE_START] = { "set_force_start", RV_SCOPE_MANAGE, TRUE },
+        [RV_OP_SET_SUPER_SEEDING] = { "set_super_seeding", RV_SCOPE_MANAGE, TRUE },
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(rv_op_table) == RV_OP_LAST);
 
@@ -207,6 +209,10 @@ rv_command_run(RvManager *manager, const RvCommand *command, GError **error)
                 return rv_manager_move_storage(manager, t, command->path, error);
         case RV_OP_SET_SEQUENTIAL:
                 return rv_manager_set_sequential(manager, t, command->flag, error);
+        case RV_OP_SET_FORCE_START:
+                return rv_manager_set_force_start(manager, t, command->flag, error);
+        case RV_OP_SET_SUPER_SEEDING:
+                return rv_manager_set_super_seeding(manager, t, command->flag, error);
         case RV_OP_SET_DOWNLOAD_LIMIT:
                 return rv_manager_set_limits(manager, t, command->limit, t->upload_limit, error);
         case RV_OP_SET_UPLOAD_LIMIT:

@@ -87,6 +87,10 @@ typedef enum {
         RV_OP_SET_CATEGORIES,
         /* a session for the qBittorrent WebAPI (user name and password, or an API key) */
         RV_OP_LOGIN,
+        /* on one torrent: run it outside libtorrent's queue (flag) or give it back */
+        RV_OP_SET_FORCE_START,
+        /* on one torrent: libtorrent's super seeding (flag) */
+        RV_OP_SET_SUPER_SEEDING,
         RV_OP_LAST,
 } RvOp;
 
@@ -122,7 +126,7 @@ void rv_caller_clear(RvCaller *caller);
 typedef struct {
         RvOp op;
         RvInfoHash hash;
-        /* remove: delete the data; set_sequential: on */
+        /* remove: delete the data; set_sequential, set_force_start, set_super_seeding: on */
         gboolean flag;
         /* set_download_limit, set_upload_limit: bytes/s, 0 for none; set_share_limits: seeding minutes */
         gint64 limit;

@@ -101,6 +101,8 @@ rv_manager_restore_one(RvManager *self, RvStoreTorrent *record, GError **error)
         options.save_path = torrent->save_path;
         options.paused = torrent->user_paused;
         options.sequential = torrent->sequential;
+        options.force_start = torrent->force_start;
+        options.super_seeding = torrent->super_seeding;
         options.download_limit = torrent->download_limit;
         options.upload_limit = torrent->upload_limit;
         if (torrent->peers != NULL && torrent->peers[0] != NULL)

@@ -30,6 +30,8 @@ struct _RvManagerAdd {
         GStrv peers;
         guint8 *prio;
         gsize n_prio;
+        /* seed mode: the data on disk is taken as it is */
+        gboolean skip_checking;
         guint timer;
 };
 
@@ -261,6 +263,10 @@ rv_manager_on_status(RvManager *self, RvTorrent *torrent, const RvEngineStatus *
                 torrent->sequential = st->sequential;
                 fields |= RV_TORRENT_FIELD_SEQUENTIAL;
         }
+        if (torrent->moving != st->moving_storage) {
+                torrent->moving = st->moving_storage;
+                fields |= RV_TORRENT_FIELD_FLAGS;
+        }
         rv_manager_set_state(self, torrent, rv_torrent_decide_state(st, torrent->user_paused), &fields);
         if (st->is_finished && st->total_wanted > 0 && !torrent->completed) {
                 torrent->completed = TRUE;
@@ -302,7 +308,7 @@ rv_manager_on_metadata(RvManager *self, RvTorrent *torrent, const RvEngineEvent 
         /* added from a .torrent or restored: the files were known at add and are in the records */
         if (torrent->has_metadata && torrent->files != NULL)
                 return;
-        if (ev->name != NULL && g_strcmp0(torrent->name, ev->name) != 0) {
+        if (ev->name != NULL && !torrent->name_given && g_strcmp0(torrent->name, ev->name) != 0) {
                 g_free(torrent->name);
                 torrent->name = g_strdup(ev->name);
                 fields |= RV_TORRENT_FIELD_NAME;
@@ -637,6 +643,8 @@ rv_manager_validate_request(RvManager *self, const RvAddRequest *request, GError
                 return FALSE;
         if (!rv_validate_labels(request->labels, error))
                 return FALSE;
+        if (request->name != NULL && !rv_validate_torrent_name(request->name, "name", error))
+                return FALSE;
         if (!rv_validate_limit(request->download_limit, "download_limit", error) ||
             !rv_validate_limit(request->upload_limit, "upload_limit", error))
                 return FALSE;
@@ -703,6 +711,7 @@ rv_manager_add_options(RvManagerAdd *add, RvEngineAddOptions *options)
         options->save_path = add->torrent->save_path;
         options->paused = add->torrent->user_paused;
         options->sequential = add->torrent->sequential;
+        options->seed_mode = add->skip_checking;
         options->download_limit = add->torrent->download_limit;
         options->upload_limit = add->torrent->upload_limit;
         options->added_time = add->torrent->added_time;
@@ -831,7 +840,8 @@ rv_manager_add_async(RvManager *self, const RvAddRequest *request, GAsyncReadyCa
         }
 
         torrent = rv_torrent_new(&info->hash);
-        torrent->name = g_strdup(info->name);
+        torrent->name = g_strdup(request->name != NULL ? request->name : info->name);
+        torrent->name_given = request->name != NULL;
         torrent->magnet = g_strdup(request->magnet);
         torrent->peers = rv_manager_named_peers(request, info);
         torrent->save_path = g_strdup(request->save_path != NULL ? request->save_path : self->config.download_dir);
@@ -862,6 +872,7 @@ rv_manager_add_async(RvManager *self, const RvAddRequest *request, GAsyncReadyCa
         add->hash = info->hash;
         add->torrent = g_steal_pointer(&torrent);
         add->peers = g_strdupv((GStrv)request->peers);
+        add->skip_checking = request->skip_checking;
         add->prio = rv_torrent_compute_priorities(add->torrent, &add->n_prio);
         rv_manager_add_options(add, &options);
         resume = rv_engine_source_write_resume(source, &options, &error);
@@ -1026,8 +1037,10 @@ rv_manager_pause(RvManager *self, RvTorrent *torrent, GError **error)
                 return FALSE;
         if (!rv_engine_pause(self->engine, &torrent->hash, error))
                 return FALSE;
-        if (!torrent->user_paused) {
+        if (!torrent->user_paused || torrent->force_start) {
                 torrent->user_paused = TRUE;
+                torrent->force_start = FALSE;
+                fields |= RV_TORRENT_FIELD_FLAGS;
                 rv_manager_persist_meta(self, torrent);
         }
         rv_manager_set_state(self, torrent, RV_TORRENT_STATE_PAUSED, &fields);
@@ -1042,11 +1055,54 @@ rv_manager_resume(RvManager *self, RvTorrent *torrent, GError **error)
                 return FALSE;
         if (!rv_engine_resume(self->engine, &torrent->hash, error))
                 return FALSE;
-        if (torrent->user_paused) {
+        if (torrent->user_paused || torrent->force_start) {
                 torrent->user_paused = FALSE;
+                if (torrent->force_start) {
+                        torrent->force_start = FALSE;
+                        rv_manager_changed(self, torrent, RV_TORRENT_FIELD_FLAGS);
+                }
                 rv_manager_persist_meta(self, torrent);
         }
         rv_engine_post_status(self->engine);
+        return TRUE;
+}
+
+/*
+ * force start as qBittorrent has it: the torrent is taken out of
+ * libtorrent's queue (not auto-managed) and runs even when active_downloads
+ * or active_seeds are reached; a paused one starts. Off gives it back to the
+ * queue; on a paused torrent there is nothing to give back
+ */
+gboolean
+rv_manager_set_force_start(RvManager *self, RvTorrent *torrent, gboolean force, GError **error)
+{
+        if (!rv_manager_check_live(self, torrent, error))
+                return FALSE;
+        if (!force && (torrent->user_paused || !torrent->force_start))
+                return TRUE;
+        if (!rv_engine_set_force_start(self->engine, &torrent->hash, force, error))
+                return FALSE;
+        torrent->force_start = force;
+        torrent->user_paused = FALSE;
+        rv_manager_persist_meta(self, torrent);
+        rv_manager_changed(self, torrent, RV_TORRENT_FIELD_FLAGS);
+        rv_engine_post_status(self->engine);
+        return TRUE;
+}
+
+gboolean
+rv_manager_set_super_seeding(RvManager *self, RvTorrent *torrent, gboolean on, GError **error)
+{
+        if (!rv_manager_check_live(self, torrent, error))
+                return FALSE;
+        if (torrent->super_seeding == on)
+                return TRUE;
+        if (!rv_engine_set_super_seeding(self->engine, &torrent->hash, on, error))
+                return FALSE;
+        torrent->super_seeding = on;
+        rv_manager_persist_meta(self, torrent);
+        (void)rv_engine_save_resume(self->engine, &torrent->hash, FALSE);
+        rv_manager_changed(self, torrent, RV_TORRENT_FIELD_FLAGS);
         return TRUE;
 }
 

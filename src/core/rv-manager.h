@@ -40,6 +40,10 @@ typedef struct {
         gboolean paused;
         /* -1 for the default */
         gint sequential;
+        /* trust the data on disk without checking it (libtorrent's seed mode) */
+        gboolean skip_checking;
+        /* the torrent's name as the user wants it shown, NULL for the metadata's */
+        const char *name;
         const char *const *labels;
         /* may be NULL */
         const RvSelection *selection;
@@ -122,6 +126,9 @@ gboolean rv_manager_remove(RvManager *self, RvTorrent *torrent, gboolean delete_
 gboolean rv_manager_recheck(RvManager *self, RvTorrent *torrent, GError **error);
 gboolean rv_manager_reannounce(RvManager *self, RvTorrent *torrent, GError **error);
 gboolean rv_manager_set_sequential(RvManager *self, RvTorrent *torrent, gboolean sequential, GError **error);
+/* on: the torrent runs (a paused one is resumed) whatever libtorrent's queue says; off: it waits its turn */
+gboolean rv_manager_set_force_start(RvManager *self, RvTorrent *torrent, gboolean force, GError **error);
+gboolean rv_manager_set_super_seeding(RvManager *self, RvTorrent *torrent, gboolean on, GError **error);
 gboolean rv_manager_set_limits(RvManager *self, RvTorrent *torrent, gint64 download_limit, gint64 upload_limit,
                                GError **error);
 gboolean rv_manager_set_labels(RvManager *self, RvTorrent *torrent, const char *const *labels, GError **error);

@@ -195,6 +195,12 @@ rv_torrent_meta_to_json(const RvTorrent *torrent)
         json_builder_add_boolean_value(builder, torrent->sequential);
         json_builder_set_member_name(builder, "paused");
         json_builder_add_boolean_value(builder, torrent->user_paused);
+        json_builder_set_member_name(builder, "name_given");
+        json_builder_add_boolean_value(builder, torrent->name_given);
+        json_builder_set_member_name(builder, "force_start");
+        json_builder_add_boolean_value(builder, torrent->force_start);
+        json_builder_set_member_name(builder, "super_seeding");
+        json_builder_add_boolean_value(builder, torrent->super_seeding);
         rv_json_add_int(builder, "download_limit", torrent->download_limit);
         rv_json_add_int(builder, "upload_limit", torrent->upload_limit);
         json_builder_set_member_name(builder, "ratio_limit");
@@ -441,6 +447,9 @@ rv_torrent_meta_from_json(RvTorrent *torrent, JsonNode *node, GError **error)
         g_autoptr(GStrvBuilder) peers = g_strv_builder_new();
         gboolean sequential = FALSE;
         gboolean paused = FALSE;
+        gboolean forced = FALSE;
+        gboolean name_given = FALSE;
+        gboolean super_seeding = FALSE;
         gboolean completed = FALSE;
         gint64 dl = 0;
         gint64 ul = 0;
@@ -488,7 +497,9 @@ rv_torrent_meta_from_json(RvTorrent *torrent, JsonNode *node, GError **error)
         if (!rv_torrent_meta_read_overrides(obj, &overrides, error))
                 return FALSE;
         if (!rv_json_get_bool(obj, "sequential", &sequential, error) ||
-            !rv_json_get_bool(obj, "paused", &paused, error) ||
+            !rv_json_get_bool(obj, "paused", &paused, error) || !rv_json_get_bool(obj, "force_start", &forced, error) ||
+            !rv_json_get_bool(obj, "name_given", &name_given, error) ||
+            !rv_json_get_bool(obj, "super_seeding", &super_seeding, error) ||
             !rv_json_get_bool(obj, "completed", &completed, error) ||
             !rv_json_get_int(obj, "download_limit", 0, G_MAXINT32, &dl, error) ||
             !rv_json_get_int(obj, "upload_limit", 0, G_MAXINT32, &ul, error) ||
@@ -518,6 +529,9 @@ rv_torrent_meta_from_json(RvTorrent *torrent, JsonNode *node, GError **error)
         torrent->priority_overrides = g_steal_pointer(&overrides);
         torrent->sequential = sequential;
         torrent->user_paused = paused;
+        torrent->force_start = forced && !paused;
+        torrent->name_given = name_given;
+        torrent->super_seeding = super_seeding;
         torrent->download_limit = dl;
         torrent->upload_limit = ul;
         torrent->added_time = added;

@@ -41,6 +41,8 @@ typedef enum {
         RV_TORRENT_FIELD_COMPLETED = 1 << 12,
         RV_TORRENT_FIELD_FILES = 1 << 13,
         RV_TORRENT_FIELD_FSOPS = 1 << 14,
+        /* force start, super seeding, a move of the data under way */
+        RV_TORRENT_FIELD_FLAGS = 1 << 15,
 } RvTorrentFields;
 
 /* a share limit (ratio, seeding minutes) of one torrent is a value or one of these */
@@ -54,6 +56,8 @@ typedef enum {
 typedef struct {
         RvInfoHash hash;
         char *name;
+        /* the name is the user's (an add's name option): metadata does not replace it */
+        gboolean name_given;
         RvTorrentState state;
         /* progress of wanted bytes; completion happens once and is remembered */
         gboolean completed;
@@ -73,6 +77,11 @@ typedef struct {
         gboolean sequential;
         /* a change of sequential the engine has not reported yet: an older report does not undo it */
         gboolean sequential_pending;
+        /* runs whatever libtorrent's queue says (the user asked; a pause or resume ends it) */
+        gboolean force_start;
+        gboolean super_seeding;
+        /* libtorrent is moving the data to another save path */
+        gboolean moving;
         gint64 download_limit;
         gint64 upload_limit;
         GStrv labels;

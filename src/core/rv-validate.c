@@ -113,6 +113,22 @@ rv_validate_category(const char *name, const char *field, GError **error)
 }
 
 gboolean
+rv_validate_torrent_name(const char *name, const char *field, GError **error)
+{
+        if (name == NULL || name[0] == '\0' || strlen(name) > 255 || !g_utf8_validate(name, -1, NULL)) {
+                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "%s: must be 1 to 255 bytes of UTF-8", field);
+                return FALSE;
+        }
+        for (const char *p = name; *p != '\0'; p = g_utf8_next_char(p)) {
+                if (g_unichar_iscntrl(g_utf8_get_char(p))) {
+                        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "%s: has a control character", field);
+                        return FALSE;
+                }
+        }
+        return TRUE;
+}
+
+gboolean
 rv_validate_limit(gint64 limit, const char *field, GError **error)
 {
         if (limit < 0 || limit > G_MAXINT32) {

@@ -30,6 +30,8 @@ gboolean rv_validate_share_limits(double ratio, gint64 minutes, GError **error);
 /* a qBittorrent category or Revaer label name: 1..RV_MANAGER_MAX_LABEL_LEN bytes of UTF-8, no control character,
  * no ',', no '\\' and no "//" (qBittorrent's rule for its category names) */
 gboolean rv_validate_category(const char *name, const char *field, GError **error);
+/* a torrent's name as the user gives it: 1 to 255 bytes of UTF-8, no control characters */
+gboolean rv_validate_torrent_name(const char *name, const char *field, GError **error);
 /* an API key's label: 1..RV_KEY_MAX_LABEL bytes of UTF-8 */
 gboolean rv_validate_key_label(const char *label, GError **error);
 /* an API key's rate limit: both burst and period, or neither */

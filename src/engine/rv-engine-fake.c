@@ -25,6 +25,9 @@ typedef struct {
         gboolean paused;
         gboolean sequential;
         gboolean seed_mode;
+        /* running outside the queue: not auto-managed */
+        gboolean force_start;
+        gboolean super_seeding;
         gint64 download_limit;
         gint64 upload_limit;
         /* total_wanted_done */
@@ -183,7 +186,8 @@ rv_fake_status_fill(RvFakeTorrent *torrent, RvEngineStatus *status)
         else
                 status->state = RV_ENGINE_STATE_FINISHED;
         status->paused = torrent->paused;
-        status->auto_managed = !torrent->paused;
+        status->auto_managed = !torrent->paused && !torrent->force_start;
+        status->super_seeding = torrent->super_seeding;
         status->is_finished = torrent->finished;
         status->is_seeding = status->state == RV_ENGINE_STATE_SEEDING;
         status->sequential = torrent->sequential;
@@ -357,6 +361,8 @@ rv_fake_add(RvEngine *engine, RvEngineSource *source, const RvEngineAddOptions *
         torrent->paused = options->paused;
         torrent->sequential = options->sequential;
         torrent->seed_mode = options->seed_mode;
+        torrent->force_start = !options->paused && options->force_start;
+        torrent->super_seeding = options->super_seeding;
         torrent->download_limit = options->download_limit;
         torrent->upload_limit = options->upload_limit;
         torrent->added_time = options->added_time > 0 ? options->added_time : g_get_real_time() / G_USEC_PER_SEC;
@@ -394,6 +400,7 @@ rv_fake_pause(RvEngine *engine, const RvInfoHash *hash, GError **error)
 
         if (torrent == NULL)
                 return FALSE;
+        torrent->force_start = FALSE;
         if (!torrent->paused) {
                 torrent->paused = TRUE;
                 rv_fake_touch(torrent);
@@ -410,6 +417,7 @@ rv_fake_resume(RvEngine *engine, const RvInfoHash *hash, GError **error)
 
         if (torrent == NULL)
                 return FALSE;
+        torrent->force_start = FALSE;
         /* resume() clears a torrent error in libtorrent too */
         if (torrent->paused || torrent->error != NULL) {
                 torrent->paused = FALSE;
@@ -463,6 +471,35 @@ rv_fake_set_sequential(RvEngine *engine, const RvInfoHash *hash, gboolean sequen
         if (torrent == NULL)
                 return FALSE;
         torrent->sequential = sequential;
+        rv_fake_touch(torrent);
+        return TRUE;
+}
+
+static gboolean
+rv_fake_set_force_start(RvEngine *engine, const RvInfoHash *hash, gboolean force, GError **error)
+{
+        RvFakeEngine *self = rv_fake_self(engine);
+        RvFakeTorrent *torrent = rv_fake_lookup(self, hash, error);
+
+        if (torrent == NULL)
+                return FALSE;
+        torrent->force_start = force;
+        if (torrent->paused) {
+                torrent->paused = FALSE;
+                rv_fake_queue(self, RV_ENGINE_EVENT_RESUMED, hash);
+        }
+        rv_fake_touch(torrent);
+        return TRUE;
+}
+
+static gboolean
+rv_fake_set_super_seeding(RvEngine *engine, const RvInfoHash *hash, gboolean on, GError **error)
+{
+        RvFakeTorrent *torrent = rv_fake_lookup(rv_fake_self(engine), hash, error);
+
+        if (torrent == NULL)
+                return FALSE;
+        torrent->super_seeding = on;
         rv_fake_touch(torrent);
         return TRUE;
 }
@@ -572,6 +609,8 @@ rv_fake_save_resume_one(RvFakeEngine *self, RvFakeTorrent *torrent, gboolean onl
         options.paused = torrent->paused;
         options.sequential = torrent->sequential;
         options.seed_mode = torrent->seed_mode;
+        options.force_start = torrent->force_start;
+        options.super_seeding = torrent->super_seeding;
         options.download_limit = torrent->download_limit;
         options.upload_limit = torrent->upload_limit;
         options.added_time = torrent->added_time;
@@ -747,6 +786,8 @@ static const RvEngineVTable rv_fake_vtable = {
         .recheck = rv_fake_recheck,
         .reannounce = rv_fake_reannounce,
         .set_sequential = rv_fake_set_sequential,
+        .set_force_start = rv_fake_set_force_start,
+        .set_super_seeding = rv_fake_set_super_seeding,
         .set_limits = rv_fake_set_limits,
         .set_file_priorities = rv_fake_set_file_priorities,
         .move_storage = rv_fake_move_storage,

@@ -70,6 +70,8 @@ struct RvLtTorrent {
         bool metadata_pending = false;
         /* added paused on the user's behalf of a running torrent, see rv_lt_start() */
         bool start_pending = false;
+        /* runs outside the queue: rv_lt_start() leaves it not auto-managed */
+        bool force_start = false;
         /* that start was asked for and libtorrent has not yet said it took effect (torrent_resumed_alert) */
         bool start_in_flight = false;
         /* torrent_resumed_alerts of our own making, not the user's news */
@@ -379,7 +381,10 @@ rv_lt_start(RvLtTorrent &torrent)
         torrent.start_pending = false;
         torrent.start_in_flight = true;
         torrent.swallow_resumed++;
-        torrent.handle.set_flags(lt::torrent_flags::auto_managed);
+        if (torrent.force_start)
+                torrent.handle.unset_flags(lt::torrent_flags::auto_managed);
+        else
+                torrent.handle.set_flags(lt::torrent_flags::auto_managed);
         torrent.handle.resume();
 }
 
@@ -627,6 +632,7 @@ rv_lt_emit_status(RvEngine *engine, RvLtTorrent &torrent, const lt::sha1_hash &k
         status.paused = (st.flags & lt::torrent_flags::paused) && !starting ? TRUE : FALSE;
         status.auto_managed = (st.flags & lt::torrent_flags::auto_managed) || starting ? TRUE : FALSE;
         status.sequential = (st.flags & lt::torrent_flags::sequential_download) ? TRUE : FALSE;
+        status.super_seeding = (st.flags & lt::torrent_flags::super_seeding) ? TRUE : FALSE;
         status.has_metadata = st.has_metadata;
         status.is_finished = rv_lt_finished_on_disk(torrent, st.is_finished);
         status.is_seeding = st.is_seeding;
@@ -1089,6 +1095,9 @@ rv_lt_add(RvEngine *engine, RvEngineSource *source, const RvEngineAddOptions *op
                 }
                 torrent.download_limit = options->download_limit;
                 torrent.upload_limit = options->upload_limit;
+                torrent.force_start = !options->paused && options->force_start;
+                if (torrent.force_start && !torrent.start_pending)
+                        atp.flags &= ~lt::torrent_flags::auto_managed;
                 if (atp.ti) {
                         torrent.total_size = atp.ti->total_size();
                         torrent.num_files = atp.ti->num_files();
@@ -1153,6 +1162,7 @@ rv_lt_pause(RvEngine *engine, const RvInfoHash *hash, GError **error)
                 }
                 /* from here a status that says paused is the truth */
                 torrent->start_in_flight = false;
+                torrent->force_start = false;
                 torrent->dirty = true;
                 auto op = [was_pending](const lt::torrent_handle &h) {
                         if (was_pending)
@@ -1186,6 +1196,7 @@ rv_lt_resume(RvEngine *engine, const RvInfoHash *hash, GError **error)
                                                torrent.swallow_resumed++;
                                        }
                                        torrent.disk_error.clear();
+                                       torrent.force_start = false;
                                        return true;
                                },
                                [](const lt::torrent_handle &h) {
@@ -1198,6 +1209,41 @@ rv_lt_resume(RvEngine *engine, const RvInfoHash *hash, GError **error)
                        (rv_lt_status_burst(rv_lt_self(engine)), TRUE);
         } catch (...) {
                 rv_engine_set_error_from_exception(error, "resuming torrent");
+                return FALSE;
+        }
+}
+
+/*
+ * a forced torrent is one libtorrent's queue does not manage: it runs
+ * although active_downloads or active_seeds are reached. Off, it is
+ * auto-managed again and the queue decides whether it runs now. A start
+ * still pending (see rv_lt_start()) happens now, forced or not
+ */
+gboolean
+rv_lt_set_force_start(RvEngine *engine, const RvInfoHash *hash, gboolean force, GError **error)
+{
+        try {
+                return rv_lt_with_torrent(
+                               engine, hash, "forcing a start", error,
+                               [force](RvLtTorrent &torrent, GError **) {
+                                       if (torrent.start_pending) {
+                                               torrent.start_pending = false;
+                                               torrent.start_in_flight = true;
+                                               torrent.swallow_resumed++;
+                                       }
+                                       torrent.force_start = force;
+                                       return true;
+                               },
+                               [force](const lt::torrent_handle &h) {
+                                       if (force)
+                                               h.unset_flags(lt::torrent_flags::auto_managed);
+                                       else
+                                               h.set_flags(lt::torrent_flags::auto_managed);
+                                       h.resume();
+                               }) &&
+                       (rv_lt_status_burst(rv_lt_self(engine)), TRUE);
+        } catch (...) {
+                rv_engine_set_error_from_exception(error, "forcing a start");
                 return FALSE;
         }
 }
@@ -1259,21 +1305,35 @@ rv_lt_reannounce(RvEngine *engine, const RvInfoHash *hash, GError **error)
         }
 }
 
+/* one of libtorrent's torrent flags on or off */
+static gboolean
+rv_lt_set_flag(RvEngine *engine, const RvInfoHash *hash, lt::torrent_flags_t flag, gboolean on, const char *what,
+               GError **error)
+{
+        try {
+                return rv_lt_with_torrent(engine, hash, what, error, nullptr, [flag, on](const lt::torrent_handle &h) {
+                        if (on)
+                                h.set_flags(flag);
+                        else
+                                h.unset_flags(flag);
+                });
+        } catch (...) {
+                rv_engine_set_error_from_exception(error, what);
+                return FALSE;
+        }
+}
+
 gboolean
 rv_lt_set_sequential(RvEngine *engine, const RvInfoHash *hash, gboolean sequential, GError **error)
 {
-        try {
-                return rv_lt_with_torrent(engine, hash, "setting sequential download", error, nullptr,
-                                          [sequential](const lt::torrent_handle &h) {
-                                                  if (sequential)
-                                                          h.set_flags(lt::torrent_flags::sequential_download);
-                                                  else
-                                                          h.unset_flags(lt::torrent_flags::sequential_download);
-                                          });
-        } catch (...) {
-                rv_engine_set_error_from_exception(error, "setting sequential download");
-                return FALSE;
-        }
+        return rv_lt_set_flag(engine, hash, lt::torrent_flags::sequential_download, sequential,
+                              "setting sequential download", error);
+}
+
+gboolean
+rv_lt_set_super_seeding(RvEngine *engine, const RvInfoHash *hash, gboolean on, GError **error)
+{
+        return rv_lt_set_flag(engine, hash, lt::torrent_flags::super_seeding, on, "setting super seeding", error);
 }
 
 gboolean
@@ -1547,6 +1607,8 @@ const RvEngineVTable rv_lt_vtable = {
         rv_lt_recheck,
         rv_lt_reannounce,
         rv_lt_set_sequential,
+        rv_lt_set_force_start,
+        rv_lt_set_super_seeding,
         rv_lt_set_limits,
         rv_lt_set_file_priorities,
         rv_lt_move_storage,

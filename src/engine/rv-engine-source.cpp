@@ -444,6 +444,10 @@ rv_engine_add_params_apply(lt::add_torrent_params &atp, const RvEngineAddOptions
                 atp.flags |= lt::torrent_flags::sequential_download;
         else
                 atp.flags &= ~lt::torrent_flags::sequential_download;
+        if (options->super_seeding)
+                atp.flags |= lt::torrent_flags::super_seeding;
+        else
+                atp.flags &= ~lt::torrent_flags::super_seeding;
         if (options->seed_mode)
                 atp.flags |= lt::torrent_flags::seed_mode;
         else
@@ -807,6 +811,10 @@ rv_engine_source_get_options(RvEngineSource *source, RvEngineAddOptions *ret_opt
         options.paused = (atp.flags & lt::torrent_flags::paused) && !(atp.flags & lt::torrent_flags::auto_managed);
         options.sequential = (atp.flags & lt::torrent_flags::sequential_download) ? TRUE : FALSE;
         options.seed_mode = (atp.flags & lt::torrent_flags::seed_mode) ? TRUE : FALSE;
+        options.super_seeding = (atp.flags & lt::torrent_flags::super_seeding) ? TRUE : FALSE;
+        /* running and not managed by the queue */
+        options.force_start =
+                !(atp.flags & lt::torrent_flags::paused) && !(atp.flags & lt::torrent_flags::auto_managed);
         options.download_limit = atp.download_limit > 0 ? atp.download_limit : 0;
         options.upload_limit = atp.upload_limit > 0 ? atp.upload_limit : 0;
         options.added_time = atp.added_time > 0 ? static_cast<gint64>(atp.added_time) : 0;

@@ -392,6 +392,22 @@ rv_engine_set_sequential(RvEngine *engine, const RvInfoHash *hash, gboolean sequ
 }
 
 gboolean
+rv_engine_set_force_start(RvEngine *engine, const RvInfoHash *hash, gboolean force, GError **error)
+{
+        g_return_val_if_fail(engine != NULL, FALSE);
+        g_return_val_if_fail(hash != NULL, FALSE);
+        return engine->vtable->set_force_start(engine, hash, force, error);
+}
+
+gboolean
+rv_engine_set_super_seeding(RvEngine *engine, const RvInfoHash *hash, gboolean on, GError **error)
+{
+        g_return_val_if_fail(engine != NULL, FALSE);
+        g_return_val_if_fail(hash != NULL, FALSE);
+        return engine->vtable->set_super_seeding(engine, hash, on, error);
+}
+
+gboolean
 rv_engine_set_limits(RvEngine *engine, const RvInfoHash *hash, gint64 download_limit, gint64 upload_limit,
                      GError **error)
 {

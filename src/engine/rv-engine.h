@@ -89,6 +89,7 @@ typedef struct {
         gboolean is_finished;
         gboolean is_seeding;
         gboolean sequential;
+        gboolean super_seeding;
         gboolean moving_storage;
         gboolean need_save_resume;
         /* 0.0 .. 1.0 of the wanted bytes */
@@ -247,6 +248,9 @@ typedef struct {
         gboolean sequential;
         /* trust the data on disk without checking (creators seeding their own files) */
         gboolean seed_mode;
+        /* running outside libtorrent's queue (not auto-managed); ignored when paused */
+        gboolean force_start;
+        gboolean super_seeding;
         gint64 download_limit;
         gint64 upload_limit;
         /* "host:port" peers to connect to at once, NULL-terminated, may be NULL */
@@ -304,6 +308,10 @@ gboolean rv_engine_remove(RvEngine *engine, const RvInfoHash *hash, gboolean del
 gboolean rv_engine_recheck(RvEngine *engine, const RvInfoHash *hash, GError **error);
 gboolean rv_engine_reannounce(RvEngine *engine, const RvInfoHash *hash, GError **error);
 gboolean rv_engine_set_sequential(RvEngine *engine, const RvInfoHash *hash, gboolean sequential, GError **error);
+/* on: the torrent runs whatever the queue (active_downloads, active_seeds) says; off: back in the queue (call it
+ * only for a torrent that is not paused); a pause or resume ends a force start */
+gboolean rv_engine_set_force_start(RvEngine *engine, const RvInfoHash *hash, gboolean force, GError **error);
+gboolean rv_engine_set_super_seeding(RvEngine *engine, const RvInfoHash *hash, gboolean on, GError **error);
 gboolean rv_engine_set_limits(RvEngine *engine, const RvInfoHash *hash, gint64 download_limit, gint64 upload_limit,
                               GError **error);
 gboolean rv_engine_set_file_priorities(RvEngine *engine, const RvInfoHash *hash, const guint8 *priorities, gsize n,

@@ -124,6 +124,8 @@ struct _RvHttpRequest {
         JsonNode *json;
         /* the qBittorrent WebAPI's parameters: query and form body, parsed once */
         GHashTable *form;
+        /* the WebAPI session of the request's cookie (owned by RvQbt), NULL for a key */
+        gpointer qbt_session;
 };
 
 typedef struct {

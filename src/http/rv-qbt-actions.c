@@ -57,11 +57,23 @@ RV_QBT_SIMPLE(rv_qbt_build_recheck, RV_OP_RECHECK)
 RV_QBT_SIMPLE(rv_qbt_build_reannounce, RV_OP_REANNOUNCE)
 #undef RV_QBT_SIMPLE
 
-/* force start: Revaer has no queue to skip, so it is a resume */
+/* force start: past libtorrent's queue (value=true), or back in it */
 static RvCommand *
 rv_qbt_build_force(const RvQbtArgs *args, const RvTorrent *t, GError **error)
 {
-        return args->flag ? rv_qbt_op(RV_OP_RESUME, t) : NULL;
+        RvCommand *c = rv_qbt_op(RV_OP_SET_FORCE_START, t);
+
+        c->flag = args->flag;
+        return c;
+}
+
+static RvCommand *
+rv_qbt_build_super_seeding(const RvQbtArgs *args, const RvTorrent *t, GError **error)
+{
+        RvCommand *c = rv_qbt_op(RV_OP_SET_SUPER_SEEDING, t);
+
+        c->flag = args->flag;
+        return c;
 }
 
 static RvCommand *
@@ -311,7 +323,7 @@ static const struct {
         { "recheck", rv_qbt_parse_none, rv_qbt_build_recheck },
         { "reannounce", rv_qbt_parse_none, rv_qbt_build_reannounce },
         { "setForceStart", rv_qbt_parse_value, rv_qbt_build_force },
-        { "setSuperSeeding", rv_qbt_parse_value, rv_qbt_build_nothing },
+        { "setSuperSeeding", rv_qbt_parse_value, rv_qbt_build_super_seeding },
         { "toggleSequentialDownload", rv_qbt_parse_none, rv_qbt_build_sequential },
         { "toggleFirstLastPiecePrio", rv_qbt_parse_none, rv_qbt_build_nothing },
         { "setDownloadLimit", rv_qbt_parse_limit, rv_qbt_build_dl_limit },

@@ -29,6 +29,13 @@ typedef struct {
         GPtrArray *magnets;
         /* GBytes .torrent files */
         GPtrArray *files;
+        /* char * http(s) URLs of .torrent files, fetched before anything is added */
+        GPtrArray *urls;
+        /* the URL being fetched, what came of it so far, and the bound */
+        guint fetch_index;
+        GByteArray *fetched;
+        gsize fetch_limit;
+        GInputStream *fetch_stream;
         guint waiting;
         GError *error;
 } RvQbtAdd;
@@ -39,6 +46,9 @@ rv_qbt_add_free(RvQbtAdd *add)
         g_clear_pointer(&add->fields, g_hash_table_unref);
         g_clear_pointer(&add->magnets, g_ptr_array_unref);
         g_clear_pointer(&add->files, g_ptr_array_unref);
+        g_clear_pointer(&add->urls, g_ptr_array_unref);
+        g_clear_pointer(&add->fetched, g_byte_array_unref);
+        g_clear_object(&add->fetch_stream);
         g_clear_error(&add->error);
         g_free(add);
 }
@@ -68,7 +78,9 @@ rv_qbt_add_urls(RvQbtAdd *add, const char *text)
                 RvInfoHash hash;
                 if (url[0] == '\0')
                         continue;
-                if (rv_info_hash_parse(url, &hash))
+                if (g_ascii_strncasecmp(url, "http://", 7) == 0 || g_ascii_strncasecmp(url, "https://", 8) == 0)
+                        g_ptr_array_add(add->urls, g_strdup(url));
+                else if (rv_info_hash_parse(url, &hash))
                         g_ptr_array_add(add->magnets, g_strdup_printf("magnet:?xt=urn:btih:%s", hash.hex));
                 else
                         g_ptr_array_add(add->magnets, g_strdup(url));
@@ -101,7 +113,8 @@ rv_qbt_add_read(RvQbtAdd *add)
                 /* a form: the request's parameters */
                 const char *const names[] = { "urls",    "savepath",   "category",           "tags",
                                               "paused",  "stopped",    "sequentialDownload", "upLimit",
-                                              "dlLimit", "ratioLimit", "seedingTimeLimit",   NULL };
+                                              "dlLimit", "ratioLimit", "seedingTimeLimit",   "skip_checking",
+                                              "rename",  NULL };
                 for (guint i = 0; names[i] != NULL; i++) {
                         const char *v = rv_qbt_param(req, names[i]);
                         if (v != NULL)
@@ -110,11 +123,11 @@ rv_qbt_add_read(RvQbtAdd *add)
         }
         if ((urls = rv_qbt_add_field(add, "urls")) != NULL)
                 rv_qbt_add_urls(add, urls);
-        if (add->magnets->len + add->files->len == 0) {
+        if (add->magnets->len + add->files->len + add->urls->len == 0) {
                 rv_qbt_respond_text(req, SOUP_STATUS_BAD_REQUEST, "Missing required parameter: urls or torrents");
                 return FALSE;
         }
-        if (add->magnets->len + add->files->len > RV_QBT_MAX_SOURCES) {
+        if (add->magnets->len + add->files->len + add->urls->len > RV_QBT_MAX_SOURCES) {
                 rv_qbt_respond_text(req, SOUP_STATUS_BAD_REQUEST, "too many torrents in one add");
                 return FALSE;
         }
@@ -218,6 +231,14 @@ rv_qbt_add_options(RvQbtAdd *add, RvAddOptions *options)
                 (void)rv_add_options_set_json(options, "download_limit", dl, NULL, NULL);
                 (void)rv_add_options_set_json(options, "upload_limit", ul, NULL, NULL);
         }
+        if (rv_qbt_add_field(add, "rename") != NULL && rv_qbt_add_field(add, "rename")[0] != '\0') {
+                g_autoptr(JsonNode) name = json_node_init_string(json_node_alloc(), rv_qbt_add_field(add, "rename"));
+                (void)rv_add_options_set_json(options, "name", name, NULL, NULL);
+        }
+        if (rv_qbt_add_bool(add, "skip_checking")) {
+                g_autoptr(JsonNode) skip = json_node_init_boolean(json_node_alloc(), TRUE);
+                (void)rv_add_options_set_json(options, "skip_checking", skip, NULL, NULL);
+        }
         if (rv_qbt_add_field(add, "sequentialDownload") != NULL) {
                 g_autoptr(JsonNode) seq =
                         json_node_init_boolean(json_node_alloc(), rv_qbt_add_bool(add, "sequentialDownload"));
@@ -306,21 +327,13 @@ rv_qbt_add_check_path(RvQbtAdd *add)
         return FALSE;
 }
 
-void
-rv_qbt_torrents_add(RvHttpRequest *req)
+/* the sources are all .torrent files or magnets now: the category, then the adds; takes add */
+static void
+rv_qbt_add_continue(RvHttpRequest *req, RvQbtAdd *add)
 {
-        RvQbtAdd *add = g_new0(RvQbtAdd, 1);
         const char *category;
         g_autoptr(GError) error = NULL;
 
-        add->req = req;
-        add->fields = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-        add->magnets = g_ptr_array_new_with_free_func(g_free);
-        add->files = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
-        if (!rv_qbt_add_read(add) || !rv_qbt_add_check_files(add) || !rv_qbt_add_check_path(add)) {
-                rv_qbt_add_free(add);
-                return;
-        }
         add->req = NULL;
         category = rv_qbt_add_field(add, "category");
         if (category == NULL || category[0] == '\0' || rv_settings_get_category(rv_qbt_settings(req), category, NULL)) {
@@ -334,4 +347,134 @@ rv_qbt_torrents_add(RvHttpRequest *req)
         }
         /* as qBittorrent: an unknown category is created (with the default save path), then the adds */
         rv_qbt_set_category_entry(req, category, NULL, rv_qbt_add_submit, add, (GDestroyNotify)rv_qbt_add_free);
+}
+
+/*
+ * urls that are http(s): the .torrent files are fetched first (one at a
+ * time, libsoup, 30 s each), each bounded by /engine/max_metadata_size plus
+ * a MiB as an upload is, and checked like an upload; a URL that cannot be
+ * fetched is 400 naming it, one that is not a .torrent 415, and then
+ * nothing is added. qBittorrent answers "Ok." first and fetches later,
+ * which leaves a client to guess what became of it
+ */
+static void rv_qbt_fetch_next(RvQbtAdd *add);
+
+static void
+rv_qbt_fetch_failed(RvQbtAdd *add, guint status, const char *what)
+{
+        RvHttpRequest *req = add->req;
+        g_autofree char *text =
+                g_strdup_printf("Error: urls: '%s' %s", (const char *)add->urls->pdata[add->fetch_index], what);
+
+        rv_qbt_respond_text(req, status, text);
+        rv_qbt_add_free(add);
+        rv_http_request_unref(req);
+}
+
+static void
+rv_qbt_fetch_read_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+        RvQbtAdd *add = user_data;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GBytes) chunk = g_input_stream_read_bytes_finish(G_INPUT_STREAM(source), result, &error);
+
+        if (chunk == NULL) {
+                g_autofree char *what = g_strdup_printf("could not be read: %s", error->message);
+                rv_qbt_fetch_failed(add, SOUP_STATUS_BAD_REQUEST, what);
+                return;
+        }
+        if (g_bytes_get_size(chunk) > 0) {
+                g_byte_array_append(add->fetched, g_bytes_get_data(chunk, NULL), (guint)g_bytes_get_size(chunk));
+                if (add->fetched->len > add->fetch_limit) {
+                        rv_qbt_fetch_failed(add, SOUP_STATUS_BAD_REQUEST, "is larger than max_metadata_size");
+                        return;
+                }
+                g_input_stream_read_bytes_async(add->fetch_stream, 64 * 1024, G_PRIORITY_DEFAULT, NULL,
+                                                rv_qbt_fetch_read_cb, add);
+                return;
+        }
+        /* the whole file: it goes with the uploads, checked as they are */
+        g_clear_object(&add->fetch_stream);
+        g_ptr_array_add(add->files, g_byte_array_free_to_bytes(g_steal_pointer(&add->fetched)));
+        add->fetch_index++;
+        rv_qbt_fetch_next(add);
+}
+
+static void
+rv_qbt_fetch_sent_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+        RvQbtAdd *add = user_data;
+        SoupMessage *msg = soup_session_get_async_result_message(SOUP_SESSION(source), result);
+        g_autoptr(GError) error = NULL;
+        GInputStream *stream = soup_session_send_finish(SOUP_SESSION(source), result, &error);
+        goffset length;
+
+        if (stream == NULL) {
+                g_autofree char *what = g_strdup_printf("could not be fetched: %s", error->message);
+                rv_qbt_fetch_failed(add, SOUP_STATUS_BAD_REQUEST, what);
+                return;
+        }
+        add->fetch_stream = stream;
+        if (!SOUP_STATUS_IS_SUCCESSFUL(soup_message_get_status(msg))) {
+                g_autofree char *what = g_strdup_printf("answered %u", soup_message_get_status(msg));
+                rv_qbt_fetch_failed(add, SOUP_STATUS_BAD_REQUEST, what);
+                return;
+        }
+        length = soup_message_headers_get_content_length(soup_message_get_response_headers(msg));
+        if (length > 0 && (guint64)length > add->fetch_limit) {
+                rv_qbt_fetch_failed(add, SOUP_STATUS_BAD_REQUEST, "is larger than max_metadata_size");
+                return;
+        }
+        add->fetched = g_byte_array_new();
+        g_input_stream_read_bytes_async(stream, 64 * 1024, G_PRIORITY_DEFAULT, NULL, rv_qbt_fetch_read_cb, add);
+}
+
+static void
+rv_qbt_fetch_next(RvQbtAdd *add)
+{
+        RvQbt *qbt = add->req->http->qbt;
+        RvHttpRequest *req = add->req;
+        g_autoptr(SoupMessage) msg = NULL;
+
+        if (add->fetch_index == add->urls->len) {
+                /* every file is here: checked as uploads are, then the rest of the add */
+                if (rv_qbt_add_check_files(add))
+                        rv_qbt_add_continue(req, add);
+                else
+                        rv_qbt_add_free(add);
+                rv_http_request_unref(req);
+                return;
+        }
+        msg = soup_message_new("GET", add->urls->pdata[add->fetch_index]);
+        if (msg == NULL) {
+                rv_qbt_fetch_failed(add, SOUP_STATUS_BAD_REQUEST, "is not a URL");
+                return;
+        }
+        if (qbt->fetcher == NULL)
+                qbt->fetcher =
+                        soup_session_new_with_options("timeout", 30, "user-agent", "Revaer/" PACKAGE_VERSION, NULL);
+        soup_session_send_async(qbt->fetcher, msg, G_PRIORITY_DEFAULT, NULL, rv_qbt_fetch_sent_cb, add);
+}
+
+void
+rv_qbt_torrents_add(RvHttpRequest *req)
+{
+        RvQbtAdd *add = g_new0(RvQbtAdd, 1);
+
+        add->req = req;
+        add->fields = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+        add->magnets = g_ptr_array_new_with_free_func(g_free);
+        add->files = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+        add->urls = g_ptr_array_new_with_free_func(g_free);
+        if (!rv_qbt_add_read(add) || !rv_qbt_add_check_files(add) || !rv_qbt_add_check_path(add)) {
+                rv_qbt_add_free(add);
+                return;
+        }
+        if (add->urls->len == 0) {
+                rv_qbt_add_continue(req, add);
+                return;
+        }
+        add->fetch_limit = rv_http_upload_limit(req->http) * 3 / 4;
+        add->req = rv_http_request_pause(req);
+        rv_qbt_fetch_next(add);
 }

@@ -28,6 +28,7 @@ rv_qbt_session_free(RvQbtSession *session)
                 return;
         g_free(session->actor);
         g_free(session->key_id);
+        g_free(session->server_state);
         g_free(session);
 }
 
@@ -140,15 +141,20 @@ rv_qbt_auth_check(RvHttp *http, RvHttpRequest *req)
 
         if (!rv_qbt_csrf_ok(req))
                 return rv_qbt_refuse(req, SOUP_STATUS_UNAUTHORIZED, "Unauthorized");
-        if (rv_http_auth_blocked(http, req) > 0)
+        /* as qbittorrent-nox: a banned address may not try credentials (a login or a Bearer
+         * key), but its sessions made before keep working; behind a reverse proxy every client
+         * has the same address, and one client's wrong password must not log out the others */
+        session = req->route->op != RV_OP_LOGIN ? rv_qbt_session_find(http, req) : NULL;
+        if (session == NULL && rv_http_auth_blocked(http, req) > 0)
                 return rv_qbt_refuse(req, SOUP_STATUS_FORBIDDEN, RV_QBT_BANNED);
         /* the login checks what it is given itself */
         if (req->route->op == RV_OP_LOGIN)
                 return TRUE;
-        if (authorization != NULL && g_ascii_strncasecmp(authorization, "Bearer ", 7) == 0) {
+        if (session == NULL && authorization != NULL && g_ascii_strncasecmp(authorization, "Bearer ", 7) == 0) {
                 if (!rv_qbt_auth_bearer(http, req, authorization))
                         return FALSE;
-        } else if ((session = rv_qbt_session_find(http, req)) != NULL) {
+        } else if (session != NULL) {
+                req->qbt_session = session;
                 req->authenticated = TRUE;
                 req->scope = session->scope;
                 req->caller.transport = RV_TRANSPORT_QBITTORRENT;

@@ -38,6 +38,9 @@ rv_qbt_state(const RvTorrent *t, gboolean stopped_vocabulary)
 {
         gboolean up = t->completed || t->state == RV_TORRENT_STATE_SEEDING;
 
+        /* as qBittorrent: a move of the data shows over any other state but an error */
+        if (t->moving && t->state != RV_TORRENT_STATE_ERROR)
+                return "moving";
         switch (t->state) {
         case RV_TORRENT_STATE_ERROR:
                 return rv_qbt_missing_files(t) ? "missingFiles" : "error";
@@ -50,10 +53,14 @@ rv_qbt_state(const RvTorrent *t, gboolean stopped_vocabulary)
         case RV_TORRENT_STATE_CHECKING:
                 return up ? "checkingUP" : "checkingDL";
         case RV_TORRENT_STATE_FETCHING_METADATA:
-                return "metaDL";
+                return t->force_start ? "forcedMetaDL" : "metaDL";
         case RV_TORRENT_STATE_DOWNLOADING:
+                if (t->force_start)
+                        return "forcedDL";
                 return t->download_rate > 0 ? "downloading" : "stalledDL";
         case RV_TORRENT_STATE_SEEDING:
+                if (t->force_start)
+                        return "forcedUP";
                 return t->upload_rate > 0 ? "uploading" : "stalledUP";
         default:
                 return "unknown";
@@ -128,7 +135,7 @@ rv_qbt_bool(GString *out, const char *name, gboolean v)
 }
 
 /* "a, b": the labels that are not the category, as qBittorrent joins tags */
-static char *
+char *
 rv_qbt_tags_text(const RvTorrent *t, const char *category)
 {
         GString *out = g_string_new(NULL);
@@ -249,21 +256,24 @@ RV_QBT_INT(rv_qbt_f_seeding_time_limit, t->seeding_time_limit)
 RV_QBT_INT(rv_qbt_f_max_seeding_time, t->seeding_time_limit >= 0 ? t->seeding_time_limit : -1)
 RV_QBT_INT(rv_qbt_f_time_active, t->added_time > 0 ? MAX(row->view->now - t->added_time, 0) : 0)
 RV_QBT_BOOL(rv_qbt_f_seq_dl, t->sequential)
+RV_QBT_BOOL(rv_qbt_f_force_start, t->force_start)
+RV_QBT_BOOL(rv_qbt_f_super_seeding, t->super_seeding)
 
-#define F_STATE (RV_TORRENT_FIELD_STATE | RV_TORRENT_FIELD_ERROR | RV_TORRENT_FIELD_COMPLETED | RV_TORRENT_FIELD_RATES)
+#define F_STATE                                                                                                  \
+        (RV_TORRENT_FIELD_STATE | RV_TORRENT_FIELD_ERROR | RV_TORRENT_FIELD_COMPLETED | RV_TORRENT_FIELD_RATES | \
+         RV_TORRENT_FIELD_FLAGS)
 #define F_PROGRESS RV_TORRENT_FIELD_PROGRESS
 #define F_RATES RV_TORRENT_FIELD_RATES
 #define F_PEERS RV_TORRENT_FIELD_PEERS
 #define F_LIMITS RV_TORRENT_FIELD_LIMITS
 #define F_SIZE (RV_TORRENT_FIELD_SIZE | RV_TORRENT_FIELD_FILES | RV_TORRENT_FIELD_SELECTION)
-#define F_LABELS RV_TORRENT_FIELD_LABELS
 #define F_DONE RV_TORRENT_FIELD_COMPLETED
 
 static const RvQbtField rv_qbt_fields[] = {
         { "name", RV_TORRENT_FIELD_NAME, rv_qbt_f_name },
         { "state", F_STATE, rv_qbt_f_state },
-        { "category", F_LABELS, rv_qbt_f_category },
-        { "tags", F_LABELS, rv_qbt_f_tags },
+        { "category", RV_QBT_CHANGED_CATEGORY, rv_qbt_f_category },
+        { "tags", RV_QBT_CHANGED_TAGS, rv_qbt_f_tags },
         { "save_path", RV_TORRENT_FIELD_SAVE_PATH, rv_qbt_f_save_path },
         { "download_path", 0, rv_qbt_f_empty },
         { "content_path", RV_TORRENT_FIELD_SAVE_PATH | RV_TORRENT_FIELD_FILES | RV_TORRENT_FIELD_NAME,
@@ -305,8 +315,8 @@ static const RvQbtField rv_qbt_fields[] = {
         { "time_active", F_RATES | RV_TORRENT_FIELD_STATE, rv_qbt_f_time_active },
         { "seq_dl", RV_TORRENT_FIELD_SEQUENTIAL, rv_qbt_f_seq_dl },
         { "f_l_piece_prio", 0, rv_qbt_f_false },
-        { "force_start", 0, rv_qbt_f_false },
-        { "super_seeding", 0, rv_qbt_f_false },
+        { "force_start", RV_TORRENT_FIELD_FLAGS, rv_qbt_f_force_start },
+        { "super_seeding", RV_TORRENT_FIELD_FLAGS, rv_qbt_f_super_seeding },
         { "auto_tmm", 0, rv_qbt_f_false },
         { "priority", 0, rv_qbt_f_zero },
 };

@@ -407,6 +407,7 @@ rv_qbt_sync_torrents(GString *out, RvHttpRequest *req, const RvQbtView *view, gu
 {
         RvQbt *qbt = req->http->qbt;
         guint n = 0;
+        gsize start = out->len;
 
         g_string_append(out, ",\"torrents\":{");
         if (full) {
@@ -430,12 +431,16 @@ rv_qbt_sync_torrents(GString *out, RvHttpRequest *req, const RvQbtView *view, gu
                 }
         }
         g_string_append_c(out, '}');
+        /* as qBittorrent: a delta leaves out what has nothing in it */
+        if (!full && n == 0)
+                g_string_truncate(out, start);
 }
 
 static void
 rv_qbt_sync_removed(GString *out, RvQbt *qbt, guint64 rid)
 {
         guint n = 0;
+        gsize start = out->len;
 
         g_string_append(out, ",\"torrents_removed\":[");
         for (GList *l = qbt->removed.tail; l != NULL; l = l->prev) {
@@ -447,6 +452,30 @@ rv_qbt_sync_removed(GString *out, RvQbt *qbt, guint64 rid)
                 rv_http_json_append_string(out, r->hash.hex);
         }
         g_string_append_c(out, ']');
+        if (n == 0)
+                g_string_truncate(out, start);
+}
+
+/* server_state, unless a delta to the same session would repeat it */
+static void
+rv_qbt_sync_server_state(GString *out, RvHttpRequest *req, gboolean full)
+{
+        RvQbtSession *session = req->qbt_session;
+        GString *state = g_string_new(NULL);
+
+        rv_qbt_append_server_state(state, req->http);
+        if (!full && session != NULL && g_strcmp0(session->server_state, state->str) == 0) {
+                g_string_free(state, TRUE);
+                return;
+        }
+        g_string_append(out, ",\"server_state\":");
+        g_string_append_len(out, state->str, (gssize)state->len);
+        if (session != NULL) {
+                g_free(session->server_state);
+                session->server_state = g_string_free(state, FALSE);
+        } else {
+                g_string_free(state, TRUE);
+        }
 }
 
 void
@@ -467,7 +496,8 @@ rv_qbt_sync_maindata(RvHttpRequest *req)
         full = rv_qbt_sync_is_full(qbt, rid, last_id);
         g_string_append(out, "{\"rid\":");
         rv_http_json_append_int(out, (gint64)last_id);
-        g_string_append_printf(out, ",\"full_update\":%s", full ? "true" : "false");
+        if (full)
+                g_string_append(out, ",\"full_update\":true");
         rv_qbt_view_init(&view, req);
         rv_qbt_sync_torrents(out, req, &view, rid, full);
         if (!full)
@@ -480,8 +510,7 @@ rv_qbt_sync_maindata(RvHttpRequest *req)
                 g_string_append(out, ",\"tags\":");
                 rv_qbt_append_tags(out, req->http->manager, view.categories);
         }
-        g_string_append(out, ",\"server_state\":");
-        rv_qbt_append_server_state(out, req->http);
+        rv_qbt_sync_server_state(out, req, full);
         g_string_append_c(out, '}');
         rv_http_respond_string(req, SOUP_STATUS_OK, "application/json", out);
 }

@@ -11,6 +11,8 @@
 static void
 rv_qbt_entry_free(RvQbtEntry *entry)
 {
+        g_free(entry->category);
+        g_free(entry->tags);
         g_free(entry);
 }
 
@@ -62,6 +64,28 @@ rv_qbt_torrent_removed(RvQbt *qbt, const RvEvent *event)
         }
 }
 
+/* a change of labels: which of the category and the tags it changed */
+static void
+rv_qbt_labels_changed(RvQbt *qbt, RvQbtEntry *entry, guint64 id)
+{
+        const RvTorrent *t = rv_manager_lookup(qbt->http->manager, &entry->hash);
+        JsonNode *settings = qbt->http->settings != NULL ? rv_live_settings_get_document(qbt->http->settings) : NULL;
+        JsonObject *categories = rv_qbt_categories_of(settings);
+        const char *category = t != NULL ? rv_qbt_category(t, categories) : NULL;
+        g_autofree char *tags = t != NULL ? rv_qbt_tags_text(t, category) : NULL;
+
+        if (g_strcmp0(entry->category, category) != 0) {
+                g_free(entry->category);
+                entry->category = g_strdup(category);
+                entry->field_ids[RV_QBT_TORRENT_BITS] = id;
+        }
+        if (g_strcmp0(entry->tags, tags) != 0) {
+                g_free(entry->tags);
+                entry->tags = g_steal_pointer(&tags);
+                entry->field_ids[RV_QBT_TORRENT_BITS + 1] = id;
+        }
+}
+
 /*
  * the change log sync/maindata answers from: each torrent's last change
  * (an entry moved to the end of the queue), removals, settings; never a
@@ -94,10 +118,12 @@ rv_qbt_event_cb(const RvEvent *event, gpointer user_data)
         /* a change names its fields; the other kinds (added, completed, files, ...) count as a change of all */
         if (event->kind == RV_EVENT_TORRENT_ADDED)
                 entry->added_id = event->id;
-        for (guint b = 0; b < RV_QBT_FIELD_BITS; b++) {
+        for (guint b = 0; b < RV_QBT_TORRENT_BITS; b++) {
                 if (event->fields == 0 || (event->fields & (1u << b)) != 0)
                         entry->field_ids[b] = event->id;
         }
+        if (event->fields == 0 || (event->fields & RV_TORRENT_FIELD_LABELS) != 0)
+                rv_qbt_labels_changed(qbt, entry, event->id);
         g_queue_unlink(&qbt->changes, &entry->link);
         g_queue_push_tail_link(&qbt->changes, &entry->link);
         if (rv_qbt_event_active(event))
@@ -132,6 +158,7 @@ rv_qbt_free(RvQbt *qbt)
         g_hash_table_unref(qbt->entries);
         g_queue_clear_full(&qbt->removed, g_free);
         g_hash_table_unref(qbt->sessions);
+        g_clear_object(&qbt->fetcher);
         g_free(qbt);
 }
 
@@ -205,8 +232,10 @@ rv_qbt_multipart_parse(SoupMessageHeaders *headers, GBytes *body, guint max_part
                 if (!soup_message_headers_get_content_disposition(part_headers, NULL, &params) ||
                     (name = g_hash_table_lookup(params, "name")) == NULL)
                         return FALSE;
+                /* as qBittorrent: any part with a filename is a .torrent, whatever its name
+                 * (Sonarr names it "torrents", @ctrl/qbittorrent "file") */
                 if (g_str_equal(name, "torrents") || g_hash_table_contains(params, "filename")) {
-                        if (files != NULL && g_str_equal(name, "torrents"))
+                        if (files != NULL)
                                 g_ptr_array_add(files, g_bytes_ref(data));
                         continue;
                 }

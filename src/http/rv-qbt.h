@@ -26,10 +26,21 @@ typedef struct {
         char *key_id;
         RvScope scope;
         gint64 expires_us;
+        /* the server_state of the last sync/maindata answer: a delta leaves it out when it is the same */
+        char *server_state;
 } RvQbtSession;
 
-/* RvTorrentFields bits the change log follows one by one */
-#define RV_QBT_FIELD_BITS 15
+/*
+ * what the change log follows one by one: the RvTorrentFields bits, then
+ * two of its own that split a change of labels into the category and the
+ * tags, so that a setCategory delta carries the category and not the tags
+ * (as qBittorrent's does)
+ */
+#define RV_QBT_TORRENT_BITS 16
+G_STATIC_ASSERT(RV_TORRENT_FIELD_FLAGS < (1 << RV_QBT_TORRENT_BITS));
+#define RV_QBT_CHANGED_CATEGORY (1u << RV_QBT_TORRENT_BITS)
+#define RV_QBT_CHANGED_TAGS (1u << (RV_QBT_TORRENT_BITS + 1))
+#define RV_QBT_FIELD_BITS (RV_QBT_TORRENT_BITS + 2)
 
 /* one torrent's place in the change log */
 typedef struct {
@@ -42,6 +53,9 @@ typedef struct {
         guint64 added_id;
         /* seconds since the epoch of the last transfer seen (qBittorrent's last_activity) */
         gint64 last_activity;
+        /* the category and tags as the last change of labels left them */
+        char *category;
+        char *tags;
 } RvQbtEntry;
 
 typedef struct {
@@ -64,6 +78,8 @@ struct _RvQbt {
         guint64 floor_id;
         /* the last settings change (categories) */
         guint64 settings_id;
+        /* fetches .torrent files named by URL in torrents/add; made on first use */
+        SoupSession *fetcher;
 };
 
 /* rv-qbt.c */
@@ -134,6 +150,8 @@ const char *rv_qbt_state(const RvTorrent *t, gboolean stopped_vocabulary);
 gint64 rv_qbt_eta(const RvTorrent *t);
 /* the torrent's category: its first label that is a category, or NULL */
 const char *rv_qbt_category(const RvTorrent *t, JsonObject *categories);
+/* "a, b": the labels that are not the category */
+char *rv_qbt_tags_text(const RvTorrent *t, const char *category);
 /* content_path: the file of a single-file torrent, the root folder of a multi-file one */
 char *rv_qbt_content_path(const RvTorrent *t);
 /* every field, as torrents/info and a full sync/maindata show them */

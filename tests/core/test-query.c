@@ -177,8 +177,9 @@ static void
 test_add_options(void)
 {
         g_autoptr(RvAddOptions) options = rv_add_options_new();
-        g_autoptr(JsonObject) good = parse_object("{\"magnet\": \"m\", \"paused\": true, \"labels\": [\"a\", \"b\"], "
-                                                  "\"download_limit\": 5000, \"exclude\": [\"*.nfo\"]}");
+        g_autoptr(JsonObject) good =
+                parse_object("{\"magnet\": \"m\", \"paused\": true, \"labels\": [\"a\", \"b\"], "
+                             "\"download_limit\": 5000, \"exclude\": [\"*.nfo\"], \"skip_checking\": true}");
         g_autoptr(JsonObject) wrong = parse_object("{\"paused\": \"yes\"}");
         g_autoptr(JsonObject) unknown = parse_object("{\"colour\": \"red\"}");
         g_autoptr(JsonObject) element = parse_object("{\"labels\": [\"a\", 5]}");
@@ -192,6 +193,7 @@ test_add_options(void)
         r = rv_add_options_get_request(options, &error);
         g_assert_nonnull(r);
         g_assert_true(r->paused);
+        g_assert_true(r->skip_checking);
         g_assert_cmpint(r->sequential, ==, -1);
         g_assert_cmpint(r->download_limit, ==, 5000);
         g_assert_cmpstr(r->labels[1], ==, "b");
@@ -206,7 +208,7 @@ test_add_options(void)
         g_clear_error(&error);
         g_assert_false(rv_add_options_set_json_object(options, element, NULL, NULL, &error));
         g_assert_cmpstr(error->message, ==, "labels[1]: expected a string, got an integer");
-        g_assert_cmpuint(g_strv_length((GStrv)rv_add_options_names()), ==, 10);
+        g_assert_cmpuint(g_strv_length((GStrv)rv_add_options_names()), ==, 12);
 }
 
 int
