@@ -64,4 +64,12 @@ rv_json_object_get_boolean_or(JsonObject *obj, const char *member, gboolean if_m
 /* a copy that shares nothing (json_node_copy() shares objects and arrays) */
 JsonNode *rv_json_deep_copy(JsonNode *node);
 
+/*
+ * one JSON value from text (length -1: up to its NUL) and nothing after it
+ * but whitespace; NULL and a JSON_PARSER_ERROR otherwise. json-glib takes
+ * "{...}{...}" as its first value and loses the second; outside input goes
+ * through this instead. immutable: sealed nodes, for reading only.
+ */
+JsonNode *rv_json_parse(const char *text, gssize length, gboolean immutable, GError **error);
+
 G_END_DECLS

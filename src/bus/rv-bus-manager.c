@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "rv-bus-private.h"
+#include "rv-json.h"
 
 /* bound on .torrent data read from a descriptor */
 #define RV_BUS_MAX_TORRENT_FD_BYTES (64 * 1024 * 1024)
@@ -99,7 +100,7 @@ rv_bus_read_fs_overrides(sd_bus_message *m, const char *key, const char *content
 
         if (!rv_bus_read_basic_variant(m, key, contents, 's', &text, error))
                 return FALSE;
-        node = json_from_string(text, NULL);
+        node = rv_json_parse(text, -1, FALSE, NULL);
         if (node == NULL || !rv_settings_check_fs_overrides(node, "fs", error)) {
                 if (node == NULL)
                         g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "fs: not a JSON object");

@@ -233,7 +233,7 @@ rv_policy_read_value(sd_bus_message *m, const RvSettingDesc *desc, GError **erro
                         json_node_init_null(node);
                 } else if (desc->type == RV_SETTING_FS_LABELS || desc->type == RV_SETTING_CATEGORIES) {
                         /* JSON text; a value that does not parse is refused by the validation */
-                        JsonNode *parsed = json_from_string(s != NULL ? s : "", NULL);
+                        JsonNode *parsed = rv_json_parse(s != NULL ? s : "", -1, FALSE, NULL);
                         json_node_unref(node);
                         node = parsed != NULL ? parsed : json_node_init_string(json_node_alloc(), s != NULL ? s : "");
                 } else {

@@ -787,17 +787,17 @@ rv_settings_value_from_string(const RvSettingDesc *desc, const char *text, GErro
         case RV_SETTING_INT:
         case RV_SETTING_INT_OR_NULL:
         case RV_SETTING_DOUBLE:
-                node = json_from_string(text, NULL);
+                node = rv_json_parse(text, -1, FALSE, NULL);
                 break;
         case RV_SETTING_FS_LABELS:
         case RV_SETTING_CATEGORIES:
-                node = json_from_string(text, NULL);
+                node = rv_json_parse(text, -1, FALSE, NULL);
                 break;
         case RV_SETTING_GLOBS:
         case RV_SETTING_PATHS:
         case RV_SETTING_STRINGS:
                 if (text[0] == '[') {
-                        node = json_from_string(text, NULL);
+                        node = rv_json_parse(text, -1, FALSE, NULL);
                 } else {
                         /* a,b,c on a command line */
                         g_auto(GStrv) parts = g_strsplit(text, ",", -1);

@@ -121,7 +121,7 @@ rv_fs_journal_load(int dirfd, GError **error)
         text = g_malloc0((gsize)st.st_size + 1);
         n = read(fd, text, (gsize)st.st_size);
         close(fd);
-        root = n == st.st_size ? json_from_string(text, NULL) : NULL;
+        root = n == st.st_size ? rv_json_parse(text, n, FALSE, NULL) : NULL;
         if (!rv_fs_journal_valid(root)) {
                 rv_fs_set_error(error, RV_FS_FAILURE_INTERNAL, "the journal cannot be read");
                 return NULL;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "rv-http-private.h"
+#include "rv-json.h"
 
 /*
  * RFC 9457 problem details. Errors of the core come with a code of the one
@@ -196,9 +197,8 @@ rv_http_is_json_type(const char *content_type)
 JsonNode *
 rv_http_json_body_parse(const char *content_type, const char *data, gsize len, GError **error)
 {
-        g_autoptr(JsonParser) parser = NULL;
         g_autoptr(GError) error_local = NULL;
-        JsonNode *root;
+        g_autoptr(JsonNode) root = NULL;
 
         if (len == 0) {
                 g_set_error_literal(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
@@ -220,18 +220,17 @@ rv_http_json_body_parse(const char *content_type, const char *data, gsize len, G
                 g_set_error_literal(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "the body is not UTF-8");
                 return NULL;
         }
-        parser = json_parser_new_immutable();
-        if (!json_parser_load_from_data(parser, data, (gssize)len, &error_local)) {
+        root = rv_json_parse(data, (gssize)len, TRUE, &error_local);
+        if (root == NULL) {
                 g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "the body is not JSON: %s",
                             error_local->message);
                 return NULL;
         }
-        root = json_parser_get_root(parser);
-        if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root)) {
+        if (!JSON_NODE_HOLDS_OBJECT(root)) {
                 g_set_error_literal(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "the body must be a JSON object");
                 return NULL;
         }
-        return json_node_ref(root);
+        return g_steal_pointer(&root);
 }
 
 JsonObject *

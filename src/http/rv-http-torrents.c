@@ -517,14 +517,12 @@ rv_http_parse_options_part(GBytes *data, GError **error)
 {
         gsize len = 0;
         const char *text = g_bytes_get_data(data, &len);
-        g_autoptr(JsonParser) parser = json_parser_new_immutable();
         g_autoptr(GError) error_local = NULL;
-        JsonNode *root;
+        g_autoptr(JsonNode) root = NULL;
 
         if (len > RV_HTTP_MAX_JSON_BODY || rv_http_json_too_deep(text, len, RV_HTTP_MAX_JSON_DEPTH) ||
             !g_utf8_validate(text, (gssize)len, NULL) ||
-            !json_parser_load_from_data(parser, text, (gssize)len, &error_local) ||
-            (root = json_parser_get_root(parser)) == NULL || !JSON_NODE_HOLDS_OBJECT(root)) {
+            (root = rv_json_parse(text, (gssize)len, TRUE, &error_local)) == NULL || !JSON_NODE_HOLDS_OBJECT(root)) {
                 g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
                             "options: expected a JSON object of add options%s%s", error_local != NULL ? ": " : "",
                             error_local != NULL ? error_local->message : "");

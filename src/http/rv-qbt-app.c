@@ -233,7 +233,7 @@ rv_qbt_app_set_preferences(RvHttpRequest *req)
 
         if (text == NULL)
                 return;
-        prefs = json_from_string(text, NULL);
+        prefs = rv_json_parse(text, -1, FALSE, NULL);
         if (prefs == NULL || !JSON_NODE_HOLDS_OBJECT(prefs) ||
             rv_http_json_too_deep(text, strlen(text), RV_HTTP_MAX_JSON_DEPTH)) {
                 rv_qbt_respond_text(req, SOUP_STATUS_BAD_REQUEST, "json: expected an object of preferences");

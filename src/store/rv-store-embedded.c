@@ -854,16 +854,12 @@ rv_emb_load_thread(GTask *task, gpointer source_object, gpointer task_data, GCan
                 }
                 if (entry->has_meta) {
                         g_autofree char *file = g_strconcat(entry->hash.hex, ".json", NULL);
-                        g_autoptr(JsonParser) parser = json_parser_new_immutable();
                         gsize len = 0;
                         g_autofree char *contents = rv_emb_read_at(store->torrents_fd, file, &len, &error);
-                        JsonNode *root = NULL;
-                        if (contents != NULL && json_parser_load_from_data(parser, contents, (gssize)len, &error)) {
-                                root = json_parser_get_root(parser);
-                                if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root))
-                                        g_set_error_literal(&error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
-                                                            "not a JSON object");
-                        }
+                        g_autoptr(JsonNode) root = NULL;
+                        if (contents != NULL && (root = rv_json_parse(contents, (gssize)len, TRUE, &error)) != NULL &&
+                            !JSON_NODE_HOLDS_OBJECT(root))
+                                g_set_error_literal(&error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "not a JSON object");
                         if (error != NULL) {
                                 g_autoptr(GError) qerr = NULL;
                                 rv_emb_add_problem(snapshot->problems, "metadata '%s/%s' is corrupt (%s), moved aside",
@@ -871,7 +867,7 @@ rv_emb_load_thread(GTask *task, gpointer source_object, gpointer task_data, GCan
                                 (void)rv_emb_quarantine_file(store, store->torrents_fd, file, error->message, &qerr);
                                 g_clear_error(&error);
                         } else {
-                                record->meta = json_node_ref(root);
+                                record->meta = g_steal_pointer(&root);
                         }
                 }
                 if (!entry->has_meta && record->resume != NULL)

@@ -813,17 +813,7 @@ rv_pg_get_string(const PGresult *res, int row, int col)
 static JsonNode *
 rv_pg_parse_json(const char *data, gssize len, GError **error)
 {
-        g_autoptr(JsonParser) parser = json_parser_new_immutable();
-        JsonNode *root;
-
-        if (!json_parser_load_from_data(parser, data, len, error))
-                return NULL;
-        root = json_parser_get_root(parser);
-        if (root == NULL) {
-                g_set_error_literal(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "empty JSON document");
-                return NULL;
-        }
-        return json_node_ref(root);
+        return rv_json_parse(data, len, TRUE, error);
 }
 
 static RvPgOp *rv_pg_op_new_quarantine(const char *hash, const char *reason);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "rv-http-private.h"
+#include "rv-json.h"
 
 /* the route table, docs/openapi.yaml, routing and the problem text, without a daemon */
 
@@ -248,6 +249,31 @@ test_json_depth(void)
         g_assert_false(rv_http_json_too_deep("\"\\\"[[[[\"", 8, 1));
 }
 
+/* one JSON value and nothing after it: json-glib alone takes "{}{}" as its first value (and leaks the second) */
+static void
+test_json_one_value(void)
+{
+        const char *ok[] = { "{\"a\": 1}", " [1, {\"b\": \"}]\"}] \n", "\"x\\\"\"", "12", "null", NULL };
+        const char *bad[] = { "{\"a\": 1}{\"b\": 2}", "[1] 2", "12 13", "\"a\"\"b\"", "{}x", "", "   ", NULL };
+        g_autoptr(GError) error = NULL;
+        g_autoptr(JsonNode) body = NULL;
+
+        for (guint i = 0; ok[i] != NULL; i++) {
+                g_autoptr(JsonNode) node = rv_json_parse(ok[i], -1, i % 2 == 0, &error);
+                g_assert_no_error(error);
+                g_assert_nonnull(node);
+        }
+        for (guint i = 0; bad[i] != NULL; i++) {
+                g_autoptr(JsonNode) node = rv_json_parse(bad[i], -1, FALSE, &error);
+                g_assert_null(node);
+                g_assert_error(error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_PARSE);
+                g_clear_error(&error);
+        }
+        body = rv_http_json_body_parse("application/json", "{}{}", 4, &error);
+        g_assert_null(body);
+        g_assert_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT);
+}
+
 /* Last-Event-ID: decimal digits and nothing else (GLib's parser alone took a leading vertical tab) */
 static void
 test_event_id(void)
@@ -275,5 +301,6 @@ main(int argc, char **argv)
         g_test_add_func("/http/json-depth", test_json_depth);
         g_test_add_func("/http/json-numbers", test_json_numbers);
         g_test_add_func("/http/event-id", test_event_id);
+        g_test_add_func("/http/json-one-value", test_json_one_value);
         return g_test_run();
 }
