@@ -8,6 +8,7 @@
 #include <glib/gstdio.h>
 
 #include "rv-fuzz.h"
+#include "rv-json.h"
 
 static char *rv_fuzz_dir;
 
