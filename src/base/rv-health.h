@@ -11,6 +11,8 @@ G_BEGIN_DECLS
 #define RV_HEALTH_RESUME_STORE "resume_store"
 #define RV_HEALTH_STORE "store"
 #define RV_HEALTH_CONFIG "config"
+/* torrents libtorrent stopped with an error (a full disk, files gone) */
+#define RV_HEALTH_TORRENTS "torrents"
 
 typedef struct _RvHealth RvHealth;
 

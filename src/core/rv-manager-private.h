@@ -17,6 +17,8 @@ struct _RvManager {
         RvEngine *engine;
         RvStore *store;
         RvHealth *health;
+        /* torrents in state error, for the torrents health component */
+        guint n_errored;
         RvEventBus *events;
         RvManagerConfig config;
         /* hex -> RvTorrent (owned) */

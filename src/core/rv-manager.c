@@ -147,13 +147,38 @@ rv_manager_publish_restored(RvManager *self, RvTorrent *torrent)
         rv_event_bus_publish(self->events, RV_EVENT_TORRENT_ADDED, &torrent->hash, data);
 }
 
+/* the torrents component: degraded while a torrent is stopped by an error, naming the latest */
+static void
+rv_manager_count_errored(RvManager *self, RvTorrent *torrent, gboolean was, gboolean is)
+{
+        g_autofree char *reason = NULL;
+
+        if (was == is)
+                return;
+        self->n_errored = is ? self->n_errored + 1 : MAX(self->n_errored, 1) - 1;
+        if (self->n_errored == 0) {
+                rv_health_set_ok(self->health, RV_HEALTH_TORRENTS);
+                return;
+        }
+        if (!is)
+                return;
+        reason = g_strdup_printf("%u torrent%s stopped by an error, the latest %s '%s': %s", self->n_errored,
+                                 self->n_errored == 1 ? "" : "s", torrent->hash.hex,
+                                 torrent->name != NULL ? torrent->name : "",
+                                 torrent->error != NULL ? torrent->error : "");
+        rv_health_set_degraded(self->health, RV_HEALTH_TORRENTS, reason);
+}
+
 static void
 rv_manager_set_state(RvManager *self, RvTorrent *torrent, RvTorrentState state, guint *fields)
 {
-        if (torrent->state == state)
+        RvTorrentState was = torrent->state;
+
+        if (was == state)
                 return;
         torrent->state = state;
         *fields |= RV_TORRENT_FIELD_STATE;
+        rv_manager_count_errored(self, torrent, was == RV_TORRENT_STATE_ERROR, state == RV_TORRENT_STATE_ERROR);
 }
 
 void
@@ -183,6 +208,7 @@ rv_manager_unregister(RvManager *self, RvTorrent *torrent)
 {
         RvInfoHash hash = torrent->hash;
 
+        rv_manager_count_errored(self, torrent, torrent->state == RV_TORRENT_STATE_ERROR, FALSE);
         rv_event_bus_forget(self->events, &hash);
         g_ptr_array_remove(self->order, torrent);
         rv_store_delete_torrent(self->store, &hash, NULL, NULL);

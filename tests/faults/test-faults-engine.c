@@ -124,6 +124,8 @@ test_engine_disk_full(void)
         health = get_string(&h, RV_BUS_PATH, "Health");
         why = degraded(&h);
         g_test_message("health '%s' with the torrent failed: %s", health, why);
+        g_assert_cmpstr(health, ==, "degraded");
+        g_assert_true(g_str_has_prefix(why, "torrents: 1 torrent stopped by an error"));
         g_assert_true(rv_test_harness_daemon_running(&h));
         {
                 g_autoptr(GVariant) count = rv_test_get(&h, RV_BUS_PATH, "TorrentCount");
@@ -144,7 +146,10 @@ test_engine_disk_full(void)
         }
         {
                 g_autofree char *error_after = get_string(&h, path, "Error");
+                g_autofree char *health_after = get_string(&h, RV_BUS_PATH, "Health");
                 g_assert_cmpstr(error_after, ==, "");
+                /* none stopped by an error now */
+                g_assert_cmpstr(health_after, ==, "ok");
         }
 
         /* nothing lost: the torrent and its settings after a restart */
