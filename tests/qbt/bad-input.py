@@ -22,31 +22,10 @@ import time
 import urllib.parse
 import uuid
 
+from rv_qbt_tap import check, failed, not_ok
+
 UNKNOWN = '0' * 40
 CATEGORY = 'revaer-bad-input'
-
-failed = False
-
-
-def ok(what):
-    print(f'ok - {what}', flush=True)
-
-
-def not_ok(what, detail=None):
-    global failed
-    failed = True
-    print(f'not ok - {what}', flush=True)
-    if detail is not None:
-        for line in str(detail).splitlines():
-            print(f'# {line}', flush=True)
-
-
-def check(what, cond, detail=None):
-    if cond:
-        ok(what)
-    else:
-        not_ok(what, detail)
-    return cond
 
 
 class Api:
@@ -232,7 +211,7 @@ def main():
         run(args, fx)
     except (OSError, ValueError, KeyError) as e:
         not_ok('bad input', repr(e))
-    sys.exit(1 if failed else 0)
+    sys.exit(1 if failed() else 0)
 
 
 if __name__ == '__main__':

@@ -27,6 +27,8 @@ import time
 import urllib.parse
 import uuid
 
+from rv_qbt_tap import check, failed, not_ok, ok
+
 CATEGORY = 'revaer-tv'
 IMPORTED = 'revaer-tv-imported'
 TAG = 'revaer-series-tag'
@@ -36,29 +38,6 @@ STATES = {'error', 'stoppedDL', 'pausedDL', 'queuedDL', 'checkingDL', 'checkingU
           'pausedUP', 'stoppedUP', 'uploading', 'stalledUP', 'queuedUP', 'forcedUP', 'stalledDL',
           'missingFiles', 'metaDL', 'forcedMetaDL', 'forcedDL', 'moving', 'downloading', 'unknown',
           'allocating', 'queuedForChecking'}
-
-failed = False
-
-
-def ok(what):
-    print(f'ok - {what}', flush=True)
-
-
-def not_ok(what, detail=None):
-    global failed
-    failed = True
-    print(f'not ok - {what}', flush=True)
-    if detail is not None:
-        for line in str(detail).splitlines():
-            print(f'# {line}', flush=True)
-
-
-def check(what, cond, detail=None):
-    if cond:
-        ok(what)
-    else:
-        not_ok(what, detail)
-    return cond
 
 
 class Stop(Exception):
@@ -488,7 +467,7 @@ def main():
             not_ok('the replay', str(e))
     except (OSError, ValueError, KeyError) as e:
         not_ok('the replay', repr(e))
-    sys.exit(1 if failed else 0)
+    sys.exit(1 if failed() else 0)
 
 
 if __name__ == '__main__':
