@@ -387,7 +387,10 @@ rv_test_harness_stop_daemon(RvTestHarness *h)
         g_subprocess_send_signal(h->daemon, SIGTERM);
         g_assert_true(g_subprocess_wait(h->daemon, NULL, &error));
         g_assert_no_error(error);
-        g_assert_true(g_subprocess_get_if_exited(h->daemon));
+        if (!g_subprocess_get_if_exited(h->daemon)) {
+                g_autofree char *log = rv_test_read_log(h);
+                g_error("revaerd ended by signal %d on SIGTERM:\n%s", g_subprocess_get_term_sig(h->daemon), log);
+        }
         return g_subprocess_get_exit_status(h->daemon);
 }
 
