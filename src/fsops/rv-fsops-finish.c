@@ -89,8 +89,68 @@ rv_fs_merge_into(int src_fd, int dst_fd, const char *what, GError **error)
         return TRUE;
 }
 
-gboolean
-rv_fs_sync_tree(int dirfd, gboolean files, GError **error)
+/* at most this many fsyncs at once: enough for the disk to take one cache flush for many of them */
+#define RV_FS_SYNC_THREADS 8
+/* descriptors held open at most before their batch is synced and closed */
+#define RV_FS_SYNC_BATCH 256
+
+typedef struct {
+        GThreadPool *pool;
+        GArray *fds;
+        GMutex lock;
+        GCond done;
+        guint pending;
+        int errsv;
+} RvFsSync;
+
+static void
+rv_fs_sync_one(gpointer data, gpointer user_data)
+{
+        RvFsSync *sync = user_data;
+        int errsv = fsync(GPOINTER_TO_INT(data) - 1) < 0 ? errno : 0;
+
+        g_mutex_lock(&sync->lock);
+        if (errsv != 0 && sync->errsv == 0)
+                sync->errsv = errsv;
+        if (--sync->pending == 0)
+                g_cond_signal(&sync->done);
+        g_mutex_unlock(&sync->lock);
+}
+
+/*
+ * the descriptors gathered so far synced, all at once, and closed: each fsync
+ * of an inode already committed costs a cache flush of its own (ext4 issues
+ * one per call), and issued together the block layer folds the waiting ones
+ * into one flush
+ */
+static gboolean
+rv_fs_sync_flush(RvFsSync *sync, GError **error)
+{
+        if (sync->fds->len == 0)
+                return TRUE;
+        sync->pending = sync->fds->len;
+        for (guint i = 0; i < sync->fds->len; i++) {
+                gpointer fd = GINT_TO_POINTER(g_array_index(sync->fds, int, i) + 1);
+                if (sync->pool == NULL || sync->fds->len == 1 || !g_thread_pool_push(sync->pool, fd, NULL))
+                        rv_fs_sync_one(fd, sync);
+        }
+        g_mutex_lock(&sync->lock);
+        while (sync->pending > 0)
+                g_cond_wait(&sync->done, &sync->lock);
+        g_mutex_unlock(&sync->lock);
+        for (guint i = 0; i < sync->fds->len; i++)
+                close(g_array_index(sync->fds, int, i));
+        g_array_set_size(sync->fds, 0);
+        if (sync->errsv != 0) {
+                rv_fs_set_errno(error, sync->errsv, "cannot sync what was written");
+                return FALSE;
+        }
+        return TRUE;
+}
+
+/* every folder below dirfd, and with files every regular file, into the batch */
+static gboolean
+rv_fs_sync_collect(RvFsSync *sync, int dirfd, gboolean files, GError **error)
 {
         g_autoptr(GPtrArray) names = rv_fs_list_dir(dirfd, error);
 
@@ -99,7 +159,6 @@ rv_fs_sync_tree(int dirfd, gboolean files, GError **error)
         for (guint i = 0; i < names->len; i++) {
                 const char *name = g_ptr_array_index(names, i);
                 struct stat st;
-                gboolean ok = TRUE;
                 int fd;
                 if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
                     !(S_ISDIR(st.st_mode) || (files && S_ISREG(st.st_mode))))
@@ -109,21 +168,45 @@ rv_fs_sync_tree(int dirfd, gboolean files, GError **error)
                         rv_fs_set_errno(error, errno, "cannot open '%s' to sync it", name);
                         return FALSE;
                 }
-                if (S_ISDIR(st.st_mode)) {
-                        ok = rv_fs_sync_tree(fd, files, error);
-                } else if (fsync(fd) < 0) {
-                        rv_fs_set_errno(error, errno, "cannot sync '%s'", name);
-                        ok = FALSE;
+                /* a folder joins the batch once walked: a flush meanwhile must not close it */
+                if (S_ISDIR(st.st_mode) && !rv_fs_sync_collect(sync, fd, files, error)) {
+                        close(fd);
+                        return FALSE;
                 }
-                close(fd);
-                if (!ok)
+                g_array_append_val(sync->fds, fd);
+                if (sync->fds->len >= RV_FS_SYNC_BATCH && !rv_fs_sync_flush(sync, error))
                         return FALSE;
         }
-        if (fsync(dirfd) < 0) {
-                rv_fs_set_errno(error, errno, "cannot sync a folder");
-                return FALSE;
-        }
         return TRUE;
+}
+
+gboolean
+rv_fs_sync_tree(int dirfd, gboolean files, GError **error)
+{
+        RvFsSync sync = { 0 };
+        gboolean ok;
+
+        sync.fds = g_array_new(FALSE, FALSE, sizeof(int));
+        g_mutex_init(&sync.lock);
+        g_cond_init(&sync.done);
+        sync.pool = g_thread_pool_new(rv_fs_sync_one, &sync, RV_FS_SYNC_THREADS, FALSE, NULL);
+        ok = rv_fs_sync_collect(&sync, dirfd, files, error) && rv_fs_sync_flush(&sync, error);
+        if (!ok) {
+                /* what is open is closed unsynced: the step fails and runs again */
+                for (guint i = 0; i < sync.fds->len; i++)
+                        close(g_array_index(sync.fds, int, i));
+        }
+        if (sync.pool != NULL)
+                g_thread_pool_free(sync.pool, FALSE, TRUE);
+        g_array_unref(sync.fds);
+        g_mutex_clear(&sync.lock);
+        g_cond_clear(&sync.done);
+        /* the folder last: its entries name what is synced now */
+        if (ok && fsync(dirfd) < 0) {
+                rv_fs_set_errno(error, errno, "cannot sync a folder");
+                ok = FALSE;
+        }
+        return ok;
 }
 
 /* flatten: a single top folder whose only entry is a folder takes that folder's content */

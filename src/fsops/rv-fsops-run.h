@@ -67,7 +67,9 @@ GPtrArray *rv_fs_list_dir(int fd, GError **error);
  * what a step wrote reaches the disk before the step is recorded as done:
  * every folder below dirfd (and dirfd), and with files every regular file;
  * fsync of what is ours rather than syncfs, which would wait for whatever
- * else the file system has to write
+ * else the file system has to write; the fsyncs go out together, in batches
+ * of at most 256 open descriptors, so that the disk flushes its cache once
+ * for many of them rather than once each
  */
 gboolean rv_fs_sync_tree(int dirfd, gboolean files, GError **error);
 

@@ -12,6 +12,7 @@
 #include "rv-fsops-journal.h"
 #include "rv-fsops-path.h"
 #include "rv-fsops-pipeline.h"
+#include "rv-fsops-run.h"
 #include "rv-settings.h"
 #include "rv-test-archive.h"
 #include "rv-test-data.h"
@@ -847,12 +848,51 @@ test_policy_resolve(void)
         g_assert_false(rv_fs_policy_equal(a, b));
 }
 
+static guint
+count_open_fds(void)
+{
+        g_autoptr(GDir) d = g_dir_open("/proc/self/fd", 0, NULL);
+        guint n = 0;
+
+        while (d != NULL && g_dir_read_name(d) != NULL)
+                n++;
+        return n;
+}
+
+/* a tree larger than one batch of descriptors is synced whole, with nothing left open */
+static void
+test_sync_tree(Fixture *f, gconstpointer data)
+{
+        g_autoptr(GError) error = NULL;
+        g_autofree char *link = g_build_filename(f->src, "a", "link", NULL);
+        guint before;
+        int fd;
+
+        for (guint i = 0; i < 3; i++) {
+                for (guint j = 0; j < 120; j++) {
+                        g_autofree char *path = g_strdup_printf("%s/%c/%u/file-%u", f->src, 'a' + i, j % 7, j);
+                        write_text(path, "data");
+                }
+        }
+        g_assert_cmpint(symlink("/nonexistent", link), ==, 0);
+        fd = open(f->src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        g_assert_cmpint(fd, >=, 0);
+        before = count_open_fds();
+        g_assert_true(rv_fs_sync_tree(fd, TRUE, &error));
+        g_assert_no_error(error);
+        g_assert_true(rv_fs_sync_tree(fd, FALSE, &error));
+        g_assert_no_error(error);
+        g_assert_cmpuint(count_open_fds(), ==, before);
+        close(fd);
+}
+
 int
 main(int argc, char **argv)
 {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/fsops/archives/find", test_archives_find);
         g_test_add_func("/fsops/policy/resolve", test_policy_resolve);
+        g_test_add("/fsops/sync/tree", Fixture, NULL, fixture_setup, test_sync_tree, fixture_teardown);
         g_test_add("/fsops/pipeline/formats", Fixture, NULL, fixture_setup, test_pipeline_formats, fixture_teardown);
         g_test_add("/fsops/pipeline/flatten-cleanup-permissions", Fixture, NULL, fixture_setup,
                    test_pipeline_flatten_cleanup_permissions, fixture_teardown);
