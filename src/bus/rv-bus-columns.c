@@ -189,36 +189,6 @@ rv_bus_columns_finish(sd_bus_message *reply, gpointer data)
         return r;
 }
 
-/* the fields of names, each once, the info hash first; none: what a list view shows */
-static GPtrArray *
-rv_bus_columns_fields(const char *const *names, GError **error)
-{
-        g_autoptr(GPtrArray) fields = g_ptr_array_new();
-        guint n = names != NULL ? g_strv_length((char **)names) : 0;
-
-        g_ptr_array_add(fields, (gpointer)rv_torrent_fields());
-        if (n > 2 * rv_torrent_fields_count()) {
-                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "fields: %u names, at most %u", n,
-                            2 * rv_torrent_fields_count());
-                return NULL;
-        }
-        for (const RvTorrentField *f = rv_torrent_fields(); n == 0 && f->json != NULL; f++) {
-                if (f->in_list && f != rv_torrent_fields())
-                        g_ptr_array_add(fields, (gpointer)f);
-        }
-        for (guint i = 0; i < n; i++) {
-                const RvTorrentField *f = rv_torrent_field_by_json(names[i]);
-                if (f == NULL) {
-                        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
-                                    "fields: '%.64s' is not a torrent field (the names of the HTTP API)", names[i]);
-                        return NULL;
-                }
-                if (!g_ptr_array_find(fields, f, NULL))
-                        g_ptr_array_add(fields, (gpointer)f);
-        }
-        return g_steal_pointer(&fields);
-}
-
 static int
 rv_bus_list_columns_authorized(RvBus *self, sd_bus_message *m, gpointer data, sd_bus_error *ret_error)
 {
@@ -244,7 +214,7 @@ rv_bus_method_list_columns(sd_bus_message *m, void *userdata, sd_bus_error *ret_
 
         if (r < 0)
                 return r;
-        fields = rv_bus_columns_fields((const char *const *)names, &error);
+        fields = rv_torrent_fields_select((const char *const *)names, TRUE, "the names of the HTTP API", &error);
         if (fields == NULL)
                 return rv_bus_set_error(ret_error, error);
         return rv_bus_authorize_message(userdata, m, NULL, rv_bus_list_columns_authorized, fields,
