@@ -747,6 +747,31 @@ test_daemon_restart_listed_loading(void)
                 g_usleep(50000);
         }
         g_assert_cmpuint(listed, ==, n);
+        /* sparse columns: no torrent has labels or a rate, every one a state */
+        {
+                g_autoptr(GError) error = NULL;
+                const char *fields[] = { "labels", "download_rate", "state", NULL };
+                g_autoptr(GVariant) reply =
+                        rv_test_call(&h, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "ListTorrentColumnsSparse",
+                                     g_variant_new("(^as)", fields), G_VARIANT_TYPE("(a{sv})"), &error);
+                g_autoptr(GVariant) columns = NULL;
+                g_autoptr(GVariant) labels = NULL;
+                g_autoptr(GVariant) rates = NULL;
+                g_autoptr(GVariant) states = NULL;
+                g_assert_no_error(error);
+                columns = g_variant_get_child_value(reply, 0);
+                labels = g_variant_lookup_value(columns, "labels", G_VARIANT_TYPE("(aasau)"));
+                rates = g_variant_lookup_value(columns, "download_rate", G_VARIANT_TYPE("(atau)"));
+                states = g_variant_lookup_value(columns, "state", G_VARIANT_TYPE("as"));
+                g_assert_nonnull(labels);
+                g_assert_nonnull(rates);
+                g_assert_nonnull(states);
+                {
+                        g_autoptr(GVariant) rows = g_variant_get_child_value(labels, 1);
+                        g_assert_cmpuint(g_variant_n_children(rows), ==, 0);
+                }
+                g_assert_cmpuint(g_variant_n_children(states), ==, n);
+        }
         rv_test_harness_stop_daemon(&h);
         rv_test_harness_teardown(&h);
 }
