@@ -20,6 +20,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <string.h>
 
 #include "rv-bus-private.h"
 #include "rv-torrent-fields.h"
@@ -35,6 +36,8 @@ typedef struct {
 typedef struct {
         GArray *columns;
         GStringChunk *chunk;
+        /* ListTorrentColumnsSparse: a column mostly of zero values holds only the others, with their rows */
+        gboolean sparse;
 } RvBusColumns;
 
 static guint
@@ -69,10 +72,16 @@ rv_bus_columns_free(RvBusColumns *columns)
         g_free(columns);
 }
 
+/* the last entry of the field list handed to the authorized half: this for sparse columns, else NULL */
+static const char rv_bus_columns_sparse_mark = 's';
+
 static RvBusColumns *
-rv_bus_columns_new(GPtrArray *fields, guint rows)
+rv_bus_columns_new(GPtrArray *fields_marked, guint rows)
 {
         RvBusColumns *columns = g_new0(RvBusColumns, 1);
+        g_autoptr(GPtrArray) fields = g_ptr_array_copy(fields_marked, NULL, NULL);
+
+        columns->sparse = g_ptr_array_steal_index(fields, fields->len - 1) == &rv_bus_columns_sparse_mark;
 
         columns->columns = g_array_sized_new(FALSE, TRUE, sizeof(RvBusColumn), fields->len);
         g_array_set_clear_func(columns->columns, (GDestroyNotify)rv_bus_column_clear);
@@ -164,6 +173,70 @@ rv_bus_column_append(sd_bus_message *reply, RvBusColumn *column)
         return r >= 0 ? sd_bus_message_close_container(reply) : r;
 }
 
+static gboolean
+rv_bus_column_is_zero(RvBusColumn *column, guint row)
+{
+        static const guint8 zero[sizeof(guint64)] = { 0 };
+
+        if (column->fixed != NULL)
+                return memcmp(column->fixed->data + (gsize)row * g_array_get_element_size(column->fixed), zero,
+                              g_array_get_element_size(column->fixed)) == 0;
+        if (column->field->type == RV_FIELD_STRV)
+                return ((char **)g_ptr_array_index(column->texts, row))[0] == NULL;
+        return ((const char *)g_ptr_array_index(column->texts, row))[0] == '\0';
+}
+
+/*
+ * the rows whose value is not the type's zero, or NULL when they are half or
+ * more: then the column goes whole. A client decodes an object per value, so
+ * labels nobody set, rates of idle torrents and the like cost it nothing
+ */
+static GArray *
+rv_bus_column_sparse_rows(RvBusColumn *column)
+{
+        guint n = column->fixed != NULL ? column->fixed->len : column->texts->len;
+        g_autoptr(GArray) rows = g_array_new(FALSE, FALSE, sizeof(guint32));
+
+        for (guint i = 0; i < n; i++) {
+                guint32 row = i;
+                if (rv_bus_column_is_zero(column, i))
+                        continue;
+                g_array_append_val(rows, row);
+                if (rows->len * 2 >= n && n > 0)
+                        return NULL;
+        }
+        return g_steal_pointer(&rows);
+}
+
+/* only the rows listed: the values compacted in place, then the rows */
+static int
+rv_bus_column_append_sparse(sd_bus_message *reply, RvBusColumn *column, GArray *rows)
+{
+        int r;
+
+        for (guint i = 0; i < rows->len; i++) {
+                guint row = g_array_index(rows, guint32, i);
+                if (column->fixed != NULL) {
+                        guint width = g_array_get_element_size(column->fixed);
+                        memmove(column->fixed->data + (gsize)i * width, column->fixed->data + (gsize)row * width,
+                                width);
+                } else {
+                        /* a swap: rows ascend, so each strv stays in the array once, and the tail frees the rest */
+                        gpointer kept = column->texts->pdata[i];
+                        column->texts->pdata[i] = column->texts->pdata[row];
+                        column->texts->pdata[row] = kept;
+                }
+        }
+        if (column->fixed != NULL)
+                g_array_set_size(column->fixed, rows->len);
+        else
+                g_ptr_array_set_size(column->texts, rows->len);
+        r = rv_bus_column_append(reply, column);
+        if (r >= 0)
+                r = sd_bus_message_append_array(reply, 'u', rows->data, (size_t)rows->len * sizeof(guint32));
+        return r;
+}
+
 /* field name -> its column, in the order asked for */
 static int
 rv_bus_columns_finish(sd_bus_message *reply, gpointer data)
@@ -173,50 +246,32 @@ rv_bus_columns_finish(sd_bus_message *reply, gpointer data)
 
         for (guint i = 0; r >= 0 && i < columns->columns->len; i++) {
                 RvBusColumn *column = &g_array_index(columns->columns, RvBusColumn, i);
-                g_autofree char *sig = g_strconcat("a", rv_torrent_field_signature(column->field), NULL);
+                g_autoptr(GArray) rows = columns->sparse && i > 0 ? rv_bus_column_sparse_rows(column) : NULL;
+                g_autofree char *sig =
+                        rows != NULL ? g_strconcat("(a", rv_torrent_field_signature(column->field), "au)", NULL)
+                                     : g_strconcat("a", rv_torrent_field_signature(column->field), NULL);
                 r = sd_bus_message_open_container(reply, 'e', "sv");
                 if (r >= 0)
                         r = sd_bus_message_append(reply, "s", column->field->json);
                 if (r >= 0)
                         r = sd_bus_message_open_container(reply, 'v', sig);
-                if (r >= 0)
+                if (r >= 0 && rows != NULL) {
+                        /* the struct's contents: the signature without its parentheses */
+                        g_autofree char *inner = g_strndup(sig + 1, strlen(sig) - 2);
+                        r = sd_bus_message_open_container(reply, 'r', inner);
+                        if (r >= 0)
+                                r = rv_bus_column_append_sparse(reply, column, rows);
+                        if (r >= 0)
+                                r = sd_bus_message_close_container(reply);
+                } else if (r >= 0) {
                         r = rv_bus_column_append(reply, column);
+                }
                 if (r >= 0)
                         r = sd_bus_message_close_container(reply);
                 if (r >= 0)
                         r = sd_bus_message_close_container(reply);
         }
         return r;
-}
-
-/* the fields of names, each once, the info hash first; none: what a list view shows */
-static GPtrArray *
-rv_bus_columns_fields(const char *const *names, GError **error)
-{
-        g_autoptr(GPtrArray) fields = g_ptr_array_new();
-        guint n = names != NULL ? g_strv_length((char **)names) : 0;
-
-        g_ptr_array_add(fields, (gpointer)rv_torrent_fields());
-        if (n > 2 * rv_torrent_fields_count()) {
-                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "fields: %u names, at most %u", n,
-                            2 * rv_torrent_fields_count());
-                return NULL;
-        }
-        for (const RvTorrentField *f = rv_torrent_fields(); n == 0 && f->json != NULL; f++) {
-                if (f->in_list && f != rv_torrent_fields())
-                        g_ptr_array_add(fields, (gpointer)f);
-        }
-        for (guint i = 0; i < n; i++) {
-                const RvTorrentField *f = rv_torrent_field_by_json(names[i]);
-                if (f == NULL) {
-                        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
-                                    "fields: '%.64s' is not a torrent field (the names of the HTTP API)", names[i]);
-                        return NULL;
-                }
-                if (!g_ptr_array_find(fields, f, NULL))
-                        g_ptr_array_add(fields, (gpointer)f);
-        }
-        return g_steal_pointer(&fields);
 }
 
 static int
@@ -234,8 +289,8 @@ rv_bus_list_columns_authorized(RvBus *self, sd_bus_message *m, gpointer data, sd
                                         rv_bus_columns_new(data, rows), (GDestroyNotify)rv_bus_columns_free, ret_error);
 }
 
-int
-rv_bus_method_list_columns(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+static int
+rv_bus_list_columns(sd_bus_message *m, void *userdata, gboolean sparse, sd_bus_error *ret_error)
 {
         g_auto(GStrv) names = NULL;
         g_autoptr(GError) error = NULL;
@@ -244,9 +299,23 @@ rv_bus_method_list_columns(sd_bus_message *m, void *userdata, sd_bus_error *ret_
 
         if (r < 0)
                 return r;
-        fields = rv_bus_columns_fields((const char *const *)names, &error);
+        fields = rv_torrent_fields_select((const char *const *)names, TRUE, "the names of the HTTP API", &error);
         if (fields == NULL)
                 return rv_bus_set_error(ret_error, error);
+        /* the flag rides on the field list, which the authorized half gets */
+        g_ptr_array_add(fields, sparse ? (gpointer)&rv_bus_columns_sparse_mark : NULL);
         return rv_bus_authorize_message(userdata, m, NULL, rv_bus_list_columns_authorized, fields,
                                         (GDestroyNotify)g_ptr_array_unref, ret_error);
+}
+
+int
+rv_bus_method_list_columns(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+        return rv_bus_list_columns(m, userdata, FALSE, ret_error);
+}
+
+int
+rv_bus_method_list_columns_sparse(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+        return rv_bus_list_columns(m, userdata, TRUE, ret_error);
 }

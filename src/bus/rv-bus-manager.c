@@ -634,6 +634,8 @@ const sd_bus_vtable rv_bus_manager_vtable[] = {
                                 rv_bus_method_list_torrents, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListTorrentColumns", SD_BUS_ARGS("as", fields), SD_BUS_RESULT("a{sv}", columns),
                                 rv_bus_method_list_columns, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListTorrentColumnsSparse", SD_BUS_ARGS("as", fields), SD_BUS_RESULT("a{sv}", columns),
+                                rv_bus_method_list_columns_sparse, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("PauseAll", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, rv_bus_method_pause_all,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ResumeAll", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, rv_bus_method_resume_all,

@@ -74,6 +74,7 @@ static const RvBusMethodOp rv_bus_method_ops[] = {
         { RV_BUS_MANAGER_IFACE, "GetTorrent", RV_OP_GET },
         { RV_BUS_MANAGER_IFACE, "ListTorrents", RV_OP_LIST },
         { RV_BUS_MANAGER_IFACE, "ListTorrentColumns", RV_OP_LIST },
+        { RV_BUS_MANAGER_IFACE, "ListTorrentColumnsSparse", RV_OP_LIST },
         { RV_BUS_MANAGER_IFACE, "PauseAll", RV_OP_PAUSE_ALL },
         { RV_BUS_MANAGER_IFACE, "ResumeAll", RV_OP_RESUME_ALL },
         { RV_BUS_MANAGER_IFACE, "IssueSetupToken", RV_OP_SETUP_START },

@@ -130,6 +130,7 @@ void rv_bus_hold_signals(RvBus *self);
 void rv_bus_release_signals(RvBus *self);
 /* ListTorrentColumns (rv-bus-columns.c) */
 int rv_bus_method_list_columns(sd_bus_message *m, void *userdata, sd_bus_error *ret_error);
+int rv_bus_method_list_columns_sparse(sd_bus_message *m, void *userdata, sd_bus_error *ret_error);
 /* object callback for the manager's path: GetManagedObjects without holding the loop */
 int rv_bus_managed_objects_cb(sd_bus_message *m, void *userdata, sd_bus_error *ret_error);
 

@@ -20,6 +20,7 @@ typedef struct {
         guint idle_id;
         gint64 started_us;
         gint64 read_us;
+        gint64 listed_us;
 } RvLoadData;
 
 static void
@@ -31,25 +32,16 @@ rv_load_data_free(RvLoadData *data)
         g_free(data);
 }
 
+/* what the engine needs of a stored torrent: its resume data (or magnet link) handed to libtorrent */
 static gboolean
-rv_manager_restore_one(RvManager *self, RvStoreTorrent *record, GError **error)
+rv_manager_restore_engine(RvManager *self, RvTorrent *torrent, RvStoreTorrent *record, GError **error)
 {
-        g_autoptr(RvTorrent) torrent = rv_torrent_new(&record->hash);
         g_autoptr(RvEngineSource) source = NULL;
         g_autofree guint8 *prio = NULL;
         const RvEngineSourceInfo *info;
         RvEngineAddOptions options;
-        RvTorrent *ret;
         gsize n_prio = 0;
 
-        if (record->meta != NULL) {
-                g_autoptr(GError) error_local = NULL;
-                if (!rv_torrent_meta_from_json(torrent, record->meta, &error_local)) {
-                        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "metadata is invalid: %s",
-                                    error_local->message);
-                        return FALSE;
-                }
-        }
         if (record->resume != NULL) {
                 g_autoptr(GError) error_local = NULL;
                 source = rv_engine_source_new_resume(self->engine, record->resume, &error_local);
@@ -111,8 +103,39 @@ rv_manager_restore_one(RvManager *self, RvStoreTorrent *record, GError **error)
                 options.file_priorities = prio;
                 options.n_file_priorities = n_prio;
         }
-        if (!rv_engine_add(self->engine, g_steal_pointer(&source), &options, error))
+        return rv_engine_add(self->engine, g_steal_pointer(&source), &options, error);
+}
+
+static gboolean
+rv_manager_meta_to_torrent(RvTorrent *torrent, RvStoreTorrent *record, GError **error)
+{
+        g_autoptr(GError) error_local = NULL;
+
+        if (record->meta == NULL || rv_torrent_meta_from_json(torrent, record->meta, &error_local))
+                return TRUE;
+        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "metadata is invalid: %s", error_local->message);
+        return FALSE;
+}
+
+/*
+ * a stored torrent with both records is listed at once from its metadata, in
+ * state loading, and handed to the engine later (rv_manager_load_now); one
+ * with a part missing goes the whole way now, as it may fail
+ */
+static gboolean
+rv_manager_restore_one(RvManager *self, RvStoreTorrent *record, gboolean *ret_listed, GError **error)
+{
+        g_autoptr(RvTorrent) torrent = rv_torrent_new(&record->hash);
+        RvTorrent *ret;
+
+        if (!rv_manager_meta_to_torrent(torrent, record, error))
                 return FALSE;
+        *ret_listed = record->meta != NULL && record->resume != NULL;
+        if (*ret_listed) {
+                torrent->state = RV_TORRENT_STATE_LOADING;
+        } else if (!rv_manager_restore_engine(self, torrent, record, error)) {
+                return FALSE;
+        }
         ret = g_steal_pointer(&torrent);
         rv_manager_register(self, ret);
         /* the store kept a copy of what it had; a whole record again, so the next start has nothing to report */
@@ -122,51 +145,131 @@ rv_manager_restore_one(RvManager *self, RvStoreTorrent *record, GError **error)
         return TRUE;
 }
 
+gboolean
+rv_manager_load_now(RvManager *self, RvTorrent *torrent, GError **error)
+{
+        g_autoptr(GError) error_local = NULL;
+        RvStoreTorrent *record = NULL;
+        gboolean ok;
+
+        if (torrent->state != RV_TORRENT_STATE_LOADING ||
+            !g_hash_table_steal_extended(self->loading, torrent->hash.hex, NULL, (gpointer *)&record))
+                return TRUE;
+        ok = rv_manager_restore_engine(self, torrent, record, &error_local);
+        if (!ok) {
+                rv_manager_problem(self, "stored torrent %s cannot be restored and was moved aside: %s",
+                                   record->hash.hex, error_local->message);
+                rv_store_quarantine_torrent(self->store, &record->hash, error_local->message);
+                g_set_error(error, RV_ERROR, RV_ERROR_NOT_FOUND, "torrent %s could not be restored: %s",
+                            record->hash.hex, error_local->message);
+                rv_manager_forget(self, torrent);
+        } else {
+                rv_manager_changed(self, torrent,
+                                   RV_TORRENT_FIELD_STATE | RV_TORRENT_FIELD_SIZE | RV_TORRENT_FIELD_NAME |
+                                           RV_TORRENT_FIELD_PROGRESS | RV_TORRENT_FIELD_FILES);
+        }
+        rv_store_torrent_free(record);
+        return ok;
+}
+
+/* a slice of the engine's part per iteration, at idle priority: the bus and HTTP answer in between */
+#define RV_MANAGER_LOAD_SLICE_USEC 4000
+
 static void
 rv_manager_load_done(RvManager *self, GTask *task)
 {
         RvLoadData *data = g_task_get_task_data(task);
 
-        rv_store_set_load_batch_func(self->store, NULL, NULL);
         self->load_task = NULL;
         g_debug("restored %u torrents from the %s store: read in %" G_GINT64_FORMAT
-                " ms, all registered after %" G_GINT64_FORMAT " ms",
+                " ms, all listed after %" G_GINT64_FORMAT " ms, all in the engine after %" G_GINT64_FORMAT " ms",
                 data->restored, rv_store_get_backend(self->store), (data->read_us - data->started_us) / 1000,
-                (g_get_monotonic_time() - data->started_us) / 1000);
+                (data->listed_us - data->started_us) / 1000, (g_get_monotonic_time() - data->started_us) / 1000);
         g_task_return_boolean(task, TRUE);
         g_object_unref(task);
 }
 
-/* restores a slice of what was read, so the main loop stays responsive; torrents are listed as they come */
+/* hands listed torrents to the engine, a slice per main-loop iteration, in the order they were listed */
 static gboolean
-rv_manager_load_batch_cb(gpointer user_data)
+rv_manager_load_engine_cb(gpointer user_data)
 {
         GTask *task = user_data;
         RvManager *self = g_task_get_source_object(task);
+        gint64 deadline = g_get_monotonic_time() + RV_MANAGER_LOAD_SLICE_USEC;
+
+        /* from the start of a shutdown on the rest stays as stored */
+        while (self->load_next < self->load_queue->len && !self->stopping) {
+                const RvInfoHash *hash = &g_array_index(self->load_queue, RvInfoHash, self->load_next++);
+                RvTorrent *torrent = rv_manager_lookup(self, hash);
+                /* gone (removed) or handed over already for a command: nothing to do */
+                if (torrent != NULL)
+                        (void)rv_manager_load_now(self, torrent, NULL);
+                if (g_get_monotonic_time() >= deadline)
+                        return G_SOURCE_CONTINUE;
+        }
+        self->load_idle_id = 0;
+        g_array_set_size(self->load_queue, 0);
+        self->load_next = 0;
+        rv_manager_load_done(self, task);
+        return G_SOURCE_REMOVE;
+}
+
+/* every stored torrent is listed: ListTorrents is complete, while the engine's part goes on */
+static void
+rv_manager_load_listed(RvManager *self, GTask *task)
+{
         RvLoadData *data = g_task_get_task_data(task);
+
+        rv_store_set_load_batch_func(self->store, NULL, NULL);
+        data->listed_us = g_get_monotonic_time();
+        rv_manager_emit_listed(self);
+        self->load_idle_id = g_idle_add(rv_manager_load_engine_cb, task);
+}
+
+/* lists a slice of what was read; FALSE once the queue is empty */
+static gboolean
+rv_manager_load_list_slice(RvManager *self, RvLoadData *data)
+{
         guint end = MIN(data->next + MAX(self->config.load_batch, 1), data->queue->len);
 
         for (; data->next < end; data->next++) {
                 RvStoreTorrent *record = g_ptr_array_index(data->queue, data->next);
                 g_autoptr(GError) error = NULL;
+                gboolean listed = FALSE;
+                g_ptr_array_index(data->queue, data->next) = NULL;
                 if (g_hash_table_contains(self->torrents, record->hash.hex) ||
                     g_hash_table_contains(self->adding, record->hash.hex)) {
                         /* added again before the load reached it */
-                } else if (!rv_manager_restore_one(self, record, &error)) {
+                } else if (!rv_manager_restore_one(self, record, &listed, &error)) {
                         rv_manager_problem(self, "stored torrent %s cannot be restored and was moved aside: %s",
                                            record->hash.hex, error->message);
                         rv_store_quarantine_torrent(self->store, &record->hash, error->message);
                 } else {
                         data->restored++;
                 }
-                rv_store_torrent_free(record);
-                g_ptr_array_index(data->queue, data->next) = NULL;
+                if (listed) {
+                        g_array_append_val(self->load_queue, record->hash);
+                        g_hash_table_replace(self->loading, record->hash.hex, record);
+                } else {
+                        rv_store_torrent_free(record);
+                }
         }
-        if (data->next < data->queue->len)
+        return data->next < data->queue->len;
+}
+
+/* lists a slice of what was read, so the main loop stays responsive; torrents are listed as they come */
+static gboolean
+rv_manager_load_batch_cb(gpointer user_data)
+{
+        GTask *task = user_data;
+        RvManager *self = g_task_get_source_object(task);
+        RvLoadData *data = g_task_get_task_data(task);
+
+        if (rv_manager_load_list_slice(self, data))
                 return G_SOURCE_CONTINUE;
         data->idle_id = 0;
         if (data->read_done)
-                rv_manager_load_done(self, task);
+                rv_manager_load_listed(self, task);
         return G_SOURCE_REMOVE;
 }
 
@@ -208,14 +311,23 @@ rv_manager_load_cb(GObject *source, GAsyncResult *result, gpointer user_data)
         data->read_done = TRUE;
         if (snapshot == NULL) {
                 rv_health_set_degraded(self->health, RV_HEALTH_RESUME_STORE, error->message);
+                /* what was handed over before the failure still comes back, the whole way; then the error */
                 if (data->idle_id != 0) {
-                        /* what was handed over before the failure still comes back; then the error */
                         g_source_remove(data->idle_id);
                         data->idle_id = 0;
-                        while (rv_manager_load_batch_cb(task) == G_SOURCE_CONTINUE)
-                                ;
                 }
+                while (rv_manager_load_list_slice(self, data))
+                        ;
                 rv_store_set_load_batch_func(self->store, NULL, NULL);
+                rv_manager_emit_listed(self);
+                for (; self->load_next < self->load_queue->len; self->load_next++) {
+                        RvTorrent *torrent =
+                                rv_manager_lookup(self, &g_array_index(self->load_queue, RvInfoHash, self->load_next));
+                        if (torrent != NULL)
+                                (void)rv_manager_load_now(self, torrent, NULL);
+                }
+                g_array_set_size(self->load_queue, 0);
+                self->load_next = 0;
                 self->load_task = NULL;
                 g_task_return_error(task, g_steal_pointer(&error));
                 g_object_unref(task);
@@ -239,7 +351,7 @@ rv_manager_load_cb(GObject *source, GAsyncResult *result, gpointer user_data)
         if (data->next < data->queue->len || data->idle_id != 0)
                 rv_manager_load_schedule(task);
         else
-                rv_manager_load_done(self, task);
+                rv_manager_load_listed(self, task);
 }
 
 void
@@ -262,4 +374,16 @@ gboolean
 rv_manager_load_finish(RvManager *self, GAsyncResult *result, GError **error)
 {
         return g_task_propagate_boolean(G_TASK(result), error);
+}
+
+void
+rv_manager_load_clear(RvManager *self)
+{
+        if (self->load_idle_id != 0) {
+                g_source_remove(self->load_idle_id);
+                self->load_idle_id = 0;
+        }
+        g_hash_table_remove_all(self->loading);
+        g_array_set_size(self->load_queue, 0);
+        self->load_next = 0;
 }

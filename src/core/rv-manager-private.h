@@ -38,6 +38,12 @@ struct _RvManager {
         guint shutdown_timer;
         /* the load in progress, NULL when none */
         GTask *load_task;
+        /* torrents listed from their metadata, not handed to the engine yet: hex -> RvStoreTorrent (owned) */
+        GHashTable *loading;
+        /* their hashes in the order they were listed, handed to the engine a slice at a time */
+        GArray *load_queue;
+        guint load_next;
+        guint load_idle_id;
         RvManagerFsRetryFunc fs_retry;
         gpointer fs_retry_data;
         /* adds whose records are on their way to the store: hex -> RvManagerAdd; the hash is taken meanwhile */
@@ -51,6 +57,13 @@ void rv_manager_publish_restored(RvManager *self, RvTorrent *torrent);
 void rv_manager_set_files(RvTorrent *torrent, GPtrArray *files);
 void rv_manager_persist_meta(RvManager *self, RvTorrent *torrent);
 void rv_manager_register(RvManager *self, RvTorrent *torrent);
+/* drops a torrent from the registry, leaving its records in the store */
+void rv_manager_forget(RvManager *self, RvTorrent *torrent);
+void rv_manager_changed(RvManager *self, RvTorrent *torrent, guint fields);
+/* a torrent still loading goes to the engine now, before a command acts on it; error when it could not */
+gboolean rv_manager_load_now(RvManager *self, RvTorrent *torrent, GError **error);
+void rv_manager_load_clear(RvManager *self);
+void rv_manager_emit_listed(RvManager *self);
 void rv_manager_abandon_adds(RvManager *self);
 void rv_manager_shutdown_step(RvManager *self);
 gboolean rv_manager_goal_timer_cb(gpointer user_data);

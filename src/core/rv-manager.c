@@ -39,6 +39,7 @@ enum {
         SIGNAL_ENGINE_ALIVE,
         SIGNAL_LISTEN_CHANGED,
         SIGNAL_PROBLEM,
+        SIGNAL_LISTED,
         SIGNAL_LAST,
 };
 
@@ -108,7 +109,7 @@ rv_manager_problem(RvManager *self, const char *fmt, ...)
 }
 
 /* every change of a torrent goes into the event stream, which coalesces progress once for every transport */
-static void
+void
 rv_manager_changed(RvManager *self, RvTorrent *torrent, guint fields)
 {
         rv_event_bus_torrent_changed(self->events, torrent, fields);
@@ -203,22 +204,26 @@ rv_manager_apply_priorities(RvManager *self, RvTorrent *torrent)
                 g_debug("cannot set file priorities of %s: %s", torrent->hash.hex, error->message);
 }
 
-static void
-rv_manager_unregister(RvManager *self, RvTorrent *torrent)
+void
+rv_manager_forget(RvManager *self, RvTorrent *torrent)
 {
         RvInfoHash hash = torrent->hash;
+        JsonObject *obj = json_object_new();
 
         rv_manager_count_errored(self, torrent, torrent->state == RV_TORRENT_STATE_ERROR, FALSE);
         rv_event_bus_forget(self->events, &hash);
         g_ptr_array_remove(self->order, torrent);
-        rv_store_delete_torrent(self->store, &hash, NULL, NULL);
-        {
-                JsonObject *obj = json_object_new();
-                if (torrent->name != NULL)
-                        json_object_set_string_member(obj, "name", torrent->name);
-                rv_event_bus_publish(self->events, RV_EVENT_TORRENT_REMOVED, &hash, rv_json_node_take_object(obj));
-        }
+        if (torrent->name != NULL)
+                json_object_set_string_member(obj, "name", torrent->name);
+        rv_event_bus_publish(self->events, RV_EVENT_TORRENT_REMOVED, &hash, rv_json_node_take_object(obj));
         g_hash_table_remove(self->torrents, hash.hex);
+}
+
+static void
+rv_manager_unregister(RvManager *self, RvTorrent *torrent)
+{
+        rv_store_delete_torrent(self->store, &torrent->hash, NULL, NULL);
+        rv_manager_forget(self, torrent);
 }
 
 void
@@ -528,6 +533,9 @@ rv_manager_finalize(GObject *object)
                 while (g_hash_table_iter_next(&iter, &add, NULL))
                         ((RvManagerAdd *)add)->self = NULL;
         }
+        rv_manager_load_clear(self);
+        g_hash_table_unref(self->loading);
+        g_array_unref(self->load_queue);
         g_hash_table_unref(self->adds_out);
         g_hash_table_unref(self->adding);
         g_ptr_array_unref(self->order);
@@ -549,6 +557,15 @@ rv_manager_class_init(RvManagerClass *klass)
                                                       NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
         signals[SIGNAL_PROBLEM] = g_signal_new("problem", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                                                NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+        /* every stored torrent is listed (some still loading); the load finishes once the engine has them all */
+        signals[SIGNAL_LISTED] = g_signal_new("listed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                                              NULL, G_TYPE_NONE, 0);
+}
+
+void
+rv_manager_emit_listed(RvManager *self)
+{
+        g_signal_emit(self, signals[SIGNAL_LISTED], 0);
 }
 
 static void
@@ -559,6 +576,9 @@ rv_manager_init(RvManager *self)
         self->adding = g_hash_table_new(g_str_hash, g_str_equal);
         self->adds_out = g_hash_table_new(NULL, NULL);
         self->file_requests = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_ptr_array_unref);
+        /* keyed by the record's own hash */
+        self->loading = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)rv_store_torrent_free);
+        self->load_queue = g_array_new(FALSE, FALSE, sizeof(RvInfoHash));
         rv_manager_config_init(&self->config);
 }
 
@@ -1042,6 +1062,9 @@ rv_manager_get_rates(RvManager *self, gint64 *ret_download, gint64 *ret_upload)
 static gboolean
 rv_manager_check_live(RvManager *self, RvTorrent *torrent, GError **error)
 {
+        /* a command does not wait for the load to reach the torrent */
+        if (!rv_manager_load_now(self, torrent, error))
+                return FALSE;
         if (torrent->removing) {
                 g_set_error(error, RV_ERROR, RV_ERROR_NOT_FOUND, "torrent %s is being removed", torrent->hash.hex);
                 return FALSE;
@@ -1140,6 +1163,8 @@ rv_manager_remove(RvManager *self, RvTorrent *torrent, gboolean delete_data, GEr
                             torrent->hash.hex);
                 return FALSE;
         }
+        if (!rv_manager_load_now(self, torrent, error))
+                return FALSE;
         if (!torrent->in_engine && torrent->state == RV_TORRENT_STATE_ERROR) {
                 /* never made it into the session (rejected or failed add): nothing to wait for */
                 rv_manager_unregister(self, torrent);
@@ -1396,7 +1421,8 @@ rv_manager_all_slice_cb(gpointer user_data)
                 const RvInfoHash *hash = &g_array_index(data->hashes, RvInfoHash, data->next++);
                 RvTorrent *t = rv_manager_lookup(self, hash);
                 g_autoptr(GError) error = NULL;
-                if (t == NULL || t->user_paused == data->pause || !t->in_engine || t->removing)
+                if (t == NULL || t->user_paused == data->pause || t->removing ||
+                    (!t->in_engine && t->state != RV_TORRENT_STATE_LOADING))
                         continue;
                 if (data->pause ? !rv_manager_pause(self, t, &error) : !rv_manager_resume(self, t, &error))
                         g_debug("cannot %s %s: %s", data->pause ? "pause" : "resume", t->hash.hex, error->message);
@@ -1454,6 +1480,10 @@ rv_manager_list_files_async(RvManager *self, RvTorrent *torrent, GCancellable *c
         g_autoptr(GError) error = NULL;
         GPtrArray *waiting;
         g_task_set_task_data(task, g_strdup(torrent->hash.hex), g_free);
+        if (!rv_manager_load_now(self, torrent, &error)) {
+                g_task_return_error(task, g_steal_pointer(&error));
+                return;
+        }
         if (torrent->files == NULL) {
                 g_task_return_new_error(task, RV_ERROR, RV_ERROR_CONFLICT, "torrent %s has no metadata yet",
                                         torrent->hash.hex);

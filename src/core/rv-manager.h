@@ -92,7 +92,12 @@ RvEngine *rv_manager_get_engine(RvManager *self);
 RvEventBus *rv_manager_get_events(RvManager *self);
 RvHealth *rv_manager_get_health(RvManager *self);
 
-/* registers every stored torrent; finishes once all are listed (not once all are checked) */
+/*
+ * lists every stored torrent from its metadata, in state loading, and emits
+ * "listed" once all are; then hands them to the engine a slice per main-loop
+ * iteration (a command on one still loading hands it over at once) and
+ * finishes once the engine has them all
+ */
 void rv_manager_load_async(RvManager *self, GCancellable *cancellable, GAsyncReadyCallback callback,
                            gpointer user_data);
 gboolean rv_manager_load_finish(RvManager *self, GAsyncResult *result, GError **error);

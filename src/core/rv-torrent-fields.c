@@ -117,6 +117,36 @@ rv_torrent_field_by_property(const char *property)
         return rv_torrent_field_find(property, TRUE);
 }
 
+GPtrArray *
+rv_torrent_fields_select(const char *const *names, gboolean list_view, const char *hint, GError **error)
+{
+        g_autoptr(GPtrArray) fields = g_ptr_array_new();
+        guint n = names != NULL ? g_strv_length((char **)names) : 0;
+        guint max = 2 * rv_torrent_fields_count();
+
+        /* the info hash first: rows and columns must say which torrent they are */
+        g_ptr_array_add(fields, (gpointer)rv_torrent_field_table);
+        if (n > max) {
+                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "fields: %u names, at most %u", n, max);
+                return NULL;
+        }
+        for (const RvTorrentField *f = rv_torrent_field_table + 1; n == 0 && f->json != NULL; f++) {
+                if (!list_view || f->in_list)
+                        g_ptr_array_add(fields, (gpointer)f);
+        }
+        for (guint i = 0; i < n; i++) {
+                const RvTorrentField *f = rv_torrent_field_by_json(names[i]);
+                if (f == NULL) {
+                        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
+                                    "fields: '%.64s' is not a torrent field (%s)", names[i], hint);
+                        return NULL;
+                }
+                if (!g_ptr_array_find(fields, f, NULL))
+                        g_ptr_array_add(fields, (gpointer)f);
+        }
+        return g_steal_pointer(&fields);
+}
+
 const char *
 rv_torrent_field_signature(const RvTorrentField *field)
 {

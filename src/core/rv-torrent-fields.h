@@ -54,6 +54,14 @@ const RvTorrentField *rv_torrent_fields(void);
 guint rv_torrent_fields_count(void);
 const RvTorrentField *rv_torrent_field_by_json(const char *name);
 const RvTorrentField *rv_torrent_field_by_property(const char *property);
+/*
+ * the fields a client asks for by name, as the HTTP list and D-Bus columns
+ * take them: each once, in the order given, the info hash always and first;
+ * no names: the list view's fields (list_view) or all. An unknown name is
+ * InvalidArgument naming it, with where the names are listed (hint).
+ * RvTorrentField pointers, borrowed
+ */
+GPtrArray *rv_torrent_fields_select(const char *const *names, gboolean list_view, const char *hint, GError **error);
 /* the D-Bus signature of a field's value: "s", "b", "d", "t", "x", "u" or "as" */
 const char *rv_torrent_field_signature(const RvTorrentField *field);
 

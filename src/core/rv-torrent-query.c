@@ -31,7 +31,7 @@ rv_torrent_query_set_states(RvTorrentQuery *query, const char *states, const cha
                 if (state == RV_TORRENT_STATE_LAST) {
                         g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
                                     "%s: '%s' is not a state (queued, checking, fetching_metadata, downloading, "
-                                    "seeding, paused, error)",
+                                    "seeding, paused, error, loading)",
                                     field, parts[i]);
                         return FALSE;
                 }

@@ -11,6 +11,7 @@ static const char *const rv_torrent_state_names[] = {
         [RV_TORRENT_STATE_SEEDING] = "seeding",
         [RV_TORRENT_STATE_PAUSED] = "paused",
         [RV_TORRENT_STATE_ERROR] = "error",
+        [RV_TORRENT_STATE_LOADING] = "loading",
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(rv_torrent_state_names) == RV_TORRENT_STATE_LAST);
 

@@ -18,6 +18,8 @@ typedef enum {
         RV_TORRENT_STATE_SEEDING,
         RV_TORRENT_STATE_PAUSED,
         RV_TORRENT_STATE_ERROR,
+        /* listed from its stored records after a start, not handed to the engine yet */
+        RV_TORRENT_STATE_LOADING,
         RV_TORRENT_STATE_LAST,
 } RvTorrentState;
 

@@ -262,17 +262,13 @@ rv_daemon_reload_cb(gpointer user_data)
         return G_SOURCE_CONTINUE;
 }
 
+/* every stored torrent is listed: the name, READY and the HTTP API, while the engine takes them on */
 static void
-rv_daemon_loaded_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+rv_daemon_listed_cb(RvManager *manager, gpointer user_data)
 {
         RvDaemon *self = user_data;
         g_autoptr(GError) error = NULL;
 
-        if (!rv_manager_load_finish(RV_MANAGER(source), result, &error))
-                g_warning("stored torrents could not be read, starting without them: %s", error->message);
-        /* reading the catalogue freed a lot of small blocks: give the pages back instead of holding them */
-        (void)malloc_trim(0);
-        rv_fsops_start(self->fsops);
         if (self->bus != NULL) {
                 if (!rv_bus_request_name(self->bus, &error)) {
                         g_critical("%s", error->message);
@@ -289,6 +285,19 @@ rv_daemon_loaded_cb(GObject *source, GAsyncResult *result, gpointer user_data)
                          self->state_dir, self->download_dir,
                          self->http != NULL && rv_http_get_activated(self->http) > 0 ? ", socket-activated" : "");
         rv_notify_ready(self->notify);
+}
+
+static void
+rv_daemon_loaded_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+        RvDaemon *self = user_data;
+        g_autoptr(GError) error = NULL;
+
+        if (!rv_manager_load_finish(RV_MANAGER(source), result, &error))
+                g_warning("stored torrents could not be read, starting without them: %s", error->message);
+        /* reading the catalogue freed a lot of small blocks: give the pages back instead of holding them */
+        (void)malloc_trim(0);
+        rv_fsops_start(self->fsops);
         /* loading may keep the loop busy; from here on an iteration over 10 ms is a stall */
         rv_loop_watch_arm();
 }
@@ -487,6 +496,7 @@ rv_daemon_start_services(RvDaemon *self, GError **error)
                         return FALSE;
         }
         self->notify = rv_notify_new(self->manager);
+        g_signal_connect(self->manager, "listed", G_CALLBACK(rv_daemon_listed_cb), self);
         rv_manager_load_async(self->manager, NULL, rv_daemon_loaded_cb, self);
         return TRUE;
 }

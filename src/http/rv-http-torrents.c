@@ -30,32 +30,15 @@ static GPtrArray *
 rv_http_parse_fields(RvHttpRequest *req, gboolean list_view, GError **error)
 {
         const char *param = rv_http_request_query(req, "fields");
-        GPtrArray *fields = g_ptr_array_new();
         g_auto(GStrv) names = NULL;
 
-        if (param == NULL || g_str_equal(param, "all")) {
-                for (const RvTorrentField *f = rv_torrent_fields(); f->json != NULL; f++) {
-                        if (param != NULL || !list_view || f->in_list)
-                                g_ptr_array_add(fields, (gpointer)f);
-                }
-                return fields;
-        }
-        names = g_strsplit(param, ",", (gint)rv_torrent_fields_count() + 1);
-        for (guint i = 0; names[i] != NULL; i++) {
-                const RvTorrentField *f = rv_torrent_field_by_json(g_strstrip(names[i]));
-                if (f == NULL || i >= rv_torrent_fields_count()) {
-                        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
-                                    "fields: '%.64s' is not a torrent field (see GET /v1/torrents/{hash})", names[i]);
-                        g_ptr_array_unref(fields);
-                        return NULL;
-                }
-                if (!g_ptr_array_find(fields, f, NULL))
-                        g_ptr_array_add(fields, (gpointer)f);
-        }
-        /* the info hash always: rows must say which torrent they are */
-        if (!g_ptr_array_find(fields, rv_torrent_fields(), NULL))
-                g_ptr_array_insert(fields, 0, (gpointer)rv_torrent_fields());
-        return fields;
+        if (param == NULL || g_str_equal(param, "all"))
+                return rv_torrent_fields_select(NULL, list_view && param == NULL, NULL, error);
+        names = g_strsplit(param, ",", -1);
+        for (guint i = 0; names[i] != NULL; i++)
+                g_strstrip(names[i]);
+        /* "fields=" alone: as if not given */
+        return rv_torrent_fields_select((const char *const *)names, list_view, "see GET /v1/torrents/{hash}", error);
 }
 
 /* one torrent as a JSON object, straight from the field table's getters */

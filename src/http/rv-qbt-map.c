@@ -52,6 +52,8 @@ rv_qbt_state(const RvTorrent *t, gboolean stopped_vocabulary)
                 return up ? "queuedUP" : "queuedDL";
         case RV_TORRENT_STATE_CHECKING:
                 return up ? "checkingUP" : "checkingDL";
+        case RV_TORRENT_STATE_LOADING:
+                return "checkingResumeData";
         case RV_TORRENT_STATE_FETCHING_METADATA:
                 return t->force_start ? "forcedMetaDL" : "metaDL";
         case RV_TORRENT_STATE_DOWNLOADING:

@@ -691,6 +691,80 @@ test_manager_restart_many(Fixture *f, gconstpointer data)
         g_assert_cmpuint(paused, ==, n / 2);
 }
 
+typedef struct {
+        Fixture *f;
+        guint listed;
+        guint loading;
+        gboolean paused_one;
+} Listed;
+
+/* when every torrent is listed the engine has none yet; a command on one hands it over at once */
+static void
+listed_cb(RvManager *manager, gpointer user_data)
+{
+        Listed *l = user_data;
+        GPtrArray *all = rv_manager_list(manager);
+        g_autoptr(GError) error = NULL;
+        RvTorrent *first;
+
+        l->listed = all->len;
+        for (guint i = 0; i < all->len; i++) {
+                RvTorrent *t = g_ptr_array_index(all, i);
+                l->loading += t->state == RV_TORRENT_STATE_LOADING && !t->in_engine ? 1 : 0;
+        }
+        first = g_ptr_array_index(all, 0);
+        l->paused_one = rv_manager_pause(manager, first, &error);
+        g_assert_no_error(error);
+        g_assert_cmpint(first->state, ==, RV_TORRENT_STATE_PAUSED);
+        g_assert_cmpint(first->total_size, >, 0);
+}
+
+/*
+ * speed issue: a restart lists every stored torrent, in state loading, before
+ * the engine has taken any, so a list is complete at once; the load finishes
+ * once the engine has them all
+ */
+static void
+test_manager_restart_listed_loading(Fixture *f, gconstpointer data)
+{
+        const guint n = 300;
+        const char *files[] = { "f.bin", NULL };
+        Listed l = { f, 0, 0, FALSE };
+        gboolean done = FALSE;
+        gulong id;
+
+        for (guint i = 0; i < n; i++) {
+                g_autofree char *name = g_strdup_printf("listed-%03u", i);
+                g_autoptr(GBytes) bytes = make_torrent(f, name, files, 100 + i);
+                g_autoptr(GError) error = NULL;
+                RvAddRequest req = { 0 };
+                req.torrent = bytes;
+                req.sequential = -1;
+                g_assert_nonnull(add_torrent(f, &req, &error));
+                g_assert_no_error(error);
+        }
+        WAIT_FOR(f->persisted == n);
+        rv_manager_shutdown_async(f->manager, shutdown_cb, &done);
+        WAIT_FOR(done);
+        fixture_stop(f);
+        fixture_start(f);
+        id = g_signal_connect(f->manager, "listed", G_CALLBACK(listed_cb), &l);
+        done = FALSE;
+        rv_manager_load_async(f->manager, NULL, load_cb, &done);
+        WAIT_FOR(done);
+        g_signal_handler_disconnect(f->manager, id);
+
+        g_assert_cmpuint(l.listed, ==, n);
+        g_assert_cmpuint(l.loading, ==, n);
+        g_assert_true(l.paused_one);
+        g_assert_cmpuint(rv_manager_get_count(f->manager), ==, n);
+        for (guint i = 0; i < n; i++) {
+                RvTorrent *t = g_ptr_array_index(rv_manager_list(f->manager), i);
+                g_assert_cmpint(t->state, !=, RV_TORRENT_STATE_LOADING);
+                g_assert_cmpint(t->total_size, >, 0);
+        }
+}
+
 static guint
 count_files(const char *dir)
 {
@@ -877,6 +951,8 @@ main(int argc, char **argv)
         g_test_add("/core/manager/magnet-and-remove", Fixture, NULL, fixture_setup, test_manager_magnet_and_remove,
                    fixture_teardown);
         g_test_add("/core/manager/resolve", Fixture, NULL, fixture_setup, test_manager_resolve, fixture_teardown);
+        g_test_add("/core/manager/restart-listed-loading", Fixture, NULL, fixture_setup,
+                   test_manager_restart_listed_loading, fixture_teardown);
         g_test_add("/core/manager/restart-many", Fixture, NULL, fixture_setup, test_manager_restart_many,
                    fixture_teardown);
         g_test_add("/core/manager/seeding-goal", Fixture, NULL, fixture_setup, test_manager_seeding_goal,

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "rv-add-options.h"
+#include "rv-torrent-fields.h"
 #include "rv-torrent-query.h"
 #include "rv-test-data.h"
 
@@ -211,6 +212,33 @@ test_add_options(void)
         g_assert_cmpuint(g_strv_length((GStrv)rv_add_options_names()), ==, 12);
 }
 
+/* one parser of field names for the HTTP list and the D-Bus columns */
+static void
+test_fields_select(void)
+{
+        const char *names[] = { "name", "info_hash", "name", "state", NULL };
+        const char *bad[] = { "name", "colour", NULL };
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GPtrArray) some = rv_torrent_fields_select(names, TRUE, "hint", &error);
+        g_autoptr(GPtrArray) list = rv_torrent_fields_select(NULL, TRUE, "hint", &error);
+        g_autoptr(GPtrArray) all = rv_torrent_fields_select(NULL, FALSE, "hint", &error);
+        g_autoptr(GPtrArray) none = NULL;
+
+        g_assert_no_error(error);
+        g_assert_cmpuint(some->len, ==, 3);
+        g_assert_cmpstr(((const RvTorrentField *)some->pdata[0])->json, ==, "info_hash");
+        g_assert_cmpstr(((const RvTorrentField *)some->pdata[1])->json, ==, "name");
+        g_assert_cmpstr(((const RvTorrentField *)some->pdata[2])->json, ==, "state");
+        /* the list view's eleven, the info hash first; all of them */
+        g_assert_cmpuint(list->len, ==, 11);
+        g_assert_cmpstr(((const RvTorrentField *)list->pdata[0])->json, ==, "info_hash");
+        g_assert_cmpuint(all->len, ==, rv_torrent_fields_count());
+        none = rv_torrent_fields_select(bad, TRUE, "hint", &error);
+        g_assert_null(none);
+        g_assert_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT);
+        g_assert_cmpstr(error->message, ==, "fields: 'colour' is not a torrent field (hint)");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -218,5 +246,6 @@ main(int argc, char **argv)
         g_test_add("/query/pages", Fixture, NULL, fixture_setup, test_query_pages, fixture_teardown);
         g_test_add("/query/filters", Fixture, NULL, fixture_setup, test_query_filters, fixture_teardown);
         g_test_add_func("/query/add-options", test_add_options);
+        g_test_add_func("/query/fields-select", test_fields_select);
         return g_test_run();
 }

@@ -679,6 +679,103 @@ test_daemon_bad_config(void)
         rv_test_harness_teardown(&h);
 }
 
+/* the states of every torrent, from ListTorrentColumns; ret_hash: one still loading, if any */
+static guint
+count_loading(RvTestHarness *h, guint *ret_n, char **ret_hash)
+{
+        g_autoptr(GError) error = NULL;
+        const char *fields[] = { "state", NULL };
+        g_autoptr(GVariant) reply = rv_test_call(h, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "ListTorrentColumns",
+                                                 g_variant_new("(^as)", fields), G_VARIANT_TYPE("(a{sv})"), &error);
+        g_autoptr(GVariant) columns = NULL;
+        g_autofree const char **hashes = NULL;
+        g_autofree const char **states = NULL;
+        gsize n = 0;
+        guint loading = 0;
+
+        g_assert_no_error(error);
+        columns = g_variant_get_child_value(reply, 0);
+        g_assert_true(g_variant_lookup(columns, "info_hash", "^a&s", &hashes));
+        g_assert_true(g_variant_lookup(columns, "state", "^a&s", &states));
+        n = g_strv_length((char **)hashes);
+        g_assert_cmpuint(g_strv_length((char **)states), ==, n);
+        for (gsize i = 0; i < n; i++) {
+                if (g_str_equal(states[i], "loading")) {
+                        if (loading++ == 0 && ret_hash != NULL)
+                                *ret_hash = g_strdup(hashes[i]);
+                } else {
+                        g_assert_cmpstr(states[i], ==, "paused");
+                }
+        }
+        *ret_n = (guint)n;
+        return loading;
+}
+
+/*
+ * speed issue: a restart lists every stored torrent once the daemon owns its
+ * name, those the engine has not taken yet as "loading", so the first list is
+ * complete; a command on one still loading acts at once, and soon none is
+ */
+static void
+test_daemon_restart_listed_loading(void)
+{
+        RvTestHarness h;
+        const guint n = 3000;
+        g_autofree char *hash = NULL;
+        g_autofree char *path = NULL;
+        gint64 deadline;
+        guint listed = 0;
+
+        rv_test_harness_setup(&h);
+        rv_test_harness_write_config(&h, NULL);
+        rv_test_harness_store_torrents(&h, "listed", n, TRUE);
+        rv_test_harness_start_daemon(&h);
+        g_assert_cmpuint(count_loading(&h, &listed, &hash), >, 0);
+        g_assert_cmpuint(listed, ==, n);
+        g_assert_cmpuint(torrent_count(&h), ==, n);
+
+        path = g_strdup_printf(RV_BUS_PATH "/torrent/%s", hash);
+        torrent_call(&h, path, "Pause", NULL);
+        {
+                g_autoptr(GVariant) state = rv_test_get(&h, path, "State");
+                g_assert_cmpstr(g_variant_get_string(state, NULL), ==, "paused");
+        }
+
+        deadline = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
+        while (count_loading(&h, &listed, NULL) > 0) {
+                g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+                g_usleep(50000);
+        }
+        g_assert_cmpuint(listed, ==, n);
+        /* sparse columns: no torrent has labels or a rate, every one a state */
+        {
+                g_autoptr(GError) error = NULL;
+                const char *fields[] = { "labels", "download_rate", "state", NULL };
+                g_autoptr(GVariant) reply =
+                        rv_test_call(&h, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "ListTorrentColumnsSparse",
+                                     g_variant_new("(^as)", fields), G_VARIANT_TYPE("(a{sv})"), &error);
+                g_autoptr(GVariant) columns = NULL;
+                g_autoptr(GVariant) labels = NULL;
+                g_autoptr(GVariant) rates = NULL;
+                g_autoptr(GVariant) states = NULL;
+                g_assert_no_error(error);
+                columns = g_variant_get_child_value(reply, 0);
+                labels = g_variant_lookup_value(columns, "labels", G_VARIANT_TYPE("(aasau)"));
+                rates = g_variant_lookup_value(columns, "download_rate", G_VARIANT_TYPE("(atau)"));
+                states = g_variant_lookup_value(columns, "state", G_VARIANT_TYPE("as"));
+                g_assert_nonnull(labels);
+                g_assert_nonnull(rates);
+                g_assert_nonnull(states);
+                {
+                        g_autoptr(GVariant) rows = g_variant_get_child_value(labels, 1);
+                        g_assert_cmpuint(g_variant_n_children(rows), ==, 0);
+                }
+                g_assert_cmpuint(g_variant_n_children(states), ==, n);
+        }
+        rv_test_harness_stop_daemon(&h);
+        rv_test_harness_teardown(&h);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -690,6 +787,7 @@ main(int argc, char **argv)
         g_test_add_func("/daemon/crash-resume", test_daemon_crash_resume);
         g_test_add_func("/daemon/sigterm-saves", test_daemon_sigterm_saves);
         g_test_add_func("/daemon/restart-not-paused", test_daemon_restart_not_paused);
+        g_test_add_func("/daemon/restart-listed-loading", test_daemon_restart_listed_loading);
         g_test_add_func("/daemon/bad-config", test_daemon_bad_config);
         g_test_add_func("/daemon/state-locked", test_daemon_state_locked);
         return g_test_run();
