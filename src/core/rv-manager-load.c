@@ -185,7 +185,12 @@ rv_manager_load_done(RvManager *self, GTask *task)
                 " ms, all listed after %" G_GINT64_FORMAT " ms, all in the engine after %" G_GINT64_FORMAT " ms",
                 data->restored, rv_store_get_backend(self->store), (data->read_us - data->started_us) / 1000,
                 (data->listed_us - data->started_us) / 1000, (g_get_monotonic_time() - data->started_us) / 1000);
-        g_task_return_boolean(task, TRUE);
+        /* a shutdown cut the load short: what did not reach the engine stays as stored */
+        if (self->stopping)
+                g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                        "stopping before every stored torrent was loaded");
+        else
+                g_task_return_boolean(task, TRUE);
         g_object_unref(task);
 }
 
@@ -223,6 +228,10 @@ rv_manager_load_listed(RvManager *self, GTask *task)
         rv_store_set_load_batch_func(self->store, NULL, NULL);
         data->listed_us = g_get_monotonic_time();
         rv_manager_emit_listed(self);
+        if (self->stopping) {
+                rv_manager_load_done(self, task);
+                return;
+        }
         self->load_idle_id = g_idle_add(rv_manager_load_engine_cb, task);
 }
 
@@ -386,4 +395,15 @@ rv_manager_load_clear(RvManager *self)
         g_hash_table_remove_all(self->loading);
         g_array_set_size(self->load_queue, 0);
         self->load_next = 0;
+}
+
+void
+rv_manager_load_stop(RvManager *self)
+{
+        /* the engine's part of a load ends at once; a load still listing ends when it is listed */
+        if (self->load_task == NULL || self->load_idle_id == 0)
+                return;
+        g_source_remove(self->load_idle_id);
+        self->load_idle_id = 0;
+        rv_manager_load_done(self, self->load_task);
 }

@@ -115,6 +115,7 @@ rv_manager_shutdown_async(RvManager *self, GAsyncReadyCallback callback, gpointe
         }
         self->shutdown_task = task;
         self->stopping = TRUE;
+        rv_manager_load_stop(self);
         self->shutdown_saved = 0;
         /* paused first, so the resume data written next is the final word */
         rv_engine_pause_session(self->engine);

@@ -293,8 +293,12 @@ rv_daemon_loaded_cb(GObject *source, GAsyncResult *result, gpointer user_data)
         RvDaemon *self = user_data;
         g_autoptr(GError) error = NULL;
 
-        if (!rv_manager_load_finish(RV_MANAGER(source), result, &error))
+        if (!rv_manager_load_finish(RV_MANAGER(source), result, &error)) {
+                /* stopping: nothing more to start */
+                if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+                        return;
                 g_warning("stored torrents could not be read, starting without them: %s", error->message);
+        }
         /* reading the catalogue freed a lot of small blocks: give the pages back instead of holding them */
         (void)malloc_trim(0);
         rv_fsops_start(self->fsops);

@@ -765,6 +765,64 @@ test_manager_restart_listed_loading(Fixture *f, gconstpointer data)
         }
 }
 
+static void
+listed_stop_cb(RvManager *manager, gpointer user_data)
+{
+        gboolean *done = user_data;
+
+        rv_manager_shutdown_async(manager, shutdown_cb, done);
+}
+
+static void
+load_cancelled_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+        gboolean *done = user_data;
+        g_autoptr(GError) error = NULL;
+
+        g_assert_false(rv_manager_load_finish(RV_MANAGER(source), result, &error));
+        g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+        *done = TRUE;
+}
+
+/* a stop while the engine takes the listed torrents ends the load as cancelled, once, and loses nothing */
+static void
+test_manager_stop_while_loading(Fixture *f, gconstpointer data)
+{
+        const guint n = 300;
+        const char *files[] = { "f.bin", NULL };
+        gboolean loaded = FALSE;
+        gboolean stopped = FALSE;
+        gulong id;
+
+        for (guint i = 0; i < n; i++) {
+                g_autofree char *name = g_strdup_printf("stop-%03u", i);
+                g_autoptr(GBytes) bytes = make_torrent(f, name, files, 100 + i);
+                g_autoptr(GError) error = NULL;
+                RvAddRequest req = { 0 };
+                req.torrent = bytes;
+                req.sequential = -1;
+                g_assert_nonnull(add_torrent(f, &req, &error));
+                g_assert_no_error(error);
+        }
+        WAIT_FOR(f->persisted == n);
+        rv_manager_shutdown_async(f->manager, shutdown_cb, &stopped);
+        WAIT_FOR(stopped);
+        stopped = FALSE;
+        fixture_stop(f);
+        fixture_start(f);
+        id = g_signal_connect(f->manager, "listed", G_CALLBACK(listed_stop_cb), &stopped);
+        rv_manager_load_async(f->manager, NULL, load_cancelled_cb, &loaded);
+        WAIT_FOR(loaded && stopped);
+        g_signal_handler_disconnect(f->manager, id);
+        /* every record is still there for the next start */
+        fixture_stop(f);
+        fixture_start(f);
+        loaded = FALSE;
+        rv_manager_load_async(f->manager, NULL, load_cb, &loaded);
+        WAIT_FOR(loaded);
+        g_assert_cmpuint(rv_manager_get_count(f->manager), ==, n);
+}
+
 static guint
 count_files(const char *dir)
 {
@@ -953,6 +1011,8 @@ main(int argc, char **argv)
         g_test_add("/core/manager/resolve", Fixture, NULL, fixture_setup, test_manager_resolve, fixture_teardown);
         g_test_add("/core/manager/restart-listed-loading", Fixture, NULL, fixture_setup,
                    test_manager_restart_listed_loading, fixture_teardown);
+        g_test_add("/core/manager/stop-while-loading", Fixture, NULL, fixture_setup, test_manager_stop_while_loading,
+                   fixture_teardown);
         g_test_add("/core/manager/restart-many", Fixture, NULL, fixture_setup, test_manager_restart_many,
                    fixture_teardown);
         g_test_add("/core/manager/seeding-goal", Fixture, NULL, fixture_setup, test_manager_seeding_goal,

@@ -365,8 +365,11 @@ test_systemd_health_while_restoring(void)
 
         g_subprocess_send_signal(activator, SIGTERM);
         g_assert_true(g_subprocess_wait(activator, NULL, NULL));
-        g_assert_true(g_subprocess_get_if_exited(activator));
-        g_assert_cmpint(g_subprocess_get_exit_status(activator), ==, 0);
+        if (!g_subprocess_get_if_exited(activator) || g_subprocess_get_exit_status(activator) != 0) {
+                g_autofree char *log = rv_test_read_log(&h);
+                g_error("revaerd did not stop cleanly on SIGTERM (wait status %d):\n%s",
+                        g_subprocess_get_status(activator), log);
+        }
         rv_test_harness_teardown(&h);
 }
 
