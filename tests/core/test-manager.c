@@ -698,6 +698,30 @@ typedef struct {
         gboolean paused_one;
 } Listed;
 
+/* n small torrents added and stored, the manager stopped and a new one made on the same store, not loaded */
+static void
+add_and_stop(Fixture *f, const char *prefix, guint n)
+{
+        const char *files[] = { "f.bin", NULL };
+        gboolean done = FALSE;
+
+        for (guint i = 0; i < n; i++) {
+                g_autofree char *name = g_strdup_printf("%s-%03u", prefix, i);
+                g_autoptr(GBytes) bytes = make_torrent(f, name, files, 100 + i);
+                g_autoptr(GError) error = NULL;
+                RvAddRequest req = { 0 };
+                req.torrent = bytes;
+                req.sequential = -1;
+                g_assert_nonnull(add_torrent(f, &req, &error));
+                g_assert_no_error(error);
+        }
+        WAIT_FOR(f->persisted == n);
+        rv_manager_shutdown_async(f->manager, shutdown_cb, &done);
+        WAIT_FOR(done);
+        fixture_stop(f);
+        fixture_start(f);
+}
+
 /* when every torrent is listed the engine has none yet; a command on one hands it over at once */
 static void
 listed_cb(RvManager *manager, gpointer user_data)
@@ -728,26 +752,11 @@ static void
 test_manager_restart_listed_loading(Fixture *f, gconstpointer data)
 {
         const guint n = 300;
-        const char *files[] = { "f.bin", NULL };
         Listed l = { f, 0, 0, FALSE };
         gboolean done = FALSE;
         gulong id;
 
-        for (guint i = 0; i < n; i++) {
-                g_autofree char *name = g_strdup_printf("listed-%03u", i);
-                g_autoptr(GBytes) bytes = make_torrent(f, name, files, 100 + i);
-                g_autoptr(GError) error = NULL;
-                RvAddRequest req = { 0 };
-                req.torrent = bytes;
-                req.sequential = -1;
-                g_assert_nonnull(add_torrent(f, &req, &error));
-                g_assert_no_error(error);
-        }
-        WAIT_FOR(f->persisted == n);
-        rv_manager_shutdown_async(f->manager, shutdown_cb, &done);
-        WAIT_FOR(done);
-        fixture_stop(f);
-        fixture_start(f);
+        add_and_stop(f, "listed", n);
         id = g_signal_connect(f->manager, "listed", G_CALLBACK(listed_cb), &l);
         done = FALSE;
         rv_manager_load_async(f->manager, NULL, load_cb, &done);
@@ -789,27 +798,11 @@ static void
 test_manager_stop_while_loading(Fixture *f, gconstpointer data)
 {
         const guint n = 300;
-        const char *files[] = { "f.bin", NULL };
         gboolean loaded = FALSE;
         gboolean stopped = FALSE;
         gulong id;
 
-        for (guint i = 0; i < n; i++) {
-                g_autofree char *name = g_strdup_printf("stop-%03u", i);
-                g_autoptr(GBytes) bytes = make_torrent(f, name, files, 100 + i);
-                g_autoptr(GError) error = NULL;
-                RvAddRequest req = { 0 };
-                req.torrent = bytes;
-                req.sequential = -1;
-                g_assert_nonnull(add_torrent(f, &req, &error));
-                g_assert_no_error(error);
-        }
-        WAIT_FOR(f->persisted == n);
-        rv_manager_shutdown_async(f->manager, shutdown_cb, &stopped);
-        WAIT_FOR(stopped);
-        stopped = FALSE;
-        fixture_stop(f);
-        fixture_start(f);
+        add_and_stop(f, "stop", n);
         id = g_signal_connect(f->manager, "listed", G_CALLBACK(listed_stop_cb), &stopped);
         rv_manager_load_async(f->manager, NULL, load_cancelled_cb, &loaded);
         WAIT_FOR(loaded && stopped);
