@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <locale.h>
+#include <signal.h>
 #include <stdio.h>
 
 #include <glib.h>
@@ -54,6 +55,12 @@ main(int argc, char *argv[])
         };
 
         setlocale(LC_ALL, "");
+        /*
+         * a peer or client that closes its end is an error on the write, not
+         * the end of the service (systemd ignores SIGPIPE for services too;
+         * revaerd is also started by hand and by tests)
+         */
+        (void)signal(SIGPIPE, SIG_IGN);
         context = g_option_context_new("- the Revaer torrent service");
         g_option_context_add_main_entries(context, entries, NULL);
         if (!g_option_context_parse(context, &argc, &argv, &error)) {
