@@ -31,8 +31,8 @@ rv_load_data_free(RvLoadData *data)
         g_free(data);
 }
 
-static gboolean
-rv_manager_restore_one(RvManager *self, RvStoreTorrent *record, GError **error)
+gboolean
+rv_manager_restore_record(RvManager *self, RvStoreTorrent *record, const char *save_path, GError **error)
 {
         g_autoptr(RvTorrent) torrent = rv_torrent_new(&record->hash);
         g_autoptr(RvEngineSource) source = NULL;
@@ -83,6 +83,10 @@ rv_manager_restore_one(RvManager *self, RvStoreTorrent *record, GError **error)
                 torrent->download_limit = options.download_limit;
                 torrent->upload_limit = options.upload_limit;
                 torrent->added_time = options.added_time > 0 ? options.added_time : g_get_real_time() / G_USEC_PER_SEC;
+        }
+        if (save_path != NULL) {
+                g_free(torrent->save_path);
+                torrent->save_path = g_strdup(save_path);
         }
         if (torrent->name == NULL)
                 torrent->name = g_strdup(info->name);
@@ -152,7 +156,7 @@ rv_manager_load_batch_cb(gpointer user_data)
                 if (g_hash_table_contains(self->torrents, record->hash.hex) ||
                     g_hash_table_contains(self->adding, record->hash.hex)) {
                         /* added again before the load reached it */
-                } else if (!rv_manager_restore_one(self, record, &error)) {
+                } else if (!rv_manager_restore_record(self, record, NULL, &error)) {
                         rv_manager_problem(self, "stored torrent %s cannot be restored and was moved aside: %s",
                                            record->hash.hex, error->message);
                         rv_store_quarantine_torrent(self->store, &record->hash, error->message);

@@ -203,7 +203,7 @@ rv_manager_apply_priorities(RvManager *self, RvTorrent *torrent)
                 g_debug("cannot set file priorities of %s: %s", torrent->hash.hex, error->message);
 }
 
-static void
+void
 rv_manager_unregister(RvManager *self, RvTorrent *torrent)
 {
         RvInfoHash hash = torrent->hash;
@@ -211,7 +211,8 @@ rv_manager_unregister(RvManager *self, RvTorrent *torrent)
         rv_manager_count_errored(self, torrent, torrent->state == RV_TORRENT_STATE_ERROR, FALSE);
         rv_event_bus_forget(self->events, &hash);
         g_ptr_array_remove(self->order, torrent);
-        rv_store_delete_torrent(self->store, &hash, NULL, NULL);
+        if (!torrent->released)
+                rv_store_delete_torrent(self->store, &hash, NULL, NULL);
         {
                 JsonObject *obj = json_object_new();
                 if (torrent->name != NULL)
@@ -520,6 +521,8 @@ rv_manager_finalize(GObject *object)
                 g_source_remove(self->shutdown_timer);
         if (self->engine != NULL)
                 rv_engine_set_event_func(self->engine, NULL, NULL);
+        if (self->store != NULL)
+                rv_store_set_cluster_funcs(self->store, NULL, NULL);
         {
                 /* adds still pending hold the manager through their tasks: these were answered already */
                 GHashTableIter iter;
@@ -785,9 +788,11 @@ rv_manager_add_stored_cb(const GError *error, gpointer user_data)
                 return;
         }
         if (error != NULL) {
-                rv_manager_add_answer(add,
-                                      g_error_new(RV_ERROR, RV_ERROR_UNAVAILABLE,
-                                                  "the torrent's records could not be stored: %s", error->message));
+                /* refused by fencing: another node owns the info hash (docs/cluster.md) */
+                rv_manager_add_answer(
+                        add, g_error_new(RV_ERROR,
+                                         error->code == RV_ERROR_CONFLICT ? RV_ERROR_CONFLICT : RV_ERROR_UNAVAILABLE,
+                                         "the torrent's records could not be stored: %s", error->message));
                 rv_manager_add_free(add);
                 return;
         }

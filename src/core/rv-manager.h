@@ -92,6 +92,15 @@ RvEngine *rv_manager_get_engine(RvManager *self);
 RvEventBus *rv_manager_get_events(RvManager *self);
 RvHealth *rv_manager_get_health(RvManager *self);
 
+/*
+ * the node shares a PostgreSQL store with a lease (docs/cluster.md): the
+ * torrents stop while the lease may have lapsed, leave when another node owns
+ * them, and come in when this node takes them over; takeover_fresh: a
+ * taken-over torrent whose recorded path is not reachable here downloads again
+ * under the download directory (else it resumes from the path as recorded)
+ */
+void rv_manager_set_cluster(RvManager *self, gboolean takeover_fresh);
+
 /* registers every stored torrent; finishes once all are listed (not once all are checked) */
 void rv_manager_load_async(RvManager *self, GCancellable *cancellable, GAsyncReadyCallback callback,
                            gpointer user_data);
