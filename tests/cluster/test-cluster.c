@@ -326,7 +326,7 @@ test_failover(void)
                 nodes[i].downloads = g_strdup(shared);
                 /* slow enough to be killed mid-download; the settings are shared, so the first node seeds them */
                 extra = g_strdup_printf("[store]\nbackend=postgres\ndatabase-url=%s\nnode-id=%s\n"
-                                        "[cluster]\nlease-seconds=%u\ntakeover=shared-storage\n"
+                                        "[cluster]\nlease-seconds=%d\ntakeover=shared-storage\n"
                                         "[engine]\ndownload-limit=1048576\n",
                                         conninfo, ids[i], LEASE_S);
                 rv_test_harness_write_config(&nodes[i], extra);
