@@ -261,13 +261,14 @@ rv_bootstrap_apply_http(RvBootstrap *c, const RvKeyCtx *ctx, GError **error)
         return TRUE;
 }
 
-/* a [cluster] group, even empty, makes the node take part with the default lease */
+/* any key in [cluster] makes the node take part; an empty group (as the example ships) does not */
 static gboolean
 rv_bootstrap_apply_cluster(RvBootstrap *c, const RvKeyCtx *ctx, GError **error)
 {
         g_autofree char *takeover = NULL;
+        g_auto(GStrv) keys = g_key_file_get_keys(ctx->kf, "cluster", NULL, NULL);
 
-        if (!g_key_file_has_group(ctx->kf, "cluster"))
+        if (keys == NULL || keys[0] == NULL)
                 return TRUE;
         if (c->cluster_lease_s == 0)
                 c->cluster_lease_s = RV_BOOTSTRAP_LEASE_DEFAULT_S;
