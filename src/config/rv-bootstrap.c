@@ -169,6 +169,8 @@ static const char *const rv_known_keys[] = {
         "store:backend",
         "store:database-url",
         "store:node-id",
+        "cluster:lease-seconds",
+        "cluster:takeover",
         "bus:bus",
         "http:listen",
         "http:tls-certificate",
@@ -259,6 +261,30 @@ rv_bootstrap_apply_http(RvBootstrap *c, const RvKeyCtx *ctx, GError **error)
         return TRUE;
 }
 
+/* any key in [cluster] makes the node take part; an empty group (as the example ships) does not */
+static gboolean
+rv_bootstrap_apply_cluster(RvBootstrap *c, const RvKeyCtx *ctx, GError **error)
+{
+        g_autofree char *takeover = NULL;
+        g_auto(GStrv) keys = g_key_file_get_keys(ctx->kf, "cluster", NULL, NULL);
+
+        if (keys == NULL || keys[0] == NULL)
+                return TRUE;
+        if (c->cluster_lease_s == 0)
+                c->cluster_lease_s = RV_BOOTSTRAP_LEASE_DEFAULT_S;
+        if (!rv_key_uint(ctx, "cluster", "lease-seconds", 2, 3600, &c->cluster_lease_s, error) ||
+            !rv_key_string(ctx, "cluster", "takeover", &takeover, error))
+                return FALSE;
+        if (takeover == NULL)
+                return TRUE;
+        if (g_strcmp0(takeover, "shared-storage") != 0 && g_strcmp0(takeover, "fresh") != 0) {
+                rv_key_error(error, ctx, "cluster", "takeover", "expected 'shared-storage' or 'fresh'");
+                return FALSE;
+        }
+        c->cluster_takeover_fresh = g_str_equal(takeover, "fresh");
+        return TRUE;
+}
+
 static gboolean
 rv_bootstrap_apply(RvBootstrap *c, const RvKeyCtx *ctx, GError **error)
 {
@@ -304,7 +330,7 @@ rv_bootstrap_apply(RvBootstrap *c, const RvKeyCtx *ctx, GError **error)
                 g_free(c->store_backend);
                 c->store_backend = g_steal_pointer(&backend);
         }
-        if (!rv_key_string(ctx, "bus", "bus", &bus, error))
+        if (!rv_bootstrap_apply_cluster(c, ctx, error) || !rv_key_string(ctx, "bus", "bus", &bus, error))
                 return FALSE;
         if (bus != NULL) {
                 if (g_strcmp0(bus, "system") != 0 && g_strcmp0(bus, "session") != 0 && g_strcmp0(bus, "none") != 0) {

@@ -29,6 +29,10 @@ typedef struct {
         char *database_url;
         /* this node in a shared catalogue; NULL: the machine id */
         char *node_id;
+        /* [cluster] (docs/cluster.md): a lease of this many seconds; 0 when there is no [cluster] group */
+        guint cluster_lease_s;
+        /* takeover=fresh: a taken-over torrent whose path is not reachable downloads again */
+        gboolean cluster_takeover_fresh;
         /* [bus] system, session or none */
         char *bus;
         /* [http]; NULL: the app section of the settings decides */
@@ -51,6 +55,9 @@ typedef struct {
         /* files that were read, in order */
         GPtrArray *sources;
 } RvBootstrap;
+
+/* the takeover bound when [cluster] sets no lease-seconds */
+#define RV_BOOTSTRAP_LEASE_DEFAULT_S 30
 
 void rv_bootstrap_init(RvBootstrap *config);
 void rv_bootstrap_clear(RvBootstrap *config);

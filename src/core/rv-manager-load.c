@@ -145,6 +145,29 @@ rv_manager_restore_one(RvManager *self, RvStoreTorrent *record, gboolean *ret_li
         return TRUE;
 }
 
+/* a record taken over from another node: the whole way at once; save_path, when not NULL, replaces the recorded one */
+gboolean
+rv_manager_restore_record(RvManager *self, RvStoreTorrent *record, const char *save_path, GError **error)
+{
+        g_autoptr(RvTorrent) torrent = rv_torrent_new(&record->hash);
+        RvTorrent *ret;
+
+        if (!rv_manager_meta_to_torrent(torrent, record, error))
+                return FALSE;
+        if (save_path != NULL) {
+                g_free(torrent->save_path);
+                torrent->save_path = g_strdup(save_path);
+        }
+        if (!rv_manager_restore_engine(self, torrent, record, error))
+                return FALSE;
+        ret = g_steal_pointer(&torrent);
+        rv_manager_register(self, ret);
+        if (record->meta == NULL)
+                rv_manager_persist_meta(self, ret);
+        rv_manager_publish_restored(self, ret);
+        return TRUE;
+}
+
 gboolean
 rv_manager_load_now(RvManager *self, RvTorrent *torrent, GError **error)
 {

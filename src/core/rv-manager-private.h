@@ -50,6 +50,10 @@ struct _RvManager {
         GHashTable *adding;
         /* every RvManagerAdd the store still owes an answer, answered or not (a set) */
         GHashTable *adds_out;
+        /* cluster (rv-manager-cluster.c): torrents stopped locally while the lease may have lapsed */
+        gboolean fenced;
+        /* taken-over torrents whose recorded path is not reachable here download again under download_dir */
+        gboolean takeover_fresh;
 };
 
 void rv_manager_problem(RvManager *self, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
@@ -66,6 +70,9 @@ void rv_manager_load_clear(RvManager *self);
 /* a shutdown ends the load: its task fails with G_IO_ERROR_CANCELLED, at once or once all are listed */
 void rv_manager_load_stop(RvManager *self);
 void rv_manager_emit_listed(RvManager *self);
+void rv_manager_unregister(RvManager *self, RvTorrent *torrent);
+/* one stored record into the engine and the registry; save_path, when not NULL, replaces the recorded one */
+gboolean rv_manager_restore_record(RvManager *self, RvStoreTorrent *record, const char *save_path, GError **error);
 void rv_manager_abandon_adds(RvManager *self);
 void rv_manager_shutdown_step(RvManager *self);
 gboolean rv_manager_goal_timer_cb(gpointer user_data);

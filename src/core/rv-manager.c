@@ -219,10 +219,12 @@ rv_manager_forget(RvManager *self, RvTorrent *torrent)
         g_hash_table_remove(self->torrents, hash.hex);
 }
 
-static void
+void
 rv_manager_unregister(RvManager *self, RvTorrent *torrent)
 {
-        rv_store_delete_torrent(self->store, &torrent->hash, NULL, NULL);
+        /* a torrent another node owns now keeps its row */
+        if (!torrent->released)
+                rv_store_delete_torrent(self->store, &torrent->hash, NULL, NULL);
         rv_manager_forget(self, torrent);
 }
 
@@ -525,6 +527,8 @@ rv_manager_finalize(GObject *object)
                 g_source_remove(self->shutdown_timer);
         if (self->engine != NULL)
                 rv_engine_set_event_func(self->engine, NULL, NULL);
+        if (self->store != NULL)
+                rv_store_set_cluster_funcs(self->store, NULL, NULL);
         {
                 /* adds still pending hold the manager through their tasks: these were answered already */
                 GHashTableIter iter;
@@ -805,9 +809,11 @@ rv_manager_add_stored_cb(const GError *error, gpointer user_data)
                 return;
         }
         if (error != NULL) {
-                rv_manager_add_answer(add,
-                                      g_error_new(RV_ERROR, RV_ERROR_UNAVAILABLE,
-                                                  "the torrent's records could not be stored: %s", error->message));
+                /* refused by fencing: another node owns the info hash (docs/cluster.md) */
+                rv_manager_add_answer(
+                        add, g_error_new(RV_ERROR,
+                                         error->code == RV_ERROR_CONFLICT ? RV_ERROR_CONFLICT : RV_ERROR_UNAVAILABLE,
+                                         "the torrent's records could not be stored: %s", error->message));
                 rv_manager_add_free(add);
                 return;
         }

@@ -93,6 +93,15 @@ RvEventBus *rv_manager_get_events(RvManager *self);
 RvHealth *rv_manager_get_health(RvManager *self);
 
 /*
+ * the node shares a PostgreSQL store with a lease (docs/cluster.md): the
+ * torrents stop while the lease may have lapsed, leave when another node owns
+ * them, and come in when this node takes them over; takeover_fresh: a
+ * taken-over torrent whose recorded path is not reachable here downloads again
+ * under the download directory (else it resumes from the path as recorded)
+ */
+void rv_manager_set_cluster(RvManager *self, gboolean takeover_fresh);
+
+/*
  * lists every stored torrent from its metadata, in state loading, and emits
  * "listed" once all are; then hands them to the engine a slice per main-loop
  * iteration (a command on one still loading hands it over at once) and

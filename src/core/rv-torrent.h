@@ -110,6 +110,8 @@ typedef struct {
         gboolean in_engine;
         /* a remove is in flight */
         gboolean removing;
+        /* dropped locally because another node owns it now: its stored records are not ours to delete */
+        gboolean released;
         /* something changed since libtorrent last gave us resume data */
         gboolean resume_stale;
         /* last progress event, for per-torrent coalescing */

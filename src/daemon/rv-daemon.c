@@ -302,6 +302,8 @@ rv_daemon_loaded_cb(GObject *source, GAsyncResult *result, gpointer user_data)
         /* reading the catalogue freed a lot of small blocks: give the pages back instead of holding them */
         (void)malloc_trim(0);
         rv_fsops_start(self->fsops);
+        /* what this node owns is in the engine: from now on it takes over from nodes whose lease ran out */
+        rv_store_start_takeover(self->store);
         /* loading may keep the loop busy; from here on an iteration over 10 ms is a stall */
         rv_loop_watch_arm();
 }
@@ -471,6 +473,8 @@ rv_daemon_start_services(RvDaemon *self, GError **error)
         self->manager = rv_manager_new(self->engine, self->store, self->health, self->events, &mc);
         rv_manager_config_clear(&mc);
         g_signal_connect(self->manager, "problem", G_CALLBACK(rv_daemon_problem_cb), self);
+        if (rv_store_get_lease(self->store) > 0)
+                rv_manager_set_cluster(self->manager, self->config.cluster_takeover_fresh);
         rv_journal_sink_attach(self->events);
         self->fsops = rv_fsops_new(self->manager, self->settings);
         rv_settings_applier_attach(self->applier, self->engine, self->manager);
@@ -671,6 +675,10 @@ rv_daemon_setup(RvDaemon *self, GError **error)
         }
         if (self->store == NULL)
                 return FALSE;
+        if (self->config.cluster_lease_s > 0 && !rv_store_set_lease(self->store, self->config.cluster_lease_s, error)) {
+                g_prefix_error(error, "%s: ", self->config_path != NULL ? self->config_path : "revaerd.conf");
+                return FALSE;
+        }
 #ifdef RV_FAULT_INJECTION
         rv_faults_attach(self->store);
 #endif

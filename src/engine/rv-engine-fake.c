@@ -659,6 +659,11 @@ rv_fake_pause_session(RvEngine *engine)
 }
 
 static void
+rv_fake_resume_session(RvEngine *engine)
+{
+}
+
+static void
 rv_fake_probe(RvEngine *engine)
 {
         rv_fake_queue(rv_fake_self(engine), RV_ENGINE_EVENT_PROBE, NULL);
@@ -796,6 +801,7 @@ static const RvEngineVTable rv_fake_vtable = {
         .save_resume = rv_fake_save_resume,
         .save_resume_all = rv_fake_save_resume_all,
         .pause_session = rv_fake_pause_session,
+        .resume_session = rv_fake_resume_session,
         .probe = rv_fake_probe,
         .post_status = rv_fake_post_status,
         .get_torrent_count = rv_fake_get_torrent_count,

@@ -1569,6 +1569,16 @@ rv_lt_pause_session(RvEngine *engine)
 }
 
 void
+rv_lt_resume_session(RvEngine *engine)
+{
+        try {
+                rv_lt_self(engine)->session->resume();
+        } catch (...) {
+                g_debug("resuming the session failed, ignoring");
+        }
+}
+
+void
 rv_lt_probe(RvEngine *engine)
 {
         try {
@@ -1617,6 +1627,7 @@ const RvEngineVTable rv_lt_vtable = {
         rv_lt_save_resume,
         rv_lt_save_resume_all,
         rv_lt_pause_session,
+        rv_lt_resume_session,
         rv_lt_probe,
         rv_lt_post_status,
         rv_lt_get_torrent_count,

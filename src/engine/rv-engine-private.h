@@ -36,6 +36,7 @@ typedef struct {
         guint (*save_resume)(RvEngine *engine, const RvInfoHash *hash, gboolean only_if_modified);
         guint (*save_resume_all)(RvEngine *engine, gboolean only_if_modified);
         void (*pause_session)(RvEngine *engine);
+        void (*resume_session)(RvEngine *engine);
         void (*probe)(RvEngine *engine);
         void (*post_status)(RvEngine *engine);
         guint (*get_torrent_count)(RvEngine *engine);

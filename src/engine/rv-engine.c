@@ -489,6 +489,13 @@ rv_engine_pause_session(RvEngine *engine)
 }
 
 void
+rv_engine_resume_session(RvEngine *engine)
+{
+        g_return_if_fail(engine != NULL);
+        engine->vtable->resume_session(engine);
+}
+
+void
 rv_engine_probe(RvEngine *engine)
 {
         g_return_if_fail(engine != NULL);

@@ -326,6 +326,8 @@ guint rv_engine_save_resume_all(RvEngine *engine, gboolean only_if_modified);
 
 /* stop all transfers before a shutdown, so the resume data written after it is final */
 void rv_engine_pause_session(RvEngine *engine);
+/* undoes rv_engine_pause_session: each torrent runs again as its own state says */
+void rv_engine_resume_session(RvEngine *engine);
 /* post a request through the network thread; RV_ENGINE_EVENT_PROBE answers it */
 void rv_engine_probe(RvEngine *engine);
 /* a status event for every torrent that changed since the last one, at once */

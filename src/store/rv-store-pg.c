@@ -49,6 +49,7 @@ static const char *const rv_pg_migrations[] = {
         "0001-init.sql",
         "0002-nodes.sql",
         "0003-key-scopes.sql",
+        "0004-cluster.sql",
 };
 
 typedef enum {
@@ -69,6 +70,10 @@ typedef enum {
         RV_PG_STMT_TAKE_TOKEN,
         RV_PG_STMT_TOUCH_NODE,
         RV_PG_STMT_LIST_NODES,
+        RV_PG_STMT_ADOPT_TORRENTS,
+        RV_PG_STMT_RENEW_LEASE,
+        RV_PG_STMT_RECONCILE,
+        RV_PG_STMT_CLAIM,
         RV_PG_STMT_LAST,
 } RvPgStmtId;
 
@@ -82,29 +87,41 @@ typedef struct {
 /* $1 is this node's id in every statement about this node's records */
 /* clang-format off */
 static const RvPgStatement rv_pg_statements[RV_PG_STMT_LAST] = {
+        /*
+         * the torrent writes are fenced (docs/cluster.md): a row is written
+         * only by the node it names, with the ownership epoch that node holds
+         * for it ($5, NULL when it has none yet: then the epoch its own insert
+         * gets, $6, which also makes a retried insert whole); each answers
+         * with the epoch written (NULL: refused) and the owner found
+         */
         [RV_PG_STMT_PUT_TORRENT] = {
                 "rv_put_torrent", FALSE,
-                "INSERT INTO torrents (node_id, info_hash, meta, resume, updated_at) "
-                "VALUES ($1::text, $2::text, $3::jsonb, $4::bytea, now()) "
-                "ON CONFLICT (node_id, info_hash) DO UPDATE SET meta = COALESCE(EXCLUDED.meta, torrents.meta), "
-                "resume = COALESCE(EXCLUDED.resume, torrents.resume), updated_at = now()" },
+                "WITH w AS (INSERT INTO torrents (node_id, info_hash, meta, resume, updated_at, owner_epoch) "
+                "VALUES ($1::text, $2::text, $3::jsonb, $4::bytea, now(), $6::bigint) "
+                "ON CONFLICT (info_hash) DO UPDATE SET meta = COALESCE(EXCLUDED.meta, torrents.meta), "
+                "resume = COALESCE(EXCLUDED.resume, torrents.resume), updated_at = now() "
+                "WHERE torrents.node_id = $1::text AND torrents.owner_epoch = COALESCE($5::bigint, $6::bigint) "
+                "RETURNING owner_epoch) "
+                "SELECT (SELECT owner_epoch FROM w), (SELECT node_id FROM torrents WHERE info_hash = $2::text)" },
         [RV_PG_STMT_DELETE_TORRENT] = {
                 "rv_delete_torrent", FALSE,
-                "DELETE FROM torrents WHERE node_id = $1::text AND info_hash = $2::text" },
+                "WITH d AS (DELETE FROM torrents WHERE node_id = $1::text AND info_hash = $2::text "
+                "AND owner_epoch = COALESCE($3::bigint, $4::bigint) RETURNING 1) "
+                "SELECT (SELECT count(*) FROM d), (SELECT node_id FROM torrents WHERE info_hash = $2::text)" },
         [RV_PG_STMT_QUARANTINE] = {
                 "rv_quarantine", FALSE,
                 "WITH moved AS (DELETE FROM torrents WHERE node_id = $1::text AND info_hash = $2::text "
-                "RETURNING info_hash, meta, resume) "
+                "AND owner_epoch = COALESCE($4::bigint, $5::bigint) RETURNING info_hash, meta, resume) "
                 "INSERT INTO torrents_quarantine (node_id, info_hash, meta, resume, reason) "
                 "SELECT $1::text, info_hash, meta, resume, $3::text FROM moved" },
         [RV_PG_STMT_COPY_ASIDE] = {
                 "rv_copy_aside", FALSE,
                 "INSERT INTO torrents_quarantine (node_id, info_hash, meta, resume, reason) "
                 "SELECT node_id, info_hash, meta, resume, $3::text FROM torrents "
-                "WHERE node_id = $1::text AND info_hash = $2::text" },
+                "WHERE node_id = $1::text AND info_hash = $2::text AND owner_epoch = COALESCE($4::bigint, $5::bigint)" },
         [RV_PG_STMT_LOAD_TORRENTS] = {
                 "rv_load_torrents", TRUE,
-                "SELECT info_hash, meta::text, resume FROM torrents WHERE node_id = $1::text" },
+                "SELECT info_hash, meta::text, resume, owner_epoch::text FROM torrents WHERE node_id = $1::text" },
         [RV_PG_STMT_LOAD_RESERVATION] = {
                 "rv_load_reservation", FALSE,
                 "SELECT reserved_up_to FROM event_reservation WHERE node_id = $1::text" },
@@ -167,6 +184,43 @@ static const RvPgStatement rv_pg_statements[RV_PG_STMT_LAST] = {
                 "rv_list_nodes", FALSE,
                 "SELECT node_id, name, extract(epoch FROM last_seen)::bigint FROM nodes "
                 "ORDER BY node_id COLLATE \"C\"" },
+        /* a node with a lease loads by adopting what still names it: the epoch of this start fences older ones */
+        [RV_PG_STMT_ADOPT_TORRENTS] = {
+                "rv_adopt_torrents", TRUE,
+                "UPDATE torrents SET owner_epoch = (SELECT epoch FROM nodes WHERE node_id = $1::text) "
+                "WHERE node_id = $1::text RETURNING info_hash, meta::text, resume, owner_epoch::text" },
+        /* renewed only by this start of the node; says whether the lease had run out meanwhile */
+        [RV_PG_STMT_RENEW_LEASE] = {
+                "rv_renew_lease", FALSE,
+                "WITH old AS (SELECT lease_expires FROM nodes WHERE node_id = $1::text AND epoch = $2::bigint "
+                "FOR UPDATE) "
+                "UPDATE nodes n SET lease_expires = now() + make_interval(secs => n.lease_seconds), last_seen = now() "
+                "FROM old WHERE n.node_id = $1::text AND n.epoch = $2::bigint "
+                "RETURNING (old.lease_expires IS NULL OR old.lease_expires < now())" },
+        /* what still names this node, locked: a takeover in flight finishes first or skips these rows */
+        [RV_PG_STMT_RECONCILE] = {
+                "rv_reconcile", FALSE,
+                "SELECT info_hash, owner_epoch FROM torrents WHERE node_id = $1::text FOR UPDATE" },
+        /*
+         * takeover: a node is dead once its lease ran out, counted from the
+         * server's start at the earliest (a restarted PostgreSQL gives every
+         * node a full lease to come back); a live claimer (its own lease
+         * current) takes a fair share of what the dead nodes own, rows another
+         * claimer holds skipped, each with a new ownership epoch
+         */
+        [RV_PG_STMT_CLAIM] = {
+                "rv_claim", TRUE,
+                "WITH dead AS (SELECT node_id FROM nodes WHERE node_id <> $1::text AND lease_expires IS NOT NULL "
+                "AND now() > GREATEST(lease_expires, pg_postmaster_start_time() + "
+                "make_interval(secs => lease_seconds))), "
+                "me AS (SELECT 1 FROM nodes WHERE node_id = $1::text AND epoch = $2::bigint AND lease_expires > now()), "
+                "share AS (SELECT ceil((SELECT count(*) FROM torrents WHERE node_id IN (SELECT node_id FROM dead))"
+                "::numeric / GREATEST((SELECT count(*) FROM nodes WHERE lease_expires > now()), 1))::bigint AS n), "
+                "victims AS (SELECT info_hash FROM torrents WHERE node_id IN (SELECT node_id FROM dead) "
+                "AND EXISTS (SELECT 1 FROM me) ORDER BY info_hash LIMIT (SELECT n FROM share) FOR UPDATE SKIP LOCKED) "
+                "UPDATE torrents t SET node_id = $1::text, owner_epoch = nextval('revaer_epoch'), updated_at = now() "
+                "FROM victims v WHERE t.info_hash = v.info_hash "
+                "RETURNING t.info_hash, t.meta::text, t.resume, t.owner_epoch::text" },
 };
 /* clang-format on */
 
@@ -190,12 +244,21 @@ typedef enum {
         RV_PG_OP_LIST_KEYS,
         RV_PG_OP_TAKE_TOKEN,
         RV_PG_OP_LIST_NODES,
+        /* the lease and takeover, answered inside the store */
+        RV_PG_OP_RENEW,
+        RV_PG_OP_RECONCILE,
+        RV_PG_OP_CLAIM,
         /* the statements of a new connection */
         RV_PG_OP_PREPARE,
         RV_PG_OP_LAST,
 } RvPgOpKind;
 
 #define RV_PG_OP_IS_WRITE(kind) ((kind) < RV_PG_OP_BARRIER)
+#define RV_PG_OP_IS_CLUSTER(kind) ((kind) == RV_PG_OP_RENEW || (kind) == RV_PG_OP_RECONCILE || (kind) == RV_PG_OP_CLAIM)
+/* the torrent writes that carry a fencing token */
+#define RV_PG_OP_IS_FENCED(kind)                                                                                 \
+        ((kind) == RV_PG_OP_PUT_TORRENT || (kind) == RV_PG_OP_DELETE_TORRENT || (kind) == RV_PG_OP_QUARANTINE || \
+         (kind) == RV_PG_OP_COPY_ASIDE)
 #define RV_PG_OP_MAX_ARGS 8
 
 typedef struct {
@@ -224,6 +287,9 @@ static const RvPgOpClass rv_pg_op_classes[RV_PG_OP_LAST] = {
         [RV_PG_OP_LIST_KEYS] = { { RV_PG_STMT_LIST_KEYS }, 1, FALSE, 0 },
         [RV_PG_OP_TAKE_TOKEN] = { { RV_PG_STMT_TAKE_TOKEN }, 1, FALSE, 2 },
         [RV_PG_OP_LIST_NODES] = { { RV_PG_STMT_LIST_NODES }, 1, FALSE, 0 },
+        [RV_PG_OP_RENEW] = { { RV_PG_STMT_RENEW_LEASE }, 1, TRUE, 1 },
+        [RV_PG_OP_RECONCILE] = { { RV_PG_STMT_RECONCILE }, 1, TRUE, 0 },
+        [RV_PG_OP_CLAIM] = { { RV_PG_STMT_CLAIM }, 1, TRUE, 1 },
         [RV_PG_OP_PREPARE] = { { 0 }, RV_PG_STMT_LAST, FALSE, 0 },
 };
 
@@ -247,6 +313,8 @@ typedef struct {
         gboolean recovery;
         /* PGresult, one per statement, while in flight */
         GPtrArray *results;
+        /* a fenced write's token and this node's epoch, as sent */
+        char *fence[2];
 } RvPgOp;
 
 typedef enum {
@@ -281,6 +349,9 @@ typedef enum {
         RV_PG_DONE_TASK_INT,
         RV_PG_DONE_TASK_POINTER,
         RV_PG_DONE_SETTINGS_CHANGED,
+        RV_PG_DONE_LEASE,
+        RV_PG_DONE_LOST,
+        RV_PG_DONE_CLAIMED,
 } RvPgDoneKind;
 
 typedef struct {
@@ -291,6 +362,7 @@ typedef struct {
         gpointer pointer;
         GDestroyNotify destroy;
         gint64 number;
+        RvInfoHash hash;
 } RvPgDone;
 
 struct _RvStorePg {
@@ -342,6 +414,26 @@ struct _RvStorePg {
 
         GQueue done;
         GSource *done_idle;
+
+        /* cluster (docs/cluster.md): lease_ms is 0 without a lease */
+        guint lease_ms;
+        /* this start of the node, from the open on */
+        guint64 epoch;
+        /* hex -> guint64 ownership epoch of each torrent row this node owns */
+        GHashTable *owned;
+        GSource *lease_tick;
+        /* monotonic µs: past this the lease may have run out, so everything stops locally */
+        gint64 lease_deadline;
+        gint64 renew_sent;
+        gint64 next_renew;
+        gboolean renewing;
+        gboolean reconciling;
+        gboolean need_reconcile;
+        gboolean claiming;
+        gboolean fenced;
+        gboolean takeover;
+        /* another start of this node id holds the lease: nothing is ours any more */
+        gboolean superseded;
 };
 
 typedef struct _RvStorePg RvStorePg;
@@ -377,6 +469,8 @@ rv_pg_op_free(RvPgOp *op)
                 g_array_unref(op->waiters);
         g_clear_object(&op->task);
         g_ptr_array_unref(op->results);
+        g_free(op->fence[0]);
+        g_free(op->fence[1]);
         g_free(op);
 }
 
@@ -412,6 +506,7 @@ rv_pg_unref(RvStorePg *store)
         g_free(store->main_reason);
         g_free(store->listen_reason);
         g_free(store->node_id);
+        g_hash_table_unref(store->owned);
         g_free(store);
 }
 
@@ -443,6 +538,18 @@ rv_pg_done_run(RvStorePg *store, RvPgDone *done)
         case RV_PG_DONE_SETTINGS_CHANGED:
                 if (!store->closed && store->base != NULL)
                         rv_store_emit_settings_changed(store->base, (guint64)done->number);
+                break;
+        case RV_PG_DONE_LEASE:
+                if (!store->closed && store->base != NULL)
+                        rv_store_emit_lease(store->base, done->number != 0, done->pointer);
+                break;
+        case RV_PG_DONE_LOST:
+                if (!store->closed && store->base != NULL)
+                        rv_store_emit_lost(store->base, &done->hash, done->pointer);
+                break;
+        case RV_PG_DONE_CLAIMED:
+                if (!store->closed && store->base != NULL)
+                        rv_store_emit_claimed(store->base, g_steal_pointer(&done->pointer));
                 break;
         }
         rv_pg_done_free(done);
@@ -597,6 +704,12 @@ rv_pg_op_describe(const RvPgOp *op)
                 return g_strdup("taking the setup token");
         case RV_PG_OP_LIST_NODES:
                 return g_strdup("listing nodes");
+        case RV_PG_OP_RENEW:
+                return g_strdup("renewing this node's lease");
+        case RV_PG_OP_RECONCILE:
+                return g_strdup("checking which torrents this node still owns");
+        case RV_PG_OP_CLAIM:
+                return g_strdup("taking over torrents of nodes whose lease ran out");
         case RV_PG_OP_PREPARE:
                 return g_strdup("preparing statements");
         case RV_PG_OP_BARRIER:
@@ -617,9 +730,13 @@ rv_pg_op_size(const RvPgOp *op)
 }
 
 /* an operation that ends: its waiters or its task hear the outcome */
+static void rv_pg_cluster_failed(RvStorePg *store, RvPgOp *op, const GError *error);
+
 static void
 rv_pg_op_fail(RvStorePg *store, RvPgOp *op, const GError *error)
 {
+        if (RV_PG_OP_IS_CLUSTER(op->kind))
+                rv_pg_cluster_failed(store, op, error);
         if (RV_PG_OP_IS_WRITE(op->kind))
                 store->n_writes--;
         if (op->task != NULL)
@@ -730,8 +847,22 @@ rv_pg_op_send(RvStorePg *store, PGconn *conn, RvPgOp *op)
                 formats[n] = 1;
                 n++;
         }
+        if (RV_PG_OP_IS_FENCED(op->kind)) {
+                /* read when sent: a token learned from an earlier batch applies */
+                const guint64 *token = g_hash_table_lookup(store->owned, op->args[0]);
+                g_free(op->fence[0]);
+                g_free(op->fence[1]);
+                op->fence[0] = token != NULL ? rv_pg_uint(*token) : NULL;
+                op->fence[1] = rv_pg_uint(store->epoch);
+                values[n++] = op->fence[0];
+                values[n++] = op->fence[1];
+        }
         for (guint s = 0; s < klass->n_stmts; s++) {
-                const RvPgStatement *stmt = &rv_pg_statements[klass->stmts[s]];
+                RvPgStmtId id = klass->stmts[s];
+                const RvPgStatement *stmt;
+                if (id == RV_PG_STMT_LOAD_TORRENTS && store->lease_ms > 0)
+                        id = RV_PG_STMT_ADOPT_TORRENTS;
+                stmt = &rv_pg_statements[id];
                 if (!PQsendQueryPrepared(conn, stmt->name, n, values, lengths, formats, stmt->binary ? 1 : 0))
                         return FALSE;
         }
@@ -819,6 +950,77 @@ rv_pg_parse_json(const char *data, gssize len, GError **error)
 static RvPgOp *rv_pg_op_new_quarantine(const char *hash, const char *reason);
 static char *rv_pg_hash_key(const char *hex);
 
+/* this node owns the row of hex (len bytes) with that ownership epoch (text) */
+static void
+rv_pg_own(RvStorePg *store, const char *hex, gsize len, const char *epoch)
+{
+        guint64 *value = g_new(guint64, 1);
+
+        *value = g_ascii_strtoull(epoch, NULL, 10);
+        g_hash_table_replace(store->owned, g_strndup(hex, len), value);
+}
+
+/* a torrent this node no longer owns: its token goes, the owner hears of it once (owner NULL: unknown) */
+static void
+rv_pg_lost(RvStorePg *store, const char *hex, const char *owner)
+{
+        RvPgDone *done;
+        RvInfoHash hash;
+
+        g_hash_table_remove(store->owned, hex);
+        if (!rv_info_hash_parse(hex, &hash))
+                return;
+        done = g_new0(RvPgDone, 1);
+        done->kind = RV_PG_DONE_LOST;
+        done->hash = hash;
+        done->pointer = g_strdup(owner);
+        done->destroy = g_free;
+        rv_pg_done_push(store, done);
+}
+
+/*
+ * the outcome of a fenced write: the statement answered with what it wrote
+ * and the owner it found; a refusal is a Conflict for the caller and a lost
+ * torrent for the owner of the store
+ */
+static GError *
+rv_pg_fence_result(RvStorePg *store, RvPgOp *op)
+{
+        const PGresult *res = g_ptr_array_index(op->results, 0);
+        const char *hex = op->args[0];
+        const char *owner = NULL;
+
+        switch (op->kind) {
+        case RV_PG_OP_PUT_TORRENT:
+                if (PQntuples(res) > 0 && !PQgetisnull(res, 0, 0)) {
+                        rv_pg_own(store, hex, strlen(hex), PQgetvalue(res, 0, 0));
+                        return NULL;
+                }
+                break;
+        case RV_PG_OP_DELETE_TORRENT:
+                /* deleted, or gone already (a retry whose first run deleted it) */
+                if (PQntuples(res) == 0 || rv_pg_get_uint(res, 0, 0) > 0 || PQgetisnull(res, 0, 1)) {
+                        g_hash_table_remove(store->owned, hex);
+                        return NULL;
+                }
+                break;
+        case RV_PG_OP_QUARANTINE:
+                g_hash_table_remove(store->owned, hex);
+                return NULL;
+        default:
+                return NULL;
+        }
+        owner = PQntuples(res) > 0 && !PQgetisnull(res, 0, 1) ? PQgetvalue(res, 0, 1) : NULL;
+        rv_pg_lost(store, hex, owner);
+        if (g_strcmp0(owner, store->node_id) == 0)
+                return g_error_new(RV_ERROR, RV_ERROR_CONFLICT,
+                                   "torrent %s: this node's claim on it is stale (another start of node '%s' "
+                                   "owns it now), the write was refused",
+                                   hex, owner);
+        return g_error_new(RV_ERROR, RV_ERROR_CONFLICT, "torrent %s is owned by node '%s', the write was refused", hex,
+                           owner != NULL ? owner : "unknown");
+}
+
 static RvStoreSnapshot *
 rv_pg_snapshot_from(RvStorePg *store, const PGresult *torrents, const PGresult *reservation)
 {
@@ -826,6 +1028,10 @@ rv_pg_snapshot_from(RvStorePg *store, const PGresult *torrents, const PGresult *
 
         snapshot->torrents = g_ptr_array_new_with_free_func((GDestroyNotify)rv_store_torrent_free);
         snapshot->problems = g_ptr_array_new_with_free_func(g_free);
+        /* every row read is this node's, unusable ones too: moving them aside is a fenced write */
+        for (int row = 0; row < PQntuples(torrents); row++)
+                rv_pg_own(store, PQgetvalue(torrents, row, 0), (gsize)PQgetlength(torrents, row, 0),
+                          PQgetvalue(torrents, row, 3));
         for (int row = 0; row < PQntuples(torrents); row++) {
                 g_autofree char *hex = g_strndup(PQgetvalue(torrents, row, 0), (gsize)PQgetlength(torrents, row, 0));
                 g_autoptr(JsonNode) meta = NULL;
@@ -995,6 +1201,7 @@ rv_pg_op_finish_task(RvStorePg *store, RvPgOp *op)
 }
 
 static void rv_pg_main_ready(RvStorePg *store);
+static void rv_pg_cluster_done(RvStorePg *store, RvPgOp *op);
 
 /* an operation whose statements all succeeded */
 static void
@@ -1009,7 +1216,13 @@ rv_pg_op_finish(RvStorePg *store, RvPgOp *op_in)
                 if (op->kind == RV_PG_OP_DELETE_KEY && !op->retried &&
                     g_strcmp0(PQcmdTuples(g_ptr_array_index(op->results, 0)), "0") == 0)
                         error = g_error_new(RV_ERROR, RV_ERROR_NOT_FOUND, "no API key '%s'", op->args[0]);
+                if (RV_PG_OP_IS_FENCED(op->kind))
+                        error = rv_pg_fence_result(store, op);
                 rv_pg_done_waiters(store, op->waiters, error);
+                return;
+        }
+        if (RV_PG_OP_IS_CLUSTER(op->kind)) {
+                rv_pg_cluster_done(store, op);
                 return;
         }
         if (op->kind == RV_PG_OP_PREPARE) {
@@ -1148,10 +1361,23 @@ rv_pg_setup_migrate_next(RvStorePg *store)
         g_autofree char *text = NULL;
 
         if (store->schema_version >= G_N_ELEMENTS(rv_pg_migrations)) {
+                g_autofree char *lease = NULL;
                 node = rv_pg_literal(store, store->node_id);
-                text = g_strdup_printf("SELECT pg_advisory_unlock(" RV_PG_MIGRATION_LOCK ");"
+                /* a lease is taken once, at the first open: a new epoch for this start of the node */
+                if (store->lease_ms > 0 && !store->opened) {
+                        guint secs = store->lease_ms / 1000;
+                        lease = g_strdup_printf(
+                                "INSERT INTO nodes (node_id, name, last_seen, epoch, lease_expires, lease_seconds) "
+                                "VALUES (%s, %s, now(), nextval('revaer_epoch'), now() + make_interval(secs => %u), "
+                                "%u) ON CONFLICT (node_id) DO UPDATE SET epoch = EXCLUDED.epoch, "
+                                "lease_expires = EXCLUDED.lease_expires, lease_seconds = EXCLUDED.lease_seconds, "
+                                "last_seen = now() RETURNING epoch;",
+                                node, node, secs, secs);
+                        store->renew_sent = g_get_monotonic_time();
+                }
+                text = g_strdup_printf("SELECT pg_advisory_unlock(" RV_PG_MIGRATION_LOCK ");%s"
                                        "SELECT reserved_up_to FROM event_reservation WHERE node_id = %s",
-                                       node);
+                                       lease != NULL ? lease : "", node);
                 store->setup_step = RV_PG_SETUP_FINISH;
                 rv_pg_setup_send(store, text);
                 return;
@@ -1169,6 +1395,13 @@ rv_pg_setup_migrate_next(RvStorePg *store)
         g_debug("PostgreSQL: migrating the schema to version %u", version);
         store->setup_step = RV_PG_SETUP_MIGRATE;
         rv_pg_setup_send(store, text);
+}
+
+/* when the lease taken by a statement sent at sent may have run out: a tenth early, for the clocks */
+static gint64
+rv_pg_lease_deadline(RvStorePg *store, gint64 sent)
+{
+        return sent + (gint64)store->lease_ms * 900;
 }
 
 static void
@@ -1209,6 +1442,12 @@ rv_pg_setup_step_done(RvStorePg *store)
                 rv_pg_setup_migrate_next(store);
                 break;
         case RV_PG_SETUP_FINISH:
+                if (store->lease_ms > 0 && !store->opened && results->len >= 3) {
+                        PGresult *reg = g_ptr_array_index(results, 1);
+                        store->epoch = PQntuples(reg) > 0 ? rv_pg_get_uint(reg, 0, 0) : 0;
+                        store->lease_deadline = rv_pg_lease_deadline(store, store->renew_sent);
+                        store->next_renew = store->renew_sent + (gint64)store->lease_ms * 1000 / 3;
+                }
                 if (!store->have_reservation) {
                         store->reservation = last != NULL && PQntuples(last) > 0 ? rv_pg_get_uint(last, 0, 0) : 0;
                         store->have_reservation = TRUE;
@@ -1346,6 +1585,15 @@ rv_pg_open_failed(RvStorePg *store, GError *error)
         g_clear_object(&store->opening);
 }
 
+/* a node with a lease tries often enough to renew it within a third of it */
+static guint
+rv_pg_backoff_max(RvStorePg *store)
+{
+        if (store->lease_ms > 0)
+                return CLAMP(store->lease_ms / 3, RV_PG_BACKOFF_MIN_MS, RV_PG_BACKOFF_MAX_MS);
+        return RV_PG_BACKOFF_MAX_MS;
+}
+
 static void
 rv_pg_main_lost(RvStorePg *store, GError *error_in)
 {
@@ -1390,7 +1638,7 @@ rv_pg_main_lost(RvStorePg *store, GError *error_in)
         store->state = RV_PG_WAITING;
         rv_pg_clear_source(&store->retry);
         store->retry = rv_pg_timeout(store, store->backoff_ms, rv_pg_retry_cb);
-        store->backoff_ms = MIN(store->backoff_ms * 2, RV_PG_BACKOFF_MAX_MS);
+        store->backoff_ms = MIN(store->backoff_ms * 2, rv_pg_backoff_max(store));
         rv_pg_update_health(store);
 }
 
@@ -1442,7 +1690,7 @@ rv_pg_listen_lost(RvStorePg *store, GError *error_in)
         store->listen_state = RV_PG_LISTEN_WAITING;
         rv_pg_clear_source(&store->listen_retry);
         store->listen_retry = rv_pg_timeout(store, store->listen_backoff_ms, rv_pg_listen_retry_cb);
-        store->listen_backoff_ms = MIN(store->listen_backoff_ms * 2, RV_PG_BACKOFF_MAX_MS);
+        store->listen_backoff_ms = MIN(store->listen_backoff_ms * 2, rv_pg_backoff_max(store));
         rv_pg_update_health(store);
 }
 
@@ -1463,6 +1711,8 @@ rv_pg_listen_notifies(RvStorePg *store, PGconn *conn)
                 PQfreemem(notify);
         }
 }
+
+static void rv_pg_lease_start(RvStorePg *store);
 
 /* LISTEN is up: the revision read after it covers what happened while nobody listened */
 static void
@@ -1491,6 +1741,7 @@ rv_pg_listen_started(RvStorePg *store)
         g_clear_pointer(&store->listen_reason, g_free);
         if (!store->opened) {
                 store->opened = TRUE;
+                rv_pg_lease_start(store);
                 rv_pg_done_task(store, store->opening, RV_PG_DONE_TASK_BOOLEAN, NULL, NULL, NULL, TRUE);
                 g_clear_object(&store->opening);
         }
@@ -1552,6 +1803,279 @@ rv_pg_listen_start(RvStorePg *store)
         rv_pg_conn_start(store->listen);
 }
 
+/* the lease, fencing and takeover (docs/cluster.md) */
+
+static void
+rv_pg_done_lease(RvStorePg *store, gboolean held, const char *reason)
+{
+        RvPgDone *done = g_new0(RvPgDone, 1);
+
+        done->kind = RV_PG_DONE_LEASE;
+        done->number = held;
+        done->pointer = g_strdup(reason);
+        done->destroy = g_free;
+        rv_pg_done_push(store, done);
+}
+
+/* stop everything locally: from here on another node may take this node's torrents */
+static void
+rv_pg_fence(RvStorePg *store, const char *reason)
+{
+        if (store->fenced)
+                return;
+        store->fenced = TRUE;
+        rv_pg_done_lease(store, FALSE, reason);
+}
+
+/* the lease and takeover go ahead of queued writes: a long queue must not cost the lease */
+static void
+rv_pg_push_cluster(RvStorePg *store, RvPgOp *op_in)
+{
+        g_autoptr(RvPgOp) op = op_in;
+
+        if (store->state != RV_PG_READY) {
+                g_autoptr(GError) error = rv_pg_unavailable(store, "renewing the lease");
+                rv_pg_cluster_failed(store, op, error);
+                return;
+        }
+        g_queue_push_head(&store->queue, g_steal_pointer(&op));
+        rv_pg_kick(store);
+}
+
+static void
+rv_pg_cluster_push(RvStorePg *store, RvPgOpKind kind)
+{
+        RvPgOp *op = rv_pg_op_new(kind);
+
+        /* the renewal is the tick's, with its send time */
+        g_return_if_fail(kind == RV_PG_OP_RECONCILE || kind == RV_PG_OP_CLAIM);
+        if (kind == RV_PG_OP_CLAIM)
+                op->args[0] = rv_pg_uint(store->epoch);
+        if (kind == RV_PG_OP_RECONCILE)
+                store->reconciling = TRUE;
+        else
+                store->claiming = TRUE;
+        rv_pg_push_cluster(store, op);
+}
+
+static void
+rv_pg_cluster_failed(RvStorePg *store, RvPgOp *op, const GError *error)
+{
+        g_debug("PostgreSQL: %s", error->message);
+        if (op->kind == RV_PG_OP_RENEW) {
+                store->renewing = FALSE;
+                /* soon again: the deadline, not the schedule, decides when to stop */
+                store->next_renew = g_get_monotonic_time() + RV_PG_BACKOFF_MIN_MS * 1000;
+        } else if (op->kind == RV_PG_OP_RECONCILE) {
+                store->reconciling = FALSE;
+        } else if (op->kind == RV_PG_OP_CLAIM) {
+                store->claiming = FALSE;
+        }
+}
+
+static void
+rv_pg_renewed(RvStorePg *store, const PGresult *res, gint64 sent)
+{
+        store->renewing = FALSE;
+        if (PQntuples(res) == 0) {
+                /* the row names a newer epoch: this node id was started again elsewhere; all of it is theirs */
+                g_autofree char *reason = g_strdup_printf(
+                        "another revaerd started as node '%s' and holds its lease: this one gave up its torrents",
+                        store->node_id);
+                GHashTableIter iter;
+                gpointer key;
+                g_autoptr(GPtrArray) lost = g_ptr_array_new_with_free_func(g_free);
+                store->superseded = TRUE;
+                rv_pg_fence(store, reason);
+                g_hash_table_iter_init(&iter, store->owned);
+                while (g_hash_table_iter_next(&iter, &key, NULL))
+                        g_ptr_array_add(lost, g_strdup(key));
+                for (guint i = 0; i < lost->len; i++)
+                        rv_pg_lost(store, g_ptr_array_index(lost, i), store->node_id);
+                return;
+        }
+        store->lease_deadline = rv_pg_lease_deadline(store, sent);
+        if (g_strcmp0(PQgetvalue(res, 0, 0), "t") == 0) {
+                /* it ran out meanwhile: stop first, then keep only what still names this node */
+                rv_pg_fence(store, "the lease of this node had run out (stalled or cut off from PostgreSQL)");
+                store->need_reconcile = TRUE;
+        }
+        if (store->need_reconcile) {
+                if (!store->reconciling)
+                        rv_pg_cluster_push(store, RV_PG_OP_RECONCILE);
+                return;
+        }
+        /* stopped on the clock alone: nobody could take anything while the lease stood */
+        if (store->fenced) {
+                store->fenced = FALSE;
+                rv_pg_done_lease(store, TRUE, NULL);
+        }
+        if (store->takeover && !store->claiming)
+                rv_pg_cluster_push(store, RV_PG_OP_CLAIM);
+}
+
+static void
+rv_pg_reconciled(RvStorePg *store, const PGresult *res)
+{
+        g_autoptr(GHashTable) rows = g_hash_table_new(g_str_hash, g_str_equal);
+        g_autoptr(GPtrArray) lost = g_ptr_array_new_with_free_func(g_free);
+        GHashTableIter iter;
+        gpointer key;
+        gpointer value;
+
+        store->reconciling = FALSE;
+        store->need_reconcile = FALSE;
+        for (int row = 0; row < PQntuples(res); row++)
+                g_hash_table_insert(rows, PQgetvalue(res, row, 0), PQgetvalue(res, row, 1));
+        g_hash_table_iter_init(&iter, store->owned);
+        while (g_hash_table_iter_next(&iter, &key, &value)) {
+                const char *epoch = g_hash_table_lookup(rows, key);
+                if (epoch == NULL || g_ascii_strtoull(epoch, NULL, 10) != *(guint64 *)value)
+                        g_ptr_array_add(lost, g_strdup(key));
+        }
+        for (guint i = 0; i < lost->len; i++)
+                rv_pg_lost(store, g_ptr_array_index(lost, i), NULL);
+        g_debug("PostgreSQL: lease back, %u torrents kept, %u taken by other nodes meanwhile",
+                g_hash_table_size(store->owned), lost->len);
+        /* the lost ones are reported before the rest may run again */
+        store->fenced = FALSE;
+        rv_pg_done_lease(store, TRUE, NULL);
+}
+
+static void
+rv_pg_claimed(RvStorePg *store, const PGresult *res)
+{
+        GPtrArray *records = g_ptr_array_new_with_free_func((GDestroyNotify)rv_store_torrent_free);
+        RvPgDone *done;
+
+        store->claiming = FALSE;
+        for (int row = 0; row < PQntuples(res); row++) {
+                g_autofree char *hex = g_strndup(PQgetvalue(res, row, 0), (gsize)PQgetlength(res, row, 0));
+                g_autofree char *epoch = g_strndup(PQgetvalue(res, row, 3), (gsize)PQgetlength(res, row, 3));
+                RvStoreTorrent *record;
+                RvInfoHash hash;
+
+                rv_pg_own(store, hex, strlen(hex), epoch);
+                if (!rv_info_hash_parse(hex, &hash)) {
+                        rv_pg_push_write(store, rv_pg_op_new_quarantine(hex, "not an info hash"));
+                        continue;
+                }
+                record = g_new0(RvStoreTorrent, 1);
+                record->hash = hash;
+                /* metadata that does not parse is left out: the manager reports what it cannot restore */
+                if (!PQgetisnull(res, row, 1))
+                        record->meta = rv_pg_parse_json(PQgetvalue(res, row, 1), PQgetlength(res, row, 1), NULL);
+                if (record->meta != NULL && !JSON_NODE_HOLDS_OBJECT(record->meta))
+                        g_clear_pointer(&record->meta, json_node_unref);
+                if (!PQgetisnull(res, row, 2))
+                        record->resume = g_bytes_new(PQgetvalue(res, row, 2), (gsize)PQgetlength(res, row, 2));
+                g_ptr_array_add(records, record);
+        }
+        if (records->len == 0) {
+                g_ptr_array_unref(records);
+                return;
+        }
+        g_debug("PostgreSQL: took over %u torrents of nodes whose lease ran out", records->len);
+        done = g_new0(RvPgDone, 1);
+        done->kind = RV_PG_DONE_CLAIMED;
+        done->pointer = records;
+        done->destroy = (GDestroyNotify)g_ptr_array_unref;
+        rv_pg_done_push(store, done);
+}
+
+static void
+rv_pg_cluster_done(RvStorePg *store, RvPgOp *op)
+{
+        const PGresult *res = g_ptr_array_index(op->results, 0);
+
+        switch (op->kind) {
+        case RV_PG_OP_RENEW:
+                rv_pg_renewed(store, res, g_ascii_strtoll(op->args[1], NULL, 10));
+                break;
+        case RV_PG_OP_RECONCILE:
+                rv_pg_reconciled(store, res);
+                break;
+        case RV_PG_OP_CLAIM:
+                rv_pg_claimed(store, res);
+                break;
+        default:
+                g_assert_not_reached();
+        }
+}
+
+/*
+ * the lease clock, at a high priority so that after a stall (SIGSTOP, a
+ * frozen VM) it runs before the torrents' own work: past the deadline the
+ * node stops everything first and asks PostgreSQL second
+ */
+static gboolean
+rv_pg_lease_tick_cb(gpointer user_data)
+{
+        RvStorePg *store = user_data;
+        gint64 now = g_get_monotonic_time();
+        RvPgOp *op;
+
+        if (now >= store->lease_deadline)
+                rv_pg_fence(store, "the lease of this node may have run out: it could not be renewed in time");
+        if (store->superseded || store->renewing || store->reconciling || now < store->next_renew)
+                return G_SOURCE_CONTINUE;
+        store->next_renew = now + (gint64)store->lease_ms * 1000 / 3;
+        op = rv_pg_op_new(RV_PG_OP_RENEW);
+        op->args[0] = rv_pg_uint(store->epoch);
+        /* the send time bounds the lease from below: the server starts it later */
+        op->args[1] = rv_pg_int(now);
+        store->renewing = TRUE;
+        rv_pg_push_cluster(store, op);
+        return G_SOURCE_CONTINUE;
+}
+
+static void
+rv_pg_lease_start(RvStorePg *store)
+{
+        if (store->lease_ms == 0 || store->lease_tick != NULL)
+                return;
+        store->lease_tick = g_timeout_source_new(CLAMP(store->lease_ms / 10, 20, 250));
+        g_source_set_priority(store->lease_tick, G_PRIORITY_HIGH);
+        g_source_set_callback(store->lease_tick, rv_pg_lease_tick_cb, store, NULL);
+        g_source_set_name(store->lease_tick, "revaer lease");
+        g_source_attach(store->lease_tick, store->context);
+}
+
+static gboolean
+rv_pg_set_lease(RvStore *base, guint lease_s, GError **error)
+{
+        RvStorePg *store = base->impl;
+
+        if (store->opened || store->opening != NULL) {
+                g_set_error_literal(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
+                                    "[cluster]: the lease is set before the store opens");
+                return FALSE;
+        }
+        if (lease_s < 2 || lease_s > 3600) {
+                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
+                            "[cluster] lease-seconds: %u is not from 2 to 3600", lease_s);
+                return FALSE;
+        }
+        store->lease_ms = lease_s * 1000;
+        return TRUE;
+}
+
+static void
+rv_pg_start_takeover(RvStore *base)
+{
+        RvStorePg *store = base->impl;
+
+        store->takeover = TRUE;
+}
+
+static guint64
+rv_pg_get_epoch(RvStore *base)
+{
+        RvStorePg *store = base->impl;
+
+        return store->epoch;
+}
+
 /* the vtable */
 
 static void
@@ -1571,6 +2095,7 @@ rv_pg_free(RvStore *base)
         rv_pg_clear_source(&store->retry);
         rv_pg_clear_source(&store->listen_retry);
         rv_pg_clear_source(&store->done_idle);
+        rv_pg_clear_source(&store->lease_tick);
         /* callers waiting hear that nothing more will happen; the daemon flushes before it gets here */
         for (guint i = store->batch->len; i > 0; i--) {
                 op = g_ptr_array_steal_index(store->batch, i - 1);
@@ -1935,6 +2460,9 @@ static const RvStoreClass rv_store_postgres_class = {
         .list_nodes_async = rv_pg_list_nodes_async,
         .flush = rv_pg_flush,
         .get_pending = rv_pg_get_pending,
+        .set_lease = rv_pg_set_lease,
+        .start_takeover = rv_pg_start_takeover,
+        .get_epoch = rv_pg_get_epoch,
 };
 
 static gboolean
@@ -1984,6 +2512,7 @@ rv_store_postgres_new(const char *conninfo, const char *node_id, RvHealth *healt
         store->listen_backoff_ms = RV_PG_BACKOFF_MIN_MS;
         g_queue_init(&store->queue);
         g_queue_init(&store->done);
+        store->owned = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
         base = rv_store_new_internal(&rv_store_postgres_class, store, health, node_id);
         store->base = base;
         return base;

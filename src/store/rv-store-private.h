@@ -38,6 +38,10 @@ typedef struct {
         void (*list_nodes_async)(RvStore *store, GTask *task);
         void (*flush)(RvStore *store, RvStoreDoneFunc done, gpointer user_data);
         guint (*get_pending)(RvStore *store);
+        /* NULL for a backend without leases */
+        gboolean (*set_lease)(RvStore *store, guint lease_s, GError **error);
+        void (*start_takeover)(RvStore *store);
+        guint64 (*get_epoch)(RvStore *store);
 } RvStoreClass;
 
 struct _RvStore {
@@ -51,6 +55,9 @@ struct _RvStore {
         gpointer settings_changed_data;
         RvStoreLoadBatchFunc load_batch;
         gpointer load_batch_data;
+        guint lease_s;
+        RvStoreClusterFuncs cluster;
+        gpointer cluster_data;
         /* torrent writes, from the call until durable */
         RvStoreWriteStats writes;
 };
@@ -64,6 +71,12 @@ void rv_store_emit_settings_changed(RvStore *store, guint64 revision);
  * alone) when there is no such function
  */
 gboolean rv_store_post_load_batch(RvStore *store, GPtrArray *records);
+
+/* to the owner (main context only); nothing happens without cluster funcs */
+void rv_store_emit_lease(RvStore *store, gboolean held, const char *reason);
+void rv_store_emit_lost(RvStore *store, const RvInfoHash *hash, const char *owner);
+/* takes records */
+void rv_store_emit_claimed(RvStore *store, GPtrArray *records);
 
 /* tests: every write of the embedded store fails with errsv (ENOSPC, ...) until called with 0 */
 void rv_store_embedded_set_write_failure(RvStore *store, int errsv);

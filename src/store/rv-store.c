@@ -3,6 +3,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include "rv-context.h"
 #include "rv-json.h"
 #include "rv-store-private.h"
@@ -494,4 +496,71 @@ guint
 rv_store_get_pending(RvStore *store)
 {
         return store->klass->get_pending(store);
+}
+
+gboolean
+rv_store_set_lease(RvStore *store, guint lease_s, GError **error)
+{
+        if (store->klass->set_lease == NULL) {
+                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
+                            "[cluster]: leases need the PostgreSQL store, this node uses the %s store",
+                            store->klass->name);
+                return FALSE;
+        }
+        if (!store->klass->set_lease(store, lease_s, error))
+                return FALSE;
+        store->lease_s = lease_s;
+        return TRUE;
+}
+
+guint
+rv_store_get_lease(RvStore *store)
+{
+        return store->lease_s;
+}
+
+void
+rv_store_set_cluster_funcs(RvStore *store, const RvStoreClusterFuncs *funcs, gpointer user_data)
+{
+        if (funcs != NULL)
+                store->cluster = *funcs;
+        else
+                memset(&store->cluster, 0, sizeof(store->cluster));
+        store->cluster_data = user_data;
+}
+
+void
+rv_store_start_takeover(RvStore *store)
+{
+        if (store->lease_s > 0 && store->klass->start_takeover != NULL)
+                store->klass->start_takeover(store);
+}
+
+guint64
+rv_store_get_epoch(RvStore *store)
+{
+        return store->klass->get_epoch != NULL ? store->klass->get_epoch(store) : 0;
+}
+
+void
+rv_store_emit_lease(RvStore *store, gboolean held, const char *reason)
+{
+        if (store->cluster.lease != NULL)
+                store->cluster.lease(store, held, reason, store->cluster_data);
+}
+
+void
+rv_store_emit_lost(RvStore *store, const RvInfoHash *hash, const char *owner)
+{
+        if (store->cluster.lost != NULL)
+                store->cluster.lost(store, hash, owner, store->cluster_data);
+}
+
+void
+rv_store_emit_claimed(RvStore *store, GPtrArray *records)
+{
+        if (store->cluster.claimed != NULL)
+                store->cluster.claimed(store, records, store->cluster_data);
+        else
+                g_ptr_array_unref(records);
 }

@@ -218,6 +218,36 @@ void rv_store_list_nodes_async(RvStore *store, GCancellable *cancellable, GAsync
 /* RvStoreNode */
 GPtrArray *rv_store_list_nodes_finish(RvStore *store, GAsyncResult *result, GError **error);
 
+/* cluster: leases, fencing and takeover (PostgreSQL only; docs/cluster.md) */
+
+typedef struct {
+        /*
+         * the lease may have lapsed (held FALSE): stop every torrent locally
+         * now, before another node may take them; held again (TRUE): what is
+         * still ours may run (the torrents lost meanwhile were reported first)
+         */
+        void (*lease)(RvStore *store, gboolean held, const char *reason, gpointer user_data);
+        /* this node no longer owns the torrent (a write was refused, or another node took it): drop it locally */
+        void (*lost)(RvStore *store, const RvInfoHash *hash, const char *owner, gpointer user_data);
+        /* torrents taken over from a node whose lease ran out: RvStoreTorrent, the callee takes the array */
+        void (*claimed)(RvStore *store, GPtrArray *records, gpointer user_data);
+} RvStoreClusterFuncs;
+
+/*
+ * before rv_store_open_async(): this node holds a lease of lease_s seconds,
+ * renewed every lease_s / 3; the open registers the node with a new epoch and
+ * the load adopts the rows that still name it. InvalidArgument for a backend
+ * without leases (the embedded store) or a lease out of range
+ */
+gboolean rv_store_set_lease(RvStore *store, guint lease_s, GError **error);
+/* 0 without a lease */
+guint rv_store_get_lease(RvStore *store);
+void rv_store_set_cluster_funcs(RvStore *store, const RvStoreClusterFuncs *funcs, gpointer user_data);
+/* after the load: take a fair share of the torrents of nodes whose lease ran out, from now on */
+void rv_store_start_takeover(RvStore *store);
+/* this node's epoch (0 before the open or without a lease) */
+guint64 rv_store_get_epoch(RvStore *store);
+
 /* flushing */
 
 /*

@@ -237,7 +237,6 @@ test_two_nodes(void)
         g_autoptr(GArray) latency = g_array_new(FALSE, FALSE, sizeof(gint64));
         g_autoptr(GBytes) torrent = NULL;
         g_autofree char *path_a = NULL;
-        g_autofree char *path_b = NULL;
         g_autofree char *sql = NULL;
         g_autofree char *owners = NULL;
         const guint n_changes = 20;
@@ -309,18 +308,23 @@ test_two_nodes(void)
         owners = rv_test_pg_value(conninfo, sql);
         g_assert_cmpstr(owners, ==, "node-a");
 
-        /* the same torrent on B is a row of B's own; removing it there leaves A's alone */
-        path_b = add_torrent(&b, torrent, options_paused());
-        g_assert_cmpstr(path_a, ==, path_b);
-        wait_pg_value(conninfo, sql, "node-a,node-b", 5);
+        /* one owner per info hash (docs/cluster.md): the same torrent on B is refused, naming its owner */
         {
                 g_autoptr(GError) error = NULL;
-                g_autoptr(GVariant) reply = rv_test_call(&b, path_b, RV_BUS_TORRENT_IFACE, "Remove",
-                                                         g_variant_new("(b)", FALSE), NULL, &error);
+                g_autoptr(GVariant) reply = rv_test_call(
+                        &b, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "AddTorrent",
+                        g_variant_new("(@ay@a{sv})", g_variant_new_from_bytes(G_VARIANT_TYPE_BYTESTRING, torrent, TRUE),
+                                      options_paused()),
+                        G_VARIANT_TYPE("(o)"), &error);
                 (void)reply;
-                g_assert_no_error(error);
+                g_assert_nonnull(error);
+                g_assert_nonnull(strstr(error->message, "Conflict"));
+                g_assert_nonnull(strstr(error->message, "owned by node 'node-a'"));
         }
-        wait_pg_value(conninfo, sql, "node-a", 10);
+        g_free(owners);
+        owners = rv_test_pg_value(conninfo, sql);
+        g_assert_cmpstr(owners, ==, "node-a");
+        g_assert_cmpuint(torrent_count(&b), ==, 0);
         g_assert_cmpuint(torrent_count(&a), ==, 1);
 
         /* a restart of B loads B's rows only */

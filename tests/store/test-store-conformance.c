@@ -1024,28 +1024,39 @@ test_pg_node_ownership(Fixture *f)
         g_autoptr(RvStoreSnapshot) snap_a = NULL;
         g_autoptr(RvStoreSnapshot) snap_b = NULL;
         g_autoptr(GPtrArray) nodes = NULL;
+        Done put_b = { 0 };
+        Done delete_a = { 0 };
 
+        /* one owner per info hash (schema version 4): B's write of A's torrent and A's delete of B's are refused */
         rv_store_put_torrent(f->store, &x, meta_a, NULL, NULL, NULL);
-        rv_store_put_torrent(b, &x, meta_b, NULL, NULL, NULL);
+        store_flush(f->store);
+        rv_store_put_torrent(b, &x, meta_b, NULL, done_cb, &put_b);
         rv_store_put_torrent(b, &y, meta_b, NULL, NULL, NULL);
-        rv_store_delete_torrent(f->store, &y, NULL, NULL);
+        store_flush(b);
+        rv_store_delete_torrent(f->store, &y, done_cb, &delete_a);
         rv_store_touch_node(f->store, "alpha", NULL, NULL);
         rv_store_touch_node(b, "beta", NULL, NULL);
         store_flush(f->store);
         store_flush(b);
+        ITERATE_UNTIL(put_b.calls == 1 && delete_a.calls == 1);
+        g_assert_error(put_b.error, RV_ERROR, RV_ERROR_CONFLICT);
+        g_assert_nonnull(strstr(put_b.error->message, "owned by node 'node-a'"));
+        g_assert_error(delete_a.error, RV_ERROR, RV_ERROR_CONFLICT);
+        g_assert_nonnull(strstr(delete_a.error->message, "owned by node 'node-b'"));
 
         snap_a = store_load(f->store);
         g_assert_cmpuint(snap_a->torrents->len, ==, 1);
         g_assert_cmpstr(meta_name(get_torrent(snap_a, &x)), ==, "on a");
         snap_b = store_load(b);
-        g_assert_cmpuint(snap_b->torrents->len, ==, 2);
-        g_assert_cmpstr(meta_name(get_torrent(snap_b, &x)), ==, "on b");
-        g_assert_nonnull(find_torrent(snap_b, &y));
+        g_assert_cmpuint(snap_b->torrents->len, ==, 1);
+        g_assert_cmpstr(meta_name(get_torrent(snap_b, &y)), ==, "on b");
 
         nodes = store_nodes(b);
         g_assert_cmpuint(nodes->len, ==, 2);
         g_assert_cmpstr(((RvStoreNode *)g_ptr_array_index(nodes, 0))->node_id, ==, "node-a");
         g_assert_cmpstr(((RvStoreNode *)g_ptr_array_index(nodes, 1))->name, ==, "beta");
+        done_clear(&put_b);
+        done_clear(&delete_a);
 }
 
 static void
@@ -1088,7 +1099,7 @@ test_pg_migration_from_v1(Fixture *f)
         /* the node that opens it first adopts the single-node catalogue */
         f->store = open_store(f, "node-a", f->health);
         versions = pg_value(f, "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_version");
-        g_assert_cmpstr(versions, ==, "1,2,3");
+        g_assert_cmpstr(versions, ==, "1,2,3,4");
         quarantined = pg_value(f, "SELECT node_id FROM torrents_quarantine");
         g_assert_cmpstr(quarantined, ==, "node-a");
 

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <glib/gstdio.h>
+
+#include "rv-bootstrap.h"
+#include "rv-error.h"
+
+/* revaerd.conf's [cluster] group (docs/cluster.md): off unless a key is set, every bad value named */
+
+static gboolean
+load(const char *text, RvBootstrap *config, GError **error)
+{
+        g_autofree char *dir = g_dir_make_tmp("rv-bootstrap-XXXXXX", NULL);
+        g_autofree char *path = g_build_filename(dir, "revaerd.conf", NULL);
+        gboolean ok;
+
+        g_assert_true(g_file_set_contents(path, text, -1, NULL));
+        rv_bootstrap_init(config);
+        ok = rv_bootstrap_load(config, path, error);
+        g_unlink(path);
+        g_rmdir(dir);
+        return ok;
+}
+
+static void
+test_cluster_off(void)
+{
+        RvBootstrap c;
+        g_autoptr(GError) error = NULL;
+
+        g_assert_true(load("[store]\nbackend=postgres\n", &c, &error));
+        g_assert_no_error(error);
+        g_assert_cmpuint(c.cluster_lease_s, ==, 0);
+        rv_bootstrap_clear(&c);
+        /* the example ships the group with its keys commented out */
+        g_assert_true(load("[cluster]\n#lease-seconds=30\n", &c, &error));
+        g_assert_cmpuint(c.cluster_lease_s, ==, 0);
+        rv_bootstrap_clear(&c);
+}
+
+static void
+test_cluster_on(void)
+{
+        RvBootstrap c;
+        g_autoptr(GError) error = NULL;
+
+        g_assert_true(load("[cluster]\ntakeover=fresh\n", &c, &error));
+        g_assert_no_error(error);
+        g_assert_cmpuint(c.cluster_lease_s, ==, RV_BOOTSTRAP_LEASE_DEFAULT_S);
+        g_assert_true(c.cluster_takeover_fresh);
+        rv_bootstrap_clear(&c);
+        g_assert_true(load("[cluster]\nlease-seconds=3\ntakeover=shared-storage\n", &c, &error));
+        g_assert_cmpuint(c.cluster_lease_s, ==, 3);
+        g_assert_false(c.cluster_takeover_fresh);
+        rv_bootstrap_clear(&c);
+}
+
+static void
+test_cluster_bad(void)
+{
+        static const struct {
+                const char *text;
+                const char *expect;
+        } cases[] = {
+                { "[cluster]\nlease-seconds=1\n", "[cluster] lease-seconds: '1' is not an integer from 2 to 3600" },
+                { "[cluster]\nlease-seconds=soon\n", "[cluster] lease-seconds: 'soon' is not an integer" },
+                { "[cluster]\ntakeover=copy\n", "[cluster] takeover: expected 'shared-storage' or 'fresh'" },
+                { "[cluster]\nleases=3\n", "[cluster] leases: unknown key" },
+        };
+
+        for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+                RvBootstrap c;
+                g_autoptr(GError) error = NULL;
+
+                g_assert_false(load(cases[i].text, &c, &error));
+                g_assert_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT);
+                if (strstr(error->message, cases[i].expect) == NULL)
+                        g_error("case %u: '%s' lacks '%s'", i, error->message, cases[i].expect);
+                rv_bootstrap_clear(&c);
+        }
+}
+
+int
+main(int argc, char **argv)
+{
+        g_test_init(&argc, &argv, NULL);
+        g_test_add_func("/config/bootstrap/cluster-off", test_cluster_off);
+        g_test_add_func("/config/bootstrap/cluster-on", test_cluster_on);
+        g_test_add_func("/config/bootstrap/cluster-bad", test_cluster_bad);
+        return g_test_run();
+}
