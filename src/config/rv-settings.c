@@ -50,7 +50,7 @@ static const RvSettingDesc rv_settings_table[] = {
         F("app", "webapi_version", "WebapiVersion", RV_SETTING_ENUM, "\"5.0.4\"", 0, 0, rv_webapi_versions, FALSE,
           FALSE,
           "the qBittorrent version the WebAPI reports (4.6.7: WebAPI 2.9.3, paused* states; 5.0.4: 2.11.3, stopped*)"),
-        F("app", "webapi_session_timeout", "WebapiSessionTimeout", RV_SETTING_INT, "3600", 60, 2592000, NULL, FALSE,
+        F("app", "webapi_session_timeout", "WebapiSessionTimeout", RV_SETTING_INT, "3600", 1, 2592000, NULL, FALSE,
           FALSE, "seconds a WebAPI session lives without a request"),
         F("engine", "listen_interfaces", "ListenInterfaces", RV_SETTING_STRING, "\"0.0.0.0,[::]\"", 1, 1024, NULL,
           FALSE, FALSE, "addresses to accept peers on, comma-separated"),

@@ -244,6 +244,35 @@ test_qbt_login(void)
         }
 }
 
+/* the WebAPI session timeout: a request within it renews the session, none for longer ends it */
+static void
+test_qbt_session_expiry(void)
+{
+        g_autofree char *sid = login("sonarr", "s3cret", "Ok.");
+
+        {
+                g_autoptr(RvTestResponse) set =
+                        rv_test_http_json(&t, "PATCH", "/v1/settings/app", t.admin, "{\"webapi_session_timeout\": 2}");
+                assert_status(set, 200, "a session timeout of 2 s");
+        }
+        /* three requests 1.2 s apart outlive 2 s: each renewed the session */
+        for (guint i = 0; i < 3; i++) {
+                g_autoptr(RvTestResponse) r = api_cookie("GET", "app/version", NULL, sid);
+                assert_status(r, 200, "a request within the timeout");
+                g_usleep(1200 * 1000);
+        }
+        g_usleep(1500 * 1000);
+        {
+                g_autoptr(RvTestResponse) late = api_cookie("GET", "app/version", NULL, sid);
+                g_autoptr(RvTestResponse) again = api_cookie("GET", "app/version", NULL, sid);
+                g_autoptr(RvTestResponse) back = rv_test_http_json(&t, "PATCH", "/v1/settings/app", t.admin,
+                                                                   "{\"webapi_session_timeout\": 3600}");
+                assert_status(late, 403, "a session past its timeout");
+                assert_status(again, 403, "an expired session stays gone");
+                assert_status(back, 200, "the default session timeout");
+        }
+}
+
 /* preferences as the *arr test reads them, unknown endpoints, reads by POST */
 static void
 test_qbt_app(void)
@@ -1377,6 +1406,7 @@ main(int argc, char **argv)
         g_test_init(&argc, &argv, NULL);
         rv_test_http_start(&t, extra, TRUE);
         g_test_add_func("/qbt/login", test_qbt_login);
+        g_test_add_func("/qbt/session-expiry", test_qbt_session_expiry);
         g_test_add_func("/qbt/app", test_qbt_app);
         g_test_add_func("/qbt/categories", test_qbt_categories);
         g_test_add_func("/qbt/add", test_qbt_add);
