@@ -94,6 +94,8 @@ static const RvBusMethodOp rv_bus_method_ops[] = {
         { RV_BUS_TORRENT_IFACE, "MoveStorage", RV_OP_MOVE_STORAGE },
         { RV_BUS_TORRENT_IFACE, "Retry", RV_OP_FS_RETRY },
         { RV_BUS_TORRENT_IFACE, "Sequential", RV_OP_SET_SEQUENTIAL },
+        { RV_BUS_TORRENT_IFACE, "ForceStart", RV_OP_SET_FORCE_START },
+        { RV_BUS_TORRENT_IFACE, "SuperSeeding", RV_OP_SET_SUPER_SEEDING },
         { RV_BUS_TORRENT_IFACE, "DownloadLimit", RV_OP_SET_DOWNLOAD_LIMIT },
         { RV_BUS_TORRENT_IFACE, "UploadLimit", RV_OP_SET_UPLOAD_LIMIT },
         { RV_BUS_TORRENT_IFACE, "Labels", RV_OP_SET_LABELS },

@@ -70,6 +70,8 @@ RV_FIELD_PROP(rv_bus_prop_peers, "Peers")
 RV_FIELD_PROP(rv_bus_prop_seeds, "Seeds")
 RV_FIELD_PROP(rv_bus_prop_save_path, "SavePath")
 RV_FIELD_PROP(rv_bus_prop_sequential, "Sequential")
+RV_FIELD_PROP(rv_bus_prop_force_start, "ForceStart")
+RV_FIELD_PROP(rv_bus_prop_super_seeding, "SuperSeeding")
 RV_FIELD_PROP(rv_bus_prop_download_limit, "DownloadLimit")
 RV_FIELD_PROP(rv_bus_prop_upload_limit, "UploadLimit")
 RV_FIELD_PROP(rv_bus_prop_labels, "Labels")
@@ -299,7 +301,9 @@ int
 rv_bus_torrent_set_property(RvBus *self, sd_bus_message *m, const char *property, sd_bus_error *ret_error)
 {
         RvTorrent *t = rv_bus_torrent_from_path(self, sd_bus_message_get_path(m));
+        const RvTorrentField *field = rv_torrent_field_by_property(property);
         RvCommand *command;
+        RvOp flag_op = RV_OP_LAST;
         char type = 0;
         const char *contents = NULL;
         const char *want;
@@ -307,7 +311,7 @@ rv_bus_torrent_set_property(RvBus *self, sd_bus_message *m, const char *property
 
         if (t == NULL || t->removing)
                 return 0;
-        if (g_str_equal(property, "Sequential"))
+        if (field != NULL && rv_op_for_bool_field(field->json, &flag_op))
                 want = "b";
         else if (g_str_equal(property, "DownloadLimit") || g_str_equal(property, "UploadLimit"))
                 want = "x";
@@ -327,7 +331,7 @@ rv_bus_torrent_set_property(RvBus *self, sd_bus_message *m, const char *property
                 r = sd_bus_message_read(m, "b", &b);
                 if (r < 0)
                         return r;
-                command = rv_command_new(RV_OP_SET_SEQUENTIAL, &t->hash);
+                command = rv_command_new(flag_op, &t->hash);
                 command->flag = b != 0;
         } else if (g_str_equal(want, "x")) {
                 int64_t limit = 0;
@@ -390,6 +394,8 @@ const sd_bus_vtable rv_bus_torrent_vtable[] = {
         RV_PROP_EXPLICIT("Seeds", "u", rv_bus_prop_seeds),
         RV_PROP_EXPLICIT("SavePath", "s", rv_bus_prop_save_path),
         RV_PROP_WRITABLE("Sequential", "b", rv_bus_prop_sequential),
+        RV_PROP_WRITABLE("ForceStart", "b", rv_bus_prop_force_start),
+        RV_PROP_WRITABLE("SuperSeeding", "b", rv_bus_prop_super_seeding),
         RV_PROP_WRITABLE("DownloadLimit", "x", rv_bus_prop_download_limit),
         RV_PROP_WRITABLE("UploadLimit", "x", rv_bus_prop_upload_limit),
         SD_BUS_WRITABLE_PROPERTY("Labels", "as", rv_bus_prop_labels, rv_bus_set_refused, 0,

@@ -115,6 +115,28 @@ rv_op_targets_torrent(RvOp op)
         return (guint)op < RV_OP_LAST && rv_op_table[op].torrent;
 }
 
+/* the writable boolean fields, once for D-Bus properties and /v1 PATCH */
+static const struct {
+        const char *field;
+        RvOp op;
+} rv_bool_field_ops[] = {
+        { "sequential", RV_OP_SET_SEQUENTIAL },
+        { "force_start", RV_OP_SET_FORCE_START },
+        { "super_seeding", RV_OP_SET_SUPER_SEEDING },
+};
+
+gboolean
+rv_op_for_bool_field(const char *field, RvOp *ret_op)
+{
+        for (guint i = 0; field != NULL && i < G_N_ELEMENTS(rv_bool_field_ops); i++) {
+                if (g_str_equal(rv_bool_field_ops[i].field, field)) {
+                        *ret_op = rv_bool_field_ops[i].op;
+                        return TRUE;
+                }
+        }
+        return FALSE;
+}
+
 void
 rv_caller_clear(RvCaller *caller)
 {

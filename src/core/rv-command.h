@@ -99,6 +99,9 @@ const char *rv_op_to_string(RvOp op);
 RvScope rv_op_scope(RvOp op);
 /* the operation acts on one torrent named by RvCommand.hash */
 gboolean rv_op_targets_torrent(RvOp op);
+/* the command that sets a boolean torrent field a client may change ("sequential", "force_start", ...; the JSON
+ * name of rv-torrent-fields.c), its value in RvCommand.flag; FALSE for any other name */
+gboolean rv_op_for_bool_field(const char *field, RvOp *ret_op);
 
 typedef enum {
         RV_TRANSPORT_INTERNAL,

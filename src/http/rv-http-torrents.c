@@ -706,14 +706,15 @@ RvCommand *
 rv_http_torrent_update_command(const RvInfoHash *hash, const char *name, JsonNode *value, GError **error)
 {
         g_autoptr(RvCommand) command = NULL;
+        RvOp flag_op;
 
-        if (g_str_equal(name, "sequential")) {
+        if (rv_op_for_bool_field(name, &flag_op)) {
                 if (!rv_http_json_is(value, G_TYPE_BOOLEAN)) {
-                        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
-                                    "sequential: expected a boolean, got %s", rv_http_json_kind(value));
+                        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "%s: expected a boolean, got %s", name,
+                                    rv_http_json_kind(value));
                         return NULL;
                 }
-                command = rv_command_new(RV_OP_SET_SEQUENTIAL, hash);
+                command = rv_command_new(flag_op, hash);
                 command->flag = json_node_get_boolean(value);
         } else if (g_str_equal(name, "download_limit") || g_str_equal(name, "upload_limit")) {
                 if (!rv_http_json_is(value, G_TYPE_INT64)) {
@@ -731,7 +732,8 @@ rv_http_torrent_update_command(const RvInfoHash *hash, const char *name, JsonNod
                         return NULL;
         } else {
                 g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
-                            "%.64s: not a field that can be changed (labels, download_limit, upload_limit, sequential)",
+                            "%.64s: not a field that can be changed (labels, download_limit, upload_limit, sequential, "
+                            "force_start, super_seeding)",
                             name);
                 return NULL;
         }
