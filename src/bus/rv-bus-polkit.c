@@ -92,6 +92,7 @@ static const RvBusMethodOp rv_bus_method_ops[] = {
         { RV_BUS_TORRENT_IFACE, "ListFiles", RV_OP_LIST_FILES },
         { RV_BUS_TORRENT_IFACE, "SetFilePriorities", RV_OP_SET_FILE_PRIORITIES },
         { RV_BUS_TORRENT_IFACE, "MoveStorage", RV_OP_MOVE_STORAGE },
+        { RV_BUS_TORRENT_IFACE, "SetShareLimits", RV_OP_SET_SHARE_LIMITS },
         { RV_BUS_TORRENT_IFACE, "Retry", RV_OP_FS_RETRY },
         { RV_BUS_TORRENT_IFACE, "Sequential", RV_OP_SET_SEQUENTIAL },
         { RV_BUS_TORRENT_IFACE, "ForceStart", RV_OP_SET_FORCE_START },

@@ -97,6 +97,8 @@ static const RvSettingDesc rv_settings_table[] = {
           "upload/download ratio after which seeding stops, 0 for none"),
         F("engine", "seed_time", "SeedTime", RV_SETTING_INT, "0", 0, 52560000, NULL, FALSE, FALSE,
           "minutes of seeding after which seeding stops, 0 for none"),
+        F("engine", "seed_inactive_time", "SeedInactiveTime", RV_SETTING_INT, "0", 0, 52560000, NULL, FALSE, FALSE,
+          "minutes without an upload after which seeding stops, 0 for none"),
         F("engine", "seed_action", "SeedAction", RV_SETTING_ENUM, "\"pause\"", 0, 0, rv_seed_action_names, FALSE, FALSE,
           "what happens at a seeding goal"),
         F("engine", "max_metadata_size", "MaxMetadataSize", RV_SETTING_INT,

@@ -245,11 +245,12 @@ rv_add_options_set_torrent(RvAddOptions *options, GBytes *data)
 }
 
 void
-rv_add_options_set_share_limits(RvAddOptions *options, double ratio, gint64 minutes)
+rv_add_options_set_share_limits(RvAddOptions *options, double ratio, gint64 minutes, gint64 inactive_minutes)
 {
         options->request.share_limits = TRUE;
         options->request.ratio_limit = ratio;
         options->request.seeding_time_limit = minutes;
+        options->request.inactive_seeding_time_limit = inactive_minutes;
 }
 
 const RvAddRequest *

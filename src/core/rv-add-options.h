@@ -39,7 +39,7 @@ void rv_add_options_set_magnet(RvAddOptions *options, const char *magnet);
 void rv_add_options_set_torrent(RvAddOptions *options, GBytes *data);
 
 /* the torrent's own seeding goals (rv_manager_set_share_limits) */
-void rv_add_options_set_share_limits(RvAddOptions *options, double ratio, gint64 minutes);
+void rv_add_options_set_share_limits(RvAddOptions *options, double ratio, gint64 minutes, gint64 inactive_minutes);
 
 /* the request, valid as long as options; the selection built from include/exclude/skip_fluff */
 const RvAddRequest *rv_add_options_get_request(RvAddOptions *options, GError **error);

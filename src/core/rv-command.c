@@ -186,7 +186,7 @@ rv_command_validate(const RvCommand *command, const RvTorrent *target, GError **
         case RV_OP_SET_LABELS:
                 return rv_validate_labels((const char *const *)command->labels, error);
         case RV_OP_SET_SHARE_LIMITS:
-                return rv_validate_share_limits(command->ratio, command->limit, error);
+                return rv_validate_share_limits(command->ratio, command->limit, command->inactive_minutes, error);
         case RV_OP_SET_FILE_PRIORITIES:
                 return rv_validate_file_priorities(
                         command->indexes, command->priorities,
@@ -242,7 +242,8 @@ rv_command_run(RvManager *manager, const RvCommand *command, GError **error)
         case RV_OP_SET_LABELS:
                 return rv_manager_set_labels(manager, t, (const char *const *)command->labels, error);
         case RV_OP_SET_SHARE_LIMITS:
-                return rv_manager_set_share_limits(manager, t, command->ratio, command->limit, error);
+                return rv_manager_set_share_limits(manager, t, command->ratio, command->limit,
+                                                   command->inactive_minutes, error);
         case RV_OP_FS_RETRY:
                 return rv_manager_fs_retry(manager, t, error);
         default:

@@ -133,8 +133,9 @@ typedef struct {
         gboolean flag;
         /* set_download_limit, set_upload_limit: bytes/s, 0 for none; set_share_limits: seeding minutes */
         gint64 limit;
-        /* set_share_limits: the ratio */
+        /* set_share_limits: the ratio and the minutes without an upload */
         double ratio;
+        gint64 inactive_minutes;
         /* move_storage */
         char *path;
         /* set_labels */

@@ -289,6 +289,8 @@ rv_manager_on_status(RvManager *self, RvTorrent *torrent, const RvEngineStatus *
                 torrent->sequential = st->sequential;
                 fields |= RV_TORRENT_FIELD_SEQUENTIAL;
         }
+        /* no event of its own: the goals read it, and an upload changes the rates anyway */
+        torrent->last_upload_time = st->last_upload;
         if (torrent->moving != st->moving_storage) {
                 torrent->moving = st->moving_storage;
                 fields |= RV_TORRENT_FIELD_FLAGS;
@@ -674,8 +676,8 @@ rv_manager_validate_request(RvManager *self, const RvAddRequest *request, GError
         if (!rv_validate_limit(request->download_limit, "download_limit", error) ||
             !rv_validate_limit(request->upload_limit, "upload_limit", error))
                 return FALSE;
-        if (request->share_limits &&
-            !rv_validate_share_limits(request->ratio_limit, request->seeding_time_limit, error))
+        if (request->share_limits && !rv_validate_share_limits(request->ratio_limit, request->seeding_time_limit,
+                                                               request->inactive_seeding_time_limit, error))
                 return FALSE;
         if (n_peers > RV_MANAGER_MAX_PEERS) {
                 g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "peers: %u given, at most %d allowed", n_peers,
@@ -881,6 +883,7 @@ rv_manager_add_async(RvManager *self, const RvAddRequest *request, GAsyncReadyCa
         if (request->share_limits) {
                 torrent->ratio_limit = request->ratio_limit;
                 torrent->seeding_time_limit = request->seeding_time_limit;
+                torrent->inactive_seeding_time_limit = request->inactive_seeding_time_limit;
         }
         g_strfreev(torrent->labels);
         torrent->labels = g_strdupv((GStrv)(request->labels != NULL ? request->labels : (const char *const[]){ NULL }));
@@ -1214,12 +1217,14 @@ rv_manager_set_labels(RvManager *self, RvTorrent *torrent, const char *const *la
 }
 
 gboolean
-rv_manager_set_share_limits(RvManager *self, RvTorrent *torrent, double ratio, gint64 minutes, GError **error)
+rv_manager_set_share_limits(RvManager *self, RvTorrent *torrent, double ratio, gint64 minutes, gint64 inactive_minutes,
+                            GError **error)
 {
-        if (!rv_validate_share_limits(ratio, minutes, error))
+        if (!rv_validate_share_limits(ratio, minutes, inactive_minutes, error))
                 return FALSE;
         torrent->ratio_limit = ratio;
         torrent->seeding_time_limit = minutes;
+        torrent->inactive_seeding_time_limit = inactive_minutes;
         rv_manager_persist_meta(self, torrent);
         rv_manager_changed(self, torrent, RV_TORRENT_FIELD_LIMITS);
         /* a goal already met applies now, not at the next round */

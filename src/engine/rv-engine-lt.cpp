@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <climits>
 #include <functional>
@@ -655,6 +656,12 @@ rv_lt_emit_status(RvEngine *engine, RvLtTorrent &torrent, const lt::sha1_hash &k
         status.queue_position = static_cast<int>(st.queue_position);
         status.added_time = st.added_time;
         status.completed_time = st.completed_time;
+        /* libtorrent's clock is monotonic: its time points become wall-clock seconds here */
+        if (st.last_upload.time_since_epoch().count() != 0)
+                status.last_upload =
+                        g_get_real_time() / G_USEC_PER_SEC -
+                        std::chrono::duration_cast<std::chrono::seconds>(lt::clock_type::now() - st.last_upload)
+                                .count();
         status.download_limit = torrent.download_limit;
         status.upload_limit = torrent.upload_limit;
         if (st.errc)

@@ -109,6 +109,8 @@ typedef struct {
         /* unix seconds, 0 = never */
         gint64 added_time;
         gint64 completed_time;
+        /* unix seconds of the last payload sent to a peer, 0 = never (libtorrent's last_upload) */
+        gint64 last_upload;
         /* bytes per second, 0 = unlimited */
         gint64 download_limit;
         gint64 upload_limit;

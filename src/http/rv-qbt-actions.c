@@ -22,6 +22,7 @@ typedef struct {
         GStrv names;
         gboolean flag;
         gint64 limit;
+        gint64 inactive_minutes;
         double ratio;
         const char *path;
 } RvQbtArgs;
@@ -118,6 +119,7 @@ rv_qbt_build_share(const RvQbtArgs *args, const RvTorrent *t, GError **error)
 
         c->ratio = args->ratio;
         c->limit = args->limit;
+        c->inactive_minutes = args->inactive_minutes;
         return c;
 }
 
@@ -241,10 +243,15 @@ rv_qbt_parse_share(RvQbtArgs *args)
 {
         const char *ratio = rv_qbt_require(args->req, "ratioLimit");
         const char *minutes = ratio != NULL ? rv_qbt_require(args->req, "seedingTimeLimit") : NULL;
+        /* qBittorrent 4.6 requires it; clients written before it do not send it: the global goal */
+        const char *inactive = rv_qbt_param(args->req, "inactiveSeedingTimeLimit");
         char *end = NULL;
 
         if (ratio == NULL || minutes == NULL)
                 return FALSE;
+        args->inactive_minutes = RV_SHARE_LIMIT_GLOBAL;
+        if (inactive != NULL && !rv_qbt_parse_int(inactive, &args->inactive_minutes))
+                return rv_qbt_bad(args->req, "inactiveSeedingTimeLimit: expected an integer");
         args->ratio = g_ascii_strtod(ratio, &end);
         if (end == ratio || *end != '\0')
                 return rv_qbt_bad(args->req, "ratioLimit: expected a number");
@@ -364,7 +371,7 @@ void
 rv_qbt_torrents_command(RvHttpRequest *req)
 {
         const char *name = strrchr(req->route->pattern, '/') + 1;
-        RvQbtArgs args = { req, rv_qbt_settings(req), NULL, FALSE, 0, 0, NULL };
+        RvQbtArgs args = { .req = req, .settings = rv_qbt_settings(req) };
         g_autoptr(GPtrArray) targets = NULL;
         g_autoptr(GPtrArray) commands = NULL;
         g_autoptr(GError) error = NULL;

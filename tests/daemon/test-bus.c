@@ -283,6 +283,14 @@ test_bus_surface(void)
                                 g_variant_new("(ssv)", TI, "ForceStart", g_variant_new_boolean(TRUE)), NULL));
         call_fails(&h, path, "org.freedesktop.DBus.Properties", "Set",
                    g_variant_new("(ssv)", TI, "ForceStart", g_variant_new_int64(1)), inv, "ForceStart");
+        g_variant_unref(
+                call_ok(&h, path, TI, "SetShareLimits", g_variant_new("(dxx)", -1.0, (gint64)-1, (gint64)45), NULL));
+        call_fails(&h, path, TI, "SetShareLimits", g_variant_new("(dxx)", -1.0, (gint64)-1, (gint64)-9), inv,
+                   "inactive_seeding_time_limit");
+        {
+                g_autoptr(GVariant) inactive = rv_test_get(&h, path, "InactiveSeedingTimeLimit");
+                g_assert_cmpint(g_variant_get_int64(inactive), ==, 45);
+        }
         {
                 g_autoptr(GVariant) seq = rv_test_get(&h, path, "Sequential");
                 g_autoptr(GVariant) labels = rv_test_get(&h, path, "Labels");

@@ -316,6 +316,24 @@ test_qbt_app(void)
         g_assert_true(json_object_get_boolean_member(rv_test_response_object(again), "max_ratio_enabled"));
         g_assert_cmpfloat(json_object_get_double_member(rv_test_response_object(again), "max_ratio"), ==, 2.5);
         {
+                /* {"max_inactive_seeding_time_enabled":true,"max_inactive_seeding_time":90} */
+                g_autoptr(RvTestResponse) inactive = api("POST", "app/setPreferences",
+                                                         "json=%7B%22max_inactive_seeding_time_enabled%22%3Atrue%2C%"
+                                                         "22max_inactive_seeding_time%22%3A90%7D");
+                g_autoptr(RvTestResponse) read = api("GET", "app/preferences", NULL);
+                g_autoptr(RvTestResponse) off =
+                        api("POST", "app/setPreferences", "json=%7B%22max_inactive_seeding_time_enabled%22%3Afalse%7D");
+                g_autoptr(RvTestResponse) read_off = api("GET", "app/preferences", NULL);
+                assert_status(inactive, 200, "setPreferences max_inactive_seeding_time");
+                g_assert_true(json_object_get_boolean_member(rv_test_response_object(read),
+                                                             "max_inactive_seeding_time_enabled"));
+                g_assert_cmpint(json_object_get_int_member(rv_test_response_object(read), "max_inactive_seeding_time"),
+                                ==, 90);
+                assert_status(off, 200, "setPreferences max_inactive_seeding_time off");
+                g_assert_false(json_object_get_boolean_member(rv_test_response_object(read_off),
+                                                              "max_inactive_seeding_time_enabled"));
+        }
+        {
                 g_autoptr(RvTestResponse) off =
                         api("POST", "app/setPreferences", "json=%7B%22max_ratio_enabled%22%3Afalse%7D");
                 g_autoptr(RvTestResponse) bad = api("POST", "app/setPreferences", "json=nope");
@@ -735,6 +753,24 @@ test_qbt_commands(void)
         }
 }
 
+/* polls torrents/info until the torrent's state is want (10 s) */
+#define wait_state(hash, want) wait_state_at(hash, want, __LINE__)
+
+static void
+wait_state_at(const char *hash, const char *want, int line)
+{
+        gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+
+        for (;;) {
+                g_autofree char *state = state_of(hash);
+                if (g_str_equal(state, want))
+                        return;
+                if (g_get_monotonic_time() > deadline)
+                        g_error("%s: state %s, expected %s (line %d)", hash, state, want, line);
+                g_usleep(50000);
+        }
+}
+
 /* a magnet from a local seeder to its completed state; then delete with its files */
 static void
 test_qbt_download(void)
@@ -791,6 +827,37 @@ test_qbt_download(void)
                 }
         }
         rv_test_harness_stop_seeder(&t.h);
+        /* an hour without an upload is far off; none at all (0) is now: nobody downloads from this torrent */
+        {
+                g_autofree char *form = g_strdup_printf(
+                        "hashes=%s&ratioLimit=-1&seedingTimeLimit=-1&inactiveSeedingTimeLimit=60", hash);
+                g_autofree char *bad = g_strdup_printf(
+                        "hashes=%s&ratioLimit=-1&seedingTimeLimit=-1&inactiveSeedingTimeLimit=-7", hash);
+                g_autoptr(RvTestResponse) refused = api("POST", "torrents/setShareLimits", bad);
+                g_autoptr(JsonArray) list = NULL;
+                JsonObject *row;
+                assert_status(refused, 400, "an inactive seeding time out of range");
+                g_assert_nonnull(strstr(text_of(refused), "inactive_seeding_time_limit"));
+                command_ok("setShareLimits", form);
+                list = info(query);
+                row = json_array_get_object_element(list, 0);
+                g_assert_cmpint(json_object_get_int_member(row, "inactive_seeding_time_limit"), ==, 60);
+                g_assert_cmpint(json_object_get_int_member(row, "max_inactive_seeding_time"), ==, 60);
+                g_assert_cmpstr(json_object_get_string_member(row, "state"), !=, "stoppedUP");
+        }
+        {
+                g_autofree char *form =
+                        g_strdup_printf("hashes=%s&ratioLimit=-1&seedingTimeLimit=-1&inactiveSeedingTimeLimit=0", hash);
+                g_autofree char *resume = g_strdup_printf("hashes=%s", hash);
+                g_autofree char *none = g_strdup_printf(
+                        "hashes=%s&ratioLimit=-1&seedingTimeLimit=-1&inactiveSeedingTimeLimit=-1", hash);
+                command_ok("setShareLimits", form);
+                wait_state(hash, "stoppedUP");
+                /* back to no goal of its own, running again, for the ratio goal below */
+                command_ok("setShareLimits", none);
+                command_ok("start", resume);
+                wait_state(hash, "stalledUP");
+        }
         /* a seeding goal of ratio 0 is met at once: the torrent stops, as qBittorrent's would */
         {
                 g_autofree char *form = g_strdup_printf("hashes=%s&ratioLimit=0&seedingTimeLimit=-1", hash);
@@ -812,24 +879,6 @@ test_qbt_download(void)
         {
                 g_autoptr(JsonArray) list = info(query);
                 g_assert_cmpuint(json_array_get_length(list), ==, 0);
-        }
-}
-
-/* polls torrents/info until the torrent's state is want (10 s) */
-#define wait_state(hash, want) wait_state_at(hash, want, __LINE__)
-
-static void
-wait_state_at(const char *hash, const char *want, int line)
-{
-        gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
-
-        for (;;) {
-                g_autofree char *state = state_of(hash);
-                if (g_str_equal(state, want))
-                        return;
-                if (g_get_monotonic_time() > deadline)
-                        g_error("%s: state %s, expected %s (line %d)", hash, state, want, line);
-                g_usleep(50000);
         }
 }
 
