@@ -97,6 +97,7 @@ static const RvBusMethodOp rv_bus_method_ops[] = {
         { RV_BUS_TORRENT_IFACE, "Sequential", RV_OP_SET_SEQUENTIAL },
         { RV_BUS_TORRENT_IFACE, "ForceStart", RV_OP_SET_FORCE_START },
         { RV_BUS_TORRENT_IFACE, "SuperSeeding", RV_OP_SET_SUPER_SEEDING },
+        { RV_BUS_TORRENT_IFACE, "FirstLastPiece", RV_OP_SET_FIRST_LAST_PIECE },
         { RV_BUS_TORRENT_IFACE, "DownloadLimit", RV_OP_SET_DOWNLOAD_LIMIT },
         { RV_BUS_TORRENT_IFACE, "UploadLimit", RV_OP_SET_UPLOAD_LIMIT },
         { RV_BUS_TORRENT_IFACE, "Labels", RV_OP_SET_LABELS },

@@ -72,6 +72,7 @@ RV_FIELD_PROP(rv_bus_prop_save_path, "SavePath")
 RV_FIELD_PROP(rv_bus_prop_sequential, "Sequential")
 RV_FIELD_PROP(rv_bus_prop_force_start, "ForceStart")
 RV_FIELD_PROP(rv_bus_prop_super_seeding, "SuperSeeding")
+RV_FIELD_PROP(rv_bus_prop_first_last_piece, "FirstLastPiece")
 RV_FIELD_PROP(rv_bus_prop_download_limit, "DownloadLimit")
 RV_FIELD_PROP(rv_bus_prop_upload_limit, "UploadLimit")
 RV_FIELD_PROP(rv_bus_prop_ratio_limit, "RatioLimit")
@@ -417,6 +418,7 @@ const sd_bus_vtable rv_bus_torrent_vtable[] = {
         RV_PROP_WRITABLE("Sequential", "b", rv_bus_prop_sequential),
         RV_PROP_WRITABLE("ForceStart", "b", rv_bus_prop_force_start),
         RV_PROP_WRITABLE("SuperSeeding", "b", rv_bus_prop_super_seeding),
+        RV_PROP_WRITABLE("FirstLastPiece", "b", rv_bus_prop_first_last_piece),
         RV_PROP_WRITABLE("DownloadLimit", "x", rv_bus_prop_download_limit),
         RV_PROP_WRITABLE("UploadLimit", "x", rv_bus_prop_upload_limit),
         RV_PROP_EXPLICIT("RatioLimit", "d", rv_bus_prop_ratio_limit),

@@ -93,6 +93,7 @@ static const struct {
         [RV_OP_LOGIN] = { "login", RV_SCOPE_READ, FALSE },
         [RV_OP_SET_FORCE_START] = { "set_force_start", RV_SCOPE_MANAGE, TRUE },
         [RV_OP_SET_SUPER_SEEDING] = { "set_super_seeding", RV_SCOPE_MANAGE, TRUE },
+        [RV_OP_SET_FIRST_LAST_PIECE] = { "set_first_last_piece", RV_SCOPE_MANAGE, TRUE },
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(rv_op_table) == RV_OP_LAST);
 
@@ -123,6 +124,7 @@ static const struct {
         { "sequential", RV_OP_SET_SEQUENTIAL },
         { "force_start", RV_OP_SET_FORCE_START },
         { "super_seeding", RV_OP_SET_SUPER_SEEDING },
+        { "first_last_piece", RV_OP_SET_FIRST_LAST_PIECE },
 };
 
 gboolean
@@ -235,6 +237,8 @@ rv_command_run(RvManager *manager, const RvCommand *command, GError **error)
                 return rv_manager_set_force_start(manager, t, command->flag, error);
         case RV_OP_SET_SUPER_SEEDING:
                 return rv_manager_set_super_seeding(manager, t, command->flag, error);
+        case RV_OP_SET_FIRST_LAST_PIECE:
+                return rv_manager_set_first_last_piece(manager, t, command->flag, error);
         case RV_OP_SET_DOWNLOAD_LIMIT:
                 return rv_manager_set_limits(manager, t, command->limit, t->upload_limit, error);
         case RV_OP_SET_UPLOAD_LIMIT:

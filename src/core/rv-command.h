@@ -91,6 +91,8 @@ typedef enum {
         RV_OP_SET_FORCE_START,
         /* on one torrent: libtorrent's super seeding (flag) */
         RV_OP_SET_SUPER_SEEDING,
+        /* on one torrent: the first and last pieces of each wanted file first (flag) */
+        RV_OP_SET_FIRST_LAST_PIECE,
         RV_OP_LAST,
 } RvOp;
 

@@ -740,6 +740,7 @@ rv_manager_add_options(RvManagerAdd *add, RvEngineAddOptions *options)
         options->paused = add->torrent->user_paused;
         options->sequential = add->torrent->sequential;
         options->seed_mode = add->skip_checking;
+        options->first_last_piece = add->torrent->first_last_piece;
         options->download_limit = add->torrent->download_limit;
         options->upload_limit = add->torrent->upload_limit;
         options->added_time = add->torrent->added_time;
@@ -880,6 +881,7 @@ rv_manager_add_async(RvManager *self, const RvAddRequest *request, GAsyncReadyCa
                                  : (info->has_metadata ? RV_TORRENT_STATE_QUEUED : RV_TORRENT_STATE_FETCHING_METADATA);
         torrent->download_limit = request->download_limit;
         torrent->upload_limit = request->upload_limit;
+        torrent->first_last_piece = request->first_last_piece;
         if (request->share_limits) {
                 torrent->ratio_limit = request->ratio_limit;
                 torrent->seeding_time_limit = request->seeding_time_limit;
@@ -1131,6 +1133,21 @@ rv_manager_set_super_seeding(RvManager *self, RvTorrent *torrent, gboolean on, G
         torrent->super_seeding = on;
         rv_manager_persist_meta(self, torrent);
         (void)rv_engine_save_resume(self->engine, &torrent->hash, FALSE);
+        rv_manager_changed(self, torrent, RV_TORRENT_FIELD_FLAGS);
+        return TRUE;
+}
+
+gboolean
+rv_manager_set_first_last_piece(RvManager *self, RvTorrent *torrent, gboolean on, GError **error)
+{
+        if (!rv_manager_check_live(self, torrent, error))
+                return FALSE;
+        if (torrent->first_last_piece == on)
+                return TRUE;
+        if (!rv_engine_set_first_last_piece(self->engine, &torrent->hash, on, error))
+                return FALSE;
+        torrent->first_last_piece = on;
+        rv_manager_persist_meta(self, torrent);
         rv_manager_changed(self, torrent, RV_TORRENT_FIELD_FLAGS);
         return TRUE;
 }

@@ -42,6 +42,8 @@ typedef struct {
         gint sequential;
         /* trust the data on disk without checking it (libtorrent's seed mode) */
         gboolean skip_checking;
+        /* the first and last pieces of each wanted file first */
+        gboolean first_last_piece;
         /* the torrent's name as the user wants it shown, NULL for the metadata's */
         const char *name;
         const char *const *labels;
@@ -132,6 +134,8 @@ gboolean rv_manager_set_sequential(RvManager *self, RvTorrent *torrent, gboolean
 /* on: the torrent runs (a paused one is resumed) whatever libtorrent's queue says; off: it waits its turn */
 gboolean rv_manager_set_force_start(RvManager *self, RvTorrent *torrent, gboolean force, GError **error);
 gboolean rv_manager_set_super_seeding(RvManager *self, RvTorrent *torrent, gboolean on, GError **error);
+/* the first and last pieces of each wanted file first, kept across restarts and file priority changes */
+gboolean rv_manager_set_first_last_piece(RvManager *self, RvTorrent *torrent, gboolean on, GError **error);
 gboolean rv_manager_set_limits(RvManager *self, RvTorrent *torrent, gint64 download_limit, gint64 upload_limit,
                                GError **error);
 gboolean rv_manager_set_labels(RvManager *self, RvTorrent *torrent, const char *const *labels, GError **error);

@@ -32,6 +32,7 @@ RV_GETTER(rv_field_save_path, RV_FIELD_STRING, s, t->save_path != NULL ? t->save
 RV_GETTER(rv_field_sequential, RV_FIELD_BOOL, b, t->sequential)
 RV_GETTER(rv_field_force_start, RV_FIELD_BOOL, b, t->force_start)
 RV_GETTER(rv_field_super_seeding, RV_FIELD_BOOL, b, t->super_seeding)
+RV_GETTER(rv_field_first_last_piece, RV_FIELD_BOOL, b, t->first_last_piece)
 RV_GETTER(rv_field_download_limit, RV_FIELD_INT64, i, t->download_limit)
 RV_GETTER(rv_field_upload_limit, RV_FIELD_INT64, i, t->upload_limit)
 RV_GETTER(rv_field_ratio_limit, RV_FIELD_DOUBLE, d, t->ratio_limit)
@@ -74,6 +75,8 @@ static const RvTorrentField rv_torrent_field_table[] = {
         { "sequential", "Sequential", RV_FIELD_BOOL, RV_TORRENT_FIELD_SEQUENTIAL, FALSE, rv_field_sequential },
         { "force_start", "ForceStart", RV_FIELD_BOOL, RV_TORRENT_FIELD_FLAGS, FALSE, rv_field_force_start },
         { "super_seeding", "SuperSeeding", RV_FIELD_BOOL, RV_TORRENT_FIELD_FLAGS, FALSE, rv_field_super_seeding },
+        { "first_last_piece", "FirstLastPiece", RV_FIELD_BOOL, RV_TORRENT_FIELD_FLAGS, FALSE,
+          rv_field_first_last_piece },
         { "download_limit", "DownloadLimit", RV_FIELD_INT64, RV_TORRENT_FIELD_LIMITS, FALSE, rv_field_download_limit },
         { "upload_limit", "UploadLimit", RV_FIELD_INT64, RV_TORRENT_FIELD_LIMITS, FALSE, rv_field_upload_limit },
         { "ratio_limit", "RatioLimit", RV_FIELD_DOUBLE, RV_TORRENT_FIELD_LIMITS, FALSE, rv_field_ratio_limit },

@@ -202,6 +202,8 @@ rv_torrent_meta_to_json(const RvTorrent *torrent)
         json_builder_add_boolean_value(builder, torrent->force_start);
         json_builder_set_member_name(builder, "super_seeding");
         json_builder_add_boolean_value(builder, torrent->super_seeding);
+        json_builder_set_member_name(builder, "first_last_piece");
+        json_builder_add_boolean_value(builder, torrent->first_last_piece);
         rv_json_add_int(builder, "download_limit", torrent->download_limit);
         rv_json_add_int(builder, "upload_limit", torrent->upload_limit);
         json_builder_set_member_name(builder, "ratio_limit");
@@ -454,6 +456,7 @@ rv_torrent_meta_from_json(RvTorrent *torrent, JsonNode *node, GError **error)
         gboolean paused = FALSE;
         gboolean forced = FALSE;
         gboolean name_given = FALSE;
+        gboolean first_last = FALSE;
         gboolean super_seeding = FALSE;
         gboolean completed = FALSE;
         gint64 dl = 0;
@@ -505,6 +508,7 @@ rv_torrent_meta_from_json(RvTorrent *torrent, JsonNode *node, GError **error)
             !rv_json_get_bool(obj, "paused", &paused, error) || !rv_json_get_bool(obj, "force_start", &forced, error) ||
             !rv_json_get_bool(obj, "name_given", &name_given, error) ||
             !rv_json_get_bool(obj, "super_seeding", &super_seeding, error) ||
+            !rv_json_get_bool(obj, "first_last_piece", &first_last, error) ||
             !rv_json_get_bool(obj, "completed", &completed, error) ||
             !rv_json_get_int(obj, "download_limit", 0, G_MAXINT32, &dl, error) ||
             !rv_json_get_int(obj, "upload_limit", 0, G_MAXINT32, &ul, error) ||
@@ -537,6 +541,7 @@ rv_torrent_meta_from_json(RvTorrent *torrent, JsonNode *node, GError **error)
         torrent->force_start = forced && !paused;
         torrent->name_given = name_given;
         torrent->super_seeding = super_seeding;
+        torrent->first_last_piece = first_last;
         torrent->download_limit = dl;
         torrent->upload_limit = ul;
         torrent->added_time = added;

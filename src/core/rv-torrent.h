@@ -80,6 +80,8 @@ typedef struct {
         /* runs whatever libtorrent's queue says (the user asked; a pause or resume ends it) */
         gboolean force_start;
         gboolean super_seeding;
+        /* the first and last pieces of each wanted file first (qBittorrent's f_l_piece_prio) */
+        gboolean first_last_piece;
         /* libtorrent is moving the data to another save path */
         gboolean moving;
         gint64 download_limit;

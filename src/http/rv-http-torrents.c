@@ -733,7 +733,7 @@ rv_http_torrent_update_command(const RvInfoHash *hash, const char *name, JsonNod
         } else {
                 g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
                             "%.64s: not a field that can be changed (labels, download_limit, upload_limit, sequential, "
-                            "force_start, super_seeding, ratio_limit, seeding_time_limit, "
+                            "force_start, super_seeding, first_last_piece, ratio_limit, seeding_time_limit, "
                             "inactive_seeding_time_limit)",
                             name);
                 return NULL;

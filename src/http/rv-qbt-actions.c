@@ -83,14 +83,17 @@ rv_qbt_build_nothing(const RvQbtArgs *args, const RvTorrent *t, GError **error)
         return NULL;
 }
 
-static RvCommand *
-rv_qbt_build_sequential(const RvQbtArgs *args, const RvTorrent *t, GError **error)
-{
-        RvCommand *c = rv_qbt_op(RV_OP_SET_SEQUENTIAL, t);
-
-        c->flag = !t->sequential;
-        return c;
-}
+/* the toggle endpoints: the opposite of the torrent's value */
+#define RV_QBT_TOGGLE(fn, op, member)                                                   \
+        static RvCommand *fn(const RvQbtArgs *args, const RvTorrent *t, GError **error) \
+        {                                                                               \
+                RvCommand *c = rv_qbt_op(op, t);                                        \
+                c->flag = !t->member;                                                   \
+                return c;                                                               \
+        }
+RV_QBT_TOGGLE(rv_qbt_build_sequential, RV_OP_SET_SEQUENTIAL, sequential)
+RV_QBT_TOGGLE(rv_qbt_build_first_last, RV_OP_SET_FIRST_LAST_PIECE, first_last_piece)
+#undef RV_QBT_TOGGLE
 
 static RvCommand *
 rv_qbt_build_dl_limit(const RvQbtArgs *args, const RvTorrent *t, GError **error)
@@ -332,7 +335,7 @@ static const struct {
         { "setForceStart", rv_qbt_parse_value, rv_qbt_build_force },
         { "setSuperSeeding", rv_qbt_parse_value, rv_qbt_build_super_seeding },
         { "toggleSequentialDownload", rv_qbt_parse_none, rv_qbt_build_sequential },
-        { "toggleFirstLastPiecePrio", rv_qbt_parse_none, rv_qbt_build_nothing },
+        { "toggleFirstLastPiecePrio", rv_qbt_parse_none, rv_qbt_build_first_last },
         { "setDownloadLimit", rv_qbt_parse_limit, rv_qbt_build_dl_limit },
         { "setUploadLimit", rv_qbt_parse_limit, rv_qbt_build_ul_limit },
         { "setShareLimits", rv_qbt_parse_share, rv_qbt_build_share },

@@ -241,6 +241,10 @@ rv_qbt_add_options(RvQbtAdd *add, RvAddOptions *options)
                 g_autoptr(JsonNode) skip = json_node_init_boolean(json_node_alloc(), TRUE);
                 (void)rv_add_options_set_json(options, "skip_checking", skip, NULL, NULL);
         }
+        if (rv_qbt_add_bool(add, "firstLastPiecePrio")) {
+                g_autoptr(JsonNode) first_last = json_node_init_boolean(json_node_alloc(), TRUE);
+                (void)rv_add_options_set_json(options, "first_last_piece", first_last, NULL, NULL);
+        }
         if (rv_qbt_add_field(add, "sequentialDownload") != NULL) {
                 g_autoptr(JsonNode) seq =
                         json_node_init_boolean(json_node_alloc(), rv_qbt_add_bool(add, "sequentialDownload"));

@@ -258,6 +258,7 @@ RV_QBT_INT(rv_qbt_f_time_active, t->added_time > 0 ? MAX(row->view->now - t->add
 RV_QBT_BOOL(rv_qbt_f_seq_dl, t->sequential)
 RV_QBT_BOOL(rv_qbt_f_force_start, t->force_start)
 RV_QBT_BOOL(rv_qbt_f_super_seeding, t->super_seeding)
+RV_QBT_BOOL(rv_qbt_f_first_last, t->first_last_piece)
 
 #define F_STATE                                                                                                  \
         (RV_TORRENT_FIELD_STATE | RV_TORRENT_FIELD_ERROR | RV_TORRENT_FIELD_COMPLETED | RV_TORRENT_FIELD_RATES | \
@@ -314,7 +315,7 @@ static const RvQbtField rv_qbt_fields[] = {
         { "max_inactive_seeding_time", F_LIMITS, rv_qbt_f_max_inactive },
         { "time_active", F_RATES | RV_TORRENT_FIELD_STATE, rv_qbt_f_time_active },
         { "seq_dl", RV_TORRENT_FIELD_SEQUENTIAL, rv_qbt_f_seq_dl },
-        { "f_l_piece_prio", 0, rv_qbt_f_false },
+        { "f_l_piece_prio", RV_TORRENT_FIELD_FLAGS, rv_qbt_f_first_last },
         { "force_start", RV_TORRENT_FIELD_FLAGS, rv_qbt_f_force_start },
         { "super_seeding", RV_TORRENT_FIELD_FLAGS, rv_qbt_f_super_seeding },
         { "auto_tmm", 0, rv_qbt_f_false },

@@ -281,6 +281,8 @@ test_bus_surface(void)
                                 g_variant_new("(ssv)", TI, "SuperSeeding", g_variant_new_boolean(TRUE)), NULL));
         g_variant_unref(call_ok(&h, path, "org.freedesktop.DBus.Properties", "Set",
                                 g_variant_new("(ssv)", TI, "ForceStart", g_variant_new_boolean(TRUE)), NULL));
+        g_variant_unref(call_ok(&h, path, "org.freedesktop.DBus.Properties", "Set",
+                                g_variant_new("(ssv)", TI, "FirstLastPiece", g_variant_new_boolean(TRUE)), NULL));
         call_fails(&h, path, "org.freedesktop.DBus.Properties", "Set",
                    g_variant_new("(ssv)", TI, "ForceStart", g_variant_new_int64(1)), inv, "ForceStart");
         g_variant_unref(
@@ -298,6 +300,10 @@ test_bus_surface(void)
                 g_autoptr(GVariant) force = rv_test_get(&h, path, "ForceStart");
                 g_assert_true(g_variant_get_boolean(super));
                 g_assert_true(g_variant_get_boolean(force));
+                {
+                        g_autoptr(GVariant) ends = rv_test_get(&h, path, "FirstLastPiece");
+                        g_assert_true(g_variant_get_boolean(ends));
+                }
                 g_assert_true(g_variant_get_boolean(seq));
                 g_assert_cmpuint(g_variant_n_children(labels), ==, 2);
         }

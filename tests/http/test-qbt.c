@@ -469,10 +469,10 @@ test_qbt_add(void)
         guint before = count_torrents();
 
         {
-                g_autoptr(RvTestResponse) r =
-                        add_multipart(one, "savepath", save, "category", "tv", "tags", "a,b", "paused", "true",
-                                      "stopped", "true", "ratioLimit", "1.5", "seedingTimeLimit", "120",
-                                      "sequentialDownload", "true", "upLimit", "20000", NULL);
+                g_autoptr(RvTestResponse) r = add_multipart(
+                        one, "savepath", save, "category", "tv", "tags", "a,b", "paused", "true", "stopped", "true",
+                        "ratioLimit", "1.5", "seedingTimeLimit", "120", "sequentialDownload", "true", "upLimit",
+                        "20000", "firstLastPiecePrio", "true", "inactiveSeedingTimeLimit", "30", NULL);
                 assert_status(r, 200, "add .torrent");
                 g_assert_cmpstr(text_of(r), ==, "Ok.");
         }
@@ -500,6 +500,8 @@ test_qbt_add(void)
                 g_assert_cmpint(json_object_get_int_member(o, "up_limit"), ==, 20000);
                 g_assert_cmpint(json_object_get_int_member(o, "dl_limit"), ==, -1);
                 g_assert_true(json_object_get_boolean_member(o, "seq_dl"));
+                g_assert_true(json_object_get_boolean_member(o, "f_l_piece_prio"));
+                g_assert_cmpint(json_object_get_int_member(o, "inactive_seeding_time_limit"), ==, 30);
                 g_assert_cmpint(json_object_get_int_member(o, "completion_on"), ==, -1);
                 g_assert_cmpint(json_object_get_int_member(o, "added_on"), >, 0);
                 g_assert_cmpint(json_object_get_int_member(o, "last_activity"), >, 0);
@@ -1173,7 +1175,17 @@ test_qbt_every_route(void)
         g_clear_pointer(&form, g_free);
         command_ok("setSuperSeeding", (form = g_strdup_printf("%s&value=true", h)));
         g_clear_pointer(&form, g_free);
-        command_ok("toggleFirstLastPiecePrio", h);
+        {
+                g_autofree char *q = g_strdup_printf("?hashes=%s", hash);
+                g_autoptr(JsonArray) before = info(q);
+                g_autoptr(JsonArray) after = NULL;
+                gboolean was =
+                        json_object_get_boolean_member(json_array_get_object_element(before, 0), "f_l_piece_prio");
+                command_ok("toggleFirstLastPiecePrio", h);
+                after = info(q);
+                g_assert_true(json_object_get_boolean_member(json_array_get_object_element(after, 0),
+                                                             "f_l_piece_prio") == !was);
+        }
         command_ok("setUploadLimit", (form = g_strdup_printf("%s&limit=-1", h)));
         g_clear_pointer(&form, g_free);
         command_ok("setLocation", (form = g_strdup_printf("%s&location=%s", h, moved)));
