@@ -169,6 +169,10 @@ rv_bus_read_add_options(sd_bus_message *m, RvAddRequest *request, GPtrArray *kee
                         int b = 0;
                         ok = rv_bus_read_basic_variant(m, key, contents, 'b', &b, error);
                         request->sequential = b != 0;
+                } else if (g_strcmp0(key, "first_last_piece") == 0) {
+                        int b = 0;
+                        ok = rv_bus_read_basic_variant(m, key, contents, 'b', &b, error);
+                        request->first_last_piece = b != 0;
                 } else if (g_strcmp0(key, "skip_fluff") == 0) {
                         int b = 0;
                         ok = rv_bus_read_basic_variant(m, key, contents, 'b', &b, error);

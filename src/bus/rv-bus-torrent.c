@@ -70,8 +70,14 @@ RV_FIELD_PROP(rv_bus_prop_peers, "Peers")
 RV_FIELD_PROP(rv_bus_prop_seeds, "Seeds")
 RV_FIELD_PROP(rv_bus_prop_save_path, "SavePath")
 RV_FIELD_PROP(rv_bus_prop_sequential, "Sequential")
+RV_FIELD_PROP(rv_bus_prop_force_start, "ForceStart")
+RV_FIELD_PROP(rv_bus_prop_super_seeding, "SuperSeeding")
+RV_FIELD_PROP(rv_bus_prop_first_last_piece, "FirstLastPiece")
 RV_FIELD_PROP(rv_bus_prop_download_limit, "DownloadLimit")
 RV_FIELD_PROP(rv_bus_prop_upload_limit, "UploadLimit")
+RV_FIELD_PROP(rv_bus_prop_ratio_limit, "RatioLimit")
+RV_FIELD_PROP(rv_bus_prop_seeding_time_limit, "SeedingTimeLimit")
+RV_FIELD_PROP(rv_bus_prop_inactive_limit, "InactiveSeedingTimeLimit")
 RV_FIELD_PROP(rv_bus_prop_labels, "Labels")
 RV_FIELD_PROP(rv_bus_prop_skip_fluff, "SkipFluff")
 RV_FIELD_PROP(rv_bus_prop_added_time, "AddedTime")
@@ -181,6 +187,24 @@ rv_bus_method_remove(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
                 return r;
         command = rv_command_new(RV_OP_REMOVE, &((RvTorrent *)userdata)->hash);
         command->flag = delete_data != 0;
+        return rv_bus_torrent_run(m, userdata, command, ret_error);
+}
+
+static int
+rv_bus_method_set_share_limits(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+        RvCommand *command;
+        double ratio = 0;
+        int64_t minutes = 0;
+        int64_t inactive = 0;
+        int r = sd_bus_message_read(m, "dxx", &ratio, &minutes, &inactive);
+
+        if (r < 0)
+                return r;
+        command = rv_command_new(RV_OP_SET_SHARE_LIMITS, &((RvTorrent *)userdata)->hash);
+        command->ratio = ratio;
+        command->limit = minutes;
+        command->inactive_minutes = inactive;
         return rv_bus_torrent_run(m, userdata, command, ret_error);
 }
 
@@ -299,7 +323,9 @@ int
 rv_bus_torrent_set_property(RvBus *self, sd_bus_message *m, const char *property, sd_bus_error *ret_error)
 {
         RvTorrent *t = rv_bus_torrent_from_path(self, sd_bus_message_get_path(m));
+        const RvTorrentField *field = rv_torrent_field_by_property(property);
         RvCommand *command;
+        RvOp flag_op = RV_OP_LAST;
         char type = 0;
         const char *contents = NULL;
         const char *want;
@@ -307,7 +333,7 @@ rv_bus_torrent_set_property(RvBus *self, sd_bus_message *m, const char *property
 
         if (t == NULL || t->removing)
                 return 0;
-        if (g_str_equal(property, "Sequential"))
+        if (field != NULL && rv_op_for_bool_field(field->json, &flag_op))
                 want = "b";
         else if (g_str_equal(property, "DownloadLimit") || g_str_equal(property, "UploadLimit"))
                 want = "x";
@@ -327,7 +353,7 @@ rv_bus_torrent_set_property(RvBus *self, sd_bus_message *m, const char *property
                 r = sd_bus_message_read(m, "b", &b);
                 if (r < 0)
                         return r;
-                command = rv_command_new(RV_OP_SET_SEQUENTIAL, &t->hash);
+                command = rv_command_new(flag_op, &t->hash);
                 command->flag = b != 0;
         } else if (g_str_equal(want, "x")) {
                 int64_t limit = 0;
@@ -390,8 +416,14 @@ const sd_bus_vtable rv_bus_torrent_vtable[] = {
         RV_PROP_EXPLICIT("Seeds", "u", rv_bus_prop_seeds),
         RV_PROP_EXPLICIT("SavePath", "s", rv_bus_prop_save_path),
         RV_PROP_WRITABLE("Sequential", "b", rv_bus_prop_sequential),
+        RV_PROP_WRITABLE("ForceStart", "b", rv_bus_prop_force_start),
+        RV_PROP_WRITABLE("SuperSeeding", "b", rv_bus_prop_super_seeding),
+        RV_PROP_WRITABLE("FirstLastPiece", "b", rv_bus_prop_first_last_piece),
         RV_PROP_WRITABLE("DownloadLimit", "x", rv_bus_prop_download_limit),
         RV_PROP_WRITABLE("UploadLimit", "x", rv_bus_prop_upload_limit),
+        RV_PROP_EXPLICIT("RatioLimit", "d", rv_bus_prop_ratio_limit),
+        RV_PROP_EXPLICIT("SeedingTimeLimit", "x", rv_bus_prop_seeding_time_limit),
+        RV_PROP_EXPLICIT("InactiveSeedingTimeLimit", "x", rv_bus_prop_inactive_limit),
         SD_BUS_WRITABLE_PROPERTY("Labels", "as", rv_bus_prop_labels, rv_bus_set_refused, 0,
                                  SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE | SD_BUS_VTABLE_UNPRIVILEGED),
         RV_PROP_EXPLICIT("Include", "as", rv_bus_prop_include),
@@ -422,6 +454,10 @@ const sd_bus_vtable rv_bus_torrent_vtable[] = {
                                 rv_bus_method_set_file_priorities, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("MoveStorage", SD_BUS_ARGS("s", save_path), SD_BUS_NO_RESULT,
                                 rv_bus_method_move_storage, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS(
+                "SetShareLimits",
+                SD_BUS_ARGS("d", ratio_limit, "x", seeding_time_limit, "x", inactive_seeding_time_limit),
+                SD_BUS_NO_RESULT, rv_bus_method_set_share_limits, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Retry", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, rv_bus_method_retry,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,

@@ -75,6 +75,7 @@ rv_settings_manager_config(JsonNode *doc, const RvBootstrap *conf, const char *d
                 (void)rv_seed_action_from_string(rv_settings_get_string(doc, "engine", "seed_action"), &action);
                 ret->seed_ratio = ratio != NULL ? json_node_get_double(ratio) : 0;
                 ret->seed_time_s = rv_settings_get_int(doc, "engine", "seed_time", 0) * 60;
+                ret->seed_inactive_time_s = rv_settings_get_int(doc, "engine", "seed_inactive_time", 0) * 60;
                 ret->seed_action = action;
                 g_strfreev(ret->allowed_paths);
                 ret->allowed_paths = NULL;

@@ -31,15 +31,18 @@ static const struct {
         const char *name;
         RvAddOptionType type;
 } rv_add_option_table[] = {
-        { "save_path", RV_ADD_OPT_STRING }, { "paused", RV_ADD_OPT_BOOL },        { "sequential", RV_ADD_OPT_BOOL },
-        { "labels", RV_ADD_OPT_STRV },      { "include", RV_ADD_OPT_STRV },       { "exclude", RV_ADD_OPT_STRV },
-        { "skip_fluff", RV_ADD_OPT_BOOL },  { "download_limit", RV_ADD_OPT_INT }, { "upload_limit", RV_ADD_OPT_INT },
-        { "peers", RV_ADD_OPT_STRV },       { "skip_checking", RV_ADD_OPT_BOOL }, { "name", RV_ADD_OPT_STRING },
+        { "save_path", RV_ADD_OPT_STRING },      { "paused", RV_ADD_OPT_BOOL },
+        { "sequential", RV_ADD_OPT_BOOL },       { "labels", RV_ADD_OPT_STRV },
+        { "include", RV_ADD_OPT_STRV },          { "exclude", RV_ADD_OPT_STRV },
+        { "skip_fluff", RV_ADD_OPT_BOOL },       { "download_limit", RV_ADD_OPT_INT },
+        { "upload_limit", RV_ADD_OPT_INT },      { "peers", RV_ADD_OPT_STRV },
+        { "skip_checking", RV_ADD_OPT_BOOL },    { "name", RV_ADD_OPT_STRING },
+        { "first_last_piece", RV_ADD_OPT_BOOL },
 };
 
 static const char *const rv_add_option_names[] = {
-        "save_path",      "paused",       "sequential", "labels",        "include", "exclude", "skip_fluff",
-        "download_limit", "upload_limit", "peers",      "skip_checking", "name",    NULL,
+        "save_path",      "paused",       "sequential", "labels",        "include", "exclude",          "skip_fluff",
+        "download_limit", "upload_limit", "peers",      "skip_checking", "name",    "first_last_piece", NULL,
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(rv_add_option_names) == G_N_ELEMENTS(rv_add_option_table) + 1);
 
@@ -190,6 +193,8 @@ rv_add_options_set_json(RvAddOptions *options, const char *name, JsonNode *value
                 options->name = g_strdup(json_node_get_string(value));
         } else if (g_str_equal(name, "skip_checking")) {
                 options->request.skip_checking = json_node_get_boolean(value);
+        } else if (g_str_equal(name, "first_last_piece")) {
+                options->request.first_last_piece = json_node_get_boolean(value);
         } else if (g_str_equal(name, "skip_fluff")) {
                 options->skip_fluff = json_node_get_boolean(value);
                 options->have_selection = TRUE;
@@ -245,11 +250,12 @@ rv_add_options_set_torrent(RvAddOptions *options, GBytes *data)
 }
 
 void
-rv_add_options_set_share_limits(RvAddOptions *options, double ratio, gint64 minutes)
+rv_add_options_set_share_limits(RvAddOptions *options, double ratio, gint64 minutes, gint64 inactive_minutes)
 {
         options->request.share_limits = TRUE;
         options->request.ratio_limit = ratio;
         options->request.seeding_time_limit = minutes;
+        options->request.inactive_seeding_time_limit = inactive_minutes;
 }
 
 const RvAddRequest *

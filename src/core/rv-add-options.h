@@ -11,7 +11,7 @@ G_BEGIN_DECLS
 /*
  * the options of an add, by name, as every transport takes them (save_path,
  * paused, sequential, labels, include, exclude, skip_fluff, download_limit,
- * upload_limit, peers, skip_checking, name): a typed table decodes them into an RvAddRequest that
+ * upload_limit, peers, skip_checking, name, first_last_piece): a typed table decodes them into an RvAddRequest that
  * owns its strings; the values themselves are checked by rv_manager_add()
  */
 typedef struct _RvAddOptions RvAddOptions;
@@ -39,7 +39,7 @@ void rv_add_options_set_magnet(RvAddOptions *options, const char *magnet);
 void rv_add_options_set_torrent(RvAddOptions *options, GBytes *data);
 
 /* the torrent's own seeding goals (rv_manager_set_share_limits) */
-void rv_add_options_set_share_limits(RvAddOptions *options, double ratio, gint64 minutes);
+void rv_add_options_set_share_limits(RvAddOptions *options, double ratio, gint64 minutes, gint64 inactive_minutes);
 
 /* the request, valid as long as options; the selection built from include/exclude/skip_fluff */
 const RvAddRequest *rv_add_options_get_request(RvAddOptions *options, GError **error);

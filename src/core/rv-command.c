@@ -93,6 +93,7 @@ static const struct {
         [RV_OP_LOGIN] = { "login", RV_SCOPE_READ, FALSE },
         [RV_OP_SET_FORCE_START] = { "set_force_start", RV_SCOPE_MANAGE, TRUE },
         [RV_OP_SET_SUPER_SEEDING] = { "set_super_seeding", RV_SCOPE_MANAGE, TRUE },
+        [RV_OP_SET_FIRST_LAST_PIECE] = { "set_first_last_piece", RV_SCOPE_MANAGE, TRUE },
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(rv_op_table) == RV_OP_LAST);
 
@@ -113,6 +114,29 @@ gboolean
 rv_op_targets_torrent(RvOp op)
 {
         return (guint)op < RV_OP_LAST && rv_op_table[op].torrent;
+}
+
+/* the writable boolean fields, once for D-Bus properties and /v1 PATCH */
+static const struct {
+        const char *field;
+        RvOp op;
+} rv_bool_field_ops[] = {
+        { "sequential", RV_OP_SET_SEQUENTIAL },
+        { "force_start", RV_OP_SET_FORCE_START },
+        { "super_seeding", RV_OP_SET_SUPER_SEEDING },
+        { "first_last_piece", RV_OP_SET_FIRST_LAST_PIECE },
+};
+
+gboolean
+rv_op_for_bool_field(const char *field, RvOp *ret_op)
+{
+        for (guint i = 0; field != NULL && i < G_N_ELEMENTS(rv_bool_field_ops); i++) {
+                if (g_str_equal(rv_bool_field_ops[i].field, field)) {
+                        *ret_op = rv_bool_field_ops[i].op;
+                        return TRUE;
+                }
+        }
+        return FALSE;
 }
 
 void
@@ -164,7 +188,7 @@ rv_command_validate(const RvCommand *command, const RvTorrent *target, GError **
         case RV_OP_SET_LABELS:
                 return rv_validate_labels((const char *const *)command->labels, error);
         case RV_OP_SET_SHARE_LIMITS:
-                return rv_validate_share_limits(command->ratio, command->limit, error);
+                return rv_validate_share_limits(command->ratio, command->limit, command->inactive_minutes, error);
         case RV_OP_SET_FILE_PRIORITIES:
                 return rv_validate_file_priorities(
                         command->indexes, command->priorities,
@@ -213,6 +237,8 @@ rv_command_run(RvManager *manager, const RvCommand *command, GError **error)
                 return rv_manager_set_force_start(manager, t, command->flag, error);
         case RV_OP_SET_SUPER_SEEDING:
                 return rv_manager_set_super_seeding(manager, t, command->flag, error);
+        case RV_OP_SET_FIRST_LAST_PIECE:
+                return rv_manager_set_first_last_piece(manager, t, command->flag, error);
         case RV_OP_SET_DOWNLOAD_LIMIT:
                 return rv_manager_set_limits(manager, t, command->limit, t->upload_limit, error);
         case RV_OP_SET_UPLOAD_LIMIT:
@@ -220,7 +246,8 @@ rv_command_run(RvManager *manager, const RvCommand *command, GError **error)
         case RV_OP_SET_LABELS:
                 return rv_manager_set_labels(manager, t, (const char *const *)command->labels, error);
         case RV_OP_SET_SHARE_LIMITS:
-                return rv_manager_set_share_limits(manager, t, command->ratio, command->limit, error);
+                return rv_manager_set_share_limits(manager, t, command->ratio, command->limit,
+                                                   command->inactive_minutes, error);
         case RV_OP_FS_RETRY:
                 return rv_manager_fs_retry(manager, t, error);
         default:

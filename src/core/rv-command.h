@@ -91,6 +91,8 @@ typedef enum {
         RV_OP_SET_FORCE_START,
         /* on one torrent: libtorrent's super seeding (flag) */
         RV_OP_SET_SUPER_SEEDING,
+        /* on one torrent: the first and last pieces of each wanted file first (flag) */
+        RV_OP_SET_FIRST_LAST_PIECE,
         RV_OP_LAST,
 } RvOp;
 
@@ -99,6 +101,9 @@ const char *rv_op_to_string(RvOp op);
 RvScope rv_op_scope(RvOp op);
 /* the operation acts on one torrent named by RvCommand.hash */
 gboolean rv_op_targets_torrent(RvOp op);
+/* the command that sets a boolean torrent field a client may change ("sequential", "force_start", ...; the JSON
+ * name of rv-torrent-fields.c), its value in RvCommand.flag; FALSE for any other name */
+gboolean rv_op_for_bool_field(const char *field, RvOp *ret_op);
 
 typedef enum {
         RV_TRANSPORT_INTERNAL,
@@ -130,8 +135,9 @@ typedef struct {
         gboolean flag;
         /* set_download_limit, set_upload_limit: bytes/s, 0 for none; set_share_limits: seeding minutes */
         gint64 limit;
-        /* set_share_limits: the ratio */
+        /* set_share_limits: the ratio and the minutes without an upload */
         double ratio;
+        gint64 inactive_minutes;
         /* move_storage */
         char *path;
         /* set_labels */

@@ -296,6 +296,8 @@ rv_manager_on_status(RvManager *self, RvTorrent *torrent, const RvEngineStatus *
                 torrent->sequential = st->sequential;
                 fields |= RV_TORRENT_FIELD_SEQUENTIAL;
         }
+        /* no event of its own: the goals read it, and an upload changes the rates anyway */
+        torrent->last_upload_time = st->last_upload;
         if (torrent->moving != st->moving_storage) {
                 torrent->moving = st->moving_storage;
                 fields |= RV_TORRENT_FIELD_FLAGS;
@@ -698,8 +700,8 @@ rv_manager_validate_request(RvManager *self, const RvAddRequest *request, GError
         if (!rv_validate_limit(request->download_limit, "download_limit", error) ||
             !rv_validate_limit(request->upload_limit, "upload_limit", error))
                 return FALSE;
-        if (request->share_limits &&
-            !rv_validate_share_limits(request->ratio_limit, request->seeding_time_limit, error))
+        if (request->share_limits && !rv_validate_share_limits(request->ratio_limit, request->seeding_time_limit,
+                                                               request->inactive_seeding_time_limit, error))
                 return FALSE;
         if (n_peers > RV_MANAGER_MAX_PEERS) {
                 g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "peers: %u given, at most %d allowed", n_peers,
@@ -762,6 +764,7 @@ rv_manager_add_options(RvManagerAdd *add, RvEngineAddOptions *options)
         options->paused = add->torrent->user_paused;
         options->sequential = add->torrent->sequential;
         options->seed_mode = add->skip_checking;
+        options->first_last_piece = add->torrent->first_last_piece;
         options->download_limit = add->torrent->download_limit;
         options->upload_limit = add->torrent->upload_limit;
         options->added_time = add->torrent->added_time;
@@ -904,9 +907,11 @@ rv_manager_add_async(RvManager *self, const RvAddRequest *request, GAsyncReadyCa
                                  : (info->has_metadata ? RV_TORRENT_STATE_QUEUED : RV_TORRENT_STATE_FETCHING_METADATA);
         torrent->download_limit = request->download_limit;
         torrent->upload_limit = request->upload_limit;
+        torrent->first_last_piece = request->first_last_piece;
         if (request->share_limits) {
                 torrent->ratio_limit = request->ratio_limit;
                 torrent->seeding_time_limit = request->seeding_time_limit;
+                torrent->inactive_seeding_time_limit = request->inactive_seeding_time_limit;
         }
         g_strfreev(torrent->labels);
         torrent->labels = g_strdupv((GStrv)(request->labels != NULL ? request->labels : (const char *const[]){ NULL }));
@@ -1162,6 +1167,21 @@ rv_manager_set_super_seeding(RvManager *self, RvTorrent *torrent, gboolean on, G
 }
 
 gboolean
+rv_manager_set_first_last_piece(RvManager *self, RvTorrent *torrent, gboolean on, GError **error)
+{
+        if (!rv_manager_check_live(self, torrent, error))
+                return FALSE;
+        if (torrent->first_last_piece == on)
+                return TRUE;
+        if (!rv_engine_set_first_last_piece(self->engine, &torrent->hash, on, error))
+                return FALSE;
+        torrent->first_last_piece = on;
+        rv_manager_persist_meta(self, torrent);
+        rv_manager_changed(self, torrent, RV_TORRENT_FIELD_FLAGS);
+        return TRUE;
+}
+
+gboolean
 rv_manager_remove(RvManager *self, RvTorrent *torrent, gboolean delete_data, GError **error)
 {
         if (torrent->removing) {
@@ -1245,12 +1265,14 @@ rv_manager_set_labels(RvManager *self, RvTorrent *torrent, const char *const *la
 }
 
 gboolean
-rv_manager_set_share_limits(RvManager *self, RvTorrent *torrent, double ratio, gint64 minutes, GError **error)
+rv_manager_set_share_limits(RvManager *self, RvTorrent *torrent, double ratio, gint64 minutes, gint64 inactive_minutes,
+                            GError **error)
 {
-        if (!rv_validate_share_limits(ratio, minutes, error))
+        if (!rv_validate_share_limits(ratio, minutes, inactive_minutes, error))
                 return FALSE;
         torrent->ratio_limit = ratio;
         torrent->seeding_time_limit = minutes;
+        torrent->inactive_seeding_time_limit = inactive_minutes;
         rv_manager_persist_meta(self, torrent);
         rv_manager_changed(self, torrent, RV_TORRENT_FIELD_LIMITS);
         /* a goal already met applies now, not at the next round */

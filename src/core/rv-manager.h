@@ -42,6 +42,8 @@ typedef struct {
         gint sequential;
         /* trust the data on disk without checking it (libtorrent's seed mode) */
         gboolean skip_checking;
+        /* the first and last pieces of each wanted file first */
+        gboolean first_last_piece;
         /* the torrent's name as the user wants it shown, NULL for the metadata's */
         const char *name;
         const char *const *labels;
@@ -54,6 +56,7 @@ typedef struct {
         gboolean share_limits;
         double ratio_limit;
         gint64 seeding_time_limit;
+        gint64 inactive_seeding_time_limit;
         /* the torrent's own FsOps policy fields (checked by rv_settings_check_fs_overrides), may be NULL */
         JsonNode *fs_overrides;
 } RvAddRequest;
@@ -73,6 +76,8 @@ typedef struct {
         /* seeding goals: stop seeding at this upload ratio or after this long; 0 = no goal */
         double seed_ratio;
         gint64 seed_time_s;
+        /* stop seeding after this long without an upload; 0 = no goal */
+        gint64 seed_inactive_time_s;
         RvSeedAction seed_action;
         /* roots every save path must lie in (/fs/allowed_paths); NULL or empty: anywhere */
         GStrv allowed_paths;
@@ -143,13 +148,17 @@ gboolean rv_manager_set_sequential(RvManager *self, RvTorrent *torrent, gboolean
 /* on: the torrent runs (a paused one is resumed) whatever libtorrent's queue says; off: it waits its turn */
 gboolean rv_manager_set_force_start(RvManager *self, RvTorrent *torrent, gboolean force, GError **error);
 gboolean rv_manager_set_super_seeding(RvManager *self, RvTorrent *torrent, gboolean on, GError **error);
+/* the first and last pieces of each wanted file first, kept across restarts and file priority changes */
+gboolean rv_manager_set_first_last_piece(RvManager *self, RvTorrent *torrent, gboolean on, GError **error);
 gboolean rv_manager_set_limits(RvManager *self, RvTorrent *torrent, gint64 download_limit, gint64 upload_limit,
                                GError **error);
 gboolean rv_manager_set_labels(RvManager *self, RvTorrent *torrent, const char *const *labels, GError **error);
 /* uploaded over downloaded (data that was there already counts as downloaded once) */
 double rv_manager_torrent_ratio(const RvTorrent *torrent);
-/* the torrent's own seeding goals: ratio and minutes, or RV_SHARE_LIMIT_GLOBAL / RV_SHARE_LIMIT_NONE */
-gboolean rv_manager_set_share_limits(RvManager *self, RvTorrent *torrent, double ratio, gint64 minutes, GError **error);
+/* the torrent's own seeding goals: ratio, minutes of seeding and minutes without an upload, each or
+ * RV_SHARE_LIMIT_GLOBAL / RV_SHARE_LIMIT_NONE */
+gboolean rv_manager_set_share_limits(RvManager *self, RvTorrent *torrent, double ratio, gint64 minutes,
+                                     gint64 inactive_minutes, GError **error);
 gboolean rv_manager_set_selection(RvManager *self, RvTorrent *torrent, const RvSelection *selection, GError **error);
 /* indexes and priorities (0 skip, 1 low, 4 normal, 7 high) of equal length */
 gboolean rv_manager_set_file_priorities(RvManager *self, RvTorrent *torrent, const guint32 *indexes,

@@ -30,8 +30,14 @@ RV_GETTER(rv_field_peers, RV_FIELD_UINT32, i, t->num_peers)
 RV_GETTER(rv_field_seeds, RV_FIELD_UINT32, i, t->num_seeds)
 RV_GETTER(rv_field_save_path, RV_FIELD_STRING, s, t->save_path != NULL ? t->save_path : "")
 RV_GETTER(rv_field_sequential, RV_FIELD_BOOL, b, t->sequential)
+RV_GETTER(rv_field_force_start, RV_FIELD_BOOL, b, t->force_start)
+RV_GETTER(rv_field_super_seeding, RV_FIELD_BOOL, b, t->super_seeding)
+RV_GETTER(rv_field_first_last_piece, RV_FIELD_BOOL, b, t->first_last_piece)
 RV_GETTER(rv_field_download_limit, RV_FIELD_INT64, i, t->download_limit)
 RV_GETTER(rv_field_upload_limit, RV_FIELD_INT64, i, t->upload_limit)
+RV_GETTER(rv_field_ratio_limit, RV_FIELD_DOUBLE, d, t->ratio_limit)
+RV_GETTER(rv_field_seeding_time_limit, RV_FIELD_INT64, i, t->seeding_time_limit)
+RV_GETTER(rv_field_inactive_limit, RV_FIELD_INT64, i, t->inactive_seeding_time_limit)
 RV_GETTER(rv_field_labels, RV_FIELD_STRV, strv, t->labels != NULL ? (const char *const *)t->labels : rv_no_strings)
 RV_GETTER(rv_field_include, RV_FIELD_STRV, strv,
           t->selection != NULL ? (const char *const *)t->selection->include : rv_no_strings)
@@ -67,8 +73,17 @@ static const RvTorrentField rv_torrent_field_table[] = {
         { "seeds", "Seeds", RV_FIELD_UINT32, RV_TORRENT_FIELD_PEERS, FALSE, rv_field_seeds },
         { "save_path", "SavePath", RV_FIELD_STRING, RV_TORRENT_FIELD_SAVE_PATH, FALSE, rv_field_save_path },
         { "sequential", "Sequential", RV_FIELD_BOOL, RV_TORRENT_FIELD_SEQUENTIAL, FALSE, rv_field_sequential },
+        { "force_start", "ForceStart", RV_FIELD_BOOL, RV_TORRENT_FIELD_FLAGS, FALSE, rv_field_force_start },
+        { "super_seeding", "SuperSeeding", RV_FIELD_BOOL, RV_TORRENT_FIELD_FLAGS, FALSE, rv_field_super_seeding },
+        { "first_last_piece", "FirstLastPiece", RV_FIELD_BOOL, RV_TORRENT_FIELD_FLAGS, FALSE,
+          rv_field_first_last_piece },
         { "download_limit", "DownloadLimit", RV_FIELD_INT64, RV_TORRENT_FIELD_LIMITS, FALSE, rv_field_download_limit },
         { "upload_limit", "UploadLimit", RV_FIELD_INT64, RV_TORRENT_FIELD_LIMITS, FALSE, rv_field_upload_limit },
+        { "ratio_limit", "RatioLimit", RV_FIELD_DOUBLE, RV_TORRENT_FIELD_LIMITS, FALSE, rv_field_ratio_limit },
+        { "seeding_time_limit", "SeedingTimeLimit", RV_FIELD_INT64, RV_TORRENT_FIELD_LIMITS, FALSE,
+          rv_field_seeding_time_limit },
+        { "inactive_seeding_time_limit", "InactiveSeedingTimeLimit", RV_FIELD_INT64, RV_TORRENT_FIELD_LIMITS, FALSE,
+          rv_field_inactive_limit },
         { "labels", "Labels", RV_FIELD_STRV, RV_TORRENT_FIELD_LABELS, TRUE, rv_field_labels },
         { "include", "Include", RV_FIELD_STRV, RV_TORRENT_FIELD_SELECTION, FALSE, rv_field_include },
         { "exclude", "Exclude", RV_FIELD_STRV, RV_TORRENT_FIELD_SELECTION, FALSE, rv_field_exclude },

@@ -46,6 +46,7 @@ rv_torrent_new(const RvInfoHash *hash)
         torrent->labels = g_new0(char *, 1);
         torrent->ratio_limit = RV_SHARE_LIMIT_GLOBAL;
         torrent->seeding_time_limit = RV_SHARE_LIMIT_GLOBAL;
+        torrent->inactive_seeding_time_limit = RV_SHARE_LIMIT_GLOBAL;
         torrent->last_progress_event_us = G_MININT64 / 2;
         return torrent;
 }
@@ -202,11 +203,14 @@ rv_torrent_meta_to_json(const RvTorrent *torrent)
         json_builder_add_boolean_value(builder, torrent->force_start);
         json_builder_set_member_name(builder, "super_seeding");
         json_builder_add_boolean_value(builder, torrent->super_seeding);
+        json_builder_set_member_name(builder, "first_last_piece");
+        json_builder_add_boolean_value(builder, torrent->first_last_piece);
         rv_json_add_int(builder, "download_limit", torrent->download_limit);
         rv_json_add_int(builder, "upload_limit", torrent->upload_limit);
         json_builder_set_member_name(builder, "ratio_limit");
         json_builder_add_double_value(builder, torrent->ratio_limit);
         rv_json_add_int(builder, "seeding_time_limit", torrent->seeding_time_limit);
+        rv_json_add_int(builder, "inactive_seeding_time_limit", torrent->inactive_seeding_time_limit);
         rv_json_add_int(builder, "added_time", torrent->added_time);
         json_builder_set_member_name(builder, "completed");
         json_builder_add_boolean_value(builder, torrent->completed);
@@ -269,7 +273,7 @@ rv_json_get_bool(JsonObject *obj, const char *member, gboolean *ret_value, GErro
         return TRUE;
 }
 
-/* "ratio_limit" and "seeding_time_limit", absent in records from before they existed */
+/* "ratio_limit", "seeding_time_limit" and "inactive_seeding_time_limit", absent in records from before they existed */
 static gboolean
 rv_torrent_meta_read_share_limits(JsonObject *obj, RvTorrent *ret, GError **error)
 {
@@ -277,6 +281,7 @@ rv_torrent_meta_read_share_limits(JsonObject *obj, RvTorrent *ret, GError **erro
 
         ret->ratio_limit = RV_SHARE_LIMIT_GLOBAL;
         ret->seeding_time_limit = RV_SHARE_LIMIT_GLOBAL;
+        ret->inactive_seeding_time_limit = RV_SHARE_LIMIT_GLOBAL;
         if (ratio != NULL && !JSON_NODE_HOLDS_NULL(ratio)) {
                 GType type = JSON_NODE_HOLDS_VALUE(ratio) ? json_node_get_value_type(ratio) : G_TYPE_INVALID;
                 if (type != G_TYPE_DOUBLE && type != G_TYPE_INT64) {
@@ -287,7 +292,9 @@ rv_torrent_meta_read_share_limits(JsonObject *obj, RvTorrent *ret, GError **erro
                 ret->ratio_limit = json_node_get_double(ratio);
         }
         return rv_json_get_int(obj, "seeding_time_limit", RV_SHARE_LIMIT_GLOBAL, RV_SHARE_MINUTES_MAX,
-                               &ret->seeding_time_limit, error);
+                               &ret->seeding_time_limit, error) &&
+               rv_json_get_int(obj, "inactive_seeding_time_limit", RV_SHARE_LIMIT_GLOBAL, RV_SHARE_MINUTES_MAX,
+                               &ret->inactive_seeding_time_limit, error);
 }
 
 /*
@@ -450,6 +457,7 @@ rv_torrent_meta_from_json(RvTorrent *torrent, JsonNode *node, GError **error)
         gboolean paused = FALSE;
         gboolean forced = FALSE;
         gboolean name_given = FALSE;
+        gboolean first_last = FALSE;
         gboolean super_seeding = FALSE;
         gboolean completed = FALSE;
         gint64 dl = 0;
@@ -501,6 +509,7 @@ rv_torrent_meta_from_json(RvTorrent *torrent, JsonNode *node, GError **error)
             !rv_json_get_bool(obj, "paused", &paused, error) || !rv_json_get_bool(obj, "force_start", &forced, error) ||
             !rv_json_get_bool(obj, "name_given", &name_given, error) ||
             !rv_json_get_bool(obj, "super_seeding", &super_seeding, error) ||
+            !rv_json_get_bool(obj, "first_last_piece", &first_last, error) ||
             !rv_json_get_bool(obj, "completed", &completed, error) ||
             !rv_json_get_int(obj, "download_limit", 0, G_MAXINT32, &dl, error) ||
             !rv_json_get_int(obj, "upload_limit", 0, G_MAXINT32, &ul, error) ||
@@ -533,6 +542,7 @@ rv_torrent_meta_from_json(RvTorrent *torrent, JsonNode *node, GError **error)
         torrent->force_start = forced && !paused;
         torrent->name_given = name_given;
         torrent->super_seeding = super_seeding;
+        torrent->first_last_piece = first_last;
         torrent->download_limit = dl;
         torrent->upload_limit = ul;
         torrent->added_time = added;
@@ -540,6 +550,7 @@ rv_torrent_meta_from_json(RvTorrent *torrent, JsonNode *node, GError **error)
         torrent->completed_time = completed_time;
         torrent->ratio_limit = fs.ratio_limit;
         torrent->seeding_time_limit = fs.seeding_time_limit;
+        torrent->inactive_seeding_time_limit = fs.inactive_seeding_time_limit;
         rv_torrent_take_fsops(torrent, &fs);
         return TRUE;
 }

@@ -82,6 +82,8 @@ typedef struct {
         /* runs whatever libtorrent's queue says (the user asked; a pause or resume ends it) */
         gboolean force_start;
         gboolean super_seeding;
+        /* the first and last pieces of each wanted file first (qBittorrent's f_l_piece_prio) */
+        gboolean first_last_piece;
         /* libtorrent is moving the data to another save path */
         gboolean moving;
         gint64 download_limit;
@@ -91,6 +93,10 @@ typedef struct {
          * or RV_SHARE_LIMIT_NONE */
         double ratio_limit;
         gint64 seeding_time_limit;
+        /* minutes without an upload after which seeding stops, the same sentinels */
+        gint64 inactive_seeding_time_limit;
+        /* unix seconds of the last upload to a peer, 0 never (libtorrent's, kept in its resume data) */
+        gint64 last_upload_time;
         RvSelection *selection;
         /* per-file priority overrides by index, applied over the selection rules; may be NULL */
         GHashTable *priority_overrides;

@@ -71,8 +71,20 @@ rv_validate_labels(const char *const *labels, GError **error)
         return TRUE;
 }
 
+/* minutes of a share limit: 0..RV_SHARE_MINUTES_MAX or a sentinel */
+static gboolean
+rv_validate_share_minutes(gint64 minutes, const char *field, GError **error)
+{
+        if (minutes >= RV_SHARE_LIMIT_GLOBAL && minutes <= RV_SHARE_MINUTES_MAX)
+                return TRUE;
+        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
+                    "%s: %" G_GINT64_FORMAT " is out of range (0 to %d minutes, -1 for none, -2 for the global goal)",
+                    field, minutes, RV_SHARE_MINUTES_MAX);
+        return FALSE;
+}
+
 gboolean
-rv_validate_share_limits(double ratio, gint64 minutes, GError **error)
+rv_validate_share_limits(double ratio, gint64 minutes, gint64 inactive_minutes, GError **error)
 {
         if (!(ratio == RV_SHARE_LIMIT_GLOBAL || ratio == RV_SHARE_LIMIT_NONE ||
               (ratio >= 0 && ratio <= RV_SHARE_RATIO_MAX))) {
@@ -81,14 +93,8 @@ rv_validate_share_limits(double ratio, gint64 minutes, GError **error)
                             RV_SHARE_RATIO_MAX);
                 return FALSE;
         }
-        if (minutes < RV_SHARE_LIMIT_GLOBAL || minutes > RV_SHARE_MINUTES_MAX) {
-                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
-                            "seeding_time_limit: %" G_GINT64_FORMAT
-                            " is out of range (0 to %d minutes, -1 for none, -2 for the global goal)",
-                            minutes, RV_SHARE_MINUTES_MAX);
-                return FALSE;
-        }
-        return TRUE;
+        return rv_validate_share_minutes(minutes, "seeding_time_limit", error) &&
+               rv_validate_share_minutes(inactive_minutes, "inactive_seeding_time_limit", error);
 }
 
 gboolean

@@ -24,9 +24,9 @@ gboolean rv_validate_limit(gint64 limit, const char *field, GError **error);
 gboolean rv_validate_file_priorities(GArray *indexes, GByteArray *priorities, guint n_files, GError **error);
 gboolean rv_validate_file_priorities_n(const guint32 *indexes, const guint8 *priorities, gsize n, guint n_files,
                                        GError **error);
-/* a torrent's share limits: a ratio 0..RV_SHARE_RATIO_MAX and minutes 0..RV_SHARE_MINUTES_MAX, or
- * RV_SHARE_LIMIT_GLOBAL or RV_SHARE_LIMIT_NONE (rv-torrent.h) */
-gboolean rv_validate_share_limits(double ratio, gint64 minutes, GError **error);
+/* a torrent's share limits: a ratio 0..RV_SHARE_RATIO_MAX, minutes of seeding and minutes without an upload
+ * 0..RV_SHARE_MINUTES_MAX, each or RV_SHARE_LIMIT_GLOBAL or RV_SHARE_LIMIT_NONE (rv-torrent.h) */
+gboolean rv_validate_share_limits(double ratio, gint64 minutes, gint64 inactive_minutes, GError **error);
 /* a qBittorrent category or Revaer label name: 1..RV_MANAGER_MAX_LABEL_LEN bytes of UTF-8, no control character,
  * no ',', no '\\' and no "//" (qBittorrent's rule for its category names) */
 gboolean rv_validate_category(const char *name, const char *field, GError **error);

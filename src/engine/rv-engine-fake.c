@@ -28,6 +28,7 @@ typedef struct {
         /* running outside the queue: not auto-managed */
         gboolean force_start;
         gboolean super_seeding;
+        gboolean first_last_piece;
         gint64 download_limit;
         gint64 upload_limit;
         /* total_wanted_done */
@@ -363,6 +364,7 @@ rv_fake_add(RvEngine *engine, RvEngineSource *source, const RvEngineAddOptions *
         torrent->seed_mode = options->seed_mode;
         torrent->force_start = !options->paused && options->force_start;
         torrent->super_seeding = options->super_seeding;
+        torrent->first_last_piece = options->first_last_piece;
         torrent->download_limit = options->download_limit;
         torrent->upload_limit = options->upload_limit;
         torrent->added_time = options->added_time > 0 ? options->added_time : g_get_real_time() / G_USEC_PER_SEC;
@@ -501,6 +503,17 @@ rv_fake_set_super_seeding(RvEngine *engine, const RvInfoHash *hash, gboolean on,
                 return FALSE;
         torrent->super_seeding = on;
         rv_fake_touch(torrent);
+        return TRUE;
+}
+
+static gboolean
+rv_fake_set_first_last_piece(RvEngine *engine, const RvInfoHash *hash, gboolean on, GError **error)
+{
+        RvFakeTorrent *torrent = rv_fake_lookup(rv_fake_self(engine), hash, error);
+
+        if (torrent == NULL)
+                return FALSE;
+        torrent->first_last_piece = on;
         return TRUE;
 }
 
@@ -793,6 +806,7 @@ static const RvEngineVTable rv_fake_vtable = {
         .set_sequential = rv_fake_set_sequential,
         .set_force_start = rv_fake_set_force_start,
         .set_super_seeding = rv_fake_set_super_seeding,
+        .set_first_last_piece = rv_fake_set_first_last_piece,
         .set_limits = rv_fake_set_limits,
         .set_file_priorities = rv_fake_set_file_priorities,
         .move_storage = rv_fake_move_storage,

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <climits>
 #include <functional>
@@ -50,6 +51,11 @@ struct RvLtTorrent {
         std::vector<lt::download_priority_t> add_priorities;
         /* -1 until the metadata is known */
         int num_files = -1;
+        /* first and last pieces first: piece priorities recomputed from the files' whenever either changes */
+        bool first_last = false;
+        std::shared_ptr<const lt::torrent_info> ti;
+        /* the file priorities as last asked for, empty: all default */
+        std::vector<lt::download_priority_t> file_prios;
         /* the target of the last move asked for: libtorrent's failure does not name it */
         std::string move_target;
         /*
@@ -253,6 +259,63 @@ rv_lt_state(lt::torrent_status::state_t state)
         }
 }
 
+/*
+ * qBittorrent's "first and last piece first": a player can start a file,
+ * and read its index at the end, before the rest is there. Each piece gets
+ * the highest priority of the files it holds; then the first and last 1% of
+ * each wanted file (a piece at least) gets the top one (7). libtorrent
+ * recomputes piece priorities from file priorities on prioritize_files(), so
+ * this runs after each of those, and when the metadata comes
+ */
+void
+rv_lt_apply_piece_priorities(RvLtTorrent &torrent)
+{
+        if (!torrent.ti || !torrent.handle.is_valid())
+                return;
+        const lt::file_storage &fs = torrent.ti->files();
+        const int piece_length = torrent.ti->piece_length();
+        std::vector<lt::download_priority_t> pieces(static_cast<size_t>(torrent.ti->num_pieces()), lt::dont_download);
+        auto prio_of = [&torrent](int file) {
+                return file < static_cast<int>(torrent.file_prios.size())
+                               ? torrent.file_prios[static_cast<size_t>(file)]
+                               : lt::default_priority;
+        };
+        auto range_of = [&fs](lt::file_index_t f) {
+                return std::make_pair(static_cast<int>(fs.map_file(f, 0, 1).piece),
+                                      static_cast<int>(fs.map_file(f, fs.file_size(f) - 1, 1).piece));
+        };
+
+        for (lt::file_index_t f : fs.file_range()) {
+                if (fs.pad_file_at(f) || fs.file_size(f) == 0)
+                        continue;
+                auto [first, last] = range_of(f);
+                for (int p = first; p <= last; p++)
+                        pieces[static_cast<size_t>(p)] =
+                                std::max(pieces[static_cast<size_t>(p)], prio_of(static_cast<int>(f)));
+        }
+        for (lt::file_index_t f : fs.file_range()) {
+                if (!torrent.first_last)
+                        break;
+                if (fs.pad_file_at(f) || fs.file_size(f) == 0 || prio_of(static_cast<int>(f)) == lt::dont_download)
+                        continue;
+                auto [first, last] = range_of(f);
+                const gint64 ends = std::max<gint64>(1, (fs.file_size(f) / 100 + piece_length - 1) / piece_length);
+                for (gint64 k = 0; k < ends && first + k <= last; k++) {
+                        pieces[static_cast<size_t>(first + k)] = lt::top_priority;
+                        pieces[static_cast<size_t>(last - k)] = lt::top_priority;
+                }
+        }
+        torrent.handle.prioritize_pieces(pieces);
+}
+
+/* after file priorities changed or the metadata came: nothing to do unless first and last pieces come first */
+void
+rv_lt_apply_first_last(RvLtTorrent &torrent)
+{
+        if (torrent.first_last)
+                rv_lt_apply_piece_priorities(torrent);
+}
+
 /* ---- events ---------------------------------------------------------------------------------------------- */
 
 bool
@@ -419,6 +482,7 @@ rv_lt_on_add(RvEngine *engine, const lt::add_torrent_alert *alert)
                 return true;
         it->second.handle = alert->handle;
         it->second.save_path = params.save_path;
+        rv_lt_apply_first_last(it->second);
 
         RvEngineEvent event{};
         std::string name = params.ti ? params.ti->name() : params.name;
@@ -516,10 +580,15 @@ rv_lt_on_resume_data(RvEngine *engine, const lt::save_resume_data_alert *alert)
                 torrent->internal_resume_requests--;
         }
         if (torrent->metadata_pending && alert->params.ti) {
+                /* before METADATA goes out: the core may set file priorities when it hears it */
+                torrent->ti = alert->params.ti;
+                torrent->file_prios = alert->params.file_priorities;
                 if (!rv_lt_check_metadata(engine, key, *alert->params.ti, alert->params.file_priorities))
                         return false;
-                if (rv_lt_find(self, key) == nullptr)
+                torrent = rv_lt_find(self, key);
+                if (torrent == nullptr)
                         return true;
+                rv_lt_apply_first_last(*torrent);
         }
         if (!for_user)
                 return true;
@@ -564,8 +633,14 @@ rv_lt_on_resume_data_failed(RvEngine *engine, const lt::save_resume_data_failed_
         if (torrent->metadata_pending && torrent->internal_resume_requests == 0) {
                 /* rare: fall back to the blocking copy rather than never validating */
                 std::shared_ptr<const lt::torrent_info> ti = alert->handle.torrent_file();
-                if (ti)
-                        return rv_lt_check_metadata(engine, key, *ti, {});
+                if (ti) {
+                        torrent->ti = ti;
+                        if (!rv_lt_check_metadata(engine, key, *ti, {}))
+                                return false;
+                        torrent = rv_lt_find(self, key);
+                        if (torrent != nullptr)
+                                rv_lt_apply_first_last(*torrent);
+                }
         }
         return true;
 }
@@ -655,6 +730,12 @@ rv_lt_emit_status(RvEngine *engine, RvLtTorrent &torrent, const lt::sha1_hash &k
         status.queue_position = static_cast<int>(st.queue_position);
         status.added_time = st.added_time;
         status.completed_time = st.completed_time;
+        /* libtorrent's clock is monotonic: its time points become wall-clock seconds here */
+        if (st.last_upload.time_since_epoch().count() != 0)
+                status.last_upload =
+                        g_get_real_time() / G_USEC_PER_SEC -
+                        std::chrono::duration_cast<std::chrono::seconds>(lt::clock_type::now() - st.last_upload)
+                                .count();
         status.download_limit = torrent.download_limit;
         status.upload_limit = torrent.upload_limit;
         if (st.errc)
@@ -1098,10 +1179,13 @@ rv_lt_add(RvEngine *engine, RvEngineSource *source, const RvEngineAddOptions *op
                 torrent.force_start = !options->paused && options->force_start;
                 if (torrent.force_start && !torrent.start_pending)
                         atp.flags &= ~lt::torrent_flags::auto_managed;
+                torrent.first_last = options->first_last_piece;
                 if (atp.ti) {
                         torrent.total_size = atp.ti->total_size();
                         torrent.num_files = atp.ti->num_files();
                         torrent.add_priorities = atp.file_priorities;
+                        torrent.file_prios = atp.file_priorities;
+                        torrent.ti = atp.ti;
                 }
                 self->session->async_add_torrent(std::move(atp));
                 self->torrents.emplace(key, std::move(torrent));
@@ -1337,6 +1421,55 @@ rv_lt_set_super_seeding(RvEngine *engine, const RvInfoHash *hash, gboolean on, G
 }
 
 gboolean
+rv_lt_set_first_last_piece(RvEngine *engine, const RvInfoHash *hash, gboolean on, GError **error)
+{
+        try {
+                RvLtEngine *self = rv_lt_self(engine);
+                const lt::sha1_hash key = rv_engine_hash_from_rv(hash);
+                return rv_lt_with_torrent(
+                        engine, hash, "setting first and last piece priority", error,
+                        [on](RvLtTorrent &torrent, GError **) {
+                                torrent.first_last = on;
+                                return true;
+                        },
+                        [self, key](const lt::torrent_handle &) {
+                                /* off: the pieces follow the files again (libtorrent ignores the same file priorities)
+                                 */
+                                RvLtTorrent *torrent = rv_lt_find(self, key);
+                                if (torrent != nullptr)
+                                        rv_lt_apply_piece_priorities(*torrent);
+                        });
+        } catch (...) {
+                rv_engine_set_error_from_exception(error, "setting first and last piece priority");
+                return FALSE;
+        }
+}
+
+GByteArray *
+rv_lt_get_piece_priorities(RvEngine *engine, const RvInfoHash *hash, GError **error)
+{
+        try {
+                RvLtTorrent *torrent = rv_lt_find(rv_lt_self(engine), rv_engine_hash_from_rv(hash));
+                if (torrent == nullptr || !torrent->handle.is_valid()) {
+                        rv_info_hash_set_error_not_found(error, hash);
+                        return nullptr;
+                }
+                std::vector<lt::download_priority_t> pieces = torrent->handle.get_piece_priorities();
+                if (pieces.empty())
+                        return nullptr;
+                GByteArray *out = g_byte_array_sized_new(static_cast<guint>(pieces.size()));
+                for (lt::download_priority_t p : pieces) {
+                        guint8 v = static_cast<guint8>(static_cast<std::uint8_t>(p));
+                        g_byte_array_append(out, &v, 1);
+                }
+                return out;
+        } catch (...) {
+                rv_engine_set_error_from_exception(error, "reading piece priorities");
+                return nullptr;
+        }
+}
+
+gboolean
 rv_lt_set_limits(RvEngine *engine, const RvInfoHash *hash, gint64 download_limit, gint64 upload_limit, GError **error)
 {
         try {
@@ -1368,18 +1501,26 @@ rv_lt_set_file_priorities(RvEngine *engine, const RvInfoHash *hash, const guint8
                 list.reserve(n);
                 for (gsize i = 0; i < n; i++)
                         list.push_back(lt::download_priority_t(priorities[i]));
+                RvLtEngine *self = rv_lt_self(engine);
+                const lt::sha1_hash key = rv_engine_hash_from_rv(hash);
                 return rv_lt_with_torrent(
                         engine, hash, "setting file priorities", error,
-                        [n](RvLtTorrent &torrent, GError **err) {
+                        [n, list](RvLtTorrent &torrent, GError **err) {
                                 if (torrent.num_files >= 0 && n != static_cast<gsize>(torrent.num_files)) {
                                         g_set_error(err, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
                                                     "%" G_GSIZE_FORMAT " file priorities for a torrent with %d files",
                                                     n, torrent.num_files);
                                         return false;
                                 }
+                                torrent.file_prios = list;
                                 return true;
                         },
-                        [list](const lt::torrent_handle &h) { h.prioritize_files(list); });
+                        [list, self, key](const lt::torrent_handle &h) {
+                                h.prioritize_files(list);
+                                RvLtTorrent *torrent = rv_lt_find(self, key);
+                                if (torrent != nullptr)
+                                        rv_lt_apply_first_last(*torrent);
+                        });
         } catch (...) {
                 rv_engine_set_error_from_exception(error, "setting file priorities");
                 return FALSE;
@@ -1619,6 +1760,8 @@ const RvEngineVTable rv_lt_vtable = {
         rv_lt_set_sequential,
         rv_lt_set_force_start,
         rv_lt_set_super_seeding,
+        rv_lt_set_first_last_piece,
+        rv_lt_get_piece_priorities,
         rv_lt_set_limits,
         rv_lt_set_file_priorities,
         rv_lt_move_storage,

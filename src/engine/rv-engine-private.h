@@ -26,6 +26,9 @@ typedef struct {
         gboolean (*set_sequential)(RvEngine *engine, const RvInfoHash *hash, gboolean sequential, GError **error);
         gboolean (*set_force_start)(RvEngine *engine, const RvInfoHash *hash, gboolean force, GError **error);
         gboolean (*set_super_seeding)(RvEngine *engine, const RvInfoHash *hash, gboolean on, GError **error);
+        gboolean (*set_first_last_piece)(RvEngine *engine, const RvInfoHash *hash, gboolean on, GError **error);
+        /* NULL on the fake */
+        GByteArray *(*get_piece_priorities)(RvEngine *engine, const RvInfoHash *hash, GError **error);
         gboolean (*set_limits)(RvEngine *engine, const RvInfoHash *hash, gint64 download_limit, gint64 upload_limit,
                                GError **error);
         gboolean (*set_file_priorities)(RvEngine *engine, const RvInfoHash *hash, const guint8 *priorities, gsize n,

@@ -408,6 +408,27 @@ rv_engine_set_super_seeding(RvEngine *engine, const RvInfoHash *hash, gboolean o
 }
 
 gboolean
+rv_engine_set_first_last_piece(RvEngine *engine, const RvInfoHash *hash, gboolean on, GError **error)
+{
+        g_return_val_if_fail(engine != NULL, FALSE);
+        g_return_val_if_fail(hash != NULL, FALSE);
+        return engine->vtable->set_first_last_piece(engine, hash, on, error);
+}
+
+GByteArray *
+rv_engine_get_piece_priorities(RvEngine *engine, const RvInfoHash *hash, GError **error)
+{
+        g_return_val_if_fail(engine != NULL, NULL);
+        g_return_val_if_fail(hash != NULL, NULL);
+        if (engine->vtable->get_piece_priorities == NULL) {
+                g_set_error(error, RV_ERROR, RV_ERROR_UNAVAILABLE, "the %s engine does not report piece priorities",
+                            engine->vtable->name);
+                return NULL;
+        }
+        return engine->vtable->get_piece_priorities(engine, hash, error);
+}
+
+gboolean
 rv_engine_set_limits(RvEngine *engine, const RvInfoHash *hash, gint64 download_limit, gint64 upload_limit,
                      GError **error)
 {

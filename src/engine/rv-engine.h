@@ -109,6 +109,8 @@ typedef struct {
         /* unix seconds, 0 = never */
         gint64 added_time;
         gint64 completed_time;
+        /* unix seconds of the last payload sent to a peer, 0 = never (libtorrent's last_upload) */
+        gint64 last_upload;
         /* bytes per second, 0 = unlimited */
         gint64 download_limit;
         gint64 upload_limit;
@@ -251,6 +253,8 @@ typedef struct {
         /* running outside libtorrent's queue (not auto-managed); ignored when paused */
         gboolean force_start;
         gboolean super_seeding;
+        /* the first and last pieces of each wanted file first (qBittorrent's f_l_piece_prio) */
+        gboolean first_last_piece;
         gint64 download_limit;
         gint64 upload_limit;
         /* "host:port" peers to connect to at once, NULL-terminated, may be NULL */
@@ -312,6 +316,13 @@ gboolean rv_engine_set_sequential(RvEngine *engine, const RvInfoHash *hash, gboo
  * only for a torrent that is not paused); a pause or resume ends a force start */
 gboolean rv_engine_set_force_start(RvEngine *engine, const RvInfoHash *hash, gboolean force, GError **error);
 gboolean rv_engine_set_super_seeding(RvEngine *engine, const RvInfoHash *hash, gboolean on, GError **error);
+/* on: the first and last pieces of every wanted file (1% of it at each end, one piece at least) get the top
+ * priority (7), as qBittorrent does; kept over file priority changes and applied when a magnet's metadata comes;
+ * off: the pieces follow the file priorities again */
+gboolean rv_engine_set_first_last_piece(RvEngine *engine, const RvInfoHash *hash, gboolean on, GError **error);
+/* the piece priorities (0..7) libtorrent holds now; a blocking round trip to its network thread, for tests and
+ * diagnostics only; NotSupported on the fake engine, NULL without metadata */
+GByteArray *rv_engine_get_piece_priorities(RvEngine *engine, const RvInfoHash *hash, GError **error);
 gboolean rv_engine_set_limits(RvEngine *engine, const RvInfoHash *hash, gint64 download_limit, gint64 upload_limit,
                               GError **error);
 gboolean rv_engine_set_file_priorities(RvEngine *engine, const RvInfoHash *hash, const guint8 *priorities, gsize n,

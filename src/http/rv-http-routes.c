@@ -108,7 +108,7 @@ static const RvHttpRoute rv_http_route_table[] = {
         QBT_COMMAND("reannounce", RV_OP_REANNOUNCE, "announce torrents now"),
         QBT_COMMAND("setForceStart", RV_OP_SET_FORCE_START, "run torrents past the queue (value), or give them back"),
         QBT_COMMAND("setSuperSeeding", RV_OP_SET_SUPER_SEEDING, "super seeding on or off (value)"),
-        QBT_COMMAND("toggleFirstLastPiecePrio", RV_OP_UPDATE, "accepted, no effect"),
+        QBT_COMMAND("toggleFirstLastPiecePrio", RV_OP_SET_FIRST_LAST_PIECE, "first and last pieces first, or not"),
         QBT_COMMAND("toggleSequentialDownload", RV_OP_SET_SEQUENTIAL, "sequential download on or off"),
         QBT_COMMAND("setDownloadLimit", RV_OP_SET_DOWNLOAD_LIMIT, "torrents' download limit"),
         QBT_COMMAND("setUploadLimit", RV_OP_SET_UPLOAD_LIMIT, "torrents' upload limit"),

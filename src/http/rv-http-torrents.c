@@ -689,14 +689,15 @@ RvCommand *
 rv_http_torrent_update_command(const RvInfoHash *hash, const char *name, JsonNode *value, GError **error)
 {
         g_autoptr(RvCommand) command = NULL;
+        RvOp flag_op;
 
-        if (g_str_equal(name, "sequential")) {
+        if (rv_op_for_bool_field(name, &flag_op)) {
                 if (!rv_http_json_is(value, G_TYPE_BOOLEAN)) {
-                        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
-                                    "sequential: expected a boolean, got %s", rv_http_json_kind(value));
+                        g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "%s: expected a boolean, got %s", name,
+                                    rv_http_json_kind(value));
                         return NULL;
                 }
-                command = rv_command_new(RV_OP_SET_SEQUENTIAL, hash);
+                command = rv_command_new(flag_op, hash);
                 command->flag = json_node_get_boolean(value);
         } else if (g_str_equal(name, "download_limit") || g_str_equal(name, "upload_limit")) {
                 if (!rv_http_json_is(value, G_TYPE_INT64)) {
@@ -714,7 +715,9 @@ rv_http_torrent_update_command(const RvInfoHash *hash, const char *name, JsonNod
                         return NULL;
         } else {
                 g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
-                            "%.64s: not a field that can be changed (labels, download_limit, upload_limit, sequential)",
+                            "%.64s: not a field that can be changed (labels, download_limit, upload_limit, sequential, "
+                            "force_start, super_seeding, first_last_piece, ratio_limit, seeding_time_limit, "
+                            "inactive_seeding_time_limit)",
                             name);
                 return NULL;
         }
@@ -722,10 +725,44 @@ rv_http_torrent_update_command(const RvInfoHash *hash, const char *name, JsonNod
         return g_steal_pointer(&command);
 }
 
+/*
+ * ratio_limit, seeding_time_limit and inactive_seeding_time_limit are one
+ * command (set_share_limits): the members given change theirs, the others
+ * keep the torrent's; FALSE with no error: name is none of them
+ */
+static gboolean
+rv_http_share_member(RvCommand **share, const RvTorrent *t, const char *name, JsonNode *value, GError **error)
+{
+        gboolean ratio = g_str_equal(name, "ratio_limit");
+
+        if (!ratio && !g_str_equal(name, "seeding_time_limit") && !g_str_equal(name, "inactive_seeding_time_limit"))
+                return FALSE;
+        if (ratio ? !rv_http_json_is(value, G_TYPE_DOUBLE) && !rv_http_json_is(value, G_TYPE_INT64)
+                  : !rv_http_json_is(value, G_TYPE_INT64)) {
+                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "%s: expected %s, got %s", name,
+                            ratio ? "a number" : "an integer", rv_http_json_kind(value));
+                return TRUE;
+        }
+        if (*share == NULL) {
+                *share = rv_command_new(RV_OP_SET_SHARE_LIMITS, &t->hash);
+                (*share)->ratio = t->ratio_limit;
+                (*share)->limit = t->seeding_time_limit;
+                (*share)->inactive_minutes = t->inactive_seeding_time_limit;
+        }
+        if (ratio)
+                (*share)->ratio = json_node_get_double(value);
+        else if (g_str_equal(name, "seeding_time_limit"))
+                (*share)->limit = json_node_get_int(value);
+        else
+                (*share)->inactive_minutes = json_node_get_int(value);
+        return TRUE;
+}
+
 void
 rv_http_torrents_update(RvHttpRequest *req)
 {
         g_autoptr(GPtrArray) commands = g_ptr_array_new_with_free_func((GDestroyNotify)rv_command_free);
+        g_autoptr(RvCommand) share = NULL;
         g_autoptr(GError) error = NULL;
         RvTorrent *t = rv_http_torrent_from_path(req);
         JsonObject *obj;
@@ -742,7 +779,13 @@ rv_http_torrents_update(RvHttpRequest *req)
         }
         json_object_iter_init(&iter, obj);
         while (json_object_iter_next(&iter, &name, &value)) {
-                RvCommand *command = rv_http_torrent_update_command(&t->hash, name, value, &error);
+                RvCommand *command = NULL;
+                if (rv_http_share_member(&share, t, name, value, &error)) {
+                        if (error == NULL)
+                                continue;
+                } else {
+                        command = rv_http_torrent_update_command(&t->hash, name, value, &error);
+                }
                 if (command == NULL || !rv_command_validate(command, t, &error) ||
                     !rv_http_request_allows(req, command->op, &error)) {
                         rv_command_free(command);
@@ -750,6 +793,13 @@ rv_http_torrents_update(RvHttpRequest *req)
                         return;
                 }
                 g_ptr_array_add(commands, command);
+        }
+        if (share != NULL) {
+                if (!rv_command_validate(share, t, &error) || !rv_http_request_allows(req, share->op, &error)) {
+                        rv_http_respond_error(req, error);
+                        return;
+                }
+                g_ptr_array_add(commands, g_steal_pointer(&share));
         }
         for (guint i = 0; i < commands->len; i++) {
                 if (!rv_command_run(req->http->manager, g_ptr_array_index(commands, i), &error)) {

@@ -22,6 +22,7 @@ typedef struct {
         GStrv names;
         gboolean flag;
         gint64 limit;
+        gint64 inactive_minutes;
         double ratio;
         const char *path;
 } RvQbtArgs;
@@ -82,14 +83,17 @@ rv_qbt_build_nothing(const RvQbtArgs *args, const RvTorrent *t, GError **error)
         return NULL;
 }
 
-static RvCommand *
-rv_qbt_build_sequential(const RvQbtArgs *args, const RvTorrent *t, GError **error)
-{
-        RvCommand *c = rv_qbt_op(RV_OP_SET_SEQUENTIAL, t);
-
-        c->flag = !t->sequential;
-        return c;
-}
+/* the toggle endpoints: the opposite of the torrent's value */
+#define RV_QBT_TOGGLE(fn, op, member)                                                   \
+        static RvCommand *fn(const RvQbtArgs *args, const RvTorrent *t, GError **error) \
+        {                                                                               \
+                RvCommand *c = rv_qbt_op(op, t);                                        \
+                c->flag = !t->member;                                                   \
+                return c;                                                               \
+        }
+RV_QBT_TOGGLE(rv_qbt_build_sequential, RV_OP_SET_SEQUENTIAL, sequential)
+RV_QBT_TOGGLE(rv_qbt_build_first_last, RV_OP_SET_FIRST_LAST_PIECE, first_last_piece)
+#undef RV_QBT_TOGGLE
 
 static RvCommand *
 rv_qbt_build_dl_limit(const RvQbtArgs *args, const RvTorrent *t, GError **error)
@@ -118,6 +122,7 @@ rv_qbt_build_share(const RvQbtArgs *args, const RvTorrent *t, GError **error)
 
         c->ratio = args->ratio;
         c->limit = args->limit;
+        c->inactive_minutes = args->inactive_minutes;
         return c;
 }
 
@@ -241,10 +246,15 @@ rv_qbt_parse_share(RvQbtArgs *args)
 {
         const char *ratio = rv_qbt_require(args->req, "ratioLimit");
         const char *minutes = ratio != NULL ? rv_qbt_require(args->req, "seedingTimeLimit") : NULL;
+        /* qBittorrent 4.6 requires it; clients written before it do not send it: the global goal */
+        const char *inactive = rv_qbt_param(args->req, "inactiveSeedingTimeLimit");
         char *end = NULL;
 
         if (ratio == NULL || minutes == NULL)
                 return FALSE;
+        args->inactive_minutes = RV_SHARE_LIMIT_GLOBAL;
+        if (inactive != NULL && !rv_qbt_parse_int(inactive, &args->inactive_minutes))
+                return rv_qbt_bad(args->req, "inactiveSeedingTimeLimit: expected an integer");
         args->ratio = g_ascii_strtod(ratio, &end);
         if (end == ratio || *end != '\0')
                 return rv_qbt_bad(args->req, "ratioLimit: expected a number");
@@ -325,7 +335,7 @@ static const struct {
         { "setForceStart", rv_qbt_parse_value, rv_qbt_build_force },
         { "setSuperSeeding", rv_qbt_parse_value, rv_qbt_build_super_seeding },
         { "toggleSequentialDownload", rv_qbt_parse_none, rv_qbt_build_sequential },
-        { "toggleFirstLastPiecePrio", rv_qbt_parse_none, rv_qbt_build_nothing },
+        { "toggleFirstLastPiecePrio", rv_qbt_parse_none, rv_qbt_build_first_last },
         { "setDownloadLimit", rv_qbt_parse_limit, rv_qbt_build_dl_limit },
         { "setUploadLimit", rv_qbt_parse_limit, rv_qbt_build_ul_limit },
         { "setShareLimits", rv_qbt_parse_share, rv_qbt_build_share },
@@ -364,7 +374,7 @@ void
 rv_qbt_torrents_command(RvHttpRequest *req)
 {
         const char *name = strrchr(req->route->pattern, '/') + 1;
-        RvQbtArgs args = { req, rv_qbt_settings(req), NULL, FALSE, 0, 0, NULL };
+        RvQbtArgs args = { .req = req, .settings = rv_qbt_settings(req) };
         g_autoptr(GPtrArray) targets = NULL;
         g_autoptr(GPtrArray) commands = NULL;
         g_autoptr(GError) error = NULL;

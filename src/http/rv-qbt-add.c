@@ -203,10 +203,12 @@ rv_qbt_add_options(RvQbtAdd *add, RvAddOptions *options)
         double down = 0;
         double ratio = RV_SHARE_LIMIT_GLOBAL;
         double minutes = RV_SHARE_LIMIT_GLOBAL;
+        double inactive = RV_SHARE_LIMIT_GLOBAL;
         g_autoptr(GError) error = NULL;
 
         if (!rv_qbt_add_number(add, "upLimit", &up) || !rv_qbt_add_number(add, "dlLimit", &down) ||
-            !rv_qbt_add_number(add, "ratioLimit", &ratio) || !rv_qbt_add_number(add, "seedingTimeLimit", &minutes))
+            !rv_qbt_add_number(add, "ratioLimit", &ratio) || !rv_qbt_add_number(add, "seedingTimeLimit", &minutes) ||
+            !rv_qbt_add_number(add, "inactiveSeedingTimeLimit", &inactive))
                 return FALSE;
         for (guint i = 0; labels[i] != NULL; i++)
                 json_array_add_string_element(array, labels[i]);
@@ -239,13 +241,17 @@ rv_qbt_add_options(RvQbtAdd *add, RvAddOptions *options)
                 g_autoptr(JsonNode) skip = json_node_init_boolean(json_node_alloc(), TRUE);
                 (void)rv_add_options_set_json(options, "skip_checking", skip, NULL, NULL);
         }
+        if (rv_qbt_add_bool(add, "firstLastPiecePrio")) {
+                g_autoptr(JsonNode) first_last = json_node_init_boolean(json_node_alloc(), TRUE);
+                (void)rv_add_options_set_json(options, "first_last_piece", first_last, NULL, NULL);
+        }
         if (rv_qbt_add_field(add, "sequentialDownload") != NULL) {
                 g_autoptr(JsonNode) seq =
                         json_node_init_boolean(json_node_alloc(), rv_qbt_add_bool(add, "sequentialDownload"));
                 (void)rv_add_options_set_json(options, "sequential", seq, NULL, NULL);
         }
-        if (ratio != RV_SHARE_LIMIT_GLOBAL || minutes != RV_SHARE_LIMIT_GLOBAL)
-                rv_add_options_set_share_limits(options, ratio, (gint64)minutes);
+        if (ratio != RV_SHARE_LIMIT_GLOBAL || minutes != RV_SHARE_LIMIT_GLOBAL || inactive != RV_SHARE_LIMIT_GLOBAL)
+                rv_add_options_set_share_limits(options, ratio, (gint64)minutes, (gint64)inactive);
         return TRUE;
 }
 

@@ -96,7 +96,10 @@ rv_qbt_app_preferences(RvHttpRequest *req)
         g_string_append(out, c->seed_time_s > 0 ? "true" : "false");
         rv_qbt_pref_member(out, "max_seeding_time");
         rv_http_json_append_int(out, c->seed_time_s > 0 ? c->seed_time_s / 60 : -1);
-        g_string_append(out, ",\"max_inactive_seeding_time_enabled\":false,\"max_inactive_seeding_time\":-1");
+        rv_qbt_pref_member(out, "max_inactive_seeding_time_enabled");
+        g_string_append(out, c->seed_inactive_time_s > 0 ? "true" : "false");
+        rv_qbt_pref_member(out, "max_inactive_seeding_time");
+        rv_http_json_append_int(out, c->seed_inactive_time_s > 0 ? c->seed_inactive_time_s / 60 : -1);
         /* qBittorrent's actions: 0 stop, 1 remove, 3 remove with files */
         rv_qbt_pref_member(out, "max_ratio_act");
         rv_http_json_append_int(out, g_strcmp0(action, "remove") == 0             ? 1
@@ -174,6 +177,21 @@ rv_qbt_update(RvHttpRequest *req, JsonObject *patch, guint64 expected, const cha
 
 /* preferences qBittorrent clients set, as settings; what Revaer has no setting for is ignored, as qBittorrent
  * ignores keys it does not know */
+
+/* a minutes goal of qBittorrent's (an "enabled" flag and minutes, -1 or 0 for none) as a setting in minutes */
+static void
+rv_qbt_pref_minutes(JsonObject *prefs, const char *enabled, const char *minutes, JsonObject *patch, const char *setting)
+{
+        gboolean on;
+        gint64 value;
+
+        if (!json_object_has_member(prefs, enabled) && !json_object_has_member(prefs, minutes))
+                return;
+        on = rv_json_object_get_boolean_or(prefs, enabled, TRUE);
+        value = rv_json_object_get_int_or(prefs, minutes, 0);
+        json_object_set_int_member(patch, setting, on && value > 0 ? value : 0);
+}
+
 static gboolean
 rv_qbt_preferences_patch(JsonObject *prefs, JsonObject *patch, GError **error)
 {
@@ -205,12 +223,9 @@ rv_qbt_preferences_patch(JsonObject *prefs, JsonObject *patch, GError **error)
                 double ratio = r != NULL && JSON_NODE_HOLDS_VALUE(r) ? json_node_get_double(r) : 0;
                 json_object_set_double_member(patch, "/engine/seed_ratio", on && ratio > 0 ? ratio : 0);
         }
-        if (json_object_has_member(prefs, "max_seeding_time_enabled") ||
-            json_object_has_member(prefs, "max_seeding_time")) {
-                gboolean on = rv_json_object_get_boolean_or(prefs, "max_seeding_time_enabled", TRUE);
-                gint64 minutes = rv_json_object_get_int_or(prefs, "max_seeding_time", 0);
-                json_object_set_int_member(patch, "/engine/seed_time", on && minutes > 0 ? minutes : 0);
-        }
+        rv_qbt_pref_minutes(prefs, "max_seeding_time_enabled", "max_seeding_time", patch, "/engine/seed_time");
+        rv_qbt_pref_minutes(prefs, "max_inactive_seeding_time_enabled", "max_inactive_seeding_time", patch,
+                            "/engine/seed_inactive_time");
         if ((v = json_object_get_member(prefs, "max_ratio_act")) != NULL) {
                 gint64 act = JSON_NODE_HOLDS_VALUE(v) ? json_node_get_int(v) : 0;
                 json_object_set_string_member(patch, "/engine/seed_action",

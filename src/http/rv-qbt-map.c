@@ -228,8 +228,6 @@ RV_QBT_STRING(rv_qbt_f_content_path, rv_qbt_row_content(row))
 RV_QBT_STRING(rv_qbt_f_magnet, rv_qbt_row_magnet(row))
 RV_QBT_STRING(rv_qbt_f_empty, "")
 RV_QBT_INT(rv_qbt_f_zero, 0)
-RV_QBT_INT(rv_qbt_f_minus_one, -1)
-RV_QBT_INT(rv_qbt_f_minus_two, -2)
 RV_QBT_BOOL(rv_qbt_f_false, FALSE)
 RV_QBT_INT(rv_qbt_f_last_activity, rv_qbt_last_activity(row->view->qbt, t))
 RV_QBT_INT(rv_qbt_f_seen_complete, t->completed_time > 0 ? t->completed_time : -1)
@@ -256,10 +254,13 @@ RV_QBT_DOUBLE(rv_qbt_f_max_ratio, t->ratio_limit >= 0 ? t->ratio_limit : -1)
 RV_QBT_INT(rv_qbt_f_seeding_time, rv_qbt_seeding_s(t, row->view->now))
 RV_QBT_INT(rv_qbt_f_seeding_time_limit, t->seeding_time_limit)
 RV_QBT_INT(rv_qbt_f_max_seeding_time, t->seeding_time_limit >= 0 ? t->seeding_time_limit : -1)
+RV_QBT_INT(rv_qbt_f_inactive_limit, t->inactive_seeding_time_limit)
+RV_QBT_INT(rv_qbt_f_max_inactive, t->inactive_seeding_time_limit >= 0 ? t->inactive_seeding_time_limit : -1)
 RV_QBT_INT(rv_qbt_f_time_active, t->added_time > 0 ? MAX(row->view->now - t->added_time, 0) : 0)
 RV_QBT_BOOL(rv_qbt_f_seq_dl, t->sequential)
 RV_QBT_BOOL(rv_qbt_f_force_start, t->force_start)
 RV_QBT_BOOL(rv_qbt_f_super_seeding, t->super_seeding)
+RV_QBT_BOOL(rv_qbt_f_first_last, t->first_last_piece)
 
 #define F_STATE                                                                                                  \
         (RV_TORRENT_FIELD_STATE | RV_TORRENT_FIELD_ERROR | RV_TORRENT_FIELD_COMPLETED | RV_TORRENT_FIELD_RATES | \
@@ -312,11 +313,11 @@ static const RvQbtField rv_qbt_fields[] = {
         { "seeding_time", F_DONE | F_RATES, rv_qbt_f_seeding_time },
         { "seeding_time_limit", F_LIMITS, rv_qbt_f_seeding_time_limit },
         { "max_seeding_time", F_LIMITS, rv_qbt_f_max_seeding_time },
-        { "inactive_seeding_time_limit", 0, rv_qbt_f_minus_two },
-        { "max_inactive_seeding_time", 0, rv_qbt_f_minus_one },
+        { "inactive_seeding_time_limit", F_LIMITS, rv_qbt_f_inactive_limit },
+        { "max_inactive_seeding_time", F_LIMITS, rv_qbt_f_max_inactive },
         { "time_active", F_RATES | RV_TORRENT_FIELD_STATE, rv_qbt_f_time_active },
         { "seq_dl", RV_TORRENT_FIELD_SEQUENTIAL, rv_qbt_f_seq_dl },
-        { "f_l_piece_prio", 0, rv_qbt_f_false },
+        { "f_l_piece_prio", RV_TORRENT_FIELD_FLAGS, rv_qbt_f_first_last },
         { "force_start", RV_TORRENT_FIELD_FLAGS, rv_qbt_f_force_start },
         { "super_seeding", RV_TORRENT_FIELD_FLAGS, rv_qbt_f_super_seeding },
         { "auto_tmm", 0, rv_qbt_f_false },

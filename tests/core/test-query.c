@@ -209,7 +209,7 @@ test_add_options(void)
         g_clear_error(&error);
         g_assert_false(rv_add_options_set_json_object(options, element, NULL, NULL, &error));
         g_assert_cmpstr(error->message, ==, "labels[1]: expected a string, got an integer");
-        g_assert_cmpuint(g_strv_length((GStrv)rv_add_options_names()), ==, 12);
+        g_assert_cmpuint(g_strv_length((GStrv)rv_add_options_names()), ==, 13);
 }
 
 /* one parser of field names for the HTTP list and the D-Bus columns */

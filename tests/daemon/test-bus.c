@@ -277,9 +277,33 @@ test_bus_surface(void)
                    g_variant_new("(ssv)", TI, "DownloadLimit", g_variant_new_int64(-5)), inv, "DownloadLimit");
         call_fails(&h, path, "org.freedesktop.DBus.Properties", "Set",
                    g_variant_new("(ssv)", TI, "Sequential", g_variant_new_string("yes")), inv, "Sequential");
+        g_variant_unref(call_ok(&h, path, "org.freedesktop.DBus.Properties", "Set",
+                                g_variant_new("(ssv)", TI, "SuperSeeding", g_variant_new_boolean(TRUE)), NULL));
+        g_variant_unref(call_ok(&h, path, "org.freedesktop.DBus.Properties", "Set",
+                                g_variant_new("(ssv)", TI, "ForceStart", g_variant_new_boolean(TRUE)), NULL));
+        g_variant_unref(call_ok(&h, path, "org.freedesktop.DBus.Properties", "Set",
+                                g_variant_new("(ssv)", TI, "FirstLastPiece", g_variant_new_boolean(TRUE)), NULL));
+        call_fails(&h, path, "org.freedesktop.DBus.Properties", "Set",
+                   g_variant_new("(ssv)", TI, "ForceStart", g_variant_new_int64(1)), inv, "ForceStart");
+        g_variant_unref(
+                call_ok(&h, path, TI, "SetShareLimits", g_variant_new("(dxx)", -1.0, (gint64)-1, (gint64)45), NULL));
+        call_fails(&h, path, TI, "SetShareLimits", g_variant_new("(dxx)", -1.0, (gint64)-1, (gint64)-9), inv,
+                   "inactive_seeding_time_limit");
+        {
+                g_autoptr(GVariant) inactive = rv_test_get(&h, path, "InactiveSeedingTimeLimit");
+                g_assert_cmpint(g_variant_get_int64(inactive), ==, 45);
+        }
         {
                 g_autoptr(GVariant) seq = rv_test_get(&h, path, "Sequential");
                 g_autoptr(GVariant) labels = rv_test_get(&h, path, "Labels");
+                g_autoptr(GVariant) super = rv_test_get(&h, path, "SuperSeeding");
+                g_autoptr(GVariant) force = rv_test_get(&h, path, "ForceStart");
+                g_assert_true(g_variant_get_boolean(super));
+                g_assert_true(g_variant_get_boolean(force));
+                {
+                        g_autoptr(GVariant) ends = rv_test_get(&h, path, "FirstLastPiece");
+                        g_assert_true(g_variant_get_boolean(ends));
+                }
                 g_assert_true(g_variant_get_boolean(seq));
                 g_assert_cmpuint(g_variant_n_children(labels), ==, 2);
         }

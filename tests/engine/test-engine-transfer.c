@@ -387,6 +387,79 @@ test_file_priorities(Fixture *fixture, gconstpointer data)
         }
 }
 
+/* libtorrent's piece priorities now (a blocking read, asked after the commands before it) */
+static GByteArray *
+piece_priorities(Fixture *fixture, const RvInfoHash *hash)
+{
+        g_autoptr(GError) error = NULL;
+        GByteArray *pieces = rv_engine_get_piece_priorities(fixture->leecher, hash, &error);
+
+        g_assert_no_error(error);
+        g_assert_nonnull(pieces);
+        return pieces;
+}
+
+/* the pieces a file spans */
+static void
+file_pieces(const RvEngineFile *file, guint piece_size, guint *ret_first, guint *ret_last)
+{
+        *ret_first = (guint)(file->offset / piece_size);
+        *ret_last = (guint)((file->offset + file->size - 1) / piece_size);
+}
+
+/* first and last pieces first: 7 at both ends of each wanted file, the files' priority between, all back when off */
+static void
+test_first_last_piece(Fixture *fixture, gconstpointer data)
+{
+        g_autoptr(GBytes) torrent = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GByteArray) pieces = NULL;
+        const guint piece_size = 64 * 1024;
+        const RvTestEvent *metadata;
+        RvEngineAddOptions options;
+        guint8 skip_one[4] = { RV_FILE_PRIORITY_NORMAL, RV_FILE_PRIORITY_SKIP, RV_FILE_PRIORITY_NORMAL,
+                               RV_FILE_PRIORITY_NORMAL };
+        guint first;
+        guint last;
+        RvInfoHash hash;
+
+        torrent = seed(fixture, "ends", 8 * MIB, 4, FALSE, piece_size, &hash);
+        rv_engine_add_options_init(&options);
+        options.paused = TRUE;
+        options.first_last_piece = TRUE;
+        leech(fixture, torrent, &options);
+        metadata = rv_test_recorder_wait(fixture->leecher_events, RV_ENGINE_EVENT_METADATA, &hash, EVENT_MS);
+        g_assert_nonnull(metadata);
+        g_assert_cmpuint(metadata->files->len, ==, 4);
+        pieces = piece_priorities(fixture, &hash);
+        for (guint i = 0; i < metadata->files->len; i++) {
+                file_pieces(g_ptr_array_index(metadata->files, i), piece_size, &first, &last);
+                g_assert_cmpuint(last, >, first + 2);
+                g_assert_cmpuint(pieces->data[first], ==, 7);
+                g_assert_cmpuint(pieces->data[last], ==, 7);
+                g_assert_cmpuint(pieces->data[first + 1], ==, RV_FILE_PRIORITY_NORMAL);
+        }
+        g_clear_pointer(&pieces, g_byte_array_unref);
+
+        /* a skipped file's ends are not wanted: new file priorities keep the others' ends first */
+        g_assert_true(rv_engine_set_file_priorities(fixture->leecher, &hash, skip_one, 4, &error));
+        g_assert_no_error(error);
+        pieces = piece_priorities(fixture, &hash);
+        file_pieces(g_ptr_array_index(metadata->files, 1), piece_size, &first, &last);
+        g_assert_cmpuint(pieces->data[first + 1], ==, 0);
+        g_assert_cmpuint(pieces->data[last - 1], ==, 0);
+        file_pieces(g_ptr_array_index(metadata->files, 2), piece_size, &first, &last);
+        g_assert_cmpuint(pieces->data[last], ==, 7);
+        g_clear_pointer(&pieces, g_byte_array_unref);
+
+        /* off: the pieces follow the files again */
+        g_assert_true(rv_engine_set_first_last_piece(fixture->leecher, &hash, FALSE, &error));
+        g_assert_no_error(error);
+        pieces = piece_priorities(fixture, &hash);
+        for (guint i = 0; i < pieces->len; i++)
+                g_assert_cmpuint(pieces->data[i], <, 7);
+}
+
 static void
 test_pause_resume(Fixture *fixture, gconstpointer data)
 {
@@ -643,6 +716,7 @@ main(int argc, char **argv)
         ADD("/engine/transfer/multi-file", test_multi_file);
         ADD("/engine/transfer/magnet", test_magnet);
         ADD("/engine/transfer/file-priorities", test_file_priorities);
+        ADD("/engine/transfer/first-last-piece", test_first_last_piece);
         ADD("/engine/transfer/pause-resume", test_pause_resume);
         ADD("/engine/transfer/remove", test_remove);
         ADD("/engine/transfer/global-limit", test_global_limit);

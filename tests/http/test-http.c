@@ -170,6 +170,30 @@ test_http_torrents(void)
         g_assert_cmpint(json_object_get_int_member(obj, "download_limit"), ==, 1000);
         g_assert_true(json_object_get_boolean_member(obj, "sequential"));
         g_clear_pointer(&r, rv_test_response_free);
+        /* force start and super seeding are fields like sequential (a paused torrent has no force start to end) */
+        r = rv_test_http_json(&t, "PATCH", one, t.admin, "{\"super_seeding\": true, \"force_start\": false}");
+        obj = rv_test_response_object(r);
+        g_assert_cmpuint(r->status, ==, 200);
+        g_assert_true(json_object_get_boolean_member(obj, "super_seeding"));
+        g_assert_false(json_object_get_boolean_member(obj, "force_start"));
+        g_clear_pointer(&r, rv_test_response_free);
+        /* share limits: the members given change, the others stay */
+        r = rv_test_http_json(&t, "PATCH", one, t.admin, "{\"inactive_seeding_time_limit\": 30, \"ratio_limit\": 2}");
+        obj = rv_test_response_object(r);
+        g_assert_cmpuint(r->status, ==, 200);
+        g_assert_cmpint(json_object_get_int_member(obj, "inactive_seeding_time_limit"), ==, 30);
+        g_assert_cmpfloat(json_object_get_double_member(obj, "ratio_limit"), ==, 2);
+        g_assert_cmpint(json_object_get_int_member(obj, "seeding_time_limit"), ==, -2);
+        g_clear_pointer(&r, rv_test_response_free);
+        r = rv_test_http_json(&t, "PATCH", one, t.admin, "{\"inactive_seeding_time_limit\": -7}");
+        g_assert_cmpstr(json_object_get_string_member(rv_test_response_object(r), "field"), ==,
+                        "inactive_seeding_time_limit");
+        rv_test_assert_problem(r, 400, "bad-request");
+        g_clear_pointer(&r, rv_test_response_free);
+        r = rv_test_http_json(&t, "PATCH", one, t.admin, "{\"force_start\": \"yes\"}");
+        g_assert_cmpstr(json_object_get_string_member(rv_test_response_object(r), "field"), ==, "force_start");
+        rv_test_assert_problem(r, 400, "bad-request");
+        g_clear_pointer(&r, rv_test_response_free);
         r = rv_test_http_json(&t, "PATCH", one, t.admin, "{\"labels\": [\"c\"], \"download_limit\": -5}");
         g_assert_cmpstr(json_object_get_string_member(rv_test_response_object(r), "field"), ==, "download_limit");
         rv_test_assert_problem(r, 400, "bad-request");

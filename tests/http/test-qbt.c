@@ -244,6 +244,35 @@ test_qbt_login(void)
         }
 }
 
+/* the WebAPI session timeout: a request within it renews the session, none for longer ends it */
+static void
+test_qbt_session_expiry(void)
+{
+        g_autofree char *sid = login("sonarr", "s3cret", "Ok.");
+
+        {
+                g_autoptr(RvTestResponse) set =
+                        rv_test_http_json(&t, "PATCH", "/v1/settings/app", t.admin, "{\"webapi_session_timeout\": 2}");
+                assert_status(set, 200, "a session timeout of 2 s");
+        }
+        /* three requests 1.2 s apart outlive 2 s: each renewed the session */
+        for (guint i = 0; i < 3; i++) {
+                g_autoptr(RvTestResponse) r = api_cookie("GET", "app/version", NULL, sid);
+                assert_status(r, 200, "a request within the timeout");
+                g_usleep(1200 * 1000);
+        }
+        g_usleep(1500 * 1000);
+        {
+                g_autoptr(RvTestResponse) late = api_cookie("GET", "app/version", NULL, sid);
+                g_autoptr(RvTestResponse) again = api_cookie("GET", "app/version", NULL, sid);
+                g_autoptr(RvTestResponse) back = rv_test_http_json(&t, "PATCH", "/v1/settings/app", t.admin,
+                                                                   "{\"webapi_session_timeout\": 3600}");
+                assert_status(late, 403, "a session past its timeout");
+                assert_status(again, 403, "an expired session stays gone");
+                assert_status(back, 200, "the default session timeout");
+        }
+}
+
 /* preferences as the *arr test reads them, unknown endpoints, reads by POST */
 static void
 test_qbt_app(void)
@@ -286,6 +315,24 @@ test_qbt_app(void)
         again = api("GET", "app/preferences", NULL);
         g_assert_true(json_object_get_boolean_member(rv_test_response_object(again), "max_ratio_enabled"));
         g_assert_cmpfloat(json_object_get_double_member(rv_test_response_object(again), "max_ratio"), ==, 2.5);
+        {
+                /* {"max_inactive_seeding_time_enabled":true,"max_inactive_seeding_time":90} */
+                g_autoptr(RvTestResponse) inactive = api("POST", "app/setPreferences",
+                                                         "json=%7B%22max_inactive_seeding_time_enabled%22%3Atrue%2C%"
+                                                         "22max_inactive_seeding_time%22%3A90%7D");
+                g_autoptr(RvTestResponse) read = api("GET", "app/preferences", NULL);
+                g_autoptr(RvTestResponse) off =
+                        api("POST", "app/setPreferences", "json=%7B%22max_inactive_seeding_time_enabled%22%3Afalse%7D");
+                g_autoptr(RvTestResponse) read_off = api("GET", "app/preferences", NULL);
+                assert_status(inactive, 200, "setPreferences max_inactive_seeding_time");
+                g_assert_true(json_object_get_boolean_member(rv_test_response_object(read),
+                                                             "max_inactive_seeding_time_enabled"));
+                g_assert_cmpint(json_object_get_int_member(rv_test_response_object(read), "max_inactive_seeding_time"),
+                                ==, 90);
+                assert_status(off, 200, "setPreferences max_inactive_seeding_time off");
+                g_assert_false(json_object_get_boolean_member(rv_test_response_object(read_off),
+                                                              "max_inactive_seeding_time_enabled"));
+        }
         {
                 g_autoptr(RvTestResponse) off =
                         api("POST", "app/setPreferences", "json=%7B%22max_ratio_enabled%22%3Afalse%7D");
@@ -422,10 +469,10 @@ test_qbt_add(void)
         guint before = count_torrents();
 
         {
-                g_autoptr(RvTestResponse) r =
-                        add_multipart(one, "savepath", save, "category", "tv", "tags", "a,b", "paused", "true",
-                                      "stopped", "true", "ratioLimit", "1.5", "seedingTimeLimit", "120",
-                                      "sequentialDownload", "true", "upLimit", "20000", NULL);
+                g_autoptr(RvTestResponse) r = add_multipart(
+                        one, "savepath", save, "category", "tv", "tags", "a,b", "paused", "true", "stopped", "true",
+                        "ratioLimit", "1.5", "seedingTimeLimit", "120", "sequentialDownload", "true", "upLimit",
+                        "20000", "firstLastPiecePrio", "true", "inactiveSeedingTimeLimit", "30", NULL);
                 assert_status(r, 200, "add .torrent");
                 g_assert_cmpstr(text_of(r), ==, "Ok.");
         }
@@ -453,6 +500,8 @@ test_qbt_add(void)
                 g_assert_cmpint(json_object_get_int_member(o, "up_limit"), ==, 20000);
                 g_assert_cmpint(json_object_get_int_member(o, "dl_limit"), ==, -1);
                 g_assert_true(json_object_get_boolean_member(o, "seq_dl"));
+                g_assert_true(json_object_get_boolean_member(o, "f_l_piece_prio"));
+                g_assert_cmpint(json_object_get_int_member(o, "inactive_seeding_time_limit"), ==, 30);
                 g_assert_cmpint(json_object_get_int_member(o, "completion_on"), ==, -1);
                 g_assert_cmpint(json_object_get_int_member(o, "added_on"), >, 0);
                 g_assert_cmpint(json_object_get_int_member(o, "last_activity"), >, 0);
@@ -706,6 +755,24 @@ test_qbt_commands(void)
         }
 }
 
+/* polls torrents/info until the torrent's state is want (10 s) */
+#define wait_state(hash, want) wait_state_at(hash, want, __LINE__)
+
+static void
+wait_state_at(const char *hash, const char *want, int line)
+{
+        gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+
+        for (;;) {
+                g_autofree char *state = state_of(hash);
+                if (g_str_equal(state, want))
+                        return;
+                if (g_get_monotonic_time() > deadline)
+                        g_error("%s: state %s, expected %s (line %d)", hash, state, want, line);
+                g_usleep(50000);
+        }
+}
+
 /* a magnet from a local seeder to its completed state; then delete with its files */
 static void
 test_qbt_download(void)
@@ -762,6 +829,37 @@ test_qbt_download(void)
                 }
         }
         rv_test_harness_stop_seeder(&t.h);
+        /* an hour without an upload is far off; none at all (0) is now: nobody downloads from this torrent */
+        {
+                g_autofree char *form = g_strdup_printf(
+                        "hashes=%s&ratioLimit=-1&seedingTimeLimit=-1&inactiveSeedingTimeLimit=60", hash);
+                g_autofree char *bad = g_strdup_printf(
+                        "hashes=%s&ratioLimit=-1&seedingTimeLimit=-1&inactiveSeedingTimeLimit=-7", hash);
+                g_autoptr(RvTestResponse) refused = api("POST", "torrents/setShareLimits", bad);
+                g_autoptr(JsonArray) list = NULL;
+                JsonObject *row;
+                assert_status(refused, 400, "an inactive seeding time out of range");
+                g_assert_nonnull(strstr(text_of(refused), "inactive_seeding_time_limit"));
+                command_ok("setShareLimits", form);
+                list = info(query);
+                row = json_array_get_object_element(list, 0);
+                g_assert_cmpint(json_object_get_int_member(row, "inactive_seeding_time_limit"), ==, 60);
+                g_assert_cmpint(json_object_get_int_member(row, "max_inactive_seeding_time"), ==, 60);
+                g_assert_cmpstr(json_object_get_string_member(row, "state"), !=, "stoppedUP");
+        }
+        {
+                g_autofree char *form =
+                        g_strdup_printf("hashes=%s&ratioLimit=-1&seedingTimeLimit=-1&inactiveSeedingTimeLimit=0", hash);
+                g_autofree char *resume = g_strdup_printf("hashes=%s", hash);
+                g_autofree char *none = g_strdup_printf(
+                        "hashes=%s&ratioLimit=-1&seedingTimeLimit=-1&inactiveSeedingTimeLimit=-1", hash);
+                command_ok("setShareLimits", form);
+                wait_state(hash, "stoppedUP");
+                /* back to no goal of its own, running again, for the ratio goal below */
+                command_ok("setShareLimits", none);
+                command_ok("start", resume);
+                wait_state(hash, "stalledUP");
+        }
         /* a seeding goal of ratio 0 is met at once: the torrent stops, as qBittorrent's would */
         {
                 g_autofree char *form = g_strdup_printf("hashes=%s&ratioLimit=0&seedingTimeLimit=-1", hash);
@@ -783,24 +881,6 @@ test_qbt_download(void)
         {
                 g_autoptr(JsonArray) list = info(query);
                 g_assert_cmpuint(json_array_get_length(list), ==, 0);
-        }
-}
-
-/* polls torrents/info until the torrent's state is want (10 s) */
-#define wait_state(hash, want) wait_state_at(hash, want, __LINE__)
-
-static void
-wait_state_at(const char *hash, const char *want, int line)
-{
-        gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
-
-        for (;;) {
-                g_autofree char *state = state_of(hash);
-                if (g_str_equal(state, want))
-                        return;
-                if (g_get_monotonic_time() > deadline)
-                        g_error("%s: state %s, expected %s (line %d)", hash, state, want, line);
-                g_usleep(50000);
         }
 }
 
@@ -1095,7 +1175,17 @@ test_qbt_every_route(void)
         g_clear_pointer(&form, g_free);
         command_ok("setSuperSeeding", (form = g_strdup_printf("%s&value=true", h)));
         g_clear_pointer(&form, g_free);
-        command_ok("toggleFirstLastPiecePrio", h);
+        {
+                g_autofree char *q = g_strdup_printf("?hashes=%s", hash);
+                g_autoptr(JsonArray) before = info(q);
+                g_autoptr(JsonArray) after = NULL;
+                gboolean was =
+                        json_object_get_boolean_member(json_array_get_object_element(before, 0), "f_l_piece_prio");
+                command_ok("toggleFirstLastPiecePrio", h);
+                after = info(q);
+                g_assert_true(json_object_get_boolean_member(json_array_get_object_element(after, 0),
+                                                             "f_l_piece_prio") == !was);
+        }
         command_ok("setUploadLimit", (form = g_strdup_printf("%s&limit=-1", h)));
         g_clear_pointer(&form, g_free);
         command_ok("setLocation", (form = g_strdup_printf("%s&location=%s", h, moved)));
@@ -1377,6 +1467,7 @@ main(int argc, char **argv)
         g_test_init(&argc, &argv, NULL);
         rv_test_http_start(&t, extra, TRUE);
         g_test_add_func("/qbt/login", test_qbt_login);
+        g_test_add_func("/qbt/session-expiry", test_qbt_session_expiry);
         g_test_add_func("/qbt/app", test_qbt_app);
         g_test_add_func("/qbt/categories", test_qbt_categories);
         g_test_add_func("/qbt/add", test_qbt_add);
