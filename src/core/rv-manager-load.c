@@ -34,7 +34,8 @@ rv_load_data_free(RvLoadData *data)
 
 /* what the engine needs of a stored torrent: its resume data (or magnet link) handed to libtorrent */
 static gboolean
-rv_manager_restore_engine(RvManager *self, RvTorrent *torrent, RvStoreTorrent *record, GError **error)
+rv_manager_restore_engine(RvManager *self, RvTorrent *torrent, RvStoreTorrent *record, gboolean have_meta,
+                          GError **error)
 {
         g_autoptr(RvEngineSource) source = NULL;
         g_autofree guint8 *prio = NULL;
@@ -67,7 +68,7 @@ rv_manager_restore_engine(RvManager *self, RvTorrent *torrent, RvStoreTorrent *r
         }
 
         rv_engine_source_get_options(source, &options);
-        if (record->meta == NULL) {
+        if (!have_meta) {
                 /* only libtorrent's record survived (the store reported that): take what it knows */
                 torrent->save_path = g_strdup(options.save_path);
                 torrent->user_paused = options.paused;
@@ -134,7 +135,7 @@ rv_manager_restore_one(RvManager *self, RvStoreTorrent *record, gboolean *ret_li
         *ret_listed = record->meta != NULL && record->resume != NULL;
         if (*ret_listed) {
                 torrent->state = RV_TORRENT_STATE_LOADING;
-        } else if (!rv_manager_restore_engine(self, torrent, record, error)) {
+        } else if (!rv_manager_restore_engine(self, torrent, record, record->meta != NULL, error)) {
                 return FALSE;
         }
         ret = g_steal_pointer(&torrent);
@@ -159,7 +160,7 @@ rv_manager_restore_record(RvManager *self, RvStoreTorrent *record, const char *s
                 g_free(torrent->save_path);
                 torrent->save_path = g_strdup(save_path);
         }
-        if (!rv_manager_restore_engine(self, torrent, record, error))
+        if (!rv_manager_restore_engine(self, torrent, record, record->meta != NULL, error))
                 return FALSE;
         ret = g_steal_pointer(&torrent);
         rv_manager_register(self, ret);
@@ -179,7 +180,8 @@ rv_manager_load_now(RvManager *self, RvTorrent *torrent, GError **error)
         if (torrent->state != RV_TORRENT_STATE_LOADING ||
             !g_hash_table_steal_extended(self->loading, torrent->hash.hex, NULL, (gpointer *)&record))
                 return TRUE;
-        ok = rv_manager_restore_engine(self, torrent, record, &error_local);
+        /* a listed torrent had its metadata: it is in the torrent now */
+        ok = rv_manager_restore_engine(self, torrent, record, TRUE, &error_local);
         if (!ok) {
                 rv_manager_problem(self, "stored torrent %s cannot be restored and was moved aside: %s",
                                    record->hash.hex, error_local->message);
@@ -281,6 +283,8 @@ rv_manager_load_list_slice(RvManager *self, RvLoadData *data)
                         data->restored++;
                 }
                 if (listed) {
+                        /* the metadata is in the torrent: only the resume data waits for the engine */
+                        g_clear_pointer(&record->meta, json_node_unref);
                         g_array_append_val(self->load_queue, record->hash);
                         g_hash_table_replace(self->loading, record->hash.hex, record);
                 } else {
