@@ -96,6 +96,7 @@ rv_manager_restore_engine(RvManager *self, RvTorrent *torrent, RvStoreTorrent *r
         options.force_start = torrent->force_start;
         options.super_seeding = torrent->super_seeding;
         options.first_last_piece = torrent->first_last_piece;
+        options.content_layout = torrent->content_layout;
         options.download_limit = torrent->download_limit;
         options.upload_limit = torrent->upload_limit;
         if (torrent->peers != NULL && torrent->peers[0] != NULL)

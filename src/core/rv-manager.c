@@ -697,6 +697,8 @@ rv_manager_validate_request(RvManager *self, const RvAddRequest *request, GError
                 return FALSE;
         if (request->name != NULL && !rv_validate_torrent_name(request->name, "name", error))
                 return FALSE;
+        if (!rv_validate_content_layout(request->content_layout, "content_layout", NULL, error))
+                return FALSE;
         if (!rv_validate_limit(request->download_limit, "download_limit", error) ||
             !rv_validate_limit(request->upload_limit, "upload_limit", error))
                 return FALSE;
@@ -765,6 +767,7 @@ rv_manager_add_options(RvManagerAdd *add, RvEngineAddOptions *options)
         options->sequential = add->torrent->sequential;
         options->seed_mode = add->skip_checking;
         options->first_last_piece = add->torrent->first_last_piece;
+        options->content_layout = add->torrent->content_layout;
         options->download_limit = add->torrent->download_limit;
         options->upload_limit = add->torrent->upload_limit;
         options->added_time = add->torrent->added_time;
@@ -865,6 +868,7 @@ rv_manager_add_async(RvManager *self, const RvAddRequest *request, GAsyncReadyCa
         RvEngineAddOptions options;
         RvManagerAdd *add;
         RvTorrent *existing;
+        RvContentLayout layout = RV_CONTENT_LAYOUT_ORIGINAL;
 
         if (self->stopping) {
                 g_task_return_new_error(task, RV_ERROR, RV_ERROR_UNAVAILABLE, "the service is shutting down");
@@ -879,6 +883,9 @@ rv_manager_add_async(RvManager *self, const RvAddRequest *request, GAsyncReadyCa
                 g_task_return_error(task, g_steal_pointer(&error));
                 return;
         }
+        /* validated above; the file list below then has the paths the files get on disk */
+        (void)rv_validate_content_layout(request->content_layout, "content_layout", &layout, NULL);
+        rv_engine_source_set_content_layout(source, layout);
         info = rv_engine_source_get_info(source);
         existing = g_hash_table_lookup(self->torrents, info->hash.hex);
         if (existing != NULL) {
@@ -908,6 +915,7 @@ rv_manager_add_async(RvManager *self, const RvAddRequest *request, GAsyncReadyCa
         torrent->download_limit = request->download_limit;
         torrent->upload_limit = request->upload_limit;
         torrent->first_last_piece = request->first_last_piece;
+        torrent->content_layout = layout;
         if (request->share_limits) {
                 torrent->ratio_limit = request->ratio_limit;
                 torrent->seeding_time_limit = request->seeding_time_limit;

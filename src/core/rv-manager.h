@@ -46,6 +46,8 @@ typedef struct {
         gboolean first_last_piece;
         /* the torrent's name as the user wants it shown, NULL for the metadata's */
         const char *name;
+        /* rv_content_layout_names, NULL for original */
+        const char *content_layout;
         const char *const *labels;
         /* may be NULL */
         const RvSelection *selection;

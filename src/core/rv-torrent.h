@@ -84,6 +84,8 @@ typedef struct {
         gboolean super_seeding;
         /* the first and last pieces of each wanted file first (qBittorrent's f_l_piece_prio) */
         gboolean first_last_piece;
+        /* as asked at add; a magnet's waits for the metadata, so it is kept across restarts */
+        RvContentLayout content_layout;
         /* libtorrent is moving the data to another save path */
         gboolean moving;
         gint64 download_limit;

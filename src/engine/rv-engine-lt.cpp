@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <climits>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -27,6 +28,7 @@
 #include <libtorrent/write_resume_data.hpp>
 
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 
 #include "rv-engine-source.hpp"
 
@@ -53,6 +55,11 @@ struct RvLtTorrent {
         int num_files = -1;
         /* first and last pieces first: piece priorities recomputed from the files' whenever either changes */
         bool first_last = false;
+        /* a magnet's content layout, applied by file renames when the metadata arrives */
+        RvContentLayout layout = RV_CONTENT_LAYOUT_ORIGINAL;
+        /* the layout's renames libtorrent has not confirmed, and the folders they leave behind */
+        int renames_pending = 0;
+        std::vector<std::string> layout_leftovers;
         std::shared_ptr<const lt::torrent_info> ti;
         /* the file priorities as last asked for, empty: all default */
         std::vector<lt::download_priority_t> file_prios;
@@ -360,7 +367,8 @@ rv_lt_find_handle(RvLtEngine *self, const lt::torrent_handle &handle, lt::sha1_h
 
 bool
 rv_lt_emit_metadata(RvEngine *engine, const lt::sha1_hash &key, const lt::torrent_info &ti,
-                    const std::vector<lt::download_priority_t> &priorities)
+                    const std::vector<lt::download_priority_t> &priorities,
+                    const std::map<lt::file_index_t, std::string> &renamed)
 {
         RvEngineEvent event{};
         const std::string &name = ti.name();
@@ -368,7 +376,7 @@ rv_lt_emit_metadata(RvEngine *engine, const lt::sha1_hash &key, const lt::torren
         event.kind = RV_ENGINE_EVENT_METADATA;
         rv_engine_hash_to_rv(key, &event.hash);
         event.name = name.c_str();
-        event.files = rv_engine_files_new(ti, priorities);
+        event.files = rv_engine_files_new(ti, priorities, renamed);
         event.total_size = ti.total_size();
         bool alive = rv_engine_emit(engine, &event);
         g_ptr_array_unref(event.files);
@@ -495,7 +503,7 @@ rv_lt_on_add(RvEngine *engine, const lt::add_torrent_alert *alert)
         if (params.ti) {
                 std::vector<lt::download_priority_t> priorities = std::move(it->second.add_priorities);
                 it->second.add_priorities.clear();
-                if (!rv_lt_emit_metadata(engine, key, *params.ti, priorities))
+                if (!rv_lt_emit_metadata(engine, key, *params.ti, priorities, params.renamed_files))
                         return false;
         }
 
@@ -540,7 +548,24 @@ rv_lt_check_metadata(RvEngine *engine, const lt::sha1_hash &key, const lt::torre
         torrent->total_size = ti.total_size();
         torrent->num_files = ti.num_files();
         torrent->dirty = true;
-        return rv_lt_emit_metadata(engine, key, ti, priorities);
+        /*
+         * libtorrent downloads from the moment it has the metadata, before
+         * this alert is handled: the first pieces may be written under the
+         * metadata's names. rename_file() moves them (it is ordered with the
+         * writes on the disk thread); the folders they were in are removed
+         * once every rename is done, when empty.
+         */
+        std::map<lt::file_index_t, std::string> renames = rv_engine_layout_renames(ti, torrent->layout);
+        for (const auto &rename : renames) {
+                std::string dir = ti.orig_files().file_path(rename.first, "");
+                for (auto slash = dir.rfind('/'); slash != std::string::npos && slash > 0; slash = dir.rfind('/')) {
+                        dir.resize(slash);
+                        torrent->layout_leftovers.push_back(dir);
+                }
+                torrent->handle.rename_file(rename.first, rename.second);
+        }
+        torrent->renames_pending = static_cast<int>(renames.size());
+        return rv_lt_emit_metadata(engine, key, ti, priorities, renames);
 }
 
 bool
@@ -779,6 +804,27 @@ rv_lt_on_state_update(RvEngine *engine, const lt::state_update_alert *alert, gin
         return true;
 }
 
+/* a layout rename done or failed: after the last, the metadata's folders go when empty */
+void
+rv_lt_on_layout_renamed(RvLtEngine *self, const lt::torrent_handle &handle)
+{
+        lt::sha1_hash key;
+        RvLtTorrent *torrent = rv_lt_find_handle(self, handle, key);
+
+        if (torrent == nullptr || torrent->renames_pending == 0 || --torrent->renames_pending > 0)
+                return;
+        std::vector<std::string> dirs = std::move(torrent->layout_leftovers);
+        torrent->layout_leftovers.clear();
+        /* deepest first; a folder that still holds something stays */
+        std::sort(dirs.begin(), dirs.end(),
+                  [](const std::string &a, const std::string &b) { return a.size() > b.size(); });
+        for (const std::string &dir : dirs) {
+                g_autofree char *path = g_build_filename(torrent->save_path.c_str(), dir.c_str(), nullptr);
+                (void)g_rmdir(path);
+        }
+        torrent->dirty = true;
+}
+
 /* one alert to zero or more events; FALSE when the event func freed the engine */
 bool
 rv_lt_handle_alert(RvEngine *engine, lt::alert *alert)
@@ -795,6 +841,12 @@ rv_lt_handle_alert(RvEngine *engine, lt::alert *alert)
                 return rv_lt_on_resume_data(engine, lt::alert_cast<lt::save_resume_data_alert>(alert));
         case lt::save_resume_data_failed_alert::alert_type:
                 return rv_lt_on_resume_data_failed(engine, lt::alert_cast<lt::save_resume_data_failed_alert>(alert));
+        case lt::file_renamed_alert::alert_type:
+                rv_lt_on_layout_renamed(self, lt::alert_cast<lt::file_renamed_alert>(alert)->handle);
+                return true;
+        case lt::file_rename_failed_alert::alert_type:
+                rv_lt_on_layout_renamed(self, lt::alert_cast<lt::file_rename_failed_alert>(alert)->handle);
+                return true;
         case lt::torrent_finished_alert::alert_type: {
                 auto *a = lt::alert_cast<lt::torrent_finished_alert>(alert);
                 RvLtTorrent *torrent = rv_lt_find_handle(self, a->handle, key);
@@ -1180,6 +1232,9 @@ rv_lt_add(RvEngine *engine, RvEngineSource *source, const RvEngineAddOptions *op
                 if (torrent.force_start && !torrent.start_pending)
                         atp.flags &= ~lt::torrent_flags::auto_managed;
                 torrent.first_last = options->first_last_piece;
+                /* with metadata the layout is in atp.renamed_files already (rv_engine_source_set_content_layout) */
+                if (!atp.ti)
+                        torrent.layout = options->content_layout;
                 if (atp.ti) {
                         torrent.total_size = atp.ti->total_size();
                         torrent.num_files = atp.ti->num_files();

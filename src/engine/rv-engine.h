@@ -264,6 +264,9 @@ typedef struct {
         gsize n_file_priorities;
         /* unix seconds, 0 unknown (libtorrent then takes the time of the add) */
         gint64 added_time;
+        /* for a magnet, applied when the metadata arrives; a source with metadata takes
+         * rv_engine_source_set_content_layout() before the add */
+        RvContentLayout content_layout;
 } RvEngineAddOptions;
 
 void rv_engine_add_options_init(RvEngineAddOptions *options);
@@ -280,6 +283,11 @@ RvEngineSource *rv_engine_source_new_magnet(RvEngine *engine, const char *uri, G
 RvEngineSource *rv_engine_source_new_torrent(RvEngine *engine, GBytes *data, GError **error);
 RvEngineSource *rv_engine_source_new_resume(RvEngine *engine, GBytes *data, GError **error);
 const RvEngineSourceInfo *rv_engine_source_get_info(RvEngineSource *source);
+/*
+ * lay the files out as layout says (libtorrent's renamed files, kept in the
+ * resume data); the info's files follow; nothing for a magnet without metadata
+ */
+void rv_engine_source_set_content_layout(RvEngineSource *source, RvContentLayout layout);
 /* the options stored in a resume blob (save path, paused, sequential, limits, priorities, added time) */
 void rv_engine_source_get_options(RvEngineSource *source, RvEngineAddOptions *ret_options);
 /* a resume blob for this source with these options, to persist before the add returns */

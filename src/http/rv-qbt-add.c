@@ -189,6 +189,33 @@ rv_qbt_add_labels(RvQbtAdd *add)
         return g_strv_builder_end(b);
 }
 
+/* qBittorrent's contentLayout names, in the order of RvContentLayout */
+static const char *const rv_qbt_layout_names[] = { "Original", "Subfolder", "NoSubfolder", NULL };
+G_STATIC_ASSERT(G_N_ELEMENTS(rv_qbt_layout_names) == RV_CONTENT_LAYOUT_LAST + 1);
+
+/* contentLayout as the core's content_layout: FALSE after a 400 naming it */
+static gboolean
+rv_qbt_add_layout(RvQbtAdd *add, RvAddOptions *options)
+{
+        const char *layout = rv_qbt_add_field(add, "contentLayout");
+        g_autoptr(JsonNode) node = NULL;
+        g_autoptr(GError) error = NULL;
+        guint i = 0;
+
+        if (layout == NULL || layout[0] == '\0')
+                return TRUE;
+        while (rv_qbt_layout_names[i] != NULL && g_strcmp0(rv_qbt_layout_names[i], layout) != 0)
+                i++;
+        if (rv_qbt_layout_names[i] == NULL) {
+                g_set_error(&error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
+                            "contentLayout: unknown layout '%s' (Original, Subfolder or NoSubfolder)", layout);
+                rv_qbt_respond_error(add->req, error);
+                return FALSE;
+        }
+        node = json_node_init_string(json_node_alloc(), rv_content_layout_to_string((RvContentLayout)i));
+        return rv_add_options_set_json(options, "content_layout", node, NULL, NULL);
+}
+
 /* the options of every source: FALSE after a 400 */
 static gboolean
 rv_qbt_add_options(RvQbtAdd *add, RvAddOptions *options)
@@ -252,7 +279,7 @@ rv_qbt_add_options(RvQbtAdd *add, RvAddOptions *options)
         }
         if (ratio != RV_SHARE_LIMIT_GLOBAL || minutes != RV_SHARE_LIMIT_GLOBAL || inactive != RV_SHARE_LIMIT_GLOBAL)
                 rv_add_options_set_share_limits(options, ratio, (gint64)minutes, (gint64)inactive);
-        return TRUE;
+        return rv_qbt_add_layout(add, options);
 }
 
 static void

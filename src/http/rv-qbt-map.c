@@ -86,22 +86,26 @@ rv_qbt_content_path(const RvTorrent *t)
         const RvEngineFile *first = NULL;
         g_autofree char *root = NULL;
         guint real = 0;
+        gboolean common = TRUE;
 
         for (guint i = 0; t->files != NULL && i < t->files->len; i++) {
                 const RvEngineFile *f = g_ptr_array_index(t->files, i);
                 if (f->pad)
                         continue;
-                if (first == NULL)
+                if (first == NULL) {
                         first = f;
+                        root = g_strndup(f->path, strcspn(f->path, "/"));
+                }
+                /* every file under the same top folder, or (content layout NoSubfolder) none */
+                common = common && f->path[strlen(root)] == '/' && strncmp(f->path, root, strlen(root)) == 0;
                 real++;
         }
         if (first == NULL)
                 return g_build_filename(save, t->name != NULL ? t->name : t->hash.hex, NULL);
         if (real == 1)
                 return g_build_filename(save, first->path, NULL);
-        /* a multi-file torrent: its top folder */
-        root = g_strndup(first->path, strcspn(first->path, "/"));
-        return g_build_filename(save, root, NULL);
+        /* a multi-file torrent: its top folder, the save path when the files lie in it side by side */
+        return common ? g_build_filename(save, root, NULL) : g_strdup(save);
 }
 
 static void

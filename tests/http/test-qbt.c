@@ -773,6 +773,24 @@ wait_state_at(const char *hash, const char *want, int line)
         }
 }
 
+/* the torrent's row once it completed; fails after 30 s */
+static JsonObject *
+wait_completed(const char *hash)
+{
+        g_autofree char *query = g_strdup_printf("?hashes=%s", hash);
+        gint64 deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+
+        for (;;) {
+                g_autoptr(JsonArray) list = info(query);
+                JsonObject *row = json_array_get_length(list) > 0 ? json_array_get_object_element(list, 0) : NULL;
+                if (row != NULL && json_object_get_int_member(row, "completion_on") > 0)
+                        return json_object_ref(row);
+                if (g_get_monotonic_time() > deadline)
+                        g_error("no download of %s from the seeder", hash);
+                g_usleep(100000);
+        }
+}
+
 /* a magnet from a local seeder to its completed state; then delete with its files */
 static void
 test_qbt_download(void)
@@ -793,18 +811,7 @@ test_qbt_download(void)
                 g_assert_cmpstr(text_of(r), ==, "Ok.");
         }
         query = g_strdup_printf("?hashes=%s", hash);
-        deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
-        for (;;) {
-                g_autoptr(JsonArray) list = info(query);
-                JsonObject *row = json_array_get_length(list) > 0 ? json_array_get_object_element(list, 0) : NULL;
-                if (row != NULL && json_object_get_int_member(row, "completion_on") > 0) {
-                        o = json_object_ref(row);
-                        break;
-                }
-                if (g_get_monotonic_time() > deadline)
-                        g_error("no download from the seeder");
-                g_usleep(100000);
-        }
+        o = wait_completed(hash);
         g_assert_true(g_str_equal(json_object_get_string_member(o, "state"), "uploading") ||
                       g_str_equal(json_object_get_string_member(o, "state"), "stalledUP"));
         g_assert_cmpfloat(json_object_get_double_member(o, "progress"), ==, 1.0);
@@ -1010,6 +1017,109 @@ test_qbt_skip_checking(void)
                 g_autofree char *form = g_strdup_printf("hashes=%s", hash);
                 command_ok("delete", form);
         }
+}
+
+/* a magnet from the seeder downloaded with a content layout into dir; the torrent's files rows */
+static JsonArray *
+download_with_layout(const char *name, guint files, const char *layout, const char *dir, char **ret_hash,
+                     char **ret_content)
+{
+        g_autofree char *query = NULL;
+        g_autoptr(JsonObject) o = NULL;
+
+        rv_test_harness_start_seeder(&t.h, name, MIB, files, FALSE, 0);
+        *ret_hash = g_strdup(t.h.seeder.hash);
+        {
+                g_autoptr(RvTestResponse) r =
+                        add_multipart(NULL, "urls", t.h.seeder.magnet, "savepath", dir, "contentLayout", layout, NULL);
+                assert_status(r, 200, "add with a content layout");
+        }
+        o = wait_completed(*ret_hash);
+        *ret_content = g_strdup(json_object_get_string_member(o, "content_path"));
+        query = g_strdup_printf("torrents/files?hash=%s", *ret_hash);
+        {
+                g_autoptr(RvTestResponse) f = api("GET", query, NULL);
+                JsonArray *rows = json_node_get_array(f->json);
+                g_assert_cmpuint(json_array_get_length(rows), ==, files);
+                for (guint i = 0; i < files; i++) {
+                        JsonObject *row = json_array_get_object_element(rows, i);
+                        g_autofree char *path = g_build_filename(dir, json_object_get_string_member(row, "name"), NULL);
+                        /* reported where it is on disk, all of it */
+                        g_assert_true(g_file_test(path, G_FILE_TEST_IS_REGULAR));
+                }
+                rv_test_harness_stop_seeder(&t.h);
+                return json_array_ref(rows);
+        }
+}
+
+static void
+delete_with_files(const char *hash)
+{
+        g_autofree char *form = g_strdup_printf("hashes=%s&deleteFiles=true", hash);
+
+        command_ok("delete", form);
+}
+
+/* contentLayout: NoSubfolder strips a multi-file torrent's folder, Subfolder gives a lone file one; others 400 */
+static void
+test_qbt_content_layout(void)
+{
+        g_autoptr(GBytes) tiny = rv_test_data_tiny_torrent("qbt-layout", 1);
+        g_autofree char *flat = g_build_filename(t.h.downloads, "flat", NULL);
+        g_autofree char *sub = g_build_filename(t.h.downloads, "sub", NULL);
+        g_autofree char *folder = g_build_filename(flat, "qbtflat", NULL);
+        g_autofree char *lone = g_build_filename(sub, "qbtsub", "qbtsub.bin", NULL);
+        g_autofree char *hash = NULL;
+        g_autofree char *content = NULL;
+        g_autoptr(JsonArray) rows = NULL;
+        guint before = count_torrents();
+
+        {
+                g_autoptr(RvTestResponse) bad = add_multipart(tiny, "contentLayout", "Flat", "paused", "true", NULL);
+                assert_status(bad, 400, "an unknown content layout");
+                g_assert_nonnull(strstr(text_of(bad), "contentLayout"));
+                g_assert_cmpuint(count_torrents(), ==, before);
+        }
+        /* a .torrent: laid out at add (libtorrent's renamed files), reported so before any data */
+        {
+                g_autoptr(RvTestResponse) r = add_multipart(tiny, "contentLayout", "Subfolder", "paused", "true", NULL);
+                g_autoptr(RvTestResponse) f = NULL;
+                g_autoptr(JsonArray) list = info("?filter=all");
+                g_autofree char *path = NULL;
+                g_autofree char *form = NULL;
+                const char *added = NULL;
+                assert_status(r, 200, "add a .torrent with a content layout");
+                for (guint i = 0; i < json_array_get_length(list); i++) {
+                        JsonObject *row = json_array_get_object_element(list, i);
+                        if (g_str_equal(json_object_get_string_member(row, "name"), "qbt-layout-0000001"))
+                                added = json_object_get_string_member(row, "hash");
+                }
+                g_assert_nonnull(added);
+                path = g_strdup_printf("torrents/files?hash=%s", added);
+                f = api("GET", path, NULL);
+                g_assert_cmpstr(json_object_get_string_member(
+                                        json_array_get_object_element(json_node_get_array(f->json), 0), "name"),
+                                ==, "qbt-layout-0000001/qbt-layout-0000001");
+                form = g_strdup_printf("hashes=%s", added);
+                command_ok("delete", form);
+        }
+        /* the files side by side in the save path, which is the content path; the metadata's folder gone */
+        rows = download_with_layout("qbtflat", 3, "NoSubfolder", flat, &hash, &content);
+        for (guint i = 0; i < 3; i++)
+                g_assert_null(
+                        strchr(json_object_get_string_member(json_array_get_object_element(rows, i), "name"), '/'));
+        g_assert_false(g_file_test(folder, G_FILE_TEST_EXISTS));
+        g_assert_cmpstr(content, ==, flat);
+        delete_with_files(hash);
+        g_clear_pointer(&rows, json_array_unref);
+        g_clear_pointer(&hash, g_free);
+        g_clear_pointer(&content, g_free);
+        /* a folder named after the file, without its extension */
+        rows = download_with_layout("qbtsub.bin", 1, "Subfolder", sub, &hash, &content);
+        g_assert_cmpstr(json_object_get_string_member(json_array_get_object_element(rows, 0), "name"), ==,
+                        "qbtsub/qbtsub.bin");
+        g_assert_cmpstr(content, ==, lone);
+        delete_with_files(hash);
 }
 
 /* rename at add: the torrent's name is the user's, and stays; a name with a control character adds nothing */
@@ -1477,6 +1587,7 @@ main(int argc, char **argv)
         g_test_add_func("/qbt/skip-checking", test_qbt_skip_checking);
         g_test_add_func("/qbt/add-url", test_qbt_add_url);
         g_test_add_func("/qbt/rename", test_qbt_rename);
+        g_test_add_func("/qbt/content-layout", test_qbt_content_layout);
         g_test_add_func("/qbt/every-route", test_qbt_every_route);
         g_test_add_func("/qbt/sync", test_qbt_sync);
         g_test_add_func("/qbt/gzip", test_qbt_gzip);
