@@ -6,6 +6,7 @@
 #include <cstring>
 #include <iterator>
 #include <memory>
+#include <set>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -835,6 +836,16 @@ rv_engine_source_get_info(RvEngineSource *source)
                 g_debug("building the file list of %s failed, ignoring", source->info.hash.hex);
         }
         source->info.files = source->files;
+        try {
+                /* load_torrent moves a .torrent's trackers into atp.trackers; a plain torrent_info keeps its own */
+                std::set<std::string> urls(source->atp.trackers.begin(), source->atp.trackers.end());
+                if (source->atp.ti)
+                        for (const lt::announce_entry &ae : source->atp.ti->trackers())
+                                urls.insert(ae.url);
+                source->info.n_trackers = static_cast<guint>(urls.size());
+        } catch (...) {
+                g_debug("counting the trackers of %s failed, ignoring", source->info.hash.hex);
+        }
         return &source->info;
 }
 
