@@ -84,6 +84,7 @@ rv_manager_restore_engine(RvManager *self, RvTorrent *torrent, RvStoreTorrent *r
         torrent->has_metadata = info->has_metadata;
         torrent->total_size = info->total_size;
         torrent->wanted_size = info->total_size;
+        torrent->trackers_count = info->n_trackers;
         torrent->state = torrent->user_paused ? RV_TORRENT_STATE_PAUSED : RV_TORRENT_STATE_CHECKING;
         if (info->files != NULL)
                 rv_manager_set_files(torrent, info->files);

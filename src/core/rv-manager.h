@@ -188,6 +188,12 @@ void rv_manager_list_files_async(RvManager *self, RvTorrent *torrent, GCancellab
 /* RvFileInfo array (paths borrowed from the torrent) */
 GArray *rv_manager_list_files_finish(RvManager *self, GAsyncResult *result, GError **error);
 
+/* the torrent's trackers with their status (asks the engine, answers from its TRACKERS event) */
+void rv_manager_list_trackers_async(RvManager *self, RvTorrent *torrent, GCancellable *cancellable,
+                                    GAsyncReadyCallback callback, gpointer user_data);
+/* RvEngineTracker, owned by the caller; empty when the torrent is not in the engine */
+GPtrArray *rv_manager_list_trackers_finish(RvManager *self, GAsyncResult *result, GError **error);
+
 /*
  * the post-download pipeline (src/fsops) is wired in by the daemon: it keeps
  * its state in the torrent's fs fields and reports changes here, which stores

@@ -66,6 +66,7 @@ rv_torrent_free(RvTorrent *torrent)
         if (torrent->priority_overrides != NULL)
                 g_hash_table_unref(torrent->priority_overrides);
         g_free(torrent->error);
+        g_free(torrent->tracker);
         g_free(torrent->move_error);
         if (torrent->files != NULL)
                 g_ptr_array_unref(torrent->files);

@@ -1122,6 +1122,101 @@ test_qbt_content_layout(void)
         delete_with_files(hash);
 }
 
+/* the row of torrents/trackers with this url, NULL when there is none */
+static JsonObject *
+tracker_row(const char *hash, const char *url)
+{
+        g_autofree char *path = g_strdup_printf("torrents/trackers?hash=%s", hash);
+        g_autoptr(RvTestResponse) r = api("GET", path, NULL);
+        JsonArray *rows;
+
+        assert_status(r, 200, "trackers");
+        rows = json_node_get_array(r->json);
+        /* DHT, PeX and LSD come first, always */
+        g_assert_cmpstr(json_object_get_string_member(json_array_get_object_element(rows, 0), "url"), ==,
+                        "** [DHT] **");
+        for (guint i = 0; i < json_array_get_length(rows); i++) {
+                JsonObject *row = json_array_get_object_element(rows, i);
+                if (g_str_equal(json_object_get_string_member(row, "url"), url))
+                        return json_object_ref(row);
+        }
+        return NULL;
+}
+
+/*
+ * tracker rows with libtorrent's status: a tracker on a closed loopback port
+ * is "not working" (4) with the error as msg; a torrent without trackers
+ * has only the DHT, PeX and LSD rows; tracker and trackers_count in the list
+ */
+static void
+test_qbt_trackers(void)
+{
+        static const char url[] = "http://127.0.0.1:1/announce";
+        g_autoptr(GBytes) plain = rv_test_data_tiny_torrent("qbt-trackers", 2);
+        g_autoptr(GBytes) tiny = rv_test_data_tiny_torrent("qbt-trackers", 1);
+        g_autoptr(GString) with = g_string_new(NULL);
+        g_autoptr(GBytes) announced = NULL;
+        g_autoptr(JsonObject) row = NULL;
+        g_autoptr(JsonObject) o = NULL;
+        g_autofree char *hash = NULL;
+        g_autofree char *bare = NULL;
+        g_autoptr(JsonArray) list = NULL;
+        gint64 deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+
+        /* the same info dict behind an announce key (keys sorted: announce before info) */
+        g_string_append_printf(with, "d8:announce%zu:%s", strlen(url), url);
+        g_string_append_len(with, (const char *)g_bytes_get_data(tiny, NULL) + 1, (gssize)g_bytes_get_size(tiny) - 1);
+        announced = g_string_free_to_bytes(g_steal_pointer(&with));
+        {
+                g_autoptr(RvTestResponse) a = add_multipart(announced, NULL);
+                g_autoptr(RvTestResponse) b = add_multipart(plain, "paused", "true", NULL);
+                assert_status(a, 200, "add with a tracker");
+                assert_status(b, 200, "add without trackers");
+        }
+        list = info("?sort=name");
+        for (guint i = 0; i < json_array_get_length(list); i++) {
+                JsonObject *r = json_array_get_object_element(list, i);
+                const char *name = json_object_get_string_member(r, "name");
+                if (g_str_equal(name, "qbt-trackers-0000001"))
+                        hash = g_strdup(json_object_get_string_member(r, "hash"));
+                else if (g_str_equal(name, "qbt-trackers-0000002"))
+                        bare = g_strdup(json_object_get_string_member(r, "hash"));
+        }
+        g_assert_nonnull(hash);
+        g_assert_nonnull(bare);
+        for (;;) {
+                g_clear_pointer(&row, json_object_unref);
+                row = tracker_row(hash, url);
+                g_assert_nonnull(row);
+                if (json_object_get_int_member(row, "status") == 4)
+                        break;
+                /* not contacted (1) or updating (3) until the connection is refused */
+                g_assert_cmpint(json_object_get_int_member(row, "status"), !=, 2);
+                if (g_get_monotonic_time() > deadline)
+                        g_error("the tracker on a closed port never showed as not working");
+                g_usleep(200000);
+        }
+        g_assert_cmpstr(json_object_get_string_member(row, "msg"), !=, "");
+        g_assert_cmpint(json_object_get_int_member(row, "tier"), ==, 0);
+        g_assert_cmpint(json_object_get_int_member(row, "num_seeds"), ==, -1);
+        g_assert_cmpint(json_object_get_int_member(row, "num_downloaded"), ==, -1);
+        o = one_torrent(hash);
+        g_assert_cmpint(json_object_get_int_member(o, "trackers_count"), ==, 1);
+        /* none worked */
+        g_assert_cmpstr(json_object_get_string_member(o, "tracker"), ==, "");
+        g_clear_pointer(&o, json_object_unref);
+        o = one_torrent(bare);
+        g_assert_cmpint(json_object_get_int_member(o, "trackers_count"), ==, 0);
+        {
+                g_autofree char *path = g_strdup_printf("torrents/trackers?hash=%s", bare);
+                g_autoptr(RvTestResponse) r = api("GET", path, NULL);
+                g_autofree char *form = g_strdup_printf("hashes=%s|%s", hash, bare);
+                assert_status(r, 200, "trackers of a torrent without any");
+                g_assert_cmpuint(json_array_get_length(json_node_get_array(r->json)), ==, 3);
+                command_ok("delete", form);
+        }
+}
+
 /* rename at add: the torrent's name is the user's, and stays; a name with a control character adds nothing */
 static void
 test_qbt_rename(void)
@@ -1588,6 +1683,7 @@ main(int argc, char **argv)
         g_test_add_func("/qbt/add-url", test_qbt_add_url);
         g_test_add_func("/qbt/rename", test_qbt_rename);
         g_test_add_func("/qbt/content-layout", test_qbt_content_layout);
+        g_test_add_func("/qbt/trackers", test_qbt_trackers);
         g_test_add_func("/qbt/every-route", test_qbt_every_route);
         g_test_add_func("/qbt/sync", test_qbt_sync);
         g_test_add_func("/qbt/gzip", test_qbt_gzip);
