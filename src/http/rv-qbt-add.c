@@ -111,10 +111,24 @@ rv_qbt_add_read(RvQbtAdd *add)
                         return FALSE;
         } else {
                 /* a form: the request's parameters */
-                const char *const names[] = { "urls",    "savepath",   "category",           "tags",
-                                              "paused",  "stopped",    "sequentialDownload", "upLimit",
-                                              "dlLimit", "ratioLimit", "seedingTimeLimit",   "skip_checking",
-                                              "rename",  NULL };
+                const char *const names[] = { "urls",
+                                              "savepath",
+                                              "category",
+                                              "tags",
+                                              "paused",
+                                              "stopped",
+                                              "sequentialDownload",
+                                              "firstLastPiecePrio",
+                                              "upLimit",
+                                              "dlLimit",
+                                              "ratioLimit",
+                                              "seedingTimeLimit",
+                                              "inactiveSeedingTimeLimit",
+                                              "skip_checking",
+                                              "contentLayout",
+                                              "rename",
+                                              "autoTMM",
+                                              NULL };
                 for (guint i = 0; names[i] != NULL; i++) {
                         const char *v = rv_qbt_param(req, names[i]);
                         if (v != NULL)
@@ -245,7 +259,8 @@ rv_qbt_add_options(RvQbtAdd *add, RvAddOptions *options)
                 return FALSE;
         }
         (void)rv_settings_get_category(rv_qbt_settings(add->req), category, &category_path);
-        if (save == NULL || save[0] == '\0')
+        /* automatic management: the category decides where the data goes, whatever savepath says */
+        if (rv_qbt_add_bool(add, "autoTMM") || save == NULL || save[0] == '\0')
                 save = category_path;
         if (save != NULL) {
                 g_autoptr(JsonNode) v = json_node_init_string(json_node_alloc(), save);
@@ -351,7 +366,8 @@ rv_qbt_add_check_path(RvQbtAdd *add)
         const char *save = rv_qbt_add_field(add, "savepath");
         g_autoptr(GError) error = NULL;
 
-        if (save == NULL || save[0] == '\0')
+        /* with automatic management savepath is not used */
+        if (save == NULL || save[0] == '\0' || rv_qbt_add_bool(add, "autoTMM"))
                 return TRUE;
         if (rv_validate_save_path(save, "savepath", &error) &&
             rv_manager_check_path_allowed(add->req->http->manager, save, "savepath", &error))

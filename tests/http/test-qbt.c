@@ -641,6 +641,61 @@ command_ok(const char *name, const char *form)
         assert_status(r, 200, name);
 }
 
+/*
+ * torrents/add as a form (the way the *arr clients send magnets): every add
+ * option read from it; autoTMM puts the data in the category's folder whatever
+ * savepath says, without it savepath wins
+ */
+static void
+test_qbt_add_form(void)
+{
+        const char *auto_hash = "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678";
+        const char *manual_hash = "b1b2c3d4e5f60718293a4b5c6d7e8f9012345678";
+        g_autofree char *other = g_build_filename(t.h.downloads, "other", NULL);
+        g_autofree char *auto_form =
+                g_strdup_printf("urls=%s&category=tv&savepath=%s&autoTMM=true&paused=true&firstLastPiecePrio=true&"
+                                "inactiveSeedingTimeLimit=7&contentLayout=NoSubfolder&sequentialDownload=true",
+                                auto_hash, other);
+        g_autofree char *manual_form =
+                g_strdup_printf("urls=%s&category=tv&savepath=%s&autoTMM=false&paused=true", manual_hash, other);
+        g_autofree char *bad_form = g_strdup_printf("urls=%s&contentLayout=Sideways", manual_hash);
+
+        {
+                g_autoptr(RvTestResponse) bad = api("POST", "torrents/add", bad_form);
+                assert_status(bad, 400, "a form add with a bad contentLayout");
+                g_assert_nonnull(strstr(text_of(bad), "contentLayout"));
+        }
+        {
+                g_autoptr(RvTestResponse) a = api("POST", "torrents/add", auto_form);
+                g_autoptr(RvTestResponse) m = api("POST", "torrents/add", manual_form);
+                assert_status(a, 200, "a form add with autoTMM");
+                assert_status(m, 200, "a form add without autoTMM");
+        }
+        {
+                g_autofree char *q_auto = g_strdup_printf("?hashes=%s", auto_hash);
+                g_autofree char *q_manual = g_strdup_printf("?hashes=%s", manual_hash);
+                g_autoptr(JsonArray) a = info(q_auto);
+                g_autoptr(JsonArray) m = info(q_manual);
+                JsonObject *ao;
+                JsonObject *mo;
+                g_assert_cmpuint(json_array_get_length(a), ==, 1);
+                g_assert_cmpuint(json_array_get_length(m), ==, 1);
+                ao = json_array_get_object_element(a, 0);
+                mo = json_array_get_object_element(m, 0);
+                g_assert_cmpstr(json_object_get_string_member(ao, "save_path"), ==, tv_path);
+                g_assert_true(json_object_get_boolean_member(ao, "f_l_piece_prio"));
+                g_assert_true(json_object_get_boolean_member(ao, "seq_dl"));
+                g_assert_cmpint(json_object_get_int_member(ao, "inactive_seeding_time_limit"), ==, 7);
+                g_assert_cmpstr(json_object_get_string_member(mo, "save_path"), ==, other);
+                g_assert_cmpstr(json_object_get_string_member(mo, "category"), ==, "tv");
+        }
+        {
+                g_autofree char *del = g_strdup_printf("hashes=%s%%7C%s&deleteFiles=false", auto_hash, manual_hash);
+                g_autoptr(RvTestResponse) r = api("POST", "torrents/delete", del);
+                assert_status(r, 200, "delete the form adds");
+        }
+}
+
 /* category, tags, share limits, limits, sequential, queue, pause/resume in both vocabularies */
 static void
 test_qbt_commands(void)
@@ -1676,6 +1731,7 @@ main(int argc, char **argv)
         g_test_add_func("/qbt/app", test_qbt_app);
         g_test_add_func("/qbt/categories", test_qbt_categories);
         g_test_add_func("/qbt/add", test_qbt_add);
+        g_test_add_func("/qbt/add-form", test_qbt_add_form);
         g_test_add_func("/qbt/commands", test_qbt_commands);
         g_test_add_func("/qbt/download", test_qbt_download);
         g_test_add_func("/qbt/force-start", test_qbt_force_start);
