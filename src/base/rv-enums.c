@@ -52,6 +52,25 @@ G_STATIC_ASSERT(G_N_ELEMENTS(rv_seed_action_names) == RV_SEED_ACTION_LAST + 1);
 
 RV_ENUM_DEFINE_STRINGS(rv_seed_action, RvSeedAction, RV_SEED_ACTION_LAST)
 
+const char *const rv_content_layout_names[] = {
+        [RV_CONTENT_LAYOUT_ORIGINAL] = "original",
+        [RV_CONTENT_LAYOUT_SUBFOLDER] = "subfolder",
+        [RV_CONTENT_LAYOUT_NO_SUBFOLDER] = "no_subfolder",
+        [RV_CONTENT_LAYOUT_LAST] = NULL,
+};
+G_STATIC_ASSERT(G_N_ELEMENTS(rv_content_layout_names) == RV_CONTENT_LAYOUT_LAST + 1);
+
+RV_ENUM_DEFINE_STRINGS(rv_content_layout, RvContentLayout, RV_CONTENT_LAYOUT_LAST)
+
+const char *const rv_tracker_status_names[] = {
+        [RV_TRACKER_STATUS_DISABLED] = "disabled",       [RV_TRACKER_STATUS_NOT_CONTACTED] = "not_contacted",
+        [RV_TRACKER_STATUS_WORKING] = "working",         [RV_TRACKER_STATUS_UPDATING] = "updating",
+        [RV_TRACKER_STATUS_NOT_WORKING] = "not_working", [RV_TRACKER_STATUS_LAST] = NULL,
+};
+G_STATIC_ASSERT(G_N_ELEMENTS(rv_tracker_status_names) == RV_TRACKER_STATUS_LAST + 1);
+
+RV_ENUM_DEFINE_STRINGS(rv_tracker_status, RvTrackerStatus, RV_TRACKER_STATUS_LAST)
+
 static const char *const rv_log_level_names[] = {
         [LOG_EMERG] = "emerg", [LOG_ALERT] = "alert",     [LOG_CRIT] = "crit",
         [LOG_ERR] = "err",     [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",

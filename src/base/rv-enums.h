@@ -35,6 +35,36 @@ const char *rv_seed_action_to_string(RvSeedAction action);
 gboolean rv_seed_action_from_string(const char *text, RvSeedAction *ret_action);
 extern const char *const rv_seed_action_names[];
 
+/*
+ * how a torrent's files are laid out under its save path (qBittorrent's
+ * contentLayout): as the metadata says; a single file inside a folder named
+ * after it without its extension; the single top folder stripped
+ */
+typedef enum {
+        RV_CONTENT_LAYOUT_ORIGINAL,
+        RV_CONTENT_LAYOUT_SUBFOLDER,
+        RV_CONTENT_LAYOUT_NO_SUBFOLDER,
+        RV_CONTENT_LAYOUT_LAST,
+} RvContentLayout;
+
+const char *rv_content_layout_to_string(RvContentLayout layout);
+gboolean rv_content_layout_from_string(const char *text, RvContentLayout *ret_layout);
+extern const char *const rv_content_layout_names[];
+
+/* a tracker as its announces went; in the order of qBittorrent's status codes (0 .. 4) */
+typedef enum {
+        RV_TRACKER_STATUS_DISABLED,
+        RV_TRACKER_STATUS_NOT_CONTACTED,
+        RV_TRACKER_STATUS_WORKING,
+        RV_TRACKER_STATUS_UPDATING,
+        RV_TRACKER_STATUS_NOT_WORKING,
+        RV_TRACKER_STATUS_LAST,
+} RvTrackerStatus;
+
+const char *rv_tracker_status_to_string(RvTrackerStatus status);
+gboolean rv_tracker_status_from_string(const char *text, RvTrackerStatus *ret_status);
+extern const char *const rv_tracker_status_names[];
+
 /* syslog levels (0 emerg .. 7 debug) by name, as LogControl1 spells them ("err", "warning", ...); also
  * takes "error" and "critical"; -1 when unknown */
 int rv_log_level_from_string(const char *text);

@@ -90,6 +90,23 @@ rv_bus_read_basic_variant(sd_bus_message *m, const char *key, const char *conten
         return TRUE;
 }
 
+/* a string option, kept (as a one-string strv) for as long as the request */
+static gboolean
+rv_bus_read_string_variant(sd_bus_message *m, const char *key, const char *contents, GPtrArray *keep, const char **ret,
+                           GError **error)
+{
+        const char *s = NULL;
+        GStrv one;
+
+        if (!rv_bus_read_basic_variant(m, key, contents, 's', &s, error))
+                return FALSE;
+        one = g_new0(char *, 2);
+        one[0] = g_strdup(s);
+        g_ptr_array_add(keep, one);
+        *ret = one[0];
+        return TRUE;
+}
+
 /* "fs": JSON text of the torrent's own FsOps fields, checked like the settings'; the request owns it */
 static gboolean
 rv_bus_read_fs_overrides(sd_bus_message *m, const char *key, const char *contents, JsonNode **ret_overrides,
@@ -153,14 +170,7 @@ rv_bus_read_add_options(sd_bus_message *m, RvAddRequest *request, GPtrArray *kee
                         return r;
                 }
                 if (g_strcmp0(key, "save_path") == 0) {
-                        const char *s = NULL;
-                        ok = rv_bus_read_basic_variant(m, key, contents, 's', &s, error);
-                        if (ok) {
-                                GStrv one = g_new0(char *, 2);
-                                one[0] = g_strdup(s);
-                                g_ptr_array_add(keep, one);
-                                request->save_path = one[0];
-                        }
+                        ok = rv_bus_read_string_variant(m, key, contents, keep, &request->save_path, error);
                 } else if (g_strcmp0(key, "paused") == 0) {
                         int b = 0;
                         ok = rv_bus_read_basic_variant(m, key, contents, 'b', &b, error);
@@ -173,6 +183,8 @@ rv_bus_read_add_options(sd_bus_message *m, RvAddRequest *request, GPtrArray *kee
                         int b = 0;
                         ok = rv_bus_read_basic_variant(m, key, contents, 'b', &b, error);
                         request->first_last_piece = b != 0;
+                } else if (g_strcmp0(key, "content_layout") == 0) {
+                        ok = rv_bus_read_string_variant(m, key, contents, keep, &request->content_layout, error);
                 } else if (g_strcmp0(key, "skip_fluff") == 0) {
                         int b = 0;
                         ok = rv_bus_read_basic_variant(m, key, contents, 'b', &b, error);

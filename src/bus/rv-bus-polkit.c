@@ -91,6 +91,7 @@ static const RvBusMethodOp rv_bus_method_ops[] = {
         { RV_BUS_TORRENT_IFACE, "Reannounce", RV_OP_REANNOUNCE },
         { RV_BUS_TORRENT_IFACE, "SetSelection", RV_OP_SET_SELECTION },
         { RV_BUS_TORRENT_IFACE, "ListFiles", RV_OP_LIST_FILES },
+        { RV_BUS_TORRENT_IFACE, "GetTrackers", RV_OP_LIST_TRACKERS },
         { RV_BUS_TORRENT_IFACE, "SetFilePriorities", RV_OP_SET_FILE_PRIORITIES },
         { RV_BUS_TORRENT_IFACE, "MoveStorage", RV_OP_MOVE_STORAGE },
         { RV_BUS_TORRENT_IFACE, "SetShareLimits", RV_OP_SET_SHARE_LIMITS },

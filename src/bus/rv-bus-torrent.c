@@ -88,6 +88,8 @@ RV_FIELD_PROP(rv_bus_prop_exclude, "Exclude")
 RV_FIELD_PROP(rv_bus_prop_fs_state, "FsState")
 RV_FIELD_PROP(rv_bus_prop_fs_error, "FsError")
 RV_FIELD_PROP(rv_bus_prop_library_path, "LibraryPath")
+RV_FIELD_PROP(rv_bus_prop_tracker, "Tracker")
+RV_FIELD_PROP(rv_bus_prop_trackers_count, "TrackersCount")
 
 /*
  * every call on a torrent is decoded into an RvCommand, validated by the core
@@ -97,6 +99,7 @@ RV_FIELD_PROP(rv_bus_prop_library_path, "LibraryPath")
  */
 
 static void rv_bus_list_files_cb(GObject *source, GAsyncResult *result, gpointer user_data);
+static void rv_bus_get_trackers_cb(GObject *source, GAsyncResult *result, gpointer user_data);
 
 static int
 rv_bus_torrent_authorized(RvBus *self, sd_bus_message *m, gpointer data, sd_bus_error *ret_error)
@@ -107,6 +110,10 @@ rv_bus_torrent_authorized(RvBus *self, sd_bus_message *m, gpointer data, sd_bus_
 
         if (command->op == RV_OP_LIST_FILES && t != NULL && !t->removing) {
                 rv_manager_list_files_async(self->manager, t, NULL, rv_bus_list_files_cb, sd_bus_message_ref(m));
+                return 1;
+        }
+        if (command->op == RV_OP_LIST_TRACKERS && t != NULL && !t->removing) {
+                rv_manager_list_trackers_async(self->manager, t, NULL, rv_bus_get_trackers_cb, sd_bus_message_ref(m));
                 return 1;
         }
         if (!rv_command_run(self->manager, command, &error))
@@ -306,6 +313,43 @@ rv_bus_list_files_cb(GObject *source, GAsyncResult *result, gpointer user_data)
                 g_debug("ListFiles reply failed: %s", g_strerror(-r));
 }
 
+static void
+rv_bus_get_trackers_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+        g_autoptr(sd_bus_message) m = user_data;
+        g_autoptr(sd_bus_message) reply = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GPtrArray) trackers = rv_manager_list_trackers_finish(RV_MANAGER(source), result, &error);
+        int r;
+
+        if (trackers == NULL) {
+                (void)rv_bus_reply_error(m, error);
+                return;
+        }
+        r = sd_bus_message_new_method_return(m, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(sissiiii)");
+        for (guint i = 0; r >= 0 && i < trackers->len; i++) {
+                const RvEngineTracker *tr = g_ptr_array_index(trackers, i);
+                r = sd_bus_message_append(reply, "(sissiiii)", tr->url, tr->tier,
+                                          rv_tracker_status_to_string(tr->status), tr->message, tr->num_peers,
+                                          tr->num_seeds, tr->num_leeches, tr->num_downloaded);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+                r = sd_bus_send(NULL, reply, NULL);
+        if (r < 0)
+                g_debug("GetTrackers reply failed: %s", g_strerror(-r));
+}
+
+static int
+rv_bus_method_get_trackers(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+        return rv_bus_torrent_run(m, userdata, rv_command_new(RV_OP_LIST_TRACKERS, &((RvTorrent *)userdata)->hash),
+                                  ret_error);
+}
+
 static int
 rv_bus_method_list_files(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
@@ -436,6 +480,8 @@ const sd_bus_vtable rv_bus_torrent_vtable[] = {
         RV_PROP_EXPLICIT("FsState", "s", rv_bus_prop_fs_state),
         RV_PROP_EXPLICIT("FsError", "s", rv_bus_prop_fs_error),
         RV_PROP_EXPLICIT("LibraryPath", "s", rv_bus_prop_library_path),
+        RV_PROP_EXPLICIT("Tracker", "s", rv_bus_prop_tracker),
+        RV_PROP_EXPLICIT("TrackersCount", "u", rv_bus_prop_trackers_count),
         SD_BUS_METHOD_WITH_ARGS("Pause", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, rv_bus_method_pause,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Resume", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, rv_bus_method_resume,
@@ -450,6 +496,8 @@ const sd_bus_vtable rv_bus_torrent_vtable[] = {
                                 SD_BUS_NO_RESULT, rv_bus_method_set_selection, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListFiles", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(usttyb)", files),
                                 rv_bus_method_list_files, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetTrackers", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sissiiii)", trackers),
+                                rv_bus_method_get_trackers, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("SetFilePriorities", SD_BUS_ARGS("a(uy)", priorities), SD_BUS_NO_RESULT,
                                 rv_bus_method_set_file_priorities, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("MoveStorage", SD_BUS_ARGS("s", save_path), SD_BUS_NO_RESULT,

@@ -10,6 +10,7 @@ struct _RvAddOptions {
         GBytes *torrent;
         char *save_path;
         char *name;
+        char *content_layout;
         GStrv labels;
         GStrv peers;
         GStrv include;
@@ -37,12 +38,13 @@ static const struct {
         { "skip_fluff", RV_ADD_OPT_BOOL },       { "download_limit", RV_ADD_OPT_INT },
         { "upload_limit", RV_ADD_OPT_INT },      { "peers", RV_ADD_OPT_STRV },
         { "skip_checking", RV_ADD_OPT_BOOL },    { "name", RV_ADD_OPT_STRING },
-        { "first_last_piece", RV_ADD_OPT_BOOL },
+        { "first_last_piece", RV_ADD_OPT_BOOL }, { "content_layout", RV_ADD_OPT_STRING },
 };
 
 static const char *const rv_add_option_names[] = {
-        "save_path",      "paused",       "sequential", "labels",        "include", "exclude",          "skip_fluff",
-        "download_limit", "upload_limit", "peers",      "skip_checking", "name",    "first_last_piece", NULL,
+        "save_path",     "paused",     "sequential",       "labels",         "include",
+        "exclude",       "skip_fluff", "download_limit",   "upload_limit",   "peers",
+        "skip_checking", "name",       "first_last_piece", "content_layout", NULL,
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(rv_add_option_names) == G_N_ELEMENTS(rv_add_option_table) + 1);
 
@@ -68,6 +70,7 @@ rv_add_options_free(RvAddOptions *options)
                 g_bytes_unref(options->torrent);
         g_free(options->save_path);
         g_free(options->name);
+        g_free(options->content_layout);
         g_strfreev(options->labels);
         g_strfreev(options->peers);
         g_strfreev(options->include);
@@ -191,6 +194,9 @@ rv_add_options_set_json(RvAddOptions *options, const char *name, JsonNode *value
         } else if (g_str_equal(name, "name")) {
                 g_free(options->name);
                 options->name = g_strdup(json_node_get_string(value));
+        } else if (g_str_equal(name, "content_layout")) {
+                g_free(options->content_layout);
+                options->content_layout = g_strdup(json_node_get_string(value));
         } else if (g_str_equal(name, "skip_checking")) {
                 options->request.skip_checking = json_node_get_boolean(value);
         } else if (g_str_equal(name, "first_last_piece")) {
@@ -274,6 +280,7 @@ rv_add_options_get_request(RvAddOptions *options, GError **error)
         r->torrent = options->torrent;
         r->save_path = options->save_path;
         r->name = options->name;
+        r->content_layout = options->content_layout;
         r->labels = (const char *const *)options->labels;
         r->peers = (const char *const *)options->peers;
         r->selection = options->selection;

@@ -11,8 +11,8 @@ G_BEGIN_DECLS
 /*
  * the options of an add, by name, as every transport takes them (save_path,
  * paused, sequential, labels, include, exclude, skip_fluff, download_limit,
- * upload_limit, peers, skip_checking, name, first_last_piece): a typed table decodes them into an RvAddRequest that
- * owns its strings; the values themselves are checked by rv_manager_add()
+ * upload_limit, peers, skip_checking, name, first_last_piece, content_layout): a typed table decodes them into an
+ * RvAddRequest that owns its strings; the values themselves are checked by rv_manager_add()
  */
 typedef struct _RvAddOptions RvAddOptions;
 

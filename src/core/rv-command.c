@@ -94,6 +94,7 @@ static const struct {
         [RV_OP_SET_FORCE_START] = { "set_force_start", RV_SCOPE_MANAGE, TRUE },
         [RV_OP_SET_SUPER_SEEDING] = { "set_super_seeding", RV_SCOPE_MANAGE, TRUE },
         [RV_OP_SET_FIRST_LAST_PIECE] = { "set_first_last_piece", RV_SCOPE_MANAGE, TRUE },
+        [RV_OP_LIST_TRACKERS] = { "list_trackers", RV_SCOPE_READ, TRUE },
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(rv_op_table) == RV_OP_LAST);
 

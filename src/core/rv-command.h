@@ -93,6 +93,8 @@ typedef enum {
         RV_OP_SET_SUPER_SEEDING,
         /* on one torrent: the first and last pieces of each wanted file first (flag) */
         RV_OP_SET_FIRST_LAST_PIECE,
+        /* on one torrent: its trackers with their status (asynchronous, like list_files) */
+        RV_OP_LIST_TRACKERS,
         RV_OP_LAST,
 } RvOp;
 
@@ -158,8 +160,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(RvCommand, rv_command_free)
 /* the arguments, checked before anything is authorized or changed; the error names the field. target, when
  * known, is the torrent as it is now (file indexes are checked against its files) */
 gboolean rv_command_validate(const RvCommand *command, const RvTorrent *target, GError **error);
-/* applies a torrent command (every RV_OP that targets a torrent but list_files, which is asynchronous):
- * NOT_FOUND when the torrent is gone or going */
+/* applies a torrent command (every RV_OP that targets a torrent but list_files and list_trackers, which are
+ * asynchronous): NOT_FOUND when the torrent is gone or going */
 gboolean rv_command_run(RvManager *manager, const RvCommand *command, GError **error);
 
 G_END_DECLS

@@ -85,6 +85,7 @@ rv_manager_restore_engine(RvManager *self, RvTorrent *torrent, RvStoreTorrent *r
         torrent->has_metadata = info->has_metadata;
         torrent->total_size = info->total_size;
         torrent->wanted_size = info->total_size;
+        torrent->trackers_count = info->n_trackers;
         torrent->state = torrent->user_paused ? RV_TORRENT_STATE_PAUSED : RV_TORRENT_STATE_CHECKING;
         if (info->files != NULL)
                 rv_manager_set_files(torrent, info->files);
@@ -97,6 +98,7 @@ rv_manager_restore_engine(RvManager *self, RvTorrent *torrent, RvStoreTorrent *r
         options.force_start = torrent->force_start;
         options.super_seeding = torrent->super_seeding;
         options.first_last_piece = torrent->first_last_piece;
+        options.content_layout = torrent->content_layout;
         options.download_limit = torrent->download_limit;
         options.upload_limit = torrent->upload_limit;
         if (torrent->peers != NULL && torrent->peers[0] != NULL)

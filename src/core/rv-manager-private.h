@@ -29,6 +29,8 @@ struct _RvManager {
         guint goal_timer;
         /* file list requests waiting for FILE_PROGRESS: hex -> GPtrArray of GTask */
         GHashTable *file_requests;
+        /* tracker list requests waiting for TRACKERS: hex -> GPtrArray of GTask */
+        GHashTable *tracker_requests;
         /* shutdown in progress */
         GTask *shutdown_task;
         /* from the start of a shutdown on: no more adds */

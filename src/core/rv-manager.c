@@ -289,6 +289,11 @@ rv_manager_on_status(RvManager *self, RvTorrent *torrent, const RvEngineStatus *
                 torrent->error = g_strdup(st->error != NULL ? st->error : torrent->move_error);
                 fields |= RV_TORRENT_FIELD_ERROR;
         }
+        if (g_strcmp0(torrent->tracker, st->current_tracker) != 0) {
+                g_free(torrent->tracker);
+                torrent->tracker = g_strdup(st->current_tracker);
+                fields |= RV_TORRENT_FIELD_TRACKER;
+        }
         if (torrent->sequential_pending) {
                 /* a status taken before the change reached libtorrent says the old value */
                 torrent->sequential_pending = torrent->sequential != st->sequential;
@@ -393,8 +398,23 @@ rv_manager_fail(RvManager *self, RvTorrent *torrent, const char *message)
         rv_manager_changed(self, torrent, fields);
 }
 
-static void rv_manager_complete_file_requests(RvManager *self, const RvInfoHash *hash, GArray *progress,
-                                              const GError *error);
+static void rv_manager_complete_requests(GHashTable *table, const RvInfoHash *hash, gpointer answer, GBoxedCopyFunc ref,
+                                         GDestroyNotify unref, const GError *error);
+static void rv_manager_on_trackers(RvManager *self, RvTorrent *torrent, GPtrArray *trackers);
+
+static void
+rv_manager_on_removed(RvManager *self, RvTorrent *torrent)
+{
+        /* the engine answers nothing more about it: whoever waits hears so */
+        g_autoptr(GError) gone =
+                g_error_new(RV_ERROR, RV_ERROR_NOT_FOUND, "torrent %s left the engine", torrent->hash.hex);
+
+        rv_manager_complete_requests(self->file_requests, &torrent->hash, NULL, NULL, NULL, gone);
+        rv_manager_complete_requests(self->tracker_requests, &torrent->hash, NULL, NULL, NULL, gone);
+        torrent->in_engine = FALSE;
+        if (torrent->removing)
+                rv_manager_unregister(self, torrent);
+}
 
 static void
 rv_manager_engine_event_cb(RvEngine *engine, const RvEngineEvent *ev, gpointer user_data)
@@ -464,9 +484,7 @@ rv_manager_engine_event_cb(RvEngine *engine, const RvEngineEvent *ev, gpointer u
         case RV_ENGINE_EVENT_RESUMED:
                 break;
         case RV_ENGINE_EVENT_REMOVED:
-                torrent->in_engine = FALSE;
-                if (torrent->removing)
-                        rv_manager_unregister(self, torrent);
+                rv_manager_on_removed(self, torrent);
                 break;
         case RV_ENGINE_EVENT_FILES_DELETED:
                 g_debug("data of %s deleted", ev->hash.hex);
@@ -507,7 +525,11 @@ rv_manager_engine_event_cb(RvEngine *engine, const RvEngineEvent *ev, gpointer u
                 break;
         }
         case RV_ENGINE_EVENT_FILE_PROGRESS:
-                rv_manager_complete_file_requests(self, &ev->hash, ev->file_progress, NULL);
+                rv_manager_complete_requests(self->file_requests, &ev->hash, ev->file_progress,
+                                             (GBoxedCopyFunc)g_array_ref, (GDestroyNotify)g_array_unref, NULL);
+                break;
+        case RV_ENGINE_EVENT_TRACKERS:
+                rv_manager_on_trackers(self, torrent, ev->trackers);
                 break;
         default:
                 break;
@@ -547,6 +569,7 @@ rv_manager_finalize(GObject *object)
         g_ptr_array_unref(self->order);
         g_hash_table_unref(self->torrents);
         g_hash_table_unref(self->file_requests);
+        g_hash_table_unref(self->tracker_requests);
         rv_manager_config_clear(&self->config);
         G_OBJECT_CLASS(rv_manager_parent_class)->finalize(object);
 }
@@ -582,6 +605,8 @@ rv_manager_init(RvManager *self)
         self->adding = g_hash_table_new(g_str_hash, g_str_equal);
         self->adds_out = g_hash_table_new(NULL, NULL);
         self->file_requests = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_ptr_array_unref);
+        self->tracker_requests =
+                g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_ptr_array_unref);
         /* keyed by the record's own hash */
         self->loading = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)rv_store_torrent_free);
         self->load_queue = g_array_new(FALSE, FALSE, sizeof(RvInfoHash));
@@ -697,6 +722,8 @@ rv_manager_validate_request(RvManager *self, const RvAddRequest *request, GError
                 return FALSE;
         if (request->name != NULL && !rv_validate_torrent_name(request->name, "name", error))
                 return FALSE;
+        if (!rv_validate_content_layout(request->content_layout, "content_layout", NULL, error))
+                return FALSE;
         if (!rv_validate_limit(request->download_limit, "download_limit", error) ||
             !rv_validate_limit(request->upload_limit, "upload_limit", error))
                 return FALSE;
@@ -765,6 +792,7 @@ rv_manager_add_options(RvManagerAdd *add, RvEngineAddOptions *options)
         options->sequential = add->torrent->sequential;
         options->seed_mode = add->skip_checking;
         options->first_last_piece = add->torrent->first_last_piece;
+        options->content_layout = add->torrent->content_layout;
         options->download_limit = add->torrent->download_limit;
         options->upload_limit = add->torrent->upload_limit;
         options->added_time = add->torrent->added_time;
@@ -865,6 +893,7 @@ rv_manager_add_async(RvManager *self, const RvAddRequest *request, GAsyncReadyCa
         RvEngineAddOptions options;
         RvManagerAdd *add;
         RvTorrent *existing;
+        RvContentLayout layout = RV_CONTENT_LAYOUT_ORIGINAL;
 
         if (self->stopping) {
                 g_task_return_new_error(task, RV_ERROR, RV_ERROR_UNAVAILABLE, "the service is shutting down");
@@ -879,6 +908,9 @@ rv_manager_add_async(RvManager *self, const RvAddRequest *request, GAsyncReadyCa
                 g_task_return_error(task, g_steal_pointer(&error));
                 return;
         }
+        /* validated above; the file list below then has the paths the files get on disk */
+        (void)rv_validate_content_layout(request->content_layout, "content_layout", &layout, NULL);
+        rv_engine_source_set_content_layout(source, layout);
         info = rv_engine_source_get_info(source);
         existing = g_hash_table_lookup(self->torrents, info->hash.hex);
         if (existing != NULL) {
@@ -908,6 +940,7 @@ rv_manager_add_async(RvManager *self, const RvAddRequest *request, GAsyncReadyCa
         torrent->download_limit = request->download_limit;
         torrent->upload_limit = request->upload_limit;
         torrent->first_last_piece = request->first_last_piece;
+        torrent->content_layout = layout;
         if (request->share_limits) {
                 torrent->ratio_limit = request->ratio_limit;
                 torrent->seeding_time_limit = request->seeding_time_limit;
@@ -919,6 +952,7 @@ rv_manager_add_async(RvManager *self, const RvAddRequest *request, GAsyncReadyCa
         torrent->fs_overrides = request->fs_overrides != NULL ? json_node_copy(request->fs_overrides) : NULL;
         torrent->added_time = g_get_real_time() / G_USEC_PER_SEC;
         torrent->has_metadata = info->has_metadata;
+        torrent->trackers_count = info->n_trackers;
         torrent->total_size = info->total_size;
         torrent->wanted_size = info->total_size;
         if (info->files != NULL)
@@ -1498,7 +1532,46 @@ rv_manager_set_all_paused_finish(RvManager *self, GAsyncResult *result, GError *
         return g_task_propagate_boolean(G_TASK(result), error);
 }
 
-/* files */
+/* files and trackers: asked of the engine once however many wait, answered by its event */
+
+static void
+rv_manager_request_engine(RvManager *self, GHashTable *table, RvTorrent *torrent, GTask *task,
+                          gboolean (*request)(RvEngine *engine, const RvInfoHash *hash, GError **error))
+{
+        g_autoptr(GError) error = NULL;
+        GPtrArray *waiting = g_hash_table_lookup(table, torrent->hash.hex);
+
+        if (waiting == NULL) {
+                if (!request(self->engine, &torrent->hash, &error)) {
+                        g_task_return_error(task, g_steal_pointer(&error));
+                        g_object_unref(task);
+                        return;
+                }
+                waiting = g_ptr_array_new_with_free_func(g_object_unref);
+                g_hash_table_insert(table, g_strdup(torrent->hash.hex), waiting);
+        }
+        g_ptr_array_add(waiting, task);
+}
+
+static void
+rv_manager_complete_requests(GHashTable *table, const RvInfoHash *hash, gpointer answer, GBoxedCopyFunc ref,
+                             GDestroyNotify unref, const GError *error)
+{
+        GPtrArray *waiting = NULL;
+        gpointer key = NULL;
+
+        if (!g_hash_table_steal_extended(table, hash->hex, &key, (gpointer *)&waiting))
+                return;
+        g_free(key);
+        for (guint i = 0; i < waiting->len; i++) {
+                GTask *task = g_ptr_array_index(waiting, i);
+                if (error != NULL)
+                        g_task_return_error(task, g_error_copy(error));
+                else
+                        g_task_return_pointer(task, answer != NULL ? ref(answer) : NULL, unref);
+        }
+        g_ptr_array_unref(waiting);
+}
 
 void
 rv_manager_list_files_async(RvManager *self, RvTorrent *torrent, GCancellable *cancellable,
@@ -1506,7 +1579,7 @@ rv_manager_list_files_async(RvManager *self, RvTorrent *torrent, GCancellable *c
 {
         g_autoptr(GTask) task = g_task_new(self, cancellable, callback, user_data);
         g_autoptr(GError) error = NULL;
-        GPtrArray *waiting;
+
         g_task_set_task_data(task, g_strdup(torrent->hash.hex), g_free);
         if (!rv_manager_load_now(self, torrent, &error)) {
                 g_task_return_error(task, g_steal_pointer(&error));
@@ -1522,36 +1595,53 @@ rv_manager_list_files_async(RvManager *self, RvTorrent *torrent, GCancellable *c
                 g_task_return_pointer(task, NULL, NULL);
                 return;
         }
-        waiting = g_hash_table_lookup(self->file_requests, torrent->hash.hex);
-        if (waiting == NULL) {
-                if (!rv_engine_request_file_progress(self->engine, &torrent->hash, &error)) {
-                        g_task_return_error(task, g_steal_pointer(&error));
-                        return;
-                }
-                waiting = g_ptr_array_new_with_free_func(g_object_unref);
-                g_hash_table_insert(self->file_requests, g_strdup(torrent->hash.hex), waiting);
-        }
-        g_ptr_array_add(waiting, g_steal_pointer(&task));
+        rv_manager_request_engine(self, self->file_requests, torrent, g_steal_pointer(&task),
+                                  rv_engine_request_file_progress);
 }
 
+/* the count follows what libtorrent says: a magnet's metadata may name more trackers than its link */
 static void
-rv_manager_complete_file_requests(RvManager *self, const RvInfoHash *hash, GArray *progress, const GError *error)
+rv_manager_on_trackers(RvManager *self, RvTorrent *torrent, GPtrArray *trackers)
 {
-        GPtrArray *waiting = NULL;
-        gpointer key = NULL;
-
-        if (!g_hash_table_steal_extended(self->file_requests, hash->hex, &key, (gpointer *)&waiting))
-                return;
-        g_free(key);
-        for (guint i = 0; i < waiting->len; i++) {
-                GTask *task = g_ptr_array_index(waiting, i);
-                if (error != NULL)
-                        g_task_return_error(task, g_error_copy(error));
-                else
-                        g_task_return_pointer(task, progress != NULL ? g_array_ref(progress) : NULL,
-                                              (GDestroyNotify)g_array_unref);
+        if (trackers != NULL && torrent->trackers_count != trackers->len) {
+                torrent->trackers_count = trackers->len;
+                rv_manager_changed(self, torrent, RV_TORRENT_FIELD_TRACKER);
         }
-        g_ptr_array_unref(waiting);
+        rv_manager_complete_requests(self->tracker_requests, &torrent->hash, trackers, (GBoxedCopyFunc)g_ptr_array_ref,
+                                     (GDestroyNotify)g_ptr_array_unref, NULL);
+}
+
+void
+rv_manager_list_trackers_async(RvManager *self, RvTorrent *torrent, GCancellable *cancellable,
+                               GAsyncReadyCallback callback, gpointer user_data)
+{
+        g_autoptr(GTask) task = g_task_new(self, cancellable, callback, user_data);
+        g_autoptr(GError) error = NULL;
+
+        if (!rv_manager_load_now(self, torrent, &error)) {
+                g_task_return_error(task, g_steal_pointer(&error));
+                return;
+        }
+        if (!torrent->in_engine) {
+                /* not in the session: nothing announced */
+                g_task_return_pointer(task, g_ptr_array_new(), (GDestroyNotify)g_ptr_array_unref);
+                return;
+        }
+        rv_manager_request_engine(self, self->tracker_requests, torrent, g_steal_pointer(&task),
+                                  rv_engine_request_trackers);
+}
+
+GPtrArray *
+rv_manager_list_trackers_finish(RvManager *self, GAsyncResult *result, GError **error)
+{
+        GPtrArray *trackers;
+
+        g_return_val_if_fail(g_task_is_valid(result, self), NULL);
+        trackers = g_task_propagate_pointer(G_TASK(result), error);
+        /* the fake engine and a failed read answer with nothing: an empty list */
+        if (trackers == NULL && (error == NULL || *error == NULL))
+                trackers = g_ptr_array_new();
+        return trackers;
 }
 
 GArray *

@@ -46,6 +46,8 @@ typedef struct {
         gboolean first_last_piece;
         /* the torrent's name as the user wants it shown, NULL for the metadata's */
         const char *name;
+        /* rv_content_layout_names, NULL for original */
+        const char *content_layout;
         const char *const *labels;
         /* may be NULL */
         const RvSelection *selection;
@@ -185,6 +187,12 @@ void rv_manager_list_files_async(RvManager *self, RvTorrent *torrent, GCancellab
                                  GAsyncReadyCallback callback, gpointer user_data);
 /* RvFileInfo array (paths borrowed from the torrent) */
 GArray *rv_manager_list_files_finish(RvManager *self, GAsyncResult *result, GError **error);
+
+/* the torrent's trackers with their status (asks the engine, answers from its TRACKERS event) */
+void rv_manager_list_trackers_async(RvManager *self, RvTorrent *torrent, GCancellable *cancellable,
+                                    GAsyncReadyCallback callback, gpointer user_data);
+/* RvEngineTracker, owned by the caller; empty when the torrent is not in the engine */
+GPtrArray *rv_manager_list_trackers_finish(RvManager *self, GAsyncResult *result, GError **error);
 
 /*
  * the post-download pipeline (src/fsops) is wired in by the daemon: it keeps

@@ -49,6 +49,8 @@ RV_GETTER(rv_field_completed_time, RV_FIELD_UINT64, i, t->completed_time)
 RV_GETTER(rv_field_error, RV_FIELD_STRING, s, t->error != NULL ? t->error : "")
 RV_GETTER(rv_field_fs_state, RV_FIELD_STRING, s, t->fs_state != NULL ? t->fs_state : "idle")
 RV_GETTER(rv_field_fs_error, RV_FIELD_STRING, s, t->fs_error != NULL ? t->fs_error : "")
+RV_GETTER(rv_field_tracker, RV_FIELD_STRING, s, t->tracker != NULL ? t->tracker : "")
+RV_GETTER(rv_field_trackers_count, RV_FIELD_UINT32, i, t->trackers_count)
 RV_GETTER(rv_field_library_path, RV_FIELD_STRING, s, t->library_path != NULL ? t->library_path : "")
 
 #define F_PROGRESS RV_TORRENT_FIELD_PROGRESS
@@ -95,6 +97,9 @@ static const RvTorrentField rv_torrent_field_table[] = {
         { "fs_state", "FsState", RV_FIELD_STRING, RV_TORRENT_FIELD_FSOPS, FALSE, rv_field_fs_state },
         { "fs_error", "FsError", RV_FIELD_STRING, RV_TORRENT_FIELD_FSOPS, FALSE, rv_field_fs_error },
         { "library_path", "LibraryPath", RV_FIELD_STRING, RV_TORRENT_FIELD_FSOPS, FALSE, rv_field_library_path },
+        { "tracker", "Tracker", RV_FIELD_STRING, RV_TORRENT_FIELD_TRACKER, FALSE, rv_field_tracker },
+        { "trackers_count", "TrackersCount", RV_FIELD_UINT32, RV_TORRENT_FIELD_TRACKER, FALSE,
+          rv_field_trackers_count },
         { NULL, NULL, 0, 0, FALSE, NULL },
 };
 

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "rv-torrent.h"
+#include "rv-validate.h"
 
 static const char *const rv_torrent_state_names[] = {
         [RV_TORRENT_STATE_QUEUED] = "queued",
@@ -65,6 +66,7 @@ rv_torrent_free(RvTorrent *torrent)
         if (torrent->priority_overrides != NULL)
                 g_hash_table_unref(torrent->priority_overrides);
         g_free(torrent->error);
+        g_free(torrent->tracker);
         g_free(torrent->move_error);
         if (torrent->files != NULL)
                 g_ptr_array_unref(torrent->files);
@@ -205,6 +207,8 @@ rv_torrent_meta_to_json(const RvTorrent *torrent)
         json_builder_add_boolean_value(builder, torrent->super_seeding);
         json_builder_set_member_name(builder, "first_last_piece");
         json_builder_add_boolean_value(builder, torrent->first_last_piece);
+        json_builder_set_member_name(builder, "content_layout");
+        json_builder_add_string_value(builder, rv_content_layout_to_string(torrent->content_layout));
         rv_json_add_int(builder, "download_limit", torrent->download_limit);
         rv_json_add_int(builder, "upload_limit", torrent->upload_limit);
         json_builder_set_member_name(builder, "ratio_limit");
@@ -449,6 +453,8 @@ rv_torrent_meta_from_json(RvTorrent *torrent, JsonNode *node, GError **error)
         g_autofree char *name = NULL;
         g_autofree char *magnet = NULL;
         g_autofree char *save_path = NULL;
+        g_autofree char *layout_name = NULL;
+        RvContentLayout layout = RV_CONTENT_LAYOUT_ORIGINAL;
         g_autoptr(RvSelection) selection = NULL;
         g_autoptr(GHashTable) overrides = NULL;
         g_autoptr(GStrvBuilder) labels = g_strv_builder_new();
@@ -484,7 +490,9 @@ rv_torrent_meta_from_json(RvTorrent *torrent, JsonNode *node, GError **error)
                 return FALSE;
         }
         if (!rv_json_get_string(obj, "name", &name, error) || !rv_json_get_string(obj, "magnet", &magnet, error) ||
-            !rv_json_get_string(obj, "save_path", &save_path, error))
+            !rv_json_get_string(obj, "save_path", &save_path, error) ||
+            !rv_json_get_string(obj, "content_layout", &layout_name, error) ||
+            !rv_validate_content_layout(layout_name, "content_layout", &layout, error))
                 return FALSE;
         if (!rv_torrent_meta_read_labels(obj, labels, error))
                 return FALSE;
@@ -543,6 +551,7 @@ rv_torrent_meta_from_json(RvTorrent *torrent, JsonNode *node, GError **error)
         torrent->name_given = name_given;
         torrent->super_seeding = super_seeding;
         torrent->first_last_piece = first_last;
+        torrent->content_layout = layout;
         torrent->download_limit = dl;
         torrent->upload_limit = ul;
         torrent->added_time = added;

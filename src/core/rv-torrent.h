@@ -45,6 +45,8 @@ typedef enum {
         RV_TORRENT_FIELD_FSOPS = 1 << 14,
         /* force start, super seeding, a move of the data under way */
         RV_TORRENT_FIELD_FLAGS = 1 << 15,
+        /* the working tracker, the number of trackers */
+        RV_TORRENT_FIELD_TRACKER = 1 << 16,
 } RvTorrentFields;
 
 /* a share limit (ratio, seeding minutes) of one torrent is a value or one of these */
@@ -84,6 +86,11 @@ typedef struct {
         gboolean super_seeding;
         /* the first and last pieces of each wanted file first (qBittorrent's f_l_piece_prio) */
         gboolean first_last_piece;
+        /* as asked at add; a magnet's waits for the metadata, so it is kept across restarts */
+        RvContentLayout content_layout;
+        /* the tracker of the last announce that worked, NULL for none; how many trackers it has */
+        char *tracker;
+        guint trackers_count;
         /* libtorrent is moving the data to another save path */
         gboolean moving;
         gint64 download_limit;

@@ -119,6 +119,22 @@ rv_validate_category(const char *name, const char *field, GError **error)
 }
 
 gboolean
+rv_validate_content_layout(const char *text, const char *field, RvContentLayout *ret_layout, GError **error)
+{
+        RvContentLayout layout = RV_CONTENT_LAYOUT_ORIGINAL;
+
+        if (text != NULL && !rv_content_layout_from_string(text, &layout)) {
+                g_autofree char *names = g_strjoinv(", ", (GStrv)rv_content_layout_names);
+                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "%s: unknown layout '%s' (one of %s)", field,
+                            text, names);
+                return FALSE;
+        }
+        if (ret_layout != NULL)
+                *ret_layout = layout;
+        return TRUE;
+}
+
+gboolean
 rv_validate_torrent_name(const char *name, const char *field, GError **error)
 {
         if (name == NULL || name[0] == '\0' || strlen(name) > 255 || !g_utf8_validate(name, -1, NULL)) {

@@ -3,6 +3,8 @@
 
 #include <glib.h>
 
+#include "rv-enums.h"
+
 G_BEGIN_DECLS
 
 /*
@@ -32,6 +34,8 @@ gboolean rv_validate_share_limits(double ratio, gint64 minutes, gint64 inactive_
 gboolean rv_validate_category(const char *name, const char *field, GError **error);
 /* a torrent's name as the user gives it: 1 to 255 bytes of UTF-8, no control characters */
 gboolean rv_validate_torrent_name(const char *name, const char *field, GError **error);
+/* a content layout by its wire name (original, subfolder, no_subfolder); NULL is original */
+gboolean rv_validate_content_layout(const char *text, const char *field, RvContentLayout *ret_layout, GError **error);
 /* an API key's label: 1..RV_KEY_MAX_LABEL bytes of UTF-8 */
 gboolean rv_validate_key_label(const char *label, GError **error);
 /* an API key's rate limit: both burst and period, or neither */

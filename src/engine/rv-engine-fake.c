@@ -578,6 +578,20 @@ rv_fake_connect_peer(RvEngine *engine, const RvInfoHash *hash, const char *host_
         return rv_fake_lookup(rv_fake_self(engine), hash, error) != NULL;
 }
 
+/* the fake announces nowhere: no trackers */
+static gboolean
+rv_fake_request_trackers(RvEngine *engine, const RvInfoHash *hash, GError **error)
+{
+        RvFakeEngine *self = rv_fake_self(engine);
+        RvFakeEvent *event;
+
+        if (rv_fake_lookup(self, hash, error) == NULL)
+                return FALSE;
+        event = rv_fake_queue(self, RV_ENGINE_EVENT_TRACKERS, hash);
+        event->trackers = g_ptr_array_new_with_free_func((GDestroyNotify)rv_engine_tracker_free);
+        return TRUE;
+}
+
 static gboolean
 rv_fake_request_file_progress(RvEngine *engine, const RvInfoHash *hash, GError **error)
 {
@@ -812,6 +826,7 @@ static const RvEngineVTable rv_fake_vtable = {
         .move_storage = rv_fake_move_storage,
         .connect_peer = rv_fake_connect_peer,
         .request_file_progress = rv_fake_request_file_progress,
+        .request_trackers = rv_fake_request_trackers,
         .save_resume = rv_fake_save_resume,
         .save_resume_all = rv_fake_save_resume_all,
         .pause_session = rv_fake_pause_session,

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <climits>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -27,6 +28,7 @@
 #include <libtorrent/write_resume_data.hpp>
 
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 
 #include "rv-engine-source.hpp"
 
@@ -53,6 +55,11 @@ struct RvLtTorrent {
         int num_files = -1;
         /* first and last pieces first: piece priorities recomputed from the files' whenever either changes */
         bool first_last = false;
+        /* a magnet's content layout, applied by file renames when the metadata arrives */
+        RvContentLayout layout = RV_CONTENT_LAYOUT_ORIGINAL;
+        /* the layout's renames libtorrent has not confirmed, and the folders they leave behind */
+        int renames_pending = 0;
+        std::vector<std::string> layout_leftovers;
         std::shared_ptr<const lt::torrent_info> ti;
         /* the file priorities as last asked for, empty: all default */
         std::vector<lt::download_priority_t> file_prios;
@@ -360,7 +367,8 @@ rv_lt_find_handle(RvLtEngine *self, const lt::torrent_handle &handle, lt::sha1_h
 
 bool
 rv_lt_emit_metadata(RvEngine *engine, const lt::sha1_hash &key, const lt::torrent_info &ti,
-                    const std::vector<lt::download_priority_t> &priorities)
+                    const std::vector<lt::download_priority_t> &priorities,
+                    const std::map<lt::file_index_t, std::string> &renamed)
 {
         RvEngineEvent event{};
         const std::string &name = ti.name();
@@ -368,7 +376,7 @@ rv_lt_emit_metadata(RvEngine *engine, const lt::sha1_hash &key, const lt::torren
         event.kind = RV_ENGINE_EVENT_METADATA;
         rv_engine_hash_to_rv(key, &event.hash);
         event.name = name.c_str();
-        event.files = rv_engine_files_new(ti, priorities);
+        event.files = rv_engine_files_new(ti, priorities, renamed);
         event.total_size = ti.total_size();
         bool alive = rv_engine_emit(engine, &event);
         g_ptr_array_unref(event.files);
@@ -495,7 +503,7 @@ rv_lt_on_add(RvEngine *engine, const lt::add_torrent_alert *alert)
         if (params.ti) {
                 std::vector<lt::download_priority_t> priorities = std::move(it->second.add_priorities);
                 it->second.add_priorities.clear();
-                if (!rv_lt_emit_metadata(engine, key, *params.ti, priorities))
+                if (!rv_lt_emit_metadata(engine, key, *params.ti, priorities, params.renamed_files))
                         return false;
         }
 
@@ -540,7 +548,24 @@ rv_lt_check_metadata(RvEngine *engine, const lt::sha1_hash &key, const lt::torre
         torrent->total_size = ti.total_size();
         torrent->num_files = ti.num_files();
         torrent->dirty = true;
-        return rv_lt_emit_metadata(engine, key, ti, priorities);
+        /*
+         * libtorrent downloads from the moment it has the metadata, before
+         * this alert is handled: the first pieces may be written under the
+         * metadata's names. rename_file() moves them (it is ordered with the
+         * writes on the disk thread); the folders they were in are removed
+         * once every rename is done, when empty.
+         */
+        std::map<lt::file_index_t, std::string> renames = rv_engine_layout_renames(ti, torrent->layout);
+        for (const auto &rename : renames) {
+                std::string dir = ti.orig_files().file_path(rename.first, "");
+                for (auto slash = dir.rfind('/'); slash != std::string::npos && slash > 0; slash = dir.rfind('/')) {
+                        dir.resize(slash);
+                        torrent->layout_leftovers.push_back(dir);
+                }
+                torrent->handle.rename_file(rename.first, rename.second);
+        }
+        torrent->renames_pending = static_cast<int>(renames.size());
+        return rv_lt_emit_metadata(engine, key, ti, priorities, renames);
 }
 
 bool
@@ -746,6 +771,8 @@ rv_lt_emit_status(RvEngine *engine, RvLtTorrent &torrent, const lt::sha1_hash &k
                 status.error = g_strdup(torrent.disk_error.c_str());
         else
                 torrent.disk_error.clear();
+        if (!st.current_tracker.empty())
+                status.current_tracker = g_strdup(st.current_tracker.c_str());
 
         event.kind = RV_ENGINE_EVENT_STATUS;
         event.hash = status.hash;
@@ -779,6 +806,27 @@ rv_lt_on_state_update(RvEngine *engine, const lt::state_update_alert *alert, gin
         return true;
 }
 
+/* a layout rename done or failed: after the last, the metadata's folders go when empty */
+void
+rv_lt_on_layout_renamed(RvLtEngine *self, const lt::torrent_handle &handle)
+{
+        lt::sha1_hash key;
+        RvLtTorrent *torrent = rv_lt_find_handle(self, handle, key);
+
+        if (torrent == nullptr || torrent->renames_pending == 0 || --torrent->renames_pending > 0)
+                return;
+        std::vector<std::string> dirs = std::move(torrent->layout_leftovers);
+        torrent->layout_leftovers.clear();
+        /* deepest first; a folder that still holds something stays */
+        std::sort(dirs.begin(), dirs.end(),
+                  [](const std::string &a, const std::string &b) { return a.size() > b.size(); });
+        for (const std::string &dir : dirs) {
+                g_autofree char *path = g_build_filename(torrent->save_path.c_str(), dir.c_str(), nullptr);
+                (void)g_rmdir(path);
+        }
+        torrent->dirty = true;
+}
+
 /* one alert to zero or more events; FALSE when the event func freed the engine */
 bool
 rv_lt_handle_alert(RvEngine *engine, lt::alert *alert)
@@ -795,6 +843,12 @@ rv_lt_handle_alert(RvEngine *engine, lt::alert *alert)
                 return rv_lt_on_resume_data(engine, lt::alert_cast<lt::save_resume_data_alert>(alert));
         case lt::save_resume_data_failed_alert::alert_type:
                 return rv_lt_on_resume_data_failed(engine, lt::alert_cast<lt::save_resume_data_failed_alert>(alert));
+        case lt::file_renamed_alert::alert_type:
+                rv_lt_on_layout_renamed(self, lt::alert_cast<lt::file_renamed_alert>(alert)->handle);
+                return true;
+        case lt::file_rename_failed_alert::alert_type:
+                rv_lt_on_layout_renamed(self, lt::alert_cast<lt::file_rename_failed_alert>(alert)->handle);
+                return true;
         case lt::torrent_finished_alert::alert_type: {
                 auto *a = lt::alert_cast<lt::torrent_finished_alert>(alert);
                 RvLtTorrent *torrent = rv_lt_find_handle(self, a->handle, key);
@@ -1180,6 +1234,9 @@ rv_lt_add(RvEngine *engine, RvEngineSource *source, const RvEngineAddOptions *op
                 if (torrent.force_start && !torrent.start_pending)
                         atp.flags &= ~lt::torrent_flags::auto_managed;
                 torrent.first_last = options->first_last_piece;
+                /* with metadata the layout is in atp.renamed_files already (rv_engine_source_set_content_layout) */
+                if (!atp.ti)
+                        torrent.layout = options->content_layout;
                 if (atp.ti) {
                         torrent.total_size = atp.ti->total_size();
                         torrent.num_files = atp.ti->num_files();
@@ -1563,50 +1620,117 @@ rv_lt_connect_peer(RvEngine *engine, const RvInfoHash *hash, const char *host_po
 }
 
 /*
- * libtorrent 2.0.8 has no post_file_progress(): file_progress() is a blocking
- * round trip to the network thread, so it runs on a worker and the answer
- * comes back to the main context as FILE_PROGRESS, like an alert would
+ * libtorrent 2.0.8 has no post_file_progress() and no post_trackers():
+ * file_progress() and trackers() are blocking round trips to the network
+ * thread, so they run on a worker and the answer comes back to the main
+ * context as FILE_PROGRESS or TRACKERS, like an alert would
  */
-struct RvLtFileProgress {
+struct RvLtQuery {
         std::shared_ptr<RvLtShared> shared;
         lt::torrent_handle handle;
         lt::sha1_hash key;
+        RvEngineEventKind kind = RV_ENGINE_EVENT_FILE_PROGRESS;
         std::vector<std::int64_t> progress;
+        std::vector<lt::announce_entry> trackers;
 };
 
 void
-rv_lt_file_progress_free(gpointer data)
+rv_lt_query_free(gpointer data)
 {
-        delete static_cast<RvLtFileProgress *>(data);
+        delete static_cast<RvLtQuery *>(data);
 }
 
 void
-rv_lt_file_progress_thread_cb(GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
+rv_lt_query_file_progress(RvLtQuery *request)
 {
-        auto *request = static_cast<RvLtFileProgress *>(task_data);
+        request->handle.file_progress(request->progress, {});
+        /* libtorrent 2.0.8 may count a piece twice and report more than a file holds (fixed upstream) */
+        std::shared_ptr<const lt::torrent_info> ti = request->handle.torrent_file();
+        if (ti && static_cast<int>(request->progress.size()) == ti->num_files()) {
+                for (lt::file_index_t i : ti->files().file_range()) {
+                        auto &done = request->progress[static_cast<size_t>(static_cast<int>(i))];
+                        done = std::min(done, ti->files().file_size(i));
+                }
+        }
+}
+
+void
+rv_lt_query_thread_cb(GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
+{
+        auto *request = static_cast<RvLtQuery *>(task_data);
 
         try {
-                request->handle.file_progress(request->progress, {});
-                /* libtorrent 2.0.8 may count a piece twice and report more than a file holds (fixed upstream) */
-                std::shared_ptr<const lt::torrent_info> ti = request->handle.torrent_file();
-                if (ti && static_cast<int>(request->progress.size()) == ti->num_files()) {
-                        for (lt::file_index_t i : ti->files().file_range()) {
-                                auto &done = request->progress[static_cast<size_t>(static_cast<int>(i))];
-                                done = std::min(done, ti->files().file_size(i));
-                        }
-                }
+                if (request->kind == RV_ENGINE_EVENT_FILE_PROGRESS)
+                        rv_lt_query_file_progress(request);
+                else
+                        request->trackers = request->handle.trackers();
         } catch (...) {
-                g_debug("reading file progress failed, ignoring");
+                g_debug("reading %s failed, ignoring", rv_engine_event_kind_to_string(request->kind));
                 request->progress.clear();
+                request->trackers.clear();
         }
         request->shared->inflight--;
         g_task_return_boolean(task, TRUE);
 }
 
+/* the endpoints' announces of one tracker: whether any worked or runs, the first failure, the scrape counts */
 void
-rv_lt_file_progress_done_cb(GObject *source_object, GAsyncResult *result, gpointer user_data)
+rv_lt_tracker_read(const lt::announce_entry &ae, RvEngineTracker *tracker, bool &working, bool &updating,
+                   std::string &working_message, std::string &failure)
 {
-        auto *request = static_cast<RvLtFileProgress *>(g_task_get_task_data(G_TASK(result)));
+        for (const lt::announce_endpoint &endpoint : ae.endpoints) {
+                for (const lt::announce_infohash &ih : endpoint.info_hashes) {
+                        updating = updating || ih.updating;
+                        if (ih.fails > 0 && failure.empty())
+                                failure = !ih.message.empty() ? ih.message : ih.last_error.message();
+                        if (ih.fails == 0 && ih.start_sent) {
+                                working = true;
+                                if (working_message.empty())
+                                        working_message = ih.message;
+                        }
+                        tracker->num_seeds = std::max(tracker->num_seeds, ih.scrape_complete);
+                        tracker->num_leeches = std::max(tracker->num_leeches, ih.scrape_incomplete);
+                        tracker->num_downloaded = std::max(tracker->num_downloaded, ih.scrape_downloaded);
+                }
+        }
+}
+
+/*
+ * One tracker as qBittorrent shows it, from its endpoints (one per listen
+ * socket) and their v1/v2 announces: working when any announce went
+ * through, else updating while one is under way, else not working when one
+ * failed, else not contacted. The counts come from the tracker's answers.
+ */
+RvEngineTracker *
+rv_lt_tracker_new(const lt::announce_entry &ae) noexcept
+{
+        RvEngineTracker *tracker = rv_engine_tracker_new(ae.url.c_str(), ae.tier);
+        std::string working_message;
+        std::string failure;
+        bool working = false;
+        bool updating = false;
+
+        try {
+                rv_lt_tracker_read(ae, tracker, working, updating, working_message, failure);
+        } catch (...) {
+                /* out of memory for a message: the row without it */
+                g_debug("reading tracker '%s' failed, ignoring", ae.url.c_str());
+        }
+        if (working)
+                tracker->status = RV_TRACKER_STATUS_WORKING;
+        else if (updating)
+                tracker->status = RV_TRACKER_STATUS_UPDATING;
+        else if (!failure.empty())
+                tracker->status = RV_TRACKER_STATUS_NOT_WORKING;
+        g_free(tracker->message);
+        tracker->message = g_strdup(working ? working_message.c_str() : updating ? "" : failure.c_str());
+        return tracker;
+}
+
+void
+rv_lt_query_done_cb(GObject *source_object, GAsyncResult *result, gpointer user_data)
+{
+        auto *request = static_cast<RvLtQuery *>(g_task_get_task_data(G_TASK(result)));
         RvEngine *engine = request->shared->engine;
         RvEngineEvent event{};
 
@@ -1616,42 +1740,66 @@ rv_lt_file_progress_done_cb(GObject *source_object, GAsyncResult *result, gpoint
         } catch (...) {
                 return;
         }
-        event.kind = RV_ENGINE_EVENT_FILE_PROGRESS;
+        event.kind = request->kind;
         rv_engine_hash_to_rv(request->key, &event.hash);
-        event.file_progress =
-                g_array_sized_new(FALSE, FALSE, sizeof(gint64), static_cast<guint>(request->progress.size()));
-        for (std::int64_t done : request->progress) {
-                gint64 value = done;
-                g_array_append_val(event.file_progress, value);
+        if (request->kind == RV_ENGINE_EVENT_TRACKERS) {
+                event.trackers = g_ptr_array_new_full(static_cast<guint>(request->trackers.size()),
+                                                      reinterpret_cast<GDestroyNotify>(rv_engine_tracker_free));
+                for (const lt::announce_entry &ae : request->trackers)
+                        g_ptr_array_add(event.trackers, rv_lt_tracker_new(ae));
+        } else {
+                event.file_progress =
+                        g_array_sized_new(FALSE, FALSE, sizeof(gint64), static_cast<guint>(request->progress.size()));
+                for (std::int64_t done : request->progress) {
+                        gint64 value = done;
+                        g_array_append_val(event.file_progress, value);
+                }
         }
         GArray *progress = event.file_progress;
+        GPtrArray *trackers = event.trackers;
         rv_engine_emit(engine, &event);
-        g_array_unref(progress);
+        if (progress != nullptr)
+                g_array_unref(progress);
+        if (trackers != nullptr)
+                g_ptr_array_unref(trackers);
+}
+
+gboolean
+rv_lt_request_query(RvEngine *engine, const RvInfoHash *hash, RvEngineEventKind kind, const char *what, GError **error)
+{
+        try {
+                RvLtEngine *self = rv_lt_self(engine);
+                const lt::sha1_hash key = rv_engine_hash_from_rv(hash);
+                auto op = [self, key, kind](const lt::torrent_handle &h) {
+                        auto *request = new RvLtQuery();
+                        request->shared = self->shared;
+                        request->handle = h;
+                        request->key = key;
+                        request->kind = kind;
+                        self->shared->inflight++;
+                        GTask *task = g_task_new(nullptr, nullptr, rv_lt_query_done_cb, nullptr);
+                        g_task_set_task_data(task, request, rv_lt_query_free);
+                        g_task_run_in_thread(task, rv_lt_query_thread_cb);
+                        g_object_unref(task);
+                };
+
+                return rv_lt_with_torrent(engine, hash, what, error, nullptr, std::move(op));
+        } catch (...) {
+                rv_engine_set_error_from_exception(error, what);
+                return FALSE;
+        }
 }
 
 gboolean
 rv_lt_request_file_progress(RvEngine *engine, const RvInfoHash *hash, GError **error)
 {
-        try {
-                RvLtEngine *self = rv_lt_self(engine);
-                const lt::sha1_hash key = rv_engine_hash_from_rv(hash);
-                auto op = [self, key](const lt::torrent_handle &h) {
-                        auto *request = new RvLtFileProgress();
-                        request->shared = self->shared;
-                        request->handle = h;
-                        request->key = key;
-                        self->shared->inflight++;
-                        GTask *task = g_task_new(nullptr, nullptr, rv_lt_file_progress_done_cb, nullptr);
-                        g_task_set_task_data(task, request, rv_lt_file_progress_free);
-                        g_task_run_in_thread(task, rv_lt_file_progress_thread_cb);
-                        g_object_unref(task);
-                };
+        return rv_lt_request_query(engine, hash, RV_ENGINE_EVENT_FILE_PROGRESS, "requesting file progress", error);
+}
 
-                return rv_lt_with_torrent(engine, hash, "requesting file progress", error, nullptr, std::move(op));
-        } catch (...) {
-                rv_engine_set_error_from_exception(error, "requesting file progress");
-                return FALSE;
-        }
+gboolean
+rv_lt_request_trackers(RvEngine *engine, const RvInfoHash *hash, GError **error)
+{
+        return rv_lt_request_query(engine, hash, RV_ENGINE_EVENT_TRACKERS, "requesting trackers", error);
 }
 
 guint
@@ -1767,6 +1915,7 @@ const RvEngineVTable rv_lt_vtable = {
         rv_lt_move_storage,
         rv_lt_connect_peer,
         rv_lt_request_file_progress,
+        rv_lt_request_trackers,
         rv_lt_save_resume,
         rv_lt_save_resume_all,
         rv_lt_pause_session,

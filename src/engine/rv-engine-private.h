@@ -36,6 +36,7 @@ typedef struct {
         gboolean (*move_storage)(RvEngine *engine, const RvInfoHash *hash, const char *save_path, GError **error);
         gboolean (*connect_peer)(RvEngine *engine, const RvInfoHash *hash, const char *host_port, GError **error);
         gboolean (*request_file_progress)(RvEngine *engine, const RvInfoHash *hash, GError **error);
+        gboolean (*request_trackers)(RvEngine *engine, const RvInfoHash *hash, GError **error);
         guint (*save_resume)(RvEngine *engine, const RvInfoHash *hash, gboolean only_if_modified);
         guint (*save_resume_all)(RvEngine *engine, gboolean only_if_modified);
         void (*pause_session)(RvEngine *engine);

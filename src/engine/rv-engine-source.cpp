@@ -6,6 +6,7 @@
 #include <cstring>
 #include <iterator>
 #include <memory>
+#include <set>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -346,7 +347,8 @@ rv_engine_info_section_validate(lt::span<const char> info, gint64 max_size, GErr
 }
 
 GPtrArray *
-rv_engine_files_new(const lt::torrent_info &ti, const std::vector<lt::download_priority_t> &priorities)
+rv_engine_files_new(const lt::torrent_info &ti, const std::vector<lt::download_priority_t> &priorities,
+                    const std::map<lt::file_index_t, std::string> &renamed)
 {
         const lt::file_storage &fs = ti.files();
         GPtrArray *files = g_ptr_array_new_full(static_cast<guint>(fs.num_files()),
@@ -359,10 +361,64 @@ rv_engine_files_new(const lt::torrent_info &ti, const std::vector<lt::download_p
 
                 if (!pad && index < priorities.size())
                         priority = static_cast<guint8>(static_cast<std::uint8_t>(priorities[index]));
-                g_ptr_array_add(files, rv_engine_file_new(fs.file_path(i).c_str(), fs.file_size(i), fs.file_offset(i),
-                                                          priority, pad));
+                auto name = renamed.find(i);
+                const std::string path = name != renamed.end() ? name->second : fs.file_path(i);
+                g_ptr_array_add(files,
+                                rv_engine_file_new(path.c_str(), fs.file_size(i), fs.file_offset(i), priority, pad));
         }
         return files;
+}
+
+/* the folder every real file is in, empty when there is none (a single file, or files side by side) */
+static std::string
+rv_layout_root(const lt::file_storage &fs)
+{
+        std::string root;
+
+        for (lt::file_index_t i : fs.file_range()) {
+                if (fs.pad_file_at(i))
+                        continue;
+                const std::string path = fs.file_path(i, "");
+                const std::string::size_type slash = path.find('/');
+                if (slash == std::string::npos || slash == 0)
+                        return {};
+                if (root.empty())
+                        root = path.substr(0, slash);
+                else if (path.compare(0, slash + 1, root + "/") != 0)
+                        return {};
+        }
+        return root;
+}
+
+/* qBittorrent's folder for a lone file: its name without the extension (a leading dot is no extension) */
+static std::string
+rv_layout_folder(const std::string &name)
+{
+        const std::string::size_type dot = name.rfind('.');
+
+        return dot == std::string::npos || dot == 0 ? name : name.substr(0, dot);
+}
+
+std::map<lt::file_index_t, std::string>
+rv_engine_layout_renames(const lt::torrent_info &ti, RvContentLayout layout)
+{
+        const lt::file_storage &fs = ti.orig_files();
+        const std::string root = rv_layout_root(fs);
+        std::map<lt::file_index_t, std::string> renames;
+        std::string folder;
+
+        if (layout == RV_CONTENT_LAYOUT_SUBFOLDER && root.empty())
+                folder = rv_layout_folder(ti.num_files() == 1 ? fs.file_path(lt::file_index_t(0), "") : ti.name());
+        if ((layout == RV_CONTENT_LAYOUT_SUBFOLDER && (!root.empty() || folder.empty())) ||
+            (layout == RV_CONTENT_LAYOUT_NO_SUBFOLDER && root.empty()) || layout == RV_CONTENT_LAYOUT_ORIGINAL)
+                return renames;
+        for (lt::file_index_t i : fs.file_range()) {
+                if (fs.pad_file_at(i))
+                        continue;
+                const std::string path = fs.file_path(i, "");
+                renames[i] = layout == RV_CONTENT_LAYOUT_SUBFOLDER ? folder + "/" + path : path.substr(root.size() + 1);
+        }
+        return renames;
 }
 
 static int
@@ -774,12 +830,42 @@ rv_engine_source_get_info(RvEngineSource *source)
         /* the file list costs an allocation per file: only build it when someone asks */
         try {
                 if (source->atp.ti && source->files == nullptr)
-                        source->files = rv_engine_files_new(*source->atp.ti, source->atp.file_priorities);
+                        source->files = rv_engine_files_new(*source->atp.ti, source->atp.file_priorities,
+                                                            source->atp.renamed_files);
         } catch (...) {
                 g_debug("building the file list of %s failed, ignoring", source->info.hash.hex);
         }
         source->info.files = source->files;
+        try {
+                /* load_torrent moves a .torrent's trackers into atp.trackers; a plain torrent_info keeps its own */
+                std::set<std::string> urls(source->atp.trackers.begin(), source->atp.trackers.end());
+                if (source->atp.ti)
+                        for (const lt::announce_entry &ae : source->atp.ti->trackers())
+                                urls.insert(ae.url);
+                source->info.n_trackers = static_cast<guint>(urls.size());
+        } catch (...) {
+                g_debug("counting the trackers of %s failed, ignoring", source->info.hash.hex);
+        }
         return &source->info;
+}
+
+extern "C" void
+rv_engine_source_set_content_layout(RvEngineSource *source, RvContentLayout layout)
+{
+        g_return_if_fail(source != nullptr);
+
+        if (!source->atp.ti)
+                return;
+        try {
+                for (auto &rename : rv_engine_layout_renames(*source->atp.ti, layout))
+                        source->atp.renamed_files[rename.first] = std::move(rename.second);
+                if (source->files != nullptr)
+                        g_ptr_array_unref(source->files);
+                source->files = nullptr;
+                source->info.files = nullptr;
+        } catch (...) {
+                g_debug("laying out the files of %s failed, ignoring", source->info.hash.hex);
+        }
 }
 
 extern "C" gboolean

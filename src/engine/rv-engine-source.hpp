@@ -6,6 +6,7 @@
  * engines; only rv-engine-lt.cpp looks inside the add_torrent_params
  */
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -47,8 +48,12 @@ void rv_engine_set_error_from_lt(GError **error, const lt::error_code &ec, const
 /* for the catch blocks at every entry */
 void rv_engine_set_error_from_exception(GError **error, const char *what);
 
-/* the RvEngineFile list of a torrent, priorities from the vector (normal when missing) */
-GPtrArray *rv_engine_files_new(const lt::torrent_info &ti, const std::vector<lt::download_priority_t> &priorities);
+/* the RvEngineFile list of a torrent, priorities from the vector (normal when missing), paths as renamed */
+GPtrArray *rv_engine_files_new(const lt::torrent_info &ti, const std::vector<lt::download_priority_t> &priorities,
+                               const std::map<lt::file_index_t, std::string> &renamed);
+
+/* the renames a content layout asks for, from the metadata's own paths; none when it changes nothing */
+std::map<lt::file_index_t, std::string> rv_engine_layout_renames(const lt::torrent_info &ti, RvContentLayout layout);
 
 /* a raw info section from the swarm: size bound and file name rules */
 bool rv_engine_info_section_validate(lt::span<const char> info, gint64 max_size, GError **error);

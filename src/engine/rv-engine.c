@@ -29,6 +29,7 @@ static const char *const rv_engine_event_names[] = {
         [RV_ENGINE_EVENT_STORAGE_MOVED] = "storage-moved",
         [RV_ENGINE_EVENT_STORAGE_MOVE_FAILED] = "storage-move-failed",
         [RV_ENGINE_EVENT_FILE_PROGRESS] = "file-progress",
+        [RV_ENGINE_EVENT_TRACKERS] = "trackers",
         [RV_ENGINE_EVENT_PROBE] = "probe",
         [RV_ENGINE_EVENT_LISTEN_SUCCEEDED] = "listen-succeeded",
         [RV_ENGINE_EVENT_LISTEN_FAILED] = "listen-failed",
@@ -95,6 +96,44 @@ rv_engine_status_clear(RvEngineStatus *status)
         if (status == NULL)
                 return;
         g_clear_pointer(&status->error, g_free);
+        g_clear_pointer(&status->current_tracker, g_free);
+}
+
+RvEngineTracker *
+rv_engine_tracker_new(const char *url, gint tier)
+{
+        RvEngineTracker *tracker = g_new0(RvEngineTracker, 1);
+
+        tracker->url = g_strdup(url);
+        tracker->tier = tier;
+        tracker->status = RV_TRACKER_STATUS_NOT_CONTACTED;
+        tracker->message = g_strdup("");
+        tracker->num_peers = -1;
+        tracker->num_seeds = -1;
+        tracker->num_leeches = -1;
+        tracker->num_downloaded = -1;
+        return tracker;
+}
+
+RvEngineTracker *
+rv_engine_tracker_copy(const RvEngineTracker *tracker)
+{
+        RvEngineTracker *copy = g_new(RvEngineTracker, 1);
+
+        *copy = *tracker;
+        copy->url = g_strdup(tracker->url);
+        copy->message = g_strdup(tracker->message);
+        return copy;
+}
+
+void
+rv_engine_tracker_free(RvEngineTracker *tracker)
+{
+        if (tracker == NULL)
+                return;
+        g_free(tracker->url);
+        g_free(tracker->message);
+        g_free(tracker);
 }
 
 RvEngineFile *
@@ -146,11 +185,18 @@ rv_engine_event_copy(const RvEngineEvent *event, RvEngineOwnedEvent *ret)
                 ret->file_progress = g_array_sized_new(FALSE, FALSE, sizeof(gint64), event->file_progress->len);
                 g_array_append_vals(ret->file_progress, event->file_progress->data, event->file_progress->len);
         }
+        ret->trackers = NULL;
+        if (event->trackers != NULL) {
+                ret->trackers = g_ptr_array_new_full(event->trackers->len, (GDestroyNotify)rv_engine_tracker_free);
+                for (guint i = 0; i < event->trackers->len; i++)
+                        g_ptr_array_add(ret->trackers, rv_engine_tracker_copy(g_ptr_array_index(event->trackers, i)));
+        }
         ret->has_status = event->status != NULL;
         memset(&ret->status, 0, sizeof(ret->status));
         if (event->status != NULL) {
                 ret->status = *event->status;
                 ret->status.error = g_strdup(event->status->error);
+                ret->status.current_tracker = g_strdup(event->status->current_tracker);
         }
         ret->listen_port = event->listen_port;
 }
@@ -168,6 +214,7 @@ rv_engine_event_view(const RvEngineOwnedEvent *owned, RvEngineEvent *ret)
                 .files = owned->files,
                 .total_size = owned->total_size,
                 .file_progress = owned->file_progress,
+                .trackers = owned->trackers,
                 .status = owned->has_status ? &owned->status : NULL,
                 .listen_port = owned->listen_port,
         };
@@ -182,6 +229,7 @@ rv_engine_owned_event_clear(RvEngineOwnedEvent *owned)
         g_clear_pointer(&owned->resume_data, g_bytes_unref);
         g_clear_pointer(&owned->files, g_ptr_array_unref);
         g_clear_pointer(&owned->file_progress, g_array_unref);
+        g_clear_pointer(&owned->trackers, g_ptr_array_unref);
         rv_engine_status_clear(&owned->status);
 }
 
@@ -477,6 +525,14 @@ rv_engine_connect_peer(RvEngine *engine, const RvInfoHash *hash, const char *hos
         if (!rv_engine_peer_validate(host_port, error))
                 return FALSE;
         return engine->vtable->connect_peer(engine, hash, host_port, error);
+}
+
+gboolean
+rv_engine_request_trackers(RvEngine *engine, const RvInfoHash *hash, GError **error)
+{
+        g_return_val_if_fail(engine != NULL, FALSE);
+        g_return_val_if_fail(hash != NULL, FALSE);
+        return engine->vtable->request_trackers(engine, hash, error);
 }
 
 gboolean

@@ -78,7 +78,7 @@ typedef enum {
         RV_ENGINE_STATE_SEEDING,
 } RvEngineState;
 
-/* a copy of what libtorrent reported for one torrent; owns nothing but error */
+/* a copy of what libtorrent reported for one torrent; owns nothing but error and current_tracker */
 typedef struct {
         RvInfoHash hash;
         RvEngineState state;
@@ -116,6 +116,8 @@ typedef struct {
         gint64 upload_limit;
         /* NULL when the torrent has no error */
         char *error;
+        /* the tracker of the last announce that worked (libtorrent's current_tracker), NULL for none */
+        char *current_tracker;
 } RvEngineStatus;
 
 void rv_engine_status_clear(RvEngineStatus *status);
@@ -138,6 +140,25 @@ typedef struct {
 
 void rv_engine_file_free(RvEngineFile *file);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(RvEngineFile, rv_engine_file_free)
+
+/* one tracker of a torrent as its announces went */
+typedef struct {
+        char *url;
+        gint tier;
+        RvTrackerStatus status;
+        /* the tracker's warning or the last announce's error, "" for none */
+        char *message;
+        /* from the tracker's answers (scrape), -1 where it gave none */
+        gint num_peers;
+        gint num_seeds;
+        gint num_leeches;
+        gint num_downloaded;
+} RvEngineTracker;
+
+RvEngineTracker *rv_engine_tracker_new(const char *url, gint tier);
+RvEngineTracker *rv_engine_tracker_copy(const RvEngineTracker *tracker);
+void rv_engine_tracker_free(RvEngineTracker *tracker);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(RvEngineTracker, rv_engine_tracker_free)
 
 typedef enum {
         /* torrent is in the session (hash, name) */
@@ -171,6 +192,8 @@ typedef enum {
         RV_ENGINE_EVENT_STORAGE_MOVE_FAILED,
         /* answer to rv_engine_request_file_progress (hash, file_progress) */
         RV_ENGINE_EVENT_FILE_PROGRESS,
+        /* answer to rv_engine_request_trackers (hash, trackers) */
+        RV_ENGINE_EVENT_TRACKERS,
         /* answer to rv_engine_probe: the network thread is alive (no hash) */
         RV_ENGINE_EVENT_PROBE,
         /* listening (listen_port) or failed to (error); no hash */
@@ -194,6 +217,8 @@ typedef struct {
         gint64 total_size;
         /* bytes downloaded per file, in file index order */
         GArray *file_progress;
+        /* RvEngineTracker, in libtorrent's order (by tier) */
+        GPtrArray *trackers;
         const RvEngineStatus *status;
         guint16 listen_port;
 } RvEngineEvent;
@@ -214,6 +239,7 @@ typedef struct {
         GPtrArray *files;             \
         gint64 total_size;            \
         GArray *file_progress;        \
+        GPtrArray *trackers;          \
         RvEngineStatus status;        \
         gboolean has_status;          \
         guint16 listen_port;
@@ -242,6 +268,8 @@ typedef struct {
         gint64 total_size;
         /* a magnet's x.pe peers as "host:port", checked like the peers option; NULL when it has none */
         const char *const *peers;
+        /* the trackers the metadata, the magnet or the resume data name */
+        guint n_trackers;
 } RvEngineSourceInfo;
 
 typedef struct {
@@ -264,6 +292,9 @@ typedef struct {
         gsize n_file_priorities;
         /* unix seconds, 0 unknown (libtorrent then takes the time of the add) */
         gint64 added_time;
+        /* for a magnet, applied when the metadata arrives; a source with metadata takes
+         * rv_engine_source_set_content_layout() before the add */
+        RvContentLayout content_layout;
 } RvEngineAddOptions;
 
 void rv_engine_add_options_init(RvEngineAddOptions *options);
@@ -280,6 +311,11 @@ RvEngineSource *rv_engine_source_new_magnet(RvEngine *engine, const char *uri, G
 RvEngineSource *rv_engine_source_new_torrent(RvEngine *engine, GBytes *data, GError **error);
 RvEngineSource *rv_engine_source_new_resume(RvEngine *engine, GBytes *data, GError **error);
 const RvEngineSourceInfo *rv_engine_source_get_info(RvEngineSource *source);
+/*
+ * lay the files out as layout says (libtorrent's renamed files, kept in the
+ * resume data); the info's files follow; nothing for a magnet without metadata
+ */
+void rv_engine_source_set_content_layout(RvEngineSource *source, RvContentLayout layout);
 /* the options stored in a resume blob (save path, paused, sequential, limits, priorities, added time) */
 void rv_engine_source_get_options(RvEngineSource *source, RvEngineAddOptions *ret_options);
 /* a resume blob for this source with these options, to persist before the add returns */
@@ -330,6 +366,8 @@ gboolean rv_engine_set_file_priorities(RvEngine *engine, const RvInfoHash *hash,
 gboolean rv_engine_move_storage(RvEngine *engine, const RvInfoHash *hash, const char *save_path, GError **error);
 gboolean rv_engine_connect_peer(RvEngine *engine, const RvInfoHash *hash, const char *host_port, GError **error);
 gboolean rv_engine_request_file_progress(RvEngine *engine, const RvInfoHash *hash, GError **error);
+/* the torrent's trackers with their status, answered by a TRACKERS event (libtorrent asked off the main loop) */
+gboolean rv_engine_request_trackers(RvEngine *engine, const RvInfoHash *hash, GError **error);
 
 /* ask for resume data; only_if_modified skips torrents with nothing new; returns how many were asked */
 guint rv_engine_save_resume(RvEngine *engine, const RvInfoHash *hash, gboolean only_if_modified);

@@ -233,6 +233,7 @@ void rv_http_torrents_remove(RvHttpRequest *req);
 void rv_http_torrents_action(RvHttpRequest *req);
 void rv_http_torrents_move(RvHttpRequest *req);
 void rv_http_torrents_files(RvHttpRequest *req);
+void rv_http_torrents_trackers(RvHttpRequest *req);
 void rv_http_torrents_selection(RvHttpRequest *req);
 void rv_http_torrents_priorities(RvHttpRequest *req);
 /* one member of a PATCH /v1/torrents/{hash} body as the command it asks for; NULL with error naming it */

@@ -964,6 +964,49 @@ rv_http_torrents_files(RvHttpRequest *req)
                 rv_manager_list_files_async(req->http->manager, t, NULL, rv_http_files_cb, rv_http_request_pause(req));
 }
 
+/* GET .../trackers */
+
+static void
+rv_http_trackers_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+        g_autoptr(RvHttpRequest) req = user_data;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GPtrArray) trackers = rv_manager_list_trackers_finish(RV_MANAGER(source), result, &error);
+        GString *out;
+
+        if (trackers == NULL) {
+                rv_http_respond_error(req, error);
+                return;
+        }
+        out = g_string_sized_new(64 + trackers->len * 192);
+        g_string_append(out, "{\"trackers\":[");
+        for (guint i = 0; i < trackers->len; i++) {
+                const RvEngineTracker *tr = g_ptr_array_index(trackers, i);
+                if (i > 0)
+                        g_string_append_c(out, ',');
+                g_string_append(out, "{\"url\":");
+                rv_http_json_append_string(out, tr->url);
+                g_string_append_printf(out, ",\"tier\":%d,\"status\":\"%s\",\"message\":", tr->tier,
+                                       rv_tracker_status_to_string(tr->status));
+                rv_http_json_append_string(out, tr->message);
+                g_string_append_printf(out,
+                                       ",\"num_peers\":%d,\"num_seeds\":%d,\"num_leeches\":%d,\"num_downloaded\":%d}",
+                                       tr->num_peers, tr->num_seeds, tr->num_leeches, tr->num_downloaded);
+        }
+        g_string_append(out, "]}");
+        rv_http_respond_string(req, SOUP_STATUS_OK, "application/json", out);
+}
+
+void
+rv_http_torrents_trackers(RvHttpRequest *req)
+{
+        RvTorrent *t = rv_http_torrent_from_path(req);
+
+        if (t != NULL)
+                rv_manager_list_trackers_async(req->http->manager, t, NULL, rv_http_trackers_cb,
+                                               rv_http_request_pause(req));
+}
+
 /* PUT .../selection {"include": [...], "exclude": [...], "skip_fluff": bool}: the rules as a whole */
 void
 rv_http_torrents_selection(RvHttpRequest *req)

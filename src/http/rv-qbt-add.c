@@ -111,10 +111,24 @@ rv_qbt_add_read(RvQbtAdd *add)
                         return FALSE;
         } else {
                 /* a form: the request's parameters */
-                const char *const names[] = { "urls",    "savepath",   "category",           "tags",
-                                              "paused",  "stopped",    "sequentialDownload", "upLimit",
-                                              "dlLimit", "ratioLimit", "seedingTimeLimit",   "skip_checking",
-                                              "rename",  NULL };
+                const char *const names[] = { "urls",
+                                              "savepath",
+                                              "category",
+                                              "tags",
+                                              "paused",
+                                              "stopped",
+                                              "sequentialDownload",
+                                              "firstLastPiecePrio",
+                                              "upLimit",
+                                              "dlLimit",
+                                              "ratioLimit",
+                                              "seedingTimeLimit",
+                                              "inactiveSeedingTimeLimit",
+                                              "skip_checking",
+                                              "contentLayout",
+                                              "rename",
+                                              "autoTMM",
+                                              NULL };
                 for (guint i = 0; names[i] != NULL; i++) {
                         const char *v = rv_qbt_param(req, names[i]);
                         if (v != NULL)
@@ -189,6 +203,33 @@ rv_qbt_add_labels(RvQbtAdd *add)
         return g_strv_builder_end(b);
 }
 
+/* qBittorrent's contentLayout names, in the order of RvContentLayout */
+static const char *const rv_qbt_layout_names[] = { "Original", "Subfolder", "NoSubfolder", NULL };
+G_STATIC_ASSERT(G_N_ELEMENTS(rv_qbt_layout_names) == RV_CONTENT_LAYOUT_LAST + 1);
+
+/* contentLayout as the core's content_layout: FALSE after a 400 naming it */
+static gboolean
+rv_qbt_add_layout(RvQbtAdd *add, RvAddOptions *options)
+{
+        const char *layout = rv_qbt_add_field(add, "contentLayout");
+        g_autoptr(JsonNode) node = NULL;
+        g_autoptr(GError) error = NULL;
+        guint i = 0;
+
+        if (layout == NULL || layout[0] == '\0')
+                return TRUE;
+        while (rv_qbt_layout_names[i] != NULL && g_strcmp0(rv_qbt_layout_names[i], layout) != 0)
+                i++;
+        if (rv_qbt_layout_names[i] == NULL) {
+                g_set_error(&error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
+                            "contentLayout: unknown layout '%s' (Original, Subfolder or NoSubfolder)", layout);
+                rv_qbt_respond_error(add->req, error);
+                return FALSE;
+        }
+        node = json_node_init_string(json_node_alloc(), rv_content_layout_to_string((RvContentLayout)i));
+        return rv_add_options_set_json(options, "content_layout", node, NULL, NULL);
+}
+
 /* the options of every source: FALSE after a 400 */
 static gboolean
 rv_qbt_add_options(RvQbtAdd *add, RvAddOptions *options)
@@ -218,7 +259,8 @@ rv_qbt_add_options(RvQbtAdd *add, RvAddOptions *options)
                 return FALSE;
         }
         (void)rv_settings_get_category(rv_qbt_settings(add->req), category, &category_path);
-        if (save == NULL || save[0] == '\0')
+        /* automatic management: the category decides where the data goes, whatever savepath says */
+        if (rv_qbt_add_bool(add, "autoTMM") || save == NULL || save[0] == '\0')
                 save = category_path;
         if (save != NULL) {
                 g_autoptr(JsonNode) v = json_node_init_string(json_node_alloc(), save);
@@ -252,7 +294,7 @@ rv_qbt_add_options(RvQbtAdd *add, RvAddOptions *options)
         }
         if (ratio != RV_SHARE_LIMIT_GLOBAL || minutes != RV_SHARE_LIMIT_GLOBAL || inactive != RV_SHARE_LIMIT_GLOBAL)
                 rv_add_options_set_share_limits(options, ratio, (gint64)minutes, (gint64)inactive);
-        return TRUE;
+        return rv_qbt_add_layout(add, options);
 }
 
 static void
@@ -324,7 +366,8 @@ rv_qbt_add_check_path(RvQbtAdd *add)
         const char *save = rv_qbt_add_field(add, "savepath");
         g_autoptr(GError) error = NULL;
 
-        if (save == NULL || save[0] == '\0')
+        /* with automatic management savepath is not used */
+        if (save == NULL || save[0] == '\0' || rv_qbt_add_bool(add, "autoTMM"))
                 return TRUE;
         if (rv_validate_save_path(save, "savepath", &error) &&
             rv_manager_check_path_allowed(add->req->http->manager, save, "savepath", &error))

@@ -86,22 +86,26 @@ rv_qbt_content_path(const RvTorrent *t)
         const RvEngineFile *first = NULL;
         g_autofree char *root = NULL;
         guint real = 0;
+        gboolean common = TRUE;
 
         for (guint i = 0; t->files != NULL && i < t->files->len; i++) {
                 const RvEngineFile *f = g_ptr_array_index(t->files, i);
                 if (f->pad)
                         continue;
-                if (first == NULL)
+                if (first == NULL) {
                         first = f;
+                        root = g_strndup(f->path, strcspn(f->path, "/"));
+                }
+                /* every file under the same top folder, or (content layout NoSubfolder) none */
+                common = common && f->path[strlen(root)] == '/' && strncmp(f->path, root, strlen(root)) == 0;
                 real++;
         }
         if (first == NULL)
                 return g_build_filename(save, t->name != NULL ? t->name : t->hash.hex, NULL);
         if (real == 1)
                 return g_build_filename(save, first->path, NULL);
-        /* a multi-file torrent: its top folder */
-        root = g_strndup(first->path, strcspn(first->path, "/"));
-        return g_build_filename(save, root, NULL);
+        /* a multi-file torrent: its top folder, the save path when the files lie in it side by side */
+        return common ? g_build_filename(save, root, NULL) : g_strdup(save);
 }
 
 static void
@@ -227,6 +231,8 @@ RV_QBT_STRING(rv_qbt_f_save_path, t->save_path != NULL ? t->save_path : "")
 RV_QBT_STRING(rv_qbt_f_content_path, rv_qbt_row_content(row))
 RV_QBT_STRING(rv_qbt_f_magnet, rv_qbt_row_magnet(row))
 RV_QBT_STRING(rv_qbt_f_empty, "")
+RV_QBT_STRING(rv_qbt_f_tracker, t->tracker != NULL ? t->tracker : "")
+RV_QBT_INT(rv_qbt_f_trackers_count, t->trackers_count)
 RV_QBT_INT(rv_qbt_f_zero, 0)
 RV_QBT_BOOL(rv_qbt_f_false, FALSE)
 RV_QBT_INT(rv_qbt_f_last_activity, rv_qbt_last_activity(row->view->qbt, t))
@@ -282,8 +288,8 @@ static const RvQbtField rv_qbt_fields[] = {
         { "content_path", RV_TORRENT_FIELD_SAVE_PATH | RV_TORRENT_FIELD_FILES | RV_TORRENT_FIELD_NAME,
           rv_qbt_f_content_path },
         { "magnet_uri", 0, rv_qbt_f_magnet },
-        { "tracker", 0, rv_qbt_f_empty },
-        { "trackers_count", 0, rv_qbt_f_zero },
+        { "tracker", RV_TORRENT_FIELD_TRACKER, rv_qbt_f_tracker },
+        { "trackers_count", RV_TORRENT_FIELD_TRACKER, rv_qbt_f_trackers_count },
         { "last_activity", F_RATES, rv_qbt_f_last_activity },
         { "seen_complete", F_DONE, rv_qbt_f_seen_complete },
         { "availability", F_PEERS, rv_qbt_f_availability },

@@ -333,48 +333,68 @@ rv_qbt_torrents_files(RvHttpRequest *req)
 }
 
 static void
-rv_qbt_append_tracker(GString *out, const char *url, guint status, gint tier)
+rv_qbt_append_tracker(GString *out, const RvEngineTracker *tr)
 {
         if (out->len > 1)
                 g_string_append_c(out, ',');
         g_string_append(out, "{\"url\":");
-        rv_http_json_append_string(out, url);
+        rv_http_json_append_string(out, tr->url);
+        /* RvTrackerStatus is in the order of qBittorrent's codes */
         g_string_append_printf(out,
-                               ",\"status\":%u,\"tier\":%d,\"num_peers\":0,\"num_seeds\":0,\"num_leeches\":0,"
-                               "\"num_downloaded\":-1,\"msg\":\"\"}",
-                               status, tier);
+                               ",\"status\":%d,\"tier\":%d,\"num_peers\":%d,\"num_seeds\":%d,\"num_leeches\":%d,"
+                               "\"num_downloaded\":%d,\"msg\":",
+                               (int)tr->status, tr->tier, tr->num_peers, tr->num_seeds, tr->num_leeches,
+                               tr->num_downloaded);
+        rv_http_json_append_string(out, tr->message != NULL ? tr->message : "");
+        g_string_append_c(out, '}');
 }
 
-/* the trackers a magnet names (tr=), and the DHT, PeX and LSD rows qBittorrent always shows */
+/* the DHT, PeX and LSD rows qBittorrent always shows, working when the setting is on */
+static void
+rv_qbt_append_source(GString *out, const char *url, gboolean on)
+{
+        RvEngineTracker row = {
+                .url = (char *)url,
+                .tier = -1,
+                .status = on ? RV_TRACKER_STATUS_WORKING : RV_TRACKER_STATUS_DISABLED,
+                .num_downloaded = -1,
+        };
+
+        rv_qbt_append_tracker(out, &row);
+}
+
+static void
+rv_qbt_trackers_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+        g_autoptr(RvHttpRequest) req = user_data;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GPtrArray) trackers = rv_manager_list_trackers_finish(RV_MANAGER(source), result, &error);
+        JsonNode *settings = rv_qbt_settings(req);
+        GString *out;
+
+        if (trackers == NULL) {
+                rv_qbt_respond_error(req, error);
+                return;
+        }
+        out = g_string_new("[");
+        rv_qbt_append_source(out, "** [DHT] **", settings == NULL || rv_settings_get_bool(settings, "engine", "dht"));
+        rv_qbt_append_source(out, "** [PeX] **", FALSE);
+        rv_qbt_append_source(out, "** [LSD] **", settings == NULL || rv_settings_get_bool(settings, "engine", "lsd"));
+        for (guint i = 0; i < trackers->len; i++)
+                rv_qbt_append_tracker(out, g_ptr_array_index(trackers, i));
+        g_string_append_c(out, ']');
+        rv_http_respond_string(req, SOUP_STATUS_OK, "application/json", out);
+}
+
+/* the torrent's trackers as libtorrent's announces went, after the DHT, PeX and LSD rows */
 void
 rv_qbt_torrents_trackers(RvHttpRequest *req)
 {
         RvTorrent *t = rv_qbt_torrent_param(req);
-        JsonNode *settings = rv_qbt_settings(req);
-        GString *out;
 
-        if (t == NULL)
-                return;
-        out = g_string_new("[");
-        rv_qbt_append_tracker(out, "** [DHT] **",
-                              settings == NULL || rv_settings_get_bool(settings, "engine", "dht") ? 2 : 0, -1);
-        rv_qbt_append_tracker(out, "** [PeX] **", 0, -1);
-        rv_qbt_append_tracker(out, "** [LSD] **",
-                              settings == NULL || rv_settings_get_bool(settings, "engine", "lsd") ? 2 : 0, -1);
-        if (t->magnet != NULL && strchr(t->magnet, '?') != NULL) {
-                g_auto(GStrv) parts = g_strsplit(strchr(t->magnet, '?') + 1, "&", 256);
-                gint tier = 0;
-                for (guint i = 0; parts[i] != NULL; i++) {
-                        g_autofree char *url = NULL;
-                        if (!g_str_has_prefix(parts[i], "tr="))
-                                continue;
-                        url = g_uri_unescape_string(parts[i] + 3, NULL);
-                        if (url != NULL)
-                                rv_qbt_append_tracker(out, url, 1, tier++);
-                }
-        }
-        g_string_append_c(out, ']');
-        rv_http_respond_string(req, SOUP_STATUS_OK, "application/json", out);
+        if (t != NULL)
+                rv_manager_list_trackers_async(req->http->manager, t, NULL, rv_qbt_trackers_cb,
+                                               rv_http_request_pause(req));
 }
 
 /*

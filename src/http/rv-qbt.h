@@ -36,8 +36,8 @@ typedef struct {
  * tags, so that a setCategory delta carries the category and not the tags
  * (as qBittorrent's does)
  */
-#define RV_QBT_TORRENT_BITS 16
-G_STATIC_ASSERT(RV_TORRENT_FIELD_FLAGS < (1 << RV_QBT_TORRENT_BITS));
+#define RV_QBT_TORRENT_BITS 17
+G_STATIC_ASSERT(RV_TORRENT_FIELD_TRACKER < (1 << RV_QBT_TORRENT_BITS));
 #define RV_QBT_CHANGED_CATEGORY (1u << RV_QBT_TORRENT_BITS)
 #define RV_QBT_CHANGED_TAGS (1u << (RV_QBT_TORRENT_BITS + 1))
 #define RV_QBT_FIELD_BITS (RV_QBT_TORRENT_BITS + 2)

@@ -10,9 +10,14 @@
  * is not a plain read must need more than "observe"
  */
 
-static const char *const rv_read_only_methods[] = {
-        "GetTorrent", "ListTorrents", "ListTorrentColumns", "ListTorrentColumnsSparse", "ListFiles", "History", NULL
-};
+static const char *const rv_read_only_methods[] = { "GetTorrent",
+                                                    "ListTorrents",
+                                                    "ListTorrentColumns",
+                                                    "ListTorrentColumnsSparse",
+                                                    "ListFiles",
+                                                    "GetTrackers",
+                                                    "History",
+                                                    NULL };
 
 static void
 check_vtable(const char *iface, const sd_bus_vtable *vtable)

@@ -4,6 +4,7 @@
 #include "rv-add-options.h"
 #include "rv-torrent-fields.h"
 #include "rv-torrent-query.h"
+#include "rv-validate.h"
 #include "rv-test-data.h"
 
 /* pages of the registry and the add options decoder, over the fake engine and the embedded store */
@@ -209,7 +210,12 @@ test_add_options(void)
         g_clear_error(&error);
         g_assert_false(rv_add_options_set_json_object(options, element, NULL, NULL, &error));
         g_assert_cmpstr(error->message, ==, "labels[1]: expected a string, got an integer");
-        g_assert_cmpuint(g_strv_length((GStrv)rv_add_options_names()), ==, 13);
+        g_assert_cmpuint(g_strv_length((GStrv)rv_add_options_names()), ==, 14);
+        g_clear_error(&error);
+        /* the layout's value is the core's to check, for every transport alike */
+        g_assert_false(rv_validate_content_layout("flat", "content_layout", NULL, &error));
+        g_assert_cmpstr(error->message, ==,
+                        "content_layout: unknown layout 'flat' (one of original, subfolder, no_subfolder)");
 }
 
 /* one parser of field names for the HTTP list and the D-Bus columns */

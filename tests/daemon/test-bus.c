@@ -265,6 +265,17 @@ test_bus_surface(void)
                 g_assert_cmpuint(prio, ==, 7);
         }
         g_clear_pointer(&reply, g_variant_unref);
+        /* the seeder's torrent has no trackers: none, and none working */
+        reply = call_ok(&h, path, TI, "GetTrackers", NULL, "(a(sissiiii))");
+        {
+                g_autoptr(GVariant) trackers = g_variant_get_child_value(reply, 0);
+                g_autoptr(GVariant) count = rv_test_get(&h, path, "TrackersCount");
+                g_autoptr(GVariant) tracker = rv_test_get(&h, path, "Tracker");
+                g_assert_cmpuint(g_variant_n_children(trackers), ==, 0);
+                g_assert_cmpuint(g_variant_get_uint32(count), ==, 0);
+                g_assert_cmpstr(g_variant_get_string(tracker, NULL), ==, "");
+        }
+        g_clear_pointer(&reply, g_variant_unref);
 
         /* writable properties, and a bad value named */
         g_variant_unref(call_ok(&h, path, "org.freedesktop.DBus.Properties", "Set",

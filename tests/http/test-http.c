@@ -621,6 +621,15 @@ test_http_upload(void)
                 g_assert_cmpint(total, ==, 4 * MIB);
         }
         {
+                /* the seeder's torrent names no tracker */
+                g_autofree char *trackers = g_strdup_printf("/v1/torrents/%s/trackers", hash);
+                g_autoptr(RvTestResponse) tr = rv_test_http_get(&t, trackers, t.admin);
+                g_assert_cmpuint(tr->status, ==, 200);
+                g_assert_cmpuint(
+                        json_array_get_length(json_object_get_array_member(rv_test_response_object(tr), "trackers")),
+                        ==, 0);
+        }
+        {
                 g_autoptr(RvTestResponse) s = rv_test_http_json(&t, "PUT", selection, t.admin,
                                                                 "{\"exclude\": [\"*.nfo\"], \"skip_fluff\": true}");
                 g_autoptr(RvTestResponse) bad =

@@ -641,6 +641,61 @@ command_ok(const char *name, const char *form)
         assert_status(r, 200, name);
 }
 
+/*
+ * torrents/add as a form (the way the *arr clients send magnets): every add
+ * option read from it; autoTMM puts the data in the category's folder whatever
+ * savepath says, without it savepath wins
+ */
+static void
+test_qbt_add_form(void)
+{
+        const char *auto_hash = "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678";
+        const char *manual_hash = "b1b2c3d4e5f60718293a4b5c6d7e8f9012345678";
+        g_autofree char *other = g_build_filename(t.h.downloads, "other", NULL);
+        g_autofree char *auto_form =
+                g_strdup_printf("urls=%s&category=tv&savepath=%s&autoTMM=true&paused=true&firstLastPiecePrio=true&"
+                                "inactiveSeedingTimeLimit=7&contentLayout=NoSubfolder&sequentialDownload=true",
+                                auto_hash, other);
+        g_autofree char *manual_form =
+                g_strdup_printf("urls=%s&category=tv&savepath=%s&autoTMM=false&paused=true", manual_hash, other);
+        g_autofree char *bad_form = g_strdup_printf("urls=%s&contentLayout=Sideways", manual_hash);
+
+        {
+                g_autoptr(RvTestResponse) bad = api("POST", "torrents/add", bad_form);
+                assert_status(bad, 400, "a form add with a bad contentLayout");
+                g_assert_nonnull(strstr(text_of(bad), "contentLayout"));
+        }
+        {
+                g_autoptr(RvTestResponse) a = api("POST", "torrents/add", auto_form);
+                g_autoptr(RvTestResponse) m = api("POST", "torrents/add", manual_form);
+                assert_status(a, 200, "a form add with autoTMM");
+                assert_status(m, 200, "a form add without autoTMM");
+        }
+        {
+                g_autofree char *q_auto = g_strdup_printf("?hashes=%s", auto_hash);
+                g_autofree char *q_manual = g_strdup_printf("?hashes=%s", manual_hash);
+                g_autoptr(JsonArray) a = info(q_auto);
+                g_autoptr(JsonArray) m = info(q_manual);
+                JsonObject *ao;
+                JsonObject *mo;
+                g_assert_cmpuint(json_array_get_length(a), ==, 1);
+                g_assert_cmpuint(json_array_get_length(m), ==, 1);
+                ao = json_array_get_object_element(a, 0);
+                mo = json_array_get_object_element(m, 0);
+                g_assert_cmpstr(json_object_get_string_member(ao, "save_path"), ==, tv_path);
+                g_assert_true(json_object_get_boolean_member(ao, "f_l_piece_prio"));
+                g_assert_true(json_object_get_boolean_member(ao, "seq_dl"));
+                g_assert_cmpint(json_object_get_int_member(ao, "inactive_seeding_time_limit"), ==, 7);
+                g_assert_cmpstr(json_object_get_string_member(mo, "save_path"), ==, other);
+                g_assert_cmpstr(json_object_get_string_member(mo, "category"), ==, "tv");
+        }
+        {
+                g_autofree char *del = g_strdup_printf("hashes=%s%%7C%s&deleteFiles=false", auto_hash, manual_hash);
+                g_autoptr(RvTestResponse) r = api("POST", "torrents/delete", del);
+                assert_status(r, 200, "delete the form adds");
+        }
+}
+
 /* category, tags, share limits, limits, sequential, queue, pause/resume in both vocabularies */
 static void
 test_qbt_commands(void)
@@ -773,6 +828,24 @@ wait_state_at(const char *hash, const char *want, int line)
         }
 }
 
+/* the torrent's row once it completed; fails after 30 s */
+static JsonObject *
+wait_completed(const char *hash)
+{
+        g_autofree char *query = g_strdup_printf("?hashes=%s", hash);
+        gint64 deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+
+        for (;;) {
+                g_autoptr(JsonArray) list = info(query);
+                JsonObject *row = json_array_get_length(list) > 0 ? json_array_get_object_element(list, 0) : NULL;
+                if (row != NULL && json_object_get_int_member(row, "completion_on") > 0)
+                        return json_object_ref(row);
+                if (g_get_monotonic_time() > deadline)
+                        g_error("no download of %s from the seeder", hash);
+                g_usleep(100000);
+        }
+}
+
 /* a magnet from a local seeder to its completed state; then delete with its files */
 static void
 test_qbt_download(void)
@@ -793,18 +866,7 @@ test_qbt_download(void)
                 g_assert_cmpstr(text_of(r), ==, "Ok.");
         }
         query = g_strdup_printf("?hashes=%s", hash);
-        deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
-        for (;;) {
-                g_autoptr(JsonArray) list = info(query);
-                JsonObject *row = json_array_get_length(list) > 0 ? json_array_get_object_element(list, 0) : NULL;
-                if (row != NULL && json_object_get_int_member(row, "completion_on") > 0) {
-                        o = json_object_ref(row);
-                        break;
-                }
-                if (g_get_monotonic_time() > deadline)
-                        g_error("no download from the seeder");
-                g_usleep(100000);
-        }
+        o = wait_completed(hash);
         g_assert_true(g_str_equal(json_object_get_string_member(o, "state"), "uploading") ||
                       g_str_equal(json_object_get_string_member(o, "state"), "stalledUP"));
         g_assert_cmpfloat(json_object_get_double_member(o, "progress"), ==, 1.0);
@@ -1008,6 +1070,204 @@ test_qbt_skip_checking(void)
         }
         {
                 g_autofree char *form = g_strdup_printf("hashes=%s", hash);
+                command_ok("delete", form);
+        }
+}
+
+/* a magnet from the seeder downloaded with a content layout into dir; the torrent's files rows */
+static JsonArray *
+download_with_layout(const char *name, guint files, const char *layout, const char *dir, char **ret_hash,
+                     char **ret_content)
+{
+        g_autofree char *query = NULL;
+        g_autoptr(JsonObject) o = NULL;
+
+        rv_test_harness_start_seeder(&t.h, name, MIB, files, FALSE, 0);
+        *ret_hash = g_strdup(t.h.seeder.hash);
+        {
+                g_autoptr(RvTestResponse) r =
+                        add_multipart(NULL, "urls", t.h.seeder.magnet, "savepath", dir, "contentLayout", layout, NULL);
+                assert_status(r, 200, "add with a content layout");
+        }
+        o = wait_completed(*ret_hash);
+        *ret_content = g_strdup(json_object_get_string_member(o, "content_path"));
+        query = g_strdup_printf("torrents/files?hash=%s", *ret_hash);
+        {
+                g_autoptr(RvTestResponse) f = api("GET", query, NULL);
+                JsonArray *rows = json_node_get_array(f->json);
+                g_assert_cmpuint(json_array_get_length(rows), ==, files);
+                for (guint i = 0; i < files; i++) {
+                        JsonObject *row = json_array_get_object_element(rows, i);
+                        g_autofree char *path = g_build_filename(dir, json_object_get_string_member(row, "name"), NULL);
+                        /* reported where it is on disk, all of it */
+                        g_assert_true(g_file_test(path, G_FILE_TEST_IS_REGULAR));
+                }
+                rv_test_harness_stop_seeder(&t.h);
+                return json_array_ref(rows);
+        }
+}
+
+static void
+delete_with_files(const char *hash)
+{
+        g_autofree char *form = g_strdup_printf("hashes=%s&deleteFiles=true", hash);
+
+        command_ok("delete", form);
+}
+
+/* contentLayout: NoSubfolder strips a multi-file torrent's folder, Subfolder gives a lone file one; others 400 */
+static void
+test_qbt_content_layout(void)
+{
+        g_autoptr(GBytes) tiny = rv_test_data_tiny_torrent("qbt-layout", 1);
+        g_autofree char *flat = g_build_filename(t.h.downloads, "flat", NULL);
+        g_autofree char *sub = g_build_filename(t.h.downloads, "sub", NULL);
+        g_autofree char *folder = g_build_filename(flat, "qbtflat", NULL);
+        g_autofree char *lone = g_build_filename(sub, "qbtsub", "qbtsub.bin", NULL);
+        g_autofree char *hash = NULL;
+        g_autofree char *content = NULL;
+        g_autoptr(JsonArray) rows = NULL;
+        guint before = count_torrents();
+
+        {
+                g_autoptr(RvTestResponse) bad = add_multipart(tiny, "contentLayout", "Flat", "paused", "true", NULL);
+                assert_status(bad, 400, "an unknown content layout");
+                g_assert_nonnull(strstr(text_of(bad), "contentLayout"));
+                g_assert_cmpuint(count_torrents(), ==, before);
+        }
+        /* a .torrent: laid out at add (libtorrent's renamed files), reported so before any data */
+        {
+                g_autoptr(RvTestResponse) r = add_multipart(tiny, "contentLayout", "Subfolder", "paused", "true", NULL);
+                g_autoptr(RvTestResponse) f = NULL;
+                g_autoptr(JsonArray) list = info("?filter=all");
+                g_autofree char *path = NULL;
+                g_autofree char *form = NULL;
+                const char *added = NULL;
+                assert_status(r, 200, "add a .torrent with a content layout");
+                for (guint i = 0; i < json_array_get_length(list); i++) {
+                        JsonObject *row = json_array_get_object_element(list, i);
+                        if (g_str_equal(json_object_get_string_member(row, "name"), "qbt-layout-0000001"))
+                                added = json_object_get_string_member(row, "hash");
+                }
+                g_assert_nonnull(added);
+                path = g_strdup_printf("torrents/files?hash=%s", added);
+                f = api("GET", path, NULL);
+                g_assert_cmpstr(json_object_get_string_member(
+                                        json_array_get_object_element(json_node_get_array(f->json), 0), "name"),
+                                ==, "qbt-layout-0000001/qbt-layout-0000001");
+                form = g_strdup_printf("hashes=%s", added);
+                command_ok("delete", form);
+        }
+        /* the files side by side in the save path, which is the content path; the metadata's folder gone */
+        rows = download_with_layout("qbtflat", 3, "NoSubfolder", flat, &hash, &content);
+        for (guint i = 0; i < 3; i++)
+                g_assert_null(
+                        strchr(json_object_get_string_member(json_array_get_object_element(rows, i), "name"), '/'));
+        g_assert_false(g_file_test(folder, G_FILE_TEST_EXISTS));
+        g_assert_cmpstr(content, ==, flat);
+        delete_with_files(hash);
+        g_clear_pointer(&rows, json_array_unref);
+        g_clear_pointer(&hash, g_free);
+        g_clear_pointer(&content, g_free);
+        /* a folder named after the file, without its extension */
+        rows = download_with_layout("qbtsub.bin", 1, "Subfolder", sub, &hash, &content);
+        g_assert_cmpstr(json_object_get_string_member(json_array_get_object_element(rows, 0), "name"), ==,
+                        "qbtsub/qbtsub.bin");
+        g_assert_cmpstr(content, ==, lone);
+        delete_with_files(hash);
+}
+
+/* the row of torrents/trackers with this url, NULL when there is none */
+static JsonObject *
+tracker_row(const char *hash, const char *url)
+{
+        g_autofree char *path = g_strdup_printf("torrents/trackers?hash=%s", hash);
+        g_autoptr(RvTestResponse) r = api("GET", path, NULL);
+        JsonArray *rows;
+
+        assert_status(r, 200, "trackers");
+        rows = json_node_get_array(r->json);
+        /* DHT, PeX and LSD come first, always */
+        g_assert_cmpstr(json_object_get_string_member(json_array_get_object_element(rows, 0), "url"), ==,
+                        "** [DHT] **");
+        for (guint i = 0; i < json_array_get_length(rows); i++) {
+                JsonObject *row = json_array_get_object_element(rows, i);
+                if (g_str_equal(json_object_get_string_member(row, "url"), url))
+                        return json_object_ref(row);
+        }
+        return NULL;
+}
+
+/*
+ * tracker rows with libtorrent's status: a tracker on a closed loopback port
+ * is "not working" (4) with the error as msg; a torrent without trackers
+ * has only the DHT, PeX and LSD rows; tracker and trackers_count in the list
+ */
+static void
+test_qbt_trackers(void)
+{
+        static const char url[] = "http://127.0.0.1:1/announce";
+        g_autoptr(GBytes) plain = rv_test_data_tiny_torrent("qbt-trackers", 2);
+        g_autoptr(GBytes) tiny = rv_test_data_tiny_torrent("qbt-trackers", 1);
+        g_autoptr(GString) with = g_string_new(NULL);
+        g_autoptr(GBytes) announced = NULL;
+        g_autoptr(JsonObject) row = NULL;
+        g_autoptr(JsonObject) o = NULL;
+        g_autofree char *hash = NULL;
+        g_autofree char *bare = NULL;
+        g_autoptr(JsonArray) list = NULL;
+        gint64 deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+
+        /* the same info dict behind an announce key (keys sorted: announce before info) */
+        g_string_append_printf(with, "d8:announce%zu:%s", strlen(url), url);
+        g_string_append_len(with, (const char *)g_bytes_get_data(tiny, NULL) + 1, (gssize)g_bytes_get_size(tiny) - 1);
+        announced = g_string_free_to_bytes(g_steal_pointer(&with));
+        {
+                g_autoptr(RvTestResponse) a = add_multipart(announced, NULL);
+                g_autoptr(RvTestResponse) b = add_multipart(plain, "paused", "true", NULL);
+                assert_status(a, 200, "add with a tracker");
+                assert_status(b, 200, "add without trackers");
+        }
+        list = info("?sort=name");
+        for (guint i = 0; i < json_array_get_length(list); i++) {
+                JsonObject *r = json_array_get_object_element(list, i);
+                const char *name = json_object_get_string_member(r, "name");
+                if (g_str_equal(name, "qbt-trackers-0000001"))
+                        hash = g_strdup(json_object_get_string_member(r, "hash"));
+                else if (g_str_equal(name, "qbt-trackers-0000002"))
+                        bare = g_strdup(json_object_get_string_member(r, "hash"));
+        }
+        g_assert_nonnull(hash);
+        g_assert_nonnull(bare);
+        for (;;) {
+                g_clear_pointer(&row, json_object_unref);
+                row = tracker_row(hash, url);
+                g_assert_nonnull(row);
+                if (json_object_get_int_member(row, "status") == 4)
+                        break;
+                /* not contacted (1) or updating (3) until the connection is refused */
+                g_assert_cmpint(json_object_get_int_member(row, "status"), !=, 2);
+                if (g_get_monotonic_time() > deadline)
+                        g_error("the tracker on a closed port never showed as not working");
+                g_usleep(200000);
+        }
+        g_assert_cmpstr(json_object_get_string_member(row, "msg"), !=, "");
+        g_assert_cmpint(json_object_get_int_member(row, "tier"), ==, 0);
+        g_assert_cmpint(json_object_get_int_member(row, "num_seeds"), ==, -1);
+        g_assert_cmpint(json_object_get_int_member(row, "num_downloaded"), ==, -1);
+        o = one_torrent(hash);
+        g_assert_cmpint(json_object_get_int_member(o, "trackers_count"), ==, 1);
+        /* none worked */
+        g_assert_cmpstr(json_object_get_string_member(o, "tracker"), ==, "");
+        g_clear_pointer(&o, json_object_unref);
+        o = one_torrent(bare);
+        g_assert_cmpint(json_object_get_int_member(o, "trackers_count"), ==, 0);
+        {
+                g_autofree char *path = g_strdup_printf("torrents/trackers?hash=%s", bare);
+                g_autoptr(RvTestResponse) r = api("GET", path, NULL);
+                g_autofree char *form = g_strdup_printf("hashes=%s|%s", hash, bare);
+                assert_status(r, 200, "trackers of a torrent without any");
+                g_assert_cmpuint(json_array_get_length(json_node_get_array(r->json)), ==, 3);
                 command_ok("delete", form);
         }
 }
@@ -1471,12 +1731,15 @@ main(int argc, char **argv)
         g_test_add_func("/qbt/app", test_qbt_app);
         g_test_add_func("/qbt/categories", test_qbt_categories);
         g_test_add_func("/qbt/add", test_qbt_add);
+        g_test_add_func("/qbt/add-form", test_qbt_add_form);
         g_test_add_func("/qbt/commands", test_qbt_commands);
         g_test_add_func("/qbt/download", test_qbt_download);
         g_test_add_func("/qbt/force-start", test_qbt_force_start);
         g_test_add_func("/qbt/skip-checking", test_qbt_skip_checking);
         g_test_add_func("/qbt/add-url", test_qbt_add_url);
         g_test_add_func("/qbt/rename", test_qbt_rename);
+        g_test_add_func("/qbt/content-layout", test_qbt_content_layout);
+        g_test_add_func("/qbt/trackers", test_qbt_trackers);
         g_test_add_func("/qbt/every-route", test_qbt_every_route);
         g_test_add_func("/qbt/sync", test_qbt_sync);
         g_test_add_func("/qbt/gzip", test_qbt_gzip);
