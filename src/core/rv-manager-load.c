@@ -122,24 +122,32 @@ rv_manager_meta_to_torrent(RvTorrent *torrent, RvStoreTorrent *record, GError **
 }
 
 /*
- * a stored torrent with both records is listed at once from its metadata, in
- * state loading, and handed to the engine later (rv_manager_load_now); one
- * with a part missing goes the whole way now, as it may fail
+ * a stored record into the registry: with defer, one with both records is
+ * listed at once from its metadata, in state loading, and handed to the
+ * engine later (rv_manager_load_now); otherwise, and for one with a part
+ * missing (which may fail), the whole way now. save_path, when not NULL,
+ * replaces the recorded one.
  */
 static gboolean
-rv_manager_restore_one(RvManager *self, RvStoreTorrent *record, gboolean *ret_listed, GError **error)
+rv_manager_restore(RvManager *self, RvStoreTorrent *record, const char *save_path, gboolean defer, gboolean *ret_listed,
+                   GError **error)
 {
         g_autoptr(RvTorrent) torrent = rv_torrent_new(&record->hash);
+        gboolean listed = defer && record->meta != NULL && record->resume != NULL;
         RvTorrent *ret;
 
         if (!rv_manager_meta_to_torrent(torrent, record, error))
                 return FALSE;
-        *ret_listed = record->meta != NULL && record->resume != NULL;
-        if (*ret_listed) {
-                torrent->state = RV_TORRENT_STATE_LOADING;
-        } else if (!rv_manager_restore_engine(self, torrent, record, record->meta != NULL, error)) {
-                return FALSE;
+        if (save_path != NULL) {
+                g_free(torrent->save_path);
+                torrent->save_path = g_strdup(save_path);
         }
+        if (listed)
+                torrent->state = RV_TORRENT_STATE_LOADING;
+        else if (!rv_manager_restore_engine(self, torrent, record, record->meta != NULL, error))
+                return FALSE;
+        if (ret_listed != NULL)
+                *ret_listed = listed;
         ret = g_steal_pointer(&torrent);
         rv_manager_register(self, ret);
         /* the store kept a copy of what it had; a whole record again, so the next start has nothing to report */
@@ -149,27 +157,11 @@ rv_manager_restore_one(RvManager *self, RvStoreTorrent *record, gboolean *ret_li
         return TRUE;
 }
 
-/* a record taken over from another node: the whole way at once; save_path, when not NULL, replaces the recorded one */
+/* a record taken over from another node: the whole way at once */
 gboolean
 rv_manager_restore_record(RvManager *self, RvStoreTorrent *record, const char *save_path, GError **error)
 {
-        g_autoptr(RvTorrent) torrent = rv_torrent_new(&record->hash);
-        RvTorrent *ret;
-
-        if (!rv_manager_meta_to_torrent(torrent, record, error))
-                return FALSE;
-        if (save_path != NULL) {
-                g_free(torrent->save_path);
-                torrent->save_path = g_strdup(save_path);
-        }
-        if (!rv_manager_restore_engine(self, torrent, record, record->meta != NULL, error))
-                return FALSE;
-        ret = g_steal_pointer(&torrent);
-        rv_manager_register(self, ret);
-        if (record->meta == NULL)
-                rv_manager_persist_meta(self, ret);
-        rv_manager_publish_restored(self, ret);
-        return TRUE;
+        return rv_manager_restore(self, record, save_path, FALSE, NULL, error);
 }
 
 gboolean
@@ -277,7 +269,7 @@ rv_manager_load_list_slice(RvManager *self, RvLoadData *data)
                 if (g_hash_table_contains(self->torrents, record->hash.hex) ||
                     g_hash_table_contains(self->adding, record->hash.hex)) {
                         /* added again before the load reached it */
-                } else if (!rv_manager_restore_one(self, record, &listed, &error)) {
+                } else if (!rv_manager_restore(self, record, NULL, TRUE, &listed, &error)) {
                         rv_manager_problem(self, "stored torrent %s cannot be restored and was moved aside: %s",
                                            record->hash.hex, error->message);
                         rv_store_quarantine_torrent(self->store, &record->hash, error->message);

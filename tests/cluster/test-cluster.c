@@ -154,23 +154,10 @@ new_database(const char *name)
         return rv_test_pg_conninfo(&cluster, name);
 }
 
-static GVariant *
-get_prop(RvTestHarness *h, const char *path, const char *iface, const char *prop)
-{
-        g_autoptr(GError) error = NULL;
-        g_autoptr(GVariant) reply = rv_test_call(h, path, PROPS_IFACE, "Get", g_variant_new("(ss)", iface, prop),
-                                                 G_VARIANT_TYPE("(v)"), &error);
-        GVariant *value = NULL;
-
-        g_assert_no_error(error);
-        g_variant_get(reply, "(v)", &value);
-        return value;
-}
-
 static guint
 torrent_count(RvTestHarness *h)
 {
-        g_autoptr(GVariant) v = get_prop(h, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "TorrentCount");
+        g_autoptr(GVariant) v = rv_test_get_iface(h, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "TorrentCount");
 
         return g_variant_get_uint32(v);
 }

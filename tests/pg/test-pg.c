@@ -57,19 +57,6 @@ use_postgres(RvTestHarness *h, const char *conninfo, const char *node_id)
 
 /* D-Bus helpers */
 
-static GVariant *
-get_prop(RvTestHarness *h, const char *path, const char *iface, const char *prop)
-{
-        g_autoptr(GError) error = NULL;
-        g_autoptr(GVariant) reply = rv_test_call(h, path, PROPS_IFACE, "Get", g_variant_new("(ss)", iface, prop),
-                                                 G_VARIANT_TYPE("(v)"), &error);
-        GVariant *value = NULL;
-
-        g_assert_no_error(error);
-        g_variant_get(reply, "(v)", &value);
-        return value;
-}
-
 static void
 set_prop(RvTestHarness *h, const char *path, const char *iface, const char *prop, GVariant *value)
 {
@@ -84,7 +71,7 @@ set_prop(RvTestHarness *h, const char *path, const char *iface, const char *prop
 static gint64
 download_limit(RvTestHarness *h)
 {
-        g_autoptr(GVariant) v = get_prop(h, ENGINE_PATH, ENGINE_IFACE, "DownloadLimit");
+        g_autoptr(GVariant) v = rv_test_get_iface(h, ENGINE_PATH, ENGINE_IFACE, "DownloadLimit");
 
         return g_variant_get_int64(v);
 }
@@ -92,7 +79,7 @@ download_limit(RvTestHarness *h)
 static guint64
 revision(RvTestHarness *h)
 {
-        g_autoptr(GVariant) v = get_prop(h, ENGINE_PATH, POLICY_IFACE, "Revision");
+        g_autoptr(GVariant) v = rv_test_get_iface(h, ENGINE_PATH, POLICY_IFACE, "Revision");
 
         return g_variant_get_uint64(v);
 }
@@ -100,7 +87,7 @@ revision(RvTestHarness *h)
 static guint
 torrent_count(RvTestHarness *h)
 {
-        g_autoptr(GVariant) v = get_prop(h, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "TorrentCount");
+        g_autoptr(GVariant) v = rv_test_get_iface(h, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "TorrentCount");
 
         return g_variant_get_uint32(v);
 }
@@ -108,7 +95,7 @@ torrent_count(RvTestHarness *h)
 static char *
 health(RvTestHarness *h)
 {
-        g_autoptr(GVariant) v = get_prop(h, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "Health");
+        g_autoptr(GVariant) v = rv_test_get_iface(h, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "Health");
 
         return g_variant_dup_string(v, NULL);
 }
@@ -117,7 +104,7 @@ health(RvTestHarness *h)
 static char *
 degraded_reason(RvTestHarness *h, const char *component)
 {
-        g_autoptr(GVariant) v = get_prop(h, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "Degraded");
+        g_autoptr(GVariant) v = rv_test_get_iface(h, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "Degraded");
         GVariantIter iter;
         const char *c;
         const char *reason;
@@ -133,7 +120,7 @@ degraded_reason(RvTestHarness *h, const char *component)
 static guint64
 torrent_done(RvTestHarness *h, const char *path)
 {
-        g_autoptr(GVariant) v = get_prop(h, path, RV_BUS_TORRENT_IFACE, "Done");
+        g_autoptr(GVariant) v = rv_test_get_iface(h, path, RV_BUS_TORRENT_IFACE, "Done");
 
         return g_variant_get_uint64(v);
 }
@@ -400,7 +387,7 @@ done_at_least(RvTestHarness *h, gconstpointer data)
 static gboolean
 completed(RvTestHarness *h, gconstpointer data)
 {
-        g_autoptr(GVariant) v = get_prop(h, data, RV_BUS_TORRENT_IFACE, "Completed");
+        g_autoptr(GVariant) v = rv_test_get_iface(h, data, RV_BUS_TORRENT_IFACE, "Completed");
 
         return g_variant_get_boolean(v);
 }
