@@ -32,16 +32,21 @@ typedef struct {
         guint kinds;
         /* framed, waiting for the next flush */
         GString *pending;
-        /* handed to libsoup, not yet written */
+        /* handed to libsoup, not yet written, and since when that is over the queue (0: it is not) */
         gsize queued;
+        gint64 over_since;
+        /* what the replay handed it at once, on top of the cap */
+        gsize replayed;
         guint keepalive;
         gulong wrote_handler;
         gulong finished_handler;
         gboolean closed;
 } RvHttpClient;
 
-/* how many queues' worth one main-loop iteration may gather for a client */
+/* how many queues' worth may wait for a client at most, in any case */
 #define RV_HTTP_EVENT_BURST 8
+/* how long a client may stay more than a queue behind */
+#define RV_HTTP_EVENT_GRACE (2 * G_USEC_PER_SEC)
 
 struct _RvHttpEvents {
         RvHttp *http;
@@ -174,12 +179,14 @@ rv_http_events_flush_cb(gpointer user_data)
                 GString *pending = c->pending;
                 if (pending->len == 0 || c->req->msg == NULL)
                         continue;
-                /* what it was given before is still not written: it does not read */
-                if (c->queued > events->queue_max) {
+                /* more than the queue has stayed unwritten for a while: it does not read */
+                if (c->over_since != 0 && g_get_monotonic_time() - c->over_since > RV_HTTP_EVENT_GRACE) {
                         rv_http_client_cut(c);
                         continue;
                 }
                 c->queued += pending->len;
+                if (c->queued > events->queue_max && c->over_since == 0)
+                        c->over_since = g_get_monotonic_time();
                 c->pending = g_string_sized_new(1024);
                 soup_message_body_append_bytes(soup_server_message_get_response_body(c->req->msg),
                                                g_string_free_to_bytes(pending));
@@ -189,17 +196,18 @@ rv_http_events_flush_cb(gpointer user_data)
 }
 
 /*
- * A client is cut when, at a flush, what it was handed before is still
- * more than the queue allows: it had a whole iteration to take it. Within
- * one iteration a burst may gather more than the queue for everybody (a
- * mass pause), so the waiting text is only capped at a multiple of it.
+ * A client is cut when, at a flush, more than the queue has stayed
+ * unwritten for the grace time: a reader that is only slow for a moment
+ * (a mass pause's burst, a busy machine) catches up within it, one that
+ * does not read does not. Whatever the timing, what waits for one client
+ * (unwritten and gathered) is capped at a multiple of the queue.
  */
 static void
 rv_http_client_queue(RvHttpClient *c, const char *data, gsize len)
 {
         RvHttpEvents *events = c->events;
 
-        if (c->pending->len + len > RV_HTTP_EVENT_BURST * events->queue_max) {
+        if (c->queued + c->pending->len + len > RV_HTTP_EVENT_BURST * events->queue_max + c->replayed) {
                 rv_http_client_cut(c);
                 return;
         }
@@ -227,6 +235,8 @@ rv_http_client_wrote_cb(SoupServerMessage *msg, guint chunk_size, gpointer user_
         RvHttpClient *c = user_data;
 
         c->queued = c->queued > chunk_size ? c->queued - chunk_size : 0;
+        if (c->queued <= c->events->queue_max)
+                c->over_since = 0;
 }
 
 static void
@@ -351,6 +361,7 @@ rv_http_client_replay(RvHttpClient *c, guint64 after)
                 g_string_append_len(c->pending, g_bytes_get_data(frame, NULL), (gssize)g_bytes_get_size(frame));
                 c->events->sent++;
         }
+        c->replayed = c->pending->len;
 }
 
 void

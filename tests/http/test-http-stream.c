@@ -79,7 +79,7 @@ test_stream_reset(gconstpointer data)
         }
 }
 
-/* a client that never reads is cut off once it falls event-queue bytes behind; the others keep receiving */
+/* a client that never reads is cut off once it stays event-queue bytes behind; the others keep receiving */
 static void
 test_stream_slow_client(gconstpointer data)
 {
@@ -172,7 +172,7 @@ main(int argc, char **argv)
         g_test_init(&argc, &argv, NULL);
         rv_test_require_program("dbus-daemon");
         t.stored = N_STORED;
-        rv_test_http_start(&t, "event-queue=65536\n", TRUE);
+        rv_test_http_start(&t, "event-queue=262144\n", TRUE);
         g_test_add_data_func("/stream/reset", &t, test_stream_reset);
         g_test_add_data_func("/stream/slow-client", &t, test_stream_slow_client);
         g_test_add_func("/stream/tls", test_stream_tls);
