@@ -27,6 +27,8 @@ static const RvErrorEntry rv_error_table[] = {
         [RV_ERROR_INTERNAL] = { "Internal", RV_BUS_ERROR_PREFIX "Internal", 500, "internal" },
         /* the standard name, so busctl, gdbus and desktop clients recognise a polkit refusal */
         [RV_ERROR_ACCESS_DENIED] = { "AccessDenied", "org.freedesktop.DBus.Error.AccessDenied", 403, "forbidden" },
+        /* another node did not answer in time (a command carried to the torrent's owner) */
+        [RV_ERROR_TIMED_OUT] = { "TimedOut", RV_BUS_ERROR_PREFIX "TimedOut", 504, "gateway-timeout" },
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(rv_error_table) == RV_ERROR_LAST);
 

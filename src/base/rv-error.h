@@ -19,6 +19,7 @@ typedef enum {
         RV_ERROR_UNAVAILABLE,
         RV_ERROR_INTERNAL,
         RV_ERROR_ACCESS_DENIED,
+        RV_ERROR_TIMED_OUT,
         RV_ERROR_LAST,
 } RvError;
 

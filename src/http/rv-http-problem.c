@@ -25,6 +25,7 @@ static const struct {
         { "service-unavailable", "Service unavailable" },
         { "internal", "Internal error" },
         { "forbidden", "Forbidden" },
+        { "gateway-timeout", "Another node did not answer in time" },
         /* HTTP's own */
         { "unauthorized", "Authentication required" },
         { "method-not-allowed", "Method not allowed" },

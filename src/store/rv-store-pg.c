@@ -46,10 +46,7 @@
 #define RV_PG_UNIX_MAX G_GINT64_CONSTANT(253402300799)
 
 static const char *const rv_pg_migrations[] = {
-        "0001-init.sql",
-        "0002-nodes.sql",
-        "0003-key-scopes.sql",
-        "0004-cluster.sql",
+        "0001-init.sql", "0002-nodes.sql", "0003-key-scopes.sql", "0004-cluster.sql", "0005-commands.sql",
 };
 
 typedef enum {
@@ -74,6 +71,13 @@ typedef enum {
         RV_PG_STMT_RENEW_LEASE,
         RV_PG_STMT_RECONCILE,
         RV_PG_STMT_CLAIM,
+        RV_PG_STMT_SEND_COMMAND,
+        RV_PG_STMT_TAKE_COMMANDS,
+        RV_PG_STMT_ANSWER_COMMAND,
+        RV_PG_STMT_TAKE_ANSWERS,
+        RV_PG_STMT_DROP_COMMAND,
+        RV_PG_STMT_PUT_STATUS,
+        RV_PG_STMT_LIST_CLUSTER,
         RV_PG_STMT_LAST,
 } RvPgStmtId;
 
@@ -221,6 +225,41 @@ static const RvPgStatement rv_pg_statements[RV_PG_STMT_LAST] = {
                 "UPDATE torrents t SET node_id = $1::text, owner_epoch = nextval('revaer_epoch'), updated_at = now() "
                 "FROM victims v WHERE t.info_hash = v.info_hash "
                 "RETURNING t.info_hash, t.meta::text, t.resume, t.owner_epoch::text" },
+        /*
+         * commands between nodes (schema 5): queued only for a node whose
+         * lease is current; the triggers NOTIFY the target and, at the
+         * answer, the sender
+         */
+        [RV_PG_STMT_SEND_COMMAND] = {
+                "rv_send_command", FALSE,
+                "INSERT INTO commands (target_node, from_node, body) SELECT $2::text, $1::text, $3::jsonb "
+                "WHERE EXISTS (SELECT 1 FROM nodes WHERE node_id = $2::text AND lease_expires > now()) RETURNING id" },
+        [RV_PG_STMT_TAKE_COMMANDS] = {
+                "rv_take_commands", FALSE,
+                "UPDATE commands SET taken = now() WHERE id IN (SELECT id FROM commands WHERE target_node = $1::text "
+                "AND taken IS NULL ORDER BY id FOR UPDATE SKIP LOCKED) RETURNING id, from_node, body::text" },
+        [RV_PG_STMT_ANSWER_COMMAND] = {
+                "rv_answer_command", FALSE,
+                "UPDATE commands SET answered = now(), answer = $3::jsonb "
+                "WHERE id = $2::bigint AND target_node = $1::text AND answered IS NULL" },
+        /* the answers for this node, and what nobody came back for within an hour */
+        [RV_PG_STMT_TAKE_ANSWERS] = {
+                "rv_take_answers", FALSE,
+                "DELETE FROM commands WHERE (from_node = $1::text AND answered IS NOT NULL) "
+                "OR created < now() - interval '1 hour' RETURNING id, from_node = $1::text, answer::text" },
+        [RV_PG_STMT_DROP_COMMAND] = {
+                "rv_drop_command", FALSE,
+                "DELETE FROM commands WHERE id = $2::bigint AND from_node = $1::text" },
+        /* $2: {"<info hash>": {summary}, ...} of rows this node owns */
+        [RV_PG_STMT_PUT_STATUS] = {
+                "rv_put_status", FALSE,
+                "UPDATE torrents t SET status = s.value FROM jsonb_each($2::jsonb) s "
+                "WHERE t.info_hash = s.key AND t.node_id = $1::text" },
+        [RV_PG_STMT_LIST_CLUSTER] = {
+                "rv_list_cluster", FALSE,
+                "SELECT t.info_hash, t.node_id, t.meta::text, t.status::text, "
+                "COALESCE((SELECT n.lease_expires > now() FROM nodes n WHERE n.node_id = t.node_id), false) "
+                "FROM torrents t WHERE t.node_id <> $1::text" },
 };
 /* clang-format on */
 
@@ -235,6 +274,9 @@ typedef enum {
         RV_PG_OP_DELETE_KEY,
         RV_PG_OP_PUT_TOKEN,
         RV_PG_OP_TOUCH_NODE,
+        RV_PG_OP_ANSWER_COMMAND,
+        RV_PG_OP_DROP_COMMAND,
+        RV_PG_OP_PUT_STATUS,
         /* the kinds above are writes, kept across an outage; those below are not */
         RV_PG_OP_BARRIER,
         RV_PG_OP_LOAD,
@@ -248,13 +290,20 @@ typedef enum {
         RV_PG_OP_RENEW,
         RV_PG_OP_RECONCILE,
         RV_PG_OP_CLAIM,
+        /* commands between nodes: sending waits for the answer; taking is answered inside the store */
+        RV_PG_OP_SEND_COMMAND,
+        RV_PG_OP_TAKE_COMMANDS,
+        RV_PG_OP_TAKE_ANSWERS,
+        RV_PG_OP_LIST_CLUSTER,
         /* the statements of a new connection */
         RV_PG_OP_PREPARE,
         RV_PG_OP_LAST,
 } RvPgOpKind;
 
 #define RV_PG_OP_IS_WRITE(kind) ((kind) < RV_PG_OP_BARRIER)
-#define RV_PG_OP_IS_CLUSTER(kind) ((kind) == RV_PG_OP_RENEW || (kind) == RV_PG_OP_RECONCILE || (kind) == RV_PG_OP_CLAIM)
+#define RV_PG_OP_IS_CLUSTER(kind)                                                                \
+        ((kind) == RV_PG_OP_RENEW || (kind) == RV_PG_OP_RECONCILE || (kind) == RV_PG_OP_CLAIM || \
+         (kind) == RV_PG_OP_TAKE_COMMANDS || (kind) == RV_PG_OP_TAKE_ANSWERS)
 /* the torrent writes that carry a fencing token */
 #define RV_PG_OP_IS_FENCED(kind)                                                                                 \
         ((kind) == RV_PG_OP_PUT_TORRENT || (kind) == RV_PG_OP_DELETE_TORRENT || (kind) == RV_PG_OP_QUARANTINE || \
@@ -290,6 +339,13 @@ static const RvPgOpClass rv_pg_op_classes[RV_PG_OP_LAST] = {
         [RV_PG_OP_RENEW] = { { RV_PG_STMT_RENEW_LEASE }, 1, TRUE, 1 },
         [RV_PG_OP_RECONCILE] = { { RV_PG_STMT_RECONCILE }, 1, TRUE, 0 },
         [RV_PG_OP_CLAIM] = { { RV_PG_STMT_CLAIM }, 1, TRUE, 1 },
+        [RV_PG_OP_ANSWER_COMMAND] = { { RV_PG_STMT_ANSWER_COMMAND }, 1, TRUE, 2 },
+        [RV_PG_OP_DROP_COMMAND] = { { RV_PG_STMT_DROP_COMMAND }, 1, TRUE, 1 },
+        [RV_PG_OP_PUT_STATUS] = { { RV_PG_STMT_PUT_STATUS }, 1, TRUE, 1 },
+        [RV_PG_OP_SEND_COMMAND] = { { RV_PG_STMT_SEND_COMMAND }, 1, TRUE, 2 },
+        [RV_PG_OP_TAKE_COMMANDS] = { { RV_PG_STMT_TAKE_COMMANDS }, 1, TRUE, 0 },
+        [RV_PG_OP_TAKE_ANSWERS] = { { RV_PG_STMT_TAKE_ANSWERS }, 1, TRUE, 0 },
+        [RV_PG_OP_LIST_CLUSTER] = { { RV_PG_STMT_LIST_CLUSTER }, 1, TRUE, 0 },
         [RV_PG_OP_PREPARE] = { { 0 }, RV_PG_STMT_LAST, FALSE, 0 },
 };
 
@@ -315,6 +371,9 @@ typedef struct {
         GPtrArray *results;
         /* a fenced write's token and this node's epoch, as sent */
         char *fence[2];
+        /* a command to another node: when it was asked for, and how long its answer may take */
+        gint64 asked_at;
+        guint timeout_ms;
 } RvPgOp;
 
 typedef enum {
@@ -352,6 +411,7 @@ typedef enum {
         RV_PG_DONE_LEASE,
         RV_PG_DONE_LOST,
         RV_PG_DONE_CLAIMED,
+        RV_PG_DONE_COMMAND,
 } RvPgDoneKind;
 
 typedef struct {
@@ -434,6 +494,16 @@ struct _RvStorePg {
         gboolean takeover;
         /* another start of this node id holds the lease: nothing is ours any more */
         gboolean superseded;
+
+        /* commands this node sent: id -> RvPgSent, waiting for the answer */
+        GHashTable *sent;
+        /* answers read before their command's id was (id -> JsonNode) */
+        GHashTable *early;
+        gboolean taking_commands;
+        gboolean taking_answers;
+        /* a NOTIFY came while a take was in flight: take again after it */
+        gboolean commands_again;
+        gboolean answers_again;
 };
 
 typedef struct _RvStorePg RvStorePg;
@@ -442,6 +512,23 @@ static void rv_pg_kick(RvStorePg *store);
 static void rv_pg_main_lost(RvStorePg *store, GError *error);
 static void rv_pg_listen_start(RvStorePg *store);
 static void rv_pg_listen_lost(RvStorePg *store, GError *error);
+
+typedef struct {
+        RvStorePg *store;
+        gint64 id;
+        char *target;
+        guint timeout_ms;
+        GTask *task;
+        GSource *timeout;
+} RvPgSent;
+
+static void rv_pg_sent_free(RvPgSent *sent);
+static void rv_pg_take_message(RvStorePg *store, RvPgOpKind kind);
+static void rv_pg_take_messages(RvStorePg *store);
+static void rv_pg_commands_taken(RvStorePg *store, const PGresult *res);
+static void rv_pg_answers_taken(RvStorePg *store, const PGresult *res);
+static void rv_pg_command_sent(RvStorePg *store, RvPgOp *op, const PGresult *res);
+static GPtrArray *rv_pg_cluster_rows(const PGresult *res);
 
 static RvStorePg *
 rv_pg_ref(RvStorePg *store)
@@ -507,6 +594,8 @@ rv_pg_unref(RvStorePg *store)
         g_free(store->listen_reason);
         g_free(store->node_id);
         g_hash_table_unref(store->owned);
+        g_hash_table_unref(store->sent);
+        g_hash_table_unref(store->early);
         g_free(store);
 }
 
@@ -550,6 +639,10 @@ rv_pg_done_run(RvStorePg *store, RvPgDone *done)
         case RV_PG_DONE_CLAIMED:
                 if (!store->closed && store->base != NULL)
                         rv_store_emit_claimed(store->base, g_steal_pointer(&done->pointer));
+                break;
+        case RV_PG_DONE_COMMAND:
+                if (!store->closed && store->base != NULL)
+                        rv_store_emit_command(store->base, g_steal_pointer(&done->pointer));
                 break;
         }
         rv_pg_done_free(done);
@@ -710,6 +803,20 @@ rv_pg_op_describe(const RvPgOp *op)
                 return g_strdup("checking which torrents this node still owns");
         case RV_PG_OP_CLAIM:
                 return g_strdup("taking over torrents of nodes whose lease ran out");
+        case RV_PG_OP_ANSWER_COMMAND:
+                return g_strdup_printf("answering command %s", op->args[0]);
+        case RV_PG_OP_DROP_COMMAND:
+                return g_strdup_printf("dropping command %s", op->args[0]);
+        case RV_PG_OP_PUT_STATUS:
+                return g_strdup("publishing this node's torrents");
+        case RV_PG_OP_SEND_COMMAND:
+                return g_strdup_printf("sending a command to node '%s'", op->args[0]);
+        case RV_PG_OP_TAKE_COMMANDS:
+                return g_strdup("taking commands for this node");
+        case RV_PG_OP_TAKE_ANSWERS:
+                return g_strdup("taking answers for this node");
+        case RV_PG_OP_LIST_CLUSTER:
+                return g_strdup("listing the torrents of other nodes");
         case RV_PG_OP_PREPARE:
                 return g_strdup("preparing statements");
         case RV_PG_OP_BARRIER:
@@ -1194,6 +1301,13 @@ rv_pg_op_finish_task(RvStorePg *store, RvPgOp *op)
         case RV_PG_OP_TAKE_TOKEN:
                 rv_pg_done_task(store, op->task, RV_PG_DONE_TASK_BOOLEAN, NULL, NULL, NULL,
                                 g_strcmp0(PQcmdTuples((PGresult *)res), "1") == 0);
+                break;
+        case RV_PG_OP_SEND_COMMAND:
+                rv_pg_command_sent(store, op, res);
+                break;
+        case RV_PG_OP_LIST_CLUSTER:
+                rv_pg_done_task(store, op->task, RV_PG_DONE_TASK_POINTER, NULL, rv_pg_cluster_rows(res),
+                                (GDestroyNotify)g_ptr_array_unref, 0);
                 break;
         default:
                 g_assert_not_reached();
@@ -1704,7 +1818,12 @@ rv_pg_listen_notifies(RvStorePg *store, PGconn *conn)
                 /* our own saves: the caller has the revision already */
                 gboolean ours = notify->be_pid == store->backend_pids[0] || notify->be_pid == store->backend_pids[1];
 
-                if (!ours && revision > store->known_revision) {
+                if (g_str_equal(notify->relname, "revaer_commands") || g_str_equal(notify->relname, "revaer_answers")) {
+                        if (g_str_equal(notify->extra, store->node_id))
+                                rv_pg_take_message(store, g_str_equal(notify->relname, "revaer_commands")
+                                                                  ? RV_PG_OP_TAKE_COMMANDS
+                                                                  : RV_PG_OP_TAKE_ANSWERS);
+                } else if (!ours && revision > store->known_revision) {
                         store->known_revision = revision;
                         rv_pg_done_settings_changed(store, revision);
                 }
@@ -1739,6 +1858,8 @@ rv_pg_listen_started(RvStorePg *store)
         store->listen_state = RV_PG_LISTEN_UP;
         store->listen_backoff_ms = RV_PG_BACKOFF_MIN_MS;
         g_clear_pointer(&store->listen_reason, g_free);
+        if (store->opened)
+                rv_pg_take_messages(store);
         if (!store->opened) {
                 store->opened = TRUE;
                 rv_pg_lease_start(store);
@@ -1791,7 +1912,8 @@ rv_pg_listen_connected_cb(RvPgConn *pc, GError *error_in, gpointer user_data)
         conn = rv_pg_conn_get(pc);
         store->listen_state = RV_PG_LISTEN_STARTING;
         g_ptr_array_set_size(store->listen_results, 0);
-        if (!PQsendQuery(conn, "LISTEN revaer_settings; SELECT revision FROM settings WHERE id = 1") ||
+        if (!PQsendQuery(conn, "LISTEN revaer_settings; LISTEN revaer_commands; LISTEN revaer_answers; "
+                               "SELECT revision FROM settings WHERE id = 1") ||
             !rv_pg_conn_flush(pc))
                 rv_pg_listen_lost(store, rv_pg_error_from_conn(conn, "listening for settings changes"));
 }
@@ -1870,6 +1992,10 @@ rv_pg_cluster_failed(RvStorePg *store, RvPgOp *op, const GError *error)
                 store->reconciling = FALSE;
         } else if (op->kind == RV_PG_OP_CLAIM) {
                 store->claiming = FALSE;
+        } else if (op->kind == RV_PG_OP_TAKE_COMMANDS) {
+                store->taking_commands = FALSE;
+        } else if (op->kind == RV_PG_OP_TAKE_ANSWERS) {
+                store->taking_answers = FALSE;
         }
 }
 
@@ -1998,6 +2124,12 @@ rv_pg_cluster_done(RvStorePg *store, RvPgOp *op)
         case RV_PG_OP_CLAIM:
                 rv_pg_claimed(store, res);
                 break;
+        case RV_PG_OP_TAKE_COMMANDS:
+                rv_pg_commands_taken(store, res);
+                break;
+        case RV_PG_OP_TAKE_ANSWERS:
+                rv_pg_answers_taken(store, res);
+                break;
         default:
                 g_assert_not_reached();
         }
@@ -2026,6 +2158,8 @@ rv_pg_lease_tick_cb(gpointer user_data)
         op->args[1] = rv_pg_int(now);
         store->renewing = TRUE;
         rv_pg_push_cluster(store, op);
+        /* a NOTIFY missed while the listener reconnected is caught here */
+        rv_pg_take_messages(store);
         return G_SOURCE_CONTINUE;
 }
 
@@ -2076,6 +2210,259 @@ rv_pg_get_epoch(RvStore *base)
         return store->epoch;
 }
 
+/* commands between nodes and the cluster view (docs/cluster.md) */
+
+static void
+rv_pg_sent_free(RvPgSent *sent)
+{
+        if (sent->timeout != NULL) {
+                g_source_destroy(sent->timeout);
+                g_source_unref(sent->timeout);
+        }
+        g_clear_object(&sent->task);
+        g_free(sent->target);
+        g_free(sent);
+}
+
+static gboolean
+rv_pg_sent_timeout_cb(gpointer user_data)
+{
+        RvPgSent *sent = user_data;
+        RvStorePg *store = sent->store;
+        RvPgOp *op = rv_pg_op_new(RV_PG_OP_DROP_COMMAND);
+
+        rv_pg_done_task(store, sent->task, RV_PG_DONE_TASK_POINTER,
+                        g_error_new(RV_ERROR, RV_ERROR_TIMED_OUT,
+                                    "node '%s' did not answer within %u ms (the command may still run there)",
+                                    sent->target, sent->timeout_ms),
+                        NULL, NULL, 0);
+        /* not run by the target after all, unless it took it already */
+        op->args[0] = rv_pg_int(sent->id);
+        rv_pg_push_write(store, op);
+        /* the source is being dispatched: returning REMOVE destroys it */
+        g_clear_pointer(&sent->timeout, g_source_unref);
+        g_hash_table_remove(store->sent, &sent->id);
+        return G_SOURCE_REMOVE;
+}
+
+static void
+rv_pg_command_sent(RvStorePg *store, RvPgOp *op, const PGresult *res)
+{
+        RvPgSent *sent;
+        gint64 id;
+        gint64 left_ms;
+        gpointer key;
+        gpointer answer;
+
+        if (PQntuples(res) == 0) {
+                rv_pg_done_task(store, op->task, RV_PG_DONE_TASK_POINTER,
+                                g_error_new(RV_ERROR, RV_ERROR_UNAVAILABLE,
+                                            "node '%s' holds no lease: it is stopped or cut off, and its torrents "
+                                            "go to other nodes once its lease has run out",
+                                            op->args[0]),
+                                NULL, NULL, 0);
+                return;
+        }
+        id = rv_pg_get_int(res, 0, 0);
+        if (g_hash_table_steal_extended(store->early, &id, &key, &answer)) {
+                g_free(key);
+                rv_pg_done_task(store, op->task, RV_PG_DONE_TASK_POINTER, NULL, answer, (GDestroyNotify)json_node_unref,
+                                0);
+                return;
+        }
+        sent = g_new0(RvPgSent, 1);
+        sent->store = store;
+        sent->id = id;
+        sent->target = g_strdup(op->args[0]);
+        sent->timeout_ms = op->timeout_ms;
+        sent->task = g_object_ref(op->task);
+        left_ms = (gint64)op->timeout_ms - (g_get_monotonic_time() - op->asked_at) / 1000;
+        sent->timeout = g_timeout_source_new((guint)CLAMP(left_ms, 1, G_MAXUINT));
+        g_source_set_callback(sent->timeout, rv_pg_sent_timeout_cb, sent, NULL);
+        g_source_set_name(sent->timeout, "revaer command timeout");
+        g_source_attach(sent->timeout, store->context);
+        g_hash_table_insert(store->sent, &sent->id, sent);
+}
+
+/* a NOTIFY (or the lease's tick) says there may be commands or answers for this node */
+static void
+rv_pg_take_message(RvStorePg *store, RvPgOpKind kind)
+{
+        gboolean *busy = kind == RV_PG_OP_TAKE_COMMANDS ? &store->taking_commands : &store->taking_answers;
+        gboolean *again = kind == RV_PG_OP_TAKE_COMMANDS ? &store->commands_again : &store->answers_again;
+
+        if (store->lease_ms == 0 || store->closed || store->superseded)
+                return;
+        if (*busy) {
+                *again = TRUE;
+                return;
+        }
+        *busy = TRUE;
+        *again = FALSE;
+        rv_pg_push_cluster(store, rv_pg_op_new(kind));
+}
+
+static void
+rv_pg_take_messages(RvStorePg *store)
+{
+        rv_pg_take_message(store, RV_PG_OP_TAKE_COMMANDS);
+        rv_pg_take_message(store, RV_PG_OP_TAKE_ANSWERS);
+}
+
+static gint
+rv_pg_command_cmp(gconstpointer a, gconstpointer b)
+{
+        const RvStoreCommand *ca = *(RvStoreCommand *const *)a;
+        const RvStoreCommand *cb = *(RvStoreCommand *const *)b;
+
+        return ca->id < cb->id ? -1 : ca->id > cb->id;
+}
+
+static void
+rv_pg_commands_taken(RvStorePg *store, const PGresult *res)
+{
+        g_autoptr(GPtrArray) commands = g_ptr_array_new();
+
+        store->taking_commands = FALSE;
+        for (int row = 0; row < PQntuples(res); row++) {
+                RvStoreCommand *command = g_new0(RvStoreCommand, 1);
+                command->id = rv_pg_get_uint(res, row, 0);
+                command->from_node = rv_pg_get_string(res, row, 1);
+                command->body = rv_pg_parse_json(PQgetvalue(res, row, 2), -1, NULL);
+                g_ptr_array_add(commands, command);
+        }
+        /* in the order they were sent */
+        g_ptr_array_sort(commands, rv_pg_command_cmp);
+        for (guint i = 0; i < commands->len; i++) {
+                RvPgDone *done = g_new0(RvPgDone, 1);
+                done->kind = RV_PG_DONE_COMMAND;
+                done->pointer = g_ptr_array_index(commands, i);
+                done->destroy = (GDestroyNotify)rv_store_command_free;
+                rv_pg_done_push(store, done);
+        }
+        if (store->commands_again)
+                rv_pg_take_message(store, RV_PG_OP_TAKE_COMMANDS);
+}
+
+/* answers kept for commands whose id is not known yet; more would be leftovers of an earlier start */
+#define RV_PG_EARLY_MAX 1024
+
+static void
+rv_pg_answers_taken(RvStorePg *store, const PGresult *res)
+{
+        store->taking_answers = FALSE;
+        for (int row = 0; row < PQntuples(res); row++) {
+                gint64 id = rv_pg_get_int(res, row, 0);
+                g_autoptr(GError) error = NULL;
+                JsonNode *answer;
+                RvPgSent *sent;
+
+                /* a row nobody came back for, deleted on the way */
+                if (g_strcmp0(PQgetvalue(res, row, 1), "t") != 0 || PQgetisnull(res, row, 2))
+                        continue;
+                answer = rv_pg_parse_json(PQgetvalue(res, row, 2), -1, &error);
+                sent = g_hash_table_lookup(store->sent, &id);
+                if (sent == NULL) {
+                        if (answer != NULL && g_hash_table_size(store->early) < RV_PG_EARLY_MAX)
+                                g_hash_table_insert(store->early, g_memdup2(&id, sizeof(id)), answer);
+                        else if (answer != NULL)
+                                json_node_unref(answer);
+                        continue;
+                }
+                if (answer == NULL)
+                        rv_pg_done_task(store, sent->task, RV_PG_DONE_TASK_POINTER,
+                                        g_error_new(RV_ERROR, RV_ERROR_INTERNAL, "the answer of node '%s' is not JSON",
+                                                    sent->target),
+                                        NULL, NULL, 0);
+                else
+                        rv_pg_done_task(store, sent->task, RV_PG_DONE_TASK_POINTER, NULL, answer,
+                                        (GDestroyNotify)json_node_unref, 0);
+                g_hash_table_remove(store->sent, &id);
+        }
+        if (store->answers_again)
+                rv_pg_take_message(store, RV_PG_OP_TAKE_ANSWERS);
+}
+
+static GPtrArray *
+rv_pg_cluster_rows(const PGresult *res)
+{
+        GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)rv_store_cluster_torrent_free);
+
+        for (int row = 0; row < PQntuples(res); row++) {
+                RvStoreClusterTorrent *t = g_new0(RvStoreClusterTorrent, 1);
+                if (!rv_info_hash_parse(PQgetvalue(res, row, 0), &t->hash)) {
+                        rv_store_cluster_torrent_free(t);
+                        continue;
+                }
+                t->node_id = rv_pg_get_string(res, row, 1);
+                if (!PQgetisnull(res, row, 2))
+                        t->meta = rv_pg_parse_json(PQgetvalue(res, row, 2), -1, NULL);
+                if (!PQgetisnull(res, row, 3))
+                        t->status = rv_pg_parse_json(PQgetvalue(res, row, 3), -1, NULL);
+                t->node_alive = g_strcmp0(PQgetvalue(res, row, 4), "t") == 0;
+                g_ptr_array_add(out, t);
+        }
+        return out;
+}
+
+static void
+rv_pg_send_command_async(RvStore *base, const char *target, JsonNode *body, guint timeout_ms, GTask *task)
+{
+        RvStorePg *store = base->impl;
+        RvPgOp *op = rv_pg_op_new(RV_PG_OP_SEND_COMMAND);
+
+        op->args[0] = g_strdup(target);
+        op->args[1] = json_to_string(body, FALSE);
+        op->timeout_ms = timeout_ms;
+        op->asked_at = g_get_monotonic_time();
+        rv_pg_push_task(store, op, task);
+}
+
+static void
+rv_pg_answer_command(RvStore *base, guint64 id, JsonNode *answer)
+{
+        RvStorePg *store = base->impl;
+        RvPgOp *op = rv_pg_op_new(RV_PG_OP_ANSWER_COMMAND);
+
+        op->args[0] = rv_pg_uint(id);
+        op->args[1] = json_to_string(answer, FALSE);
+        rv_pg_push_write(store, op);
+}
+
+static void
+rv_pg_put_status(RvStore *base, JsonNode *statuses)
+{
+        RvStorePg *store = base->impl;
+        RvPgOp *queued = g_hash_table_lookup(store->coalesce, "status");
+        RvPgOp *op;
+
+        if (queued != NULL) {
+                /* still waiting (PostgreSQL is slow or away): one write with the newest of each */
+                g_autoptr(JsonNode) merged = rv_pg_parse_json(queued->args[0], -1, NULL);
+                JsonObjectIter iter;
+                const char *member;
+                JsonNode *value;
+                if (merged != NULL && JSON_NODE_HOLDS_OBJECT(merged) && JSON_NODE_HOLDS_OBJECT(statuses)) {
+                        json_object_iter_init(&iter, json_node_get_object(statuses));
+                        while (json_object_iter_next(&iter, &member, &value))
+                                json_object_set_member(json_node_get_object(merged), member, json_node_copy(value));
+                        g_free(queued->args[0]);
+                        queued->args[0] = json_to_string(merged, FALSE);
+                        return;
+                }
+        }
+        op = rv_pg_op_new(RV_PG_OP_PUT_STATUS);
+        op->key = g_strdup("status");
+        op->args[0] = json_to_string(statuses, FALSE);
+        rv_pg_push_write(store, op);
+}
+
+static void
+rv_pg_list_cluster_async(RvStore *base, GTask *task)
+{
+        rv_pg_push_task(base->impl, rv_pg_op_new(RV_PG_OP_LIST_CLUSTER), task);
+}
+
 /* the vtable */
 
 static void
@@ -2096,6 +2483,17 @@ rv_pg_free(RvStore *base)
         rv_pg_clear_source(&store->listen_retry);
         rv_pg_clear_source(&store->done_idle);
         rv_pg_clear_source(&store->lease_tick);
+        {
+                GHashTableIter iter;
+                RvPgSent *sent;
+                g_hash_table_iter_init(&iter, store->sent);
+                while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&sent))
+                        rv_pg_done_task(store, sent->task, RV_PG_DONE_TASK_POINTER,
+                                        g_error_new(RV_ERROR, RV_ERROR_UNAVAILABLE,
+                                                    "a command to node '%s': the store was closed first", sent->target),
+                                        NULL, NULL, 0);
+                g_hash_table_remove_all(store->sent);
+        }
         /* callers waiting hear that nothing more will happen; the daemon flushes before it gets here */
         for (guint i = store->batch->len; i > 0; i--) {
                 op = g_ptr_array_steal_index(store->batch, i - 1);
@@ -2463,6 +2861,10 @@ static const RvStoreClass rv_store_postgres_class = {
         .set_lease = rv_pg_set_lease,
         .start_takeover = rv_pg_start_takeover,
         .get_epoch = rv_pg_get_epoch,
+        .send_command_async = rv_pg_send_command_async,
+        .answer_command = rv_pg_answer_command,
+        .put_status = rv_pg_put_status,
+        .list_cluster_async = rv_pg_list_cluster_async,
 };
 
 static gboolean
@@ -2513,6 +2915,8 @@ rv_store_postgres_new(const char *conninfo, const char *node_id, RvHealth *healt
         g_queue_init(&store->queue);
         g_queue_init(&store->done);
         store->owned = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+        store->sent = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, (GDestroyNotify)rv_pg_sent_free);
+        store->early = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, (GDestroyNotify)json_node_unref);
         base = rv_store_new_internal(&rv_store_postgres_class, store, health, node_id);
         store->base = base;
         return base;

@@ -42,6 +42,11 @@ typedef struct {
         gboolean (*set_lease)(RvStore *store, guint lease_s, GError **error);
         void (*start_takeover)(RvStore *store);
         guint64 (*get_epoch)(RvStore *store);
+        /* NULL for a backend without commands between nodes */
+        void (*send_command_async)(RvStore *store, const char *target, JsonNode *body, guint timeout_ms, GTask *task);
+        void (*answer_command)(RvStore *store, guint64 id, JsonNode *answer);
+        void (*put_status)(RvStore *store, JsonNode *statuses);
+        void (*list_cluster_async)(RvStore *store, GTask *task);
 } RvStoreClass;
 
 struct _RvStore {
@@ -77,6 +82,8 @@ void rv_store_emit_lease(RvStore *store, gboolean held, const char *reason);
 void rv_store_emit_lost(RvStore *store, const RvInfoHash *hash, const char *owner);
 /* takes records */
 void rv_store_emit_claimed(RvStore *store, GPtrArray *records);
+/* takes command */
+void rv_store_emit_command(RvStore *store, RvStoreCommand *command);
 
 /* tests: every write of the embedded store fails with errsv (ENOSPC, ...) until called with 0 */
 void rv_store_embedded_set_write_failure(RvStore *store, int errsv);

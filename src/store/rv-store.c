@@ -557,6 +557,111 @@ rv_store_emit_lost(RvStore *store, const RvInfoHash *hash, const char *owner)
 }
 
 void
+rv_store_emit_command(RvStore *store, RvStoreCommand *command)
+{
+        if (store->cluster.command != NULL)
+                store->cluster.command(store, command, store->cluster_data);
+        else
+                rv_store_command_free(command);
+}
+
+void
+rv_store_command_free(RvStoreCommand *command)
+{
+        if (command == NULL)
+                return;
+        g_free(command->from_node);
+        if (command->body != NULL)
+                json_node_unref(command->body);
+        g_free(command);
+}
+
+void
+rv_store_cluster_torrent_free(RvStoreClusterTorrent *torrent)
+{
+        if (torrent == NULL)
+                return;
+        g_free(torrent->node_id);
+        if (torrent->meta != NULL)
+                json_node_unref(torrent->meta);
+        if (torrent->status != NULL)
+                json_node_unref(torrent->status);
+        g_free(torrent);
+}
+
+static gboolean
+rv_store_check_cluster(RvStore *store, GError **error)
+{
+        if (store->klass->send_command_async == NULL || rv_store_get_lease(store) == 0) {
+                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
+                            "the cluster view and commands between nodes need the PostgreSQL store with [cluster] "
+                            "(this node: the %s store%s)",
+                            store->klass->name, rv_store_get_lease(store) == 0 ? ", no [cluster]" : "");
+                return FALSE;
+        }
+        return TRUE;
+}
+
+/* a task for what needs the cluster; NULL when it already failed for its lack */
+static GTask *
+rv_store_cluster_task(RvStore *store, GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+        GTask *task = rv_store_task(store, cancellable, callback, user_data);
+        GError *error = NULL;
+
+        if (rv_store_check_cluster(store, &error))
+                return task;
+        g_task_return_error(task, error);
+        g_object_unref(task);
+        return NULL;
+}
+
+void
+rv_store_send_command_async(RvStore *store, const char *target, JsonNode *body, guint timeout_ms,
+                            GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+        GTask *task = rv_store_cluster_task(store, cancellable, callback, user_data);
+
+        if (task != NULL)
+                store->klass->send_command_async(store, target, body, timeout_ms, task);
+}
+
+JsonNode *
+rv_store_send_command_finish(RvStore *store, GAsyncResult *result, GError **error)
+{
+        return g_task_propagate_pointer(G_TASK(result), error);
+}
+
+void
+rv_store_answer_command(RvStore *store, guint64 id, JsonNode *answer)
+{
+        if (store->klass->answer_command != NULL)
+                store->klass->answer_command(store, id, answer);
+}
+
+void
+rv_store_put_status(RvStore *store, JsonNode *statuses)
+{
+        if (store->klass->put_status != NULL && rv_store_get_lease(store) > 0)
+                store->klass->put_status(store, statuses);
+}
+
+void
+rv_store_list_cluster_async(RvStore *store, GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+        GTask *task = rv_store_cluster_task(store, cancellable, callback, user_data);
+
+        if (task != NULL)
+                store->klass->list_cluster_async(store, task);
+}
+
+GPtrArray *
+rv_store_list_cluster_finish(RvStore *store, GAsyncResult *result, GError **error)
+{
+        return g_task_propagate_pointer(G_TASK(result), error);
+}
+
+void
 rv_store_emit_claimed(RvStore *store, GPtrArray *records)
 {
         if (store->cluster.claimed != NULL)

@@ -218,6 +218,30 @@ void rv_store_list_nodes_async(RvStore *store, GCancellable *cancellable, GAsync
 /* RvStoreNode */
 GPtrArray *rv_store_list_nodes_finish(RvStore *store, GAsyncResult *result, GError **error);
 
+/* a command another node sent to this one (docs/cluster.md) */
+typedef struct {
+        guint64 id;
+        char *from_node;
+        /* NULL when the stored body was not JSON (answer it with an error) */
+        JsonNode *body;
+} RvStoreCommand;
+
+void rv_store_command_free(RvStoreCommand *command);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(RvStoreCommand, rv_store_command_free)
+
+/* a torrent of another node, as its owner published it */
+typedef struct {
+        RvInfoHash hash;
+        char *node_id;
+        /* the owner's lease is current */
+        gboolean node_alive;
+        /* either may be NULL */
+        JsonNode *meta;
+        JsonNode *status;
+} RvStoreClusterTorrent;
+
+void rv_store_cluster_torrent_free(RvStoreClusterTorrent *torrent);
+
 /* cluster: leases, fencing and takeover (PostgreSQL only; docs/cluster.md) */
 
 typedef struct {
@@ -231,6 +255,8 @@ typedef struct {
         void (*lost)(RvStore *store, const RvInfoHash *hash, const char *owner, gpointer user_data);
         /* torrents taken over from a node whose lease ran out: RvStoreTorrent, the callee takes the array */
         void (*claimed)(RvStore *store, GPtrArray *records, gpointer user_data);
+        /* a command from another node, to be answered with rv_store_answer_command(); the callee takes it */
+        void (*command)(RvStore *store, RvStoreCommand *command, gpointer user_data);
 } RvStoreClusterFuncs;
 
 /*
@@ -247,6 +273,23 @@ void rv_store_set_cluster_funcs(RvStore *store, const RvStoreClusterFuncs *funcs
 void rv_store_start_takeover(RvStore *store);
 /* this node's epoch (0 before the open or without a lease) */
 guint64 rv_store_get_epoch(RvStore *store);
+
+/*
+ * commands between nodes (a lease is needed): body goes to node target, which
+ * runs it and answers; the answer (a JSON node) or Unavailable (target holds
+ * no lease, or PostgreSQL is away) or TimedOut (no answer within timeout_ms:
+ * the command may still run if the target took it first)
+ */
+void rv_store_send_command_async(RvStore *store, const char *target, JsonNode *body, guint timeout_ms,
+                                 GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
+JsonNode *rv_store_send_command_finish(RvStore *store, GAsyncResult *result, GError **error);
+void rv_store_answer_command(RvStore *store, guint64 id, JsonNode *answer);
+/* publish summaries of torrents this node owns: {"<info hash>": {...}, ...} */
+void rv_store_put_status(RvStore *store, JsonNode *statuses);
+/* the torrents of the other nodes: RvStoreClusterTorrent */
+void rv_store_list_cluster_async(RvStore *store, GCancellable *cancellable, GAsyncReadyCallback callback,
+                                 gpointer user_data);
+GPtrArray *rv_store_list_cluster_finish(RvStore *store, GAsyncResult *result, GError **error);
 
 /* flushing */
 
