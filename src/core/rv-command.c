@@ -205,6 +205,178 @@ rv_command_validate(const RvCommand *command, const RvTorrent *target, GError **
         }
 }
 
+JsonNode *
+rv_command_to_json(const RvCommand *command)
+{
+        g_autoptr(JsonBuilder) builder = json_builder_new();
+
+        json_builder_begin_object(builder);
+        json_builder_set_member_name(builder, "op");
+        json_builder_add_string_value(builder, rv_op_to_string(command->op));
+        json_builder_set_member_name(builder, "info_hash");
+        json_builder_add_string_value(builder, command->hash.hex);
+        json_builder_set_member_name(builder, "flag");
+        json_builder_add_boolean_value(builder, command->flag);
+        json_builder_set_member_name(builder, "limit");
+        json_builder_add_int_value(builder, command->limit);
+        json_builder_set_member_name(builder, "ratio");
+        json_builder_add_double_value(builder, command->ratio);
+        json_builder_set_member_name(builder, "inactive_minutes");
+        json_builder_add_int_value(builder, command->inactive_minutes);
+        if (command->path != NULL) {
+                json_builder_set_member_name(builder, "path");
+                json_builder_add_string_value(builder, command->path);
+        }
+        if (command->labels != NULL) {
+                json_builder_set_member_name(builder, "labels");
+                json_builder_begin_array(builder);
+                for (guint i = 0; command->labels[i] != NULL; i++)
+                        json_builder_add_string_value(builder, command->labels[i]);
+                json_builder_end_array(builder);
+        }
+        if (command->selection != NULL) {
+                json_builder_set_member_name(builder, "selection");
+                json_builder_add_value(builder, rv_selection_to_json(command->selection));
+        }
+        if (command->indexes != NULL && command->priorities != NULL) {
+                json_builder_set_member_name(builder, "priorities");
+                json_builder_begin_array(builder);
+                for (guint i = 0; i < command->indexes->len && i < command->priorities->len; i++) {
+                        json_builder_begin_array(builder);
+                        json_builder_add_int_value(builder, g_array_index(command->indexes, guint32, i));
+                        json_builder_add_int_value(builder, command->priorities->data[i]);
+                        json_builder_end_array(builder);
+                }
+                json_builder_end_array(builder);
+        }
+        json_builder_end_object(builder);
+        return json_builder_get_root(builder);
+}
+
+static gboolean
+rv_command_json_member(JsonObject *obj, const char *member, GType type, JsonNode **ret_node, GError **error)
+{
+        JsonNode *node = json_object_get_member(obj, member);
+
+        *ret_node = NULL;
+        if (node == NULL)
+                return TRUE;
+        if (type == JSON_TYPE_ARRAY ? !JSON_NODE_HOLDS_ARRAY(node)
+            : type == JSON_TYPE_OBJECT
+                    ? !JSON_NODE_HOLDS_OBJECT(node)
+                    : !JSON_NODE_HOLDS_VALUE(node) ||
+                              (json_node_get_value_type(node) != type &&
+                               !(type == G_TYPE_DOUBLE && json_node_get_value_type(node) == G_TYPE_INT64))) {
+                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "command: %s has the wrong type", member);
+                return FALSE;
+        }
+        *ret_node = node;
+        return TRUE;
+}
+
+RvCommand *
+rv_command_from_json(JsonNode *node, GError **error)
+{
+        g_autoptr(RvCommand) command = NULL;
+        JsonObject *obj = node != NULL && JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
+        JsonNode *op = NULL;
+        JsonNode *hash = NULL;
+        JsonNode *m = NULL;
+        RvInfoHash parsed;
+        guint i;
+
+        if (obj == NULL) {
+                g_set_error_literal(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "command: not a JSON object");
+                return NULL;
+        }
+        if (!rv_command_json_member(obj, "op", G_TYPE_STRING, &op, error) ||
+            !rv_command_json_member(obj, "info_hash", G_TYPE_STRING, &hash, error))
+                return NULL;
+        for (i = 0; op != NULL && i < RV_OP_LAST; i++) {
+                if (g_str_equal(rv_op_table[i].name, json_node_get_string(op)))
+                        break;
+        }
+        if (op == NULL || i == RV_OP_LAST || !rv_op_table[i].torrent) {
+                g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "command: %s is not a command on a torrent",
+                            op != NULL ? json_node_get_string(op) : "(no op)");
+                return NULL;
+        }
+        if (hash == NULL || !rv_info_hash_parse(json_node_get_string(hash), &parsed)) {
+                g_set_error_literal(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "command: info_hash: not an info hash");
+                return NULL;
+        }
+        command = rv_command_new((RvOp)i, &parsed);
+        if (!rv_command_json_member(obj, "flag", G_TYPE_BOOLEAN, &m, error))
+                return NULL;
+        command->flag = m != NULL && json_node_get_boolean(m);
+        if (!rv_command_json_member(obj, "limit", G_TYPE_INT64, &m, error))
+                return NULL;
+        command->limit = m != NULL ? json_node_get_int(m) : 0;
+        if (!rv_command_json_member(obj, "ratio", G_TYPE_DOUBLE, &m, error))
+                return NULL;
+        command->ratio = m != NULL ? json_node_get_double(m) : 0;
+        if (!rv_command_json_member(obj, "inactive_minutes", G_TYPE_INT64, &m, error))
+                return NULL;
+        command->inactive_minutes = m != NULL ? json_node_get_int(m) : 0;
+        if (!rv_command_json_member(obj, "path", G_TYPE_STRING, &m, error))
+                return NULL;
+        command->path = m != NULL ? g_strdup(json_node_get_string(m)) : NULL;
+        if (!rv_command_json_member(obj, "labels", JSON_TYPE_ARRAY, &m, error))
+                return NULL;
+        if (m != NULL) {
+                JsonArray *array = json_node_get_array(m);
+                guint n = json_array_get_length(array);
+                command->labels = g_new0(char *, n + 1);
+                for (guint k = 0; k < n; k++) {
+                        JsonNode *label = json_array_get_element(array, k);
+                        if (!JSON_NODE_HOLDS_VALUE(label) || json_node_get_value_type(label) != G_TYPE_STRING) {
+                                g_set_error_literal(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
+                                                    "command: labels: not strings");
+                                return NULL;
+                        }
+                        command->labels[k] = g_strdup(json_node_get_string(label));
+                }
+        }
+        if (!rv_command_json_member(obj, "selection", JSON_TYPE_OBJECT, &m, error))
+                return NULL;
+        if (m != NULL && (command->selection = rv_selection_from_json(m, error)) == NULL)
+                return NULL;
+        if (!rv_command_json_member(obj, "priorities", JSON_TYPE_ARRAY, &m, error))
+                return NULL;
+        if (m != NULL) {
+                JsonArray *array = json_node_get_array(m);
+                command->indexes = g_array_new(FALSE, FALSE, sizeof(guint32));
+                command->priorities = g_byte_array_new();
+                for (guint k = 0; k < json_array_get_length(array); k++) {
+                        JsonNode *pair = json_array_get_element(array, k);
+                        JsonArray *two = JSON_NODE_HOLDS_ARRAY(pair) ? json_node_get_array(pair) : NULL;
+                        gint64 idx;
+                        gint64 prio;
+                        guint32 idx32;
+                        guint8 prio8;
+                        if (two == NULL || json_array_get_length(two) != 2 ||
+                            json_node_get_value_type(json_array_get_element(two, 0)) != G_TYPE_INT64 ||
+                            json_node_get_value_type(json_array_get_element(two, 1)) != G_TYPE_INT64) {
+                                g_set_error_literal(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
+                                                    "command: priorities: not [index, priority] pairs");
+                                return NULL;
+                        }
+                        idx = json_array_get_int_element(two, 0);
+                        prio = json_array_get_int_element(two, 1);
+                        if (idx < 0 || idx > G_MAXUINT32 || prio < 0 || prio > 255) {
+                                g_set_error_literal(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
+                                                    "command: priorities: out of range");
+                                return NULL;
+                        }
+                        idx32 = (guint32)idx;
+                        prio8 = (guint8)prio;
+                        g_array_append_val(command->indexes, idx32);
+                        g_byte_array_append(command->priorities, &prio8, 1);
+                }
+        }
+        return g_steal_pointer(&command);
+}
+
 gboolean
 rv_command_run(RvManager *manager, const RvCommand *command, GError **error)
 {

@@ -164,4 +164,21 @@ gboolean rv_command_validate(const RvCommand *command, const RvTorrent *target, 
  * asynchronous): NOT_FOUND when the torrent is gone or going */
 gboolean rv_command_run(RvManager *manager, const RvCommand *command, GError **error);
 
+/*
+ * a command as it travels to the node that owns its torrent (docs/cluster.md);
+ * only the operations rv_command_run() takes
+ */
+JsonNode *rv_command_to_json(const RvCommand *command);
+RvCommand *rv_command_from_json(JsonNode *node, GError **error);
+
+/*
+ * a command on a torrent another node owns (the torrent is listed with its
+ * node): carried to that node, run there, answered; the torrent as the owner
+ * sees it afterwards (NULL for a remove), or the owner's error, Unavailable,
+ * or TimedOut
+ */
+void rv_command_forward_async(RvManager *manager, const RvCommand *command, GAsyncReadyCallback callback,
+                              gpointer user_data);
+JsonNode *rv_command_forward_finish(RvManager *manager, GAsyncResult *result, GError **error);
+
 G_END_DECLS

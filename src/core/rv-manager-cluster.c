@@ -3,7 +3,9 @@
 
 #include "config.h"
 
+#include "rv-command.h"
 #include "rv-manager-private.h"
+#include "rv-torrent-fields.h"
 
 /*
  * what the manager does for a cluster (docs/cluster.md): the store holds the
@@ -13,6 +15,9 @@
  * torrent taken over from a dead node comes in through the path a start
  * restores stored records by.
  */
+
+/* how long a command carried to the torrent's owner may take */
+#define RV_MANAGER_COMMAND_TIMEOUT_MS 10000
 
 static void
 rv_manager_cluster_lease_cb(RvStore *store, gboolean held, const char *reason, gpointer user_data)
@@ -110,6 +115,261 @@ rv_manager_cluster_claimed_cb(RvStore *store, GPtrArray *records_in, gpointer us
                 rv_engine_pause_session(self->engine);
 }
 
+/*
+ * one view of the cluster: every period (a third of the lease) this node
+ * publishes a summary of each of its torrents that changed, and reads what
+ * the other nodes published; their torrents are listed with their node
+ */
+
+static void
+rv_manager_cluster_publish(RvManager *self)
+{
+        g_autoptr(JsonBuilder) builder = json_builder_new();
+        g_autoptr(JsonNode) statuses = NULL;
+        g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+        GHashTableIter iter;
+        gpointer key;
+        guint n = 0;
+
+        json_builder_begin_object(builder);
+        for (guint i = 0; i < self->order->len; i++) {
+                RvTorrent *t = g_ptr_array_index(self->order, i);
+                g_autoptr(JsonNode) status = NULL;
+                g_autofree char *text = NULL;
+                guint digest;
+                if (t->released || t->removing)
+                        continue;
+                status = rv_torrent_status_to_json(t);
+                text = json_to_string(status, FALSE);
+                digest = g_str_hash(text);
+                g_hash_table_add(seen, t->hash.hex);
+                if (g_hash_table_contains(self->published, t->hash.hex) &&
+                    GPOINTER_TO_UINT(g_hash_table_lookup(self->published, t->hash.hex)) == digest)
+                        continue;
+                g_hash_table_replace(self->published, g_strdup(t->hash.hex), GUINT_TO_POINTER(digest));
+                json_builder_set_member_name(builder, t->hash.hex);
+                json_builder_add_value(builder, g_steal_pointer(&status));
+                n++;
+        }
+        json_builder_end_object(builder);
+        /* gone from here: published again should they come back */
+        g_hash_table_iter_init(&iter, self->published);
+        while (g_hash_table_iter_next(&iter, &key, NULL)) {
+                if (!g_hash_table_contains(seen, key))
+                        g_hash_table_iter_remove(&iter);
+        }
+        if (n == 0)
+                return;
+        statuses = json_builder_get_root(builder);
+        rv_store_put_status(self->store, statuses);
+}
+
+static void
+rv_manager_cluster_listed_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+        g_autoptr(RvManager) self = user_data;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GPtrArray) rows = rv_store_list_cluster_finish(self->store, result, &error);
+
+        self->cluster_refreshing = FALSE;
+        if (rows == NULL) {
+                /* the view stays as it was; the store's health says why */
+                g_debug("listing the other nodes' torrents: %s", error->message);
+                return;
+        }
+        g_ptr_array_set_size(self->remote_list, 0);
+        g_hash_table_remove_all(self->remote);
+        for (guint i = 0; i < rows->len; i++) {
+                RvStoreClusterTorrent *row = g_ptr_array_index(rows, i);
+                RvTorrent *t;
+                /* just taken over, or listed twice */
+                if (g_hash_table_contains(self->torrents, row->hash.hex) ||
+                    g_hash_table_contains(self->remote, row->hash.hex))
+                        continue;
+                t = rv_torrent_new(&row->hash);
+                if (row->meta != NULL && !rv_torrent_meta_from_json(t, row->meta, &error)) {
+                        g_debug("torrent %s of node '%s': %s", row->hash.hex, row->node_id, error->message);
+                        g_clear_error(&error);
+                }
+                /* listed by the owner, not published yet */
+                t->state = RV_TORRENT_STATE_LOADING;
+                rv_torrent_status_from_json(t, row->status);
+                t->node = g_strdup(row->node_id);
+                if (!row->node_alive) {
+                        g_free(t->error);
+                        t->error = g_strdup_printf("node '%s' holds no lease: its torrents go to other nodes",
+                                                   row->node_id);
+                }
+                g_hash_table_insert(self->remote, t->hash.hex, t);
+                g_ptr_array_add(self->remote_list, t);
+        }
+}
+
+static gboolean
+rv_manager_cluster_tick_cb(gpointer user_data)
+{
+        RvManager *self = user_data;
+
+        rv_manager_cluster_publish(self);
+        if (!self->cluster_refreshing) {
+                self->cluster_refreshing = TRUE;
+                rv_store_list_cluster_async(self->store, NULL, rv_manager_cluster_listed_cb, g_object_ref(self));
+        }
+        return G_SOURCE_CONTINUE;
+}
+
+GPtrArray *
+rv_manager_list_remote(RvManager *self)
+{
+        return self->remote_list;
+}
+
+RvTorrent *
+rv_manager_lookup_listed(RvManager *self, const RvInfoHash *hash)
+{
+        RvTorrent *t = g_hash_table_lookup(self->torrents, hash->hex);
+
+        return t != NULL ? t : g_hash_table_lookup(self->remote, hash->hex);
+}
+
+/* commands between nodes: this node runs what another node carried here */
+
+static void
+rv_manager_cluster_command_cb(RvStore *store, RvStoreCommand *in_arg, gpointer user_data)
+{
+        RvManager *self = user_data;
+        g_autoptr(RvStoreCommand) in = in_arg;
+        g_autoptr(RvCommand) command = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(JsonBuilder) builder = json_builder_new();
+        g_autoptr(JsonNode) answer = NULL;
+        RvTorrent *t = NULL;
+
+        if (in->body == NULL)
+                g_set_error_literal(&error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "command: not JSON");
+        else
+                command = rv_command_from_json(in->body, &error);
+        if (command != NULL) {
+                t = rv_manager_lookup(self, &command->hash);
+                if (t == NULL || t->removing || t->released)
+                        g_set_error(&error, RV_ERROR, RV_ERROR_NOT_FOUND, "torrent %s is not on node '%s' any more",
+                                    command->hash.hex, rv_store_get_node_id(self->store));
+                else if (rv_command_validate(command, t, &error) && rv_command_run(self, command, &error))
+                        rv_event_bus_flush_torrent(self->events, &command->hash);
+        }
+        g_log_structured(G_LOG_DOMAIN, error != NULL ? G_LOG_LEVEL_MESSAGE : G_LOG_LEVEL_INFO, "REVAER_NODE",
+                         in->from_node, "REVAER_INFO_HASH", command != NULL ? command->hash.hex : "", "MESSAGE",
+                         "command %s from node '%s'%s%s", command != NULL ? rv_op_to_string(command->op) : "?",
+                         in->from_node, error != NULL ? ": " : "", error != NULL ? error->message : "");
+        json_builder_begin_object(builder);
+        if (error != NULL) {
+                json_builder_set_member_name(builder, "error");
+                json_builder_add_string_value(
+                        builder,
+                        rv_error_to_string(error->domain == RV_ERROR ? (RvError)error->code : RV_ERROR_INTERNAL));
+                json_builder_set_member_name(builder, "message");
+                json_builder_add_string_value(builder, error->message);
+        } else {
+                json_builder_set_member_name(builder, "ok");
+                json_builder_add_boolean_value(builder, TRUE);
+                t = rv_manager_lookup(self, &command->hash);
+                if (t != NULL && !t->removing) {
+                        json_builder_set_member_name(builder, "torrent");
+                        json_builder_add_value(builder, rv_torrent_fields_snapshot(t, G_MAXUINT));
+                }
+        }
+        json_builder_end_object(builder);
+        answer = json_builder_get_root(builder);
+        rv_store_answer_command(store, in->id, answer);
+}
+
+typedef struct {
+        char *node;
+        RvInfoHash hash;
+} RvForward;
+
+static void
+rv_forward_free(RvForward *fwd)
+{
+        g_free(fwd->node);
+        g_free(fwd);
+}
+
+static void
+rv_manager_forward_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+        g_autoptr(GTask) task = user_data;
+        RvManager *self = g_task_get_source_object(task);
+        RvForward *fwd = g_task_get_task_data(task);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(JsonNode) answer = rv_store_send_command_finish(self->store, result, &error);
+        JsonObject *obj;
+        JsonNode *member;
+
+        if (answer == NULL) {
+                g_task_return_error(task, g_steal_pointer(&error));
+                return;
+        }
+        obj = JSON_NODE_HOLDS_OBJECT(answer) ? json_node_get_object(answer) : NULL;
+        member = obj != NULL ? json_object_get_member(obj, "error") : NULL;
+        if (obj == NULL ||
+            (member != NULL && (!JSON_NODE_HOLDS_VALUE(member) || json_node_get_value_type(member) != G_TYPE_STRING))) {
+                g_task_return_new_error(task, RV_ERROR, RV_ERROR_INTERNAL, "node '%s' answered something else",
+                                        fwd->node);
+                return;
+        }
+        if (member != NULL) {
+                RvError code = rv_error_from_string(json_node_get_string(member));
+                JsonNode *message = json_object_get_member(obj, "message");
+                g_task_return_new_error(task, RV_ERROR, code == RV_ERROR_LAST ? RV_ERROR_INTERNAL : code,
+                                        "node '%s': %s", fwd->node,
+                                        message != NULL && JSON_NODE_HOLDS_VALUE(message) &&
+                                                        json_node_get_value_type(message) == G_TYPE_STRING
+                                                ? json_node_get_string(message)
+                                                : "the command failed");
+                return;
+        }
+        member = json_object_get_member(obj, "torrent");
+        g_task_return_pointer(task, member != NULL && JSON_NODE_HOLDS_OBJECT(member) ? json_node_copy(member) : NULL,
+                              (GDestroyNotify)json_node_unref);
+}
+
+void
+rv_command_forward_async(RvManager *manager, const RvCommand *command, GAsyncReadyCallback callback, gpointer user_data)
+{
+        GTask *task = g_task_new(manager, NULL, callback, user_data);
+        RvTorrent *t = g_hash_table_lookup(manager->remote, command->hash.hex);
+        g_autoptr(JsonNode) body = NULL;
+        RvForward *fwd;
+
+        if (t == NULL) {
+                g_task_return_new_error(task, RV_ERROR, RV_ERROR_NOT_FOUND, "no torrent %s", command->hash.hex);
+                g_object_unref(task);
+                return;
+        }
+        fwd = g_new0(RvForward, 1);
+        fwd->node = g_strdup(t->node);
+        fwd->hash = command->hash;
+        g_task_set_task_data(task, fwd, (GDestroyNotify)rv_forward_free);
+        body = rv_command_to_json(command);
+        rv_store_send_command_async(manager->store, t->node, body, manager->command_timeout_ms, NULL,
+                                    rv_manager_forward_cb, task);
+}
+
+JsonNode *
+rv_command_forward_finish(RvManager *manager, GAsyncResult *result, GError **error)
+{
+        return g_task_propagate_pointer(G_TASK(result), error);
+}
+
+void
+rv_manager_cluster_clear(RvManager *self)
+{
+        if (self->cluster_timer != 0)
+                g_source_remove(self->cluster_timer);
+        self->cluster_timer = 0;
+}
+
 void
 rv_manager_set_cluster(RvManager *self, gboolean takeover_fresh)
 {
@@ -117,8 +377,13 @@ rv_manager_set_cluster(RvManager *self, gboolean takeover_fresh)
                 .lease = rv_manager_cluster_lease_cb,
                 .lost = rv_manager_cluster_lost_cb,
                 .claimed = rv_manager_cluster_claimed_cb,
+                .command = rv_manager_cluster_command_cb,
         };
+        guint lease_ms = rv_store_get_lease(self->store) * 1000;
 
         self->takeover_fresh = takeover_fresh;
         rv_store_set_cluster_funcs(self->store, &funcs, self);
+        self->command_timeout_ms = RV_MANAGER_COMMAND_TIMEOUT_MS;
+        if (lease_ms > 0 && self->cluster_timer == 0)
+                self->cluster_timer = g_timeout_add(MAX(lease_ms / 3, 500), rv_manager_cluster_tick_cb, self);
 }

@@ -171,6 +171,12 @@ rv_manager_load_now(RvManager *self, RvTorrent *torrent, GError **error)
         RvStoreTorrent *record = NULL;
         gboolean ok;
 
+        /* listed here, run by its owner: what needs the engine is asked of that node */
+        if (torrent->node != NULL) {
+                g_set_error(error, RV_ERROR, RV_ERROR_CONFLICT,
+                            "torrent %s is owned by node '%s': ask that node for it", torrent->hash.hex, torrent->node);
+                return FALSE;
+        }
         if (torrent->state != RV_TORRENT_STATE_LOADING ||
             !g_hash_table_steal_extended(self->loading, torrent->hash.hex, NULL, (gpointer *)&record))
                 return TRUE;

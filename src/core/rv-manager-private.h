@@ -56,7 +56,18 @@ struct _RvManager {
         gboolean fenced;
         /* taken-over torrents whose recorded path is not reachable here download again under download_dir */
         gboolean takeover_fresh;
+        /* the torrents of the other nodes as their owners published them: hex -> RvTorrent (node set) */
+        GHashTable *remote;
+        GPtrArray *remote_list;
+        /* what this node published last: hex -> hash of the summary's text */
+        GHashTable *published;
+        guint cluster_timer;
+        gboolean cluster_refreshing;
+        /* how long a command carried to another node may take, ms */
+        guint command_timeout_ms;
 };
+
+void rv_manager_cluster_clear(RvManager *self);
 
 void rv_manager_problem(RvManager *self, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 void rv_manager_publish_restored(RvManager *self, RvTorrent *torrent);

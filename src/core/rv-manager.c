@@ -562,6 +562,10 @@ rv_manager_finalize(GObject *object)
                         ((RvManagerAdd *)add)->self = NULL;
         }
         rv_manager_load_clear(self);
+        rv_manager_cluster_clear(self);
+        g_hash_table_unref(self->remote);
+        g_ptr_array_unref(self->remote_list);
+        g_hash_table_unref(self->published);
         g_hash_table_unref(self->loading);
         g_array_unref(self->load_queue);
         g_hash_table_unref(self->adds_out);
@@ -610,6 +614,9 @@ rv_manager_init(RvManager *self)
         /* keyed by the record's own hash */
         self->loading = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)rv_store_torrent_free);
         self->load_queue = g_array_new(FALSE, FALSE, sizeof(RvInfoHash));
+        self->remote = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)rv_torrent_free);
+        self->remote_list = g_ptr_array_new();
+        self->published = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         rv_manager_config_init(&self->config);
 }
 

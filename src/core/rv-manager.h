@@ -107,6 +107,10 @@ RvHealth *rv_manager_get_health(RvManager *self);
  * under the download directory (else it resumes from the path as recorded)
  */
 void rv_manager_set_cluster(RvManager *self, gboolean takeover_fresh);
+/* the torrents of the other nodes, as their owners published them (node set); empty without [cluster] */
+GPtrArray *rv_manager_list_remote(RvManager *self);
+/* a torrent of this node, or else one another node owns (node set): for listing, never kept */
+RvTorrent *rv_manager_lookup_listed(RvManager *self, const RvInfoHash *hash);
 
 /*
  * lists every stored torrent from its metadata, in state loading, and emits

@@ -164,8 +164,11 @@ rv_manager_query(RvManager *manager, const RvTorrentQuery *query, gboolean *ret_
         GPtrArray *all = rv_manager_list(manager);
         GPtrArray *out = g_ptr_array_sized_new(all->len);
 
-        for (guint i = 0; i < all->len; i++) {
-                RvTorrent *t = g_ptr_array_index(all, i);
+        /* and the other nodes' of a cluster, with their node */
+        GPtrArray *remote = rv_manager_list_remote(manager);
+
+        for (guint i = 0; i < all->len + remote->len; i++) {
+                RvTorrent *t = i < all->len ? g_ptr_array_index(all, i) : g_ptr_array_index(remote, i - all->len);
                 if (rv_torrent_query_matches(query, t))
                         g_ptr_array_add(out, t);
         }

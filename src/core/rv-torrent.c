@@ -73,6 +73,7 @@ rv_torrent_free(RvTorrent *torrent)
         g_free(torrent->magnet);
         g_strfreev(torrent->peers);
         rv_torrent_clear_fsops(torrent);
+        g_free(torrent->node);
         g_free(torrent);
 }
 
@@ -222,6 +223,88 @@ rv_torrent_meta_to_json(const RvTorrent *torrent)
         rv_torrent_meta_add_fsops(builder, torrent);
         json_builder_end_object(builder);
         return json_builder_get_root(builder);
+}
+
+JsonNode *
+rv_torrent_status_to_json(const RvTorrent *torrent)
+{
+        g_autoptr(JsonBuilder) builder = json_builder_new();
+
+        json_builder_begin_object(builder);
+        rv_json_add_string(builder, "name", torrent->name);
+        rv_json_add_string(builder, "state", rv_torrent_state_to_string(torrent->state));
+        json_builder_set_member_name(builder, "progress");
+        json_builder_add_double_value(builder, torrent->progress);
+        rv_json_add_int(builder, "total_size", torrent->total_size);
+        rv_json_add_int(builder, "wanted_size", torrent->wanted_size);
+        rv_json_add_int(builder, "wanted_done", torrent->wanted_done);
+        rv_json_add_int(builder, "download_rate", torrent->download_rate);
+        rv_json_add_int(builder, "upload_rate", torrent->upload_rate);
+        rv_json_add_int(builder, "downloaded", torrent->downloaded);
+        rv_json_add_int(builder, "uploaded", torrent->uploaded);
+        rv_json_add_int(builder, "num_peers", torrent->num_peers);
+        rv_json_add_int(builder, "num_seeds", torrent->num_seeds);
+        json_builder_set_member_name(builder, "has_metadata");
+        json_builder_add_boolean_value(builder, torrent->has_metadata);
+        rv_json_add_string(builder, "error", torrent->error);
+        json_builder_end_object(builder);
+        return json_builder_get_root(builder);
+}
+
+static gint64
+rv_json_int_or(JsonObject *obj, const char *member, gint64 fallback)
+{
+        JsonNode *node = json_object_get_member(obj, member);
+
+        return node != NULL && JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_INT64
+                       ? json_node_get_int(node)
+                       : fallback;
+}
+
+static void
+rv_json_replace_string(JsonObject *obj, const char *member, char **field)
+{
+        JsonNode *node = json_object_get_member(obj, member);
+
+        if (node == NULL || (JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) != G_TYPE_STRING))
+                return;
+        g_free(*field);
+        *field = JSON_NODE_HOLDS_NULL(node) ? NULL : g_strdup(json_node_get_string(node));
+}
+
+void
+rv_torrent_status_from_json(RvTorrent *torrent, JsonNode *node)
+{
+        JsonObject *obj = node != NULL && JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
+        JsonNode *member;
+        RvTorrentState state;
+
+        if (obj == NULL)
+                return;
+        rv_json_replace_string(obj, "name", &torrent->name);
+        rv_json_replace_string(obj, "error", &torrent->error);
+        member = json_object_get_member(obj, "state");
+        state = member != NULL && JSON_NODE_HOLDS_VALUE(member) && json_node_get_value_type(member) == G_TYPE_STRING
+                        ? rv_torrent_state_from_string(json_node_get_string(member))
+                        : RV_TORRENT_STATE_LAST;
+        if (state != RV_TORRENT_STATE_LAST)
+                torrent->state = state;
+        member = json_object_get_member(obj, "progress");
+        if (member != NULL && JSON_NODE_HOLDS_VALUE(member) &&
+            (json_node_get_value_type(member) == G_TYPE_DOUBLE || json_node_get_value_type(member) == G_TYPE_INT64))
+                torrent->progress = CLAMP(json_node_get_double(member), 0.0, 1.0);
+        torrent->total_size = MAX(rv_json_int_or(obj, "total_size", torrent->total_size), 0);
+        torrent->wanted_size = MAX(rv_json_int_or(obj, "wanted_size", torrent->wanted_size), 0);
+        torrent->wanted_done = MAX(rv_json_int_or(obj, "wanted_done", torrent->wanted_done), 0);
+        torrent->download_rate = MAX(rv_json_int_or(obj, "download_rate", torrent->download_rate), 0);
+        torrent->upload_rate = MAX(rv_json_int_or(obj, "upload_rate", torrent->upload_rate), 0);
+        torrent->downloaded = MAX(rv_json_int_or(obj, "downloaded", torrent->downloaded), 0);
+        torrent->uploaded = MAX(rv_json_int_or(obj, "uploaded", torrent->uploaded), 0);
+        torrent->num_peers = (gint)CLAMP(rv_json_int_or(obj, "num_peers", torrent->num_peers), 0, G_MAXINT);
+        torrent->num_seeds = (gint)CLAMP(rv_json_int_or(obj, "num_seeds", torrent->num_seeds), 0, G_MAXINT);
+        member = json_object_get_member(obj, "has_metadata");
+        if (member != NULL && JSON_NODE_HOLDS_VALUE(member) && json_node_get_value_type(member) == G_TYPE_BOOLEAN)
+                torrent->has_metadata = json_node_get_boolean(member);
 }
 
 static gboolean

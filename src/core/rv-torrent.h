@@ -142,6 +142,8 @@ typedef struct {
         char *library_path;
         JsonNode *fs_overrides;
         JsonNode *fs_policy;
+        /* cluster: the node that owns a torrent of another node (listed here, run there); NULL: this node */
+        char *node;
 } RvTorrent;
 
 RvTorrent *rv_torrent_new(const RvInfoHash *hash);
@@ -157,6 +159,10 @@ guint8 *rv_torrent_compute_priorities(const RvTorrent *torrent, gsize *ret_n);
 
 /* Revaer's own metadata, persisted next to libtorrent's resume data */
 JsonNode *rv_torrent_meta_to_json(const RvTorrent *torrent);
+/* what the owner of a torrent publishes for the other nodes of a cluster to list (docs/cluster.md) */
+JsonNode *rv_torrent_status_to_json(const RvTorrent *torrent);
+/* never fails: members missing or of another type leave the torrent's values */
+void rv_torrent_status_from_json(RvTorrent *torrent, JsonNode *node);
 gboolean rv_torrent_meta_from_json(RvTorrent *torrent, JsonNode *node, GError **error);
 
 G_END_DECLS

@@ -85,6 +85,11 @@ rv_http_append_torrent(GString *out, const RvTorrent *t, GPtrArray *fields)
                         break;
                 }
         }
+        /* a torrent another node of the cluster owns */
+        if (t->node != NULL) {
+                g_string_append(out, fields->len > 0 ? ",\"node\":" : "\"node\":");
+                rv_http_json_append_string(out, t->node);
+        }
         g_string_append_c(out, '}');
 }
 
@@ -116,7 +121,7 @@ rv_http_torrent_from_path(RvHttpRequest *req)
                                         "info_hash: not 40 hexadecimal digits", "info_hash");
                 return NULL;
         }
-        t = rv_manager_lookup(req->http->manager, &hash);
+        t = rv_manager_lookup_listed(req->http->manager, &hash);
         if (t == NULL || t->removing) {
                 g_autofree char *detail = g_strdup_printf("no torrent %s", hash.hex);
                 rv_http_respond_problem(req, SOUP_STATUS_NOT_FOUND, "not-found", detail, NULL);
@@ -125,12 +130,83 @@ rv_http_torrent_from_path(RvHttpRequest *req)
         return t;
 }
 
-/* validate, authorize for the command's operation, run; the torrent's new state goes out first */
-static gboolean
-rv_http_run_command(RvHttpRequest *req, RvTorrent *t, RvCommand *command, GError **error)
+/*
+ * commands on a torrent another node owns go to that node one after the
+ * other (docs/cluster.md); the answer is the owner's view of the torrent
+ * (or 204 after a remove), or the first error
+ */
+typedef struct {
+        RvHttpRequest *req;
+        GPtrArray *commands;
+        guint next;
+        char *node;
+} RvHttpForward;
+
+static void
+rv_http_forward_free(RvHttpForward *fwd)
 {
+        rv_http_request_unref(fwd->req);
+        g_ptr_array_unref(fwd->commands);
+        g_free(fwd->node);
+        g_free(fwd);
+}
+
+static void
+rv_http_forward_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+        RvHttpForward *fwd = user_data;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(JsonNode) torrent = rv_command_forward_finish(RV_MANAGER(source), result, &error);
+        RvCommand *last = g_ptr_array_index(fwd->commands, fwd->next);
+
+        if (error != NULL) {
+                rv_http_respond_error(fwd->req, error);
+        } else if (++fwd->next < fwd->commands->len) {
+                rv_command_forward_async(fwd->req->http->manager, g_ptr_array_index(fwd->commands, fwd->next),
+                                         rv_http_forward_cb, fwd);
+                return;
+        } else if (last->op == RV_OP_REMOVE || torrent == NULL) {
+                rv_http_respond_empty(fwd->req, SOUP_STATUS_NO_CONTENT);
+        } else {
+                json_object_set_string_member(json_node_get_object(torrent), "node", fwd->node);
+                rv_http_respond_json(fwd->req, SOUP_STATUS_OK, torrent);
+        }
+        rv_http_forward_free(fwd);
+}
+
+/* FALSE when t is this node's; else the commands (taken) went to its owner, who answers the request */
+static gboolean
+rv_http_forward(RvHttpRequest *req, const RvTorrent *t, GPtrArray *commands)
+{
+        RvHttpForward *fwd;
+
+        if (t->node == NULL)
+                return FALSE;
+        fwd = g_new0(RvHttpForward, 1);
+        fwd->req = rv_http_request_pause(req);
+        fwd->commands = commands;
+        fwd->node = g_strdup(t->node);
+        rv_command_forward_async(req->http->manager, g_ptr_array_index(commands, 0), rv_http_forward_cb, fwd);
+        return TRUE;
+}
+
+/*
+ * validate, authorize for the command's operation, run; the torrent's new
+ * state goes out first. FALSE without an error: the torrent is another
+ * node's and the command went there, which answers the request
+ */
+static gboolean
+rv_http_run_command(RvHttpRequest *req, RvTorrent *t, RvCommand **command_inout, GError **error)
+{
+        RvCommand *command = *command_inout;
+
         if (!rv_command_validate(command, t, error) || !rv_http_request_allows(req, command->op, error))
                 return FALSE;
+        if (t->node != NULL) {
+                GPtrArray *one = g_ptr_array_new_with_free_func((GDestroyNotify)rv_command_free);
+                g_ptr_array_add(one, g_steal_pointer(command_inout));
+                return !rv_http_forward(req, t, one);
+        }
         if (!rv_command_run(req->http->manager, command, error))
                 return FALSE;
         rv_event_bus_flush_torrent(rv_manager_get_events(req->http->manager), &command->hash);
@@ -167,7 +243,8 @@ rv_http_list_rows(RvHttpList *list, GString *out, gint64 deadline_us, guint max_
         guint rows = 0;
 
         for (; list->next < list->hashes->len; list->next++) {
-                const RvTorrent *t = rv_manager_lookup(manager, &g_array_index(list->hashes, RvInfoHash, list->next));
+                const RvTorrent *t =
+                        rv_manager_lookup_listed(manager, &g_array_index(list->hashes, RvInfoHash, list->next));
                 if (t == NULL || t->removing)
                         continue;
                 if (list->started)
@@ -801,6 +878,8 @@ rv_http_torrents_update(RvHttpRequest *req)
                 }
                 g_ptr_array_add(commands, g_steal_pointer(&share));
         }
+        if (commands->len > 0 && rv_http_forward(req, t, g_ptr_array_ref(commands)))
+                return;
         for (guint i = 0; i < commands->len; i++) {
                 if (!rv_command_run(req->http->manager, g_ptr_array_index(commands, i), &error)) {
                         rv_http_respond_error(req, error);
@@ -830,9 +909,10 @@ rv_http_torrents_remove(RvHttpRequest *req)
                 return;
         command = rv_command_new(RV_OP_REMOVE, &t->hash);
         command->flag = g_strcmp0(delete_data, "true") == 0;
-        if (!rv_http_run_command(req, t, command, &error))
-                rv_http_respond_error(req, error);
-        else
+        if (!rv_http_run_command(req, t, &command, &error)) {
+                if (error != NULL)
+                        rv_http_respond_error(req, error);
+        } else
                 rv_http_respond_empty(req, SOUP_STATUS_NO_CONTENT);
 }
 
@@ -865,9 +945,10 @@ rv_http_torrents_action(RvHttpRequest *req)
         if (t == NULL)
                 return;
         command = rv_command_new(req->route->op, &t->hash);
-        if (!rv_http_run_command(req, t, command, &error))
-                rv_http_respond_error(req, error);
-        else
+        if (!rv_http_run_command(req, t, &command, &error)) {
+                if (error != NULL)
+                        rv_http_respond_error(req, error);
+        } else
                 rv_http_respond_torrent(req, SOUP_STATUS_OK, t, TRUE);
 }
 
@@ -918,9 +999,10 @@ rv_http_torrents_move(RvHttpRequest *req)
         command = rv_command_new(RV_OP_MOVE_STORAGE, &t->hash);
         command->path = g_strdup(json_node_get_string(path));
         command->field = "save_path";
-        if (!rv_http_run_command(req, t, command, &error))
-                rv_http_respond_error(req, error);
-        else
+        if (!rv_http_run_command(req, t, &command, &error)) {
+                if (error != NULL)
+                        rv_http_respond_error(req, error);
+        } else
                 rv_http_respond_torrent(req, SOUP_STATUS_OK, t, FALSE);
 }
 
@@ -1044,9 +1126,10 @@ rv_http_torrents_selection(RvHttpRequest *req)
         command = rv_command_new(RV_OP_SET_SELECTION, &t->hash);
         command->selection =
                 rv_selection_new((const char *const *)include, (const char *const *)exclude, skip_fluff, &error);
-        if (command->selection == NULL || !rv_http_run_command(req, t, command, &error))
-                rv_http_respond_error(req, error);
-        else
+        if (command->selection == NULL || !rv_http_run_command(req, t, &command, &error)) {
+                if (error != NULL)
+                        rv_http_respond_error(req, error);
+        } else
                 rv_http_respond_torrent(req, SOUP_STATUS_OK, t, FALSE);
 }
 
@@ -1114,8 +1197,9 @@ rv_http_torrents_priorities(RvHttpRequest *req)
                 g_byte_array_append(command->priorities, &p, 1);
         }
         command->field = "priorities";
-        if (!rv_http_run_command(req, t, command, &error))
-                rv_http_respond_error(req, error);
-        else
+        if (!rv_http_run_command(req, t, &command, &error)) {
+                if (error != NULL)
+                        rv_http_respond_error(req, error);
+        } else
                 rv_http_respond_torrent(req, SOUP_STATUS_OK, t, FALSE);
 }

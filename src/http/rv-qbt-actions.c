@@ -32,6 +32,16 @@ typedef RvCommand *(*RvQbtBuild)(const RvQbtArgs *args, const RvTorrent *t, GErr
 /* reads the endpoint's parameters into args: FALSE after a response */
 typedef gboolean (*RvQbtParse)(RvQbtArgs *args);
 
+static void
+rv_qbt_forwarded_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(JsonNode) torrent = rv_command_forward_finish(RV_MANAGER(source), result, &error);
+
+        if (error != NULL)
+                g_message("a qBittorrent WebAPI command carried to another node failed: %s", error->message);
+}
+
 static RvCommand *
 rv_qbt_op(RvOp op, const RvTorrent *t)
 {
@@ -399,6 +409,12 @@ rv_qbt_torrents_command(RvHttpRequest *req)
         }
         for (guint j = 0; j < commands->len; j++) {
                 RvCommand *c = g_ptr_array_index(commands, j);
+                const RvTorrent *t = rv_manager_lookup_listed(req->http->manager, &c->hash);
+                /* another node's: carried there; qBittorrent answers such calls without a word per torrent */
+                if (t != NULL && t->node != NULL) {
+                        rv_command_forward_async(req->http->manager, c, rv_qbt_forwarded_cb, NULL);
+                        continue;
+                }
                 if (!rv_command_run(req->http->manager, c, &error)) {
                         rv_qbt_respond_error(req, error);
                         return;

@@ -140,7 +140,7 @@ rv_qbt_select(RvHttpRequest *req, const RvQbtView *view)
         if (rv_qbt_param(req, "hashes") != NULL)
                 from = rv_qbt_hashes(req, "hashes");
         else
-                from = g_ptr_array_ref(rv_manager_list(req->http->manager));
+                from = rv_qbt_all_listed(req->http->manager);
         for (guint i = 0; i < from->len; i++) {
                 RvTorrent *t = g_ptr_array_index(from, i);
                 const char *cat;

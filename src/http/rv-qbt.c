@@ -359,6 +359,23 @@ rv_qbt_stopped_vocabulary(JsonNode *settings)
 }
 
 GPtrArray *
+rv_qbt_all_listed(RvManager *manager)
+{
+        GPtrArray *all = rv_manager_list(manager);
+        GPtrArray *remote = rv_manager_list_remote(manager);
+        GPtrArray *out = g_ptr_array_sized_new(all->len + remote->len);
+
+        for (guint i = 0; i < all->len; i++) {
+                RvTorrent *t = g_ptr_array_index(all, i);
+                if (!t->removing)
+                        g_ptr_array_add(out, t);
+        }
+        for (guint i = 0; i < remote->len; i++)
+                g_ptr_array_add(out, g_ptr_array_index(remote, i));
+        return out;
+}
+
+GPtrArray *
 rv_qbt_hashes(RvHttpRequest *req, const char *param)
 {
         const char *value = rv_qbt_require(req, param);
@@ -367,23 +384,16 @@ rv_qbt_hashes(RvHttpRequest *req, const char *param)
 
         if (value == NULL)
                 return NULL;
+        if (g_ascii_strcasecmp(value, "all") == 0)
+                return rv_qbt_all_listed(req->http->manager);
         out = g_ptr_array_new();
-        if (g_ascii_strcasecmp(value, "all") == 0) {
-                GPtrArray *all = rv_manager_list(req->http->manager);
-                for (guint i = 0; i < all->len; i++) {
-                        RvTorrent *t = g_ptr_array_index(all, i);
-                        if (!t->removing)
-                                g_ptr_array_add(out, t);
-                }
-                return out;
-        }
         parts = g_strsplit(value, "|", RV_HTTP_MAX_PAGE + 1);
         for (guint i = 0; parts[i] != NULL; i++) {
                 RvInfoHash hash;
                 RvTorrent *t;
                 if (!rv_info_hash_parse(g_strstrip(parts[i]), &hash))
                         continue;
-                t = rv_manager_lookup(req->http->manager, &hash);
+                t = rv_manager_lookup_listed(req->http->manager, &hash);
                 if (t != NULL && !t->removing && !g_ptr_array_find(out, t, NULL))
                         g_ptr_array_add(out, t);
         }

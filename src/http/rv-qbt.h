@@ -123,6 +123,8 @@ gboolean rv_qbt_stopped_vocabulary(JsonNode *settings);
  * after a 400 when the parameter is missing
  */
 GPtrArray *rv_qbt_hashes(RvHttpRequest *req, const char *param);
+/* this node's torrents and the other nodes' of a cluster (borrowed pointers, for this request only) */
+GPtrArray *rv_qbt_all_listed(RvManager *manager);
 
 /* rv-qbt-auth.c */
 gboolean rv_qbt_auth_check(RvHttp *http, RvHttpRequest *req);

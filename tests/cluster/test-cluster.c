@@ -144,16 +144,6 @@ watcher_owner(Watcher *w, const char *hex)
         return owner;
 }
 
-static char *
-new_database(const char *name)
-{
-        g_autofree char *admin = rv_test_pg_conninfo(&cluster, "postgres");
-        g_autofree char *sql = g_strdup_printf("CREATE DATABASE %s", name);
-
-        g_free(rv_test_pg_value(admin, sql));
-        return rv_test_pg_conninfo(&cluster, name);
-}
-
 static guint
 torrent_count(RvTestHarness *h)
 {
@@ -290,7 +280,7 @@ wait_count(RvTestHarness *h, guint want, guint timeout_s, const char *what)
 static void
 test_failover(void)
 {
-        g_autofree char *conninfo = new_database("failover");
+        g_autofree char *conninfo = rv_test_pg_new_database(&cluster, "failover");
         g_autofree char *shared = NULL;
         static const char *const ids[N_NODES] = { "node-a", "node-b", "node-c" };
         RvTestHarness nodes[N_NODES];

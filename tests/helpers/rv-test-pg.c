@@ -114,3 +114,13 @@ rv_test_pg_value(const char *conninfo, const char *sql)
         PQclear(res);
         return value;
 }
+
+char *
+rv_test_pg_new_database(const RvTestPgCluster *cluster, const char *name)
+{
+        g_autofree char *admin = rv_test_pg_conninfo(cluster, "postgres");
+        g_autofree char *sql = g_strdup_printf("CREATE DATABASE %s", name);
+
+        g_free(rv_test_pg_value(admin, sql));
+        return rv_test_pg_conninfo(cluster, name);
+}

@@ -33,6 +33,8 @@ int rv_test_pg_start_or_skip(RvTestPgCluster *cluster);
 /* destroys a started cluster and frees the fields */
 void rv_test_pg_destroy(RvTestPgCluster *cluster);
 char *rv_test_pg_conninfo(const RvTestPgCluster *cluster, const char *dbname);
+/* a fresh database of the cluster; its conninfo */
+char *rv_test_pg_new_database(const RvTestPgCluster *cluster, const char *name);
 /* runs sql on its own connection, g_error() when that fails */
 PGresult *rv_test_pg_exec(const char *conninfo, const char *sql);
 /* the first value of the first row, NULL for SQL NULL or no row */

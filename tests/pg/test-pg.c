@@ -35,17 +35,6 @@
 
 static RvTestPgCluster cluster;
 
-/* a fresh database of the cluster; its conninfo */
-static char *
-new_database(const char *name)
-{
-        g_autofree char *admin = rv_test_pg_conninfo(&cluster, "postgres");
-        g_autofree char *sql = g_strdup_printf("CREATE DATABASE %s", name);
-
-        g_free(rv_test_pg_value(admin, sql));
-        return rv_test_pg_conninfo(&cluster, name);
-}
-
 static void
 use_postgres(RvTestHarness *h, const char *conninfo, const char *node_id)
 {
@@ -217,7 +206,7 @@ log_is_console(RvTestHarness *h)
 static void
 test_two_nodes(void)
 {
-        g_autofree char *conninfo = new_database("two_nodes");
+        g_autofree char *conninfo = rv_test_pg_new_database(&cluster, "two_nodes");
         RvTestHarness a;
         RvTestHarness b;
         RvTestHarness *nodes[2] = { &a, &b };
@@ -408,7 +397,7 @@ add_done(RvTestHarness *h, gconstpointer data)
 static void
 test_outage(void)
 {
-        g_autofree char *conninfo = new_database("outage");
+        g_autofree char *conninfo = rv_test_pg_new_database(&cluster, "outage");
         RvTestHarness h;
         g_autoptr(GBytes) seeded = NULL;
         g_autoptr(GBytes) idle = NULL;
@@ -550,7 +539,7 @@ test_outage(void)
 static void
 test_node_seen(void)
 {
-        g_autofree char *conninfo = new_database("node_seen");
+        g_autofree char *conninfo = rv_test_pg_new_database(&cluster, "node_seen");
         const char *row = "SELECT count(*) FROM nodes WHERE node_id = 'node-seen'";
         RvTestHarness h;
         g_autofree char *first = NULL;
@@ -601,7 +590,7 @@ test_node_seen(void)
 static void
 test_add_timeout(void)
 {
-        g_autofree char *conninfo = new_database("add_timeout");
+        g_autofree char *conninfo = rv_test_pg_new_database(&cluster, "add_timeout");
         g_autofree char *extra = g_strdup_printf("[store]\nbackend=postgres\ndatabase-url=%s\nnode-id=node-late\n"
                                                  "[daemon]\nadd-timeout=2\n",
                                                  conninfo);

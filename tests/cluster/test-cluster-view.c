@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rv-test-http.h"
+#include "rv-test-pg.h"
+
+/*
+ * one view of the cluster and commands carried to a torrent's owner
+ * (docs/cluster.md), end to end: two nodes with a 3 s lease on one throwaway
+ * PostgreSQL, each with its HTTP API. A torrent added on node B is listed by
+ * node A with its node; a resume, a pause and a remove sent to node A run on
+ * node B; a command for a node that does not answer ends in TimedOut.
+ */
+
+#define LEASE_S 3
+
+static RvTestPgCluster cluster;
+
+static void
+start_node(RvTestHttp *t, const char *conninfo, const char *id, gboolean setup)
+{
+        g_autofree char *extra = g_strdup_printf("[store]\nbackend=postgres\ndatabase-url=%s\nnode-id=%s\n"
+                                                 "[cluster]\nlease-seconds=%d\n",
+                                                 conninfo, id, LEASE_S);
+
+        rv_test_http_start(t, extra, setup);
+}
+
+/* the torrent as t lists it (GET /v1/torrents), NULL when it is not in the list */
+static JsonObject *
+listed(RvTestHttp *t, const char *key, const char *hex, RvTestResponse **ret_keep)
+{
+        RvTestResponse *r = rv_test_http_get(t, "/v1/torrents", key);
+        JsonArray *rows;
+
+        g_assert_cmpuint(r->status, ==, 200);
+        rows = json_object_get_array_member(rv_test_response_object(r), "torrents");
+        for (guint i = 0; i < json_array_get_length(rows); i++) {
+                JsonObject *row = json_array_get_object_element(rows, i);
+                if (g_str_equal(json_object_get_string_member(row, "info_hash"), hex)) {
+                        *ret_keep = r;
+                        return row;
+                }
+        }
+        rv_test_response_free(r);
+        return NULL;
+}
+
+/* waits until t lists hex owned by node (NULL: this node) in state (NULL: any) */
+static void
+wait_listed(RvTestHttp *t, const char *key, const char *hex, const char *node, const char *state)
+{
+        gint64 deadline = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+
+        for (;;) {
+                g_autoptr(RvTestResponse) keep = NULL;
+                JsonObject *row = listed(t, key, hex, &keep);
+                if (row != NULL &&
+                    g_strcmp0(json_object_get_string_member_with_default(row, "node", NULL), node) == 0 &&
+                    (state == NULL || g_strcmp0(json_object_get_string_member(row, "state"), state) == 0))
+                        return;
+                if (g_get_monotonic_time() > deadline)
+                        g_error("torrent %s: not listed as %s of node %s in time (%s)", hex, state ? state : "any",
+                                node ? node : "(this)",
+                                row != NULL ? json_object_get_string_member(row, "state") : "not listed");
+                g_usleep(100 * 1000);
+        }
+}
+
+static char *
+add_magnet(RvTestHttp *t, const char *key, guint n)
+{
+        g_autofree char *hex = g_strdup_printf("%040x", 0xc1a5 + n);
+        g_autofree char *body =
+                g_strdup_printf("{\"magnet\": \"magnet:?xt=urn:btih:%s&dn=remote-%u\", \"paused\": true}", hex, n);
+        g_autoptr(RvTestResponse) r = rv_test_http_json(t, "POST", "/v1/torrents", key, body);
+
+        g_assert_cmpuint(r->status, ==, 201);
+        return g_steal_pointer(&hex);
+}
+
+static void
+test_view_and_forward(void)
+{
+        g_autofree char *conninfo = rv_test_pg_new_database(&cluster, "view");
+        RvTestHttp a = { 0 };
+        RvTestHttp b = { 0 };
+        g_autofree char *hex = NULL;
+        g_autofree char *second = NULL;
+        g_autofree char *path = NULL;
+        const char *key;
+
+        start_node(&a, conninfo, "node-a", TRUE);
+        /* the keys are in the shared store: node A's works on node B */
+        start_node(&b, conninfo, "node-b", FALSE);
+        key = a.admin;
+
+        hex = add_magnet(&b, key, 1);
+        /* node A lists node B's torrent with its node; node B lists it as its own */
+        wait_listed(&a, key, hex, "node-b", "paused");
+        wait_listed(&b, key, hex, NULL, "paused");
+
+        /* a resume sent to node A runs on node B; the answer is node B's view */
+        path = g_strdup_printf("/v1/torrents/%s/resume", hex);
+        {
+                g_autoptr(RvTestResponse) r = rv_test_http_request(&a, "POST", path, key, NULL, NULL, NULL);
+                JsonObject *obj;
+                g_assert_cmpuint(r->status, ==, 200);
+                obj = rv_test_response_object(r);
+                g_assert_cmpstr(json_object_get_string_member(obj, "node"), ==, "node-b");
+                g_assert_cmpstr(json_object_get_string_member(obj, "info_hash"), ==, hex);
+        }
+        g_free(path);
+        path = g_strdup_printf("/v1/torrents/%s", hex);
+        {
+                g_autoptr(RvTestResponse) r = rv_test_http_get(&b, path, key);
+                g_assert_cmpuint(r->status, ==, 200);
+                g_assert_cmpstr(json_object_get_string_member(rv_test_response_object(r), "state"), !=, "paused");
+        }
+        /* and a pause; node A's view follows within a period */
+        g_free(path);
+        path = g_strdup_printf("/v1/torrents/%s/pause", hex);
+        {
+                g_autoptr(RvTestResponse) r = rv_test_http_request(&a, "POST", path, key, NULL, NULL, NULL);
+                g_assert_cmpuint(r->status, ==, 200);
+        }
+        wait_listed(&b, key, hex, NULL, "paused");
+        wait_listed(&a, key, hex, "node-b", "paused");
+        /* what needs the owner's engine is named, not guessed */
+        g_free(path);
+        path = g_strdup_printf("/v1/torrents/%s/files", hex);
+        {
+                g_autoptr(RvTestResponse) r = rv_test_http_get(&a, path, key);
+                const char *detail = rv_test_assert_problem(r, 409, "conflict");
+                g_assert_nonnull(strstr(detail, "node 'node-b'"));
+        }
+        /* the owner's own refusal comes back as it is: a bad move target is refused on node A already */
+        g_free(path);
+        path = g_strdup_printf("/v1/torrents/%s/move", hex);
+        {
+                g_autoptr(RvTestResponse) r =
+                        rv_test_http_json(&a, "POST", path, key, "{\"save_path\": \"relative/dir\"}");
+                rv_test_assert_problem(r, 400, "bad-request");
+        }
+        /* a remove sent to node A: gone from node B, then from node A's view */
+        g_free(path);
+        path = g_strdup_printf("/v1/torrents/%s", hex);
+        {
+                g_autoptr(RvTestResponse) r = rv_test_http_request(&a, "DELETE", path, key, NULL, NULL, NULL);
+                g_assert_cmpuint(r->status, ==, 204);
+        }
+        {
+                g_autoptr(RvTestResponse) r = rv_test_http_get(&b, path, key);
+                g_assert_cmpuint(r->status, ==, 404);
+        }
+        {
+                gint64 deadline = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+                for (;;) {
+                        g_autoptr(RvTestResponse) keep = NULL;
+                        if (listed(&a, key, hex, &keep) == NULL)
+                                break;
+                        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+                        g_usleep(100 * 1000);
+                }
+        }
+
+        /* a node that stops answering: the command ends in TimedOut, named */
+        second = add_magnet(&b, key, 2);
+        wait_listed(&a, key, second, "node-b", "paused");
+        g_free(path);
+        path = g_strdup_printf("/v1/torrents/%s/resume", second);
+        g_assert_cmpint(kill((pid_t)atoi(g_subprocess_get_identifier(b.h.daemon)), SIGSTOP), ==, 0);
+        {
+                g_autoptr(RvTestResponse) r = rv_test_http_request(&a, "POST", path, key, NULL, NULL, NULL);
+                const char *detail = rv_test_assert_problem(r, 504, "gateway-timeout");
+                g_assert_nonnull(strstr(detail, "node 'node-b' did not answer"));
+        }
+        g_assert_cmpint(kill((pid_t)atoi(g_subprocess_get_identifier(b.h.daemon)), SIGCONT), ==, 0);
+
+        rv_test_http_stop(&b);
+        rv_test_http_stop(&a);
+}
+
+int
+main(int argc, char **argv)
+{
+        int status;
+
+        g_test_init(&argc, &argv, NULL);
+        rv_test_require_program("dbus-daemon");
+        status = rv_test_pg_start_or_skip(&cluster);
+        if (status != 0)
+                return status;
+        g_test_add_func("/cluster/view-and-forward", test_view_and_forward);
+        status = g_test_run();
+        rv_test_pg_destroy(&cluster);
+        return status;
+}
