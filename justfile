@@ -76,6 +76,10 @@ bench-peers *args: build
 bench-qbt *args: build
     bench/qbt --build-dir {{build_dir}} {{args}}
 
+# failover of three nodes on one throwaway PostgreSQL (root): takeover times over kill -9s with 1,000 torrents, command latency (bench/README.md): just bench-cluster --kills 20
+bench-cluster *args: build
+    bench/cluster --build-dir {{build_dir}} {{args}}
+
 # the daemon in the foreground on the session bus with state under ./run-state
 run: build
     mkdir -p run-state

@@ -15,6 +15,8 @@ packages=(
     libsoup-3.0-dev libpq-dev libarchive-dev libpolkit-gobject-1-dev
     # run and test: buses, polkit, systemd tools, PostgreSQL, peers and clients
     dbus-daemon dbus-bin systemd polkitd postgresql python3-libtorrent python3-dbus curl procps
+    # bench/cluster reads the torrents table while the nodes fail over
+    python3-psycopg2
     # the HTTP API's tests: its documented examples, HTTPS with a certificate of their own
     jq openssl
     # the systemd integration tests: a user manager's session bus, the desktop entry, the man pages
