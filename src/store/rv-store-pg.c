@@ -412,6 +412,7 @@ typedef enum {
         RV_PG_DONE_LOST,
         RV_PG_DONE_CLAIMED,
         RV_PG_DONE_COMMAND,
+        RV_PG_DONE_KEYS_CHANGED,
 } RvPgDoneKind;
 
 typedef struct {
@@ -644,6 +645,10 @@ rv_pg_done_run(RvStorePg *store, RvPgDone *done)
                 if (!store->closed && store->base != NULL)
                         rv_store_emit_command(store->base, g_steal_pointer(&done->pointer));
                 break;
+        case RV_PG_DONE_KEYS_CHANGED:
+                if (!store->closed && store->base != NULL)
+                        rv_store_emit_keys_changed(store->base);
+                break;
         }
         rv_pg_done_free(done);
 }
@@ -719,6 +724,15 @@ rv_pg_done_settings_changed(RvStorePg *store, guint64 revision)
 
         done->kind = RV_PG_DONE_SETTINGS_CHANGED;
         done->number = (gint64)revision;
+        rv_pg_done_push(store, done);
+}
+
+static void
+rv_pg_done_keys_changed(RvStorePg *store)
+{
+        RvPgDone *done = g_new0(RvPgDone, 1);
+
+        done->kind = RV_PG_DONE_KEYS_CHANGED;
         rv_pg_done_push(store, done);
 }
 
@@ -1818,7 +1832,10 @@ rv_pg_listen_notifies(RvStorePg *store, PGconn *conn)
                 /* our own saves: the caller has the revision already */
                 gboolean ours = notify->be_pid == store->backend_pids[0] || notify->be_pid == store->backend_pids[1];
 
-                if (g_str_equal(notify->relname, "revaer_commands") || g_str_equal(notify->relname, "revaer_answers")) {
+                if (g_str_equal(notify->relname, "revaer_keys")) {
+                        rv_pg_done_keys_changed(store);
+                } else if (g_str_equal(notify->relname, "revaer_commands") ||
+                           g_str_equal(notify->relname, "revaer_answers")) {
                         if (g_str_equal(notify->extra, store->node_id))
                                 rv_pg_take_message(store, g_str_equal(notify->relname, "revaer_commands")
                                                                   ? RV_PG_OP_TAKE_COMMANDS
@@ -1853,6 +1870,9 @@ rv_pg_listen_started(RvStorePg *store)
         revision = last != NULL && PQntuples(last) > 0 ? rv_pg_get_uint(last, 0, 0) : 0;
         if (store->listened && revision > store->known_revision)
                 rv_pg_done_settings_changed(store, revision);
+        /* what changed while nobody listened */
+        if (store->listened)
+                rv_pg_done_keys_changed(store);
         store->known_revision = MAX(store->known_revision, revision);
         store->listened = TRUE;
         store->listen_state = RV_PG_LISTEN_UP;
@@ -1913,6 +1933,7 @@ rv_pg_listen_connected_cb(RvPgConn *pc, GError *error_in, gpointer user_data)
         store->listen_state = RV_PG_LISTEN_STARTING;
         g_ptr_array_set_size(store->listen_results, 0);
         if (!PQsendQuery(conn, "LISTEN revaer_settings; LISTEN revaer_commands; LISTEN revaer_answers; "
+                               "LISTEN revaer_keys; "
                                "SELECT revision FROM settings WHERE id = 1") ||
             !rv_pg_conn_flush(pc))
                 rv_pg_listen_lost(store, rv_pg_error_from_conn(conn, "listening for settings changes"));
@@ -2107,6 +2128,13 @@ rv_pg_claimed(RvStorePg *store, const PGresult *res)
         done->pointer = records;
         done->destroy = (GDestroyNotify)g_ptr_array_unref;
         rv_pg_done_push(store, done);
+        /*
+         * a share is counted from what is left when it is claimed, so the
+         * claimers halve the rest at each claim: claim again at once until
+         * nothing is left, not one share per renewal period
+         */
+        if (store->takeover && !store->fenced && !store->superseded)
+                rv_pg_cluster_push(store, RV_PG_OP_CLAIM);
 }
 
 static void
