@@ -32,6 +32,8 @@ rv_access_finalize(GObject *object)
 
         if (self->mode_retry != 0)
                 g_source_remove(self->mode_retry);
+        if (self->store != NULL)
+                rv_store_set_keys_changed_func(self->store, NULL, NULL);
         g_hash_table_unref(self->keys);
         g_clear_object(&self->config);
         G_OBJECT_CLASS(rv_access_parent_class)->finalize(object);
@@ -49,6 +51,8 @@ rv_access_init(RvAccess *self)
         self->keys = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)rv_store_api_key_free);
 }
 
+static void rv_access_keys_changed_cb(RvStore *store, gpointer user_data);
+
 RvAccess *
 rv_access_new(RvStore *store, RvLiveSettings *config)
 {
@@ -56,6 +60,7 @@ rv_access_new(RvStore *store, RvLiveSettings *config)
 
         self->store = store;
         self->config = g_object_ref(config);
+        rv_store_set_keys_changed_func(store, rv_access_keys_changed_cb, self);
         return self;
 }
 
@@ -257,6 +262,25 @@ gboolean
 rv_access_load_finish(RvAccess *self, GAsyncResult *result, GError **error)
 {
         return g_task_propagate_boolean(G_TASK(result), error);
+}
+
+static void
+rv_access_reloaded_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+        g_autoptr(RvAccess) self = user_data;
+        g_autoptr(GError) error = NULL;
+
+        if (!rv_access_load_finish(self, result, &error))
+                g_debug("reading the API keys again: %s, keeping the ones known", error->message);
+}
+
+/* another node made, changed or revoked a key: it holds here at once */
+static void
+rv_access_keys_changed_cb(RvStore *store, gpointer user_data)
+{
+        RvAccess *self = user_data;
+
+        rv_access_load_async(self, rv_access_reloaded_cb, g_object_ref(self));
 }
 
 /* setup token */

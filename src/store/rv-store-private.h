@@ -58,6 +58,8 @@ struct _RvStore {
         char *node_id;
         RvStoreSettingsChangedFunc settings_changed;
         gpointer settings_changed_data;
+        RvStoreKeysChangedFunc keys_changed;
+        gpointer keys_changed_data;
         RvStoreLoadBatchFunc load_batch;
         gpointer load_batch_data;
         guint lease_s;
@@ -70,6 +72,7 @@ struct _RvStore {
 RvStore *rv_store_new_internal(const RvStoreClass *klass, gpointer impl, RvHealth *health, const char *node_id);
 /* tell the owner about a revision stored elsewhere (main context only) */
 void rv_store_emit_settings_changed(RvStore *store, guint64 revision);
+void rv_store_emit_keys_changed(RvStore *store);
 /*
  * from a backend's loading thread: hand records over to the load batch
  * function on the main context, taking the array; FALSE (and records left

@@ -225,6 +225,20 @@ rv_store_emit_settings_changed(RvStore *store, guint64 revision)
 }
 
 void
+rv_store_emit_keys_changed(RvStore *store)
+{
+        if (store->keys_changed != NULL)
+                store->keys_changed(store, store->keys_changed_data);
+}
+
+void
+rv_store_set_keys_changed_func(RvStore *store, RvStoreKeysChangedFunc func, gpointer user_data)
+{
+        store->keys_changed = func;
+        store->keys_changed_data = user_data;
+}
+
+void
 rv_store_set_settings_changed_func(RvStore *store, RvStoreSettingsChangedFunc func, gpointer user_data)
 {
         store->settings_changed = func;

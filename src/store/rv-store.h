@@ -187,6 +187,9 @@ void rv_store_list_history_async(RvStore *store, guint limit, GCancellable *canc
 /* RvStoreHistoryEntry */
 GPtrArray *rv_store_list_history_finish(RvStore *store, GAsyncResult *result, GError **error);
 void rv_store_set_settings_changed_func(RvStore *store, RvStoreSettingsChangedFunc func, gpointer user_data);
+/* the API keys may have changed elsewhere (another node of a shared store): read them again */
+typedef void (*RvStoreKeysChangedFunc)(RvStore *store, gpointer user_data);
+void rv_store_set_keys_changed_func(RvStore *store, RvStoreKeysChangedFunc func, gpointer user_data);
 
 /* API keys and the setup token */
 

@@ -11,7 +11,8 @@
 /*
  * one view of the cluster and commands carried to a torrent's owner
  * (docs/cluster.md), end to end: two nodes with a 3 s lease on one throwaway
- * PostgreSQL, each with its HTTP API. A torrent added on node B is listed by
+ * PostgreSQL, each with its HTTP API. The first API key, made on one node,
+ * holds on the other at once. A torrent added on node B is listed by
  * node A with its node; a resume, a pause and a remove sent to node A run on
  * node B; a command for a node that does not answer ends in TimedOut.
  */
@@ -94,10 +95,27 @@ test_view_and_forward(void)
         g_autofree char *path = NULL;
         const char *key;
 
-        start_node(&a, conninfo, "node-a", TRUE);
-        /* the keys are in the shared store: node A's works on node B */
+        /* node B runs first; the first key is made on node A: it holds on node B at once */
         start_node(&b, conninfo, "node-b", FALSE);
+        start_node(&a, conninfo, "node-a", TRUE);
         key = a.admin;
+        {
+                gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+                for (;;) {
+                        g_autoptr(RvTestResponse) r = rv_test_http_get(&b, "/v1/torrents", key);
+                        if (r->status == 200)
+                                break;
+                        g_assert_cmpuint(r->status, ==, 401);
+                        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+                        g_usleep(50 * 1000);
+                }
+        }
+        {
+                /* and node B is out of setup too: no second first key */
+                g_autoptr(RvTestResponse) r =
+                        rv_test_http_request(&b, "POST", "/v1/setup/start", NULL, NULL, NULL, NULL);
+                g_assert_cmpuint(r->status, ==, 409);
+        }
 
         hex = add_magnet(&b, key, 1);
         /* node A lists node B's torrent with its node; node B lists it as its own */

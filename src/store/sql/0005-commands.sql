@@ -32,3 +32,13 @@ END
 $$;
 CREATE TRIGGER commands_notify AFTER INSERT OR UPDATE ON commands
         FOR EACH ROW EXECUTE FUNCTION revaer_commands_notify();
+
+-- a key made, changed or revoked on one node holds on every node at once
+CREATE FUNCTION revaer_keys_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+        PERFORM pg_notify('revaer_keys', '');
+        RETURN NULL;
+END
+$$;
+CREATE TRIGGER api_keys_notify AFTER INSERT OR UPDATE OR DELETE ON api_keys
+        FOR EACH STATEMENT EXECUTE FUNCTION revaer_keys_notify();
