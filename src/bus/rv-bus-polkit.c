@@ -75,6 +75,9 @@ static const RvBusMethodOp rv_bus_method_ops[] = {
         { RV_BUS_MANAGER_IFACE, "ListTorrents", RV_OP_LIST },
         { RV_BUS_MANAGER_IFACE, "ListTorrentColumns", RV_OP_LIST },
         { RV_BUS_MANAGER_IFACE, "ListTorrentColumnsSparse", RV_OP_LIST },
+        { RV_BUS_MANAGER_IFACE, "ListClusterTorrents", RV_OP_LIST },
+        /* any command on one torrent: all of them need to manage */
+        { RV_BUS_MANAGER_IFACE, "RunTorrentCommand", RV_OP_UPDATE },
         { RV_BUS_MANAGER_IFACE, "PauseAll", RV_OP_PAUSE_ALL },
         { RV_BUS_MANAGER_IFACE, "ResumeAll", RV_OP_RESUME_ALL },
         { RV_BUS_MANAGER_IFACE, "IssueSetupToken", RV_OP_SETUP_START },

@@ -84,6 +84,10 @@ int rv_bus_method_create_api_key(sd_bus_message *m, void *userdata, sd_bus_error
 int rv_bus_method_rotate_or_revoke(sd_bus_message *m, void *userdata, sd_bus_error *ret_error);
 int rv_bus_method_list_api_keys(sd_bus_message *m, void *userdata, sd_bus_error *ret_error);
 
+/* the cluster's torrents and commands on any of them (rv-bus-cluster.c) */
+int rv_bus_method_list_cluster_torrents(sd_bus_message *m, void *userdata, sd_bus_error *ret_error);
+int rv_bus_method_run_torrent_command(sd_bus_message *m, void *userdata, sd_bus_error *ret_error);
+
 /* the vtables, for export and for introspection */
 extern const sd_bus_vtable rv_bus_manager_vtable[];
 extern const sd_bus_vtable rv_bus_torrent_vtable[];

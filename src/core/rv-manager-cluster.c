@@ -218,6 +218,12 @@ rv_manager_cluster_tick_cb(gpointer user_data)
         return G_SOURCE_CONTINUE;
 }
 
+const char *
+rv_manager_get_node_id(RvManager *self)
+{
+        return rv_store_get_node_id(self->store);
+}
+
 GPtrArray *
 rv_manager_list_remote(RvManager *self)
 {

@@ -109,6 +109,8 @@ RvHealth *rv_manager_get_health(RvManager *self);
 void rv_manager_set_cluster(RvManager *self, gboolean takeover_fresh);
 /* the torrents of the other nodes, as their owners published them (node set); empty without [cluster] */
 GPtrArray *rv_manager_list_remote(RvManager *self);
+/* this node's id in the store ("local" for the embedded store) */
+const char *rv_manager_get_node_id(RvManager *self);
 /* a torrent of this node, or else one another node owns (node set): for listing, never kept */
 RvTorrent *rv_manager_lookup_listed(RvManager *self, const RvInfoHash *hash);
 

@@ -139,6 +139,56 @@ test_view_and_forward(void)
                 g_assert_cmpuint(r->status, ==, 200);
                 g_assert_cmpstr(json_object_get_string_member(rv_test_response_object(r), "state"), !=, "paused");
         }
+        /* on the bus too: node A lists the cluster with each torrent's node, and carries a command */
+        {
+                g_autoptr(GError) error = NULL;
+                g_autoptr(GVariant) rows = rv_test_call(&a.h, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "ListClusterTorrents",
+                                                        NULL, G_VARIANT_TYPE("(a(ssssbdttttxas))"), &error);
+                g_autoptr(GVariant) list = NULL;
+                GVariantIter iter;
+                const char *node;
+                const char *row_hash;
+                gboolean found = FALSE;
+                g_assert_no_error(error);
+                list = g_variant_get_child_value(rows, 0);
+                g_variant_iter_init(&iter, list);
+                while (g_variant_iter_next(&iter, "(&s&s&s&sbdttttx^as)", &node, &row_hash, NULL, NULL, NULL, NULL,
+                                           NULL, NULL, NULL, NULL, NULL, NULL)) {
+                        if (g_str_equal(row_hash, hex)) {
+                                g_assert_cmpstr(node, ==, "node-b");
+                                found = TRUE;
+                        }
+                }
+                g_assert_true(found);
+        }
+        {
+                g_autoptr(GError) error = NULL;
+                g_autoptr(GVariantBuilder) args = g_variant_builder_new(G_VARIANT_TYPE("a{sv}"));
+                g_autoptr(GVariant) reply = NULL;
+                g_autofree char *name = NULL;
+                g_variant_builder_add(args, "{sv}", "limit", g_variant_new_int64(-1));
+                reply = rv_test_call(&a.h, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "RunTorrentCommand",
+                                     g_variant_new("(ssa{sv})", hex, "set_download_limit", args), NULL, &error);
+                /* refused on node A already, named */
+                g_assert_null(reply);
+                name = rv_test_error_name(error);
+                g_assert_cmpstr(name, ==, "com.revaer.Revaer1.Error.InvalidArgument");
+                g_assert_nonnull(strstr(error->message, "download_limit"));
+        }
+        {
+                g_autoptr(GError) error = NULL;
+                g_autoptr(GVariantBuilder) args = g_variant_builder_new(G_VARIANT_TYPE("a{sv}"));
+                g_autoptr(GVariant) reply = NULL;
+                g_variant_builder_add(args, "{sv}", "limit", g_variant_new_int64(65536));
+                reply = rv_test_call(&a.h, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "RunTorrentCommand",
+                                     g_variant_new("(ssa{sv})", hex, "set_download_limit", args), NULL, &error);
+                g_assert_no_error(error);
+                g_assert_nonnull(reply);
+        }
+        {
+                g_autoptr(RvTestResponse) r = rv_test_http_get(&b, path, key);
+                g_assert_cmpint(json_object_get_int_member(rv_test_response_object(r), "download_limit"), ==, 65536);
+        }
         /* and a pause; node A's view follows within a period */
         g_free(path);
         path = g_strdup_printf("/v1/torrents/%s/pause", hex);
