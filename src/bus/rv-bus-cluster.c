@@ -15,23 +15,6 @@
  */
 
 static int
-rv_bus_cluster_row(sd_bus_message *reply, const char *node, const RvTorrent *t)
-{
-        int r = sd_bus_message_open_container(reply, 'r', "ssssbdttttxas");
-
-        if (r >= 0)
-                r = sd_bus_message_append(reply, "ssssbdttttx", node, t->hash.hex, t->name != NULL ? t->name : "",
-                                          rv_torrent_state_to_string(t->state), t->completed, t->progress,
-                                          (uint64_t)t->total_size, (uint64_t)t->wanted_done, (uint64_t)t->download_rate,
-                                          (uint64_t)t->upload_rate, (int64_t)rv_torrent_get_eta(t));
-        if (r >= 0)
-                r = sd_bus_message_append_strv(reply, t->labels);
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
-        return r;
-}
-
-static int
 rv_bus_list_cluster_authorized(RvBus *self, sd_bus_message *m, gpointer data, sd_bus_error *ret_error)
 {
         g_autoptr(sd_bus_message) reply = NULL;
@@ -45,11 +28,11 @@ rv_bus_list_cluster_authorized(RvBus *self, sd_bus_message *m, gpointer data, sd
         for (guint i = 0; r >= 0 && i < local->len; i++) {
                 const RvTorrent *t = g_ptr_array_index(local, i);
                 if (!t->removing)
-                        r = rv_bus_cluster_row(reply, me, t);
+                        r = rv_bus_append_list_row(reply, me, t);
         }
         for (guint i = 0; r >= 0 && i < remote->len; i++) {
                 const RvTorrent *t = g_ptr_array_index(remote, i);
-                r = rv_bus_cluster_row(reply, t->node, t);
+                r = rv_bus_append_list_row(reply, t->node, t);
         }
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);

@@ -450,7 +450,6 @@ rv_bus_list_row(RvBus *self, sd_bus_message *reply, RvTorrent *t, gpointer data,
         const char *name = t->name != NULL ? t->name : "";
         const char *state = rv_torrent_state_to_string(t->state);
         guint n = t->labels != NULL ? g_strv_length(t->labels) : 0;
-        int r;
 
         /* one append per row where the labels allow it: 10,000 rows must stay cheap */
         if (n <= 2)
@@ -459,9 +458,19 @@ rv_bus_list_row(RvBus *self, sd_bus_message *reply, RvTorrent *t, gpointer data,
                                              (uint64_t)t->download_rate, (uint64_t)t->upload_rate,
                                              (int64_t)rv_torrent_get_eta(t), n, n > 0 ? t->labels[0] : NULL,
                                              n > 1 ? t->labels[1] : NULL);
-        r = sd_bus_message_open_container(reply, 'r', "sssbdttttxas");
+        return rv_bus_append_list_row(reply, NULL, t);
+}
+
+int
+rv_bus_append_list_row(sd_bus_message *reply, const char *node, const RvTorrent *t)
+{
+        int r = sd_bus_message_open_container(reply, 'r', node != NULL ? "ssssbdttttxas" : "sssbdttttxas");
+
+        if (r >= 0 && node != NULL)
+                r = sd_bus_message_append_basic(reply, 's', node);
         if (r >= 0)
-                r = sd_bus_message_append(reply, "sssbdttttx", t->hash.hex, name, state, t->completed, t->progress,
+                r = sd_bus_message_append(reply, "sssbdttttx", t->hash.hex, t->name != NULL ? t->name : "",
+                                          rv_torrent_state_to_string(t->state), t->completed, t->progress,
                                           (uint64_t)t->total_size, (uint64_t)t->wanted_done, (uint64_t)t->download_rate,
                                           (uint64_t)t->upload_rate, (int64_t)rv_torrent_get_eta(t));
         if (r >= 0)

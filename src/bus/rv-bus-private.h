@@ -84,6 +84,8 @@ int rv_bus_method_create_api_key(sd_bus_message *m, void *userdata, sd_bus_error
 int rv_bus_method_rotate_or_revoke(sd_bus_message *m, void *userdata, sd_bus_error *ret_error);
 int rv_bus_method_list_api_keys(sd_bus_message *m, void *userdata, sd_bus_error *ret_error);
 
+/* a row of ListTorrents, or with node first one of ListClusterTorrents */
+int rv_bus_append_list_row(sd_bus_message *reply, const char *node, const RvTorrent *t);
 /* the cluster's torrents and commands on any of them (rv-bus-cluster.c) */
 int rv_bus_method_list_cluster_torrents(sd_bus_message *m, void *userdata, sd_bus_error *ret_error);
 int rv_bus_method_run_torrent_command(sd_bus_message *m, void *userdata, sd_bus_error *ret_error);
