@@ -210,21 +210,35 @@ static const RvPgStatement rv_pg_statements[RV_PG_STMT_LAST] = {
          * server's start at the earliest (a restarted PostgreSQL gives every
          * node a full lease to come back); a live claimer (its own lease
          * current) takes a fair share of what the dead nodes own, rows another
-         * claimer holds skipped, each with a new ownership epoch
+         * claimer holds skipped, each with a new ownership epoch. The share
+         * divides what is left among the live nodes that have not claimed
+         * since the death (schema 5: nodes.last_claim), so that every live
+         * node's first claim together take it all, one renewal period at
+         * most; a node that claimed already takes its part of any rest
          */
         [RV_PG_STMT_CLAIM] = {
                 "rv_claim", TRUE,
-                "WITH dead AS (SELECT node_id FROM nodes WHERE node_id <> $1::text AND lease_expires IS NOT NULL "
+                "WITH dead AS (SELECT node_id, lease_expires FROM nodes WHERE node_id <> $1::text "
+                "AND lease_expires IS NOT NULL "
                 "AND now() > GREATEST(lease_expires, pg_postmaster_start_time() + "
                 "make_interval(secs => lease_seconds))), "
-                "me AS (SELECT 1 FROM nodes WHERE node_id = $1::text AND epoch = $2::bigint AND lease_expires > now()), "
+                "since AS (SELECT min(lease_expires) AS t FROM dead), "
+                "me AS (SELECT last_claim FROM nodes WHERE node_id = $1::text AND epoch = $2::bigint "
+                "AND lease_expires > now()), "
+                "live AS (SELECT last_claim FROM nodes WHERE lease_expires > now()), "
                 "share AS (SELECT ceil((SELECT count(*) FROM torrents WHERE node_id IN (SELECT node_id FROM dead))"
-                "::numeric / GREATEST((SELECT count(*) FROM nodes WHERE lease_expires > now()), 1))::bigint AS n), "
+                "::numeric / GREATEST(CASE WHEN EXISTS (SELECT 1 FROM me WHERE last_claim IS NULL "
+                "OR last_claim < (SELECT t FROM since)) "
+                "THEN (SELECT count(*) FROM live WHERE last_claim IS NULL OR last_claim < (SELECT t FROM since)) "
+                "ELSE (SELECT count(*) FROM live) END, 1))::bigint AS n), "
                 "victims AS (SELECT info_hash FROM torrents WHERE node_id IN (SELECT node_id FROM dead) "
-                "AND EXISTS (SELECT 1 FROM me) ORDER BY info_hash LIMIT (SELECT n FROM share) FOR UPDATE SKIP LOCKED) "
-                "UPDATE torrents t SET node_id = $1::text, owner_epoch = nextval('revaer_epoch'), updated_at = now() "
-                "FROM victims v WHERE t.info_hash = v.info_hash "
-                "RETURNING t.info_hash, t.meta::text, t.resume, t.owner_epoch::text" },
+                "AND EXISTS (SELECT 1 FROM me) ORDER BY info_hash LIMIT (SELECT n FROM share) FOR UPDATE SKIP LOCKED), "
+                "claimed AS (UPDATE torrents t SET node_id = $1::text, owner_epoch = nextval('revaer_epoch'), "
+                "updated_at = now() FROM victims v WHERE t.info_hash = v.info_hash "
+                "RETURNING t.info_hash, t.meta::text, t.resume, t.owner_epoch::text), "
+                "marked AS (UPDATE nodes SET last_claim = now() WHERE node_id = $1::text "
+                "AND EXISTS (SELECT 1 FROM claimed)) "
+                "SELECT * FROM claimed" },
         /*
          * commands between nodes (schema 5): queued only for a node whose
          * lease is current; the triggers NOTIFY the target and, at the
@@ -2128,13 +2142,6 @@ rv_pg_claimed(RvStorePg *store, const PGresult *res)
         done->pointer = records;
         done->destroy = (GDestroyNotify)g_ptr_array_unref;
         rv_pg_done_push(store, done);
-        /*
-         * a share is counted from what is left when it is claimed, so the
-         * claimers halve the rest at each claim: claim again at once until
-         * nothing is left, not one share per renewal period
-         */
-        if (store->takeover && !store->fenced && !store->superseded)
-                rv_pg_cluster_push(store, RV_PG_OP_CLAIM);
 }
 
 static void

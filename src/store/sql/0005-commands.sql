@@ -7,6 +7,10 @@
 
 ALTER TABLE torrents ADD COLUMN status jsonb;
 
+-- when the node last took over torrents: a takeover's share divides what
+-- is left among the live nodes that have not claimed since the death
+ALTER TABLE nodes ADD COLUMN last_claim timestamptz;
+
 CREATE TABLE commands (
         id bigserial PRIMARY KEY,
         target_node text NOT NULL,
