@@ -34,6 +34,7 @@ rv_bootstrap_clear(RvBootstrap *config)
         g_free(config->log_level);
         g_free(config->store_backend);
         g_free(config->database_url);
+        g_strfreev(config->cluster_pins);
         g_free(config->node_id);
         g_free(config->bus);
         g_free(config->http_listen);
@@ -171,6 +172,9 @@ static const char *const rv_known_keys[] = {
         "store:node-id",
         "cluster:lease-seconds",
         "cluster:takeover",
+        "cluster:placement",
+        "cluster:pin",
+        "cluster:command-timeout",
         "bus:bus",
         "http:listen",
         "http:tls-certificate",
@@ -261,27 +265,68 @@ rv_bootstrap_apply_http(RvBootstrap *c, const RvKeyCtx *ctx, GError **error)
         return TRUE;
 }
 
+/* label:node pairs, comma-separated: labels and node ids as the rest of Revaer takes them */
+static gboolean
+rv_key_pins(const RvKeyCtx *ctx, const char *group, const char *key, GStrv *ret, GError **error)
+{
+        g_autofree char *value = NULL;
+        g_autoptr(GStrvBuilder) pins = g_strv_builder_new();
+        g_auto(GStrv) parts = NULL;
+
+        if (!rv_key_string(ctx, group, key, &value, error) || value == NULL)
+                return TRUE;
+        parts = g_strsplit(value, ",", -1);
+        for (guint i = 0; parts[i] != NULL; i++) {
+                char *pair = g_strstrip(parts[i]);
+                char *colon = strchr(pair, ':');
+                if (pair[0] == '\0')
+                        continue;
+                if (colon == NULL || colon == pair || colon[1] == '\0' || strchr(colon + 1, ':') != NULL) {
+                        g_autofree char *msg = g_strdup_printf("'%s' is not label:node", pair);
+                        rv_key_error(error, ctx, group, key, msg);
+                        return FALSE;
+                }
+                *colon = '\0';
+                g_strv_builder_add(pins, g_strstrip(pair));
+                g_strv_builder_add(pins, g_strstrip(colon + 1));
+        }
+        g_strfreev(*ret);
+        *ret = g_strv_builder_end(pins);
+        return TRUE;
+}
+
 /* any key in [cluster] makes the node take part; an empty group (as the example ships) does not */
 static gboolean
 rv_bootstrap_apply_cluster(RvBootstrap *c, const RvKeyCtx *ctx, GError **error)
 {
         g_autofree char *takeover = NULL;
+        g_autofree char *placement = NULL;
         g_auto(GStrv) keys = g_key_file_get_keys(ctx->kf, "cluster", NULL, NULL);
 
         if (keys == NULL || keys[0] == NULL)
                 return TRUE;
         if (c->cluster_lease_s == 0)
                 c->cluster_lease_s = RV_BOOTSTRAP_LEASE_DEFAULT_S;
+        if (c->cluster_command_timeout_s == 0)
+                c->cluster_command_timeout_s = RV_BOOTSTRAP_COMMAND_TIMEOUT_DEFAULT_S;
         if (!rv_key_uint(ctx, "cluster", "lease-seconds", 2, 3600, &c->cluster_lease_s, error) ||
-            !rv_key_string(ctx, "cluster", "takeover", &takeover, error))
+            !rv_key_uint(ctx, "cluster", "command-timeout", 1, 600, &c->cluster_command_timeout_s, error) ||
+            !rv_key_string(ctx, "cluster", "takeover", &takeover, error) ||
+            !rv_key_string(ctx, "cluster", "placement", &placement, error) ||
+            !rv_key_pins(ctx, "cluster", "pin", &c->cluster_pins, error))
                 return FALSE;
-        if (takeover == NULL)
-                return TRUE;
-        if (g_strcmp0(takeover, "shared-storage") != 0 && g_strcmp0(takeover, "fresh") != 0) {
+        if (takeover != NULL && g_strcmp0(takeover, "shared-storage") != 0 && g_strcmp0(takeover, "fresh") != 0) {
                 rv_key_error(error, ctx, "cluster", "takeover", "expected 'shared-storage' or 'fresh'");
                 return FALSE;
         }
-        c->cluster_takeover_fresh = g_str_equal(takeover, "fresh");
+        if (takeover != NULL)
+                c->cluster_takeover_fresh = g_str_equal(takeover, "fresh");
+        if (placement != NULL && g_strcmp0(placement, "local") != 0 && g_strcmp0(placement, "least-loaded") != 0) {
+                rv_key_error(error, ctx, "cluster", "placement", "expected 'local' or 'least-loaded'");
+                return FALSE;
+        }
+        if (placement != NULL)
+                c->cluster_least_loaded = g_str_equal(placement, "least-loaded");
         return TRUE;
 }
 

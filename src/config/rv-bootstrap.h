@@ -33,6 +33,12 @@ typedef struct {
         guint cluster_lease_s;
         /* takeover=fresh: a taken-over torrent whose path is not reachable downloads again */
         gboolean cluster_takeover_fresh;
+        /* placement=least-loaded: adds over HTTP go to the node with the fewest active torrents */
+        gboolean cluster_least_loaded;
+        /* pin=label:node,...: adds over HTTP with the label go to the node; "label", "node" pairs, NULL-ended */
+        GStrv cluster_pins;
+        /* how long a command carried to another node may take */
+        guint cluster_command_timeout_s;
         /* [bus] system, session or none */
         char *bus;
         /* [http]; NULL: the app section of the settings decides */
@@ -58,6 +64,7 @@ typedef struct {
 
 /* the takeover bound when [cluster] sets no lease-seconds */
 #define RV_BOOTSTRAP_LEASE_DEFAULT_S 30
+#define RV_BOOTSTRAP_COMMAND_TIMEOUT_DEFAULT_S 10
 
 void rv_bootstrap_init(RvBootstrap *config);
 void rv_bootstrap_clear(RvBootstrap *config);

@@ -256,6 +256,12 @@ rv_add_options_set_torrent(RvAddOptions *options, GBytes *data)
 }
 
 void
+rv_add_options_set_placeable(RvAddOptions *options, gboolean placeable)
+{
+        options->request.placeable = placeable;
+}
+
+void
 rv_add_options_set_share_limits(RvAddOptions *options, double ratio, gint64 minutes, gint64 inactive_minutes)
 {
         options->request.share_limits = TRUE;
@@ -285,4 +291,62 @@ rv_add_options_get_request(RvAddOptions *options, GError **error)
         r->peers = (const char *const *)options->peers;
         r->selection = options->selection;
         return r;
+}
+
+static void
+rv_add_json_strv(JsonObject *obj, const char *name, const char *const *strv)
+{
+        JsonArray *array;
+
+        if (strv == NULL)
+                return;
+        array = json_array_new();
+        for (guint i = 0; strv[i] != NULL; i++)
+                json_array_add_string_element(array, strv[i]);
+        json_object_set_array_member(obj, name, array);
+}
+
+JsonNode *
+rv_add_request_to_json(const RvAddRequest *request)
+{
+        JsonObject *obj = json_object_new();
+        JsonNode *node = json_node_new(JSON_NODE_OBJECT);
+
+        if (request->magnet != NULL)
+                json_object_set_string_member(obj, "magnet", request->magnet);
+        if (request->torrent != NULL) {
+                gsize len = 0;
+                const guchar *data = g_bytes_get_data(request->torrent, &len);
+                g_autofree char *text = g_base64_encode(data, len);
+                json_object_set_string_member(obj, "torrent", text);
+        }
+        if (request->save_path != NULL)
+                json_object_set_string_member(obj, "save_path", request->save_path);
+        json_object_set_boolean_member(obj, "paused", request->paused);
+        if (request->sequential >= 0)
+                json_object_set_boolean_member(obj, "sequential", request->sequential != 0);
+        json_object_set_boolean_member(obj, "skip_checking", request->skip_checking);
+        json_object_set_boolean_member(obj, "first_last_piece", request->first_last_piece);
+        if (request->name != NULL)
+                json_object_set_string_member(obj, "name", request->name);
+        if (request->content_layout != NULL)
+                json_object_set_string_member(obj, "content_layout", request->content_layout);
+        rv_add_json_strv(obj, "labels", request->labels);
+        rv_add_json_strv(obj, "peers", request->peers);
+        if (request->selection != NULL) {
+                rv_add_json_strv(obj, "include", (const char *const *)request->selection->include);
+                rv_add_json_strv(obj, "exclude", (const char *const *)request->selection->exclude);
+                json_object_set_boolean_member(obj, "skip_fluff", request->selection->skip_fluff);
+        }
+        json_object_set_int_member(obj, "download_limit", request->download_limit);
+        json_object_set_int_member(obj, "upload_limit", request->upload_limit);
+        if (request->share_limits) {
+                JsonObject *limits = json_object_new();
+                json_object_set_double_member(limits, "ratio", request->ratio_limit);
+                json_object_set_int_member(limits, "minutes", request->seeding_time_limit);
+                json_object_set_int_member(limits, "inactive_minutes", request->inactive_seeding_time_limit);
+                json_object_set_object_member(obj, "share_limits", limits);
+        }
+        json_node_take_object(node, obj);
+        return node;
 }

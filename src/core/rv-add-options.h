@@ -40,8 +40,14 @@ void rv_add_options_set_torrent(RvAddOptions *options, GBytes *data);
 
 /* the torrent's own seeding goals (rv_manager_set_share_limits) */
 void rv_add_options_set_share_limits(RvAddOptions *options, double ratio, gint64 minutes, gint64 inactive_minutes);
+/* a cluster may place the add on another node (adds over HTTP) */
+void rv_add_options_set_placeable(RvAddOptions *options, gboolean placeable);
 
 /* the request, valid as long as options; the selection built from include/exclude/skip_fluff */
 const RvAddRequest *rv_add_options_get_request(RvAddOptions *options, GError **error);
+
+/* a request in the JSON form rv_add_options_set_json_object() reads, with "magnet" or "torrent" (base64) and
+ * "share_limits" ({ratio, minutes, inactive_minutes}): how an add travels to another node of a cluster */
+JsonNode *rv_add_request_to_json(const RvAddRequest *request);
 
 G_END_DECLS

@@ -3,6 +3,9 @@
 
 #include "config.h"
 
+#include <string.h>
+
+#include "rv-add-options.h"
 #include "rv-command.h"
 #include "rv-manager-private.h"
 #include "rv-torrent-fields.h"
@@ -164,45 +167,171 @@ rv_manager_cluster_publish(RvManager *self)
         rv_store_put_status(self->store, statuses);
 }
 
+/* TRUE when an answer from node says the command ran; else FALSE with its error, named as the owner named it */
+static gboolean
+rv_manager_answer_error(JsonObject *obj, const char *node, GError **error)
+{
+        JsonNode *member = json_object_get_member(obj, "error");
+        JsonNode *message = json_object_get_member(obj, "message");
+        RvError code;
+
+        if (member == NULL)
+                return TRUE;
+        if (!JSON_NODE_HOLDS_VALUE(member) || json_node_get_value_type(member) != G_TYPE_STRING) {
+                g_set_error(error, RV_ERROR, RV_ERROR_INTERNAL, "node '%s' answered something else", node);
+                return FALSE;
+        }
+        code = rv_error_from_string(json_node_get_string(member));
+        g_set_error(error, RV_ERROR, code == RV_ERROR_LAST ? RV_ERROR_INTERNAL : code, "node '%s': %s", node,
+                    message != NULL && JSON_NODE_HOLDS_VALUE(message) &&
+                                    json_node_get_value_type(message) == G_TYPE_STRING
+                            ? json_node_get_string(message)
+                            : "the command failed");
+        return FALSE;
+}
+
+/* another node's torrent, listed here from what its owner stored and published */
+static void
+rv_manager_remote_put(RvManager *self, const RvStoreClusterTorrent *row)
+{
+        g_autoptr(GError) error = NULL;
+        RvTorrent *t = rv_torrent_new(&row->hash);
+        RvTorrent *old = g_hash_table_lookup(self->remote, row->hash.hex);
+
+        if (row->meta != NULL && !rv_torrent_meta_from_json(t, row->meta, &error))
+                g_debug("torrent %s of node '%s': %s", row->hash.hex, row->node_id, error->message);
+        /* listed by the owner, not published yet */
+        t->state = RV_TORRENT_STATE_LOADING;
+        rv_torrent_status_from_json(t, row->status);
+        t->node = g_strdup(row->node_id);
+        if (!row->node_alive) {
+                g_free(t->error);
+                t->error = g_strdup_printf("node '%s' holds no lease: its torrents go to other nodes", row->node_id);
+        }
+        if (old != NULL)
+                g_ptr_array_remove_fast(self->remote_list, old);
+        g_hash_table_replace(self->remote, t->hash.hex, t);
+        g_ptr_array_add(self->remote_list, t);
+}
+
 static void
 rv_manager_cluster_listed_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
         g_autoptr(RvManager) self = user_data;
         g_autoptr(GError) error = NULL;
-        g_autoptr(GPtrArray) rows = rv_store_list_cluster_finish(self->store, result, &error);
+        g_autoptr(RvStoreClusterView) view = rv_store_list_cluster_finish(self->store, result, &error);
 
         self->cluster_refreshing = FALSE;
-        if (rows == NULL) {
+        if (view == NULL) {
                 /* the view stays as it was; the store's health says why */
                 g_debug("listing the other nodes' torrents: %s", error->message);
                 return;
         }
         g_ptr_array_set_size(self->remote_list, 0);
         g_hash_table_remove_all(self->remote);
-        for (guint i = 0; i < rows->len; i++) {
-                RvStoreClusterTorrent *row = g_ptr_array_index(rows, i);
-                RvTorrent *t;
+        for (guint i = 0; i < view->torrents->len; i++) {
+                RvStoreClusterTorrent *row = g_ptr_array_index(view->torrents, i);
                 /* just taken over, or listed twice */
-                if (g_hash_table_contains(self->torrents, row->hash.hex) ||
-                    g_hash_table_contains(self->remote, row->hash.hex))
-                        continue;
-                t = rv_torrent_new(&row->hash);
-                if (row->meta != NULL && !rv_torrent_meta_from_json(t, row->meta, &error)) {
-                        g_debug("torrent %s of node '%s': %s", row->hash.hex, row->node_id, error->message);
-                        g_clear_error(&error);
-                }
-                /* listed by the owner, not published yet */
-                t->state = RV_TORRENT_STATE_LOADING;
-                rv_torrent_status_from_json(t, row->status);
-                t->node = g_strdup(row->node_id);
-                if (!row->node_alive) {
-                        g_free(t->error);
-                        t->error = g_strdup_printf("node '%s' holds no lease: its torrents go to other nodes",
-                                                   row->node_id);
-                }
-                g_hash_table_insert(self->remote, t->hash.hex, t);
-                g_ptr_array_add(self->remote_list, t);
+                if (!g_hash_table_contains(self->torrents, row->hash.hex) &&
+                    !g_hash_table_contains(self->remote, row->hash.hex))
+                        rv_manager_remote_put(self, row);
         }
+        g_strfreev(self->live_nodes);
+        self->live_nodes = g_steal_pointer(&view->live_nodes);
+}
+
+/*
+ * placement (docs/cluster.md): an add over HTTP with a pinned label goes to
+ * that label's node; else, with placement=least-loaded, to the live node with
+ * the fewest active (not paused) torrents, then the fewest torrents, then the
+ * first by id; else here. NULL: here
+ */
+static const char *
+rv_manager_place(RvManager *self, const RvAddRequest *request)
+{
+        const char *me = rv_store_get_node_id(self->store);
+        g_autoptr(GHashTable) active = NULL;
+        g_autoptr(GHashTable) total = NULL;
+        const char *best = me;
+
+        for (guint i = 0; request->labels != NULL && request->labels[i] != NULL; i++) {
+                const char *node = g_hash_table_lookup(self->pins, request->labels[i]);
+                if (node != NULL)
+                        return g_str_equal(node, me) ? NULL : node;
+        }
+        if (!self->least_loaded)
+                return NULL;
+        active = g_hash_table_new(g_str_hash, g_str_equal);
+        total = g_hash_table_new(g_str_hash, g_str_equal);
+        for (guint i = 0; i < self->order->len + self->remote_list->len; i++) {
+                RvTorrent *t = i < self->order->len ? g_ptr_array_index(self->order, i)
+                                                    : g_ptr_array_index(self->remote_list, i - self->order->len);
+                const char *node = t->node != NULL ? t->node : me;
+                g_hash_table_insert(total, (gpointer)node,
+                                    GUINT_TO_POINTER(GPOINTER_TO_UINT(g_hash_table_lookup(total, node)) + 1));
+                if (!t->user_paused)
+                        g_hash_table_insert(active, (gpointer)node,
+                                            GUINT_TO_POINTER(GPOINTER_TO_UINT(g_hash_table_lookup(active, node)) + 1));
+        }
+        for (guint i = 0; self->live_nodes != NULL && self->live_nodes[i] != NULL; i++) {
+                const char *node = self->live_nodes[i];
+                guint a = GPOINTER_TO_UINT(g_hash_table_lookup(active, node));
+                guint b = GPOINTER_TO_UINT(g_hash_table_lookup(active, best));
+                guint ta = GPOINTER_TO_UINT(g_hash_table_lookup(total, node));
+                guint tb = GPOINTER_TO_UINT(g_hash_table_lookup(total, best));
+                if (a < b || (a == b && (ta < tb || (ta == tb && strcmp(node, best) < 0))))
+                        best = node;
+        }
+        return best == me ? NULL : best;
+}
+
+static void
+rv_manager_placed_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+        g_autoptr(GTask) task = user_data;
+        RvManager *self = g_task_get_source_object(task);
+        const RvInfoHash *hash = g_task_get_task_data(task);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(JsonNode) answer = rv_store_send_command_finish(self->store, result, &error);
+        RvStoreClusterTorrent row = { .hash = *hash, .node_alive = TRUE };
+        JsonObject *obj = answer != NULL && JSON_NODE_HOLDS_OBJECT(answer) ? json_node_get_object(answer) : NULL;
+
+        if (answer == NULL) {
+                g_task_return_error(task, g_steal_pointer(&error));
+                return;
+        }
+        if (obj == NULL || !rv_manager_answer_error(obj, g_object_get_data(G_OBJECT(task), "node"), &error)) {
+                g_task_return_error(task, error != NULL
+                                                  ? g_steal_pointer(&error)
+                                                  : g_error_new_literal(RV_ERROR, RV_ERROR_INTERNAL,
+                                                                        "the other node answered something else"));
+                return;
+        }
+        /* listed at once, as the owner sees it; the next refresh reads it from the store */
+        row.node_id = g_object_get_data(G_OBJECT(task), "node");
+        row.meta = json_object_get_member(obj, "meta");
+        row.status = json_object_get_member(obj, "status");
+        rv_manager_remote_put(self, &row);
+        g_task_return_boolean(task, TRUE);
+}
+
+gboolean
+rv_manager_place_elsewhere(RvManager *self, const RvAddRequest *request, const RvInfoHash *hash, GTask *task)
+{
+        g_autoptr(JsonNode) body = NULL;
+        const char *node;
+
+        if (!request->placeable || self->cluster_timer == 0 || (node = rv_manager_place(self, request)) == NULL)
+                return FALSE;
+        body = rv_add_request_to_json(request);
+        json_object_set_string_member(json_node_get_object(body), "op", "add");
+        g_task_set_task_data(task, g_memdup2(hash, sizeof(RvInfoHash)), g_free);
+        g_object_set_data_full(G_OBJECT(task), "node", g_strdup(node), g_free);
+        g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "REVAER_NODE", node, "REVAER_INFO_HASH", hash->hex, "MESSAGE",
+                         "torrent %s goes to node '%s' by the placement rule", hash->hex, node);
+        rv_store_send_command_async(self->store, node, body, self->command_timeout_ms, NULL, rv_manager_placed_cb,
+                                    g_object_ref(task));
+        return TRUE;
 }
 
 static gboolean
@@ -241,16 +370,133 @@ rv_manager_lookup_listed(RvManager *self, const RvInfoHash *hash)
 /* commands between nodes: this node runs what another node carried here */
 
 static void
+rv_manager_answer(RvStore *store, guint64 id, const GError *error, RvTorrent *t)
+{
+        g_autoptr(JsonBuilder) builder = json_builder_new();
+        g_autoptr(JsonNode) answer = NULL;
+
+        json_builder_begin_object(builder);
+        if (error != NULL) {
+                json_builder_set_member_name(builder, "error");
+                json_builder_add_string_value(
+                        builder,
+                        rv_error_to_string(error->domain == RV_ERROR ? (RvError)error->code : RV_ERROR_INTERNAL));
+                json_builder_set_member_name(builder, "message");
+                json_builder_add_string_value(builder, error->message);
+        } else {
+                json_builder_set_member_name(builder, "ok");
+                json_builder_add_boolean_value(builder, TRUE);
+        }
+        /* the torrent as this node sees it now: for a reply, and for the sender's list */
+        if (error == NULL && t != NULL && !t->removing) {
+                json_builder_set_member_name(builder, "torrent");
+                json_builder_add_value(builder, rv_torrent_fields_snapshot(t, G_MAXUINT));
+                json_builder_set_member_name(builder, "meta");
+                json_builder_add_value(builder, rv_torrent_meta_to_json(t));
+                json_builder_set_member_name(builder, "status");
+                json_builder_add_value(builder, rv_torrent_status_to_json(t));
+        }
+        json_builder_end_object(builder);
+        answer = json_builder_get_root(builder);
+        rv_store_answer_command(store, id, answer);
+}
+
+static gboolean
+rv_manager_cluster_is_add(JsonNode *body)
+{
+        JsonNode *op = JSON_NODE_HOLDS_OBJECT(body) ? json_object_get_member(json_node_get_object(body), "op") : NULL;
+
+        return op != NULL && JSON_NODE_HOLDS_VALUE(op) && json_node_get_value_type(op) == G_TYPE_STRING &&
+               g_str_equal(json_node_get_string(op), "add");
+}
+
+typedef struct {
+        RvManager *self;
+        RvStoreCommand *in;
+        RvAddOptions *options;
+} RvClusterAdd;
+
+static void
+rv_cluster_add_free(RvClusterAdd *add)
+{
+        g_object_unref(add->self);
+        rv_store_command_free(add->in);
+        rv_add_options_free(add->options);
+        g_free(add);
+}
+
+static void
+rv_manager_cluster_added_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+        RvClusterAdd *add = user_data;
+        g_autoptr(GError) error = NULL;
+        RvTorrent *t = rv_manager_add_finish(add->self, result, &error);
+
+        g_log_structured(G_LOG_DOMAIN, error != NULL ? G_LOG_LEVEL_MESSAGE : G_LOG_LEVEL_INFO, "REVAER_NODE",
+                         add->in->from_node, "MESSAGE", "add placed here by node '%s'%s%s", add->in->from_node,
+                         error != NULL ? ": " : "", error != NULL ? error->message : "");
+        rv_manager_answer(add->self->store, add->in->id, error, t);
+        rv_cluster_add_free(add);
+}
+
+/* an add another node placed here: the same checks and the same durable add as this node's own */
+static void
+rv_manager_cluster_add(RvManager *self, RvStoreCommand *in)
+{
+        static const char *const skip[] = { "op", "magnet", "torrent", "share_limits", NULL };
+        RvClusterAdd *add = g_new0(RvClusterAdd, 1);
+        JsonObject *obj = json_node_get_object(in->body);
+        g_autoptr(GError) error = NULL;
+        const RvAddRequest *request = NULL;
+        JsonNode *member;
+
+        add->self = g_object_ref(self);
+        add->in = in;
+        add->options = rv_add_options_new();
+        member = json_object_get_member(obj, "magnet");
+        if (member != NULL && JSON_NODE_HOLDS_VALUE(member) && json_node_get_value_type(member) == G_TYPE_STRING)
+                rv_add_options_set_magnet(add->options, json_node_get_string(member));
+        member = json_object_get_member(obj, "torrent");
+        if (member != NULL && JSON_NODE_HOLDS_VALUE(member) && json_node_get_value_type(member) == G_TYPE_STRING) {
+                gsize len = 0;
+                guchar *data = g_base64_decode(json_node_get_string(member), &len);
+                g_autoptr(GBytes) bytes = g_bytes_new_take(data, len);
+                rv_add_options_set_torrent(add->options, bytes);
+        }
+        member = json_object_get_member(obj, "share_limits");
+        if (member != NULL && JSON_NODE_HOLDS_OBJECT(member)) {
+                JsonObject *limits = json_node_get_object(member);
+                JsonNode *ratio = json_object_get_member(limits, "ratio");
+                JsonNode *minutes = json_object_get_member(limits, "minutes");
+                JsonNode *inactive = json_object_get_member(limits, "inactive_minutes");
+                rv_add_options_set_share_limits(
+                        add->options, ratio != NULL && JSON_NODE_HOLDS_VALUE(ratio) ? json_node_get_double(ratio) : -2,
+                        minutes != NULL && JSON_NODE_HOLDS_VALUE(minutes) ? json_node_get_int(minutes) : -2,
+                        inactive != NULL && JSON_NODE_HOLDS_VALUE(inactive) ? json_node_get_int(inactive) : -2);
+        }
+        if (rv_add_options_set_json_object(add->options, obj, skip, "", &error))
+                request = rv_add_options_get_request(add->options, &error);
+        if (request == NULL) {
+                rv_manager_answer(self->store, in->id, error, NULL);
+                rv_cluster_add_free(add);
+                return;
+        }
+        rv_manager_add_async(self, request, rv_manager_cluster_added_cb, add);
+}
+
+static void
 rv_manager_cluster_command_cb(RvStore *store, RvStoreCommand *in_arg, gpointer user_data)
 {
         RvManager *self = user_data;
         g_autoptr(RvStoreCommand) in = in_arg;
         g_autoptr(RvCommand) command = NULL;
         g_autoptr(GError) error = NULL;
-        g_autoptr(JsonBuilder) builder = json_builder_new();
-        g_autoptr(JsonNode) answer = NULL;
         RvTorrent *t = NULL;
 
+        if (in->body != NULL && rv_manager_cluster_is_add(in->body)) {
+                rv_manager_cluster_add(self, g_steal_pointer(&in));
+                return;
+        }
         if (in->body == NULL)
                 g_set_error_literal(&error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "command: not JSON");
         else
@@ -267,26 +513,7 @@ rv_manager_cluster_command_cb(RvStore *store, RvStoreCommand *in_arg, gpointer u
                          in->from_node, "REVAER_INFO_HASH", command != NULL ? command->hash.hex : "", "MESSAGE",
                          "command %s from node '%s'%s%s", command != NULL ? rv_op_to_string(command->op) : "?",
                          in->from_node, error != NULL ? ": " : "", error != NULL ? error->message : "");
-        json_builder_begin_object(builder);
-        if (error != NULL) {
-                json_builder_set_member_name(builder, "error");
-                json_builder_add_string_value(
-                        builder,
-                        rv_error_to_string(error->domain == RV_ERROR ? (RvError)error->code : RV_ERROR_INTERNAL));
-                json_builder_set_member_name(builder, "message");
-                json_builder_add_string_value(builder, error->message);
-        } else {
-                json_builder_set_member_name(builder, "ok");
-                json_builder_add_boolean_value(builder, TRUE);
-                t = rv_manager_lookup(self, &command->hash);
-                if (t != NULL && !t->removing) {
-                        json_builder_set_member_name(builder, "torrent");
-                        json_builder_add_value(builder, rv_torrent_fields_snapshot(t, G_MAXUINT));
-                }
-        }
-        json_builder_end_object(builder);
-        answer = json_builder_get_root(builder);
-        rv_store_answer_command(store, in->id, answer);
+        rv_manager_answer(store, in->id, error, command != NULL ? rv_manager_lookup(self, &command->hash) : NULL);
 }
 
 typedef struct {
@@ -317,22 +544,13 @@ rv_manager_forward_cb(GObject *source, GAsyncResult *result, gpointer user_data)
                 return;
         }
         obj = JSON_NODE_HOLDS_OBJECT(answer) ? json_node_get_object(answer) : NULL;
-        member = obj != NULL ? json_object_get_member(obj, "error") : NULL;
-        if (obj == NULL ||
-            (member != NULL && (!JSON_NODE_HOLDS_VALUE(member) || json_node_get_value_type(member) != G_TYPE_STRING))) {
+        if (obj == NULL) {
                 g_task_return_new_error(task, RV_ERROR, RV_ERROR_INTERNAL, "node '%s' answered something else",
                                         fwd->node);
                 return;
         }
-        if (member != NULL) {
-                RvError code = rv_error_from_string(json_node_get_string(member));
-                JsonNode *message = json_object_get_member(obj, "message");
-                g_task_return_new_error(task, RV_ERROR, code == RV_ERROR_LAST ? RV_ERROR_INTERNAL : code,
-                                        "node '%s': %s", fwd->node,
-                                        message != NULL && JSON_NODE_HOLDS_VALUE(message) &&
-                                                        json_node_get_value_type(message) == G_TYPE_STRING
-                                                ? json_node_get_string(message)
-                                                : "the command failed");
+        if (!rv_manager_answer_error(obj, fwd->node, &error)) {
+                g_task_return_error(task, g_steal_pointer(&error));
                 return;
         }
         member = json_object_get_member(obj, "torrent");
@@ -377,7 +595,7 @@ rv_manager_cluster_clear(RvManager *self)
 }
 
 void
-rv_manager_set_cluster(RvManager *self, gboolean takeover_fresh)
+rv_manager_set_cluster(RvManager *self, const RvManagerCluster *cluster)
 {
         static const RvStoreClusterFuncs funcs = {
                 .lease = rv_manager_cluster_lease_cb,
@@ -387,9 +605,14 @@ rv_manager_set_cluster(RvManager *self, gboolean takeover_fresh)
         };
         guint lease_ms = rv_store_get_lease(self->store) * 1000;
 
-        self->takeover_fresh = takeover_fresh;
+        self->takeover_fresh = cluster->takeover_fresh;
+        self->least_loaded = cluster->least_loaded;
+        g_hash_table_remove_all(self->pins);
+        for (guint i = 0; cluster->pins != NULL && cluster->pins[i] != NULL && cluster->pins[i + 1] != NULL; i += 2)
+                g_hash_table_replace(self->pins, g_strdup(cluster->pins[i]), g_strdup(cluster->pins[i + 1]));
         rv_store_set_cluster_funcs(self->store, &funcs, self);
-        self->command_timeout_ms = RV_MANAGER_COMMAND_TIMEOUT_MS;
+        self->command_timeout_ms =
+                cluster->command_timeout_ms > 0 ? cluster->command_timeout_ms : RV_MANAGER_COMMAND_TIMEOUT_MS;
         if (lease_ms > 0 && self->cluster_timer == 0)
                 self->cluster_timer = g_timeout_add(MAX(lease_ms / 3, 500), rv_manager_cluster_tick_cb, self);
 }

@@ -65,7 +65,15 @@ struct _RvManager {
         gboolean cluster_refreshing;
         /* how long a command carried to another node may take, ms */
         guint command_timeout_ms;
+        /* placement (docs/cluster.md): least loaded, and label -> node pins */
+        gboolean least_loaded;
+        GHashTable *pins;
+        /* the other nodes whose lease is current, as last read */
+        GStrv live_nodes;
 };
+
+/* a placeable add for another node: the task returns TRUE with its hash as task data, the torrent listed remote */
+gboolean rv_manager_place_elsewhere(RvManager *self, const RvAddRequest *request, const RvInfoHash *hash, GTask *task);
 
 void rv_manager_cluster_clear(RvManager *self);
 

@@ -566,6 +566,8 @@ rv_manager_finalize(GObject *object)
         g_hash_table_unref(self->remote);
         g_ptr_array_unref(self->remote_list);
         g_hash_table_unref(self->published);
+        g_hash_table_unref(self->pins);
+        g_strfreev(self->live_nodes);
         g_hash_table_unref(self->loading);
         g_array_unref(self->load_queue);
         g_hash_table_unref(self->adds_out);
@@ -617,6 +619,7 @@ rv_manager_init(RvManager *self)
         self->remote = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)rv_torrent_free);
         self->remote_list = g_ptr_array_new();
         self->published = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        self->pins = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
         rv_manager_config_init(&self->config);
 }
 
@@ -920,6 +923,12 @@ rv_manager_add_async(RvManager *self, const RvAddRequest *request, GAsyncReadyCa
         rv_engine_source_set_content_layout(source, layout);
         info = rv_engine_source_get_info(source);
         existing = g_hash_table_lookup(self->torrents, info->hash.hex);
+        if (existing == NULL && (existing = g_hash_table_lookup(self->remote, info->hash.hex)) != NULL) {
+                g_task_return_new_error(task, RV_ERROR, RV_ERROR_CONFLICT, "torrent %s ('%s') is on node '%s'",
+                                        info->hash.hex, existing->name != NULL ? existing->name : info->hash.hex,
+                                        existing->node);
+                return;
+        }
         if (existing != NULL) {
                 g_task_return_new_error(task, RV_ERROR, RV_ERROR_CONFLICT, "torrent %s ('%s') is already present",
                                         info->hash.hex, existing->name != NULL ? existing->name : info->hash.hex);
@@ -932,6 +941,9 @@ rv_manager_add_async(RvManager *self, const RvAddRequest *request, GAsyncReadyCa
                                         add->torrent->name != NULL ? add->torrent->name : info->hash.hex);
                 return;
         }
+        /* a cluster's placement rule may send it to another node (docs/cluster.md) */
+        if (rv_manager_place_elsewhere(self, request, &info->hash, task))
+                return;
 
         torrent = rv_torrent_new(&info->hash);
         torrent->name = g_strdup(request->name != NULL ? request->name : info->name);
@@ -1024,7 +1036,7 @@ rv_manager_add_finish(RvManager *self, GAsyncResult *result, GError **error)
         g_return_val_if_fail(g_task_is_valid(result, self), NULL);
         if (!g_task_propagate_boolean(task, error))
                 return NULL;
-        torrent = g_hash_table_lookup(self->torrents, hash->hex);
+        torrent = rv_manager_lookup_listed(self, hash);
         if (torrent == NULL)
                 g_set_error(error, RV_ERROR, RV_ERROR_NOT_FOUND, "torrent %s was removed before its add completed",
                             hash->hex);

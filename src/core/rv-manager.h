@@ -61,6 +61,8 @@ typedef struct {
         gint64 inactive_seeding_time_limit;
         /* the torrent's own FsOps policy fields (checked by rv_settings_check_fs_overrides), may be NULL */
         JsonNode *fs_overrides;
+        /* a cluster may place it on another node by its rule (adds over HTTP; a bus add stays on this machine) */
+        gboolean placeable;
 } RvAddRequest;
 
 typedef struct {
@@ -99,14 +101,25 @@ RvEngine *rv_manager_get_engine(RvManager *self);
 RvEventBus *rv_manager_get_events(RvManager *self);
 RvHealth *rv_manager_get_health(RvManager *self);
 
+typedef struct {
+        /* a taken-over torrent whose recorded path is not reachable here downloads again under the download dir */
+        gboolean takeover_fresh;
+        /* placeable adds go to the live node with the fewest active torrents (else they stay here) */
+        gboolean least_loaded;
+        /* "label", "node" pairs, NULL-terminated, may be NULL: placeable adds with the label go to the node */
+        const char *const *pins;
+        /* how long a command carried to another node may take */
+        guint command_timeout_ms;
+} RvManagerCluster;
+
 /*
  * the node shares a PostgreSQL store with a lease (docs/cluster.md): the
  * torrents stop while the lease may have lapsed, leave when another node owns
- * them, and come in when this node takes them over; takeover_fresh: a
- * taken-over torrent whose recorded path is not reachable here downloads again
- * under the download directory (else it resumes from the path as recorded)
+ * them, and come in when this node takes them over; the other nodes'
+ * torrents are listed, commands on them carried there, and placeable adds go
+ * where the rule says
  */
-void rv_manager_set_cluster(RvManager *self, gboolean takeover_fresh);
+void rv_manager_set_cluster(RvManager *self, const RvManagerCluster *cluster);
 /* the torrents of the other nodes, as their owners published them (node set); empty without [cluster] */
 GPtrArray *rv_manager_list_remote(RvManager *self);
 /* this node's id in the store ("local" for the embedded store) */

@@ -473,8 +473,15 @@ rv_daemon_start_services(RvDaemon *self, GError **error)
         self->manager = rv_manager_new(self->engine, self->store, self->health, self->events, &mc);
         rv_manager_config_clear(&mc);
         g_signal_connect(self->manager, "problem", G_CALLBACK(rv_daemon_problem_cb), self);
-        if (rv_store_get_lease(self->store) > 0)
-                rv_manager_set_cluster(self->manager, self->config.cluster_takeover_fresh);
+        if (rv_store_get_lease(self->store) > 0) {
+                RvManagerCluster cluster = {
+                        .takeover_fresh = self->config.cluster_takeover_fresh,
+                        .least_loaded = self->config.cluster_least_loaded,
+                        .pins = (const char *const *)self->config.cluster_pins,
+                        .command_timeout_ms = self->config.cluster_command_timeout_s * 1000,
+                };
+                rv_manager_set_cluster(self->manager, &cluster);
+        }
         rv_journal_sink_attach(self->events);
         self->fsops = rv_fsops_new(self->manager, self->settings);
         rv_settings_applier_attach(self->applier, self->engine, self->manager);

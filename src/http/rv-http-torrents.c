@@ -428,7 +428,8 @@ rv_http_add_reply(RvHttpAdd *add)
                         out = g_string_new("{\"torrents\":[");
                         for (guint i = 0; i < add->added->len; i++) {
                                 RvInfoHash *hash = &g_array_index(add->added, RvInfoHash, i);
-                                RvTorrent *t = rv_manager_lookup(req->http->manager, hash);
+                                /* placed on another node of a cluster, listed with its node */
+                                RvTorrent *t = rv_manager_lookup_listed(req->http->manager, hash);
                                 if (t == NULL)
                                         continue;
                                 if (written++ > 0)
@@ -480,8 +481,12 @@ static gboolean
 rv_http_add_one(RvHttpAdd *add, RvAddOptions *options, const char *what)
 {
         g_autoptr(GError) error = NULL;
-        const RvAddRequest *request = rv_add_options_get_request(options, &error);
+        const RvAddRequest *request = NULL;
         RvHttpAddOne *one;
+
+        /* an add over HTTP may go to another node of a cluster by its placement rule */
+        rv_add_options_set_placeable(options, TRUE);
+        request = rv_add_options_get_request(options, &error);
 
         if (request == NULL) {
                 add->error = g_steal_pointer(&error);

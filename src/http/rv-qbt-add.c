@@ -349,6 +349,8 @@ rv_qbt_add_submit(RvHttpRequest *req, gpointer data)
                         rv_add_options_set_magnet(options, add->magnets->pdata[i]);
                 else
                         rv_add_options_set_torrent(options, add->files->pdata[i - add->magnets->len]);
+                /* Sonarr and friends add over HTTP: a cluster may place it on another node */
+                rv_add_options_set_placeable(options, TRUE);
                 request = rv_add_options_get_request(options, &add->error);
                 if (request == NULL)
                         break;

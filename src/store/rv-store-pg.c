@@ -78,6 +78,7 @@ typedef enum {
         RV_PG_STMT_DROP_COMMAND,
         RV_PG_STMT_PUT_STATUS,
         RV_PG_STMT_LIST_CLUSTER,
+        RV_PG_STMT_LIVE_NODES,
         RV_PG_STMT_LAST,
 } RvPgStmtId;
 
@@ -274,6 +275,10 @@ static const RvPgStatement rv_pg_statements[RV_PG_STMT_LAST] = {
                 "SELECT t.info_hash, t.node_id, t.meta::text, t.status::text, "
                 "COALESCE((SELECT n.lease_expires > now() FROM nodes n WHERE n.node_id = t.node_id), false) "
                 "FROM torrents t WHERE t.node_id <> $1::text" },
+        [RV_PG_STMT_LIVE_NODES] = {
+                "rv_live_nodes", FALSE,
+                "SELECT node_id FROM nodes WHERE node_id <> $1::text AND lease_expires > now() "
+                "ORDER BY node_id COLLATE \"C\"" },
 };
 /* clang-format on */
 
@@ -359,7 +364,7 @@ static const RvPgOpClass rv_pg_op_classes[RV_PG_OP_LAST] = {
         [RV_PG_OP_SEND_COMMAND] = { { RV_PG_STMT_SEND_COMMAND }, 1, TRUE, 2 },
         [RV_PG_OP_TAKE_COMMANDS] = { { RV_PG_STMT_TAKE_COMMANDS }, 1, TRUE, 0 },
         [RV_PG_OP_TAKE_ANSWERS] = { { RV_PG_STMT_TAKE_ANSWERS }, 1, TRUE, 0 },
-        [RV_PG_OP_LIST_CLUSTER] = { { RV_PG_STMT_LIST_CLUSTER }, 1, TRUE, 0 },
+        [RV_PG_OP_LIST_CLUSTER] = { { RV_PG_STMT_LIST_CLUSTER, RV_PG_STMT_LIVE_NODES }, 2, TRUE, 0 },
         [RV_PG_OP_PREPARE] = { { 0 }, RV_PG_STMT_LAST, FALSE, 0 },
 };
 
@@ -543,7 +548,7 @@ static void rv_pg_take_messages(RvStorePg *store);
 static void rv_pg_commands_taken(RvStorePg *store, const PGresult *res);
 static void rv_pg_answers_taken(RvStorePg *store, const PGresult *res);
 static void rv_pg_command_sent(RvStorePg *store, RvPgOp *op, const PGresult *res);
-static GPtrArray *rv_pg_cluster_rows(const PGresult *res);
+static RvStoreClusterView *rv_pg_cluster_rows(const PGresult *res, const PGresult *nodes);
 
 static RvStorePg *
 rv_pg_ref(RvStorePg *store)
@@ -1334,8 +1339,9 @@ rv_pg_op_finish_task(RvStorePg *store, RvPgOp *op)
                 rv_pg_command_sent(store, op, res);
                 break;
         case RV_PG_OP_LIST_CLUSTER:
-                rv_pg_done_task(store, op->task, RV_PG_DONE_TASK_POINTER, NULL, rv_pg_cluster_rows(res),
-                                (GDestroyNotify)g_ptr_array_unref, 0);
+                rv_pg_done_task(store, op->task, RV_PG_DONE_TASK_POINTER, NULL,
+                                rv_pg_cluster_rows(res, g_ptr_array_index(op->results, 1)),
+                                (GDestroyNotify)rv_store_cluster_view_free, 0);
                 break;
         default:
                 g_assert_not_reached();
@@ -2418,10 +2424,12 @@ rv_pg_answers_taken(RvStorePg *store, const PGresult *res)
                 rv_pg_take_message(store, RV_PG_OP_TAKE_ANSWERS);
 }
 
-static GPtrArray *
-rv_pg_cluster_rows(const PGresult *res)
+static RvStoreClusterView *
+rv_pg_cluster_rows(const PGresult *res, const PGresult *nodes)
 {
+        RvStoreClusterView *view = g_new0(RvStoreClusterView, 1);
         GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)rv_store_cluster_torrent_free);
+        g_autoptr(GStrvBuilder) live = g_strv_builder_new();
 
         for (int row = 0; row < PQntuples(res); row++) {
                 RvStoreClusterTorrent *t = g_new0(RvStoreClusterTorrent, 1);
@@ -2437,7 +2445,11 @@ rv_pg_cluster_rows(const PGresult *res)
                 t->node_alive = g_strcmp0(PQgetvalue(res, row, 4), "t") == 0;
                 g_ptr_array_add(out, t);
         }
-        return out;
+        for (int row = 0; row < PQntuples(nodes); row++)
+                g_strv_builder_add(live, PQgetvalue(nodes, row, 0));
+        view->torrents = out;
+        view->live_nodes = g_strv_builder_end(live);
+        return view;
 }
 
 static void

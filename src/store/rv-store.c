@@ -603,6 +603,17 @@ rv_store_cluster_torrent_free(RvStoreClusterTorrent *torrent)
         g_free(torrent);
 }
 
+void
+rv_store_cluster_view_free(RvStoreClusterView *view)
+{
+        if (view == NULL)
+                return;
+        if (view->torrents != NULL)
+                g_ptr_array_unref(view->torrents);
+        g_strfreev(view->live_nodes);
+        g_free(view);
+}
+
 static gboolean
 rv_store_check_cluster(RvStore *store, GError **error)
 {
@@ -669,7 +680,7 @@ rv_store_list_cluster_async(RvStore *store, GCancellable *cancellable, GAsyncRea
                 store->klass->list_cluster_async(store, task);
 }
 
-GPtrArray *
+RvStoreClusterView *
 rv_store_list_cluster_finish(RvStore *store, GAsyncResult *result, GError **error)
 {
         return g_task_propagate_pointer(G_TASK(result), error);

@@ -245,6 +245,17 @@ typedef struct {
 
 void rv_store_cluster_torrent_free(RvStoreClusterTorrent *torrent);
 
+/* the other nodes as this node sees them */
+typedef struct {
+        /* RvStoreClusterTorrent */
+        GPtrArray *torrents;
+        /* the other nodes whose lease is current */
+        GStrv live_nodes;
+} RvStoreClusterView;
+
+void rv_store_cluster_view_free(RvStoreClusterView *view);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(RvStoreClusterView, rv_store_cluster_view_free)
+
 /* cluster: leases, fencing and takeover (PostgreSQL only; docs/cluster.md) */
 
 typedef struct {
@@ -289,10 +300,10 @@ JsonNode *rv_store_send_command_finish(RvStore *store, GAsyncResult *result, GEr
 void rv_store_answer_command(RvStore *store, guint64 id, JsonNode *answer);
 /* publish summaries of torrents this node owns: {"<info hash>": {...}, ...} */
 void rv_store_put_status(RvStore *store, JsonNode *statuses);
-/* the torrents of the other nodes: RvStoreClusterTorrent */
+/* the torrents of the other nodes, and which of them are alive */
 void rv_store_list_cluster_async(RvStore *store, GCancellable *cancellable, GAsyncReadyCallback callback,
                                  gpointer user_data);
-GPtrArray *rv_store_list_cluster_finish(RvStore *store, GAsyncResult *result, GError **error);
+RvStoreClusterView *rv_store_list_cluster_finish(RvStore *store, GAsyncResult *result, GError **error);
 
 /* flushing */
 

@@ -22,11 +22,11 @@
 static RvTestPgCluster cluster;
 
 static void
-start_node(RvTestHttp *t, const char *conninfo, const char *id, gboolean setup)
+start_node(RvTestHttp *t, const char *conninfo, const char *id, gboolean setup, const char *cluster_extra)
 {
         g_autofree char *extra = g_strdup_printf("[store]\nbackend=postgres\ndatabase-url=%s\nnode-id=%s\n"
-                                                 "[cluster]\nlease-seconds=%d\n",
-                                                 conninfo, id, LEASE_S);
+                                                 "[cluster]\nlease-seconds=%d\n%s",
+                                                 conninfo, id, LEASE_S, cluster_extra);
 
         rv_test_http_start(t, extra, setup);
 }
@@ -72,16 +72,28 @@ wait_listed(RvTestHttp *t, const char *key, const char *hex, const char *node, c
         }
 }
 
+/* a magnet added over t's HTTP; the node it went to (NULL: t's own) */
 static char *
-add_magnet(RvTestHttp *t, const char *key, guint n)
+add_magnet_to(RvTestHttp *t, const char *key, guint n, const char *options, char **ret_node)
 {
         g_autofree char *hex = g_strdup_printf("%040x", 0xc1a5 + n);
         g_autofree char *body =
-                g_strdup_printf("{\"magnet\": \"magnet:?xt=urn:btih:%s&dn=remote-%u\", \"paused\": true}", hex, n);
+                g_strdup_printf("{\"magnet\": \"magnet:?xt=urn:btih:%s&dn=remote-%u\"%s}", hex, n, options);
         g_autoptr(RvTestResponse) r = rv_test_http_json(t, "POST", "/v1/torrents", key, body);
+        JsonObject *row;
 
         g_assert_cmpuint(r->status, ==, 201);
+        row = json_array_get_object_element(json_object_get_array_member(rv_test_response_object(r), "torrents"), 0);
+        g_assert_cmpstr(json_object_get_string_member(row, "info_hash"), ==, hex);
+        if (ret_node != NULL)
+                *ret_node = g_strdup(json_object_get_string_member_with_default(row, "node", NULL));
         return g_steal_pointer(&hex);
+}
+
+static char *
+add_magnet(RvTestHttp *t, const char *key, guint n)
+{
+        return add_magnet_to(t, key, n, ", \"paused\": true", NULL);
 }
 
 static void
@@ -96,8 +108,9 @@ test_view_and_forward(void)
         const char *key;
 
         /* node B runs first; the first key is made on node A: it holds on node B at once */
-        start_node(&b, conninfo, "node-b", FALSE);
-        start_node(&a, conninfo, "node-a", TRUE);
+        start_node(&b, conninfo, "node-b", FALSE, "");
+        /* node A places adds over HTTP: label far on node B, the rest on the least loaded node */
+        start_node(&a, conninfo, "node-a", TRUE, "placement=least-loaded\npin=far:node-b\n");
         key = a.admin;
         {
                 gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
@@ -234,6 +247,30 @@ test_view_and_forward(void)
                         g_assert_cmpint(g_get_monotonic_time(), <, deadline);
                         g_usleep(100 * 1000);
                 }
+        }
+
+        /* placement: a pinned label goes to its node, whatever the load */
+        {
+                g_autofree char *node = NULL;
+                g_autofree char *placed = add_magnet_to(&a, key, 3, ", \"paused\": true, \"labels\": [\"far\"]", &node);
+                g_autofree char *where = g_strdup_printf("/v1/torrents/%s", placed);
+                g_autoptr(RvTestResponse) r = rv_test_http_get(&b, where, key);
+                g_assert_cmpstr(node, ==, "node-b");
+                g_assert_cmpuint(r->status, ==, 200);
+                g_assert_false(json_object_has_member(rv_test_response_object(r), "node"));
+        }
+        /* least loaded: no node runs anything, node A has fewer torrents: here; then node B, which runs none */
+        {
+                g_autofree char *node = NULL;
+                g_autofree char *running = add_magnet_to(&a, key, 4, "", &node);
+                g_autofree char *later = NULL;
+                g_assert_null(node);
+                later = add_magnet_to(&a, key, 5, ", \"paused\": true", &node);
+                g_assert_cmpstr(node, ==, "node-b");
+                wait_listed(&b, key, later, NULL, "paused");
+                /* and node A lists both with their node */
+                wait_listed(&a, key, later, "node-b", "paused");
+                wait_listed(&a, key, running, NULL, NULL);
         }
 
         /* a node that stops answering: the command ends in TimedOut, named */

@@ -53,6 +53,19 @@ test_cluster_on(void)
         g_assert_true(load("[cluster]\nlease-seconds=3\ntakeover=shared-storage\n", &c, &error));
         g_assert_cmpuint(c.cluster_lease_s, ==, 3);
         g_assert_false(c.cluster_takeover_fresh);
+        g_assert_false(c.cluster_least_loaded);
+        g_assert_cmpuint(c.cluster_command_timeout_s, ==, RV_BOOTSTRAP_COMMAND_TIMEOUT_DEFAULT_S);
+        g_assert_null(c.cluster_pins);
+        rv_bootstrap_clear(&c);
+        g_assert_true(load("[cluster]\nplacement=least-loaded\npin=tv:box-2, movies : box-3\ncommand-timeout=4\n", &c,
+                           &error));
+        g_assert_true(c.cluster_least_loaded);
+        g_assert_cmpuint(c.cluster_command_timeout_s, ==, 4);
+        g_assert_cmpuint(g_strv_length(c.cluster_pins), ==, 4);
+        g_assert_cmpstr(c.cluster_pins[0], ==, "tv");
+        g_assert_cmpstr(c.cluster_pins[1], ==, "box-2");
+        g_assert_cmpstr(c.cluster_pins[2], ==, "movies");
+        g_assert_cmpstr(c.cluster_pins[3], ==, "box-3");
         rv_bootstrap_clear(&c);
 }
 
@@ -66,6 +79,10 @@ test_cluster_bad(void)
                 { "[cluster]\nlease-seconds=1\n", "[cluster] lease-seconds: '1' is not an integer from 2 to 3600" },
                 { "[cluster]\nlease-seconds=soon\n", "[cluster] lease-seconds: 'soon' is not an integer" },
                 { "[cluster]\ntakeover=copy\n", "[cluster] takeover: expected 'shared-storage' or 'fresh'" },
+                { "[cluster]\nplacement=random\n", "[cluster] placement: expected 'local' or 'least-loaded'" },
+                { "[cluster]\npin=tv\n", "[cluster] pin: 'tv' is not label:node" },
+                { "[cluster]\npin=tv:a:b\n", "[cluster] pin: 'tv:a:b' is not label:node" },
+                { "[cluster]\ncommand-timeout=0\n", "[cluster] command-timeout: '0' is not an integer from 1 to 600" },
                 { "[cluster]\nleases=3\n", "[cluster] leases: unknown key" },
         };
 
