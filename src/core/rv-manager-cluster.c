@@ -47,6 +47,15 @@ rv_manager_cluster_lost_cb(RvStore *store, const RvInfoHash *hash, const char *o
         RvTorrent *torrent = g_hash_table_lookup(self->torrents, hash->hex);
         g_autoptr(GError) error = NULL;
 
+        /* taken over but not restored yet: it never will be */
+        for (GList *l = self->claim_queue.head; torrent == NULL && l != NULL; l = l->next) {
+                RvStoreTorrent *record = l->data;
+                if (g_str_equal(record->hash.hex, hash->hex)) {
+                        g_queue_delete_link(&self->claim_queue, l);
+                        rv_store_torrent_free(record);
+                        break;
+                }
+        }
         /* an add refused the same way hears it from its write; a torrent already on its way out stays so */
         if (torrent == NULL || torrent->released)
                 return;
@@ -81,41 +90,77 @@ rv_manager_cluster_save_path(RvManager *self, RvStoreTorrent *record)
         return self->config.download_dir;
 }
 
+/* a slice of the main loop for restoring taken-over torrents, as for a start's load */
+#define RV_MANAGER_CLAIM_SLICE_USEC 4000
+
+static void
+rv_manager_cluster_restore_one(RvManager *self, RvStoreTorrent *record)
+{
+        const char *save_path = rv_manager_cluster_save_path(self, record);
+        g_autoptr(GError) error = NULL;
+        RvTorrent *torrent;
+
+        /* still here from before a stall, on its way out: the engine must let go first */
+        if (g_hash_table_contains(self->torrents, record->hash.hex) ||
+            g_hash_table_contains(self->adding, record->hash.hex)) {
+                rv_manager_problem(self, "taken-over torrent %s is still known on this node, skipped",
+                                   record->hash.hex);
+                return;
+        }
+        if (!rv_manager_restore_record(self, record, save_path, &error)) {
+                rv_manager_problem(self, "taken-over torrent %s cannot be restored and was moved aside: %s",
+                                   record->hash.hex, error->message);
+                rv_store_quarantine_torrent(self->store, &record->hash, error->message);
+                return;
+        }
+        /* no longer another node's */
+        if (g_hash_table_lookup(self->remote, record->hash.hex) != NULL) {
+                g_ptr_array_remove_fast(self->remote_list, g_hash_table_lookup(self->remote, record->hash.hex));
+                g_hash_table_remove(self->remote, record->hash.hex);
+        }
+        torrent = g_hash_table_lookup(self->torrents, record->hash.hex);
+        if (save_path != NULL && torrent != NULL)
+                rv_manager_persist_meta(self, torrent);
+        self->claim_restored++;
+}
+
+static gboolean
+rv_manager_cluster_restore_cb(gpointer user_data)
+{
+        RvManager *self = user_data;
+        gint64 deadline = g_get_monotonic_time() + RV_MANAGER_CLAIM_SLICE_USEC;
+        RvStoreTorrent *record;
+
+        /* stopping: the rows name this node, the next start adopts them */
+        if (self->stopping)
+                g_queue_clear_full(&self->claim_queue, (GDestroyNotify)rv_store_torrent_free);
+        while (g_get_monotonic_time() < deadline && (record = g_queue_pop_head(&self->claim_queue)) != NULL) {
+                rv_manager_cluster_restore_one(self, record);
+                rv_store_torrent_free(record);
+        }
+        if (!g_queue_is_empty(&self->claim_queue))
+                return G_SOURCE_CONTINUE;
+        self->claim_idle = 0;
+        if (self->claim_restored > 0)
+                rv_manager_problem(self, "took over %u torrents from nodes whose lease ran out", self->claim_restored);
+        self->claim_restored = 0;
+        if (self->fenced)
+                rv_engine_pause_session(self->engine);
+        return G_SOURCE_REMOVE;
+}
+
+/* a takeover's records come back into the engine a slice of the main loop at a time: replies go in between */
 static void
 rv_manager_cluster_claimed_cb(RvStore *store, GPtrArray *records_in, gpointer user_data)
 {
         RvManager *self = user_data;
         g_autoptr(GPtrArray) records = records_in;
-        guint restored = 0;
 
-        for (guint i = 0; i < records->len; i++) {
-                RvStoreTorrent *record = g_ptr_array_index(records, i);
-                const char *save_path = rv_manager_cluster_save_path(self, record);
-                g_autoptr(GError) error = NULL;
-                RvTorrent *torrent;
-
-                /* still here from before a stall, on its way out: the engine must let go first */
-                if (g_hash_table_contains(self->torrents, record->hash.hex) ||
-                    g_hash_table_contains(self->adding, record->hash.hex)) {
-                        rv_manager_problem(self, "taken-over torrent %s is still known on this node, skipped",
-                                           record->hash.hex);
-                        continue;
-                }
-                if (!rv_manager_restore_record(self, record, save_path, &error)) {
-                        rv_manager_problem(self, "taken-over torrent %s cannot be restored and was moved aside: %s",
-                                           record->hash.hex, error->message);
-                        rv_store_quarantine_torrent(self->store, &record->hash, error->message);
-                        continue;
-                }
-                torrent = g_hash_table_lookup(self->torrents, record->hash.hex);
-                if (save_path != NULL && torrent != NULL)
-                        rv_manager_persist_meta(self, torrent);
-                restored++;
-        }
-        if (restored > 0)
-                rv_manager_problem(self, "took over %u torrents from nodes whose lease ran out", restored);
-        if (self->fenced)
-                rv_engine_pause_session(self->engine);
+        for (guint i = 0; i < records->len; i++)
+                g_queue_push_tail(&self->claim_queue, g_ptr_array_index(records, i));
+        g_ptr_array_set_free_func(records, NULL);
+        if (self->claim_idle == 0 && !g_queue_is_empty(&self->claim_queue))
+                self->claim_idle = g_idle_add(rv_manager_cluster_restore_cb, self);
 }
 
 /*
@@ -592,6 +637,10 @@ rv_manager_cluster_clear(RvManager *self)
         if (self->cluster_timer != 0)
                 g_source_remove(self->cluster_timer);
         self->cluster_timer = 0;
+        if (self->claim_idle != 0)
+                g_source_remove(self->claim_idle);
+        self->claim_idle = 0;
+        g_queue_clear_full(&self->claim_queue, (GDestroyNotify)rv_store_torrent_free);
 }
 
 void

@@ -70,6 +70,10 @@ struct _RvManager {
         GHashTable *pins;
         /* the other nodes whose lease is current, as last read */
         GStrv live_nodes;
+        /* taken-over records waiting to be restored a slice at a time (RvStoreTorrent) */
+        GQueue claim_queue;
+        guint claim_idle;
+        guint claim_restored;
 };
 
 /* a placeable add for another node: the task returns TRUE with its hash as task data, the torrent listed remote */

@@ -923,12 +923,6 @@ rv_manager_add_async(RvManager *self, const RvAddRequest *request, GAsyncReadyCa
         rv_engine_source_set_content_layout(source, layout);
         info = rv_engine_source_get_info(source);
         existing = g_hash_table_lookup(self->torrents, info->hash.hex);
-        if (existing == NULL && (existing = g_hash_table_lookup(self->remote, info->hash.hex)) != NULL) {
-                g_task_return_new_error(task, RV_ERROR, RV_ERROR_CONFLICT, "torrent %s ('%s') is on node '%s'",
-                                        info->hash.hex, existing->name != NULL ? existing->name : info->hash.hex,
-                                        existing->node);
-                return;
-        }
         if (existing != NULL) {
                 g_task_return_new_error(task, RV_ERROR, RV_ERROR_CONFLICT, "torrent %s ('%s') is already present",
                                         info->hash.hex, existing->name != NULL ? existing->name : info->hash.hex);
