@@ -164,7 +164,11 @@ rv_bus_forwarded_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
         g_autoptr(sd_bus_message) m = user_data;
         g_autoptr(GError) error = NULL;
-        g_autoptr(JsonNode) torrent = rv_command_forward_finish(RV_MANAGER(source), result, &error);
+        /* the owner's view of the torrent: not part of this answer */
+        JsonNode *torrent = rv_command_forward_finish(RV_MANAGER(source), result, &error);
+
+        if (torrent != NULL)
+                json_node_unref(torrent);
 
         if (error != NULL)
                 (void)rv_bus_reply_error(m, error);

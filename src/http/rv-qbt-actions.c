@@ -36,7 +36,11 @@ static void
 rv_qbt_forwarded_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
         g_autoptr(GError) error = NULL;
-        g_autoptr(JsonNode) torrent = rv_command_forward_finish(RV_MANAGER(source), result, &error);
+        /* the owner's view of the torrent: not part of this answer */
+        JsonNode *torrent = rv_command_forward_finish(RV_MANAGER(source), result, &error);
+
+        if (torrent != NULL)
+                json_node_unref(torrent);
 
         if (error != NULL)
                 g_message("a qBittorrent WebAPI command carried to another node failed: %s", error->message);
