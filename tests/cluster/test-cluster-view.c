@@ -202,6 +202,30 @@ test_view_and_forward(void)
                 g_autoptr(RvTestResponse) r = rv_test_http_get(&b, path, key);
                 g_assert_cmpint(json_object_get_int_member(rv_test_response_object(r), "download_limit"), ==, 65536);
         }
+        /* the qBittorrent facade of node A lists node B's torrent too, and its actions are carried there */
+        {
+                g_autofree char *info = g_strdup_printf("/api/v2/torrents/info?hashes=%s", hex);
+                g_autoptr(RvTestResponse) r = rv_test_http_get(&a, info, key);
+                JsonArray *rows;
+                g_assert_cmpuint(r->status, ==, 200);
+                rows = json_node_get_array(r->json);
+                g_assert_cmpuint(json_array_get_length(rows), ==, 1);
+                g_assert_cmpstr(json_object_get_string_member(json_array_get_object_element(rows, 0), "hash"), ==, hex);
+        }
+        {
+                g_autofree char *form = g_strdup_printf("hashes=%s&limit=131072", hex);
+                g_autoptr(RvTestResponse) r = rv_test_http_request(&a, "POST", "/api/v2/torrents/setDownloadLimit", key,
+                                                                   "application/x-www-form-urlencoded", form, NULL);
+                gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+                g_assert_cmpuint(r->status, ==, 200);
+                for (;;) {
+                        g_autoptr(RvTestResponse) owner = rv_test_http_get(&b, path, key);
+                        if (json_object_get_int_member(rv_test_response_object(owner), "download_limit") == 131072)
+                                break;
+                        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+                        g_usleep(50 * 1000);
+                }
+        }
         /* and a pause; node A's view follows within a period */
         g_free(path);
         path = g_strdup_printf("/v1/torrents/%s/pause", hex);

@@ -277,6 +277,39 @@ wait_count(RvTestHarness *h, guint want, guint timeout_s, const char *what)
         }
 }
 
+/* h's ListClusterTorrents names each of hashes with the node of ids at the same place, within 10 s */
+static void
+wait_cluster_listed(RvTestHarness *h, char *const *hashes, const char *const *ids)
+{
+        gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+
+        for (;;) {
+                g_autoptr(GError) error = NULL;
+                g_autoptr(GVariant) reply = rv_test_call(h, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "ListClusterTorrents",
+                                                         NULL, G_VARIANT_TYPE("(a(ssssbdttttxas))"), &error);
+                g_autoptr(GVariant) rows = NULL;
+                GVariantIter iter;
+                const char *node;
+                const char *hex;
+                guint matched = 0;
+
+                g_assert_no_error(error);
+                rows = g_variant_get_child_value(reply, 0);
+                g_variant_iter_init(&iter, rows);
+                while (g_variant_iter_next(&iter, "(&s&s&s&sbdttttx^as)", &node, &hex, NULL, NULL, NULL, NULL, NULL,
+                                           NULL, NULL, NULL, NULL, NULL)) {
+                        for (guint i = 0; i < N_NODES; i++)
+                                matched += g_str_equal(hex, hashes[i]) && g_str_equal(node, ids[i]);
+                }
+                if (matched == N_NODES)
+                        return;
+                if (g_get_monotonic_time() > deadline)
+                        g_error("the cluster list of a node names %u of the %d torrents with their owners", matched,
+                                N_NODES);
+                g_usleep(100 * 1000);
+        }
+}
+
 static void
 test_failover(void)
 {
@@ -326,6 +359,9 @@ test_failover(void)
                         g_assert_cmpstr(PQgetvalue(res, row, 1), ==, ids[row]);
                 }
         }
+        /* and every node lists all three with their owners */
+        for (guint i = 0; i < N_NODES; i++)
+                wait_cluster_listed(&nodes[i], hashes, ids);
         w.conninfo = conninfo;
         w.expected = N_NODES;
         w.history = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_ptr_array_unref);
