@@ -22,6 +22,7 @@ static const char *const rv_event_kind_names[] = {
         [RV_EVENT_FSOPS_STEP] = "fsops_step",
         [RV_EVENT_FSOPS_COMPLETED] = "fsops_completed",
         [RV_EVENT_FSOPS_FAILED] = "fsops_failed",
+        [RV_EVENT_CLUSTER_CHANGED] = "cluster_changed",
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(rv_event_kind_names) == RV_EVENT_LAST);
 

@@ -29,6 +29,8 @@ typedef enum {
         RV_EVENT_FSOPS_STEP,
         RV_EVENT_FSOPS_COMPLETED,
         RV_EVENT_FSOPS_FAILED,
+        /* the other nodes of a cluster published changes: "changed" and "removed" name their torrents */
+        RV_EVENT_CLUSTER_CHANGED,
         RV_EVENT_LAST,
 } RvEventKind;
 

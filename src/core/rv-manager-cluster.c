@@ -7,6 +7,7 @@
 
 #include "rv-add-options.h"
 #include "rv-command.h"
+#include "rv-json.h"
 #include "rv-manager-private.h"
 #include "rv-torrent-fields.h"
 
@@ -259,6 +260,66 @@ rv_manager_remote_put(RvManager *self, const RvStoreClusterTorrent *row)
         g_ptr_array_add(self->remote_list, t);
 }
 
+static guint
+rv_manager_remote_digest(const RvStoreClusterTorrent *row)
+{
+        g_autofree char *status = row->status != NULL ? json_to_string(row->status, FALSE) : NULL;
+        g_autofree char *meta = row->meta != NULL ? json_to_string(row->meta, FALSE) : NULL;
+        g_autofree char *text = g_strdup_printf("%s\n%d\n%s\n%s", row->node_id, row->node_alive,
+                                                status != NULL ? status : "", meta != NULL ? meta : "");
+
+        return g_str_hash(text);
+}
+
+/*
+ * what the other nodes changed since the last read, as one event on the
+ * bus: the event stream's clients and the qBittorrent facade's
+ * sync/maindata follow the cluster with it
+ */
+static void
+rv_manager_cluster_announce(RvManager *self, GPtrArray *rows)
+{
+        g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+        JsonArray *changed = json_array_new();
+        JsonArray *removed = json_array_new();
+        JsonObject *data;
+        GHashTableIter iter;
+        gpointer key;
+
+        for (guint i = 0; i < rows->len; i++) {
+                RvStoreClusterTorrent *row = g_ptr_array_index(rows, i);
+                gpointer old = NULL;
+                guint digest;
+                if (!g_hash_table_contains(self->remote, row->hash.hex))
+                        continue;
+                digest = rv_manager_remote_digest(row);
+                g_hash_table_add(seen, row->hash.hex);
+                if (g_hash_table_lookup_extended(self->remote_digest, row->hash.hex, NULL, &old) &&
+                    GPOINTER_TO_UINT(old) == digest)
+                        continue;
+                g_hash_table_replace(self->remote_digest, g_strdup(row->hash.hex), GUINT_TO_POINTER(digest));
+                json_array_add_string_element(changed, row->hash.hex);
+        }
+        g_hash_table_iter_init(&iter, self->remote_digest);
+        while (g_hash_table_iter_next(&iter, &key, NULL)) {
+                if (g_hash_table_contains(seen, key))
+                        continue;
+                /* taken over by this node is not gone: its own events say so */
+                if (!g_hash_table_contains(self->torrents, key))
+                        json_array_add_string_element(removed, key);
+                g_hash_table_iter_remove(&iter);
+        }
+        if (json_array_get_length(changed) == 0 && json_array_get_length(removed) == 0) {
+                json_array_unref(changed);
+                json_array_unref(removed);
+                return;
+        }
+        data = json_object_new();
+        json_object_set_array_member(data, "changed", changed);
+        json_object_set_array_member(data, "removed", removed);
+        rv_event_bus_publish(self->events, RV_EVENT_CLUSTER_CHANGED, NULL, rv_json_node_take_object(data));
+}
+
 static void
 rv_manager_cluster_listed_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -283,6 +344,7 @@ rv_manager_cluster_listed_cb(GObject *source, GAsyncResult *result, gpointer use
         }
         g_strfreev(self->live_nodes);
         self->live_nodes = g_steal_pointer(&view->live_nodes);
+        rv_manager_cluster_announce(self, view->torrents);
 }
 
 /*

@@ -70,6 +70,8 @@ struct _RvManager {
         GHashTable *pins;
         /* the other nodes whose lease is current, as last read */
         GStrv live_nodes;
+        /* each remote torrent's node, summary and metadata as last read, hashed: hex -> digest */
+        GHashTable *remote_digest;
         /* taken-over records waiting to be restored a slice at a time (RvStoreTorrent) */
         GQueue claim_queue;
         guint claim_idle;

@@ -567,6 +567,7 @@ rv_manager_finalize(GObject *object)
         g_ptr_array_unref(self->remote_list);
         g_hash_table_unref(self->published);
         g_hash_table_unref(self->pins);
+        g_hash_table_unref(self->remote_digest);
         g_strfreev(self->live_nodes);
         g_hash_table_unref(self->loading);
         g_array_unref(self->load_queue);
@@ -620,6 +621,7 @@ rv_manager_init(RvManager *self)
         self->remote_list = g_ptr_array_new();
         self->published = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         self->pins = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+        self->remote_digest = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         rv_manager_config_init(&self->config);
 }
 

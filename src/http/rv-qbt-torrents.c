@@ -431,12 +431,10 @@ rv_qbt_sync_torrents(GString *out, RvHttpRequest *req, const RvQbtView *view, gu
 
         g_string_append(out, ",\"torrents\":{");
         if (full) {
-                GPtrArray *all = rv_manager_list(req->http->manager);
-                for (guint i = 0; i < all->len; i++) {
-                        const RvTorrent *t = g_ptr_array_index(all, i);
-                        if (!t->removing)
-                                rv_qbt_sync_one(out, view, t, RV_QBT_ALL, &n);
-                }
+                /* this node's and the other nodes' of a cluster */
+                g_autoptr(GPtrArray) all = rv_qbt_all_listed(req->http->manager);
+                for (guint i = 0; i < all->len; i++)
+                        rv_qbt_sync_one(out, view, g_ptr_array_index(all, i), RV_QBT_ALL, &n);
         } else {
                 /* newest first, back to what the client has */
                 for (GList *l = qbt->changes.tail; l != NULL; l = l->prev) {
@@ -444,7 +442,7 @@ rv_qbt_sync_torrents(GString *out, RvHttpRequest *req, const RvQbtView *view, gu
                         const RvTorrent *t;
                         if (e->changed_id <= rid)
                                 break;
-                        t = rv_manager_lookup(req->http->manager, &e->hash);
+                        t = rv_manager_lookup_listed(req->http->manager, &e->hash);
                         /* only the fields that changed since: clients merge them into what they have */
                         if (t != NULL && !t->removing)
                                 rv_qbt_sync_one(out, view, t, rv_qbt_changes_since(e, rid), &n);

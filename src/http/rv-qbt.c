@@ -43,18 +43,18 @@ rv_qbt_event_active(const RvEvent *event)
 }
 
 static void
-rv_qbt_torrent_removed(RvQbt *qbt, const RvEvent *event)
+rv_qbt_torrent_removed(RvQbt *qbt, const RvInfoHash *hash, guint64 id)
 {
-        RvQbtEntry *entry = g_hash_table_lookup(qbt->entries, event->hash.hex);
+        RvQbtEntry *entry = g_hash_table_lookup(qbt->entries, hash->hex);
         RvQbtRemoved *removed;
 
         if (entry != NULL) {
                 g_queue_unlink(&qbt->changes, &entry->link);
-                g_hash_table_remove(qbt->entries, event->hash.hex);
+                g_hash_table_remove(qbt->entries, hash->hex);
         }
         removed = g_new0(RvQbtRemoved, 1);
-        removed->id = event->id;
-        removed->hash = event->hash;
+        removed->id = id;
+        removed->hash = *hash;
         g_queue_push_tail(&qbt->removed, removed);
         /* bounded: a client that saw less than what is forgotten gets everything again */
         while (g_queue_get_length(&qbt->removed) > RV_QBT_MAX_REMOVED) {
@@ -68,7 +68,7 @@ rv_qbt_torrent_removed(RvQbt *qbt, const RvEvent *event)
 static void
 rv_qbt_labels_changed(RvQbt *qbt, RvQbtEntry *entry, guint64 id)
 {
-        const RvTorrent *t = rv_manager_lookup(qbt->http->manager, &entry->hash);
+        const RvTorrent *t = rv_manager_lookup_listed(qbt->http->manager, &entry->hash);
         JsonNode *settings = qbt->http->settings != NULL ? rv_live_settings_get_document(qbt->http->settings) : NULL;
         JsonObject *categories = rv_qbt_categories_of(settings);
         const char *category = t != NULL ? rv_qbt_category(t, categories) : NULL;
@@ -83,6 +83,35 @@ rv_qbt_labels_changed(RvQbt *qbt, RvQbtEntry *entry, guint64 id)
                 g_free(entry->tags);
                 entry->tags = g_steal_pointer(&tags);
                 entry->field_ids[RV_QBT_TORRENT_BITS + 1] = id;
+        }
+}
+
+/* another node's torrents changed or went: whole in the next delta, or among the removed */
+static void
+rv_qbt_cluster_changed(RvQbt *qbt, const RvEvent *event)
+{
+        JsonObject *data = json_node_get_object(event->data);
+        JsonArray *changed = rv_json_object_get_array(data, "changed");
+        JsonArray *removed = rv_json_object_get_array(data, "removed");
+
+        for (guint i = 0; changed != NULL && i < json_array_get_length(changed); i++) {
+                RvInfoHash hash;
+                RvQbtEntry *entry;
+                if (!rv_info_hash_parse(json_array_get_string_element(changed, i), &hash))
+                        continue;
+                entry = rv_qbt_entry_get(qbt, &hash);
+                entry->changed_id = event->id;
+                entry->added_id = event->id;
+                for (guint b = 0; b < RV_QBT_TORRENT_BITS; b++)
+                        entry->field_ids[b] = event->id;
+                rv_qbt_labels_changed(qbt, entry, event->id);
+                g_queue_unlink(&qbt->changes, &entry->link);
+                g_queue_push_tail_link(&qbt->changes, &entry->link);
+        }
+        for (guint i = 0; removed != NULL && i < json_array_get_length(removed); i++) {
+                RvInfoHash hash;
+                if (rv_info_hash_parse(json_array_get_string_element(removed, i), &hash))
+                        rv_qbt_torrent_removed(qbt, &hash, event->id);
         }
 }
 
@@ -106,7 +135,10 @@ rv_qbt_event_cb(const RvEvent *event, gpointer user_data)
                 qbt->floor_id = event->id;
                 return;
         case RV_EVENT_TORRENT_REMOVED:
-                rv_qbt_torrent_removed(qbt, event);
+                rv_qbt_torrent_removed(qbt, &event->hash, event->id);
+                return;
+        case RV_EVENT_CLUSTER_CHANGED:
+                rv_qbt_cluster_changed(qbt, event);
                 return;
         default:
                 break;

@@ -106,6 +106,7 @@ test_view_and_forward(void)
         g_autofree char *second = NULL;
         g_autofree char *path = NULL;
         const char *key;
+        gint64 rid = 0;
 
         /* node B runs first; the first key is made on node A: it holds on node B at once */
         start_node(&b, conninfo, "node-b", FALSE, "");
@@ -213,6 +214,18 @@ test_view_and_forward(void)
                 g_assert_cmpstr(json_object_get_string_member(json_array_get_object_element(rows, 0), "hash"), ==, hex);
         }
         {
+                /* sync/maindata: whole at rid 0, and the change below comes in a delta */
+                g_autoptr(RvTestResponse) r = rv_test_http_get(&a, "/api/v2/sync/maindata?rid=0", key);
+                JsonObject *torrents;
+                g_assert_cmpuint(r->status, ==, 200);
+                if (!json_object_has_member(rv_test_response_object(r), "torrents"))
+                        g_error("sync/maindata without torrents: %.*s", (int)g_bytes_get_size(r->body),
+                                (const char *)g_bytes_get_data(r->body, NULL));
+                torrents = json_object_get_object_member(rv_test_response_object(r), "torrents");
+                g_assert_true(json_object_has_member(torrents, hex));
+                rid = json_object_get_int_member(rv_test_response_object(r), "rid");
+        }
+        {
                 g_autofree char *form = g_strdup_printf("hashes=%s&limit=131072", hex);
                 g_autoptr(RvTestResponse) r = rv_test_http_request(&a, "POST", "/api/v2/torrents/setDownloadLimit", key,
                                                                    "application/x-www-form-urlencoded", form, NULL);
@@ -224,6 +237,24 @@ test_view_and_forward(void)
                                 break;
                         g_assert_cmpint(g_get_monotonic_time(), <, deadline);
                         g_usleep(50 * 1000);
+                }
+        }
+        {
+                g_autofree char *delta = g_strdup_printf("/api/v2/sync/maindata?rid=%" G_GINT64_FORMAT, rid);
+                gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+                for (;;) {
+                        g_autoptr(RvTestResponse) r = rv_test_http_get(&a, delta, key);
+                        JsonObject *obj = rv_test_response_object(r);
+                        JsonObject *torrents = json_object_has_member(obj, "torrents")
+                                                       ? json_object_get_object_member(obj, "torrents")
+                                                       : NULL;
+                        g_assert_false(json_object_get_boolean_member_with_default(obj, "full_update", FALSE));
+                        if (torrents != NULL && json_object_has_member(torrents, hex) &&
+                            json_object_get_int_member(json_object_get_object_member(torrents, hex), "dl_limit") ==
+                                    131072)
+                                break;
+                        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+                        g_usleep(100 * 1000);
                 }
         }
         /* and a pause; node A's view follows within a period */
