@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rv-test-data.h"
 #include "rv-test-http.h"
 #include "rv-test-pg.h"
 
@@ -345,6 +346,55 @@ test_view_and_forward(void)
         rv_test_http_stop(&a);
 }
 
+/*
+ * takeover=fresh: a dead node's torrent whose recorded save path is not a
+ * directory on the taking node is downloaded again under that node's
+ * download directory (shared-storage resumes it where it was)
+ */
+static void
+test_takeover_fresh(void)
+{
+        g_autofree char *conninfo = rv_test_pg_new_database(&cluster, "fresh");
+        RvTestHttp a = { 0 };
+        RvTestHttp b = { 0 };
+        g_autofree char *private = NULL;
+        g_autofree char *body = NULL;
+        g_autofree char *path = NULL;
+        const char *hex = "00000000000000000000000000000000000f2e54";
+        gint64 deadline;
+
+        start_node(&a, conninfo, "node-a", TRUE, "takeover=fresh\n");
+        start_node(&b, conninfo, "node-b", FALSE, "");
+        /* a save path only node B has */
+        private = g_build_filename(b.h.dir, "only-on-b", NULL);
+        g_assert_cmpint(g_mkdir_with_parents(private, 0755), ==, 0);
+        body = g_strdup_printf("{\"magnet\": \"magnet:?xt=urn:btih:%s&dn=fresh\", \"paused\": true, "
+                               "\"save_path\": \"%s\"}",
+                               hex, private);
+        {
+                g_autoptr(RvTestResponse) r = rv_test_http_json(&b, "POST", "/v1/torrents", a.admin, body);
+                g_assert_cmpuint(r->status, ==, 201);
+        }
+        /* node B dies and its folder with it */
+        rv_test_harness_kill_daemon(&b.h);
+        rv_test_data_remove_tree(private);
+        /* node A owns it within the bound, under its own download directory */
+        path = g_strdup_printf("/v1/torrents/%s", hex);
+        deadline = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+        for (;;) {
+                g_autoptr(RvTestResponse) r = rv_test_http_get(&a, path, a.admin);
+                JsonObject *obj = r->status == 200 ? rv_test_response_object(r) : NULL;
+                if (obj != NULL && !json_object_has_member(obj, "node")) {
+                        g_assert_cmpstr(json_object_get_string_member(obj, "save_path"), ==, a.h.downloads);
+                        break;
+                }
+                g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+                g_usleep(100 * 1000);
+        }
+        rv_test_http_stop(&a);
+        rv_test_http_stop(&b);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -356,6 +406,7 @@ main(int argc, char **argv)
         if (status != 0)
                 return status;
         g_test_add_func("/cluster/view-and-forward", test_view_and_forward);
+        g_test_add_func("/cluster/takeover-fresh", test_takeover_fresh);
         status = g_test_run();
         rv_test_pg_destroy(&cluster);
         return status;
