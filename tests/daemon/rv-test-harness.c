@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <json-glib/json-glib.h>
@@ -113,6 +114,26 @@ rv_test_track_child(GSubprocess *proc)
         g_error("more than %u children to track", (guint)G_N_ELEMENTS(rv_test_children));
 }
 
+/*
+ * in the child: killed when the test dies, however it dies (a sanitizer's
+ * _exit runs no handler), so no daemon outlives its test holding the test
+ * runner's output pipe open
+ */
+static void
+rv_test_child_setup(gpointer user_data)
+{
+        (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
+static GSubprocessLauncher *
+rv_test_launcher_new(GSubprocessFlags flags)
+{
+        GSubprocessLauncher *launcher = g_subprocess_launcher_new(flags);
+
+        g_subprocess_launcher_set_child_setup(launcher, rv_test_child_setup, NULL, NULL);
+        return launcher;
+}
+
 /* dbus-daemon on a socket in the test's dir, allowing everything, with no services to activate */
 static void
 rv_test_bus_start(RvTestHarness *h)
@@ -139,8 +160,11 @@ rv_test_bus_start(RvTestHarness *h)
         g_file_set_contents(conf_path, conf, -1, &error);
         g_assert_no_error(error);
         conf_arg = g_strconcat("--config-file=", conf_path, NULL);
-        h->bus = g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, "dbus-daemon", conf_arg, "--nofork",
-                                  "--nosyslog", "--print-address=1", NULL);
+        {
+                g_autoptr(GSubprocessLauncher) launcher = rv_test_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+                h->bus = g_subprocess_launcher_spawn(launcher, &error, "dbus-daemon", conf_arg, "--nofork",
+                                                     "--nosyslog", "--print-address=1", NULL);
+        }
         g_assert_no_error(error);
         rv_test_track_child(h->bus);
         in = g_data_input_stream_new(g_subprocess_get_stdout_pipe(h->bus));
@@ -260,7 +284,7 @@ rv_test_harness_set_daemon_env(RvTestHarness *h, const char *name, const char *v
 void
 rv_test_harness_spawn_daemon(RvTestHarness *h)
 {
-        g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
+        g_autoptr(GSubprocessLauncher) launcher = rv_test_launcher_new(G_SUBPROCESS_FLAGS_NONE);
         g_autoptr(GError) error = NULL;
         const char *revaerd = g_getenv("REVAERD");
 

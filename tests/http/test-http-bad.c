@@ -309,12 +309,14 @@ check_answer(const char *what, GBytes *answer, guint status, const char *slug, c
 {
         gsize len = 0;
         const char *data = g_bytes_get_data(answer, &len);
-        g_autofree char *text = g_strndup(data, len);
+        g_autofree char *text = g_strndup(data != NULL ? data : "", len);
         const char *body = strstr(text, "\r\n\r\n");
         g_autoptr(JsonParser) parser = json_parser_new();
         g_autofree char *type = NULL;
         JsonObject *obj;
 
+        if (len == 0)
+                g_error("%s: expected %u, got no answer at all (closed or timed out)", what, status);
         if (rv_test_raw_status(answer) != status)
                 g_error("%s: expected %u, got: %.300s", what, status, text);
         if (g_strstr_len(text, body != NULL ? body - text : -1, "Content-Type: application/problem+json") == NULL)
