@@ -208,7 +208,8 @@ rv_qbt_torrent_param(RvHttpRequest *req)
 
         if (text == NULL)
                 return NULL;
-        t = rv_info_hash_parse(text, &hash) ? rv_manager_lookup(req->http->manager, &hash) : NULL;
+        /* another node's too: an add placed there is probed here */
+        t = rv_info_hash_parse(text, &hash) ? rv_manager_lookup_listed(req->http->manager, &hash) : NULL;
         if (t == NULL || t->removing) {
                 rv_qbt_respond_text(req, SOUP_STATUS_NOT_FOUND, "Not Found");
                 return NULL;

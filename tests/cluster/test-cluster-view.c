@@ -227,6 +227,12 @@ test_view_and_forward(void)
                 rid = json_object_get_int_member(rv_test_response_object(r), "rid");
         }
         {
+                /* the *arr probe after an add: properties of another node's torrent */
+                g_autofree char *props = g_strdup_printf("/api/v2/torrents/properties?hash=%s", hex);
+                g_autoptr(RvTestResponse) r = rv_test_http_get(&a, props, key);
+                g_assert_cmpuint(r->status, ==, 200);
+        }
+        {
                 g_autofree char *form = g_strdup_printf("hashes=%s&limit=131072", hex);
                 g_autoptr(RvTestResponse) r = rv_test_http_request(&a, "POST", "/api/v2/torrents/setDownloadLimit", key,
                                                                    "application/x-www-form-urlencoded", form, NULL);
