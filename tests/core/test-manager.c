@@ -487,9 +487,10 @@ test_manager_restart_keeps_state(Fixture *f, gconstpointer data)
         t = rv_manager_lookup(f->manager, &h2);
         g_assert_nonnull(t);
         g_assert_true(t->user_paused);
-        WAIT_FOR(t->in_engine);
-        rv_engine_post_status(f->engine);
-        WAIT_FOR(t->state == RV_TORRENT_STATE_PAUSED);
+        /* paused: listed from its records, out of the engine */
+        g_assert_true(t->parked);
+        g_assert_false(t->in_engine);
+        g_assert_cmpint(t->state, ==, RV_TORRENT_STATE_PAUSED);
         g_assert_true(rv_health_is_ok(f->health));
 }
 
@@ -774,6 +775,129 @@ test_manager_restart_listed_loading(Fixture *f, gconstpointer data)
         }
 }
 
+typedef struct {
+        gboolean done;
+        GArray *files;
+        GError *error;
+} FilesCall;
+
+static void
+files_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+        FilesCall *call = user_data;
+
+        call->files = rv_manager_list_files_finish(RV_MANAGER(source), result, &call->error);
+        call->done = TRUE;
+}
+
+/* a stored torrent paused by the user, after a restart: listed paused from its records, not in the engine */
+static RvTorrent *
+assert_parked(Fixture *f, const RvInfoHash *hash)
+{
+        RvTorrent *t = rv_manager_lookup(f->manager, hash);
+        g_autoptr(GError) error = NULL;
+
+        g_assert_nonnull(t);
+        g_assert_true(t->parked);
+        g_assert_false(t->in_engine);
+        g_assert_cmpint(t->state, ==, RV_TORRENT_STATE_PAUSED);
+        g_assert_true(t->user_paused);
+        g_assert_cmpint(t->total_size, >, 0);
+        g_assert_nonnull(t->files);
+        g_assert_true(g_str_has_prefix(t->name, "park-"));
+        /* the engine has never heard of it */
+        g_assert_false(rv_engine_pause(f->engine, hash, &error));
+        g_assert_error(error, RV_ERROR, RV_ERROR_NOT_FOUND);
+        return t;
+}
+
+static gboolean
+stored(Fixture *f, const RvInfoHash *hash, const char *suffix)
+{
+        g_autofree char *name = g_strconcat(hash->hex, suffix, NULL);
+        g_autofree char *path = g_build_filename(f->state, "torrents", name, NULL);
+
+        return g_file_test(path, G_FILE_TEST_EXISTS);
+}
+
+/*
+ * issue 17: a torrent the user paused is not handed to the engine at start:
+ * it is listed paused from its records and goes to the engine once something
+ * needs it there (resume, file list, remove); a restart keeps it parked
+ */
+static void
+test_manager_restart_parked(Fixture *f, gconstpointer data)
+{
+        const char *files[] = { "a/x.bin", "a/y.bin", NULL };
+        const char *names[] = { "park-resume", "park-files", "park-remove", "park-running" };
+        RvInfoHash hashes[G_N_ELEMENTS(names)];
+        FilesCall call = { 0 };
+        g_autoptr(GError) error = NULL;
+        RvTorrent *t;
+
+        for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+                g_autoptr(GBytes) bytes = make_torrent(f, names[i], files, 40000 + i);
+                RvAddRequest req = { 0 };
+                req.torrent = bytes;
+                req.sequential = -1;
+                req.paused = i < 3;
+                t = add_torrent(f, &req, &error);
+                g_assert_no_error(error);
+                hashes[i] = t->hash;
+        }
+        restart(f);
+
+        for (guint i = 0; i < 3; i++)
+                assert_parked(f, &hashes[i]);
+        t = rv_manager_lookup(f->manager, &hashes[3]);
+        g_assert_false(t->parked);
+        WAIT_FOR(t->in_engine);
+        /* a pause of a parked torrent has nothing to do */
+        g_assert_true(rv_manager_pause(f->manager, rv_manager_lookup(f->manager, &hashes[0]), &error));
+        g_assert_no_error(error);
+        assert_parked(f, &hashes[0]);
+
+        /* resume hands it over and it runs */
+        t = rv_manager_lookup(f->manager, &hashes[0]);
+        g_assert_true(rv_manager_resume(f->manager, t, &error));
+        g_assert_no_error(error);
+        g_assert_false(t->parked);
+        WAIT_FOR(t->in_engine && t->state != RV_TORRENT_STATE_PAUSED);
+        g_assert_false(t->user_paused);
+
+        /* a file list hands it over too; it stays paused */
+        t = rv_manager_lookup(f->manager, &hashes[1]);
+        rv_manager_list_files_async(f->manager, t, NULL, files_cb, &call);
+        WAIT_FOR(call.done);
+        g_assert_no_error(call.error);
+        g_assert_nonnull(call.files);
+        g_assert_cmpuint(call.files->len, ==, 2);
+        g_array_unref(call.files);
+        WAIT_FOR(t->in_engine);
+        g_assert_cmpint(t->state, ==, RV_TORRENT_STATE_PAUSED);
+
+        /* a remove takes its records */
+        t = rv_manager_lookup(f->manager, &hashes[2]);
+        g_assert_true(stored(f, &hashes[2], ".resume"));
+        g_assert_true(rv_manager_remove(f->manager, t, FALSE, &error));
+        g_assert_no_error(error);
+        WAIT_FOR(rv_manager_lookup(f->manager, &hashes[2]) == NULL);
+        WAIT_FOR(!stored(f, &hashes[2], ".resume") && !stored(f, &hashes[2], ".json"));
+
+        /* again: the one paused still is parked again, with what it had; the resumed one runs */
+        restart(f);
+        g_assert_cmpuint(rv_manager_get_count(f->manager), ==, 3);
+        assert_parked(f, &hashes[1]);
+        t = rv_manager_lookup(f->manager, &hashes[0]);
+        g_assert_false(t->parked);
+        WAIT_FOR(t->in_engine);
+
+        /* a shutdown with a parked torrent rewrites nothing and drops nothing */
+        restart(f);
+        assert_parked(f, &hashes[1]);
+        g_assert_true(stored(f, &hashes[1], ".resume") && stored(f, &hashes[1], ".json"));
+}
+
 static void
 listed_stop_cb(RvManager *manager, gpointer user_data)
 {
@@ -1004,6 +1128,8 @@ main(int argc, char **argv)
         g_test_add("/core/manager/resolve", Fixture, NULL, fixture_setup, test_manager_resolve, fixture_teardown);
         g_test_add("/core/manager/restart-listed-loading", Fixture, NULL, fixture_setup,
                    test_manager_restart_listed_loading, fixture_teardown);
+        g_test_add("/core/manager/restart-parked", Fixture, NULL, fixture_setup, test_manager_restart_parked,
+                   fixture_teardown);
         g_test_add("/core/manager/stop-while-loading", Fixture, NULL, fixture_setup, test_manager_stop_while_loading,
                    fixture_teardown);
         g_test_add("/core/manager/restart-many", Fixture, NULL, fixture_setup, test_manager_restart_many,
