@@ -775,19 +775,11 @@ test_manager_restart_listed_loading(Fixture *f, gconstpointer data)
         }
 }
 
-typedef struct {
-        gboolean done;
-        GArray *files;
-        GError *error;
-} FilesCall;
-
+/* keeps an async call's result, to finish where the test waits for it */
 static void
-files_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+result_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
-        FilesCall *call = user_data;
-
-        call->files = rv_manager_list_files_finish(RV_MANAGER(source), result, &call->error);
-        call->done = TRUE;
+        *(GAsyncResult **)user_data = g_object_ref(result);
 }
 
 /* a stored torrent paused by the user, after a restart: listed paused from its records, not in the engine */
@@ -811,15 +803,6 @@ assert_parked(Fixture *f, const RvInfoHash *hash)
         return t;
 }
 
-static gboolean
-stored(Fixture *f, const RvInfoHash *hash, const char *suffix)
-{
-        g_autofree char *name = g_strconcat(hash->hex, suffix, NULL);
-        g_autofree char *path = g_build_filename(f->state, "torrents", name, NULL);
-
-        return g_file_test(path, G_FILE_TEST_EXISTS);
-}
-
 /*
  * issue 17: a torrent the user paused is not handed to the engine at start:
  * it is listed paused from its records and goes to the engine once something
@@ -831,7 +814,8 @@ test_manager_restart_parked(Fixture *f, gconstpointer data)
         const char *files[] = { "a/x.bin", "a/y.bin", NULL };
         const char *names[] = { "park-resume", "park-files", "park-remove", "park-running" };
         RvInfoHash hashes[G_N_ELEMENTS(names)];
-        FilesCall call = { 0 };
+        g_autoptr(GAsyncResult) result = NULL;
+        g_autoptr(GArray) listed = NULL;
         g_autoptr(GError) error = NULL;
         RvTorrent *t;
 
@@ -867,22 +851,22 @@ test_manager_restart_parked(Fixture *f, gconstpointer data)
 
         /* a file list hands it over too; it stays paused */
         t = rv_manager_lookup(f->manager, &hashes[1]);
-        rv_manager_list_files_async(f->manager, t, NULL, files_cb, &call);
-        WAIT_FOR(call.done);
-        g_assert_no_error(call.error);
-        g_assert_nonnull(call.files);
-        g_assert_cmpuint(call.files->len, ==, 2);
-        g_array_unref(call.files);
+        rv_manager_list_files_async(f->manager, t, NULL, result_cb, &result);
+        WAIT_FOR(result != NULL);
+        listed = rv_manager_list_files_finish(f->manager, result, &error);
+        g_assert_no_error(error);
+        g_assert_nonnull(listed);
+        g_assert_cmpuint(listed->len, ==, 2);
         WAIT_FOR(t->in_engine);
         g_assert_cmpint(t->state, ==, RV_TORRENT_STATE_PAUSED);
 
         /* a remove takes its records */
         t = rv_manager_lookup(f->manager, &hashes[2]);
-        g_assert_true(stored(f, &hashes[2], ".resume"));
+        g_assert_true(file_exists_in_state(f, &hashes[2], ".resume"));
         g_assert_true(rv_manager_remove(f->manager, t, FALSE, &error));
         g_assert_no_error(error);
         WAIT_FOR(rv_manager_lookup(f->manager, &hashes[2]) == NULL);
-        WAIT_FOR(!stored(f, &hashes[2], ".resume") && !stored(f, &hashes[2], ".json"));
+        WAIT_FOR(!file_exists_in_state(f, &hashes[2], ".resume") && !file_exists_in_state(f, &hashes[2], ".json"));
 
         /* again: the one paused still is parked again, with what it had; the resumed one runs */
         restart(f);
@@ -895,7 +879,7 @@ test_manager_restart_parked(Fixture *f, gconstpointer data)
         /* a shutdown with a parked torrent rewrites nothing and drops nothing */
         restart(f);
         assert_parked(f, &hashes[1]);
-        g_assert_true(stored(f, &hashes[1], ".resume") && stored(f, &hashes[1], ".json"));
+        g_assert_true(file_exists_in_state(f, &hashes[1], ".resume") && file_exists_in_state(f, &hashes[1], ".json"));
 }
 
 static void

@@ -679,9 +679,9 @@ test_daemon_bad_config(void)
         rv_test_harness_teardown(&h);
 }
 
-/* the states of every torrent, from ListTorrentColumns; ret_hash: one still loading, if any */
+/* the states of every torrent, from ListTorrentColumns; ret_hash: one still loading, if any; ret_hashes: all */
 static guint
-count_loading(RvTestHarness *h, guint *ret_n, char **ret_hash)
+count_loading(RvTestHarness *h, guint *ret_n, char **ret_hash, GStrv *ret_hashes)
 {
         g_autoptr(GError) error = NULL;
         const char *fields[] = { "state", NULL };
@@ -708,6 +708,8 @@ count_loading(RvTestHarness *h, guint *ret_n, char **ret_hash)
                 }
         }
         *ret_n = (guint)n;
+        if (ret_hashes != NULL)
+                *ret_hashes = g_strdupv((char **)hashes);
         return loading;
 }
 
@@ -731,7 +733,7 @@ test_daemon_restart_listed_loading(void)
         /* not paused: a paused one is listed and stays out of the engine (/daemon/restart-parked) */
         rv_test_harness_store_torrents(&h, "listed", n, FALSE);
         rv_test_harness_start_daemon(&h);
-        g_assert_cmpuint(count_loading(&h, &listed, &hash), >, 0);
+        g_assert_cmpuint(count_loading(&h, &listed, &hash, NULL), >, 0);
         g_assert_cmpuint(listed, ==, n);
         g_assert_cmpuint(torrent_count(&h), ==, n);
 
@@ -743,7 +745,7 @@ test_daemon_restart_listed_loading(void)
         }
 
         deadline = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
-        while (count_loading(&h, &listed, NULL) > 0) {
+        while (count_loading(&h, &listed, NULL, NULL) > 0) {
                 g_assert_cmpint(g_get_monotonic_time(), <, deadline);
                 g_usleep(50000);
         }
@@ -797,23 +799,6 @@ get_size(RvTestHarness *h, const char *path)
 }
 
 static char *
-parked_path(RvTestHarness *h, guint index)
-{
-        g_autoptr(GError) error = NULL;
-        const char *fields[] = { "state", NULL };
-        g_autoptr(GVariant) reply = rv_test_call(h, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "ListTorrentColumns",
-                                                 g_variant_new("(^as)", fields), G_VARIANT_TYPE("(a{sv})"), &error);
-        g_autoptr(GVariant) columns = NULL;
-        g_autofree const char **hashes = NULL;
-
-        g_assert_no_error(error);
-        columns = g_variant_get_child_value(reply, 0);
-        g_assert_true(g_variant_lookup(columns, "info_hash", "^a&s", &hashes));
-        g_assert_cmpuint(g_strv_length((char **)hashes), >, index);
-        return g_strdup_printf(RV_BUS_PATH "/torrent/%s", hashes[index]);
-}
-
-static char *
 get_state(RvTestHarness *h, const char *path)
 {
         g_autoptr(GVariant) state = rv_test_get(h, path, "State");
@@ -843,6 +828,7 @@ test_daemon_restart_parked(void)
         g_autofree char *listed = NULL;
         g_autofree char *removed = NULL;
         g_autofree char *resume_file = NULL;
+        g_auto(GStrv) hashes = NULL;
         guint count = 0;
 
         rv_test_harness_setup(&h);
@@ -850,11 +836,11 @@ test_daemon_restart_parked(void)
         rv_test_harness_store_torrents(&h, "parked", n, TRUE);
         rv_test_harness_start_daemon(&h);
         /* none loading: every one is paused from the first list on */
-        g_assert_cmpuint(count_loading(&h, &count, NULL), ==, 0);
+        g_assert_cmpuint(count_loading(&h, &count, NULL, &hashes), ==, 0);
         g_assert_cmpuint(count, ==, n);
-        resumed = parked_path(&h, 0);
-        listed = parked_path(&h, 1);
-        removed = parked_path(&h, 2);
+        resumed = g_strdup_printf(RV_BUS_PATH "/torrent/%s", hashes[0]);
+        listed = g_strdup_printf(RV_BUS_PATH "/torrent/%s", hashes[1]);
+        removed = g_strdup_printf(RV_BUS_PATH "/torrent/%s", hashes[2]);
         for (guint i = 0; i < 3; i++) {
                 const char *path = i == 0 ? resumed : i == 1 ? listed : removed;
                 g_autofree char *state = get_state(&h, path);
