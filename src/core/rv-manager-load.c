@@ -135,16 +135,15 @@ rv_manager_park_describe(RvManager *self, RvTorrent *torrent)
 {
         RvStoreTorrent *record = g_hash_table_lookup(self->loading, torrent->hash.hex);
         g_autoptr(RvEngineSource) source = NULL;
-        g_autoptr(GError) error = NULL;
         const RvEngineSourceInfo *info;
         RvEngineAddOptions options;
 
         if (record == NULL || record->resume == NULL)
                 return;
-        source = rv_manager_restore_source(self, torrent, record, TRUE, &options, &error);
+        source = rv_manager_restore_source(self, torrent, record, TRUE, &options, NULL);
         if (source == NULL) {
-                /* the hand-over says so and moves the records aside */
-                g_debug("parked torrent %s: %s, ignoring until it is needed", torrent->hash.hex, error->message);
+                /* unusable, as a loading one would be found now: the hand-over says so and moves it aside */
+                (void)rv_manager_load_now(self, torrent, NULL);
                 return;
         }
         info = rv_engine_source_get_info(source);

@@ -494,6 +494,7 @@ test_manager_restart_keeps_state(Fixture *f, gconstpointer data)
         g_assert_true(rv_health_is_ok(f->health));
 }
 
+/* data: the torrents are paused, so parked at start: the damage is found as soon for them */
 static void
 test_manager_corrupt_resume(Fixture *f, gconstpointer data)
 {
@@ -509,6 +510,7 @@ test_manager_corrupt_resume(Fixture *f, gconstpointer data)
         RvInfoHash good;
 
         req.sequential = -1;
+        req.paused = data != NULL;
         req.torrent = one;
         t = add_torrent(f, &req, &error);
         bad = t->hash;
@@ -1106,6 +1108,8 @@ main(int argc, char **argv)
         g_test_add("/core/manager/restart-keeps-state", Fixture, NULL, fixture_setup, test_manager_restart_keeps_state,
                    fixture_teardown);
         g_test_add("/core/manager/corrupt-resume", Fixture, NULL, fixture_setup, test_manager_corrupt_resume,
+                   fixture_teardown);
+        g_test_add("/core/manager/corrupt-resume-parked", Fixture, "parked", fixture_setup, test_manager_corrupt_resume,
                    fixture_teardown);
         g_test_add("/core/manager/magnet-and-remove", Fixture, NULL, fixture_setup, test_manager_magnet_and_remove,
                    fixture_teardown);
