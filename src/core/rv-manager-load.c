@@ -147,10 +147,15 @@ rv_manager_park_describe(RvManager *self, RvTorrent *torrent)
                 return;
         }
         info = rv_engine_source_get_info(source);
-        torrent->wanted_done = torrent->completed ? torrent->wanted_size : MIN(info->done_size, torrent->wanted_size);
-        torrent->progress = torrent->completed || torrent->wanted_size == 0
-                                    ? (torrent->completed ? 1.0 : 0.0)
-                                    : (double)torrent->wanted_done / (double)torrent->wanted_size;
+        /* of all its bytes: what is wanted of them comes with the engine's first report */
+        if (torrent->completed) {
+                torrent->wanted_done = torrent->wanted_size;
+                torrent->progress = 1.0;
+        } else {
+                torrent->wanted_done = MIN(info->done_size, torrent->wanted_size);
+                torrent->progress =
+                        torrent->wanted_size > 0 ? (double)torrent->wanted_done / (double)torrent->wanted_size : 0.0;
+        }
         torrent->downloaded = info->downloaded;
         torrent->uploaded = info->uploaded;
         if (rv_store_can_read_resume(self->store))
