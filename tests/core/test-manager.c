@@ -856,6 +856,8 @@ test_manager_restart_parked(Fixture *f, gconstpointer data)
         rv_manager_list_files_async(f->manager, t, NULL, result_cb, &result);
         WAIT_FOR(result != NULL);
         listed = rv_manager_list_files_finish(f->manager, result, &error);
+        /* it holds the manager, which goes before the engine at the restart below */
+        g_clear_object(&result);
         g_assert_no_error(error);
         g_assert_nonnull(listed);
         g_assert_cmpuint(listed->len, ==, 2);
