@@ -733,6 +733,9 @@ rv_emb_read_at(int dirfd, const char *name, gsize *ret_len, GError **error)
                 buf = g_realloc(buf, cap + 1);
         }
         close(fd);
+        /* a resume blob is kept until the engine has it (or read back for a parked torrent): no 4 KiB of slack each */
+        if (cap - len > 256)
+                buf = g_realloc(buf, len + 1);
         buf[len] = '\0';
         *ret_len = len;
         return g_steal_pointer(&buf);
