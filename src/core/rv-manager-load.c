@@ -32,16 +32,14 @@ rv_load_data_free(RvLoadData *data)
         g_free(data);
 }
 
-/* what the engine needs of a stored torrent: its resume data (or magnet link) handed to libtorrent */
-static gboolean
-rv_manager_restore_engine(RvManager *self, RvTorrent *torrent, RvStoreTorrent *record, gboolean have_meta,
-                          GError **error)
+/* what a stored torrent's resume data (or magnet link) says of it, checked against its hash */
+static RvEngineSource *
+rv_manager_restore_source(RvManager *self, RvTorrent *torrent, RvStoreTorrent *record, gboolean have_meta,
+                          RvEngineAddOptions *ret_options, GError **error)
 {
         g_autoptr(RvEngineSource) source = NULL;
-        g_autofree guint8 *prio = NULL;
         const RvEngineSourceInfo *info;
         RvEngineAddOptions options;
-        gsize n_prio = 0;
 
         if (record->resume != NULL) {
                 g_autoptr(GError) error_local = NULL;
@@ -49,22 +47,22 @@ rv_manager_restore_engine(RvManager *self, RvTorrent *torrent, RvStoreTorrent *r
                 if (source == NULL) {
                         g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "resume data is invalid: %s",
                                     error_local->message);
-                        return FALSE;
+                        return NULL;
                 }
         } else if (torrent->magnet != NULL) {
                 /* added as a magnet and never saved by libtorrent: start over from the link */
                 source = rv_engine_source_new_magnet(self->engine, torrent->magnet, error);
                 if (source == NULL)
-                        return FALSE;
+                        return NULL;
         } else {
                 g_set_error_literal(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT,
                                     "resume data is missing and there is no magnet link to start from");
-                return FALSE;
+                return NULL;
         }
         info = rv_engine_source_get_info(source);
         if (!rv_info_hash_equal(&info->hash, &record->hash)) {
                 g_set_error(error, RV_ERROR, RV_ERROR_INVALID_ARGUMENT, "resume data belongs to %s", info->hash.hex);
-                return FALSE;
+                return NULL;
         }
 
         rv_engine_source_get_options(source, &options);
@@ -89,6 +87,23 @@ rv_manager_restore_engine(RvManager *self, RvTorrent *torrent, RvStoreTorrent *r
         torrent->state = torrent->user_paused ? RV_TORRENT_STATE_PAUSED : RV_TORRENT_STATE_CHECKING;
         if (info->files != NULL)
                 rv_manager_set_files(torrent, info->files);
+        *ret_options = options;
+        return g_steal_pointer(&source);
+}
+
+/* what the engine needs of a stored torrent: its resume data (or magnet link) handed to libtorrent */
+static gboolean
+rv_manager_restore_engine(RvManager *self, RvTorrent *torrent, RvStoreTorrent *record, gboolean have_meta,
+                          GError **error)
+{
+        g_autofree guint8 *prio = NULL;
+        RvEngineAddOptions options;
+        gsize n_prio = 0;
+        RvEngineSource *source = rv_manager_restore_source(self, torrent, record, have_meta, &options, error);
+
+        if (source == NULL)
+                return FALSE;
+        torrent->parked = FALSE;
         prio = rv_torrent_compute_priorities(torrent, &n_prio);
 
         /* Revaer's metadata wins over libtorrent's copy where both know a thing */
@@ -107,7 +122,47 @@ rv_manager_restore_engine(RvManager *self, RvTorrent *torrent, RvStoreTorrent *r
                 options.file_priorities = prio;
                 options.n_file_priorities = n_prio;
         }
-        return rv_engine_add(self->engine, g_steal_pointer(&source), &options, error);
+        return rv_engine_add(self->engine, source, &options, error);
+}
+
+/*
+ * a parked torrent described from its resume data without the engine: name,
+ * sizes, files, trackers, what is on disk; then, when the store can read the
+ * resume data back, the copy in memory goes (about a kilobyte a torrent)
+ */
+static void
+rv_manager_park_describe(RvManager *self, RvTorrent *torrent)
+{
+        RvStoreTorrent *record = g_hash_table_lookup(self->loading, torrent->hash.hex);
+        g_autoptr(RvEngineSource) source = NULL;
+        const RvEngineSourceInfo *info;
+        RvEngineAddOptions options;
+
+        if (record == NULL || record->resume == NULL)
+                return;
+        source = rv_manager_restore_source(self, torrent, record, TRUE, &options, NULL);
+        if (source == NULL) {
+                /* unusable, as a loading one would be found now: the hand-over says so and moves it aside */
+                (void)rv_manager_load_now(self, torrent, NULL);
+                return;
+        }
+        info = rv_engine_source_get_info(source);
+        /* of all its bytes: what is wanted of them comes with the engine's first report */
+        if (torrent->completed) {
+                torrent->wanted_done = torrent->wanted_size;
+                torrent->progress = 1.0;
+        } else {
+                torrent->wanted_done = MIN(info->done_size, torrent->wanted_size);
+                torrent->progress =
+                        torrent->wanted_size > 0 ? (double)torrent->wanted_done / (double)torrent->wanted_size : 0.0;
+        }
+        torrent->downloaded = info->downloaded;
+        torrent->uploaded = info->uploaded;
+        if (rv_store_can_read_resume(self->store))
+                g_clear_pointer(&record->resume, g_bytes_unref);
+        rv_manager_changed(self, torrent,
+                           RV_TORRENT_FIELD_SIZE | RV_TORRENT_FIELD_NAME | RV_TORRENT_FIELD_PROGRESS |
+                                   RV_TORRENT_FIELD_FILES | RV_TORRENT_FIELD_RATES | RV_TORRENT_FIELD_TRACKER);
 }
 
 static gboolean
@@ -123,8 +178,9 @@ rv_manager_meta_to_torrent(RvTorrent *torrent, RvStoreTorrent *record, GError **
 
 /*
  * a stored record into the registry: with defer, one with both records is
- * listed at once from its metadata, in state loading, and handed to the
- * engine later (rv_manager_load_now); otherwise, and for one with a part
+ * listed at once from its metadata, in state loading (paused and parked when
+ * the user paused it), and handed to the engine later (rv_manager_load_now);
+ * otherwise, and for one with a part
  * missing (which may fail), the whole way now. save_path, when not NULL,
  * replaces the recorded one.
  */
@@ -142,9 +198,11 @@ rv_manager_restore(RvManager *self, RvStoreTorrent *record, const char *save_pat
                 g_free(torrent->save_path);
                 torrent->save_path = g_strdup(save_path);
         }
-        if (listed)
-                torrent->state = RV_TORRENT_STATE_LOADING;
-        else if (!rv_manager_restore_engine(self, torrent, record, record->meta != NULL, error))
+        if (listed) {
+                /* paused by the user: it stays out of the engine until something needs it there */
+                torrent->parked = torrent->user_paused;
+                torrent->state = torrent->parked ? RV_TORRENT_STATE_PAUSED : RV_TORRENT_STATE_LOADING;
+        } else if (!rv_manager_restore_engine(self, torrent, record, record->meta != NULL, error))
                 return FALSE;
         if (ret_listed != NULL)
                 *ret_listed = listed;
@@ -177,11 +235,17 @@ rv_manager_load_now(RvManager *self, RvTorrent *torrent, GError **error)
                             "torrent %s is owned by node '%s': ask that node for it", torrent->hash.hex, torrent->node);
                 return FALSE;
         }
-        if (torrent->state != RV_TORRENT_STATE_LOADING ||
+        if ((torrent->state != RV_TORRENT_STATE_LOADING && !torrent->parked) ||
             !g_hash_table_steal_extended(self->loading, torrent->hash.hex, NULL, (gpointer *)&record))
                 return TRUE;
+        /* a parked torrent's resume data stayed in the store */
+        if (record->resume == NULL && torrent->parked) {
+                record->resume = rv_store_read_resume(self->store, &record->hash, &error_local);
+                if (record->resume == NULL)
+                        g_prefix_error(&error_local, "resume data cannot be read: ");
+        }
         /* a listed torrent had its metadata: it is in the torrent now */
-        ok = rv_manager_restore_engine(self, torrent, record, TRUE, &error_local);
+        ok = error_local == NULL && rv_manager_restore_engine(self, torrent, record, TRUE, &error_local);
         if (!ok) {
                 rv_manager_problem(self, "stored torrent %s cannot be restored and was moved aside: %s",
                                    record->hash.hex, error_local->message);
@@ -232,8 +296,10 @@ rv_manager_load_engine_cb(gpointer user_data)
         while (self->load_next < self->load_queue->len && !self->stopping) {
                 const RvInfoHash *hash = &g_array_index(self->load_queue, RvInfoHash, self->load_next++);
                 RvTorrent *torrent = rv_manager_lookup(self, hash);
-                /* gone (removed) or handed over already for a command: nothing to do */
-                if (torrent != NULL)
+                /* gone (removed) or handed over already for a command: nothing to do; parked: described only */
+                if (torrent != NULL && torrent->parked)
+                        rv_manager_park_describe(self, torrent);
+                else if (torrent != NULL)
                         (void)rv_manager_load_now(self, torrent, NULL);
                 if (g_get_monotonic_time() >= deadline)
                         return G_SOURCE_CONTINUE;

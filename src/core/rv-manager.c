@@ -213,6 +213,8 @@ rv_manager_forget(RvManager *self, RvTorrent *torrent)
         rv_manager_count_errored(self, torrent, torrent->state == RV_TORRENT_STATE_ERROR, FALSE);
         rv_event_bus_forget(self->events, &hash);
         g_ptr_array_remove(self->order, torrent);
+        /* a parked or loading torrent's records wait here no longer */
+        g_hash_table_remove(self->loading, hash.hex);
         if (torrent->name != NULL)
                 json_object_set_string_member(obj, "name", torrent->name);
         rv_event_bus_publish(self->events, RV_EVENT_TORRENT_REMOVED, &hash, rv_json_node_take_object(obj));
@@ -1142,6 +1144,9 @@ rv_manager_pause(RvManager *self, RvTorrent *torrent, GError **error)
 {
         guint fields = 0;
 
+        /* paused already, and out of the engine: nothing to hand over for that */
+        if (torrent->parked && !torrent->removing)
+                return TRUE;
         if (!rv_manager_check_live(self, torrent, error))
                 return FALSE;
         if (!rv_engine_pause(self->engine, &torrent->hash, error))
@@ -1499,7 +1504,7 @@ rv_manager_all_slice_cb(gpointer user_data)
                 RvTorrent *t = rv_manager_lookup(self, hash);
                 g_autoptr(GError) error = NULL;
                 if (t == NULL || t->user_paused == data->pause || t->removing ||
-                    (!t->in_engine && t->state != RV_TORRENT_STATE_LOADING))
+                    (!t->in_engine && t->state != RV_TORRENT_STATE_LOADING && !t->parked))
                         continue;
                 if (data->pause ? !rv_manager_pause(self, t, &error) : !rv_manager_resume(self, t, &error))
                         g_debug("cannot %s %s: %s", data->pause ? "pause" : "resume", t->hash.hex, error->message);

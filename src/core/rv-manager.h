@@ -131,7 +131,9 @@ RvTorrent *rv_manager_lookup_listed(RvManager *self, const RvInfoHash *hash);
  * lists every stored torrent from its metadata, in state loading, and emits
  * "listed" once all are; then hands them to the engine a slice per main-loop
  * iteration (a command on one still loading hands it over at once) and
- * finishes once the engine has them all
+ * finishes once the engine has them all. One the user paused is listed paused
+ * instead and only described from its resume data: it stays out of the engine
+ * until a command needs it there
  */
 void rv_manager_load_async(RvManager *self, GCancellable *cancellable, GAsyncReadyCallback callback,
                            gpointer user_data);

@@ -121,6 +121,12 @@ typedef struct {
         GStrv peers;
         /* the engine knows the torrent (ADDED seen) */
         gboolean in_engine;
+        /*
+         * paused by the user when the daemon started, so kept out of the
+         * engine: shown from its stored records, handed over
+         * (rv_manager_load_now) once something needs the engine
+         */
+        gboolean parked;
         /* a remove is in flight */
         gboolean removing;
         /* dropped locally because another node owns it now: its stored records are not ours to delete */

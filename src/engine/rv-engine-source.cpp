@@ -661,6 +661,17 @@ rv_source_finish(std::unique_ptr<RvEngineSource> source)
         source->info.name = source->name.empty() ? nullptr : source->name.c_str();
         source->info.has_metadata = atp.ti != nullptr;
         source->info.total_size = atp.ti ? atp.ti->total_size() : 0;
+        source->info.done_size = 0;
+        if (atp.ti && (atp.flags & lt::torrent_flags::seed_mode)) {
+                source->info.done_size = source->info.total_size;
+        } else if (atp.ti) {
+                const lt::file_storage &fs = atp.ti->files();
+                for (lt::piece_index_t i(0); i < atp.have_pieces.end_index() && i < fs.end_piece(); ++i)
+                        if (atp.have_pieces.get_bit(i))
+                                source->info.done_size += fs.piece_size(i);
+        }
+        source->info.downloaded = atp.total_downloaded;
+        source->info.uploaded = atp.total_uploaded;
         source->info.files = nullptr;
         source->info.peers = source->peers;
         return source.release();

@@ -266,6 +266,11 @@ typedef struct {
         /* RvEngineFile, NULL without metadata */
         GPtrArray *files;
         gint64 total_size;
+        /* the bytes of the pieces a resume blob says are on disk (all for seed mode), 0 otherwise */
+        gint64 done_size;
+        /* all-time payload counters a resume blob carries, 0 otherwise */
+        gint64 downloaded;
+        gint64 uploaded;
         /* a magnet's x.pe peers as "host:port", checked like the peers option; NULL when it has none */
         const char *const *peers;
         /* the trackers the metadata, the magnet or the resume data name */

@@ -733,9 +733,28 @@ rv_emb_read_at(int dirfd, const char *name, gsize *ret_len, GError **error)
                 buf = g_realloc(buf, cap + 1);
         }
         close(fd);
+        /* a resume blob is kept until the engine has it (or read back for a parked torrent): no 4 KiB of slack each */
+        if (cap - len > 256)
+                buf = g_realloc(buf, len + 1);
         buf[len] = '\0';
         *ret_len = len;
         return g_steal_pointer(&buf);
+}
+
+/*
+ * one torrent's resume data, read on the caller's thread: a torrent parked at
+ * start keeps no copy in memory, and nothing writes its resume file while it
+ * is parked (a write is an atomic rename in any case)
+ */
+static GBytes *
+rv_emb_read_resume(RvStore *base, const RvInfoHash *hash, GError **error)
+{
+        RvStoreEmbedded *store = base->impl;
+        g_autofree char *file = g_strconcat(hash->hex, ".resume", NULL);
+        gsize len = 0;
+        char *contents = rv_emb_read_at(store->torrents_fd, file, &len, error);
+
+        return contents != NULL ? g_bytes_new_take(contents, len) : NULL;
 }
 
 typedef struct {
@@ -1562,6 +1581,7 @@ static const RvStoreClass rv_store_embedded_class = {
         .put_torrent = rv_emb_put_torrent,
         .delete_torrent = rv_emb_delete_torrent,
         .quarantine_torrent = rv_emb_quarantine_torrent,
+        .read_resume = rv_emb_read_resume,
         .read_event_reservation = rv_emb_read_event_reservation,
         .put_event_reservation = rv_emb_put_event_reservation,
         .load_settings_async = rv_emb_load_settings_async,

@@ -22,6 +22,8 @@ typedef struct {
                             RvStoreDoneFunc done, gpointer user_data);
         void (*delete_torrent)(RvStore *store, const RvInfoHash *hash, RvStoreDoneFunc done, gpointer user_data);
         void (*quarantine_torrent)(RvStore *store, const RvInfoHash *hash, const char *reason);
+        /* NULL for a backend that does not read one record back (the caller keeps its copy) */
+        GBytes *(*read_resume)(RvStore *store, const RvInfoHash *hash, GError **error);
         guint64 (*read_event_reservation)(RvStore *store, GError **error);
         void (*put_event_reservation)(RvStore *store, guint64 reserved_up_to);
         void (*load_settings_async)(RvStore *store, GTask *task);

@@ -381,6 +381,23 @@ rv_store_quarantine_torrent(RvStore *store, const RvInfoHash *hash, const char *
                 rv_health_set_degraded(store->health, RV_HEALTH_RESUME_STORE, why);
 }
 
+gboolean
+rv_store_can_read_resume(RvStore *store)
+{
+        return store->klass->read_resume != NULL;
+}
+
+GBytes *
+rv_store_read_resume(RvStore *store, const RvInfoHash *hash, GError **error)
+{
+        if (store->klass->read_resume == NULL) {
+                g_set_error(error, RV_ERROR, RV_ERROR_UNAVAILABLE, "the %s store does not read records back",
+                            store->klass->name);
+                return NULL;
+        }
+        return store->klass->read_resume(store, hash, error);
+}
+
 guint64
 rv_store_read_event_reservation(RvStore *store, GError **error)
 {

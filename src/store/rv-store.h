@@ -156,6 +156,10 @@ void rv_store_put_torrent(RvStore *store, const RvInfoHash *hash, JsonNode *meta
 void rv_store_delete_torrent(RvStore *store, const RvInfoHash *hash, RvStoreDoneFunc done, gpointer user_data);
 /* move a torrent's records aside after a later stage found them unusable */
 void rv_store_quarantine_torrent(RvStore *store, const RvInfoHash *hash, const char *reason);
+/* TRUE when rv_store_read_resume() can read a torrent's resume data back, so a caller need not keep it */
+gboolean rv_store_can_read_resume(RvStore *store);
+/* a torrent's stored resume data as it is now, read synchronously; Unavailable when the backend cannot */
+GBytes *rv_store_read_resume(RvStore *store, const RvInfoHash *hash, GError **error);
 
 /* event ids */
 

@@ -487,12 +487,14 @@ test_manager_restart_keeps_state(Fixture *f, gconstpointer data)
         t = rv_manager_lookup(f->manager, &h2);
         g_assert_nonnull(t);
         g_assert_true(t->user_paused);
-        WAIT_FOR(t->in_engine);
-        rv_engine_post_status(f->engine);
-        WAIT_FOR(t->state == RV_TORRENT_STATE_PAUSED);
+        /* paused: listed from its records, out of the engine */
+        g_assert_true(t->parked);
+        g_assert_false(t->in_engine);
+        g_assert_cmpint(t->state, ==, RV_TORRENT_STATE_PAUSED);
         g_assert_true(rv_health_is_ok(f->health));
 }
 
+/* data: the torrents are paused, so parked at start: the damage is found as soon for them */
 static void
 test_manager_corrupt_resume(Fixture *f, gconstpointer data)
 {
@@ -508,6 +510,7 @@ test_manager_corrupt_resume(Fixture *f, gconstpointer data)
         RvInfoHash good;
 
         req.sequential = -1;
+        req.paused = data != NULL;
         req.torrent = one;
         t = add_torrent(f, &req, &error);
         bad = t->hash;
@@ -774,6 +777,115 @@ test_manager_restart_listed_loading(Fixture *f, gconstpointer data)
         }
 }
 
+/* keeps an async call's result, to finish where the test waits for it */
+static void
+result_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+        *(GAsyncResult **)user_data = g_object_ref(result);
+}
+
+/* a stored torrent paused by the user, after a restart: listed paused from its records, not in the engine */
+static RvTorrent *
+assert_parked(Fixture *f, const RvInfoHash *hash)
+{
+        RvTorrent *t = rv_manager_lookup(f->manager, hash);
+        g_autoptr(GError) error = NULL;
+
+        g_assert_nonnull(t);
+        g_assert_true(t->parked);
+        g_assert_false(t->in_engine);
+        g_assert_cmpint(t->state, ==, RV_TORRENT_STATE_PAUSED);
+        g_assert_true(t->user_paused);
+        g_assert_cmpint(t->total_size, >, 0);
+        g_assert_nonnull(t->files);
+        g_assert_true(g_str_has_prefix(t->name, "park-"));
+        /* the engine has never heard of it */
+        g_assert_false(rv_engine_pause(f->engine, hash, &error));
+        g_assert_error(error, RV_ERROR, RV_ERROR_NOT_FOUND);
+        return t;
+}
+
+/*
+ * issue 17: a torrent the user paused is not handed to the engine at start:
+ * it is listed paused from its records and goes to the engine once something
+ * needs it there (resume, file list, remove); a restart keeps it parked
+ */
+static void
+test_manager_restart_parked(Fixture *f, gconstpointer data)
+{
+        const char *files[] = { "a/x.bin", "a/y.bin", NULL };
+        const char *names[] = { "park-resume", "park-files", "park-remove", "park-running" };
+        RvInfoHash hashes[G_N_ELEMENTS(names)];
+        g_autoptr(GAsyncResult) result = NULL;
+        g_autoptr(GArray) listed = NULL;
+        g_autoptr(GError) error = NULL;
+        RvTorrent *t;
+
+        for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+                g_autoptr(GBytes) bytes = make_torrent(f, names[i], files, 40000 + i);
+                RvAddRequest req = { 0 };
+                req.torrent = bytes;
+                req.sequential = -1;
+                req.paused = i < 3;
+                t = add_torrent(f, &req, &error);
+                g_assert_no_error(error);
+                hashes[i] = t->hash;
+        }
+        restart(f);
+
+        for (guint i = 0; i < 3; i++)
+                assert_parked(f, &hashes[i]);
+        t = rv_manager_lookup(f->manager, &hashes[3]);
+        g_assert_false(t->parked);
+        WAIT_FOR(t->in_engine);
+        /* a pause of a parked torrent has nothing to do */
+        g_assert_true(rv_manager_pause(f->manager, rv_manager_lookup(f->manager, &hashes[0]), &error));
+        g_assert_no_error(error);
+        assert_parked(f, &hashes[0]);
+
+        /* resume hands it over and it runs */
+        t = rv_manager_lookup(f->manager, &hashes[0]);
+        g_assert_true(rv_manager_resume(f->manager, t, &error));
+        g_assert_no_error(error);
+        g_assert_false(t->parked);
+        WAIT_FOR(t->in_engine && t->state != RV_TORRENT_STATE_PAUSED);
+        g_assert_false(t->user_paused);
+
+        /* a file list hands it over too; it stays paused */
+        t = rv_manager_lookup(f->manager, &hashes[1]);
+        rv_manager_list_files_async(f->manager, t, NULL, result_cb, &result);
+        WAIT_FOR(result != NULL);
+        listed = rv_manager_list_files_finish(f->manager, result, &error);
+        /* it holds the manager, which goes before the engine at the restart below */
+        g_clear_object(&result);
+        g_assert_no_error(error);
+        g_assert_nonnull(listed);
+        g_assert_cmpuint(listed->len, ==, 2);
+        WAIT_FOR(t->in_engine);
+        g_assert_cmpint(t->state, ==, RV_TORRENT_STATE_PAUSED);
+
+        /* a remove takes its records */
+        t = rv_manager_lookup(f->manager, &hashes[2]);
+        g_assert_true(file_exists_in_state(f, &hashes[2], ".resume"));
+        g_assert_true(rv_manager_remove(f->manager, t, FALSE, &error));
+        g_assert_no_error(error);
+        WAIT_FOR(rv_manager_lookup(f->manager, &hashes[2]) == NULL);
+        WAIT_FOR(!file_exists_in_state(f, &hashes[2], ".resume") && !file_exists_in_state(f, &hashes[2], ".json"));
+
+        /* again: the one paused still is parked again, with what it had; the resumed one runs */
+        restart(f);
+        g_assert_cmpuint(rv_manager_get_count(f->manager), ==, 3);
+        assert_parked(f, &hashes[1]);
+        t = rv_manager_lookup(f->manager, &hashes[0]);
+        g_assert_false(t->parked);
+        WAIT_FOR(t->in_engine);
+
+        /* a shutdown with a parked torrent rewrites nothing and drops nothing */
+        restart(f);
+        assert_parked(f, &hashes[1]);
+        g_assert_true(file_exists_in_state(f, &hashes[1], ".resume") && file_exists_in_state(f, &hashes[1], ".json"));
+}
+
 static void
 listed_stop_cb(RvManager *manager, gpointer user_data)
 {
@@ -999,11 +1111,15 @@ main(int argc, char **argv)
                    fixture_teardown);
         g_test_add("/core/manager/corrupt-resume", Fixture, NULL, fixture_setup, test_manager_corrupt_resume,
                    fixture_teardown);
+        g_test_add("/core/manager/corrupt-resume-parked", Fixture, "parked", fixture_setup, test_manager_corrupt_resume,
+                   fixture_teardown);
         g_test_add("/core/manager/magnet-and-remove", Fixture, NULL, fixture_setup, test_manager_magnet_and_remove,
                    fixture_teardown);
         g_test_add("/core/manager/resolve", Fixture, NULL, fixture_setup, test_manager_resolve, fixture_teardown);
         g_test_add("/core/manager/restart-listed-loading", Fixture, NULL, fixture_setup,
                    test_manager_restart_listed_loading, fixture_teardown);
+        g_test_add("/core/manager/restart-parked", Fixture, NULL, fixture_setup, test_manager_restart_parked,
+                   fixture_teardown);
         g_test_add("/core/manager/stop-while-loading", Fixture, NULL, fixture_setup, test_manager_stop_while_loading,
                    fixture_teardown);
         g_test_add("/core/manager/restart-many", Fixture, NULL, fixture_setup, test_manager_restart_many,

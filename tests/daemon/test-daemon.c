@@ -679,9 +679,9 @@ test_daemon_bad_config(void)
         rv_test_harness_teardown(&h);
 }
 
-/* the states of every torrent, from ListTorrentColumns; ret_hash: one still loading, if any */
+/* the states of every torrent, from ListTorrentColumns; ret_hash: one still loading, if any; ret_hashes: all */
 static guint
-count_loading(RvTestHarness *h, guint *ret_n, char **ret_hash)
+count_loading(RvTestHarness *h, guint *ret_n, char **ret_hash, GStrv *ret_hashes)
 {
         g_autoptr(GError) error = NULL;
         const char *fields[] = { "state", NULL };
@@ -704,10 +704,12 @@ count_loading(RvTestHarness *h, guint *ret_n, char **ret_hash)
                         if (loading++ == 0 && ret_hash != NULL)
                                 *ret_hash = g_strdup(hashes[i]);
                 } else {
-                        g_assert_cmpstr(states[i], ==, "paused");
+                        g_assert_cmpstr(states[i], !=, "");
                 }
         }
         *ret_n = (guint)n;
+        if (ret_hashes != NULL)
+                *ret_hashes = g_strdupv((char **)hashes);
         return loading;
 }
 
@@ -728,9 +730,10 @@ test_daemon_restart_listed_loading(void)
 
         rv_test_harness_setup(&h);
         rv_test_harness_write_config(&h, NULL);
-        rv_test_harness_store_torrents(&h, "listed", n, TRUE);
+        /* not paused: a paused one is listed and stays out of the engine (/daemon/restart-parked) */
+        rv_test_harness_store_torrents(&h, "listed", n, FALSE);
         rv_test_harness_start_daemon(&h);
-        g_assert_cmpuint(count_loading(&h, &listed, &hash), >, 0);
+        g_assert_cmpuint(count_loading(&h, &listed, &hash, NULL), >, 0);
         g_assert_cmpuint(listed, ==, n);
         g_assert_cmpuint(torrent_count(&h), ==, n);
 
@@ -742,7 +745,7 @@ test_daemon_restart_listed_loading(void)
         }
 
         deadline = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
-        while (count_loading(&h, &listed, NULL) > 0) {
+        while (count_loading(&h, &listed, NULL, NULL) > 0) {
                 g_assert_cmpint(g_get_monotonic_time(), <, deadline);
                 g_usleep(50000);
         }
@@ -776,6 +779,116 @@ test_daemon_restart_listed_loading(void)
         rv_test_harness_teardown(&h);
 }
 
+/* the daemon answers on its own: poll, 30 s at most */
+#define POLL_FOR(cond)                                                           \
+        G_STMT_START                                                             \
+        {                                                                        \
+                gint64 deadline_ = g_get_monotonic_time() + 30 * G_USEC_PER_SEC; \
+                while (!(cond) && g_get_monotonic_time() < deadline_)            \
+                        g_usleep(20000);                                         \
+                g_assert_true(cond);                                             \
+        }                                                                        \
+        G_STMT_END
+
+static guint64
+get_size(RvTestHarness *h, const char *path)
+{
+        g_autoptr(GVariant) size = rv_test_get(h, path, "Size");
+
+        return g_variant_get_uint64(size);
+}
+
+static char *
+get_state(RvTestHarness *h, const char *path)
+{
+        g_autoptr(GVariant) state = rv_test_get(h, path, "State");
+
+        return g_variant_dup_string(state, NULL);
+}
+
+static gboolean
+state_is(RvTestHarness *h, const char *path, const char *state)
+{
+        g_autofree char *now = get_state(h, path);
+
+        return g_str_equal(now, state);
+}
+
+/*
+ * issue 17: a torrent the user paused is listed "paused" from its records at
+ * a restart and is not handed to libtorrent; resume, a file list or a remove
+ * hands it over and acts; a restart again keeps it so
+ */
+static void
+test_daemon_restart_parked(void)
+{
+        RvTestHarness h;
+        const guint n = 50;
+        g_autofree char *resumed = NULL;
+        g_autofree char *listed = NULL;
+        g_autofree char *removed = NULL;
+        g_autofree char *resume_file = NULL;
+        g_auto(GStrv) hashes = NULL;
+        guint count = 0;
+
+        rv_test_harness_setup(&h);
+        rv_test_harness_write_config(&h, NULL);
+        rv_test_harness_store_torrents(&h, "parked", n, TRUE);
+        rv_test_harness_start_daemon(&h);
+        /* none loading: every one is paused from the first list on */
+        g_assert_cmpuint(count_loading(&h, &count, NULL, &hashes), ==, 0);
+        g_assert_cmpuint(count, ==, n);
+        resumed = g_strdup_printf(RV_BUS_PATH "/torrent/%s", hashes[0]);
+        listed = g_strdup_printf(RV_BUS_PATH "/torrent/%s", hashes[1]);
+        removed = g_strdup_printf(RV_BUS_PATH "/torrent/%s", hashes[2]);
+        for (guint i = 0; i < 3; i++) {
+                const char *path = i == 0 ? resumed : i == 1 ? listed : removed;
+                g_autofree char *state = get_state(&h, path);
+                g_assert_cmpstr(state, ==, "paused");
+                /* described from its resume data while the daemon idles */
+                POLL_FOR(get_size(&h, path) > 0);
+        }
+
+        /* a file list answers for a parked torrent */
+        {
+                g_autoptr(GError) error = NULL;
+                g_autoptr(GVariant) reply = rv_test_call(&h, listed, RV_BUS_TORRENT_IFACE, "ListFiles", NULL,
+                                                         G_VARIANT_TYPE("(a(usttyb))"), &error);
+                g_autoptr(GVariant) files = NULL;
+                g_autofree char *state = NULL;
+                g_assert_no_error(error);
+                files = g_variant_get_child_value(reply, 0);
+                g_assert_cmpuint(g_variant_n_children(files), >, 0);
+                state = get_state(&h, listed);
+                g_assert_cmpstr(state, ==, "paused");
+        }
+
+        /* resume hands it over and it runs */
+        torrent_call(&h, resumed, "Resume", NULL);
+        POLL_FOR(!state_is(&h, resumed, "paused") && !state_is(&h, resumed, "loading"));
+
+        /* a remove takes its records */
+        resume_file = g_strdup_printf("%s/torrents/%s.resume", h.state, strrchr(removed, '/') + 1);
+        g_assert_true(g_file_test(resume_file, G_FILE_TEST_EXISTS));
+        torrent_call(&h, removed, "Remove", g_variant_new("(b)", FALSE));
+        POLL_FOR(torrent_count(&h) == n - 1);
+        POLL_FOR(!g_file_test(resume_file, G_FILE_TEST_EXISTS));
+        g_assert_cmpint(rv_test_harness_stop_daemon(&h), ==, 0);
+
+        /* again: the paused ones are parked again, the resumed one is not paused */
+        rv_test_harness_start_daemon(&h);
+        g_assert_cmpuint(torrent_count(&h), ==, n - 1);
+        {
+                g_autofree char *state = get_state(&h, listed);
+                g_assert_cmpstr(state, ==, "paused");
+                g_free(state);
+                state = get_state(&h, resumed);
+                g_assert_cmpstr(state, !=, "paused");
+        }
+        g_assert_cmpint(rv_test_harness_stop_daemon(&h), ==, 0);
+        rv_test_harness_teardown(&h);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -788,6 +901,7 @@ main(int argc, char **argv)
         g_test_add_func("/daemon/sigterm-saves", test_daemon_sigterm_saves);
         g_test_add_func("/daemon/restart-not-paused", test_daemon_restart_not_paused);
         g_test_add_func("/daemon/restart-listed-loading", test_daemon_restart_listed_loading);
+        g_test_add_func("/daemon/restart-parked", test_daemon_restart_parked);
         g_test_add_func("/daemon/bad-config", test_daemon_bad_config);
         g_test_add_func("/daemon/state-locked", test_daemon_state_locked);
         return g_test_run();
