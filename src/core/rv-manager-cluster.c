@@ -20,9 +20,6 @@
  * restores stored records by.
  */
 
-/* how long a command carried to the torrent's owner may take */
-#define RV_MANAGER_COMMAND_TIMEOUT_MS 10000
-
 static void
 rv_manager_cluster_lease_cb(RvStore *store, gboolean held, const char *reason, gpointer user_data)
 {
@@ -722,8 +719,7 @@ rv_manager_set_cluster(RvManager *self, const RvManagerCluster *cluster)
         for (guint i = 0; cluster->pins != NULL && cluster->pins[i] != NULL && cluster->pins[i + 1] != NULL; i += 2)
                 g_hash_table_replace(self->pins, g_strdup(cluster->pins[i]), g_strdup(cluster->pins[i + 1]));
         rv_store_set_cluster_funcs(self->store, &funcs, self);
-        self->command_timeout_ms =
-                cluster->command_timeout_ms > 0 ? cluster->command_timeout_ms : RV_MANAGER_COMMAND_TIMEOUT_MS;
+        self->command_timeout_ms = cluster->command_timeout_ms;
         if (lease_ms > 0 && self->cluster_timer == 0)
                 self->cluster_timer = g_timeout_add(MAX(lease_ms / 3, 500), rv_manager_cluster_tick_cb, self);
 }

@@ -108,7 +108,7 @@ typedef struct {
         gboolean least_loaded;
         /* "label", "node" pairs, NULL-terminated, may be NULL: placeable adds with the label go to the node */
         const char *const *pins;
-        /* how long a command carried to another node may take */
+        /* how long a command carried to another node may take ([cluster] command-timeout, never 0) */
         guint command_timeout_ms;
 } RvManagerCluster;
 

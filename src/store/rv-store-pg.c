@@ -1997,7 +1997,8 @@ rv_pg_push_cluster(RvStorePg *store, RvPgOp *op_in)
         g_autoptr(RvPgOp) op = op_in;
 
         if (store->state != RV_PG_READY) {
-                g_autoptr(GError) error = rv_pg_unavailable(store, "renewing the lease");
+                g_autofree char *what = rv_pg_op_describe(op);
+                g_autoptr(GError) error = rv_pg_unavailable(store, what);
                 rv_pg_cluster_failed(store, op, error);
                 return;
         }
