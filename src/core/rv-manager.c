@@ -32,6 +32,10 @@ struct _RvManagerAdd {
         gsize n_prio;
         /* seed mode: the data on disk is taken as it is */
         gboolean skip_checking;
+        /* paused with its metadata: it stays out of the engine once stored (parked) */
+        gboolean park;
+        /* a parked torrent's resume data, kept when the store cannot read it back */
+        GBytes *resume;
         guint timer;
 };
 
@@ -794,6 +798,8 @@ rv_manager_add_free(RvManagerAdd *add)
         rv_engine_source_free(add->source);
         g_strfreev(add->peers);
         g_free(add->prio);
+        if (add->resume != NULL)
+                g_bytes_unref(add->resume);
         g_free(add);
 }
 
@@ -837,6 +843,27 @@ rv_manager_add_answer(RvManagerAdd *add, GError *error)
         g_object_unref(task);
 }
 
+/*
+ * a paused add with its metadata stays out of libtorrent, as a paused
+ * torrent does after a restart: libtorrent's torrent and storage cost memory
+ * and a look at the disk per add, and nothing runs until a resume. The first
+ * command that needs the engine hands it over (rv_manager_load_now) from the
+ * resume data just stored; until then it has nothing on disk to show (the
+ * check of data already there comes with the hand-over).
+ */
+static void
+rv_manager_park_added(RvManager *self, RvManagerAdd *add)
+{
+        RvStoreTorrent *record = g_new0(RvStoreTorrent, 1);
+
+        record->hash = add->hash;
+        /* NULL when the store reads it back at the hand-over */
+        record->resume = g_steal_pointer(&add->resume);
+        g_hash_table_replace(self->loading, record->hash.hex, record);
+        add->torrent->parked = TRUE;
+        g_clear_pointer(&add->source, rv_engine_source_free);
+}
+
 static void
 rv_manager_add_stored_cb(const GError *error, gpointer user_data)
 {
@@ -862,11 +889,15 @@ rv_manager_add_stored_cb(const GError *error, gpointer user_data)
                 rv_manager_add_free(add);
                 return;
         }
-        rv_manager_add_options(add, &options);
-        if (!rv_engine_add(self->engine, g_steal_pointer(&add->source), &options, &engine_error)) {
-                rv_manager_add_answer(add, g_steal_pointer(&engine_error));
-                rv_manager_add_free(add);
-                return;
+        if (add->park) {
+                rv_manager_park_added(self, add);
+        } else {
+                rv_manager_add_options(add, &options);
+                if (!rv_engine_add(self->engine, g_steal_pointer(&add->source), &options, &engine_error)) {
+                        rv_manager_add_answer(add, g_steal_pointer(&engine_error));
+                        rv_manager_add_free(add);
+                        return;
+                }
         }
         torrent = g_steal_pointer(&add->torrent);
         rv_manager_register(self, torrent);
@@ -981,6 +1012,7 @@ rv_manager_add_async(RvManager *self, const RvAddRequest *request, GAsyncReadyCa
         add->torrent = g_steal_pointer(&torrent);
         add->peers = g_strdupv((GStrv)request->peers);
         add->skip_checking = request->skip_checking;
+        add->park = request->paused && !request->skip_checking && info->has_metadata;
         add->prio = rv_torrent_compute_priorities(add->torrent, &add->n_prio);
         rv_manager_add_options(add, &options);
         resume = rv_engine_source_write_resume(source, &options, &error);
@@ -990,6 +1022,8 @@ rv_manager_add_async(RvManager *self, const RvAddRequest *request, GAsyncReadyCa
                 return;
         }
         meta = rv_torrent_meta_to_json(add->torrent);
+        if (add->park && !rv_store_can_read_resume(self->store))
+                add->resume = g_bytes_ref(resume);
         add->source = g_steal_pointer(&source);
         add->task = g_steal_pointer(&task);
         g_task_set_task_data(add->task, g_memdup2(&info->hash, sizeof(RvInfoHash)), g_free);

@@ -886,6 +886,78 @@ test_manager_restart_parked(Fixture *f, gconstpointer data)
         g_assert_true(file_exists_in_state(f, &hashes[1], ".resume") && file_exists_in_state(f, &hashes[1], ".json"));
 }
 
+/*
+ * issue 17: a paused add with its metadata is parked as soon as it is
+ * stored, as after a restart: out of the engine until something needs it
+ * there; one added to seed what is on disk (skip_checking) goes in at once
+ */
+static void
+test_manager_add_parked(Fixture *f, gconstpointer data)
+{
+        const char *files[] = { "a/x.bin", "a/y.bin", NULL };
+        const char *names[] = { "park-added", "park-listed", "park-gone", "park-seed" };
+        RvInfoHash hashes[G_N_ELEMENTS(names)];
+        g_autoptr(GAsyncResult) result = NULL;
+        g_autoptr(GArray) listed = NULL;
+        g_autoptr(GError) error = NULL;
+        RvTorrent *t;
+
+        for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+                g_autoptr(GBytes) bytes = make_torrent(f, names[i], files, 41000 + i);
+                RvAddRequest req = { 0 };
+                req.torrent = bytes;
+                req.sequential = -1;
+                req.paused = TRUE;
+                req.skip_checking = i == 3;
+                t = add_torrent(f, &req, &error);
+                g_assert_no_error(error);
+                hashes[i] = t->hash;
+        }
+        for (guint i = 0; i < 3; i++) {
+                t = assert_parked(f, &hashes[i]);
+                g_assert_cmpfloat(t->progress, ==, 0.0);
+                g_assert_cmpuint(t->files->len, ==, 2);
+        }
+        t = rv_manager_lookup(f->manager, &hashes[3]);
+        g_assert_false(t->parked);
+        WAIT_FOR(t->in_engine);
+
+        /* a pause has nothing to do; resume hands it over from the resume data just stored, and it runs */
+        t = rv_manager_lookup(f->manager, &hashes[0]);
+        g_assert_true(rv_manager_pause(f->manager, t, &error));
+        g_assert_no_error(error);
+        assert_parked(f, &hashes[0]);
+        g_assert_true(rv_manager_resume(f->manager, t, &error));
+        g_assert_no_error(error);
+        g_assert_false(t->parked);
+        WAIT_FOR(t->in_engine && t->state != RV_TORRENT_STATE_PAUSED);
+
+        /* a file list hands it over and it stays paused */
+        t = rv_manager_lookup(f->manager, &hashes[1]);
+        rv_manager_list_files_async(f->manager, t, NULL, result_cb, &result);
+        WAIT_FOR(result != NULL);
+        listed = rv_manager_list_files_finish(f->manager, result, &error);
+        g_clear_object(&result);
+        g_assert_no_error(error);
+        g_assert_cmpuint(listed->len, ==, 2);
+        WAIT_FOR(t->in_engine);
+        g_assert_cmpint(t->state, ==, RV_TORRENT_STATE_PAUSED);
+
+        /* a remove takes its records */
+        t = rv_manager_lookup(f->manager, &hashes[2]);
+        g_assert_true(rv_manager_remove(f->manager, t, FALSE, &error));
+        g_assert_no_error(error);
+        WAIT_FOR(rv_manager_lookup(f->manager, &hashes[2]) == NULL);
+        WAIT_FOR(!file_exists_in_state(f, &hashes[2], ".resume") && !file_exists_in_state(f, &hashes[2], ".json"));
+
+        /* a restart finds the records the add stored: the one never handed over is parked again */
+        restart(f);
+        g_assert_cmpuint(rv_manager_get_count(f->manager), ==, 3);
+        assert_parked(f, &hashes[1]);
+        t = rv_manager_lookup(f->manager, &hashes[0]);
+        WAIT_FOR(t->in_engine);
+}
+
 static void
 listed_stop_cb(RvManager *manager, gpointer user_data)
 {
@@ -1118,6 +1190,7 @@ main(int argc, char **argv)
         g_test_add("/core/manager/resolve", Fixture, NULL, fixture_setup, test_manager_resolve, fixture_teardown);
         g_test_add("/core/manager/restart-listed-loading", Fixture, NULL, fixture_setup,
                    test_manager_restart_listed_loading, fixture_teardown);
+        g_test_add("/core/manager/add-parked", Fixture, NULL, fixture_setup, test_manager_add_parked, fixture_teardown);
         g_test_add("/core/manager/restart-parked", Fixture, NULL, fixture_setup, test_manager_restart_parked,
                    fixture_teardown);
         g_test_add("/core/manager/stop-while-loading", Fixture, NULL, fixture_setup, test_manager_stop_while_loading,
