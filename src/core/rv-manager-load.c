@@ -349,10 +349,18 @@ rv_manager_load_list_slice(RvManager *self, RvLoadData *data)
                         data->restored++;
                 }
                 if (listed) {
-                        /* the metadata is in the torrent: only the resume data waits for the engine */
-                        g_clear_pointer(&record->meta, json_node_unref);
-                        g_array_append_val(self->load_queue, record->hash);
-                        g_hash_table_replace(self->loading, record->hash.hex, record);
+                        /*
+                         * the metadata is in the torrent: only the resume data waits for the
+                         * engine, in a record of this thread's; the store's, made by its reader
+                         * among the documents it parsed, would keep those pages of its heap
+                         * for as long as a paused torrent stays parked
+                         */
+                        RvStoreTorrent *kept = g_new0(RvStoreTorrent, 1);
+                        kept->hash = record->hash;
+                        kept->resume = g_steal_pointer(&record->resume);
+                        rv_store_torrent_free(record);
+                        g_array_append_val(self->load_queue, kept->hash);
+                        g_hash_table_replace(self->loading, kept->hash.hex, kept);
                 } else {
                         rv_store_torrent_free(record);
                 }
