@@ -145,6 +145,7 @@ char *
 rv_qbt_tags_text(const RvTorrent *t, const char *category)
 {
         GString *out = g_string_new(NULL);
+        gsize len;
 
         for (guint i = 0; t->labels != NULL && t->labels[i] != NULL; i++) {
                 if (g_strcmp0(t->labels[i], category) == 0)
@@ -153,7 +154,9 @@ rv_qbt_tags_text(const RvTorrent *t, const char *category)
                         g_string_append(out, ", ");
                 g_string_append(out, t->labels[i]);
         }
-        return g_string_free(out, FALSE);
+        /* kept per torrent by the change log: no room to spare */
+        len = out->len;
+        return g_realloc(g_string_free(out, FALSE), len + 1);
 }
 
 /* one torrent being written: what several fields need, made once */

@@ -512,6 +512,7 @@ rv_qbt_sync_maindata(RvHttpRequest *req)
 
         /* what waits for its turn goes out first, so the answer is as new as its rid says */
         last_id = rv_event_bus_get_last_id(bus);
+        rv_qbt_track_changes(qbt, last_id);
         full = rv_qbt_sync_is_full(qbt, rid, last_id);
         g_string_append(out, "{\"rid\":");
         rv_http_json_append_int(out, (gint64)last_id);

@@ -26,9 +26,18 @@ rv_qbt_entry_get(RvQbt *qbt, const RvInfoHash *hash)
                 entry->hash = *hash;
                 entry->link.data = entry;
                 g_hash_table_insert(qbt->entries, entry->hash.hex, entry);
-                g_queue_push_tail_link(&qbt->changes, &entry->link);
         }
         return entry;
+}
+
+/* the entry changed last: to the end of the change log */
+static void
+rv_qbt_entry_touch(RvQbt *qbt, RvQbtEntry *entry)
+{
+        if (entry->queued)
+                g_queue_unlink(&qbt->changes, &entry->link);
+        g_queue_push_tail_link(&qbt->changes, &entry->link);
+        entry->queued = TRUE;
 }
 
 /* a transfer is going on when the event says a rate is above zero */
@@ -49,9 +58,13 @@ rv_qbt_torrent_removed(RvQbt *qbt, const RvInfoHash *hash, guint64 id)
         RvQbtRemoved *removed;
 
         if (entry != NULL) {
-                g_queue_unlink(&qbt->changes, &entry->link);
+                if (entry->queued)
+                        g_queue_unlink(&qbt->changes, &entry->link);
                 g_hash_table_remove(qbt->entries, hash->hex);
         }
+        /* before the first sync every client gets a full update: nothing to remember */
+        if (!qbt->tracking)
+                return;
         removed = g_new0(RvQbtRemoved, 1);
         removed->id = id;
         removed->hash = *hash;
@@ -105,8 +118,7 @@ rv_qbt_cluster_changed(RvQbt *qbt, const RvEvent *event)
                 for (guint b = 0; b < RV_QBT_TORRENT_BITS; b++)
                         entry->field_ids[b] = event->id;
                 rv_qbt_labels_changed(qbt, entry, event->id);
-                g_queue_unlink(&qbt->changes, &entry->link);
-                g_queue_push_tail_link(&qbt->changes, &entry->link);
+                rv_qbt_entry_touch(qbt, entry);
         }
         for (guint i = 0; removed != NULL && i < json_array_get_length(removed); i++) {
                 RvInfoHash hash;
@@ -138,13 +150,20 @@ rv_qbt_event_cb(const RvEvent *event, gpointer user_data)
                 rv_qbt_torrent_removed(qbt, &event->hash, event->id);
                 return;
         case RV_EVENT_CLUSTER_CHANGED:
-                rv_qbt_cluster_changed(qbt, event);
+                if (qbt->tracking)
+                        rv_qbt_cluster_changed(qbt, event);
                 return;
         default:
                 break;
         }
         if (!event->has_hash)
                 return;
+        if (!qbt->tracking) {
+                /* only the last transfer is kept until a client asks for deltas */
+                if (rv_qbt_event_active(event))
+                        rv_qbt_entry_get(qbt, &event->hash)->last_activity = event->timestamp / G_USEC_PER_SEC;
+                return;
+        }
         entry = rv_qbt_entry_get(qbt, &event->hash);
         entry->changed_id = event->id;
         /* a change names its fields; the other kinds (added, completed, files, ...) count as a change of all */
@@ -156,8 +175,7 @@ rv_qbt_event_cb(const RvEvent *event, gpointer user_data)
         }
         if (event->fields == 0 || (event->fields & RV_TORRENT_FIELD_LABELS) != 0)
                 rv_qbt_labels_changed(qbt, entry, event->id);
-        g_queue_unlink(&qbt->changes, &entry->link);
-        g_queue_push_tail_link(&qbt->changes, &entry->link);
+        rv_qbt_entry_touch(qbt, entry);
         if (rv_qbt_event_active(event))
                 entry->last_activity = event->timestamp / G_USEC_PER_SEC;
 }
@@ -173,7 +191,6 @@ rv_qbt_new(RvHttp *http)
         qbt->entries = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)rv_qbt_entry_free);
         g_queue_init(&qbt->changes);
         g_queue_init(&qbt->removed);
-        qbt->floor_id = rv_event_bus_get_last_id(bus);
         qbt->subscription = rv_event_bus_subscribe(bus, rv_qbt_event_cb, qbt);
         return qbt;
 }
@@ -192,6 +209,20 @@ rv_qbt_free(RvQbt *qbt)
         g_hash_table_unref(qbt->sessions);
         g_clear_object(&qbt->fetcher);
         g_free(qbt);
+}
+
+/*
+ * the change log costs a few hundred bytes a torrent: it is kept from the
+ * first sync/maindata on, which is a full update whatever its rid (no delta
+ * was handed out before), so a service no client syncs with keeps none
+ */
+void
+rv_qbt_track_changes(RvQbt *qbt, guint64 last_id)
+{
+        if (qbt->tracking)
+                return;
+        qbt->tracking = TRUE;
+        qbt->floor_id = last_id;
 }
 
 guint

@@ -48,6 +48,8 @@ typedef struct {
         /* the event id of its last change, and its link in RvQbt.changes */
         guint64 changed_id;
         GList link;
+        /* the link is in RvQbt.changes */
+        gboolean queued;
         /* the event id that last changed each RvTorrentFields bit; added_id: the torrent came (all of it is new) */
         guint64 field_ids[RV_QBT_FIELD_BITS];
         guint64 added_id;
@@ -76,6 +78,8 @@ struct _RvQbt {
         GQueue removed;
         /* a rid at or below this is older than what is known: full update */
         guint64 floor_id;
+        /* the change log is kept (from the first sync/maindata on) */
+        gboolean tracking;
         /* the last settings change (categories) */
         guint64 settings_id;
         /* fetches .torrent files named by URL in torrents/add; made on first use */
@@ -85,6 +89,8 @@ struct _RvQbt {
 /* rv-qbt.c */
 RvQbt *rv_qbt_new(RvHttp *http);
 void rv_qbt_free(RvQbt *qbt);
+/* keeps the change log from now on (last_id: the event id the first full update names) */
+void rv_qbt_track_changes(RvQbt *qbt, guint64 last_id);
 /* the RvTorrentFields of a torrent changed since the event rid (RV_QBT_ALL when it came since) */
 guint rv_qbt_changes_since(const RvQbtEntry *entry, guint64 rid);
 /* the last transfer seen of a torrent (seconds since the epoch), its added time when none */
