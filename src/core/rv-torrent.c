@@ -452,6 +452,9 @@ rv_torrent_meta_read_overrides(JsonObject *obj, GHashTable **ret_overrides, GErr
                 return TRUE;
         po = json_node_get_object(member);
         keys = json_object_get_members(po);
+        /* the usual case: an empty object, and no table kept for it */
+        if (keys == NULL)
+                return TRUE;
         overrides = g_hash_table_new(NULL, NULL);
         for (GList *l = keys; l != NULL; l = l->next) {
                 guint64 idx = 0;
@@ -593,6 +596,9 @@ rv_torrent_meta_from_json(RvTorrent *torrent, JsonNode *node, GError **error)
                 selection = rv_selection_from_json(member, error);
                 if (selection == NULL)
                         return FALSE;
+                /* one that selects everything is written as none is: none is kept */
+                if (rv_selection_is_empty(selection))
+                        g_clear_pointer(&selection, rv_selection_free);
         }
         if (!rv_torrent_meta_read_overrides(obj, &overrides, error))
                 return FALSE;
