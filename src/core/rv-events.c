@@ -438,8 +438,11 @@ rv_event_bus_progress_cb(gpointer user_data)
                 RvProgressSlot *slot = value;
                 gint64 due_us = slot->last_us + (gint64)bus->progress_interval_ms * 1000;
                 RvInfoHash hash;
-                if (slot->pending == 0)
+                if (slot->pending == 0 && due_us <= now) {
+                        /* its turn is over with nothing waiting: as good as no slot, which costs nothing */
+                        g_hash_table_iter_remove(&iter);
                         continue;
+                }
                 if (due_us > now) {
                         earliest = MIN(earliest, due_us);
                         continue;
@@ -451,6 +454,7 @@ rv_event_bus_progress_cb(gpointer user_data)
                 slot->pending = 0;
                 slot->last_us = now;
                 bus->n_pending--;
+                earliest = MIN(earliest, now + (gint64)bus->progress_interval_ms * 1000);
         }
         /* published after the walk: a subscriber may change the table */
         for (guint i = 0; i < due->len; i++) {
@@ -462,6 +466,12 @@ rv_event_bus_progress_cb(gpointer user_data)
         if (earliest != G_MAXINT64)
                 rv_event_bus_arm_progress(bus, earliest);
         return G_SOURCE_REMOVE;
+}
+
+guint
+rv_event_bus_get_progress_slots(RvEventBus *bus)
+{
+        return g_hash_table_size(bus->progress);
 }
 
 static RvProgressSlot *
@@ -485,6 +495,11 @@ rv_event_bus_torrent_changed(RvEventBus *bus, const RvTorrent *torrent, guint fi
 
         if (fields == 0)
                 return;
+        /* a change of no coalesced field goes out at once: a torrent without a slot needs none for it */
+        if ((fields & RV_TORRENT_FIELDS_COALESCED) == 0 && !g_hash_table_contains(bus->progress, torrent->hash.hex)) {
+                rv_event_bus_publish_change(bus, torrent, fields);
+                return;
+        }
         slot = rv_event_bus_slot(bus, &torrent->hash);
         now = g_get_monotonic_time();
         if ((fields & ~RV_TORRENT_FIELDS_COALESCED) == 0 &&
@@ -501,8 +516,11 @@ rv_event_bus_torrent_changed(RvEventBus *bus, const RvTorrent *torrent, guint fi
                 bus->n_pending--;
         fields |= slot->pending;
         slot->pending = 0;
-        if (fields & RV_TORRENT_FIELDS_COALESCED)
+        if (fields & RV_TORRENT_FIELDS_COALESCED) {
                 slot->last_us = now;
+                /* the timer drops the slot once its turn is over */
+                rv_event_bus_arm_progress(bus, now + (gint64)bus->progress_interval_ms * 1000);
+        }
         rv_event_bus_publish_change(bus, torrent, fields);
 }
 
@@ -519,6 +537,7 @@ rv_event_bus_flush_torrent(RvEventBus *bus, const RvInfoHash *hash)
         slot->pending = 0;
         bus->n_pending--;
         slot->last_us = g_get_monotonic_time();
+        rv_event_bus_arm_progress(bus, slot->last_us + (gint64)bus->progress_interval_ms * 1000);
         torrent = bus->lookup != NULL ? bus->lookup(hash, bus->lookup_data) : NULL;
         if (torrent != NULL)
                 rv_event_bus_publish_change(bus, torrent, fields);

@@ -110,6 +110,8 @@ typedef const RvTorrent *(*RvEventLookupFunc)(const RvInfoHash *hash, gpointer u
 void rv_event_bus_set_lookup(RvEventBus *bus, RvEventLookupFunc lookup, gpointer user_data);
 void rv_event_bus_set_progress_interval(RvEventBus *bus, guint interval_ms);
 guint rv_event_bus_get_progress_interval(RvEventBus *bus);
+/* torrents whose coalesced fields had their turn within the interval or wait for it (tests, metrics) */
+guint rv_event_bus_get_progress_slots(RvEventBus *bus);
 void rv_event_bus_torrent_changed(RvEventBus *bus, const RvTorrent *torrent, guint fields);
 /* send a torrent's waiting change now, e.g. before a reply that depends on it */
 void rv_event_bus_flush_torrent(RvEventBus *bus, const RvInfoHash *hash);

@@ -169,6 +169,51 @@ test_events_progress_coalescing(Fixture *f, gconstpointer data)
         lookup_torrents[0] = lookup_torrents[1] = NULL;
 }
 
+/*
+ * a torrent costs the coalescer nothing once its turn is over: 10,000 that
+ * each reported progress once (a restart) hold no slot an interval later,
+ * and a change of other fields makes none
+ */
+static void
+test_events_progress_slots_dropped(Fixture *f, gconstpointer data)
+{
+        g_autoptr(RvEventBus) bus = rv_event_bus_new(64, 1, NULL, NULL);
+        g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
+        RvInfoHash h = hash_of('e');
+        g_autoptr(RvTorrent) t = rv_torrent_new(&h);
+
+        lookup_torrents[0] = t;
+        rv_event_bus_set_lookup(bus, lookup_cb, NULL);
+        rv_event_bus_set_progress_interval(bus, 100);
+        rv_event_bus_subscribe(bus, collect_cb, f);
+        t->state = RV_TORRENT_STATE_PAUSED;
+        rv_event_bus_torrent_changed(bus, t, RV_TORRENT_FIELD_STATE);
+        g_assert_cmpuint(f->seen->len, ==, 1);
+        g_assert_cmpuint(rv_event_bus_get_progress_slots(bus), ==, 0);
+        for (guint i = 0; i < 10000; i++) {
+                RvInfoHash hi;
+                g_autoptr(RvTorrent) ti = NULL;
+                g_snprintf(hi.hex, sizeof(hi.hex), "%040x", i + 1);
+                ti = rv_torrent_new(&hi);
+                rv_event_bus_torrent_changed(bus, ti, RV_TORRENT_FIELD_PROGRESS);
+        }
+        g_assert_cmpuint(f->seen->len, ==, 10001);
+        g_assert_cmpuint(rv_event_bus_get_progress_slots(bus), ==, 10000);
+        /* one waits for its turn: it goes out, then its slot goes too */
+        t->wanted_done = 1;
+        rv_event_bus_torrent_changed(bus, t, RV_TORRENT_FIELD_PROGRESS);
+        t->wanted_done = 2;
+        rv_event_bus_torrent_changed(bus, t, RV_TORRENT_FIELD_PROGRESS);
+        g_assert_cmpuint(f->seen->len, ==, 10002);
+        while (rv_event_bus_get_progress_slots(bus) > 0)
+                g_main_context_iteration(NULL, TRUE);
+        g_assert_cmpuint(f->seen->len, ==, 10003);
+        g_assert_cmpint(json_object_get_int_member(
+                                json_node_get_object(((RvEvent *)g_ptr_array_index(f->seen, 10002))->data), "done"),
+                        ==, 2);
+        lookup_torrents[0] = NULL;
+}
+
 /* a state change goes out at once and takes along the progress that waited for its turn */
 static void
 test_events_state_at_once(Fixture *f, gconstpointer data)
@@ -285,6 +330,8 @@ main(int argc, char **argv)
         g_test_add("/core/events/reservation", Fixture, NULL, fixture_setup, test_events_reservation, fixture_teardown);
         g_test_add("/core/events/progress-coalescing", Fixture, NULL, fixture_setup, test_events_progress_coalescing,
                    fixture_teardown);
+        g_test_add("/core/events/progress-slots-dropped", Fixture, NULL, fixture_setup,
+                   test_events_progress_slots_dropped, fixture_teardown);
         g_test_add("/core/events/state-at-once", Fixture, NULL, fixture_setup, test_events_state_at_once,
                    fixture_teardown);
         g_test_add("/core/events/hold", Fixture, NULL, fixture_setup, test_events_hold, fixture_teardown);
