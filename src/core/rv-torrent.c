@@ -439,6 +439,26 @@ rv_torrent_meta_read_labels(JsonObject *obj, GStrvBuilder *labels, GError **erro
         return TRUE;
 }
 
+/* "selection"; ret_selection stays NULL when there is none, or one that selects everything */
+static gboolean
+rv_torrent_meta_read_selection(JsonObject *obj, RvSelection **ret_selection, GError **error)
+{
+        JsonNode *member = json_object_get_member(obj, "selection");
+        RvSelection *selection;
+
+        if (member == NULL || JSON_NODE_HOLDS_NULL(member))
+                return TRUE;
+        selection = rv_selection_from_json(member, error);
+        if (selection == NULL)
+                return FALSE;
+        /* written as none is: none is kept */
+        if (rv_selection_is_empty(selection))
+                rv_selection_free(selection);
+        else
+                *ret_selection = selection;
+        return TRUE;
+}
+
 /* "priority_overrides": file index -> priority 0..7; ret_overrides stays NULL when there are none */
 static gboolean
 rv_torrent_meta_read_overrides(JsonObject *obj, GHashTable **ret_overrides, GError **error)
@@ -591,15 +611,8 @@ rv_torrent_meta_from_json(RvTorrent *torrent, JsonNode *node, GError **error)
                                 g_strv_builder_add(peers, json_node_get_string(elem));
                 }
         }
-        member = json_object_get_member(obj, "selection");
-        if (member != NULL && !JSON_NODE_HOLDS_NULL(member)) {
-                selection = rv_selection_from_json(member, error);
-                if (selection == NULL)
-                        return FALSE;
-                /* one that selects everything is written as none is: none is kept */
-                if (rv_selection_is_empty(selection))
-                        g_clear_pointer(&selection, rv_selection_free);
-        }
+        if (!rv_torrent_meta_read_selection(obj, &selection, error))
+                return FALSE;
         if (!rv_torrent_meta_read_overrides(obj, &overrides, error))
                 return FALSE;
         if (!rv_json_get_bool(obj, "sequential", &sequential, error) ||
