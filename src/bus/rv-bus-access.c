@@ -42,12 +42,10 @@ rv_bus_token_issued_cb(GObject *source, GAsyncResult *result, gpointer user_data
 static int
 rv_bus_issue_token_authorized(RvBus *self, sd_bus_message *m, gpointer data, sd_bus_error *ret_error)
 {
-        g_autoptr(sd_bus_creds) creds = NULL;
         uid_t uid = (uid_t)-1;
         g_autofree char *who = NULL;
 
-        if (sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID, &creds) >= 0)
-                (void)sd_bus_creds_get_euid(creds, &uid);
+        (void)rv_bus_sender_uid(self, m, &uid);
         who = g_strdup_printf("dbus:uid=%u", (guint)uid);
         rv_access_issue_setup_token_async(self->access, who, rv_bus_token_issued_cb, sd_bus_message_ref(m));
         return 1;

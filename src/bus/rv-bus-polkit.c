@@ -262,13 +262,45 @@ rv_bus_auth_reply_cb(sd_bus_message *reply, void *userdata, sd_bus_error *ret_er
         return 0;
 }
 
+/* callers remembered at most; past it the table starts over (a client keeps its name for its connection) */
+#define RV_BUS_SENDER_UIDS_MAX 1024
+
+/*
+ * sd-bus asks dbus-daemon for a sender's uid with a blocking call
+ * (GetConnectionUnixUser) each time: a round trip on the main loop for every
+ * command. The uid of a unique name cannot change, and the bus never hands
+ * the name out again, so the answer is kept.
+ */
+gboolean
+rv_bus_sender_uid(RvBus *self, sd_bus_message *m, uid_t *ret_uid)
+{
+        g_autoptr(sd_bus_creds) creds = NULL;
+        const char *sender = sd_bus_message_get_sender(m);
+        gpointer known = sender != NULL ? g_hash_table_lookup(self->sender_uids, sender) : NULL;
+        uid_t uid = (uid_t)-1;
+
+        if (known != NULL) {
+                *ret_uid = (uid_t)(GPOINTER_TO_SIZE(known) - 1);
+                return TRUE;
+        }
+        if (sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID, &creds) < 0 || sd_bus_creds_get_euid(creds, &uid) < 0)
+                return FALSE;
+        /* a unique name; a well-known one (a peer-to-peer connection has none) may move */
+        if (sender != NULL && sender[0] == ':') {
+                if (g_hash_table_size(self->sender_uids) >= RV_BUS_SENDER_UIDS_MAX)
+                        g_hash_table_remove_all(self->sender_uids);
+                g_hash_table_insert(self->sender_uids, g_strdup(sender), GSIZE_TO_POINTER((gsize)uid + 1));
+        }
+        *ret_uid = uid;
+        return TRUE;
+}
+
 static gboolean
 rv_bus_trusted(RvBus *self, sd_bus_message *m)
 {
-        g_autoptr(sd_bus_creds) creds = NULL;
         uid_t uid = (uid_t)-1;
 
-        if (sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID, &creds) < 0 || sd_bus_creds_get_euid(creds, &uid) < 0)
+        if (!rv_bus_sender_uid(self, m, &uid))
                 return FALSE;
         if (uid == 0)
                 return TRUE;
@@ -373,6 +405,7 @@ rv_bus_polkit_init(RvBus *self)
 {
         self->pending_auth = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         self->auth_requests = g_hash_table_new(NULL, NULL);
+        self->sender_uids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 }
 
 void
@@ -388,4 +421,5 @@ rv_bus_polkit_clear(RvBus *self)
                 self->auth_requests = NULL;
         }
         g_clear_pointer(&self->pending_auth, g_hash_table_unref);
+        g_clear_pointer(&self->sender_uids, g_hash_table_unref);
 }

@@ -32,6 +32,8 @@ struct _RvBus {
         gboolean public;
         /* sender -> checks in flight */
         GHashTable *pending_auth;
+        /* unique name -> uid + 1 of callers asked of the bus before (a unique name is never reused) */
+        GHashTable *sender_uids;
         /* RvBusAuthRequest set, for teardown */
         GHashTable *auth_requests;
         /* a failed polkit check was logged at warning: polkit refused to check, or did not answer */
@@ -73,6 +75,8 @@ int rv_bus_authorize(RvBus *self, sd_bus_message *m, const char *action, const c
 int rv_bus_authorize_message(RvBus *self, sd_bus_message *m, const char *const *details, RvBusAuthorizedFunc func,
                              gpointer data, GDestroyNotify destroy, sd_bus_error *ret_error);
 void rv_bus_polkit_init(RvBus *self);
+/* the effective uid of a message's sender, asked of the bus once per connection */
+gboolean rv_bus_sender_uid(RvBus *self, sd_bus_message *m, uid_t *ret_uid);
 void rv_bus_polkit_clear(RvBus *self);
 /* Properties.Set on writable properties, intercepted so it can be authorized asynchronously */
 int rv_bus_torrent_set_property(RvBus *self, sd_bus_message *m, const char *property, sd_bus_error *ret_error);

@@ -269,12 +269,11 @@ rv_policy_write_free(RvPolicyWrite *w)
 }
 
 static char *
-rv_policy_actor(sd_bus_message *m)
+rv_policy_actor(RvBus *self, sd_bus_message *m)
 {
-        g_autoptr(sd_bus_creds) creds = NULL;
         uid_t uid = (uid_t)-1;
 
-        if (sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID, &creds) >= 0 && sd_bus_creds_get_euid(creds, &uid) >= 0)
+        if (rv_bus_sender_uid(self, m, &uid))
                 return g_strdup_printf("dbus:uid=%u", (guint)uid);
         return g_strdup_printf("dbus:%s", sd_bus_message_get_sender(m));
 }
@@ -357,7 +356,7 @@ rv_policy_filter_cb(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
         json_object_set_member(patch, desc->pointer, value);
         w = g_new0(RvPolicyWrite, 1);
         w->patch = rv_json_node_take_object(patch);
-        w->actor = rv_policy_actor(m);
+        w->actor = rv_policy_actor(self, m);
         w->reason = g_strdup_printf("set %s", desc->pointer);
         {
                 const char *details[] = { "setting", desc->pointer, NULL };
@@ -422,7 +421,7 @@ rv_policy_method_update(sd_bus_message *m, void *userdata, sd_bus_error *ret_err
         }
         w = g_new0(RvPolicyWrite, 1);
         w->patch = g_steal_pointer(&patch_node);
-        w->actor = rv_policy_actor(m);
+        w->actor = rv_policy_actor(self, m);
         w->reason = g_strdup_printf("update of %s", section);
         w->reply_revision = TRUE;
         return rv_bus_authorize_message(self, m, NULL, rv_policy_authorized, w, (GDestroyNotify)rv_policy_write_free,
