@@ -100,6 +100,8 @@ struct _RvStoreEmbedded {
         gint64 log_idle_at;
         /* tests: FALSE leaves the records in the log, as a crash would, unless it is full (under the lock) */
         gboolean checkpoints;
+        /* tests: the errno the next log append fails with, 0 for none */
+        gint fail_log;
         /* when the failed ones are tried next (monotonic), and the wait after that if they fail again */
         gint64 retry_at;
         guint retry_delay_ms;
@@ -475,10 +477,11 @@ rv_emb_log_append(RvStoreEmbedded *store, GPtrArray *ops, GError **error)
         crc = rv_emb_crc32c(crc, record->data + RV_STORE_LOG_RECORD_HEADER, record->len - RV_STORE_LOG_RECORD_HEADER);
         rv_emb_put_u32(header + 24, crc);
         memcpy(record->data, header, sizeof(header));
-        g_assert(store->log_end + record->len <= RV_STORE_LOG_SIZE);
 
-        errno = 0;
-        if (pwrite(store->log_fd, record->data, record->len, (off_t)store->log_end) != (ssize_t)record->len ||
+        /* the caller made room: a record that does not fit is refused rather than written past the end */
+        errno = store->log_end + record->len > RV_STORE_LOG_SIZE ? ENOSPC : g_atomic_int_get(&store->fail_log);
+        if (errno != 0 ||
+            pwrite(store->log_fd, record->data, record->len, (off_t)store->log_end) != (ssize_t)record->len ||
             fdatasync(store->log_fd) < 0) {
                 rv_emb_set_errno(error, errno != 0 ? errno : ENOSPC, "cannot append to", RV_STORE_LOG_NAME);
                 return FALSE;
@@ -2254,4 +2257,13 @@ rv_store_embedded_set_checkpoints(RvStore *base, gboolean enabled)
         g_mutex_lock(&store->lock);
         store->checkpoints = enabled;
         g_mutex_unlock(&store->lock);
+}
+
+void
+rv_store_embedded_set_log_failure(RvStore *base, int errsv)
+{
+        RvStoreEmbedded *store = base->impl;
+
+        g_return_if_fail(base->klass == &rv_store_embedded_class);
+        g_atomic_int_set(&store->fail_log, errsv);
 }

@@ -751,6 +751,44 @@ test_store_log_unavailable(Fixture *f, gconstpointer data)
         g_assert_true(g_file_test(wal, G_FILE_TEST_IS_DIR));
 }
 
+/*
+ * an append to the log that fails: that batch is made durable the old way and
+ * answered, the log is dropped for the rest of the run (its earlier records
+ * made durable first), and the next start has a fresh one
+ */
+static void
+test_store_log_append_fails(Fixture *f, gconstpointer data)
+{
+        RvInfoHash a = hash_of('a');
+        RvInfoHash b = hash_of('b');
+        RvInfoHash c = hash_of('c');
+        g_autoptr(GBytes) resume = g_bytes_new_static("de", 2);
+        g_autofree char *wal = log_path(f);
+        g_autoptr(RvStoreSnapshot) snapshot = NULL;
+
+        if (!g_test_subprocess()) {
+                g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+                g_test_trap_assert_passed();
+                g_test_trap_assert_stderr("*write-ahead log failed*cannot append to 'store.wal'*");
+                return;
+        }
+        g_log_set_always_fatal(G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+        rv_store_put_torrent(f->store, &a, NULL, resume, done_cb, f);
+        wait_done(f, 1);
+        rv_store_embedded_set_log_failure(f->store, EIO);
+        rv_store_put_torrent(f->store, &b, NULL, resume, done_cb, f);
+        wait_done(f, 2);
+        g_assert_false(g_file_test(wal, G_FILE_TEST_EXISTS));
+        rv_store_put_torrent(f->store, &c, NULL, resume, done_cb, f);
+        wait_done(f, 3);
+        g_assert_false(g_file_test(wal, G_FILE_TEST_EXISTS));
+
+        reopen(f);
+        g_assert_true(g_file_test(wal, G_FILE_TEST_IS_REGULAR));
+        snapshot = load(f);
+        g_assert_cmpuint(snapshot->torrents->len, ==, 3);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -784,6 +822,8 @@ main(int argc, char **argv)
         g_test_add("/store/embedded/log-big-batch", Fixture, NULL, fixture_setup, test_store_log_big_batch,
                    fixture_teardown);
         g_test_add("/store/embedded/log-unavailable", Fixture, NULL, fixture_setup, test_store_log_unavailable,
+                   fixture_teardown);
+        g_test_add("/store/embedded/log-append-fails", Fixture, NULL, fixture_setup, test_store_log_append_fails,
                    fixture_teardown);
         return g_test_run();
 }
