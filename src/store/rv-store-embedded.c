@@ -1108,14 +1108,12 @@ rv_emb_free(RvStore *base)
         base->impl = NULL;
 }
 
-static void
-rv_emb_enqueue(RvStoreEmbedded *store, RvEmbOpKind kind, char *name, gboolean in_state_dir, GBytes *data,
-               const char *reason, RvStoreDoneFunc done, gpointer user_data)
+static RvEmbOp *
+rv_emb_op_new(RvEmbOpKind kind, char *name, gboolean in_state_dir, GBytes *data, const char *reason,
+              RvStoreDoneFunc done, gpointer user_data)
 {
-        RvEmbOp *op;
-        RvEmbOp *old;
+        RvEmbOp *op = g_new0(RvEmbOp, 1);
 
-        op = g_new0(RvEmbOp, 1);
         op->kind = kind;
         op->name = name;
         op->in_state_dir = in_state_dir;
@@ -1126,17 +1124,38 @@ rv_emb_enqueue(RvStoreEmbedded *store, RvEmbOpKind kind, char *name, gboolean in
                 RvEmbWaiter w = { done, user_data };
                 g_array_append_val(op->waiters, w);
         }
+        return op;
+}
 
+/*
+ * ops queued together reach the writer in one batch: a torrent's two
+ * records are one record of the log, one fdatasync, and never half written
+ */
+static void
+rv_emb_enqueue_ops(RvStoreEmbedded *store, RvEmbOp **ops, guint n_ops)
+{
         g_mutex_lock(&store->lock);
-        old = g_hash_table_lookup(store->pending, op->name);
-        if (old != NULL) {
-                /* the superseded write's callers learn their data is durable when this one is */
-                g_array_append_vals(op->waiters, old->waiters->data, old->waiters->len);
-                g_array_set_size(old->waiters, 0);
+        for (guint i = 0; i < n_ops; i++) {
+                RvEmbOp *op = ops[i];
+                RvEmbOp *old = g_hash_table_lookup(store->pending, op->name);
+                if (old != NULL) {
+                        /* the superseded write's callers learn their data is durable when this one is */
+                        g_array_append_vals(op->waiters, old->waiters->data, old->waiters->len);
+                        g_array_set_size(old->waiters, 0);
+                }
+                g_hash_table_replace(store->pending, op->name, op);
         }
-        g_hash_table_replace(store->pending, op->name, op);
         g_cond_broadcast(&store->cond);
         g_mutex_unlock(&store->lock);
+}
+
+static void
+rv_emb_enqueue(RvStoreEmbedded *store, RvEmbOpKind kind, char *name, gboolean in_state_dir, GBytes *data,
+               const char *reason, RvStoreDoneFunc done, gpointer user_data)
+{
+        RvEmbOp *op = rv_emb_op_new(kind, name, in_state_dir, data, reason, done, user_data);
+
+        rv_emb_enqueue_ops(store, &op, 1);
 }
 
 static void rv_emb_flush(RvStore *base, RvStoreDoneFunc done, gpointer user_data);
@@ -1168,6 +1187,8 @@ rv_emb_put_torrent(RvStore *base, const RvInfoHash *hash, JsonNode *meta, GBytes
                    gpointer user_data)
 {
         RvStoreEmbedded *store = base->impl;
+        RvEmbOp *ops[2];
+        guint n_ops = 0;
 
         if (meta != NULL && resume != NULL && done != NULL) {
                 RvEmbJoin *join = g_new0(RvEmbJoin, 1);
@@ -1177,10 +1198,10 @@ rv_emb_put_torrent(RvStore *base, const RvInfoHash *hash, JsonNode *meta, GBytes
                 done = rv_emb_join_cb;
                 user_data = join;
         }
-        /* the resume blob goes first so a meta document never points at nothing */
+
         if (resume != NULL) {
-                rv_emb_enqueue(store, RV_EMB_OP_WRITE, g_strconcat(hash->hex, ".resume", NULL), FALSE,
-                               g_bytes_ref(resume), NULL, done, user_data);
+                ops[n_ops++] = rv_emb_op_new(RV_EMB_OP_WRITE, g_strconcat(hash->hex, ".resume", NULL), FALSE,
+                                             g_bytes_ref(resume), NULL, done, user_data);
         }
         if (meta != NULL) {
                 g_autoptr(JsonGenerator) gen = json_generator_new();
@@ -1189,10 +1210,12 @@ rv_emb_put_torrent(RvStore *base, const RvInfoHash *hash, JsonNode *meta, GBytes
                 json_generator_set_root(gen, meta);
                 json_generator_set_pretty(gen, TRUE);
                 text = json_generator_to_data(gen, &len);
-                rv_emb_enqueue(store, RV_EMB_OP_WRITE, g_strconcat(hash->hex, ".json", NULL), FALSE,
-                               g_bytes_new_take(text, len), NULL, done, user_data);
+                ops[n_ops++] = rv_emb_op_new(RV_EMB_OP_WRITE, g_strconcat(hash->hex, ".json", NULL), FALSE,
+                                             g_bytes_new_take(text, len), NULL, done, user_data);
         }
-        if (meta == NULL && resume == NULL)
+        if (n_ops > 0)
+                rv_emb_enqueue_ops(store, ops, n_ops);
+        else
                 rv_emb_flush(base, done, user_data);
 }
 
@@ -1201,9 +1224,13 @@ rv_emb_delete_torrent(RvStore *base, const RvInfoHash *hash, RvStoreDoneFunc don
 {
         RvStoreEmbedded *store = base->impl;
 
-        rv_emb_enqueue(store, RV_EMB_OP_DELETE, g_strconcat(hash->hex, ".resume", NULL), FALSE, NULL, NULL, NULL, NULL);
-        rv_emb_enqueue(store, RV_EMB_OP_DELETE, g_strconcat(hash->hex, ".json", NULL), FALSE, NULL, NULL, done,
-                       user_data);
+        RvEmbOp *ops[2];
+
+        ops[0] =
+                rv_emb_op_new(RV_EMB_OP_DELETE, g_strconcat(hash->hex, ".resume", NULL), FALSE, NULL, NULL, NULL, NULL);
+        ops[1] = rv_emb_op_new(RV_EMB_OP_DELETE, g_strconcat(hash->hex, ".json", NULL), FALSE, NULL, NULL, done,
+                               user_data);
+        rv_emb_enqueue_ops(store, ops, 2);
 }
 
 static void
