@@ -100,7 +100,7 @@ struct _RvStoreEmbedded {
         gint64 log_idle_at;
         /* tests: FALSE leaves the records in the log, as a crash would, unless it is full (under the lock) */
         gboolean checkpoints;
-        /* tests: the errno the next log append fails with, 0 for none */
+        /* tests: the errno every log append fails with, 0 for none */
         gint fail_log;
         /* when the failed ones are tried next (monotonic), and the wait after that if they fail again */
         gint64 retry_at;
