@@ -571,9 +571,11 @@ rv_emb_log_parse(const guint8 *payload, gsize len, gboolean apply, RvStoreEmbedd
                     data_len > len - at - name_len || (oph[0] == 2 && data_len > 0))
                         return FALSE;
                 name = g_strndup((const char *)payload + at, name_len);
-                if (strlen(name) != name_len || name[0] == '.' || strchr(name, '/') != NULL)
-                        return FALSE;
                 in_state = oph[1] == 1;
+                /* a name the writer never logs: inside its folder, not hidden, not the log itself */
+                if (strlen(name) != name_len || name[0] == '.' || strchr(name, '/') != NULL ||
+                    (in_state && g_str_equal(name, RV_STORE_LOG_NAME)))
+                        return FALSE;
                 dirfd = in_state ? store->state_fd : store->torrents_fd;
                 if (apply && oph[0] == 1 && !rv_emb_replay_write(dirfd, name, payload + at + name_len, data_len, error))
                         return FALSE;
