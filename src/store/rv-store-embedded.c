@@ -21,6 +21,21 @@
 #define RV_STORE_RETRY_MIN_MS 1000
 #define RV_STORE_RETRY_MAX_MS 60000
 
+/*
+ * the write-ahead log in the state directory: a header block, then records
+ * of whole batches; preallocated so that an append overwrites allocated
+ * space and one fdatasync() makes a batch durable (see rv_emb_log_append)
+ */
+#define RV_STORE_LOG_NAME "store.wal"
+#define RV_STORE_LOG_SIZE (4 * 1024 * 1024)
+#define RV_STORE_LOG_START 4096
+#define RV_STORE_LOG_VERSION 1
+#define RV_STORE_LOG_RECORD_MAGIC 0x52564c52u
+#define RV_STORE_LOG_RECORD_HEADER 32
+#define RV_STORE_LOG_OP_HEADER 8
+/* an idle writer checkpoints this long after its last append */
+#define RV_STORE_LOG_IDLE_US G_USEC_PER_SEC
+
 typedef enum {
         RV_EMB_OP_WRITE,
         RV_EMB_OP_DELETE,
@@ -70,6 +85,23 @@ struct _RvStoreEmbedded {
          * them; the store is degraded in health while any is left.
          */
         GHashTable *failed;
+        /*
+         * the write-ahead log, the writer thread's alone (and the
+         * constructor's before it starts); log_fd is -1 without one
+         */
+        int log_fd;
+        guint64 log_epoch;
+        /* the next record's sequence number and offset */
+        guint64 log_seq;
+        gsize log_end;
+        /* 't' or 's' (the folder) + name -> RvEmbOpKind of the newest op logged since the last checkpoint */
+        GHashTable *log_names;
+        /* when an idle writer checkpoints (monotonic) */
+        gint64 log_idle_at;
+        /* tests: FALSE leaves the records in the log, as a crash would, unless it is full (under the lock) */
+        gboolean checkpoints;
+        /* tests: the errno every log append fails with, 0 for none */
+        gint fail_log;
         /* when the failed ones are tried next (monotonic), and the wait after that if they fail again */
         gint64 retry_at;
         guint retry_delay_ms;
@@ -230,10 +262,498 @@ rv_emb_quarantine_file(RvStoreEmbedded *store, int dirfd, const char *name, cons
         return TRUE;
 }
 
+/* the write-ahead log */
+
+static char *rv_emb_read_at(int dirfd, const char *name, gsize *ret_len, GError **error);
+
+static guint32 rv_emb_crc_table[256];
+
+/* CRC-32C (Castagnoli), table-driven: GLib has no CRC and a record is a few KiB */
+static void
+rv_emb_crc_init(void)
+{
+        static gsize done = 0;
+
+        if (!g_once_init_enter(&done))
+                return;
+        for (guint32 i = 0; i < 256; i++) {
+                guint32 c = i;
+                for (guint k = 0; k < 8; k++)
+                        c = (c & 1) != 0 ? (c >> 1) ^ 0x82f63b78u : c >> 1;
+                rv_emb_crc_table[i] = c;
+        }
+        g_once_init_leave(&done, 1);
+}
+
+static guint32
+rv_emb_crc32c(guint32 crc, const guint8 *data, gsize len)
+{
+        crc = ~crc;
+        for (gsize i = 0; i < len; i++)
+                crc = rv_emb_crc_table[(crc ^ data[i]) & 0xff] ^ (crc >> 8);
+        return ~crc;
+}
+
+static void
+rv_emb_put_u32(guint8 *p, guint32 v)
+{
+        v = GUINT32_TO_LE(v);
+        memcpy(p, &v, sizeof(v));
+}
+
+static void
+rv_emb_put_u64(guint8 *p, guint64 v)
+{
+        v = GUINT64_TO_LE(v);
+        memcpy(p, &v, sizeof(v));
+}
+
+static guint32
+rv_emb_get_u32(const guint8 *p)
+{
+        guint32 v;
+
+        memcpy(&v, p, sizeof(v));
+        return GUINT32_FROM_LE(v);
+}
+
+static guint64
+rv_emb_get_u64(const guint8 *p)
+{
+        guint64 v;
+
+        memcpy(&v, p, sizeof(v));
+        return GUINT64_FROM_LE(v);
+}
+
+static const char rv_emb_log_magic[8] = { 'R', 'V', 'S', 'T', 'L', 'O', 'G', '\n' };
+
+/* header block: magic[8], version u32, reserved u32, epoch u64, CRC-32C of the 24 bytes before it */
+static gboolean
+rv_emb_log_write_header(int fd, guint64 epoch, GError **error)
+{
+        guint8 block[RV_STORE_LOG_START] = { 0 };
+
+        memcpy(block, rv_emb_log_magic, sizeof(rv_emb_log_magic));
+        rv_emb_put_u32(block + 8, RV_STORE_LOG_VERSION);
+        rv_emb_put_u64(block + 16, epoch);
+        rv_emb_put_u32(block + 24, rv_emb_crc32c(0, block, 24));
+        if (pwrite(fd, block, sizeof(block), 0) != (ssize_t)sizeof(block) || fdatasync(fd) < 0) {
+                rv_emb_set_errno(error, errno != 0 ? errno : EIO, "cannot write", RV_STORE_LOG_NAME);
+                return FALSE;
+        }
+        return TRUE;
+}
+
+static gboolean
+rv_emb_log_read_header(int fd, guint64 *ret_epoch)
+{
+        guint8 block[32];
+
+        if (pread(fd, block, sizeof(block), 0) != (ssize_t)sizeof(block) ||
+            memcmp(block, rv_emb_log_magic, sizeof(rv_emb_log_magic)) != 0 ||
+            rv_emb_get_u32(block + 8) != RV_STORE_LOG_VERSION ||
+            rv_emb_get_u32(block + 24) != rv_emb_crc32c(0, block, 24))
+                return FALSE;
+        *ret_epoch = rv_emb_get_u64(block + 16);
+        return TRUE;
+}
+
+static void
+rv_emb_log_remember(RvStoreEmbedded *store, gboolean in_state_dir, const char *name, RvEmbOpKind kind)
+{
+        g_hash_table_replace(store->log_names, g_strconcat(in_state_dir ? "s" : "t", name, NULL),
+                             GINT_TO_POINTER(kind));
+}
+
+/* fdatasync of one record file; one that is gone (deleted or moved aside since) needs none */
+static gboolean
+rv_emb_sync_file(int dirfd, const char *name, GError **error)
+{
+        int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+        if (fd < 0 && errno == ENOENT)
+                return TRUE;
+        if (fd < 0 || fdatasync(fd) < 0) {
+                rv_emb_set_errno(error, errno, "cannot sync", name);
+                if (fd >= 0)
+                        close(fd);
+                return FALSE;
+        }
+        close(fd);
+        return TRUE;
+}
+
+/*
+ * what the log holds is made durable in the files themselves, then the log
+ * is emptied by a new epoch in its header: records behind it are of an old
+ * epoch and never replayed. On failure the log stays as it is (still the
+ * durable copy) and is tried again at the next checkpoint.
+ */
+static gboolean
+rv_emb_checkpoint(RvStoreEmbedded *store, GError **error)
+{
+        GHashTableIter iter;
+        gpointer key;
+        gpointer value;
+        guint n_writes = 0;
+        gboolean in_state = FALSE;
+        gboolean in_torrents = FALSE;
+
+        if (store->log_fd < 0 || store->log_end == RV_STORE_LOG_START)
+                return TRUE;
+        g_hash_table_iter_init(&iter, store->log_names);
+        while (g_hash_table_iter_next(&iter, &key, &value)) {
+                n_writes += GPOINTER_TO_INT(value) == RV_EMB_OP_WRITE;
+                in_state |= ((const char *)key)[0] == 's';
+                in_torrents |= ((const char *)key)[0] == 't';
+        }
+        if (n_writes >= RV_STORE_SYNCFS_BATCH) {
+                if (syncfs(store->torrents_fd) < 0) {
+                        rv_emb_set_errno(error, errno, "cannot sync", store->torrents_dir);
+                        return FALSE;
+                }
+        } else {
+                g_hash_table_iter_init(&iter, store->log_names);
+                while (g_hash_table_iter_next(&iter, &key, &value)) {
+                        const char *name = key;
+                        if (GPOINTER_TO_INT(value) == RV_EMB_OP_WRITE &&
+                            !rv_emb_sync_file(name[0] == 's' ? store->state_fd : store->torrents_fd, name + 1, error))
+                                return FALSE;
+                }
+        }
+        if ((in_torrents && fsync(store->torrents_fd) < 0) || (in_state && fsync(store->state_fd) < 0))
+                g_debug("fsync of the state directory failed: %s, ignoring", g_strerror(errno));
+        if (!rv_emb_log_write_header(store->log_fd, store->log_epoch + 1, error))
+                return FALSE;
+        store->log_epoch++;
+        store->log_seq = 0;
+        store->log_end = RV_STORE_LOG_START;
+        g_hash_table_remove_all(store->log_names);
+        return TRUE;
+}
+
+static gsize
+rv_emb_log_op_size(const RvEmbOp *op)
+{
+        return RV_STORE_LOG_OP_HEADER + strlen(op->name) + (op->data != NULL ? g_bytes_get_size(op->data) : 0);
+}
+
+/*
+ * one record for the ops of a batch: {magic, payload length, epoch,
+ * sequence, CRC-32C of the 24 bytes before it and the payload, 0} and the
+ * payload, each op {kind, folder, name length u16, data length u32, name,
+ * data}; durable with one fdatasync of the preallocated file
+ */
+static gboolean
+rv_emb_log_append(RvStoreEmbedded *store, GPtrArray *ops, GError **error)
+{
+        g_autoptr(GByteArray) record = g_byte_array_sized_new(RV_STORE_LOG_RECORD_HEADER + 4096);
+        guint8 header[RV_STORE_LOG_RECORD_HEADER] = { 0 };
+        guint32 crc;
+
+        g_byte_array_set_size(record, RV_STORE_LOG_RECORD_HEADER);
+        for (guint i = 0; i < ops->len; i++) {
+                const RvEmbOp *op = g_ptr_array_index(ops, i);
+                gsize name_len = strlen(op->name);
+                gsize data_len = 0;
+                const guint8 *data = op->data != NULL ? g_bytes_get_data(op->data, &data_len) : NULL;
+                guint8 oph[RV_STORE_LOG_OP_HEADER] = { 0 };
+                oph[0] = op->kind == RV_EMB_OP_WRITE ? 1 : 2;
+                oph[1] = op->in_state_dir ? 1 : 0;
+                oph[2] = (guint8)(name_len & 0xff);
+                oph[3] = (guint8)(name_len >> 8);
+                rv_emb_put_u32(oph + 4, (guint32)data_len);
+                g_byte_array_append(record, oph, sizeof(oph));
+                g_byte_array_append(record, (const guint8 *)op->name, (guint)name_len);
+                if (data_len > 0)
+                        g_byte_array_append(record, data, (guint)data_len);
+        }
+        rv_emb_put_u32(header, RV_STORE_LOG_RECORD_MAGIC);
+        rv_emb_put_u32(header + 4, record->len - RV_STORE_LOG_RECORD_HEADER);
+        rv_emb_put_u64(header + 8, store->log_epoch);
+        rv_emb_put_u64(header + 16, store->log_seq);
+        crc = rv_emb_crc32c(0, header, 24);
+        crc = rv_emb_crc32c(crc, record->data + RV_STORE_LOG_RECORD_HEADER, record->len - RV_STORE_LOG_RECORD_HEADER);
+        rv_emb_put_u32(header + 24, crc);
+        memcpy(record->data, header, sizeof(header));
+
+        /* the caller made room: a record that does not fit is refused rather than written past the end */
+        errno = store->log_end + record->len > RV_STORE_LOG_SIZE ? ENOSPC : g_atomic_int_get(&store->fail_log);
+        if (errno != 0 ||
+            pwrite(store->log_fd, record->data, record->len, (off_t)store->log_end) != (ssize_t)record->len ||
+            fdatasync(store->log_fd) < 0) {
+                rv_emb_set_errno(error, errno != 0 ? errno : ENOSPC, "cannot append to", RV_STORE_LOG_NAME);
+                return FALSE;
+        }
+        store->log_end += record->len;
+        store->log_seq++;
+        for (guint i = 0; i < ops->len; i++) {
+                const RvEmbOp *op = g_ptr_array_index(ops, i);
+                rv_emb_log_remember(store, op->in_state_dir, op->name, op->kind);
+        }
+        store->log_idle_at = g_get_monotonic_time() + RV_STORE_LOG_IDLE_US;
+        return TRUE;
+}
+
+/*
+ * a log that failed once is not trusted again in this run: what it holds is
+ * made durable in the files (best effort) and the log goes, so that no
+ * record of it is replayed over a later write that did not go through it
+ */
+static void
+rv_emb_log_disable(RvStoreEmbedded *store, const char *why)
+{
+        g_autoptr(GError) error = NULL;
+
+        g_warning("the store's write-ahead log failed: %s; writing every record durably without it", why);
+        if (!rv_emb_checkpoint(store, &error))
+                g_debug("cannot empty the store's log: %s, ignoring", error->message);
+        close(store->log_fd);
+        store->log_fd = -1;
+        if (unlinkat(store->state_fd, RV_STORE_LOG_NAME, 0) < 0 || fsync(store->state_fd) < 0)
+                g_debug("cannot remove the store's log: %s, ignoring", g_strerror(errno));
+        g_hash_table_remove_all(store->log_names);
+}
+
+/* a record of the log again in its file; one that already holds those bytes (a crash of the process alone) is left */
+static gboolean
+rv_emb_replay_write(int dirfd, const char *name, const guint8 *data, gsize len, GError **error)
+{
+        g_autofree char *tmp = g_strconcat(".", name, ".tmp", NULL);
+        g_autoptr(GError) read_error = NULL;
+        gsize old_len = 0;
+        g_autofree char *old = rv_emb_read_at(dirfd, name, &old_len, &read_error);
+        int fd;
+
+        if (old != NULL && old_len == len && memcmp(old, data, len) == 0)
+                return TRUE;
+        fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0) {
+                rv_emb_set_errno(error, errno, "cannot create", tmp);
+                return FALSE;
+        }
+        if (!rv_emb_write_all(fd, data, len)) {
+                int errsv = errno;
+                close(fd);
+                (void)unlinkat(dirfd, tmp, 0);
+                rv_emb_set_errno(error, errsv, "cannot write", tmp);
+                return FALSE;
+        }
+        close(fd);
+        if (renameat(dirfd, tmp, dirfd, name) < 0) {
+                rv_emb_set_errno(error, errno, "cannot rename", tmp);
+                return FALSE;
+        }
+        return TRUE;
+}
+
+/* the ops of one record, checked whole before any is applied: FALSE when the payload is not well formed */
+static gboolean
+rv_emb_log_parse(const guint8 *payload, gsize len, gboolean apply, RvStoreEmbedded *store, GError **error)
+{
+        gsize at = 0;
+
+        while (at < len) {
+                const guint8 *oph = payload + at;
+                gsize name_len;
+                gsize data_len;
+                g_autofree char *name = NULL;
+                gboolean in_state;
+                int dirfd;
+
+                if (len - at < RV_STORE_LOG_OP_HEADER)
+                        return FALSE;
+                name_len = (gsize)oph[2] | (gsize)oph[3] << 8;
+                data_len = rv_emb_get_u32(oph + 4);
+                at += RV_STORE_LOG_OP_HEADER;
+                if ((oph[0] != 1 && oph[0] != 2) || oph[1] > 1 || name_len == 0 || name_len > len - at ||
+                    data_len > len - at - name_len || (oph[0] == 2 && data_len > 0))
+                        return FALSE;
+                name = g_strndup((const char *)payload + at, name_len);
+                in_state = oph[1] == 1;
+                /* a name the writer never logs: inside its folder, not hidden, not the log itself */
+                if (strlen(name) != name_len || name[0] == '.' || strchr(name, '/') != NULL ||
+                    (in_state && g_str_equal(name, RV_STORE_LOG_NAME)))
+                        return FALSE;
+                dirfd = in_state ? store->state_fd : store->torrents_fd;
+                if (apply && oph[0] == 1 && !rv_emb_replay_write(dirfd, name, payload + at + name_len, data_len, error))
+                        return FALSE;
+                if (apply && oph[0] == 2 && unlinkat(dirfd, name, 0) < 0 && errno != ENOENT) {
+                        rv_emb_set_errno(error, errno, "cannot delete", name);
+                        return FALSE;
+                }
+                if (apply)
+                        rv_emb_log_remember(store, in_state, name, oph[0] == 1 ? RV_EMB_OP_WRITE : RV_EMB_OP_DELETE);
+                at += name_len + data_len;
+        }
+        return TRUE;
+}
+
+/*
+ * every record of the current epoch, in order, up to the first that is not
+ * whole (a torn append was never acknowledged); *ret_seen is TRUE when
+ * anything of this epoch was found, whole or not
+ */
+static gboolean
+rv_emb_log_replay(RvStoreEmbedded *store, gboolean *ret_seen, GError **error)
+{
+        *ret_seen = FALSE;
+        for (;;) {
+                guint8 header[RV_STORE_LOG_RECORD_HEADER];
+                g_autofree guint8 *payload = NULL;
+                gsize len;
+                guint32 crc;
+
+                if (RV_STORE_LOG_SIZE - store->log_end < RV_STORE_LOG_RECORD_HEADER ||
+                    pread(store->log_fd, header, sizeof(header), (off_t)store->log_end) != (ssize_t)sizeof(header) ||
+                    rv_emb_get_u32(header) != RV_STORE_LOG_RECORD_MAGIC ||
+                    rv_emb_get_u64(header + 8) != store->log_epoch)
+                        return TRUE;
+                *ret_seen = TRUE;
+                len = rv_emb_get_u32(header + 4);
+                if (rv_emb_get_u64(header + 16) != store->log_seq ||
+                    len > RV_STORE_LOG_SIZE - store->log_end - RV_STORE_LOG_RECORD_HEADER)
+                        return TRUE;
+                payload = g_malloc(MAX(len, 1));
+                if (pread(store->log_fd, payload, len, (off_t)(store->log_end + RV_STORE_LOG_RECORD_HEADER)) !=
+                    (ssize_t)len)
+                        return TRUE;
+                crc = rv_emb_crc32c(rv_emb_crc32c(0, header, 24), payload, len);
+                if (crc != rv_emb_get_u32(header + 24) || !rv_emb_log_parse(payload, len, FALSE, store, NULL))
+                        return TRUE;
+                if (!rv_emb_log_parse(payload, len, TRUE, store, error))
+                        return FALSE;
+                g_debug("replayed record %" G_GUINT64_FORMAT " of the store's log", store->log_seq);
+                store->log_end += RV_STORE_LOG_RECORD_HEADER + len;
+                store->log_seq++;
+        }
+}
+
+/* a fresh log: zeros (no record of any epoch) after a header of epoch 1, allocated whole */
+static gboolean
+rv_emb_log_create(RvStoreEmbedded *store, GError **error)
+{
+        int err;
+
+        if (ftruncate(store->log_fd, 0) < 0) {
+                rv_emb_set_errno(error, errno, "cannot truncate", RV_STORE_LOG_NAME);
+                return FALSE;
+        }
+        err = posix_fallocate(store->log_fd, 0, RV_STORE_LOG_SIZE);
+        if (err != 0) {
+                rv_emb_set_errno(error, err, "cannot allocate", RV_STORE_LOG_NAME);
+                return FALSE;
+        }
+        store->log_epoch = 1;
+        if (!rv_emb_log_write_header(store->log_fd, store->log_epoch, error))
+                return FALSE;
+        if (fsync(store->log_fd) < 0 || fsync(store->state_fd) < 0) {
+                rv_emb_set_errno(error, errno, "cannot sync", RV_STORE_LOG_NAME);
+                return FALSE;
+        }
+        return TRUE;
+}
+
+/*
+ * at open, before anything reads a record: the log's records go back into
+ * their files and are made durable there, and the log is empty again. A log
+ * that cannot be had (disk full, read-only) leaves the store without one;
+ * one whose records cannot be applied fails the open, as the files would
+ * be missing what was acknowledged.
+ */
+static gboolean
+rv_emb_log_open(RvStoreEmbedded *store, GError **error)
+{
+        g_autoptr(GError) local_error = NULL;
+        struct stat st;
+        gboolean seen = FALSE;
+
+        rv_emb_crc_init();
+        store->log_end = RV_STORE_LOG_START;
+        store->log_fd = openat(store->state_fd, RV_STORE_LOG_NAME, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (store->log_fd < 0) {
+                rv_emb_set_errno(&local_error, errno, "cannot open", RV_STORE_LOG_NAME);
+        } else if (fstat(store->log_fd, &st) == 0 && st.st_size >= RV_STORE_LOG_START &&
+                   rv_emb_log_read_header(store->log_fd, &store->log_epoch)) {
+                if (!rv_emb_log_replay(store, &seen, error)) {
+                        g_prefix_error(error, "cannot replay the store's log '%s/%s': ", store->state_dir,
+                                       RV_STORE_LOG_NAME);
+                        return FALSE;
+                }
+                /* a torn first record leaves nothing to sync, but its bytes must not chain to a later append */
+                if (seen && store->log_end == RV_STORE_LOG_START &&
+                    rv_emb_log_write_header(store->log_fd, store->log_epoch + 1, &local_error))
+                        store->log_epoch++;
+                if (seen && local_error == NULL && !rv_emb_checkpoint(store, &local_error)) {
+                        g_prefix_error(&local_error, "cannot checkpoint the store's log '%s/%s': ", store->state_dir,
+                                       RV_STORE_LOG_NAME);
+                        g_propagate_error(error, g_steal_pointer(&local_error));
+                        return FALSE;
+                }
+                /* a log cut short (copied, truncated) is whole again */
+                if (st.st_size < RV_STORE_LOG_SIZE && posix_fallocate(store->log_fd, 0, RV_STORE_LOG_SIZE) != 0)
+                        rv_emb_set_errno(&local_error, ENOSPC, "cannot allocate", RV_STORE_LOG_NAME);
+        } else {
+                (void)rv_emb_log_create(store, &local_error);
+        }
+        if (local_error != NULL) {
+                g_warning("the store has no write-ahead log in '%s': %s; writing every record durably without it",
+                          store->state_dir, local_error->message);
+                if (store->log_fd >= 0) {
+                        close(store->log_fd);
+                        store->log_fd = -1;
+                        (void)unlinkat(store->state_fd, RV_STORE_LOG_NAME, 0);
+                }
+        }
+        return TRUE;
+}
+
+/* a batch that cannot start (its checkpoint failed): every op keeps the failure and is tried again */
+static void
+rv_emb_fail_batch(GHashTable *batch, GPtrArray *completions, const GError *error)
+{
+        GHashTableIter iter;
+        gpointer value;
+
+        g_debug("store: %s", error->message);
+        g_hash_table_iter_init(&iter, batch);
+        while (g_hash_table_iter_next(&iter, NULL, &value)) {
+                RvEmbOp *op = value;
+                op->failure = g_strdup(error->message);
+                rv_emb_complete(completions, op->waiters, error);
+        }
+}
+
+/* a temp file made durable before it replaces anything, as without the log */
+static void
+rv_emb_sync_tmp(int dirfd, RvEmbOp *op)
+{
+        g_autofree char *tmp = g_strconcat(".", op->name, ".tmp", NULL);
+        g_autoptr(GError) error = NULL;
+        int fd = openat(dirfd, tmp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+        if (fd < 0 || fdatasync(fd) < 0) {
+                rv_emb_set_errno(&error, errno, "cannot write", tmp);
+                op->failure = g_strdup(error->message);
+                (void)unlinkat(dirfd, tmp, 0);
+        }
+        if (fd >= 0)
+                close(fd);
+}
+
 /*
  * one batch: write temp files, make them durable, rename them in place, sync
  * the directories; an op that fails keeps its failure for the caller to hold
- * on to, and its waiters hear of it
+ * on to, and its waiters hear of it.
+ *
+ * With the log, what makes the batch durable is one record of it appended
+ * to the log before the renames, instead of a fdatasync() per file and of
+ * the folders: a crash at any point after the append is repaired by the
+ * replay at the next open, and one before it left only temp files. Batches
+ * of many writes (one syncfs() is as cheap), records too large for the log
+ * and moves aside go the old way, the log emptied first so that none of its
+ * records is replayed over them.
  */
 static void
 rv_emb_run_batch(RvStoreEmbedded *store, GHashTable *batch, GPtrArray *completions)
@@ -245,6 +765,9 @@ rv_emb_run_batch(RvStoreEmbedded *store, GHashTable *batch, GPtrArray *completio
         /* the folders whose entries the batch changes: the other is not synced */
         gboolean in_state = FALSE;
         gboolean in_torrents = FALSE;
+        gboolean use_log = store->log_fd >= 0;
+        gsize log_bytes = RV_STORE_LOG_RECORD_HEADER;
+        g_autoptr(GError) checkpoint_error = NULL;
 
         g_hash_table_iter_init(&iter, batch);
         while (g_hash_table_iter_next(&iter, NULL, &value)) {
@@ -255,8 +778,16 @@ rv_emb_run_batch(RvStoreEmbedded *store, GHashTable *batch, GPtrArray *completio
                 /* moving aside renames into a folder of the state directory */
                 in_state |= op->in_state_dir || op->kind == RV_EMB_OP_QUARANTINE;
                 in_torrents |= !op->in_state_dir;
+                use_log &= op->kind != RV_EMB_OP_QUARANTINE;
+                log_bytes += rv_emb_log_op_size(op);
         }
-        sync_each = n_writes < RV_STORE_SYNCFS_BATCH;
+        use_log &= n_writes < RV_STORE_SYNCFS_BATCH && log_bytes <= (RV_STORE_LOG_SIZE - RV_STORE_LOG_START) / 2;
+        if ((!use_log || store->log_end + log_bytes > RV_STORE_LOG_SIZE) &&
+            !rv_emb_checkpoint(store, &checkpoint_error)) {
+                rv_emb_fail_batch(batch, completions, checkpoint_error);
+                return;
+        }
+        sync_each = !use_log && n_writes < RV_STORE_SYNCFS_BATCH;
 
         g_hash_table_iter_init(&iter, batch);
         while (g_hash_table_iter_next(&iter, NULL, &value)) {
@@ -269,8 +800,29 @@ rv_emb_run_batch(RvStoreEmbedded *store, GHashTable *batch, GPtrArray *completio
                 if (!rv_emb_write_tmp(store, dirfd, op, sync_each, &error))
                         op->failure = g_strdup(error->message);
         }
-        if (!sync_each && n_writes > 0 && syncfs(store->torrents_fd) < 0)
+        if (use_log) {
+                /* what the renames and unlinks below will do: the ops whose temp file is written */
+                g_autoptr(GPtrArray) logged = g_ptr_array_new();
+                g_autoptr(GError) error = NULL;
+                g_hash_table_iter_init(&iter, batch);
+                while (g_hash_table_iter_next(&iter, NULL, &value)) {
+                        RvEmbOp *op = value;
+                        if (op->failure == NULL)
+                                g_ptr_array_add(logged, op);
+                }
+                if (logged->len > 0 && !rv_emb_log_append(store, logged, &error)) {
+                        rv_emb_log_disable(store, error->message);
+                        use_log = FALSE;
+                        g_hash_table_iter_init(&iter, batch);
+                        while (g_hash_table_iter_next(&iter, NULL, &value)) {
+                                RvEmbOp *op = value;
+                                if (op->kind == RV_EMB_OP_WRITE && op->failure == NULL)
+                                        rv_emb_sync_tmp(op->in_state_dir ? store->state_fd : store->torrents_fd, op);
+                        }
+                }
+        } else if (!sync_each && n_writes > 0 && syncfs(store->torrents_fd) < 0) {
                 g_debug("syncfs on '%s' failed: %s, ignoring", store->torrents_dir, g_strerror(errno));
+        }
 
         g_hash_table_iter_init(&iter, batch);
         while (g_hash_table_iter_next(&iter, NULL, &value)) {
@@ -296,7 +848,8 @@ rv_emb_run_batch(RvStoreEmbedded *store, GHashTable *batch, GPtrArray *completio
                 }
                 rv_emb_complete(completions, op->waiters, error);
         }
-        if ((in_torrents && fsync(store->torrents_fd) < 0) || (in_state && fsync(store->state_fd) < 0))
+        /* with the log, the renames and unlinks are made durable at the next checkpoint */
+        if (!use_log && ((in_torrents && fsync(store->torrents_fd) < 0) || (in_state && fsync(store->state_fd) < 0)))
                 g_debug("fsync of the state directory failed: %s, ignoring", g_strerror(errno));
 }
 
@@ -370,11 +923,45 @@ rv_emb_keep_failed(RvStoreEmbedded *store, GHashTable *batch, gboolean retried)
         }
 }
 
+/* records in the log and the writer idle since the last append (under the lock) */
+static gboolean
+rv_emb_log_idle(RvStoreEmbedded *store)
+{
+        return store->log_fd >= 0 && store->log_end > RV_STORE_LOG_START && store->checkpoints &&
+               g_get_monotonic_time() >= store->log_idle_at;
+}
+
+/* when the idle writer has something to do: try the failed records again, checkpoint (under the lock) */
+static gint64
+rv_emb_wake_at(RvStoreEmbedded *store)
+{
+        gint64 wake = G_MAXINT64;
+
+        if (g_hash_table_size(store->failed) > 0)
+                wake = store->retry_at;
+        if (store->log_fd >= 0 && store->log_end > RV_STORE_LOG_START && store->checkpoints)
+                wake = MIN(wake, store->log_idle_at);
+        return wake;
+}
+
+static void
+rv_emb_idle_checkpoint(RvStoreEmbedded *store)
+{
+        g_autoptr(GError) error = NULL;
+
+        if (!rv_emb_checkpoint(store, &error)) {
+                g_debug("cannot checkpoint the store's log: %s, trying again later", error->message);
+                store->log_idle_at = g_get_monotonic_time() + (gint64)RV_STORE_RETRY_MAX_MS * 1000;
+        }
+}
+
 static gpointer
 rv_emb_writer_thread(gpointer user_data)
 {
         RvStoreEmbedded *store = user_data;
         gboolean last_try_done = FALSE;
+        gboolean checkpoints;
+        g_autoptr(GError) error = NULL;
 
         g_mutex_lock(&store->lock);
         for (;;) {
@@ -385,10 +972,10 @@ rv_emb_writer_thread(gpointer user_data)
                 gboolean retry;
 
                 while (!store->quit && g_hash_table_size(store->pending) == 0 && store->barriers->len == 0) {
-                        if (g_hash_table_size(store->failed) == 0)
+                        gint64 wake = rv_emb_wake_at(store);
+                        if (wake == G_MAXINT64)
                                 g_cond_wait(&store->cond, &store->lock);
-                        else if (g_get_monotonic_time() >= store->retry_at ||
-                                 !g_cond_wait_until(&store->cond, &store->lock, store->retry_at))
+                        else if (g_get_monotonic_time() >= wake || !g_cond_wait_until(&store->cond, &store->lock, wake))
                                 break;
                 }
                 /* a flush or the end wants everything on disk: the backlog is tried at once */
@@ -398,6 +985,11 @@ rv_emb_writer_thread(gpointer user_data)
                 if (g_hash_table_size(store->pending) == 0 && store->barriers->len == 0 && !retry) {
                         if (store->quit)
                                 break;
+                        if (rv_emb_log_idle(store)) {
+                                g_mutex_unlock(&store->lock);
+                                rv_emb_idle_checkpoint(store);
+                                g_mutex_lock(&store->lock);
+                        }
                         continue;
                 }
                 if (store->quit)
@@ -445,7 +1037,11 @@ rv_emb_writer_thread(gpointer user_data)
                         rv_context_post(store->context, G_PRIORITY_DEFAULT, rv_emb_completion_cb,
                                         g_ptr_array_index(completions, i), NULL);
         }
+        checkpoints = store->checkpoints;
         g_mutex_unlock(&store->lock);
+        /* a clean stop leaves the files complete and the log empty; what fails stays for the next start's replay */
+        if (checkpoints && !rv_emb_checkpoint(store, &error))
+                g_debug("cannot checkpoint the store's log: %s, left for the next start", error->message);
         return NULL;
 }
 
@@ -494,6 +1090,9 @@ rv_emb_free(RvStore *base)
         g_array_unref(store->barriers);
         g_mutex_clear(&store->lock);
         g_cond_clear(&store->cond);
+        if (store->log_fd >= 0)
+                close(store->log_fd);
+        g_hash_table_unref(store->log_names);
         if (store->torrents_fd >= 0)
                 close(store->torrents_fd);
         if (store->state_fd >= 0)
@@ -511,14 +1110,12 @@ rv_emb_free(RvStore *base)
         base->impl = NULL;
 }
 
-static void
-rv_emb_enqueue(RvStoreEmbedded *store, RvEmbOpKind kind, char *name, gboolean in_state_dir, GBytes *data,
-               const char *reason, RvStoreDoneFunc done, gpointer user_data)
+static RvEmbOp *
+rv_emb_op_new(RvEmbOpKind kind, char *name, gboolean in_state_dir, GBytes *data, const char *reason,
+              RvStoreDoneFunc done, gpointer user_data)
 {
-        RvEmbOp *op;
-        RvEmbOp *old;
+        RvEmbOp *op = g_new0(RvEmbOp, 1);
 
-        op = g_new0(RvEmbOp, 1);
         op->kind = kind;
         op->name = name;
         op->in_state_dir = in_state_dir;
@@ -529,17 +1126,38 @@ rv_emb_enqueue(RvStoreEmbedded *store, RvEmbOpKind kind, char *name, gboolean in
                 RvEmbWaiter w = { done, user_data };
                 g_array_append_val(op->waiters, w);
         }
+        return op;
+}
 
+/*
+ * ops queued together reach the writer in one batch: a torrent's two
+ * records are one record of the log, one fdatasync, and never half written
+ */
+static void
+rv_emb_enqueue_ops(RvStoreEmbedded *store, RvEmbOp **ops, guint n_ops)
+{
         g_mutex_lock(&store->lock);
-        old = g_hash_table_lookup(store->pending, op->name);
-        if (old != NULL) {
-                /* the superseded write's callers learn their data is durable when this one is */
-                g_array_append_vals(op->waiters, old->waiters->data, old->waiters->len);
-                g_array_set_size(old->waiters, 0);
+        for (guint i = 0; i < n_ops; i++) {
+                RvEmbOp *op = ops[i];
+                RvEmbOp *old = g_hash_table_lookup(store->pending, op->name);
+                if (old != NULL) {
+                        /* the superseded write's callers learn their data is durable when this one is */
+                        g_array_append_vals(op->waiters, old->waiters->data, old->waiters->len);
+                        g_array_set_size(old->waiters, 0);
+                }
+                g_hash_table_replace(store->pending, op->name, op);
         }
-        g_hash_table_replace(store->pending, op->name, op);
         g_cond_broadcast(&store->cond);
         g_mutex_unlock(&store->lock);
+}
+
+static void
+rv_emb_enqueue(RvStoreEmbedded *store, RvEmbOpKind kind, char *name, gboolean in_state_dir, GBytes *data,
+               const char *reason, RvStoreDoneFunc done, gpointer user_data)
+{
+        RvEmbOp *op = rv_emb_op_new(kind, name, in_state_dir, data, reason, done, user_data);
+
+        rv_emb_enqueue_ops(store, &op, 1);
 }
 
 static void rv_emb_flush(RvStore *base, RvStoreDoneFunc done, gpointer user_data);
@@ -571,6 +1189,8 @@ rv_emb_put_torrent(RvStore *base, const RvInfoHash *hash, JsonNode *meta, GBytes
                    gpointer user_data)
 {
         RvStoreEmbedded *store = base->impl;
+        RvEmbOp *ops[2];
+        guint n_ops = 0;
 
         if (meta != NULL && resume != NULL && done != NULL) {
                 RvEmbJoin *join = g_new0(RvEmbJoin, 1);
@@ -580,10 +1200,10 @@ rv_emb_put_torrent(RvStore *base, const RvInfoHash *hash, JsonNode *meta, GBytes
                 done = rv_emb_join_cb;
                 user_data = join;
         }
-        /* the resume blob goes first so a meta document never points at nothing */
+
         if (resume != NULL) {
-                rv_emb_enqueue(store, RV_EMB_OP_WRITE, g_strconcat(hash->hex, ".resume", NULL), FALSE,
-                               g_bytes_ref(resume), NULL, done, user_data);
+                ops[n_ops++] = rv_emb_op_new(RV_EMB_OP_WRITE, g_strconcat(hash->hex, ".resume", NULL), FALSE,
+                                             g_bytes_ref(resume), NULL, done, user_data);
         }
         if (meta != NULL) {
                 g_autoptr(JsonGenerator) gen = json_generator_new();
@@ -592,10 +1212,12 @@ rv_emb_put_torrent(RvStore *base, const RvInfoHash *hash, JsonNode *meta, GBytes
                 json_generator_set_root(gen, meta);
                 json_generator_set_pretty(gen, TRUE);
                 text = json_generator_to_data(gen, &len);
-                rv_emb_enqueue(store, RV_EMB_OP_WRITE, g_strconcat(hash->hex, ".json", NULL), FALSE,
-                               g_bytes_new_take(text, len), NULL, done, user_data);
+                ops[n_ops++] = rv_emb_op_new(RV_EMB_OP_WRITE, g_strconcat(hash->hex, ".json", NULL), FALSE,
+                                             g_bytes_new_take(text, len), NULL, done, user_data);
         }
-        if (meta == NULL && resume == NULL)
+        if (n_ops > 0)
+                rv_emb_enqueue_ops(store, ops, n_ops);
+        else
                 rv_emb_flush(base, done, user_data);
 }
 
@@ -604,9 +1226,13 @@ rv_emb_delete_torrent(RvStore *base, const RvInfoHash *hash, RvStoreDoneFunc don
 {
         RvStoreEmbedded *store = base->impl;
 
-        rv_emb_enqueue(store, RV_EMB_OP_DELETE, g_strconcat(hash->hex, ".resume", NULL), FALSE, NULL, NULL, NULL, NULL);
-        rv_emb_enqueue(store, RV_EMB_OP_DELETE, g_strconcat(hash->hex, ".json", NULL), FALSE, NULL, NULL, done,
-                       user_data);
+        RvEmbOp *ops[2];
+
+        ops[0] =
+                rv_emb_op_new(RV_EMB_OP_DELETE, g_strconcat(hash->hex, ".resume", NULL), FALSE, NULL, NULL, NULL, NULL);
+        ops[1] = rv_emb_op_new(RV_EMB_OP_DELETE, g_strconcat(hash->hex, ".json", NULL), FALSE, NULL, NULL, done,
+                               user_data);
+        rv_emb_enqueue_ops(store, ops, 2);
 }
 
 static void
@@ -1607,6 +2233,9 @@ rv_store_embedded_new(const char *state_dir, RvHealth *health, GError **error)
         store->base = base;
         store->torrents_fd = -1;
         store->state_fd = -1;
+        store->log_fd = -1;
+        store->log_names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        store->checkpoints = TRUE;
         store->state_dir = g_strdup(state_dir);
         store->torrents_dir = g_build_filename(state_dir, "torrents", NULL);
         store->context = g_main_context_ref_thread_default();
@@ -1619,7 +2248,7 @@ rv_store_embedded_new(const char *state_dir, RvHealth *health, GError **error)
         store->history = g_ptr_array_new_with_free_func((GDestroyNotify)rv_store_history_entry_free);
         store->keys = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)rv_store_api_key_free);
         if (!rv_emb_open_dir(store->state_dir, &store->state_fd, error) ||
-            !rv_emb_open_dir(store->torrents_dir, &store->torrents_fd, error)) {
+            !rv_emb_open_dir(store->torrents_dir, &store->torrents_fd, error) || !rv_emb_log_open(store, error)) {
                 rv_store_free(base);
                 return NULL;
         }
@@ -1646,4 +2275,24 @@ rv_store_embedded_set_write_fault_func(RvStore *base, RvStoreWriteFaultFunc func
         store->fault_func = func;
         store->fault_data = user_data;
         g_mutex_unlock(&store->lock);
+}
+
+void
+rv_store_embedded_set_checkpoints(RvStore *base, gboolean enabled)
+{
+        RvStoreEmbedded *store = base->impl;
+
+        g_return_if_fail(base->klass == &rv_store_embedded_class);
+        g_mutex_lock(&store->lock);
+        store->checkpoints = enabled;
+        g_mutex_unlock(&store->lock);
+}
+
+void
+rv_store_embedded_set_log_failure(RvStore *base, int errsv)
+{
+        RvStoreEmbedded *store = base->impl;
+
+        g_return_if_fail(base->klass == &rv_store_embedded_class);
+        g_atomic_int_set(&store->fail_log, errsv);
 }

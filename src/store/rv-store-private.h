@@ -100,6 +100,14 @@ void rv_store_embedded_set_write_failure(RvStore *store, int errsv);
  */
 typedef int (*RvStoreWriteFaultFunc)(const char *name, gsize len, gsize *ret_kept, gpointer user_data);
 void rv_store_embedded_set_write_fault_func(RvStore *store, RvStoreWriteFaultFunc func, gpointer user_data);
+/*
+ * tests: FALSE keeps the records in the embedded store's write-ahead log
+ * (idle and at the end), as a crash would leave them; a full log and
+ * batches past it still empty it
+ */
+void rv_store_embedded_set_checkpoints(RvStore *store, gboolean enabled);
+/* tests: every append to the embedded store's write-ahead log fails with errsv (EIO, ...) until called with 0 */
+void rv_store_embedded_set_log_failure(RvStore *store, int errsv);
 
 /* shared by the backends: history entries to and from JSON, API keys likewise */
 JsonNode *rv_store_history_entry_to_json(const RvStoreHistoryEntry *entry);

@@ -4,6 +4,8 @@
 #include <glib/gstdio.h>
 
 #include <errno.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "rv-store-private.h"
 #include "rv-test-data.h"
@@ -481,6 +483,312 @@ test_store_orphan_resume(Fixture *f, gconstpointer data)
         g_assert_cmpmem(contents, len, "d4:spame", 8);
 }
 
+/* the write-ahead log: a crash after an acknowledged write, stood in for by a close without a checkpoint */
+
+static char *
+record_path(Fixture *f, const RvInfoHash *hash, const char *suffix)
+{
+        return g_strconcat(f->dir, "/torrents/", hash->hex, suffix, NULL);
+}
+
+static char *
+log_path(Fixture *f)
+{
+        return g_build_filename(f->dir, "store.wal", NULL);
+}
+
+static GBytes *
+file_bytes(const char *path)
+{
+        char *contents = NULL;
+        gsize len = 0;
+
+        g_assert_true(g_file_get_contents(path, &contents, &len, NULL));
+        return g_bytes_new_take(contents, len);
+}
+
+/* the store stops with its records in the log only, as a kill -9 leaves them */
+static void
+close_without_checkpoint(Fixture *f)
+{
+        rv_store_embedded_set_checkpoints(f->store, FALSE);
+        g_clear_pointer(&f->store, rv_store_free);
+}
+
+static void
+reopen(Fixture *f)
+{
+        g_autoptr(GError) error = NULL;
+
+        g_clear_pointer(&f->store, rv_store_free);
+        f->store = rv_store_embedded_new(f->dir, f->health, &error);
+        g_assert_no_error(error);
+        g_assert_nonnull(f->store);
+}
+
+/* the files as page-cache data lost in a crash: gone, the log brings them back byte for byte */
+static void
+test_store_log_replay(Fixture *f, gconstpointer data)
+{
+        RvInfoHash a = hash_of('a');
+        g_autoptr(JsonNode) meta = meta_with("logged");
+        g_autoptr(GBytes) resume = g_bytes_new_static("d4:spam4:eggse", 14);
+        g_autofree char *json = record_path(f, &a, ".json");
+        g_autofree char *res = record_path(f, &a, ".resume");
+        g_autofree char *events = g_build_filename(f->dir, "events.json", NULL);
+        g_autoptr(GBytes) json_before = NULL;
+        g_autoptr(GBytes) events_before = NULL;
+        g_autoptr(GError) error = NULL;
+
+        rv_store_put_torrent(f->store, &a, meta, resume, done_cb, f);
+        wait_done(f, 1);
+        rv_store_put_event_reservation(f->store, 77);
+        rv_store_flush(f->store, done_cb, f);
+        wait_done(f, 2);
+        json_before = file_bytes(json);
+        events_before = file_bytes(events);
+        close_without_checkpoint(f);
+
+        g_assert_cmpint(g_unlink(json), ==, 0);
+        g_assert_cmpint(g_unlink(res), ==, 0);
+        g_assert_cmpint(g_unlink(events), ==, 0);
+        reopen(f);
+        {
+                g_autoptr(GBytes) json_after = file_bytes(json);
+                g_autoptr(GBytes) res_after = file_bytes(res);
+                g_autoptr(GBytes) events_after = file_bytes(events);
+                g_assert_true(g_bytes_equal(json_after, json_before));
+                g_assert_true(g_bytes_equal(res_after, resume));
+                g_assert_true(g_bytes_equal(events_after, events_before));
+        }
+        g_assert_cmpuint(rv_store_read_event_reservation(f->store, &error), ==, 77);
+        g_assert_no_error(error);
+
+        /* replayed once: the log was emptied, and a record gone since stays gone */
+        close_without_checkpoint(f);
+        g_assert_cmpint(g_unlink(json), ==, 0);
+        reopen(f);
+        g_assert_false(g_file_test(json, G_FILE_TEST_EXISTS));
+        g_assert_true(g_file_test(res, G_FILE_TEST_EXISTS));
+}
+
+/* a delete after a put, both in the log: the record stays deleted, whatever the crash left of the files */
+static void
+test_store_log_delete(Fixture *f, gconstpointer data)
+{
+        RvInfoHash a = hash_of('a');
+        g_autoptr(JsonNode) meta = meta_with("deleted");
+        g_autoptr(GBytes) resume = g_bytes_new_static("de", 2);
+        g_autofree char *json = record_path(f, &a, ".json");
+        g_autofree char *res = record_path(f, &a, ".resume");
+        g_autoptr(RvStoreSnapshot) snapshot = NULL;
+
+        rv_store_put_torrent(f->store, &a, meta, resume, done_cb, f);
+        wait_done(f, 1);
+        rv_store_delete_torrent(f->store, &a, done_cb, f);
+        wait_done(f, 2);
+        close_without_checkpoint(f);
+
+        /* the unlinks were lost: the files are back as they were */
+        g_assert_true(g_file_set_contents(json, "{\"name\": \"deleted\"}", -1, NULL));
+        g_assert_true(g_file_set_contents(res, "de", -1, NULL));
+        reopen(f);
+        g_assert_false(g_file_test(json, G_FILE_TEST_EXISTS));
+        g_assert_false(g_file_test(res, G_FILE_TEST_EXISTS));
+        snapshot = load(f);
+        g_assert_cmpuint(snapshot->torrents->len, ==, 0);
+}
+
+static guint32
+log_u32(const guint8 *p)
+{
+        guint32 v;
+
+        memcpy(&v, p, sizeof(v));
+        return GUINT32_FROM_LE(v);
+}
+
+typedef enum {
+        DAMAGE_FLIP,
+        DAMAGE_TRUNCATE,
+} Damage;
+
+/* a torn or corrupted last record was never acknowledged: the ones before it are replayed, it is not */
+static void
+test_store_log_torn(Fixture *f, gconstpointer data)
+{
+        Damage damage = GPOINTER_TO_INT(data);
+        RvInfoHash a = hash_of('a');
+        RvInfoHash b = hash_of('b');
+        g_autoptr(JsonNode) meta_a = meta_with("first");
+        g_autoptr(JsonNode) meta_b = meta_with("torn");
+        g_autofree char *json_a = record_path(f, &a, ".json");
+        g_autofree char *json_b = record_path(f, &b, ".json");
+        g_autofree char *wal = log_path(f);
+        g_autoptr(GBytes) before = NULL;
+        g_autofree guint8 *log = NULL;
+        gsize log_len = 0;
+        gsize second;
+        gsize second_len;
+
+        rv_store_put_torrent(f->store, &a, meta_a, NULL, done_cb, f);
+        wait_done(f, 1);
+        rv_store_put_torrent(f->store, &b, meta_b, NULL, done_cb, f);
+        wait_done(f, 2);
+        before = file_bytes(json_a);
+        close_without_checkpoint(f);
+        g_assert_cmpint(g_unlink(json_a), ==, 0);
+        g_assert_cmpint(g_unlink(json_b), ==, 0);
+
+        /* records from 4096 on, each a 32-byte header with the payload's length at 4 */
+        g_assert_true(g_file_get_contents(wal, (char **)&log, &log_len, NULL));
+        second = 4096 + 32 + log_u32(log + 4096 + 4);
+        second_len = 32 + log_u32(log + second + 4);
+        g_assert_cmpuint(second + second_len, <=, log_len);
+        if (damage == DAMAGE_FLIP) {
+                log[second + second_len - 1] ^= 0x20;
+                g_assert_true(g_file_set_contents(wal, (const char *)log, (gssize)log_len, NULL));
+        } else {
+                g_assert_cmpint(truncate(wal, (off_t)(second + second_len / 2)), ==, 0);
+        }
+
+        reopen(f);
+        {
+                g_autoptr(GBytes) after = file_bytes(json_a);
+                g_assert_true(g_bytes_equal(after, before));
+        }
+        g_assert_false(g_file_test(json_b, G_FILE_TEST_EXISTS));
+}
+
+/* a checkpoint empties the log with a new epoch: a record of the old one left behind is never applied */
+static void
+test_store_log_old_epoch(Fixture *f, gconstpointer data)
+{
+        RvInfoHash a = hash_of('a');
+        g_autoptr(JsonNode) meta = meta_with("checkpointed");
+        g_autofree char *json = record_path(f, &a, ".json");
+        g_autofree char *wal = log_path(f);
+        g_autofree guint8 *log = NULL;
+        gsize log_len = 0;
+
+        rv_store_put_torrent(f->store, &a, meta, NULL, done_cb, f);
+        wait_done(f, 1);
+        /* a clean stop: the files complete, the log emptied */
+        g_clear_pointer(&f->store, rv_store_free);
+        g_assert_true(g_file_get_contents(wal, (char **)&log, &log_len, NULL));
+        g_assert_cmpuint(log_len, ==, 4 * 1024 * 1024);
+        /* the record's bytes are still there, of the epoch before */
+        g_assert_cmpuint(log_u32(log + 4096), ==, 0x52564c52u);
+
+        g_assert_cmpint(g_unlink(json), ==, 0);
+        reopen(f);
+        g_assert_false(g_file_test(json, G_FILE_TEST_EXISTS));
+}
+
+/* a batch of many writes goes past the log after records in it: the newest data wins after a restart */
+static void
+test_store_log_big_batch(Fixture *f, gconstpointer data)
+{
+        RvInfoHash a = hash_of('a');
+        g_autoptr(GBytes) v1 = g_bytes_new_static("d2:v1i1ee", 9);
+        g_autoptr(GBytes) v2 = g_bytes_new_static("d2:v2i2ee", 9);
+        g_autofree char *res = record_path(f, &a, ".resume");
+        const guint n = 40;
+
+        rv_store_put_torrent(f->store, &a, NULL, v1, done_cb, f);
+        wait_done(f, 1);
+        for (guint i = 0; i < n; i++) {
+                RvInfoHash h;
+                g_autoptr(JsonNode) meta = meta_with("many");
+                g_snprintf(h.hex, sizeof(h.hex), "%040x", i + 1);
+                rv_store_put_torrent(f->store, &h, meta, v1, done_cb, f);
+        }
+        rv_store_put_torrent(f->store, &a, NULL, v2, done_cb, f);
+        wait_done(f, n + 2);
+        close_without_checkpoint(f);
+
+        reopen(f);
+        {
+                g_autoptr(GBytes) after = file_bytes(res);
+                g_assert_true(g_bytes_equal(after, v2));
+        }
+}
+
+/* without a log (one that cannot be created) every write is durable the old way, with one warning */
+static void
+test_store_log_unavailable(Fixture *f, gconstpointer data)
+{
+        RvInfoHash a = hash_of('a');
+        g_autoptr(JsonNode) meta = meta_with("no log");
+        g_autoptr(GBytes) resume = g_bytes_new_static("de", 2);
+        g_autofree char *wal = log_path(f);
+        g_autofree char *res = record_path(f, &a, ".resume");
+        g_autoptr(RvStoreSnapshot) snapshot = NULL;
+
+        if (!g_test_subprocess()) {
+                g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+                g_test_trap_assert_passed();
+                g_test_trap_assert_stderr("*has no write-ahead log*Is a directory*writing every record durably*");
+                return;
+        }
+        /* the warning is the point here, not a failure */
+        g_log_set_always_fatal(G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+        g_clear_pointer(&f->store, rv_store_free);
+        g_assert_cmpint(g_unlink(wal), ==, 0);
+        /* a folder where the log goes: it cannot be opened */
+        g_assert_cmpint(g_mkdir(wal, 0700), ==, 0);
+        reopen(f);
+
+        rv_store_put_torrent(f->store, &a, meta, resume, done_cb, f);
+        wait_done(f, 1);
+        {
+                g_autoptr(GBytes) after = file_bytes(res);
+                g_assert_true(g_bytes_equal(after, resume));
+        }
+        reopen(f);
+        snapshot = load(f);
+        g_assert_cmpuint(snapshot->torrents->len, ==, 1);
+        g_assert_true(g_file_test(wal, G_FILE_TEST_IS_DIR));
+}
+
+/*
+ * an append to the log that fails: that batch is made durable the old way and
+ * answered, the log is dropped for the rest of the run (its earlier records
+ * made durable first), and the next start has a fresh one
+ */
+static void
+test_store_log_append_fails(Fixture *f, gconstpointer data)
+{
+        RvInfoHash a = hash_of('a');
+        RvInfoHash b = hash_of('b');
+        RvInfoHash c = hash_of('c');
+        g_autoptr(GBytes) resume = g_bytes_new_static("de", 2);
+        g_autofree char *wal = log_path(f);
+        g_autoptr(RvStoreSnapshot) snapshot = NULL;
+
+        if (!g_test_subprocess()) {
+                g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+                g_test_trap_assert_passed();
+                g_test_trap_assert_stderr("*write-ahead log failed*cannot append to 'store.wal'*");
+                return;
+        }
+        g_log_set_always_fatal(G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+        rv_store_put_torrent(f->store, &a, NULL, resume, done_cb, f);
+        wait_done(f, 1);
+        rv_store_embedded_set_log_failure(f->store, EIO);
+        rv_store_put_torrent(f->store, &b, NULL, resume, done_cb, f);
+        wait_done(f, 2);
+        g_assert_false(g_file_test(wal, G_FILE_TEST_EXISTS));
+        rv_store_put_torrent(f->store, &c, NULL, resume, done_cb, f);
+        wait_done(f, 3);
+        g_assert_false(g_file_test(wal, G_FILE_TEST_EXISTS));
+
+        reopen(f);
+        g_assert_true(g_file_test(wal, G_FILE_TEST_IS_REGULAR));
+        snapshot = load(f);
+        g_assert_cmpuint(snapshot->torrents->len, ==, 3);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -502,6 +810,20 @@ main(int argc, char **argv)
         g_test_add("/store/embedded/failed-write-deleted", Fixture, NULL, fixture_setup,
                    test_store_failed_write_deleted, fixture_teardown);
         g_test_add("/store/embedded/orphan-resume", Fixture, NULL, fixture_setup, test_store_orphan_resume,
+                   fixture_teardown);
+        g_test_add("/store/embedded/log-replay", Fixture, NULL, fixture_setup, test_store_log_replay, fixture_teardown);
+        g_test_add("/store/embedded/log-delete", Fixture, NULL, fixture_setup, test_store_log_delete, fixture_teardown);
+        g_test_add("/store/embedded/log-torn-flipped", Fixture, GINT_TO_POINTER(DAMAGE_FLIP), fixture_setup,
+                   test_store_log_torn, fixture_teardown);
+        g_test_add("/store/embedded/log-torn-truncated", Fixture, GINT_TO_POINTER(DAMAGE_TRUNCATE), fixture_setup,
+                   test_store_log_torn, fixture_teardown);
+        g_test_add("/store/embedded/log-old-epoch", Fixture, NULL, fixture_setup, test_store_log_old_epoch,
+                   fixture_teardown);
+        g_test_add("/store/embedded/log-big-batch", Fixture, NULL, fixture_setup, test_store_log_big_batch,
+                   fixture_teardown);
+        g_test_add("/store/embedded/log-unavailable", Fixture, NULL, fixture_setup, test_store_log_unavailable,
+                   fixture_teardown);
+        g_test_add("/store/embedded/log-append-fails", Fixture, NULL, fixture_setup, test_store_log_append_fails,
                    fixture_teardown);
         return g_test_run();
 }
