@@ -559,6 +559,8 @@ rv_manager_finalize(GObject *object)
                 rv_engine_set_event_func(self->engine, NULL, NULL);
         if (self->store != NULL)
                 rv_store_set_cluster_funcs(self->store, NULL, NULL);
+        /* the event stream may outlive the manager (a teardown's last iterations): it asks it nothing more */
+        rv_event_bus_set_lookup(self->events, NULL, NULL);
         {
                 /* adds still pending hold the manager through their tasks: these were answered already */
                 GHashTableIter iter;

@@ -958,6 +958,36 @@ test_manager_add_parked(Fixture *f, gconstpointer data)
         WAIT_FOR(t->in_engine);
 }
 
+/*
+ * the event stream outlives the manager in a teardown: progress still
+ * waiting for its turn when the manager goes is dropped, the stream asks
+ * the manager nothing more (it crashed on a freed manager in a stop)
+ */
+static void
+test_manager_events_outlive(Fixture *f, gconstpointer data)
+{
+        const char *files[] = { "x.bin", NULL };
+        g_autoptr(GBytes) bytes = make_torrent(f, "outlive", files, 42000);
+        g_autoptr(GError) error = NULL;
+        RvAddRequest req = { 0 };
+        RvTorrent *t;
+
+        req.torrent = bytes;
+        req.sequential = -1;
+        req.paused = TRUE;
+        t = add_torrent(f, &req, &error);
+        g_assert_no_error(error);
+        rv_event_bus_set_progress_interval(f->events, 100);
+        t->wanted_done = 1;
+        rv_event_bus_torrent_changed(f->events, t, RV_TORRENT_FIELD_PROGRESS);
+        t->wanted_done = 2;
+        rv_event_bus_torrent_changed(f->events, t, RV_TORRENT_FIELD_PROGRESS);
+        g_assert_cmpuint(rv_event_bus_get_progress_slots(f->events), ==, 1);
+        g_clear_object(&f->manager);
+        while (rv_event_bus_get_progress_slots(f->events) > 0)
+                g_main_context_iteration(NULL, TRUE);
+}
+
 static void
 listed_stop_cb(RvManager *manager, gpointer user_data)
 {
@@ -1190,6 +1220,8 @@ main(int argc, char **argv)
         g_test_add("/core/manager/resolve", Fixture, NULL, fixture_setup, test_manager_resolve, fixture_teardown);
         g_test_add("/core/manager/restart-listed-loading", Fixture, NULL, fixture_setup,
                    test_manager_restart_listed_loading, fixture_teardown);
+        g_test_add("/core/manager/events-outlive", Fixture, NULL, fixture_setup, test_manager_events_outlive,
+                   fixture_teardown);
         g_test_add("/core/manager/add-parked", Fixture, NULL, fixture_setup, test_manager_add_parked, fixture_teardown);
         g_test_add("/core/manager/restart-parked", Fixture, NULL, fixture_setup, test_manager_restart_parked,
                    fixture_teardown);
