@@ -204,22 +204,17 @@ rv_emb_set_errno(GError **error, int errsv, const char *what, const char *name)
         g_set_error(error, RV_ERROR, rv_error_from_errno(errsv), "%s '%s': %s", what, name, g_strerror(errsv));
 }
 
-/* write name.tmp, leaving it for the rename once the batch is durable */
+/*
+ * .name.tmp with data, synced when asked; injected (an errno, 0 for none)
+ * fails it after kept bytes, as a disk that fills up mid-write would
+ */
 static gboolean
-rv_emb_write_tmp(RvStoreEmbedded *store, int dirfd, const RvEmbOp *op, gboolean sync_each, GError **error)
+rv_emb_create_tmp(int dirfd, const char *name, const guint8 *data, gsize len, gboolean sync, int injected, gsize kept,
+                  GError **error)
 {
-        g_autofree char *tmp = g_strconcat(".", op->name, ".tmp", NULL);
-        gsize len = 0;
-        const guint8 *data = g_bytes_get_data(op->data, &len);
-        int injected = g_atomic_int_get(&store->fail_writes);
-        gsize kept = 0;
-        int fd;
+        g_autofree char *tmp = g_strconcat(".", name, ".tmp", NULL);
+        int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 
-        g_mutex_lock(&store->lock);
-        if (injected == 0 && store->fault_func != NULL)
-                injected = store->fault_func(op->name, len, &kept, store->fault_data);
-        g_mutex_unlock(&store->lock);
-        fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0) {
                 rv_emb_set_errno(error, errno, "cannot create", tmp);
                 return FALSE;
@@ -227,7 +222,7 @@ rv_emb_write_tmp(RvStoreEmbedded *store, int dirfd, const RvEmbOp *op, gboolean 
         /* an injected short write: part of the record is in the temp file when the write fails */
         if (injected != 0)
                 (void)rv_emb_write_all(fd, data, MIN(kept, len));
-        if (injected != 0 || !rv_emb_write_all(fd, data, len) || (sync_each && fdatasync(fd) < 0)) {
+        if (injected != 0 || !rv_emb_write_all(fd, data, len) || (sync && fdatasync(fd) < 0)) {
                 int errsv = injected != 0 ? injected : errno;
                 close(fd);
                 (void)unlinkat(dirfd, tmp, 0);
@@ -236,6 +231,22 @@ rv_emb_write_tmp(RvStoreEmbedded *store, int dirfd, const RvEmbOp *op, gboolean 
         }
         close(fd);
         return TRUE;
+}
+
+/* write name.tmp, leaving it for the rename once the batch is durable */
+static gboolean
+rv_emb_write_tmp(RvStoreEmbedded *store, int dirfd, const RvEmbOp *op, gboolean sync_each, GError **error)
+{
+        gsize len = 0;
+        const guint8 *data = g_bytes_get_data(op->data, &len);
+        int injected = g_atomic_int_get(&store->fail_writes);
+        gsize kept = 0;
+
+        g_mutex_lock(&store->lock);
+        if (injected == 0 && store->fault_func != NULL)
+                injected = store->fault_func(op->name, len, &kept, store->fault_data);
+        g_mutex_unlock(&store->lock);
+        return rv_emb_create_tmp(dirfd, op->name, data, len, sync_each, injected, kept, error);
 }
 
 static gboolean
@@ -524,23 +535,11 @@ rv_emb_replay_write(int dirfd, const char *name, const guint8 *data, gsize len, 
         g_autoptr(GError) read_error = NULL;
         gsize old_len = 0;
         g_autofree char *old = rv_emb_read_at(dirfd, name, &old_len, &read_error);
-        int fd;
 
         if (old != NULL && old_len == len && memcmp(old, data, len) == 0)
                 return TRUE;
-        fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0) {
-                rv_emb_set_errno(error, errno, "cannot create", tmp);
+        if (!rv_emb_create_tmp(dirfd, name, data, len, FALSE, 0, 0, error))
                 return FALSE;
-        }
-        if (!rv_emb_write_all(fd, data, len)) {
-                int errsv = errno;
-                close(fd);
-                (void)unlinkat(dirfd, tmp, 0);
-                rv_emb_set_errno(error, errsv, "cannot write", tmp);
-                return FALSE;
-        }
-        close(fd);
         if (renameat(dirfd, tmp, dirfd, name) < 0) {
                 rv_emb_set_errno(error, errno, "cannot rename", tmp);
                 return FALSE;
@@ -923,12 +922,18 @@ rv_emb_keep_failed(RvStoreEmbedded *store, GHashTable *batch, gboolean retried)
         }
 }
 
+/* records in the log that an idle writer checkpoints (under the lock) */
+static gboolean
+rv_emb_log_has_records(RvStoreEmbedded *store)
+{
+        return store->log_fd >= 0 && store->log_end > RV_STORE_LOG_START && store->checkpoints;
+}
+
 /* records in the log and the writer idle since the last append (under the lock) */
 static gboolean
 rv_emb_log_idle(RvStoreEmbedded *store)
 {
-        return store->log_fd >= 0 && store->log_end > RV_STORE_LOG_START && store->checkpoints &&
-               g_get_monotonic_time() >= store->log_idle_at;
+        return rv_emb_log_has_records(store) && g_get_monotonic_time() >= store->log_idle_at;
 }
 
 /* when the idle writer has something to do: try the failed records again, checkpoint (under the lock) */
@@ -939,7 +944,7 @@ rv_emb_wake_at(RvStoreEmbedded *store)
 
         if (g_hash_table_size(store->failed) > 0)
                 wake = store->retry_at;
-        if (store->log_fd >= 0 && store->log_end > RV_STORE_LOG_START && store->checkpoints)
+        if (rv_emb_log_has_records(store))
                 wake = MIN(wake, store->log_idle_at);
         return wake;
 }
