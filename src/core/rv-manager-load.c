@@ -355,15 +355,10 @@ rv_manager_load_list_slice(RvManager *self, RvLoadData *data)
                          * among the documents it parsed, would keep those pages of its heap
                          * for as long as a paused torrent stays parked
                          */
-                        RvStoreTorrent *kept = g_new0(RvStoreTorrent, 1);
-                        kept->hash = record->hash;
-                        kept->resume = g_steal_pointer(&record->resume);
-                        rv_store_torrent_free(record);
-                        g_array_append_val(self->load_queue, kept->hash);
-                        g_hash_table_replace(self->loading, kept->hash.hex, kept);
-                } else {
-                        rv_store_torrent_free(record);
+                        g_array_append_val(self->load_queue, record->hash);
+                        rv_manager_keep_record(self, &record->hash, g_steal_pointer(&record->resume));
                 }
+                rv_store_torrent_free(record);
         }
         return data->next < data->queue->len;
 }
@@ -485,6 +480,16 @@ gboolean
 rv_manager_load_finish(RvManager *self, GAsyncResult *result, GError **error)
 {
         return g_task_propagate_boolean(G_TASK(result), error);
+}
+
+void
+rv_manager_keep_record(RvManager *self, const RvInfoHash *hash, GBytes *resume)
+{
+        RvStoreTorrent *record = g_new0(RvStoreTorrent, 1);
+
+        record->hash = *hash;
+        record->resume = resume;
+        g_hash_table_replace(self->loading, record->hash.hex, record);
 }
 
 void

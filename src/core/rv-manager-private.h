@@ -94,6 +94,8 @@ void rv_manager_changed(RvManager *self, RvTorrent *torrent, guint fields);
 /* a torrent still loading goes to the engine now, before a command acts on it; error when it could not */
 gboolean rv_manager_load_now(RvManager *self, RvTorrent *torrent, GError **error);
 void rv_manager_load_clear(RvManager *self);
+/* a torrent out of the engine waits for it with its resume data (taken; NULL when the store reads it back) */
+void rv_manager_keep_record(RvManager *self, const RvInfoHash *hash, GBytes *resume);
 /* a shutdown ends the load: its task fails with G_IO_ERROR_CANCELLED, at once or once all are listed */
 void rv_manager_load_stop(RvManager *self);
 void rv_manager_emit_listed(RvManager *self);

@@ -856,12 +856,7 @@ rv_manager_add_answer(RvManagerAdd *add, GError *error)
 static void
 rv_manager_park_added(RvManager *self, RvManagerAdd *add)
 {
-        RvStoreTorrent *record = g_new0(RvStoreTorrent, 1);
-
-        record->hash = add->hash;
-        /* NULL when the store reads it back at the hand-over */
-        record->resume = g_steal_pointer(&add->resume);
-        g_hash_table_replace(self->loading, record->hash.hex, record);
+        rv_manager_keep_record(self, &add->hash, g_steal_pointer(&add->resume));
         add->torrent->parked = TRUE;
         g_clear_pointer(&add->source, rv_engine_source_free);
 }
