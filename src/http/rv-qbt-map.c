@@ -144,19 +144,16 @@ rv_qbt_bool(GString *out, const char *name, gboolean v)
 char *
 rv_qbt_tags_text(const RvTorrent *t, const char *category)
 {
-        GString *out = g_string_new(NULL);
-        gsize len;
+        g_autoptr(GStrvBuilder) builder = g_strv_builder_new();
+        g_auto(GStrv) tags = NULL;
 
         for (guint i = 0; t->labels != NULL && t->labels[i] != NULL; i++) {
-                if (g_strcmp0(t->labels[i], category) == 0)
-                        continue;
-                if (out->len > 0)
-                        g_string_append(out, ", ");
-                g_string_append(out, t->labels[i]);
+                if (g_strcmp0(t->labels[i], category) != 0)
+                        g_strv_builder_add(builder, t->labels[i]);
         }
-        /* kept per torrent by the change log: no room to spare */
-        len = out->len;
-        return g_realloc(g_string_free(out, FALSE), len + 1);
+        tags = g_strv_builder_end(builder);
+        /* kept per torrent by the change log: exactly as long as it is */
+        return g_strjoinv(", ", tags);
 }
 
 /* one torrent being written: what several fields need, made once */
