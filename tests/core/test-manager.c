@@ -805,6 +805,67 @@ assert_parked(Fixture *f, const RvInfoHash *hash)
         return t;
 }
 
+/* a torrent of two files, paused or not, seeding what is on disk or not: its hash */
+static RvInfoHash
+add_two_files(Fixture *f, const char *name, gsize size, gboolean paused, gboolean skip_checking)
+{
+        const char *files[] = { "a/x.bin", "a/y.bin", NULL };
+        g_autoptr(GBytes) bytes = make_torrent(f, name, files, size);
+        g_autoptr(GError) error = NULL;
+        RvAddRequest req = { 0 };
+        RvTorrent *t;
+
+        req.torrent = bytes;
+        req.sequential = -1;
+        req.paused = paused;
+        req.skip_checking = skip_checking;
+        t = add_torrent(f, &req, &error);
+        g_assert_no_error(error);
+        return t->hash;
+}
+
+/*
+ * what hands parked torrents to the engine, one each: a pause has nothing
+ * to do, a resume runs it, a file list hands it over and it stays paused, a
+ * remove takes its records
+ */
+static void
+assert_hand_over(Fixture *f, const RvInfoHash *resumed, const RvInfoHash *listed_hash, const RvInfoHash *removed)
+{
+        g_autoptr(GAsyncResult) result = NULL;
+        g_autoptr(GArray) listed = NULL;
+        g_autoptr(GError) error = NULL;
+        RvTorrent *t = rv_manager_lookup(f->manager, resumed);
+
+        g_assert_true(rv_manager_pause(f->manager, t, &error));
+        g_assert_no_error(error);
+        assert_parked(f, resumed);
+        g_assert_true(rv_manager_resume(f->manager, t, &error));
+        g_assert_no_error(error);
+        g_assert_false(t->parked);
+        WAIT_FOR(t->in_engine && t->state != RV_TORRENT_STATE_PAUSED);
+        g_assert_false(t->user_paused);
+
+        t = rv_manager_lookup(f->manager, listed_hash);
+        rv_manager_list_files_async(f->manager, t, NULL, result_cb, &result);
+        WAIT_FOR(result != NULL);
+        listed = rv_manager_list_files_finish(f->manager, result, &error);
+        /* it holds the manager, which goes before the engine at a restart */
+        g_clear_object(&result);
+        g_assert_no_error(error);
+        g_assert_nonnull(listed);
+        g_assert_cmpuint(listed->len, ==, 2);
+        WAIT_FOR(t->in_engine);
+        g_assert_cmpint(t->state, ==, RV_TORRENT_STATE_PAUSED);
+
+        t = rv_manager_lookup(f->manager, removed);
+        g_assert_true(file_exists_in_state(f, removed, ".resume"));
+        g_assert_true(rv_manager_remove(f->manager, t, FALSE, &error));
+        g_assert_no_error(error);
+        WAIT_FOR(rv_manager_lookup(f->manager, removed) == NULL);
+        WAIT_FOR(!file_exists_in_state(f, removed, ".resume") && !file_exists_in_state(f, removed, ".json"));
+}
+
 /*
  * issue 17: a torrent the user paused is not handed to the engine at start:
  * it is listed paused from its records and goes to the engine once something
@@ -813,24 +874,12 @@ assert_parked(Fixture *f, const RvInfoHash *hash)
 static void
 test_manager_restart_parked(Fixture *f, gconstpointer data)
 {
-        const char *files[] = { "a/x.bin", "a/y.bin", NULL };
         const char *names[] = { "park-resume", "park-files", "park-remove", "park-running" };
         RvInfoHash hashes[G_N_ELEMENTS(names)];
-        g_autoptr(GAsyncResult) result = NULL;
-        g_autoptr(GArray) listed = NULL;
-        g_autoptr(GError) error = NULL;
         RvTorrent *t;
 
-        for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
-                g_autoptr(GBytes) bytes = make_torrent(f, names[i], files, 40000 + i);
-                RvAddRequest req = { 0 };
-                req.torrent = bytes;
-                req.sequential = -1;
-                req.paused = i < 3;
-                t = add_torrent(f, &req, &error);
-                g_assert_no_error(error);
-                hashes[i] = t->hash;
-        }
+        for (guint i = 0; i < G_N_ELEMENTS(names); i++)
+                hashes[i] = add_two_files(f, names[i], 40000 + i, i < 3, FALSE);
         restart(f);
 
         for (guint i = 0; i < 3; i++)
@@ -838,39 +887,7 @@ test_manager_restart_parked(Fixture *f, gconstpointer data)
         t = rv_manager_lookup(f->manager, &hashes[3]);
         g_assert_false(t->parked);
         WAIT_FOR(t->in_engine);
-        /* a pause of a parked torrent has nothing to do */
-        g_assert_true(rv_manager_pause(f->manager, rv_manager_lookup(f->manager, &hashes[0]), &error));
-        g_assert_no_error(error);
-        assert_parked(f, &hashes[0]);
-
-        /* resume hands it over and it runs */
-        t = rv_manager_lookup(f->manager, &hashes[0]);
-        g_assert_true(rv_manager_resume(f->manager, t, &error));
-        g_assert_no_error(error);
-        g_assert_false(t->parked);
-        WAIT_FOR(t->in_engine && t->state != RV_TORRENT_STATE_PAUSED);
-        g_assert_false(t->user_paused);
-
-        /* a file list hands it over too; it stays paused */
-        t = rv_manager_lookup(f->manager, &hashes[1]);
-        rv_manager_list_files_async(f->manager, t, NULL, result_cb, &result);
-        WAIT_FOR(result != NULL);
-        listed = rv_manager_list_files_finish(f->manager, result, &error);
-        /* it holds the manager, which goes before the engine at the restart below */
-        g_clear_object(&result);
-        g_assert_no_error(error);
-        g_assert_nonnull(listed);
-        g_assert_cmpuint(listed->len, ==, 2);
-        WAIT_FOR(t->in_engine);
-        g_assert_cmpint(t->state, ==, RV_TORRENT_STATE_PAUSED);
-
-        /* a remove takes its records */
-        t = rv_manager_lookup(f->manager, &hashes[2]);
-        g_assert_true(file_exists_in_state(f, &hashes[2], ".resume"));
-        g_assert_true(rv_manager_remove(f->manager, t, FALSE, &error));
-        g_assert_no_error(error);
-        WAIT_FOR(rv_manager_lookup(f->manager, &hashes[2]) == NULL);
-        WAIT_FOR(!file_exists_in_state(f, &hashes[2], ".resume") && !file_exists_in_state(f, &hashes[2], ".json"));
+        assert_hand_over(f, &hashes[0], &hashes[1], &hashes[2]);
 
         /* again: the one paused still is parked again, with what it had; the resumed one runs */
         restart(f);
@@ -894,25 +911,12 @@ test_manager_restart_parked(Fixture *f, gconstpointer data)
 static void
 test_manager_add_parked(Fixture *f, gconstpointer data)
 {
-        const char *files[] = { "a/x.bin", "a/y.bin", NULL };
         const char *names[] = { "park-added", "park-listed", "park-gone", "park-seed" };
         RvInfoHash hashes[G_N_ELEMENTS(names)];
-        g_autoptr(GAsyncResult) result = NULL;
-        g_autoptr(GArray) listed = NULL;
-        g_autoptr(GError) error = NULL;
         RvTorrent *t;
 
-        for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
-                g_autoptr(GBytes) bytes = make_torrent(f, names[i], files, 41000 + i);
-                RvAddRequest req = { 0 };
-                req.torrent = bytes;
-                req.sequential = -1;
-                req.paused = TRUE;
-                req.skip_checking = i == 3;
-                t = add_torrent(f, &req, &error);
-                g_assert_no_error(error);
-                hashes[i] = t->hash;
-        }
+        for (guint i = 0; i < G_N_ELEMENTS(names); i++)
+                hashes[i] = add_two_files(f, names[i], 41000 + i, TRUE, i == 3);
         for (guint i = 0; i < 3; i++) {
                 t = assert_parked(f, &hashes[i]);
                 g_assert_cmpfloat(t->progress, ==, 0.0);
@@ -921,34 +925,8 @@ test_manager_add_parked(Fixture *f, gconstpointer data)
         t = rv_manager_lookup(f->manager, &hashes[3]);
         g_assert_false(t->parked);
         WAIT_FOR(t->in_engine);
-
-        /* a pause has nothing to do; resume hands it over from the resume data just stored, and it runs */
-        t = rv_manager_lookup(f->manager, &hashes[0]);
-        g_assert_true(rv_manager_pause(f->manager, t, &error));
-        g_assert_no_error(error);
-        assert_parked(f, &hashes[0]);
-        g_assert_true(rv_manager_resume(f->manager, t, &error));
-        g_assert_no_error(error);
-        g_assert_false(t->parked);
-        WAIT_FOR(t->in_engine && t->state != RV_TORRENT_STATE_PAUSED);
-
-        /* a file list hands it over and it stays paused */
-        t = rv_manager_lookup(f->manager, &hashes[1]);
-        rv_manager_list_files_async(f->manager, t, NULL, result_cb, &result);
-        WAIT_FOR(result != NULL);
-        listed = rv_manager_list_files_finish(f->manager, result, &error);
-        g_clear_object(&result);
-        g_assert_no_error(error);
-        g_assert_cmpuint(listed->len, ==, 2);
-        WAIT_FOR(t->in_engine);
-        g_assert_cmpint(t->state, ==, RV_TORRENT_STATE_PAUSED);
-
-        /* a remove takes its records */
-        t = rv_manager_lookup(f->manager, &hashes[2]);
-        g_assert_true(rv_manager_remove(f->manager, t, FALSE, &error));
-        g_assert_no_error(error);
-        WAIT_FOR(rv_manager_lookup(f->manager, &hashes[2]) == NULL);
-        WAIT_FOR(!file_exists_in_state(f, &hashes[2], ".resume") && !file_exists_in_state(f, &hashes[2], ".json"));
+        /* from the resume data the add just stored */
+        assert_hand_over(f, &hashes[0], &hashes[1], &hashes[2]);
 
         /* a restart finds the records the add stored: the one never handed over is parked again */
         restart(f);
@@ -966,17 +944,9 @@ test_manager_add_parked(Fixture *f, gconstpointer data)
 static void
 test_manager_events_outlive(Fixture *f, gconstpointer data)
 {
-        const char *files[] = { "x.bin", NULL };
-        g_autoptr(GBytes) bytes = make_torrent(f, "outlive", files, 42000);
-        g_autoptr(GError) error = NULL;
-        RvAddRequest req = { 0 };
-        RvTorrent *t;
+        RvInfoHash hash = add_two_files(f, "outlive", 42000, TRUE, FALSE);
+        RvTorrent *t = rv_manager_lookup(f->manager, &hash);
 
-        req.torrent = bytes;
-        req.sequential = -1;
-        req.paused = TRUE;
-        t = add_torrent(f, &req, &error);
-        g_assert_no_error(error);
         rv_event_bus_set_progress_interval(f->events, 100);
         t->wanted_done = 1;
         rv_event_bus_torrent_changed(f->events, t, RV_TORRENT_FIELD_PROGRESS);
