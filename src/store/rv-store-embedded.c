@@ -55,6 +55,8 @@ typedef struct {
         GBytes *data;
         /* why a quarantine happens */
         char *reason;
+        /* with the log: the files thread writes this torrent record to its file after the caller is answered */
+        gboolean deferred;
         /* why the op failed in its last batch, NULL when it succeeded */
         char *failure;
         GArray *waiters;
@@ -105,8 +107,30 @@ struct _RvStoreEmbedded {
         /* when the failed ones are tried next (monotonic), and the wait after that if they fail again */
         gint64 retry_at;
         guint retry_delay_ms;
-        /* the reason health shows, NULL while healthy (writer thread, under the lock) */
+        /* the writer's backlog as health hears of it, NULL while it has none (writer thread, under the lock) */
         char *failure_reason;
+        /*
+         * the files thread (rv_emb_files_thread), all under the lock: torrent
+         * records the log holds, name -> RvEmbOp without waiters, still to be
+         * written to their files or deleted; those of the pass under way; why
+         * the last pass left some, and when it tries them again
+         */
+        GThread *files_thread;
+        GCond files_cond;
+        GHashTable *deferred;
+        GHashTable *placing;
+        char *files_error;
+        gint64 files_retry_at;
+        guint files_retry_ms;
+        /* the writer wants a pass now, whatever the backoff; the store closes (and its last try is done) */
+        gboolean files_now;
+        gboolean files_quit;
+        gboolean files_quit_tried;
+        /* the reason health was last told, NULL for ok */
+        char *reported_reason;
+        /* tests: passes only when the writer asks for one; the errno every write of the files thread fails with */
+        gboolean files_held;
+        gint fail_files;
         /* tests: the errno every write fails with, 0 for none; a function that decides per write (under the lock) */
         gint fail_writes;
         RvStoreWriteFaultFunc fault_func;
@@ -233,19 +257,47 @@ rv_emb_create_tmp(int dirfd, const char *name, const guint8 *data, gsize len, gb
         return TRUE;
 }
 
+/* tests: the errno the write of op fails with (0 for none), and how much of it reaches the file first */
+static int
+rv_emb_injected(RvStoreEmbedded *store, const RvEmbOp *op, gsize *ret_kept)
+{
+        int injected = g_atomic_int_get(&store->fail_writes);
+
+        *ret_kept = 0;
+        g_mutex_lock(&store->lock);
+        if (injected == 0 && store->fault_func != NULL)
+                injected = store->fault_func(op->name, g_bytes_get_size(op->data), ret_kept, store->fault_data);
+        g_mutex_unlock(&store->lock);
+        return injected;
+}
+
+/*
+ * a record the files thread writes later: an injected fault fails it now,
+ * as the log is where its bytes go first
+ */
+static gboolean
+rv_emb_defer_check(RvStoreEmbedded *store, const RvEmbOp *op, GError **error)
+{
+        gsize kept;
+        int injected = rv_emb_injected(store, op, &kept);
+        g_autofree char *tmp = NULL;
+
+        if (injected == 0)
+                return TRUE;
+        tmp = g_strconcat(".", op->name, ".tmp", NULL);
+        rv_emb_set_errno(error, injected, "cannot write", tmp);
+        return FALSE;
+}
+
 /* write name.tmp, leaving it for the rename once the batch is durable */
 static gboolean
 rv_emb_write_tmp(RvStoreEmbedded *store, int dirfd, const RvEmbOp *op, gboolean sync_each, GError **error)
 {
         gsize len = 0;
         const guint8 *data = g_bytes_get_data(op->data, &len);
-        int injected = g_atomic_int_get(&store->fail_writes);
-        gsize kept = 0;
+        gsize kept;
+        int injected = rv_emb_injected(store, op, &kept);
 
-        g_mutex_lock(&store->lock);
-        if (injected == 0 && store->fault_func != NULL)
-                injected = store->fault_func(op->name, len, &kept, store->fault_data);
-        g_mutex_unlock(&store->lock);
         return rv_emb_create_tmp(dirfd, op->name, data, len, sync_each, injected, kept, error);
 }
 
@@ -395,6 +447,8 @@ rv_emb_sync_file(int dirfd, const char *name, GError **error)
         return TRUE;
 }
 
+static gboolean rv_emb_wait_files(RvStoreEmbedded *store, GError **error);
+
 /*
  * what the log holds is made durable in the files themselves, then the log
  * is emptied by a new epoch in its header: records behind it are of an old
@@ -413,6 +467,9 @@ rv_emb_checkpoint(RvStoreEmbedded *store, GError **error)
 
         if (store->log_fd < 0 || store->log_end == RV_STORE_LOG_START)
                 return TRUE;
+        /* the files thread has written what the log holds, or the log stays the only copy */
+        if (!rv_emb_wait_files(store, error))
+                return FALSE;
         g_hash_table_iter_init(&iter, store->log_names);
         while (g_hash_table_iter_next(&iter, &key, &value)) {
                 n_writes += GPOINTER_TO_INT(value) == RV_EMB_OP_WRITE;
@@ -708,6 +765,8 @@ rv_emb_log_open(RvStoreEmbedded *store, GError **error)
         return TRUE;
 }
 
+static void rv_emb_defer(RvStoreEmbedded *store, GPtrArray *ops);
+
 /* a batch that cannot start (its checkpoint failed): every op keeps the failure and is tried again */
 static void
 rv_emb_fail_batch(GHashTable *batch, GPtrArray *completions, const GError *error)
@@ -767,6 +826,7 @@ rv_emb_run_batch(RvStoreEmbedded *store, GHashTable *batch, GPtrArray *completio
         gboolean use_log = store->log_fd >= 0;
         gsize log_bytes = RV_STORE_LOG_RECORD_HEADER;
         g_autoptr(GError) checkpoint_error = NULL;
+        g_autoptr(GPtrArray) deferred = g_ptr_array_new();
 
         g_hash_table_iter_init(&iter, batch);
         while (g_hash_table_iter_next(&iter, NULL, &value)) {
@@ -793,8 +853,17 @@ rv_emb_run_batch(RvStoreEmbedded *store, GHashTable *batch, GPtrArray *completio
                 RvEmbOp *op = value;
                 int dirfd = op->in_state_dir ? store->state_fd : store->torrents_fd;
                 g_autoptr(GError) error = NULL;
+                op->deferred = use_log && !op->in_state_dir && op->kind != RV_EMB_OP_QUARANTINE;
                 if (op->kind != RV_EMB_OP_WRITE)
                         continue;
+                if (op->deferred) {
+                        /* its file is written by the files thread, after the log holds it */
+                        if (!rv_emb_defer_check(store, op, &error)) {
+                                op->failure = g_strdup(error->message);
+                                op->deferred = FALSE;
+                        }
+                        continue;
+                }
                 /* the old file stays in place: the rename below is skipped for this op */
                 if (!rv_emb_write_tmp(store, dirfd, op, sync_each, &error))
                         op->failure = g_strdup(error->message);
@@ -815,8 +884,16 @@ rv_emb_run_batch(RvStoreEmbedded *store, GHashTable *batch, GPtrArray *completio
                         g_hash_table_iter_init(&iter, batch);
                         while (g_hash_table_iter_next(&iter, NULL, &value)) {
                                 RvEmbOp *op = value;
-                                if (op->kind == RV_EMB_OP_WRITE && op->failure == NULL)
-                                        rv_emb_sync_tmp(op->in_state_dir ? store->state_fd : store->torrents_fd, op);
+                                int dirfd = op->in_state_dir ? store->state_fd : store->torrents_fd;
+                                g_autoptr(GError) tmp_error = NULL;
+                                gboolean was_deferred = op->deferred;
+                                op->deferred = FALSE;
+                                if (op->kind != RV_EMB_OP_WRITE || op->failure != NULL)
+                                        continue;
+                                if (!was_deferred)
+                                        rv_emb_sync_tmp(dirfd, op);
+                                else if (!rv_emb_write_tmp(store, dirfd, op, TRUE, &tmp_error))
+                                        op->failure = g_strdup(tmp_error->message);
                         }
                 }
         } else if (!sync_each && n_writes > 0 && syncfs(store->torrents_fd) < 0) {
@@ -828,7 +905,9 @@ rv_emb_run_batch(RvStoreEmbedded *store, GHashTable *batch, GPtrArray *completio
                 RvEmbOp *op = value;
                 int dirfd = op->in_state_dir ? store->state_fd : store->torrents_fd;
                 g_autoptr(GError) error = NULL;
-                if (op->kind == RV_EMB_OP_WRITE && op->failure == NULL) {
+                if (op->deferred && op->failure == NULL) {
+                        g_ptr_array_add(deferred, op);
+                } else if (op->kind == RV_EMB_OP_WRITE && op->failure == NULL) {
                         g_autofree char *tmp = g_strconcat(".", op->name, ".tmp", NULL);
                         if (renameat(dirfd, tmp, dirfd, op->name) < 0)
                                 rv_emb_set_errno(&error, errno, "cannot rename", tmp);
@@ -847,6 +926,7 @@ rv_emb_run_batch(RvStoreEmbedded *store, GHashTable *batch, GPtrArray *completio
                 }
                 rv_emb_complete(completions, op->waiters, error);
         }
+        rv_emb_defer(store, deferred);
         /* with the log, the renames and unlinks are made durable at the next checkpoint */
         if (!use_log && ((in_torrents && fsync(store->torrents_fd) < 0) || (in_state && fsync(store->state_fd) < 0)))
                 g_debug("fsync of the state directory failed: %s, ignoring", g_strerror(errno));
@@ -872,6 +952,24 @@ rv_emb_health_cb(gpointer user_data)
         g_free(report->reason);
         g_free(report);
         return G_SOURCE_REMOVE;
+}
+
+/* health shows the writer's backlog, else what the files thread could not write; told when that changes (under the
+ * lock) */
+static void
+rv_emb_report_health(RvStoreEmbedded *store)
+{
+        const char *reason = store->failure_reason != NULL ? store->failure_reason : store->files_error;
+        RvEmbHealthReport *report;
+
+        if (g_strcmp0(reason, store->reported_reason) == 0)
+                return;
+        g_free(store->reported_reason);
+        store->reported_reason = g_strdup(reason);
+        report = g_new0(RvEmbHealthReport, 1);
+        report->store = store;
+        report->reason = g_strdup(reason);
+        rv_context_post(store->context, G_PRIORITY_DEFAULT, rv_emb_health_cb, report, NULL);
 }
 
 /*
@@ -913,13 +1011,180 @@ rv_emb_keep_failed(RvStoreEmbedded *store, GHashTable *batch, gboolean retried)
                 store->retry_at = g_get_monotonic_time() + (gint64)store->retry_delay_ms * 1000;
         }
         if (has_backlog != had_backlog || (failure != NULL && g_strcmp0(failure, store->failure_reason) != 0)) {
-                RvEmbHealthReport *report = g_new0(RvEmbHealthReport, 1);
                 g_free(store->failure_reason);
                 store->failure_reason = has_backlog ? g_strdup(failure != NULL ? failure : "a write failed") : NULL;
-                report->store = store;
-                report->reason = g_strdup(store->failure_reason);
-                rv_context_post(store->context, G_PRIORITY_DEFAULT, rv_emb_health_cb, report, NULL);
+                rv_emb_report_health(store);
         }
+}
+
+/* the files thread */
+
+static RvEmbOp *rv_emb_op_new(RvEmbOpKind kind, char *name, gboolean in_state_dir, GBytes *data, const char *reason,
+                              RvStoreDoneFunc done, gpointer user_data);
+
+/* one torrent record the log holds, written to its file (not synced: the checkpoint does that) or deleted */
+static gboolean
+rv_emb_place(RvStoreEmbedded *store, const RvEmbOp *op, GError **error)
+{
+        g_autofree char *tmp = NULL;
+        gsize len = 0;
+        const guint8 *data;
+        int injected = g_atomic_int_get(&store->fail_files);
+
+        if (injected != 0) {
+                rv_emb_set_errno(error, injected, "cannot write", op->name);
+                return FALSE;
+        }
+        if (op->kind == RV_EMB_OP_DELETE) {
+                if (unlinkat(store->torrents_fd, op->name, 0) < 0 && errno != ENOENT) {
+                        rv_emb_set_errno(error, errno, "cannot delete", op->name);
+                        return FALSE;
+                }
+                return TRUE;
+        }
+        data = g_bytes_get_data(op->data, &len);
+        if (!rv_emb_create_tmp(store->torrents_fd, op->name, data, len, FALSE, 0, 0, error))
+                return FALSE;
+        tmp = g_strconcat(".", op->name, ".tmp", NULL);
+        if (renameat(store->torrents_fd, tmp, store->torrents_fd, op->name) < 0) {
+                rv_emb_set_errno(error, errno, "cannot rename", tmp);
+                (void)unlinkat(store->torrents_fd, tmp, 0);
+                return FALSE;
+        }
+        return TRUE;
+}
+
+/* a pass is due: records wait, and no backoff holds them (under the lock) */
+static gboolean
+rv_emb_files_due(RvStoreEmbedded *store)
+{
+        if (store->files_held && !store->files_now)
+                return FALSE;
+        return g_hash_table_size(store->deferred) > 0 &&
+               (store->files_error == NULL || store->files_now || (store->files_quit && !store->files_quit_tried) ||
+                g_get_monotonic_time() >= store->files_retry_at);
+}
+
+/* one pass over what waits; what fails waits again unless a newer op of its name came meanwhile (under the lock) */
+static void
+rv_emb_files_pass(RvStoreEmbedded *store)
+{
+        g_autoptr(GPtrArray) failed = g_ptr_array_new();
+        g_autoptr(GError) first_error = NULL;
+        GHashTableIter iter;
+        gpointer value;
+
+        store->files_now = FALSE;
+        store->files_quit_tried |= store->files_quit;
+        store->placing = g_steal_pointer(&store->deferred);
+        store->deferred = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)rv_emb_op_free);
+        g_mutex_unlock(&store->lock);
+
+        g_hash_table_iter_init(&iter, store->placing);
+        while (g_hash_table_iter_next(&iter, NULL, &value)) {
+                g_autoptr(GError) error = NULL;
+                if (!rv_emb_place(store, value, &error)) {
+                        g_debug("store: %s", error->message);
+                        g_ptr_array_add(failed, value);
+                        if (first_error == NULL)
+                                first_error = g_steal_pointer(&error);
+                }
+        }
+
+        g_mutex_lock(&store->lock);
+        for (guint i = 0; i < failed->len; i++) {
+                RvEmbOp *op = g_ptr_array_index(failed, i);
+                if (g_hash_table_contains(store->deferred, op->name))
+                        continue;
+                g_hash_table_steal(store->placing, op->name);
+                g_hash_table_insert(store->deferred, op->name, op);
+        }
+        g_clear_pointer(&store->placing, g_hash_table_unref);
+        g_clear_pointer(&store->files_error, g_free);
+        if (first_error != NULL) {
+                store->files_error = g_strdup(first_error->message);
+                store->files_retry_ms =
+                        MIN(MAX(store->files_retry_ms * 2, RV_STORE_RETRY_MIN_MS), RV_STORE_RETRY_MAX_MS);
+                store->files_retry_at = g_get_monotonic_time() + (gint64)store->files_retry_ms * 1000;
+        } else {
+                store->files_retry_ms = 0;
+        }
+        rv_emb_report_health(store);
+        g_cond_broadcast(&store->files_cond);
+}
+
+/*
+ * with the log, a torrent record is durable once the log holds it and its
+ * caller is answered then; creating its file (on some file systems the
+ * costliest part of a write) is done here, behind the answer. Until it is,
+ * rv_emb_read_resume() finds the record in memory; a checkpoint and a flush
+ * wait for this thread first, so the log is never emptied of a record that
+ * is not in its file. A write that fails here (the disk is full) is tried
+ * again with a backoff, and the log keeps it meanwhile.
+ */
+static gpointer
+rv_emb_files_thread(gpointer user_data)
+{
+        RvStoreEmbedded *store = user_data;
+
+        g_mutex_lock(&store->lock);
+        for (;;) {
+                if (rv_emb_files_due(store)) {
+                        rv_emb_files_pass(store);
+                        continue;
+                }
+                if (store->files_quit)
+                        break;
+                /* only a backoff ends by itself */
+                if (g_hash_table_size(store->deferred) == 0 || store->files_error == NULL || store->files_held)
+                        g_cond_wait(&store->files_cond, &store->lock);
+                else
+                        g_cond_wait_until(&store->files_cond, &store->lock, store->files_retry_at);
+        }
+        g_mutex_unlock(&store->lock);
+        return NULL;
+}
+
+/* torrent records of a batch the log holds, to the files thread */
+static void
+rv_emb_defer(RvStoreEmbedded *store, GPtrArray *ops)
+{
+        if (ops->len == 0)
+                return;
+        g_mutex_lock(&store->lock);
+        for (guint i = 0; i < ops->len; i++) {
+                const RvEmbOp *op = g_ptr_array_index(ops, i);
+                RvEmbOp *copy = rv_emb_op_new(op->kind, g_strdup(op->name), FALSE,
+                                              op->data != NULL ? g_bytes_ref(op->data) : NULL, NULL, NULL, NULL);
+                g_hash_table_replace(store->deferred, copy->name, copy);
+        }
+        g_cond_broadcast(&store->files_cond);
+        g_mutex_unlock(&store->lock);
+}
+
+/*
+ * the writer before a checkpoint or a flush: a pass at once, and its end;
+ * FALSE and why when records are left that the files thread cannot write
+ */
+static gboolean
+rv_emb_wait_files(RvStoreEmbedded *store, GError **error)
+{
+        guint left;
+
+        g_mutex_lock(&store->lock);
+        if (g_hash_table_size(store->deferred) > 0) {
+                store->files_now = TRUE;
+                g_cond_broadcast(&store->files_cond);
+        }
+        while (store->placing != NULL ||
+               (g_hash_table_size(store->deferred) > 0 && (store->files_error == NULL || store->files_now)))
+                g_cond_wait(&store->files_cond, &store->lock);
+        left = g_hash_table_size(store->deferred);
+        if (left > 0)
+                g_set_error(error, RV_ERROR, RV_ERROR_UNAVAILABLE, "%u records are not written: %s", left,
+                            store->files_error);
+        g_mutex_unlock(&store->lock);
+        return left == 0;
 }
 
 /* records in the log that an idle writer checkpoints (under the lock) */
@@ -974,6 +1239,7 @@ rv_emb_writer_thread(gpointer user_data)
                 g_autoptr(GArray) barriers = NULL;
                 g_autoptr(GPtrArray) completions = g_ptr_array_new();
                 g_autoptr(GError) barrier_error = NULL;
+                g_autoptr(GError) files_error = NULL;
                 gboolean retry;
 
                 while (!store->quit && g_hash_table_size(store->pending) == 0 && store->barriers->len == 0) {
@@ -1028,6 +1294,9 @@ rv_emb_writer_thread(gpointer user_data)
                 g_mutex_unlock(&store->lock);
 
                 rv_emb_run_batch(store, batch, completions);
+                /* a flush finds every record in its file */
+                if (barriers->len > 0)
+                        (void)rv_emb_wait_files(store, &files_error);
 
                 g_mutex_lock(&store->lock);
                 store->in_flight = 0;
@@ -1036,6 +1305,8 @@ rv_emb_writer_thread(gpointer user_data)
                 if (g_hash_table_size(store->failed) > 0)
                         barrier_error = g_error_new(RV_ERROR, RV_ERROR_UNAVAILABLE, "%u records are not written: %s",
                                                     g_hash_table_size(store->failed), store->failure_reason);
+                else if (files_error != NULL)
+                        barrier_error = g_steal_pointer(&files_error);
                 rv_emb_complete(completions, barriers, barrier_error);
                 g_cond_broadcast(&store->cond);
                 for (guint i = 0; i < completions->len; i++)
@@ -1083,15 +1354,30 @@ rv_emb_free(RvStore *base)
                 g_mutex_unlock(&store->lock);
                 g_thread_join(store->thread);
         }
+        if (store->files_thread != NULL) {
+                /* after the writer: its last checkpoint waited for the files; a last try of what is left */
+                g_mutex_lock(&store->lock);
+                store->files_quit = TRUE;
+                g_cond_broadcast(&store->files_cond);
+                g_mutex_unlock(&store->lock);
+                g_thread_join(store->files_thread);
+        }
         /* completions posted by the writer must not outlive the store's users; run them now */
         while (g_main_context_iteration(store->context, FALSE))
                 ;
         g_clear_object(&store->monitor);
         if (g_hash_table_size(store->failed) > 0)
                 g_debug("%u records were never written: %s", g_hash_table_size(store->failed), store->failure_reason);
+        if (g_hash_table_size(store->deferred) > 0)
+                g_debug("%u records are only in the store's log: %s", g_hash_table_size(store->deferred),
+                        store->files_error);
         g_hash_table_unref(store->pending);
         g_hash_table_unref(store->failed);
+        g_hash_table_unref(store->deferred);
         g_free(store->failure_reason);
+        g_free(store->files_error);
+        g_free(store->reported_reason);
+        g_cond_clear(&store->files_cond);
         g_array_unref(store->barriers);
         g_mutex_clear(&store->lock);
         g_cond_clear(&store->cond);
@@ -1284,6 +1570,9 @@ rv_emb_get_pending(RvStore *base)
 
         g_mutex_lock(&store->lock);
         n = g_hash_table_size(store->pending) + store->in_flight + g_hash_table_size(store->failed);
+        /* records the log holds that the files thread cannot write are owed to the disk as well */
+        if (store->files_error != NULL)
+                n += g_hash_table_size(store->deferred);
         g_mutex_unlock(&store->lock);
         return n;
 }
@@ -1383,8 +1672,26 @@ rv_emb_read_resume(RvStore *base, const RvInfoHash *hash, GError **error)
         RvStoreEmbedded *store = base->impl;
         g_autofree char *file = g_strconcat(hash->hex, ".resume", NULL);
         gsize len = 0;
-        char *contents = rv_emb_read_at(store->torrents_fd, file, &len, error);
+        char *contents;
+        RvEmbOp *op;
+        GBytes *data = NULL;
+        gboolean deleted = FALSE;
 
+        /* a record the log holds and the files thread has not written yet is read from memory */
+        g_mutex_lock(&store->lock);
+        op = g_hash_table_lookup(store->deferred, file);
+        if (op == NULL && store->placing != NULL)
+                op = g_hash_table_lookup(store->placing, file);
+        if (op != NULL && op->kind == RV_EMB_OP_WRITE)
+                data = g_bytes_ref(op->data);
+        deleted = op != NULL && op->kind == RV_EMB_OP_DELETE;
+        g_mutex_unlock(&store->lock);
+        if (data != NULL || deleted) {
+                if (deleted)
+                        g_set_error(error, RV_ERROR, RV_ERROR_UNAVAILABLE, "%s", g_strerror(ENOENT));
+                return data;
+        }
+        contents = rv_emb_read_at(store->torrents_fd, file, &len, error);
         return contents != NULL ? g_bytes_new_take(contents, len) : NULL;
 }
 
@@ -1443,6 +1750,11 @@ rv_emb_load_thread(GTask *task, gpointer source_object, gpointer task_data, GCan
         g_autoptr(GError) error = NULL;
         const char *name;
 
+        /* what the log holds is in the files first; one that cannot be written is read as it was before */
+        if (!rv_emb_wait_files(store, &error)) {
+                g_debug("store: %s", error->message);
+                g_clear_error(&error);
+        }
         snapshot->torrents = g_ptr_array_new_with_free_func((GDestroyNotify)rv_store_torrent_free);
         snapshot->problems = g_ptr_array_new_with_free_func(g_free);
         snapshot->event_ids_reserved = rv_emb_read_reservation(store, snapshot->problems);
@@ -2248,6 +2560,8 @@ rv_store_embedded_new(const char *state_dir, RvHealth *health, GError **error)
         g_cond_init(&store->cond);
         store->pending = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)rv_emb_op_free);
         store->failed = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)rv_emb_op_free);
+        store->deferred = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)rv_emb_op_free);
+        g_cond_init(&store->files_cond);
         store->retry_delay_ms = RV_STORE_RETRY_MIN_MS;
         store->barriers = g_array_new(FALSE, TRUE, sizeof(RvEmbWaiter));
         store->history = g_ptr_array_new_with_free_func((GDestroyNotify)rv_store_history_entry_free);
@@ -2257,6 +2571,7 @@ rv_store_embedded_new(const char *state_dir, RvHealth *health, GError **error)
                 rv_store_free(base);
                 return NULL;
         }
+        store->files_thread = g_thread_new("rv-store-files", rv_emb_files_thread, store);
         store->thread = g_thread_new("rv-store", rv_emb_writer_thread, store);
         return base;
 }
@@ -2300,4 +2615,25 @@ rv_store_embedded_set_log_failure(RvStore *base, int errsv)
 
         g_return_if_fail(base->klass == &rv_store_embedded_class);
         g_atomic_int_set(&store->fail_log, errsv);
+}
+
+void
+rv_store_embedded_set_files_held(RvStore *base, gboolean held)
+{
+        RvStoreEmbedded *store = base->impl;
+
+        g_return_if_fail(base->klass == &rv_store_embedded_class);
+        g_mutex_lock(&store->lock);
+        store->files_held = held;
+        g_cond_broadcast(&store->files_cond);
+        g_mutex_unlock(&store->lock);
+}
+
+void
+rv_store_embedded_set_files_failure(RvStore *base, int errsv)
+{
+        RvStoreEmbedded *store = base->impl;
+
+        g_return_if_fail(base->klass == &rv_store_embedded_class);
+        g_atomic_int_set(&store->fail_files, errsv);
 }

@@ -108,6 +108,12 @@ void rv_store_embedded_set_write_fault_func(RvStore *store, RvStoreWriteFaultFun
 void rv_store_embedded_set_checkpoints(RvStore *store, gboolean enabled);
 /* tests: every append to the embedded store's write-ahead log fails with errsv (EIO, ...) until called with 0 */
 void rv_store_embedded_set_log_failure(RvStore *store, int errsv);
+/*
+ * tests: the files thread holds what the log took (only a checkpoint, a
+ * flush or a load has it written), and its writes fail with errsv (0: none)
+ */
+void rv_store_embedded_set_files_held(RvStore *store, gboolean held);
+void rv_store_embedded_set_files_failure(RvStore *store, int errsv);
 
 /* shared by the backends: history entries to and from JSON, API keys likewise */
 JsonNode *rv_store_history_entry_to_json(const RvStoreHistoryEntry *entry);

@@ -356,6 +356,11 @@ test_store_failed_write_retried(Fixture *f, gconstpointer data)
         }
         g_assert_null(rv_health_get_reason(f->health, RV_HEALTH_STORE));
         g_assert_cmpuint(rv_store_get_pending(f->store), ==, 0);
+        /* the log holds it now; a flush finds it in its file */
+        g_clear_error(&o.error);
+        rv_store_flush(f->store, outcome_cb, &o);
+        wait_outcome(&o, 2);
+        g_assert_no_error(o.error);
         {
                 g_autofree char *name = stored_name(f, &a);
                 g_assert_cmpstr(name, ==, "paused");
@@ -459,7 +464,9 @@ test_store_orphan_resume(Fixture *f, gconstpointer data)
         gsize len = 0;
 
         rv_store_put_torrent(f->store, &a, meta, resume, done_cb, f);
-        wait_done(f, 1);
+        /* answered once the log holds it; a flush finds it in its files */
+        rv_store_flush(f->store, done_cb, f);
+        wait_done(f, 2);
         g_assert_cmpint(g_unlink(json), ==, 0);
 
         snapshot = load(f);
@@ -524,6 +531,100 @@ reopen(Fixture *f)
         f->store = rv_store_embedded_new(f->dir, f->health, &error);
         g_assert_no_error(error);
         g_assert_nonnull(f->store);
+}
+
+/*
+ * an answered write is in the log, its files follow from the files thread:
+ * held back here, the resume data is read from memory, and a crash before
+ * the files are written loses nothing
+ */
+static void
+test_store_log_files_later(Fixture *f, gconstpointer data)
+{
+        RvInfoHash a = hash_of('a');
+        RvInfoHash b = hash_of('b');
+        g_autoptr(JsonNode) meta = meta_with("later");
+        g_autoptr(GBytes) resume = g_bytes_new_static("d4:spam4:eggse", 14);
+        g_autofree char *json = record_path(f, &a, ".json");
+        g_autofree char *res = record_path(f, &a, ".resume");
+        g_autofree char *json_b = record_path(f, &b, ".json");
+        g_autoptr(GBytes) read_back = NULL;
+        g_autoptr(GError) error = NULL;
+
+        rv_store_put_torrent(f->store, &b, meta, NULL, done_cb, f);
+        rv_store_flush(f->store, done_cb, f);
+        wait_done(f, 2);
+        g_assert_true(g_file_test(json_b, G_FILE_TEST_EXISTS));
+
+        rv_store_embedded_set_files_held(f->store, TRUE);
+        rv_store_put_torrent(f->store, &a, meta, resume, done_cb, f);
+        rv_store_delete_torrent(f->store, &b, done_cb, f);
+        wait_done(f, 4);
+        g_assert_false(g_file_test(json, G_FILE_TEST_EXISTS));
+        g_assert_false(g_file_test(res, G_FILE_TEST_EXISTS));
+        g_assert_true(g_file_test(json_b, G_FILE_TEST_EXISTS));
+        read_back = rv_store_read_resume(f->store, &a, &error);
+        g_assert_no_error(error);
+        g_assert_true(g_bytes_equal(read_back, resume));
+        g_assert_null(rv_store_read_resume(f->store, &b, &error));
+        g_assert_nonnull(error);
+        g_clear_error(&error);
+
+        /* killed now: the next start writes them from the log */
+        close_without_checkpoint(f);
+        g_assert_false(g_file_test(json, G_FILE_TEST_EXISTS));
+        reopen(f);
+        {
+                g_autoptr(GBytes) res_after = file_bytes(res);
+                g_autofree char *name = stored_name(f, &a);
+                g_assert_true(g_bytes_equal(res_after, resume));
+                g_assert_cmpstr(name, ==, "later");
+        }
+        g_assert_false(g_file_test(json_b, G_FILE_TEST_EXISTS));
+}
+
+/*
+ * the files thread cannot write (the disk filled up after the log took the
+ * records): health says so, a flush says so, the log keeps them, and they
+ * are written once the disk takes them again
+ */
+static void
+test_store_log_files_fail(Fixture *f, gconstpointer data)
+{
+        RvInfoHash a = hash_of('a');
+        g_autoptr(JsonNode) meta = meta_with("owed");
+        Outcome flushed = { 0 };
+        gint64 deadline;
+
+        rv_store_embedded_set_files_failure(f->store, ENOSPC);
+        rv_store_put_torrent(f->store, &a, meta, NULL, done_cb, f);
+        wait_done(f, 1);
+        rv_store_flush(f->store, outcome_cb, &flushed);
+        wait_outcome(&flushed, 1);
+        g_assert_error(flushed.error, RV_ERROR, RV_ERROR_UNAVAILABLE);
+        g_test_message("%s", flushed.error->message);
+        g_assert_nonnull(strstr(flushed.error->message, "1 records are not written"));
+        g_assert_nonnull(strstr(flushed.error->message, g_strerror(ENOSPC)));
+        g_assert_cmpuint(rv_store_get_pending(f->store), ==, 1);
+        while (rv_health_get_reason(f->health, RV_HEALTH_STORE) == NULL)
+                g_main_context_iteration(NULL, TRUE);
+        g_assert_nonnull(strstr(rv_health_get_reason(f->health, RV_HEALTH_STORE), g_strerror(ENOSPC)));
+        g_assert_null(stored_name(f, &a));
+
+        /* space is back: the backoff passes, the record is written, health follows */
+        rv_store_embedded_set_files_failure(f->store, 0);
+        deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+        while (rv_health_get_reason(f->health, RV_HEALTH_STORE) != NULL && g_get_monotonic_time() < deadline) {
+                g_timeout_add(50, health_cleared_cb, NULL);
+                g_main_context_iteration(NULL, TRUE);
+        }
+        g_assert_null(rv_health_get_reason(f->health, RV_HEALTH_STORE));
+        g_assert_cmpuint(rv_store_get_pending(f->store), ==, 0);
+        {
+                g_autofree char *name = stored_name(f, &a);
+                g_assert_cmpstr(name, ==, "owed");
+        }
+        g_clear_error(&flushed.error);
 }
 
 /* the files as page-cache data lost in a crash: gone, the log brings them back byte for byte */
@@ -634,7 +735,9 @@ test_store_log_torn(Fixture *f, gconstpointer data)
         rv_store_put_torrent(f->store, &a, meta_a, NULL, done_cb, f);
         wait_done(f, 1);
         rv_store_put_torrent(f->store, &b, meta_b, NULL, done_cb, f);
-        wait_done(f, 2);
+        /* the files follow the answer; a flush has them written (and adds nothing to the log) */
+        rv_store_flush(f->store, done_cb, f);
+        wait_done(f, 3);
         before = file_bytes(json_a);
         close_without_checkpoint(f);
         g_assert_cmpint(g_unlink(json_a), ==, 0);
@@ -813,6 +916,10 @@ main(int argc, char **argv)
                    fixture_teardown);
         g_test_add("/store/embedded/log-replay", Fixture, NULL, fixture_setup, test_store_log_replay, fixture_teardown);
         g_test_add("/store/embedded/log-delete", Fixture, NULL, fixture_setup, test_store_log_delete, fixture_teardown);
+        g_test_add("/store/embedded/log-files-later", Fixture, NULL, fixture_setup, test_store_log_files_later,
+                   fixture_teardown);
+        g_test_add("/store/embedded/log-files-fail", Fixture, NULL, fixture_setup, test_store_log_files_fail,
+                   fixture_teardown);
         g_test_add("/store/embedded/log-torn-flipped", Fixture, GINT_TO_POINTER(DAMAGE_FLIP), fixture_setup,
                    test_store_log_torn, fixture_teardown);
         g_test_add("/store/embedded/log-torn-truncated", Fixture, GINT_TO_POINTER(DAMAGE_TRUNCATE), fixture_setup,
