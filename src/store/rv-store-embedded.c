@@ -28,6 +28,11 @@
  */
 #define RV_STORE_LOG_NAME "store.wal"
 #define RV_STORE_LOG_SIZE (4 * 1024 * 1024)
+/*
+ * while the files thread is behind, a full log grows by RV_STORE_LOG_SIZE
+ * at a time up to this, rather than wait for it; a checkpoint shrinks it
+ */
+#define RV_STORE_LOG_MAX (64 * 1024 * 1024)
 #define RV_STORE_LOG_START 4096
 #define RV_STORE_LOG_VERSION 1
 #define RV_STORE_LOG_RECORD_MAGIC 0x52564c52u
@@ -53,6 +58,9 @@ typedef struct {
         char *name;
         gboolean in_state_dir;
         GBytes *data;
+        /* a write the files thread does: its bytes in the log (data is NULL then) */
+        gsize log_off;
+        gsize log_len;
         /* why a quarantine happens */
         char *reason;
         /* with the log: the files thread writes this torrent record to its file after the caller is answered */
@@ -92,6 +100,9 @@ struct _RvStoreEmbedded {
          * constructor's before it starts); log_fd is -1 without one
          */
         int log_fd;
+        /* the log for reading what the files thread owes (theirs and rv_emb_read_resume's, under the lock) */
+        int log_read_fd;
+        gsize log_size;
         guint64 log_epoch;
         /* the next record's sequence number and offset */
         guint64 log_seq;
@@ -494,6 +505,9 @@ rv_emb_checkpoint(RvStoreEmbedded *store, GError **error)
                 g_debug("fsync of the state directory failed: %s, ignoring", g_strerror(errno));
         if (!rv_emb_log_write_header(store->log_fd, store->log_epoch + 1, error))
                 return FALSE;
+        /* a log grown during a burst: its records are of the old epoch, the space goes back */
+        if (store->log_size > RV_STORE_LOG_SIZE && ftruncate(store->log_fd, RV_STORE_LOG_SIZE) == 0)
+                store->log_size = RV_STORE_LOG_SIZE;
         store->log_epoch++;
         store->log_seq = 0;
         store->log_end = RV_STORE_LOG_START;
@@ -522,7 +536,7 @@ rv_emb_log_append(RvStoreEmbedded *store, GPtrArray *ops, GError **error)
 
         g_byte_array_set_size(record, RV_STORE_LOG_RECORD_HEADER);
         for (guint i = 0; i < ops->len; i++) {
-                const RvEmbOp *op = g_ptr_array_index(ops, i);
+                RvEmbOp *op = g_ptr_array_index(ops, i);
                 gsize name_len = strlen(op->name);
                 gsize data_len = 0;
                 const guint8 *data = op->data != NULL ? g_bytes_get_data(op->data, &data_len) : NULL;
@@ -534,6 +548,9 @@ rv_emb_log_append(RvStoreEmbedded *store, GPtrArray *ops, GError **error)
                 rv_emb_put_u32(oph + 4, (guint32)data_len);
                 g_byte_array_append(record, oph, sizeof(oph));
                 g_byte_array_append(record, (const guint8 *)op->name, (guint)name_len);
+                /* where the files thread finds the bytes, if the record is written after the answer */
+                op->log_off = store->log_end + record->len;
+                op->log_len = data_len;
                 if (data_len > 0)
                         g_byte_array_append(record, data, (guint)data_len);
         }
@@ -547,7 +564,7 @@ rv_emb_log_append(RvStoreEmbedded *store, GPtrArray *ops, GError **error)
         memcpy(record->data, header, sizeof(header));
 
         /* the caller made room: a record that does not fit is refused rather than written past the end */
-        errno = store->log_end + record->len > RV_STORE_LOG_SIZE ? ENOSPC : g_atomic_int_get(&store->fail_log);
+        errno = store->log_end + record->len > store->log_size ? ENOSPC : g_atomic_int_get(&store->fail_log);
         if (errno != 0 ||
             pwrite(store->log_fd, record->data, record->len, (off_t)store->log_end) != (ssize_t)record->len ||
             fdatasync(store->log_fd) < 0) {
@@ -661,7 +678,7 @@ rv_emb_log_replay(RvStoreEmbedded *store, gboolean *ret_seen, GError **error)
                 gsize len;
                 guint32 crc;
 
-                if (RV_STORE_LOG_SIZE - store->log_end < RV_STORE_LOG_RECORD_HEADER ||
+                if (store->log_size - store->log_end < RV_STORE_LOG_RECORD_HEADER ||
                     pread(store->log_fd, header, sizeof(header), (off_t)store->log_end) != (ssize_t)sizeof(header) ||
                     rv_emb_get_u32(header) != RV_STORE_LOG_RECORD_MAGIC ||
                     rv_emb_get_u64(header + 8) != store->log_epoch)
@@ -669,7 +686,7 @@ rv_emb_log_replay(RvStoreEmbedded *store, gboolean *ret_seen, GError **error)
                 *ret_seen = TRUE;
                 len = rv_emb_get_u32(header + 4);
                 if (rv_emb_get_u64(header + 16) != store->log_seq ||
-                    len > RV_STORE_LOG_SIZE - store->log_end - RV_STORE_LOG_RECORD_HEADER)
+                    len > store->log_size - store->log_end - RV_STORE_LOG_RECORD_HEADER)
                         return TRUE;
                 payload = g_malloc(MAX(len, 1));
                 if (pread(store->log_fd, payload, len, (off_t)(store->log_end + RV_STORE_LOG_RECORD_HEADER)) !=
@@ -702,6 +719,7 @@ rv_emb_log_create(RvStoreEmbedded *store, GError **error)
                 return FALSE;
         }
         store->log_epoch = 1;
+        store->log_size = RV_STORE_LOG_SIZE;
         if (!rv_emb_log_write_header(store->log_fd, store->log_epoch, error))
                 return FALSE;
         if (fsync(store->log_fd) < 0 || fsync(store->state_fd) < 0) {
@@ -732,6 +750,7 @@ rv_emb_log_open(RvStoreEmbedded *store, GError **error)
                 rv_emb_set_errno(&local_error, errno, "cannot open", RV_STORE_LOG_NAME);
         } else if (fstat(store->log_fd, &st) == 0 && st.st_size >= RV_STORE_LOG_START &&
                    rv_emb_log_read_header(store->log_fd, &store->log_epoch)) {
+                store->log_size = MAX((gsize)st.st_size, (gsize)RV_STORE_LOG_SIZE);
                 if (!rv_emb_log_replay(store, &seen, error)) {
                         g_prefix_error(error, "cannot replay the store's log '%s/%s': ", store->state_dir,
                                        RV_STORE_LOG_NAME);
@@ -762,10 +781,39 @@ rv_emb_log_open(RvStoreEmbedded *store, GError **error)
                         (void)unlinkat(store->state_fd, RV_STORE_LOG_NAME, 0);
                 }
         }
+        /* kept open for reads if the log is given up later with records the files thread still owes */
+        if (store->log_fd >= 0)
+                store->log_read_fd = fcntl(store->log_fd, F_DUPFD_CLOEXEC, 0);
         return TRUE;
 }
 
 static void rv_emb_defer(RvStoreEmbedded *store, GPtrArray *ops);
+static gboolean rv_emb_files_idle(RvStoreEmbedded *store);
+
+/*
+ * a full log while the files thread is behind (a burst of adds on a file
+ * system slow to create files): one more step of log rather than a
+ * checkpoint that waits for it, up to RV_STORE_LOG_MAX
+ */
+static void
+rv_emb_log_grow(RvStoreEmbedded *store)
+{
+        gboolean idle;
+        int err;
+
+        g_mutex_lock(&store->lock);
+        idle = rv_emb_files_idle(store);
+        g_mutex_unlock(&store->lock);
+        if (idle || store->log_size + RV_STORE_LOG_SIZE > RV_STORE_LOG_MAX)
+                return;
+        /* the append's fdatasync makes the new size durable with the record */
+        err = posix_fallocate(store->log_fd, (off_t)store->log_size, RV_STORE_LOG_SIZE);
+        if (err != 0) {
+                g_debug("cannot grow the store's log: %s, checkpointing instead", g_strerror(err));
+                return;
+        }
+        store->log_size += RV_STORE_LOG_SIZE;
+}
 
 /* a batch that cannot start (its checkpoint failed): every op keeps the failure and is tried again */
 static void
@@ -808,10 +856,11 @@ rv_emb_sync_tmp(int dirfd, RvEmbOp *op)
  * With the log, what makes the batch durable is one record of it appended
  * to the log before the renames, instead of a fdatasync() per file and of
  * the folders: a crash at any point after the append is repaired by the
- * replay at the next open, and one before it left only temp files. Batches
- * of many writes (one syncfs() is as cheap), records too large for the log
- * and moves aside go the old way, the log emptied first so that none of its
- * records is replayed over them.
+ * replay at the next open, and one before it left only temp files. The
+ * torrent records' files are not written here at all but by the files
+ * thread, after the answer (rv_emb_files_thread). Records too large for the
+ * log and moves aside go the old way, the log emptied first so that none of
+ * its records is replayed over them.
  */
 static void
 rv_emb_run_batch(RvStoreEmbedded *store, GHashTable *batch, GPtrArray *completions)
@@ -840,8 +889,11 @@ rv_emb_run_batch(RvStoreEmbedded *store, GHashTable *batch, GPtrArray *completio
                 use_log &= op->kind != RV_EMB_OP_QUARANTINE;
                 log_bytes += rv_emb_log_op_size(op);
         }
-        use_log &= n_writes < RV_STORE_SYNCFS_BATCH && log_bytes <= (RV_STORE_LOG_SIZE - RV_STORE_LOG_START) / 2;
-        if ((!use_log || store->log_end + log_bytes > RV_STORE_LOG_SIZE) &&
+        /* with the files written behind the answers, a batch of many writes is cheapest in the log as well */
+        use_log &= log_bytes <= (RV_STORE_LOG_SIZE - RV_STORE_LOG_START) / 2;
+        if (use_log && store->log_end + log_bytes > store->log_size)
+                rv_emb_log_grow(store);
+        if ((!use_log || store->log_end + log_bytes > store->log_size) &&
             !rv_emb_checkpoint(store, &checkpoint_error)) {
                 rv_emb_fail_batch(batch, completions, checkpoint_error);
                 return;
@@ -1022,13 +1074,32 @@ rv_emb_keep_failed(RvStoreEmbedded *store, GHashTable *batch, gboolean retried)
 static RvEmbOp *rv_emb_op_new(RvEmbOpKind kind, char *name, gboolean in_state_dir, GBytes *data, const char *reason,
                               RvStoreDoneFunc done, gpointer user_data);
 
+/* the bytes of a write the files thread owes, from the log: no checkpoint reuses them while it owes them */
+static guint8 *
+rv_emb_log_read(RvStoreEmbedded *store, const RvEmbOp *op, GError **error)
+{
+        g_autofree guint8 *data = g_malloc(MAX(op->log_len, 1));
+        gsize done = 0;
+
+        while (done < op->log_len) {
+                ssize_t n = pread(store->log_read_fd, data + done, op->log_len - done, (off_t)(op->log_off + done));
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0) {
+                        rv_emb_set_errno(error, n < 0 ? errno : EIO, "cannot read the log for", op->name);
+                        return NULL;
+                }
+                done += (gsize)n;
+        }
+        return g_steal_pointer(&data);
+}
+
 /* one torrent record the log holds, written to its file (not synced: the checkpoint does that) or deleted */
 static gboolean
 rv_emb_place(RvStoreEmbedded *store, const RvEmbOp *op, GError **error)
 {
         g_autofree char *tmp = NULL;
-        gsize len = 0;
-        const guint8 *data;
+        g_autofree guint8 *data = NULL;
         int injected = g_atomic_int_get(&store->fail_files);
 
         if (injected != 0) {
@@ -1042,8 +1113,8 @@ rv_emb_place(RvStoreEmbedded *store, const RvEmbOp *op, GError **error)
                 }
                 return TRUE;
         }
-        data = g_bytes_get_data(op->data, &len);
-        if (!rv_emb_create_tmp(store->torrents_fd, op->name, data, len, FALSE, 0, 0, error))
+        data = rv_emb_log_read(store, op, error);
+        if (data == NULL || !rv_emb_create_tmp(store->torrents_fd, op->name, data, op->log_len, FALSE, 0, 0, error))
                 return FALSE;
         tmp = g_strconcat(".", op->name, ".tmp", NULL);
         if (renameat(store->torrents_fd, tmp, store->torrents_fd, op->name) < 0) {
@@ -1052,6 +1123,13 @@ rv_emb_place(RvStoreEmbedded *store, const RvEmbOp *op, GError **error)
                 return FALSE;
         }
         return TRUE;
+}
+
+/* the files thread has written all it was given (under the lock) */
+static gboolean
+rv_emb_files_idle(RvStoreEmbedded *store)
+{
+        return store->placing == NULL && g_hash_table_size(store->deferred) == 0;
 }
 
 /* a pass is due: records wait, and no backoff holds them (under the lock) */
@@ -1111,6 +1189,9 @@ rv_emb_files_pass(RvStoreEmbedded *store)
         }
         rv_emb_report_health(store);
         g_cond_broadcast(&store->files_cond);
+        /* an idle writer may checkpoint now */
+        if (rv_emb_files_idle(store))
+                g_cond_broadcast(&store->cond);
 }
 
 /*
@@ -1154,8 +1235,10 @@ rv_emb_defer(RvStoreEmbedded *store, GPtrArray *ops)
         g_mutex_lock(&store->lock);
         for (guint i = 0; i < ops->len; i++) {
                 const RvEmbOp *op = g_ptr_array_index(ops, i);
-                RvEmbOp *copy = rv_emb_op_new(op->kind, g_strdup(op->name), FALSE,
-                                              op->data != NULL ? g_bytes_ref(op->data) : NULL, NULL, NULL, NULL);
+                /* the bytes stay in the log (in the page cache), not in memory */
+                RvEmbOp *copy = rv_emb_op_new(op->kind, g_strdup(op->name), FALSE, NULL, NULL, NULL, NULL);
+                copy->log_off = op->log_off;
+                copy->log_len = op->log_len;
                 g_hash_table_replace(store->deferred, copy->name, copy);
         }
         g_cond_broadcast(&store->files_cond);
@@ -1198,7 +1281,8 @@ rv_emb_log_has_records(RvStoreEmbedded *store)
 static gboolean
 rv_emb_log_idle(RvStoreEmbedded *store)
 {
-        return rv_emb_log_has_records(store) && g_get_monotonic_time() >= store->log_idle_at;
+        return rv_emb_log_has_records(store) && rv_emb_files_idle(store) &&
+               g_get_monotonic_time() >= store->log_idle_at;
 }
 
 /* when the idle writer has something to do: try the failed records again, checkpoint (under the lock) */
@@ -1209,7 +1293,8 @@ rv_emb_wake_at(RvStoreEmbedded *store)
 
         if (g_hash_table_size(store->failed) > 0)
                 wake = store->retry_at;
-        if (rv_emb_log_has_records(store))
+        /* the files thread wakes the writer when it has caught up */
+        if (rv_emb_log_has_records(store) && rv_emb_files_idle(store))
                 wake = MIN(wake, store->log_idle_at);
         return wake;
 }
@@ -1383,6 +1468,8 @@ rv_emb_free(RvStore *base)
         g_cond_clear(&store->cond);
         if (store->log_fd >= 0)
                 close(store->log_fd);
+        if (store->log_read_fd >= 0)
+                close(store->log_read_fd);
         g_hash_table_unref(store->log_names);
         if (store->torrents_fd >= 0)
                 close(store->torrents_fd);
@@ -1675,18 +1762,24 @@ rv_emb_read_resume(RvStore *base, const RvInfoHash *hash, GError **error)
         char *contents;
         RvEmbOp *op;
         GBytes *data = NULL;
-        gboolean deleted = FALSE;
+        gboolean found;
+        gboolean deleted;
 
-        /* a record the log holds and the files thread has not written yet is read from memory */
+        /* a record the log holds and the files thread has not written yet is read from there */
         g_mutex_lock(&store->lock);
         op = g_hash_table_lookup(store->deferred, file);
         if (op == NULL && store->placing != NULL)
                 op = g_hash_table_lookup(store->placing, file);
-        if (op != NULL && op->kind == RV_EMB_OP_WRITE)
-                data = g_bytes_ref(op->data);
-        deleted = op != NULL && op->kind == RV_EMB_OP_DELETE;
+        /* read under the lock: a checkpoint cannot reuse those bytes of the log meanwhile */
+        if (op != NULL && op->kind == RV_EMB_OP_WRITE) {
+                guint8 *bytes = rv_emb_log_read(store, op, error);
+                if (bytes != NULL)
+                        data = g_bytes_new_take(bytes, op->log_len);
+        }
+        found = op != NULL;
+        deleted = found && op->kind == RV_EMB_OP_DELETE;
         g_mutex_unlock(&store->lock);
-        if (data != NULL || deleted) {
+        if (found) {
                 if (deleted)
                         g_set_error(error, RV_ERROR, RV_ERROR_UNAVAILABLE, "%s", g_strerror(ENOENT));
                 return data;
@@ -2551,6 +2644,7 @@ rv_store_embedded_new(const char *state_dir, RvHealth *health, GError **error)
         store->torrents_fd = -1;
         store->state_fd = -1;
         store->log_fd = -1;
+        store->log_read_fd = -1;
         store->log_names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         store->checkpoints = TRUE;
         store->state_dir = g_strdup(state_dir);

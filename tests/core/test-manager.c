@@ -152,12 +152,23 @@ count_events(Fixture *f, RvEventKind kind)
         return n;
 }
 
+static void
+settled_cb(const GError *error, gpointer user_data)
+{
+        *(gboolean *)user_data = TRUE;
+}
+
+/* the store answers once its log holds a record and writes the file after: a flush waits for the files */
 static gboolean
 file_exists_in_state(Fixture *f, const RvInfoHash *hash, const char *suffix)
 {
         g_autofree char *name = g_strconcat(hash->hex, suffix, NULL);
         g_autofree char *path = g_build_filename(f->state, "torrents", name, NULL);
+        gboolean settled = FALSE;
 
+        rv_store_flush(f->store, settled_cb, &settled);
+        while (!settled)
+                g_main_context_iteration(NULL, TRUE);
         return g_file_test(path, G_FILE_TEST_EXISTS);
 }
 
