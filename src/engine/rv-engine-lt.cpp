@@ -11,7 +11,6 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -122,8 +121,8 @@ struct RvLtEngine {
         /* updates posted often for a moment after a torrent starts, see rv_lt_status_burst() */
         GSource *burst_source = nullptr;
         guint burst_left = 0;
-        /* started torrents with no payload yet, whether libtorrent tells passed pieces: see rv_lt_await_payload() */
-        std::unordered_set<lt::sha1_hash> awaiting_payload;
+        /* started torrents with no payload yet and until when they wait; see rv_lt_await_payload() */
+        std::unordered_map<lt::sha1_hash, gint64> awaiting_payload;
         bool piece_alerts = false;
         bool post_now = false;
         guint16 listen_port = 0;
@@ -434,8 +433,12 @@ rv_lt_burst_cb(gpointer user_data)
  * torrent has nothing yet, libtorrent tells every passed piece, and the first
  * of such a torrent posts an update at once (rv_lt_on_piece_finished()). The
  * alerts go off again when none waits: a running download pays nothing per
- * piece.
+ * piece. A torrent waits for RV_LT_AWAIT_PAYLOAD_S at most: a swarm that slow
+ * does not make a second matter, and a dead torrent does not keep every other
+ * download's pieces told.
  */
+#define RV_LT_AWAIT_PAYLOAD_S 30
+
 void
 rv_lt_piece_alerts_update(RvLtEngine *self)
 {
@@ -459,7 +462,7 @@ rv_lt_await_payload(RvLtEngine *self, const lt::sha1_hash &key)
 {
         if (self->status_interval_ms == 0)
                 return;
-        self->awaiting_payload.insert(key);
+        self->awaiting_payload[key] = g_get_monotonic_time() + RV_LT_AWAIT_PAYLOAD_S * G_USEC_PER_SEC;
         rv_lt_piece_alerts_update(self);
 }
 
@@ -475,12 +478,14 @@ rv_lt_on_piece_finished(RvLtEngine *self, const lt::piece_finished_alert *alert)
                 self->post_now = true;
 }
 
-/* torrents that left the map while they waited wait no more */
+/* torrents that left the map while they waited, or waited long enough, wait no more */
 void
 rv_lt_awaiting_prune(RvLtEngine *self)
 {
+        const gint64 now = g_get_monotonic_time();
+
         for (auto it = self->awaiting_payload.begin(); it != self->awaiting_payload.end();) {
-                if (rv_lt_find(self, *it) == nullptr)
+                if (it->second < now || rv_lt_find(self, it->first) == nullptr)
                         it = self->awaiting_payload.erase(it);
                 else
                         ++it;
