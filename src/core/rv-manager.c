@@ -262,6 +262,8 @@ static void
 rv_manager_on_status(RvManager *self, RvTorrent *torrent, const RvEngineStatus *st)
 {
         guint fields = 0;
+        /* the first payload is news, as a state change is: not held back behind the peers that brought it */
+        gboolean first_payload = torrent->wanted_done == 0 && st->total_wanted_done > 0;
 
         /* real progress is what a resume save must not lose */
         if (torrent->wanted_done != st->total_wanted_done)
@@ -324,6 +326,8 @@ rv_manager_on_status(RvManager *self, RvTorrent *torrent, const RvEngineStatus *
                 (void)rv_engine_save_resume(self->engine, &torrent->hash, FALSE);
         }
         rv_manager_changed(self, torrent, fields);
+        if (first_payload)
+                rv_event_bus_flush_torrent(self->events, &torrent->hash);
         if (fields & (RV_TORRENT_FIELD_RATES | RV_TORRENT_FIELD_STATE))
                 rv_manager_check_goal(self, torrent);
 }

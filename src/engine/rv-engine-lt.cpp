@@ -121,6 +121,10 @@ struct RvLtEngine {
         /* updates posted often for a moment after a torrent starts, see rv_lt_status_burst() */
         GSource *burst_source = nullptr;
         guint burst_left = 0;
+        /* started torrents with no payload yet and until when they wait; see rv_lt_await_payload() */
+        std::unordered_map<lt::sha1_hash, gint64> awaiting_payload;
+        bool piece_alerts = false;
+        bool post_now = false;
         guint16 listen_port = 0;
         /* popped alerts live until the next pop; a busy dispatch resumes where it stopped */
         std::vector<lt::alert *> alerts;
@@ -149,6 +153,11 @@ rv_lt_clamp_int(gint64 value)
                 return INT_MIN;
         return static_cast<int>(value);
 }
+
+/* what the main loop turns into events; no per-peer, per-block or tracker chatter */
+#define RV_LT_ALERT_MASK                                                                        \
+        (lt::alert_category::status | lt::alert_category::error | lt::alert_category::storage | \
+         lt::alert_category::file_progress)
 
 lt::settings_pack
 rv_lt_settings_pack(const RvEngineSettings *settings, bool initial)
@@ -199,9 +208,7 @@ rv_lt_settings_pack(const RvEngineSettings *settings, bool initial)
         pack.set_bool(sp::allow_multiple_connections_per_ip, settings->allow_multiple_connections_per_ip);
 
         if (initial) {
-                /* what the main loop turns into events; no per-peer, per-block or tracker chatter */
-                pack.set_int(sp::alert_mask, lt::alert_category::status | lt::alert_category::error |
-                                                     lt::alert_category::storage | lt::alert_category::file_progress);
+                pack.set_int(sp::alert_mask, RV_LT_ALERT_MASK);
                 pack.set_int(sp::alert_queue_size, RV_LT_ALERT_QUEUE_SIZE);
                 pack.set_str(sp::user_agent, "Revaer/" PACKAGE_VERSION);
                 pack.set_str(sp::peer_fingerprint, lt::generate_fingerprint("RV", 0, 1, 0, 0));
@@ -417,9 +424,80 @@ rv_lt_burst_cb(gpointer user_data)
         return G_SOURCE_REMOVE;
 }
 
+/*
+ * A torrent's first payload is in its status once its first piece has passed
+ * the hash check (without query_accurate_download_counters, blocks of a piece
+ * not yet checked do not count), and is seen at the next update: up to the
+ * burst's 20 ms later, or up to the interval's second when the first piece
+ * takes longer than the burst, as it does in most swarms. So while a started
+ * torrent has nothing yet, libtorrent tells every passed piece, and the first
+ * of such a torrent posts an update at once (rv_lt_on_piece_finished()). The
+ * alerts go off again when none waits: a running download pays nothing per
+ * piece. A torrent waits for RV_LT_AWAIT_PAYLOAD_S at most: a swarm that slow
+ * does not make a second matter, and a dead torrent does not keep every other
+ * download's pieces told.
+ */
+#define RV_LT_AWAIT_PAYLOAD_S 30
+
 void
-rv_lt_status_burst(RvLtEngine *self)
+rv_lt_piece_alerts_update(RvLtEngine *self)
 {
+        const bool want = !self->awaiting_payload.empty();
+        lt::settings_pack pack;
+
+        if (want == self->piece_alerts)
+                return;
+        pack.set_int(lt::settings_pack::alert_mask,
+                     want ? RV_LT_ALERT_MASK | lt::alert_category::piece_progress : RV_LT_ALERT_MASK);
+        try {
+                self->session->apply_settings(std::move(pack));
+                self->piece_alerts = want;
+        } catch (...) {
+                g_debug("changing libtorrent's alert mask failed, ignoring");
+        }
+}
+
+void
+rv_lt_await_payload(RvLtEngine *self, const lt::sha1_hash &key)
+{
+        if (self->status_interval_ms == 0)
+                return;
+        self->awaiting_payload[key] = g_get_monotonic_time() + RV_LT_AWAIT_PAYLOAD_S * G_USEC_PER_SEC;
+        rv_lt_piece_alerts_update(self);
+}
+
+/* the piece a started torrent waited for: its update goes out after this dispatch */
+void
+rv_lt_on_piece_finished(RvLtEngine *self, const lt::piece_finished_alert *alert)
+{
+        lt::sha1_hash key;
+
+        if (self->awaiting_payload.empty() || rv_lt_find_handle(self, alert->handle, key) == nullptr)
+                return;
+        if (self->awaiting_payload.erase(key) > 0)
+                self->post_now = true;
+}
+
+/* torrents that left the map while they waited, or waited long enough, wait no more */
+void
+rv_lt_awaiting_prune(RvLtEngine *self)
+{
+        const gint64 now = g_get_monotonic_time();
+
+        for (auto it = self->awaiting_payload.begin(); it != self->awaiting_payload.end();) {
+                if (it->second < now || rv_lt_find(self, it->first) == nullptr)
+                        it = self->awaiting_payload.erase(it);
+                else
+                        ++it;
+        }
+        rv_lt_piece_alerts_update(self);
+}
+
+/* key: the torrent that starts */
+void
+rv_lt_status_burst(RvLtEngine *self, const lt::sha1_hash &key)
+{
+        rv_lt_await_payload(self, key);
         self->burst_left = RV_LT_BURST_TICKS;
         if (self->burst_source != nullptr || self->status_interval_ms == 0)
                 return;
@@ -518,7 +596,7 @@ rv_lt_on_add(RvEngine *engine, const lt::add_torrent_alert *alert)
                 rv_lt_start(it->second);
         /* a torrent that runs from its add: its first payload shows at once */
         if (!removed && (rv_lt_starting(it->second) || !(params.flags & lt::torrent_flags::paused)))
-                rv_lt_status_burst(self);
+                rv_lt_status_burst(self, key);
         if (removed)
                 self->torrents.erase(it);
         for (auto &op : deferred)
@@ -742,6 +820,9 @@ rv_lt_emit_status(RvEngine *engine, RvLtTorrent &torrent, const lt::sha1_hash &k
         status.total_wanted = st.total_wanted;
         status.total_wanted_done = st.total_wanted_done;
         status.total_done = st.total_done;
+        /* payload, or nothing more to come until a start: no need of passed pieces told */
+        if (st.total_wanted_done > 0 || st.is_finished || status.paused)
+                rv_lt_self(engine)->awaiting_payload.erase(key);
         if (st.total_wanted > 0)
                 status.progress = static_cast<double>(st.total_wanted_done) / static_cast<double>(st.total_wanted);
         else
@@ -997,6 +1078,9 @@ rv_lt_handle_alert(RvEngine *engine, lt::alert *alert)
                 event.error = error;
                 return rv_engine_emit(engine, &event);
         }
+        case lt::piece_finished_alert::alert_type:
+                rv_lt_on_piece_finished(self, lt::alert_cast<lt::piece_finished_alert>(alert));
+                return true;
         case lt::alerts_dropped_alert::alert_type:
                 g_debug("libtorrent dropped alerts: the main loop fell behind, ignoring");
                 return true;
@@ -1040,6 +1124,12 @@ rv_lt_alert_dispatch_cb(GSource *source, GSourceFunc callback, gpointer user_dat
                 }
                 if (self->alert_pos < self->alerts.size())
                         g_source_set_ready_time(source, 0);
+                /* one update for all the first pieces of this dispatch */
+                if (self->post_now) {
+                        self->post_now = false;
+                        rv_lt_post_updates(self);
+                }
+                rv_lt_piece_alerts_update(self);
         } catch (...) {
                 g_autoptr(GError) error = nullptr;
                 rv_engine_set_error_from_exception(&error, "handling libtorrent alerts");
@@ -1058,6 +1148,7 @@ rv_lt_status_cb(gpointer user_data)
         RvLtEngine *self = static_cast<RvLtEngine *>(user_data);
 
         rv_lt_post_updates(self);
+        rv_lt_awaiting_prune(self);
         return G_SOURCE_CONTINUE;
 }
 
@@ -1254,6 +1345,14 @@ rv_lt_add(RvEngine *engine, RvEngineSource *source, const RvEngineAddOptions *op
         }
 }
 
+/* a resume or forced start was asked: its status shows soon */
+gboolean
+rv_lt_started(RvEngine *engine, const RvInfoHash *hash)
+{
+        rv_lt_status_burst(rv_lt_self(engine), rv_engine_hash_from_rv(hash));
+        return TRUE;
+}
+
 /*
  * run op on the torrent's handle, now or, while the add is still in flight,
  * when add_torrent_alert brings the handle; update runs at once on the record
@@ -1347,7 +1446,7 @@ rv_lt_resume(RvEngine *engine, const RvInfoHash *hash, GError **error)
                                        h.set_flags(lt::torrent_flags::auto_managed);
                                        h.resume();
                                }) &&
-                       (rv_lt_status_burst(rv_lt_self(engine)), TRUE);
+                       rv_lt_started(engine, hash);
         } catch (...) {
                 rv_engine_set_error_from_exception(error, "resuming torrent");
                 return FALSE;
@@ -1382,7 +1481,7 @@ rv_lt_set_force_start(RvEngine *engine, const RvInfoHash *hash, gboolean force, 
                                                h.set_flags(lt::torrent_flags::auto_managed);
                                        h.resume();
                                }) &&
-                       (rv_lt_status_burst(rv_lt_self(engine)), TRUE);
+                       rv_lt_started(engine, hash);
         } catch (...) {
                 rv_engine_set_error_from_exception(error, "forcing a start");
                 return FALSE;

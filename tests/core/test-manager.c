@@ -969,6 +969,43 @@ test_manager_events_outlive(Fixture *f, gconstpointer data)
                 g_main_context_iteration(NULL, TRUE);
 }
 
+static guint
+count_progress(Fixture *f, const RvInfoHash *hash)
+{
+        guint n = 0;
+
+        for (guint i = 0; i < f->seen->len; i++) {
+                const RvEvent *event = g_ptr_array_index(f->seen, i);
+                n += event->has_hash && rv_info_hash_equal(&event->hash, hash) &&
+                     (event->fields & RV_TORRENT_FIELD_PROGRESS) != 0;
+        }
+        return n;
+}
+
+/*
+ * a torrent's first payload goes out at once, though the peers that brought
+ * it opened a turn of the coalesced fields just before; what follows waits
+ * for its turn (issue 17's first payload: a client saw it a second late)
+ */
+static void
+test_manager_first_payload_at_once(Fixture *f, gconstpointer data)
+{
+        RvInfoHash hash = add_two_files(f, "first", 42000, FALSE, FALSE);
+        RvTorrent *t = rv_manager_lookup(f->manager, &hash);
+        guint before;
+
+        WAIT_FOR(t->in_engine && t->state == RV_TORRENT_STATE_DOWNLOADING);
+        rv_event_bus_set_progress_interval(f->events, 60000);
+        rv_event_bus_torrent_changed(f->events, t, RV_TORRENT_FIELD_PEERS);
+        before = count_progress(f, &hash);
+        rv_engine_fake_set_progress(f->engine, &hash, 16384);
+        WAIT_FOR(t->wanted_done == 16384);
+        g_assert_cmpuint(count_progress(f, &hash), ==, before + 1);
+        rv_engine_fake_set_progress(f->engine, &hash, 32768);
+        WAIT_FOR(t->wanted_done == 32768);
+        g_assert_cmpuint(count_progress(f, &hash), ==, before + 1);
+}
+
 static void
 listed_stop_cb(RvManager *manager, gpointer user_data)
 {
@@ -1203,6 +1240,8 @@ main(int argc, char **argv)
                    test_manager_restart_listed_loading, fixture_teardown);
         g_test_add("/core/manager/events-outlive", Fixture, NULL, fixture_setup, test_manager_events_outlive,
                    fixture_teardown);
+        g_test_add("/core/manager/first-payload-at-once", Fixture, NULL, fixture_setup,
+                   test_manager_first_payload_at_once, fixture_teardown);
         g_test_add("/core/manager/add-parked", Fixture, NULL, fixture_setup, test_manager_add_parked, fixture_teardown);
         g_test_add("/core/manager/restart-parked", Fixture, NULL, fixture_setup, test_manager_restart_parked,
                    fixture_teardown);

@@ -592,6 +592,48 @@ test_global_limit(Fixture *fixture, gconstpointer data)
         g_assert_cmpuint(rv_test_recorder_count(fixture->leecher_events, RV_ENGINE_EVENT_FINISHED, &hash), ==, 0);
 }
 
+/*
+ * the first payload is reported when the first piece passes, not at the next
+ * status update: with an interval of a minute and a seeder slow enough that
+ * the first piece comes after the burst of updates at the start, the status
+ * with payload came only with the interval (issue 17's first payload)
+ */
+static void
+test_first_payload_at_once(Fixture *fixture, gconstpointer data)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GBytes) torrent = NULL;
+        RvEngineSettings settings;
+        const RvTestEvent *added;
+        const RvTestEvent *status;
+        gint64 some = 1;
+        RvInfoHash hash;
+
+        rv_engine_get_settings(fixture->seeder, &settings);
+        settings.upload_rate_limit = 256 * 1024;
+        g_assert_true(rv_engine_apply_settings(fixture->seeder, &settings, &error));
+        g_assert_no_error(error);
+        rv_engine_settings_clear(&settings);
+        free_leecher(fixture);
+        rv_test_settings_init_loopback(&settings);
+        settings.status_interval_ms = 60000;
+        new_leecher(fixture, &settings);
+        rv_engine_settings_clear(&settings);
+
+        torrent = seed(fixture, "slow.bin", 16 * MIB, 1, FALSE, 256 * 1024, &hash);
+        leech(fixture, torrent, NULL);
+        added = rv_test_recorder_wait(fixture->leecher_events, RV_ENGINE_EVENT_ADDED, &hash, EVENT_MS);
+        g_assert_nonnull(added);
+        status = rv_test_recorder_wait_status(fixture->leecher_events, &hash, status_has_payload_cb, &some, 20 * 1000);
+        g_assert_nonnull(status);
+        g_test_message("first payload reported %.3f s after the add",
+                       (double)(status->time_us - added->time_us) / G_USEC_PER_SEC);
+        /* after the burst of updates at the start (half a second), and long before the interval's */
+        g_assert_cmpint(status->time_us - added->time_us, >, G_USEC_PER_SEC / 2);
+        g_assert_cmpint(status->status.total_wanted_done, >, 0);
+        g_assert_cmpint(status->status.total_wanted_done, <, 16 * MIB);
+}
+
 static void
 test_resume_partial(Fixture *fixture, gconstpointer data)
 {
@@ -720,6 +762,7 @@ main(int argc, char **argv)
         ADD("/engine/transfer/pause-resume", test_pause_resume);
         ADD("/engine/transfer/remove", test_remove);
         ADD("/engine/transfer/global-limit", test_global_limit);
+        ADD("/engine/transfer/first-payload-at-once", test_first_payload_at_once);
         ADD("/engine/transfer/resume-partial", test_resume_partial);
         ADD("/engine/transfer/metadata-bound", test_metadata_bound);
         ADD("/engine/transfer/commands-in-flight", test_commands_in_flight);
