@@ -584,6 +584,75 @@ test_store_log_files_later(Fixture *f, gconstpointer data)
 }
 
 /*
+ * a burst while the files thread is behind: the log grows rather than wait
+ * for it, a crash then loses nothing (the replay reads past the first 4
+ * MiB), and once the files are written a checkpoint gives the space back
+ */
+static void
+test_store_log_grows(Fixture *f, gconstpointer data)
+{
+        g_autofree char *wal = log_path(f);
+        g_autofree guint8 *big = g_malloc(512 * 1024);
+        GStatBuf st;
+        const guint n = 12;
+        gint64 deadline;
+
+        for (guint i = 0; i < 512 * 1024; i++)
+                big[i] = (guint8)(i * 7 + 3);
+        rv_store_embedded_set_files_held(f->store, TRUE);
+        for (guint i = 0; i < n; i++) {
+                RvInfoHash h = hash_of((char)('a' + i));
+                g_autoptr(GBytes) resume = g_bytes_new(big, 512 * 1024 - i);
+                rv_store_put_torrent(f->store, &h, NULL, resume, done_cb, f);
+                wait_done(f, i + 1);
+        }
+        g_assert_cmpint(g_stat(wal, &st), ==, 0);
+        g_test_message("log of %" G_GINT64_FORMAT " bytes", (gint64)st.st_size);
+        g_assert_cmpint(st.st_size, >, 4 * 1024 * 1024);
+        {
+                RvInfoHash first = hash_of('a');
+                g_autofree char *res = record_path(f, &first, ".resume");
+                g_assert_false(g_file_test(res, G_FILE_TEST_EXISTS));
+        }
+
+        close_without_checkpoint(f);
+        reopen(f);
+        for (guint i = 0; i < n; i++) {
+                RvInfoHash h = hash_of((char)('a' + i));
+                g_autofree char *res = record_path(f, &h, ".resume");
+                g_autoptr(GBytes) bytes = file_bytes(res);
+                g_autoptr(GBytes) want = g_bytes_new(big, 512 * 1024 - i);
+                g_assert_true(g_bytes_equal(bytes, want));
+        }
+        g_assert_cmpint(g_stat(wal, &st), ==, 0);
+        g_assert_cmpint(st.st_size, ==, 4 * 1024 * 1024);
+
+        /* grown again, then the files thread catches up and the idle writer checkpoints */
+        rv_store_embedded_set_files_held(f->store, TRUE);
+        for (guint i = 0; i < n; i++) {
+                RvInfoHash h = hash_of((char)('a' + i));
+                g_autoptr(GBytes) resume = g_bytes_new(big, 512 * 1024 - 100 - i);
+                rv_store_put_torrent(f->store, &h, NULL, resume, done_cb, f);
+                wait_done(f, n + i + 1);
+        }
+        g_assert_cmpint(g_stat(wal, &st), ==, 0);
+        g_assert_cmpint(st.st_size, >, 4 * 1024 * 1024);
+        rv_store_embedded_set_files_held(f->store, FALSE);
+        deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+        do {
+                g_usleep(50000);
+                g_assert_cmpint(g_stat(wal, &st), ==, 0);
+        } while (st.st_size > 4 * 1024 * 1024 && g_get_monotonic_time() < deadline);
+        g_assert_cmpint(st.st_size, ==, 4 * 1024 * 1024);
+        {
+                RvInfoHash last = hash_of((char)('a' + n - 1));
+                g_autofree char *res = record_path(f, &last, ".resume");
+                g_autoptr(GBytes) bytes = file_bytes(res);
+                g_assert_cmpuint(g_bytes_get_size(bytes), ==, 512 * 1024 - 100 - (n - 1));
+        }
+}
+
+/*
  * the files thread cannot write (the disk filled up after the log took the
  * records): health says so, a flush says so, the log keeps them, and they
  * are written once the disk takes them again
@@ -920,6 +989,7 @@ main(int argc, char **argv)
                    fixture_teardown);
         g_test_add("/store/embedded/log-files-fail", Fixture, NULL, fixture_setup, test_store_log_files_fail,
                    fixture_teardown);
+        g_test_add("/store/embedded/log-grows", Fixture, NULL, fixture_setup, test_store_log_grows, fixture_teardown);
         g_test_add("/store/embedded/log-torn-flipped", Fixture, GINT_TO_POINTER(DAMAGE_FLIP), fixture_setup,
                    test_store_log_torn, fixture_teardown);
         g_test_add("/store/embedded/log-torn-truncated", Fixture, GINT_TO_POINTER(DAMAGE_TRUNCATE), fixture_setup,
