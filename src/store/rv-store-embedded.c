@@ -703,6 +703,30 @@ rv_emb_log_replay(RvStoreEmbedded *store, gboolean *ret_seen, GError **error)
         }
 }
 
+/*
+ * len bytes of the log from off allocated and written with zeros: space
+ * only allocated is unwritten to the file system (ext4, XFS), and the first
+ * append into it changes the file's extents, which its fdatasync() then
+ * writes as well; written once, an append is a write of data alone
+ */
+static int
+rv_emb_log_fill(int fd, gsize off, gsize len)
+{
+        static const guint8 zeros[64 * 1024];
+        int err = posix_fallocate(fd, (off_t)off, (off_t)len);
+
+        for (gsize done = 0; err == 0 && done < len;) {
+                ssize_t n = pwrite(fd, zeros, MIN(sizeof(zeros), len - done), (off_t)(off + done));
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        err = n < 0 ? errno : EIO;
+                else
+                        done += (gsize)n;
+        }
+        return err;
+}
+
 /* a fresh log: zeros (no record of any epoch) after a header of epoch 1, allocated whole */
 static gboolean
 rv_emb_log_create(RvStoreEmbedded *store, GError **error)
@@ -713,7 +737,7 @@ rv_emb_log_create(RvStoreEmbedded *store, GError **error)
                 rv_emb_set_errno(error, errno, "cannot truncate", RV_STORE_LOG_NAME);
                 return FALSE;
         }
-        err = posix_fallocate(store->log_fd, 0, RV_STORE_LOG_SIZE);
+        err = rv_emb_log_fill(store->log_fd, 0, RV_STORE_LOG_SIZE);
         if (err != 0) {
                 rv_emb_set_errno(error, err, "cannot allocate", RV_STORE_LOG_NAME);
                 return FALSE;
@@ -807,9 +831,11 @@ rv_emb_log_grow(RvStoreEmbedded *store)
         if (idle || store->log_size + RV_STORE_LOG_SIZE > RV_STORE_LOG_MAX)
                 return;
         /* the append's fdatasync makes the new size durable with the record */
-        err = posix_fallocate(store->log_fd, (off_t)store->log_size, RV_STORE_LOG_SIZE);
+        err = rv_emb_log_fill(store->log_fd, store->log_size, RV_STORE_LOG_SIZE);
         if (err != 0) {
                 g_debug("cannot grow the store's log: %s, checkpointing instead", g_strerror(err));
+                if (ftruncate(store->log_fd, (off_t)store->log_size) < 0)
+                        g_debug("cannot cut the store's log back: %s, ignoring", g_strerror(errno));
                 return;
         }
         store->log_size += RV_STORE_LOG_SIZE;
