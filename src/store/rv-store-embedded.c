@@ -1032,6 +1032,14 @@ rv_emb_health_cb(gpointer user_data)
         return G_SOURCE_REMOVE;
 }
 
+/* when to try again after a failure: the least wait for a first one, twice the last for another, up to the most */
+static gint64
+rv_emb_backoff(guint *delay_ms, gboolean again)
+{
+        *delay_ms = again ? MIN(*delay_ms * 2, RV_STORE_RETRY_MAX_MS) : RV_STORE_RETRY_MIN_MS;
+        return g_get_monotonic_time() + (gint64)*delay_ms * 1000;
+}
+
 /* health shows the writer's backlog, else what the files thread could not write; told when that changes (under the
  * lock) */
 static void
@@ -1083,10 +1091,7 @@ rv_emb_keep_failed(RvStoreEmbedded *store, GHashTable *batch, gboolean retried)
         if (!has_backlog) {
                 store->retry_delay_ms = RV_STORE_RETRY_MIN_MS;
         } else if (!had_backlog || (retried && failure != NULL)) {
-                /* a new backlog waits the least; one that failed again waits twice as long, up to the maximum */
-                store->retry_delay_ms =
-                        !had_backlog ? RV_STORE_RETRY_MIN_MS : MIN(store->retry_delay_ms * 2, RV_STORE_RETRY_MAX_MS);
-                store->retry_at = g_get_monotonic_time() + (gint64)store->retry_delay_ms * 1000;
+                store->retry_at = rv_emb_backoff(&store->retry_delay_ms, had_backlog);
         }
         if (has_backlog != had_backlog || (failure != NULL && g_strcmp0(failure, store->failure_reason) != 0)) {
                 g_free(store->failure_reason);
@@ -1207,9 +1212,7 @@ rv_emb_files_pass(RvStoreEmbedded *store)
         g_clear_pointer(&store->files_error, g_free);
         if (first_error != NULL) {
                 store->files_error = g_strdup(first_error->message);
-                store->files_retry_ms =
-                        MIN(MAX(store->files_retry_ms * 2, RV_STORE_RETRY_MIN_MS), RV_STORE_RETRY_MAX_MS);
-                store->files_retry_at = g_get_monotonic_time() + (gint64)store->files_retry_ms * 1000;
+                store->files_retry_at = rv_emb_backoff(&store->files_retry_ms, store->files_retry_ms > 0);
         } else {
                 store->files_retry_ms = 0;
         }
@@ -1223,8 +1226,9 @@ rv_emb_files_pass(RvStoreEmbedded *store)
 /*
  * with the log, a torrent record is durable once the log holds it and its
  * caller is answered then; creating its file (on some file systems the
- * costliest part of a write) is done here, behind the answer. Until it is,
- * rv_emb_read_resume() finds the record in memory; a checkpoint and a flush
+ * costliest part of a write) is done here, behind the answer, with the
+ * bytes read back from the log. Until it is, rv_emb_read_resume() reads the
+ * record from the log too; a checkpoint, a flush and a load
  * wait for this thread first, so the log is never emptied of a record that
  * is not in its file. A write that fails here (the disk is full) is tried
  * again with a backoff, and the log keeps it meanwhile.

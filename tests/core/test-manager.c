@@ -877,6 +877,20 @@ assert_hand_over(Fixture *f, const RvInfoHash *resumed, const RvInfoHash *listed
         WAIT_FOR(!file_exists_in_state(f, removed, ".resume") && !file_exists_in_state(f, removed, ".json"));
 }
 
+/* after assert_hand_over(): a restart lists the two left, the one still paused parked, the resumed one running */
+static void
+assert_restart_after_hand_over(Fixture *f, const RvInfoHash *hashes)
+{
+        RvTorrent *t;
+
+        restart(f);
+        g_assert_cmpuint(rv_manager_get_count(f->manager), ==, 3);
+        assert_parked(f, &hashes[1]);
+        t = rv_manager_lookup(f->manager, &hashes[0]);
+        g_assert_false(t->parked);
+        WAIT_FOR(t->in_engine);
+}
+
 /*
  * issue 17: a torrent the user paused is not handed to the engine at start:
  * it is listed paused from its records and goes to the engine once something
@@ -901,12 +915,7 @@ test_manager_restart_parked(Fixture *f, gconstpointer data)
         assert_hand_over(f, &hashes[0], &hashes[1], &hashes[2]);
 
         /* again: the one paused still is parked again, with what it had; the resumed one runs */
-        restart(f);
-        g_assert_cmpuint(rv_manager_get_count(f->manager), ==, 3);
-        assert_parked(f, &hashes[1]);
-        t = rv_manager_lookup(f->manager, &hashes[0]);
-        g_assert_false(t->parked);
-        WAIT_FOR(t->in_engine);
+        assert_restart_after_hand_over(f, hashes);
 
         /* a shutdown with a parked torrent rewrites nothing and drops nothing */
         restart(f);
@@ -940,11 +949,7 @@ test_manager_add_parked(Fixture *f, gconstpointer data)
         assert_hand_over(f, &hashes[0], &hashes[1], &hashes[2]);
 
         /* a restart finds the records the add stored: the one never handed over is parked again */
-        restart(f);
-        g_assert_cmpuint(rv_manager_get_count(f->manager), ==, 3);
-        assert_parked(f, &hashes[1]);
-        t = rv_manager_lookup(f->manager, &hashes[0]);
-        WAIT_FOR(t->in_engine);
+        assert_restart_after_hand_over(f, hashes);
 }
 
 /*

@@ -324,6 +324,19 @@ health_cleared_cb(gpointer user_data)
         return G_SOURCE_REMOVE;
 }
 
+/* the store's health degraded, or ok again, within seconds; the caller asserts which it got */
+static void
+wait_store_health(Fixture *f, gboolean degraded, guint seconds)
+{
+        gint64 deadline = g_get_monotonic_time() + seconds * G_USEC_PER_SEC;
+
+        while ((rv_health_get_reason(f->health, RV_HEALTH_STORE) != NULL) != degraded &&
+               g_get_monotonic_time() < deadline) {
+                g_timeout_add(50, health_cleared_cb, NULL);
+                g_main_context_iteration(NULL, TRUE);
+        }
+}
+
 /*
  * reliability issue, defect 3: a failed write was answered and then
  * forgotten; it stays owed to the disk, is tried again after a backoff, and
@@ -335,7 +348,6 @@ test_store_failed_write_retried(Fixture *f, gconstpointer data)
         RvInfoHash a = hash_of('a');
         g_autoptr(JsonNode) meta = meta_with("paused");
         Outcome o = { 0 };
-        gint64 deadline;
 
         rv_store_embedded_set_write_failure(f->store, ENOSPC);
         rv_store_put_torrent(f->store, &a, meta, NULL, outcome_cb, &o);
@@ -349,11 +361,7 @@ test_store_failed_write_retried(Fixture *f, gconstpointer data)
 
         /* space is back: the record is written on its own and health follows */
         rv_store_embedded_set_write_failure(f->store, 0);
-        deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
-        while (rv_health_get_reason(f->health, RV_HEALTH_STORE) != NULL && g_get_monotonic_time() < deadline) {
-                g_timeout_add(50, health_cleared_cb, NULL);
-                g_main_context_iteration(NULL, TRUE);
-        }
+        wait_store_health(f, FALSE, 5);
         g_assert_null(rv_health_get_reason(f->health, RV_HEALTH_STORE));
         g_assert_cmpuint(rv_store_get_pending(f->store), ==, 0);
         /* the log holds it now; a flush finds it in its file */
@@ -663,7 +671,6 @@ test_store_log_files_fail(Fixture *f, gconstpointer data)
         RvInfoHash a = hash_of('a');
         g_autoptr(JsonNode) meta = meta_with("owed");
         Outcome flushed = { 0 };
-        gint64 deadline;
 
         rv_store_embedded_set_files_failure(f->store, ENOSPC);
         rv_store_put_torrent(f->store, &a, meta, NULL, done_cb, f);
@@ -675,18 +682,14 @@ test_store_log_files_fail(Fixture *f, gconstpointer data)
         g_assert_nonnull(strstr(flushed.error->message, "1 records are not written"));
         g_assert_nonnull(strstr(flushed.error->message, g_strerror(ENOSPC)));
         g_assert_cmpuint(rv_store_get_pending(f->store), ==, 1);
-        while (rv_health_get_reason(f->health, RV_HEALTH_STORE) == NULL)
-                g_main_context_iteration(NULL, TRUE);
+        wait_store_health(f, TRUE, 5);
+        g_assert_nonnull(rv_health_get_reason(f->health, RV_HEALTH_STORE));
         g_assert_nonnull(strstr(rv_health_get_reason(f->health, RV_HEALTH_STORE), g_strerror(ENOSPC)));
         g_assert_null(stored_name(f, &a));
 
         /* space is back: the backoff passes, the record is written, health follows */
         rv_store_embedded_set_files_failure(f->store, 0);
-        deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
-        while (rv_health_get_reason(f->health, RV_HEALTH_STORE) != NULL && g_get_monotonic_time() < deadline) {
-                g_timeout_add(50, health_cleared_cb, NULL);
-                g_main_context_iteration(NULL, TRUE);
-        }
+        wait_store_health(f, FALSE, 10);
         g_assert_null(rv_health_get_reason(f->health, RV_HEALTH_STORE));
         g_assert_cmpuint(rv_store_get_pending(f->store), ==, 0);
         {
