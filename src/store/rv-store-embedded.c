@@ -583,22 +583,32 @@ rv_emb_log_append(RvStoreEmbedded *store, GPtrArray *ops, GError **error)
 
 /*
  * a log that failed once is not trusted again in this run: what it holds is
- * made durable in the files (best effort) and the log goes, so that no
- * record of it is replayed over a later write that did not go through it
+ * made durable in the files and the log goes, so that no record of it is
+ * replayed over a later write that did not go through it. While it holds
+ * records not yet in their files (the disk full for them too), it is their
+ * only copy: it stays, FALSE, and the next write tries it again.
  */
-static void
-rv_emb_log_disable(RvStoreEmbedded *store, const char *why)
+static gboolean
+rv_emb_log_disable(RvStoreEmbedded *store, const char *why, GError **error)
 {
-        g_autoptr(GError) error = NULL;
+        g_autoptr(GError) checkpoint_error = NULL;
 
+        if (!rv_emb_checkpoint(store, &checkpoint_error)) {
+                g_warning("the store's write-ahead log failed: %s; it is kept, as it holds what is not in the files "
+                          "yet (%s)",
+                          why, checkpoint_error->message);
+                g_set_error(error, RV_ERROR, RV_ERROR_UNAVAILABLE,
+                            "%s; the log is kept and tried again, as it holds what is not in the files yet (%s)", why,
+                            checkpoint_error->message);
+                return FALSE;
+        }
         g_warning("the store's write-ahead log failed: %s; writing every record durably without it", why);
-        if (!rv_emb_checkpoint(store, &error))
-                g_debug("cannot empty the store's log: %s, ignoring", error->message);
         close(store->log_fd);
         store->log_fd = -1;
         if (unlinkat(store->state_fd, RV_STORE_LOG_NAME, 0) < 0 || fsync(store->state_fd) < 0)
                 g_debug("cannot remove the store's log: %s, ignoring", g_strerror(errno));
         g_hash_table_remove_all(store->log_names);
+        return TRUE;
 }
 
 /* a record of the log again in its file; one that already holds those bytes (a crash of the process alone) is left */
@@ -852,8 +862,27 @@ rv_emb_fail_batch(GHashTable *batch, GPtrArray *completions, const GError *error
         g_hash_table_iter_init(&iter, batch);
         while (g_hash_table_iter_next(&iter, NULL, &value)) {
                 RvEmbOp *op = value;
+                g_free(op->failure);
                 op->failure = g_strdup(error->message);
                 rv_emb_complete(completions, op->waiters, error);
+        }
+}
+
+/* the temp files a batch wrote before it failed as a whole */
+static void
+rv_emb_drop_tmps(RvStoreEmbedded *store, GHashTable *batch)
+{
+        GHashTableIter iter;
+        gpointer value;
+
+        g_hash_table_iter_init(&iter, batch);
+        while (g_hash_table_iter_next(&iter, NULL, &value)) {
+                RvEmbOp *op = value;
+                g_autofree char *tmp = NULL;
+                if (op->kind != RV_EMB_OP_WRITE || op->deferred || op->failure != NULL)
+                        continue;
+                tmp = g_strconcat(".", op->name, ".tmp", NULL);
+                (void)unlinkat(op->in_state_dir ? store->state_fd : store->torrents_fd, tmp, 0);
         }
 }
 
@@ -872,6 +901,39 @@ rv_emb_sync_tmp(int dirfd, RvEmbOp *op)
         }
         if (fd >= 0)
                 close(fd);
+}
+
+/*
+ * the batch whose append failed, made durable without the log once the log
+ * is dropped; FALSE when the log has to stay, and the batch failed
+ */
+static gboolean
+rv_emb_log_fallback(RvStoreEmbedded *store, GHashTable *batch, GPtrArray *completions, const char *why)
+{
+        g_autoptr(GError) kept = NULL;
+        GHashTableIter iter;
+        gpointer value;
+
+        if (!rv_emb_log_disable(store, why, &kept)) {
+                rv_emb_drop_tmps(store, batch);
+                rv_emb_fail_batch(batch, completions, kept);
+                return FALSE;
+        }
+        g_hash_table_iter_init(&iter, batch);
+        while (g_hash_table_iter_next(&iter, NULL, &value)) {
+                RvEmbOp *op = value;
+                int dirfd = op->in_state_dir ? store->state_fd : store->torrents_fd;
+                g_autoptr(GError) tmp_error = NULL;
+                gboolean was_deferred = op->deferred;
+                op->deferred = FALSE;
+                if (op->kind != RV_EMB_OP_WRITE || op->failure != NULL)
+                        continue;
+                if (!was_deferred)
+                        rv_emb_sync_tmp(dirfd, op);
+                else if (!rv_emb_write_tmp(store, dirfd, op, TRUE, &tmp_error))
+                        op->failure = g_strdup(tmp_error->message);
+        }
+        return TRUE;
 }
 
 /*
@@ -957,22 +1019,9 @@ rv_emb_run_batch(RvStoreEmbedded *store, GHashTable *batch, GPtrArray *completio
                                 g_ptr_array_add(logged, op);
                 }
                 if (logged->len > 0 && !rv_emb_log_append(store, logged, &error)) {
-                        rv_emb_log_disable(store, error->message);
+                        if (!rv_emb_log_fallback(store, batch, completions, error->message))
+                                return;
                         use_log = FALSE;
-                        g_hash_table_iter_init(&iter, batch);
-                        while (g_hash_table_iter_next(&iter, NULL, &value)) {
-                                RvEmbOp *op = value;
-                                int dirfd = op->in_state_dir ? store->state_fd : store->torrents_fd;
-                                g_autoptr(GError) tmp_error = NULL;
-                                gboolean was_deferred = op->deferred;
-                                op->deferred = FALSE;
-                                if (op->kind != RV_EMB_OP_WRITE || op->failure != NULL)
-                                        continue;
-                                if (!was_deferred)
-                                        rv_emb_sync_tmp(dirfd, op);
-                                else if (!rv_emb_write_tmp(store, dirfd, op, TRUE, &tmp_error))
-                                        op->failure = g_strdup(tmp_error->message);
-                        }
                 }
         } else if (!sync_each && n_writes > 0 && syncfs(store->torrents_fd) < 0) {
                 g_debug("syncfs on '%s' failed: %s, ignoring", store->torrents_dir, g_strerror(errno));

@@ -964,6 +964,70 @@ test_store_log_append_fails(Fixture *f, gconstpointer data)
         g_assert_cmpuint(snapshot->torrents->len, ==, 3);
 }
 
+/*
+ * an append to the log fails while the log holds records the files thread
+ * could not write (the disk is full): the log is their only copy, so it
+ * stays, the write that failed is refused, the next one tries the log again,
+ * and a restart brings back every write that was answered
+ */
+static void
+test_store_log_kept_while_owed(Fixture *f, gconstpointer data)
+{
+        RvInfoHash a = hash_of('a');
+        RvInfoHash b = hash_of('b');
+        RvInfoHash c = hash_of('c');
+        g_autoptr(JsonNode) meta = meta_with("owed");
+        g_autoptr(JsonNode) later = meta_with("later");
+        g_autofree char *wal = log_path(f);
+        g_autoptr(RvStoreSnapshot) snapshot = NULL;
+        Outcome refused = { 0 };
+
+        if (!g_test_subprocess()) {
+                g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+                g_test_trap_assert_passed();
+                g_test_trap_assert_stderr("*write-ahead log failed*cannot append to 'store.wal'*it is kept*");
+                return;
+        }
+        g_log_set_always_fatal(G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+        rv_store_embedded_set_files_failure(f->store, ENOSPC);
+        rv_store_put_torrent(f->store, &a, meta, NULL, done_cb, f);
+        wait_done(f, 1);
+        rv_store_embedded_set_log_failure(f->store, EIO);
+        rv_store_put_torrent(f->store, &b, meta, NULL, outcome_cb, &refused);
+        wait_outcome(&refused, 1);
+        g_assert_error(refused.error, RV_ERROR, RV_ERROR_UNAVAILABLE);
+        g_test_message("%s", refused.error->message);
+        g_assert_nonnull(strstr(refused.error->message, "the log is kept"));
+        g_assert_nonnull(strstr(refused.error->message, g_strerror(ENOSPC)));
+        g_assert_true(g_file_test(wal, G_FILE_TEST_IS_REGULAR));
+        g_assert_null(stored_name(f, &a));
+        {
+                g_autofree char *tmp = g_strconcat(".", b.hex, ".json.tmp", NULL);
+                g_autofree char *path = g_build_filename(f->dir, "torrents", tmp, NULL);
+                g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+        }
+
+        /* the log takes writes again: c is answered from it */
+        rv_store_embedded_set_log_failure(f->store, 0);
+        rv_store_delete_torrent(f->store, &b, done_cb, f);
+        wait_done(f, 2);
+        rv_store_put_torrent(f->store, &c, later, NULL, done_cb, f);
+        wait_done(f, 3);
+
+        /* stopped with the files still owed: the next start has them from the log */
+        reopen(f);
+        snapshot = load(f);
+        g_assert_cmpuint(snapshot->torrents->len, ==, 2);
+        {
+                g_autofree char *name_a = stored_name(f, &a);
+                g_autofree char *name_c = stored_name(f, &c);
+                g_assert_cmpstr(name_a, ==, "owed");
+                g_assert_cmpstr(name_c, ==, "later");
+                g_assert_null(stored_name(f, &b));
+        }
+        g_clear_error(&refused.error);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -991,6 +1055,8 @@ main(int argc, char **argv)
         g_test_add("/store/embedded/log-files-later", Fixture, NULL, fixture_setup, test_store_log_files_later,
                    fixture_teardown);
         g_test_add("/store/embedded/log-files-fail", Fixture, NULL, fixture_setup, test_store_log_files_fail,
+                   fixture_teardown);
+        g_test_add("/store/embedded/log-kept-while-owed", Fixture, NULL, fixture_setup, test_store_log_kept_while_owed,
                    fixture_teardown);
         g_test_add("/store/embedded/log-grows", Fixture, NULL, fixture_setup, test_store_log_grows, fixture_teardown);
         g_test_add("/store/embedded/log-torn-flipped", Fixture, GINT_TO_POINTER(DAMAGE_FLIP), fixture_setup,
