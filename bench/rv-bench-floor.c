@@ -150,6 +150,7 @@ main(int argc, char **argv)
 {
         Floor fl = { 0 };
         sd_bus *bus = NULL;
+        GThread *writer;
         int r;
 
         if (argc != 3) {
@@ -169,7 +170,7 @@ main(int argc, char **argv)
                 g_printerr("rv-bench-floor: %s\n", g_strerror(-r));
                 return 1;
         }
-        (void)g_thread_new("floor-writer", floor_writer, &fl);
+        writer = g_thread_new("floor-writer", floor_writer, &fl);
         for (;;) {
                 struct pollfd fds[2] = { { 0 } };
                 while ((r = sd_bus_process(bus, NULL)) > 0)
@@ -183,7 +184,8 @@ main(int argc, char **argv)
                 if ((fds[1].revents & POLLIN) && floor_answer(&fl) < 0)
                         break;
         }
-        /* the bus went away: the bench is over */
+        /* the bus went away: the bench is over (the writer waits for a call that does not come) */
         sd_bus_flush_close_unref(bus);
+        g_thread_unref(writer);
         return 0;
 }
