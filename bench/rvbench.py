@@ -191,6 +191,17 @@ def add_paused(mgr, blobs, window, what='AddTorrent'):
                      len(blobs), window, what=what)
 
 
+def add_paused_serial(mgr, blobs):
+    """AddTorrent(blob, {paused}) of every blob on mgr (revaerd's manager, or
+    anything with its signature), one call after the other: the seconds until the last reply"""
+    import dbus
+    opts = dbus.Dictionary({'paused': dbus.Boolean(True)}, signature='sv')
+    t0 = now()
+    for blob in blobs:
+        mgr.AddTorrent(blob, opts, signature='aya{sv}', timeout=300)
+    return now() - t0
+
+
 # ---------------------------------------------------------------- HTTP API
 
 
