@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "rv-json.h"
@@ -96,4 +97,244 @@ rv_json_parse(const char *text, gssize length, gboolean immutable, GError **erro
                 return NULL;
         }
         return json_node_ref(root);
+}
+
+/* writing */
+
+/* runs of characters that need no escape go in one append: lists of 10,000 torrents are mostly those */
+void
+rv_json_append_string(GString *out, const char *s)
+{
+        const guchar *p = (const guchar *)(s != NULL ? s : "");
+
+        g_string_append_c(out, '"');
+        for (;;) {
+                const guchar *run = p;
+                while (*p >= 0x20 && *p != '"' && *p != '\\')
+                        p++;
+                if (p > run)
+                        g_string_append_len(out, (const char *)run, p - run);
+                if (*p == '\0')
+                        break;
+                switch (*p) {
+                case '"':
+                        g_string_append(out, "\\\"");
+                        break;
+                case '\\':
+                        g_string_append(out, "\\\\");
+                        break;
+                case '\n':
+                        g_string_append(out, "\\n");
+                        break;
+                case '\r':
+                        g_string_append(out, "\\r");
+                        break;
+                case '\t':
+                        g_string_append(out, "\\t");
+                        break;
+                default:
+                        g_string_append_printf(out, "\\u%04x", *p);
+                        break;
+                }
+                p++;
+        }
+        g_string_append_c(out, '"');
+}
+
+/* an integer without printf, which is most of the time of a long list */
+void
+rv_json_append_int(GString *out, gint64 v)
+{
+        char buf[24];
+        int i = sizeof(buf);
+        guint64 u = v < 0 ? (guint64)(-(v + 1)) + 1 : (guint64)v;
+
+        do {
+                buf[--i] = (char)('0' + u % 10);
+                u /= 10;
+        } while (u > 0);
+        if (v < 0)
+                buf[--i] = '-';
+        g_string_append_len(out, buf + i, (gssize)sizeof(buf) - i);
+}
+
+void
+rv_json_writer_init(RvJsonWriter *w, gsize reserve)
+{
+        w->out = g_string_sized_new(reserve);
+        w->depth = 0;
+        w->started = 0;
+        w->after_name = FALSE;
+}
+
+char *
+rv_json_writer_finish(RvJsonWriter *w, gsize *ret_length)
+{
+        if (ret_length != NULL)
+                *ret_length = w->out->len;
+        return g_string_free(g_steal_pointer(&w->out), FALSE);
+}
+
+static void
+rv_json_writer_indent(RvJsonWriter *w)
+{
+        g_string_append_c(w->out, '\n');
+        for (guint i = 0; i < w->depth; i++)
+                g_string_append(w->out, "  ");
+}
+
+/* what goes before a value: nothing after a member's name, a comma between elements */
+static void
+rv_json_writer_value(RvJsonWriter *w)
+{
+        guint64 bit = G_GUINT64_CONSTANT(1) << MIN(w->depth, 63);
+
+        if (w->after_name) {
+                w->after_name = FALSE;
+                return;
+        }
+        if (w->depth > 0 && (w->started & bit) != 0)
+                g_string_append(w->out, ", ");
+        w->started |= bit;
+}
+
+static void
+rv_json_writer_open(RvJsonWriter *w, char c)
+{
+        rv_json_writer_value(w);
+        g_string_append_c(w->out, c);
+        w->depth++;
+        w->started &= ~(G_GUINT64_CONSTANT(1) << MIN(w->depth, 63));
+}
+
+static void
+rv_json_writer_close(RvJsonWriter *w, char c)
+{
+        gboolean had = (w->started & (G_GUINT64_CONSTANT(1) << MIN(w->depth, 63))) != 0;
+
+        g_return_if_fail(w->depth > 0);
+        w->depth--;
+        if (c == '}' && had)
+                rv_json_writer_indent(w);
+        g_string_append_c(w->out, c);
+}
+
+void
+rv_json_writer_begin_object(RvJsonWriter *w)
+{
+        rv_json_writer_open(w, '{');
+}
+
+void
+rv_json_writer_end_object(RvJsonWriter *w)
+{
+        rv_json_writer_close(w, '}');
+}
+
+void
+rv_json_writer_begin_array(RvJsonWriter *w)
+{
+        rv_json_writer_open(w, '[');
+}
+
+void
+rv_json_writer_end_array(RvJsonWriter *w)
+{
+        rv_json_writer_close(w, ']');
+}
+
+/* as D-Bus strings and json-glib's parser need: text that is not UTF-8 is made so */
+static void
+rv_json_writer_quoted(GString *out, const char *value)
+{
+        g_autofree char *valid = NULL;
+
+        if (!g_utf8_validate(value, -1, NULL))
+                value = valid = g_utf8_make_valid(value, -1);
+        rv_json_append_string(out, value);
+}
+
+void
+rv_json_writer_name(RvJsonWriter *w, const char *name)
+{
+        guint64 bit = G_GUINT64_CONSTANT(1) << MIN(w->depth, 63);
+
+        if ((w->started & bit) != 0)
+                g_string_append_c(w->out, ',');
+        w->started |= bit;
+        rv_json_writer_indent(w);
+        rv_json_writer_quoted(w->out, name);
+        g_string_append(w->out, " : ");
+        w->after_name = TRUE;
+}
+
+void
+rv_json_writer_string(RvJsonWriter *w, const char *value)
+{
+        if (value == NULL) {
+                rv_json_writer_null(w);
+                return;
+        }
+        rv_json_writer_value(w);
+        rv_json_writer_quoted(w->out, value);
+}
+
+void
+rv_json_writer_int(RvJsonWriter *w, gint64 value)
+{
+        rv_json_writer_value(w);
+        rv_json_append_int(w->out, value);
+}
+
+void
+rv_json_writer_boolean(RvJsonWriter *w, gboolean value)
+{
+        rv_json_writer_value(w);
+        g_string_append(w->out, value ? "true" : "false");
+}
+
+void
+rv_json_writer_double(RvJsonWriter *w, double value)
+{
+        char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+        if (!isfinite(value)) {
+                rv_json_writer_null(w);
+                return;
+        }
+        rv_json_writer_value(w);
+        g_ascii_dtostr(buf, sizeof(buf), value);
+        g_string_append(w->out, buf);
+        if (strpbrk(buf, ".eE") == NULL)
+                g_string_append(w->out, ".0");
+}
+
+void
+rv_json_writer_null(RvJsonWriter *w)
+{
+        rv_json_writer_value(w);
+        g_string_append(w->out, "null");
+}
+
+void
+rv_json_writer_strv(RvJsonWriter *w, const char *const *strv)
+{
+        rv_json_writer_begin_array(w);
+        for (guint i = 0; strv != NULL && strv[i] != NULL; i++)
+                rv_json_writer_string(w, strv[i]);
+        rv_json_writer_end_array(w);
+}
+
+void
+rv_json_writer_node(RvJsonWriter *w, JsonNode *node)
+{
+        g_autofree char *text = NULL;
+
+        if (node == NULL) {
+                rv_json_writer_null(w);
+                return;
+        }
+        text = json_to_string(node, FALSE);
+        rv_json_writer_value(w);
+        g_string_append(w->out, text);
 }

@@ -189,9 +189,10 @@ rv_manager_set_state(RvManager *self, RvTorrent *torrent, RvTorrentState state, 
 void
 rv_manager_persist_meta(RvManager *self, RvTorrent *torrent)
 {
-        g_autoptr(JsonNode) meta = rv_torrent_meta_to_json(torrent);
+        gsize len = 0;
+        char *meta = rv_torrent_meta_to_text(torrent, &len);
 
-        rv_store_put_torrent(self->store, &torrent->hash, meta, NULL, NULL, NULL);
+        rv_store_put_torrent_text(self->store, &torrent->hash, meta, len, NULL, NULL, NULL);
 }
 
 static void
@@ -933,9 +934,10 @@ rv_manager_add_async(RvManager *self, const RvAddRequest *request, GAsyncReadyCa
         g_autoptr(RvEngineSource) source = NULL;
         g_autoptr(RvTorrent) torrent = NULL;
         g_autoptr(GBytes) resume = NULL;
-        g_autoptr(JsonNode) meta = NULL;
         g_autoptr(GError) error = NULL;
         const RvEngineSourceInfo *info;
+        char *meta;
+        gsize meta_len = 0;
         RvEngineAddOptions options;
         RvManagerAdd *add;
         RvTorrent *existing;
@@ -1022,7 +1024,7 @@ rv_manager_add_async(RvManager *self, const RvAddRequest *request, GAsyncReadyCa
                 g_task_return_error(task, g_steal_pointer(&error));
                 return;
         }
-        meta = rv_torrent_meta_to_json(add->torrent);
+        meta = rv_torrent_meta_to_text(add->torrent, &meta_len);
         if (add->park && !rv_store_can_read_resume(self->store))
                 add->resume = g_bytes_ref(resume);
         add->source = g_steal_pointer(&source);
@@ -1031,7 +1033,7 @@ rv_manager_add_async(RvManager *self, const RvAddRequest *request, GAsyncReadyCa
         add->timer = g_timeout_add(MAX(self->config.add_timeout_ms, 1), rv_manager_add_timeout_cb, add);
         g_hash_table_insert(self->adding, add->hash.hex, add);
         g_hash_table_add(self->adds_out, add);
-        rv_store_put_torrent(self->store, &add->hash, meta, resume, rv_manager_add_stored_cb, add);
+        rv_store_put_torrent_text(self->store, &add->hash, meta, meta_len, resume, rv_manager_add_stored_cb, add);
 }
 
 /*

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include "rv-json.h"
 #include "rv-torrent.h"
 #include "rv-validate.h"
 
@@ -120,16 +121,6 @@ rv_torrent_compute_priorities(const RvTorrent *torrent, gsize *ret_n)
 }
 
 static void
-rv_json_add_strv(JsonBuilder *builder, const char *member, GStrv strv)
-{
-        json_builder_set_member_name(builder, member);
-        json_builder_begin_array(builder);
-        for (guint i = 0; strv != NULL && strv[i] != NULL; i++)
-                json_builder_add_string_value(builder, strv[i]);
-        json_builder_end_array(builder);
-}
-
-static void
 rv_json_add_string(JsonBuilder *builder, const char *member, const char *value)
 {
         json_builder_set_member_name(builder, member);
@@ -148,81 +139,125 @@ rv_json_add_int(JsonBuilder *builder, const char *member, gint64 value)
 
 /* "fsops": {"state", "error", "library_path", "overrides", "policy"} */
 static void
-rv_torrent_meta_add_fsops(JsonBuilder *builder, const RvTorrent *torrent)
+rv_torrent_meta_write_fsops(RvJsonWriter *w, const RvTorrent *torrent)
 {
-        json_builder_set_member_name(builder, "fsops");
-        json_builder_begin_object(builder);
-        rv_json_add_string(builder, "state", torrent->fs_state);
-        rv_json_add_string(builder, "error", torrent->fs_error);
-        rv_json_add_string(builder, "library_path", torrent->library_path);
-        json_builder_set_member_name(builder, "overrides");
-        if (torrent->fs_overrides != NULL)
-                json_builder_add_value(builder, json_node_copy(torrent->fs_overrides));
-        else
-                json_builder_add_null_value(builder);
-        json_builder_set_member_name(builder, "policy");
-        if (torrent->fs_policy != NULL)
-                json_builder_add_value(builder, json_node_copy(torrent->fs_policy));
-        else
-                json_builder_add_null_value(builder);
-        json_builder_end_object(builder);
+        rv_json_writer_name(w, "fsops");
+        rv_json_writer_begin_object(w);
+        rv_json_writer_name(w, "state");
+        rv_json_writer_string(w, torrent->fs_state);
+        rv_json_writer_name(w, "error");
+        rv_json_writer_string(w, torrent->fs_error);
+        rv_json_writer_name(w, "library_path");
+        rv_json_writer_string(w, torrent->library_path);
+        rv_json_writer_name(w, "overrides");
+        rv_json_writer_node(w, torrent->fs_overrides);
+        rv_json_writer_name(w, "policy");
+        rv_json_writer_node(w, torrent->fs_policy);
+        rv_json_writer_end_object(w);
 }
 
-JsonNode *
-rv_torrent_meta_to_json(const RvTorrent *torrent)
+static void
+rv_torrent_meta_write_selection(RvJsonWriter *w, const RvSelection *selection)
 {
-        g_autoptr(JsonBuilder) builder = json_builder_new();
+        rv_json_writer_name(w, "selection");
+        rv_json_writer_begin_object(w);
+        rv_json_writer_name(w, "include");
+        rv_json_writer_strv(w, selection != NULL ? (const char *const *)selection->include : NULL);
+        rv_json_writer_name(w, "exclude");
+        rv_json_writer_strv(w, selection != NULL ? (const char *const *)selection->exclude : NULL);
+        rv_json_writer_name(w, "skip_fluff");
+        rv_json_writer_boolean(w, selection != NULL && selection->skip_fluff);
+        rv_json_writer_end_object(w);
+}
 
-        json_builder_begin_object(builder);
-        rv_json_add_int(builder, "version", RV_TORRENT_META_VERSION);
-        rv_json_add_string(builder, "info_hash", torrent->hash.hex);
-        rv_json_add_string(builder, "name", torrent->name);
-        rv_json_add_string(builder, "magnet", torrent->magnet);
-        rv_json_add_string(builder, "save_path", torrent->save_path);
-        rv_json_add_strv(builder, "labels", torrent->labels);
-        rv_json_add_strv(builder, "peers", torrent->peers);
-        json_builder_set_member_name(builder, "selection");
-        json_builder_add_value(builder, rv_selection_to_json(torrent->selection));
-        json_builder_set_member_name(builder, "priority_overrides");
-        json_builder_begin_object(builder);
+static void
+rv_torrent_meta_write_int(RvJsonWriter *w, const char *member, gint64 value)
+{
+        rv_json_writer_name(w, member);
+        rv_json_writer_int(w, value);
+}
+
+static void
+rv_torrent_meta_write_boolean(RvJsonWriter *w, const char *member, gboolean value)
+{
+        rv_json_writer_name(w, member);
+        rv_json_writer_boolean(w, value);
+}
+
+static void
+rv_torrent_meta_write_string(RvJsonWriter *w, const char *member, const char *value)
+{
+        rv_json_writer_name(w, member);
+        rv_json_writer_string(w, value);
+}
+
+/* written as text, not as a JsonNode tree: it is written at every add and every change of a setting */
+char *
+rv_torrent_meta_to_text(const RvTorrent *torrent, gsize *ret_length)
+{
+        RvJsonWriter w;
+
+        rv_json_writer_init(&w, 1024);
+        rv_json_writer_begin_object(&w);
+        rv_torrent_meta_write_int(&w, "version", RV_TORRENT_META_VERSION);
+        rv_torrent_meta_write_string(&w, "info_hash", torrent->hash.hex);
+        rv_torrent_meta_write_string(&w, "name", torrent->name);
+        rv_torrent_meta_write_string(&w, "magnet", torrent->magnet);
+        rv_torrent_meta_write_string(&w, "save_path", torrent->save_path);
+        rv_json_writer_name(&w, "labels");
+        rv_json_writer_strv(&w, (const char *const *)torrent->labels);
+        rv_json_writer_name(&w, "peers");
+        rv_json_writer_strv(&w, (const char *const *)torrent->peers);
+        rv_torrent_meta_write_selection(&w, torrent->selection);
+        rv_json_writer_name(&w, "priority_overrides");
+        rv_json_writer_begin_object(&w);
         if (torrent->priority_overrides != NULL) {
                 GHashTableIter iter;
                 gpointer key;
                 gpointer value;
                 g_hash_table_iter_init(&iter, torrent->priority_overrides);
                 while (g_hash_table_iter_next(&iter, &key, &value)) {
-                        g_autofree char *idx = g_strdup_printf("%u", GPOINTER_TO_UINT(key));
-                        rv_json_add_int(builder, idx, GPOINTER_TO_UINT(value));
+                        char idx[16];
+                        g_snprintf(idx, sizeof(idx), "%u", GPOINTER_TO_UINT(key));
+                        rv_torrent_meta_write_int(&w, idx, GPOINTER_TO_UINT(value));
                 }
         }
-        json_builder_end_object(builder);
-        json_builder_set_member_name(builder, "sequential");
-        json_builder_add_boolean_value(builder, torrent->sequential);
-        json_builder_set_member_name(builder, "paused");
-        json_builder_add_boolean_value(builder, torrent->user_paused);
-        json_builder_set_member_name(builder, "name_given");
-        json_builder_add_boolean_value(builder, torrent->name_given);
-        json_builder_set_member_name(builder, "force_start");
-        json_builder_add_boolean_value(builder, torrent->force_start);
-        json_builder_set_member_name(builder, "super_seeding");
-        json_builder_add_boolean_value(builder, torrent->super_seeding);
-        json_builder_set_member_name(builder, "first_last_piece");
-        json_builder_add_boolean_value(builder, torrent->first_last_piece);
-        json_builder_set_member_name(builder, "content_layout");
-        json_builder_add_string_value(builder, rv_content_layout_to_string(torrent->content_layout));
-        rv_json_add_int(builder, "download_limit", torrent->download_limit);
-        rv_json_add_int(builder, "upload_limit", torrent->upload_limit);
-        json_builder_set_member_name(builder, "ratio_limit");
-        json_builder_add_double_value(builder, torrent->ratio_limit);
-        rv_json_add_int(builder, "seeding_time_limit", torrent->seeding_time_limit);
-        rv_json_add_int(builder, "inactive_seeding_time_limit", torrent->inactive_seeding_time_limit);
-        rv_json_add_int(builder, "added_time", torrent->added_time);
-        json_builder_set_member_name(builder, "completed");
-        json_builder_add_boolean_value(builder, torrent->completed);
-        rv_json_add_int(builder, "completed_time", torrent->completed_time);
-        rv_torrent_meta_add_fsops(builder, torrent);
-        json_builder_end_object(builder);
-        return json_builder_get_root(builder);
+        rv_json_writer_end_object(&w);
+        rv_torrent_meta_write_boolean(&w, "sequential", torrent->sequential);
+        rv_torrent_meta_write_boolean(&w, "paused", torrent->user_paused);
+        rv_torrent_meta_write_boolean(&w, "name_given", torrent->name_given);
+        rv_torrent_meta_write_boolean(&w, "force_start", torrent->force_start);
+        rv_torrent_meta_write_boolean(&w, "super_seeding", torrent->super_seeding);
+        rv_torrent_meta_write_boolean(&w, "first_last_piece", torrent->first_last_piece);
+        rv_torrent_meta_write_string(&w, "content_layout", rv_content_layout_to_string(torrent->content_layout));
+        rv_torrent_meta_write_int(&w, "download_limit", torrent->download_limit);
+        rv_torrent_meta_write_int(&w, "upload_limit", torrent->upload_limit);
+        rv_json_writer_name(&w, "ratio_limit");
+        rv_json_writer_double(&w, torrent->ratio_limit);
+        rv_torrent_meta_write_int(&w, "seeding_time_limit", torrent->seeding_time_limit);
+        rv_torrent_meta_write_int(&w, "inactive_seeding_time_limit", torrent->inactive_seeding_time_limit);
+        rv_torrent_meta_write_int(&w, "added_time", torrent->added_time);
+        rv_torrent_meta_write_boolean(&w, "completed", torrent->completed);
+        rv_torrent_meta_write_int(&w, "completed_time", torrent->completed_time);
+        rv_torrent_meta_write_fsops(&w, torrent);
+        rv_json_writer_end_object(&w);
+        return rv_json_writer_finish(&w, ret_length);
+}
+
+JsonNode *
+rv_torrent_meta_to_json(const RvTorrent *torrent)
+{
+        gsize len = 0;
+        g_autofree char *text = rv_torrent_meta_to_text(torrent, &len);
+        g_autoptr(GError) error = NULL;
+        JsonNode *node = rv_json_parse(text, (gssize)len, FALSE, &error);
+
+        /* the writer writes JSON: anything else is a bug in it (the round-trip test and fuzz-store-record say) */
+        if (node == NULL) {
+                g_critical("torrent %s: its metadata did not read back: %s", torrent->hash.hex, error->message);
+                return json_node_new(JSON_NODE_NULL);
+        }
+        return node;
 }
 
 JsonNode *

@@ -165,6 +165,8 @@ guint8 *rv_torrent_compute_priorities(const RvTorrent *torrent, gsize *ret_n);
 
 /* Revaer's own metadata, persisted next to libtorrent's resume data */
 JsonNode *rv_torrent_meta_to_json(const RvTorrent *torrent);
+/* the same as JSON text (what the stores write), which the caller frees */
+char *rv_torrent_meta_to_text(const RvTorrent *torrent, gsize *ret_length);
 /* what the owner of a torrent publishes for the other nodes of a cluster to list (docs/cluster.md) */
 JsonNode *rv_torrent_status_to_json(const RvTorrent *torrent);
 /* never fails: members missing or of another type leave the torrent's values */

@@ -356,7 +356,7 @@ rv_http_token_cb(GObject *source, GAsyncResult *result, gpointer user_data)
                 return;
         }
         out = g_string_new("{\"token\":");
-        rv_http_json_append_string(out, token);
+        rv_json_append_string(out, token);
         g_string_append_printf(out, ",\"expires_at\":%" G_GINT64_FORMAT "}", expires);
         explicit_bzero(token, strlen(token));
         rv_http_respond_string(req, SOUP_STATUS_CREATED, "application/json", out);
@@ -380,14 +380,14 @@ rv_http_key_answer(const char *key_id, const char *secret, const char *scope)
         GString *out = g_string_new("{\"key_id\":");
         g_autofree char *token = g_strdup_printf("%s:%s", key_id, secret);
 
-        rv_http_json_append_string(out, key_id);
+        rv_json_append_string(out, key_id);
         g_string_append(out, ",\"secret\":");
-        rv_http_json_append_string(out, secret);
+        rv_json_append_string(out, secret);
         g_string_append(out, ",\"key\":");
-        rv_http_json_append_string(out, token);
+        rv_json_append_string(out, token);
         if (scope != NULL) {
                 g_string_append(out, ",\"scope\":");
-                rv_http_json_append_string(out, scope);
+                rv_json_append_string(out, scope);
         }
         g_string_append_c(out, '}');
         explicit_bzero(token, strlen(token));
@@ -524,11 +524,11 @@ rv_http_keys_list(RvHttpRequest *req)
                 if (i > 0)
                         g_string_append_c(out, ',');
                 g_string_append(out, "{\"key_id\":");
-                rv_http_json_append_string(out, k->key_id);
+                rv_json_append_string(out, k->key_id);
                 g_string_append(out, ",\"label\":");
-                rv_http_json_append_string(out, k->label);
+                rv_json_append_string(out, k->label);
                 g_string_append(out, ",\"scope\":");
-                rv_http_json_append_string(out, rv_scope_to_string(rv_access_key_scope(k)));
+                rv_json_append_string(out, rv_scope_to_string(rv_access_key_scope(k)));
                 g_string_append_printf(out,
                                        ",\"enabled\":%s,\"burst\":%u,\"period_s\":%u,\"created\":%" G_GINT64_FORMAT "}",
                                        k->enabled ? "true" : "false", k->burst, k->period_s, k->created);

@@ -6,6 +6,7 @@
 #include "rv-access.h"
 #include "rv-command.h"
 #include "rv-http-server.h"
+#include "rv-json.h"
 #include "rv-live-settings.h"
 #include "rv-manager.h"
 
@@ -208,9 +209,6 @@ JsonObject *rv_http_request_json_object(RvHttpRequest *req, GError **error);
 JsonNode *rv_http_json_body_parse(const char *content_type, const char *data, gsize len, GError **error);
 /* JSON nesting deeper than max_depth anywhere in text (strings skipped) */
 gboolean rv_http_json_too_deep(const char *text, gsize len, guint max_depth);
-/* appends s as a JSON string */
-void rv_http_json_append_string(GString *out, const char *s);
-void rv_http_json_append_int(GString *out, gint64 v);
 
 /* rv-http-auth.c */
 /* authenticates and authorizes req for its route; FALSE after a problem response */

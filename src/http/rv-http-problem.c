@@ -50,63 +50,6 @@ rv_http_problem_title(const char *slug)
         return "Error";
 }
 
-/* runs of characters that need no escape go in one append: lists of 10,000 torrents are mostly those */
-void
-rv_http_json_append_string(GString *out, const char *s)
-{
-        const guchar *p = (const guchar *)(s != NULL ? s : "");
-
-        g_string_append_c(out, '"');
-        for (;;) {
-                const guchar *run = p;
-                while (*p >= 0x20 && *p != '"' && *p != '\\')
-                        p++;
-                if (p > run)
-                        g_string_append_len(out, (const char *)run, p - run);
-                if (*p == '\0')
-                        break;
-                switch (*p) {
-                case '"':
-                        g_string_append(out, "\\\"");
-                        break;
-                case '\\':
-                        g_string_append(out, "\\\\");
-                        break;
-                case '\n':
-                        g_string_append(out, "\\n");
-                        break;
-                case '\r':
-                        g_string_append(out, "\\r");
-                        break;
-                case '\t':
-                        g_string_append(out, "\\t");
-                        break;
-                default:
-                        g_string_append_printf(out, "\\u%04x", *p);
-                        break;
-                }
-                p++;
-        }
-        g_string_append_c(out, '"');
-}
-
-/* an integer without printf, which is most of the time of a long list */
-void
-rv_http_json_append_int(GString *out, gint64 v)
-{
-        char buf[24];
-        int i = sizeof(buf);
-        guint64 u = v < 0 ? (guint64)(-(v + 1)) + 1 : (guint64)v;
-
-        do {
-                buf[--i] = (char)('0' + u % 10);
-                u /= 10;
-        } while (u > 0);
-        if (v < 0)
-                buf[--i] = '-';
-        g_string_append_len(out, buf + i, (gssize)sizeof(buf) - i);
-}
-
 char *
 rv_http_problem_text(guint status, const char *slug, const char *detail, const char *field, const char *instance,
                      const char *request_id)
@@ -114,30 +57,30 @@ rv_http_problem_text(guint status, const char *slug, const char *detail, const c
         GString *out = g_string_sized_new(256);
 
         g_string_append_printf(out, "{\"type\":\"https://revaer.dev/problems/%s\",\"title\":", slug);
-        rv_http_json_append_string(out, rv_http_problem_title(slug));
+        rv_json_append_string(out, rv_http_problem_title(slug));
         if (status != 0)
                 g_string_append_printf(out, ",\"status\":%u", status);
         if (detail != NULL) {
                 g_string_append(out, ",\"detail\":");
                 /* a detail names what the client sent; it must stay valid UTF-8 in the answer */
                 if (g_utf8_validate(detail, -1, NULL)) {
-                        rv_http_json_append_string(out, detail);
+                        rv_json_append_string(out, detail);
                 } else {
                         g_autofree char *valid = g_utf8_make_valid(detail, -1);
-                        rv_http_json_append_string(out, valid);
+                        rv_json_append_string(out, valid);
                 }
         }
         if (instance != NULL) {
                 g_string_append(out, ",\"instance\":");
-                rv_http_json_append_string(out, instance);
+                rv_json_append_string(out, instance);
         }
         if (field != NULL) {
                 g_string_append(out, ",\"field\":");
-                rv_http_json_append_string(out, field);
+                rv_json_append_string(out, field);
         }
         if (request_id != NULL) {
                 g_string_append(out, ",\"request_id\":");
-                rv_http_json_append_string(out, request_id);
+                rv_json_append_string(out, request_id);
         }
         g_string_append_c(out, '}');
         return g_string_free(out, FALSE);

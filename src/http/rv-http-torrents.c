@@ -59,7 +59,7 @@ rv_http_append_torrent(GString *out, const RvTorrent *t, GPtrArray *fields)
                 g_string_append_len(out, "\":", 2);
                 switch (v.type) {
                 case RV_FIELD_STRING:
-                        rv_http_json_append_string(out, v.s);
+                        rv_json_append_string(out, v.s);
                         break;
                 case RV_FIELD_BOOL:
                         g_string_append(out, v.b ? "true" : "false");
@@ -76,19 +76,19 @@ rv_http_append_torrent(GString *out, const RvTorrent *t, GPtrArray *fields)
                         for (guint j = 0; v.strv[j] != NULL; j++) {
                                 if (j > 0)
                                         g_string_append_c(out, ',');
-                                rv_http_json_append_string(out, v.strv[j]);
+                                rv_json_append_string(out, v.strv[j]);
                         }
                         g_string_append_c(out, ']');
                         break;
                 default:
-                        rv_http_json_append_int(out, v.i);
+                        rv_json_append_int(out, v.i);
                         break;
                 }
         }
         /* a torrent another node of the cluster owns */
         if (t->node != NULL) {
                 g_string_append(out, fields->len > 0 ? ",\"node\":" : "\"node\":");
-                rv_http_json_append_string(out, t->node);
+                rv_json_append_string(out, t->node);
         }
         g_string_append_c(out, '}');
 }
@@ -263,7 +263,7 @@ rv_http_list_tail(RvHttpList *list, GString *out)
 {
         g_string_append(out, "],\"next_cursor\":");
         if (list->next_cursor != NULL)
-                rv_http_json_append_string(out, list->next_cursor);
+                rv_json_append_string(out, list->next_cursor);
         else
                 g_string_append(out, "null");
         g_string_append_printf(out, ",\"event_id\":%" G_GUINT64_FORMAT "}", list->event_id);
@@ -1032,7 +1032,7 @@ rv_http_files_cb(GObject *source, GAsyncResult *result, gpointer user_data)
                 if (i > 0)
                         g_string_append_c(out, ',');
                 g_string_append_printf(out, "{\"index\":%u,\"path\":", fi->index);
-                rv_http_json_append_string(out, fi->path);
+                rv_json_append_string(out, fi->path);
                 g_string_append_printf(out,
                                        ",\"size\":%" G_GINT64_FORMAT ",\"done\":%" G_GINT64_FORMAT
                                        ",\"priority\":%u,\"wanted\":%s}",
@@ -1072,10 +1072,10 @@ rv_http_trackers_cb(GObject *source, GAsyncResult *result, gpointer user_data)
                 if (i > 0)
                         g_string_append_c(out, ',');
                 g_string_append(out, "{\"url\":");
-                rv_http_json_append_string(out, tr->url);
+                rv_json_append_string(out, tr->url);
                 g_string_append_printf(out, ",\"tier\":%d,\"status\":\"%s\",\"message\":", tr->tier,
                                        rv_tracker_status_to_string(tr->status));
-                rv_http_json_append_string(out, tr->message);
+                rv_json_append_string(out, tr->message);
                 g_string_append_printf(out,
                                        ",\"num_peers\":%d,\"num_seeds\":%d,\"num_leeches\":%d,\"num_downloaded\":%d}",
                                        tr->num_peers, tr->num_seeds, tr->num_leeches, tr->num_downloaded);

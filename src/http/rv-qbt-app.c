@@ -41,7 +41,7 @@ rv_qbt_app_build_info(RvHttpRequest *req)
                 g_string_new("{\"qt\":\"\",\"libtorrent\":\"2.0\",\"boost\":\"\",\"openssl\":\"\",\"zlib\":\"\"");
 
         g_string_append(out, ",\"bitness\":");
-        rv_http_json_append_int(out, (gint64)sizeof(void *) * 8);
+        rv_json_append_int(out, (gint64)sizeof(void *) * 8);
         g_string_append(out, ",\"platform\":\"linux\",\"revaer\":\"" PACKAGE_VERSION "\"}");
         rv_http_respond_string(req, SOUP_STATUS_OK, "application/json", out);
 }
@@ -87,7 +87,7 @@ rv_qbt_app_preferences(RvHttpRequest *req)
         const char *encryption = doc != NULL ? rv_settings_get_string(doc, "engine", "encryption") : "prefer";
         const char *user = doc != NULL ? rv_settings_get_string(doc, "app", "webapi_username") : NULL;
 
-        rv_http_json_append_string(out, rv_qbt_default_save_path(req));
+        rv_json_append_string(out, rv_qbt_default_save_path(req));
         rv_qbt_pref_member(out, "max_ratio_enabled");
         g_string_append(out, c->seed_ratio > 0 ? "true" : "false");
         rv_qbt_pref_member(out, "max_ratio");
@@ -95,14 +95,14 @@ rv_qbt_app_preferences(RvHttpRequest *req)
         rv_qbt_pref_member(out, "max_seeding_time_enabled");
         g_string_append(out, c->seed_time_s > 0 ? "true" : "false");
         rv_qbt_pref_member(out, "max_seeding_time");
-        rv_http_json_append_int(out, c->seed_time_s > 0 ? c->seed_time_s / 60 : -1);
+        rv_json_append_int(out, c->seed_time_s > 0 ? c->seed_time_s / 60 : -1);
         rv_qbt_pref_member(out, "max_inactive_seeding_time_enabled");
         g_string_append(out, c->seed_inactive_time_s > 0 ? "true" : "false");
         rv_qbt_pref_member(out, "max_inactive_seeding_time");
-        rv_http_json_append_int(out, c->seed_inactive_time_s > 0 ? c->seed_inactive_time_s / 60 : -1);
+        rv_json_append_int(out, c->seed_inactive_time_s > 0 ? c->seed_inactive_time_s / 60 : -1);
         /* qBittorrent's actions: 0 stop, 1 remove, 3 remove with files */
         rv_qbt_pref_member(out, "max_ratio_act");
-        rv_http_json_append_int(out, g_strcmp0(action, "remove") == 0             ? 1
+        rv_json_append_int(out, g_strcmp0(action, "remove") == 0             ? 1
                                      : g_strcmp0(action, "remove_with_data") == 0 ? 3
                                                                                   : 0);
         g_string_append(out, ",\"queueing_enabled\":false,\"temp_path_enabled\":false,\"temp_path\":\"\"");
@@ -113,17 +113,17 @@ rv_qbt_app_preferences(RvHttpRequest *req)
         rv_qbt_pref_member(out, "lsd");
         g_string_append(out, doc == NULL || rv_settings_get_bool(doc, "engine", "lsd") ? "true" : "false");
         rv_qbt_pref_member(out, "encryption");
-        rv_http_json_append_int(out, g_strcmp0(encryption, "require") == 0   ? 1
+        rv_json_append_int(out, g_strcmp0(encryption, "require") == 0   ? 1
                                      : g_strcmp0(encryption, "disable") == 0 ? 2
                                                                              : 0);
         for (guint i = 0; i < G_N_ELEMENTS(rv_qbt_pref_ints); i++) {
                 rv_qbt_pref_member(out, rv_qbt_pref_ints[i].pref);
-                rv_http_json_append_int(out, doc != NULL ? rv_settings_get_int(doc, rv_qbt_pref_ints[i].section,
+                rv_json_append_int(out, doc != NULL ? rv_settings_get_int(doc, rv_qbt_pref_ints[i].section,
                                                                                rv_qbt_pref_ints[i].name, 0)
                                                          : 0);
         }
         rv_qbt_pref_member(out, "web_ui_username");
-        rv_http_json_append_string(out, user != NULL ? user : "");
+        rv_json_append_string(out, user != NULL ? user : "");
         g_string_append_c(out, '}');
         rv_http_respond_string(req, SOUP_STATUS_OK, "application/json", out);
 }

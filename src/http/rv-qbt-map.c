@@ -121,7 +121,7 @@ static void
 rv_qbt_int(GString *out, const char *name, gint64 v)
 {
         rv_qbt_member(out, name);
-        rv_http_json_append_int(out, v);
+        rv_json_append_int(out, v);
 }
 
 static void
@@ -336,7 +336,7 @@ rv_qbt_append_value(GString *out, const char *name, const RvFieldValue *v)
         switch (v->type) {
         case RV_FIELD_STRING:
                 rv_qbt_member(out, name);
-                rv_http_json_append_string(out, v->s);
+                rv_json_append_string(out, v->s);
                 break;
         case RV_FIELD_DOUBLE:
                 rv_qbt_double(out, name, v->d);
@@ -394,11 +394,11 @@ rv_qbt_append_categories(GString *out, JsonNode *settings)
                 (void)rv_settings_get_category(settings, l->data, &path);
                 if (n++ > 0)
                         g_string_append_c(out, ',');
-                rv_http_json_append_string(out, l->data);
+                rv_json_append_string(out, l->data);
                 g_string_append(out, ":{\"name\":");
-                rv_http_json_append_string(out, l->data);
+                rv_json_append_string(out, l->data);
                 g_string_append(out, ",\"savePath\":");
-                rv_http_json_append_string(out, path != NULL ? path : "");
+                rv_json_append_string(out, path != NULL ? path : "");
                 g_string_append_c(out, '}');
         }
         g_string_append_c(out, '}');
@@ -425,7 +425,7 @@ rv_qbt_append_tags(GString *out, RvManager *manager, JsonObject *categories)
         for (GList *l = tags; l != NULL; l = l->next) {
                 if (n++ > 0)
                         g_string_append_c(out, ',');
-                rv_http_json_append_string(out, l->data);
+                rv_json_append_string(out, l->data);
         }
         g_string_append_c(out, ']');
 }

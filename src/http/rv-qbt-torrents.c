@@ -221,7 +221,7 @@ static void
 rv_qbt_prop_int(GString *out, const char *name, gint64 v)
 {
         g_string_append_printf(out, ",\"%s\":", name);
-        rv_http_json_append_int(out, v);
+        rv_json_append_int(out, v);
 }
 
 void
@@ -235,13 +235,13 @@ rv_qbt_torrents_properties(RvHttpRequest *req)
         if (t == NULL)
                 return;
         out = g_string_new("{\"hash\":");
-        rv_http_json_append_string(out, t->hash.hex);
+        rv_json_append_string(out, t->hash.hex);
         g_string_append(out, ",\"infohash_v1\":");
-        rv_http_json_append_string(out, t->hash.hex);
+        rv_json_append_string(out, t->hash.hex);
         g_string_append(out, ",\"infohash_v2\":\"\",\"name\":");
-        rv_http_json_append_string(out, t->name != NULL ? t->name : t->hash.hex);
+        rv_json_append_string(out, t->name != NULL ? t->name : t->hash.hex);
         g_string_append(out, ",\"save_path\":");
-        rv_http_json_append_string(out, t->save_path != NULL ? t->save_path : "");
+        rv_json_append_string(out, t->save_path != NULL ? t->save_path : "");
         g_string_append(out, ",\"download_path\":\"\",\"comment\":\"\",\"created_by\":\"\",\"isPrivate\":false");
         g_string_append_printf(out, ",\"share_ratio\":%s",
                                g_ascii_formatd(buf, sizeof(buf), "%.6g", rv_manager_torrent_ratio(t)));
@@ -308,7 +308,7 @@ rv_qbt_files_cb(GObject *source, GAsyncResult *result, gpointer user_data)
                 if (i > 0)
                         g_string_append_c(out, ',');
                 g_string_append_printf(out, "{\"index\":%u,\"name\":", fi->index);
-                rv_http_json_append_string(out, fi->path);
+                rv_json_append_string(out, fi->path);
                 g_string_append_printf(out,
                                        ",\"size\":%" G_GINT64_FORMAT ",\"progress\":%s,\"priority\":%u,\"is_seed\":%s"
                                        ",\"piece_range\":[0,0],\"availability\":-1}",
@@ -339,14 +339,14 @@ rv_qbt_append_tracker(GString *out, const RvEngineTracker *tr)
         if (out->len > 1)
                 g_string_append_c(out, ',');
         g_string_append(out, "{\"url\":");
-        rv_http_json_append_string(out, tr->url);
+        rv_json_append_string(out, tr->url);
         /* RvTrackerStatus is in the order of qBittorrent's codes */
         g_string_append_printf(out,
                                ",\"status\":%d,\"tier\":%d,\"num_peers\":%d,\"num_seeds\":%d,\"num_leeches\":%d,"
                                "\"num_downloaded\":%d,\"msg\":",
                                (int)tr->status, tr->tier, tr->num_peers, tr->num_seeds, tr->num_leeches,
                                tr->num_downloaded);
-        rv_http_json_append_string(out, tr->message != NULL ? tr->message : "");
+        rv_json_append_string(out, tr->message != NULL ? tr->message : "");
         g_string_append_c(out, '}');
 }
 
@@ -418,7 +418,7 @@ rv_qbt_sync_one(GString *out, const RvQbtView *view, const RvTorrent *t, guint c
 {
         if ((*n)++ > 0)
                 g_string_append_c(out, ',');
-        rv_http_json_append_string(out, t->hash.hex);
+        rv_json_append_string(out, t->hash.hex);
         g_string_append_c(out, ':');
         rv_qbt_append_torrent(out, view, t, FALSE, changes);
 }
@@ -468,7 +468,7 @@ rv_qbt_sync_removed(GString *out, RvQbt *qbt, guint64 rid)
                         break;
                 if (n++ > 0)
                         g_string_append_c(out, ',');
-                rv_http_json_append_string(out, r->hash.hex);
+                rv_json_append_string(out, r->hash.hex);
         }
         g_string_append_c(out, ']');
         if (n == 0)
@@ -515,7 +515,7 @@ rv_qbt_sync_maindata(RvHttpRequest *req)
         rv_qbt_track_changes(qbt, last_id);
         full = rv_qbt_sync_is_full(qbt, rid, last_id);
         g_string_append(out, "{\"rid\":");
-        rv_http_json_append_int(out, (gint64)last_id);
+        rv_json_append_int(out, (gint64)last_id);
         if (full)
                 g_string_append(out, ",\"full_update\":true");
         rv_qbt_view_init(&view, req);

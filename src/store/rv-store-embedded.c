@@ -1642,8 +1642,8 @@ rv_emb_join_cb(const GError *error, gpointer user_data)
 }
 
 static void
-rv_emb_put_torrent(RvStore *base, const RvInfoHash *hash, JsonNode *meta, GBytes *resume, RvStoreDoneFunc done,
-                   gpointer user_data)
+rv_emb_put_torrent(RvStore *base, const RvInfoHash *hash, char *meta, gsize meta_length, GBytes *resume,
+                   RvStoreDoneFunc done, gpointer user_data)
 {
         RvStoreEmbedded *store = base->impl;
         RvEmbOp *ops[2];
@@ -1663,14 +1663,8 @@ rv_emb_put_torrent(RvStore *base, const RvInfoHash *hash, JsonNode *meta, GBytes
                                              g_bytes_ref(resume), NULL, done, user_data);
         }
         if (meta != NULL) {
-                g_autoptr(JsonGenerator) gen = json_generator_new();
-                gsize len = 0;
-                char *text;
-                json_generator_set_root(gen, meta);
-                json_generator_set_pretty(gen, TRUE);
-                text = json_generator_to_data(gen, &len);
                 ops[n_ops++] = rv_emb_op_new(RV_EMB_OP_WRITE, g_strconcat(hash->hex, ".json", NULL), FALSE,
-                                             g_bytes_new_take(text, len), NULL, done, user_data);
+                                             g_bytes_new_take(meta, meta_length), NULL, done, user_data);
         }
         if (n_ops > 0)
                 rv_emb_enqueue_ops(store, ops, n_ops);

@@ -2629,12 +2629,12 @@ rv_pg_flush(RvStore *base, RvStoreDoneFunc done, gpointer user_data)
 }
 
 static void
-rv_pg_put_torrent(RvStore *base, const RvInfoHash *hash, JsonNode *meta, GBytes *resume, RvStoreDoneFunc done,
-                  gpointer user_data)
+rv_pg_put_torrent(RvStore *base, const RvInfoHash *hash, char *meta, gsize meta_length, GBytes *resume,
+                  RvStoreDoneFunc done, gpointer user_data)
 {
         RvStorePg *store = base->impl;
         g_autofree char *key = rv_pg_hash_key(hash->hex);
-        g_autofree char *text = meta != NULL ? json_to_string(meta, FALSE) : NULL;
+        g_autofree char *text = meta;
         RvPgOp *queued = g_hash_table_lookup(store->coalesce, key);
         RvPgOp *op;
 

@@ -18,7 +18,8 @@ typedef struct {
         void (*free)(RvStore *store);
         void (*open_async)(RvStore *store, GTask *task);
         void (*load_async)(RvStore *store, GTask *task);
-        void (*put_torrent)(RvStore *store, const RvInfoHash *hash, JsonNode *meta, GBytes *resume,
+        /* meta: JSON text the backend takes, NUL-terminated, or NULL */
+        void (*put_torrent)(RvStore *store, const RvInfoHash *hash, char *meta, gsize meta_length, GBytes *resume,
                             RvStoreDoneFunc done, gpointer user_data);
         void (*delete_torrent)(RvStore *store, const RvInfoHash *hash, RvStoreDoneFunc done, gpointer user_data);
         void (*quarantine_torrent)(RvStore *store, const RvInfoHash *hash, const char *reason);

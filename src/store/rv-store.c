@@ -347,8 +347,8 @@ rv_store_timed_write_cb(const GError *error, gpointer user_data)
 }
 
 void
-rv_store_put_torrent(RvStore *store, const RvInfoHash *hash, JsonNode *meta, GBytes *resume, RvStoreDoneFunc done,
-                     gpointer user_data)
+rv_store_put_torrent_text(RvStore *store, const RvInfoHash *hash, char *meta, gsize meta_length, GBytes *resume,
+                          RvStoreDoneFunc done, gpointer user_data)
 {
         RvStoreTimedWrite *w = g_new(RvStoreTimedWrite, 1);
 
@@ -356,7 +356,23 @@ rv_store_put_torrent(RvStore *store, const RvInfoHash *hash, JsonNode *meta, GBy
         w->started_us = g_get_monotonic_time();
         w->done = done;
         w->user_data = user_data;
-        store->klass->put_torrent(store, hash, meta, resume, rv_store_timed_write_cb, w);
+        store->klass->put_torrent(store, hash, meta, meta_length, resume, rv_store_timed_write_cb, w);
+}
+
+void
+rv_store_put_torrent(RvStore *store, const RvInfoHash *hash, JsonNode *meta, GBytes *resume, RvStoreDoneFunc done,
+                     gpointer user_data)
+{
+        char *text = NULL;
+        gsize len = 0;
+
+        if (meta != NULL) {
+                g_autoptr(JsonGenerator) gen = json_generator_new();
+                json_generator_set_root(gen, meta);
+                json_generator_set_pretty(gen, TRUE);
+                text = json_generator_to_data(gen, &len);
+        }
+        rv_store_put_torrent_text(store, hash, text, len, resume, done, user_data);
 }
 
 void

@@ -153,6 +153,9 @@ RvStoreSnapshot *rv_store_load_finish(RvStore *store, GAsyncResult *result, GErr
 /* meta or resume may be NULL to leave that part as it is; done runs once both are durable, with the first failure */
 void rv_store_put_torrent(RvStore *store, const RvInfoHash *hash, JsonNode *meta, GBytes *resume, RvStoreDoneFunc done,
                           gpointer user_data);
+/* the same with the metadata as JSON text, which it takes (NUL-terminated, meta_length without the NUL) */
+void rv_store_put_torrent_text(RvStore *store, const RvInfoHash *hash, char *meta, gsize meta_length, GBytes *resume,
+                               RvStoreDoneFunc done, gpointer user_data);
 void rv_store_delete_torrent(RvStore *store, const RvInfoHash *hash, RvStoreDoneFunc done, gpointer user_data);
 /* move a torrent's records aside after a later stage found them unusable */
 void rv_store_quarantine_torrent(RvStore *store, const RvInfoHash *hash, const char *reason);

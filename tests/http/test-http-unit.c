@@ -225,15 +225,15 @@ test_json_numbers(void)
 {
         g_autoptr(GString) out = g_string_new(NULL);
 
-        rv_http_json_append_int(out, 0);
+        rv_json_append_int(out, 0);
         g_string_append_c(out, ' ');
-        rv_http_json_append_int(out, -1);
+        rv_json_append_int(out, -1);
         g_string_append_c(out, ' ');
-        rv_http_json_append_int(out, 1234567890123);
+        rv_json_append_int(out, 1234567890123);
         g_string_append_c(out, ' ');
-        rv_http_json_append_int(out, G_MININT64);
+        rv_json_append_int(out, G_MININT64);
         g_string_append_c(out, ' ');
-        rv_http_json_append_string(out, "a\"b\\c\x1f d\u00e9");
+        rv_json_append_string(out, "a\"b\\c\x1f d\u00e9");
         g_assert_cmpstr(out->str, ==, "0 -1 1234567890123 -9223372036854775808 \"a\\\"b\\\\c\\u001f d\u00e9\"");
 }
 
