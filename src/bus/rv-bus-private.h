@@ -45,6 +45,8 @@ struct _RvBus {
         GPtrArray *all_calls;
         /* answers GetManagedObjects before sd-bus would */
         sd_bus_slot *managed_slot;
+        /* hex -> RvBusAdded: an add's signals, built while its records were written (rv_bus_adding_cb) */
+        GHashTable *prepared;
 };
 
 /* PauseAll or ResumeAll under way; bus is NULL once the RvBus is gone */
@@ -143,5 +145,8 @@ int rv_bus_method_list_columns(sd_bus_message *m, void *userdata, sd_bus_error *
 int rv_bus_method_list_columns_sparse(sd_bus_message *m, void *userdata, sd_bus_error *ret_error);
 /* object callback for the manager's path: GetManagedObjects without holding the loop */
 int rv_bus_managed_objects_cb(sd_bus_message *m, void *userdata, sd_bus_error *ret_error);
+/* one interface with every property the vtable shows in GetAll (and InterfacesAdded), as sd-bus would */
+int rv_bus_append_interface(sd_bus_message *reply, const char *path, const char *iface, const sd_bus_vtable *vtable,
+                            void *userdata, sd_bus_error *error);
 
 G_END_DECLS

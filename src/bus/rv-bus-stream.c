@@ -214,8 +214,7 @@ rv_bus_close_entry(sd_bus_message *reply)
         return r >= 0 ? sd_bus_message_close_container(reply) : r;
 }
 
-/* one interface with every property the vtable shows in GetAll, as sd-bus would */
-static int
+int
 rv_bus_append_interface(sd_bus_message *reply, const char *path, const char *iface, const sd_bus_vtable *vtable,
                         void *userdata, sd_bus_error *error)
 {

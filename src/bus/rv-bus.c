@@ -224,25 +224,94 @@ rv_bus_emit_removed(RvBus *self, const char *hex)
                 g_debug("TorrentRemoved for %s failed: %s", path, g_strerror(-r));
 }
 
+/* a torrent's InterfacesAdded and TorrentAdded, built before they are sent */
+typedef struct {
+        sd_bus_message *interfaces_added;
+        sd_bus_message *torrent_added;
+} RvBusAdded;
+
+static void
+rv_bus_added_free(RvBusAdded *added)
+{
+        sd_bus_message_unref(added->interfaces_added);
+        sd_bus_message_unref(added->torrent_added);
+        g_free(added);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(RvBusAdded, rv_bus_added_free)
+
+/* the object's one interface, with the properties GetManagedObjects lists for it and InterfacesRemoved names */
+static RvBusAdded *
+rv_bus_added_new(RvBus *self, const RvTorrent *torrent)
+{
+        g_autoptr(RvBusAdded) added = g_new0(RvBusAdded, 1);
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        g_autofree char *path = rv_bus_torrent_path(&torrent->hash);
+        int r;
+
+        r = sd_bus_message_new_signal(self->bus, &added->interfaces_added, RV_BUS_PATH,
+                                      "org.freedesktop.DBus.ObjectManager", "InterfacesAdded");
+        if (r >= 0)
+                r = sd_bus_message_append(added->interfaces_added, "o", path);
+        if (r >= 0)
+                r = sd_bus_message_open_container(added->interfaces_added, 'a', "{sa{sv}}");
+        if (r >= 0)
+                r = rv_bus_append_interface(added->interfaces_added, path, RV_BUS_TORRENT_IFACE, rv_bus_torrent_vtable,
+                                            (void *)torrent, &error);
+        if (r >= 0)
+                r = sd_bus_message_close_container(added->interfaces_added);
+        if (r >= 0)
+                r = sd_bus_message_new_signal(self->bus, &added->torrent_added, RV_BUS_PATH, RV_BUS_MANAGER_IFACE,
+                                              "TorrentAdded");
+        if (r >= 0)
+                r = sd_bus_message_append(added->torrent_added, "oss", path, torrent->hash.hex,
+                                          torrent->name != NULL ? torrent->name : "");
+        if (r < 0) {
+                g_debug("the signals of %s's add could not be built: %s", path,
+                        error.message != NULL ? error.message : g_strerror(-r));
+                sd_bus_error_free(&error);
+                return NULL;
+        }
+        return g_steal_pointer(&added);
+}
+
+/* built while the add's records are written, sent when it is added (rv_bus_emit_added) */
+static void
+rv_bus_adding_cb(RvManager *manager, const RvInfoHash *hash, const RvTorrent *torrent, gpointer user_data)
+{
+        RvBus *self = user_data;
+        RvBusAdded *added;
+
+        if (torrent == NULL || !self->public) {
+                g_hash_table_remove(self->prepared, hash->hex);
+                return;
+        }
+        added = rv_bus_added_new(self, torrent);
+        if (added != NULL)
+                g_hash_table_replace(self->prepared, g_strdup(hash->hex), added);
+}
+
 static void
 rv_bus_emit_added(RvBus *self, const RvInfoHash *hash)
 {
         RvTorrent *torrent = rv_manager_lookup(self->manager, hash);
-        g_autofree char *path = NULL;
+        g_autoptr(RvBusAdded) added = NULL;
+        gpointer built = NULL;
         int r;
 
+        if (g_hash_table_steal_extended(self->prepared, hash->hex, NULL, &built))
+                added = built;
         /* added and removed again while the event waited: its removal follows */
         if (torrent == NULL || torrent->removing)
                 return;
-        path = rv_bus_torrent_path(hash);
-        /* its one interface, as GetManagedObjects lists it and InterfacesRemoved names it */
-        r = sd_bus_emit_interfaces_added(self->bus, path, RV_BUS_TORRENT_IFACE, NULL);
+        if (added == NULL)
+                added = rv_bus_added_new(self, torrent);
+        if (added == NULL)
+                return;
+        r = sd_bus_send(self->bus, added->interfaces_added, NULL);
+        if (r >= 0)
+                r = sd_bus_send(self->bus, added->torrent_added, NULL);
         if (r < 0)
-                g_debug("InterfacesAdded for %s failed: %s", path, g_strerror(-r));
-        r = sd_bus_emit_signal(self->bus, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "TorrentAdded", "oss", path, hash->hex,
-                               torrent->name != NULL ? torrent->name : "");
-        if (r < 0)
-                g_debug("TorrentAdded for %s failed: %s", path, g_strerror(-r));
+                g_debug("the signals of %s's add failed: %s", hash->hex, g_strerror(-r));
 }
 
 static void
@@ -436,6 +505,8 @@ rv_bus_new(RvManager *manager, RvBusKind kind, GError **error)
         g_source_attach(self->source, NULL);
 
         self->event_sub = rv_event_bus_subscribe(rv_manager_get_events(manager), rv_bus_event_cb, self);
+        self->prepared = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)rv_bus_added_free);
+        rv_manager_set_adding_func(manager, rv_bus_adding_cb, self);
         return g_steal_pointer(&self);
 }
 
@@ -461,6 +532,10 @@ rv_bus_free(RvBus *self)
                 return;
         if (self->manager != NULL && self->event_sub != 0)
                 rv_event_bus_unsubscribe(rv_manager_get_events(self->manager), self->event_sub);
+        if (self->manager != NULL && self->prepared != NULL)
+                rv_manager_set_adding_func(self->manager, NULL, NULL);
+        if (self->prepared != NULL)
+                g_hash_table_unref(self->prepared);
         rv_bus_polkit_clear(self);
         /* replies still being built are dropped: the connection goes too */
         if (self->streams != NULL)

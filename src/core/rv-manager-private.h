@@ -52,6 +52,8 @@ struct _RvManager {
         GHashTable *adding;
         /* every RvManagerAdd the store still owes an answer, answered or not (a set) */
         GHashTable *adds_out;
+        RvManagerAddingFunc adding_func;
+        gpointer adding_data;
         /* cluster (rv-manager-cluster.c): torrents stopped locally while the lease may have lapsed */
         gboolean fenced;
         /* taken-over torrents whose recorded path is not reachable here download again under download_dir */

@@ -37,6 +37,8 @@ struct _RvManagerAdd {
         /* a parked torrent's resume data, kept when the store cannot read it back */
         GBytes *resume;
         guint timer;
+        /* the adding func was told: it hears of a failure too */
+        gboolean told;
 };
 
 enum {
@@ -795,9 +797,23 @@ rv_manager_named_peers(const RvAddRequest *request, const RvEngineSourceInfo *in
  * stored torrent the caller was told about as failed.
  */
 
+/* what a transport built for the add goes: the add failed */
+static void
+rv_manager_add_untell(RvManagerAdd *add)
+{
+        RvManager *self = add->self;
+
+        if (add->told && self != NULL && self->adding_func != NULL)
+                self->adding_func(self, &add->hash, NULL, self->adding_data);
+        add->told = FALSE;
+}
+
 static void
 rv_manager_add_free(RvManagerAdd *add)
 {
+        /* not registered: whatever was built for it is not sent */
+        if (add->torrent != NULL)
+                rv_manager_add_untell(add);
         if (add->timer != 0)
                 g_source_remove(add->timer);
         g_clear_object(&add->task);
@@ -841,6 +857,7 @@ rv_manager_add_answer(RvManagerAdd *add, GError *error)
         }
         g_hash_table_remove(self->adding, add->hash.hex);
         if (error != NULL) {
+                rv_manager_add_untell(add);
                 /* whatever of the records reached the store goes, after the write (or instead of it) */
                 rv_store_delete_torrent(self->store, &add->hash, NULL, NULL);
                 g_task_return_error(task, error);
@@ -941,6 +958,7 @@ rv_manager_add_async(RvManager *self, const RvAddRequest *request, GAsyncReadyCa
         RvEngineAddOptions options;
         RvManagerAdd *add;
         RvTorrent *existing;
+        RvInfoHash hash;
         RvContentLayout layout = RV_CONTENT_LAYOUT_ORIGINAL;
 
         if (self->stopping) {
@@ -1033,7 +1051,14 @@ rv_manager_add_async(RvManager *self, const RvAddRequest *request, GAsyncReadyCa
         add->timer = g_timeout_add(MAX(self->config.add_timeout_ms, 1), rv_manager_add_timeout_cb, add);
         g_hash_table_insert(self->adding, add->hash.hex, add);
         g_hash_table_add(self->adds_out, add);
+        hash = add->hash;
         rv_store_put_torrent_text(self->store, &add->hash, meta, meta_len, resume, rv_manager_add_stored_cb, add);
+        /* the disk has the records now (unless the store answered at once, and the add is over) */
+        add = g_hash_table_lookup(self->adding, hash.hex);
+        if (add != NULL && self->adding_func != NULL) {
+                add->told = TRUE;
+                self->adding_func(self, &add->hash, add->torrent, self->adding_data);
+        }
 }
 
 /*
@@ -1488,6 +1513,13 @@ rv_manager_fs_changed(RvManager *self, RvTorrent *torrent)
                 return;
         rv_manager_persist_meta(self, torrent);
         rv_manager_changed(self, torrent, RV_TORRENT_FIELD_FSOPS);
+}
+
+void
+rv_manager_set_adding_func(RvManager *self, RvManagerAddingFunc func, gpointer user_data)
+{
+        self->adding_func = func;
+        self->adding_data = user_data;
 }
 
 void

@@ -223,6 +223,18 @@ GPtrArray *rv_manager_list_trackers_finish(RvManager *self, GAsyncResult *result
 void rv_manager_fs_changed(RvManager *self, RvTorrent *torrent);
 typedef gboolean (*RvManagerFsRetryFunc)(RvTorrent *torrent, gpointer user_data, GError **error);
 void rv_manager_set_fs_retry_func(RvManager *self, RvManagerFsRetryFunc func, gpointer user_data);
+
+/*
+ * An add's records are on their way to the store, and the main loop would
+ * wait for the disk: a transport may build now what it sends when the torrent
+ * is added (RV_EVENT_TORRENT_ADDED), from the torrent as it will be listed,
+ * so the add's answer does not wait for that work after the disk. Called
+ * again with torrent NULL when the add failed and what was built is to go.
+ * One func (the bus's); NULL for none.
+ */
+typedef void (*RvManagerAddingFunc)(RvManager *self, const RvInfoHash *hash, const RvTorrent *torrent,
+                                    gpointer user_data);
+void rv_manager_set_adding_func(RvManager *self, RvManagerAddingFunc func, gpointer user_data);
 /* runs the pipeline of a completed torrent again (Unavailable when there is no pipeline) */
 gboolean rv_manager_fs_retry(RvManager *self, RvTorrent *torrent, GError **error);
 

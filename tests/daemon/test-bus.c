@@ -25,6 +25,8 @@ typedef struct {
         GPtrArray *removed;
         GHashTable *changed;
         guint completed;
+        /* the first InterfacesAdded's interfaces */
+        GVariant *added_ifaces;
 } Signals;
 
 static void
@@ -37,6 +39,8 @@ signal_cb(GDBusConnection *conn, const char *sender, const char *path, const cha
                 const char *obj = NULL;
                 g_variant_get_child(params, 0, "&o", &obj);
                 g_ptr_array_add(s->added, g_strdup(obj));
+                if (s->added_ifaces == NULL)
+                        s->added_ifaces = g_variant_get_child_value(params, 1);
         } else if (g_str_equal(name, "InterfacesRemoved")) {
                 const char *obj = NULL;
                 g_variant_get_child(params, 0, "&o", &obj);
@@ -161,6 +165,28 @@ test_bus_surface(void)
                 g_assert_nonnull(props);
                 hash = g_variant_lookup_value(props, "InfoHash", G_VARIANT_TYPE_STRING);
                 g_assert_cmpstr(g_variant_get_string(hash, NULL), ==, h.seeder.hash);
+                /* InterfacesAdded (built while the records were written) said the same: one interface, the same
+                 * properties, the same values of those that do not move */
+                g_assert_nonnull(s.added_ifaces);
+                g_assert_cmpuint(g_variant_n_children(s.added_ifaces), ==, 1);
+                {
+                        g_autoptr(GVariant) said = g_variant_lookup_value(s.added_ifaces, TI, G_VARIANT_TYPE("a{sv}"));
+                        GVariantIter iter;
+                        const char *key;
+                        GVariant *value;
+                        g_assert_nonnull(said);
+                        g_assert_cmpuint(g_variant_n_children(said), ==, g_variant_n_children(props));
+                        g_variant_iter_init(&iter, props);
+                        while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
+                                g_autoptr(GVariant) other = g_variant_lookup_value(said, key, NULL);
+                                g_assert_nonnull(other);
+                                g_assert_true(g_variant_is_of_type(other, g_variant_get_type(value)));
+                                if (g_str_equal(key, "InfoHash") || g_str_equal(key, "Name") ||
+                                    g_str_equal(key, "Size") || g_str_equal(key, "Labels"))
+                                        g_assert_true(g_variant_equal(other, value));
+                                g_variant_unref(value);
+                        }
+                }
         }
         g_clear_pointer(&reply, g_variant_unref);
 
@@ -382,6 +408,7 @@ test_bus_surface(void)
         g_ptr_array_unref(s.added);
         g_ptr_array_unref(s.removed);
         g_hash_table_unref(s.changed);
+        g_clear_pointer(&s.added_ifaces, g_variant_unref);
 }
 
 typedef struct {
