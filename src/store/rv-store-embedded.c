@@ -12,6 +12,7 @@
 #include <glib/gstdio.h>
 
 #include "rv-context.h"
+#include "rv-crc32c.h"
 #include "rv-json.h"
 #include "rv-store-private.h"
 
@@ -340,34 +341,6 @@ rv_emb_quarantine_file(RvStoreEmbedded *store, int dirfd, const char *name, cons
 
 static char *rv_emb_read_at(int dirfd, const char *name, gsize *ret_len, GError **error);
 
-static guint32 rv_emb_crc_table[256];
-
-/* CRC-32C (Castagnoli), table-driven: GLib has no CRC and a record is a few KiB */
-static void
-rv_emb_crc_init(void)
-{
-        static gsize done = 0;
-
-        if (!g_once_init_enter(&done))
-                return;
-        for (guint32 i = 0; i < 256; i++) {
-                guint32 c = i;
-                for (guint k = 0; k < 8; k++)
-                        c = (c & 1) != 0 ? (c >> 1) ^ 0x82f63b78u : c >> 1;
-                rv_emb_crc_table[i] = c;
-        }
-        g_once_init_leave(&done, 1);
-}
-
-static guint32
-rv_emb_crc32c(guint32 crc, const guint8 *data, gsize len)
-{
-        crc = ~crc;
-        for (gsize i = 0; i < len; i++)
-                crc = rv_emb_crc_table[(crc ^ data[i]) & 0xff] ^ (crc >> 8);
-        return ~crc;
-}
-
 static void
 rv_emb_put_u32(guint8 *p, guint32 v)
 {
@@ -411,7 +384,7 @@ rv_emb_log_write_header(int fd, guint64 epoch, GError **error)
         memcpy(block, rv_emb_log_magic, sizeof(rv_emb_log_magic));
         rv_emb_put_u32(block + 8, RV_STORE_LOG_VERSION);
         rv_emb_put_u64(block + 16, epoch);
-        rv_emb_put_u32(block + 24, rv_emb_crc32c(0, block, 24));
+        rv_emb_put_u32(block + 24, rv_crc32c(0, block, 24));
         if (pwrite(fd, block, sizeof(block), 0) != (ssize_t)sizeof(block) || fdatasync(fd) < 0) {
                 rv_emb_set_errno(error, errno != 0 ? errno : EIO, "cannot write", RV_STORE_LOG_NAME);
                 return FALSE;
@@ -427,7 +400,7 @@ rv_emb_log_read_header(int fd, guint64 *ret_epoch)
         if (pread(fd, block, sizeof(block), 0) != (ssize_t)sizeof(block) ||
             memcmp(block, rv_emb_log_magic, sizeof(rv_emb_log_magic)) != 0 ||
             rv_emb_get_u32(block + 8) != RV_STORE_LOG_VERSION ||
-            rv_emb_get_u32(block + 24) != rv_emb_crc32c(0, block, 24))
+            rv_emb_get_u32(block + 24) != rv_crc32c(0, block, 24))
                 return FALSE;
         *ret_epoch = rv_emb_get_u64(block + 16);
         return TRUE;
@@ -558,8 +531,8 @@ rv_emb_log_append(RvStoreEmbedded *store, GPtrArray *ops, GError **error)
         rv_emb_put_u32(header + 4, record->len - RV_STORE_LOG_RECORD_HEADER);
         rv_emb_put_u64(header + 8, store->log_epoch);
         rv_emb_put_u64(header + 16, store->log_seq);
-        crc = rv_emb_crc32c(0, header, 24);
-        crc = rv_emb_crc32c(crc, record->data + RV_STORE_LOG_RECORD_HEADER, record->len - RV_STORE_LOG_RECORD_HEADER);
+        crc = rv_crc32c(0, header, 24);
+        crc = rv_crc32c(crc, record->data + RV_STORE_LOG_RECORD_HEADER, record->len - RV_STORE_LOG_RECORD_HEADER);
         rv_emb_put_u32(header + 24, crc);
         memcpy(record->data, header, sizeof(header));
 
@@ -702,7 +675,7 @@ rv_emb_log_replay(RvStoreEmbedded *store, gboolean *ret_seen, GError **error)
                 if (pread(store->log_fd, payload, len, (off_t)(store->log_end + RV_STORE_LOG_RECORD_HEADER)) !=
                     (ssize_t)len)
                         return TRUE;
-                crc = rv_emb_crc32c(rv_emb_crc32c(0, header, 24), payload, len);
+                crc = rv_crc32c(rv_crc32c(0, header, 24), payload, len);
                 if (crc != rv_emb_get_u32(header + 24) || !rv_emb_log_parse(payload, len, FALSE, store, NULL))
                         return TRUE;
                 if (!rv_emb_log_parse(payload, len, TRUE, store, error))
@@ -777,7 +750,6 @@ rv_emb_log_open(RvStoreEmbedded *store, GError **error)
         struct stat st;
         gboolean seen = FALSE;
 
-        rv_emb_crc_init();
         store->log_end = RV_STORE_LOG_START;
         store->log_fd = openat(store->state_fd, RV_STORE_LOG_NAME, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (store->log_fd < 0) {
