@@ -103,8 +103,8 @@ rv_qbt_app_preferences(RvHttpRequest *req)
         /* qBittorrent's actions: 0 stop, 1 remove, 3 remove with files */
         rv_qbt_pref_member(out, "max_ratio_act");
         rv_json_append_int(out, g_strcmp0(action, "remove") == 0             ? 1
-                                     : g_strcmp0(action, "remove_with_data") == 0 ? 3
-                                                                                  : 0);
+                                : g_strcmp0(action, "remove_with_data") == 0 ? 3
+                                                                             : 0);
         g_string_append(out, ",\"queueing_enabled\":false,\"temp_path_enabled\":false,\"temp_path\":\"\"");
         g_string_append(out, ",\"create_subfolder_enabled\":true,\"torrent_content_layout\":\"Original\"");
         g_string_append(out, ",\"start_paused_enabled\":false,\"auto_tmm_enabled\":false,\"pex\":false");
@@ -114,13 +114,13 @@ rv_qbt_app_preferences(RvHttpRequest *req)
         g_string_append(out, doc == NULL || rv_settings_get_bool(doc, "engine", "lsd") ? "true" : "false");
         rv_qbt_pref_member(out, "encryption");
         rv_json_append_int(out, g_strcmp0(encryption, "require") == 0   ? 1
-                                     : g_strcmp0(encryption, "disable") == 0 ? 2
-                                                                             : 0);
+                                : g_strcmp0(encryption, "disable") == 0 ? 2
+                                                                        : 0);
         for (guint i = 0; i < G_N_ELEMENTS(rv_qbt_pref_ints); i++) {
                 rv_qbt_pref_member(out, rv_qbt_pref_ints[i].pref);
                 rv_json_append_int(out, doc != NULL ? rv_settings_get_int(doc, rv_qbt_pref_ints[i].section,
-                                                                               rv_qbt_pref_ints[i].name, 0)
-                                                         : 0);
+                                                                          rv_qbt_pref_ints[i].name, 0)
+                                                    : 0);
         }
         rv_qbt_pref_member(out, "web_ui_username");
         rv_json_append_string(out, user != NULL ? user : "");

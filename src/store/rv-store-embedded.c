@@ -399,8 +399,7 @@ rv_emb_log_read_header(int fd, guint64 *ret_epoch)
 
         if (pread(fd, block, sizeof(block), 0) != (ssize_t)sizeof(block) ||
             memcmp(block, rv_emb_log_magic, sizeof(rv_emb_log_magic)) != 0 ||
-            rv_emb_get_u32(block + 8) != RV_STORE_LOG_VERSION ||
-            rv_emb_get_u32(block + 24) != rv_crc32c(0, block, 24))
+            rv_emb_get_u32(block + 8) != RV_STORE_LOG_VERSION || rv_emb_get_u32(block + 24) != rv_crc32c(0, block, 24))
                 return FALSE;
         *ret_epoch = rv_emb_get_u64(block + 16);
         return TRUE;

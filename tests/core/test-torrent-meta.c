@@ -38,8 +38,8 @@ make_torrent(void)
         t->completed_time = 1733509999;
         t->fs_state = g_strdup("done");
         t->library_path = g_strdup("/srv/library/x");
-        t->fs_overrides = rv_json_parse("{\"move_to\": \"/srv/\\\"lib\\\"\", \"chmod\": [1, 2.5, null, true]}", -1,
-                                        FALSE, NULL);
+        t->fs_overrides =
+                rv_json_parse("{\"move_to\": \"/srv/\\\"lib\\\"\", \"chmod\": [1, 2.5, null, true]}", -1, FALSE, NULL);
         return t;
 }
 
