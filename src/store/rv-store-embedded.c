@@ -41,6 +41,14 @@
 #define RV_STORE_LOG_OP_HEADER 8
 /* an idle writer checkpoints this long after its last append */
 #define RV_STORE_LOG_IDLE_US G_USEC_PER_SEC
+/*
+ * the files thread creates the files of what the log holds once the writes
+ * pause this long, or once half the log's maximum waits (or when asked, by
+ * a checkpoint, a flush or a load): during a burst of adds it would take
+ * the CPU the adds' answers need, on a machine of two cores most of one
+ */
+#define RV_STORE_FILES_QUIET_US (50 * 1000)
+#define RV_STORE_FILES_OWED_MAX (RV_STORE_LOG_MAX / 2)
 
 typedef enum {
         RV_EMB_OP_WRITE,
@@ -131,6 +139,9 @@ struct _RvStoreEmbedded {
         GCond files_cond;
         GHashTable *deferred;
         GHashTable *placing;
+        /* the log bytes deferred holds, and when the writer last added to it (monotonic) */
+        gsize deferred_bytes;
+        gint64 deferred_at;
         char *files_error;
         gint64 files_retry_at;
         guint files_retry_ms;
@@ -1183,11 +1194,22 @@ rv_emb_files_idle(RvStoreEmbedded *store)
         return store->placing == NULL && g_hash_table_size(store->deferred) == 0;
 }
 
+/* when the writes will have paused long enough for a pass (under the lock) */
+static gint64
+rv_emb_files_quiet_at(RvStoreEmbedded *store)
+{
+        return store->deferred_at + RV_STORE_FILES_QUIET_US;
+}
+
 /* a pass is due: records wait, and no backoff holds them (under the lock) */
 static gboolean
 rv_emb_files_due(RvStoreEmbedded *store)
 {
         if (store->files_held && !store->files_now)
+                return FALSE;
+        /* a burst of writes goes on: its files wait for its end (a failed pass's backoff is the later of the two) */
+        if (!store->files_now && !store->files_quit && store->deferred_bytes < RV_STORE_FILES_OWED_MAX &&
+            g_get_monotonic_time() < rv_emb_files_quiet_at(store))
                 return FALSE;
         return g_hash_table_size(store->deferred) > 0 &&
                (store->files_error == NULL || store->files_now || (store->files_quit && !store->files_quit_tried) ||
@@ -1207,6 +1229,7 @@ rv_emb_files_pass(RvStoreEmbedded *store)
         store->files_quit_tried |= store->files_quit;
         store->placing = g_steal_pointer(&store->deferred);
         store->deferred = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)rv_emb_op_free);
+        store->deferred_bytes = 0;
         g_mutex_unlock(&store->lock);
 
         g_hash_table_iter_init(&iter, store->placing);
@@ -1227,6 +1250,7 @@ rv_emb_files_pass(RvStoreEmbedded *store)
                         continue;
                 g_hash_table_steal(store->placing, op->name);
                 g_hash_table_insert(store->deferred, op->name, op);
+                store->deferred_bytes += op->log_len;
         }
         g_clear_pointer(&store->placing, g_hash_table_unref);
         g_clear_pointer(&store->files_error, g_free);
@@ -1266,11 +1290,13 @@ rv_emb_files_thread(gpointer user_data)
                 }
                 if (store->files_quit)
                         break;
-                /* only a backoff ends by itself */
-                if (g_hash_table_size(store->deferred) == 0 || store->files_error == NULL || store->files_held)
+                /* only a backoff and the wait for the writes to pause end by themselves */
+                if (g_hash_table_size(store->deferred) == 0 || store->files_held)
                         g_cond_wait(&store->files_cond, &store->lock);
                 else
-                        g_cond_wait_until(&store->files_cond, &store->lock, store->files_retry_at);
+                        g_cond_wait_until(&store->files_cond, &store->lock,
+                                          MAX(rv_emb_files_quiet_at(store),
+                                              store->files_error != NULL ? store->files_retry_at : 0));
         }
         g_mutex_unlock(&store->lock);
         return NULL;
@@ -1280,18 +1306,28 @@ rv_emb_files_thread(gpointer user_data)
 static void
 rv_emb_defer(RvStoreEmbedded *store, GPtrArray *ops)
 {
+        gboolean was_empty;
+
         if (ops->len == 0)
                 return;
         g_mutex_lock(&store->lock);
+        was_empty = g_hash_table_size(store->deferred) == 0;
         for (guint i = 0; i < ops->len; i++) {
                 const RvEmbOp *op = g_ptr_array_index(ops, i);
                 /* the bytes stay in the log (in the page cache), not in memory */
                 RvEmbOp *copy = rv_emb_op_new(op->kind, g_strdup(op->name), FALSE, NULL, NULL, NULL, NULL);
+                RvEmbOp *older = g_hash_table_lookup(store->deferred, op->name);
                 copy->log_off = op->log_off;
                 copy->log_len = op->log_len;
+                if (older != NULL)
+                        store->deferred_bytes -= MIN(older->log_len, store->deferred_bytes);
+                store->deferred_bytes += copy->log_len;
                 g_hash_table_replace(store->deferred, copy->name, copy);
         }
-        g_cond_broadcast(&store->files_cond);
+        store->deferred_at = g_get_monotonic_time();
+        /* the files thread waits for the writes to pause, on its own clock; it hears of the first, and of too many */
+        if (was_empty || store->deferred_bytes >= RV_STORE_FILES_OWED_MAX)
+                g_cond_broadcast(&store->files_cond);
         g_mutex_unlock(&store->lock);
 }
 

@@ -87,6 +87,20 @@ hash_of(char c)
         return hash;
 }
 
+/* "cc...c" for 0, its first two digits the number's in hex otherwise */
+static RvInfoHash
+hash_numbered(guint i)
+{
+        RvInfoHash hash = hash_of('c');
+        char two[3];
+
+        if (i > 0) {
+                g_snprintf(two, sizeof(two), "%02x", i & 0xff);
+                memcpy(hash.hex, two, 2);
+        }
+        return hash;
+}
+
 static JsonNode *
 meta_with(const char *name)
 {
@@ -592,6 +606,55 @@ test_store_log_files_later(Fixture *f, gconstpointer data)
 }
 
 /*
+ * the files thread waits for the writes to pause: during a burst (a write
+ * every 10 ms) no file of it is created, after it they all are, without a
+ * flush or a checkpoint. A machine that stalls a burst's writes past the
+ * pause is told apart and not held against it.
+ */
+static void
+test_store_log_files_after_burst(Fixture *f, gconstpointer data)
+{
+        g_autoptr(JsonNode) meta = meta_with("burst");
+        g_autoptr(GBytes) resume = g_bytes_new_static("d4:spam4:eggse", 14);
+        RvInfoHash first = hash_of('c');
+        g_autofree char *json = record_path(f, &first, ".json");
+        gint64 last = 0;
+        gint64 longest = 0;
+        gint64 deadline;
+        gboolean early = FALSE;
+
+        rv_store_embedded_set_checkpoints(f->store, FALSE);
+        for (guint i = 0; i < 30; i++) {
+                RvInfoHash h = hash_numbered(i);
+                gint64 t;
+                rv_store_put_torrent(f->store, &h, meta, resume, done_cb, f);
+                wait_done(f, i + 1);
+                t = g_get_monotonic_time();
+                if (last != 0)
+                        longest = MAX(longest, t - last);
+                last = t;
+                early |= g_file_test(json, G_FILE_TEST_EXISTS);
+                g_usleep(10 * 1000);
+        }
+        if (longest < 40 * 1000)
+                g_assert_false(early);
+        else
+                g_test_message("the burst stalled %" G_GINT64_FORMAT " ms between writes: not judged", longest / 1000);
+        deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+        while (!g_file_test(json, G_FILE_TEST_EXISTS) && g_get_monotonic_time() < deadline)
+                g_usleep(5 * 1000);
+        g_assert_true(g_file_test(json, G_FILE_TEST_EXISTS));
+        {
+                RvInfoHash h = hash_numbered(29);
+                g_autofree char *res = record_path(f, &h, ".resume");
+                deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+                while (!g_file_test(res, G_FILE_TEST_EXISTS) && g_get_monotonic_time() < deadline)
+                        g_usleep(5 * 1000);
+                g_assert_true(g_file_test(res, G_FILE_TEST_EXISTS));
+        }
+}
+
+/*
  * a burst while the files thread is behind: the log grows rather than wait
  * for it, a crash then loses nothing (the replay reads past the first 4
  * MiB), and once the files are written a checkpoint gives the space back
@@ -1052,6 +1115,8 @@ main(int argc, char **argv)
                    fixture_teardown);
         g_test_add("/store/embedded/log-replay", Fixture, NULL, fixture_setup, test_store_log_replay, fixture_teardown);
         g_test_add("/store/embedded/log-delete", Fixture, NULL, fixture_setup, test_store_log_delete, fixture_teardown);
+        g_test_add("/store/embedded/log-files-after-burst", Fixture, NULL, fixture_setup,
+                   test_store_log_files_after_burst, fixture_teardown);
         g_test_add("/store/embedded/log-files-later", Fixture, NULL, fixture_setup, test_store_log_files_later,
                    fixture_teardown);
         g_test_add("/store/embedded/log-files-fail", Fixture, NULL, fixture_setup, test_store_log_files_fail,
