@@ -30,6 +30,26 @@ def now():
     return time.monotonic()
 
 
+def cpu_seconds(pid):
+    """CPU time of a process, all its threads, from /proc"""
+    with open(f'/proc/{pid}/stat') as f:
+        fields = f.read().rsplit(')', 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+
+def wait_quiet(pids, share=0.05, window=0.2, timeout=5.0):
+    """until the processes together use less than share of a core over
+    window (work a client left behind its replies, such as files written
+    after the answer, done before the next client is measured): seconds waited"""
+    t0 = now()
+    while now() - t0 < timeout:
+        before = sum(cpu_seconds(p) for p in pids)
+        time.sleep(window)
+        if sum(cpu_seconds(p) for p in pids) - before < share * window:
+            break
+    return now() - t0
+
+
 class Reaper:
     """every child and temporary directory of the run, undone in reverse on exit"""
 
