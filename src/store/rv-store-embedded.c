@@ -43,12 +43,12 @@
 #define RV_STORE_LOG_IDLE_US G_USEC_PER_SEC
 /*
  * the files thread creates the files of what the log holds once the writes
- * pause this long, or once half the log's maximum waits (or when asked, by
+ * pause this long, or once a quarter of the log's maximum waits (or when asked, by
  * a checkpoint, a flush or a load): during a burst of adds it would take
  * the CPU the adds' answers need, on a machine of two cores most of one
  */
 #define RV_STORE_FILES_QUIET_US (50 * 1000)
-#define RV_STORE_FILES_OWED_MAX (RV_STORE_LOG_MAX / 2)
+#define RV_STORE_FILES_OWED_MAX (RV_STORE_LOG_MAX / 4)
 
 typedef enum {
         RV_EMB_OP_WRITE,
