@@ -72,15 +72,16 @@ JsonNode *rv_json_deep_copy(JsonNode *node);
  */
 JsonNode *rv_json_parse(const char *text, gssize length, gboolean immutable, GError **error);
 
+/* a string quoted and escaped (NULL as ""), and an integer, appended to out */
+void rv_json_append_string(GString *out, const char *s);
+void rv_json_append_int(GString *out, gint64 v);
+
 /*
  * JSON text written straight from C values, for records written often (a
  * torrent's metadata at every add): building a JsonNode tree and generating
  * it was a sixth of the main loop's time per add. Objects put one member per
  * line, as json-glib's pretty output does; arrays stay on one line.
  */
-/* a string quoted and escaped (NULL as ""), and an integer, appended to out */
-void rv_json_append_string(GString *out, const char *s);
-void rv_json_append_int(GString *out, gint64 v);
 
 typedef struct {
         GString *out;

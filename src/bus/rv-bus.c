@@ -296,11 +296,10 @@ rv_bus_emit_added(RvBus *self, const RvInfoHash *hash)
         RvTorrent *torrent = rv_manager_lookup(self->manager, hash);
         g_autoptr(RvBusAdded) added = NULL;
         g_autofree char *key = NULL;
-        gpointer built = NULL;
         int r;
 
-        if (g_hash_table_steal_extended(self->prepared, hash->hex, (gpointer *)&key, &built))
-                added = built;
+        /* built while the records were written, if the add came through here; taken either way */
+        (void)g_hash_table_steal_extended(self->prepared, hash->hex, (gpointer *)&key, (gpointer *)&added);
         /* added and removed again while the event waited: its removal follows */
         if (torrent == NULL || torrent->removing)
                 return;

@@ -441,6 +441,19 @@ rv_selection_to_json(const RvSelection *selection)
         return node;
 }
 
+void
+rv_selection_write_json(const RvSelection *selection, RvJsonWriter *w)
+{
+        rv_json_writer_begin_object(w);
+        rv_json_writer_name(w, "include");
+        rv_json_writer_strv(w, selection != NULL ? (const char *const *)selection->include : NULL);
+        rv_json_writer_name(w, "exclude");
+        rv_json_writer_strv(w, selection != NULL ? (const char *const *)selection->exclude : NULL);
+        rv_json_writer_name(w, "skip_fluff");
+        rv_json_writer_boolean(w, selection != NULL && selection->skip_fluff);
+        rv_json_writer_end_object(w);
+}
+
 static GStrv
 rv_strv_from_json(JsonObject *obj, const char *member, GError **error)
 {

@@ -4,6 +4,8 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
+#include "rv-json.h"
+
 G_BEGIN_DECLS
 
 /* bounds on client input */
@@ -43,6 +45,8 @@ gboolean rv_selection_wants(const RvSelection *selection, const char *path);
 const char *const *rv_selection_fluff_globs(void);
 
 JsonNode *rv_selection_to_json(const RvSelection *selection);
+/* the same object as rv_selection_to_json(), as text: {"include", "exclude", "skip_fluff"} */
+void rv_selection_write_json(const RvSelection *selection, RvJsonWriter *w);
 RvSelection *rv_selection_from_json(JsonNode *node, GError **error);
 
 G_END_DECLS

@@ -137,39 +137,6 @@ rv_json_add_int(JsonBuilder *builder, const char *member, gint64 value)
         json_builder_add_int_value(builder, value);
 }
 
-/* "fsops": {"state", "error", "library_path", "overrides", "policy"} */
-static void
-rv_torrent_meta_write_fsops(RvJsonWriter *w, const RvTorrent *torrent)
-{
-        rv_json_writer_name(w, "fsops");
-        rv_json_writer_begin_object(w);
-        rv_json_writer_name(w, "state");
-        rv_json_writer_string(w, torrent->fs_state);
-        rv_json_writer_name(w, "error");
-        rv_json_writer_string(w, torrent->fs_error);
-        rv_json_writer_name(w, "library_path");
-        rv_json_writer_string(w, torrent->library_path);
-        rv_json_writer_name(w, "overrides");
-        rv_json_writer_node(w, torrent->fs_overrides);
-        rv_json_writer_name(w, "policy");
-        rv_json_writer_node(w, torrent->fs_policy);
-        rv_json_writer_end_object(w);
-}
-
-static void
-rv_torrent_meta_write_selection(RvJsonWriter *w, const RvSelection *selection)
-{
-        rv_json_writer_name(w, "selection");
-        rv_json_writer_begin_object(w);
-        rv_json_writer_name(w, "include");
-        rv_json_writer_strv(w, selection != NULL ? (const char *const *)selection->include : NULL);
-        rv_json_writer_name(w, "exclude");
-        rv_json_writer_strv(w, selection != NULL ? (const char *const *)selection->exclude : NULL);
-        rv_json_writer_name(w, "skip_fluff");
-        rv_json_writer_boolean(w, selection != NULL && selection->skip_fluff);
-        rv_json_writer_end_object(w);
-}
-
 static void
 rv_torrent_meta_write_int(RvJsonWriter *w, const char *member, gint64 value)
 {
@@ -191,6 +158,22 @@ rv_torrent_meta_write_string(RvJsonWriter *w, const char *member, const char *va
         rv_json_writer_string(w, value);
 }
 
+/* "fsops": {"state", "error", "library_path", "overrides", "policy"} */
+static void
+rv_torrent_meta_write_fsops(RvJsonWriter *w, const RvTorrent *torrent)
+{
+        rv_json_writer_name(w, "fsops");
+        rv_json_writer_begin_object(w);
+        rv_torrent_meta_write_string(w, "state", torrent->fs_state);
+        rv_torrent_meta_write_string(w, "error", torrent->fs_error);
+        rv_torrent_meta_write_string(w, "library_path", torrent->library_path);
+        rv_json_writer_name(w, "overrides");
+        rv_json_writer_node(w, torrent->fs_overrides);
+        rv_json_writer_name(w, "policy");
+        rv_json_writer_node(w, torrent->fs_policy);
+        rv_json_writer_end_object(w);
+}
+
 /* written as text, not as a JsonNode tree: it is written at every add and every change of a setting */
 char *
 rv_torrent_meta_to_text(const RvTorrent *torrent, gsize *ret_length)
@@ -208,7 +191,8 @@ rv_torrent_meta_to_text(const RvTorrent *torrent, gsize *ret_length)
         rv_json_writer_strv(&w, (const char *const *)torrent->labels);
         rv_json_writer_name(&w, "peers");
         rv_json_writer_strv(&w, (const char *const *)torrent->peers);
-        rv_torrent_meta_write_selection(&w, torrent->selection);
+        rv_json_writer_name(&w, "selection");
+        rv_selection_write_json(torrent->selection, &w);
         rv_json_writer_name(&w, "priority_overrides");
         rv_json_writer_begin_object(&w);
         if (torrent->priority_overrides != NULL) {
