@@ -40,6 +40,16 @@ typedef struct {
         gboolean sparse;
 } RvBusColumns;
 
+/* the label list most torrents have: kept once, not copied per row */
+static char *rv_bus_no_strings[] = { NULL };
+
+static void
+rv_bus_column_strv_free(char **strv)
+{
+        if (strv != rv_bus_no_strings)
+                g_strfreev(strv);
+}
+
 static guint
 rv_bus_column_width(RvFieldType type)
 {
@@ -95,7 +105,7 @@ rv_bus_columns_new(GPtrArray *fields_marked, guint rows)
                 if (width > 0)
                         column->fixed = g_array_sized_new(FALSE, FALSE, width, rows);
                 else if (column->field->type == RV_FIELD_STRV)
-                        column->texts = g_ptr_array_new_full(rows + 1, (GDestroyNotify)g_strfreev);
+                        column->texts = g_ptr_array_new_full(rows + 1, (GDestroyNotify)rv_bus_column_strv_free);
                 else
                         column->texts = g_ptr_array_sized_new(rows + 1);
         }
@@ -114,10 +124,14 @@ rv_bus_columns_row(RvBus *self, sd_bus_message *reply, RvTorrent *torrent, gpoin
                 column->field->get(torrent, &v);
                 switch (v.type) {
                 case RV_FIELD_STRING:
-                        g_ptr_array_add(column->texts, g_string_chunk_insert(columns->chunk, v.s));
+                        /* the torrent's own strings can change or go before the last row is in */
+                        g_ptr_array_add(column->texts, column->field->static_text
+                                                               ? (gpointer)v.s
+                                                               : g_string_chunk_insert(columns->chunk, v.s));
                         break;
                 case RV_FIELD_STRV:
-                        g_ptr_array_add(column->texts, g_strdupv((char **)v.strv));
+                        g_ptr_array_add(column->texts,
+                                        v.strv[0] == NULL ? rv_bus_no_strings : g_strdupv((char **)v.strv));
                         break;
                 case RV_FIELD_BOOL:
                 case RV_FIELD_UINT32: {

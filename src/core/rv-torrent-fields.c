@@ -60,7 +60,7 @@ RV_GETTER(rv_field_library_path, RV_FIELD_STRING, s, t->library_path != NULL ? t
 static const RvTorrentField rv_torrent_field_table[] = {
         { "info_hash", "InfoHash", RV_FIELD_STRING, 0, TRUE, rv_field_info_hash },
         { "name", "Name", RV_FIELD_STRING, RV_TORRENT_FIELD_NAME, TRUE, rv_field_name },
-        { "state", "State", RV_FIELD_STRING, RV_TORRENT_FIELD_STATE, TRUE, rv_field_state },
+        { "state", "State", RV_FIELD_STRING, RV_TORRENT_FIELD_STATE, TRUE, rv_field_state, TRUE },
         { "completed", "Completed", RV_FIELD_BOOL, RV_TORRENT_FIELD_COMPLETED, TRUE, rv_field_completed },
         { "progress", "Progress", RV_FIELD_DOUBLE, F_PROGRESS, TRUE, rv_field_progress },
         { "size", "Size", RV_FIELD_UINT64, RV_TORRENT_FIELD_SIZE, TRUE, rv_field_size },

@@ -47,6 +47,8 @@ typedef struct {
         /* what a list view shows */
         gboolean in_list;
         void (*get)(const RvTorrent *torrent, RvFieldValue *ret);
+        /* a string that lives as long as the program (a state's name): a list may keep the pointer */
+        gboolean static_text;
 } RvTorrentField;
 
 /* all fields, NULL-terminated by a zeroed entry */
