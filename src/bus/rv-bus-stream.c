@@ -194,13 +194,12 @@ rv_bus_streams_new(void)
 
 /* opens a dict entry of signature entry, appends key of type key_type, opens its array of array_sig */
 static int
-rv_bus_open_entry(sd_bus_message *reply, const char *entry, const char *key_type, const char *key,
-                  const char *array_sig)
+rv_bus_open_entry(sd_bus_message *reply, const char *entry, char key_type, const char *key, const char *array_sig)
 {
         int r = sd_bus_message_open_container(reply, 'e', entry);
 
         if (r >= 0)
-                r = sd_bus_message_append(reply, key_type, key);
+                r = sd_bus_message_append_basic(reply, key_type, key);
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', array_sig);
         return r;
@@ -219,7 +218,7 @@ rv_bus_append_interface(sd_bus_message *reply, const char *path, const char *ifa
                         void *userdata, sd_bus_error *error)
 {
         sd_bus *bus = sd_bus_message_get_bus(reply);
-        int r = rv_bus_open_entry(reply, "sa{sv}", "s", iface, "{sv}");
+        int r = rv_bus_open_entry(reply, "sa{sv}", 's', iface, "{sv}");
 
         for (const sd_bus_vtable *v = vtable; r >= 0 && v->type != _SD_BUS_VTABLE_END; v++) {
                 if ((v->type != _SD_BUS_VTABLE_PROPERTY && v->type != _SD_BUS_VTABLE_WRITABLE_PROPERTY) ||
@@ -229,7 +228,7 @@ rv_bus_append_interface(sd_bus_message *reply, const char *path, const char *ifa
                         return -EINVAL;
                 r = sd_bus_message_open_container(reply, 'e', "sv");
                 if (r >= 0)
-                        r = sd_bus_message_append(reply, "s", v->x.property.member);
+                        r = sd_bus_message_append_basic(reply, 's', v->x.property.member);
                 if (r >= 0)
                         r = sd_bus_message_open_container(reply, 'v', v->x.property.signature);
                 if (r >= 0)
@@ -252,7 +251,7 @@ static int
 rv_bus_append_object(sd_bus_message *reply, const char *path, const char *const *ifaces,
                      const sd_bus_vtable *const *vtables, void *userdata, sd_bus_error *error)
 {
-        int r = rv_bus_open_entry(reply, "oa{sa{sv}}", "o", path, "{sa{sv}}");
+        int r = rv_bus_open_entry(reply, "oa{sa{sv}}", 'o', path, "{sa{sv}}");
 
         for (guint i = 0; r >= 0 && ifaces[i] != NULL; i++)
                 r = rv_bus_append_interface(reply, path, ifaces[i], vtables[i], userdata, error);
