@@ -6,6 +6,15 @@
 
 #include "rv-json.h"
 
+static JsonNode *
+rv_json_node_take_array(JsonArray *array)
+{
+        JsonNode *node = json_node_new(JSON_NODE_ARRAY);
+
+        json_node_take_array(node, array);
+        return node;
+}
+
 JsonNode *
 rv_json_deep_copy(JsonNode *node)
 {
@@ -25,11 +34,9 @@ rv_json_deep_copy(JsonNode *node)
         if (JSON_NODE_HOLDS_ARRAY(node)) {
                 JsonArray *in = json_node_get_array(node);
                 JsonArray *out = json_array_sized_new(json_array_get_length(in));
-                JsonNode *copy = json_node_new(JSON_NODE_ARRAY);
                 for (guint i = 0; i < json_array_get_length(in); i++)
                         json_array_add_element(out, rv_json_deep_copy(json_array_get_element(in, i)));
-                json_node_take_array(copy, out);
-                return copy;
+                return rv_json_node_take_array(out);
         }
         return json_node_copy(node);
 }
@@ -75,10 +82,268 @@ rv_json_value_end(const char *text, gsize len)
         return len;
 }
 
+/*
+ * The common case without json-glib's scanner, which was most of the time a
+ * restart with 10,000 torrents spent reading their metadata: ASCII strings
+ * with the short escapes, integers of up to 18 digits, decimals without an
+ * exponent, true, false, null, and objects without a repeated name, nested
+ * up to RV_JSON_SIMPLE_DEPTH. Anything else, an error included, is left to
+ * json-glib, so what json-glib would make of the text (and say of a fault)
+ * is what comes out either way.
+ */
+#define RV_JSON_SIMPLE_DEPTH 32
+
+typedef struct {
+        const char *p;
+        const char *end;
+        guint depth;
+} RvJsonCursor;
+
+static JsonNode *rv_json_simple_value(RvJsonCursor *c);
+
+static void
+rv_json_simple_space(RvJsonCursor *c)
+{
+        while (c->p < c->end && rv_json_is_space(*c->p))
+                c->p++;
+}
+
+/* at the opening quote; the string's text, or NULL */
+static char *
+rv_json_simple_string(RvJsonCursor *c)
+{
+        const char *start = ++c->p;
+        GString *buf = NULL;
+
+        while (c->p < c->end) {
+                guchar ch = (guchar)*c->p;
+                char out;
+                if (ch == '"') {
+                        c->p++;
+                        if (buf == NULL)
+                                return g_strndup(start, (gsize)(c->p - 1 - start));
+                        return g_string_free(buf, FALSE);
+                }
+                if (ch < 0x20 || ch > 0x7e)
+                        break;
+                if (ch != '\\') {
+                        if (buf != NULL)
+                                g_string_append_c(buf, (char)ch);
+                        c->p++;
+                        continue;
+                }
+                if (c->end - c->p < 2)
+                        break;
+                switch (c->p[1]) {
+                case '"':
+                case '\\':
+                case '/':
+                        out = c->p[1];
+                        break;
+                case 'b':
+                        out = '\b';
+                        break;
+                case 'f':
+                        out = '\f';
+                        break;
+                case 'n':
+                        out = '\n';
+                        break;
+                case 'r':
+                        out = '\r';
+                        break;
+                case 't':
+                        out = '\t';
+                        break;
+                default:
+                        /* \u and what is not JSON */
+                        out = '\0';
+                        break;
+                }
+                if (out == '\0')
+                        break;
+                if (buf == NULL)
+                        buf = g_string_new_len(start, c->p - start);
+                g_string_append_c(buf, out);
+                c->p += 2;
+        }
+        if (buf != NULL)
+                g_string_free(buf, TRUE);
+        return NULL;
+}
+
+static JsonNode *
+rv_json_simple_number(RvJsonCursor *c)
+{
+        const char *start = c->p;
+        const char *p = c->p;
+        gboolean negative = p < c->end && *p == '-';
+        guint64 value = 0;
+        guint digits = 0;
+
+        if (negative)
+                p++;
+        for (; p < c->end && g_ascii_isdigit(*p); p++, digits++)
+                value = value * 10 + (guint64)(*p - '0');
+        /* none, a leading zero before another digit, or more than a gint64 surely holds */
+        if (digits == 0 || digits > 18 || (digits > 1 && start[negative ? 1 : 0] == '0'))
+                return NULL;
+        if (p < c->end && *p == '.') {
+                g_autofree char *copy = NULL;
+                char *parsed_end = NULL;
+                double d;
+                guint fraction = 0;
+                for (p++; p < c->end && g_ascii_isdigit(*p); p++)
+                        fraction++;
+                if (fraction == 0 || (p < c->end && (*p == 'e' || *p == 'E')))
+                        return NULL;
+                copy = g_strndup(start, (gsize)(p - start));
+                d = g_ascii_strtod(copy, &parsed_end);
+                if (parsed_end == NULL || *parsed_end != '\0')
+                        return NULL;
+                c->p = p;
+                return json_node_init_double(json_node_alloc(), d);
+        }
+        if (p < c->end && (*p == 'e' || *p == 'E'))
+                return NULL;
+        c->p = p;
+        return json_node_init_int(json_node_alloc(), negative ? -(gint64)value : (gint64)value);
+}
+
+static gboolean
+rv_json_simple_word(RvJsonCursor *c, const char *word)
+{
+        gsize n = strlen(word);
+
+        if ((gsize)(c->end - c->p) < n || memcmp(c->p, word, n) != 0)
+                return FALSE;
+        c->p += n;
+        return TRUE;
+}
+
+static JsonNode *
+rv_json_simple_object(RvJsonCursor *c)
+{
+        JsonObject *obj = json_object_new();
+
+        c->p++;
+        rv_json_simple_space(c);
+        if (c->p < c->end && *c->p == '}') {
+                c->p++;
+                return rv_json_node_take_object(obj);
+        }
+        while (c->p < c->end && *c->p == '"') {
+                g_autofree char *name = rv_json_simple_string(c);
+                JsonNode *member;
+                if (name == NULL || json_object_has_member(obj, name))
+                        break;
+                rv_json_simple_space(c);
+                if (c->p >= c->end || *c->p != ':')
+                        break;
+                c->p++;
+                rv_json_simple_space(c);
+                member = rv_json_simple_value(c);
+                if (member == NULL)
+                        break;
+                json_object_set_member(obj, name, member);
+                rv_json_simple_space(c);
+                if (c->p < c->end && *c->p == '}') {
+                        c->p++;
+                        return rv_json_node_take_object(obj);
+                }
+                if (c->p >= c->end || *c->p != ',')
+                        break;
+                c->p++;
+                rv_json_simple_space(c);
+        }
+        json_object_unref(obj);
+        return NULL;
+}
+
+static JsonNode *
+rv_json_simple_array(RvJsonCursor *c)
+{
+        g_autoptr(JsonArray) array = json_array_new();
+
+        c->p++;
+        rv_json_simple_space(c);
+        if (c->p < c->end && *c->p == ']') {
+                c->p++;
+                return rv_json_node_take_array(g_steal_pointer(&array));
+        }
+        for (;;) {
+                JsonNode *element = rv_json_simple_value(c);
+                if (element == NULL)
+                        return NULL;
+                json_array_add_element(array, element);
+                rv_json_simple_space(c);
+                if (c->p < c->end && *c->p == ']') {
+                        c->p++;
+                        return rv_json_node_take_array(g_steal_pointer(&array));
+                }
+                if (c->p >= c->end || *c->p != ',')
+                        return NULL;
+                c->p++;
+                rv_json_simple_space(c);
+        }
+}
+
+static JsonNode *
+rv_json_simple_value(RvJsonCursor *c)
+{
+        JsonNode *node = NULL;
+
+        if (c->p >= c->end)
+                return NULL;
+        switch (*c->p) {
+        case '{':
+        case '[':
+                if (c->depth >= RV_JSON_SIMPLE_DEPTH)
+                        return NULL;
+                c->depth++;
+                node = *c->p == '{' ? rv_json_simple_object(c) : rv_json_simple_array(c);
+                c->depth--;
+                return node;
+        case '"': {
+                g_autofree char *text = rv_json_simple_string(c);
+                return text != NULL ? json_node_init_string(json_node_alloc(), text) : NULL;
+        }
+        case 't':
+                return rv_json_simple_word(c, "true") ? json_node_init_boolean(json_node_alloc(), TRUE) : NULL;
+        case 'f':
+                return rv_json_simple_word(c, "false") ? json_node_init_boolean(json_node_alloc(), FALSE) : NULL;
+        case 'n':
+                return rv_json_simple_word(c, "null") ? json_node_init_null(json_node_alloc()) : NULL;
+        default:
+                return rv_json_simple_number(c);
+        }
+}
+
+JsonNode *
+rv_json_parse_simple(const char *text, gsize len)
+{
+        RvJsonCursor c = { text, text + len, 0 };
+        JsonNode *root;
+
+        rv_json_simple_space(&c);
+        /* json-glib's own rules for a bare value at the top are its to apply */
+        if (c.p >= c.end || (*c.p != '{' && *c.p != '['))
+                return NULL;
+        root = rv_json_simple_value(&c);
+        if (root == NULL)
+                return NULL;
+        rv_json_simple_space(&c);
+        if (c.p != c.end) {
+                json_node_unref(root);
+                return NULL;
+        }
+        return root;
+}
+
 JsonNode *
 rv_json_parse(const char *text, gssize length, gboolean immutable, GError **error)
 {
-        g_autoptr(JsonParser) parser = immutable ? json_parser_new_immutable() : json_parser_new();
+        g_autoptr(JsonParser) parser = NULL;
         gsize len = length < 0 ? strlen(text) : (gsize)length;
         JsonNode *root;
 
@@ -89,6 +354,13 @@ rv_json_parse(const char *text, gssize length, gboolean immutable, GError **erro
                         return NULL;
                 }
         }
+        root = rv_json_parse_simple(text, len);
+        if (root != NULL) {
+                if (immutable)
+                        json_node_seal(root);
+                return root;
+        }
+        parser = immutable ? json_parser_new_immutable() : json_parser_new();
         if (!json_parser_load_from_data(parser, text, (gssize)len, error))
                 return NULL;
         root = json_parser_get_root(parser);

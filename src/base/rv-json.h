@@ -71,6 +71,12 @@ JsonNode *rv_json_deep_copy(JsonNode *node);
  * through this instead. immutable: sealed nodes, for reading only.
  */
 JsonNode *rv_json_parse(const char *text, gssize length, gboolean immutable, GError **error);
+/*
+ * rv_json_parse's fast way for the common subset of JSON (an object or an
+ * array at the top): the same nodes json-glib makes of the text, or NULL
+ * when the text holds anything past that subset, an error included
+ */
+JsonNode *rv_json_parse_simple(const char *text, gsize len);
 
 /* a string quoted and escaped (NULL as ""), and an integer, appended to out */
 void rv_json_append_string(GString *out, const char *s);
