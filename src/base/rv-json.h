@@ -88,7 +88,6 @@ void rv_json_append_int(GString *out, gint64 v);
  * it was a sixth of the main loop's time per add. Objects put one member per
  * line, as json-glib's pretty output does; arrays stay on one line.
  */
-
 typedef struct {
         GString *out;
         guint depth;
