@@ -25,6 +25,8 @@ struct _RvManager {
         GHashTable *torrents;
         /* RvTorrent in insertion order (borrowed) */
         GPtrArray *order;
+        /* torrents freed so far: see rv_manager_get_forgotten() */
+        guint64 forgotten;
         guint resume_timer;
         guint goal_timer;
         /* file list requests waiting for FILE_PROGRESS: hex -> GPtrArray of GTask */

@@ -225,6 +225,7 @@ rv_manager_forget(RvManager *self, RvTorrent *torrent)
         if (torrent->name != NULL)
                 json_object_set_string_member(obj, "name", torrent->name);
         rv_event_bus_publish(self->events, RV_EVENT_TORRENT_REMOVED, &hash, rv_json_node_take_object(obj));
+        self->forgotten++;
         g_hash_table_remove(self->torrents, hash.hex);
 }
 
@@ -1148,6 +1149,16 @@ GPtrArray *
 rv_manager_list(RvManager *self)
 {
         return self->order;
+}
+
+/*
+ * how many torrents have been freed since the start: a torrent pointer taken
+ * from rv_manager_list() stays valid for as long as this says the same
+ */
+guint64
+rv_manager_get_forgotten(RvManager *self)
+{
+        return self->forgotten;
 }
 
 guint

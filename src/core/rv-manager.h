@@ -158,6 +158,7 @@ RvTorrent *rv_manager_lookup(RvManager *self, const RvInfoHash *hash);
 RvTorrent *rv_manager_resolve(RvManager *self, const char *ref, GError **error);
 /* borrowed RvTorrent pointers in insertion order */
 GPtrArray *rv_manager_list(RvManager *self);
+guint64 rv_manager_get_forgotten(RvManager *self);
 guint rv_manager_get_count(RvManager *self);
 void rv_manager_count_by_state(RvManager *self, guint ret_counts[RV_TORRENT_STATE_LAST]);
 void rv_manager_get_rates(RvManager *self, gint64 *ret_download, gint64 *ret_upload);
