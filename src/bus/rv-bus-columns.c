@@ -187,33 +187,65 @@ rv_bus_column_append(sd_bus_message *reply, RvBusColumn *column)
         return r >= 0 ? sd_bus_message_close_container(reply) : r;
 }
 
+/* common: a string column's common value, or NULL for the type's zero */
 static gboolean
-rv_bus_column_is_zero(RvBusColumn *column, guint row)
+rv_bus_column_is_common(RvBusColumn *column, guint row, const char *common)
 {
         static const guint8 zero[sizeof(guint64)] = { 0 };
+        const char *text;
 
         if (column->fixed != NULL)
                 return memcmp(column->fixed->data + (gsize)row * g_array_get_element_size(column->fixed), zero,
                               g_array_get_element_size(column->fixed)) == 0;
         if (column->field->type == RV_FIELD_STRV)
                 return ((char **)g_ptr_array_index(column->texts, row))[0] == NULL;
-        return ((const char *)g_ptr_array_index(column->texts, row))[0] == '\0';
+        text = g_ptr_array_index(column->texts, row);
+        return common != NULL ? text == common || strcmp(text, common) == 0 : text[0] == '\0';
 }
 
 /*
- * the rows whose value is not the type's zero, or NULL when they are half or
- * more: then the column goes whole. A client decodes an object per value, so
- * labels nobody set, rates of idle torrents and the like cost it nothing
+ * the value of a string column that more than half the rows hold, or NULL:
+ * Boyer and Moore's majority vote, then a count. Strings kept by pointer
+ * (a state's name) mostly compare by it
+ */
+static const char *
+rv_bus_column_majority(RvBusColumn *column)
+{
+        const char *candidate = NULL;
+        guint votes = 0;
+        guint count = 0;
+
+        for (guint i = 0; i < column->texts->len; i++) {
+                const char *text = g_ptr_array_index(column->texts, i);
+                if (votes == 0) {
+                        candidate = text;
+                        votes = 1;
+                } else if (text == candidate || strcmp(text, candidate) == 0) {
+                        votes++;
+                } else {
+                        votes--;
+                }
+        }
+        for (guint i = 0; candidate != NULL && i < column->texts->len; i++)
+                count += rv_bus_column_is_common(column, i, candidate);
+        return count * 2 > column->texts->len ? candidate : NULL;
+}
+
+/*
+ * the rows whose value is not the common one (common, or the type's zero),
+ * or NULL when they are half or more: then the column goes whole. A client
+ * decodes an object per value, so labels nobody set, rates of idle torrents,
+ * the state most torrents are in and the like cost it nothing
  */
 static GArray *
-rv_bus_column_sparse_rows(RvBusColumn *column)
+rv_bus_column_sparse_rows(RvBusColumn *column, const char *common)
 {
         guint n = column->fixed != NULL ? column->fixed->len : column->texts->len;
         g_autoptr(GArray) rows = g_array_new(FALSE, FALSE, sizeof(guint32));
 
         for (guint i = 0; i < n; i++) {
                 guint32 row = i;
-                if (rv_bus_column_is_zero(column, i))
+                if (rv_bus_column_is_common(column, i, common))
                         continue;
                 g_array_append_val(rows, row);
                 if (rows->len * 2 >= n && n > 0)
@@ -260,10 +292,19 @@ rv_bus_columns_finish(sd_bus_message *reply, gpointer data)
 
         for (guint i = 0; r >= 0 && i < columns->columns->len; i++) {
                 RvBusColumn *column = &g_array_index(columns->columns, RvBusColumn, i);
-                g_autoptr(GArray) rows = columns->sparse && i > 0 ? rv_bus_column_sparse_rows(column) : NULL;
-                g_autofree char *sig =
-                        rows != NULL ? g_strconcat("(a", rv_torrent_field_signature(column->field), "au)", NULL)
-                                     : g_strconcat("a", rv_torrent_field_signature(column->field), NULL);
+                gboolean sparse = columns->sparse && i > 0;
+                /* a string most rows hold other than "" (the zero form covers that one) */
+                const char *common =
+                        sparse && column->field->type == RV_FIELD_STRING ? rv_bus_column_majority(column) : NULL;
+                g_autoptr(GArray) rows = NULL;
+                g_autofree char *sig = NULL;
+
+                if (common != NULL && common[0] == '\0')
+                        common = NULL;
+                rows = sparse ? rv_bus_column_sparse_rows(column, common) : NULL;
+                sig = rows != NULL ? g_strconcat(common != NULL ? "(sa" : "(a",
+                                                 rv_torrent_field_signature(column->field), "au)", NULL)
+                                   : g_strconcat("a", rv_torrent_field_signature(column->field), NULL);
                 r = sd_bus_message_open_container(reply, 'e', "sv");
                 if (r >= 0)
                         r = sd_bus_message_append(reply, "s", column->field->json);
@@ -273,6 +314,8 @@ rv_bus_columns_finish(sd_bus_message *reply, gpointer data)
                         /* the struct's contents: the signature without its parentheses */
                         g_autofree char *inner = g_strndup(sig + 1, strlen(sig) - 2);
                         r = sd_bus_message_open_container(reply, 'r', inner);
+                        if (r >= 0 && common != NULL)
+                                r = sd_bus_message_append_basic(reply, 's', common);
                         if (r >= 0)
                                 r = rv_bus_column_append_sparse(reply, column, rows);
                         if (r >= 0)

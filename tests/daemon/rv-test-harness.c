@@ -672,3 +672,48 @@ rv_test_read_log(RvTestHarness *h)
         (void)g_file_get_contents(h->log, &contents, NULL, NULL);
         return contents;
 }
+
+GStrv
+rv_test_column_strings(GVariant *columns, const char *field)
+{
+        g_autoptr(GVariant) column = g_variant_lookup_value(columns, field, NULL);
+        g_autoptr(GVariant) hashes = g_variant_lookup_value(columns, "info_hash", G_VARIANT_TYPE("as"));
+        g_autoptr(GVariant) values = NULL;
+        g_autoptr(GVariant) rows = NULL;
+        const char *common = "";
+        gsize n;
+        GStrv out;
+
+        g_assert_nonnull(column);
+        g_assert_nonnull(hashes);
+        n = g_variant_n_children(hashes);
+        if (g_variant_is_of_type(column, G_VARIANT_TYPE("as")))
+                return g_variant_dup_strv(column, NULL);
+        if (g_variant_is_of_type(column, G_VARIANT_TYPE("(sasau)"))) {
+                g_variant_get_child(column, 0, "&s", &common);
+                values = g_variant_get_child_value(column, 1);
+                rows = g_variant_get_child_value(column, 2);
+        } else {
+                g_assert_true(g_variant_is_of_type(column, G_VARIANT_TYPE("(asau)")));
+                values = g_variant_get_child_value(column, 0);
+                rows = g_variant_get_child_value(column, 1);
+        }
+        g_assert_cmpuint(g_variant_n_children(values), ==, g_variant_n_children(rows));
+        /* the listed rows hold something other than the common value, and fewer than half do */
+        g_assert_cmpuint(g_variant_n_children(rows) * 2, <, n);
+        out = g_new0(char *, n + 1);
+        for (gsize i = 0; i < g_variant_n_children(rows); i++) {
+                guint32 row;
+                const char *value;
+                g_variant_get_child(rows, i, "u", &row);
+                g_variant_get_child(values, i, "&s", &value);
+                g_assert_cmpuint(row, <, n);
+                g_assert_null(out[row]);
+                g_assert_cmpstr(value, !=, common);
+                out[row] = g_strdup(value);
+        }
+        for (gsize i = 0; i < n; i++)
+                if (out[i] == NULL)
+                        out[i] = g_strdup(common);
+        return out;
+}

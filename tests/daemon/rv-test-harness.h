@@ -85,6 +85,11 @@ GBytes *rv_test_harness_seeder_torrent(RvTestHarness *h);
 GVariant *rv_test_call(RvTestHarness *h, const char *path, const char *iface, const char *method, GVariant *params,
                        const GVariantType *reply_type, GError **error);
 GVariant *rv_test_get(RvTestHarness *h, const char *path, const char *prop);
+/*
+ * a string column of ListTorrentColumns(Sparse) as one string per row, whatever its form:
+ * as, (asau) (the rows not listed hold ""), or (sasau) (they hold the first member)
+ */
+GStrv rv_test_column_strings(GVariant *columns, const char *field);
 /* the same on an object with several interfaces */
 GVariant *rv_test_get_iface(RvTestHarness *h, const char *path, const char *iface, const char *prop);
 /* polls prop every 100 ms until pred holds or timeout; returns the last value */

@@ -764,30 +764,57 @@ test_daemon_restart_listed_loading(void)
                 g_usleep(50000);
         }
         g_assert_cmpuint(listed, ==, n);
-        /* sparse columns: no torrent has labels or a rate, every one a state */
+        /*
+         * sparse columns: no torrent has labels, a rate or an error, every one
+         * the same folder, and all but the paused one the same state
+         */
         {
                 g_autoptr(GError) error = NULL;
-                const char *fields[] = { "labels", "download_rate", "state", NULL };
+                const char *fields[] = { "labels", "download_rate", "error", "save_path", "name", "state", NULL };
                 g_autoptr(GVariant) reply =
                         rv_test_call(&h, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "ListTorrentColumnsSparse",
                                      g_variant_new("(^as)", fields), G_VARIANT_TYPE("(a{sv})"), &error);
                 g_autoptr(GVariant) columns = NULL;
                 g_autoptr(GVariant) labels = NULL;
                 g_autoptr(GVariant) rates = NULL;
-                g_autoptr(GVariant) states = NULL;
+                g_autoptr(GVariant) errors = NULL;
+                g_autoptr(GVariant) folders = NULL;
+                g_autoptr(GVariant) names = NULL;
+                g_auto(GStrv) hashes = NULL;
+                g_auto(GStrv) expanded = NULL;
                 g_assert_no_error(error);
                 columns = g_variant_get_child_value(reply, 0);
                 labels = g_variant_lookup_value(columns, "labels", G_VARIANT_TYPE("(aasau)"));
                 rates = g_variant_lookup_value(columns, "download_rate", G_VARIANT_TYPE("(atau)"));
-                states = g_variant_lookup_value(columns, "state", G_VARIANT_TYPE("as"));
+                errors = g_variant_lookup_value(columns, "error", G_VARIANT_TYPE("(asau)"));
+                folders = g_variant_lookup_value(columns, "save_path", G_VARIANT_TYPE("(sasau)"));
+                names = g_variant_lookup_value(columns, "name", G_VARIANT_TYPE("as"));
                 g_assert_nonnull(labels);
                 g_assert_nonnull(rates);
-                g_assert_nonnull(states);
+                g_assert_nonnull(errors);
+                g_assert_nonnull(folders);
+                g_assert_nonnull(names);
                 {
                         g_autoptr(GVariant) rows = g_variant_get_child_value(labels, 1);
                         g_assert_cmpuint(g_variant_n_children(rows), ==, 0);
                 }
-                g_assert_cmpuint(g_variant_n_children(states), ==, n);
+                {
+                        g_autoptr(GVariant) common = g_variant_get_child_value(folders, 0);
+                        g_autoptr(GVariant) rows = g_variant_get_child_value(folders, 2);
+                        g_assert_cmpstr(g_variant_get_string(common, NULL), ==, h.downloads);
+                        g_assert_cmpuint(g_variant_n_children(rows), ==, 0);
+                }
+                g_assert_cmpuint(g_variant_n_children(names), ==, n);
+                /* the state, whichever form it took, read back row by row */
+                expanded = rv_test_column_strings(columns, "state");
+                g_assert_cmpuint(g_strv_length(expanded), ==, n);
+                (void)count_loading(&h, &listed, NULL, &hashes);
+                for (guint i = 0; i < n; i++) {
+                        g_assert_cmpstr(expanded[i], !=, "");
+                        g_assert_cmpstr(expanded[i], !=, "loading");
+                        if (g_str_equal(hashes[i], hash))
+                                g_assert_cmpstr(expanded[i], ==, "paused");
+                }
         }
         rv_test_harness_stop_daemon(&h);
         rv_test_harness_teardown(&h);
