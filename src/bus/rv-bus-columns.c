@@ -29,6 +29,8 @@ typedef struct {
         const RvTorrentField *field;
         /* fixed-size values as D-Bus lays them out: b and u in 32 bits, t and x in 64, d a double */
         GArray *fixed;
+        /* their size: 4 or 8 */
+        guint width;
         /* s: strings in the chunk; as: a GStrv each */
         GPtrArray *texts;
 } RvBusColumn;
@@ -102,6 +104,7 @@ rv_bus_columns_new(GPtrArray *fields_marked, guint rows)
                 guint width;
                 column->field = g_ptr_array_index(fields, i);
                 width = rv_bus_column_width(column->field->type);
+                column->width = width;
                 if (width > 0)
                         column->fixed = g_array_sized_new(FALSE, FALSE, width, rows);
                 else if (column->field->type == RV_FIELD_STRV)
@@ -187,58 +190,115 @@ rv_bus_column_append(sd_bus_message *reply, RvBusColumn *column)
         return r >= 0 ? sd_bus_message_close_container(reply) : r;
 }
 
-/* common: a string column's common value, or NULL for the type's zero */
-static gboolean
-rv_bus_column_is_common(RvBusColumn *column, guint row, const char *common)
+/* a value more than half a column's rows hold: else the type's zero is what rows not listed hold */
+typedef struct {
+        gboolean set;
+        /* s */
+        const char *text;
+        /* fixed-size types: the value widened to 64 bits (a double's bits), to compare */
+        guint64 value;
+        /* and as the column keeps it, to append */
+        union {
+                guint32 u32;
+                guint64 u64;
+                double d;
+        } stored;
+} RvBusCommon;
+
+/* a fixed-size value as a number to compare: 4-byte ones widened, a double's bits */
+static inline guint64
+rv_bus_column_fixed(const RvBusColumn *column, guint row)
 {
-        static const guint8 zero[sizeof(guint64)] = { 0 };
+        const char *at = column->fixed->data + (gsize)row * column->width;
+
+        if (column->width == sizeof(guint32)) {
+                guint32 v;
+                memcpy(&v, at, sizeof(v));
+                return v;
+        } else {
+                guint64 v;
+                memcpy(&v, at, sizeof(v));
+                return v;
+        }
+}
+
+/* the row holds the common value, or the type's zero when there is none */
+static gboolean
+rv_bus_column_is_common(RvBusColumn *column, guint row, const RvBusCommon *common)
+{
         const char *text;
 
         if (column->fixed != NULL)
-                return memcmp(column->fixed->data + (gsize)row * g_array_get_element_size(column->fixed), zero,
-                              g_array_get_element_size(column->fixed)) == 0;
+                return rv_bus_column_fixed(column, row) == (common->set ? common->value : 0);
         if (column->field->type == RV_FIELD_STRV)
                 return ((char **)g_ptr_array_index(column->texts, row))[0] == NULL;
         text = g_ptr_array_index(column->texts, row);
-        return common != NULL ? text == common || strcmp(text, common) == 0 : text[0] == '\0';
+        return common->set ? text == common->text || strcmp(text, common->text) == 0 : text[0] == '\0';
+}
+
+static gboolean
+rv_bus_column_rows_equal(RvBusColumn *column, guint a, guint b)
+{
+        const char *ta;
+        const char *tb;
+
+        if (column->fixed != NULL)
+                return rv_bus_column_fixed(column, a) == rv_bus_column_fixed(column, b);
+        ta = g_ptr_array_index(column->texts, a);
+        tb = g_ptr_array_index(column->texts, b);
+        return ta == tb || strcmp(ta, tb) == 0;
 }
 
 /*
- * the value of a string column that more than half the rows hold, or NULL:
- * Boyer and Moore's majority vote, then a count. Strings kept by pointer
- * (a state's name) mostly compare by it
+ * the value more than half the rows hold, when it is not the type's zero
+ * (the zero form covers that): Boyer and Moore's majority vote, then a count.
+ * Label lists go in the zero form only. Strings kept by pointer (a state's
+ * name) mostly compare by it
  */
-static const char *
+static RvBusCommon
 rv_bus_column_majority(RvBusColumn *column)
 {
-        const char *candidate = NULL;
+        RvBusCommon common = { 0 };
+        guint n = column->fixed != NULL ? column->fixed->len : column->texts->len;
+        guint candidate = 0;
         guint votes = 0;
         guint count = 0;
 
-        for (guint i = 0; i < column->texts->len; i++) {
-                const char *text = g_ptr_array_index(column->texts, i);
+        if (column->field->type == RV_FIELD_STRV || n == 0)
+                return common;
+        for (guint i = 0; i < n; i++) {
                 if (votes == 0) {
-                        candidate = text;
+                        candidate = i;
                         votes = 1;
-                } else if (text == candidate || strcmp(text, candidate) == 0) {
+                } else if (rv_bus_column_rows_equal(column, i, candidate)) {
                         votes++;
                 } else {
                         votes--;
                 }
         }
-        for (guint i = 0; candidate != NULL && i < column->texts->len; i++)
-                count += rv_bus_column_is_common(column, i, candidate);
-        return count * 2 > column->texts->len ? candidate : NULL;
+        /* a value more than half hold is the candidate, and outvotes all others */
+        for (guint i = 0; votes > 0 && i < n; i++)
+                count += rv_bus_column_rows_equal(column, i, candidate);
+        if (count * 2 <= n || rv_bus_column_is_common(column, candidate, &common))
+                return common;
+        common.set = TRUE;
+        if (column->fixed != NULL) {
+                common.value = rv_bus_column_fixed(column, candidate);
+                memcpy(&common.stored, column->fixed->data + (gsize)candidate * column->width, column->width);
+        } else {
+                common.text = g_ptr_array_index(column->texts, candidate);
+        }
+        return common;
 }
 
 /*
- * the rows whose value is not the common one (common, or the type's zero),
- * or NULL when they are half or more: then the column goes whole. A client
- * decodes an object per value, so labels nobody set, rates of idle torrents,
- * the state most torrents are in and the like cost it nothing
+ * the rows whose value is not the common one (or the type's zero), or NULL
+ * when they are half or more: then the column goes whole. A client decodes an
+ * object per value, so labels nobody set, rates of idle torrents, the state
+ * most torrents are in and the like cost it nothing
  */
 static GArray *
-rv_bus_column_sparse_rows(RvBusColumn *column, const char *common)
+rv_bus_column_sparse_rows(RvBusColumn *column, const RvBusCommon *common)
 {
         guint n = column->fixed != NULL ? column->fixed->len : column->texts->len;
         g_autoptr(GArray) rows = g_array_new(FALSE, FALSE, sizeof(guint32));
@@ -292,19 +352,14 @@ rv_bus_columns_finish(sd_bus_message *reply, gpointer data)
 
         for (guint i = 0; r >= 0 && i < columns->columns->len; i++) {
                 RvBusColumn *column = &g_array_index(columns->columns, RvBusColumn, i);
+                const char *field_sig = rv_torrent_field_signature(column->field);
                 gboolean sparse = columns->sparse && i > 0;
-                /* a string most rows hold other than "" (the zero form covers that one) */
-                const char *common =
-                        sparse && column->field->type == RV_FIELD_STRING ? rv_bus_column_majority(column) : NULL;
-                g_autoptr(GArray) rows = NULL;
-                g_autofree char *sig = NULL;
+                RvBusCommon common = sparse ? rv_bus_column_majority(column) : (RvBusCommon){ 0 };
+                g_autoptr(GArray) rows = sparse ? rv_bus_column_sparse_rows(column, &common) : NULL;
+                g_autofree char *sig =
+                        rows == NULL ? g_strconcat("a", field_sig, NULL)
+                                     : g_strconcat("(", common.set ? field_sig : "", "a", field_sig, "au)", NULL);
 
-                if (common != NULL && common[0] == '\0')
-                        common = NULL;
-                rows = sparse ? rv_bus_column_sparse_rows(column, common) : NULL;
-                sig = rows != NULL ? g_strconcat(common != NULL ? "(sa" : "(a",
-                                                 rv_torrent_field_signature(column->field), "au)", NULL)
-                                   : g_strconcat("a", rv_torrent_field_signature(column->field), NULL);
                 r = sd_bus_message_open_container(reply, 'e', "sv");
                 if (r >= 0)
                         r = sd_bus_message_append(reply, "s", column->field->json);
@@ -314,8 +369,10 @@ rv_bus_columns_finish(sd_bus_message *reply, gpointer data)
                         /* the struct's contents: the signature without its parentheses */
                         g_autofree char *inner = g_strndup(sig + 1, strlen(sig) - 2);
                         r = sd_bus_message_open_container(reply, 'r', inner);
-                        if (r >= 0 && common != NULL)
-                                r = sd_bus_message_append_basic(reply, 's', common);
+                        if (r >= 0 && common.set)
+                                r = sd_bus_message_append_basic(reply, field_sig[0],
+                                                                column->fixed != NULL ? (const void *)&common.stored
+                                                                                      : (const void *)common.text);
                         if (r >= 0)
                                 r = rv_bus_column_append_sparse(reply, column, rows);
                         if (r >= 0)

@@ -766,11 +766,13 @@ test_daemon_restart_listed_loading(void)
         g_assert_cmpuint(listed, ==, n);
         /*
          * sparse columns: no torrent has labels, a rate or an error, every one
-         * the same folder, and all but the paused one the same state
+         * the same folder and no ETA (-1), and all but the paused one the same state
          */
         {
                 g_autoptr(GError) error = NULL;
-                const char *fields[] = { "labels", "download_rate", "error", "save_path", "name", "state", NULL };
+                const char *fields[] = {
+                        "labels", "download_rate", "error", "save_path", "name", "state", "eta", NULL
+                };
                 g_autoptr(GVariant) reply =
                         rv_test_call(&h, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "ListTorrentColumnsSparse",
                                      g_variant_new("(^as)", fields), G_VARIANT_TYPE("(a{sv})"), &error);
@@ -780,6 +782,7 @@ test_daemon_restart_listed_loading(void)
                 g_autoptr(GVariant) errors = NULL;
                 g_autoptr(GVariant) folders = NULL;
                 g_autoptr(GVariant) names = NULL;
+                g_autoptr(GVariant) etas = NULL;
                 g_auto(GStrv) hashes = NULL;
                 g_auto(GStrv) expanded = NULL;
                 g_assert_no_error(error);
@@ -789,11 +792,19 @@ test_daemon_restart_listed_loading(void)
                 errors = g_variant_lookup_value(columns, "error", G_VARIANT_TYPE("(asau)"));
                 folders = g_variant_lookup_value(columns, "save_path", G_VARIANT_TYPE("(sasau)"));
                 names = g_variant_lookup_value(columns, "name", G_VARIANT_TYPE("as"));
+                etas = g_variant_lookup_value(columns, "eta", G_VARIANT_TYPE("(xaxau)"));
                 g_assert_nonnull(labels);
                 g_assert_nonnull(rates);
                 g_assert_nonnull(errors);
                 g_assert_nonnull(folders);
                 g_assert_nonnull(names);
+                g_assert_nonnull(etas);
+                {
+                        g_autoptr(GVariant) common = g_variant_get_child_value(etas, 0);
+                        g_autoptr(GVariant) rows = g_variant_get_child_value(etas, 2);
+                        g_assert_cmpint(g_variant_get_int64(common), ==, -1);
+                        g_assert_cmpuint(g_variant_n_children(rows), ==, 0);
+                }
                 {
                         g_autoptr(GVariant) rows = g_variant_get_child_value(labels, 1);
                         g_assert_cmpuint(g_variant_n_children(rows), ==, 0);
