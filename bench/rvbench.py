@@ -117,12 +117,14 @@ def free_port():
 
 
 def make_tiny_torrents(directory, count):
-    """count paused-to-be torrents of one 16 KiB file each, made once for all three clients"""
+    """count paused-to-be torrents of one file of up to 16 KiB each, made once for all three clients; the
+    sizes differ (as in any real list), so that no size column is one value repeated"""
     os.makedirs(directory)
     data = []
     for i in range(count):
         fs = lt.file_storage()
-        fs.add_file(f'peers-bench-{i:07d}', 16384)
+        # 7919 is odd: the first 16,384 torrents each have a size of their own
+        fs.add_file(f'peers-bench-{i:07d}', 1 + (i * 7919) % 16384)
         ct = lt.create_torrent(fs, 16384, lt.create_torrent.v1_only)
         ct.set_hash(0, hashlib.sha1(b'peers-bench %d' % i).digest())
         blob = lt.bencode(ct.generate())
