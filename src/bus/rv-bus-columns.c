@@ -195,9 +195,7 @@ typedef struct {
         gboolean set;
         /* s */
         const char *text;
-        /* fixed-size types: the value widened to 64 bits (a double's bits), to compare */
-        guint64 value;
-        /* and as the column keeps it, to append */
+        /* fixed-size types: the value as the column keeps it, to compare and to append */
         union {
                 guint32 u32;
                 guint64 u64;
@@ -205,13 +203,11 @@ typedef struct {
         } stored;
 } RvBusCommon;
 
-/* a fixed-size value as a number to compare: 4-byte ones widened, a double's bits */
+/* a fixed-size value of width bytes as a number to compare: 4-byte ones widened, a double's bits */
 static inline guint64
-rv_bus_column_fixed(const RvBusColumn *column, guint row)
+rv_bus_fixed_read(guint width, const void *at)
 {
-        const char *at = column->fixed->data + (gsize)row * column->width;
-
-        if (column->width == sizeof(guint32)) {
+        if (width == sizeof(guint32)) {
                 guint32 v;
                 memcpy(&v, at, sizeof(v));
                 return v;
@@ -222,6 +218,12 @@ rv_bus_column_fixed(const RvBusColumn *column, guint row)
         }
 }
 
+static inline guint64
+rv_bus_column_fixed(const RvBusColumn *column, guint row)
+{
+        return rv_bus_fixed_read(column->width, column->fixed->data + (gsize)row * column->width);
+}
+
 /* the row holds the common value, or the type's zero when there is none */
 static gboolean
 rv_bus_column_is_common(RvBusColumn *column, guint row, const RvBusCommon *common)
@@ -229,7 +231,8 @@ rv_bus_column_is_common(RvBusColumn *column, guint row, const RvBusCommon *commo
         const char *text;
 
         if (column->fixed != NULL)
-                return rv_bus_column_fixed(column, row) == (common->set ? common->value : 0);
+                return rv_bus_column_fixed(column, row) ==
+                       (common->set ? rv_bus_fixed_read(column->width, &common->stored) : 0);
         if (column->field->type == RV_FIELD_STRV)
                 return ((char **)g_ptr_array_index(column->texts, row))[0] == NULL;
         text = g_ptr_array_index(column->texts, row);
@@ -282,12 +285,10 @@ rv_bus_column_majority(RvBusColumn *column)
         if (count * 2 <= n || rv_bus_column_is_common(column, candidate, &common))
                 return common;
         common.set = TRUE;
-        if (column->fixed != NULL) {
-                common.value = rv_bus_column_fixed(column, candidate);
+        if (column->fixed != NULL)
                 memcpy(&common.stored, column->fixed->data + (gsize)candidate * column->width, column->width);
-        } else {
+        else
                 common.text = g_ptr_array_index(column->texts, candidate);
-        }
         return common;
 }
 

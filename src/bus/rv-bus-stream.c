@@ -68,10 +68,10 @@ rv_bus_stream_slice(RvBusStream *stream)
 {
         sd_bus_error error = SD_BUS_ERROR_NULL;
         gint64 deadline = g_get_monotonic_time() + RV_BUS_SLICE_USEC;
+        /* no torrent freed since the call arrived: the pointers hold */
+        gboolean same = rv_manager_get_forgotten(stream->bus->manager) == stream->forgotten;
         guint rows = 0;
         int r = 0;
-
-        gboolean same = rv_manager_get_forgotten(stream->bus->manager) == stream->forgotten;
 
         while (stream->next < stream->hashes->len) {
                 RvTorrent *torrent = same ? g_ptr_array_index(stream->torrents, stream->next)

@@ -783,6 +783,7 @@ test_daemon_restart_listed_loading(void)
                 g_autoptr(GVariant) folders = NULL;
                 g_autoptr(GVariant) names = NULL;
                 g_autoptr(GVariant) etas = NULL;
+                g_autoptr(GVariant) states = NULL;
                 g_auto(GStrv) hashes = NULL;
                 g_auto(GStrv) expanded = NULL;
                 g_assert_no_error(error);
@@ -816,7 +817,9 @@ test_daemon_restart_listed_loading(void)
                         g_assert_cmpuint(g_variant_n_children(rows), ==, 0);
                 }
                 g_assert_cmpuint(g_variant_n_children(names), ==, n);
-                /* the state, whichever form it took, read back row by row */
+                /* the state most share (queued, past the active-download limit), the paused one an exception */
+                states = g_variant_lookup_value(columns, "state", G_VARIANT_TYPE("(sasau)"));
+                g_assert_nonnull(states);
                 expanded = rv_test_column_strings(columns, "state");
                 g_assert_cmpuint(g_strv_length(expanded), ==, n);
                 (void)count_loading(&h, &listed, NULL, &hashes);
