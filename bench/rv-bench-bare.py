@@ -9,6 +9,7 @@
 import argparse
 import json
 import os
+import resource
 import time
 
 import libtorrent as lt
@@ -45,6 +46,7 @@ def main():
 
     added = time.monotonic()
     cpu_added = time.process_time()
+    usage_added = resource.getrusage(resource.RUSAGE_SELF)
     ses.async_add_torrent(atp)
     first = None
     finished = None
@@ -67,12 +69,19 @@ def main():
             elif isinstance(alert, (lt.torrent_error_alert, lt.file_error_alert)):
                 raise SystemExit('rv-bench-bare: ' + alert.message())
     cpu = time.process_time() - cpu_added
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    # page faults and context switches of the download, as bench/peers reports them for revaerd
+    where = {'user': round(usage.ru_utime - usage_added.ru_utime, 2),
+             'system': round(usage.ru_stime - usage_added.ru_stime, 2),
+             'minflt': usage.ru_minflt - usage_added.ru_minflt, 'majflt': usage.ru_majflt - usage_added.ru_majflt,
+             'voluntary': usage.ru_nvcsw - usage_added.ru_nvcsw,
+             'nonvoluntary': usage.ru_nivcsw - usage_added.ru_nivcsw}
     if first is None:
         first = finished
     seconds = finished - added
     print(json.dumps({'client': 'bare', 'bytes': ti.total_size(), 'seconds': round(seconds, 4),
                       'first_payload': round(first - added, 4), 'cpu': round(cpu, 3),
-                      'mbps': round(ti.total_size() / 1e6 / seconds, 1)}), flush=True)
+                      'mbps': round(ti.total_size() / 1e6 / seconds, 1), 'where': where}), flush=True)
 
 
 if __name__ == '__main__':
