@@ -693,22 +693,29 @@ test_daemon_bad_config(void)
         rv_test_harness_teardown(&h);
 }
 
-/* the states of every torrent, from ListTorrentColumns; ret_hash: one still loading, if any; ret_hashes: all */
-static guint
-count_loading(RvTestHarness *h, guint *ret_n, char **ret_hash, GStrv *ret_hashes)
+/* the info hash and state columns of ListTorrentColumns */
+static GVariant *
+list_states(RvTestHarness *h)
 {
         g_autoptr(GError) error = NULL;
         const char *fields[] = { "state", NULL };
         g_autoptr(GVariant) reply = rv_test_call(h, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "ListTorrentColumns",
                                                  g_variant_new("(^as)", fields), G_VARIANT_TYPE("(a{sv})"), &error);
-        g_autoptr(GVariant) columns = NULL;
+
+        g_assert_no_error(error);
+        return g_variant_get_child_value(reply, 0);
+}
+
+/* the states of every torrent, from ListTorrentColumns; ret_hash: one still loading, if any; ret_hashes: all */
+static guint
+count_loading(RvTestHarness *h, guint *ret_n, char **ret_hash, GStrv *ret_hashes)
+{
+        g_autoptr(GVariant) columns = list_states(h);
         g_autofree const char **hashes = NULL;
         g_autofree const char **states = NULL;
         gsize n = 0;
         guint loading = 0;
 
-        g_assert_no_error(error);
-        columns = g_variant_get_child_value(reply, 0);
         g_assert_true(g_variant_lookup(columns, "info_hash", "^a&s", &hashes));
         g_assert_true(g_variant_lookup(columns, "state", "^a&s", &states));
         n = g_strv_length((char **)hashes);
@@ -731,17 +738,11 @@ count_loading(RvTestHarness *h, guint *ret_n, char **ret_hash, GStrv *ret_hashes
 static guint
 count_top_state(RvTestHarness *h)
 {
-        g_autoptr(GError) error = NULL;
-        const char *fields[] = { "state", NULL };
-        g_autoptr(GVariant) reply = rv_test_call(h, RV_BUS_PATH, RV_BUS_MANAGER_IFACE, "ListTorrentColumns",
-                                                 g_variant_new("(^as)", fields), G_VARIANT_TYPE("(a{sv})"), &error);
-        g_autoptr(GVariant) columns = NULL;
+        g_autoptr(GVariant) columns = list_states(h);
         g_autoptr(GHashTable) counts = g_hash_table_new(g_str_hash, g_str_equal);
         g_autofree const char **states = NULL;
         guint top = 0;
 
-        g_assert_no_error(error);
-        columns = g_variant_get_child_value(reply, 0);
         g_assert_true(g_variant_lookup(columns, "state", "^a&s", &states));
         for (guint i = 0; states[i] != NULL; i++) {
                 guint count = GPOINTER_TO_UINT(g_hash_table_lookup(counts, states[i])) + 1;
