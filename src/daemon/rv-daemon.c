@@ -318,8 +318,12 @@ rv_daemon_loaded_cb(GObject *source, GAsyncResult *result, gpointer user_data)
  * rounds, 105-141 MiB). A few seconds after a torrent completes, pauses or
  * goes, the free pages go back, at most once per delay, and from a thread of
  * their own: a trim walks every arena, and the main loop does not wait for it.
+ * Not while torrents still move more than RV_DAEMON_TRIM_BUSY_RATE between
+ * them: their blocks would fault the same pages in again at once (the next
+ * download of a queue, a seeding library), so the trim waits another delay.
  */
 #define RV_DAEMON_TRIM_DELAY_S 5
+#define RV_DAEMON_TRIM_BUSY_RATE (1024 * 1024)
 #define RV_DAEMON_TRIM_THRESHOLD (8 * 1024 * 1024)
 #define RV_DAEMON_MMAP_THRESHOLD (32 * 1024 * 1024)
 
@@ -334,9 +338,16 @@ static gboolean
 rv_daemon_trim_cb(gpointer user_data)
 {
         RvDaemon *self = user_data;
-        GThread *thread = g_thread_try_new("rv-trim", rv_daemon_trim_thread, NULL, NULL);
+        GThread *thread;
+        gint64 down = 0;
+        gint64 up = 0;
 
+        if (self->manager != NULL)
+                rv_manager_get_rates(self->manager, &down, &up);
+        if (down + up > RV_DAEMON_TRIM_BUSY_RATE)
+                return G_SOURCE_CONTINUE;
         self->trim_timer = 0;
+        thread = g_thread_try_new("rv-trim", rv_daemon_trim_thread, NULL, NULL);
         /* no thread to be had: the pages stay until the next time */
         if (thread != NULL)
                 g_thread_unref(thread);
