@@ -56,7 +56,8 @@ def main():
         if now - added > args.timeout:
             raise SystemExit('rv-bench-bare: timed out')
         if now >= next_post:
-            ses.post_torrent_updates(0)
+            # bytes done with the blocks of pieces not yet checked, as revaerd reports them
+            ses.post_torrent_updates(int(lt.torrent_handle.query_accurate_download_counters))
             next_post = now + (args.sample_ms if first is None else args.status_ms) / 1000.0
         ses.wait_for_alert(max(1, int((next_post - time.monotonic()) * 1000)))
         for alert in ses.pop_alerts():

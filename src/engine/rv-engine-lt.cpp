@@ -121,6 +121,7 @@ struct RvLtEngine {
         /* updates posted often for a moment after a torrent starts, see rv_lt_status_burst() */
         GSource *burst_source = nullptr;
         guint burst_left = 0;
+        guint burst_fast_left = 0;
         /* started torrents with no payload yet and until when they wait; see rv_lt_await_payload() */
         std::unordered_map<lt::sha1_hash, gint64> awaiting_payload;
         bool piece_alerts = false;
@@ -406,23 +407,53 @@ rv_lt_emit_metadata(RvEngine *engine, const lt::sha1_hash &key, const lt::torren
  * A torrent that starts shows its first payload (and its first peers) when
  * the next status update says so: at the status interval (1 s), that is up
  * to a second after the data arrived. For half a second after a start,
- * updates are posted every 20 ms; libtorrent reports only the torrents that
- * changed, so this costs little even when many start at once.
+ * updates are posted every 20 ms, the first 20 ms of it every 5 (a first
+ * block from a near peer comes 3-8 ms after the start); libtorrent reports
+ * only the torrents that changed, so this costs little even when many start
+ * at once.
  */
 #define RV_LT_BURST_MS 20
+#define RV_LT_BURST_FAST_MS 5
+#define RV_LT_BURST_FAST_TICKS 4
 
-/* only torrents that changed come back; no flags: no piece bitfields, names or paths copied */
+/*
+ * only torrents that changed come back, without piece bitfields, names or
+ * paths. Their bytes done count the blocks received and written of pieces not
+ * yet checked, as qBittorrent's and Transmission's do (its "unchecked"): a
+ * progress bar moves with the data, not by a whole piece once the piece has
+ * been hashed, and a torrent's first payload shows a few milliseconds after
+ * its first block, not after its first 4 or 16 MiB piece. A piece that fails
+ * its check takes its blocks back out.
+ */
+const lt::status_flags_t RV_LT_STATUS_FLAGS = lt::torrent_handle::query_accurate_download_counters;
+
 void
 rv_lt_post_updates(RvLtEngine *self)
 {
         try {
                 if (self->count > 0)
-                        self->session->post_torrent_updates(lt::status_flags_t{});
+                        self->session->post_torrent_updates(RV_LT_STATUS_FLAGS);
         } catch (...) {
                 g_debug("posting torrent updates failed, ignoring");
         }
 }
 #define RV_LT_BURST_TICKS 25
+
+gboolean rv_lt_burst_cb(gpointer user_data);
+
+/* the burst's timer, at interval_ms from now on; the one it replaces is gone */
+void
+rv_lt_burst_arm(RvLtEngine *self, guint interval_ms)
+{
+        if (self->burst_source != nullptr) {
+                g_source_destroy(self->burst_source);
+                g_source_unref(self->burst_source);
+        }
+        self->burst_source = g_timeout_source_new(interval_ms);
+        g_source_set_name(self->burst_source, "rv-engine-status-burst");
+        g_source_set_callback(self->burst_source, rv_lt_burst_cb, self, nullptr);
+        g_source_attach(self->burst_source, self->engine->context);
+}
 
 gboolean
 rv_lt_burst_cb(gpointer user_data)
@@ -430,6 +461,13 @@ rv_lt_burst_cb(gpointer user_data)
         RvLtEngine *self = static_cast<RvLtEngine *>(user_data);
 
         rv_lt_post_updates(self);
+        if (self->burst_fast_left > 0) {
+                if (--self->burst_fast_left > 0)
+                        return G_SOURCE_CONTINUE;
+                /* the rest of the burst at its own pace: this source is destroyed by the new one */
+                rv_lt_burst_arm(self, RV_LT_BURST_MS);
+                return G_SOURCE_REMOVE;
+        }
         if (self->burst_left > 0 && --self->burst_left > 0)
                 return G_SOURCE_CONTINUE;
         g_clear_pointer(&self->burst_source, g_source_unref);
@@ -437,13 +475,14 @@ rv_lt_burst_cb(gpointer user_data)
 }
 
 /*
- * A torrent's first payload is in its status once its first piece has passed
- * the hash check (without query_accurate_download_counters, blocks of a piece
- * not yet checked do not count), and is seen at the next update: up to the
- * burst's 20 ms later, or up to the interval's second when the first piece
- * takes longer than the burst, as it does in most swarms. So while a started
- * torrent has nothing yet, libtorrent tells every passed piece, and the first
- * of such a torrent posts an update at once (rv_lt_on_piece_finished()). The
+ * A torrent's first payload is in its status once its first block is written
+ * (RV_LT_STATUS_FLAGS), and is seen at the next update: up to the burst's 20
+ * ms later, or up to the interval's second when the first block comes after
+ * the burst, as it does in many swarms. So while a started torrent has
+ * nothing yet, libtorrent also tells every passed piece, and the first of
+ * such a torrent posts an update at once (rv_lt_on_piece_finished()): a
+ * block alone is not told, as libtorrent would tell every block of every
+ * download while one torrent waits. The
  * alerts go off again when none waits: a running download pays nothing per
  * piece. A torrent waits for RV_LT_AWAIT_PAYLOAD_S at most: a swarm that slow
  * does not make a second matter, and a dead torrent does not keep every other
@@ -511,12 +550,13 @@ rv_lt_status_burst(RvLtEngine *self, const lt::sha1_hash &key)
 {
         rv_lt_await_payload(self, key);
         self->burst_left = RV_LT_BURST_TICKS;
-        if (self->burst_source != nullptr || self->status_interval_ms == 0)
+        if (self->status_interval_ms == 0)
                 return;
-        self->burst_source = g_timeout_source_new(RV_LT_BURST_MS);
-        g_source_set_name(self->burst_source, "rv-engine-status-burst");
-        g_source_set_callback(self->burst_source, rv_lt_burst_cb, self, nullptr);
-        g_source_attach(self->burst_source, self->engine->context);
+        /* many starting at once: the first re-arms the fast steps, the others find them running */
+        const bool fast = self->burst_source != nullptr && self->burst_fast_left > 0;
+        self->burst_fast_left = RV_LT_BURST_FAST_TICKS;
+        if (!fast)
+                rv_lt_burst_arm(self, RV_LT_BURST_FAST_MS);
 }
 
 /*
@@ -1992,7 +2032,7 @@ void
 rv_lt_post_status(RvEngine *engine)
 {
         try {
-                rv_lt_self(engine)->session->post_torrent_updates(lt::status_flags_t{});
+                rv_lt_self(engine)->session->post_torrent_updates(RV_LT_STATUS_FLAGS);
         } catch (...) {
                 g_debug("posting torrent updates failed, ignoring");
         }
