@@ -2031,11 +2031,7 @@ rv_lt_probe(RvEngine *engine)
 void
 rv_lt_post_status(RvEngine *engine)
 {
-        try {
-                rv_lt_self(engine)->session->post_torrent_updates(RV_LT_STATUS_FLAGS);
-        } catch (...) {
-                g_debug("posting torrent updates failed, ignoring");
-        }
+        rv_lt_post_updates(rv_lt_self(engine));
 }
 
 guint
